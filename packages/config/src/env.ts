@@ -1,0 +1,22 @@
+import { ConfigError } from "./errors.js";
+
+/**
+ * Typed env readers, in the OpenTelemetry habit: a blank value means unset, a bad value is a
+ * ConfigError naming the variable. Only an app's config factory calls these; libraries never read env.
+ */
+export function envString(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+export function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = envString(env, name);
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new ConfigError(name, `must be a whole number, got ${JSON.stringify(value)}`, `set ${name} to digits only or unset it`);
+  return Number(value);
+}
+
+export function envList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
+  const value = envString(env, name);
+  return value === undefined ? undefined : value.split(",").map((s) => s.trim()).filter(Boolean);
+}

@@ -1,0 +1,29 @@
+export {
+  assertId,
+  dlqSubject,
+  DLQ_STREAM,
+  DLQ_SUBJECT_PREFIX,
+  EventHeader,
+  eventSubject,
+  HUB_STREAM,
+  ID_PATTERN,
+  InvalidNameError,
+  regionalStreamName,
+  regionSubjects,
+} from "./names.js";
+export {
+  DEFAULT_ACK_WAIT_MS,
+  DEFAULT_DUPLICATE_WINDOW_MS,
+  DEFAULT_MAX_MSG_BYTES,
+  DEFAULT_REGION_MAX_AGE_MS,
+  DEFAULT_REGION_MAX_BYTES,
+  dlqStreamConfig,
+  loaderConsumerConfig,
+  regionalStreamConfig,
+} from "./stream-config.js";
+export type { LoaderConsumerOptions, RegionalStreamOptions } from "./stream-config.js";
+export { connectNats } from "./connect.js";
+export type { NatsConnectOptions } from "./connect.js";
+export { ensureConsumer, ensureStream } from "./ensure.js";
+export { DEFAULT_PUBLISH_TIMEOUT_MS, eventHeaders, isPublishError, publishEvent, PublishError } from "./publish.js";
+export type { EventMessage, PublishFailureCode, PublishReceipt } from "./publish.js";

@@ -1,0 +1,55 @@
+/**
+ * Names and subjects of the wire contract (DESIGN.md, "Wire contract"). Everything that builds a
+ * subject or a stream name goes through here, so the topology has one definition.
+ */
+
+/** Stream at the hub that sources every region's stream. */
+export const HUB_STREAM = "EVENTS";
+/** Poison events, with the reason, the original headers and the original bytes. */
+export const DLQ_STREAM = "EVENTS_DLQ";
+export const DLQ_SUBJECT_PREFIX = "dlq";
+
+/** Message headers Tributary writes on every event. */
+export const EventHeader = {
+  MsgId: "Nats-Msg-Id",
+  Source: "Tributary-Source",
+  Region: "Tributary-Region",
+  ReceivedAt: "Tributary-Received-At",
+  EventType: "Tributary-Event-Type",
+  /** On DLQ messages: why the event was set aside, and where it came from. */
+  DlqReason: "Tributary-Dlq-Reason",
+  DlqOrigin: "Tributary-Dlq-Origin",
+} as const;
+
+/** Region and source ids become subject tokens and stream names: keep them to a safe alphabet. */
+export const ID_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+
+export class InvalidNameError extends Error {
+  readonly code = "invalid_name";
+  constructor(what: string, value: string) {
+    super(`${what} ${JSON.stringify(value)} must match ${ID_PATTERN} (lower-case letters, digits, _ and -, up to 32)`);
+    this.name = "InvalidNameError";
+  }
+}
+
+export function assertId(what: "region" | "source", value: string): void {
+  if (!ID_PATTERN.test(value)) throw new InvalidNameError(what, value);
+}
+
+export function regionalStreamName(region: string): string {
+  assertId("region", region);
+  return `EVENTS_${region.toUpperCase().replace(/-/g, "_")}`;
+}
+
+/** `events.{region}.{sourceId}.{eventType}`; the event type may hold dots (more tokens). */
+export function eventSubject(region: string, source: string, eventType: string): string {
+  return `events.${region}.${source}.${eventType}`;
+}
+
+export function regionSubjects(region: string): string {
+  return `events.${region}.>`;
+}
+
+export function dlqSubject(source: string): string {
+  return `${DLQ_SUBJECT_PREFIX}.${source}`;
+}

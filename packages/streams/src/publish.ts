@@ -1,0 +1,86 @@
+import { headers as createHeaders, type MsgHdrs } from "@nats-io/nats-core";
+import { JetStreamApiError, type JetStreamClient } from "@nats-io/jetstream";
+import { EventHeader } from "./names.js";
+
+export interface EventMessage {
+  subject: string;
+  /** The raw request body, verbatim (for replay and audit). */
+  body: Uint8Array;
+  eventKey: string;
+  source: string;
+  region: string;
+  eventType: string;
+  receivedAt: Date;
+  /** Extra headers, e.g. `traceparent`. */
+  extraHeaders?: Record<string, string>;
+}
+
+export interface PublishReceipt {
+  stream: string;
+  seq: number;
+  duplicate: boolean;
+}
+
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 5_000;
+
+/** Why the regional stream could not take an event; each maps to one HTTP answer at the edge. */
+export type PublishFailureCode = "buffer_full" | "buffer_unavailable" | "stream_not_found";
+
+export class PublishError extends Error {
+  constructor(
+    readonly code: PublishFailureCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "PublishError";
+  }
+}
+
+export function isPublishError(err: unknown): err is PublishError {
+  return err instanceof PublishError;
+}
+
+// JetStream API error codes (nats-server errors.json) that mean "the stream is full".
+const STREAM_STORE_FAILED = 10077; // "maximum messages/bytes exceeded" under discard: new
+const STREAM_NOT_FOUND = 10059;
+
+function classify(err: unknown): PublishError {
+  if (err instanceof JetStreamApiError) {
+    if (err.code === STREAM_STORE_FAILED || /maximum (bytes|messages|messages per subject) exceeded/i.test(err.message)) {
+      return new PublishError("buffer_full", "the regional stream is full", { cause: err });
+    }
+    if (err.code === STREAM_NOT_FOUND) {
+      return new PublishError("stream_not_found", "the regional stream does not exist", { cause: err });
+    }
+  }
+  // Timeouts, no responders (server down or JetStream not ready), a closed or draining connection.
+  return new PublishError("buffer_unavailable", `the regional stream did not acknowledge: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
+export function eventHeaders(msg: EventMessage): MsgHdrs {
+  const h = createHeaders();
+  h.set(EventHeader.Source, msg.source);
+  h.set(EventHeader.Region, msg.region);
+  h.set(EventHeader.ReceivedAt, msg.receivedAt.toISOString());
+  h.set(EventHeader.EventType, msg.eventType);
+  for (const [name, value] of Object.entries(msg.extraHeaders ?? {})) h.set(name, value);
+  return h;
+}
+
+/**
+ * Publishes one event with its key as `Nats-Msg-Id` and resolves only on the stream's PubAck:
+ * the gateway's 2xx hangs on this promise. Any failure becomes a PublishError with a code.
+ */
+export async function publishEvent(js: JetStreamClient, msg: EventMessage, timeoutMs = DEFAULT_PUBLISH_TIMEOUT_MS): Promise<PublishReceipt> {
+  try {
+    const ack = await js.publish(msg.subject, msg.body, {
+      msgID: msg.eventKey,
+      headers: eventHeaders(msg),
+      timeout: timeoutMs,
+    });
+    return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+  } catch (err) {
+    throw classify(err);
+  }
+}

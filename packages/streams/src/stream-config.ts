@@ -1,0 +1,81 @@
+import { DiscardPolicy, RetentionPolicy, StorageType, AckPolicy, DeliverPolicy, type ConsumerConfig, type StreamConfig } from "@nats-io/jetstream";
+import { DLQ_STREAM, DLQ_SUBJECT_PREFIX, regionalStreamName, regionSubjects } from "./names.js";
+
+const MS = 1_000_000; // nanoseconds per millisecond: JetStream durations are nanoseconds
+
+/** How long the region can be cut off from the hub before its oldest events age out. */
+export const DEFAULT_REGION_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000; // 7 days
+/** Must hold DEFAULT_REGION_MAX_AGE_MS of traffic, or the region refuses (503 buffer_full) early. */
+export const DEFAULT_REGION_MAX_BYTES = 10 * 1024 ** 3; // 10 GiB
+/**
+ * Window of `Nats-Msg-Id` dedupe in the regional stream. Sender retries inside it answer 200
+ * duplicate; later ones are caught by the aggregator and the warehouse key. The server keeps every
+ * id of the window in memory (~100 bytes each), so this trades memory for earlier answers.
+ */
+export const DEFAULT_DUPLICATE_WINDOW_MS = 15 * 60 * 1000; // 15 minutes
+export const DEFAULT_MAX_MSG_BYTES = 1024 * 1024; // 1 MiB, the largest accepted body
+
+export interface RegionalStreamOptions {
+  region: string;
+  maxBytes?: number;
+  maxAgeMs?: number;
+  duplicateWindowMs?: number;
+  maxMsgBytes?: number;
+  replicas?: number;
+}
+
+/**
+ * The regional buffer: file storage, limits retention (read by the hub, never a work queue), and
+ * `discard: new`, so a full buffer refuses new events (503 at the edge) instead of silently
+ * dropping the oldest ones.
+ */
+export function regionalStreamConfig(opts: RegionalStreamOptions): Partial<StreamConfig> & { name: string; subjects: string[] } {
+  return {
+    name: regionalStreamName(opts.region),
+    subjects: [regionSubjects(opts.region)],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.New,
+    max_bytes: opts.maxBytes ?? DEFAULT_REGION_MAX_BYTES,
+    max_age: (opts.maxAgeMs ?? DEFAULT_REGION_MAX_AGE_MS) * MS,
+    duplicate_window: (opts.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS) * MS,
+    max_msg_size: opts.maxMsgBytes ?? DEFAULT_MAX_MSG_BYTES + 64 * 1024, // body + headers
+    num_replicas: opts.replicas ?? 1,
+  };
+}
+
+export function dlqStreamConfig(opts: { maxAgeMs?: number; maxBytes?: number; replicas?: number } = {}): Partial<StreamConfig> & { name: string; subjects: string[] } {
+  return {
+    name: DLQ_STREAM,
+    subjects: [`${DLQ_SUBJECT_PREFIX}.>`],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: (opts.maxAgeMs ?? 30 * 24 * 60 * 60 * 1000) * MS, // 30 days to inspect and replay
+    max_bytes: opts.maxBytes ?? 1024 ** 3,
+    num_replicas: opts.replicas ?? 1,
+  };
+}
+
+export const DEFAULT_ACK_WAIT_MS = 60_000;
+
+export interface LoaderConsumerOptions {
+  durable: string;
+  /** Bound on unacknowledged messages: the loader's memory bound and backpressure on the stream. */
+  maxAckPending: number;
+  ackWaitMs?: number;
+  filterSubject?: string;
+}
+
+/** A durable pull consumer that reads everything from the start and acks each message explicitly. */
+export function loaderConsumerConfig(opts: LoaderConsumerOptions): Partial<ConsumerConfig> & { durable_name: string } {
+  return {
+    durable_name: opts.durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: (opts.ackWaitMs ?? DEFAULT_ACK_WAIT_MS) * MS,
+    max_ack_pending: opts.maxAckPending,
+    max_deliver: -1,
+    ...(opts.filterSubject ? { filter_subject: opts.filterSubject } : {}),
+  };
+}

@@ -1,0 +1,5 @@
+export { findNatsServer, NatsServerNotFoundError } from "./nats-binary.js";
+export { startNatsServer } from "./nats-server.js";
+export type { NatsServer, NatsServerOptions, NatsServerPorts } from "./nats-server.js";
+export { sleep, stopProcess, track, waitFor, waitForExit } from "./processes.js";
+export { sampleEvent, signWebhook } from "./signing.js";
