@@ -1,0 +1,61 @@
+import type { WarehouseRow } from "@tributary/schema";
+
+export interface InsertResult {
+  /** Rows new to the warehouse. */
+  inserted: number;
+  /** Rows whose event key the warehouse already had (or that repeated inside the batch). */
+  duplicates: number;
+}
+
+export interface EventPage {
+  rows: StoredEvent[];
+}
+
+/** A row as read back, with the warehouse's own `loaded_at`. Timestamps are ISO strings. */
+export interface StoredEvent {
+  event_key: string;
+  source: string;
+  event_id: string;
+  event_type: string;
+  schema_version: string | null;
+  occurred_at: string | null;
+  received_at: string;
+  loaded_at: string;
+  region: string;
+  region_seq: number;
+  payload: unknown;
+}
+
+/**
+ * What the aggregator needs from a warehouse. `insertBatch` must be idempotent by event key: a
+ * batch delivered again after a crash inserts nothing twice ("once in effect").
+ */
+export interface WarehouseSink {
+  readonly kind: string;
+  /** Creates or migrates the schema; safe to call at every start. */
+  migrate(): Promise<void>;
+  insertBatch(rows: readonly WarehouseRow[]): Promise<InsertResult>;
+  /** Throws when the warehouse cannot take writes. */
+  health(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Read side used by the operator tools and the local query endpoint. */
+export interface WarehouseReader {
+  countEvents(filter?: { source?: string }): Promise<number>;
+  /** Newest first. */
+  recentEvents(limit: number): Promise<StoredEvent[]>;
+  /** Every stored key (tests and reconciliation). */
+  eventKeys(): Promise<string[]>;
+}
+
+export class WarehouseError extends Error {
+  constructor(
+    readonly code: "warehouse_unavailable" | "warehouse_rejected" | "warehouse_url_invalid",
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "WarehouseError";
+  }
+}
