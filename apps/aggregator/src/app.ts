@@ -1,0 +1,35 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { WarehouseReader } from "@tributary/warehouse";
+import type { Loader } from "./loader.js";
+
+export interface AggregatorHttpDeps {
+  reader: WarehouseReader;
+  loader: () => Loader | undefined;
+  logger?: FastifyBaseLogger | boolean | { level: string };
+}
+
+export const MAX_EVENTS_PAGE = 1000;
+
+/**
+ * Health and a small read endpoint. DuckDB allows one writer process, so while it is the warehouse
+ * the rows are read through the aggregator that holds the file.
+ */
+export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
+  const app = Fastify({ logger: deps.logger ?? false, disableRequestLogging: true });
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => {
+    const loader = deps.loader();
+    const ready = loader !== undefined && loader.healthy;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not_ready" });
+  });
+  app.get("/v1/stats", async () => ({
+    rows: await deps.reader.countEvents(),
+    loader: deps.loader()?.counters ?? null,
+  }));
+  app.get<{ Querystring: { limit?: number } }>(
+    "/v1/events",
+    { schema: { querystring: { type: "object", properties: { limit: { type: "integer", minimum: 1, maximum: MAX_EVENTS_PAGE, default: 20 } }, additionalProperties: false } } },
+    async (request) => ({ data: await deps.reader.recentEvents(request.query.limit ?? 20) }),
+  );
+  return app;
+}

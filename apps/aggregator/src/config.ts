@@ -1,0 +1,60 @@
+import { Type, type Static } from "@sinclair/typebox";
+import { envInt, envList, envString, loadConfig } from "@tributary/config";
+import { HUB_STREAM } from "@tributary/streams";
+import { DEFAULT_BATCH_POLICY } from "./batch-policy.js";
+
+export const DEFAULT_HTTP_PORT = 8090;
+export const DEFAULT_DURABLE = "warehouse-loader";
+
+export const AggregatorConfigSchema = Type.Object(
+  {
+    host: Type.String({ default: "127.0.0.1", description: "address of the health/query endpoint; env TRIBUTARY_HOST" }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: DEFAULT_HTTP_PORT, description: "port of the health/query endpoint; env TRIBUTARY_PORT" }),
+    logLevel: Type.Union(["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l)), { default: "info" }),
+    warehouseUrl: Type.String({ minLength: 1, default: "duckdb://./.tributary/tributary.duckdb", description: "where rows go, e.g. duckdb:///var/lib/tributary/events.duckdb; env TRIBUTARY_WAREHOUSE_URL" }),
+    nats: Type.Object(
+      {
+        servers: Type.Array(Type.String({ pattern: "^(nats|tls)://" }), { minItems: 1, default: ["nats://127.0.0.1:4222"], description: "NATS URLs of the hub; env TRIBUTARY_NATS_URL (comma-separated)" }),
+        user: Type.Optional(Type.String()),
+        pass: Type.Optional(Type.String()),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    stream: Type.String({ minLength: 1, default: HUB_STREAM, description: "the stream to load from: EVENTS at the hub; env TRIBUTARY_STREAM" }),
+    durable: Type.String({ pattern: "^[A-Za-z0-9_-]+$", default: DEFAULT_DURABLE, description: "durable consumer name; replicas sharing it share the work" }),
+    maxAckPending: Type.Integer({ minimum: 1, default: 10_000, description: "unacked events at most in flight: the memory bound" }),
+    ackWaitMs: Type.Integer({ minimum: 1000, default: 60_000, description: "redelivery deadline for an unacked event" }),
+    batch: Type.Object(
+      {
+        maxEvents: Type.Integer({ minimum: 1, default: DEFAULT_BATCH_POLICY.maxEvents }),
+        maxBytes: Type.Integer({ minimum: 1024, default: DEFAULT_BATCH_POLICY.maxBytes }),
+        maxAgeMs: Type.Integer({ minimum: 1, default: DEFAULT_BATCH_POLICY.maxAgeMs, description: "how long the first event of a batch may wait for the rest" }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type AggregatorConfig = Static<typeof AggregatorConfigSchema>;
+
+export function loadAggregatorConfig(env: NodeJS.ProcessEnv = process.env, file = envString(env, "TRIBUTARY_CONFIG")): AggregatorConfig {
+  const config = loadConfig(AggregatorConfigSchema, {
+    file,
+    overrides: {
+      host: envString(env, "TRIBUTARY_HOST"),
+      port: envInt(env, "TRIBUTARY_PORT"),
+      logLevel: envString(env, "TRIBUTARY_LOG_LEVEL"),
+      warehouseUrl: envString(env, "TRIBUTARY_WAREHOUSE_URL"),
+      stream: envString(env, "TRIBUTARY_STREAM"),
+      "nats.servers": envList(env, "TRIBUTARY_NATS_URL"),
+      "nats.user": envString(env, "TRIBUTARY_NATS_USER"),
+      "nats.pass": envString(env, "TRIBUTARY_NATS_PASS"),
+    },
+  });
+  if (config.batch.maxEvents > config.maxAckPending) {
+    // A batch can never fill if the server stops delivering at maxAckPending.
+    config.batch.maxEvents = config.maxAckPending;
+  }
+  return config;
+}

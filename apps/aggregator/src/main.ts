@@ -1,0 +1,75 @@
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { isConfigError } from "@tributary/config";
+import { connectNats, dlqStreamConfig, ensureConsumer, ensureStream, loaderConsumerConfig } from "@tributary/streams";
+import { openWarehouse } from "@tributary/warehouse";
+import { buildHttp } from "./app.js";
+import { loadAggregatorConfig, type AggregatorConfig } from "./config.js";
+import { Loader } from "./loader.js";
+
+function configFileFromArgs(argv: string[]): string | undefined {
+  const i = argv.indexOf("--config");
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  let config: AggregatorConfig;
+  try {
+    config = loadAggregatorConfig(process.env, configFileFromArgs(process.argv) ?? process.env.TRIBUTARY_CONFIG);
+  } catch (err) {
+    if (isConfigError(err)) {
+      console.error(`tributary-aggregator: ${err.message}`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+
+  const sink = await openWarehouse(config.warehouseUrl);
+  await sink.migrate();
+
+  let loader: Loader | undefined;
+  const http = buildHttp({ reader: sink, loader: () => loader, logger: { level: config.logLevel } });
+  const log = http.log;
+  await http.listen({ host: config.host, port: config.port });
+
+  const nc = await connectNats({
+    servers: config.nats.servers,
+    name: "tributary-aggregator",
+    waitOnFirstConnect: true,
+    ...(config.nats.user !== undefined ? { user: config.nats.user, pass: config.nats.pass ?? "" } : {}),
+  });
+  const jsm = await jetstreamManager(nc);
+  await ensureStream(jsm, dlqStreamConfig());
+  await ensureConsumer(jsm, config.stream, loaderConsumerConfig({ durable: config.durable, maxAckPending: config.maxAckPending, ackWaitMs: config.ackWaitMs }));
+  const js = jetstream(nc);
+  const consumer = await js.consumers.get(config.stream, config.durable);
+  // The client-side buffer holds at most two batches: the stream keeps the rest.
+  const messages = await consumer.consume({ max_messages: Math.min(config.batch.maxEvents * 2, config.maxAckPending) });
+  loader = new Loader({ messages, js, sink, policy: config.batch, log, ackWaitMs: config.ackWaitMs });
+  log.info({ stream: config.stream, durable: config.durable, warehouse: config.warehouseUrl }, "aggregator loading");
+  const running = loader.run();
+
+  let stopping = false;
+  async function shutdown(signal: string): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down: flushing the current batch");
+    loader?.stop();
+    await running.catch((err: unknown) => log.error({ err }, "loader failed while stopping"));
+    await nc.drain(); // sends the last acks
+    await http.close();
+    await sink.close();
+    log.info("aggregator stopped");
+  }
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+  running.catch((err: unknown) => {
+    log.error({ err }, "loader stopped unexpectedly");
+    process.exitCode = 1;
+    void shutdown("loader-failed");
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error("tributary-aggregator: failed to start", err);
+  process.exit(1);
+});

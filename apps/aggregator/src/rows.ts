@@ -1,0 +1,55 @@
+import type { JsMsg } from "@nats-io/jetstream";
+import { createEventValidator, parseEventBody, toWarehouseRow, type WarehouseRow } from "@tributary/schema";
+import { EventHeader } from "@tributary/streams";
+
+export type RowOutcome = { ok: true; row: WarehouseRow } | { ok: false; reason: string };
+
+const validator = createEventValidator();
+
+/**
+ * The origin region's stream sequence. A message sourced into the hub carries
+ * `Nats-Stream-Source: <stream>[:<hash>] <seq> …`; read directly from a regional stream, it is
+ * the message's own sequence.
+ */
+export function regionSeqOf(msg: JsMsg): number {
+  const sourced = msg.headers?.get("Nats-Stream-Source");
+  if (sourced) {
+    const seq = Number(sourced.split(" ")[1]);
+    if (Number.isSafeInteger(seq) && seq > 0) return seq;
+  }
+  return msg.seq;
+}
+
+/**
+ * Maps a stream message to a warehouse row. The gateway validated it already; anything that fails
+ * here (a foreign publisher, a hand-edited stream) is poison for the DLQ, never a crash.
+ */
+export function rowFromMessage(msg: JsMsg): RowOutcome {
+  const h = msg.headers;
+  const eventKey = h?.get(EventHeader.MsgId);
+  const source = h?.get(EventHeader.Source);
+  const region = h?.get(EventHeader.Region);
+  const receivedAtText = h?.get(EventHeader.ReceivedAt);
+  if (!eventKey || !source || !region || !receivedAtText) {
+    return { ok: false, reason: "missing_headers: Nats-Msg-Id, Tributary-Source, Tributary-Region and Tributary-Received-At are required" };
+  }
+  const receivedAt = new Date(receivedAtText);
+  if (Number.isNaN(receivedAt.getTime())) return { ok: false, reason: `invalid_received_at: ${receivedAtText}` };
+  const parsed = parseEventBody(Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength));
+  if (!parsed.ok) return { ok: false, reason: `invalid_json: ${parsed.message}` };
+  const validated = validator.validate(parsed.value, { strict: false });
+  if (!validated.ok) return { ok: false, reason: `schema_violation: ${validated.message}` };
+  const eventId = eventKey.slice(source.length + 1);
+  return {
+    ok: true,
+    row: toWarehouseRow(validated.event, {
+      eventKey,
+      eventId,
+      source,
+      region,
+      regionSeq: regionSeqOf(msg),
+      receivedAt,
+      payloadJson: parsed.text, // as received, less a BOM
+    }),
+  };
+}

@@ -1,0 +1,163 @@
+import { readFileSync } from "node:fs";
+import { Type, type Static } from "@sinclair/typebox";
+import { ConfigError, envInt, envList, envString, loadConfig, validateConfig } from "@tributary/config";
+import { ID_PATTERN, DEFAULT_DUPLICATE_WINDOW_MS, DEFAULT_REGION_MAX_AGE_MS, DEFAULT_REGION_MAX_BYTES, DEFAULT_PUBLISH_TIMEOUT_MS } from "@tributary/streams";
+import { createScheme, DEFAULT_TOLERANCE_SECONDS, type SignatureScheme, type SourceSecret } from "@tributary/verify";
+
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024; // 256 KiB: webhooks are small; raise per source
+export const MAX_BODY_BYTES_LIMIT = 1024 * 1024; // the regional stream's largest message
+export const DEFAULT_RETRY_AFTER_SECONDS = 2;
+
+const SecretRef = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 64, description: "name each secret (e.g. its creation month); it labels which secret verified a request" }),
+    env: Type.Optional(Type.String({ minLength: 1, description: "name of the environment variable that holds the secret" })),
+    file: Type.Optional(Type.String({ minLength: 1, description: "path of a file that holds the secret (trailing newline ignored)" })),
+    encoding: Type.Optional(Type.Union([Type.Literal("utf8"), Type.Literal("base64"), Type.Literal("hex")], { default: "utf8", description: "how the secret's text encodes its bytes" })),
+  },
+  { additionalProperties: false, description: "give the secret an id and exactly one of env or file" },
+);
+
+const SchemeConfig = Type.Object(
+  {
+    type: Type.Union([Type.Literal("webhook-hmac-sha256"), Type.Literal("hmac-sha256-body")], { description: "the signature scheme the sender uses" }),
+    signatureHeader: Type.Optional(Type.String({ minLength: 1 })),
+    timestampHeader: Type.Optional(Type.String({ minLength: 1 })),
+    idHeader: Type.Optional(Type.String({ minLength: 1, description: "header holding the provider's delivery id (the event key)" })),
+  },
+  { additionalProperties: false },
+);
+
+const SourceConfig = Type.Object(
+  {
+    scheme: SchemeConfig,
+    secrets: Type.Array(SecretRef, { minItems: 1, maxItems: 8, description: "list 1 to 8 active secrets; several at once let you rotate without downtime" }),
+    toleranceSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: DEFAULT_TOLERANCE_SECONDS, description: "how far (seconds) a signed timestamp may be from now" }),
+    idField: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*$", description: "dotted path of the event id in the body, e.g. event_id or data.click_id" })),
+    strict: Type.Boolean({ default: false, description: "true refuses event types without a known schema" }),
+    maxBodyBytes: Type.Integer({ minimum: 64, maximum: MAX_BODY_BYTES_LIMIT, default: DEFAULT_MAX_BODY_BYTES, description: `largest accepted body in bytes (at most ${MAX_BODY_BYTES_LIMIT})` }),
+  },
+  { additionalProperties: false },
+);
+
+export const GatewayConfigSchema = Type.Object(
+  {
+    region: Type.String({ pattern: ID_PATTERN.source, description: "set the region id (lower-case, e.g. us or eu-west); env TRIBUTARY_REGION" }),
+    host: Type.String({ default: DEFAULT_HOST, description: "address to listen on; 0.0.0.0 in containers; env TRIBUTARY_HOST" }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: DEFAULT_PORT, description: "TCP port; env TRIBUTARY_PORT" }),
+    logLevel: Type.Union(["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l)), { default: "info" }),
+    retryAfterSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: DEFAULT_RETRY_AFTER_SECONDS }),
+    nats: Type.Object(
+      {
+        servers: Type.Array(Type.String({ pattern: "^(nats|tls)://" }), { minItems: 1, default: ["nats://127.0.0.1:4222"], description: "NATS URLs of this region; env TRIBUTARY_NATS_URL (comma-separated)" }),
+        user: Type.Optional(Type.String()),
+        pass: Type.Optional(Type.String()),
+        publishTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: DEFAULT_PUBLISH_TIMEOUT_MS, description: "how long to wait for the stream's PubAck before answering 503" }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    stream: Type.Object(
+      {
+        manage: Type.Boolean({ default: true, description: "create/update the regional stream at start; false when operators manage it" }),
+        maxBytes: Type.Integer({ minimum: 1024, default: DEFAULT_REGION_MAX_BYTES }),
+        maxAgeSeconds: Type.Integer({ minimum: 1, default: DEFAULT_REGION_MAX_AGE_MS / 1000 }),
+        duplicateWindowSeconds: Type.Integer({ minimum: 1, default: DEFAULT_DUPLICATE_WINDOW_MS / 1000 }),
+        replicas: Type.Integer({ minimum: 1, maximum: 5, default: 1 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    sources: Type.Record(Type.String(), SourceConfig, { description: "configure at least one source" }),
+  },
+  { additionalProperties: false },
+);
+
+export type GatewayConfigInput = Static<typeof GatewayConfigSchema>;
+type SourceConfigInput = Static<typeof SourceConfig>;
+
+/** A source ready for the hot path: scheme built and secrets decoded once at start. */
+export interface ResolvedSource {
+  id: string;
+  scheme: SignatureScheme;
+  secrets: SourceSecret[];
+  toleranceSeconds: number;
+  idField: string | undefined;
+  strict: boolean;
+  maxBodyBytes: number;
+}
+
+export interface GatewayConfig extends Omit<GatewayConfigInput, "sources"> {
+  sources: Map<string, ResolvedSource>;
+}
+
+function readSecret(field: string, ref: Static<typeof SecretRef>, env: NodeJS.ProcessEnv): SourceSecret {
+  if ((ref.env === undefined) === (ref.file === undefined)) {
+    throw new ConfigError(field, "needs exactly one of env or file", "name the environment variable or the file that holds the secret");
+  }
+  let text: string;
+  if (ref.env !== undefined) {
+    const value = envString(env, ref.env);
+    if (value === undefined) throw new ConfigError(`${field}.env`, `environment variable ${ref.env} is not set`, `export ${ref.env}=<secret>`);
+    text = value;
+  } else {
+    try {
+      text = readFileSync(ref.file!, "utf8").replace(/\r?\n$/, "");
+    } catch (err) {
+      throw new ConfigError(`${field}.file`, `cannot read ${ref.file}`, "check the path and its permissions", { cause: err });
+    }
+  }
+  const key = Buffer.from(text, ref.encoding ?? "utf8");
+  if (key.length < 16) throw new ConfigError(field, "secret is shorter than 16 bytes", "use a random secret of at least 32 bytes");
+  return { id: ref.id, key };
+}
+
+function resolveSource(id: string, input: SourceConfigInput, env: NodeJS.ProcessEnv): ResolvedSource {
+  const field = `sources.${id}`;
+  if (!ID_PATTERN.test(id)) throw new ConfigError(field, `source id must match ${ID_PATTERN}`, "rename the source (lower-case letters, digits, _ and -)");
+  let scheme: SignatureScheme;
+  try {
+    scheme = createScheme(input.scheme);
+  } catch (err) {
+    throw new ConfigError(`${field}.scheme`, (err as Error).message, "see the scheme list in the README", { cause: err });
+  }
+  const ids = new Set<string>();
+  const secrets = input.secrets.map((ref, i) => {
+    if (ids.has(ref.id)) throw new ConfigError(`${field}.secrets[${i}].id`, `duplicate secret id ${ref.id}`, "give every secret its own id");
+    ids.add(ref.id);
+    return readSecret(`${field}.secrets[${i}]`, ref, env);
+  });
+  return { id, scheme, secrets, toleranceSeconds: input.toleranceSeconds, idField: input.idField, strict: input.strict, maxBodyBytes: input.maxBodyBytes };
+}
+
+/** Resolves an already-shaped config object (tests and the local launcher build these directly). */
+export function resolveGatewayConfig(input: unknown, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  return finish(validateConfig(GatewayConfigSchema, input), env);
+}
+
+function finish(input: GatewayConfigInput, env: NodeJS.ProcessEnv): GatewayConfig {
+  const entries = Object.entries(input.sources);
+  if (entries.length === 0) throw new ConfigError("sources", "no source is configured", "add at least one source under `sources`");
+  const sources = new Map(entries.map(([id, source]) => [id, resolveSource(id, source, env)]));
+  return { ...input, sources };
+}
+
+/**
+ * The gateway's config: the JSON file named by TRIBUTARY_CONFIG (or `--config`), then env
+ * overrides. Secrets are read here, once, from env or files.
+ */
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, file = envString(env, "TRIBUTARY_CONFIG")): GatewayConfig {
+  const input = loadConfig(GatewayConfigSchema, {
+    file,
+    overrides: {
+      region: envString(env, "TRIBUTARY_REGION"),
+      host: envString(env, "TRIBUTARY_HOST"),
+      port: envInt(env, "TRIBUTARY_PORT"),
+      logLevel: envString(env, "TRIBUTARY_LOG_LEVEL"),
+      "nats.servers": envList(env, "TRIBUTARY_NATS_URL"),
+      "nats.user": envString(env, "TRIBUTARY_NATS_USER"),
+      "nats.pass": envString(env, "TRIBUTARY_NATS_PASS"),
+    },
+  });
+  return finish(input, env);
+}

@@ -1,0 +1,58 @@
+import { isConfigError } from "@tributary/config";
+import { buildApp } from "./app.js";
+import { loadGatewayConfig } from "./config.js";
+import { RegionalPublisher } from "./publisher.js";
+
+function configFileFromArgs(argv: string[]): string | undefined {
+  const i = argv.indexOf("--config");
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadGatewayConfig(process.env, configFileFromArgs(process.argv) ?? process.env.TRIBUTARY_CONFIG);
+  } catch (err) {
+    if (isConfigError(err)) {
+      console.error(`tributary-gateway: ${err.message}`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+
+  // The app owns the logger; the publisher logs through it.
+  let publisher: RegionalPublisher | undefined;
+  const app = buildApp({
+    config,
+    publish: (msg) => publisher!.publish(msg),
+    isReady: () => publisher?.isReady() ?? false,
+  });
+  publisher = new RegionalPublisher(config, app.log);
+
+  const address = await app.listen({ host: config.host, port: config.port });
+  app.log.info({ address, region: config.region, sources: [...config.sources.keys()] }, "gateway listening");
+  const connecting = publisher.start().catch((err: unknown) => {
+    app.log.error({ err }, "could not set up the regional stream");
+    process.exitCode = 1;
+    void shutdown("setup-failed");
+  });
+
+  let stopping = false;
+  async function shutdown(signal: string): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, "shutting down: finishing in-flight publishes");
+    // Order matters: stop taking requests and let in-flight ones get their PubAck, then drain NATS.
+    await app.close();
+    await publisher!.close();
+    await connecting.catch(() => undefined);
+    app.log.info("gateway stopped");
+  }
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  console.error("tributary-gateway: failed to start", err);
+  process.exit(1);
+});

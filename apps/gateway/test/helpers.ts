@@ -1,0 +1,75 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { FastifyInstance } from "fastify";
+import { connectNats } from "@tributary/streams";
+import { startNatsServer, type NatsServer } from "@tributary/testkit";
+import { buildApp, resolveGatewayConfig } from "../src/app.js";
+import { RegionalPublisher } from "../src/publisher.js";
+
+export const SECRET = "test-secret-0123456789abcdef";
+export const OLD_SECRET = "old-secret-0123456789abcdef!!";
+
+export interface GatewayUnderTest {
+  nats: NatsServer;
+  app: FastifyInstance;
+  url: string;
+  publisher: RegionalPublisher;
+  /** A separate connection for assertions on the stream. */
+  observer: NatsConnection;
+  streamMessages(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startGateway(overrides: Record<string, unknown> = {}, now?: () => number): Promise<GatewayUnderTest> {
+  const nats = await startNatsServer({ domain: "us" });
+  const config = resolveGatewayConfig(
+    {
+      region: "us",
+      port: 0,
+      logLevel: "silent",
+      nats: { servers: [nats.url], publishTimeoutMs: 1000 },
+      stream: { maxBytes: 64 * 1024 * 1024 },
+      sources: {
+        demo: {
+          scheme: { type: "webhook-hmac-sha256" },
+          secrets: [
+            { id: "current", env: "GW_TEST_SECRET" },
+            { id: "previous", env: "GW_TEST_OLD_SECRET" },
+          ],
+          maxBodyBytes: 4096,
+        },
+      },
+      ...overrides,
+    },
+    { GW_TEST_SECRET: SECRET, GW_TEST_OLD_SECRET: OLD_SECRET },
+  );
+  let publisher: RegionalPublisher | undefined;
+  const app = buildApp({
+    config,
+    publish: (msg) => publisher!.publish(msg),
+    isReady: () => publisher!.isReady(),
+    ...(now ? { now } : {}),
+    logger: false,
+  });
+  publisher = new RegionalPublisher(config, app.log);
+  await publisher.start();
+  const address = await app.listen({ host: "127.0.0.1", port: 0 });
+  const observer = await connectNats({ servers: [nats.url], name: "observer" });
+  return {
+    nats,
+    app,
+    url: address,
+    publisher,
+    observer,
+    async streamMessages() {
+      const jsm = await jetstreamManager(observer);
+      return (await jsm.streams.info("EVENTS_US")).state.messages;
+    },
+    async close() {
+      await app.close();
+      await publisher!.close();
+      await observer.close();
+      await nats.cleanup();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { createHmac } from 'node:crypto';
+import { fail } from '../codes.js';
+import { readDeliveryId } from '../delivery-id.js';
+import { readSingleHeader } from '../headers.js';
+import { findMatchingSecret, parseHexSha256 } from '../hmac.js';
+import type { SignatureScheme, VerifyContext, VerifyRequest, VerifyResult } from '../types.js';
+
+export const HMAC_SHA256_BODY = 'hmac-sha256-body';
+
+export type HmacSha256BodyOptions = {
+  /** Lower-case header name (createScheme normalises it). */
+  signatureHeader: string;
+  /** null: do not read a delivery id. */
+  idHeader: string | null;
+};
+
+/**
+ * No delivery id by default. Without a signed timestamp nothing bounds a replay, and the id
+ * header is not signed: a captured request could be resent forever under fresh ids, each a new
+ * event key. Keyed by a body field or the body hash (both signed), a replay stays a duplicate.
+ * Configure `idHeader` only for senders you trust with that.
+ */
+export const HMAC_SHA256_BODY_DEFAULTS: Readonly<HmacSha256BodyOptions> = Object.freeze({
+  signatureHeader: 'x-webhook-signature',
+  idHeader: null,
+});
+
+/**
+ * The older seed receiver: `X-Webhook-Signature` is the hex HMAC-SHA256 of the raw body alone.
+ * There is no timestamp, so replays are stopped only by deduplication on the event key.
+ */
+export function hmacSha256BodyScheme(options: HmacSha256BodyOptions): SignatureScheme {
+  const { signatureHeader, idHeader } = options;
+
+  function verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult {
+    const sig = readSingleHeader(req.headers, signatureHeader);
+    if (sig.kind === 'missing') return fail('signature_missing', `Header ${signatureHeader} is missing.`);
+    if (sig.kind === 'repeated') return fail('signature_mismatch', `Header ${signatureHeader} appears more than once.`);
+    if (sig.kind === 'oversized') return fail('signature_mismatch', `Header ${signatureHeader} is too long.`);
+    const candidate = parseHexSha256(sig.value);
+    if (candidate === null) {
+      return fail('signature_mismatch', `Header ${signatureHeader} is not a 64-digit hex HMAC-SHA256.`);
+    }
+
+    const secret = findMatchingSecret(ctx.secrets, candidate, (key) =>
+      createHmac('sha256', key).update(req.rawBody).digest(),
+    );
+    if (secret === null) return fail('signature_mismatch');
+
+    return { ok: true, secretId: secret.id, timestamp: null, deliveryId: readDeliveryId(req.headers, idHeader) };
+  }
+
+  return { name: HMAC_SHA256_BODY, verify };
+}
