@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { WarehouseReader } from "@tributary/warehouse";
 import type { Loader } from "./loader.js";
 
@@ -15,7 +15,7 @@ export const MAX_EVENTS_PAGE = 1000;
  * the rows are read through the aggregator that holds the file.
  */
 export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
-  const app = Fastify({ logger: deps.logger ?? false, disableRequestLogging: true });
+  const app = Fastify({ logger: deps.logger ?? false, logController: new LogController({ disableRequestLogging: true }) });
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
     const loader = deps.loader();

@@ -1,20 +1,18 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { isConfigError } from "@tributary/config";
+import { configFileFrom, isConfigError } from "@tributary/config";
 import { connectNats, dlqStreamConfig, ensureConsumer, ensureStream, loaderConsumerConfig } from "@tributary/streams";
 import { openWarehouse } from "@tributary/warehouse";
 import { buildHttp } from "./app.js";
 import { loadAggregatorConfig, type AggregatorConfig } from "./config.js";
 import { Loader } from "./loader.js";
 
-function configFileFromArgs(argv: string[]): string | undefined {
-  const i = argv.indexOf("--config");
-  return i >= 0 ? argv[i + 1] : undefined;
-}
+/** Longer than a batch flush or a PubAck timeout, shorter than Kubernetes' default 30 s grace period. */
+const SHUTDOWN_DEADLINE_MS = 25_000;
 
 async function main(): Promise<void> {
   let config: AggregatorConfig;
   try {
-    config = loadAggregatorConfig(process.env, configFileFromArgs(process.argv) ?? process.env.TRIBUTARY_CONFIG);
+    config = loadAggregatorConfig(process.env, configFileFrom(process.argv, process.env));
   } catch (err) {
     if (isConfigError(err)) {
       console.error(`tributary-aggregator: ${err.message}`);
@@ -52,6 +50,12 @@ async function main(): Promise<void> {
   async function shutdown(signal: string): Promise<void> {
     if (stopping) return;
     stopping = true;
+    // A shutdown that cannot finish (a hung connection) must not keep the process forever: the
+    // orchestrator's kill would come anyway, this way the exit code says what happened.
+    setTimeout(() => {
+      console.error(`tributary-aggregator: shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
     log.info({ signal }, "shutting down: flushing the current batch");
     loader?.stop();
     await running.catch((err: unknown) => log.error({ err }, "loader failed while stopping"));

@@ -1,4 +1,3 @@
-import type { JsMsg } from "@nats-io/jetstream";
 import { createEventValidator, parseEventBody, toWarehouseRow, type WarehouseRow } from "@tributary/schema";
 import { EventHeader } from "@tributary/streams";
 
@@ -6,12 +5,19 @@ export type RowOutcome = { ok: true; row: WarehouseRow } | { ok: false; reason: 
 
 const validator = createEventValidator();
 
+/** What the mapping needs of a stream message; a JsMsg fits, and unit tests build plain ones. */
+export interface StreamMessage {
+  headers?: { get(name: string): string } | undefined;
+  data: Uint8Array;
+  seq: number;
+}
+
 /**
  * The origin region's stream sequence. A message sourced into the hub carries
  * `Nats-Stream-Source: <stream>[:<hash>] <seq> …`; read directly from a regional stream, it is
  * the message's own sequence.
  */
-export function regionSeqOf(msg: JsMsg): number {
+export function regionSeqOf(msg: StreamMessage): number {
   const sourced = msg.headers?.get("Nats-Stream-Source");
   if (sourced) {
     const seq = Number(sourced.split(" ")[1]);
@@ -24,7 +30,7 @@ export function regionSeqOf(msg: JsMsg): number {
  * Maps a stream message to a warehouse row. The gateway validated it already; anything that fails
  * here (a foreign publisher, a hand-edited stream) is poison for the DLQ, never a crash.
  */
-export function rowFromMessage(msg: JsMsg): RowOutcome {
+export function rowFromMessage(msg: StreamMessage): RowOutcome {
   const h = msg.headers;
   const eventKey = h?.get(EventHeader.MsgId);
   const source = h?.get(EventHeader.Source);
@@ -39,10 +45,9 @@ export function rowFromMessage(msg: JsMsg): RowOutcome {
   if (!parsed.ok) return { ok: false, reason: `invalid_json: ${parsed.message}` };
   const validated = validator.validate(parsed.value, { strict: false });
   if (!validated.ok) return { ok: false, reason: `schema_violation: ${validated.message}` };
-  const eventId = eventKey.slice(source.length + 1);
-  return {
-    ok: true,
-    row: toWarehouseRow(validated.event, {
+  const eventId = eventKey.startsWith(`${source}:`) ? eventKey.slice(source.length + 1) : eventKey;
+  try {
+    const row = toWarehouseRow(validated.event, {
       eventKey,
       eventId,
       source,
@@ -50,6 +55,10 @@ export function rowFromMessage(msg: JsMsg): RowOutcome {
       regionSeq: regionSeqOf(msg),
       receivedAt,
       payloadJson: parsed.text, // as received, less a BOM
-    }),
-  };
+    });
+    return { ok: true, row };
+  } catch (err) {
+    // toWarehouseRow refuses impossible values (an empty key, a bad sequence): poison, not a crash.
+    return { ok: false, reason: `unmappable: ${(err as Error).message}` };
+  }
 }

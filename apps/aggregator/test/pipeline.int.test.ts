@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { waitFor } from "@tributary/testkit";
 import { Pipeline, sendWithResends } from "./pipeline.js";
 
 describe("pipeline (one region, real processes)", () => {
@@ -51,5 +52,41 @@ describe("pipeline (one region, real processes)", () => {
     const rows = await p.rowsFromFile();
     expect(rows).toHaveLength(3000);
     expect(new Set(rows.map((r) => r.event_key))).toEqual(tally.accepted);
+  });
+});
+
+describe("pipeline poison", () => {
+  it("poison - an event the gateway never saw goes to EVENTS_DLQ with its reason; the rest load", async () => {
+    const { headers } = await import("@nats-io/nats-core");
+    const { jetstream, jetstreamManager } = await import("@nats-io/jetstream");
+    const { connectNats } = await import("@tributary/streams");
+    const pipeline = await Pipeline.start();
+    const nc = await connectNats({ servers: [pipeline.nats.url], name: "poisoner" });
+    try {
+      await pipeline.startAggregator();
+      const h = headers();
+      h.set("Nats-Msg-Id", "demo:poison-1");
+      h.set("Tributary-Source", "demo");
+      h.set("Tributary-Region", "us");
+      h.set("Tributary-Received-At", new Date().toISOString());
+      await jetstream(nc).publish("events.us.demo.link.clicked", new TextEncoder().encode("{not json"), { headers: h });
+      const tally = await sendWithResends(pipeline.gatewayUrl, 50, { seedPrefix: "good" });
+      await pipeline.waitForRows(50);
+
+      const jsm = await jetstreamManager(nc);
+      const dlq = await waitFor("the DLQ entry", async () => ((await jsm.streams.info("EVENTS_DLQ")).state.messages === 1 ? true : undefined));
+      expect(dlq).toBe(true);
+      const entry = await jsm.streams.getMessage("EVENTS_DLQ", { seq: 1 });
+      expect(entry?.header.get("Tributary-Dlq-Reason")).toMatch(/^invalid_json/);
+      expect(entry?.header.get("Tributary-Original-Msg-Id")).toBe("demo:poison-1");
+      expect(entry?.header.get("Tributary-Dlq-Origin")).toMatch(/^EVENTS_US:\d+$/);
+      expect(new TextDecoder().decode(entry?.data)).toBe("{not json");
+
+      const rows = await pipeline.rowsFromFile();
+      expect(new Set(rows.map((r) => r.event_key))).toEqual(tally.accepted);
+    } finally {
+      await nc.close();
+      await pipeline.close();
+    }
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { sampleEvent, signWebhook, startNatsServer, startService, waitFor, type NatsServer, type Service } from "@tributary/testkit";
+import { freePorts, sampleEvent, signWebhook, startNatsServer, startService, waitFor, type NatsServer, type Service } from "@tributary/testkit";
 import { DuckDbSink, type StoredEvent } from "@tributary/warehouse";
 
 export const SECRET = "pipeline-secret-0123456789abcdef";
@@ -91,19 +91,6 @@ export class Pipeline {
     await this.nats.cleanup();
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-async function freePorts(n: number): Promise<number[]> {
-  const { createServer } = await import("node:net");
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<import("node:net").Server>((resolve) => {
-      const s = createServer();
-      s.listen(0, "127.0.0.1", () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as import("node:net").AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
 }
 
 export interface SendTally {

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import type { EventMessage, PublishReceipt } from "@tributary/streams";
 import type { GatewayConfig, ResolvedSource } from "./config.js";
 import { GatewayCounters } from "./counters.js";
@@ -40,7 +40,8 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
 
   const app = Fastify({
     logger: deps.logger ?? { level: config.logLevel },
-    disableRequestLogging: true, // per-request logs cost throughput; refusals are counted instead
+    // Per-request logs cost throughput; refusals are counted instead.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: maxBody,
     return503OnClosing: false, // answered below with our own code and Retry-After
   });
@@ -73,6 +74,12 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
 
   app.addHook("preClose", async () => {
     closing = true;
+  });
+  // While closing, every answer (also the in-flight 202s) tells keep-alive clients to go: the server
+  // closes only idle connections when close() starts, and one that finishes a request later would
+  // otherwise stay open until its keep-alive timeout and hold the shutdown.
+  app.addHook("onSend", async (_request, reply) => {
+    if (closing) reply.header("connection", "close");
   });
 
   app.get("/healthz", async () => ({ status: "ok" }));

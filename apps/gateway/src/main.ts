@@ -1,17 +1,15 @@
-import { isConfigError } from "@tributary/config";
+import { configFileFrom, isConfigError } from "@tributary/config";
 import { buildApp } from "./app.js";
 import { loadGatewayConfig } from "./config.js";
 import { RegionalPublisher } from "./publisher.js";
 
-function configFileFromArgs(argv: string[]): string | undefined {
-  const i = argv.indexOf("--config");
-  return i >= 0 ? argv[i + 1] : undefined;
-}
+/** Longer than a batch flush or a PubAck timeout, shorter than Kubernetes' default 30 s grace period. */
+const SHUTDOWN_DEADLINE_MS = 25_000;
 
 async function main(): Promise<void> {
   let config;
   try {
-    config = loadGatewayConfig(process.env, configFileFromArgs(process.argv) ?? process.env.TRIBUTARY_CONFIG);
+    config = loadGatewayConfig(process.env, configFileFrom(process.argv, process.env));
   } catch (err) {
     if (isConfigError(err)) {
       console.error(`tributary-gateway: ${err.message}`);
@@ -41,6 +39,12 @@ async function main(): Promise<void> {
   async function shutdown(signal: string): Promise<void> {
     if (stopping) return;
     stopping = true;
+    // A shutdown that cannot finish (a hung connection) must not keep the process forever: the
+    // orchestrator's kill would come anyway, this way the exit code says what happened.
+    setTimeout(() => {
+      console.error(`tributary-gateway: shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
     app.log.info({ signal }, "shutting down: finishing in-flight publishes");
     // Order matters: stop taking requests and let in-flight ones get their PubAck, then drain NATS.
     await app.close();

@@ -20,3 +20,9 @@ export function envList(env: NodeJS.ProcessEnv, name: string): string[] | undefi
   const value = envString(env, name);
   return value === undefined ? undefined : value.split(",").map((s) => s.trim()).filter(Boolean);
 }
+
+/** The config file an app was pointed at: `--config <path>` wins over TRIBUTARY_CONFIG. */
+export function configFileFrom(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  const i = argv.indexOf("--config");
+  return (i >= 0 ? argv[i + 1] : undefined) ?? envString(env, "TRIBUTARY_CONFIG");
+}

@@ -5,3 +5,4 @@ export { sleep, stopProcess, track, waitFor, waitForExit } from "./processes.js"
 export { sampleEvent, signWebhook } from "./signing.js";
 export { startService } from "./service.js";
 export type { Service, ServiceOptions } from "./service.js";
+export { freePorts } from "./ports.js";

@@ -1,0 +1,83 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "@tributary/config";
+import { loadGatewayConfig, resolveGatewayConfig } from "../src/config.js";
+
+const SECRET = "a-secret-of-enough-length-0123";
+const base = {
+  region: "us",
+  sources: { demo: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "k1", env: "DEMO_SECRET" }] } },
+};
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("gateway config", () => {
+  it("config - defaults fill in and secrets are read once from env", () => {
+    const config = resolveGatewayConfig(base, { DEMO_SECRET: SECRET });
+    expect(config.port).toBe(8080);
+    expect(config.nats.publishTimeoutMs).toBe(5000);
+    const demo = config.sources.get("demo")!;
+    expect(demo.toleranceSeconds).toBe(300);
+    expect(demo.secrets[0]!.key.toString()).toBe(SECRET);
+  });
+
+  it("config - a secret whose env variable is unset names the field and the fix", () => {
+    const err = configError(() => resolveGatewayConfig(base, {}));
+    expect(err.field).toBe("sources.demo.secrets[0].env");
+    expect(err.message).toContain("export DEMO_SECRET=");
+  });
+
+  it("config - a secret can come from a file, base64-encoded", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gw-config-"));
+    writeFileSync(join(dir, "s"), Buffer.from(SECRET).toString("base64") + "\n");
+    const config = resolveGatewayConfig({ ...base, sources: { demo: { ...base.sources.demo, secrets: [{ id: "f", file: join(dir, "s"), encoding: "base64" }] } } }, {});
+    expect(config.sources.get("demo")!.secrets[0]!.key.toString()).toBe(SECRET);
+  });
+
+  it("config - a secret with both env and file is refused", () => {
+    const err = configError(() => resolveGatewayConfig({ ...base, sources: { demo: { ...base.sources.demo, secrets: [{ id: "x", env: "A", file: "/b" }] } } }, {}));
+    expect(err.field).toBe("sources.demo.secrets[0]");
+  });
+
+  it("config - a short secret is refused", () => {
+    expect(configError(() => resolveGatewayConfig(base, { DEMO_SECRET: "short" })).problem).toContain("shorter than 16 bytes");
+  });
+
+  it("config - a bad region names the field", () => {
+    expect(configError(() => resolveGatewayConfig({ ...base, region: "US East" }, { DEMO_SECRET: SECRET })).field).toBe("region");
+  });
+
+  it("config - a source id unfit for NATS subjects is refused", () => {
+    const err = configError(() => resolveGatewayConfig({ ...base, sources: { "my.source": base.sources.demo } }, { DEMO_SECRET: SECRET }));
+    expect(err.field).toBe("sources.my.source");
+  });
+
+  it("config - no sources at all is refused", () => {
+    expect(configError(() => resolveGatewayConfig({ ...base, sources: {} }, {})).field).toBe("sources");
+  });
+
+  it("config - an unknown scheme type lists the choices", () => {
+    const err = configError(() => resolveGatewayConfig({ ...base, sources: { demo: { ...base.sources.demo, scheme: { type: "md5" } } } }, { DEMO_SECRET: SECRET }));
+    expect(err.field).toBe("sources.demo.scheme.type");
+  });
+
+  it("config - env overrides the file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gw-config-"));
+    const file = join(dir, "gateway.json");
+    writeFileSync(file, JSON.stringify(base));
+    const config = loadGatewayConfig({ DEMO_SECRET: SECRET, TRIBUTARY_PORT: "9999", TRIBUTARY_NATS_URL: "nats://127.0.0.1:4223, nats://127.0.0.1:4224", TRIBUTARY_REGION: "eu" }, file);
+    expect(config.port).toBe(9999);
+    expect(config.region).toBe("eu");
+    expect(config.nats.servers).toEqual(["nats://127.0.0.1:4223", "nats://127.0.0.1:4224"]);
+  });
+});
