@@ -5,6 +5,12 @@ import { DEFAULT_BATCH_POLICY } from "./batch-policy.js";
 
 export const DEFAULT_HTTP_PORT = 8090;
 export const DEFAULT_DURABLE = "warehouse-loader";
+/**
+ * The aggregator's dedupe depth sits between the streams' windows and the warehouse's key: it
+ * catches the same event accepted in two regions (each regional stream stores it once) before a
+ * warehouse round trip. An hour of keys at 500k is ~100 MB; the warehouse key catches the rest.
+ */
+export const DEFAULT_AGGREGATOR_RECENT_KEYS = { maxKeys: 500_000, windowMs: 60 * 60 * 1000 };
 
 export const AggregatorConfigSchema = Type.Object(
   {
@@ -20,10 +26,18 @@ export const AggregatorConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    manageStreams: Type.Boolean({ default: true, description: "create the DLQ stream at start; false when operators provision streams (least-privilege users)" }),
     stream: Type.String({ minLength: 1, default: HUB_STREAM, description: "the stream to load from: EVENTS at the hub; env TRIBUTARY_STREAM" }),
     durable: Type.String({ pattern: "^[A-Za-z0-9_-]+$", default: DEFAULT_DURABLE, description: "durable consumer name; replicas sharing it share the work" }),
     maxAckPending: Type.Integer({ minimum: 1, default: 10_000, description: "unacked events at most in flight: the memory bound" }),
     ackWaitMs: Type.Integer({ minimum: 1000, default: 60_000, description: "redelivery deadline for an unacked event" }),
+    dedupe: Type.Object(
+      {
+        maxKeys: Type.Integer({ minimum: 0, default: DEFAULT_AGGREGATOR_RECENT_KEYS.maxKeys, description: "recent keys held in memory (~150-200 bytes each); 0 turns the aggregator depth off" }),
+        windowMs: Type.Integer({ minimum: 1, default: DEFAULT_AGGREGATOR_RECENT_KEYS.windowMs, description: "how long a loaded key counts as recent" }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     batch: Type.Object(
       {
         maxEvents: Type.Integer({ minimum: 1, default: DEFAULT_BATCH_POLICY.maxEvents }),

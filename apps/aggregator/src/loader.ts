@@ -1,5 +1,6 @@
 import { headers as createHeaders } from "@nats-io/nats-core";
 import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { RecentKeys } from "@tributary/dedupe";
 import type { WarehouseRow } from "@tributary/schema";
 import { dlqSubject, EventHeader } from "@tributary/streams";
 import type { WarehouseSink } from "@tributary/warehouse";
@@ -10,6 +11,9 @@ import { rowFromMessage } from "./rows.js";
 export interface LoaderCounters {
   batches: number;
   loaded: number;
+  /** Dropped by the aggregator's recent-key set (e.g. the same event accepted in two regions). */
+  recentDuplicates: number;
+  /** Rows the warehouse already had (its unique key, the last dedupe depth). */
   duplicates: number;
   poison: number;
   insertFailures: number;
@@ -23,6 +27,8 @@ export interface LoaderOptions {
   log: FastifyBaseLogger;
   /** Consumer ack_wait: held messages get an in-progress ack well before it runs out. */
   ackWaitMs: number;
+  /** Keys loaded recently, across regions; a hit skips the warehouse round trip. Off when undefined. */
+  recentKeys: RecentKeys | undefined;
 }
 
 const TIMEOUT = Symbol("timeout");
@@ -46,7 +52,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * waits in the stream, not in memory.
  */
 export class Loader {
-  readonly counters: LoaderCounters = { batches: 0, loaded: 0, duplicates: 0, poison: 0, insertFailures: 0 };
+  readonly counters: LoaderCounters = { batches: 0, loaded: 0, recentDuplicates: 0, duplicates: 0, poison: 0, insertFailures: 0 };
   #stopping = false;
   #healthy = true;
 
@@ -99,24 +105,34 @@ export class Loader {
   }
 
   async #flush(msgs: JsMsg[]): Promise<void> {
+    const { recentKeys } = this.opts;
+    const now = Date.now();
     const rows: WarehouseRow[] = [];
     const good: JsMsg[] = [];
+    const alreadyLoaded: JsMsg[] = [];
     for (const msg of msgs) {
       const outcome = rowFromMessage(msg);
-      if (outcome.ok) {
+      if (!outcome.ok) {
+        await this.#deadLetter(msg, outcome.reason);
+      } else if (recentKeys?.has(outcome.row.event_key, now)) {
+        alreadyLoaded.push(msg);
+      } else {
         rows.push(outcome.row);
         good.push(msg);
-      } else {
-        await this.#deadLetter(msg, outcome.reason);
       }
     }
-    if (rows.length === 0) return;
-    const result = await this.#insertWithRetry(rows, good);
-    if (!result) return; // stopping while the warehouse is down: leave unacked, redelivered later
-    for (const msg of good) msg.ack();
-    this.counters.batches++;
-    this.counters.loaded += result.inserted;
-    this.counters.duplicates += result.duplicates;
+    if (rows.length > 0) {
+      const result = await this.#insertWithRetry(rows, good);
+      if (!result) return; // stopping while the warehouse is down: leave unacked, redelivered later
+      // Remembered only once committed: a key of a failed batch must not hide its redelivery.
+      if (recentKeys) for (const row of rows) recentKeys.checkAndAdd(row.event_key, now);
+      for (const msg of good) msg.ack();
+      this.counters.batches++;
+      this.counters.loaded += result.inserted;
+      this.counters.duplicates += result.duplicates;
+    }
+    for (const msg of alreadyLoaded) msg.ack();
+    this.counters.recentDuplicates += alreadyLoaded.length;
   }
 
   async #insertWithRetry(rows: WarehouseRow[], held: JsMsg[]) {

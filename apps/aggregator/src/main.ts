@@ -1,6 +1,7 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { configFileFrom, isConfigError } from "@tributary/config";
-import { connectNats, dlqStreamConfig, ensureConsumer, ensureStream, loaderConsumerConfig } from "@tributary/streams";
+import { RecentKeys } from "@tributary/dedupe";
+import { connectNats, NatsCredentialsError, dlqStreamConfig, ensureConsumer, ensureStream, loaderConsumerConfig } from "@tributary/streams";
 import { openWarehouse } from "@tributary/warehouse";
 import { buildHttp } from "./app.js";
 import { loadAggregatorConfig, type AggregatorConfig } from "./config.js";
@@ -36,13 +37,14 @@ async function main(): Promise<void> {
     ...(config.nats.user !== undefined ? { user: config.nats.user, pass: config.nats.pass ?? "" } : {}),
   });
   const jsm = await jetstreamManager(nc);
-  await ensureStream(jsm, dlqStreamConfig());
+  if (config.manageStreams) await ensureStream(jsm, dlqStreamConfig());
   await ensureConsumer(jsm, config.stream, loaderConsumerConfig({ durable: config.durable, maxAckPending: config.maxAckPending, ackWaitMs: config.ackWaitMs }));
   const js = jetstream(nc);
   const consumer = await js.consumers.get(config.stream, config.durable);
   // The client-side buffer holds at most two batches: the stream keeps the rest.
   const messages = await consumer.consume({ max_messages: Math.min(config.batch.maxEvents * 2, config.maxAckPending) });
-  loader = new Loader({ messages, js, sink, policy: config.batch, log, ackWaitMs: config.ackWaitMs });
+  const recentKeys = config.dedupe.maxKeys > 0 ? new RecentKeys(config.dedupe) : undefined;
+  loader = new Loader({ messages, js, sink, policy: config.batch, log, ackWaitMs: config.ackWaitMs, recentKeys });
   log.info({ stream: config.stream, durable: config.durable, warehouse: config.warehouseUrl }, "aggregator loading");
   const running = loader.run();
 
@@ -74,6 +76,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof NatsCredentialsError) {
+    console.error(`tributary-aggregator: ${err.message}`);
+    process.exit(78); // EX_CONFIG
+  }
   console.error("tributary-aggregator: failed to start", err);
   process.exit(1);
 });

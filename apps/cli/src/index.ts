@@ -1,4 +1,4 @@
-export { DEFAULT_LOCAL, readSecret, secretFileOf, startLocal } from "./local.js";
-export type { LocalOptions, LocalSystem } from "./local.js";
+export { AGGREGATOR_DURABLE, DEFAULT_TOPOLOGY, readSecret, secretFileOf, startTopology } from "./topology.js";
+export type { Credentials, RegionHandle, Topology, TopologyOptions } from "./topology.js";
 export { curlExample, sendSamples } from "./send.js";
 export type { SendOptions, SendResult } from "./send.js";

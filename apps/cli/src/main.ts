@@ -1,50 +1,55 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { curlExample, sendSamples } from "./send.js";
-import { DEFAULT_LOCAL, readSecret, secretFileOf, startLocal } from "./local.js";
+import { DEFAULT_TOPOLOGY, readSecret, secretFileOf, startTopology } from "./topology.js";
 
 const USAGE = `tributary <command> [options]
 
-  up                 start the local system (nats-server, gateway, aggregator) and keep it running
-      --state-dir DIR      (default .tributary)   --nats-port N (4222)
-      --gateway-port N     (8080)                 --aggregator-port N (8090)
-  send               send signed sample events to the local gateway
-      --source ID (demo)  --type TYPE (link.clicked)  --count N (1)  --url URL
+  up                 start the local system: a hub and two regions (us, eu), each region's gateway,
+                     and the aggregator loading the hub into DuckDB; Ctrl-C stops it
+      --state-dir DIR   (default .tributary)
+  send               send signed sample events to a local gateway
+      --region us|eu (us)  --source ID (demo)  --type TYPE (link.clicked)  --count N (1)  --url URL
   rows               show the newest rows in the warehouse
       --limit N (5)  --url URL (the aggregator, http://127.0.0.1:8090)
 `;
 
-async function up(values: Record<string, string | undefined>): Promise<void> {
-  const opts = {
-    ...DEFAULT_LOCAL,
-    stateDir: values["state-dir"] ?? DEFAULT_LOCAL.stateDir,
-    natsPort: Number(values["nats-port"] ?? DEFAULT_LOCAL.natsPort),
-    gatewayPort: Number(values["gateway-port"] ?? DEFAULT_LOCAL.gatewayPort),
-    aggregatorPort: Number(values["aggregator-port"] ?? DEFAULT_LOCAL.aggregatorPort),
-  };
-  const system = await startLocal(opts);
+function gatewayUrlOf(region: string): string {
+  const i = DEFAULT_TOPOLOGY.regions.indexOf(region);
+  if (i < 0) throw new Error(`unknown region ${JSON.stringify(region)}: use one of ${DEFAULT_TOPOLOGY.regions.join(", ")}`);
+  return `http://127.0.0.1:${DEFAULT_TOPOLOGY.gatewayPorts[i]}`;
+}
+
+async function up(stateDir: string): Promise<void> {
+  const options = { ...DEFAULT_TOPOLOGY, stateDir, output: "inherit" as const };
+  console.log("starting the hub, the regions and their gateways, and the aggregator…");
+  const topology = await startTopology(options);
+  const regionLines = [...topology.regions.values()]
+    .map((r) => `  region ${r.region}   gateway ${r.gatewayUrl}   NATS ${r.nats.url} (domain ${r.region}, stream EVENTS_${r.region.toUpperCase()})`)
+    .join("\n");
+  const us = topology.regions.get("us")!;
   console.log(`
-Tributary is running (region ${opts.region}):
-  NATS        ${system.nats.url}   (JetStream domain ${opts.region}, stream EVENTS_${opts.region.toUpperCase()})
-  gateway     ${system.gatewayUrl}
-  aggregator  ${system.aggregatorUrl}   (DuckDB: ${opts.stateDir}/tributary.duckdb)
+Tributary is running:
+${regionLines}
+  hub         NATS ${topology.hub.url} (domain hub, stream EVENTS sourcing every region)
+  aggregator  ${topology.aggregatorUrl}   (DuckDB: ${stateDir}/tributary.duckdb)
 
-Send a signed event (copy and paste into another terminal):
+Send a signed event to region us (copy and paste into another terminal; use port ${DEFAULT_TOPOLOGY.gatewayPorts[1]} for eu):
 
-${curlExample(system.gatewayUrl, opts.source, system.secretFile)}
+${curlExample(us.gatewayUrl, options.source, topology.secretFile)}
 
-  or: npm run tributary -- send --count 10
+  or: npm run tributary -- send --count 10 --region eu
 
-See the rows that landed in DuckDB:
+See the rows that landed in DuckDB (an event sent to both regions is one row):
 
-  curl -sS '${system.aggregatorUrl}/v1/events?limit=5'
+  curl -sS '${topology.aggregatorUrl}/v1/events?limit=5'
   or: npm run tributary -- rows
 
 Press Ctrl-C to stop.
 `);
   const stop = async () => {
     console.log("stopping…");
-    await system.stop();
+    await topology.stop();
     process.exit(0);
   };
   process.once("SIGINT", () => void stop());
@@ -57,9 +62,7 @@ async function main(): Promise<void> {
     args: rest,
     options: {
       "state-dir": { type: "string" },
-      "nats-port": { type: "string" },
-      "gateway-port": { type: "string" },
-      "aggregator-port": { type: "string" },
+      region: { type: "string" },
       source: { type: "string" },
       type: { type: "string" },
       count: { type: "string" },
@@ -67,16 +70,16 @@ async function main(): Promise<void> {
       limit: { type: "string" },
     },
   });
+  const stateDir = values["state-dir"] ?? DEFAULT_TOPOLOGY.stateDir;
   switch (command) {
     case "up":
-      return up(values);
+      return up(stateDir);
     case "send": {
-      const source = values.source ?? DEFAULT_LOCAL.source;
-      const secret = readSecret(secretFileOf(values["state-dir"] ?? DEFAULT_LOCAL.stateDir, source));
+      const source = values.source ?? DEFAULT_TOPOLOGY.source;
       const results = await sendSamples({
-        url: values.url ?? `http://127.0.0.1:${DEFAULT_LOCAL.gatewayPort}`,
+        url: values.url ?? gatewayUrlOf(values.region ?? "us"),
         source,
-        secret,
+        secret: readSecret(secretFileOf(stateDir, source)),
         type: values.type ?? "link.clicked",
         count: Number(values.count ?? 1),
       });
@@ -85,7 +88,7 @@ async function main(): Promise<void> {
       return;
     }
     case "rows": {
-      const url = values.url ?? `http://127.0.0.1:${DEFAULT_LOCAL.aggregatorPort}`;
+      const url = values.url ?? `http://127.0.0.1:${DEFAULT_TOPOLOGY.aggregatorPort}`;
       const res = await fetch(`${url}/v1/events?limit=${Number(values.limit ?? 5)}`);
       console.log(JSON.stringify(await res.json(), null, 2));
       return;

@@ -1,4 +1,5 @@
 import { configFileFrom, isConfigError } from "@tributary/config";
+import { NatsCredentialsError } from "@tributary/streams";
 import { buildApp } from "./app.js";
 import { loadGatewayConfig } from "./config.js";
 import { RegionalPublisher } from "./publisher.js";
@@ -30,8 +31,13 @@ async function main(): Promise<void> {
   const address = await app.listen({ host: config.host, port: config.port });
   app.log.info({ address, region: config.region, sources: [...config.sources.keys()] }, "gateway listening");
   const connecting = publisher.start().catch((err: unknown) => {
-    app.log.error({ err }, "could not set up the regional stream");
-    process.exitCode = 1;
+    if (err instanceof NatsCredentialsError) {
+      app.log.error(err.message);
+      process.exitCode = 78; // EX_CONFIG
+    } else {
+      app.log.error({ err }, "could not set up the regional stream");
+      process.exitCode = 1;
+    }
     void shutdown("setup-failed");
   });
 

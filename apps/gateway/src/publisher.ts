@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
   connectNats,
@@ -42,19 +42,37 @@ export class RegionalPublisher {
       return;
     }
     this.#nc = nc;
+    // checkAPI: false skips the account-info request, which a least-privilege gateway may not make.
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    const wanted = regionalStreamConfig({
+      region,
+      maxBytes: stream.maxBytes,
+      maxAgeMs: stream.maxAgeSeconds * 1000,
+      duplicateWindowMs: stream.duplicateWindowSeconds * 1000,
+      replicas: stream.replicas,
+    });
     if (stream.manage) {
-      await ensureStream(await jetstreamManager(nc), regionalStreamConfig({
-        region,
-        maxBytes: stream.maxBytes,
-        maxAgeMs: stream.maxAgeSeconds * 1000,
-        duplicateWindowMs: stream.duplicateWindowSeconds * 1000,
-        replicas: stream.replicas,
-      }));
+      await ensureStream(jsm, wanted);
+    } else {
+      await this.#waitForStream(jsm, wanted.name);
     }
     this.#js = jetstream(nc);
     this.#connected = true;
     this.log.info({ servers: nats.servers }, "connected to the regional NATS");
     void this.#watch(nc);
+  }
+
+  /** When operators provision the stream, wait (not ready) until it exists. */
+  async #waitForStream(jsm: JetStreamManager, name: string): Promise<void> {
+    for (let attempt = 0; !this.#closed; attempt++) {
+      try {
+        await jsm.streams.info(name);
+        return;
+      } catch (err) {
+        if (attempt % 10 === 0) this.log.warn({ err, stream: name }, "regional stream not available yet; not ready until it is");
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
   }
 
   async #watch(nc: NatsConnection): Promise<void> {

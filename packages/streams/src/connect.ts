@@ -1,4 +1,18 @@
+import { AuthorizationError } from "@nats-io/nats-core";
 import { connect, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
+
+/** NATS refused the credentials: a config problem, so apps stop at start with this message. */
+export class NatsCredentialsError extends Error {
+  readonly code = "nats_credentials_rejected";
+  constructor(servers: string[], user: string | undefined, options?: ErrorOptions) {
+    super(
+      `NATS at ${servers.join(", ")} refused ${user ? `user ${JSON.stringify(user)}` : "a connection without credentials"}: ` +
+        "check nats.user and nats.pass (TRIBUTARY_NATS_USER, TRIBUTARY_NATS_PASS)",
+      options,
+    );
+    this.name = "NatsCredentialsError";
+  }
+}
 
 export interface NatsConnectOptions {
   servers: string[];
@@ -14,6 +28,8 @@ export interface NatsConnectOptions {
 /**
  * Connects with reconnects that never give up: a regional server restart must not need a process
  * restart. Callers see outages as publish errors (and readiness false), not as a dead client.
+ * With waitOnFirstConnect, an unreachable server is retried until it answers, but refused
+ * credentials reject at once as NatsCredentialsError.
  */
 export async function connectNats(opts: NatsConnectOptions): Promise<NatsConnection> {
   const options: ConnectionOptions = {
@@ -25,5 +41,10 @@ export async function connectNats(opts: NatsConnectOptions): Promise<NatsConnect
     ...(opts.user !== undefined ? { user: opts.user, pass: opts.pass ?? "" } : {}),
     ...(opts.token !== undefined ? { token: opts.token } : {}),
   };
-  return connect(options);
+  try {
+    return await connect(options);
+  } catch (err) {
+    if (err instanceof AuthorizationError) throw new NatsCredentialsError(opts.servers, opts.user, { cause: err });
+    throw err;
+  }
 }

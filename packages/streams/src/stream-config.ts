@@ -1,5 +1,5 @@
 import { DiscardPolicy, RetentionPolicy, StorageType, AckPolicy, DeliverPolicy, type ConsumerConfig, type StreamConfig } from "@nats-io/jetstream";
-import { DLQ_STREAM, DLQ_SUBJECT_PREFIX, regionalStreamName, regionSubjects } from "./names.js";
+import { DLQ_STREAM, DLQ_SUBJECT_PREFIX, HUB_STREAM, regionalStreamName, regionSubjects } from "./names.js";
 
 const MS = 1_000_000; // nanoseconds per millisecond: JetStream durations are nanoseconds
 
@@ -77,5 +77,53 @@ export function loaderConsumerConfig(opts: LoaderConsumerOptions): Partial<Consu
     max_ack_pending: opts.maxAckPending,
     max_deliver: -1,
     ...(opts.filterSubject ? { filter_subject: opts.filterSubject } : {}),
+  };
+}
+
+/** How long the hub keeps events for every reader (the loader, delivery, replays). */
+export const DEFAULT_HUB_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000; // 7 days
+export const DEFAULT_HUB_MAX_BYTES = 50 * 1024 ** 3; // 50 GiB
+
+export interface HubStreamOptions {
+  /** Every region whose stream the hub sources. */
+  regions: readonly string[];
+  maxBytes?: number;
+  maxAgeMs?: number;
+  /** See DEFAULT_HUB_DUPLICATE_WINDOW_MS. */
+  duplicateWindowMs?: number;
+  replicas?: number;
+}
+
+/**
+ * The hub's duplicate window. Sourced messages keep their `Nats-Msg-Id`, so the hub dedupes the
+ * same event accepted in two regions — but nats-server 2.10 handles such a duplicate by restarting
+ * the source that delivered it (ENVIRONMENT.md; nats-server#7796), which stalls that region's flow
+ * and skews its lag. A short window keeps those collisions rare (two regions accepting the same key
+ * within a second); the aggregator's recent keys and the warehouse key catch the rest.
+ */
+export const DEFAULT_HUB_DUPLICATE_WINDOW_MS = 1000;
+
+/**
+ * The hub stream: limits retention (never a work queue: the loader and every destination read it
+ * independently), sourcing each region's stream through that region's JetStream domain API.
+ * It has no subjects of its own: only sources write to it.
+ */
+export function hubStreamConfig(opts: HubStreamOptions): Partial<StreamConfig> & { name: string } {
+  return {
+    name: HUB_STREAM,
+    subjects: [],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    // Full hub: sourcing pauses and the regions buffer (and then refuse at the edge) rather than
+    // the hub dropping events no reader has loaded yet. Size maxBytes for maxAge of traffic.
+    discard: DiscardPolicy.New,
+    max_bytes: opts.maxBytes ?? DEFAULT_HUB_MAX_BYTES,
+    max_age: (opts.maxAgeMs ?? DEFAULT_HUB_MAX_AGE_MS) * MS,
+    duplicate_window: (opts.duplicateWindowMs ?? DEFAULT_HUB_DUPLICATE_WINDOW_MS) * MS,
+    num_replicas: opts.replicas ?? 1,
+    sources: opts.regions.map((region) => ({
+      name: regionalStreamName(region),
+      external: { api: `$JS.${region}.API`, deliver: "" },
+    })),
   };
 }

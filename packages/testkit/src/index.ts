@@ -6,3 +6,5 @@ export { sampleEvent, signWebhook } from "./signing.js";
 export { startService } from "./service.js";
 export type { Service, ServiceOptions } from "./service.js";
 export { freePorts } from "./ports.js";
+export { startTcpProxy } from "./tcp-proxy.js";
+export type { TcpProxy } from "./tcp-proxy.js";

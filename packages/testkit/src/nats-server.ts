@@ -22,6 +22,14 @@ export interface NatsServerOptions {
   jetstreamExtra?: string;
   /** Path of the nats-server binary; default: findNatsServer(). */
   binary?: string;
+  /**
+   * Renders the whole server config instead (topology tests use the production renderer). Ports
+   * are -1 on the first start and pinned afterwards; the testkit appends only its ports-file and
+   * monitoring lines.
+   */
+  config?: (ctx: { storeDir: string; port: number; leafnodePort: number }) => string;
+  /** The config listens for leafnodes: wait for that port and pin it across restarts. */
+  leafnodeListener?: boolean;
 }
 
 export interface NatsServerPorts {
@@ -48,6 +56,10 @@ export interface NatsServer {
 }
 
 function renderConfig(opts: NatsServerOptions, dir: string, ports: Partial<NatsServerPorts>): string {
+  if (opts.config) {
+    const body = opts.config({ storeDir: join(dir, "jetstream"), port: ports.client ?? opts.port ?? -1, leafnodePort: ports.leafnode ?? -1 });
+    return `${body}\nhttp: "127.0.0.1:${ports.monitoring ?? -1}"\nports_file_dir: ${JSON.stringify(dir)}\n`;
+  }
   const lines = [
     `server_name: ${JSON.stringify(opts.name ?? "tributary-test")}`,
     `host: 127.0.0.1`,
@@ -136,7 +148,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     if (pid === undefined) throw new Error(`could not start ${binary}`);
     const found = await waitFor(`nats-server ports file (pid ${pid})`, async () => {
       if (proc.exitCode !== null) throw new Error(`nats-server exited with ${proc.exitCode}: ${stderrTail}`);
-      return readPortsFile(dir, pid, stderrTail, /leafnodes\s*\{[^}]*port:/.test(opts.extraConfig ?? ""));
+      return readPortsFile(dir, pid, stderrTail, opts.leafnodeListener ?? /leafnodes\s*\{[^}]*port:/.test(opts.extraConfig ?? ""));
     }).catch((err: unknown) => {
       throw new Error(`nats-server did not start: ${stderrTail}`, { cause: err });
     });

@@ -1,0 +1,281 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { jetstreamManager } from "@nats-io/jetstream";
+import {
+  connectNats,
+  dlqStreamConfig,
+  ensureStream,
+  hubStreamConfig,
+  regionalStreamConfig,
+  renderHubServerConfig,
+  renderRegionServerConfig,
+  type UserCredential,
+} from "@tributary/streams";
+import { startNatsServer, startService, startTcpProxy, type NatsServer, type Service, type TcpProxy } from "@tributary/testkit";
+
+export const AGGREGATOR_DURABLE = "warehouse-loader";
+
+export interface TopologyOptions {
+  /** Configs, credentials, secrets, NATS stores and the DuckDB file live here. */
+  stateDir: string;
+  regions: readonly string[];
+  /** The source every gateway accepts, signed with one local secret. */
+  source: string;
+  /** -1 lets each nats-server choose its ports (tests); fixed ports for `tributary up`. */
+  hubPort: number;
+  hubLeafnodePort: number;
+  /** Client port of each region's nats-server, in the order of `regions` (or -1 for all). */
+  regionPorts: readonly number[] | -1;
+  gatewayPorts: readonly number[];
+  aggregatorPort: number;
+  /**
+   * Route each region's leafnode link through a TCP proxy the caller can cut (fault tests).
+   * Without it the region connects to the hub directly.
+   */
+  cuttableLinks?: boolean;
+  /** Extra aggregator settings (e.g. smaller batches in tests). */
+  aggregatorOverrides?: Record<string, unknown>;
+  /** Where app logs go: "inherit" prefixes them on stdout (tributary up), "buffer" keeps a tail. */
+  output?: "inherit" | "buffer";
+  logLevel?: string;
+}
+
+export const DEFAULT_TOPOLOGY: TopologyOptions = {
+  stateDir: ".tributary",
+  regions: ["us", "eu"],
+  source: "demo",
+  hubPort: 4222,
+  hubLeafnodePort: 7422,
+  regionPorts: [4223, 4224],
+  gatewayPorts: [8080, 8081],
+  aggregatorPort: 8090,
+};
+
+export interface Credentials {
+  admin: UserCredential;
+  aggregator: UserCredential;
+  gateways: Record<string, UserCredential>;
+  leafs: Record<string, UserCredential>;
+}
+
+export interface RegionHandle {
+  region: string;
+  nats: NatsServer;
+  gateway: Service;
+  gatewayUrl: string;
+  /** Present with cuttableLinks: the region's leafnode link to the hub. */
+  link: TcpProxy | undefined;
+}
+
+export interface Topology {
+  options: TopologyOptions;
+  stateDir: string;
+  credentials: Credentials;
+  hub: NatsServer;
+  regions: Map<string, RegionHandle>;
+  aggregator: Service;
+  aggregatorUrl: string;
+  secretFile: string;
+  /** Starts the aggregator again (after a kill in a fault test). */
+  restartAggregator(): Promise<Service>;
+  stop(): Promise<void>;
+}
+
+function password(): string {
+  return randomBytes(18).toString("base64url");
+}
+
+/** Random credentials per user, made once per state dir and kept there (mode 0600). */
+function loadOrCreateCredentials(stateDir: string, regions: readonly string[]): Credentials {
+  const file = join(stateDir, "credentials.json");
+  let creds: Credentials | undefined;
+  if (existsSync(file)) creds = JSON.parse(readFileSync(file, "utf8")) as Credentials;
+  creds ??= { admin: { user: "admin", password: password() }, aggregator: { user: "aggregator", password: password() }, gateways: {}, leafs: {} };
+  for (const region of regions) {
+    creds.gateways[region] ??= { user: `gateway-${region}`, password: password() };
+    creds.leafs[region] ??= { user: `leaf-${region}`, password: password() };
+  }
+  writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
+  return creds;
+}
+
+function ensureSecret(file: string): void {
+  if (existsSync(file)) return;
+  mkdirSync(join(file, ".."), { recursive: true, mode: 0o700 });
+  writeFileSync(file, randomBytes(32).toString("hex") + "\n", { mode: 0o600 });
+}
+
+export function secretFileOf(stateDir: string, source: string): string {
+  return join(resolve(stateDir), "secrets", `${source}.secret`);
+}
+
+function entryOf(pkg: "@tributary/gateway" | "@tributary/aggregator"): string {
+  return fileURLToPath(import.meta.resolve(`${pkg}/main`));
+}
+
+/** The streams, provisioned by the admin user: the apps' own users cannot create them. */
+async function provision(hub: NatsServer, regions: Map<string, NatsServer>, admin: UserCredential): Promise<void> {
+  for (const [region, server] of regions) {
+    const nc = await connectNats({ servers: [server.url], name: "tributary-provision", user: admin.user, pass: admin.password });
+    try {
+      await ensureStream(await jetstreamManager(nc), regionalStreamConfig({ region, maxBytes: 1024 ** 3 }));
+    } finally {
+      await nc.close();
+    }
+  }
+  const nc = await connectNats({ servers: [hub.url], name: "tributary-provision", user: admin.user, pass: admin.password });
+  try {
+    const jsm = await jetstreamManager(nc);
+    await ensureStream(jsm, hubStreamConfig({ regions: [...regions.keys()], maxBytes: 4 * 1024 ** 3 }));
+    await ensureStream(jsm, dlqStreamConfig());
+  } finally {
+    await nc.close();
+  }
+}
+
+/**
+ * The whole system on loopback: a hub nats-server (domain `hub`) and one nats-server per region
+ * (domain = region) linked to it as leafnodes, every stream provisioned, a gateway per region and
+ * the aggregator loading the hub stream into DuckDB. Each app runs as its own process with
+ * least-privilege NATS credentials, as in production.
+ */
+export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY): Promise<Topology> {
+  const stateDir = resolve(options.stateDir);
+  mkdirSync(stateDir, { recursive: true });
+  const credentials = loadOrCreateCredentials(stateDir, options.regions);
+  const secretFile = secretFileOf(stateDir, options.source);
+  ensureSecret(secretFile);
+  const logLevel = options.logLevel ?? "info";
+  const output = options.output ?? "buffer";
+  const started: Array<{ stop(): Promise<unknown> }> = [];
+
+  try {
+    const hub = await startNatsServer({
+      name: "hub",
+      dir: join(stateDir, "nats-hub"),
+      leafnodeListener: true,
+      config: (ctx) => renderHubServerConfig({
+        storeDir: ctx.storeDir,
+        port: ctx.port === -1 ? options.hubPort : ctx.port,
+        leafnodePort: ctx.leafnodePort === -1 ? options.hubLeafnodePort : ctx.leafnodePort,
+        admin: credentials.admin,
+        aggregator: credentials.aggregator,
+        aggregatorDurable: AGGREGATOR_DURABLE,
+        leafs: options.regions.map((r) => credentials.leafs[r]!),
+      }),
+    });
+    started.push({ stop: () => hub.stop() });
+
+    const servers = new Map<string, NatsServer>();
+    const links = new Map<string, TcpProxy>();
+    for (const [i, region] of options.regions.entries()) {
+      let leafUrl = `nats-leaf://127.0.0.1:${hub.ports.leafnode}`;
+      if (options.cuttableLinks) {
+        const link = await startTcpProxy({ port: hub.ports.leafnode! });
+        links.set(region, link);
+        started.push({ stop: () => link.close() });
+        leafUrl = link.url("nats-leaf");
+      }
+      const port = options.regionPorts === -1 ? -1 : options.regionPorts[i]!;
+      const server = await startNatsServer({
+        name: region,
+        dir: join(stateDir, `nats-${region}`),
+        config: (ctx) => renderRegionServerConfig({
+          region,
+          storeDir: ctx.storeDir,
+          port: ctx.port === -1 ? port : ctx.port,
+          hubLeafnodeUrl: leafUrl,
+          admin: credentials.admin,
+          gateway: credentials.gateways[region]!,
+          leaf: credentials.leafs[region]!,
+        }),
+      });
+      servers.set(region, server);
+      started.push({ stop: () => server.stop() });
+    }
+
+    await provision(hub, servers, credentials.admin);
+
+    const regions = new Map<string, RegionHandle>();
+    for (const [i, region] of options.regions.entries()) {
+      const server = servers.get(region)!;
+      const configFile = join(stateDir, `gateway-${region}.json`);
+      const gatewayPort = options.gatewayPorts[i]!;
+      writeFileSync(configFile, JSON.stringify({
+        region,
+        port: gatewayPort,
+        logLevel,
+        nats: { servers: [server.url], user: credentials.gateways[region]!.user },
+        stream: { manage: false },
+        sources: { [options.source]: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "local", file: secretFile }] } },
+      }, null, 2));
+      const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+      const gateway = await startService({
+        name: `gateway-${region}`,
+        entry: entryOf("@tributary/gateway"),
+        // The password comes through env, never the config file.
+        env: { TRIBUTARY_CONFIG: configFile, TRIBUTARY_NATS_PASS: credentials.gateways[region]!.password },
+        readyUrl: `${gatewayUrl}/readyz`,
+        output,
+      });
+      started.push(gateway);
+      regions.set(region, { region, nats: server, gateway, gatewayUrl, link: links.get(region) });
+    }
+
+    const aggregatorConfig = join(stateDir, "aggregator.json");
+    writeFileSync(aggregatorConfig, JSON.stringify({
+      port: options.aggregatorPort,
+      logLevel,
+      warehouseUrl: `duckdb://${join(stateDir, "tributary.duckdb")}`,
+      nats: { servers: [hub.url], user: credentials.aggregator.user },
+      manageStreams: false,
+      stream: "EVENTS",
+      durable: AGGREGATOR_DURABLE,
+      ...options.aggregatorOverrides,
+    }, null, 2));
+    const aggregatorUrl = `http://127.0.0.1:${options.aggregatorPort}`;
+    const startAggregator = () => startService({
+      name: "aggregator",
+      entry: entryOf("@tributary/aggregator"),
+      env: { TRIBUTARY_CONFIG: aggregatorConfig, TRIBUTARY_NATS_PASS: credentials.aggregator.password },
+      readyUrl: `${aggregatorUrl}/readyz`,
+      output,
+    });
+    let aggregator = await startAggregator();
+
+    const topology: Topology = {
+      options,
+      stateDir,
+      credentials,
+      hub,
+      regions,
+      get aggregator() {
+        return aggregator;
+      },
+      aggregatorUrl,
+      secretFile,
+      async restartAggregator() {
+        await aggregator.stop();
+        aggregator = await startAggregator();
+        return aggregator;
+      },
+      async stop() {
+        await aggregator.stop();
+        await Promise.all([...regions.values()].map((r) => r.gateway.stop()));
+        for (const r of regions.values()) await r.nats.stop();
+        for (const link of links.values()) await link.close();
+        await hub.stop();
+      },
+    };
+    return topology;
+  } catch (err) {
+    for (const part of started.reverse()) await part.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+export function readSecret(file: string): string {
+  return readFileSync(file, "utf8").trim();
+}

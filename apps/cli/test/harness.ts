@@ -1,0 +1,120 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePorts, sampleEvent, signWebhook, sleep, waitFor } from "@tributary/testkit";
+import { DuckDbSink } from "@tributary/warehouse";
+import { DEFAULT_TOPOLOGY, readSecret, startTopology, type Topology } from "../src/index.js";
+
+/** The whole system on free loopback ports in a temp dir, with small batches for quick tests. */
+export async function startTestTopology(opts: { cuttableLinks?: boolean } = {}): Promise<Topology & { cleanup(): Promise<void> }> {
+  const stateDir = mkdtempSync(join(tmpdir(), "tributary-topology-"));
+  const [us, eu, aggregatorPort] = await freePorts(3);
+  const topology = await startTopology({
+    ...DEFAULT_TOPOLOGY,
+    stateDir,
+    hubPort: -1,
+    hubLeafnodePort: -1,
+    regionPorts: -1,
+    gatewayPorts: [us!, eu!],
+    aggregatorPort: aggregatorPort!,
+    cuttableLinks: opts.cuttableLinks ?? false,
+    logLevel: "warn",
+    aggregatorOverrides: { ackWaitMs: 5_000, batch: { maxEvents: 200, maxAgeMs: 50 } },
+  });
+  return Object.assign(topology, {
+    async cleanup() {
+      await topology.stop().catch(() => undefined);
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  });
+}
+
+export interface Answer {
+  region: string;
+  key: string | undefined;
+  status: number;
+  code: string | undefined;
+  retryAfter: string | null;
+  ms: number;
+}
+
+/**
+ * Counts every event: what was sent where, and every answer. A key counts as acknowledged on a
+ * 202 or a 200 duplicate (the region has it).
+ */
+export class Ledger {
+  readonly answers: Answer[] = [];
+  /** Every key any request carried (503s included: a timed-out publish may still be stored). */
+  readonly attempted = new Set<string>();
+
+  get acknowledged(): Set<string> {
+    return new Set(this.answers.filter((a) => a.status === 202 || a.status === 200).map((a) => a.key!));
+  }
+
+  statuses(filter: (a: Answer) => boolean = () => true): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const a of this.answers.filter(filter)) {
+      const label = `${a.status}${a.code ? ` ${a.code}` : ""}`;
+      out.set(label, (out.get(label) ?? 0) + 1);
+    }
+    return out;
+  }
+}
+
+/** Posts one signed body to a region's gateway and records the answer. */
+export async function send(topology: Topology, ledger: Ledger, region: string, body: string, expectedKey: string): Promise<Answer> {
+  const secret = readSecret(topology.secretFile);
+  const started = Date.now();
+  ledger.attempted.add(expectedKey);
+  const res = await fetch(`${topology.regions.get(region)!.gatewayUrl}/v1/sources/demo/events`, {
+    method: "POST",
+    headers: signWebhook({ secret, body, deliveryId: expectedKey.slice("demo:".length) }),
+    body,
+  });
+  const json = (await res.json()) as { event_key?: string; error?: { code: string } };
+  const answer: Answer = { region, key: json.event_key ?? expectedKey, status: res.status, code: json.error?.code, retryAfter: res.headers.get("retry-after"), ms: Date.now() - started };
+  ledger.answers.push(answer);
+  return answer;
+}
+
+/**
+ * Steady traffic into the given regions until stop(): each worker sends a new event every few
+ * milliseconds. Keys come from delivery ids, so each event's key is known before its answer.
+ */
+export function steadyTraffic(topology: Topology, ledger: Ledger, regions: readonly string[], opts: { workersPerRegion?: number; pauseMs?: number } = {}) {
+  let stopped = false;
+  let n = 0;
+  const worker = async (region: string) => {
+    while (!stopped) {
+      const id = `${region}-${process.pid}-${n++}`;
+      await send(topology, ledger, region, sampleEvent({ seed: id }), `demo:${id}`);
+      await sleep(opts.pauseMs ?? 5);
+    }
+  };
+  const running = Promise.all(regions.flatMap((r) => Array.from({ length: opts.workersPerRegion ?? 2 }, () => worker(r))));
+  return {
+    async stop() {
+      stopped = true;
+      await running;
+    },
+  };
+}
+
+export async function rowCount(topology: Topology): Promise<number> {
+  const res = await fetch(`${topology.aggregatorUrl}/v1/stats`);
+  return ((await res.json()) as { rows: number }).rows;
+}
+
+/** Waits until the warehouse holds at least `expected` rows, then reads every key from the file. */
+export async function loadedKeys(topology: Topology, expected: number, timeoutMs = 90_000): Promise<string[]> {
+  await waitFor(`${expected} rows in the warehouse`, async () => ((await rowCount(topology)) >= expected ? true : undefined), timeoutMs, 200);
+  // A moment for stragglers (more rows than expected would be a failure worth seeing).
+  await sleep(500);
+  await topology.aggregator.stop();
+  const sink = await DuckDbSink.open(join(topology.stateDir, "tributary.duckdb"));
+  try {
+    return await sink.eventKeys();
+  } finally {
+    await sink.close();
+  }
+}

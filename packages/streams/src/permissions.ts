@@ -1,0 +1,45 @@
+import { DLQ_STREAM, DLQ_SUBJECT_PREFIX, HUB_STREAM, regionalStreamName, regionSubjects } from "./names.js";
+
+/** A NATS user's publish/subscribe allow lists (everything else is denied). */
+export interface Permissions {
+  publish: string[];
+  subscribe: string[];
+}
+
+/** Replies to requests (PubAcks, JetStream API answers) come to the client's inbox. */
+const INBOX = "_INBOX.>";
+
+/**
+ * A regional gateway: publish its own region's events and read its stream's info (fill level,
+ * readiness). It cannot create or delete streams, read events, or publish to another region.
+ */
+export function gatewayPermissions(region: string): Permissions {
+  const stream = regionalStreamName(region);
+  return {
+    publish: [regionSubjects(region), `$JS.API.STREAM.INFO.${stream}`],
+    subscribe: [INBOX],
+  };
+}
+
+/**
+ * The aggregator at the hub: create/inspect and pull from its own durable consumer on the hub
+ * stream, ack what it loaded, and write poison events to the DLQ. No stream management.
+ */
+export function aggregatorPermissions(durable: string): Permissions {
+  const consumer = `${HUB_STREAM}.${durable}`;
+  return {
+    publish: [
+      `$JS.API.INFO`,
+      `$JS.API.STREAM.INFO.${HUB_STREAM}`,
+      `$JS.API.STREAM.INFO.${DLQ_STREAM}`,
+      `$JS.API.CONSUMER.INFO.${consumer}`,
+      `$JS.API.CONSUMER.CREATE.${consumer}`,
+      `$JS.API.CONSUMER.CREATE.${consumer}.>`,
+      `$JS.API.CONSUMER.DURABLE.CREATE.${consumer}`,
+      `$JS.API.CONSUMER.MSG.NEXT.${consumer}`,
+      `$JS.ACK.${consumer}.>`,
+      `${DLQ_SUBJECT_PREFIX}.>`,
+    ],
+    subscribe: [INBOX],
+  };
+}

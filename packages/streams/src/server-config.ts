@@ -1,0 +1,138 @@
+import { aggregatorPermissions, gatewayPermissions, type Permissions } from "./permissions.js";
+
+/**
+ * nats-server configs for the topology, as code: one server per region (JetStream domain = the
+ * region, a leafnode remote to the hub) and the hub (domain `hub`, the leafnode listener). All
+ * clients live in one account, TRIBUTARY, each user with least privilege; the leafnode link has its
+ * own user. Passwords are given as values or as `$ENV_VAR` references that nats-server resolves.
+ */
+export const ACCOUNT = "TRIBUTARY";
+
+export interface UserCredential {
+  user: string;
+  /** A literal password, or `$NAME` for an environment variable read by nats-server. */
+  password: string;
+}
+
+export interface RegionServerOptions {
+  region: string;
+  storeDir: string;
+  /** Client port; -1 lets the server pick. */
+  port?: number;
+  host?: string;
+  /**
+   * `nats-leaf://host:port` of the hub's leafnode listener; `leaf` is added as its credentials.
+   * Or a bare `$VAR` naming an environment variable that holds the whole URL with credentials
+   * (nats-server does not substitute variables inside a string).
+   */
+  hubLeafnodeUrl: string;
+  admin: UserCredential;
+  gateway: UserCredential;
+  /** The user this region's leafnode link logs in to the hub as (ignored for a `$VAR` URL). */
+  leaf: UserCredential;
+  /** `always` for power-loss durability (DESIGN.md promise 2), at ~5× publish cost. */
+  syncInterval?: "always" | string;
+  serverName?: string;
+}
+
+export interface HubServerOptions {
+  storeDir: string;
+  port?: number;
+  host?: string;
+  /** Leafnode listener port; -1 lets the server pick. */
+  leafnodePort?: number;
+  admin: UserCredential;
+  aggregator: UserCredential;
+  aggregatorDurable: string;
+  /** One leafnode user per region. */
+  leafs: UserCredential[];
+  syncInterval?: "always" | string;
+  serverName?: string;
+}
+
+function quote(value: string): string {
+  // `$VAR` stays bare so nats-server substitutes the environment variable.
+  return /^\$[A-Z_][A-Z0-9_]*$/.test(value) ? value : JSON.stringify(value);
+}
+
+function list(values: readonly string[]): string {
+  return `[${values.map((v) => JSON.stringify(v)).join(", ")}]`;
+}
+
+function user(cred: UserCredential, permissions?: Permissions): string {
+  const perms = permissions
+    ? `, permissions: { publish: { allow: ${list(permissions.publish)} }, subscribe: { allow: ${list(permissions.subscribe)} } }`
+    : "";
+  return `      { user: ${JSON.stringify(cred.user)}, password: ${quote(cred.password)}${perms} }`;
+}
+
+function jetstreamBlock(storeDir: string, domain: string, syncInterval: string | undefined): string {
+  return [
+    "jetstream {",
+    `  store_dir: ${JSON.stringify(storeDir)}`,
+    `  domain: ${JSON.stringify(domain)}`,
+    ...(syncInterval ? [`  sync_interval: ${syncInterval}`] : []),
+    "}",
+  ].join("\n");
+}
+
+export function renderRegionServerConfig(opts: RegionServerOptions): string {
+  let hubUrl: string;
+  if (opts.hubLeafnodeUrl.startsWith("$")) {
+    hubUrl = opts.hubLeafnodeUrl;
+  } else {
+    const url = new URL(opts.hubLeafnodeUrl);
+    url.username = encodeURIComponent(opts.leaf.user);
+    url.password = encodeURIComponent(opts.leaf.password);
+    hubUrl = JSON.stringify(url.toString());
+  }
+  return [
+    `server_name: ${JSON.stringify(opts.serverName ?? `tributary-${opts.region}`)}`,
+    `host: ${JSON.stringify(opts.host ?? "127.0.0.1")}`,
+    `port: ${opts.port ?? 4222}`,
+    jetstreamBlock(opts.storeDir, opts.region, opts.syncInterval),
+    "accounts {",
+    `  ${ACCOUNT}: {`,
+    "    jetstream: enabled",
+    "    users: [",
+    user(opts.admin) + ",",
+    user(opts.gateway, gatewayPermissions(opts.region)),
+    "    ]",
+    "  }",
+    "}",
+    "leafnodes {",
+    "  remotes: [",
+    `    { url: ${hubUrl}, account: ${ACCOUNT} }`,
+    "  ]",
+    "}",
+    "",
+  ].join("\n");
+}
+
+export function renderHubServerConfig(opts: HubServerOptions): string {
+  return [
+    `server_name: ${JSON.stringify(opts.serverName ?? "tributary-hub")}`,
+    `host: ${JSON.stringify(opts.host ?? "127.0.0.1")}`,
+    `port: ${opts.port ?? 4222}`,
+    jetstreamBlock(opts.storeDir, "hub", opts.syncInterval),
+    "accounts {",
+    `  ${ACCOUNT}: {`,
+    "    jetstream: enabled",
+    "    users: [",
+    user(opts.admin) + ",",
+    user(opts.aggregator, aggregatorPermissions(opts.aggregatorDurable)),
+    "    ]",
+    "  }",
+    "}",
+    "leafnodes {",
+    `  host: ${JSON.stringify(opts.host ?? "127.0.0.1")}`,
+    `  port: ${opts.leafnodePort ?? 7422}`,
+    "  authorization {",
+    "    users: [",
+    opts.leafs.map((leaf) => `      { user: ${JSON.stringify(leaf.user)}, password: ${quote(leaf.password)}, account: ${ACCOUNT} }`).join(",\n"),
+    "    ]",
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
