@@ -2,3 +2,4 @@ export { AGGREGATOR_DURABLE, DEFAULT_TOPOLOGY, readSecret, secretFileOf, startTo
 export type { Credentials, RegionHandle, Topology, TopologyOptions } from "./topology.js";
 export { curlExample, sendSamples } from "./send.js";
 export type { SendOptions, SendResult } from "./send.js";
+export { passwordVar, renderProductionNatsConfigs } from "./render-nats.js";

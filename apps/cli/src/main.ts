@@ -1,5 +1,8 @@
 #!/usr/bin/env node
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { renderProductionNatsConfigs } from "./render-nats.js";
 import { curlExample, sendSamples } from "./send.js";
 import { DEFAULT_TOPOLOGY, readSecret, secretFileOf, startTopology } from "./topology.js";
 
@@ -12,6 +15,8 @@ const USAGE = `tributary <command> [options]
       --region us|eu (us)  --source ID (demo)  --type TYPE (link.clicked)  --count N (1)  --url URL
   rows               show the newest rows in the warehouse
       --limit N (5)  --url URL (the aggregator, http://127.0.0.1:8090)
+  render-nats        write the production nats-server configs (hub, one per region)
+      --out DIR (deploy/nats)  --regions us,eu
 `;
 
 function gatewayUrlOf(region: string): string {
@@ -68,6 +73,8 @@ async function main(): Promise<void> {
       count: { type: "string" },
       url: { type: "string" },
       limit: { type: "string" },
+      out: { type: "string" },
+      regions: { type: "string" },
     },
   });
   const stateDir = values["state-dir"] ?? DEFAULT_TOPOLOGY.stateDir;
@@ -91,6 +98,15 @@ async function main(): Promise<void> {
       const url = values.url ?? `http://127.0.0.1:${DEFAULT_TOPOLOGY.aggregatorPort}`;
       const res = await fetch(`${url}/v1/events?limit=${Number(values.limit ?? 5)}`);
       console.log(JSON.stringify(await res.json(), null, 2));
+      return;
+    }
+    case "render-nats": {
+      const out = values.out ?? "deploy/nats";
+      mkdirSync(out, { recursive: true });
+      for (const [name, text] of renderProductionNatsConfigs((values.regions ?? "us,eu").split(","))) {
+        writeFileSync(join(out, name), text);
+        console.log(`wrote ${join(out, name)}`);
+      }
       return;
     }
     default:
