@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { envInt, envList, envString, loadConfig } from "@tributary/config";
+import { envInt, envList, envString, loadConfig, StringEnum } from "@tributary/config";
 import { HUB_STREAM } from "@tributary/streams";
 import { DEFAULT_BATCH_POLICY } from "./batch-policy.js";
 
@@ -16,7 +16,7 @@ export const AggregatorConfigSchema = Type.Object(
   {
     host: Type.String({ default: "127.0.0.1", description: "address of the health/query endpoint; env TRIBUTARY_HOST" }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: DEFAULT_HTTP_PORT, description: "port of the health/query endpoint; env TRIBUTARY_PORT" }),
-    logLevel: Type.Union(["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l)), { default: "info" }),
+    logLevel: StringEnum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { default: "info" }),
     warehouseUrl: Type.String({ minLength: 1, default: "duckdb://./.tributary/tributary.duckdb", description: "where rows go, e.g. duckdb:///var/lib/tributary/events.duckdb; env TRIBUTARY_WAREHOUSE_URL" }),
     nats: Type.Object(
       {

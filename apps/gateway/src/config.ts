@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { Type, type Static } from "@sinclair/typebox";
-import { ConfigError, envInt, envList, envString, loadConfig, validateConfig } from "@tributary/config";
+import { ConfigError, envInt, envList, envString, loadConfig, StringEnum, validateConfig } from "@tributary/config";
 import { ID_PATTERN, DEFAULT_DUPLICATE_WINDOW_MS, DEFAULT_REGION_MAX_AGE_MS, DEFAULT_REGION_MAX_BYTES, DEFAULT_PUBLISH_TIMEOUT_MS } from "@tributary/streams";
-import { createScheme, DEFAULT_TOLERANCE_SECONDS, type SignatureScheme, type SourceSecret } from "@tributary/verify";
+import { createScheme, DEFAULT_TOLERANCE_SECONDS, SCHEME_TYPES, type SignatureScheme, type SourceSecret } from "@tributary/verify";
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = "127.0.0.1";
@@ -15,14 +15,14 @@ const SecretRef = Type.Object(
     id: Type.String({ minLength: 1, maxLength: 64, description: "name each secret (e.g. its creation month); it labels which secret verified a request" }),
     env: Type.Optional(Type.String({ minLength: 1, description: "name of the environment variable that holds the secret" })),
     file: Type.Optional(Type.String({ minLength: 1, description: "path of a file that holds the secret (trailing newline ignored)" })),
-    encoding: Type.Optional(Type.Union([Type.Literal("utf8"), Type.Literal("base64"), Type.Literal("hex")], { default: "utf8", description: "how the secret's text encodes its bytes" })),
+    encoding: Type.Optional(StringEnum(["utf8", "base64", "hex"], { default: "utf8", description: "how the secret's text encodes its bytes" })),
   },
   { additionalProperties: false, description: "give the secret an id and exactly one of env or file" },
 );
 
 const SchemeConfig = Type.Object(
   {
-    type: Type.Union([Type.Literal("webhook-hmac-sha256"), Type.Literal("hmac-sha256-body")], { description: "the signature scheme the sender uses" }),
+    type: StringEnum(SCHEME_TYPES, { description: "the signature scheme the sender uses" }),
     signatureHeader: Type.Optional(Type.String({ minLength: 1 })),
     timestampHeader: Type.Optional(Type.String({ minLength: 1 })),
     idHeader: Type.Optional(Type.String({ minLength: 1, description: "header holding the provider's delivery id (the event key)" })),
@@ -47,7 +47,7 @@ export const GatewayConfigSchema = Type.Object(
     region: Type.String({ pattern: ID_PATTERN.source, description: "set the region id (lower-case, e.g. us or eu-west); env TRIBUTARY_REGION" }),
     host: Type.String({ default: DEFAULT_HOST, description: "address to listen on; 0.0.0.0 in containers; env TRIBUTARY_HOST" }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: DEFAULT_PORT, description: "TCP port; env TRIBUTARY_PORT" }),
-    logLevel: Type.Union(["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l)), { default: "info" }),
+    logLevel: StringEnum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { default: "info" }),
     retryAfterSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: DEFAULT_RETRY_AFTER_SECONDS }),
     nats: Type.Object(
       {

@@ -69,6 +69,7 @@ describe("gateway config", () => {
   it("config - an unknown scheme type lists the choices", () => {
     const err = configError(() => resolveGatewayConfig({ ...base, sources: { demo: { ...base.sources.demo, scheme: { type: "md5" } } } }, { DEMO_SECRET: SECRET }));
     expect(err.field).toBe("sources.demo.scheme.type");
+    expect(err.problem).toBe(`must be one of "webhook-hmac-sha256", "hmac-sha256-body"`);
   });
 
   it("config - env overrides the file", () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Ajv, type ErrorObject } from "ajv";
-import type { Static, TSchema } from "@sinclair/typebox";
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { ConfigError } from "./errors.js";
 
 export interface LoadConfigOptions {
@@ -101,4 +101,12 @@ export function loadConfig<S extends TSchema>(schema: S, options: LoadConfigOpti
     if (value !== undefined) setPath(raw, path, value);
   }
   return validateConfig(schema, raw);
+}
+
+/**
+ * A string setting with a fixed set of values, as JSON Schema `enum` (TypeBox unions of literals
+ * report "must be equal to constant"; an enum error lists the allowed values).
+ */
+export function StringEnum<const T extends readonly string[]>(values: T, options: { default?: T[number]; description?: string } = {}) {
+  return Type.Unsafe<T[number]>({ type: "string", enum: [...values], ...options });
 }
