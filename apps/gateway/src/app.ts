@@ -1,3 +1,4 @@
+import rateLimit from "@fastify/rate-limit";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import type { EventMessage, PublishReceipt } from "@tributary/streams";
 import type { GatewayConfig, ResolvedSource } from "./config.js";
@@ -82,6 +83,16 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     if (closing) reply.header("connection", "close");
   });
 
+  // Per-source rate limits, counted in this process's memory (N replicas allow N × max). Sources
+  // without a limit, and unknown ones (refused just after), are not counted at all.
+  void app.register(rateLimit, {
+    global: false,
+    hook: "onRequest",
+    addHeadersOnExceeding: { "x-ratelimit-limit": false, "x-ratelimit-remaining": false, "x-ratelimit-reset": false },
+    addHeaders: { "x-ratelimit-limit": false, "x-ratelimit-remaining": false, "x-ratelimit-reset": false, "retry-after": true },
+  });
+  const limitOf = (key: string) => config.sources.get(key)?.rateLimit;
+
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
     const ready = !closing && deps.isReady();
@@ -89,35 +100,48 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   });
   app.get("/v1/stats", async () => ({ region: config.region, ...counters.toJSON() }));
 
-  app.post<{ Params: { sourceId: string } }>("/v1/sources/:sourceId/events", {
-    // Refuse what we can before reading the body: an unknown source or a declared oversize body.
-    onRequest: async (request) => {
-      if (closing) throw new GatewayError("shutting_down", "the gateway is shutting down");
-      const source = config.sources.get(request.params.sourceId);
-      if (!source) throw new GatewayError("unknown_source", `source ${JSON.stringify(request.params.sourceId)} is not configured`);
-      const declared = Number(request.headers["content-length"] ?? 0);
-      if (declared > source.maxBodyBytes) {
-        throw new GatewayError("payload_too_large", `body is ${declared} bytes; source ${source.id} accepts at most ${source.maxBodyBytes}`);
-      }
-      request.tributarySource = source;
-    },
-    handler: async (request, reply) => {
-      const source = request.tributarySource!;
-      const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const result = await ingestEvent(source, request.headers, rawBody, { region: config.region, publish: deps.publish, now, counters });
-      if (result.status === "accepted") counters.accepted++;
-      else counters.duplicates++;
-      reply.header("tributary-event-key", result.eventKey);
-      reply.header("tributary-region", result.region);
-      reply.header("tributary-stream-seq", String(result.seq));
-      return reply.code(result.status === "accepted" ? 202 : 200).send({
-        status: result.status,
-        event_key: result.eventKey,
-        region: result.region,
-        stream: result.stream,
-        seq: result.seq,
-      });
-    },
+  // Registered after the rate-limit plugin (registration is ordered) so its route options apply.
+  void app.register(async (scope) => {
+    scope.post<{ Params: { sourceId: string } }>("/v1/sources/:sourceId/events", {
+      config: {
+        rateLimit: {
+          keyGenerator: (request) => (request.params as { sourceId: string }).sourceId,
+          allowList: (_request, key) => limitOf(key) === undefined,
+          max: (_request, key) => limitOf(key)?.max ?? Number.MAX_SAFE_INTEGER,
+          timeWindow: (_request, key) => limitOf(key)?.windowMs ?? 1000,
+          errorResponseBuilder: (request, context) =>
+            new GatewayError("rate_limited", `source ${JSON.stringify((request.params as { sourceId: string }).sourceId)} is limited to ${context.max} requests per ${context.after}`),
+        },
+      },
+      // Refuse what we can before reading the body: an unknown source or a declared oversize body.
+      onRequest: async (request) => {
+        if (closing) throw new GatewayError("shutting_down", "the gateway is shutting down");
+        const source = config.sources.get(request.params.sourceId);
+        if (!source) throw new GatewayError("unknown_source", `source ${JSON.stringify(request.params.sourceId)} is not configured`);
+        const declared = Number(request.headers["content-length"] ?? 0);
+        if (declared > source.maxBodyBytes) {
+          throw new GatewayError("payload_too_large", `body is ${declared} bytes; source ${source.id} accepts at most ${source.maxBodyBytes}`);
+        }
+        request.tributarySource = source;
+      },
+      handler: async (request, reply) => {
+        const source = request.tributarySource!;
+        const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        const result = await ingestEvent(source, request.headers, rawBody, { region: config.region, publish: deps.publish, now, counters });
+        if (result.status === "accepted") counters.accepted++;
+        else counters.duplicates++;
+        reply.header("tributary-event-key", result.eventKey);
+        reply.header("tributary-region", result.region);
+        reply.header("tributary-stream-seq", String(result.seq));
+        return reply.code(result.status === "accepted" ? 202 : 200).send({
+          status: result.status,
+          event_key: result.eventKey,
+          region: result.region,
+          stream: result.stream,
+          seq: result.seq,
+        });
+      },
+    });
   });
 
   return app;

@@ -38,6 +38,15 @@ const SourceConfig = Type.Object(
     idField: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*$", description: "dotted path of the event id in the body, e.g. event_id or data.click_id" })),
     strict: Type.Boolean({ default: false, description: "true refuses event types without a known schema" }),
     maxBodyBytes: Type.Integer({ minimum: 64, maximum: MAX_BODY_BYTES_LIMIT, default: DEFAULT_MAX_BODY_BYTES, description: `largest accepted body in bytes (at most ${MAX_BODY_BYTES_LIMIT})` }),
+    rateLimit: Type.Optional(
+      Type.Object(
+        {
+          max: Type.Integer({ minimum: 1, description: "requests allowed per window, per gateway process" }),
+          windowSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 1, description: "length of the rate-limit window in seconds" }),
+        },
+        { additionalProperties: false, description: "cap a source's requests: { max, windowSeconds }" },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -85,6 +94,7 @@ export interface ResolvedSource {
   idField: string | undefined;
   strict: boolean;
   maxBodyBytes: number;
+  rateLimit: { max: number; windowMs: number } | undefined;
 }
 
 export interface GatewayConfig extends Omit<GatewayConfigInput, "sources"> {
@@ -127,7 +137,16 @@ function resolveSource(id: string, input: SourceConfigInput, env: NodeJS.Process
     ids.add(ref.id);
     return readSecret(`${field}.secrets[${i}]`, ref, env);
   });
-  return { id, scheme, secrets, toleranceSeconds: input.toleranceSeconds, idField: input.idField, strict: input.strict, maxBodyBytes: input.maxBodyBytes };
+  return {
+    id,
+    scheme,
+    secrets,
+    toleranceSeconds: input.toleranceSeconds,
+    idField: input.idField,
+    strict: input.strict,
+    maxBodyBytes: input.maxBodyBytes,
+    rateLimit: input.rateLimit ? { max: input.rateLimit.max, windowMs: input.rateLimit.windowSeconds * 1000 } : undefined,
+  };
 }
 
 /** Resolves an already-shaped config object (tests and the local launcher build these directly). */

@@ -43,7 +43,7 @@ export async function ingestEvent(source: ResolvedSource, headers: IncomingHttpH
   ctx.counters.secretUsed(source.id, verified.secretId);
 
   const parsed = parseEventBody(rawBody);
-  if (!parsed.ok) throw new GatewayError("invalid_json", parsed.message);
+  if (!parsed.ok) throw new GatewayError(parsed.code, parsed.message);
   const validated = validator.validate(parsed.value, { strict: source.strict });
   if (!validated.ok) throw new GatewayError("schema_violation", validated.message, validated.errors);
   const event = validated.event;

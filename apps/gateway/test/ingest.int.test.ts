@@ -158,3 +158,48 @@ describe("gateway without its NATS", () => {
     }
   });
 });
+
+describe("gateway rate limits", () => {
+  it("rate limit - a source over its limit gets 429 rate_limited with Retry-After and nothing stored; others are not affected", async () => {
+    const gw = await startGateway({
+      sources: {
+        demo: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "current", env: "GW_TEST_SECRET" }], rateLimit: { max: 5, windowSeconds: 60 } },
+        free: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "current", env: "GW_TEST_SECRET" }] },
+      },
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const body = sampleEvent();
+        statuses.push((await post(gw, body, signWebhook({ secret: SECRET, body }))).status);
+      }
+      expect(statuses).toEqual([202, 202, 202, 202, 202, 429, 429, 429]);
+      const before = await gw.streamMessages();
+      const body = sampleEvent();
+      const limited = await post(gw, body, signWebhook({ secret: SECRET, body }));
+      expect(limited.json.error.code).toBe("rate_limited");
+      expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(await gw.streamMessages()).toBe(before);
+      for (let i = 0; i < 8; i++) {
+        const other = sampleEvent();
+        expect((await post(gw, other, signWebhook({ secret: SECRET, body: other }), "free")).status).toBe(202);
+      }
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it("limits - a body nested too deep is 400 json_limits_exceeded and stores nothing", async () => {
+    const gw = await startGateway();
+    try {
+      const before = await gw.streamMessages();
+      const body = `{"event":"link.clicked","data":${'{"a":'.repeat(40)}1${"}".repeat(40)}}`;
+      const res = await post(gw, body, signWebhook({ secret: SECRET, body }));
+      expect(res.status).toBe(400);
+      expect(res.json.error.code).toBe("json_limits_exceeded");
+      expect(await gw.streamMessages()).toBe(before);
+    } finally {
+      await gw.close();
+    }
+  });
+});

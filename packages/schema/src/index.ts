@@ -1,4 +1,4 @@
-export { parseEventBody } from "./parse.js";
+export { MAX_JSON_DEPTH, MAX_JSON_NODES, parseEventBody } from "./parse.js";
 export type { ParseResult } from "./parse.js";
 
 export { createEventValidator } from "./validate.js";

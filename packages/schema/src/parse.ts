@@ -2,7 +2,16 @@ import { joinPath, describePath } from "./path.js";
 
 export type ParseResult =
   | { ok: true; value: unknown; text: string }
-  | { ok: false; code: "invalid_json"; message: string };
+  | { ok: false; code: "invalid_json" | "json_limits_exceeded"; message: string };
+
+/**
+ * Bounds on the shape of an accepted body. Webhook events are shallow and small; a body nested
+ * thousands deep or with a hundred thousand keys is an attack on whatever walks it later
+ * (validators, enrichment, transforms, the warehouse's JSON functions), so it is refused here.
+ */
+export const MAX_JSON_DEPTH = 32;
+/** Object keys plus array elements, counted over the whole body. */
+export const MAX_JSON_NODES = 10_000;
 
 // fatal: invalid UTF-8 throws instead of becoming U+FFFD, which would silently change the event.
 // ignoreBOM: false (the default) makes the decoder drop one leading UTF-8 BOM, so there is no
@@ -46,6 +55,8 @@ export function parseEventBody(raw: Buffer): ParseResult {
   } catch (err) {
     return invalid(`body is not valid JSON: ${(err as Error).message}`);
   }
+  const tooComplex = exceedsLimits(value);
+  if (tooComplex) return { ok: false, code: "json_limits_exceeded", message: tooComplex };
   if (SUSPECT_PROTO.test(text) || SUSPECT_CONSTRUCTOR.test(text)) {
     const poisoned = findPoisonedKey(value);
     if (poisoned !== undefined) {
@@ -53,6 +64,24 @@ export function parseEventBody(raw: Buffer): ParseResult {
     }
   }
   return { ok: true, value, text };
+}
+
+/** Why the value is too deep or too large, or undefined when it is within the limits. */
+function exceedsLimits(root: unknown): string | undefined {
+  if (typeof root !== "object" || root === null) return undefined;
+  // An explicit stack, for the same reason as below.
+  const stack: Array<{ value: object; depth: number }> = [{ value: root, depth: 1 }];
+  let nodes = 0;
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    if (item.depth > MAX_JSON_DEPTH) return `body nests deeper than ${MAX_JSON_DEPTH} levels`;
+    const children = Array.isArray(item.value) ? item.value : Object.values(item.value);
+    nodes += children.length;
+    if (nodes > MAX_JSON_NODES) return `body has more than ${MAX_JSON_NODES} keys and array elements`;
+    for (const child of children) {
+      if (typeof child === "object" && child !== null) stack.push({ value: child, depth: item.depth + 1 });
+    }
+  }
+  return undefined;
 }
 
 function invalid(message: string): ParseResult {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseEventBody } from "../src/index.js";
+import { MAX_JSON_DEPTH, MAX_JSON_NODES, parseEventBody } from "../src/index.js";
 
 const utf8 = (text: string): Buffer => Buffer.from(text, "utf8");
 
@@ -88,9 +88,29 @@ describe("parseEventBody", () => {
     expect(result).toMatchObject({ ok: true, value: { data: { constructor: "Ferrari" } } });
   });
 
-  it("parse - deep nesting is scanned without overflowing the stack", () => {
+  it("parse - deep nesting is refused by the depth limit before any recursive scan", () => {
     const depth = 20_000;
     const text = `${'{"a":'.repeat(depth)}{"__proto__":1}${"}".repeat(depth)}`;
-    expect(parseEventBody(utf8(text))).toMatchObject({ ok: false, code: "invalid_json" });
+    expect(parseEventBody(utf8(text))).toMatchObject({ ok: false, code: "json_limits_exceeded" });
+  });
+});
+
+describe("parse limits", () => {
+  it("parse - a body nested deeper than MAX_JSON_DEPTH is json_limits_exceeded", () => {
+    const deep = "[".repeat(MAX_JSON_DEPTH + 1) + "]".repeat(MAX_JSON_DEPTH + 1);
+    expect(parseEventBody(Buffer.from(deep))).toMatchObject({ ok: false, code: "json_limits_exceeded" });
+    const ok = "[".repeat(MAX_JSON_DEPTH) + "]".repeat(MAX_JSON_DEPTH);
+    expect(parseEventBody(Buffer.from(ok)).ok).toBe(true);
+  });
+
+  it("parse - a body with more than MAX_JSON_NODES keys and elements is json_limits_exceeded", () => {
+    const many = JSON.stringify({ data: Array.from({ length: MAX_JSON_NODES }, (_, i) => i) });
+    expect(parseEventBody(Buffer.from(many))).toMatchObject({ ok: false, code: "json_limits_exceeded" });
+  });
+
+  it("parse - nesting 100,000 deep is refused, not a stack overflow", () => {
+    const hostile = "[".repeat(100_000) + "]".repeat(100_000);
+    const result = parseEventBody(Buffer.from(hostile));
+    expect(result.ok).toBe(false);
   });
 });
