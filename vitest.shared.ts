@@ -5,13 +5,14 @@ import { defineConfig } from "vitest/config";
  * (so the timeouts are generous), and each run leaves a JSON report that the root test command
  * sums into one closing line.
  */
-export function packageTestConfig(options: { testTimeoutMs?: number } = {}) {
+export function packageTestConfig(options: { testTimeoutMs?: number; execArgv?: string[] } = {}) {
   return defineConfig({
     test: {
       include: ["test/**/*.test.ts"],
       testTimeout: options.testTimeoutMs ?? 30_000,
       hookTimeout: 60_000,
       reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
+      ...(options.execArgv ? { execArgv: options.execArgv } : {}),
     },
   });
 }

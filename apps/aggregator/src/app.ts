@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { WarehouseReader } from "@tributary/warehouse";
-import type { Loader } from "./loader.js";
+import type { Loader } from "@tributary/loader";
 
 export interface AggregatorHttpDeps {
   reader: WarehouseReader;

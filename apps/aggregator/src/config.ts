@@ -1,7 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { envInt, envList, envString, loadConfig, StringEnum } from "@tributary/config";
 import { HUB_STREAM } from "@tributary/streams";
-import { DEFAULT_BATCH_POLICY } from "./batch-policy.js";
+import { DEFAULT_BATCH_POLICY, DEFAULT_FLUSHES_IN_FLIGHT } from "@tributary/loader";
 
 export const DEFAULT_HTTP_PORT = 8090;
 export const DEFAULT_DURABLE = "warehouse-loader";
@@ -40,7 +40,10 @@ export const AggregatorConfigSchema = Type.Object(
     ),
     batch: Type.Object(
       {
-        maxEvents: Type.Integer({ minimum: 1, default: DEFAULT_BATCH_POLICY.maxEvents }),
+        maxEvents: Type.Integer({ minimum: 1, default: DEFAULT_BATCH_POLICY.maxEvents, description: "the largest batch; the loader adapts the size below it" }),
+        minEvents: Type.Integer({ minimum: 1, default: 100, description: "the smallest batch the adaptive size shrinks to" }),
+        targetLatencyMs: Type.Integer({ minimum: 1, default: 250, description: "flush latency the adaptive size aims for" }),
+        flushesInFlight: Type.Integer({ minimum: 1, maximum: 16, default: DEFAULT_FLUSHES_IN_FLIGHT, description: "batches inserted at once" }),
         maxBytes: Type.Integer({ minimum: 1024, default: DEFAULT_BATCH_POLICY.maxBytes }),
         maxAgeMs: Type.Integer({ minimum: 1, default: DEFAULT_BATCH_POLICY.maxAgeMs, description: "how long the first event of a batch may wait for the rest" }),
       },
@@ -66,9 +69,8 @@ export function loadAggregatorConfig(env: NodeJS.ProcessEnv = process.env, file 
       "nats.pass": envString(env, "TRIBUTARY_NATS_PASS"),
     },
   });
-  if (config.batch.maxEvents > config.maxAckPending) {
-    // A batch can never fill if the server stops delivering at maxAckPending.
-    config.batch.maxEvents = config.maxAckPending;
-  }
+  // A batch can never fill if the server stops delivering at maxAckPending.
+  config.batch.maxEvents = Math.min(config.batch.maxEvents, config.maxAckPending);
+  config.batch.minEvents = Math.min(config.batch.minEvents, config.batch.maxEvents);
   return config;
 }

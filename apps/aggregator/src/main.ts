@@ -5,7 +5,7 @@ import { connectNats, NatsCredentialsError, dlqStreamConfig, ensureConsumer, ens
 import { openWarehouse } from "@tributary/warehouse";
 import { buildHttp } from "./app.js";
 import { loadAggregatorConfig, type AggregatorConfig } from "./config.js";
-import { Loader } from "./loader.js";
+import { AdaptiveBatchSize, Loader, rowFromMessage } from "@tributary/loader";
 
 /** Longer than a batch flush or a PubAck timeout, shorter than Kubernetes' default 30 s grace period. */
 const SHUTDOWN_DEADLINE_MS = 25_000;
@@ -41,10 +41,21 @@ async function main(): Promise<void> {
   await ensureConsumer(jsm, config.stream, loaderConsumerConfig({ durable: config.durable, maxAckPending: config.maxAckPending, ackWaitMs: config.ackWaitMs }));
   const js = jetstream(nc);
   const consumer = await js.consumers.get(config.stream, config.durable);
-  // The client-side buffer holds at most two batches: the stream keeps the rest.
-  const messages = await consumer.consume({ max_messages: Math.min(config.batch.maxEvents * 2, config.maxAckPending) });
+  // The client-side buffer holds about one batch per flush slot and one filling: the stream keeps the rest.
+  const messages = await consumer.consume({ max_messages: Math.min(config.batch.maxEvents * (config.batch.flushesInFlight + 1), config.maxAckPending) });
   const recentKeys = config.dedupe.maxKeys > 0 ? new RecentKeys(config.dedupe) : undefined;
-  loader = new Loader({ messages, js, sink, policy: config.batch, log, ackWaitMs: config.ackWaitMs, recentKeys });
+  loader = new Loader({
+    messages,
+    js,
+    sink,
+    toRow: rowFromMessage,
+    policy: config.batch,
+    adaptive: new AdaptiveBatchSize({ min: config.batch.minEvents, max: config.batch.maxEvents, targetLatencyMs: config.batch.targetLatencyMs }),
+    maxFlushesInFlight: config.batch.flushesInFlight,
+    ackWaitMs: config.ackWaitMs,
+    ...(recentKeys ? { recentKeys } : {}),
+    log,
+  });
   log.info({ stream: config.stream, durable: config.durable, warehouse: config.warehouseUrl }, "aggregator loading");
   const running = loader.run();
 

@@ -10,6 +10,8 @@ export {
   InvalidNameError,
   regionalStreamName,
   regionSubjects,
+  REPLAY_SUBJECT_PREFIX,
+  replaySubject,
 } from "./names.js";
 export {
   DEFAULT_ACK_WAIT_MS,

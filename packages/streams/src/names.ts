@@ -8,6 +8,8 @@ export const HUB_STREAM = "EVENTS";
 /** Poison events, with the reason, the original headers and the original bytes. */
 export const DLQ_STREAM = "EVENTS_DLQ";
 export const DLQ_SUBJECT_PREFIX = "dlq";
+/** The hub stream's own subjects: events put back from the DLQ (everything else comes by sourcing). */
+export const REPLAY_SUBJECT_PREFIX = "replay";
 
 /** Message headers Tributary writes on every event. */
 export const EventHeader = {
@@ -19,6 +21,9 @@ export const EventHeader = {
   /** On DLQ messages: why the event was set aside, and where it came from. */
   DlqReason: "Tributary-Dlq-Reason",
   DlqOrigin: "Tributary-Dlq-Origin",
+  /** On replayed messages: the DLQ entry they came from, and the origin region's sequence. */
+  ReplayedFrom: "Tributary-Replayed-From",
+  RegionSeq: "Tributary-Region-Seq",
 } as const;
 
 /** Region and source ids become subject tokens and stream names: keep them to a safe alphabet. */
@@ -48,6 +53,10 @@ export function eventSubject(region: string, source: string, eventType: string):
 
 export function regionSubjects(region: string): string {
   return `events.${region}.>`;
+}
+
+export function replaySubject(source: string): string {
+  return `${REPLAY_SUBJECT_PREFIX}.${source}`;
 }
 
 export function dlqSubject(source: string): string {

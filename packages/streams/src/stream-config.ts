@@ -1,5 +1,5 @@
 import { DiscardPolicy, RetentionPolicy, StorageType, AckPolicy, DeliverPolicy, type ConsumerConfig, type StreamConfig } from "@nats-io/jetstream";
-import { DLQ_STREAM, DLQ_SUBJECT_PREFIX, HUB_STREAM, regionalStreamName, regionSubjects } from "./names.js";
+import { DLQ_STREAM, DLQ_SUBJECT_PREFIX, HUB_STREAM, REPLAY_SUBJECT_PREFIX, regionalStreamName, regionSubjects } from "./names.js";
 
 const MS = 1_000_000; // nanoseconds per millisecond: JetStream durations are nanoseconds
 
@@ -106,12 +106,12 @@ export const DEFAULT_HUB_DUPLICATE_WINDOW_MS = 1000;
 /**
  * The hub stream: limits retention (never a work queue: the loader and every destination read it
  * independently), sourcing each region's stream through that region's JetStream domain API.
- * It has no subjects of its own: only sources write to it.
+ * Its only subjects take events replayed from the DLQ; everything else arrives by sourcing.
  */
 export function hubStreamConfig(opts: HubStreamOptions): Partial<StreamConfig> & { name: string } {
   return {
     name: HUB_STREAM,
-    subjects: [],
+    subjects: [`${REPLAY_SUBJECT_PREFIX}.>`],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     // Full hub: sourcing pauses and the regions buffer (and then refuse at the edge) rather than

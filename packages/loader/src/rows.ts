@@ -14,10 +14,12 @@ export interface StreamMessage {
 
 /**
  * The origin region's stream sequence. A message sourced into the hub carries
- * `Nats-Stream-Source: <stream>[:<hash>] <seq> …`; read directly from a regional stream, it is
- * the message's own sequence.
+ * `Nats-Stream-Source: <stream>[:<hash>] <seq> …`; a replayed one carries it as
+ * `Tributary-Region-Seq`; read directly from a regional stream, it is the message's own sequence.
  */
 export function regionSeqOf(msg: StreamMessage): number {
+  const replayed = Number(msg.headers?.get(EventHeader.RegionSeq) || NaN);
+  if (Number.isSafeInteger(replayed) && replayed > 0) return replayed;
   const sourced = msg.headers?.get("Nats-Stream-Source");
   if (sourced) {
     const seq = Number(sourced.split(" ")[1]);

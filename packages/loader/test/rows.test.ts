@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { regionSeqOf, rowFromMessage, type StreamMessage } from "../src/rows.js";
+import { regionSeqOf, rowFromMessage, type StreamMessage } from "../src/index.js";
 
 function message(headers: Record<string, string>, body: string, seq = 5): StreamMessage {
   return { headers: { get: (name: string) => headers[name] ?? "" }, data: new TextEncoder().encode(body), seq };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isFull, msUntilDue, type BatchPolicy } from "../src/batch-policy.js";
+import { isFull, msUntilDue, type BatchPolicy } from "../src/index.js";
 
 const policy: BatchPolicy = { maxEvents: 3, maxBytes: 100, maxAgeMs: 50 };
 

@@ -1,0 +1,12 @@
+export { AdaptiveBatchSize, DEFAULT_ADAPTIVE } from "./adaptive.js";
+export type { AdaptiveOptions } from "./adaptive.js";
+export { DEFAULT_BATCH_POLICY, isFull, msUntilDue } from "./batch-policy.js";
+export type { BatchPolicy, BatchState } from "./batch-policy.js";
+export { deadLetter, ORIGINAL_MSG_ID, readDlqEntry, replayDlqEntry } from "./dlq.js";
+export type { DlqEntry } from "./dlq.js";
+export { DEFAULT_FLUSHES_IN_FLIGHT, Loader } from "./loader.js";
+export type { LoaderCounters, LoaderLog, LoaderOptions } from "./loader.js";
+export { createInsertPolicy, isRejected, isTransient } from "./resilience.js";
+export type { InsertPolicy, InsertPolicyOptions } from "./resilience.js";
+export { regionSeqOf, rowFromMessage } from "./rows.js";
+export type { RowOutcome, StreamMessage } from "./rows.js";

@@ -1,0 +1,235 @@
+import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { RecentKeys } from "@tributary/dedupe";
+import type { WarehouseRow } from "@tributary/schema";
+import type { InsertResult, WarehouseSink } from "@tributary/warehouse";
+import { AdaptiveBatchSize } from "./adaptive.js";
+import { msUntilDue, type BatchPolicy, type BatchState } from "./batch-policy.js";
+import { deadLetter } from "./dlq.js";
+import { createInsertPolicy, isRejected, type InsertPolicy } from "./resilience.js";
+import type { RowOutcome, StreamMessage } from "./rows.js";
+
+export interface LoaderCounters {
+  batches: number;
+  loaded: number;
+  /** Dropped by the recent-key set (e.g. the same event accepted in two regions). */
+  recentDuplicates: number;
+  /** Rows the warehouse already had (its unique key, the last dedupe depth). */
+  duplicates: number;
+  poison: number;
+  insertFailures: number;
+  /** Batches split to find rows the warehouse refused. */
+  bisections: number;
+}
+
+/** The little a loader logs; pino, Fastify's logger or console fit. */
+export interface LoaderLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface LoaderOptions {
+  messages: ConsumerMessages;
+  js: JetStreamClient;
+  sink: WarehouseSink;
+  /** Maps a stream message to a row, or names why it is poison. */
+  toRow: (msg: StreamMessage) => RowOutcome;
+  /** `maxEvents` is the ceiling; the adaptive size moves below it. */
+  policy: BatchPolicy;
+  adaptive?: AdaptiveBatchSize;
+  /** Batches being inserted at once (the next batch fills while earlier ones load). */
+  maxFlushesInFlight?: number;
+  /** The consumer's ack_wait: held messages get an in-progress ack well before it runs out. */
+  ackWaitMs: number;
+  /** Keys loaded recently; a hit skips the warehouse round trip. Off when undefined. */
+  recentKeys?: RecentKeys;
+  log: LoaderLog;
+  /** Consecutive insert failures that open the circuit breaker. */
+  failuresToOpen?: number;
+}
+
+export const DEFAULT_FLUSHES_IN_FLIGHT = 2;
+
+const TIMEOUT = Symbol("timeout");
+
+function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> {
+  if (ms === Infinity) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMEOUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMEOUT), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+interface Held {
+  msg: JsMsg;
+  row: WarehouseRow;
+}
+
+/**
+ * pull ▸ batch (count / bytes / age; the count adapts to the warehouse) ▸ insert (up to N batches
+ * at once) ▸ ack only after the commit. While the warehouse fails, each batch is held with
+ * in-progress acks and retried with backoff behind a circuit breaker; with every flush slot busy the
+ * loop stops taking messages, the consumer's bounded buffer stops pulling, and the backlog waits in
+ * the stream rather than in memory. Rows the warehouse refuses are isolated by splitting the batch
+ * and go to the DLQ; the rest load.
+ */
+export class Loader {
+  readonly counters: LoaderCounters = { batches: 0, loaded: 0, recentDuplicates: 0, duplicates: 0, poison: 0, insertFailures: 0, bisections: 0 };
+  readonly adaptive: AdaptiveBatchSize;
+  readonly #insert: InsertPolicy;
+  readonly #abort = new AbortController();
+  readonly #inFlight = new Set<Promise<void>>();
+  #lastInsertFailed = false;
+
+  constructor(private readonly opts: LoaderOptions) {
+    this.adaptive = opts.adaptive ?? new AdaptiveBatchSize({ min: Math.min(100, opts.policy.maxEvents), max: opts.policy.maxEvents, targetLatencyMs: 250 });
+    this.#insert = createInsertPolicy({
+      ...(opts.failuresToOpen !== undefined ? { failuresToOpen: opts.failuresToOpen } : {}),
+      onBreak: () => opts.log.warn({}, "warehouse failing: circuit open, pulling paused"),
+      onReset: () => opts.log.info({}, "warehouse recovered: circuit closed"),
+      onRetry: (attempt, delayMs, error) => {
+        this.counters.insertFailures++;
+        this.#lastInsertFailed = true;
+        if (attempt === 1 || attempt % 10 === 0) opts.log.warn({ err: error, attempt, retryInMs: delayMs }, "warehouse insert failed; holding the batch and retrying");
+      },
+    });
+  }
+
+  /** False while the warehouse is failing (breaker open, or the last insert failed). */
+  get healthy(): boolean {
+    return !this.#insert.isOpen() && !this.#lastInsertFailed;
+  }
+
+  /** Runs until stop(); resolves after every batch in hand was loaded (or handed back). */
+  async run(): Promise<void> {
+    const { messages, policy } = this.opts;
+    const maxInFlight = this.opts.maxFlushesInFlight ?? DEFAULT_FLUSHES_IN_FLIGHT;
+    const it = messages[Symbol.asyncIterator]();
+    let pending: Promise<IteratorResult<JsMsg>> | undefined;
+    let batch: JsMsg[] = [];
+    const state: BatchState = { events: 0, bytes: 0, startedAt: undefined };
+
+    const dispatch = async () => {
+      const current = batch;
+      const wasFull = state.events >= this.adaptive.current;
+      batch = [];
+      state.events = 0;
+      state.bytes = 0;
+      state.startedAt = undefined;
+      if (current.length === 0) return;
+      // Backpressure: with every slot busy, stop taking messages until one frees up.
+      while (this.#inFlight.size >= maxInFlight) await Promise.race(this.#inFlight);
+      const flush: Promise<void> = this.#flush(current, wasFull).finally(() => this.#inFlight.delete(flush));
+      this.#inFlight.add(flush);
+    };
+
+    for (;;) {
+      pending ??= it.next();
+      const next = await raceTimeout(pending, msUntilDue(policy, state, Date.now()));
+      if (next === TIMEOUT) {
+        await dispatch();
+        continue;
+      }
+      pending = undefined;
+      if (next.done) break;
+      const msg = next.value;
+      batch.push(msg);
+      state.events++;
+      state.bytes += msg.data.length;
+      state.startedAt ??= Date.now();
+      if (state.events >= this.adaptive.current || state.bytes >= policy.maxBytes) await dispatch();
+    }
+    await dispatch();
+    await Promise.all(this.#inFlight);
+  }
+
+  /** Stops pulling; run() then finishes the batches in hand and returns. */
+  stop(): void {
+    this.opts.messages.stop();
+  }
+
+  /** Stops at once: batches still waiting for the warehouse are handed back (nak) for redelivery. */
+  abort(): void {
+    this.#abort.abort();
+    this.stop();
+  }
+
+  async #flush(msgs: JsMsg[], wasFull: boolean): Promise<void> {
+    const { recentKeys } = this.opts;
+    const now = Date.now();
+    const held: Held[] = [];
+    const alreadyLoaded: JsMsg[] = [];
+    const poison: Array<Promise<unknown>> = [];
+    for (const msg of msgs) {
+      const outcome = this.opts.toRow(msg);
+      if (!outcome.ok) poison.push(this.#deadLetter(msg, outcome.reason));
+      else if (recentKeys?.has(outcome.row.event_key, now)) alreadyLoaded.push(msg);
+      else held.push({ msg, row: outcome.row });
+    }
+    await Promise.all(poison);
+
+    // Keep the held messages ours while the insert (or its retries) runs.
+    const keepAlive = setInterval(() => {
+      for (const h of held) h.msg.working();
+    }, Math.max(1_000, this.opts.ackWaitMs / 3));
+    keepAlive.unref();
+    const started = Date.now();
+    try {
+      const result = await this.#insertIsolating(held);
+      this.#lastInsertFailed = false;
+      this.adaptive.record(Date.now() - started, wasFull);
+      this.counters.batches++;
+      this.counters.loaded += result.inserted;
+      this.counters.duplicates += result.duplicates;
+      for (const msg of alreadyLoaded) msg.ack();
+      this.counters.recentDuplicates += alreadyLoaded.length;
+    } catch (err) {
+      // Stopping while the warehouse is down, or an unexpected error: hand everything back.
+      if (!this.#abort.signal.aborted) this.opts.log.error({ err, events: held.length }, "batch not loaded; handing it back for redelivery");
+      for (const h of held) h.msg.nak();
+      for (const msg of alreadyLoaded) msg.ack();
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  /**
+   * Inserts the rows and acks their messages. When the warehouse refuses the batch because of its
+   * data, the batch is split in halves until the refused rows stand alone; those go to the DLQ.
+   */
+  async #insertIsolating(held: Held[]): Promise<InsertResult> {
+    if (held.length === 0) return { inserted: 0, duplicates: 0 };
+    let result: InsertResult;
+    try {
+      result = await this.#insert.policy.execute(() => this.opts.sink.insertBatch(held.map((h) => h.row)), this.#abort.signal);
+    } catch (err) {
+      if (!isRejected(err)) throw err;
+      if (held.length === 1) {
+        await this.#deadLetter(held[0]!.msg, `warehouse_rejected: ${err.message}`);
+        return { inserted: 0, duplicates: 0 };
+      }
+      this.counters.bisections++;
+      const middle = Math.ceil(held.length / 2);
+      const left = await this.#insertIsolating(held.slice(0, middle));
+      const right = await this.#insertIsolating(held.slice(middle));
+      return { inserted: left.inserted + right.inserted, duplicates: left.duplicates + right.duplicates };
+    }
+    // Remembered only once committed: a key of a failed batch must not hide its redelivery.
+    const now = Date.now();
+    for (const h of held) {
+      this.opts.recentKeys?.checkAndAdd(h.row.event_key, now);
+      h.msg.ack();
+    }
+    return result;
+  }
+
+  async #deadLetter(msg: JsMsg, reason: string): Promise<void> {
+    if (await deadLetter(this.opts.js, msg, reason)) {
+      this.counters.poison++;
+      this.opts.log.warn({ reason, origin: `${msg.info.stream}:${msg.seq}` }, "poison event moved to the DLQ");
+    } else {
+      this.opts.log.error({ reason }, "could not write a poison event to the DLQ; it will be redelivered");
+    }
+  }
+}
