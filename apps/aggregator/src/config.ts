@@ -42,7 +42,7 @@ export const AggregatorConfigSchema = Type.Object(
       {
         maxEvents: Type.Integer({ minimum: 1, default: DEFAULT_BATCH_POLICY.maxEvents, description: "the largest batch; the loader adapts the size below it" }),
         minEvents: Type.Integer({ minimum: 1, default: 100, description: "the smallest batch the adaptive size shrinks to" }),
-        targetLatencyMs: Type.Integer({ minimum: 1, default: 250, description: "flush latency the adaptive size aims for" }),
+        targetLatencyMs: Type.Integer({ minimum: 1, default: 1000, description: "flush latency the adaptive size aims for (ms): below half of it batches grow, above it they shrink" }),
         flushesInFlight: Type.Integer({ minimum: 1, maximum: 16, default: DEFAULT_FLUSHES_IN_FLIGHT, description: "batches inserted at once" }),
         maxBytes: Type.Integer({ minimum: 1024, default: DEFAULT_BATCH_POLICY.maxBytes }),
         maxAgeMs: Type.Integer({ minimum: 1, default: DEFAULT_BATCH_POLICY.maxAgeMs, description: "how long the first event of a batch may wait for the rest" }),

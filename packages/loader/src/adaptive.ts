@@ -14,7 +14,7 @@ export interface AdaptiveOptions {
   initial?: number;
 }
 
-export const DEFAULT_ADAPTIVE: AdaptiveOptions = { min: 100, max: 10_000, targetLatencyMs: 250 };
+export const DEFAULT_ADAPTIVE: AdaptiveOptions = { min: 100, max: 10_000, targetLatencyMs: 1_000 };
 
 const GROW = 1.5;
 const SHRINK = 0.5;

@@ -2,7 +2,7 @@ import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstrea
 import type { RecentKeys } from "@tributary/dedupe";
 import type { WarehouseRow } from "@tributary/schema";
 import type { InsertResult, WarehouseSink } from "@tributary/warehouse";
-import { AdaptiveBatchSize } from "./adaptive.js";
+import { AdaptiveBatchSize, DEFAULT_ADAPTIVE } from "./adaptive.js";
 import { msUntilDue, type BatchPolicy, type BatchState } from "./batch-policy.js";
 import { deadLetter } from "./dlq.js";
 import { createInsertPolicy, isRejected, type InsertPolicy } from "./resilience.js";
@@ -83,7 +83,7 @@ export class Loader {
   #lastInsertFailed = false;
 
   constructor(private readonly opts: LoaderOptions) {
-    this.adaptive = opts.adaptive ?? new AdaptiveBatchSize({ min: Math.min(100, opts.policy.maxEvents), max: opts.policy.maxEvents, targetLatencyMs: 250 });
+    this.adaptive = opts.adaptive ?? new AdaptiveBatchSize({ min: Math.min(100, opts.policy.maxEvents), max: opts.policy.maxEvents, targetLatencyMs: DEFAULT_ADAPTIVE.targetLatencyMs });
     this.#insert = createInsertPolicy({
       ...(opts.failuresToOpen !== undefined ? { failuresToOpen: opts.failuresToOpen } : {}),
       onBreak: () => opts.log.warn({}, "warehouse failing: circuit open, pulling paused"),
