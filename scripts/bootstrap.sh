@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-time (and idempotent) set-up behind the README's two commands:
-# nats-server >= 2.10, pnpm via corepack, the locked packages (Node 24 comes with them as the `node`
+# nats-server >= 2.10, ClickHouse (with --for-tests), pnpm via corepack, the locked packages (Node 24 comes with them as the `node`
 # package), and the build. Every step says what is missing when it cannot do its job.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -9,6 +9,13 @@ say() { echo "tributary: $*" >&2; }
 
 nats_bin="$(bash scripts/ensure-nats-server.sh)"
 say "nats-server: $nats_bin ($("$nats_bin" --version 2>&1 | head -n1))"
+
+# ClickHouse is the scale-out warehouse; the tests load into a real server (Debian's 18.16 here).
+# The local system runs on DuckDB and does not need it.
+if [ "${1:-}" = "--for-tests" ]; then
+  ch_bin="$(bash scripts/ensure-clickhouse.sh)"
+  say "clickhouse: $ch_bin"
+fi
 
 frozen="--frozen-lockfile"
 [ -f pnpm-lock.yaml ] || frozen=""

@@ -8,3 +8,5 @@ export type { Service, ServiceOptions } from "./service.js";
 export { freePorts } from "./ports.js";
 export { startTcpProxy } from "./tcp-proxy.js";
 export type { TcpProxy } from "./tcp-proxy.js";
+export { clickHouseCommand, startClickHouse } from "./clickhouse-server.js";
+export type { ClickHouseTestServer } from "./clickhouse-server.js";

@@ -1,9 +1,13 @@
+import { ClickHouseSink } from "./clickhouse.js";
 import { DuckDbSink } from "./duckdb.js";
 import { WarehouseError, type WarehouseReader, type WarehouseSink } from "./sink.js";
 
+const SUPPORTED = "use duckdb:///path/to/file.duckdb or clickhouse://[user:password@]host:8123/database";
+
 /**
- * Opens the sink a URL names: `duckdb:///absolute/path.duckdb`, `duckdb:relative.duckdb` or
- * `duckdb::memory:`. ClickHouse (`clickhouse://host:8123/db`) arrives with the batch-loading work.
+ * Opens the sink a URL names: `duckdb:///absolute/path.duckdb`, `duckdb:relative.duckdb`,
+ * `duckdb::memory:`, or `clickhouse://[user:password@]host:8123/database` (`clickhouses://` for
+ * HTTPS). A ClickHouse sink connects on first use, not here.
  */
 export async function openWarehouse(url: string): Promise<WarehouseSink & WarehouseReader> {
   if (url.startsWith("duckdb:")) {
@@ -12,5 +16,11 @@ export async function openWarehouse(url: string): Promise<WarehouseSink & Wareho
     if (!path) throw new WarehouseError("warehouse_url_invalid", `warehouse URL ${url} names no file: use duckdb:///path/to/file.duckdb`);
     return DuckDbSink.open(path);
   }
-  throw new WarehouseError("warehouse_url_invalid", `unsupported warehouse URL ${JSON.stringify(url)}: use duckdb:///path/to/file.duckdb`);
+  if (url.startsWith("clickhouse:") || url.startsWith("clickhouses:")) return ClickHouseSink.open(url);
+  throw new WarehouseError("warehouse_url_invalid", `unsupported warehouse URL ${JSON.stringify(redact(url))}: ${SUPPORTED}`);
+}
+
+/** The URL without a password, for messages. */
+function redact(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, "$1:***@");
 }
