@@ -11,14 +11,16 @@ export const ORIGINAL_MSG_ID = "Tributary-Original-Msg-Id";
  * origin, then terminates it. If the DLQ write fails the message is nak'ed (redelivered later),
  * never dropped.
  */
-export async function deadLetter(js: JetStreamClient, msg: JsMsg, reason: string): Promise<boolean> {
+export async function deadLetter(js: JetStreamClient, msg: JsMsg, rawReason: string): Promise<boolean> {
+  // Reasons quote warehouse errors, which span lines; a header value cannot.
+  const reason = rawReason.replace(/[\r\n]+/g, " ").slice(0, 1000);
   const h = createHeaders();
   for (const [name, values] of msg.headers ?? []) {
     if (name === EventHeader.MsgId) h.set(ORIGINAL_MSG_ID, values[0] ?? "");
     else if (name === EventHeader.DlqReason || name === EventHeader.DlqOrigin) continue; // a replay failing again
     else for (const value of values) h.append(name, value);
   }
-  h.set(EventHeader.DlqReason, reason.slice(0, 1000));
+  h.set(EventHeader.DlqReason, reason);
   h.set(EventHeader.DlqOrigin, `${msg.info.stream}:${msg.seq}`);
   const source = msg.headers?.get(EventHeader.Source) ?? "";
   try {

@@ -6,7 +6,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats, dlqStreamConfig, ensureConsumer, ensureStream, EventHeader, hubStreamConfig, loaderConsumerConfig } from "@tributary/streams";
 import { startNatsServer, type NatsServer } from "@tributary/testkit";
-import { DuckDbSink } from "@tributary/warehouse";
+import { DuckDbSink, type WarehouseReader, type WarehouseSink } from "@tributary/warehouse";
 import { Loader, rowFromMessage, type LoaderOptions } from "../src/index.js";
 
 export const silentLog = { info() {}, warn() {}, error() {} };
@@ -22,10 +22,11 @@ export class LoaderBench {
     readonly nc: NatsConnection,
     readonly js: JetStreamClient,
     readonly jsm: JetStreamManager,
-    readonly sink: DuckDbSink,
+    readonly sink: WarehouseSink & WarehouseReader,
   ) {}
 
-  static async start(): Promise<LoaderBench> {
+  /** `openSink` picks the warehouse (default: a DuckDB file in the temp dir). */
+  static async start(openSink?: () => Promise<WarehouseSink & WarehouseReader>): Promise<LoaderBench> {
     const dir = mkdtempSync(join(tmpdir(), "tributary-loader-"));
     const server = await startNatsServer({ domain: "hub", dir: join(dir, "nats") });
     const nc = await connectNats({ servers: [server.url], name: "loader-test" });
@@ -33,7 +34,7 @@ export class LoaderBench {
     const hub = hubStreamConfig({ regions: [] });
     await ensureStream(jsm, { ...hub, subjects: [...(hub.subjects ?? []), "events.>"] });
     await ensureStream(jsm, dlqStreamConfig());
-    const sink = await DuckDbSink.open(join(dir, "events.duckdb"));
+    const sink = openSink ? await openSink() : await DuckDbSink.open(join(dir, "events.duckdb"));
     await sink.migrate();
     return new LoaderBench(dir, server, nc, jetstream(nc), jsm, sink);
   }
@@ -60,7 +61,7 @@ export class LoaderBench {
   }
 
   /** A loader on the durable `loader` of EVENTS, on its own connection (as a replica would be). */
-  async loader(overrides: Partial<LoaderOptions> = {}, durable = "loader"): Promise<{ loader: Loader; running: Promise<void>; close(): Promise<void> }> {
+  async loader(overrides: Partial<LoaderOptions> = {}, durable = "loader"): Promise<{ loader: Loader; running: Promise<void>; consumerInfo(): Promise<{ ackFloor: number; ackPending: number; pending: number }>; close(): Promise<void> }> {
     const nc = await connectNats({ servers: [this.server.url], name: "loader" });
     const jsm = await jetstreamManager(nc);
     await ensureConsumer(jsm, "EVENTS", loaderConsumerConfig({ durable, maxAckPending: 5_000, ackWaitMs: 5_000 }));
@@ -81,6 +82,10 @@ export class LoaderBench {
     return {
       loader,
       running,
+      async consumerInfo() {
+        const info = await jsm.consumers.info("EVENTS", durable);
+        return { ackFloor: info.ack_floor.stream_seq, ackPending: info.num_ack_pending, pending: info.num_pending };
+      },
       async close() {
         loader.stop();
         await running;

@@ -38,6 +38,15 @@ SELECT event_key, source, event_id, event_type, schema_version, occurred_at, rec
 FROM ${STAGING}
 ON CONFLICT DO NOTHING`;
 
+/**
+ * DuckDB errors about the data itself (a malformed JSON payload, a value out of range) — the
+ * loader isolates such rows for the DLQ; anything else (I/O, memory, a closed database) is an
+ * outage to retry.
+ */
+function refusesData(message: string): boolean {
+  return /^(Conversion|Invalid Input|Constraint|Out of Range) Error/.test(message);
+}
+
 function toTimestamp(date: Date): DuckDBTimestampTZValue {
   return new DuckDBTimestampTZValue(BigInt(date.getTime()) * 1000n);
 }
@@ -130,7 +139,8 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader {
         return { inserted, duplicates: rows.length - inserted };
       } catch (err) {
         await this.connection.run("ROLLBACK").catch(() => undefined);
-        throw new WarehouseError("warehouse_unavailable", `DuckDB insert failed: ${(err as Error).message}`, { cause: err });
+        const message = (err as Error).message;
+        throw new WarehouseError(refusesData(message) ? "warehouse_rejected" : "warehouse_unavailable", `DuckDB insert failed: ${message}`, { cause: err });
       }
     });
   }

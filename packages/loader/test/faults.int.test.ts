@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { startClickHouse, waitFor, type ClickHouseTestServer } from "@tributary/testkit";
+import { ClickHouseSink } from "@tributary/warehouse";
+import { LoaderBench } from "./harness.js";
+
+describe("loader faults", () => {
+  let bench: LoaderBench | undefined;
+  let clickhouse: ClickHouseTestServer | undefined;
+  afterEach(async () => {
+    await bench?.close();
+    await clickhouse?.dispose();
+    bench = undefined;
+    clickhouse = undefined;
+  });
+
+  it("refused rows - a row the warehouse refuses is split out to the DLQ and the rest of its batch loads", async () => {
+    bench = await LoaderBench.start();
+    const b = bench;
+    // A lone UTF-16 surrogate: valid for JavaScript's JSON.parse, refused by DuckDB's JSON type.
+    const keys = await b.publish(1_000, { prefix: "mixed", body: (i) => (i === 500 ? '{"event":"link.clicked","data":{"link_id":"\\ud800"}}' : `{"event":"link.clicked","data":{"link_id":"l${i}"}}`) });
+    const { loader, close } = await b.loader();
+    await waitFor("999 rows and one DLQ entry", async () => ((await b.sink.countEvents()) === 999 && (await b.dlqCount()) === 1 ? true : undefined), 20_000);
+    expect(new Set(await b.sink.eventKeys())).toEqual(new Set(keys.filter((_, i) => i !== 500)));
+    expect(loader.counters.bisections).toBeGreaterThan(0);
+    const entry = await b.jsm.streams.getMessage("EVENTS_DLQ", { seq: 1 });
+    expect(entry?.header.get("Tributary-Dlq-Reason")).toMatch(/^warehouse_rejected: /);
+    await close();
+  });
+
+  it("warehouse down - ClickHouse stopped under steady input: nothing acked, memory bounded, the backlog waits in the stream; back up, everything loads exactly once", async () => {
+    clickhouse = await startClickHouse();
+    const ch = clickhouse;
+    bench = await LoaderBench.start(async () => ClickHouseSink.open(`${ch.url("tributary")}?timeout_ms=2000`));
+    const b = bench;
+    const { loader, consumerInfo, close } = await b.loader({ policy: { maxEvents: 200, maxBytes: 8 * 1024 * 1024, maxAgeMs: 20 } });
+    const first = await b.publish(2_000, { prefix: "before" });
+    await waitFor("the first 2,000 rows", async () => ((await b.sink.countEvents()) === 2_000 ? true : undefined), 30_000);
+
+    await ch.stop();
+    const floorAtOutage = (await consumerInfo()).ackFloor;
+    const during: string[] = [];
+    const gc = (globalThis as { gc?: () => void }).gc!;
+    gc();
+    const heapAtOutage = process.memoryUsage().heapUsed;
+    for (let round = 0; round < 10; round++) {
+      during.push(...(await b.publish(2_000, { prefix: `during-${round}` })));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await waitFor("the loader to notice", () => (loader.healthy ? undefined : true), 15_000);
+    const outage = await consumerInfo();
+    gc();
+    const heapGrowth = process.memoryUsage().heapUsed - heapAtOutage;
+    expect(outage.ackFloor).toBe(floorAtOutage); // nothing acked while the warehouse is down
+    expect(outage.pending).toBeGreaterThan(10_000); // the backlog waits in the stream…
+    expect(outage.ackPending).toBeLessThanOrEqual(5_000); // …not in the loader (max_ack_pending)
+    expect(heapGrowth).toBeLessThan(32 * 1024 * 1024);
+
+    await ch.start();
+    await waitFor("all 22,000 rows", async () => ((await b.sink.countEvents().catch(() => 0)) >= 22_000 ? true : undefined), 90_000, 250);
+    await new Promise((r) => setTimeout(r, 500));
+    const loaded = await b.sink.eventKeys();
+    expect(loaded).toHaveLength(22_000);
+    expect(new Set(loaded)).toEqual(new Set([...first, ...during]));
+    expect(loader.healthy).toBe(true);
+    await close();
+  }, 180_000);
+});
