@@ -27,13 +27,17 @@ export function isVerifyFailureCode(value: unknown): value is VerifyFailureCode 
   return typeof value === 'string' && Object.hasOwn(VERIFY_FAILURE_CODES, value);
 }
 
+/** A failed verification, as `verify` returns it. */
+export interface VerifyFailure {
+  ok: false;
+  code: VerifyFailureCode;
+  message: string;
+}
+
 /**
  * A failed result. `detail` is a fixed sentence chosen by the scheme (it may name a header, never
  * echo a header's value, so responses cannot reflect attacker input).
  */
-export function fail(
-  code: VerifyFailureCode,
-  detail?: string,
-): { ok: false; code: VerifyFailureCode; message: string } {
+export function fail(code: VerifyFailureCode, detail?: string): VerifyFailure {
   return { ok: false, code, message: detail ?? VERIFY_FAILURE_CODES[code].message };
 }

@@ -1,9 +1,21 @@
+import { readHeaderOptions, type ConfigFields, type HeaderDefaults } from './config.js';
 import { SchemeConfigError } from './errors.js';
+import { GENERIC_HMAC, genericHmacScheme, type HmacAlgorithm, type SignatureEncoding } from './schemes/generic-hmac.js';
+import { GENERIC_HMAC_OPTIONS, parseGenericHmacOptions } from './schemes/generic-hmac-config.js';
+import { GITHUB, GITHUB_DEFAULTS, githubScheme } from './schemes/github.js';
 import {
   HMAC_SHA256_BODY,
   HMAC_SHA256_BODY_DEFAULTS,
   hmacSha256BodyScheme,
 } from './schemes/hmac-sha256-body.js';
+import { SHOPIFY, SHOPIFY_DEFAULTS, shopifyScheme } from './schemes/shopify.js';
+import {
+  STANDARD_WEBHOOKS,
+  STANDARD_WEBHOOKS_DEFAULTS,
+  standardWebhooksScheme,
+} from './schemes/standard-webhooks.js';
+import { STRIPE, STRIPE_DEFAULTS, stripeScheme } from './schemes/stripe.js';
+import { SVIX, SVIX_DEFAULTS, svixScheme } from './schemes/svix.js';
 import {
   WEBHOOK_HMAC_SHA256,
   WEBHOOK_HMAC_SHA256_DEFAULTS,
@@ -26,42 +38,105 @@ export interface HmacSha256BodyConfig {
   idHeader?: string | null; // default null: no delivery id (see HMAC_SHA256_BODY_DEFAULTS)
 }
 
-export type SchemeConfig = WebhookHmacSha256Config | HmacSha256BodyConfig;
-export type SchemeType = typeof WEBHOOK_HMAC_SHA256 | typeof HMAC_SHA256_BODY;
+/** All three headers are signed inputs, so none can be turned off. */
+export interface StandardWebhooksConfig {
+  type: typeof STANDARD_WEBHOOKS;
+  signatureHeader?: string; // default webhook-signature
+  timestampHeader?: string; // default webhook-timestamp
+  idHeader?: string; // default webhook-id
+}
+
+export interface SvixConfig {
+  type: typeof SVIX;
+  signatureHeader?: string; // default svix-signature
+  timestampHeader?: string; // default svix-timestamp
+  idHeader?: string; // default svix-id
+}
+
+/** The delivery id is the body's `id` field: configure the gateway's `idField: "id"`. */
+export interface StripeConfig {
+  type: typeof STRIPE;
+  signatureHeader?: string; // default stripe-signature
+}
+
+export interface GithubConfig {
+  type: typeof GITHUB;
+  signatureHeader?: string; // default x-hub-signature-256
+  idHeader?: string | null; // default x-github-delivery (not signed)
+}
+
+export interface ShopifyConfig {
+  type: typeof SHOPIFY;
+  signatureHeader?: string; // default x-shopify-hmac-sha256
+  idHeader?: string | null; // default x-shopify-webhook-id (not signed)
+}
+
+/** A MAC of configurable content in one header, for providers without a scheme of their own. */
+export interface GenericHmacConfig {
+  type: typeof GENERIC_HMAC;
+  signatureHeader: string; // required
+  algorithm?: HmacAlgorithm; // default sha256
+  encoding?: SignatureEncoding; // default hex
+  prefix?: string | null; // default none; e.g. "sha256="
+  timestampHeader?: string | null; // default none; Unix seconds, must be signed
+  idHeader?: string | null; // default none
+  /** Placeholders {id}, {timestamp}, {body}; default "{body}", or "{timestamp}.{body}" with a timestampHeader. */
+  signedContent?: string;
+}
+
+export type SchemeConfig =
+  | WebhookHmacSha256Config
+  | HmacSha256BodyConfig
+  | StandardWebhooksConfig
+  | SvixConfig
+  | StripeConfig
+  | GithubConfig
+  | ShopifyConfig
+  | GenericHmacConfig;
+
+export type SchemeType = NonNullable<SchemeConfig['type']>;
 
 export const DEFAULT_SCHEME_TYPE: SchemeType = WEBHOOK_HMAC_SHA256;
 
-/**
- * Header options of a scheme and their defaults; null means "off". A scheme is known here by its
- * defaults (which list its options) and a builder taking the validated, lower-cased options.
- */
-type HeaderOptions = Readonly<Record<string, string | null>>;
+/** A scheme as createScheme knows it: the options it accepts and a builder from checked fields. */
 interface SchemeEntry {
-  defaults: HeaderOptions;
-  /** Options that may be set to null to turn them off. */
-  nullable: readonly string[];
-  build(options: HeaderOptions): SignatureScheme;
+  /** Every option besides `type`. */
+  options: readonly string[];
+  build(fields: ConfigFields): SignatureScheme;
 }
 
-function entry<O extends HeaderOptions>(
+/** A scheme whose options are all header names (every type but `hmac`). */
+function headerScheme<O extends Readonly<Record<string, string | null>>>(
   defaults: O,
   nullable: readonly (keyof O & string)[],
   build: (options: O) => SignatureScheme,
 ): SchemeEntry {
-  // Safe: createScheme passes exactly the keys of `defaults`, each validated to the same shape.
-  return { defaults, nullable, build: (options) => build(options as O) };
+  // Safe: readHeaderOptions returns exactly the keys of `defaults`, each validated to a header
+  // name, or to null only where `nullable` allows it.
+  return {
+    options: Object.keys(defaults),
+    build: (fields) => build(readHeaderOptions(fields, defaults as HeaderDefaults, nullable) as unknown as O),
+  };
 }
 
 /** Adding a provider: one file under schemes/, one line here, one member in SchemeConfig. */
 const SCHEMES: Readonly<Record<SchemeType, SchemeEntry>> = {
-  [WEBHOOK_HMAC_SHA256]: entry(WEBHOOK_HMAC_SHA256_DEFAULTS, ['idHeader'], webhookHmacSha256Scheme),
-  [HMAC_SHA256_BODY]: entry(HMAC_SHA256_BODY_DEFAULTS, ['idHeader'], hmacSha256BodyScheme),
+  [WEBHOOK_HMAC_SHA256]: headerScheme(WEBHOOK_HMAC_SHA256_DEFAULTS, ['idHeader'], webhookHmacSha256Scheme),
+  [HMAC_SHA256_BODY]: headerScheme(HMAC_SHA256_BODY_DEFAULTS, ['idHeader'], hmacSha256BodyScheme),
+  [STANDARD_WEBHOOKS]: headerScheme(STANDARD_WEBHOOKS_DEFAULTS, [], standardWebhooksScheme),
+  [SVIX]: headerScheme(SVIX_DEFAULTS, [], svixScheme),
+  [STRIPE]: headerScheme(STRIPE_DEFAULTS, [], stripeScheme),
+  [GITHUB]: headerScheme(GITHUB_DEFAULTS, ['idHeader'], githubScheme),
+  [SHOPIFY]: headerScheme(SHOPIFY_DEFAULTS, ['idHeader'], shopifyScheme),
+  [GENERIC_HMAC]: { options: GENERIC_HMAC_OPTIONS, build: (fields) => genericHmacScheme(parseGenericHmacOptions(fields)) },
 };
 
 export const SCHEME_TYPES: readonly SchemeType[] = Object.freeze(Object.keys(SCHEMES) as SchemeType[]);
 
-/** RFC 9110 field-name: a token. */
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}$/;
+/** True for a known scheme type name. */
+export function isSchemeType(value: unknown): value is SchemeType {
+  return typeof value === 'string' && Object.hasOwn(SCHEMES, value);
+}
 
 /**
  * Builds a scheme from a plain config object (as read from a config file). Throws
@@ -73,46 +148,17 @@ export function createScheme(config: SchemeConfig): SignatureScheme {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new SchemeConfigError('config', 'must be an object like { "type": "webhook-hmac-sha256" }');
   }
-  const fields = raw as Record<string, unknown>;
+  const fields = raw as ConfigFields;
 
   const type = fields['type'] ?? DEFAULT_SCHEME_TYPE;
-  if (typeof type !== 'string' || !Object.hasOwn(SCHEMES, type)) {
-    throw new SchemeConfigError('type', `must be one of ${SCHEME_TYPES.join(', ')}`);
-  }
-  const scheme = SCHEMES[type as SchemeType];
+  if (!isSchemeType(type)) throw new SchemeConfigError('type', `must be one of ${SCHEME_TYPES.join(', ')}`);
+  const scheme = SCHEMES[type];
 
   for (const field of Object.keys(fields)) {
-    if (field !== 'type' && !Object.hasOwn(scheme.defaults, field)) {
-      const allowed = ['type', ...Object.keys(scheme.defaults)].join(', ');
+    if (field !== 'type' && !scheme.options.includes(field)) {
+      const allowed = ['type', ...scheme.options].join(', ');
       throw new SchemeConfigError(field, `is not an option of scheme ${type} (options: ${allowed})`);
     }
   }
-
-  const options: Record<string, string | null> = {};
-  const seen = new Map<string, string>(); // header name → option that claimed it
-  for (const [option, fallback] of Object.entries(scheme.defaults)) {
-    const value = fields[option];
-    let header: string | null;
-    if (value === undefined) header = fallback;
-    else if (value === null) {
-      if (!scheme.nullable.includes(option)) {
-        throw new SchemeConfigError(option, 'is required and cannot be null');
-      }
-      header = null;
-    } else if (typeof value === 'string' && HEADER_NAME.test(value)) {
-      header = value.toLowerCase();
-    } else {
-      throw new SchemeConfigError(option, 'must be an HTTP header name (letters, digits, - and _)');
-    }
-    if (header !== null) {
-      const other = seen.get(header);
-      if (other !== undefined) {
-        throw new SchemeConfigError(option, `names the same header as ${other} (${header})`);
-      }
-      seen.set(header, option);
-    }
-    options[option] = header;
-  }
-
-  return scheme.build(options);
+  return scheme.build(fields);
 }

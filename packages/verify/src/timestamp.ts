@@ -1,3 +1,5 @@
+import { fail, type VerifyFailure } from './codes.js';
+
 /**
  * Default replay window, in seconds: the seeds' receivers and Standard Webhooks both use five
  * minutes either side of the receiver clock.
@@ -25,4 +27,19 @@ export function withinTolerance(
   toleranceSeconds: number,
 ): boolean {
   return Math.abs(nowSeconds - timestamp) <= toleranceSeconds;
+}
+
+/**
+ * Parses a timestamp as sent and applies the tolerance: the timestamp, or the failure to return.
+ * `label` names where it came from in the fixed message (a header name, or `t` for Stripe).
+ */
+export function checkTimestamp(
+  text: string,
+  label: string,
+  ctx: { nowSeconds: number; toleranceSeconds: number },
+): number | VerifyFailure {
+  const timestamp = parseUnixSeconds(text);
+  if (timestamp === null) return fail('timestamp_invalid', `${label} is not a Unix time in whole seconds.`);
+  if (!withinTolerance(timestamp, ctx.nowSeconds, ctx.toleranceSeconds)) return fail('timestamp_out_of_tolerance');
+  return timestamp;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SCHEME_TYPES, SchemeConfigError, createScheme, isSchemeConfigError } from '../src/index.js';
+import { SCHEME_TYPES, SchemeConfigError, createScheme, isSchemeConfigError, isSchemeType } from '../src/index.js';
 import type { SchemeConfig } from '../src/index.js';
 
 function configError(config: unknown): SchemeConfigError {
@@ -15,13 +15,48 @@ function configError(config: unknown): SchemeConfigError {
 describe('createScheme', () => {
   it('config - builds each known scheme type', () => {
     for (const type of SCHEME_TYPES) {
-      expect(createScheme({ type } as SchemeConfig).name).toBe(type);
+      const config = type === 'hmac' ? { type, signatureHeader: 'x-signature' } : { type };
+      expect(createScheme(config as SchemeConfig).name).toBe(type);
     }
-    expect(SCHEME_TYPES).toEqual(['webhook-hmac-sha256', 'hmac-sha256-body']);
+    expect(SCHEME_TYPES).toEqual([
+      'webhook-hmac-sha256',
+      'hmac-sha256-body',
+      'standard-webhooks',
+      'svix',
+      'stripe',
+      'github',
+      'shopify',
+      'hmac',
+    ]);
+  });
+
+  it('config - isSchemeType accepts the type names only', () => {
+    expect(SCHEME_TYPES.every((type) => isSchemeType(type))).toBe(true);
+    expect(isSchemeType('toString')).toBe(false);
+    expect(isSchemeType('Stripe')).toBe(false);
+  });
+
+  it('config - every scheme names where its delivery id comes from', () => {
+    const sources = Object.fromEntries(
+      SCHEME_TYPES.map((type) => {
+        const config = type === 'hmac' ? { type, signatureHeader: 'x-signature' } : { type };
+        return [type, createScheme(config as SchemeConfig).deliveryIdSource];
+      }),
+    );
+    expect(sources).toEqual({
+      'webhook-hmac-sha256': { from: 'header', header: 'x-webhook-id', signed: false },
+      'hmac-sha256-body': { from: 'none' },
+      'standard-webhooks': { from: 'header', header: 'webhook-id', signed: true },
+      svix: { from: 'header', header: 'svix-id', signed: true },
+      stripe: { from: 'body', field: 'id' },
+      github: { from: 'header', header: 'x-github-delivery', signed: false },
+      shopify: { from: 'header', header: 'x-shopify-webhook-id', signed: false },
+      hmac: { from: 'none' },
+    });
   });
 
   it('config - an unknown type names the type field', () => {
-    const err = configError({ type: 'stripe' });
+    const err = configError({ type: 'paypal' });
     expect(err).toBeInstanceOf(SchemeConfigError);
     expect(err.name).toBe('SchemeConfigError');
     expect(err.field).toBe('type');
@@ -48,6 +83,14 @@ describe('createScheme', () => {
     expect(configError({ timestampHeader: 'x-ts:' }).field).toBe('timestampHeader');
     expect(configError({ idHeader: 42 }).field).toBe('idHeader');
     expect(configError({ signatureHeader: 'x'.repeat(129) }).field).toBe('signatureHeader');
+  });
+
+  it('config - options of the provider schemes are checked the same way', () => {
+    expect(configError({ type: 'stripe', idHeader: 'x-id' }).field).toBe('idHeader');
+    expect(configError({ type: 'svix', timestampHeader: null }).field).toBe('timestampHeader');
+    expect(configError({ type: 'github', signatureHeader: 'x hub' }).field).toBe('signatureHeader');
+    expect(configError({ type: 'shopify', algorithm: 'sha512' }).field).toBe('algorithm');
+    expect(createScheme({ type: 'github', signatureHeader: 'X-Hub-Signature-256', idHeader: null }).name).toBe('github');
   });
 
   it('config - only idHeader may be null', () => {

@@ -3,7 +3,7 @@ import { fail } from '../codes.js';
 import { readDeliveryId } from '../delivery-id.js';
 import { readSingleHeader } from '../headers.js';
 import { findMatchingSecret, parseHexSha256 } from '../hmac.js';
-import type { SignatureScheme, VerifyContext, VerifyRequest, VerifyResult } from '../types.js';
+import type { DeliveryIdSource, SignatureScheme, VerifyContext, VerifyRequest, VerifyResult } from '../types.js';
 
 export const HMAC_SHA256_BODY = 'hmac-sha256-body';
 
@@ -42,7 +42,7 @@ export function hmacSha256BodyScheme(options: HmacSha256BodyOptions): SignatureS
       return fail('signature_mismatch', `Header ${signatureHeader} is not a 64-digit hex HMAC-SHA256.`);
     }
 
-    const secret = findMatchingSecret(ctx.secrets, candidate, (key) =>
+    const secret = findMatchingSecret(ctx.secrets, [candidate], (key) =>
       createHmac('sha256', key).update(req.rawBody).digest(),
     );
     if (secret === null) return fail('signature_mismatch');
@@ -50,5 +50,7 @@ export function hmacSha256BodyScheme(options: HmacSha256BodyOptions): SignatureS
     return { ok: true, secretId: secret.id, timestamp: null, deliveryId: readDeliveryId(req.headers, idHeader) };
   }
 
-  return { name: HMAC_SHA256_BODY, verify };
+  const deliveryIdSource: DeliveryIdSource =
+    idHeader === null ? { from: 'none' } : { from: 'header', header: idHeader, signed: false };
+  return { name: HMAC_SHA256_BODY, deliveryIdSource, verify };
 }

@@ -4,7 +4,7 @@ import { readDeliveryId } from '../delivery-id.js';
 import { readSingleHeader } from '../headers.js';
 import { findMatchingSecret, parseHexSha256 } from '../hmac.js';
 import { parseUnixSeconds, withinTolerance } from '../timestamp.js';
-import type { SignatureScheme, VerifyContext, VerifyRequest, VerifyResult } from '../types.js';
+import type { DeliveryIdSource, SignatureScheme, VerifyContext, VerifyRequest, VerifyResult } from '../types.js';
 
 export const WEBHOOK_HMAC_SHA256 = 'webhook-hmac-sha256';
 
@@ -61,7 +61,7 @@ export function webhookHmacSha256Scheme(options: WebhookHmacSha256Options): Sign
 
     // The signed text is the header's digits exactly as sent, a dot, then the raw bytes.
     const prefix = Buffer.from(`${ts.value}.`, 'latin1');
-    const secret = findMatchingSecret(ctx.secrets, candidate, (key) =>
+    const secret = findMatchingSecret(ctx.secrets, [candidate], (key) =>
       createHmac('sha256', key).update(prefix).update(req.rawBody).digest(),
     );
     if (secret === null) return fail('signature_mismatch');
@@ -69,5 +69,7 @@ export function webhookHmacSha256Scheme(options: WebhookHmacSha256Options): Sign
     return { ok: true, secretId: secret.id, timestamp, deliveryId: readDeliveryId(req.headers, idHeader) };
   }
 
-  return { name: WEBHOOK_HMAC_SHA256, verify };
+  const deliveryIdSource: DeliveryIdSource =
+    idHeader === null ? { from: 'none' } : { from: 'header', header: idHeader, signed: false };
+  return { name: WEBHOOK_HMAC_SHA256, deliveryIdSource, verify };
 }
