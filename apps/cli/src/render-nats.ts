@@ -25,7 +25,7 @@ export function renderProductionNatsConfigs(regions: readonly string[]): Map<str
     admin: cred("admin"),
     aggregator: cred("aggregator"),
     aggregatorDurable: AGGREGATOR_DURABLE,
-    leafs: regions.map((r) => cred(`leaf-${r}`)),
+    leafs: regions.map((region) => ({ region, credential: cred(`leaf-${region}`) })),
     syncInterval: "always",
   }));
   for (const region of regions) {

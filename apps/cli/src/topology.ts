@@ -65,7 +65,7 @@ export interface RegionHandle {
   nats: NatsServer;
   gateway: Service;
   gatewayUrl: string;
-  /** Present with cuttableLinks: the region's leafnode link to the hub. */
+  /** Present with cuttableLinks: the leafnode links to the hub (one proxy shared by all regions). */
   link: TcpProxy | undefined;
 }
 
@@ -152,6 +152,11 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
   const started: Array<{ stop(): Promise<unknown> }> = [];
 
   try {
+    // Regions learn the hub's leafnode address from the hub and reconnect to it directly, so a
+    // cuttable link is a proxy that the hub itself advertises.
+    let hubLeafnodePort = -1;
+    const link = options.cuttableLinks ? await startTcpProxy(() => ({ port: hubLeafnodePort })) : undefined;
+    if (link) started.push({ stop: () => link.close() });
     const hub = await startNatsServer({
       name: "hub",
       dir: join(stateDir, "nats-hub"),
@@ -163,21 +168,16 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
         admin: credentials.admin,
         aggregator: credentials.aggregator,
         aggregatorDurable: AGGREGATOR_DURABLE,
-        leafs: options.regions.map((r) => credentials.leafs[r]!),
+        leafs: options.regions.map((region) => ({ region, credential: credentials.leafs[region]! })),
+        ...(link ? { leafnodeAdvertise: `127.0.0.1:${link.port}` } : {}),
       }),
     });
+    hubLeafnodePort = hub.ports.leafnode!;
     started.push({ stop: () => hub.stop() });
 
     const servers = new Map<string, NatsServer>();
-    const links = new Map<string, TcpProxy>();
+    const leafUrl = link ? link.url("nats-leaf") : `nats-leaf://127.0.0.1:${hub.ports.leafnode}`;
     for (const [i, region] of options.regions.entries()) {
-      let leafUrl = `nats-leaf://127.0.0.1:${hub.ports.leafnode}`;
-      if (options.cuttableLinks) {
-        const link = await startTcpProxy({ port: hub.ports.leafnode! });
-        links.set(region, link);
-        started.push({ stop: () => link.close() });
-        leafUrl = link.url("nats-leaf");
-      }
       const port = options.regionPorts === -1 ? -1 : options.regionPorts[i]!;
       const server = await startNatsServer({
         name: region,
@@ -221,7 +221,7 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
         output,
       });
       started.push(gateway);
-      regions.set(region, { region, nats: server, gateway, gatewayUrl, link: links.get(region) });
+      regions.set(region, { region, nats: server, gateway, gatewayUrl, link });
     }
 
     const aggregatorConfig = join(stateDir, "aggregator.json");
@@ -265,7 +265,7 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
         await aggregator.stop();
         await Promise.all([...regions.values()].map((r) => r.gateway.stop()));
         for (const r of regions.values()) await r.nats.stop();
-        for (const link of links.values()) await link.close();
+        await link?.close();
         await hub.stop();
       },
     };

@@ -59,6 +59,12 @@ describe("tributary up (the README's start command): a hub, two regions, the agg
     }
   });
 
+  it("least privilege - a leafnode link's credentials cannot be used by a client", async () => {
+    const { connectNats, NatsCredentialsError } = await import("@tributary/streams");
+    const leaf = topology.credentials.leafs.us!;
+    await expect(connectNats({ servers: [topology.hub.url], name: "probe", user: leaf.user, pass: leaf.password })).rejects.toBeInstanceOf(NatsCredentialsError);
+  });
+
   it("least privilege - wrong credentials fail at connect with a clear error", async () => {
     const { connectNats, NatsCredentialsError } = await import("@tributary/streams");
     const attempt = connectNats({ servers: [topology.hub.url], name: "probe", user: "aggregator", pass: "wrong", waitOnFirstConnect: true });

@@ -12,6 +12,7 @@ export {
   regionSubjects,
   REPLAY_SUBJECT_PREFIX,
   replaySubject,
+  sourceDeliverPrefix,
 } from "./names.js";
 export {
   DEFAULT_ACK_WAIT_MS,
@@ -31,7 +32,7 @@ export { DEFAULT_PUBLISH_TIMEOUT_MS, eventHeaders, isPublishError, publishEvent,
 export type { EventMessage, PublishFailureCode, PublishReceipt } from "./publish.js";
 export { DEFAULT_HUB_DUPLICATE_WINDOW_MS, DEFAULT_HUB_MAX_AGE_MS, DEFAULT_HUB_MAX_BYTES, hubStreamConfig } from "./stream-config.js";
 export type { HubStreamOptions } from "./stream-config.js";
-export { aggregatorPermissions, gatewayPermissions } from "./permissions.js";
+export { aggregatorPermissions, gatewayPermissions, leafPermissions } from "./permissions.js";
 export type { Permissions } from "./permissions.js";
 export { ACCOUNT, renderHubServerConfig, renderRegionServerConfig } from "./server-config.js";
 export type { HubServerOptions, RegionServerOptions, UserCredential } from "./server-config.js";

@@ -55,6 +55,12 @@ export function regionSubjects(region: string): string {
   return `events.${region}.>`;
 }
 
+/** Where a region's events are delivered to the hub's source: one prefix per region, so each leaf
+ * link may carry only its own region's deliveries. */
+export function sourceDeliverPrefix(region: string): string {
+  return `deliver.${region}`;
+}
+
 export function replaySubject(source: string): string {
   return `${REPLAY_SUBJECT_PREFIX}.${source}`;
 }

@@ -1,4 +1,4 @@
-import { DLQ_STREAM, DLQ_SUBJECT_PREFIX, HUB_STREAM, regionalStreamName, regionSubjects } from "./names.js";
+import { DLQ_STREAM, DLQ_SUBJECT_PREFIX, HUB_STREAM, regionalStreamName, regionSubjects, sourceDeliverPrefix } from "./names.js";
 
 /** A NATS user's publish/subscribe allow lists (everything else is denied). */
 export interface Permissions {
@@ -41,5 +41,20 @@ export function aggregatorPermissions(durable: string): Permissions {
       `${DLQ_SUBJECT_PREFIX}.>`,
     ],
     subscribe: [INBOX],
+  };
+}
+
+/**
+ * What a region's leafnode link may carry, seen from the hub (nats-server swaps publish and
+ * subscribe for leaf connections): the hub may send the region only its stream's source-consumer
+ * creation and flow-control replies; the region may send back only the create replies and its own
+ * deliver subjects. Measured necessary on 2.10: without `$JS.FC…` sourcing stalls silently, without
+ * `$JSC.R.*` nothing is sourced. `$JSC.R.*` is shared by all regions and cannot be narrowed in 2.10.
+ */
+export function leafPermissions(region: string): Permissions {
+  const stream = regionalStreamName(region);
+  return {
+    publish: ["$JSC.R.*", `${sourceDeliverPrefix(region)}.>`],
+    subscribe: [`$JS.${region}.API.CONSUMER.CREATE.${stream}`, `$JS.${region}.API.CONSUMER.CREATE.${stream}.>`, `$JS.FC.${stream}.>`],
   };
 }

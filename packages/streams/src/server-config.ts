@@ -1,4 +1,4 @@
-import { aggregatorPermissions, gatewayPermissions, type Permissions } from "./permissions.js";
+import { aggregatorPermissions, gatewayPermissions, leafPermissions, type Permissions } from "./permissions.js";
 
 /**
  * nats-server configs for the topology, as code: one server per region (JetStream domain = the
@@ -45,7 +45,12 @@ export interface HubServerOptions {
   aggregator: UserCredential;
   aggregatorDurable: string;
   /** One leafnode user per region. */
-  leafs: UserCredential[];
+  leafs: Array<{ region: string; credential: UserCredential }>;
+  /**
+   * The leafnode address the hub tells regions to reconnect to. Regions learn it from the hub and
+   * use it over the configured URL, so behind a proxy or load balancer it must be that address.
+   */
+  leafnodeAdvertise?: string;
   syncInterval?: "always" | string;
   serverName?: string;
 }
@@ -59,11 +64,16 @@ function list(values: readonly string[]): string {
   return `[${values.map((v) => JSON.stringify(v)).join(", ")}]`;
 }
 
-function user(cred: UserCredential, permissions?: Permissions): string {
+/**
+ * A user of the account. `connection` pins how it may connect: nats-server lets a user without
+ * `allowed_connection_types` also log in as a leafnode, so every client user is STANDARD and the
+ * link users are LEAFNODE only.
+ */
+function user(cred: UserCredential, connection: "STANDARD" | "LEAFNODE", permissions?: Permissions): string {
   const perms = permissions
     ? `, permissions: { publish: { allow: ${list(permissions.publish)} }, subscribe: { allow: ${list(permissions.subscribe)} } }`
     : "";
-  return `      { user: ${JSON.stringify(cred.user)}, password: ${quote(cred.password)}${perms} }`;
+  return `      { user: ${JSON.stringify(cred.user)}, password: ${quote(cred.password)}, allowed_connection_types: ["${connection}"]${perms} }`;
 }
 
 function jetstreamBlock(storeDir: string, domain: string, syncInterval: string | undefined): string {
@@ -95,8 +105,8 @@ export function renderRegionServerConfig(opts: RegionServerOptions): string {
     `  ${ACCOUNT}: {`,
     "    jetstream: enabled",
     "    users: [",
-    user(opts.admin) + ",",
-    user(opts.gateway, gatewayPermissions(opts.region)),
+    user(opts.admin, "STANDARD") + ",",
+    user(opts.gateway, "STANDARD", gatewayPermissions(opts.region)),
     "    ]",
     "  }",
     "}",
@@ -119,19 +129,18 @@ export function renderHubServerConfig(opts: HubServerOptions): string {
     `  ${ACCOUNT}: {`,
     "    jetstream: enabled",
     "    users: [",
-    user(opts.admin) + ",",
-    user(opts.aggregator, aggregatorPermissions(opts.aggregatorDurable)),
+    user(opts.admin, "STANDARD") + ",",
+    user(opts.aggregator, "STANDARD", aggregatorPermissions(opts.aggregatorDurable)) + ",",
+    // Leaf users live in the account (a leafnodes authorization block cannot carry permissions in
+    // 2.10), each limited to its own region's sourcing traffic.
+    opts.leafs.map((leaf) => user(leaf.credential, "LEAFNODE", leafPermissions(leaf.region))).join(",\n"),
     "    ]",
     "  }",
     "}",
     "leafnodes {",
     `  host: ${JSON.stringify(opts.host ?? "127.0.0.1")}`,
     `  port: ${opts.leafnodePort ?? 7422}`,
-    "  authorization {",
-    "    users: [",
-    opts.leafs.map((leaf) => `      { user: ${JSON.stringify(leaf.user)}, password: ${quote(leaf.password)}, account: ${ACCOUNT} }`).join(",\n"),
-    "    ]",
-    "  }",
+    ...(opts.leafnodeAdvertise ? [`  advertise: ${JSON.stringify(opts.leafnodeAdvertise)}`] : []),
     "}",
     "",
   ].join("\n");

@@ -1,5 +1,5 @@
 import { DiscardPolicy, RetentionPolicy, StorageType, AckPolicy, DeliverPolicy, type ConsumerConfig, type StreamConfig } from "@nats-io/jetstream";
-import { DLQ_STREAM, DLQ_SUBJECT_PREFIX, HUB_STREAM, REPLAY_SUBJECT_PREFIX, regionalStreamName, regionSubjects } from "./names.js";
+import { DLQ_STREAM, DLQ_SUBJECT_PREFIX, HUB_STREAM, REPLAY_SUBJECT_PREFIX, regionalStreamName, regionSubjects, sourceDeliverPrefix } from "./names.js";
 
 const MS = 1_000_000; // nanoseconds per millisecond: JetStream durations are nanoseconds
 
@@ -98,10 +98,12 @@ export interface HubStreamOptions {
  * The hub's duplicate window. Sourced messages keep their `Nats-Msg-Id`, so the hub dedupes the
  * same event accepted in two regions — but nats-server 2.10 handles such a duplicate by restarting
  * the source that delivered it (ENVIRONMENT.md; nats-server#7796), which stalls that region's flow
- * and skews its lag. A short window keeps those collisions rare (two regions accepting the same key
- * within a second); the aggregator's recent keys and the warehouse key catch the rest.
+ * and retrying until the window has passed — then it stores the copy anyway (measured on 2.10.27:
+ * a 2-minute window blocked a region for 2 minutes; fixed upstream in 2.14). The window cannot be
+ * turned off, so it is as short as allowed; the aggregator's recent keys and the warehouse key do
+ * the cross-region dedupe.
  */
-export const DEFAULT_HUB_DUPLICATE_WINDOW_MS = 1000;
+export const DEFAULT_HUB_DUPLICATE_WINDOW_MS = 100; // the smallest nats-server accepts
 
 /**
  * The hub stream: limits retention (never a work queue: the loader and every destination read it
@@ -123,7 +125,7 @@ export function hubStreamConfig(opts: HubStreamOptions): Partial<StreamConfig> &
     num_replicas: opts.replicas ?? 1,
     sources: opts.regions.map((region) => ({
       name: regionalStreamName(region),
-      external: { api: `$JS.${region}.API`, deliver: "" },
+      external: { api: `$JS.${region}.API`, deliver: sourceDeliverPrefix(region) },
     })),
   };
 }

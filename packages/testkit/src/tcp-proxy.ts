@@ -16,8 +16,9 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(target: { host?: string; port: number }, listenPort = 0): Promise<TcpProxy> {
-  const host = target.host ?? "127.0.0.1";
+/** The target may be given later (a function read per connection): the proxy's port can then go into the target's own config. */
+export async function startTcpProxy(target: { host?: string; port: number } | (() => { host?: string; port: number }), listenPort = 0): Promise<TcpProxy> {
+  const targetOf = typeof target === "function" ? target : () => target;
   const sockets = new Set<Socket>();
   let cut = false;
   const server: Server = createServer((client) => {
@@ -25,7 +26,8 @@ export async function startTcpProxy(target: { host?: string; port: number }, lis
       client.destroy();
       return;
     }
-    const upstream = connect(target.port, host);
+    const { host, port } = targetOf();
+    const upstream = connect(port, host ?? "127.0.0.1");
     sockets.add(client);
     sockets.add(upstream);
     const drop = () => {
