@@ -63,9 +63,10 @@ export type Envelope = Static<typeof EnvelopeSchema>;
 
 /** Each canonical field and the names a sender may use for it, the winning name first. */
 export const ENVELOPE_FIELD_NAMES = {
-  event_type: ["event_type", "event"],
+  // `type`/`created` are Stripe's names, `type`/`time` CloudEvents' (and many providers').
+  event_type: ["event_type", "event", "type"],
   event_id: ["event_id", "id"],
-  occurred_at: ["occurred_at", "timestamp"],
+  occurred_at: ["occurred_at", "timestamp", "created", "time"],
   schema_version: ["schema_version"],
 } as const;
 

@@ -71,7 +71,7 @@ export function createEventValidator(): EventValidator {
       }
       if (Object.hasOwn(body, "data")) view["data"] = body["data"];
       if (!("event_type" in view)) {
-        return violation({ path: "event_type", message: 'is required (as "event_type" or "event")' });
+        return violation({ path: "event_type", message: 'is required (as "event_type", "event" or "type")' });
       }
       const rename = (segment: string): string => usedName.get(segment) ?? segment;
       if (!envelope(view)) return violation(toIssue(envelope.errors, [], rename));

@@ -176,8 +176,8 @@ describe("envelope bodies and event types", () => {
     expect(result.errors).toEqual([{ path: "", message: message.replace(/^body /, "") }]);
   });
 
-  it("event type - missing is a schema_violation naming both accepted names", () => {
-    expect(refused(lenient({ data: {} })).message).toBe('event_type is required (as "event_type" or "event")');
+  it("event type - missing is a schema_violation naming the accepted names", () => {
+    expect(refused(lenient({ data: {} })).message).toBe('event_type is required (as "event_type", "event" or "type")');
   });
 
   it.each([
@@ -255,5 +255,12 @@ describe("createEventValidator", () => {
 
   it("validator - validators share one compilation and agree", () => {
     expect(createEventValidator().validate(seedClick, { strict: true })).toEqual(lenient(seedClick));
+  });
+});
+
+describe("provider envelopes", () => {
+  it("envelope - Stripe's type and created (epoch seconds) are the event type and time", () => {
+    const result = createEventValidator().validate({ id: "evt_1", object: "event", type: "charge.succeeded", created: 1700000000, data: { object: {} } }, { strict: false });
+    expect(result).toMatchObject({ ok: true, event: { eventType: "charge.succeeded", eventId: "evt_1", occurredAt: "2023-11-14T22:13:20.000Z", known: false } });
   });
 });
