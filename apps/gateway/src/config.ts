@@ -2,7 +2,18 @@ import { readFileSync } from "node:fs";
 import { Type, type Static } from "@sinclair/typebox";
 import { ConfigError, envInt, envList, envString, loadConfig, StringEnum, validateConfig } from "@tributary/config";
 import { ID_PATTERN, DEFAULT_DUPLICATE_WINDOW_MS, DEFAULT_REGION_MAX_AGE_MS, DEFAULT_REGION_MAX_BYTES, DEFAULT_PUBLISH_TIMEOUT_MS } from "@tributary/streams";
-import { createScheme, DEFAULT_TOLERANCE_SECONDS, SCHEME_TYPES, type SignatureScheme, type SourceSecret } from "@tributary/verify";
+import {
+  createScheme,
+  decodeSecret,
+  DEFAULT_TOLERANCE_SECONDS,
+  HMAC_ALGORITHMS,
+  SCHEME_TYPES,
+  SIGNATURE_ENCODINGS,
+  type SchemeConfig as VerifySchemeConfig,
+  type SchemeType,
+  type SignatureScheme,
+  type SourceSecret,
+} from "@tributary/verify";
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = "127.0.0.1";
@@ -10,12 +21,35 @@ export const DEFAULT_MAX_BODY_BYTES = 256 * 1024; // 256 KiB: webhooks are small
 export const MAX_BODY_BYTES_LIMIT = 1024 * 1024; // the regional stream's largest message
 export const DEFAULT_RETRY_AFTER_SECONDS = 2;
 
+/**
+ * Events awaiting their PubAck in this process. At ~30k PubAcks/s (file store, default fsync) this
+ * is ~0.3 s of queue; the admission check also refuses when the queue would take longer than half
+ * the publish timeout at the measured ack rate, so a slow stream answers 503 overloaded, not a
+ * timed-out buffer_unavailable.
+ */
+export const DEFAULT_MAX_IN_FLIGHT_PUBLISHES = 8192;
+/** Mean event-loop delay over a sample (under-pressure) above which requests are shed. */
+export const DEFAULT_MAX_EVENT_LOOP_DELAY_MS = 200;
+/** Share of V8's heap limit above which requests are shed (when maxHeapUsedBytes is not set). */
+export const DEFAULT_MAX_HEAP_USED_RATIO = 0.85;
+/** How often the regional stream's fill level (bytes vs max_bytes) is read. */
+export const DEFAULT_STREAM_CHECK_INTERVAL_MS = 1000; // 1 second
+/** Fill level at which /readyz turns false, so a load balancer moves traffic away in time. */
+export const DEFAULT_NEARLY_FULL_RATIO = 0.9;
+/** Upper bound of a computed Retry-After (a full stream may take days to drain). */
+export const DEFAULT_MAX_RETRY_AFTER_SECONDS = 300; // 5 minutes
+/** Items per batch request. */
+export const DEFAULT_BATCH_MAX_ITEMS = 1000;
+/** Bytes per batch request (each item also obeys its source's maxBodyBytes). */
+export const DEFAULT_BATCH_MAX_BODY_BYTES = 4 * 1024 * 1024; // 4 MiB
+export const BATCH_MAX_BODY_BYTES_LIMIT = 64 * 1024 * 1024; // 64 MiB
+
 const SecretRef = Type.Object(
   {
     id: Type.String({ minLength: 1, maxLength: 64, description: "name each secret (e.g. its creation month); it labels which secret verified a request" }),
     env: Type.Optional(Type.String({ minLength: 1, description: "name of the environment variable that holds the secret" })),
     file: Type.Optional(Type.String({ minLength: 1, description: "path of a file that holds the secret (trailing newline ignored)" })),
-    encoding: Type.Optional(StringEnum(["utf8", "base64", "hex"], { default: "utf8", description: "how the secret's text encodes its bytes" })),
+    encoding: Type.Optional(StringEnum(["utf8", "base64", "hex"], { description: "how the secret's text encodes its bytes (default utf8; standard-webhooks and svix read their whsec_/whpk_ form)" })),
   },
   { additionalProperties: false, description: "give the secret an id and exactly one of env or file" },
 );
@@ -25,7 +59,12 @@ const SchemeConfig = Type.Object(
     type: StringEnum(SCHEME_TYPES, { description: "the signature scheme the sender uses" }),
     signatureHeader: Type.Optional(Type.String({ minLength: 1 })),
     timestampHeader: Type.Optional(Type.String({ minLength: 1 })),
-    idHeader: Type.Optional(Type.String({ minLength: 1, description: "header holding the provider's delivery id (the event key)" })),
+    idHeader: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()], { description: "header holding the provider's delivery id (the event key); null to key by the body" })),
+    // The generic `hmac` scheme's options; createScheme refuses them on the other types.
+    algorithm: Type.Optional(StringEnum(HMAC_ALGORITHMS)),
+    encoding: Type.Optional(StringEnum(SIGNATURE_ENCODINGS)),
+    prefix: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: "text before the signature in its header, e.g. sha256=" })),
+    signedContent: Type.Optional(Type.String({ minLength: 1, description: "what is signed, from {id}, {timestamp} and {body}, e.g. {timestamp}.{body}" })),
   },
   { additionalProperties: false },
 );
@@ -77,6 +116,24 @@ export const GatewayConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    admission: Type.Object(
+      {
+        maxInFlightPublishes: Type.Integer({ minimum: 1, maximum: 1_000_000, default: DEFAULT_MAX_IN_FLIGHT_PUBLISHES, description: "events awaiting their PubAck per process; beyond it 503 overloaded" }),
+        maxEventLoopDelayMs: Type.Integer({ minimum: 0, maximum: 60_000, default: DEFAULT_MAX_EVENT_LOOP_DELAY_MS, description: "mean event-loop delay (ms) above which ingest is shed with 503 overloaded; 0 turns the check off" }),
+        maxHeapUsedBytes: Type.Optional(Type.Integer({ minimum: 0, description: `heap bytes above which ingest is shed; default ${DEFAULT_MAX_HEAP_USED_RATIO * 100}% of V8's heap limit; 0 turns the check off` })),
+        streamCheckIntervalMs: Type.Integer({ minimum: 100, maximum: 60_000, default: DEFAULT_STREAM_CHECK_INTERVAL_MS, description: "how often (ms) the regional stream's fill level is read" }),
+        nearlyFullRatio: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: DEFAULT_NEARLY_FULL_RATIO, description: "stream fill (bytes / max_bytes) at which /readyz turns false" }),
+        maxRetryAfterSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: DEFAULT_MAX_RETRY_AFTER_SECONDS, description: "upper bound of a computed Retry-After, in seconds" }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    batch: Type.Object(
+      {
+        maxItems: Type.Integer({ minimum: 1, maximum: 100_000, default: DEFAULT_BATCH_MAX_ITEMS, description: "events per batch request" }),
+        maxBodyBytes: Type.Integer({ minimum: 1024, maximum: BATCH_MAX_BODY_BYTES_LIMIT, default: DEFAULT_BATCH_MAX_BODY_BYTES, description: `bytes per batch request (at most ${BATCH_MAX_BODY_BYTES_LIMIT})` }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     sources: Type.Record(Type.String(), SourceConfig, { description: "configure at least one source" }),
   },
   { additionalProperties: false },
@@ -101,7 +158,7 @@ export interface GatewayConfig extends Omit<GatewayConfigInput, "sources"> {
   sources: Map<string, ResolvedSource>;
 }
 
-function readSecret(field: string, ref: Static<typeof SecretRef>, env: NodeJS.ProcessEnv): SourceSecret {
+function readSecret(field: string, ref: Static<typeof SecretRef>, type: SchemeType, env: NodeJS.ProcessEnv): SourceSecret {
   if ((ref.env === undefined) === (ref.file === undefined)) {
     throw new ConfigError(field, "needs exactly one of env or file", "name the environment variable or the file that holds the secret");
   }
@@ -117,9 +174,17 @@ function readSecret(field: string, ref: Static<typeof SecretRef>, env: NodeJS.Pr
       throw new ConfigError(`${field}.file`, `cannot read ${ref.file}`, "check the path and its permissions", { cause: err });
     }
   }
-  const key = Buffer.from(text, ref.encoding ?? "utf8");
-  if (key.length < 16) throw new ConfigError(field, "secret is shorter than 16 bytes", "use a random secret of at least 32 bytes");
-  return { id: ref.id, key };
+  if (ref.encoding !== undefined && (type === "standard-webhooks" || type === "svix")) {
+    throw new ConfigError(`${field}.encoding`, `does not apply to scheme ${type}`, "give the secret as the provider shows it (whsec_… or whpk_…) and remove encoding");
+  }
+  let decoded;
+  try {
+    decoded = ref.encoding === undefined ? decodeSecret(text, type) : { key: Buffer.from(text, ref.encoding), kind: "hmac" as const };
+  } catch (err) {
+    throw new ConfigError(field, (err as Error).message, "check the secret's text and the source's scheme", { cause: err });
+  }
+  if (decoded.kind === "hmac" && decoded.key.length < 16) throw new ConfigError(field, "secret is shorter than 16 bytes", "use a random secret of at least 32 bytes");
+  return { id: ref.id, key: decoded.key, kind: decoded.kind };
 }
 
 function resolveSource(id: string, input: SourceConfigInput, env: NodeJS.ProcessEnv): ResolvedSource {
@@ -127,7 +192,8 @@ function resolveSource(id: string, input: SourceConfigInput, env: NodeJS.Process
   if (!ID_PATTERN.test(id)) throw new ConfigError(field, `source id must match ${ID_PATTERN}`, "rename the source (lower-case letters, digits, _ and -)");
   let scheme: SignatureScheme;
   try {
-    scheme = createScheme(input.scheme);
+    // createScheme checks the options of each type at run time (and names the bad field).
+    scheme = createScheme(input.scheme as VerifySchemeConfig);
   } catch (err) {
     throw new ConfigError(`${field}.scheme`, (err as Error).message, "see the scheme list in the README", { cause: err });
   }
@@ -135,14 +201,15 @@ function resolveSource(id: string, input: SourceConfigInput, env: NodeJS.Process
   const secrets = input.secrets.map((ref, i) => {
     if (ids.has(ref.id)) throw new ConfigError(`${field}.secrets[${i}].id`, `duplicate secret id ${ref.id}`, "give every secret its own id");
     ids.add(ref.id);
-    return readSecret(`${field}.secrets[${i}]`, ref, env);
+    return readSecret(`${field}.secrets[${i}]`, ref, (input.scheme.type ?? "webhook-hmac-sha256") as SchemeType, env);
   });
   return {
     id,
     scheme,
     secrets,
     toleranceSeconds: input.toleranceSeconds,
-    idField: input.idField,
+    // Stripe names the event id in the body only: key by it unless the source says otherwise.
+    idField: input.idField ?? (scheme.deliveryIdSource.from === "body" ? scheme.deliveryIdSource.field : undefined),
     strict: input.strict,
     maxBodyBytes: input.maxBodyBytes,
     rateLimit: input.rateLimit ? { max: input.rateLimit.max, windowMs: input.rateLimit.windowSeconds * 1000 } : undefined,

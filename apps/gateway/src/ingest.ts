@@ -2,16 +2,29 @@ import type { IncomingHttpHeaders } from "node:http";
 import { deriveEventKey, readBodyField } from "@tributary/dedupe";
 import { createEventValidator, parseEventBody } from "@tributary/schema";
 import { eventSubject, isPublishError, type EventMessage, type PublishReceipt } from "@tributary/streams";
+import type { VerifyResult } from "@tributary/verify";
+import type { InFlightLimiter } from "./admission.js";
+import { splitJsonArray, splitNdjson } from "./batch.js";
 import type { ResolvedSource } from "./config.js";
-import { GatewayError } from "./errors.js";
 import type { GatewayCounters } from "./counters.js";
+import { GatewayError, type GatewayErrorCode } from "./errors.js";
 
 export interface IngestContext {
   region: string;
+  /** The regional stream's name, for receipts. */
+  stream: string;
   publish: (msg: EventMessage) => Promise<PublishReceipt>;
   /** Milliseconds since the epoch. */
   now: () => number;
   counters: GatewayCounters;
+  /** Bounds the events awaiting their PubAck in this process. */
+  limiter: InFlightLimiter;
+  /** Retry-After for `overloaded`, from the events in flight and the ack rate. */
+  overloadRetryAfter: () => number;
+  /** Retry-After for `buffer_full`, from a fresh reading of the stream's fill level and drain rate. */
+  fullRetryAfter: () => Promise<number>;
+  /** Retry-After for other 503s (buffer_unavailable). */
+  retryAfterSeconds: number;
 }
 
 export interface IngestResult {
@@ -25,53 +38,206 @@ export interface IngestResult {
 // Schemas are compiled once per process, never per request.
 const validator = createEventValidator();
 
-/**
- * One event through the edge, cheapest refusal first: size, signature (before any JSON parse, so
- * unsigned garbage costs one HMAC), JSON, schema, key, then the durable publish. Resolves only
- * after the regional stream's PubAck; every refusal is a GatewayError with a stable code.
- */
-export async function ingestEvent(source: ResolvedSource, headers: IncomingHttpHeaders, rawBody: Buffer, ctx: IngestContext): Promise<IngestResult> {
-  if (rawBody.length > source.maxBodyBytes) {
-    throw new GatewayError("payload_too_large", `body is ${rawBody.length} bytes; source ${source.id} accepts at most ${source.maxBodyBytes}`);
-  }
-  const nowMs = ctx.now();
+type Verified = Extract<VerifyResult, { ok: true }>;
+
+/** Signature and timestamp over the raw bytes, before any JSON parse (unsigned garbage costs one HMAC). */
+function verifyBody(source: ResolvedSource, headers: IncomingHttpHeaders, rawBody: Buffer, nowMs: number, ctx: IngestContext): Verified {
   const verified = source.scheme.verify(
     { headers, rawBody },
     { secrets: source.secrets, toleranceSeconds: source.toleranceSeconds, nowSeconds: Math.floor(nowMs / 1000) },
   );
   if (!verified.ok) throw new GatewayError(verified.code, verified.message);
   ctx.counters.secretUsed(source.id, verified.secretId);
+  return verified;
+}
 
+/** One event's bytes → the message to publish: one JSON parse, validation, key. */
+function prepare(source: ResolvedSource, rawBody: Buffer, deliveryId: string | null, receivedAt: Date, ctx: IngestContext): EventMessage {
   const parsed = parseEventBody(rawBody);
   if (!parsed.ok) throw new GatewayError(parsed.code, parsed.message);
   const validated = validator.validate(parsed.value, { strict: source.strict });
   if (!validated.ok) throw new GatewayError("schema_violation", validated.message, validated.errors);
   const event = validated.event;
   if (!event.known) ctx.counters.unknownEventType(source.id);
-
   const { eventKey } = deriveEventKey({
     source: source.id,
-    deliveryId: verified.deliveryId,
+    deliveryId,
     bodyEventId: source.idField ? readBodyField(parsed.value, source.idField) : null,
     rawBody,
   });
+  return {
+    subject: eventSubject(ctx.region, source.id, event.eventType),
+    body: rawBody,
+    eventKey,
+    source: source.id,
+    region: ctx.region,
+    eventType: event.eventType,
+    receivedAt,
+  };
+}
 
+function overloaded(ctx: IngestContext, what: string): GatewayError {
+  return new GatewayError("overloaded", `${what}: ${ctx.limiter.inFlight} events are awaiting the regional stream's acknowledgement in this process`, undefined, {
+    retryAfterSeconds: ctx.overloadRetryAfter(),
+  });
+}
+
+/** A PublishError (or anything else the publish threw) as the gateway's error. */
+async function publishFailure(err: unknown, ctx: IngestContext): Promise<GatewayError> {
+  if (isPublishError(err)) {
+    if (err.code === "buffer_full") return new GatewayError("buffer_full", err.message, undefined, { cause: err, retryAfterSeconds: await ctx.fullRetryAfter() });
+    return new GatewayError("buffer_unavailable", err.message, undefined, { cause: err });
+  }
+  if (err instanceof GatewayError) return err;
+  return new GatewayError("internal_error", "unexpected error while publishing", undefined, { cause: err });
+}
+
+/**
+ * One event through the edge, cheapest refusal first: size, signature (before any JSON parse, so
+ * unsigned garbage costs one HMAC), JSON, schema, key, admission, then the durable publish.
+ * Resolves only after the regional stream's PubAck; every refusal is a GatewayError with a code.
+ */
+export async function ingestEvent(source: ResolvedSource, headers: IncomingHttpHeaders, rawBody: Buffer, ctx: IngestContext): Promise<IngestResult> {
+  if (rawBody.length > source.maxBodyBytes) {
+    throw new GatewayError("payload_too_large", `body is ${rawBody.length} bytes; source ${source.id} accepts at most ${source.maxBodyBytes}`);
+  }
+  const nowMs = ctx.now();
+  const verified = verifyBody(source, headers, rawBody, nowMs, ctx);
+  const msg = prepare(source, rawBody, verified.deliveryId, new Date(nowMs), ctx);
+
+  if (!ctx.limiter.tryAcquire(1)) throw overloaded(ctx, "the gateway is at its publish limit");
   let receipt: PublishReceipt;
   try {
-    receipt = await ctx.publish({
-      subject: eventSubject(ctx.region, source.id, event.eventType),
-      body: rawBody,
-      eventKey,
-      source: source.id,
-      region: ctx.region,
-      eventType: event.eventType,
-      receivedAt: new Date(nowMs),
-    });
+    receipt = await ctx.publish(msg);
   } catch (err) {
-    if (isPublishError(err)) {
-      throw new GatewayError(err.code === "buffer_full" ? "buffer_full" : "buffer_unavailable", err.message, undefined, { cause: err });
-    }
-    throw err;
+    // Refusals by the stream count towards the ack rate; timeouts and lost connections do not.
+    ctx.limiter.release(1, isPublishError(err) && err.code !== "buffer_unavailable");
+    throw await publishFailure(err, ctx);
   }
-  return { status: receipt.duplicate ? "duplicate" : "accepted", eventKey, region: ctx.region, stream: receipt.stream, seq: receipt.seq };
+  ctx.limiter.release(1, true);
+  return { status: receipt.duplicate ? "duplicate" : "accepted", eventKey: msg.eventKey, region: ctx.region, stream: receipt.stream, seq: receipt.seq };
+}
+
+export type BatchFormat = "ndjson" | "json-array";
+
+export type BatchItemResult =
+  | { status: "accepted" | "duplicate"; event_key: string; seq: number }
+  | { status: "error"; code: GatewayErrorCode; message: string; event_key?: string; details?: unknown };
+
+export interface BatchResult {
+  /** accepted: every item is new in the stream; complete: every item is stored (some were already); partial: some failed. */
+  status: "accepted" | "complete" | "partial";
+  region: string;
+  stream: string;
+  accepted: number;
+  duplicates: number;
+  failed: number;
+  items: BatchItemResult[];
+  /** The longest Retry-After among items that failed with a 503 code, if any. */
+  retryAfterSeconds?: number;
+}
+
+export interface BatchLimits {
+  maxItems: number;
+  maxBodyBytes: number;
+}
+
+function itemError(err: unknown, eventKey?: string): BatchItemResult {
+  const e = err instanceof GatewayError ? err : new GatewayError("internal_error", "unexpected error");
+  const item: BatchItemResult = { status: "error", code: e.code, message: e.message };
+  if (eventKey !== undefined) item.event_key = eventKey;
+  if (e.details !== undefined) item.details = e.details;
+  return item;
+}
+
+/**
+ * A batch from a first-party producer: one signature over the whole body, then every item on its
+ * own — its own bytes as the stream message, its own key (the source's idField, else the SHA-256
+ * of its bytes), its own result. The batch is admitted whole or refused whole (503 overloaded,
+ * nothing stored); once admitted, all its publishes are issued together (pipelined on one
+ * connection) and awaited together.
+ */
+export async function ingestBatch(
+  source: ResolvedSource,
+  headers: IncomingHttpHeaders,
+  rawBody: Buffer,
+  format: BatchFormat,
+  limits: BatchLimits,
+  ctx: IngestContext,
+): Promise<BatchResult> {
+  if (rawBody.length > limits.maxBodyBytes) {
+    throw new GatewayError("batch_too_large", `the batch is ${rawBody.length} bytes; this gateway accepts at most ${limits.maxBodyBytes}`);
+  }
+  const nowMs = ctx.now();
+  verifyBody(source, headers, rawBody, nowMs, ctx);
+  const split = format === "ndjson" ? splitNdjson(rawBody, limits.maxItems) : splitJsonArray(rawBody, limits.maxItems);
+  if (!split.ok) throw new GatewayError(split.code, split.message);
+
+  const receivedAt = new Date(nowMs);
+  const items: BatchItemResult[] = new Array<BatchItemResult>(split.items.length);
+  const ready: Array<{ index: number; msg: EventMessage }> = [];
+  for (let index = 0; index < split.items.length; index++) {
+    const bytes = split.items[index]!;
+    if (bytes.length > source.maxBodyBytes) {
+      items[index] = itemError(new GatewayError("payload_too_large", `item is ${bytes.length} bytes; source ${source.id} accepts at most ${source.maxBodyBytes}`));
+      continue;
+    }
+    try {
+      // A delivery-id header names one delivery, not each item: items key by idField or their bytes.
+      ready.push({ index, msg: prepare(source, bytes, null, receivedAt, ctx) });
+    } catch (err) {
+      items[index] = itemError(err);
+    }
+  }
+
+  if (ready.length > 0 && !ctx.limiter.tryAcquire(ready.length)) {
+    throw overloaded(ctx, `the gateway cannot take ${ready.length} more publishes now`);
+  }
+  let retryAfterSeconds: number | undefined;
+  let answered = 0;
+  let failureCtx: IngestContext | undefined;
+  let fullRetryAfter: Promise<number> | undefined;
+  try {
+    // Issued in one synchronous loop: the pipeline hands them to NATS together, as one socket write.
+    const publishes = ready.map(({ msg }) => ctx.publish(msg));
+    const settled = await Promise.allSettled(publishes);
+    for (let i = 0; i < ready.length; i++) {
+      const { index, msg } = ready[i]!;
+      const outcome = settled[i]!;
+      if (outcome.status === "fulfilled") {
+        answered++;
+        items[index] = { status: outcome.value.duplicate ? "duplicate" : "accepted", event_key: msg.eventKey, seq: outcome.value.seq };
+      } else {
+        const err = outcome.reason as unknown;
+        if (isPublishError(err) && err.code !== "buffer_unavailable") answered++;
+        // One fresh reading of the stream's fill serves every item of the batch that found it full.
+        failureCtx ??= { ...ctx, fullRetryAfter: () => (fullRetryAfter ??= ctx.fullRetryAfter()) };
+        const failure = await publishFailure(err, failureCtx);
+        if (failure.status === 503) retryAfterSeconds = Math.max(retryAfterSeconds ?? 0, failure.retryAfterSeconds ?? ctx.retryAfterSeconds);
+        items[index] = itemError(failure, msg.eventKey);
+      }
+    }
+  } finally {
+    ctx.limiter.release(ready.length - answered, false);
+    ctx.limiter.release(answered, true);
+  }
+
+  let accepted = 0;
+  let duplicates = 0;
+  for (const item of items) {
+    if (item.status === "accepted") accepted++;
+    else if (item.status === "duplicate") duplicates++;
+  }
+  const failed = items.length - accepted - duplicates;
+  const result: BatchResult = {
+    status: failed > 0 ? "partial" : duplicates > 0 ? "complete" : "accepted",
+    region: ctx.region,
+    stream: ctx.stream,
+    accepted,
+    duplicates,
+    failed,
+    items,
+  };
+  if (retryAfterSeconds !== undefined) result.retryAfterSeconds = retryAfterSeconds;
+  return result;
 }

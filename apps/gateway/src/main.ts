@@ -25,6 +25,14 @@ async function main(): Promise<void> {
     config,
     publish: (msg) => publisher!.publish(msg),
     isReady: () => publisher?.isReady() ?? false,
+    readiness: () => publisher?.readiness() ?? { ready: false, reason: "starting", fill: null },
+    buffer: {
+      get full() {
+        return publisher?.full ?? false;
+      },
+      retryAfterSeconds: () => publisher!.retryAfterSeconds(),
+      freshRetryAfterSeconds: (waitMs?: number) => publisher!.freshRetryAfterSeconds(waitMs),
+    },
   });
   publisher = new RegionalPublisher(config, app.log);
 

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "@tributary/config";
+import { SCHEME_TYPES } from "@tributary/verify";
 import { loadGatewayConfig, resolveGatewayConfig } from "../src/config.js";
 
 const SECRET = "a-secret-of-enough-length-0123";
@@ -29,6 +30,14 @@ describe("gateway config", () => {
     const demo = config.sources.get("demo")!;
     expect(demo.toleranceSeconds).toBe(300);
     expect(demo.secrets[0]!.key.toString()).toBe(SECRET);
+  });
+
+  it("config - admission and batch limits have defaults and are checked", () => {
+    const config = resolveGatewayConfig(base, { DEMO_SECRET: SECRET });
+    expect(config.admission).toEqual({ maxInFlightPublishes: 8192, maxEventLoopDelayMs: 200, streamCheckIntervalMs: 1000, nearlyFullRatio: 0.9, maxRetryAfterSeconds: 300 });
+    expect(config.batch).toEqual({ maxItems: 1000, maxBodyBytes: 4 * 1024 * 1024 });
+    expect(configError(() => resolveGatewayConfig({ ...base, admission: { nearlyFullRatio: 1.5 } }, { DEMO_SECRET: SECRET })).field).toBe("admission.nearlyFullRatio");
+    expect(configError(() => resolveGatewayConfig({ ...base, batch: { maxItems: 0 } }, { DEMO_SECRET: SECRET })).field).toBe("batch.maxItems");
   });
 
   it("config - a secret whose env variable is unset names the field and the fix", () => {
@@ -69,7 +78,7 @@ describe("gateway config", () => {
   it("config - an unknown scheme type lists the choices", () => {
     const err = configError(() => resolveGatewayConfig({ ...base, sources: { demo: { ...base.sources.demo, scheme: { type: "md5" } } } }, { DEMO_SECRET: SECRET }));
     expect(err.field).toBe("sources.demo.scheme.type");
-    expect(err.problem).toBe(`must be one of "webhook-hmac-sha256", "hmac-sha256-body"`);
+    expect(err.problem).toBe(`must be one of ${SCHEME_TYPES.map((t) => JSON.stringify(t)).join(", ")}`);
   });
 
   it("config - env overrides the file", () => {

@@ -2,7 +2,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { FastifyInstance } from "fastify";
 import { connectNats } from "@tributary/streams";
-import { startNatsServer, type NatsServer } from "@tributary/testkit";
+import { startNatsServer, type NatsServer, type NatsServerOptions } from "@tributary/testkit";
 import { buildApp, resolveGatewayConfig } from "../src/app.js";
 import { RegionalPublisher } from "../src/publisher.js";
 
@@ -20,8 +20,8 @@ export interface GatewayUnderTest {
   close(): Promise<void>;
 }
 
-export async function startGateway(overrides: Record<string, unknown> = {}, now?: () => number): Promise<GatewayUnderTest> {
-  const nats = await startNatsServer({ domain: "us" });
+export async function startGateway(overrides: Record<string, unknown> = {}, now?: () => number, natsOptions: NatsServerOptions = {}): Promise<GatewayUnderTest> {
+  const nats = await startNatsServer({ domain: "us", ...natsOptions });
   const config = resolveGatewayConfig(
     {
       region: "us",
@@ -48,6 +48,14 @@ export async function startGateway(overrides: Record<string, unknown> = {}, now?
     config,
     publish: (msg) => publisher!.publish(msg),
     isReady: () => publisher!.isReady(),
+    readiness: () => publisher!.readiness(),
+    buffer: {
+      get full() {
+        return publisher!.full;
+      },
+      retryAfterSeconds: () => publisher!.retryAfterSeconds(),
+      freshRetryAfterSeconds: (waitMs?: number) => publisher!.freshRetryAfterSeconds(waitMs),
+    },
     ...(now ? { now } : {}),
     logger: false,
   });

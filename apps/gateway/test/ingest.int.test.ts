@@ -140,7 +140,9 @@ describe("gateway without its NATS", () => {
       expect(res.json.error.code).toBe("buffer_unavailable");
       expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
       expect(Date.now() - started).toBeLessThan(5_000);
-      expect((await fetch(`${gw.url}/readyz`)).status).toBe(503);
+      const notReady = await fetch(`${gw.url}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(((await notReady.json()) as { reason: string }).reason).toBe("nats_disconnected");
 
       await gw.nats.restart();
       let status = 0;

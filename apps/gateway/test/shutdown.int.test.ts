@@ -51,7 +51,23 @@ describe("gateway shutdown", () => {
         }
       }
     };
-    const workers = Array.from({ length: 16 }, worker);
+    // First-party producers send batches meanwhile: every item acknowledged must be stored too.
+    const batchWorker = async () => {
+      for (let i = 0; i < 500 && !stop; i++) {
+        const body = Array.from({ length: 10 }, () => sampleEvent()).join("\n");
+        try {
+          const res = await fetch(`${url}/v1/sources/demo/batch`, { method: "POST", headers: { ...signWebhook({ secret: SECRET, body }), "content-type": "application/x-ndjson" }, body });
+          const json = (await res.json()) as { items?: Array<{ status: string; event_key?: string; seq?: number }>; error?: { code: string } };
+          const label = res.status === 202 ? "202" : `${res.status} ${json.error?.code ?? ""}`;
+          statuses.set(label, (statuses.get(label) ?? 0) + 1);
+          for (const item of json.items ?? []) if (item.status === "accepted") accepted.set(item.event_key!, item.seq!);
+        } catch {
+          statuses.set("connection closed", (statuses.get("connection closed") ?? 0) + 1);
+          return;
+        }
+      }
+    };
+    const workers = [...Array.from({ length: 16 }, worker), ...Array.from({ length: 4 }, batchWorker)];
     await waitFor("200 accepted events", () => (accepted.size >= 200 ? true : undefined));
     const exitCode = await gateway.stop();
     stop = true;
