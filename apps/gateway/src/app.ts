@@ -268,21 +268,23 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     request.tributarySource = source;
   };
 
+  const admitHook = (batch: boolean) => (request: FastifyRequest<{ Params: { sourceId: string } }>, _reply: FastifyReply, done: (err?: Error) => void) => {
+    try {
+      admit(request, batch);
+    } catch (err) {
+      done(err as GatewayError);
+      return;
+    }
+    done();
+  };
+
   // Registered after the rate-limit plugin (registration is ordered) so its route options apply.
   void app.register(async (scope) => {
     scope.post<{ Params: { sourceId: string } }>("/v1/sources/:sourceId/events", {
       config: rateLimitConfig,
       bodyLimit: maxBody,
       schema: { response: { 200: EVENT_RECEIPT, 202: EVENT_RECEIPT } },
-      onRequest: (request, _reply, done) => {
-        try {
-          admit(request, false);
-        } catch (err) {
-          done(err as GatewayError);
-          return;
-        }
-        done();
-      },
+      onRequest: admitHook(false),
       handler: async (request, reply) => {
         const source = request.tributarySource!;
         const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -306,15 +308,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       config: rateLimitConfig,
       bodyLimit: config.batch.maxBodyBytes,
       schema: { response: { 200: BATCH_RECEIPT, 202: BATCH_RECEIPT } },
-      onRequest: (request, _reply, done) => {
-        try {
-          admit(request, true);
-        } catch (err) {
-          done(err as GatewayError);
-          return;
-        }
-        done();
-      },
+      onRequest: admitHook(true),
       handler: async (request, reply) => {
         const source = request.tributarySource!;
         const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);

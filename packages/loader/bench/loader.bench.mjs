@@ -1,6 +1,6 @@
 // Loader throughput against a raw insert of the same rows into the same engine, in one run.
 //   pnpm --filter @tributary/loader bench                      (100,000 events of 1 KiB)
-//   pnpm --filter @tributary/loader bench -- --events 1000000  (the 1M backlog, with RSS)
+//   pnpm --filter @tributary/loader bench --events 1000000     (the 1M backlog, with RSS)
 // Prints rows/s for both, the ratio, and the loader process's peak RSS while it drains.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
@@ -13,7 +13,7 @@ import { startNatsServer } from "@tributary/testkit";
 import { DuckDbSink } from "@tributary/warehouse";
 import { AdaptiveBatchSize, Loader, rowFromMessage } from "../dist/index.js";
 
-const { values } = parseArgs({ options: {
+const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== "--"), options: {
   events: { type: "string", default: "100000" },
   size: { type: "string", default: "1024" },
   "in-flight": { type: "string", default: "1" },

@@ -14,7 +14,7 @@ import {
   type ClickHouseFeatures,
   type ClickHouseLayout,
 } from "./clickhouse-schema.js";
-import { WarehouseError, type InsertResult, type StoredEvent, type WarehouseReader, type WarehouseSink } from "./sink.js";
+import { uniqueByKey, WarehouseError, type InsertResult, type StoredEvent, type WarehouseReader, type WarehouseSink } from "./sink.js";
 
 const TABLE = "events";
 
@@ -108,17 +108,6 @@ function isoFromMs(value: unknown): string | null {
   return new Date(Number(value)).toISOString();
 }
 
-/** Keeps the first row of each key: a batch can hold the same event twice (cross-region retries). */
-function uniqueByKey(rows: readonly WarehouseRow[]): WarehouseRow[] {
-  const seen = new Set<string>();
-  const out: WarehouseRow[] = [];
-  for (const row of rows) {
-    if (seen.has(row.event_key)) continue;
-    seen.add(row.event_key);
-    out.push(row);
-  }
-  return out;
-}
 
 /**
  * ClickHouse over its HTTP interface (undici keep-alive pool, JSONEachRow, gzip). The events table

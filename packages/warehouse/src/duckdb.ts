@@ -2,7 +2,10 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api";
 import type { WarehouseRow } from "@tributary/schema";
-import { WarehouseError, type InsertResult, type StoredEvent, type WarehouseReader, type WarehouseSink } from "./sink.js";
+import { uniqueByKey, WarehouseError, type InsertResult, type StoredEvent, type WarehouseReader, type WarehouseSink } from "./sink.js";
+
+/** DuckDB's working-memory budget (it spills to disk beyond it). */
+export const DEFAULT_DUCKDB_MEMORY_LIMIT = "512MB";
 
 const TABLE = "events";
 const STAGING = "events_staging";
@@ -67,17 +70,6 @@ function appendRow(appender: DuckDBAppender, row: WarehouseRow): void {
   appender.endRow();
 }
 
-/** Keeps the first row of each key: a batch can hold the same event twice (cross-region retries). */
-function uniqueByKey(rows: readonly WarehouseRow[]): WarehouseRow[] {
-  const seen = new Set<string>();
-  const out: WarehouseRow[] = [];
-  for (const row of rows) {
-    if (seen.has(row.event_key)) continue;
-    seen.add(row.event_key);
-    out.push(row);
-  }
-  return out;
-}
 
 /**
  * DuckDB, the embedded default: one file, one writer process. Inserts are serialised on one
@@ -94,7 +86,7 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader {
   ) {}
 
   /** Opens (creating) the database file; `:memory:` for a throwaway database. */
-  static async open(path: string): Promise<DuckDbSink> {
+  static async open(path: string, options: { memoryLimit?: string } = {}): Promise<DuckDbSink> {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     let instance: DuckDBInstance;
     try {
@@ -103,6 +95,9 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader {
       throw new WarehouseError("warehouse_unavailable", `cannot open DuckDB at ${path}: ${(err as Error).message}`, { cause: err });
     }
     const connection = await instance.connect();
+    // DuckDB takes up to 80% of the machine's memory by default; beside the aggregator's own
+    // bounded buffers that would make its footprint the machine's, so it gets a fixed budget.
+    await connection.run(`SET memory_limit = '${(options.memoryLimit ?? DEFAULT_DUCKDB_MEMORY_LIMIT).replace(/[^0-9A-Za-z. ]/g, "")}'`);
     return new DuckDbSink(instance, connection, path);
   }
 

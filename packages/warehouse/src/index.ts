@@ -1,4 +1,4 @@
-export { DuckDbSink } from "./duckdb.js";
+export { DEFAULT_DUCKDB_MEMORY_LIMIT, DuckDbSink } from "./duckdb.js";
 export { ClickHouseSink, parseClickHouseUrl } from "./clickhouse.js";
 export type { ClickHouseOptions, ClickHouseServerInfo } from "./clickhouse.js";
 export { clickHouseFeatures, clickHouseTableDdl } from "./clickhouse-schema.js";

@@ -59,3 +59,15 @@ export class WarehouseError extends Error {
     this.name = "WarehouseError";
   }
 }
+
+/** Keeps the first row of each key: a batch can hold the same event twice (cross-region retries). */
+export function uniqueByKey(rows: readonly WarehouseRow[]): WarehouseRow[] {
+  const seen = new Set<string>();
+  const out: WarehouseRow[] = [];
+  for (const row of rows) {
+    if (seen.has(row.event_key)) continue;
+    seen.add(row.event_key);
+    out.push(row);
+  }
+  return out;
+}
