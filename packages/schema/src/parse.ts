@@ -27,6 +27,7 @@ function keyInText(key: string): RegExp {
   const letters = [...key].map((c) => `(?:${c}|\\\\u00${c.charCodeAt(0).toString(16)})`);
   return new RegExp(`"${letters.join("")}"\\s*:`, "i");
 }
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
 const SUSPECT_PROTO = keyInText("__proto__");
 const SUSPECT_CONSTRUCTOR = keyInText("constructor");
 
@@ -57,6 +58,14 @@ export function parseEventBody(raw: Buffer): ParseResult {
   }
   const tooComplex = exceedsLimits(value);
   if (tooComplex) return { ok: false, code: "json_limits_exceeded", message: tooComplex };
+  // A lone UTF-16 surrogate (`"\ud800"`) parses in JavaScript but no warehouse can store it
+  // (DuckDB's JSON type and ClickHouse refuse it): refuse it here, with a clear reason, rather
+  // than accept it and dead-letter it later. The regex only flags candidates; the exact check
+  // walks the strings.
+  if (SURROGATE_ESCAPE.test(text)) {
+    const broken = findIllFormedString(value);
+    if (broken !== undefined) return invalid(`body holds a lone UTF-16 surrogate in ${describePath(broken)}; send well-formed Unicode`);
+  }
   if (SUSPECT_PROTO.test(text) || SUSPECT_CONSTRUCTOR.test(text)) {
     const poisoned = findPoisonedKey(value);
     if (poisoned !== undefined) {
@@ -86,6 +95,25 @@ function exceedsLimits(root: unknown): string | undefined {
 
 function invalid(message: string): ParseResult {
   return { ok: false, code: "invalid_json", message };
+}
+
+/** Path of the first key or string value that is not well-formed Unicode, if any. */
+function findIllFormedString(root: unknown): string | undefined {
+  const stack: { value: unknown; path: string }[] = [{ value: root, path: "" }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { value, path } = item;
+    if (typeof value === "string") {
+      if (!value.isWellFormed()) return path;
+      continue;
+    }
+    if (typeof value !== "object" || value === null) continue;
+    for (const [key, child] of Object.entries(value)) {
+      const childPath = joinPath(path, key);
+      if (!key.isWellFormed()) return childPath;
+      stack.push({ value: child, path: childPath });
+    }
+  }
+  return undefined;
 }
 
 /** Path of the first `__proto__` key, or `constructor` holding a `prototype`, if any. */

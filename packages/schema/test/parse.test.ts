@@ -114,3 +114,16 @@ describe("parse limits", () => {
     expect(result.ok).toBe(false);
   });
 });
+
+describe("parse unicode", () => {
+  it("parse - a lone surrogate escape is invalid_json naming where it is", () => {
+    const result = parseEventBody(Buffer.from('{"event":"link.clicked","data":{"link_id":"\\ud800"}}'));
+    expect(result).toMatchObject({ ok: false, code: "invalid_json" });
+    expect((result as { message: string }).message).toContain("data.link_id");
+  });
+
+  it("parse - a proper surrogate pair and an escaped backslash before 'ud800' are fine", () => {
+    expect(parseEventBody(Buffer.from('{"event":"x","data":{"emoji":"\\ud83d\\ude00"}}')).ok).toBe(true);
+    expect(parseEventBody(Buffer.from('{"event":"x","data":{"path":"C:\\\\ud800"}}')).ok).toBe(true);
+  });
+});
