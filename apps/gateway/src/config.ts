@@ -75,6 +75,7 @@ const SourceConfig = Type.Object(
     secrets: Type.Array(SecretRef, { minItems: 1, maxItems: 8, description: "list 1 to 8 active secrets; several at once let you rotate without downtime" }),
     toleranceSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: DEFAULT_TOLERANCE_SECONDS, description: "how far (seconds) a signed timestamp may be from now" }),
     idField: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*$", description: "dotted path of the event id in the body, e.g. event_id or data.click_id" })),
+    eventTypeHeader: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()], { description: "header naming the event type when the body does not (github: x-github-event, shopify: x-shopify-topic by default); null for none" })),
     strict: Type.Boolean({ default: false, description: "true refuses event types without a known schema" }),
     maxBodyBytes: Type.Integer({ minimum: 64, maximum: MAX_BODY_BYTES_LIMIT, default: DEFAULT_MAX_BODY_BYTES, description: `largest accepted body in bytes (at most ${MAX_BODY_BYTES_LIMIT})` }),
     rateLimit: Type.Optional(
@@ -142,6 +143,9 @@ export const GatewayConfigSchema = Type.Object(
 export type GatewayConfigInput = Static<typeof GatewayConfigSchema>;
 type SourceConfigInput = Static<typeof SourceConfig>;
 
+/** Providers whose bodies carry no event type, and the header that names it. */
+const DEFAULT_EVENT_TYPE_HEADERS: Record<string, string> = { github: "x-github-event", shopify: "x-shopify-topic" };
+
 /** A source ready for the hot path: scheme built and secrets decoded once at start. */
 export interface ResolvedSource {
   id: string;
@@ -149,6 +153,8 @@ export interface ResolvedSource {
   secrets: SourceSecret[];
   toleranceSeconds: number;
   idField: string | undefined;
+  /** Lower-case header that names the event type when the body does not. */
+  eventTypeHeader: string | undefined;
   strict: boolean;
   maxBodyBytes: number;
   rateLimit: { max: number; windowMs: number } | undefined;
@@ -208,6 +214,7 @@ function resolveSource(id: string, input: SourceConfigInput, env: NodeJS.Process
     scheme,
     secrets,
     toleranceSeconds: input.toleranceSeconds,
+    eventTypeHeader: (input.eventTypeHeader === undefined ? DEFAULT_EVENT_TYPE_HEADERS[input.scheme.type ?? ""] : input.eventTypeHeader ?? undefined)?.toLowerCase(),
     // Stripe names the event id in the body only: key by it unless the source says otherwise.
     idField: input.idField ?? (scheme.deliveryIdSource.from === "body" ? scheme.deliveryIdSource.field : undefined),
     strict: input.strict,

@@ -52,10 +52,20 @@ function verifyBody(source: ResolvedSource, headers: IncomingHttpHeaders, rawBod
 }
 
 /** One event's bytes → the message to publish: one JSON parse, validation, key. */
-function prepare(source: ResolvedSource, rawBody: Buffer, deliveryId: string | null, receivedAt: Date, ctx: IngestContext): EventMessage {
+/**
+ * The event type a header names (GitHub's `X-GitHub-Event: push`, Shopify's
+ * `X-Shopify-Topic: orders/create` → `orders.create`, since types become subject tokens).
+ */
+function headerEventType(source: ResolvedSource, headers: IncomingHttpHeaders | undefined): string | undefined {
+  if (!source.eventTypeHeader || !headers) return undefined;
+  const value = headers[source.eventTypeHeader];
+  return typeof value === "string" && value.length <= 100 ? value.trim().replace(/\//g, ".") : undefined;
+}
+
+function prepare(source: ResolvedSource, rawBody: Buffer, deliveryId: string | null, receivedAt: Date, ctx: IngestContext, headers?: IncomingHttpHeaders): EventMessage {
   const parsed = parseEventBody(rawBody);
   if (!parsed.ok) throw new GatewayError(parsed.code, parsed.message);
-  const validated = validator.validate(parsed.value, { strict: source.strict });
+  const validated = validator.validate(parsed.value, { strict: source.strict, eventType: headerEventType(source, headers) });
   if (!validated.ok) throw new GatewayError("schema_violation", validated.message, validated.errors);
   const event = validated.event;
   if (!event.known) ctx.counters.unknownEventType(source.id);
@@ -103,7 +113,7 @@ export async function ingestEvent(source: ResolvedSource, headers: IncomingHttpH
   }
   const nowMs = ctx.now();
   const verified = verifyBody(source, headers, rawBody, nowMs, ctx);
-  const msg = prepare(source, rawBody, verified.deliveryId, new Date(nowMs), ctx);
+  const msg = prepare(source, rawBody, verified.deliveryId, new Date(nowMs), ctx, headers);
 
   if (!ctx.limiter.tryAcquire(1)) throw overloaded(ctx, "the gateway is at its publish limit");
   let receipt: PublishReceipt;

@@ -62,11 +62,14 @@ describe("gateway with provider schemes", () => {
     expect((await post("stripe", body, { "stripe-signature": stale })).json.error?.code).toBe("timestamp_out_of_tolerance");
   });
 
-  it("providers - GitHub: X-Hub-Signature-256 from @octokit/webhooks-methods, keyed by X-GitHub-Delivery", async () => {
-    const body = JSON.stringify({ event: "push", data: { ref: "refs/heads/main" } });
+  it("providers - GitHub: X-Hub-Signature-256 from @octokit/webhooks-methods, keyed by X-GitHub-Delivery, typed by X-GitHub-Event", async () => {
+    // GitHub's body has no event type: it comes in X-GitHub-Event.
+    const body = JSON.stringify({ ref: "refs/heads/main", repository: { full_name: "octo/hello" } });
     const signature = await signGitHub(GITHUB_SECRET, body);
-    const ok = await post("github", body, { "x-hub-signature-256": signature, "x-github-delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958" });
+    const ok = await post("github", body, { "x-hub-signature-256": signature, "x-github-delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958", "x-github-event": "push" });
     expect(ok.status).toBe(202);
+    const stored = await (await import("@nats-io/jetstream")).jetstreamManager(gw.observer).then((jsm) => jsm.streams.getMessage("EVENTS_US", { seq: (ok.json as { seq?: number }).seq! }));
+    expect(stored?.subject).toBe("events.us.github.push");
     expect(ok.json.event_key).toBe("github:72d3162e-cc78-11e3-81ab-4c9367dc0958");
     expect((await post("github", body, { "x-hub-signature-256": "sha256=" + "0".repeat(64) })).json.error?.code).toBe("signature_mismatch");
   });

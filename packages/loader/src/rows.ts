@@ -45,7 +45,8 @@ export function rowFromMessage(msg: StreamMessage): RowOutcome {
   if (Number.isNaN(receivedAt.getTime())) return { ok: false, reason: `invalid_received_at: ${receivedAtText}` };
   const parsed = parseEventBody(Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength));
   if (!parsed.ok) return { ok: false, reason: `invalid_json: ${parsed.message}` };
-  const validated = validator.validate(parsed.value, { strict: false });
+  // The gateway recorded the type it accepted (from the body, or from a provider's header).
+  const validated = validator.validate(parsed.value, { strict: false, eventType: h?.get(EventHeader.EventType) || undefined });
   if (!validated.ok) return { ok: false, reason: `schema_violation: ${validated.message}` };
   const eventId = eventKey.startsWith(`${source}:`) ? eventKey.slice(source.length + 1) : eventKey;
   try {

@@ -54,3 +54,11 @@ describe("rows", () => {
     expect(regionSeqOf(message({ "Nats-Stream-Source": "garbage" }, "{}", 900))).toBe(900);
   });
 });
+
+describe("rows from header-typed providers", () => {
+  it("rows - a body without a type (GitHub) takes the type the gateway recorded in Tributary-Event-Type", () => {
+    const headers = { ...goodHeaders, "Tributary-Event-Type": "push" };
+    const outcome = rowFromMessage(message(headers, '{"ref":"refs/heads/main"}'));
+    expect(outcome).toMatchObject({ ok: true, row: { event_type: "push" } });
+  });
+});

@@ -24,6 +24,11 @@ export type ValidationResult =
 export interface ValidateOptions {
   /** The source's setting: when true, events of unknown types are refused. */
   strict: boolean;
+  /**
+   * The event type when the body names none: providers such as GitHub (`X-GitHub-Event`) and
+   * Shopify (`X-Shopify-Topic`) send it in a header. A type in the body wins.
+   */
+  eventType?: string | undefined;
 }
 
 export interface EventValidator {
@@ -54,7 +59,8 @@ export function createEventValidator(): EventValidator {
   const { envelope, data: dataValidators } = compile();
 
   return {
-    validate(value, { strict }) {
+    validate(value, options) {
+      const { strict } = options;
       if (typeof value !== "object" || value === null || Array.isArray(value)) {
         return violation({ path: "", message: `must be a JSON object, not ${describeJsonType(value)}` });
       }
@@ -70,6 +76,10 @@ export function createEventValidator(): EventValidator {
         usedName.set(field, name);
       }
       if (Object.hasOwn(body, "data")) view["data"] = body["data"];
+      if (!("event_type" in view) && options.eventType !== undefined) {
+        view["event_type"] = options.eventType;
+        usedName.set("event_type", "(event type header)");
+      }
       if (!("event_type" in view)) {
         return violation({ path: "event_type", message: 'is required (as "event_type", "event" or "type")' });
       }

@@ -264,3 +264,12 @@ describe("provider envelopes", () => {
     expect(result).toMatchObject({ ok: true, event: { eventType: "charge.succeeded", eventId: "evt_1", occurredAt: "2023-11-14T22:13:20.000Z", known: false } });
   });
 });
+
+describe("event type from a header", () => {
+  it("envelope - a body without a type takes the header's type; a type in the body wins", () => {
+    const validator = createEventValidator();
+    expect(validator.validate({ ref: "refs/heads/main" }, { strict: false, eventType: "push" })).toMatchObject({ ok: true, event: { eventType: "push" } });
+    expect(validator.validate({ type: "charge.succeeded" }, { strict: false, eventType: "push" })).toMatchObject({ ok: true, event: { eventType: "charge.succeeded" } });
+    expect(validator.validate({ ref: "x" }, { strict: false, eventType: "bad type!" })).toMatchObject({ ok: false, code: "schema_violation" });
+  });
+});
