@@ -1,10 +1,6 @@
 import { createInbox, MsgHdrsImpl, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { EventHeader, PublishError, type EventMessage, type PublishReceipt } from "@tributary/streams";
+import { EventHeader, pubAckFailure, PublishError, type EventMessage, type PublishReceipt } from "@tributary/streams";
 
-// JetStream API error codes (nats-server errors.json), as @tributary/streams classifies them.
-const STREAM_STORE_FAILED = 10077; // "maximum messages/bytes exceeded" under discard: new
-const STREAM_NOT_FOUND = 10059;
-const FULL_MESSAGE = /maximum (bytes|messages|messages per subject) exceeded/i;
 
 /** Header values must not break the NATS header block. */
 const UNSAFE_HEADER_VALUE = /[\r\n]/;
@@ -221,15 +217,9 @@ export class JetStreamPipeline {
       return;
     }
     if (ack.error !== undefined) {
-      const description = ack.error.description ?? "unknown error";
-      if (ack.error.err_code === STREAM_STORE_FAILED || FULL_MESSAGE.test(description)) {
-        this.#onFull?.();
-        pending.reject(new PublishError("buffer_full", "the regional stream is full"));
-      } else if (ack.error.err_code === STREAM_NOT_FOUND) {
-        pending.reject(new PublishError("stream_not_found", "the regional stream does not exist"));
-      } else {
-        pending.reject(new PublishError("buffer_unavailable", `the regional stream refused the event: ${description}`));
-      }
+      const failure = pubAckFailure(ack.error.err_code, ack.error.description ?? "unknown error");
+      if (failure.code === "buffer_full") this.#onFull?.();
+      pending.reject(failure);
       return;
     }
     if (typeof ack.stream !== "string" || ack.stream === "" || typeof ack.seq !== "number") {

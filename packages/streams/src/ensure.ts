@@ -1,6 +1,6 @@
+import { JetStreamErrorCode } from "./publish.js";
 import { JetStreamApiError, type JetStreamManager, type StreamConfig, type StreamInfo, type ConsumerConfig, type ConsumerInfo } from "@nats-io/jetstream";
 
-const STREAM_NOT_FOUND = 10059;
 const CONSUMER_NOT_FOUND = 10014;
 
 /** Creates the stream, or updates it to this config when it exists (idempotent at every start). */
@@ -8,7 +8,7 @@ export async function ensureStream(jsm: JetStreamManager, config: Partial<Stream
   try {
     await jsm.streams.info(config.name);
   } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === STREAM_NOT_FOUND) return jsm.streams.add(config);
+    if (err instanceof JetStreamApiError && err.code === JetStreamErrorCode.StreamNotFound) return jsm.streams.add(config);
     throw err;
   }
   return jsm.streams.update(config.name, config);

@@ -41,19 +41,31 @@ export function isPublishError(err: unknown): err is PublishError {
   return err instanceof PublishError;
 }
 
-// JetStream API error codes (nats-server errors.json) that mean "the stream is full".
-const STREAM_STORE_FAILED = 10077; // "maximum messages/bytes exceeded" under discard: new
-const STREAM_NOT_FOUND = 10059;
+/** JetStream API error codes (nats-server errors.json) the publish path tells apart. */
+export const JetStreamErrorCode = {
+  /** "maximum messages/bytes exceeded": a `discard: new` stream at its limits. */
+  StreamStoreFailed: 10077,
+  StreamNotFound: 10059,
+} as const;
+
+const FULL_MESSAGE = /maximum (bytes|messages|messages per subject) exceeded/i;
+
+/**
+ * The PublishError for a JetStream API error in a PubAck (`err_code`, `description`): one
+ * classification for every publish path (js.publish here, the gateway's pipelined publisher).
+ */
+export function pubAckFailure(errCode: number | undefined, description: string, options?: ErrorOptions): PublishError {
+  if (errCode === JetStreamErrorCode.StreamStoreFailed || FULL_MESSAGE.test(description)) {
+    return new PublishError("buffer_full", "the regional stream is full", options);
+  }
+  if (errCode === JetStreamErrorCode.StreamNotFound) {
+    return new PublishError("stream_not_found", "the regional stream does not exist", options);
+  }
+  return new PublishError("buffer_unavailable", `the regional stream refused the event: ${description}`, options);
+}
 
 function classify(err: unknown): PublishError {
-  if (err instanceof JetStreamApiError) {
-    if (err.code === STREAM_STORE_FAILED || /maximum (bytes|messages|messages per subject) exceeded/i.test(err.message)) {
-      return new PublishError("buffer_full", "the regional stream is full", { cause: err });
-    }
-    if (err.code === STREAM_NOT_FOUND) {
-      return new PublishError("stream_not_found", "the regional stream does not exist", { cause: err });
-    }
-  }
+  if (err instanceof JetStreamApiError) return pubAckFailure(err.code, err.message, { cause: err });
   // Timeouts, no responders (server down or JetStream not ready), a closed or draining connection.
   return new PublishError("buffer_unavailable", `the regional stream did not acknowledge: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
