@@ -1,11 +1,14 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { WarehouseReader } from "@tributary/warehouse";
 import type { Loader } from "@tributary/loader";
+import { instrumentFastify, type Telemetry } from "@tributary/telemetry";
 
 export interface AggregatorHttpDeps {
   reader: WarehouseReader;
   loader: () => Loader | undefined;
   logger?: FastifyBaseLogger | boolean | { level: string };
+  /** Serves /metrics (and traces the /v1 routes) when given. */
+  telemetry?: Telemetry;
 }
 
 export const MAX_EVENTS_PAGE = 1000;
@@ -16,6 +19,7 @@ export const MAX_EVENTS_PAGE = 1000;
  */
 export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
   const app = Fastify({ logger: deps.logger ?? false, logController: new LogController({ disableRequestLogging: true }) });
+  if (deps.telemetry) instrumentFastify(app, deps.telemetry);
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
     const loader = deps.loader();

@@ -31,6 +31,7 @@ export const AggregatorConfigSchema = Type.Object(
     durable: Type.String({ pattern: "^[A-Za-z0-9_-]+$", default: DEFAULT_DURABLE, description: "durable consumer name; replicas sharing it share the work" }),
     maxAckPending: Type.Integer({ minimum: 1, default: 10_000, description: "unacked events at most in flight: the memory bound" }),
     ackWaitMs: Type.Integer({ minimum: 1000, default: 60_000, description: "redelivery deadline for an unacked event" }),
+    metricsIntervalMs: Type.Integer({ minimum: 100, default: 5_000, description: "how often the hub's consumer, stream and DLQ state is read for the metrics (ms)" }),
     dedupe: Type.Object(
       {
         maxKeys: Type.Integer({ minimum: 0, default: DEFAULT_AGGREGATOR_RECENT_KEYS.maxKeys, description: "recent keys held in memory (~150-200 bytes each); 0 turns the aggregator depth off" }),

@@ -1,10 +1,13 @@
+import { readFileSync } from "node:fs";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { configFileFrom, isConfigError } from "@tributary/config";
 import { RecentKeys } from "@tributary/dedupe";
-import { connectNats, NatsCredentialsError, dlqStreamConfig, ensureConsumer, ensureStream, loaderConsumerConfig } from "@tributary/streams";
+import { connectNats, DLQ_STREAM, NatsCredentialsError, dlqStreamConfig, ensureConsumer, ensureStream, loaderConsumerConfig } from "@tributary/streams";
+import { createAggregatorMetrics, startTelemetry, traceLogFields } from "@tributary/telemetry";
 import { openWarehouse } from "@tributary/warehouse";
 import { buildHttp } from "./app.js";
 import { loadAggregatorConfig, type AggregatorConfig } from "./config.js";
+import { HubMonitor } from "./hub-monitor.js";
 import { AdaptiveBatchSize, Loader, rowFromMessage } from "@tributary/loader";
 
 /** Longer than a batch flush or a PubAck timeout, shorter than Kubernetes' default 30 s grace period. */
@@ -22,11 +25,22 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  const telemetry = startTelemetry({
+    serviceName: "tributary-aggregator",
+    serviceVersion: version,
+    env: process.env,
+    warn: (message) => console.error(`tributary-aggregator: ${message}`),
+  });
+
   const sink = await openWarehouse(config.warehouseUrl);
   await sink.migrate();
 
   let loader: Loader | undefined;
-  const http = buildHttp({ reader: sink, loader: () => loader, logger: { level: config.logLevel } });
+  let hub: HubMonitor | undefined;
+  // Log lines written inside a span (a batch's load) carry its trace id.
+  const logger = { level: config.logLevel, ...(telemetry.tracing ? { mixin: () => traceLogFields() } : {}) };
+  const http = buildHttp({ reader: sink, loader: () => loader, logger, telemetry });
   const log = http.log;
   await http.listen({ host: config.host, port: config.port });
 
@@ -44,6 +58,22 @@ async function main(): Promise<void> {
   // The client-side buffer holds about one batch per flush slot and one filling: the stream keeps the rest.
   const messages = await consumer.consume({ max_messages: Math.min(config.batch.maxEvents * (config.batch.flushesInFlight + 1), config.maxAckPending) });
   const recentKeys = config.dedupe.maxKeys > 0 ? new RecentKeys(config.dedupe) : undefined;
+  hub = new HubMonitor({ jsm, stream: config.stream, durable: config.durable, dlqStream: DLQ_STREAM, intervalMs: config.metricsIntervalMs, log });
+  hub.start();
+  const metrics = createAggregatorMetrics(telemetry.meter, () => {
+    const c = loader?.counters;
+    return {
+      loader: c && {
+        loaded: c.loaded,
+        poison: c.poison,
+        recentDuplicates: c.recentDuplicates,
+        warehouseDuplicates: c.duplicates,
+        insertFailures: c.insertFailures,
+        healthy: loader!.healthy,
+      },
+      hub: hub?.state,
+    };
+  });
   loader = new Loader({
     messages,
     js,
@@ -55,6 +85,8 @@ async function main(): Promise<void> {
     ackWaitMs: config.ackWaitMs,
     ...(recentKeys ? { recentKeys } : {}),
     log,
+    metrics,
+    ...(telemetry.tracing ? { tracer: telemetry.tracer } : {}),
   });
   log.info({ stream: config.stream, durable: config.durable, warehouse: config.warehouseUrl }, "aggregator loading");
   const running = loader.run();
@@ -72,9 +104,11 @@ async function main(): Promise<void> {
     log.info({ signal }, "shutting down: flushing the current batch");
     loader?.stop();
     await running.catch((err: unknown) => log.error({ err }, "loader failed while stopping"));
+    await hub?.stop();
     await nc.drain(); // sends the last acks
     await http.close();
     await sink.close();
+    await telemetry.shutdown(); // exports the last spans
     log.info("aggregator stopped");
   }
   process.once("SIGTERM", () => void shutdown("SIGTERM"));

@@ -40,6 +40,8 @@ export interface TopologyOptions {
   /** Where app logs go: "inherit" prefixes them on stdout (tributary up), "buffer" keeps a tail. */
   output?: "inherit" | "buffer";
   logLevel?: string;
+  /** Extra environment for every app process (e.g. OTEL_* to export traces). */
+  appEnv?: Record<string, string>;
 }
 
 export const DEFAULT_TOPOLOGY: TopologyOptions = {
@@ -216,7 +218,7 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
         name: `gateway-${region}`,
         entry: entryOf("@tributary/gateway"),
         // The password comes through env, never the config file.
-        env: { TRIBUTARY_CONFIG: configFile, TRIBUTARY_NATS_PASS: credentials.gateways[region]!.password },
+        env: { ...options.appEnv, TRIBUTARY_CONFIG: configFile, TRIBUTARY_NATS_PASS: credentials.gateways[region]!.password },
         readyUrl: `${gatewayUrl}/readyz`,
         output,
       });
@@ -239,7 +241,7 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
     const startAggregator = () => startService({
       name: "aggregator",
       entry: entryOf("@tributary/aggregator"),
-      env: { TRIBUTARY_CONFIG: aggregatorConfig, TRIBUTARY_NATS_PASS: credentials.aggregator.password },
+      env: { ...options.appEnv, TRIBUTARY_CONFIG: aggregatorConfig, TRIBUTARY_NATS_PASS: credentials.aggregator.password },
       readyUrl: `${aggregatorUrl}/readyz`,
       output,
     });

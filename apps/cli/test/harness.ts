@@ -6,7 +6,7 @@ import { DuckDbSink } from "@tributary/warehouse";
 import { DEFAULT_TOPOLOGY, readSecret, startTopology, type Topology } from "../src/index.js";
 
 /** The whole system on free loopback ports in a temp dir, with small batches for quick tests. */
-export async function startTestTopology(opts: { cuttableLinks?: boolean } = {}): Promise<Topology & { cleanup(): Promise<void> }> {
+export async function startTestTopology(opts: { cuttableLinks?: boolean; appEnv?: Record<string, string>; aggregatorOverrides?: Record<string, unknown> } = {}): Promise<Topology & { cleanup(): Promise<void> }> {
   const stateDir = mkdtempSync(join(tmpdir(), "tributary-topology-"));
   const [us, eu, aggregatorPort] = await freePorts(3);
   const topology = await startTopology({
@@ -19,7 +19,8 @@ export async function startTestTopology(opts: { cuttableLinks?: boolean } = {}):
     aggregatorPort: aggregatorPort!,
     cuttableLinks: opts.cuttableLinks ?? false,
     logLevel: "warn",
-    aggregatorOverrides: { ackWaitMs: 5_000, batch: { maxEvents: 200, maxAgeMs: 50 } },
+    aggregatorOverrides: { ackWaitMs: 5_000, batch: { maxEvents: 200, maxAgeMs: 50 }, ...opts.aggregatorOverrides },
+    ...(opts.appEnv ? { appEnv: opts.appEnv } : {}),
   });
   return Object.assign(topology, {
     async cleanup() {

@@ -2,6 +2,7 @@
  * Admission control, pure (the clock is passed in): how many events may await their PubAck in this
  * process, and when a refused sender should come back. The HTTP layer asks before it publishes.
  */
+import { outageBudgetSeconds } from "@tributary/streams";
 
 /** Acks are counted in BUCKETS buckets of BUCKET_MS, so the rate covers the last second. */
 const BUCKET_MS = 250;
@@ -114,6 +115,8 @@ export interface StreamSample {
   /** The stream's max_bytes; -1 or 0 means unlimited. */
   maxBytes: number;
   firstSeq: number;
+  /** The last sequence number: how far it moves between readings is the input rate. */
+  lastSeq: number;
   /** Milliseconds since the epoch of the oldest message, or null when the stream is empty. */
   firstTs: number | null;
   /** The stream's max_age in milliseconds; 0 means unlimited. */
@@ -138,6 +141,8 @@ export interface FillState {
   nearlyFull: boolean;
   /** Bytes per second the stream frees (messages leaving by age or limits), smoothed. */
   drainBytesPerSecond: number;
+  /** Bytes per second arriving (from every gateway of the region), smoothed. */
+  ingressBytesPerSecond: number;
 }
 
 /** Weight of the newest drain measurement in the moving average. */
@@ -154,7 +159,10 @@ export class FillTracker {
   readonly #options: FillOptions;
   #last: StreamSample | undefined;
   #drain = 0;
+  #ingress = 0;
   #fullSince: number | undefined;
+  /** Readings that had a previous one to compare with (rates are known from the first). */
+  #readings = 0;
 
   constructor(options: FillOptions) {
     this.#options = options;
@@ -176,8 +184,15 @@ export class FillTracker {
     if (prev !== undefined && sample.at > prev.at) {
       const removed = Math.max(0, sample.firstSeq - prev.firstSeq);
       const avg = prev.messages > 0 ? prev.bytes / prev.messages : 0;
-      const rate = (removed * avg) / ((sample.at - prev.at) / 1000);
+      const seconds = (sample.at - prev.at) / 1000;
+      const rate = (removed * avg) / seconds;
       this.#drain = this.#drain === 0 ? rate : DRAIN_EWMA_WEIGHT * rate + (1 - DRAIN_EWMA_WEIGHT) * this.#drain;
+      // Arrivals: the last sequence counts every message stored, whichever gateway published it.
+      const added = Math.max(0, sample.lastSeq - prev.lastSeq);
+      const avgNow = sample.messages > 0 ? sample.bytes / sample.messages : avg;
+      const ingress = (added * avgNow) / seconds;
+      this.#ingress = this.#ingress === 0 ? ingress : DRAIN_EWMA_WEIGHT * ingress + (1 - DRAIN_EWMA_WEIGHT) * this.#ingress;
+      this.#readings++;
     }
     this.#last = sample;
     if (this.#fullSince !== undefined && sample.at > this.#fullSince) {
@@ -205,7 +220,18 @@ export class FillTracker {
       full: this.#fullSince !== undefined,
       nearlyFull: fill !== null && fill >= this.#options.nearlyFullRatio,
       drainBytesPerSecond: this.#drain,
+      ingressBytesPerSecond: this.#ingress,
     };
+  }
+
+  /**
+   * How long the stream can ride out a cut from the hub at the current input rate (see
+   * outageBudgetSeconds); null until two readings have given a rate.
+   */
+  outageBudgetSeconds(): number | null {
+    const last = this.#last;
+    if (last === undefined || this.#readings === 0) return null;
+    return outageBudgetSeconds({ bytes: last.bytes, maxBytes: last.maxBytes, maxAgeMs: last.maxAgeMs, ingressBytesPerSecond: this.#ingress });
   }
 
   /** Seconds a sender should wait before retrying into a full stream. */

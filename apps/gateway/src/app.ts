@@ -3,13 +3,15 @@ import rateLimit from "@fastify/rate-limit";
 import underPressure from "@fastify/under-pressure";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { regionalStreamName, type EventMessage, type PublishReceipt } from "@tributary/streams";
+import { createGatewayMetrics, instrumentFastify, withContext, type RegionStreamState, type Telemetry } from "@tributary/telemetry";
 import { InFlightLimiter } from "./admission.js";
 import type { GatewayConfig, ResolvedSource } from "./config.js";
 import { DEFAULT_MAX_HEAP_USED_RATIO } from "./config.js";
-import { GatewayCounters } from "./counters.js";
+import { GatewayCounters, UNKNOWN_SOURCE } from "./counters.js";
 import { GatewayError, type GatewayErrorCode } from "./errors.js";
 import { ingestBatch, ingestEvent, type BatchFormat, type IngestContext } from "./ingest.js";
 import type { BufferState, Readiness } from "./publisher.js";
+import { instrumentPublish } from "./telemetry.js";
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -24,6 +26,10 @@ export interface GatewayDeps {
   /** Milliseconds since the epoch; tests move the clock. */
   now?: () => number;
   logger?: FastifyBaseLogger | boolean;
+  /** Metrics (served at /metrics) and traces; without it the gateway records neither. */
+  telemetry?: Telemetry;
+  /** The regional stream's last reading, for the stream and outage-budget gauges. */
+  streamState?: () => RegionStreamState | undefined;
 }
 
 declare module "fastify" {
@@ -112,10 +118,22 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     if (!buffer) return config.retryAfterSeconds;
     return buffer.freshRetryAfterSeconds ? buffer.freshRetryAfterSeconds() : buffer.retryAfterSeconds();
   };
+  const stream = regionalStreamName(config.region);
+  let publish = deps.publish;
+  const { telemetry } = deps;
+  if (telemetry) {
+    const metrics = createGatewayMetrics(telemetry.meter, config.region, () => ({
+      events: counters.events(),
+      publishedBytes: counters.publishedBytes,
+      inFlight: limiter.inFlight,
+      stream: deps.streamState?.(),
+    }));
+    publish = instrumentPublish(deps.publish, { telemetry, metrics, counters, stream });
+  }
   const ctx: IngestContext = {
     region: config.region,
-    stream: regionalStreamName(config.region),
-    publish: deps.publish,
+    stream,
+    publish,
     now,
     counters,
     limiter,
@@ -141,8 +159,13 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     app.addContentTypeParser(type, { parseAs: "buffer" }, keepBuffer);
   }
 
-  const send = (reply: FastifyReply, err: GatewayError) => {
-    counters.refusal(err.code);
+  // A refusal counts against its source only when that source exists (label values stay bounded).
+  const sourceLabel = (request: FastifyRequest) => {
+    const id = (request.params as { sourceId?: string } | undefined)?.sourceId;
+    return id !== undefined && config.sources.has(id) ? id : UNKNOWN_SOURCE;
+  };
+  const send = (request: FastifyRequest, reply: FastifyReply, err: GatewayError) => {
+    counters.refusal(err.code, sourceLabel(request));
     if (err.status === 503) reply.header("retry-after", String(err.retryAfterSeconds ?? config.retryAfterSeconds));
     const error: Record<string, unknown> = { code: err.code, message: err.message };
     if (err.details !== undefined) error.details = err.details;
@@ -150,15 +173,18 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   };
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (err instanceof GatewayError) return send(reply, err);
+    if (err instanceof GatewayError) return send(request, reply, err);
     const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
-    if (mapped) return send(reply, new GatewayError(mapped, err.message));
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return send(reply, new GatewayError("bad_request", err.message));
+    if (mapped) return send(request, reply, new GatewayError(mapped, err.message));
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return send(request, reply, new GatewayError("bad_request", err.message));
     request.log.error({ err }, "unexpected error");
-    return send(reply, new GatewayError("internal_error", "unexpected error"));
+    return send(request, reply, new GatewayError("internal_error", "unexpected error"));
   });
 
-  app.setNotFoundHandler((_request, reply) => send(reply, new GatewayError("route_not_found", "no such endpoint")));
+  app.setNotFoundHandler((request, reply) => send(request, reply, new GatewayError("route_not_found", "no such endpoint")));
+
+  // /metrics, and a server span per ingest request (hooks on the root apply to every route).
+  if (telemetry) instrumentFastify(app, telemetry, { tracedPrefix: "/v1/sources/" });
 
   app.addHook("preClose", (done) => {
     closing = true;
@@ -288,9 +314,10 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       handler: async (request, reply) => {
         const source = request.tributarySource!;
         const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        const result = await ingestEvent(source, request.headers, rawBody, ctx);
-        if (result.status === "accepted") counters.accepted++;
-        else counters.duplicates++;
+        // Inside the request's trace context: the publish span becomes its child.
+        const result = await withContext(request.otelContext, () => ingestEvent(source, request.headers, rawBody, ctx));
+        if (result.status === "accepted") counters.accept(source.id);
+        else counters.duplicate(source.id);
         reply.header("tributary-event-key", result.eventKey);
         reply.header("tributary-region", result.region);
         reply.header("tributary-stream-seq", String(result.seq));
@@ -312,10 +339,10 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       handler: async (request, reply) => {
         const source = request.tributarySource!;
         const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        const result = await ingestBatch(source, request.headers, rawBody, request.tributaryBatchFormat!, config.batch, ctx);
-        counters.accepted += result.accepted;
-        counters.duplicates += result.duplicates;
-        for (const item of result.items) if (item.status === "error") counters.refusal(item.code);
+        const result = await withContext(request.otelContext, () => ingestBatch(source, request.headers, rawBody, request.tributaryBatchFormat!, config.batch, ctx));
+        counters.accept(source.id, result.accepted);
+        counters.duplicate(source.id, result.duplicates);
+        for (const item of result.items) if (item.status === "error") counters.refusal(item.code, source.id);
         reply.header("tributary-region", result.region);
         reply.header("tributary-batch-accepted", String(result.accepted));
         reply.header("tributary-batch-duplicates", String(result.duplicates));

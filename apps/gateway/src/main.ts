@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { configFileFrom, isConfigError } from "@tributary/config";
+import { startTelemetry } from "@tributary/telemetry";
 import { NatsCredentialsError } from "@tributary/streams";
 import { buildApp } from "./app.js";
 import { loadGatewayConfig } from "./config.js";
@@ -19,10 +21,21 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  const telemetry = startTelemetry({
+    serviceName: "tributary-gateway",
+    serviceVersion: version,
+    attributes: { "tributary.region": config.region },
+    env: process.env,
+    warn: (message) => console.error(`tributary-gateway: ${message}`),
+  });
+
   // The app owns the logger; the publisher logs through it.
   let publisher: RegionalPublisher | undefined;
   const app = buildApp({
     config,
+    telemetry,
+    streamState: () => publisher?.streamState(),
     publish: (msg) => publisher!.publish(msg),
     isReady: () => publisher?.isReady() ?? false,
     readiness: () => publisher?.readiness() ?? { ready: false, reason: "starting", fill: null },
@@ -64,6 +77,7 @@ async function main(): Promise<void> {
     await app.close();
     await publisher!.close();
     await connecting.catch(() => undefined);
+    await telemetry.shutdown(); // exports the last spans
     app.log.info("gateway stopped");
   }
   process.once("SIGTERM", () => void shutdown("SIGTERM"));

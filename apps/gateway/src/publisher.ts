@@ -1,6 +1,7 @@
 import { jetstreamManager, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats, ensureStream, PublishError, regionalStreamConfig, type EventMessage, type PublishReceipt } from "@tributary/streams";
+import type { RegionStreamState } from "@tributary/telemetry";
 import type { FastifyBaseLogger } from "fastify";
 import { FillTracker, type FillState, type StreamSample } from "./admission.js";
 import type { GatewayConfig } from "./config.js";
@@ -40,6 +41,7 @@ function sampleOf(info: StreamInfo, at: number): StreamSample {
     messages: info.state.messages,
     maxBytes: info.config.max_bytes,
     firstSeq: info.state.first_seq,
+    lastSeq: info.state.last_seq,
     firstTs: Number.isFinite(firstTs) ? firstTs : null,
     maxAgeMs: Math.floor((info.config.max_age ?? 0) / NS_PER_MS),
   };
@@ -200,6 +202,13 @@ export class RegionalPublisher implements BufferState {
     await Promise.race([sampling, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
     clearTimeout(timer);
     return this.retryAfterSeconds();
+  }
+
+  /** The regional stream's last reading and outage budget, for the metrics. */
+  streamState(): RegionStreamState | undefined {
+    const last = this.#fill.last;
+    if (last === undefined) return undefined;
+    return { bytes: last.bytes, maxBytes: last.maxBytes, messages: last.messages, lastSeq: last.lastSeq, outageBudgetSeconds: this.#fill.outageBudgetSeconds() };
   }
 
   /** Events this process has published and not yet had answered. */

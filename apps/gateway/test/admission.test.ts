@@ -69,9 +69,25 @@ describe("stream fill tracker", () => {
     messages: 0,
     maxBytes: 1_000_000,
     firstSeq: 1,
+    lastSeq: 0,
     firstTs: null,
     maxAgeMs: 0,
     ...over,
+  });
+
+  it("outage budget - time to fill at the input rate, at most max_age; unknown before a rate", () => {
+    const fill = new FillTracker(options);
+    fill.update(sample({ at: 0, bytes: 100_000, messages: 100, lastSeq: 100, maxAgeMs: 3_600_000 }));
+    expect(fill.outageBudgetSeconds()).toBeNull();
+    // 100 messages of 1 kB arrived in a second: 100 kB/s into 800 kB of room → 8 s.
+    fill.update(sample({ at: 1000, bytes: 200_000, messages: 200, lastSeq: 200, maxAgeMs: 3_600_000 }));
+    expect(fill.state(1000).ingressBytesPerSecond).toBeCloseTo(100_000);
+    expect(fill.outageBudgetSeconds()).toBeCloseTo(8);
+    // No input: the budget is how long an unsourced event survives, max_age.
+    const idle = new FillTracker(options);
+    idle.update(sample({ at: 0, bytes: 100_000, messages: 100, lastSeq: 100, maxAgeMs: 3_600_000 }));
+    idle.update(sample({ at: 1000, bytes: 100_000, messages: 100, lastSeq: 100, maxAgeMs: 3_600_000 }));
+    expect(idle.outageBudgetSeconds()).toBe(3600);
   });
 
   it("fill - nearly full at the ratio; stale when no reading came for a while", () => {

@@ -1,4 +1,6 @@
 import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { Tracer } from "@opentelemetry/api";
+import type { AggregatorMetrics, LoadedRow } from "@tributary/telemetry";
 import type { RecentKeys } from "@tributary/dedupe";
 import type { WarehouseRow } from "@tributary/schema";
 import type { InsertResult, WarehouseSink } from "@tributary/warehouse";
@@ -7,6 +9,7 @@ import { msUntilDue, type BatchPolicy, type BatchState } from "./batch-policy.js
 import { deadLetter } from "./dlq.js";
 import { createInsertPolicy, isRejected, type InsertPolicy } from "./resilience.js";
 import type { RowOutcome, StreamMessage } from "./rows.js";
+import { BatchTrace } from "./tracing.js";
 
 export interface LoaderCounters {
   batches: number;
@@ -46,6 +49,10 @@ export interface LoaderOptions {
   log: LoaderLog;
   /** Consecutive insert failures that open the circuit breaker. */
   failuresToOpen?: number;
+  /** Batch size, flush time and per-row latency histograms. */
+  metrics?: Pick<AggregatorMetrics, "recordLoad">;
+  /** With tracing on: a consumer span per event and a load span per batch (see BatchTrace). */
+  tracer?: Tracer;
 }
 
 export const DEFAULT_FLUSHES_IN_FLIGHT = 2;
@@ -64,6 +71,20 @@ function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIM
 interface Held {
   msg: JsMsg;
   row: WarehouseRow;
+}
+
+/**
+ * The rows a committed batch added, for the latency histograms (one observation per new row). A
+ * sink reports how many rows were new, not which (ClickHouse cannot say): when some were already
+ * there (or went to the DLQ), the first `inserted` rows of the batch stand in for the new ones —
+ * the count is exact, the latencies are those of the same batch.
+ */
+function* loadedRows(held: readonly Held[], result: InsertResult): Iterable<LoadedRow> {
+  const n = Math.min(result.inserted, held.length);
+  for (let i = 0; i < n; i++) {
+    const row = held[i]!.row;
+    yield { region: row.region, source: row.source, receivedAtMs: row.received_at.getTime(), occurredAtMs: row.occurred_at?.getTime() ?? null };
+  }
 }
 
 /**
@@ -156,15 +177,18 @@ export class Loader {
   }
 
   async #flush(msgs: JsMsg[], wasFull: boolean): Promise<void> {
-    const { recentKeys } = this.opts;
+    const { recentKeys, tracer } = this.opts;
     const now = Date.now();
+    const spans = tracer && msgs.length > 0 ? new BatchTrace(tracer, msgs, { stream: msgs[0]!.info.stream, consumer: msgs[0]!.info.consumer }) : undefined;
     const held: Held[] = [];
     const alreadyLoaded: JsMsg[] = [];
     const poison: Array<Promise<unknown>> = [];
     for (const msg of msgs) {
       const outcome = this.opts.toRow(msg);
-      if (!outcome.ok) poison.push(this.#deadLetter(msg, outcome.reason));
-      else if (recentKeys?.has(outcome.row.event_key, now)) alreadyLoaded.push(msg);
+      if (!outcome.ok) {
+        poison.push(this.#deadLetter(msg, outcome.reason));
+        spans?.end(msg, "poison", outcome.reason);
+      } else if (recentKeys?.has(outcome.row.event_key, now)) alreadyLoaded.push(msg);
       else held.push({ msg, row: outcome.row });
     }
     await Promise.all(poison);
@@ -175,16 +199,24 @@ export class Loader {
     }, Math.max(1_000, this.opts.ackWaitMs / 3));
     keepAlive.unref();
     const started = Date.now();
+    if (held.length > 0) spans?.startLoad(held.map((h) => h.msg), this.opts.sink.kind);
     try {
       const result = await this.#insertIsolating(held);
+      const committedAtMs = Date.now();
+      spans?.endLoad(result);
       this.#lastInsertFailed = false;
-      this.adaptive.record(Date.now() - started, wasFull);
+      this.adaptive.record(committedAtMs - started, wasFull);
       this.counters.batches++;
       this.counters.loaded += result.inserted;
       this.counters.duplicates += result.duplicates;
       for (const msg of alreadyLoaded) msg.ack();
       this.counters.recentDuplicates += alreadyLoaded.length;
+      if (held.length > 0) this.opts.metrics?.recordLoad({ events: held.length, flushSeconds: (committedAtMs - started) / 1000, committedAtMs, rows: loadedRows(held, result) });
+      for (const msg of alreadyLoaded) spans?.end(msg, "duplicate");
+      spans?.endAll("loaded");
     } catch (err) {
+      spans?.endLoad({ error: err });
+      spans?.endAll("redelivered");
       // Stopping while the warehouse is down, or an unexpected error: hand everything back.
       if (!this.#abort.signal.aborted) this.opts.log.error({ err, events: held.length }, "batch not loaded; handing it back for redelivery");
       for (const h of held) h.msg.nak();

@@ -36,3 +36,5 @@ export { aggregatorPermissions, gatewayPermissions, leafPermissions } from "./pe
 export type { Permissions } from "./permissions.js";
 export { ACCOUNT, renderHubServerConfig, renderRegionServerConfig } from "./server-config.js";
 export type { HubServerOptions, RegionServerOptions, UserCredential } from "./server-config.js";
+export { MAX_OUTAGE_BUDGET_SECONDS, outageBudgetSeconds } from "./outage-budget.js";
+export type { OutageBudgetInput } from "./outage-budget.js";

@@ -10,3 +10,7 @@ export { startTcpProxy } from "./tcp-proxy.js";
 export type { TcpProxy } from "./tcp-proxy.js";
 export { clickHouseCommand, startClickHouse } from "./clickhouse-server.js";
 export type { ClickHouseTestServer } from "./clickhouse-server.js";
+export { startOtlpReceiver } from "./otlp-receiver.js";
+export type { OtlpReceiver, ReceivedSpan } from "./otlp-receiver.js";
+export { findPrometheusDir, promtool, PrometheusNotFoundError, startPrometheus } from "./prometheus.js";
+export type { PrometheusOptions, PrometheusServer } from "./prometheus.js";

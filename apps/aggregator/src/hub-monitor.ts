@@ -1,0 +1,83 @@
+import type { JetStreamManager } from "@nats-io/jetstream";
+import type { HubState } from "@tributary/telemetry";
+
+export interface HubMonitorOptions {
+  jsm: JetStreamManager;
+  stream: string;
+  durable: string;
+  dlqStream: string;
+  intervalMs: number;
+  log: { debug(obj: object, msg?: string): void };
+}
+
+/** JetStream durations are nanoseconds. */
+const NS_PER_S = 1e9;
+
+/** `EVENTS_US` → `us`: the hub names each source after the regional stream it reads. */
+function regionOfSource(name: string): string {
+  return name.replace(/^EVENTS_/, "").toLowerCase();
+}
+
+/**
+ * Reads the hub's state every `intervalMs` for the metrics: the loader's consumer (pending and
+ * ack-pending), the hub stream's size and its per-region sources (lag, last activity), and the
+ * DLQ's size. A reading that fails keeps the last one (and a scrape never waits on NATS).
+ *
+ * The sources' lag is the hub's own view: while a link is down the hub cannot see the region, so
+ * lag can read 0 during a stall; last activity and the region's own last sequence (exported by its
+ * gateways) are what show it.
+ */
+export class HubMonitor {
+  #state: HubState | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #reading: Promise<void> | undefined;
+
+  constructor(private readonly opts: HubMonitorOptions) {}
+
+  get state(): HubState | undefined {
+    return this.#state;
+  }
+
+  start(): void {
+    void this.read();
+    this.#timer = setInterval(() => void this.read(), this.opts.intervalMs);
+    this.#timer.unref();
+  }
+
+  /** One reading (one at a time). */
+  read(): Promise<void> {
+    this.#reading ??= this.#read().finally(() => (this.#reading = undefined));
+    return this.#reading;
+  }
+
+  async #read(): Promise<void> {
+    const { jsm, stream, durable, dlqStream, log } = this.opts;
+    const [consumer, info, dlq] = await Promise.allSettled([jsm.consumers.info(stream, durable), jsm.streams.info(stream), jsm.streams.info(dlqStream)]);
+    const previous = this.#state;
+    const state: HubState = {
+      consumers: previous?.consumers ?? [],
+      stream: previous?.stream,
+      sources: previous?.sources ?? [],
+      dlqMessages: previous?.dlqMessages,
+    };
+    if (consumer.status === "fulfilled") {
+      state.consumers = [{ name: durable, pending: consumer.value.num_pending, ackPending: consumer.value.num_ack_pending }];
+    } else log.debug({ err: consumer.reason }, "could not read the consumer's info");
+    if (info.status === "fulfilled") {
+      const s = info.value;
+      state.stream = { messages: s.state.messages, bytes: s.state.bytes, maxBytes: s.config.max_bytes };
+      state.sources = (s.sources ?? []).map((src) => ({
+        region: regionOfSource(src.name),
+        lag: src.lag,
+        lastActiveSeconds: src.active >= 0 ? src.active / NS_PER_S : null,
+      }));
+    } else log.debug({ err: info.reason }, "could not read the hub stream's info");
+    if (dlq.status === "fulfilled") state.dlqMessages = dlq.value.state.messages;
+    this.#state = state;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#reading;
+  }
+}

@@ -1,0 +1,172 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { sampleEvent, signWebhook, startOtlpReceiver, startPrometheus, waitFor, type OtlpReceiver, type PrometheusServer, type ReceivedSpan } from "@tributary/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Ledger, rowCount, send, startTestTopology } from "./harness.js";
+
+const SERVER = 2;
+const CLIENT = 3;
+const PRODUCER = 4;
+const CONSUMER = 5;
+
+const dashboardFile = fileURLToPath(new URL("../../../deploy/grafana/tributary.json", import.meta.url));
+
+/** Sums a metric's samples (all label sets) in a Prometheus text exposition. */
+function sumOf(exposition: string, metric: string): number {
+  let total = 0;
+  for (const line of exposition.split("\n")) {
+    if (line.startsWith(`${metric}{`) || line.startsWith(`${metric} `)) total += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return total;
+}
+
+describe("telemetry end to end: traces from request to warehouse row, metrics a real Prometheus scrapes", () => {
+  let receiver: OtlpReceiver;
+  let topology: Awaited<ReturnType<typeof startTestTopology>>;
+  const ledger = new Ledger();
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    topology = await startTestTopology({
+      appEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_METRICS_EXPORTER: "none" },
+      aggregatorOverrides: { metricsIntervalMs: 500 },
+    });
+  }, 90_000);
+  afterAll(async () => {
+    await topology?.cleanup();
+    await receiver?.close();
+  });
+
+  const spansOf = (traceId: string) => receiver.spans.filter((s) => s.traceId === traceId);
+
+  it("traces - one event is one trace: HTTP span ▸ publish span ▸ consume span, and a load span linked to it", async () => {
+    const answer = await send(topology, ledger, "us", sampleEvent({ seed: "traced-1" }), "demo:traced-1");
+    expect(answer.status).toBe(202);
+
+    const { producer, consumer, load } = await waitFor(
+      "the event's spans from the gateway and the aggregator",
+      () => {
+        const producer = receiver.spans.find((s) => s.kind === PRODUCER && s.attributes["messaging.message.id"] === "demo:traced-1");
+        if (!producer) return undefined;
+        const consumer = spansOf(producer.traceId).find((s) => s.kind === CONSUMER);
+        const load = consumer && receiver.spans.find((s) => s.kind === CLIENT && s.links.some((l) => l.spanId === consumer.spanId));
+        return load ? { producer, consumer, load } : undefined;
+      },
+      30_000,
+      100,
+    );
+    const trace = spansOf(producer.traceId);
+    const server = trace.find((s) => s.kind === SERVER) as ReceivedSpan;
+
+    // The HTTP server span, at the root of the trace (no traceparent from the sender).
+    expect(server).toBeDefined();
+    expect(server.service).toBe("tributary-gateway");
+    expect(server.parentSpanId).toBe("");
+    expect(server.name).toBe("POST /v1/sources/:sourceId/events");
+    expect(server.attributes).toMatchObject({ "http.request.method": "POST", "http.route": "/v1/sources/:sourceId/events", "http.response.status_code": 202 });
+
+    // The publish span: a child of the HTTP span, naming the subject and the event key.
+    expect(producer.parentSpanId).toBe(server.spanId);
+    expect(producer.service).toBe("tributary-gateway");
+    expect(producer.attributes).toMatchObject({
+      "messaging.system": "nats",
+      "messaging.operation.type": "send",
+      "messaging.destination.name": "events.us.demo.link.clicked",
+      "tributary.duplicate": false,
+    });
+
+    // The consume span at the hub: the same trace, a child of the publish span (traceparent survived sourcing).
+    expect(consumer.service).toBe("tributary-aggregator");
+    expect(consumer.parentSpanId).toBe(producer.spanId);
+    expect(consumer.attributes).toMatchObject({
+      "messaging.system": "nats",
+      "messaging.operation.type": "process",
+      "messaging.consumer.group.name": "warehouse-loader",
+      "messaging.message.id": "demo:traced-1",
+      "tributary.outcome": "loaded",
+    });
+
+    // The load span: its own trace, linked to the event's consume span.
+    expect(load.name).toBe("INSERT events");
+    expect(load.traceId).not.toBe(producer.traceId);
+    expect(load.links).toContainEqual({ traceId: producer.traceId, spanId: consumer.spanId });
+    expect(load.attributes).toMatchObject({ "db.system.name": "duckdb", "db.operation.name": "INSERT", "db.collection.name": "events" });
+    expect(Number(load.attributes["db.operation.batch.size"])).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+
+  it("metrics - the end-to-end latency histogram counts exactly the rows loaded (resends and cross-region copies excluded)", async () => {
+    for (let i = 0; i < 10; i++) await send(topology, ledger, i % 2 === 0 ? "us" : "eu", sampleEvent({ seed: `m-${i}` }), `demo:m-${i}`);
+    // A resend to the same region (the stream's depth) and the same event to the other region (the aggregator's).
+    await send(topology, ledger, "us", sampleEvent({ seed: "m-0" }), "demo:m-0");
+    await send(topology, ledger, "eu", sampleEvent({ seed: "m-0" }), "demo:m-0");
+    const expectedRows = ledger.acknowledged.size;
+    await waitFor(`${expectedRows} rows`, async () => ((await rowCount(topology)) >= expectedRows ? true : undefined), 30_000, 100);
+
+    const exposition = await (await fetch(`${topology.aggregatorUrl}/metrics`)).text();
+    expect(await rowCount(topology)).toBe(expectedRows);
+    expect(sumOf(exposition, "tributary_e2e_latency_seconds_count")).toBe(expectedRows);
+    expect(exposition).toMatch(new RegExp(`tributary_loader_events_total\{outcome="loaded"\} ${expectedRows}\b`));
+
+    const us = await (await fetch(`${topology.regions.get("us")!.gatewayUrl}/metrics`)).text();
+    expect(us).toMatch(/tributary_gateway_events_total\{region="us",source="demo",outcome="duplicate",code=""\} 1/);
+    expect(us).toMatch(/tributary_gateway_publish_duration_seconds_count\{region="us"\} \d+/);
+  }, 60_000);
+
+  describe("a real Prometheus scraping the apps", () => {
+    let prometheus: PrometheusServer;
+    let dir: string;
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), "tributary-prometheus-"));
+      const hostOf = (url: string) => new URL(url).host;
+      prometheus = await startPrometheus({
+        dir,
+        jobs: {
+          gateway: [...topology.regions.values()].map((r) => hostOf(r.gatewayUrl)),
+          aggregator: [hostOf(topology.aggregatorUrl)],
+        },
+      });
+    }, 60_000);
+    afterAll(async () => {
+      await prometheus?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("dashboard - every panel's query returns data from the running system", async () => {
+      await waitFor("every target scraped", async () => {
+        const up = await prometheus.query("up == 1");
+        return up.length === 3 ? true : undefined;
+      }, 30_000, 250);
+      // Traffic while Prometheus scrapes (rates need increases between scrapes): accepted events in
+      // both regions, and one refusal.
+      const body = sampleEvent({ seed: "bad-signature" });
+      const refused = await fetch(`${topology.regions.get("us")!.gatewayUrl}/v1/sources/demo/events`, {
+        method: "POST",
+        headers: signWebhook({ secret: "not-the-secret", body }),
+        body,
+      });
+      expect(refused.status).toBe(401);
+      for (let round = 0; round < 6; round++) {
+        for (const region of ["us", "eu"]) await send(topology, ledger, region, sampleEvent({ seed: `p-${round}-${region}` }), `demo:p-${round}-${region}`);
+        await new Promise((resolve) => setTimeout(resolve, 700));
+      }
+
+      const dashboard = JSON.parse(readFileSync(dashboardFile, "utf8")) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+      const empty: string[] = [];
+      await waitFor("every dashboard query to return data", async () => {
+        empty.length = 0;
+        for (const panel of dashboard.panels) {
+          for (const target of panel.targets) {
+            const expr = target.expr.replaceAll("$__rate_interval", "1m");
+            const result = await prometheus.query(expr);
+            if (!result.some((r) => r.value[1] !== "NaN")) empty.push(`${panel.title}: ${expr}`);
+          }
+        }
+        return empty.length === 0 ? true : undefined;
+      }, 30_000, 1000).catch((err: unknown) => {
+        throw new Error(`panels without data:\n${empty.join("\n")}\n${String(err)}`);
+      });
+    }, 90_000);
+  });
+});

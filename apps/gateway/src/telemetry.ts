@@ -1,0 +1,65 @@
+import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { EventMessage, PublishReceipt } from "@tributary/streams";
+import { MESSAGING_ATTRS, traceHeadersOf, type GatewayMetrics, type Telemetry } from "@tributary/telemetry";
+import type { GatewayCounters } from "./counters.js";
+
+/**
+ * The publish function with telemetry around it: the PubAck latency histogram and the bytes
+ * counter always; with tracing on, a producer span per event (child of the request's server span,
+ * which is the active context) whose `traceparent` travels in the message headers, so the hub and
+ * the aggregator continue the same trace.
+ */
+export function instrumentPublish(
+  publish: (msg: EventMessage) => Promise<PublishReceipt>,
+  opts: { telemetry: Telemetry; metrics: GatewayMetrics; counters: GatewayCounters; stream: string },
+): (msg: EventMessage) => Promise<PublishReceipt> {
+  const { telemetry, metrics, counters, stream } = opts;
+  const record = (msg: EventMessage, startedAt: number, receipt: PublishReceipt) => {
+    metrics.recordPublish((performance.now() - startedAt) / 1000);
+    if (!receipt.duplicate) counters.publishedBytes += msg.body.length;
+    return receipt;
+  };
+  if (!telemetry.tracing) {
+    return (msg) => {
+      const startedAt = performance.now();
+      return publish(msg).then((receipt) => record(msg, startedAt, receipt));
+    };
+  }
+  const tracer = telemetry.tracer;
+  return async (msg) => {
+    const parent = context.active();
+    const span = tracer.startSpan(
+      `send ${stream}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          [MESSAGING_ATTRS.system]: "nats",
+          [MESSAGING_ATTRS.operationType]: "send",
+          [MESSAGING_ATTRS.operationName]: "publish",
+          [MESSAGING_ATTRS.destinationName]: msg.subject,
+          [MESSAGING_ATTRS.messageId]: msg.eventKey,
+          [MESSAGING_ATTRS.bodySize]: msg.body.length,
+          "tributary.source": msg.source,
+          "tributary.region": msg.region,
+          "tributary.event_type": msg.eventType,
+        },
+      },
+      parent,
+    );
+    const headers = traceHeadersOf(trace.setSpan(parent, span));
+    if (headers !== undefined) msg.extraHeaders = { ...msg.extraHeaders, ...headers };
+    const startedAt = performance.now();
+    try {
+      const receipt = record(msg, startedAt, await publish(msg));
+      span.setAttribute("tributary.stream.seq", receipt.seq);
+      span.setAttribute("tributary.duplicate", receipt.duplicate);
+      return receipt;
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      span.end();
+    }
+  };
+}

@@ -1,0 +1,257 @@
+import type { Attributes, Histogram, Meter } from "@opentelemetry/api";
+import { BATCH_SIZE_BUCKETS, LATENCY_BUCKETS_SECONDS, OPERATION_BUCKETS_SECONDS } from "./buckets.js";
+
+/**
+ * Every metric Tributary exports, by its Prometheus name (OpenTelemetry names with `.` become `_`,
+ * counters gain `_total`). Names end in their unit because the Prometheus exporter does not add it.
+ * The dashboard and the alert rules use these names; a test checks they exist.
+ */
+export const METRICS = {
+  gatewayEvents: "tributary_gateway_events_total",
+  gatewayPublishDuration: "tributary_gateway_publish_duration_seconds",
+  gatewayPublishedBytes: "tributary_gateway_published_bytes_total",
+  gatewayInFlight: "tributary_gateway_in_flight",
+  regionStreamBytes: "tributary_region_stream_bytes",
+  regionStreamMaxBytes: "tributary_region_stream_max_bytes",
+  regionStreamMessages: "tributary_region_stream_messages",
+  regionStreamLastSeq: "tributary_region_stream_last_seq",
+  regionStreamFill: "tributary_region_stream_fill_ratio",
+  regionOutageBudget: "tributary_region_outage_budget_seconds",
+  duplicatesDropped: "tributary_duplicates_dropped_total",
+  loaderEvents: "tributary_loader_events_total",
+  loaderInsertFailures: "tributary_loader_insert_failures_total",
+  loaderHealthy: "tributary_loader_healthy",
+  loaderBatchSize: "tributary_loader_batch_size_events",
+  loaderFlushDuration: "tributary_loader_flush_duration_seconds",
+  e2eLatency: "tributary_e2e_latency_seconds",
+  eventAgeAtLoad: "tributary_event_age_at_load_seconds",
+  hubConsumerPending: "tributary_hub_consumer_pending_messages",
+  hubConsumerAckPending: "tributary_hub_consumer_ack_pending_messages",
+  hubStreamMessages: "tributary_hub_stream_messages",
+  hubStreamBytes: "tributary_hub_stream_bytes",
+  hubStreamMaxBytes: "tributary_hub_stream_max_bytes",
+  hubSourceLag: "tributary_hub_source_lag_messages",
+  hubSourceLastActive: "tributary_hub_source_last_active_seconds",
+  dlqMessages: "tributary_dlq_messages",
+} as const;
+
+/** The OpenTelemetry instrument name for a Prometheus name (the exporter adds `_total` back). */
+function instrumentName(prometheusName: string): string {
+  return prometheusName.replace(/_total$/, "");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gateway
+
+export type GatewayOutcome = "accepted" | "duplicate" | "refused";
+
+export interface GatewayEventCount {
+  /** A configured source id, or `_unknown` (an unknown id from the URL would let senders mint label values). */
+  source: string;
+  outcome: GatewayOutcome;
+  /** The refusal's error code; empty for accepted and duplicate. */
+  code: string;
+  count: number;
+}
+
+export interface RegionStreamState {
+  bytes: number;
+  maxBytes: number;
+  messages: number;
+  lastSeq: number;
+  /** Seconds the stream can absorb the current input before it refuses or ages out events; null before two readings. */
+  outageBudgetSeconds: number | null;
+}
+
+export interface GatewaySnapshot {
+  events: Iterable<GatewayEventCount>;
+  publishedBytes: number;
+  inFlight: number;
+  /** The last reading of the regional stream, if any. */
+  stream: RegionStreamState | undefined;
+}
+
+export interface GatewayMetrics {
+  /** Seconds from publish to PubAck, per event. */
+  recordPublish(seconds: number): void;
+}
+
+/**
+ * The gateway's instruments. Counts are kept by the gateway in plain numbers and read at scrape
+ * time (observable instruments): the request path pays for an increment, not for attribute hashing.
+ */
+export function createGatewayMetrics(meter: Meter, region: string, snapshot: () => GatewaySnapshot): GatewayMetrics {
+  const regionAttrs: Attributes = { region };
+  const publishDuration = meter.createHistogram(instrumentName(METRICS.gatewayPublishDuration), {
+    description: "Time from publishing an event to the regional stream's PubAck",
+    unit: "s",
+    advice: { explicitBucketBoundaries: [...OPERATION_BUCKETS_SECONDS] },
+  });
+  const events = meter.createObservableCounter(instrumentName(METRICS.gatewayEvents), {
+    description: "Events answered by the gateway: accepted (202), duplicate (200) or refused (by error code)",
+  });
+  const duplicates = meter.createObservableCounter(instrumentName(METRICS.duplicatesDropped), {
+    description: "Duplicate events dropped, by the depth that caught them (region stream, aggregator, warehouse)",
+  });
+  const publishedBytes = meter.createObservableCounter(instrumentName(METRICS.gatewayPublishedBytes), {
+    description: "Bytes of event bodies acknowledged by the regional stream",
+  });
+  const inFlight = meter.createObservableGauge(METRICS.gatewayInFlight, { description: "Events awaiting the regional stream's PubAck in this process" });
+  const gauges = {
+    bytes: meter.createObservableGauge(METRICS.regionStreamBytes, { description: "Bytes held by the regional stream" }),
+    maxBytes: meter.createObservableGauge(METRICS.regionStreamMaxBytes, { description: "The regional stream's max_bytes" }),
+    messages: meter.createObservableGauge(METRICS.regionStreamMessages, { description: "Messages held by the regional stream" }),
+    lastSeq: meter.createObservableGauge(METRICS.regionStreamLastSeq, { description: "The regional stream's last sequence number" }),
+    fill: meter.createObservableGauge(METRICS.regionStreamFill, { description: "bytes / max_bytes of the regional stream" }),
+    budget: meter.createObservableGauge(METRICS.regionOutageBudget, {
+      description: "How long the regional stream can absorb the current input rate before it refuses events or ages out events the hub has not sourced",
+    }),
+  };
+  meter.addBatchObservableCallback(
+    (observer) => {
+      const s = snapshot();
+      let duplicateCount = 0;
+      for (const e of s.events) {
+        observer.observe(events, e.count, { region, source: e.source, outcome: e.outcome, code: e.code });
+        if (e.outcome === "duplicate") duplicateCount += e.count;
+      }
+      observer.observe(duplicates, duplicateCount, { region, depth: "region" });
+      observer.observe(publishedBytes, s.publishedBytes, regionAttrs);
+      observer.observe(inFlight, s.inFlight, regionAttrs);
+      if (s.stream) {
+        observer.observe(gauges.bytes, s.stream.bytes, regionAttrs);
+        observer.observe(gauges.maxBytes, s.stream.maxBytes, regionAttrs);
+        observer.observe(gauges.messages, s.stream.messages, regionAttrs);
+        observer.observe(gauges.lastSeq, s.stream.lastSeq, regionAttrs);
+        if (s.stream.maxBytes > 0) observer.observe(gauges.fill, s.stream.bytes / s.stream.maxBytes, regionAttrs);
+        if (s.stream.outageBudgetSeconds !== null) observer.observe(gauges.budget, s.stream.outageBudgetSeconds, regionAttrs);
+      }
+    },
+    [events, duplicates, publishedBytes, inFlight, ...Object.values(gauges)],
+  );
+  return { recordPublish: (seconds) => publishDuration.record(seconds, regionAttrs) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Aggregator
+
+export interface LoaderCounts {
+  loaded: number;
+  poison: number;
+  recentDuplicates: number;
+  warehouseDuplicates: number;
+  insertFailures: number;
+  healthy: boolean;
+}
+
+export interface HubState {
+  consumers: Array<{ name: string; pending: number; ackPending: number }>;
+  stream: { messages: number; bytes: number; maxBytes: number } | undefined;
+  /** Per region: messages the hub has not sourced yet, and seconds since the source was last active. */
+  sources: Array<{ region: string; lag: number; lastActiveSeconds: number | null }>;
+  dlqMessages: number | undefined;
+}
+
+export interface AggregatorSnapshot {
+  loader: LoaderCounts | undefined;
+  hub: HubState | undefined;
+}
+
+/** One row a batch committed, for the latency histograms. */
+export interface LoadedRow {
+  region: string;
+  source: string;
+  receivedAtMs: number;
+  occurredAtMs: number | null;
+}
+
+export interface AggregatorMetrics {
+  /**
+   * A committed batch: its size, how long the flush took, and per new row the end-to-end latency
+   * (received at the gateway → committed) and the event's age at load (occurred → committed).
+   */
+  recordLoad(batch: { events: number; flushSeconds: number; committedAtMs: number; rows: Iterable<LoadedRow> }): void;
+}
+
+export function createAggregatorMetrics(meter: Meter, snapshot: () => AggregatorSnapshot): AggregatorMetrics {
+  const latency = (name: string, description: string): Histogram =>
+    meter.createHistogram(name, { description, unit: "s", advice: { explicitBucketBoundaries: [...LATENCY_BUCKETS_SECONDS] } });
+  const e2e = latency(METRICS.e2eLatency, "Time from the gateway receiving an event to its row being committed in the warehouse");
+  const age = latency(METRICS.eventAgeAtLoad, "Time from the event's occurred_at to its row being committed");
+  const batchSize = meter.createHistogram(METRICS.loaderBatchSize, {
+    description: "Events per warehouse batch",
+    advice: { explicitBucketBoundaries: [...BATCH_SIZE_BUCKETS] },
+  });
+  const flush = meter.createHistogram(METRICS.loaderFlushDuration, {
+    description: "Time to load one batch (insert and commit, with retries)",
+    unit: "s",
+    advice: { explicitBucketBoundaries: [...OPERATION_BUCKETS_SECONDS] },
+  });
+
+  const loaderEvents = meter.createObservableCounter(instrumentName(METRICS.loaderEvents), { description: "Events handled by the loader: loaded (new rows) or poison (to the DLQ)" });
+  const duplicates = meter.createObservableCounter(instrumentName(METRICS.duplicatesDropped), {
+    description: "Duplicate events dropped, by the depth that caught them (region stream, aggregator, warehouse)",
+  });
+  const insertFailures = meter.createObservableCounter(instrumentName(METRICS.loaderInsertFailures), { description: "Warehouse inserts that failed and were retried" });
+  const healthy = meter.createObservableGauge(METRICS.loaderHealthy, { description: "1 while the warehouse accepts inserts, 0 while failing" });
+  const pending = meter.createObservableGauge(METRICS.hubConsumerPending, { description: "Messages in the hub stream the consumer has not been delivered yet" });
+  const ackPending = meter.createObservableGauge(METRICS.hubConsumerAckPending, { description: "Messages delivered to the consumer and not acknowledged yet" });
+  const hubMessages = meter.createObservableGauge(METRICS.hubStreamMessages, { description: "Messages held by the hub stream" });
+  const hubBytes = meter.createObservableGauge(METRICS.hubStreamBytes, { description: "Bytes held by the hub stream" });
+  const hubMaxBytes = meter.createObservableGauge(METRICS.hubStreamMaxBytes, { description: "The hub stream's max_bytes" });
+  const sourceLag = meter.createObservableGauge(METRICS.hubSourceLag, { description: "Messages of a region's stream the hub has not sourced yet (as the hub last saw it)" });
+  const sourceActive = meter.createObservableGauge(METRICS.hubSourceLastActive, { description: "Seconds since the hub's source of a region was last active" });
+  const dlq = meter.createObservableGauge(METRICS.dlqMessages, { description: "Poison events waiting in the DLQ stream" });
+
+  meter.addBatchObservableCallback(
+    (observer) => {
+      const s = snapshot();
+      if (s.loader) {
+        observer.observe(loaderEvents, s.loader.loaded, { outcome: "loaded" });
+        observer.observe(loaderEvents, s.loader.poison, { outcome: "poison" });
+        observer.observe(duplicates, s.loader.recentDuplicates, { depth: "aggregator" });
+        observer.observe(duplicates, s.loader.warehouseDuplicates, { depth: "warehouse" });
+        observer.observe(insertFailures, s.loader.insertFailures);
+        observer.observe(healthy, s.loader.healthy ? 1 : 0);
+      }
+      const hub = s.hub;
+      if (!hub) return;
+      for (const c of hub.consumers) {
+        observer.observe(pending, c.pending, { consumer: c.name });
+        observer.observe(ackPending, c.ackPending, { consumer: c.name });
+      }
+      if (hub.stream) {
+        observer.observe(hubMessages, hub.stream.messages);
+        observer.observe(hubBytes, hub.stream.bytes);
+        observer.observe(hubMaxBytes, hub.stream.maxBytes);
+      }
+      for (const src of hub.sources) {
+        observer.observe(sourceLag, src.lag, { region: src.region });
+        if (src.lastActiveSeconds !== null) observer.observe(sourceActive, src.lastActiveSeconds, { region: src.region });
+      }
+      if (hub.dlqMessages !== undefined) observer.observe(dlq, hub.dlqMessages);
+    },
+    [loaderEvents, duplicates, insertFailures, healthy, pending, ackPending, hubMessages, hubBytes, hubMaxBytes, sourceLag, sourceActive, dlq],
+  );
+
+  // One attributes object per (region, source): recorded per row, allocated once.
+  const attrsCache = new Map<string, Attributes>();
+  const attrsOf = (region: string, source: string): Attributes => {
+    const id = `${region}\u0000${source}`;
+    let attrs = attrsCache.get(id);
+    if (attrs === undefined) attrsCache.set(id, (attrs = { region, source }));
+    return attrs;
+  };
+
+  return {
+    recordLoad({ events, flushSeconds, committedAtMs, rows }) {
+      batchSize.record(events);
+      flush.record(flushSeconds);
+      for (const row of rows) {
+        const attrs = attrsOf(row.region, row.source);
+        e2e.record(Math.max(0, (committedAtMs - row.receivedAtMs) / 1000), attrs);
+        if (row.occurredAtMs !== null) age.record(Math.max(0, (committedAtMs - row.occurredAtMs) / 1000), attrs);
+      }
+    },
+  };
+}
