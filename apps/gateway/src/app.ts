@@ -3,7 +3,7 @@ import rateLimit from "@fastify/rate-limit";
 import underPressure from "@fastify/under-pressure";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { regionalStreamName, type EventMessage, type PublishReceipt } from "@tributary/streams";
-import { createGatewayMetrics, instrumentFastify, withContext, type RegionStreamState, type Telemetry } from "@tributary/telemetry";
+import { createGatewayMetrics, instrumentFastify, traceLogFields, withContext, type RegionStreamState, type Telemetry } from "@tributary/telemetry";
 import { InFlightLimiter } from "./admission.js";
 import type { GatewayConfig, ResolvedSource } from "./config.js";
 import { DEFAULT_MAX_HEAP_USED_RATIO } from "./config.js";
@@ -177,7 +177,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
     if (mapped) return send(request, reply, new GatewayError(mapped, err.message));
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return send(request, reply, new GatewayError("bad_request", err.message));
-    request.log.error({ err }, "unexpected error");
+    request.log.error({ err, ...traceLogFields(request.otelContext) }, "unexpected error");
     return send(request, reply, new GatewayError("internal_error", "unexpected error"));
   });
 
