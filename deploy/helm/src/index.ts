@@ -1,2 +1,4 @@
 export { DEFAULT_HELM_PATH, ensureHelm, helm, HELM_PACKAGE, HelmError, REPO_ROOT } from "./helm.js";
 export type { HelmResult } from "./helm.js";
+export { CHARTS, CHARTS_DIR, chartDir, lintChart, parseNatsChartConfig, renderChart } from "./render.js";
+export type { ChartName, K8sObject, RenderOptions } from "./render.js";

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 
 const env = process.env;
 const url = `${env.GATEWAY_URL}/v1/sources/${env.SOURCE}/events`;
-const secret = readFileSync(env.SECRET_FILE, "utf8").replace(/\r?\n$/, "");
+const secret = readFileSync(env.SIGNING_KEY_FILE, "utf8").replace(/\r?\n$/, "");
 const deadline = Date.now() + Number(env.TEST_TIMEOUT_MS ?? 60_000);
 const id = `helm-test-${randomUUID()}`;
 const body = JSON.stringify({ event: "link.clicked", event_id: id, timestamp: new Date().toISOString(), data: { link_id: "helm-test", url: "https://example.com/helm-test" } });
