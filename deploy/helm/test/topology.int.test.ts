@@ -1,0 +1,154 @@
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
+import { findNatsServer, freePorts, startNatsServer, waitFor, type NatsServer } from "@tributary/testkit";
+import { renderChart, type ChartName, type K8sObject } from "../src/index.js";
+
+const run = promisify(execFile);
+const GATEWAY_APP = fileURLToPath(new URL("../../../apps/gateway/", import.meta.url));
+
+/** What the Secrets would hold in a cluster; here the env of nats-server and the provisioning script. */
+const ENV = { ADMIN_PASSWORD: "admin-pw", GATEWAY_PASSWORD: "gateway-pw", AGGREGATOR_PASSWORD: "aggregator-pw", LEAF_US_PASSWORD: "leaf-us-pw" };
+
+/** Values that make a chart's NATS config run on this machine: loopback, free ports, temp dirs, one server. */
+function testValues(dir: string, port: number, extra: Record<string, unknown>): Record<string, unknown> {
+  return {
+    "nats.config.nats.port": port,
+    "nats.config.monitor.enabled": false, // the testkit adds its own monitoring listener
+    "nats.config.cluster.enabled": false,
+    "nats.config.jetstream.fileStore.dir": join(dir, "jetstream"),
+    "nats.config.jetstream.fileStore.pvc.size": "2Gi",
+    "nats.config.patch": [
+      { op: "add", path: "/host", value: "127.0.0.1" },
+      { op: "replace", path: "/pid_file", value: join(dir, "nats.pid") },
+    ],
+    ...extra,
+  };
+}
+
+function dataOf(objects: K8sObject[], nameSuffix: string): Record<string, string> {
+  const cm = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name.endsWith(nameSuffix));
+  if (!cm) throw new Error(`no ConfigMap *${nameSuffix}`);
+  return cm.data as Record<string, string>;
+}
+
+/** nats-server resolves `$VAR` from its environment; the testkit's server gets the values inlined. */
+function inlineEnv(conf: string, env: Record<string, string>): string {
+  return conf.replace(/: \$([A-Z_][A-Z0-9_]*)/g, (all, name: string) => (name in env ? `: ${JSON.stringify(env[name])}` : all));
+}
+
+/** The NATS chart writes one `{ … }` object; the testkit appends lines, so take its body. */
+function body(conf: string): string {
+  const t = conf.trim();
+  return t.slice(t.indexOf("{") + 1, t.lastIndexOf("}"));
+}
+
+async function provision(objects: K8sObject[], dir: string, natsUrl: string): Promise<string> {
+  const streamsDir = join(dir, "streams");
+  mkdirSync(streamsDir, { recursive: true });
+  for (const [name, text] of Object.entries(dataOf(objects, "-streams"))) writeFileSync(join(streamsDir, name), text);
+  // The chart's own provisioning script, as the hook Job runs it, against the real servers.
+  const { stdout } = await run(process.execPath, [join(streamsDir, "provision.mjs")], {
+    env: { ...process.env, APP_DIR: GATEWAY_APP, STREAMS_DIR: streamsDir, NATS_URL: natsUrl, ADMIN_PASSWORD: ENV.ADMIN_PASSWORD, PROVISION_TIMEOUT_MS: "20000" },
+  });
+  return stdout;
+}
+
+describe("charts' NATS configs - checked and run as the region + hub leafnode topology", () => {
+  let dir: string;
+  const servers: NatsServer[] = [];
+  const conns: NatsConnection[] = [];
+  let hub: NatsServer;
+  let region: NatsServer;
+  let hubObjects: K8sObject[];
+  let regionObjects: K8sObject[];
+  let hubConf: string;
+  let regionConf: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "helm-topology-"));
+    const [hubPort, leafPort, regionPort] = await freePorts(3);
+    const render = (chart: ChartName, sub: string, port: number, extra: Record<string, unknown>) => renderChart(chart, { setJson: testValues(join(dir, sub), port, extra) });
+    hubObjects = await render("tributary-hub", "hub", hubPort!, {
+      "global.tributary.regions": ["us"],
+      "nats.config.leafnodes.port": leafPort,
+      "nats.config.leafnodes.tls.enabled": false,
+      "hubStream.replicas": 1,
+      "hubStream.maxBytes": 256 * 1024 ** 2,
+      "dlqStream.replicas": 1,
+      "dlqStream.maxBytes": 64 * 1024 ** 2,
+    });
+    regionObjects = await render("tributary-gateway", "us", regionPort!, { "global.tributary.region": "us", "stream.maxBytes": 256 * 1024 ** 2 });
+    hubConf = dataOf(hubObjects, "-nats-config")["nats.conf"]!;
+    regionConf = dataOf(regionObjects, "-nats-config")["nats.conf"]!;
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const nc of conns) await nc.close().catch(() => undefined);
+    for (const s of servers.reverse()) await s.cleanup().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("nats-server -t - the real server accepts the configs the charts render", async () => {
+    const env = { ...process.env, ...ENV, SERVER_NAME: "test", HUB_LEAFNODE_URL: "nats-leaf://leaf-us:leaf-us-pw@127.0.0.1:7422" };
+    for (const [name, conf] of [["hub", hubConf], ["region", regionConf]] as const) {
+      const file = join(dir, `${name}.conf`);
+      writeFileSync(file, conf);
+      const { stdout, stderr } = await run(findNatsServer(), ["-t", "-c", file], { env });
+      expect(`${stdout}${stderr}`, name).toMatch(/is valid/);
+    }
+  });
+
+  it("run - a region and the hub started from the rendered configs form the leafnode topology; an event published in the region lands in the hub stream", async () => {
+    hub = await startNatsServer({ name: "hub", dir: join(dir, "hub"), leafnodeListener: true, config: () => body(inlineEnv(hubConf, { ...ENV, SERVER_NAME: "hub-0" })) });
+    servers.push(hub);
+    const leafUrl = `nats-leaf://leaf-us:${ENV.LEAF_US_PASSWORD}@127.0.0.1:${hub.ports.leafnode}`;
+    region = await startNatsServer({ name: "us", dir: join(dir, "us"), config: () => body(inlineEnv(regionConf, { ...ENV, SERVER_NAME: "us-0", HUB_LEAFNODE_URL: leafUrl })) });
+    servers.push(region);
+
+    // The chart's provisioning Job, run here as a script: the streams appear, as packages/streams defines them.
+    expect(await provision(regionObjects, join(dir, "us"), region.url)).toContain("created stream EVENTS_US");
+    const hubOut = await provision(hubObjects, join(dir, "hub"), hub.url);
+    expect(hubOut).toContain("created stream EVENTS");
+    expect(hubOut).toContain("created stream EVENTS_DLQ");
+    // Run again (helm upgrade): it updates in place.
+    expect(await provision(regionObjects, join(dir, "us"), region.url)).toContain("updated stream EVENTS_US");
+
+    // The regional server fsyncs every write (sync_interval: always from the chart).
+    const varz = (await (await fetch(`http://127.0.0.1:${region.ports.monitoring}/varz`)).json()) as { jetstream?: { config?: { sync_always?: boolean } } };
+    expect(varz.jetstream?.config?.sync_always).toBe(true);
+
+    // Publish in the region as the gateway's user from the chart, as the gateway does.
+    const gw = await connect({ servers: region.url, user: "gateway-us", pass: ENV.GATEWAY_PASSWORD });
+    conns.push(gw);
+    const h = headers();
+    h.set("Nats-Msg-Id", "demo:helm-1");
+    h.set("Tributary-Source", "demo");
+    const ack = await jetstream(gw).publish("events.us.demo.link.clicked", JSON.stringify({ event: "link.clicked", event_id: "helm-1" }), { headers: h });
+    expect(ack.stream).toBe("EVENTS_US");
+    expect(ack.seq).toBe(1);
+
+    // … and the hub stream sources it over the leafnode link, with its headers.
+    const admin = await connect({ servers: hub.url, user: "admin", pass: ENV.ADMIN_PASSWORD });
+    conns.push(admin);
+    const jsm = await jetstreamManager(admin);
+    await waitFor("the event in the hub stream EVENTS", async () => ((await jsm.streams.info("EVENTS")).state.messages === 1 ? true : undefined), 45_000, 200);
+    const msg = await jsm.streams.getMessage("EVENTS", { seq: 1 });
+    expect(msg!.subject).toBe("events.us.demo.link.clicked");
+    expect(msg!.header.get("Nats-Msg-Id")).toBe("demo:helm-1");
+    expect(msg!.json<{ event_id: string }>().event_id).toBe("helm-1");
+  }, 90_000);
+
+  it("least privilege - the chart's gateway user cannot publish another region's events or manage streams", async () => {
+    const gw = await connect({ servers: region.url, user: "gateway-us", pass: ENV.GATEWAY_PASSWORD });
+    conns.push(gw);
+    await expect(jetstream(gw, { timeout: 2000 }).publish("events.eu.demo.link.clicked", "{}")).rejects.toThrow();
+    await expect(gw.request("$JS.API.STREAM.DELETE.EVENTS_US", undefined, { timeout: 2000 })).rejects.toThrow(/Permissions Violation/);
+  }, 30_000);
+});
