@@ -7,13 +7,14 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
-import { findNatsServer, freePorts, startNatsServer, waitFor, type NatsServer } from "@tributary/testkit";
+import { findNatsServer, freePorts, startNatsServer, startService, waitFor, type NatsServer, type Service } from "@tributary/testkit";
 import { renderChart, type ChartName, type K8sObject } from "../src/index.js";
 
 const run = promisify(execFile);
 const GATEWAY_APP = fileURLToPath(new URL("../../../apps/gateway/", import.meta.url));
 
 /** What the Secrets would hold in a cluster; here the env of nats-server and the provisioning script. */
+const SOURCE_SECRET = "a-signing-secret-for-the-helm-test";
 const ENV = { ADMIN_PASSWORD: "admin-pw", GATEWAY_PASSWORD: "gateway-pw", AGGREGATOR_PASSWORD: "aggregator-pw", LEAF_US_PASSWORD: "leaf-us-pw" };
 
 /** Values that make a chart's NATS config run on this machine: loopback, free ports, temp dirs, one server. */
@@ -70,6 +71,7 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
   let regionObjects: K8sObject[];
   let hubConf: string;
   let regionConf: string;
+  const services: Service[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "helm-topology-"));
@@ -84,12 +86,20 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
       "dlqStream.replicas": 1,
       "dlqStream.maxBytes": 64 * 1024 ** 2,
     });
-    regionObjects = await render("tributary-gateway", "us", regionPort!, { "global.tributary.region": "us", "stream.maxBytes": 256 * 1024 ** 2 });
+    regionObjects = await render("tributary-gateway", "us", regionPort!, {
+      "global.tributary.region": "us",
+      "stream.maxBytes": 256 * 1024 ** 2,
+      // The source secret as the chart mounts it, here a file in the temp dir.
+      "sources.demo.secrets": [{ id: "2026-11", file: join(dir, "sources", "demo") }],
+    });
+    mkdirSync(join(dir, "sources"));
+    writeFileSync(join(dir, "sources", "demo"), `${SOURCE_SECRET}\n`);
     hubConf = dataOf(hubObjects, "-nats-config")["nats.conf"]!;
     regionConf = dataOf(regionObjects, "-nats-config")["nats.conf"]!;
   }, 60_000);
 
   afterAll(async () => {
+    for (const svc of services) await svc.stop().catch(() => undefined);
     for (const nc of conns) await nc.close().catch(() => undefined);
     for (const s of servers.reverse()) await s.cleanup().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -151,4 +161,56 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     await expect(jetstream(gw, { timeout: 2000 }).publish("events.eu.demo.link.clicked", "{}")).rejects.toThrow();
     await expect(gw.request("$JS.API.STREAM.DELETE.EVENTS_US", undefined, { timeout: 2000 })).rejects.toThrow(/Permissions Violation/);
   }, 30_000);
+
+  it("helm test - the gateway and the aggregator, started from the charts' rendered config files, pass the charts' own test hooks; the test event reaches the warehouse", async () => {
+    const [gatewayPort, aggregatorPort] = await freePorts(2);
+    const gatewayConfig = join(dir, "gateway.json");
+    writeFileSync(gatewayConfig, dataOf(regionObjects, "-gateway")["gateway.json"]!);
+    // What differs from the cluster comes by env, as the apps' config loaders allow: loopback, free ports, the test servers.
+    const gateway = await startService({
+      name: "gateway",
+      entry: fileURLToPath(import.meta.resolve("@tributary/gateway/main")),
+      env: { TRIBUTARY_CONFIG: gatewayConfig, TRIBUTARY_HOST: "127.0.0.1", TRIBUTARY_PORT: String(gatewayPort), TRIBUTARY_NATS_URL: region.url, TRIBUTARY_NATS_PASS: ENV.GATEWAY_PASSWORD },
+      readyUrl: `http://127.0.0.1:${gatewayPort}/readyz`,
+    });
+    services.push(gateway);
+    const aggregatorConfig = join(dir, "aggregator.json");
+    writeFileSync(aggregatorConfig, dataOf(hubObjects, "-aggregator")["aggregator.json"]!);
+    const aggregator = await startService({
+      name: "aggregator",
+      entry: fileURLToPath(import.meta.resolve("@tributary/aggregator/main")),
+      env: {
+        TRIBUTARY_CONFIG: aggregatorConfig,
+        TRIBUTARY_HOST: "127.0.0.1",
+        TRIBUTARY_PORT: String(aggregatorPort),
+        TRIBUTARY_NATS_URL: hub.url,
+        TRIBUTARY_NATS_PASS: ENV.AGGREGATOR_PASSWORD,
+        TRIBUTARY_WAREHOUSE_URL: `duckdb://${join(dir, "events.duckdb")}`,
+      },
+      readyUrl: `http://127.0.0.1:${aggregatorPort}/healthz`,
+    });
+    services.push(aggregator);
+
+    // The gateway chart's test hook: one signed event, answered 202 after the PubAck.
+    const sendScript = join(dir, "helm-test.mjs");
+    writeFileSync(sendScript, dataOf(regionObjects, "-gateway-test")["helm-test.mjs"]!);
+    const sent = await run(process.execPath, [sendScript], {
+      env: { ...process.env, GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`, SOURCE: "demo", SIGNING_KEY_FILE: join(dir, "sources", "demo"), TEST_TIMEOUT_MS: "20000" },
+    });
+    expect(sent.stdout).toMatch(/^receipt: 202 .*"status":"accepted"/);
+    const eventKey = (JSON.parse(sent.stdout.slice(sent.stdout.indexOf("{"))) as { event_key: string }).event_key;
+
+    // The hub chart's test hook (the script in its test Pod's args): the aggregator is ready and its query API answers.
+    const pod = hubObjects.find((o) => o.kind === "Pod" && o.metadata.name.endsWith("-aggregator-test"))!;
+    const args = (pod.spec as { containers: Array<{ args: string[] }> }).containers[0]!.args;
+    const checked = await run(process.execPath, args, { env: { ...process.env, AGGREGATOR_URL: `http://127.0.0.1:${aggregatorPort}` } });
+    expect(checked.stdout).toContain("query API: 200");
+
+    // The event crossed the leafnode link and was loaded: one row with its key.
+    const row = await waitFor("the helm test event in the warehouse", async () => {
+      const page = (await (await fetch(`http://127.0.0.1:${aggregatorPort}/v1/events?limit=10`)).json()) as { data: Array<{ event_key: string; region: string }> };
+      return page.data.find((r) => r.event_key === eventKey);
+    }, 45_000, 250);
+    expect(row.region).toBe("us");
+  }, 120_000);
 });
