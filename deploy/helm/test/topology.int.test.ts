@@ -9,6 +9,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { findNatsServer, freePorts, startNatsServer, startService, waitFor, type NatsServer, type Service } from "@tributary/testkit";
 import { renderChart, type ChartName, type K8sObject } from "../src/index.js";
+import { loopbackCertificates } from "./tls.js";
 
 const run = promisify(execFile);
 const GATEWAY_APP = fileURLToPath(new URL("../../../apps/gateway/", import.meta.url));
@@ -76,11 +77,17 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "helm-topology-"));
     const [hubPort, leafPort, regionPort] = await freePorts(3);
+    // The hub's leafnode listener runs with TLS, as in production: a test CA, a certificate for 127.0.0.1.
+    const tls = await loopbackCertificates();
+    mkdirSync(join(dir, "tls"));
+    writeFileSync(join(dir, "tls", "tls.crt"), tls.cert);
+    writeFileSync(join(dir, "tls", "tls.key"), tls.key, { mode: 0o600 });
+    writeFileSync(join(dir, "tls", "ca.crt"), tls.caCert);
     const render = (chart: ChartName, sub: string, port: number, extra: Record<string, unknown>) => renderChart(chart, { setJson: testValues(join(dir, sub), port, extra) });
     hubObjects = await render("tributary-hub", "hub", hubPort!, {
       "global.tributary.regions": ["us"],
       "nats.config.leafnodes.port": leafPort,
-      "nats.config.leafnodes.tls.enabled": false,
+      "nats.config.leafnodes.tls.dir": join(dir, "tls"),
       "hubStream.replicas": 1,
       "hubStream.maxBytes": 256 * 1024 ** 2,
       "dlqStream.replicas": 1,
@@ -89,6 +96,7 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     regionObjects = await render("tributary-gateway", "us", regionPort!, {
       "global.tributary.region": "us",
       "stream.maxBytes": 256 * 1024 ** 2,
+      "nats.tlsCA": { enabled: true, secretName: "tributary-hub-ca", dir: join(dir, "tls"), key: "ca.crt" },
       // The source secret as the chart mounts it, here a file in the temp dir.
       "sources.demo.secrets": [{ id: "2026-11", file: join(dir, "sources", "demo") }],
     });
@@ -115,7 +123,12 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     }
   });
 
-  it("run - a region and the hub started from the rendered configs form the leafnode topology; an event published in the region lands in the hub stream", async () => {
+  it("tls - the hub's leafnode listener and the region's remote use TLS with the CA from values", () => {
+    expect(hubConf).toContain(`"cert_file": ${JSON.stringify(join(dir, "tls", "tls.crt"))}`);
+    expect(regionConf).toContain(`"ca_file": ${JSON.stringify(join(dir, "tls", "ca.crt"))}`);
+  });
+
+  it("run - a region and the hub started from the rendered configs form the leafnode topology over TLS; an event published in the region lands in the hub stream", async () => {
     hub = await startNatsServer({ name: "hub", dir: join(dir, "hub"), leafnodeListener: true, config: () => body(inlineEnv(hubConf, { ...ENV, SERVER_NAME: "hub-0" })) });
     servers.push(hub);
     const leafUrl = `nats-leaf://leaf-us:${ENV.LEAF_US_PASSWORD}@127.0.0.1:${hub.ports.leafnode}`;
@@ -133,6 +146,10 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     // The regional server fsyncs every write (sync_interval: always from the chart).
     const varz = (await (await fetch(`http://127.0.0.1:${region.ports.monitoring}/varz`)).json()) as { jetstream?: { config?: { sync_always?: boolean } } };
     expect(varz.jetstream?.config?.sync_always).toBe(true);
+
+    // The hub requires TLS of its leafnodes, so the link below runs over TLS.
+    const hubVarz = (await (await fetch(`http://127.0.0.1:${hub.ports.monitoring}/varz`)).json()) as { leaf?: { tls_required?: boolean } };
+    expect(hubVarz.leaf?.tls_required).toBe(true);
 
     // Publish in the region as the gateway's user from the chart, as the gateway does.
     const gw = await connect({ servers: region.url, user: "gateway-us", pass: ENV.GATEWAY_PASSWORD });

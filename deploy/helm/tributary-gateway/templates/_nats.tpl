@@ -44,7 +44,7 @@ leafnodes:
   remotes:
     - url: "<< $HUB_LEAFNODE_URL >>"
       account: TRIBUTARY
-      {{- if .Values.tlsCA.enabled }}
+      {{- if and .Values.tlsCA.enabled (or .Values.tlsCA.configMapName .Values.tlsCA.secretName) }}
       tls:
         ca_file: {{ printf "%s/%s" .Values.tlsCA.dir .Values.tlsCA.key | quote }}
       {{- end }}
