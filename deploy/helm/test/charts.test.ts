@@ -205,6 +205,22 @@ describe.each(CHARTS)("%s", (chart) => {
     }
   });
 
+  it("wiring - the app's NATS URL, the provisioning Job's and the ServiceMonitor point at Services the chart renders", async () => {
+    const objects = await renderChart(chart, { setJson: { "serviceMonitor.enabled": true } });
+    const services = new Map(objects.filter((o) => o.kind === "Service").map((o) => [o.metadata.name, o.spec as { ports: Array<{ name: string; port: number }>; selector: Record<string, string> }]));
+    const natsService = services.get("tributary-nats")!;
+    expect(natsService.ports.find((p) => p.name === "nats")?.port).toBe(4222);
+    const appConfig = chart === "tributary-gateway" ? configMapJson(objects, "-gateway", "gateway.json") : configMapJson(objects, "-aggregator", "aggregator.json");
+    expect((appConfig.nats as { servers: string[] }).servers).toEqual(["nats://tributary-nats:4222"]);
+    const job = objects.find((o) => o.kind === "Job")!;
+    expect(podSpecOf(job)!.containers[0]!.env).toContainEqual({ name: "NATS_URL", value: "nats://tributary-nats:4222" });
+    const monitor = objects.find((o) => o.kind === "ServiceMonitor")!;
+    const monitorSpec = monitor.spec as { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string; path: string }> };
+    expect(monitorSpec.endpoints).toEqual([expect.objectContaining({ port: "http", path: "/metrics" })]);
+    const appService = [...services.values()].find((svc) => Object.entries(monitorSpec.selector.matchLabels).every(([k, v]) => svc.selector[k] === v))!;
+    expect(appService.ports.map((p) => p.name)).toContain("http");
+  });
+
   it("nats - JetStream has the chart's domain and `sync_interval: always` in every shipped values file", () => {
     for (const [file, objects] of each()) {
       const js = natsConfigOf(objects).jetstream as Record<string, unknown>;
