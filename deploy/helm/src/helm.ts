@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { chmodSync, createWriteStream, existsSync, mkdirSync, renameSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -47,7 +48,7 @@ async function extractEntry(zipFile: string, entryName: string, dest: string): P
     });
     const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))));
     mkdirSync(dirname(dest), { recursive: true });
-    const tmp = `${dest}.${process.pid}.tmp`;
+    const tmp = `${dest}.${randomUUID()}.tmp`; // test files extract at once, in threads or processes
     await pipeline(stream, createWriteStream(tmp, { mode: 0o755 }));
     chmodSync(tmp, 0o755);
     renameSync(tmp, dest);
