@@ -173,6 +173,23 @@ describe.each(CHARTS)("%s", (chart) => {
     }
   });
 
+  it("selectors - Services, PDBs and NetworkPolicies select only the pods of their own long-running workload, never a Job's or a test pod", () => {
+    for (const [file, objects] of each()) {
+      const pods = objects.flatMap((o) => {
+        const labels = o.kind === "Pod" ? o.metadata.labels : (o.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)?.template?.metadata?.labels;
+        return labels ? [{ owner: `${o.kind}/${o.metadata.name}`, kind: o.kind, labels }] : [];
+      });
+      for (const o of objects) {
+        const spec = o.spec as { selector?: Record<string, string> | { matchLabels?: Record<string, string> }; podSelector?: { matchLabels?: Record<string, string> } };
+        const selector = o.kind === "Service" ? (spec.selector as Record<string, string>) : o.kind === "PodDisruptionBudget" ? (spec.selector as { matchLabels: Record<string, string> }).matchLabels : o.kind === "NetworkPolicy" ? spec.podSelector!.matchLabels! : undefined;
+        if (!selector) continue;
+        const selected = pods.filter((p) => Object.entries(selector).every(([k, v]) => p.labels[k] === v));
+        expect(selected.length, `${file}: ${o.kind} ${o.metadata.name} selects some pods`).toBeGreaterThan(0);
+        for (const p of selected) expect(["Deployment", "StatefulSet"], `${file}: ${o.kind} ${o.metadata.name} selects ${p.owner}`).toContain(p.kind);
+      }
+    }
+  });
+
   it("network - no NetworkPolicy selects the helm test pod (it must reach the app's Service)", () => {
     for (const [file, objects] of each()) {
       const testPod = objects.find((o) => o.kind === "Pod" && o.metadata.annotations?.["helm.sh/hook"] === "test")!;
