@@ -247,6 +247,25 @@ describe.each(CHARTS)("%s", (chart) => {
   });
 });
 
+describe("production values", () => {
+  it("production - each region's values and the hub run 3 NATS servers and R3 streams", async () => {
+    const regions = readdirSync(chartDir("tributary-gateway")).filter((f) => /^values-.+\.yaml$/.test(f));
+    expect(regions).toEqual(["values-eu.yaml", "values-us.yaml"]);
+    for (const file of regions) {
+      const objects = await renderChart("tributary-gateway", { valuesFiles: [join(chartDir("tributary-gateway"), file)] });
+      const region = /^values-(.+)\.yaml$/.exec(file)![1]!;
+      expect((objects.find((o) => o.kind === "StatefulSet")!.spec as { replicas: number }).replicas, file).toBe(3);
+      expect(configMapJson(objects, "-streams", `EVENTS_${region.toUpperCase()}.json`).num_replicas, file).toBe(3);
+      expect(natsConfigOf(objects).cluster, file).toBeDefined();
+    }
+    const hub = await renderChart("tributary-hub");
+    expect((hub.find((o) => o.kind === "StatefulSet")!.spec as { replicas: number }).replicas).toBe(3);
+    expect(configMapJson(hub, "-streams", "EVENTS.json").num_replicas).toBe(3);
+    expect(configMapJson(hub, "-streams", "EVENTS_DLQ.json").num_replicas).toBe(3);
+    expect((natsConfigOf(hub).leafnodes as { tls?: unknown }).tls).toBeDefined();
+  });
+});
+
 describe("one source of truth: the charts against packages/streams", () => {
   it("gateway - users, permissions, domain and leafnode remote match packages/streams for each region", async () => {
     for (const region of ["us", "eu", "ap-south"]) {
