@@ -1,0 +1,332 @@
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import * as appsV1 from "kubernetes-models/apps/v1";
+import * as autoscalingV2 from "kubernetes-models/autoscaling/v2";
+import * as batchV1 from "kubernetes-models/batch/v1";
+import * as networkingV1 from "kubernetes-models/networking.k8s.io/v1";
+import * as policyV1 from "kubernetes-models/policy/v1";
+import * as coreV1 from "kubernetes-models/v1";
+import { resolveGatewayConfig } from "@tributary/gateway";
+import {
+  aggregatorPermissions,
+  dlqStreamConfig,
+  gatewayPermissions,
+  hubStreamConfig,
+  leafPermissions,
+  regionalStreamConfig,
+} from "@tributary/streams";
+import { CHARTS, chartDir, ensureHelm, helm, HelmError, lintChart, parseNatsChartConfig, renderChart, type ChartName, type K8sObject } from "../src/index.js";
+
+const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
+
+/** Every values file a chart ships: values.yaml alone, then each values-*.yaml on top of it. */
+function valuesFilesOf(chart: ChartName): Array<string | undefined> {
+  return [undefined, ...readdirSync(chartDir(chart)).filter((f) => /^values-.+\.yaml$/.test(f)).map((f) => join(chartDir(chart), f))];
+}
+
+type Validating = new (data: never) => { validate(): void };
+/** kubernetes-models classes by apiVersion/kind: an object of any other kind fails the test. */
+const MODELS: Record<string, Validating> = {
+  "v1/ConfigMap": coreV1.ConfigMap,
+  "v1/Service": coreV1.Service,
+  "v1/Pod": coreV1.Pod,
+  "v1/PersistentVolumeClaim": coreV1.PersistentVolumeClaim,
+  "v1/ServiceAccount": coreV1.ServiceAccount,
+  "apps/v1/Deployment": appsV1.Deployment,
+  "apps/v1/StatefulSet": appsV1.StatefulSet,
+  "batch/v1/Job": batchV1.Job,
+  "autoscaling/v2/HorizontalPodAutoscaler": autoscalingV2.HorizontalPodAutoscaler,
+  "policy/v1/PodDisruptionBudget": policyV1.PodDisruptionBudget,
+  "networking.k8s.io/v1/NetworkPolicy": networkingV1.NetworkPolicy,
+};
+
+interface PodSpecLike {
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+  containers: Array<{
+    name: string;
+    image: string;
+    resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
+    securityContext?: { allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; runAsNonRoot?: boolean; capabilities?: { drop?: string[] } };
+    livenessProbe?: unknown;
+    readinessProbe?: unknown;
+    env?: Array<{ name: string; value?: string }>;
+  }>;
+}
+
+function podSpecOf(o: K8sObject): PodSpecLike | undefined {
+  const spec = o.spec as { template?: { spec: PodSpecLike } } & PodSpecLike;
+  if (o.kind === "Pod") return spec;
+  if (["Deployment", "StatefulSet", "Job"].includes(o.kind)) return spec.template!.spec;
+  return undefined;
+}
+
+function natsConfigOf(objects: K8sObject[]): Record<string, unknown> {
+  const cm = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name.endsWith("-nats-config"));
+  expect(cm, "the NATS chart's ConfigMap").toBeDefined();
+  return parseNatsChartConfig((cm!.data as Record<string, string>)["nats.conf"]!);
+}
+
+interface NatsUser {
+  user: string;
+  allowed_connection_types: string[];
+  permissions?: { publish: { allow: string[] }; subscribe: { allow: string[] } };
+}
+function usersOf(config: Record<string, unknown>): Map<string, NatsUser> {
+  const accounts = config.accounts as Record<string, { users: NatsUser[] }>;
+  return new Map(accounts.TRIBUTARY!.users.map((u) => [u.user, u]));
+}
+
+function configMapJson(objects: K8sObject[], nameSuffix: string, key: string): Record<string, unknown> {
+  const cm = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name.endsWith(nameSuffix));
+  expect(cm, `ConfigMap *${nameSuffix}`).toBeDefined();
+  return JSON.parse((cm!.data as Record<string, string>)[key]!) as Record<string, unknown>;
+}
+
+beforeAll(async () => {
+  await ensureHelm(); // extracts the binary once, before the tests run in parallel
+}, 60_000);
+
+describe.each(CHARTS)("%s", (chart) => {
+  const rendered = new Map<string, K8sObject[]>();
+  beforeAll(async () => {
+    for (const file of valuesFilesOf(chart)) rendered.set(file ?? "values.yaml", await renderChart(chart, file ? { valuesFiles: [file] } : {}));
+  }, 60_000);
+  const each = () => [...rendered.entries()];
+
+  it("helm - `helm lint --strict` passes for every values file", async () => {
+    for (const file of valuesFilesOf(chart)) {
+      const out = await lintChart(chart, file ? { valuesFiles: [file] } : {});
+      expect(out).toContain("0 chart(s) failed");
+    }
+  });
+
+  it("helm - a values file with a wrong type or an unknown key fails lint and template (values.schema.json)", async () => {
+    const prefix = chart === "tributary-gateway" ? "gateway" : "hub";
+    for (const [fixture, message] of [[`${prefix}-wrong-type.yaml`, /Invalid type|Expected: array/], [`${prefix}-unknown-key.yaml`, /Additional property \w+ is not allowed/]] as const) {
+      const valuesFiles = [join(FIXTURES, fixture)];
+      await expect(renderChart(chart, { valuesFiles })).rejects.toThrow(message);
+      await expect(lintChart(chart, { valuesFiles })).rejects.toBeInstanceOf(HelmError);
+    }
+  });
+
+  it("kubernetes - every rendered object validates against the Kubernetes schemas", () => {
+    for (const [file, objects] of each()) {
+      expect(objects.length).toBeGreaterThan(5);
+      for (const o of objects) {
+        const key = `${o.apiVersion}/${o.kind}`;
+        if (key === "monitoring.coreos.com/v1/ServiceMonitor") continue; // a CRD: checked below
+        const Model = MODELS[key];
+        expect(Model, `${file}: no schema for ${key} (${o.metadata.name})`).toBeDefined();
+        expect(() => new Model!(o as never).validate(), `${file}: ${key} ${o.metadata.name}`).not.toThrow();
+      }
+    }
+  });
+
+  it("security - every container is non-root, cannot escalate, has a read-only root, drops all capabilities and has resources", () => {
+    for (const [file, objects] of each()) {
+      for (const o of objects) {
+        const pod = podSpecOf(o);
+        if (!pod) continue;
+        expect(pod.securityContext?.runAsNonRoot, `${file}: ${o.kind} ${o.metadata.name} runAsNonRoot`).toBe(true);
+        expect(pod.securityContext?.runAsUser).toBeGreaterThan(0);
+        for (const c of pod.containers) {
+          const where = `${file}: ${o.kind} ${o.metadata.name}/${c.name}`;
+          expect(c.securityContext?.allowPrivilegeEscalation, where).toBe(false);
+          expect(c.securityContext?.readOnlyRootFilesystem, where).toBe(true);
+          expect(c.securityContext?.capabilities?.drop, where).toContain("ALL");
+          expect(c.resources?.requests?.memory, `${where} memory request`).toBeDefined();
+          expect(c.resources?.limits?.memory, `${where} memory limit`).toBeDefined();
+        }
+      }
+    }
+  });
+
+  it("security - the app's long-running pods have liveness and readiness probes on /healthz and /readyz", () => {
+    for (const [file, objects] of each()) {
+      const app = objects.find((o) => o.kind === "Deployment")!;
+      const c = podSpecOf(app)!.containers[0]!;
+      expect(c.livenessProbe, file).toMatchObject({ httpGet: { path: "/healthz" } });
+      expect(c.readinessProbe, file).toMatchObject({ httpGet: { path: "/readyz" } });
+      const nats = objects.find((o) => o.kind === "StatefulSet")!;
+      expect(podSpecOf(nats)!.containers[0]!.readinessProbe, `${file}: NATS readiness`).toBeDefined();
+    }
+  });
+
+  it("secrets - no ConfigMap carries a secret value; secrets reach pods only from Secrets named in values", () => {
+    const secretish = /password\s*[:=]\s*"(?!<<)[^"$]|BEGIN [A-Z ]*PRIVATE KEY|whsec_|nats-leaf:\/\/[^:\s]+:[^@\s]+@/i;
+    for (const [file, objects] of each()) {
+      expect(objects.some((o) => o.kind === "Secret"), `${file}: the chart creates no Secret`).toBe(false);
+      for (const o of objects.filter((x) => x.kind === "ConfigMap")) {
+        for (const [key, text] of Object.entries((o.data ?? {}) as Record<string, string>)) expect(text, `${file}: ${o.metadata.name}/${key}`).not.toMatch(secretish);
+      }
+      for (const o of objects) {
+        for (const c of podSpecOf(o)?.containers ?? []) {
+          for (const e of c.env ?? []) {
+            if (/PASS|SECRET|TOKEN|WAREHOUSE_URL/.test(e.name)) expect(e.value, `${file}: ${o.metadata.name}/${c.name} env ${e.name}`).toBeUndefined();
+          }
+        }
+      }
+    }
+  });
+
+  it("selectors - Services, PDBs and NetworkPolicies select only the pods of their own long-running workload, never a Job's or a test pod", () => {
+    for (const [file, objects] of each()) {
+      const pods = objects.flatMap((o) => {
+        const labels = o.kind === "Pod" ? o.metadata.labels : (o.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)?.template?.metadata?.labels;
+        return labels ? [{ owner: `${o.kind}/${o.metadata.name}`, kind: o.kind, labels }] : [];
+      });
+      for (const o of objects) {
+        const spec = o.spec as { selector?: Record<string, string> | { matchLabels?: Record<string, string> }; podSelector?: { matchLabels?: Record<string, string> } };
+        const selector = o.kind === "Service" ? (spec.selector as Record<string, string>) : o.kind === "PodDisruptionBudget" ? (spec.selector as { matchLabels: Record<string, string> }).matchLabels : o.kind === "NetworkPolicy" ? spec.podSelector!.matchLabels! : undefined;
+        if (!selector) continue;
+        const selected = pods.filter((p) => Object.entries(selector).every(([k, v]) => p.labels[k] === v));
+        expect(selected.length, `${file}: ${o.kind} ${o.metadata.name} selects some pods`).toBeGreaterThan(0);
+        for (const p of selected) expect(["Deployment", "StatefulSet"], `${file}: ${o.kind} ${o.metadata.name} selects ${p.owner}`).toContain(p.kind);
+      }
+    }
+  });
+
+  it("network - no NetworkPolicy selects the helm test pod (it must reach the app's Service)", () => {
+    for (const [file, objects] of each()) {
+      const testPod = objects.find((o) => o.kind === "Pod" && o.metadata.annotations?.["helm.sh/hook"] === "test")!;
+      expect(testPod, file).toBeDefined();
+      for (const np of objects.filter((o) => o.kind === "NetworkPolicy")) {
+        const match = (np.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector.matchLabels;
+        const selected = Object.entries(match).every(([k, v]) => testPod.metadata.labels?.[k] === v);
+        expect(selected, `${file}: ${np.metadata.name} selects ${testPod.metadata.name}`).toBe(false);
+      }
+    }
+  });
+
+  it("notes - NOTES.txt renders for every values file and names the Secrets and `helm test`", async () => {
+    // helm renders NOTES only on install; a copy of the chart with NOTES as a template shows it offline.
+    const tmp = mkdtempSync(join(tmpdir(), "helm-notes-"));
+    try {
+      cpSync(chartDir(chart), join(tmp, chart), { recursive: true });
+      const templates = join(tmp, chart, "templates");
+      writeFileSync(join(templates, "_notes.tpl"), `{{- define "test.notes" -}}\n${readFileSync(join(templates, "NOTES.txt"), "utf8")}{{- end -}}\n`);
+      rmSync(join(templates, "NOTES.txt"));
+      writeFileSync(join(templates, "notes.yaml"), 'notes: {{ include "test.notes" . | toJson }}\n');
+      for (const file of valuesFilesOf(chart)) {
+        const { stdout: rendered } = await helm(["template", "tributary", join(tmp, chart), "--show-only", "templates/notes.yaml", ...(file ? ["-f", file] : [])]);
+        const stdout = (parse(rendered) as { notes: string }).notes;
+        expect(stdout, file).toContain("helm test tributary");
+        expect(stdout, file).toMatch(/Secrets this release reads/);
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("wiring - the app's NATS URL, the provisioning Job's and the ServiceMonitor point at Services the chart renders", async () => {
+    const objects = await renderChart(chart, { setJson: { "serviceMonitor.enabled": true } });
+    const services = new Map(objects.filter((o) => o.kind === "Service").map((o) => [o.metadata.name, o.spec as { ports: Array<{ name: string; port: number }>; selector: Record<string, string> }]));
+    const natsService = services.get("tributary-nats")!;
+    expect(natsService.ports.find((p) => p.name === "nats")?.port).toBe(4222);
+    const appConfig = chart === "tributary-gateway" ? configMapJson(objects, "-gateway", "gateway.json") : configMapJson(objects, "-aggregator", "aggregator.json");
+    expect((appConfig.nats as { servers: string[] }).servers).toEqual(["nats://tributary-nats:4222"]);
+    const job = objects.find((o) => o.kind === "Job")!;
+    expect(podSpecOf(job)!.containers[0]!.env).toContainEqual({ name: "NATS_URL", value: "nats://tributary-nats:4222" });
+    const monitor = objects.find((o) => o.kind === "ServiceMonitor")!;
+    const monitorSpec = monitor.spec as { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string; path: string }> };
+    expect(monitorSpec.endpoints).toEqual([expect.objectContaining({ port: "http", path: "/metrics" })]);
+    const appService = [...services.values()].find((svc) => Object.entries(monitorSpec.selector.matchLabels).every(([k, v]) => svc.selector[k] === v))!;
+    expect(appService.ports.map((p) => p.name)).toContain("http");
+  });
+
+  it("nats - JetStream has the chart's domain and `sync_interval: always` in every shipped values file", () => {
+    for (const [file, objects] of each()) {
+      const js = natsConfigOf(objects).jetstream as Record<string, unknown>;
+      expect(js.sync_interval, file).toBe("always");
+      expect(js.domain, file).toBe(chart === "tributary-hub" ? "hub" : file.includes("values-eu") ? "eu" : "us");
+    }
+  });
+});
+
+describe("production values", () => {
+  it("production - each region's values and the hub run 3 NATS servers and R3 streams", async () => {
+    const regions = readdirSync(chartDir("tributary-gateway")).filter((f) => /^values-.+\.yaml$/.test(f));
+    expect(regions).toEqual(["values-eu.yaml", "values-us.yaml"]);
+    for (const file of regions) {
+      const objects = await renderChart("tributary-gateway", { valuesFiles: [join(chartDir("tributary-gateway"), file)] });
+      const region = /^values-(.+)\.yaml$/.exec(file)![1]!;
+      expect((objects.find((o) => o.kind === "StatefulSet")!.spec as { replicas: number }).replicas, file).toBe(3);
+      expect(configMapJson(objects, "-streams", `EVENTS_${region.toUpperCase()}.json`).num_replicas, file).toBe(3);
+      expect(natsConfigOf(objects).cluster, file).toBeDefined();
+    }
+    const hub = await renderChart("tributary-hub");
+    expect((hub.find((o) => o.kind === "StatefulSet")!.spec as { replicas: number }).replicas).toBe(3);
+    expect(configMapJson(hub, "-streams", "EVENTS.json").num_replicas).toBe(3);
+    expect(configMapJson(hub, "-streams", "EVENTS_DLQ.json").num_replicas).toBe(3);
+    expect((natsConfigOf(hub).leafnodes as { tls?: unknown }).tls).toBeDefined();
+  });
+});
+
+describe("one source of truth: the charts against packages/streams", () => {
+  it("gateway - users, permissions, domain and leafnode remote match packages/streams for each region", async () => {
+    for (const region of ["us", "eu", "ap-south"]) {
+      const objects = await renderChart("tributary-gateway", { setJson: { "global.tributary.region": region } });
+      const config = natsConfigOf(objects);
+      expect((config.jetstream as Record<string, unknown>).domain).toBe(region);
+      const users = usersOf(config);
+      expect([...users.keys()].sort()).toEqual(["admin", `gateway-${region}`].sort());
+      expect(users.get(`gateway-${region}`)!.permissions).toEqual({ publish: { allow: gatewayPermissions(region).publish }, subscribe: { allow: gatewayPermissions(region).subscribe } });
+      for (const u of users.values()) expect(u.allowed_connection_types).toEqual(["STANDARD"]);
+      expect((config.leafnodes as { remotes: unknown[] }).remotes).toEqual([{ url: "$HUB_LEAFNODE_URL", account: "TRIBUTARY" }]);
+    }
+  });
+
+  it("hub - users and permissions (aggregator, one leaf user per region) match packages/streams", async () => {
+    const regions = ["us", "eu", "ap-south"];
+    const objects = await renderChart("tributary-hub", { setJson: { "global.tributary.regions": regions } });
+    const config = natsConfigOf(objects);
+    expect((config.jetstream as Record<string, unknown>).domain).toBe("hub");
+    const users = usersOf(config);
+    expect([...users.keys()].sort()).toEqual(["admin", "aggregator", ...regions.map((r) => `leaf-${r}`)].sort());
+    const agg = aggregatorPermissions("warehouse-loader");
+    expect(users.get("aggregator")!.permissions).toEqual({ publish: { allow: agg.publish }, subscribe: { allow: agg.subscribe } });
+    for (const region of regions) {
+      const leaf = users.get(`leaf-${region}`)!;
+      expect(leaf.allowed_connection_types).toEqual(["LEAFNODE"]);
+      expect(leaf.permissions).toEqual({ publish: { allow: leafPermissions(region).publish }, subscribe: { allow: leafPermissions(region).subscribe } });
+    }
+  });
+
+  it("streams - the provisioned stream configs equal regionalStreamConfig, hubStreamConfig and dlqStreamConfig", async () => {
+    const stream = { maxBytes: 5 * 1024 ** 3, maxAgeSeconds: 3600, duplicateWindowSeconds: 120, replicas: 3 };
+    const gw = await renderChart("tributary-gateway", { setJson: { "global.tributary.region": "eu", stream } });
+    expect(configMapJson(gw, "-streams", "EVENTS_EU.json")).toEqual(
+      regionalStreamConfig({ region: "eu", maxBytes: stream.maxBytes, maxAgeMs: stream.maxAgeSeconds * 1000, duplicateWindowMs: stream.duplicateWindowSeconds * 1000, replicas: 3 }),
+    );
+    const defaults = await renderChart("tributary-gateway");
+    expect(configMapJson(defaults, "-streams", "EVENTS_US.json")).toEqual(regionalStreamConfig({ region: "us" }));
+
+    const hub = await renderChart("tributary-hub");
+    expect(configMapJson(hub, "-streams", "EVENTS.json")).toEqual(hubStreamConfig({ regions: ["us", "eu"], replicas: 3 }));
+    expect(configMapJson(hub, "-streams", "EVENTS_DLQ.json")).toEqual(dlqStreamConfig({ replicas: 3 }));
+  });
+
+  it("gateway - the rendered config file is accepted by the gateway's own config loader", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "helm-gw-config-"));
+    try {
+      writeFileSync(join(dir, "demo"), "a-test-secret-of-at-least-16-bytes\n");
+      const objects = await renderChart("tributary-gateway", { setJson: { "sources.demo.secrets": [{ id: "1", file: join(dir, "demo") }] } });
+      const config = resolveGatewayConfig(configMapJson(objects, "-gateway", "gateway.json"), { TRIBUTARY_NATS_PASS: "x" });
+      expect(config.region).toBe("us");
+      expect(config.host).toBe("0.0.0.0");
+      expect(config.stream.manage).toBe(false);
+      expect(config.nats.user).toBe("gateway-us");
+      expect([...config.sources.keys()]).toEqual(["demo"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("provisioning - both charts ship the same provisioning script", () => {
+    expect(readFileSync(join(chartDir("tributary-hub"), "files", "provision.mjs"), "utf8")).toBe(readFileSync(join(chartDir("tributary-gateway"), "files", "provision.mjs"), "utf8"));
+  });
+});

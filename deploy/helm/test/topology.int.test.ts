@@ -1,0 +1,233 @@
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
+import { findNatsServer, freePorts, startNatsServer, startService, waitFor, type NatsServer, type Service } from "@tributary/testkit";
+import { renderChart, type ChartName, type K8sObject } from "../src/index.js";
+import { loopbackCertificates } from "./tls.js";
+
+const run = promisify(execFile);
+const GATEWAY_APP = fileURLToPath(new URL("../../../apps/gateway/", import.meta.url));
+
+/** What the Secrets would hold in a cluster; here the env of nats-server and the provisioning script. */
+const SOURCE_SECRET = "a-signing-secret-for-the-helm-test";
+const ENV = { ADMIN_PASSWORD: "admin-pw", GATEWAY_PASSWORD: "gateway-pw", AGGREGATOR_PASSWORD: "aggregator-pw", LEAF_US_PASSWORD: "leaf-us-pw" };
+
+/** Values that make a chart's NATS config run on this machine: loopback, free ports, temp dirs, one server. */
+function testValues(dir: string, port: number, extra: Record<string, unknown>): Record<string, unknown> {
+  return {
+    "nats.config.nats.port": port,
+    "nats.config.monitor.enabled": false, // the testkit adds its own monitoring listener
+    "nats.config.cluster.enabled": false,
+    "nats.config.jetstream.fileStore.dir": join(dir, "jetstream"),
+    "nats.config.jetstream.fileStore.pvc.size": "2Gi",
+    "nats.config.patch": [
+      { op: "add", path: "/host", value: "127.0.0.1" },
+      { op: "replace", path: "/pid_file", value: join(dir, "nats.pid") },
+    ],
+    ...extra,
+  };
+}
+
+function dataOf(objects: K8sObject[], nameSuffix: string): Record<string, string> {
+  const cm = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name.endsWith(nameSuffix));
+  if (!cm) throw new Error(`no ConfigMap *${nameSuffix}`);
+  return cm.data as Record<string, string>;
+}
+
+/** nats-server resolves `$VAR` from its environment; the testkit's server gets the values inlined. */
+function inlineEnv(conf: string, env: Record<string, string>): string {
+  return conf.replace(/: \$([A-Z_][A-Z0-9_]*)/g, (all, name: string) => (name in env ? `: ${JSON.stringify(env[name])}` : all));
+}
+
+/** The NATS chart writes one `{ … }` object; the testkit appends lines, so take its body. */
+function body(conf: string): string {
+  const t = conf.trim();
+  return t.slice(t.indexOf("{") + 1, t.lastIndexOf("}"));
+}
+
+async function provision(objects: K8sObject[], dir: string, natsUrl: string): Promise<string> {
+  const streamsDir = join(dir, "streams");
+  mkdirSync(streamsDir, { recursive: true });
+  for (const [name, text] of Object.entries(dataOf(objects, "-streams"))) writeFileSync(join(streamsDir, name), text);
+  // The chart's own provisioning script, as the hook Job runs it, against the real servers.
+  const { stdout } = await run(process.execPath, [join(streamsDir, "provision.mjs")], {
+    env: { ...process.env, APP_DIR: GATEWAY_APP, STREAMS_DIR: streamsDir, NATS_URL: natsUrl, ADMIN_PASSWORD: ENV.ADMIN_PASSWORD, PROVISION_TIMEOUT_MS: "20000" },
+  });
+  return stdout;
+}
+
+describe("charts' NATS configs - checked and run as the region + hub leafnode topology", () => {
+  let dir: string;
+  const servers: NatsServer[] = [];
+  const conns: NatsConnection[] = [];
+  let hub: NatsServer;
+  let region: NatsServer;
+  let hubObjects: K8sObject[];
+  let regionObjects: K8sObject[];
+  let hubConf: string;
+  let regionConf: string;
+  const services: Service[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "helm-topology-"));
+    const [hubPort, leafPort, regionPort] = await freePorts(3);
+    // The hub's leafnode listener runs with TLS, as in production: a test CA, a certificate for 127.0.0.1.
+    const tls = await loopbackCertificates();
+    mkdirSync(join(dir, "tls"));
+    writeFileSync(join(dir, "tls", "tls.crt"), tls.cert);
+    writeFileSync(join(dir, "tls", "tls.key"), tls.key, { mode: 0o600 });
+    writeFileSync(join(dir, "tls", "ca.crt"), tls.caCert);
+    const render = (chart: ChartName, sub: string, port: number, extra: Record<string, unknown>) => renderChart(chart, { setJson: testValues(join(dir, sub), port, extra) });
+    hubObjects = await render("tributary-hub", "hub", hubPort!, {
+      "global.tributary.regions": ["us"],
+      "nats.config.leafnodes.port": leafPort,
+      "nats.config.leafnodes.tls.dir": join(dir, "tls"),
+      "hubStream.replicas": 1,
+      "hubStream.maxBytes": 256 * 1024 ** 2,
+      "dlqStream.replicas": 1,
+      "dlqStream.maxBytes": 64 * 1024 ** 2,
+    });
+    regionObjects = await render("tributary-gateway", "us", regionPort!, {
+      "global.tributary.region": "us",
+      "stream.maxBytes": 256 * 1024 ** 2,
+      "nats.tlsCA": { enabled: true, secretName: "tributary-hub-ca", dir: join(dir, "tls"), key: "ca.crt" },
+      // The source secret as the chart mounts it, here a file in the temp dir.
+      "sources.demo.secrets": [{ id: "2026-11", file: join(dir, "sources", "demo") }],
+    });
+    mkdirSync(join(dir, "sources"));
+    writeFileSync(join(dir, "sources", "demo"), `${SOURCE_SECRET}\n`);
+    hubConf = dataOf(hubObjects, "-nats-config")["nats.conf"]!;
+    regionConf = dataOf(regionObjects, "-nats-config")["nats.conf"]!;
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const svc of services) await svc.stop().catch(() => undefined);
+    for (const nc of conns) await nc.close().catch(() => undefined);
+    for (const s of servers.reverse()) await s.cleanup().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("nats-server -t - the real server accepts the configs the charts render", async () => {
+    const env = { ...process.env, ...ENV, SERVER_NAME: "test", HUB_LEAFNODE_URL: "nats-leaf://leaf-us:leaf-us-pw@127.0.0.1:7422" };
+    for (const [name, conf] of [["hub", hubConf], ["region", regionConf]] as const) {
+      const file = join(dir, `${name}.conf`);
+      writeFileSync(file, conf);
+      const { stdout, stderr } = await run(findNatsServer(), ["-t", "-c", file], { env });
+      expect(`${stdout}${stderr}`, name).toMatch(/is valid/);
+    }
+  });
+
+  it("tls - the hub's leafnode listener and the region's remote use TLS with the CA from values", () => {
+    expect(hubConf).toContain(`"cert_file": ${JSON.stringify(join(dir, "tls", "tls.crt"))}`);
+    expect(regionConf).toContain(`"ca_file": ${JSON.stringify(join(dir, "tls", "ca.crt"))}`);
+  });
+
+  it("run - a region and the hub started from the rendered configs form the leafnode topology over TLS; an event published in the region lands in the hub stream", async () => {
+    hub = await startNatsServer({ name: "hub", dir: join(dir, "hub"), leafnodeListener: true, config: () => body(inlineEnv(hubConf, { ...ENV, SERVER_NAME: "hub-0" })) });
+    servers.push(hub);
+    const leafUrl = `nats-leaf://leaf-us:${ENV.LEAF_US_PASSWORD}@127.0.0.1:${hub.ports.leafnode}`;
+    region = await startNatsServer({ name: "us", dir: join(dir, "us"), config: () => body(inlineEnv(regionConf, { ...ENV, SERVER_NAME: "us-0", HUB_LEAFNODE_URL: leafUrl })) });
+    servers.push(region);
+
+    // The chart's provisioning Job, run here as a script: the streams appear, as packages/streams defines them.
+    expect(await provision(regionObjects, join(dir, "us"), region.url)).toContain("created stream EVENTS_US");
+    const hubOut = await provision(hubObjects, join(dir, "hub"), hub.url);
+    expect(hubOut).toContain("created stream EVENTS");
+    expect(hubOut).toContain("created stream EVENTS_DLQ");
+    // Run again (helm upgrade): it updates in place.
+    expect(await provision(regionObjects, join(dir, "us"), region.url)).toContain("updated stream EVENTS_US");
+
+    // The regional server fsyncs every write (sync_interval: always from the chart).
+    const varz = (await (await fetch(`http://127.0.0.1:${region.ports.monitoring}/varz`)).json()) as { jetstream?: { config?: { sync_always?: boolean } } };
+    expect(varz.jetstream?.config?.sync_always).toBe(true);
+
+    // The hub requires TLS of its leafnodes, so the link below runs over TLS.
+    const hubVarz = (await (await fetch(`http://127.0.0.1:${hub.ports.monitoring}/varz`)).json()) as { leaf?: { tls_required?: boolean } };
+    expect(hubVarz.leaf?.tls_required).toBe(true);
+
+    // Publish in the region as the gateway's user from the chart, as the gateway does.
+    const gw = await connect({ servers: region.url, user: "gateway-us", pass: ENV.GATEWAY_PASSWORD });
+    conns.push(gw);
+    const h = headers();
+    h.set("Nats-Msg-Id", "demo:helm-1");
+    h.set("Tributary-Source", "demo");
+    const ack = await jetstream(gw).publish("events.us.demo.link.clicked", JSON.stringify({ event: "link.clicked", event_id: "helm-1" }), { headers: h });
+    expect(ack.stream).toBe("EVENTS_US");
+    expect(ack.seq).toBe(1);
+
+    // … and the hub stream sources it over the leafnode link, with its headers.
+    const admin = await connect({ servers: hub.url, user: "admin", pass: ENV.ADMIN_PASSWORD });
+    conns.push(admin);
+    const jsm = await jetstreamManager(admin);
+    await waitFor("the event in the hub stream EVENTS", async () => ((await jsm.streams.info("EVENTS")).state.messages === 1 ? true : undefined), 45_000, 200);
+    const msg = await jsm.streams.getMessage("EVENTS", { seq: 1 });
+    expect(msg!.subject).toBe("events.us.demo.link.clicked");
+    expect(msg!.header.get("Nats-Msg-Id")).toBe("demo:helm-1");
+    expect(msg!.json<{ event_id: string }>().event_id).toBe("helm-1");
+  }, 90_000);
+
+  it("least privilege - the chart's gateway user cannot publish another region's events or manage streams", async () => {
+    const gw = await connect({ servers: region.url, user: "gateway-us", pass: ENV.GATEWAY_PASSWORD });
+    conns.push(gw);
+    await expect(jetstream(gw, { timeout: 2000 }).publish("events.eu.demo.link.clicked", "{}")).rejects.toThrow();
+    await expect(gw.request("$JS.API.STREAM.DELETE.EVENTS_US", undefined, { timeout: 2000 })).rejects.toThrow(/Permissions Violation/);
+  }, 30_000);
+
+  it("helm test - the gateway and the aggregator, started from the charts' rendered config files, pass the charts' own test hooks; the test event reaches the warehouse", async () => {
+    const [gatewayPort, aggregatorPort] = await freePorts(2);
+    const gatewayConfig = join(dir, "gateway.json");
+    writeFileSync(gatewayConfig, dataOf(regionObjects, "-gateway")["gateway.json"]!);
+    // What differs from the cluster comes by env, as the apps' config loaders allow: loopback, free ports, the test servers.
+    const gateway = await startService({
+      name: "gateway",
+      entry: fileURLToPath(import.meta.resolve("@tributary/gateway/main")),
+      env: { TRIBUTARY_CONFIG: gatewayConfig, TRIBUTARY_HOST: "127.0.0.1", TRIBUTARY_PORT: String(gatewayPort), TRIBUTARY_NATS_URL: region.url, TRIBUTARY_NATS_PASS: ENV.GATEWAY_PASSWORD },
+      readyUrl: `http://127.0.0.1:${gatewayPort}/readyz`,
+    });
+    services.push(gateway);
+    const aggregatorConfig = join(dir, "aggregator.json");
+    writeFileSync(aggregatorConfig, dataOf(hubObjects, "-aggregator")["aggregator.json"]!);
+    const aggregator = await startService({
+      name: "aggregator",
+      entry: fileURLToPath(import.meta.resolve("@tributary/aggregator/main")),
+      env: {
+        TRIBUTARY_CONFIG: aggregatorConfig,
+        TRIBUTARY_HOST: "127.0.0.1",
+        TRIBUTARY_PORT: String(aggregatorPort),
+        TRIBUTARY_NATS_URL: hub.url,
+        TRIBUTARY_NATS_PASS: ENV.AGGREGATOR_PASSWORD,
+        TRIBUTARY_WAREHOUSE_URL: `duckdb://${join(dir, "events.duckdb")}`,
+      },
+      readyUrl: `http://127.0.0.1:${aggregatorPort}/healthz`,
+    });
+    services.push(aggregator);
+
+    // The gateway chart's test hook: one signed event, answered 202 after the PubAck.
+    const sendScript = join(dir, "helm-test.mjs");
+    writeFileSync(sendScript, dataOf(regionObjects, "-gateway-test")["helm-test.mjs"]!);
+    const sent = await run(process.execPath, [sendScript], {
+      env: { ...process.env, GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`, SOURCE: "demo", SIGNING_KEY_FILE: join(dir, "sources", "demo"), TEST_TIMEOUT_MS: "20000" },
+    });
+    expect(sent.stdout).toMatch(/^receipt: 202 .*"status":"accepted"/);
+    const eventKey = (JSON.parse(sent.stdout.slice(sent.stdout.indexOf("{"))) as { event_key: string }).event_key;
+
+    // The hub chart's test hook (the script in its test Pod's args): the aggregator is ready and its query API answers.
+    const pod = hubObjects.find((o) => o.kind === "Pod" && o.metadata.name.endsWith("-aggregator-test"))!;
+    const args = (pod.spec as { containers: Array<{ args: string[] }> }).containers[0]!.args;
+    const checked = await run(process.execPath, args, { env: { ...process.env, AGGREGATOR_URL: `http://127.0.0.1:${aggregatorPort}` } });
+    expect(checked.stdout).toContain("query API: 200");
+
+    // The event crossed the leafnode link and was loaded: one row with its key.
+    const row = await waitFor("the helm test event in the warehouse", async () => {
+      const page = (await (await fetch(`http://127.0.0.1:${aggregatorPort}/v1/events?limit=10`)).json()) as { data: Array<{ event_key: string; region: string }> };
+      return page.data.find((r) => r.event_key === eventKey);
+    }, 45_000, 250);
+    expect(row.region).toBe("us");
+  }, 120_000);
+});

@@ -1,0 +1,78 @@
+{{/* Names and labels. */}}
+{{- define "tributary-gateway.name" -}}tributary-gateway{{- end -}}
+
+{{- define "tributary-gateway.fullname" -}}
+{{- printf "%s-gateway" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "tributary-gateway.labels" -}}
+app.kubernetes.io/name: {{ include "tributary-gateway.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: tributary
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+tributary.dev/region: {{ .Values.global.tributary.region }}
+{{- end -}}
+
+{{- define "tributary-gateway.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "tributary-gateway.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "tributary-gateway.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{/* The NATS service of this release (the official chart names it after the release). */}}
+{{- define "tributary-gateway.natsUrls" -}}
+{{- if .Values.gateway.natsServers -}}
+{{- .Values.gateway.natsServers | toJson -}}
+{{- else -}}
+{{- list (printf "nats://%s-nats:%v" .Release.Name .Values.nats.config.nats.port) | toJson -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The gateway's config file (apps/gateway/src/config.ts): no secret in it, only file paths. */}}
+{{- define "tributary-gateway.config" -}}
+{{- $g := .Values.gateway -}}
+{{- $config := dict
+  "region" .Values.global.tributary.region
+  "host" "0.0.0.0"
+  "port" (int $g.port)
+  "logLevel" $g.logLevel
+  "nats" (dict "servers" (include "tributary-gateway.natsUrls" . | fromJsonArray) "user" (include "tributary.gatewayUser" .Values.global.tributary.region) "publishTimeoutMs" (int $g.publishTimeoutMs))
+  "stream" (dict "manage" false "maxBytes" (int64 .Values.stream.maxBytes) "maxAgeSeconds" (int64 .Values.stream.maxAgeSeconds) "duplicateWindowSeconds" (int64 .Values.stream.duplicateWindowSeconds) "replicas" (int .Values.stream.replicas))
+  "admission" (dict "maxInFlightPublishes" (int $g.maxInFlightPublishes))
+  "sources" .Values.sources
+-}}
+{{- toPrettyJson $config -}}
+{{- end -}}
+
+{{/* Pod and container hardening shared by every pod of the chart. */}}
+{{- define "tributary-gateway.podSecurity" -}}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- end -}}
+
+{{/*
+The regional stream, as regionalStreamConfig (packages/streams/src/stream-config.ts) builds it;
+durations in nanoseconds as JetStream takes them. test/chart-streams.test.ts compares the two.
+*/}}
+{{- define "tributary-gateway.streamConfig" -}}
+{{- $region := .Values.global.tributary.region -}}
+{{- $s := .Values.stream -}}
+{{- $config := dict
+  "name" (include "tributary.streamName" $region)
+  "subjects" (list (printf "events.%s.>" $region))
+  "retention" "limits"
+  "storage" "file"
+  "discard" "new"
+  "max_bytes" (int64 $s.maxBytes)
+  "max_age" (mul (int64 $s.maxAgeSeconds) 1000000000)
+  "duplicate_window" (mul (int64 $s.duplicateWindowSeconds) 1000000000)
+  "max_msg_size" (add 1048576 65536)
+  "num_replicas" (int $s.replicas)
+-}}
+{{- toPrettyJson $config -}}
+{{- end -}}
