@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   let hub: HubMonitor | undefined;
   // Log lines written inside a span (a batch's load) carry its trace id.
   const logger = { level: config.logLevel, ...(telemetry.tracing ? { mixin: () => traceLogFields() } : {}) };
-  const http = buildHttp({ reader: sink, loader: () => loader, logger, telemetry });
+  // OTEL_SDK_DISABLED=true turns telemetry off entirely: no spans, no /metrics.
+  const http = buildHttp({ reader: sink, loader: () => loader, logger, ...(telemetry.settings.disabled ? {} : { telemetry }) });
   const log = http.log;
   await http.listen({ host: config.host, port: config.port });
 

@@ -6,16 +6,17 @@
  *   2. the real gateway (dist/main.js, its own process) verifying, validating and awaiting the PubAck
  *      of a file-backed stream on a real nats-server, with NATS' default fsync,
  *   3. the batch endpoint with 100-event NDJSON batches (events/s counted in the stream),
- *   4. 2–3 again with tracing on (`traced`): OTLP export of every span to a local sink that reads
- *      and discards them, so the cost of telemetry on the hot path shows against 2–3 (metrics are
- *      always on; `default` is metrics only),
+ *   4. 2–3 again with telemetry off (`off`: OTEL_SDK_DISABLED=true), with 1% of traces sampled
+ *      (`sampled`) and with every request traced (`traced`), spans exported over OTLP to a local
+ *      sink that reads and discards them: the cost of telemetry on the hot path, against `default`
+ *      (metrics on, tracing off — the default configuration),
  *   5. and 2–3 again with `jetstream { sync_interval: always }` (fsync before every PubAck).
  *
  * After each gateway scenario the stream's message count is compared with the 202s (and accepted
  * batch items) the load generator saw: every acknowledged event must be stored.
  *
  * Env: BENCH_DURATION (seconds per scenario, default 10), BENCH_WARMUP (default 3),
- * BENCH_CONNECTIONS (default 50), BENCH_MODES (default "default,traced,sync"), BENCH_PROFILE=<dir>
+ * BENCH_CONNECTIONS (default 50), BENCH_MODES (default "default,off,sampled,traced,sync"), BENCH_PROFILE=<dir>
  * (write a --cpu-prof profile of the gateway in default mode there).
  */
 import { execFileSync } from "node:child_process";
@@ -35,7 +36,7 @@ const SECRET = "bench-secret-0123456789abcdef";
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const MODES = (process.env.BENCH_MODES ?? "default,traced,sync").split(",").map((m) => m.trim());
+const MODES = (process.env.BENCH_MODES ?? "default,off,sampled,traced,sync").split(",").map((m) => m.trim());
 const PROFILE_DIR = process.env.BENCH_PROFILE ? resolve(process.env.BENCH_PROFILE) : undefined;
 const BATCH_SIZE = 100;
 const HERE = fileURLToPath(new URL(".", import.meta.url));
@@ -207,8 +208,10 @@ async function startGateway(mode: string): Promise<GatewayUnderLoad> {
     sources: { demo: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "bench", env: "BENCH_SECRET" }] } },
   }));
   const env: NodeJS.ProcessEnv = { TRIBUTARY_CONFIG: join(dir, "gateway.json"), BENCH_SECRET: SECRET };
-  const otlp = mode === "traced" ? await startOtlpSink() : undefined;
+  const otlp = mode === "traced" || mode === "sampled" ? await startOtlpSink() : undefined;
   if (otlp) Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_METRICS_EXPORTER: "none" });
+  if (mode === "sampled") Object.assign(env, { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.01" });
+  if (mode === "off") env.OTEL_SDK_DISABLED = "true";
   if (PROFILE_DIR && mode === "default") {
     mkdirSync(PROFILE_DIR, { recursive: true });
     env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${PROFILE_DIR}`;
@@ -232,7 +235,7 @@ async function startGateway(mode: string): Promise<GatewayUnderLoad> {
       const code = await gateway.stop();
       if (code !== 0) console.error(`gateway exited with ${code}:\n${gateway.output()}`);
       if (otlp) {
-        console.log(`  traced: the OTLP sink received ${otlp.requests()} export requests, ${Math.round(otlp.bytes() / 1024 / 1024)} MiB of spans`);
+        console.log(`  ${mode}: the OTLP sink received ${otlp.requests()} export requests, ${Math.round(otlp.bytes() / 1024 / 1024)} MiB of spans`);
         await otlp.close();
       }
       await nats.cleanup();
@@ -307,12 +310,15 @@ async function main(): Promise<void> {
     if (m.eventsPerSecond === undefined) console.log(`${m.scenario}: ${((m.okRps / bareRps) * 100).toFixed(1)}% of bare Fastify (goal ≥ 50%), p99 ${m.p99} ms (goal < 10 ms)`);
     else console.log(`${m.scenario}: ${m.eventsPerSecond.toLocaleString("en")} events/s (goal ≥ 50,000), p99 ${m.p99} ms per batch`);
   }
-  const untraced = results.find((m) => m.scenario === "gateway, NATS default");
-  const traced = results.find((m) => m.scenario === "gateway, NATS traced");
-  if (untraced && traced) console.log(`tracing on: ${((traced.okRps / untraced.okRps) * 100).toFixed(1)}% of the gateway's throughput with metrics only (p99 ${traced.p99} vs ${untraced.p99} ms)`);
-  const untracedBatch = results.find((m) => m.scenario === `batch ×${BATCH_SIZE}, NATS default`);
-  const tracedBatch = results.find((m) => m.scenario === `batch ×${BATCH_SIZE}, NATS traced`);
-  if (untracedBatch?.eventsPerSecond && tracedBatch?.eventsPerSecond) console.log(`tracing on, batches: ${((tracedBatch.eventsPerSecond / untracedBatch.eventsPerSecond) * 100).toFixed(1)}% of the events/s with metrics only`);
+  // Telemetry's cost: each mode against telemetry off, single events and batches.
+  const off = results.find((m) => m.scenario === "gateway, NATS off");
+  const offBatch = results.find((m) => m.scenario === `batch ×${BATCH_SIZE}, NATS off`);
+  for (const mode of ["default", "sampled", "traced"]) {
+    const single = results.find((m) => m.scenario === `gateway, NATS ${mode}`);
+    const batch = results.find((m) => m.scenario === `batch ×${BATCH_SIZE}, NATS ${mode}`);
+    if (off && single) console.log(`telemetry ${mode}: ${((single.okRps / off.okRps) * 100).toFixed(1)}% of the throughput with telemetry off (p99 ${single.p99} vs ${off.p99} ms)`);
+    if (offBatch?.eventsPerSecond && batch?.eventsPerSecond) console.log(`telemetry ${mode}, batches: ${((batch.eventsPerSecond / offBatch.eventsPerSecond) * 100).toFixed(1)}% of the events/s with telemetry off`);
+  }
   console.log(`\n${JSON.stringify({ machine, connections: CONNECTIONS, duration: DURATION, results })}`);
   if (failures.length > 0) {
     console.error(`\nFAILED:\n${failures.join("\n")}`);

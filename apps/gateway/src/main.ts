@@ -34,7 +34,8 @@ async function main(): Promise<void> {
   let publisher: RegionalPublisher | undefined;
   const app = buildApp({
     config,
-    telemetry,
+    // OTEL_SDK_DISABLED=true turns telemetry off entirely: no spans, no metrics, no /metrics.
+    ...(telemetry.settings.disabled ? {} : { telemetry }),
     streamState: () => publisher?.streamState(),
     publish: (msg) => publisher!.publish(msg),
     isReady: () => publisher?.isReady() ?? false,

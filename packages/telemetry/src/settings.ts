@@ -5,7 +5,7 @@
  * https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
  */
 export interface TelemetrySettings {
-  /** OTEL_SDK_DISABLED=true: no tracing and no OTLP export (the /metrics endpoint stays). */
+  /** OTEL_SDK_DISABLED=true: telemetry off entirely (no spans, no metrics, no /metrics endpoint). */
   disabled: boolean;
   serviceName: string | undefined;
   /** OTEL_RESOURCE_ATTRIBUTES, `key=value,key=value` (values percent-decoded). */

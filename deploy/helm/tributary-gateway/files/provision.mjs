@@ -1,5 +1,5 @@
 // Creates or updates the streams described by the JSON files in STREAMS_DIR, as the NATS admin
-// user (the apps' own users cannot manage streams). Runs in the app image as a Helm hook Job; the
+// user (the apps' own users cannot manage streams). Runs in the app image as a Job per release revision; the
 // JSON is rendered by the chart to match packages/streams (a test keeps them equal). The NATS
 // client comes from the app's own node_modules (APP_DIR), so the Job needs no other image.
 import { readdirSync, readFileSync } from "node:fs";
