@@ -3,7 +3,7 @@ import rateLimit from "@fastify/rate-limit";
 import underPressure from "@fastify/under-pressure";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { regionalStreamName, type EventMessage, type PublishReceipt } from "@tributary/streams";
-import { createGatewayMetrics, instrumentFastify, traceLogFields, withContext, type RegionStreamState, type Telemetry } from "@tributary/telemetry";
+import { createGatewayMetrics, instrumentFastify, traceLogFields, type RegionStreamState, type Telemetry } from "@tributary/telemetry";
 import { InFlightLimiter } from "./admission.js";
 import type { GatewayConfig, ResolvedSource } from "./config.js";
 import { DEFAULT_MAX_HEAP_USED_RATIO } from "./config.js";
@@ -314,8 +314,9 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       handler: async (request, reply) => {
         const source = request.tributarySource!;
         const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        // Inside the request's trace context: the publish span becomes its child.
-        const result = await withContext(request.otelContext, () => ingestEvent(source, request.headers, rawBody, ctx));
+        // The request's trace context is passed, not made active: the publish span becomes its child
+        // without async context propagation on the hot path.
+        const result = await ingestEvent(source, request.headers, rawBody, ctx, request.otelContext);
         if (result.status === "accepted") counters.accept(source.id);
         else counters.duplicate(source.id);
         reply.header("tributary-event-key", result.eventKey);
@@ -339,7 +340,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       handler: async (request, reply) => {
         const source = request.tributarySource!;
         const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        const result = await withContext(request.otelContext, () => ingestBatch(source, request.headers, rawBody, request.tributaryBatchFormat!, config.batch, ctx));
+        const result = await ingestBatch(source, request.headers, rawBody, request.tributaryBatchFormat!, config.batch, ctx, request.otelContext);
         counters.accept(source.id, result.accepted);
         counters.duplicate(source.id, result.duplicates);
         for (const item of result.items) if (item.status === "error") counters.refusal(item.code, source.id);

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import type { Context } from "@opentelemetry/api";
 import { deriveEventKey, readBodyField } from "@tributary/dedupe";
 import { createEventValidator, parseEventBody } from "@tributary/schema";
 import { eventSubject, isPublishError, type EventMessage, type PublishReceipt } from "@tributary/streams";
@@ -13,7 +14,8 @@ export interface IngestContext {
   region: string;
   /** The regional stream's name, for receipts. */
   stream: string;
-  publish: (msg: EventMessage) => Promise<PublishReceipt>;
+  /** `trace`: the request's span context, parent of the publish span (tracing on). */
+  publish: (msg: EventMessage, trace?: Context) => Promise<PublishReceipt>;
   /** Milliseconds since the epoch. */
   now: () => number;
   counters: GatewayCounters;
@@ -107,7 +109,7 @@ async function publishFailure(err: unknown, ctx: IngestContext): Promise<Gateway
  * unsigned garbage costs one HMAC), JSON, schema, key, admission, then the durable publish.
  * Resolves only after the regional stream's PubAck; every refusal is a GatewayError with a code.
  */
-export async function ingestEvent(source: ResolvedSource, headers: IncomingHttpHeaders, rawBody: Buffer, ctx: IngestContext): Promise<IngestResult> {
+export async function ingestEvent(source: ResolvedSource, headers: IncomingHttpHeaders, rawBody: Buffer, ctx: IngestContext, trace?: Context): Promise<IngestResult> {
   if (rawBody.length > source.maxBodyBytes) {
     throw new GatewayError("payload_too_large", `body is ${rawBody.length} bytes; source ${source.id} accepts at most ${source.maxBodyBytes}`);
   }
@@ -118,7 +120,7 @@ export async function ingestEvent(source: ResolvedSource, headers: IncomingHttpH
   if (!ctx.limiter.tryAcquire(1)) throw overloaded(ctx, "the gateway is at its publish limit");
   let receipt: PublishReceipt;
   try {
-    receipt = await ctx.publish(msg);
+    receipt = await ctx.publish(msg, trace);
   } catch (err) {
     // Refusals by the stream count towards the ack rate; timeouts and lost connections do not.
     ctx.limiter.release(1, isPublishError(err) && err.code !== "buffer_unavailable");
@@ -174,6 +176,7 @@ export async function ingestBatch(
   format: BatchFormat,
   limits: BatchLimits,
   ctx: IngestContext,
+  trace?: Context,
 ): Promise<BatchResult> {
   if (rawBody.length > limits.maxBodyBytes) {
     throw new GatewayError("batch_too_large", `the batch is ${rawBody.length} bytes; this gateway accepts at most ${limits.maxBodyBytes}`);
@@ -209,7 +212,7 @@ export async function ingestBatch(
   let fullRetryAfter: Promise<number> | undefined;
   try {
     // Issued in one synchronous loop: the pipeline hands them to NATS together, as one socket write.
-    const publishes = ready.map(({ msg }) => ctx.publish(msg));
+    const publishes = ready.map(({ msg }) => ctx.publish(msg, trace));
     const settled = await Promise.allSettled(publishes);
     for (let i = 0; i < ready.length; i++) {
       const { index, msg } = ready[i]!;

@@ -1,4 +1,4 @@
-import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { context, SpanKind, SpanStatusCode, trace, type Context } from "@opentelemetry/api";
 import type { EventMessage, PublishReceipt } from "@tributary/streams";
 import { MESSAGING_ATTRS, traceHeadersOf, type GatewayMetrics, type Telemetry } from "@tributary/telemetry";
 import type { GatewayCounters } from "./counters.js";
@@ -6,13 +6,13 @@ import type { GatewayCounters } from "./counters.js";
 /**
  * The publish function with telemetry around it: the PubAck latency histogram and the bytes
  * counter always; with tracing on, a producer span per event (child of the request's server span,
- * which is the active context) whose `traceparent` travels in the message headers, so the hub and
- * the aggregator continue the same trace.
+ * passed in as `parent`) whose `traceparent` travels in the message headers, so the hub and the
+ * aggregator continue the same trace.
  */
 export function instrumentPublish(
   publish: (msg: EventMessage) => Promise<PublishReceipt>,
   opts: { telemetry: Telemetry; metrics: GatewayMetrics; counters: GatewayCounters; stream: string },
-): (msg: EventMessage) => Promise<PublishReceipt> {
+): (msg: EventMessage, parent?: Context) => Promise<PublishReceipt> {
   const { telemetry, metrics, counters, stream } = opts;
   const record = (msg: EventMessage, startedAt: number, receipt: PublishReceipt) => {
     metrics.recordPublish((performance.now() - startedAt) / 1000);
@@ -26,33 +26,29 @@ export function instrumentPublish(
     };
   }
   const tracer = telemetry.tracer;
-  return async (msg) => {
-    const parent = context.active();
-    const span = tracer.startSpan(
-      `send ${stream}`,
-      {
-        kind: SpanKind.PRODUCER,
-        attributes: {
-          [MESSAGING_ATTRS.system]: "nats",
-          [MESSAGING_ATTRS.operationType]: "send",
-          [MESSAGING_ATTRS.operationName]: "publish",
-          [MESSAGING_ATTRS.destinationName]: msg.subject,
-          [MESSAGING_ATTRS.messageId]: msg.eventKey,
-          [MESSAGING_ATTRS.bodySize]: msg.body.length,
-          "tributary.source": msg.source,
-          "tributary.region": msg.region,
-          "tributary.event_type": msg.eventType,
-        },
-      },
-      parent,
-    );
+  return async (msg, parent = context.active()) => {
+    const span = tracer.startSpan(`send ${stream}`, { kind: SpanKind.PRODUCER }, parent);
+    // Attributes only for spans that are kept (most are not, under sampling).
+    if (span.isRecording()) {
+      span.setAttributes({
+        [MESSAGING_ATTRS.system]: "nats",
+        [MESSAGING_ATTRS.operationType]: "send",
+        [MESSAGING_ATTRS.operationName]: "publish",
+        [MESSAGING_ATTRS.destinationName]: msg.subject,
+        [MESSAGING_ATTRS.messageId]: msg.eventKey,
+        [MESSAGING_ATTRS.bodySize]: msg.body.length,
+        "tributary.source": msg.source,
+        "tributary.region": msg.region,
+        "tributary.event_type": msg.eventType,
+      });
+    }
+    // Unsampled traces propagate too (flag 00), so the aggregator makes the same decision.
     const headers = traceHeadersOf(trace.setSpan(parent, span));
-    if (headers !== undefined) msg.extraHeaders = { ...msg.extraHeaders, ...headers };
+    if (headers !== undefined) msg.extraHeaders = msg.extraHeaders === undefined ? headers : { ...msg.extraHeaders, ...headers };
     const startedAt = performance.now();
     try {
       const receipt = record(msg, startedAt, await publish(msg));
-      span.setAttribute("tributary.stream.seq", receipt.seq);
-      span.setAttribute("tributary.duplicate", receipt.duplicate);
+      if (span.isRecording()) span.setAttributes({ "tributary.stream.seq": receipt.seq, "tributary.duplicate": receipt.duplicate });
       return receipt;
     } catch (err) {
       span.recordException(err as Error);

@@ -48,22 +48,17 @@ export function instrumentFastify(app: FastifyInstance, telemetry: Telemetry, op
     const route = request.routeOptions.url;
     if (route === undefined || !route.startsWith(prefix)) return done();
     const parent = traceContextOfRequest(request.headers);
-    const span = tracer.startSpan(
-      `${request.method} ${route}`,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          [ATTR_HTTP_REQUEST_METHOD]: request.method,
-          [ATTR_HTTP_ROUTE]: route,
-          [ATTR_URL_PATH]: request.url.split("?")[0],
-          [ATTR_URL_SCHEME]: request.protocol,
-          [ATTR_NETWORK_PROTOCOL_VERSION]: request.raw.httpVersion,
-          [ATTR_CLIENT_ADDRESS]: request.ip,
-          ...(request.socket.localPort !== undefined ? { [ATTR_SERVER_PORT]: request.socket.localPort } : {}),
-        },
-      },
-      parent,
-    );
+    const span = tracer.startSpan(`${request.method} ${route}`, { kind: SpanKind.SERVER, attributes: { [ATTR_HTTP_REQUEST_METHOD]: request.method, [ATTR_HTTP_ROUTE]: route } }, parent);
+    // The rest only for spans that are kept (most are not, under sampling).
+    if (span.isRecording()) {
+      span.setAttributes({
+        [ATTR_URL_PATH]: request.url.split("?")[0],
+        [ATTR_URL_SCHEME]: request.protocol,
+        [ATTR_NETWORK_PROTOCOL_VERSION]: request.raw.httpVersion,
+        [ATTR_CLIENT_ADDRESS]: request.ip,
+        ...(request.socket.localPort !== undefined ? { [ATTR_SERVER_PORT]: request.socket.localPort } : {}),
+      });
+    }
     request.otelSpan = span;
     request.otelContext = trace.setSpan(parent, span);
     // No per-request child logger for the trace id (a pino child per request costs more than both
@@ -79,6 +74,10 @@ export function instrumentFastify(app: FastifyInstance, telemetry: Telemetry, op
   app.addHook("onResponse", (request, reply, done) => {
     const span = request.otelSpan;
     if (span === undefined) return done();
+    if (!span.isRecording()) {
+      span.end();
+      return done();
+    }
     const status = reply.statusCode;
     span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
     // Server spans are errors for 5xx only: a 4xx is the sender's mistake, answered correctly.
