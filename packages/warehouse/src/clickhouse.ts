@@ -14,6 +14,7 @@ import {
   type ClickHouseFeatures,
   type ClickHouseLayout,
 } from "./clickhouse-schema.js";
+import { rangesOf, type ReconcileReader } from "./reconcile.js";
 import { uniqueByKey, WarehouseError, type InsertResult, type StoredEvent, type WarehouseReader, type WarehouseSink } from "./sink.js";
 
 const TABLE = "events";
@@ -116,7 +117,7 @@ function isoFromMs(value: unknown): string | null {
  * so a sink can be opened while the server is down; each call then fails with
  * `warehouse_unavailable` until it is back.
  */
-export class ClickHouseSink implements WarehouseSink, WarehouseReader {
+export class ClickHouseSink implements WarehouseSink, WarehouseReader, ReconcileReader {
   readonly kind = "clickhouse";
   readonly database: string;
   readonly #http: ClickHouseHttp;
@@ -365,6 +366,42 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader {
       await this.#requireLayout();
       const text = await this.#http.query(`SELECT event_key FROM ${this.#table} FINAL FORMAT JSONEachRow`, { kind: "read" });
       return parseJsonEachRow(text).map((row) => String(row.event_key));
+    } catch (err) {
+      return this.#forget(err);
+    }
+  }
+
+  // Reconciliation (reconcile.ts). 18.16 has no window functions: the distinct sequences come back
+  // sorted (8 bytes each on the wire) and are folded into ranges here.
+  async seqRanges(region: string): Promise<Array<[number, number]>> {
+    try {
+      await this.#requireLayout();
+      const text = await this.#http.query(`SELECT DISTINCT region_seq FROM ${this.#table} FINAL WHERE region = ${sqlString(region)} ORDER BY region_seq FORMAT TabSeparated`, { kind: "read" });
+      return rangesOf(text.split("\n").filter((line) => line !== "").map(Number));
+    } catch (err) {
+      return this.#forget(err);
+    }
+  }
+
+  async seqDoubles(region: string, limit: number): Promise<Array<{ seq: number; keys: string[] }>> {
+    try {
+      await this.#requireLayout();
+      const text = await this.#http.query(
+        `SELECT region_seq AS seq, groupArray(event_key) AS keys FROM ${this.#table} FINAL WHERE region = ${sqlString(region)} GROUP BY region_seq HAVING count() > 1 ORDER BY region_seq LIMIT ${Math.max(1, Math.floor(limit))} FORMAT JSONEachRow`,
+        { kind: "read" },
+      );
+      return parseJsonEachRow(text).map((row) => ({ seq: Number(row.seq), keys: (row.keys as unknown[]).map(String).sort() }));
+    } catch (err) {
+      return this.#forget(err);
+    }
+  }
+
+  async existingKeys(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    try {
+      await this.#requireLayout();
+      const text = await this.#http.query(`SELECT DISTINCT event_key FROM ${this.#table} WHERE event_key IN (${keys.map(sqlString).join(",")}) FORMAT JSONEachRow`, { kind: "read" });
+      return new Set(parseJsonEachRow(text).map((row) => String(row.event_key)));
     } catch (err) {
       return this.#forget(err);
     }

@@ -1,7 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api";
+import { DuckDBInstance, DuckDBTimestampTZValue, listValue, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api";
 import type { WarehouseRow } from "@tributary/schema";
+import { DUCKDB_SEQ_DOUBLES, DUCKDB_SEQ_RANGES, type ReconcileReader } from "./reconcile.js";
 import { uniqueByKey, WarehouseError, type InsertResult, type StoredEvent, type WarehouseReader, type WarehouseSink } from "./sink.js";
 
 /** DuckDB's working-memory budget (it spills to disk beyond it). */
@@ -75,7 +76,7 @@ function appendRow(appender: DuckDBAppender, row: WarehouseRow): void {
  * DuckDB, the embedded default: one file, one writer process. Inserts are serialised on one
  * connection (DuckDB runs one write transaction per connection at a time).
  */
-export class DuckDbSink implements WarehouseSink, WarehouseReader {
+export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileReader {
   readonly kind = "duckdb";
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -176,6 +177,29 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader {
     return this.#serial(async () => {
       const result = await this.connection.runAndReadAll(`SELECT event_key FROM ${TABLE}`);
       return result.getRowObjectsJS().map((row) => String(row.event_key));
+    });
+  }
+
+  // Reconciliation (reconcile.ts): ranges of region sequences, doubles, key lookups.
+  async seqRanges(region: string): Promise<Array<[number, number]>> {
+    return this.#serial(async () => {
+      const result = await this.connection.runAndReadAll(DUCKDB_SEQ_RANGES, { region });
+      return result.getRowObjectsJS().map((row) => [Number(row.first), Number(row.last)] as [number, number]);
+    });
+  }
+
+  async seqDoubles(region: string, limit: number): Promise<Array<{ seq: number; keys: string[] }>> {
+    return this.#serial(async () => {
+      const result = await this.connection.runAndReadAll(DUCKDB_SEQ_DOUBLES, { region, limit });
+      return result.getRowObjectsJS().map((row) => ({ seq: Number(row.seq), keys: (row.keys as unknown[]).map(String) }));
+    });
+  }
+
+  async existingKeys(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    return this.#serial(async () => {
+      const result = await this.connection.runAndReadAll(`SELECT event_key FROM ${TABLE} WHERE list_contains($keys::VARCHAR[], event_key)`, { keys: listValue(keys) });
+      return new Set(result.getRowObjectsJS().map((row) => String(row.event_key)));
     });
   }
 
