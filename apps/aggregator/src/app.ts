@@ -1,5 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import type { WarehouseReader } from "@tributary/warehouse";
+import type { ReconcileReader, WarehouseReader } from "@tributary/warehouse";
 import type { Loader } from "@tributary/loader";
 import { instrumentFastify, type Telemetry } from "@tributary/telemetry";
 
@@ -9,6 +9,8 @@ export interface AggregatorHttpDeps {
   logger?: FastifyBaseLogger | boolean | { level: string };
   /** Serves /metrics (and traces the /v1 routes) when given. */
   telemetry?: Telemetry;
+  /** The operator's reconciliation reads (`tributary reconcile`), when the warehouse offers them. */
+  reconcile?: ReconcileReader;
 }
 
 export const MAX_EVENTS_PAGE = 1000;
@@ -26,14 +28,55 @@ export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
     const ready = loader !== undefined && loader.healthy;
     return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not_ready" });
   });
-  app.get("/v1/stats", async () => ({
-    rows: await deps.reader.countEvents(),
-    loader: deps.loader()?.counters ?? null,
-  }));
+  app.get("/v1/stats", async () => {
+    const [rows, [newest]] = await Promise.all([deps.reader.countEvents(), deps.reader.recentEvents(1)]);
+    return {
+      rows,
+      // The newest row's receipt and load times: how fresh the warehouse is (`tributary status`).
+      newest: newest ? { received_at: newest.received_at, loaded_at: newest.loaded_at } : null,
+      loader: deps.loader()?.counters ?? null,
+    };
+  });
+  if (deps.reconcile) registerReconcileRoutes(app, deps.reconcile);
   app.get<{ Querystring: { limit?: number } }>(
     "/v1/events",
     { schema: { querystring: { type: "object", properties: { limit: { type: "integer", minimum: 1, maximum: MAX_EVENTS_PAGE, default: 20 } }, additionalProperties: false } } },
     async (request) => ({ data: await deps.reader.recentEvents(request.query.limit ?? 20) }),
   );
   return app;
+}
+
+/** Keys asked about at once by `tributary reconcile`. */
+export const MAX_RECONCILE_KEYS = 10_000;
+
+/**
+ * Operator reads for `tributary reconcile`: which region sequences the warehouse holds (as ranges),
+ * which it holds twice, and which of a set of event keys it has. Served here because DuckDB is one
+ * process; like /v1/stats they carry no event contents.
+ */
+function registerReconcileRoutes(app: FastifyInstance, reader: ReconcileReader): void {
+  const region = { type: "object", properties: { region: { type: "string", pattern: "^[a-z][a-z0-9_-]{0,31}$" } }, required: ["region"] } as const;
+  app.get<{ Params: { region: string } }>("/v1/reconcile/:region/ranges", { schema: { params: region } }, async (request) => ({
+    region: request.params.region,
+    ranges: await reader.seqRanges(request.params.region),
+  }));
+  app.get<{ Params: { region: string }; Querystring: { limit?: number } }>(
+    "/v1/reconcile/:region/doubles",
+    { schema: { params: region, querystring: { type: "object", properties: { limit: { type: "integer", minimum: 1, maximum: 10_000, default: 1000 } }, additionalProperties: false } } },
+    async (request) => ({ region: request.params.region, doubles: await reader.seqDoubles(request.params.region, request.query.limit ?? 1000) }),
+  );
+  app.post<{ Body: { keys: string[] } }>(
+    "/v1/reconcile/keys",
+    {
+      schema: {
+        body: {
+          type: "object",
+          properties: { keys: { type: "array", items: { type: "string", maxLength: 512 }, maxItems: MAX_RECONCILE_KEYS } },
+          required: ["keys"],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => ({ present: [...(await reader.existingKeys(request.body.keys))] }),
+  );
 }

@@ -4,7 +4,7 @@ import { configFileFrom, isConfigError } from "@tributary/config";
 import { RecentKeys } from "@tributary/dedupe";
 import { connectNats, DLQ_STREAM, JetStreamErrorCode, NatsCredentialsError, dlqStreamConfig, ensureConsumer, ensureStream, loaderConsumerConfig } from "@tributary/streams";
 import { createAggregatorMetrics, startTelemetry, traceLogFields } from "@tributary/telemetry";
-import { openWarehouse } from "@tributary/warehouse";
+import { isReconcileReader, openWarehouse } from "@tributary/warehouse";
 import { buildHttp } from "./app.js";
 import { loadAggregatorConfig, type AggregatorConfig } from "./config.js";
 import { HubMonitor } from "./hub-monitor.js";
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   // Log lines written inside a span (a batch's load) carry its trace id.
   const logger = { level: config.logLevel, ...(telemetry.tracing ? { mixin: () => traceLogFields() } : {}) };
   // OTEL_SDK_DISABLED=true turns telemetry off entirely: no spans, no /metrics.
-  const http = buildHttp({ reader: sink, loader: () => loader, logger, ...(telemetry.settings.disabled ? {} : { telemetry }) });
+  const http = buildHttp({ reader: sink, loader: () => loader, logger, ...(telemetry.settings.disabled ? {} : { telemetry }), ...(isReconcileReader(sink) ? { reconcile: sink } : {}) });
   const log = http.log;
   await http.listen({ host: config.host, port: config.port });
 

@@ -1,43 +1,101 @@
 #!/usr/bin/env node
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline/promises";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { SingleBar } from "cli-progress";
 import { renderProductionNatsConfigs } from "./render-nats.js";
-import { curlExample, sendSamples } from "./send.js";
+import { curlExample, sendEvents } from "./send.js";
 import { DEFAULT_TOPOLOGY, readSecret, secretFileOf, startTopology } from "./topology.js";
+import { OperatorError, readContext, regionOf, type OperatorContext } from "./ops/context.js";
+import { collectStatus, type StatusReport } from "./ops/status.js";
+import { reconcile, type Reconciliation } from "./ops/reconcile.js";
+import { allDlqSeqs, dropDlq, listDlq, replayDlq, showDlq } from "./ops/dlq.js";
+import { replayRange } from "./ops/replay.js";
+import { doctor } from "./ops/doctor.js";
+import { bytes, duration, percent, table } from "./format.js";
 
-const USAGE = `tributary <command> [options]
+const program = new Command();
+program
+  .name("tributary")
+  .description("Tributary, the multi-region ingestion gateway: run the local system, send test events, and operate a deployment.")
+  .option("--state-dir <dir>", "where `up` keeps the local system's state", DEFAULT_TOPOLOGY.stateDir)
+  .option("--context <file>", "the deployment to operate on (default: <state-dir>/context.json, written by `up`)")
+  .option("--json", "print JSON for scripts instead of tables")
+  .showHelpAfterError("(add --help for usage)")
+  .addHelpText(
+    "after",
+    `
+Examples:
+  $ tributary up                                  # the local system: hub, regions us and eu, gateways, aggregator
+  $ tributary send --count 100 --rate 20 --resend-share 0.1 --region eu
+  $ tributary status                              # streams, lag, outage budget, DLQ, warehouse freshness
+  $ tributary reconcile                           # every acknowledged event has its row, none twice (exit 1 if not)
+  $ tributary dlq list && tributary dlq replay 3 --body-file fixed.json
+  $ tributary replay --region us --from-seq 1000 --to 2000
+  $ tributary doctor                              # versions, domains, leaf links, sync_interval, budgets
+  $ tributary --context prod.json status --json   # a deployment, described by a context file (apps/cli/README.md)`,
+  );
 
-  up                 start the local system: a hub and two regions (us, eu), each region's gateway,
-                     and the aggregator loading the hub into DuckDB; Ctrl-C stops it
-      --state-dir DIR   (default .tributary)
-  send               send signed sample events to a local gateway
-      --region us|eu (us)  --source ID (demo)  --type TYPE (link.clicked)  --count N (1)  --url URL
-  rows               show the newest rows in the warehouse
-      --limit N (5)  --url URL (the aggregator, http://127.0.0.1:8090)
-  render-nats        write the production nats-server configs (hub, one per region)
-      --out DIR (deploy/nats)  --regions us,eu
-`;
+interface Globals {
+  stateDir: string;
+  context?: string;
+  json?: boolean;
+}
+const globals = () => program.opts<Globals>();
+const contextOf = (): OperatorContext => readContext(globals().context ?? join(globals().stateDir, "context.json"));
+const print = (data: unknown, human: () => string) => console.log(globals().json ? JSON.stringify(data, null, 2) : human());
 
-function gatewayUrlOf(region: string): string {
-  const i = DEFAULT_TOPOLOGY.regions.indexOf(region);
-  if (i < 0) throw new Error(`unknown region ${JSON.stringify(region)}: use one of ${DEFAULT_TOPOLOGY.regions.join(", ")}`);
-  return `http://127.0.0.1:${DEFAULT_TOPOLOGY.gatewayPorts[i]}`;
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("must be a whole number of 1 or more");
+  return n;
+}
+function ratio(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError("must be between 0 and 1");
+  return n;
+}
+function rate(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0)) throw new InvalidArgumentError("must be 0 (as fast as answers come) or more events per second");
+  return n;
+}
+function time(value: string): Date {
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw new InvalidArgumentError("must be a date and time, e.g. 2026-11-29T10:00:00Z");
+  return d;
+}
+function seqList(values: string[]): number[] {
+  return values.map((v) => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 1) throw new OperatorError("bad_argument", `${JSON.stringify(v)} is not a DLQ sequence number (see \`tributary dlq list\`)`);
+    return n;
+  });
 }
 
-async function up(stateDir: string): Promise<void> {
-  const options = { ...DEFAULT_TOPOLOGY, stateDir, output: "inherit" as const };
-  console.log("starting the hub, the regions and their gateways, and the aggregator…");
-  const topology = await startTopology(options);
-  const regionLines = [...topology.regions.values()]
-    .map((r) => `  region ${r.region}   gateway ${r.gatewayUrl}   NATS ${r.nats.url} (domain ${r.region}, stream EVENTS_${r.region.toUpperCase()})`)
-    .join("\n");
-  const us = topology.regions.get("us")!;
-  console.log(`
+// ---- the local system ------------------------------------------------------------------------
+
+program
+  .command("up")
+  .description("start the local system: a hub and two regions (us, eu), a gateway per region and the aggregator loading DuckDB; Ctrl-C (or `tributary down`) stops it")
+  .action(async () => {
+    const stateDir = resolve(globals().stateDir);
+    const options = { ...DEFAULT_TOPOLOGY, stateDir, output: "inherit" as const };
+    console.log("starting the hub, the regions and their gateways, and the aggregator…");
+    const topology = await startTopology(options);
+    const pidFile = join(stateDir, "up.pid");
+    writeFileSync(pidFile, String(process.pid));
+    const regionLines = [...topology.regions.values()]
+      .map((r) => `  region ${r.region}   gateway ${r.gatewayUrl}   NATS ${r.nats.url} (domain ${r.region}, stream EVENTS_${r.region.toUpperCase()})`)
+      .join("\n");
+    const us = topology.regions.get("us")!;
+    console.log(`
 Tributary is running:
 ${regionLines}
   hub         NATS ${topology.hub.url} (domain hub, stream EVENTS sourcing every region)
   aggregator  ${topology.aggregatorUrl}   (DuckDB: ${stateDir}/tributary.duckdb)
+  metrics     ${us.gatewayUrl}/metrics, ${topology.aggregatorUrl}/metrics (Prometheus format)
 
 Send a signed event to region us (copy and paste into another terminal; use port ${DEFAULT_TOPOLOGY.gatewayPorts[1]} for eu):
 
@@ -45,77 +103,252 @@ ${curlExample(us.gatewayUrl, options.source, topology.secretFile)}
 
   or: npm run tributary -- send --count 10 --region eu
 
-See the rows that landed in DuckDB (an event sent to both regions is one row):
+See the rows that landed in DuckDB (an event sent to both regions is one row), and the pipeline:
 
-  curl -sS '${topology.aggregatorUrl}/v1/events?limit=5'
-  or: npm run tributary -- rows
+  npm run tributary -- rows
+  npm run tributary -- status
+  npm run tributary -- reconcile
 
-Press Ctrl-C to stop.
+Press Ctrl-C (or run \`npm run tributary -- down\`) to stop.
 `);
-  const stop = async () => {
-    console.log("stopping…");
-    await topology.stop();
-    process.exit(0);
-  };
-  process.once("SIGINT", () => void stop());
-  process.once("SIGTERM", () => void stop());
-}
-
-async function main(): Promise<void> {
-  const [command, ...rest] = process.argv.slice(2);
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      "state-dir": { type: "string" },
-      region: { type: "string" },
-      source: { type: "string" },
-      type: { type: "string" },
-      count: { type: "string" },
-      url: { type: "string" },
-      limit: { type: "string" },
-      out: { type: "string" },
-      regions: { type: "string" },
-    },
+    const stop = async () => {
+      console.log("stopping…");
+      await topology.stop();
+      rmSync(pidFile, { force: true });
+      process.exit(0);
+    };
+    process.once("SIGINT", () => void stop());
+    process.once("SIGTERM", () => void stop());
   });
-  const stateDir = values["state-dir"] ?? DEFAULT_TOPOLOGY.stateDir;
-  switch (command) {
-    case "up":
-      return up(stateDir);
-    case "send": {
-      const source = values.source ?? DEFAULT_TOPOLOGY.source;
-      const results = await sendSamples({
-        url: values.url ?? gatewayUrlOf(values.region ?? "us"),
-        source,
-        secret: readSecret(secretFileOf(stateDir, source)),
-        type: values.type ?? "link.clicked",
-        count: Number(values.count ?? 1),
-      });
-      for (const r of results) console.log(r.status, JSON.stringify(r.body));
-      if (results.some((r) => r.status >= 300)) process.exitCode = 1;
-      return;
+
+program
+  .command("down")
+  .description("stop the local system started by `tributary up` (in another terminal)")
+  .action(async () => {
+    const pidFile = join(resolve(globals().stateDir), "up.pid");
+    if (!existsSync(pidFile)) throw new OperatorError("not_found", `nothing to stop: no ${pidFile} (is \`tributary up\` running with this --state-dir?)`);
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      rmSync(pidFile, { force: true });
+      throw new OperatorError("not_found", `process ${pid} is not running; removed the stale ${pidFile}`);
     }
-    case "rows": {
-      const url = values.url ?? `http://127.0.0.1:${DEFAULT_TOPOLOGY.aggregatorPort}`;
-      const res = await fetch(`${url}/v1/events?limit=${Number(values.limit ?? 5)}`);
-      console.log(JSON.stringify(await res.json(), null, 2));
-      return;
-    }
-    case "render-nats": {
-      const out = values.out ?? "deploy/nats";
-      mkdirSync(out, { recursive: true });
-      for (const [name, text] of renderProductionNatsConfigs((values.regions ?? "us,eu").split(","))) {
-        writeFileSync(join(out, name), text);
-        console.log(`wrote ${join(out, name)}`);
+    for (let waited = 0; waited < 60_000; waited += 200) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        print({ stopped: pid }, () => `stopped (pid ${pid})`);
+        return;
       }
-      return;
+      await new Promise((r) => setTimeout(r, 200));
     }
-    default:
-      console.log(USAGE);
-      if (command && command !== "help" && command !== "--help") process.exitCode = 2;
-  }
+    throw new OperatorError("unreachable", `process ${pid} did not stop within 60 s`);
+  });
+
+program
+  .command("send")
+  .description("sign and send test events to a region's gateway, printing each receipt")
+  .option("--region <region>", "the region whose gateway gets them", "us")
+  .option("--source <id>", "the source the events are signed for", DEFAULT_TOPOLOGY.source)
+  .option("--type <type>", "event type of the samples", "link.clicked")
+  .option("--count <n>", "how many to send", positiveInt, 1)
+  .option("--rate <perSecond>", "events per second (0: one after another)", rate, 0)
+  .option("--resend-share <ratio>", "share of sends that resend an earlier event (same key), 0–1", ratio, 0)
+  .option("--url <url>", "a gateway URL (default: the region's, from the context)")
+  .action(async (opts: { region: string; source: string; type: string; count: number; rate: number; resendShare: number; url?: string }) => {
+    const url = opts.url ?? regionOf(contextOf(), opts.region).gatewayUrl;
+    if (!url) throw new OperatorError("bad_argument", `the context has no gateway URL for ${opts.region}: pass --url`);
+    const results = await sendEvents({
+      url,
+      source: opts.source,
+      secret: readSecret(secretFileOf(globals().stateDir, opts.source)),
+      type: opts.type,
+      count: opts.count,
+      rate: opts.rate,
+      resendShare: opts.resendShare,
+      onResult: (r) => {
+        if (!globals().json) console.log(r.status, r.resend ? "(resend)" : "", JSON.stringify(r.body));
+      },
+    });
+    if (globals().json) console.log(JSON.stringify(results, null, 2));
+    if (results.some((r) => r.status >= 300)) process.exitCode = 1;
+  });
+
+program
+  .command("rows")
+  .description("show the newest rows in the warehouse")
+  .option("--limit <n>", "how many", positiveInt, 5)
+  .action(async (opts: { limit: number }) => {
+    const res = await fetch(`${contextOf().aggregatorUrl}/v1/events?limit=${opts.limit}`);
+    console.log(JSON.stringify(await res.json(), null, 2));
+  });
+
+program
+  .command("render-nats")
+  .description("write the production nats-server configs (hub, one per region)")
+  .option("--out <dir>", "where", "deploy/nats")
+  .option("--regions <list>", "comma-separated region ids", "us,eu")
+  .action((opts: { out: string; regions: string }) => {
+    mkdirSync(opts.out, { recursive: true });
+    for (const [name, text] of renderProductionNatsConfigs(opts.regions.split(","))) {
+      writeFileSync(join(opts.out, name), text);
+      console.log(`wrote ${join(opts.out, name)}`);
+    }
+  });
+
+// ---- operating a deployment ------------------------------------------------------------------
+
+function statusText(s: StatusReport): string {
+  const regions = table(
+    ["region", "stream", "messages", "bytes", "fill", "input/s", "outage budget"],
+    s.regions.map((r) =>
+      r.reachable
+        ? [r.region, r.stream, r.messages ?? "-", `${bytes(r.bytes)} of ${bytes(r.maxBytes)}`, percent(r.fill), (r.inputPerSecond ?? 0).toFixed(1), duration(r.outageBudgetSeconds)]
+        : [r.region, r.stream, `unreachable: ${r.error}`, "", "", "", ""],
+    ),
+  );
+  const hub = s.hub.reachable
+    ? table(
+        ["hub", "value"],
+        [
+          ["stream EVENTS", `${s.hub.messages} messages, ${bytes(s.hub.bytes)}`],
+          ...s.hub.sources.map((src) => [`source ${src.region}`, `lag ${src.lag}, last active ${duration(src.lastActiveSeconds)} ago${src.error ? `, error: ${src.error}` : ""}`]),
+          ["loader consumer", s.hub.consumer ? `${s.hub.consumer.pending} pending, ${s.hub.consumer.ackPending} ack pending, ${s.hub.consumer.redelivered} redelivered` : "missing"],
+          ["DLQ", s.hub.dlqMessages === undefined ? "missing" : `${s.hub.dlqMessages} events`],
+        ],
+      )
+    : `hub unreachable: ${s.hub.error}`;
+  const w = s.warehouse;
+  const warehouse = w.reachable
+    ? table(["warehouse", "value"], [["rows", w.rows ?? "-"], ["newest received_at", w.newestReceivedAt ?? "-"], ["newest loaded_at", w.newestLoadedAt ?? "-"], ["end-to-end lag", duration(w.lagSeconds)]])
+    : `warehouse unreachable: ${w.error}`;
+  return `${regions}\n${hub}\n${warehouse}`;
 }
 
-main().catch((err: unknown) => {
-  console.error(`tributary: ${(err as Error).message}`);
-  process.exit(1);
+program
+  .command("status")
+  .description("per region: stream size, fill, input rate and outage budget; hub: source lag, loader backlog, DLQ; warehouse: rows and freshness")
+  .option("--sample-ms <ms>", "how long to watch the input rate", positiveInt, 1000)
+  .action(async (opts: { sampleMs: number }) => {
+    const report = await collectStatus(contextOf(), { sampleMs: opts.sampleMs });
+    print(report, () => statusText(report));
+    if (!report.hub.reachable || !report.warehouse.reachable || report.regions.some((r) => !r.reachable)) process.exitCode = 1;
+  });
+
+function reconcileText(r: Reconciliation): string {
+  const t = table(
+    ["region", "stream seqs", "row runs", "gaps", "as another copy", "pending", "lost", "doubled"],
+    r.regions.map((x) => [x.region, `${x.streamFirstSeq}–${x.streamLastSeq}`, x.rowRanges, x.gapSeqs, x.loadedAsAnotherCopy, x.pending, x.lost.length, x.doubles.length]),
+  );
+  const details = r.regions.flatMap((x) => [
+    ...x.lost.slice(0, 20).map((l) => `lost: ${x.region} seq ${l.seq} key ${l.key}  (replay it: tributary replay --region ${x.region} --from-seq ${l.seq} --to ${l.seq})`),
+    ...x.doubles.slice(0, 20).map((d) => `doubled: ${x.region} seq ${d.seq} in rows ${d.keys.join(", ")}`),
+  ]);
+  const pending = r.regions.some((x) => x.pending > 0) ? "\nsome events are still on their way to the warehouse (pending): run again once the loader has caught up" : "";
+  return `${t}\n${details.join("\n")}${pending}\n${r.clean ? "clean: every event the streams hold has its row, none twice" : "NOT CLEAN: see above"}`;
+}
+
+program
+  .command("reconcile")
+  .description("compare each region's stream sequences with the warehouse's (region, region_seq): report lost events and doubles; exit 1 on either")
+  .option("--region <region...>", "only these regions")
+  .action(async (opts: { region?: string[] }) => {
+    const result = await reconcile(contextOf(), opts.region ? { regions: opts.region } : {});
+    print(result, () => reconcileText(result));
+    if (!result.clean) process.exitCode = 1;
+  });
+
+const dlq = program.command("dlq").description("poison events: list them with their reasons, show one, replay after a fix, or drop");
+dlq
+  .command("list")
+  .description("the DLQ's entries, oldest first")
+  .option("--limit <n>", "at most", positiveInt, 100)
+  .action(async (opts: { limit: number }) => {
+    const list = await listDlq(contextOf(), opts);
+    print(list, () => `${list.total} in the DLQ\n${table(["seq", "at", "source", "region", "type", "event key", "reason"], list.entries.map((e) => [e.seq, e.at, e.source, e.region, e.eventType, e.eventKey, e.reason.slice(0, 80)]))}`);
+  });
+dlq
+  .command("show <seq>")
+  .description("one entry: its reason, origin, headers and body")
+  .action(async (seq: string) => {
+    const entry = await showDlq(contextOf(), seqList([seq])[0]!);
+    print(entry, () => `${table(["field", "value"], [["seq", entry.seq], ["at", entry.at], ["reason", entry.reason], ["origin", entry.origin], ["event key", entry.eventKey], ["source / region / type", `${entry.source} / ${entry.region} / ${entry.eventType}`]])}\nheaders: ${JSON.stringify(entry.headers, null, 2)}\nbody:\n${entry.body}`);
+  });
+dlq
+  .command("replay [seqs...]")
+  .description("put entries back into the pipeline (removed from the DLQ once the hub has them); safe to repeat")
+  .option("--all", "every entry")
+  .option("--body-file <file>", "replace the body with this file's bytes (a corrected event)")
+  .action(async (seqs: string[], opts: { all?: boolean; bodyFile?: string }) => {
+    const context = contextOf();
+    const targets = opts.all ? await allDlqSeqs(context) : seqList(seqs);
+    if (targets.length === 0) throw new OperatorError("bad_argument", "name the entries to replay (sequence numbers from `tributary dlq list`), or --all");
+    const results = await replayDlq(context, targets, opts.bodyFile ? { body: readFileSync(opts.bodyFile) } : {});
+    print(results, () => results.map((r) => (r.replayed ? `replayed ${r.seq} → ${r.to!.stream} seq ${r.to!.seq}` : `not replayed ${r.seq}: ${r.error}`)).join("\n"));
+    if (results.some((r) => !r.replayed)) process.exitCode = 1;
+  });
+dlq
+  .command("drop [seqs...]")
+  .description("delete entries for good (asks first)")
+  .option("--all", "every entry")
+  .option("--yes", "do not ask")
+  .action(async (seqs: string[], opts: { all?: boolean; yes?: boolean }) => {
+    const context = contextOf();
+    const targets = opts.all ? await allDlqSeqs(context) : seqList(seqs);
+    if (targets.length === 0) throw new OperatorError("bad_argument", "name the entries to drop (sequence numbers from `tributary dlq list`), or --all");
+    if (!opts.yes) {
+      if (!process.stdin.isTTY) throw new OperatorError("bad_argument", `dropping ${targets.length} entries needs confirmation: pass --yes`);
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      const answer = await rl.question(`drop ${targets.length} DLQ entries for good? [y/N] `);
+      rl.close();
+      if (!/^y(es)?$/i.test(answer.trim())) {
+        console.log("nothing dropped");
+        return;
+      }
+    }
+    const results = await dropDlq(context, targets);
+    print(results, () => `dropped ${results.filter((r) => r.dropped).length} of ${results.length}`);
+  });
+
+program
+  .command("replay")
+  .description("reload a range of a region's stream into the warehouse; rows already there stay single (the unique key)")
+  .requiredOption("--region <region>", "the region whose stream holds the events")
+  .option("--from-seq <seq>", "first sequence (default: the oldest the stream holds)", positiveInt)
+  .option("--since <time>", "or from the first event stored at this time", time)
+  .option("--to <seq>", "last sequence (default: the newest)", positiveInt)
+  .addOption(new Option("--no-progress", "no progress bar"))
+  .action(async (opts: { region: string; fromSeq?: number; since?: Date; to?: number; progress: boolean }) => {
+    if (opts.fromSeq !== undefined && opts.since) throw new OperatorError("bad_argument", "use --from-seq or --since, not both");
+    const bar = opts.progress && !globals().json && process.stderr.isTTY ? new SingleBar({ format: "replay [{bar}] {value}/{total} events | {rate}/s | ETA {eta_formatted}", stream: process.stderr }) : undefined;
+    const started = Date.now();
+    let barStarted = false;
+    const result = await replayRange(contextOf(), { region: opts.region, ...(opts.fromSeq ? { fromSeq: opts.fromSeq } : {}), ...(opts.since ? { since: opts.since } : {}), ...(opts.to ? { toSeq: opts.to } : {}) }, (p) => {
+      if (!bar) return;
+      if (!barStarted) {
+        bar.start(p.total, 0, { rate: 0 });
+        barStarted = true;
+      }
+      bar.update(p.replayed, { rate: Math.round(p.replayed / Math.max(0.001, (Date.now() - started) / 1000)) });
+    });
+    bar?.stop();
+    print(result, () => `replayed ${result.replayed} events of ${result.stream} (seq ${result.fromSeq}–${result.toSeq}) into the hub; the loader adds only those the warehouse does not have`);
+  });
+
+program
+  .command("doctor")
+  .description("check a deployment's health and settings (versions, JetStream domains, leaf links, sync_interval, outage budgets, warehouse) and say what to fix")
+  .option("--min-outage-budget <seconds>", "the outage budget each region must have", positiveInt, 3600)
+  .action(async (opts: { minOutageBudget: number }) => {
+    const result = await doctor(contextOf(), { minOutageBudgetSeconds: opts.minOutageBudget });
+    print(result, () => `${table(["check", "status", "detail", "fix"], result.checks.map((c) => [c.name, c.status, c.detail, c.fix ?? ""]))}\n${result.ok ? "no failures" : "FAILURES: see the fix column"}`);
+    if (!result.ok) process.exitCode = 1;
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  const e = err as Error & { code?: string };
+  console.error(`tributary: ${e.message}`);
+  if (process.env.TRIBUTARY_DEBUG) console.error(e.stack);
+  process.exit(err instanceof OperatorError && e.code === "bad_argument" ? 2 : 1);
 });

@@ -28,6 +28,44 @@ export async function sendSamples(opts: SendOptions): Promise<SendResult[]> {
   return results;
 }
 
+export interface SendManyOptions extends SendOptions {
+  /** Events per second (0: one after another, as fast as answers come). */
+  rate: number;
+  /** Share of sends (0–1) that resend an earlier event: same body, same delivery id, same key. */
+  resendShare: number;
+  onResult?: (result: SendResult & { resend: boolean }) => void;
+}
+
+/**
+ * Sends `count` signed events at `rate`, some of them resends of earlier ones (as senders retry),
+ * and reports each receipt. Resends carry the first send's delivery id, so they have its key and
+ * are answered `200 duplicate` by the region (or deduplicated later).
+ */
+export async function sendEvents(opts: SendManyOptions): Promise<Array<SendResult & { resend: boolean }>> {
+  const sent: Array<{ body: string; deliveryId: string }> = [];
+  const results: Array<SendResult & { resend: boolean }> = [];
+  const started = Date.now();
+  for (let i = 0; i < opts.count; i++) {
+    if (opts.rate > 0) {
+      const due = started + (i * 1000) / opts.rate;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    const resend = sent.length > 0 && Math.random() < opts.resendShare;
+    const event = resend ? sent[Math.floor(Math.random() * sent.length)]! : { body: sampleEvent({ type: opts.type }), deliveryId: `cli-${Date.now().toString(36)}-${i}-${Math.random().toString(36).slice(2, 8)}` };
+    if (!resend) sent.push(event);
+    const res = await fetch(`${opts.url}/v1/sources/${opts.source}/events`, {
+      method: "POST",
+      headers: signWebhook({ secret: opts.secret, body: event.body, deliveryId: event.deliveryId }),
+      body: event.body,
+    });
+    const result = { status: res.status, body: await res.json().catch(() => null), resend };
+    results.push(result);
+    opts.onResult?.(result);
+  }
+  return results;
+}
+
 /** A copy-paste command that signs and sends one event with curl and openssl. */
 export function curlExample(url: string, source: string, secretFile: string): string {
   return [

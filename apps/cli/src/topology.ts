@@ -13,6 +13,7 @@ import {
   renderRegionServerConfig,
   type UserCredential,
 } from "@tributary/streams";
+import { writeContext } from "./ops/context.js";
 import { startNatsServer, startService, startTcpProxy, type NatsServer, type Service, type TcpProxy } from "@tributary/testkit";
 
 export const AGGREGATOR_DURABLE = "warehouse-loader";
@@ -271,6 +272,15 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
         await hub.stop();
       },
     };
+    // Where the operator commands (status, reconcile, dlq, replay, doctor) find this system.
+    writeContext(join(stateDir, "context.json"), {
+      hub: { url: hub.url },
+      hubConfigFile: hub.configPath,
+      regions: Object.fromEntries([...regions.values()].map((r) => [r.region, { url: r.nats.url, gatewayUrl: r.gatewayUrl, configFile: r.nats.configPath }])),
+      admin: credentials.admin,
+      aggregatorUrl,
+      durable: AGGREGATOR_DURABLE,
+    });
     return topology;
   } catch (err) {
     for (const part of started.reverse()) await part.stop().catch(() => undefined);

@@ -1,0 +1,132 @@
+import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { readDlqEntry, replayDlqEntry, type DlqEntry } from "@tributary/loader";
+import { DLQ_STREAM, EventHeader } from "@tributary/streams";
+import { connectAdmin, OperatorError, type OperatorContext } from "./context.js";
+import { readStreamRange } from "./stream-reader.js";
+
+export interface DlqSummary {
+  seq: number;
+  /** When the event was set aside. */
+  at: string;
+  source: string;
+  region: string;
+  eventType: string;
+  eventKey: string;
+  reason: string;
+  /** `<stream>:<seq>` the poison event was consumed from. */
+  origin: string;
+  bytes: number;
+}
+
+export interface DlqDetail extends DlqSummary {
+  headers: Record<string, string[]>;
+  /** The body as text (it is what the sender sent, verbatim). */
+  body: string;
+}
+
+async function withDlq<T>(context: OperatorContext, fn: (jsm: JetStreamManager, nc: Awaited<ReturnType<typeof connectAdmin>>) => Promise<T>): Promise<T> {
+  const nc = await connectAdmin(context, context.hub.url);
+  try {
+    return await fn(await jetstreamManager(nc, { checkAPI: false }), nc);
+  } finally {
+    await nc.close();
+  }
+}
+
+function summaryOf(entry: DlqEntry, at: Date, bytes: number): DlqSummary {
+  return {
+    seq: entry.seq,
+    at: at.toISOString(),
+    source: entry.headers.get(EventHeader.Source),
+    region: entry.headers.get(EventHeader.Region),
+    eventType: entry.headers.get(EventHeader.EventType),
+    eventKey: entry.eventKey,
+    reason: entry.reason,
+    origin: entry.origin,
+    bytes,
+  };
+}
+
+/** The DLQ's entries, oldest first (`limit` of them), with their reasons. */
+export async function listDlq(context: OperatorContext, opts: { limit?: number } = {}): Promise<{ total: number; entries: DlqSummary[] }> {
+  return withDlq(context, async (jsm, nc) => {
+    const info = await jsm.streams.info(DLQ_STREAM);
+    const entries: DlqSummary[] = [];
+    const limit = opts.limit ?? 100;
+    if (info.state.messages === 0) return { total: 0, entries };
+    await readStreamRange(nc, { stream: DLQ_STREAM, fromSeq: info.state.first_seq, toSeq: info.state.last_seq }, (msg) => {
+      if (entries.length >= limit) return;
+      const entry: DlqEntry = {
+        seq: msg.seq,
+        subject: msg.subject,
+        reason: msg.headers?.get(EventHeader.DlqReason) ?? "",
+        origin: msg.headers?.get(EventHeader.DlqOrigin) ?? "",
+        eventKey: msg.headers?.get("Tributary-Original-Msg-Id") ?? "",
+        headers: msg.headers!,
+        data: msg.data,
+      };
+      entries.push(summaryOf(entry, msg.time, msg.data.length));
+    });
+    return { total: info.state.messages, entries };
+  });
+}
+
+export async function showDlq(context: OperatorContext, seq: number): Promise<DlqDetail> {
+  return withDlq(context, async (jsm) => {
+    const entry = await readDlqEntry(jsm, seq).catch((err: unknown) => {
+      throw new OperatorError("not_found", `no DLQ entry with sequence ${seq} (\`tributary dlq list\` shows them)`, { cause: err });
+    });
+    const stored = await jsm.streams.getMessage(DLQ_STREAM, { seq });
+    const headers: Record<string, string[]> = {};
+    for (const [name, values] of entry.headers) headers[name] = values;
+    return { ...summaryOf(entry, stored?.time ?? new Date(0), entry.data.length), headers, body: new TextDecoder().decode(entry.data) };
+  });
+}
+
+export interface DlqReplayResult {
+  seq: number;
+  replayed: boolean;
+  /** Where the event went (the hub stream and its sequence), or why not. */
+  to?: { stream: string; seq: number };
+  error?: string;
+}
+
+/**
+ * Puts entries back into the pipeline (optionally with a corrected body) and removes each from the
+ * DLQ once the hub has it. Replaying again is harmless: the entry is gone, and the warehouse key
+ * keeps the event to one row; one that fails again comes back to the DLQ with its new reason.
+ */
+export async function replayDlq(context: OperatorContext, seqs: number[], opts: { body?: Uint8Array } = {}): Promise<DlqReplayResult[]> {
+  return withDlq(context, async (jsm, nc) => {
+    const js = jetstream(nc);
+    const results: DlqReplayResult[] = [];
+    for (const seq of seqs) {
+      let entry: DlqEntry;
+      try {
+        entry = await readDlqEntry(jsm, seq);
+      } catch {
+        results.push({ seq, replayed: false, error: "no such entry (already replayed or dropped?)" });
+        continue;
+      }
+      const to = await replayDlqEntry(js, entry, opts.body);
+      await jsm.streams.deleteMessage(DLQ_STREAM, seq, false);
+      results.push({ seq, replayed: true, to });
+    }
+    return results;
+  });
+}
+
+/** Deletes entries for good. */
+export async function dropDlq(context: OperatorContext, seqs: number[]): Promise<Array<{ seq: number; dropped: boolean }>> {
+  return withDlq(context, async (jsm) => {
+    const out: Array<{ seq: number; dropped: boolean }> = [];
+    for (const seq of seqs) out.push({ seq, dropped: await jsm.streams.deleteMessage(DLQ_STREAM, seq, false).catch(() => false) });
+    return out;
+  });
+}
+
+/** Every entry's sequence (for --all). */
+export async function allDlqSeqs(context: OperatorContext): Promise<number[]> {
+  const { entries } = await listDlq(context, { limit: Number.MAX_SAFE_INTEGER });
+  return entries.map((e) => e.seq);
+}

@@ -1,0 +1,136 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import { EventHeader, HUB_STREAM, regionalStreamName } from "@tributary/streams";
+import { connectAdmin, OperatorError, regionOf, type OperatorContext } from "./context.js";
+import { readStreamRange } from "./stream-reader.js";
+
+export interface RegionReconciliation {
+  region: string;
+  stream: string;
+  /** The sequences the regional stream still holds (older ones aged out). */
+  streamFirstSeq: number;
+  streamLastSeq: number;
+  /** Rows of this region in the warehouse, as runs of region_seq. */
+  rowRanges: number;
+  /** Stream sequences with no row of their own. */
+  gapSeqs: number;
+  /** Of those: the key has a row (the same event loaded from another region or an earlier copy). */
+  loadedAsAnotherCopy: number;
+  /** Of those: not loaded yet (the hub or the loader still has them in flight). */
+  pending: number;
+  /** Of those: acknowledged into the stream and in no row — lost. */
+  lost: Array<{ seq: number; key: string }>;
+  /** Region sequences held by more than one row. */
+  doubles: Array<{ seq: number; keys: string[] }>;
+}
+
+export interface Reconciliation {
+  at: string;
+  regions: RegionReconciliation[];
+  /** True when nothing was lost and nothing doubled. */
+  clean: boolean;
+}
+
+/** The parts of [first, last] no range covers, as runs. */
+export function complement(first: number, last: number, ranges: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
+  const gaps: Array<[number, number]> = [];
+  let next = first;
+  for (const [a, b] of ranges) {
+    if (b < next) continue;
+    if (a > last) break;
+    if (a > next) gaps.push([next, Math.min(a - 1, last)]);
+    next = Math.max(next, b + 1);
+  }
+  if (next <= last) gaps.push([next, last]);
+  return gaps;
+}
+
+async function aggregatorJson<T>(context: OperatorContext, path: string, init?: RequestInit): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`${context.aggregatorUrl}${path}`, { ...init, signal: AbortSignal.timeout(60_000) });
+  } catch (err) {
+    throw new OperatorError("unreachable", `the aggregator at ${context.aggregatorUrl} did not answer: ${(err as Error).message}`, { cause: err });
+  }
+  if (res.status === 404) throw new OperatorError("not_found", `the aggregator at ${context.aggregatorUrl} does not serve ${path}: upgrade it, or its warehouse cannot reconcile`);
+  if (!res.ok) throw new OperatorError("unreachable", `the aggregator answered ${res.status} for ${path}: ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+const KEY_CHUNK = 10_000;
+
+async function presentKeys(context: OperatorContext, keys: string[]): Promise<Set<string>> {
+  const present = new Set<string>();
+  for (let i = 0; i < keys.length; i += KEY_CHUNK) {
+    const { present: found } = await aggregatorJson<{ present: string[] }>(context, "/v1/reconcile/keys", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ keys: keys.slice(i, i + KEY_CHUNK) }),
+    });
+    for (const k of found) present.add(k);
+  }
+  return present;
+}
+
+/** Whether the hub still has work in flight for the loader (then tail gaps are pending, not lost). */
+async function inFlight(context: OperatorContext): Promise<{ busy: boolean; sourceLag: Map<string, number> }> {
+  const nc = await connectAdmin(context, context.hub.url);
+  try {
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    const consumer = await jsm.consumers.info(HUB_STREAM, context.durable);
+    const info = await jsm.streams.info(HUB_STREAM);
+    const sourceLag = new Map((info.sources ?? []).map((s) => [s.name, s.lag] as const));
+    return { busy: consumer.num_pending + consumer.num_ack_pending > 0 || [...sourceLag.values()].some((l) => l > 0), sourceLag };
+  } finally {
+    await nc.close();
+  }
+}
+
+async function reconcileRegion(context: OperatorContext, region: string, busy: boolean): Promise<RegionReconciliation> {
+  const stream = regionalStreamName(region);
+  const nc = await connectAdmin(context, regionOf(context, region).url);
+  try {
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    const info = await jsm.streams.info(stream);
+    const first = info.state.first_seq;
+    const last = info.state.last_seq;
+    const [{ ranges }, { doubles }] = await Promise.all([
+      aggregatorJson<{ ranges: Array<[number, number]> }>(context, `/v1/reconcile/${region}/ranges`),
+      aggregatorJson<{ doubles: Array<{ seq: number; keys: string[] }> }>(context, `/v1/reconcile/${region}/doubles`),
+    ]);
+    const result: RegionReconciliation = { region, stream, streamFirstSeq: first, streamLastSeq: last, rowRanges: ranges.length, gapSeqs: 0, loadedAsAnotherCopy: 0, pending: 0, lost: [], doubles };
+    if (info.state.messages === 0) return result;
+    const maxLoaded = ranges.length > 0 ? ranges[ranges.length - 1]![1] : 0;
+    // Only the gaps are read from the stream, headers only: cost follows the gaps, not the rows.
+    const gapKeys: Array<{ seq: number; key: string }> = [];
+    for (const [a, b] of complement(first, last, ranges)) {
+      await readStreamRange(nc, { stream, fromSeq: a, toSeq: b, headersOnly: true }, (msg) => {
+        gapKeys.push({ seq: msg.seq, key: msg.headers?.get(EventHeader.MsgId) ?? "" });
+      });
+    }
+    result.gapSeqs = gapKeys.length;
+    const present = await presentKeys(context, gapKeys.map((g) => g.key).filter((k) => k !== ""));
+    for (const gap of gapKeys) {
+      if (present.has(gap.key)) result.loadedAsAnotherCopy++;
+      else if (busy && gap.seq > maxLoaded) result.pending++;
+      else result.lost.push(gap);
+    }
+    return result;
+  } finally {
+    await nc.close();
+  }
+}
+
+/**
+ * The audit: for each region, every sequence its stream still holds must have a row with that
+ * (region, region_seq) — or, for an event accepted twice (another region, a resend after the
+ * duplicate window), a row under the same key. Sequences without either are lost; a sequence held
+ * by two rows is doubled. Works on ranges: the warehouse answers with runs of sequences, and only
+ * the gaps are read back from the stream.
+ */
+export async function reconcile(context: OperatorContext, opts: { regions?: string[] } = {}): Promise<Reconciliation> {
+  const regions = opts.regions ?? Object.keys(context.regions);
+  const { busy } = await inFlight(context);
+  const results: RegionReconciliation[] = [];
+  for (const region of regions) results.push(await reconcileRegion(context, region, busy));
+  return { at: new Date().toISOString(), regions: results, clean: results.every((r) => r.lost.length === 0 && r.doubles.length === 0) };
+}
