@@ -36,3 +36,24 @@ export { aggregatorPermissions, gatewayPermissions, leafPermissions } from "./pe
 export type { Permissions } from "./permissions.js";
 export { ACCOUNT, renderHubServerConfig, renderRegionServerConfig } from "./server-config.js";
 export type { HubServerOptions, RegionServerOptions, UserCredential } from "./server-config.js";
+export {
+  assertDestinationName,
+  DELIVERIES_STREAM,
+  DELIVERIES_SUBJECT_PREFIX,
+  deliveriesStreamConfig,
+  DELIVERY_DLQ_STREAM,
+  DELIVERY_DLQ_SUBJECT_PREFIX,
+  DELIVERY_REPLAY_STREAM,
+  DELIVERY_REPLAY_SUBJECT_PREFIX,
+  deliveryConsumerConfig,
+  deliveryConsumerName,
+  deliveryDlqStreamConfig,
+  deliveryDlqSubject,
+  deliveryFilterSubjects,
+  deliveryLogSubject,
+  deliveryPermissions,
+  deliveryReplayConsumerConfig,
+  deliveryReplayStreamConfig,
+  deliveryReplaySubject,
+} from "./delivery.js";
+export type { DeliveryConsumerOptions, DeliveryStreamOptions } from "./delivery.js";
