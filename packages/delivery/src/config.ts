@@ -5,7 +5,13 @@ export const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000; // 10 s for the whole request
 export const DEFAULT_MAX_IN_FLIGHT = 16; // concurrent requests per destination (also pool connections)
 export const DEFAULT_RETRY = { maxAttempts: 8, initialDelayMs: 1_000, maxDelayMs: 5 * 60_000, maxRetryAfterMs: 60 * 60_000 } as const;
 export const DEFAULT_BREAKER = { failuresToOpen: 5, halfOpenAfterMs: 5_000, maxHalfOpenAfterMs: 60_000 } as const;
-export const DEFAULT_SANDBOX = { timeoutMs: 50, memoryBytes: 16 * 1024 * 1024 } as const; // per event, per destination runtime
+/**
+ * Sandbox limits. The transform's deadline is QuickJS CPU time on the event loop, so it is short.
+ * The filter's is wall-clock time of an async evaluation that interleaves with other events (a
+ * transform running blocks it meanwhile), so it is longer: it stops runaway recursion, it is not a
+ * latency budget.
+ */
+export const DEFAULT_SANDBOX = { timeoutMs: 50, filterTimeoutMs: 1_000, memoryBytes: 16 * 1024 * 1024 } as const;
 /** Bytes of an error response kept in the DLQ entry and the delivery log. */
 export const RESPONSE_SNIPPET_BYTES = 512;
 
@@ -68,7 +74,8 @@ export const DestinationSchema = Type.Object(
     ),
     sandbox: Type.Object(
       {
-        timeoutMs: Type.Integer({ minimum: 1, maximum: 10_000, default: DEFAULT_SANDBOX.timeoutMs, description: "time limit of the filter and the transform per event, ms" }),
+        timeoutMs: Type.Integer({ minimum: 1, maximum: 10_000, default: DEFAULT_SANDBOX.timeoutMs, description: "time limit of the transform per event, ms" }),
+        filterTimeoutMs: Type.Integer({ minimum: 1, maximum: 60_000, default: DEFAULT_SANDBOX.filterTimeoutMs, description: "time limit of the filter per event (wall clock), ms" }),
         memoryBytes: Type.Integer({ minimum: 1024 * 1024, default: DEFAULT_SANDBOX.memoryBytes, description: "memory limit of the transform's QuickJS runtime" }),
       },
       { additionalProperties: false, default: {} },

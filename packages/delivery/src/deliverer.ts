@@ -102,7 +102,7 @@ export class Deliverer {
     if (config.signing.type === "standard-webhooks" && opts.signingKeys.length === 0) {
       throw new DestinationConfigError(`${field}.signing.secrets`, "is empty but signing.type is standard-webhooks", 'add a whsec_ secret, or set signing.type to "none"');
     }
-    const filter = config.filter ? compileFilter(config.filter, { timeoutMs: config.sandbox.timeoutMs, field: `${field}.filter` }) : undefined;
+    const filter = config.filter ? compileFilter(config.filter, { timeoutMs: config.sandbox.filterTimeoutMs, field: `${field}.filter` }) : undefined;
     const transformer = config.transform ? await Transformer.create(config.transform, config.sandbox, `${field}.transform`) : undefined;
     return new Deliverer(opts, filter, transformer);
   }
@@ -225,7 +225,7 @@ export class Deliverer {
           }
         }
         if (this.#transformer) {
-          const result = this.#transformer.run(input);
+          const result = await this.#transformer.run(input);
           if (!result.ok) {
             this.stats.transformFailures++;
             return await this.#deadLetter(msg, event, attempt, result.code, result.message);

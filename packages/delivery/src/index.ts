@@ -20,3 +20,5 @@ export { emptyStats } from "./records.js";
 export type { AttemptOutcome, AttemptRecord, DestinationStats } from "./records.js";
 export { DestinationSender, oneLine } from "./sender.js";
 export type { SendResult } from "./sender.js";
+export { DEFAULT_REPLAY_LIMIT, listDeliveryDlq, replayDeliveryDlq, replayDeliveryRange } from "./replay.js";
+export type { DlqEntrySummary } from "./replay.js";

@@ -1,4 +1,4 @@
-import { getQuickJS, type QuickJSContext, type QuickJSRuntime, type QuickJSWASMModule } from "quickjs-emscripten";
+import { newQuickJSWASMModule, type QuickJSContext, type QuickJSRuntime, type QuickJSWASMModule } from "quickjs-emscripten";
 import { DestinationConfigError, type DeliveryFailureCode } from "./errors.js";
 
 export type TransformResult =
@@ -24,11 +24,14 @@ const ENTRY = `globalThis.__tributary_run = (input) => {
   return text;
 };`;
 
-let modulePromise: Promise<QuickJSWASMModule> | undefined;
-/** The QuickJS WASM module is loaded once per process; each transformer gets its own runtime. */
+/**
+ * Each transformer has its own WASM module (a few MB), not the process-wide one: QuickJS can abort
+ * its whole module when a runtime is freed after some failures (a stack overflow leaves objects
+ * behind: "Assertion failed: list_empty(&rt->gc_obj_list)"), and such a module is replaced, which
+ * must not touch another destination's transform.
+ */
 function quickjs(): Promise<QuickJSWASMModule> {
-  modulePromise ??= getQuickJS();
-  return modulePromise;
+  return newQuickJSWASMModule();
 }
 
 /**
@@ -42,6 +45,7 @@ export class Transformer {
   #runtime: QuickJSRuntime | undefined;
   #context: QuickJSContext | undefined;
   #deadline = 0;
+  #broken = false;
 
   private constructor(
     module: QuickJSWASMModule,
@@ -98,14 +102,19 @@ export class Transformer {
       this.#context?.dispose();
       this.#runtime?.dispose();
     } catch {
-      // A runtime that ran out of memory may fail its own teardown; it is dropped either way.
+      // The module aborted while freeing a runtime a failure left untidy: replace the whole module.
+      this.#broken = true;
     }
     this.#context = undefined;
     this.#runtime = undefined;
   }
 
   /** Runs the transform on one event input (the same object the filter sees). */
-  run(input: unknown): TransformResult {
+  async run(input: unknown): Promise<TransformResult> {
+    if (this.#broken) {
+      this.#module = await quickjs();
+      this.#broken = false;
+    }
     let context: QuickJSContext;
     try {
       context = this.#open();
@@ -117,17 +126,26 @@ export class Transformer {
     try {
       const fn = context.getProp(context.global, "__tributary_run");
       const arg = context.newString(JSON.stringify(input));
-      const result = context.callFunction(fn, context.undefined, arg);
-      fn.dispose();
-      arg.dispose();
-      if (result.error) {
-        const detail = context.dump(result.error) as { name?: string; message?: string } | string;
-        result.error.dispose();
-        failure = classify(detail, Date.now() > this.#deadline);
-      } else {
-        const value: unknown = context.dump(result.value);
-        result.value.dispose();
-        return { ok: true, body: typeof value === "string" ? value : null };
+      try {
+        const result = context.callFunction(fn, context.undefined, arg);
+        if (result.error) {
+          try {
+            const detail = context.dump(result.error) as { name?: string; message?: string } | string;
+            failure = classify(detail, Date.now() > this.#deadline);
+          } finally {
+            result.error.dispose();
+          }
+        } else {
+          try {
+            const value: unknown = context.dump(result.value);
+            return { ok: true, body: typeof value === "string" ? value : null };
+          } finally {
+            result.value.dispose();
+          }
+        }
+      } finally {
+        fn.dispose();
+        arg.dispose();
       }
     } catch (err) {
       // QuickJS itself failed (e.g. out of memory while building the error).

@@ -102,7 +102,7 @@ export class Hub {
   }
 
   /** Publishes as the gateway does (key as Nats-Msg-Id, the Tributary-* headers), `count` events. */
-  async publish(count: number, opts: { source?: string; type?: string; prefix?: string; body?: (i: number) => unknown; region?: string } = {}): Promise<string[]> {
+  async publish(count: number, opts: { source?: string; type?: string; prefix?: string; body?: (i: number) => unknown; raw?: (i: number) => string | undefined; region?: string } = {}): Promise<string[]> {
     const source = opts.source ?? "demo";
     const type = opts.type ?? "link.clicked";
     const region = opts.region ?? "us";
@@ -111,7 +111,7 @@ export class Hub {
     for (let i = 0; i < count; i++) {
       const key = `${source}:${opts.prefix ?? "e"}-${i}`;
       const body = opts.body?.(i) ?? { event: type, timestamp: new Date().toISOString(), data: { link_id: `lnk_${i}` } };
-      pending.push(publishEvent(this.js, { subject: eventSubject(region, source, type), body: new TextEncoder().encode(JSON.stringify(body)), eventKey: key, source, region, eventType: type, receivedAt: new Date() }));
+      pending.push(publishEvent(this.js, { subject: eventSubject(region, source, type), body: new TextEncoder().encode(opts.raw?.(i) ?? JSON.stringify(body)), eventKey: key, source, region, eventType: type, receivedAt: new Date() }));
       keys.push(key);
       if (pending.length >= 256) await Promise.all(pending.splice(0));
     }

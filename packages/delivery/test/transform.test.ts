@@ -15,40 +15,43 @@ afterEach(() => {
 describe("transform - QuickJS sandbox", () => {
   it("maps the event to the JSON to send", async () => {
     const t = await make("function transform(e) { return { id: e.key, doubled: e.body.n * 2 }; }");
-    expect(t.run({ key: "demo:1", body: { n: 21 } })).toEqual({ ok: true, body: '{"id":"demo:1","doubled":42}' });
+    expect(await t.run({ key: "demo:1", body: { n: 21 } })).toEqual({ ok: true, body: '{"id":"demo:1","doubled":42}' });
   });
 
   it("null skips the event", async () => {
     const t = await make("function transform(e) { return e.body.keep ? e.body : null; }");
-    expect(t.run({ body: { keep: false } })).toEqual({ ok: true, body: null });
+    expect(await t.run({ body: { keep: false } })).toEqual({ ok: true, body: null });
   });
 
   it("a loop is interrupted at its deadline", async () => {
     const t = await make("function transform(e) { for (;;) {} }");
-    expect(t.run({})).toMatchObject({ ok: false, code: "transform_timeout" });
+    expect(await t.run({})).toMatchObject({ ok: false, code: "transform_timeout" });
   });
 
   it("a memory hog is stopped by the memory limit", async () => {
     const t = await make("function transform(e) { const a = []; for (;;) a.push('x'.repeat(4096) + a.length); }");
-    const result = t.run({});
+    const result = await t.run({});
     expect(result.ok).toBe(false);
     if (!result.ok) expect(["transform_memory", "transform_timeout"]).toContain(result.code);
   });
 
   it("a throw is a transform_failed with the message; the next event runs in a fresh runtime", async () => {
     const t = await make("let calls = 0; function transform(e) { calls++; if (e.body.bad) throw new Error('nope'); return { calls }; }");
-    expect(t.run({ body: { bad: true } })).toMatchObject({ ok: false, code: "transform_failed", message: expect.stringContaining("nope") });
-    expect(t.run({ body: {} })).toEqual({ ok: true, body: '{"calls":1}' });
+    expect(await t.run({ body: { bad: true } })).toMatchObject({ ok: false, code: "transform_failed", message: expect.stringContaining("nope") });
+    expect(await t.run({ body: {} })).toEqual({ ok: true, body: '{"calls":1}' });
   });
 
-  it("infinite recursion fails instead of crashing the process", async () => {
-    const t = await make("function transform(e) { return transform(e); }");
-    expect(t.run({})).toMatchObject({ ok: false });
+  it("infinite recursion fails instead of crashing the process; the next event still runs", async () => {
+    const t = await make("function transform(e) { if (e.deep) return transform(e); return { ok: 1 }; }");
+    expect(await t.run({ deep: true })).toMatchObject({ ok: false });
+    expect(await t.run({})).toEqual({ ok: true, body: '{"ok":1}' });
+    expect(await t.run({ deep: true })).toMatchObject({ ok: false });
+    expect(await t.run({})).toEqual({ ok: true, body: '{"ok":1}' });
   });
 
   it("has no access to the process", async () => {
     const t = await make("function transform(e) { return { p: typeof process, r: typeof require, f: typeof fetch }; }");
-    expect(t.run({})).toEqual({ ok: true, body: '{"p":"undefined","r":"undefined","f":"undefined"}' });
+    expect(await t.run({})).toEqual({ ok: true, body: '{"p":"undefined","r":"undefined","f":"undefined"}' });
   });
 
   it("code that does not load or lacks transform() is a config error naming the field", async () => {
