@@ -3,6 +3,8 @@ import { dirname } from "node:path";
 import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api";
 import type { WarehouseRow } from "@tributary/schema";
 import { uniqueByKey, WarehouseError, type InsertResult, type StoredEvent, type WarehouseReader, type WarehouseSink } from "./sink.js";
+import type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
+import { duckdbDeliveries } from "./duckdb-deliveries.js";
 
 /** DuckDB's working-memory budget (it spills to disk beyond it). */
 export const DEFAULT_DUCKDB_MEMORY_LIMIT = "512MB";
@@ -75,7 +77,7 @@ function appendRow(appender: DuckDBAppender, row: WarehouseRow): void {
  * DuckDB, the embedded default: one file, one writer process. Inserts are serialised on one
  * connection (DuckDB runs one write transaction per connection at a time).
  */
-export class DuckDbSink implements WarehouseSink, WarehouseReader {
+export class DuckDbSink implements WarehouseSink, WarehouseReader, DeliveryLogStore {
   readonly kind = "duckdb";
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -177,6 +179,20 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader {
       const result = await this.connection.runAndReadAll(`SELECT event_key FROM ${TABLE}`);
       return result.getRowObjectsJS().map((row) => String(row.event_key));
     });
+  }
+
+  // The delivery log (duckdb-deliveries.ts), on the same serialised connection: one writer.
+  migrateDeliveries(): Promise<void> {
+    return this.#serial(() => duckdbDeliveries.migrate(this.connection));
+  }
+  insertDeliveries(rows: readonly DeliveryRow[]): Promise<InsertResult> {
+    return this.#serial(() => duckdbDeliveries.insert(this.connection, rows));
+  }
+  countDeliveries(query: DeliveryQuery = {}): Promise<number> {
+    return this.#serial(() => duckdbDeliveries.count(this.connection, query));
+  }
+  recentDeliveries(limit: number, query: DeliveryQuery = {}): Promise<StoredDelivery[]> {
+    return this.#serial(() => duckdbDeliveries.recent(this.connection, limit, query));
   }
 
   async close(): Promise<void> {

@@ -6,3 +6,5 @@ export type { ClickHouseFeatures, ClickHouseLayout } from "./clickhouse-schema.j
 export { openWarehouse } from "./open.js";
 export { WarehouseError } from "./sink.js";
 export type { EventPage, InsertResult, StoredEvent, WarehouseReader, WarehouseSink } from "./sink.js";
+export { hasDeliveryLog } from "./deliveries.js";
+export type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
