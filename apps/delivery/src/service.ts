@@ -6,7 +6,7 @@ import {
   deliveryConsumerConfig,
   deliveryConsumerName,
   deliveryDlqStreamConfig,
-  deliveryFilterSubjects,
+  deliveryFilterSubject,
   deliveryReplayConsumerConfig,
   deliveryReplayStreamConfig,
   DELIVERY_REPLAY_STREAM,
@@ -49,10 +49,10 @@ export class DeliveryService {
     for (const [i, config] of opts.destinations.entries()) {
       // Bounded by the deliverer's request slots; a little above so acks in flight do not stall pulls.
       const maxAckPending = config.maxInFlight * 4;
-      const main = deliveryConsumerConfig({ destination: config.name, filterSubjects: deliveryFilterSubjects(config.sources, config.types), maxAckPending, ackWaitMs: opts.ackWaitMs, deliverPolicy: config.start });
+      const main = deliveryConsumerConfig({ destination: config.name, filterSubject: deliveryFilterSubject(config.sources, config.types), maxAckPending, ackWaitMs: opts.ackWaitMs, deliverPolicy: config.start });
       await ensureConsumer(jsm, HUB_STREAM, main);
-      // ensureConsumer keeps a live consumer's filters; a destination's filters follow its config.
-      await jsm.consumers.update(HUB_STREAM, main.durable_name, main.filter_subjects ? { filter_subjects: main.filter_subjects, filter_subject: "" } : { filter_subject: main.filter_subject!, filter_subjects: [] });
+      // ensureConsumer keeps a live consumer's filter; a destination's filter follows its config.
+      await jsm.consumers.update(HUB_STREAM, main.durable_name, { filter_subject: main.filter_subject! });
       await ensureConsumer(jsm, DELIVERY_REPLAY_STREAM, deliveryReplayConsumerConfig({ destination: config.name, maxAckPending, ackWaitMs: opts.ackWaitMs }));
       const consumers = [await js.consumers.get(HUB_STREAM, deliveryConsumerName(config.name)), await js.consumers.get(DELIVERY_REPLAY_STREAM, `${deliveryConsumerName(config.name)}-replay`)];
       const deliverer = await Deliverer.create(

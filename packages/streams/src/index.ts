@@ -49,7 +49,7 @@ export {
   deliveryConsumerName,
   deliveryDlqStreamConfig,
   deliveryDlqSubject,
-  deliveryFilterSubjects,
+  deliveryFilterSubject,
   deliveryLogSubject,
   deliveryPermissions,
   deliveryReplayConsumerConfig,

@@ -1,15 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { deliveryConsumerConfig, deliveryConsumerName, deliveryFilterSubjects, deliveryPermissions } from "../src/index.js";
+import { deliveryConsumerConfig, deliveryConsumerName, deliveryFilterSubject, deliveryPermissions } from "../src/index.js";
 
 describe("delivery topology - names and filters", () => {
-  it("filter subjects cover each source/type pair and the replays of each source", () => {
-    expect(deliveryFilterSubjects(["demo"], ["link.clicked", "install.tracked"])).toEqual(["events.*.demo.link.clicked", "events.*.demo.install.tracked", "replay.demo"]);
-    expect(deliveryFilterSubjects([], [])).toEqual(["events.*.*.>", "replay.*"]);
-  });
-
-  it("one filter uses filter_subject, several use filter_subjects", () => {
-    expect(deliveryConsumerConfig({ destination: "crm", filterSubjects: ["a"], maxAckPending: 10, ackWaitMs: 1000 })).toMatchObject({ durable_name: "delivery-crm", filter_subject: "a" });
-    expect(deliveryConsumerConfig({ destination: "crm", filterSubjects: ["a", "b"], maxAckPending: 10, ackWaitMs: 1000 })).toMatchObject({ filter_subjects: ["a", "b"] });
+  it("one filter subject, the narrowest covering the sources and types", () => {
+    expect(deliveryFilterSubject(["demo"], ["link.clicked"])).toBe("events.*.demo.link.clicked");
+    expect(deliveryFilterSubject(["demo"], ["link.clicked", "install.tracked"])).toBe("events.*.demo.>");
+    expect(deliveryFilterSubject(["demo", "other"], ["link.clicked"])).toBe("events.*.*.link.clicked");
+    expect(deliveryFilterSubject([], [])).toBe("events.>");
+    expect(deliveryConsumerConfig({ destination: "crm", filterSubject: "events.>", maxAckPending: 10, ackWaitMs: 1000 })).toMatchObject({ durable_name: "delivery-crm", filter_subject: "events.>" });
   });
 
   it("refuses destination names that are not safe subject tokens", () => {

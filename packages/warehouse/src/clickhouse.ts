@@ -15,6 +15,8 @@ import {
   type ClickHouseLayout,
 } from "./clickhouse-schema.js";
 import { uniqueByKey, WarehouseError, type InsertResult, type StoredEvent, type WarehouseReader, type WarehouseSink } from "./sink.js";
+import { ClickHouseDeliveries } from "./clickhouse-deliveries.js";
+import type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
 
 const TABLE = "events";
 
@@ -116,7 +118,7 @@ function isoFromMs(value: unknown): string | null {
  * so a sink can be opened while the server is down; each call then fails with
  * `warehouse_unavailable` until it is back.
  */
-export class ClickHouseSink implements WarehouseSink, WarehouseReader {
+export class ClickHouseSink implements WarehouseSink, WarehouseReader, DeliveryLogStore {
   readonly kind = "clickhouse";
   readonly database: string;
   readonly #http: ClickHouseHttp;
@@ -126,6 +128,7 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader {
   #server: Promise<Server> | null = null;
   #layout: ClickHouseLayout | null = null;
   #inserts: Promise<unknown> = Promise.resolve();
+  readonly #deliveries: ClickHouseDeliveries;
 
   private constructor(options: ClickHouseOptions) {
     this.database = options.database ?? "default";
@@ -146,6 +149,7 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader {
       connections: options.connections ?? 4,
       label: `${origin}/${this.database}`,
     });
+    this.#deliveries = new ClickHouseDeliveries(this.#http, this.database);
   }
 
   /** From a `clickhouse://` URL or options; does not connect yet. */
@@ -368,6 +372,25 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader {
     } catch (err) {
       return this.#forget(err);
     }
+  }
+
+  // The delivery log (clickhouse-deliveries.ts).
+  async migrateDeliveries(): Promise<void> {
+    try {
+      await this.#http.query(`CREATE DATABASE IF NOT EXISTS ${sqlIdentifier(this.database)}`, { kind: "ddl" });
+      await this.#deliveries.migrate();
+    } catch (err) {
+      this.#forget(err);
+    }
+  }
+  async insertDeliveries(rows: readonly DeliveryRow[]): Promise<InsertResult> {
+    return this.#deliveries.insert(rows).catch((err: unknown) => this.#forget(err));
+  }
+  async countDeliveries(query: DeliveryQuery = {}): Promise<number> {
+    return this.#deliveries.count(query).catch((err: unknown) => this.#forget(err));
+  }
+  async recentDeliveries(limit: number, query: DeliveryQuery = {}): Promise<StoredDelivery[]> {
+    return this.#deliveries.recent(limit, query).catch((err: unknown) => this.#forget(err));
   }
 
   async close(): Promise<void> {
