@@ -140,3 +140,24 @@ export function deliveryPermissions(destinations: readonly string[]): Permission
   }
   return { publish, subscribe: [INBOX] };
 }
+
+/**
+ * What the aggregator's user needs beyond aggregatorPermissions to load the delivery log: its
+ * durable consumer on DELIVERIES. Not merged into aggregatorPermissions (the rendered deploy
+ * configs would change with it); a topology that runs a delivery process adds these.
+ */
+export function deliveriesLoaderPermissions(durable = "deliveries-loader"): Permissions {
+  const consumer = `${DELIVERIES_STREAM}.${durable}`;
+  return {
+    publish: [
+      `$JS.API.STREAM.INFO.${DELIVERIES_STREAM}`,
+      `$JS.API.CONSUMER.INFO.${consumer}`,
+      `$JS.API.CONSUMER.CREATE.${consumer}`,
+      `$JS.API.CONSUMER.CREATE.${consumer}.>`,
+      `$JS.API.CONSUMER.DURABLE.CREATE.${consumer}`,
+      `$JS.API.CONSUMER.MSG.NEXT.${consumer}`,
+      `$JS.ACK.${consumer}.>`,
+    ],
+    subscribe: [INBOX],
+  };
+}

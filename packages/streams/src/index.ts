@@ -52,6 +52,7 @@ export {
   deliveryFilterSubject,
   deliveryLogSubject,
   deliveryPermissions,
+  deliveriesLoaderPermissions,
   deliveryReplayConsumerConfig,
   deliveryReplayStreamConfig,
   deliveryReplaySubject,
