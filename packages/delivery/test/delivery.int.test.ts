@@ -47,6 +47,36 @@ describe("delivery - routing and signing", () => {
   });
 });
 
+describe("delivery - hooks and rate limit", () => {
+  it("the attempt hook sees each request's headers (telemetry sets traceparent there) and gets its record", async () => {
+    const dest = await destination();
+    const ended: AttemptRecord[] = [];
+    const { deliverer } = await hub.deliver(Hub.config({ name: "traced", url: dest.url, signing: { type: "none" } }), {
+      onAttemptStart: ({ event, attempt, headers }) => {
+        headers.traceparent = `00-${"a".repeat(32)}-${"b".repeat(16)}-01`;
+        expect(attempt).toBe(1);
+        expect(event.source).toBe("demo");
+        return (record) => ended.push(record);
+      },
+    });
+    await hub.publish(10);
+    await until(() => deliverer.stats.delivered === 10, 10_000, "10 deliveries");
+    expect(dest.received.every((r) => r.headers.traceparent === `00-${"a".repeat(32)}-${"b".repeat(16)}-01`)).toBe(true);
+    expect(dest.received.every((r) => r.headers["webhook-signature"] === undefined)).toBe(true); // signing.type none
+    expect(ended.map((r) => r.outcome)).toEqual(Array(10).fill("delivered"));
+  });
+
+  it("a rate limit spaces the requests out (a lower bound on the time taken, never an upper one)", async () => {
+    const dest = await destination();
+    const { deliverer } = await hub.deliver(Hub.config({ name: "limited", url: dest.url, rateLimit: { perSecond: 40, burst: 5 } }));
+    await hub.publish(25);
+    await until(() => deliverer.stats.delivered === 25, 20_000, "25 deliveries");
+    const times = dest.received.map((r) => r.at).sort((a, b) => a - b);
+    // 5 at once, then 20 more at 40/s: at least ~500 ms from the first to the last.
+    expect(times[times.length - 1]! - times[0]!).toBeGreaterThanOrEqual(450);
+  });
+});
+
 describe("delivery - faults", () => {
   it("a destination that fails, flaps, hangs and answers 429 gets every event; duplicates only as retries with the same id", async () => {
     const dest = await destination((req, nth) => {
