@@ -100,6 +100,41 @@ describe("delivery app - stats and admin API", () => {
     }
   });
 
+  it("the process killed with SIGKILL mid-delivery and restarted: every event delivered, extra requests only as retries with the same id", async () => {
+    const got: Array<{ id: string; attempt: number }> = [];
+    const slow = Fastify({ forceCloseConnections: true });
+    slow.post("/slow", async (request, reply) => {
+      got.push({ id: String(request.headers["webhook-id"]), attempt: Number(request.headers["tributary-attempt"]) });
+      await new Promise((r) => setTimeout(r, 20));
+      return reply.code(204).send();
+    });
+    const slowUrl = `${await slow.listen({ host: "127.0.0.1", port: 0 })}/slow`;
+    const configPath = join(dir, "kill.json");
+    writeFileSync(configPath, JSON.stringify({ port: 0, ackWaitMs: 2_000, destinations: [{ name: "killed", url: slowUrl, start: "new", sources: ["demo"], timeoutMs: 1_000, maxInFlight: 4, signing: { type: "none" } }] }));
+    const env = { TRIBUTARY_CONFIG: configPath, TRIBUTARY_NATS_URL: server.url, TRIBUTARY_LOG_LEVEL: "warn" };
+    const entry = join(import.meta.dirname, "../dist/main.js");
+    let svc = await startService({ name: "delivery", entry, env });
+    try {
+      await until(async () => (await jetstreamManager(nc)).consumers.info("EVENTS", "delivery-killed").then(() => true, () => false), "the process's consumer", 15_000);
+      const keys = await publish(300, "k");
+      await until(() => got.length >= 60, "some deliveries before the kill");
+      await svc.kill();
+      const beforeRestart = new Set(got.map((g) => g.id)).size;
+      expect(beforeRestart).toBeLessThan(300);
+      svc = await startService({ name: "delivery", entry, env });
+      await until(() => keys.every((k) => got.some((g) => g.id === k)), "all 300 after the restart", 30_000);
+      expect(new Set(got.map((g) => g.id))).toEqual(new Set(keys));
+      // A repeat is a redelivery of an event the killed process had in hand: same id, a later attempt.
+      const attempts = new Map<string, number[]>();
+      for (const g of got) attempts.set(g.id, [...(attempts.get(g.id) ?? []), g.attempt]);
+      for (const list of attempts.values()) expect(new Set(list).size).toBe(list.length);
+      expect([...attempts.values()].filter((l) => l.length > 1).length).toBeLessThanOrEqual(4 * 4); // at most max_ack_pending (maxInFlight × 4) were unacked
+    } finally {
+      expect(await svc.stop()).toBe(0);
+      await slow.close();
+    }
+  });
+
   it("the process starts from its config, delivers, and drains on SIGTERM", async () => {
     received.length = 0;
     const configPath = join(dir, "process.json");
