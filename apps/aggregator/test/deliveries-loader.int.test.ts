@@ -8,6 +8,7 @@ import { startNatsServer, type NatsServer } from "@tributary/testkit";
 import { DuckDbSink } from "@tributary/warehouse";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { startDeliveriesLoader } from "../src/deliveries-loader.js";
+import { buildHttp } from "../src/app.js";
 
 const log = { info() {}, warn() {} };
 
@@ -53,6 +54,14 @@ describe("delivery log - loaded into the warehouse's deliveries table", () => {
     expect(await sink.countDeliveries({ destination: "crm" })).toBe(125);
     expect(await sink.countDeliveries({ outcome: "retry" })).toBe(25);
     expect(first.loader.counters).toMatchObject({ loaded: 250, unreadable: 1 });
+    const http = buildHttp({ reader: sink, loader: () => undefined });
+    const page = (await http.inject({ url: "/v1/deliveries?destination=slack&outcome=retry&limit=5" })).json() as { data: Array<{ destination: string; outcome: string; status: number }>; total: number };
+    expect(page.total).toBe(25);
+    expect(page.data).toHaveLength(5);
+    expect(page.data.every((d) => d.destination === "slack" && d.outcome === "retry" && d.status === 503)).toBe(true);
+    expect((await http.inject({ url: "/v1/deliveries?event_key=demo:e-7" })).json()).toMatchObject({ total: 1, data: [{ event_key: "demo:e-7", destination: "crm", attempt: 1 }] });
+    expect((await http.inject({ url: "/v1/deliveries?outcome=bogus" })).statusCode).toBe(400);
+    await http.close();
 
     // The same records again (as after a crash before the acks): the log sequence keys them.
     const jsm = await jetstreamManager(nc);
