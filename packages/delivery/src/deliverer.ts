@@ -109,7 +109,10 @@ export class Deliverer {
 
   /** Runs until stop(); resolves once every event in hand is settled. */
   async run(): Promise<void> {
-    await Promise.all(this.#opts.consumers.map((c) => this.#pump(c)));
+    // The hub consumer may use every slot; a replay consumer at most a quarter, so an idle replay
+    // pull (it waits up to fetchExpiresMs) never holds back the live stream.
+    const max = this.#opts.config.maxInFlight;
+    await Promise.all(this.#opts.consumers.map((c, i) => this.#pump(c, i === 0 ? max : Math.max(1, Math.floor(max / 4)))));
     while (this.stats.inFlight > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     await Promise.all(this.#logWrites);
   }
@@ -118,7 +121,7 @@ export class Deliverer {
   stop(): void {
     this.#stop.abort();
     for (const f of this.#fetches) f.stop();
-    for (const wake of this.#slotWaiters.splice(0)) wake();
+    this.#wakeSlotWaiters();
   }
 
   async close(): Promise<void> {
@@ -138,16 +141,17 @@ export class Deliverer {
     return this.#opts.config.maxInFlight - this.stats.inFlight - this.#reserved;
   }
 
-  async #pump(consumer: Consumer): Promise<void> {
+  /** `share`: the most slots this consumer's pulls may take. */
+  async #pump(consumer: Consumer, share: number): Promise<void> {
     const max = this.#opts.config.maxInFlight;
     // Pull in chunks of at least a quarter of the slots: one-message pulls would cost a round trip each.
-    const minChunk = Math.max(1, Math.floor(max / 4));
+    const minChunk = Math.min(share, Math.max(1, Math.floor(max / 4)));
     while (!this.#stop.signal.aborted) {
-      while (!this.#stop.signal.aborted && this.#free < Math.min(minChunk, max)) {
+      while (!this.#stop.signal.aborted && this.#free < minChunk) {
         await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
       }
       if (this.#stop.signal.aborted) break;
-      const want = this.#free;
+      const want = Math.min(this.#free, share);
       this.#reserved += want;
       let received = 0;
       try {
@@ -169,8 +173,14 @@ export class Deliverer {
         }
       } finally {
         this.#reserved -= want - received;
+        // Unused reservations free slots too: the other pump may be waiting for them.
+        this.#wakeSlotWaiters();
       }
     }
+  }
+
+  #wakeSlotWaiters(): void {
+    for (const wake of this.#slotWaiters.splice(0)) wake();
   }
 
   #start(msg: JsMsg): void {
@@ -183,7 +193,7 @@ export class Deliverer {
       })
       .finally(() => {
         this.stats.inFlight--;
-        for (const wake of this.#slotWaiters.splice(0)) wake();
+        this.#wakeSlotWaiters();
         if (this.stats.inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
       });
   }

