@@ -1,5 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import type { ReconcileReader, WarehouseReader } from "@tributary/warehouse";
+import { hasDeliveryLog, type ReconcileReader, type WarehouseReader } from "@tributary/warehouse";
 import type { Loader } from "@tributary/loader";
 import { instrumentFastify, type Telemetry } from "@tributary/telemetry";
 
@@ -42,6 +42,30 @@ export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
     "/v1/events",
     { schema: { querystring: { type: "object", properties: { limit: { type: "integer", minimum: 1, maximum: MAX_EVENTS_PAGE, default: 20 } }, additionalProperties: false } } },
     async (request) => ({ data: await deps.reader.recentEvents(request.query.limit ?? 20) }),
+  );
+  // The delivery log (issue 12): attempts to HTTP destinations, newest first.
+  app.get<{ Querystring: { limit?: number; destination?: string; event_key?: string; outcome?: string } }>(
+    "/v1/deliveries",
+    {
+      schema: {
+        querystring: {
+          type: "object",
+          properties: {
+            limit: { type: "integer", minimum: 1, maximum: MAX_EVENTS_PAGE, default: 20 },
+            destination: { type: "string", maxLength: 64 },
+            event_key: { type: "string", maxLength: 1024 },
+            outcome: { type: "string", enum: ["delivered", "retry", "dlq"] },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!hasDeliveryLog(deps.reader)) return reply.code(404).send({ error: { code: "not_supported", message: "this warehouse keeps no delivery log" } });
+      const { limit = 20, destination, event_key: eventKey, outcome } = request.query;
+      const query = { ...(destination ? { destination } : {}), ...(eventKey ? { eventKey } : {}), ...(outcome ? { outcome } : {}) };
+      return { data: await deps.reader.recentDeliveries(limit, query), total: await deps.reader.countDeliveries(query) };
+    },
   );
   return app;
 }

@@ -39,6 +39,13 @@ export const AggregatorConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    deliveries: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: "load the delivery process's attempt log (DELIVERIES stream) into the deliveries table; off by itself when the stream does not exist" }),
+        durable: Type.String({ pattern: "^[A-Za-z0-9_-]+$", default: "deliveries-loader", description: "durable consumer name on DELIVERIES" }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     batch: Type.Object(
       {
         maxEvents: Type.Integer({ minimum: 1, default: DEFAULT_BATCH_POLICY.maxEvents, description: "the largest batch; the loader adapts the size below it" }),

@@ -9,6 +9,7 @@ import { buildHttp } from "./app.js";
 import { loadAggregatorConfig, type AggregatorConfig } from "./config.js";
 import { HubMonitor } from "./hub-monitor.js";
 import { AdaptiveBatchSize, Loader, rowFromMessage } from "@tributary/loader";
+import { startDeliveriesLoader } from "./deliveries-loader.js";
 
 /** Longer than a batch flush or a PubAck timeout, shorter than Kubernetes' default 30 s grace period. */
 const SHUTDOWN_DEADLINE_MS = 25_000;
@@ -102,6 +103,8 @@ async function main(): Promise<void> {
   });
   log.info({ stream: config.stream, durable: config.durable, warehouse: config.warehouseUrl }, "aggregator loading");
   const running = loader.run();
+  // The delivery log (issue 12) starts beside the loader and never delays or stops it.
+  let deliveries: Awaited<ReturnType<typeof startDeliveriesLoader>>;
 
   let stopping = false;
   async function shutdown(signal: string): Promise<void> {
@@ -115,13 +118,23 @@ async function main(): Promise<void> {
     }, SHUTDOWN_DEADLINE_MS).unref();
     log.info({ signal }, "shutting down: flushing the current batch");
     loader?.stop();
+    deliveries?.loader.stop();
     await running.catch((err: unknown) => log.error({ err }, "loader failed while stopping"));
+    await deliveries?.running.catch((err: unknown) => log.error({ err }, "delivery-log loader failed while stopping"));
     await hub?.stop();
     await nc.drain(); // sends the last acks
     await http.close();
     await sink.close();
     await telemetry.shutdown(); // exports the last spans
     log.info("aggregator stopped");
+  }
+  if (config.deliveries.enabled) {
+    startDeliveriesLoader({ nc, sink, durable: config.deliveries.durable, ackWaitMs: config.ackWaitMs, log })
+      .then((started) => {
+        deliveries = started;
+        if (stopping) started?.loader.stop();
+      })
+      .catch((err: unknown) => log.warn({ err }, "delivery log loading is off: it could not start"));
   }
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));

@@ -38,3 +38,25 @@ export { ACCOUNT, renderHubServerConfig, renderRegionServerConfig } from "./serv
 export type { HubServerOptions, RegionServerOptions, UserCredential } from "./server-config.js";
 export { MAX_OUTAGE_BUDGET_SECONDS, outageBudgetSeconds } from "./outage-budget.js";
 export type { OutageBudgetInput } from "./outage-budget.js";
+export {
+  assertDestinationName,
+  DELIVERIES_STREAM,
+  DELIVERIES_SUBJECT_PREFIX,
+  deliveriesStreamConfig,
+  DELIVERY_DLQ_STREAM,
+  DELIVERY_DLQ_SUBJECT_PREFIX,
+  DELIVERY_REPLAY_STREAM,
+  DELIVERY_REPLAY_SUBJECT_PREFIX,
+  deliveryConsumerConfig,
+  deliveryConsumerName,
+  deliveryDlqStreamConfig,
+  deliveryDlqSubject,
+  deliveryFilterSubject,
+  deliveryLogSubject,
+  deliveryPermissions,
+  deliveriesLoaderPermissions,
+  deliveryReplayConsumerConfig,
+  deliveryReplayStreamConfig,
+  deliveryReplaySubject,
+} from "./delivery.js";
+export type { DeliveryConsumerOptions, DeliveryStreamOptions } from "./delivery.js";

@@ -41,3 +41,5 @@ export type {
   VerifyRequest,
   VerifyResult,
 } from './types.js';
+export { signStandardWebhooks, standardWebhooksSigningKey } from './sign.js';
+export type { SigningKey, StandardWebhooksHeaders, StandardWebhooksSignInput } from './sign.js';

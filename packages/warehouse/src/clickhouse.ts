@@ -16,6 +16,8 @@ import {
 } from "./clickhouse-schema.js";
 import { rangesOf, type ReconcileReader } from "./reconcile.js";
 import { uniqueByKey, WarehouseError, type InsertResult, type StoredEvent, type WarehouseReader, type WarehouseSink } from "./sink.js";
+import { ClickHouseDeliveries } from "./clickhouse-deliveries.js";
+import type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
 
 const TABLE = "events";
 
@@ -117,7 +119,7 @@ function isoFromMs(value: unknown): string | null {
  * so a sink can be opened while the server is down; each call then fails with
  * `warehouse_unavailable` until it is back.
  */
-export class ClickHouseSink implements WarehouseSink, WarehouseReader, ReconcileReader {
+export class ClickHouseSink implements WarehouseSink, WarehouseReader, ReconcileReader, DeliveryLogStore {
   readonly kind = "clickhouse";
   readonly database: string;
   readonly #http: ClickHouseHttp;
@@ -127,6 +129,7 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
   #server: Promise<Server> | null = null;
   #layout: ClickHouseLayout | null = null;
   #inserts: Promise<unknown> = Promise.resolve();
+  readonly #deliveries: ClickHouseDeliveries;
 
   private constructor(options: ClickHouseOptions) {
     this.database = options.database ?? "default";
@@ -147,6 +150,7 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
       connections: options.connections ?? 4,
       label: `${origin}/${this.database}`,
     });
+    this.#deliveries = new ClickHouseDeliveries(this.#http, this.database);
   }
 
   /** From a `clickhouse://` URL or options; does not connect yet. */
@@ -405,6 +409,25 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
     } catch (err) {
       return this.#forget(err);
     }
+  }
+
+  // The delivery log (clickhouse-deliveries.ts).
+  async migrateDeliveries(): Promise<void> {
+    try {
+      await this.#http.query(`CREATE DATABASE IF NOT EXISTS ${sqlIdentifier(this.database)}`, { kind: "ddl" });
+      await this.#deliveries.migrate();
+    } catch (err) {
+      this.#forget(err);
+    }
+  }
+  async insertDeliveries(rows: readonly DeliveryRow[]): Promise<InsertResult> {
+    return this.#deliveries.insert(rows).catch((err: unknown) => this.#forget(err));
+  }
+  async countDeliveries(query: DeliveryQuery = {}): Promise<number> {
+    return this.#deliveries.count(query).catch((err: unknown) => this.#forget(err));
+  }
+  async recentDeliveries(limit: number, query: DeliveryQuery = {}): Promise<StoredDelivery[]> {
+    return this.#deliveries.recent(limit, query).catch((err: unknown) => this.#forget(err));
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,8 @@ import { DuckDBInstance, DuckDBTimestampTZValue, listValue, type DuckDBAppender,
 import type { WarehouseRow } from "@tributary/schema";
 import { DUCKDB_SEQ_DOUBLES, DUCKDB_SEQ_RANGES, type ReconcileReader } from "./reconcile.js";
 import { uniqueByKey, WarehouseError, type InsertResult, type StoredEvent, type WarehouseReader, type WarehouseSink } from "./sink.js";
+import type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
+import { duckdbDeliveries } from "./duckdb-deliveries.js";
 
 /** DuckDB's working-memory budget (it spills to disk beyond it). */
 export const DEFAULT_DUCKDB_MEMORY_LIMIT = "512MB";
@@ -76,7 +78,7 @@ function appendRow(appender: DuckDBAppender, row: WarehouseRow): void {
  * DuckDB, the embedded default: one file, one writer process. Inserts are serialised on one
  * connection (DuckDB runs one write transaction per connection at a time).
  */
-export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileReader {
+export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileReader, DeliveryLogStore {
   readonly kind = "duckdb";
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -201,6 +203,20 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
       const result = await this.connection.runAndReadAll(`SELECT event_key FROM ${TABLE} WHERE list_contains($keys::VARCHAR[], event_key)`, { keys: listValue(keys) });
       return new Set(result.getRowObjectsJS().map((row) => String(row.event_key)));
     });
+  }
+
+  // The delivery log (duckdb-deliveries.ts), on the same serialised connection: one writer.
+  migrateDeliveries(): Promise<void> {
+    return this.#serial(() => duckdbDeliveries.migrate(this.connection));
+  }
+  insertDeliveries(rows: readonly DeliveryRow[]): Promise<InsertResult> {
+    return this.#serial(() => duckdbDeliveries.insert(this.connection, rows));
+  }
+  countDeliveries(query: DeliveryQuery = {}): Promise<number> {
+    return this.#serial(() => duckdbDeliveries.count(this.connection, query));
+  }
+  recentDeliveries(limit: number, query: DeliveryQuery = {}): Promise<StoredDelivery[]> {
+    return this.#serial(() => duckdbDeliveries.recent(this.connection, limit, query));
   }
 
   async close(): Promise<void> {

@@ -8,3 +8,5 @@ export { WarehouseError } from "./sink.js";
 export type { EventPage, InsertResult, StoredEvent, WarehouseReader, WarehouseSink } from "./sink.js";
 export { isReconcileReader, rangesOf } from "./reconcile.js";
 export type { ReconcileReader } from "./reconcile.js";
+export { hasDeliveryLog } from "./deliveries.js";
+export type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";

@@ -1,0 +1,128 @@
+import { JetStreamApiError, jetstream, jetstreamManager, type Consumer, type JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { DELIVERIES_STREAM, ensureConsumer, JetStreamErrorCode, loaderConsumerConfig } from "@tributary/streams";
+import { hasDeliveryLog, type DeliveryLogStore, type DeliveryRow, type WarehouseSink } from "@tributary/warehouse";
+
+export const DEFAULT_DELIVERIES_DURABLE = "deliveries-loader";
+
+export interface DeliveriesLoaderCounters {
+  batches: number;
+  loaded: number;
+  duplicates: number;
+  /** Records that were not a delivery-log record (acked and skipped). */
+  unreadable: number;
+  insertFailures: number;
+}
+
+interface Log {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+/** A delivery-log record (packages/delivery's AttemptRecord) as a warehouse row; null when unreadable. */
+export function deliveryRowOf(msg: { seq: number; data: Uint8Array }): DeliveryRow | null {
+  let r: Record<string, unknown>;
+  try {
+    r = JSON.parse(new TextDecoder().decode(msg.data)) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  const at = new Date(String(r.at));
+  if (typeof r.destination !== "string" || typeof r.event_key !== "string" || Number.isNaN(at.getTime())) return null;
+  return {
+    log_seq: msg.seq,
+    destination: r.destination,
+    event_key: r.event_key,
+    attempt: Number(r.attempt) || 0,
+    outcome: String(r.outcome ?? ""),
+    status: Number(r.status) || 0,
+    latency_ms: Number(r.latency_ms) || 0,
+    error: String(r.error ?? ""),
+    at,
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * Loads the delivery process's attempt log (`DELIVERIES` stream) into the warehouse's
+ * `deliveries` table: pull a batch, insert (idempotent by the record's stream sequence), ack.
+ * Deliberately simpler than the event loader: small records, no dedupe window, no DLQ. While the
+ * warehouse fails the batch is nak'ed and pulled again after a pause.
+ */
+export class DeliveriesLoader {
+  readonly counters: DeliveriesLoaderCounters = { batches: 0, loaded: 0, duplicates: 0, unreadable: 0, insertFailures: 0 };
+  #stopping = false;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly store: DeliveryLogStore,
+    private readonly log: Log,
+    private readonly batchSize = 1_000,
+  ) {}
+
+  async run(): Promise<void> {
+    let failures = 0;
+    while (!this.#stopping) {
+      const msgs: JsMsg[] = [];
+      try {
+        const batch = await this.consumer.fetch({ max_messages: this.batchSize, expires: 1_000 });
+        for await (const m of batch) msgs.push(m);
+      } catch (err) {
+        if (!this.#stopping) this.log.warn({ err }, "delivery log: pull failed; retrying");
+        await sleep(1_000);
+        continue;
+      }
+      if (msgs.length === 0) continue;
+      const rows: DeliveryRow[] = [];
+      for (const m of msgs) {
+        const row = deliveryRowOf(m);
+        if (row) rows.push(row);
+        else this.counters.unreadable++;
+      }
+      try {
+        const result = await this.store.insertDeliveries(rows);
+        this.counters.batches++;
+        this.counters.loaded += result.inserted;
+        this.counters.duplicates += result.duplicates;
+        for (const m of msgs) m.ack();
+        failures = 0;
+      } catch (err) {
+        this.counters.insertFailures++;
+        failures++;
+        if (failures === 1 || failures % 10 === 0) this.log.warn({ err, failures }, "delivery log: insert failed; the batch will be loaded again");
+        for (const m of msgs) m.nak();
+        await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)));
+      }
+    }
+  }
+
+  stop(): void {
+    this.#stopping = true;
+  }
+}
+
+/**
+ * Starts the delivery-log loader when there is something to load: the sink keeps a delivery log
+ * and the hub has a `DELIVERIES` stream (no delivery process, no stream: off, said once in the log).
+ */
+export async function startDeliveriesLoader(opts: { nc: NatsConnection; sink: WarehouseSink; durable: string; ackWaitMs: number; log: Log }): Promise<{ loader: DeliveriesLoader; running: Promise<void> } | undefined> {
+  if (!hasDeliveryLog(opts.sink)) return undefined;
+  const jsm = await jetstreamManager(opts.nc);
+  try {
+    await jsm.streams.info(DELIVERIES_STREAM);
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JetStreamErrorCode.StreamNotFound) {
+      opts.log.info({ stream: DELIVERIES_STREAM }, "no delivery-log stream at the hub: delivery log loading is off");
+      return undefined;
+    }
+    // Not allowed to look (a user without delivery-log permissions) counts as off, too.
+    opts.log.warn({ err, stream: DELIVERIES_STREAM }, "cannot read the delivery-log stream: delivery log loading is off");
+    return undefined;
+  }
+  await opts.sink.migrateDeliveries();
+  await ensureConsumer(jsm, DELIVERIES_STREAM, loaderConsumerConfig({ durable: opts.durable, maxAckPending: 10_000, ackWaitMs: opts.ackWaitMs }));
+  const consumer = await jetstream(opts.nc).consumers.get(DELIVERIES_STREAM, opts.durable);
+  const loader = new DeliveriesLoader(consumer, opts.sink, opts.log);
+  return { loader, running: loader.run() };
+}

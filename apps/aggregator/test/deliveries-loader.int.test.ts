@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { connectNats, deliveriesStreamConfig, deliveryLogSubject, ensureStream } from "@tributary/streams";
+import { startNatsServer, type NatsServer } from "@tributary/testkit";
+import { DuckDbSink } from "@tributary/warehouse";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { startDeliveriesLoader } from "../src/deliveries-loader.js";
+import { buildHttp } from "../src/app.js";
+
+const log = { info() {}, warn() {} };
+
+describe("delivery log - loaded into the warehouse's deliveries table", () => {
+  let dir: string;
+  let server: NatsServer;
+  let nc: NatsConnection;
+  let sink: DuckDbSink;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "tributary-deliveries-loader-"));
+    server = await startNatsServer({ domain: "hub", dir: join(dir, "nats") });
+    nc = await connectNats({ servers: [server.url], name: "test" });
+    sink = await DuckDbSink.open(join(dir, "w.duckdb"));
+    await sink.migrate();
+  });
+  afterEach(async () => {
+    await nc.close();
+    await sink.close();
+    await server.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("off when the hub has no DELIVERIES stream", async () => {
+    expect(await startDeliveriesLoader({ nc, sink, durable: "deliveries-loader", ackWaitMs: 5_000, log })).toBeUndefined();
+  });
+
+  it("every record becomes one row; a restart (redelivery) adds none; unreadable records are skipped", async () => {
+    await ensureStream(await jetstreamManager(nc), deliveriesStreamConfig());
+    const js = jetstream(nc);
+    const at = new Date().toISOString();
+    for (let i = 0; i < 250; i++) {
+      const record = { destination: i % 2 ? "crm" : "slack", event_key: `demo:e-${i}`, attempt: 1, outcome: i % 10 === 0 ? "retry" : "delivered", status: i % 10 === 0 ? 503 : 200, latency_ms: 3.5, error: "", at };
+      await js.publish(deliveryLogSubject(record.destination), new TextEncoder().encode(JSON.stringify(record)));
+    }
+    await js.publish(deliveryLogSubject("crm"), new TextEncoder().encode("not a record"));
+
+    const first = (await startDeliveriesLoader({ nc, sink, durable: "deliveries-loader", ackWaitMs: 5_000, log }))!;
+    const deadline = Date.now() + 15_000;
+    while ((await sink.countDeliveries()) < 250 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    first.loader.stop();
+    await first.running;
+    expect(await sink.countDeliveries()).toBe(250);
+    expect(await sink.countDeliveries({ destination: "crm" })).toBe(125);
+    expect(await sink.countDeliveries({ outcome: "retry" })).toBe(25);
+    expect(first.loader.counters).toMatchObject({ loaded: 250, unreadable: 1 });
+    const http = buildHttp({ reader: sink, loader: () => undefined });
+    const page = (await http.inject({ url: "/v1/deliveries?destination=slack&outcome=retry&limit=5" })).json() as { data: Array<{ destination: string; outcome: string; status: number }>; total: number };
+    expect(page.total).toBe(25);
+    expect(page.data).toHaveLength(5);
+    expect(page.data.every((d) => d.destination === "slack" && d.outcome === "retry" && d.status === 503)).toBe(true);
+    expect((await http.inject({ url: "/v1/deliveries?event_key=demo:e-7" })).json()).toMatchObject({ total: 1, data: [{ event_key: "demo:e-7", destination: "crm", attempt: 1 }] });
+    expect((await http.inject({ url: "/v1/deliveries?outcome=bogus" })).statusCode).toBe(400);
+    await http.close();
+
+    // The same records again (as after a crash before the acks): the log sequence keys them.
+    const jsm = await jetstreamManager(nc);
+    await jsm.consumers.delete("DELIVERIES", "deliveries-loader");
+    const second = (await startDeliveriesLoader({ nc, sink, durable: "deliveries-loader", ackWaitMs: 5_000, log }))!;
+    const until = Date.now() + 15_000;
+    while (second.loader.counters.duplicates < 250 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    second.loader.stop();
+    await second.running;
+    expect(second.loader.counters).toMatchObject({ loaded: 0, duplicates: 250 });
+    expect(await sink.countDeliveries()).toBe(250);
+  });
+});

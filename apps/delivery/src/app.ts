@@ -1,0 +1,115 @@
+import { timingSafeEqual } from "node:crypto";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { DEFAULT_REPLAY_LIMIT, listDeliveryDlq, replayDeliveryDlq, replayDeliveryRange } from "@tributary/delivery";
+import type { DeliveryService } from "./service.js";
+
+export interface DeliveryAppDeps {
+  service: () => DeliveryService | undefined;
+  /** NATS connection state, for readiness. */
+  natsConnected: () => boolean;
+  /** Bearer token of the admin endpoints; undefined leaves them open (bind to loopback then). */
+  adminToken?: string | undefined;
+  logger?: FastifyBaseLogger | boolean | { level: string };
+}
+
+/** Error codes of this API (stable; the table is in README.md). */
+export const DeliveryApiError = {
+  unknown_destination: { status: 404, message: "no destination with this name" },
+  unauthorized: { status: 401, message: "missing or wrong bearer token" },
+  invalid_range: { status: 400, message: "from must be before to" },
+  not_ready: { status: 503, message: "the deliverers are not running yet" },
+} as const;
+type ApiErrorCode = keyof typeof DeliveryApiError;
+
+function fail(reply: FastifyReply, code: ApiErrorCode, message?: string) {
+  const e = DeliveryApiError[code];
+  return reply.code(e.status).send({ error: { code, message: message ?? e.message } });
+}
+
+const MAX_LIST = 1_000;
+
+/**
+ * Health, per-destination stats (counters, breaker state, lag in the stream) and the admin API:
+ * list a destination's DLQ, replay it, replay a time range of the hub stream to it.
+ */
+export function buildApp(deps: DeliveryAppDeps): FastifyInstance {
+  const app = Fastify({ logger: deps.logger ?? false, logController: new LogController({ disableRequestLogging: true }) });
+  const token = deps.adminToken ? Buffer.from(`Bearer ${deps.adminToken}`) : undefined;
+
+  const admin = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!token) return;
+    const given = Buffer.from(request.headers.authorization ?? "");
+    if (given.length !== token.length || !timingSafeEqual(given, token)) return fail(reply, "unauthorized");
+  };
+  const destinationOf = (name: string, reply: FastifyReply) => {
+    const service = deps.service();
+    if (!service) return void fail(reply, "not_ready");
+    const entry = service.deliverers.get(name);
+    if (!entry) return void fail(reply, "unknown_destination", `no destination named ${JSON.stringify(name)}`);
+    return { service, entry };
+  };
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  // Ready when the deliverers run and NATS is reachable; a failing destination does not make the
+  // process unready (its breaker handles it; restarting would not help).
+  app.get("/readyz", async (_request, reply) => {
+    const ready = deps.service() !== undefined && deps.natsConnected();
+    return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not_ready" });
+  });
+  app.get("/v1/stats", async () => {
+    const service = deps.service();
+    const destinations: Record<string, unknown> = {};
+    for (const [name, { deliverer }] of service?.deliverers ?? []) destinations[name] = { ...deliverer.snapshot(), consumer: await service!.lag(name) };
+    return { destinations };
+  });
+
+  const nameParams = { type: "object", properties: { name: { type: "string", pattern: "^[a-z][a-z0-9_-]{0,31}$" } }, required: ["name"] } as const;
+  app.get<{ Params: { name: string }; Querystring: { limit: number; from_seq: number } }>(
+    "/v1/destinations/:name/dlq",
+    {
+      preHandler: admin,
+      schema: { params: nameParams, querystring: { type: "object", properties: { limit: { type: "integer", minimum: 1, maximum: MAX_LIST, default: 100 }, from_seq: { type: "integer", minimum: 1, default: 1 } }, additionalProperties: false } },
+    },
+    async (request, reply) => {
+      const found = destinationOf(request.params.name, reply);
+      if (!found) return reply;
+      const data = await listDeliveryDlq(found.service.jsm, request.params.name, { limit: request.query.limit, fromSeq: request.query.from_seq });
+      return { data, next_seq: data.length === request.query.limit ? data[data.length - 1]!.seq + 1 : null };
+    },
+  );
+  app.post<{ Params: { name: string }; Body: { limit?: number } | undefined }>(
+    "/v1/destinations/:name/dlq/replay",
+    { preHandler: admin, schema: { params: nameParams, body: { type: ["object", "null"], properties: { limit: { type: "integer", minimum: 1, maximum: DEFAULT_REPLAY_LIMIT } }, additionalProperties: false } } },
+    async (request, reply) => {
+      const found = destinationOf(request.params.name, reply);
+      if (!found) return reply;
+      const result = await replayDeliveryDlq(found.service.js, found.service.jsm, request.params.name, { limit: request.body?.limit ?? DEFAULT_REPLAY_LIMIT });
+      return reply.code(202).send({ status: "replaying", ...result });
+    },
+  );
+  app.post<{ Params: { name: string }; Body: { from: string; to: string; limit?: number } }>(
+    "/v1/destinations/:name/replay",
+    {
+      preHandler: admin,
+      schema: {
+        params: nameParams,
+        body: {
+          type: "object",
+          properties: { from: { type: "string", format: "date-time" }, to: { type: "string", format: "date-time" }, limit: { type: "integer", minimum: 1, maximum: 100_000 } },
+          required: ["from", "to"],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      const found = destinationOf(request.params.name, reply);
+      if (!found) return reply;
+      const from = new Date(request.body.from);
+      const to = new Date(request.body.to);
+      if (!(from.getTime() <= to.getTime())) return fail(reply, "invalid_range");
+      const result = await replayDeliveryRange(found.service.js, found.service.jsm, found.entry.config, { from, to, limit: request.body.limit ?? DEFAULT_REPLAY_LIMIT });
+      return reply.code(202).send({ status: "replaying", ...result });
+    },
+  );
+  return app;
+}

@@ -1,0 +1,94 @@
+import { readFileSync } from "node:fs";
+import { Type, type Static } from "@sinclair/typebox";
+import { ConfigError, envInt, envList, envString, loadConfig, StringEnum } from "@tributary/config";
+import { DestinationSchema, type DestinationConfig } from "@tributary/delivery";
+import { standardWebhooksSigningKey, type SigningKey } from "@tributary/verify";
+
+export const DEFAULT_HTTP_PORT = 8091;
+/** Longer than a destination's timeout (default 10 s), so a request in flight is not redelivered meanwhile. */
+export const DEFAULT_DELIVERY_ACK_WAIT_MS = 60_000;
+
+export const DeliveryAppConfigSchema = Type.Object(
+  {
+    host: Type.String({ default: "127.0.0.1", description: "address of the stats/admin endpoint; env TRIBUTARY_HOST" }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: DEFAULT_HTTP_PORT, description: "port of the stats/admin endpoint; env TRIBUTARY_PORT" }),
+    logLevel: StringEnum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { default: "info" }),
+    nats: Type.Object(
+      {
+        servers: Type.Array(Type.String({ pattern: "^(nats|tls)://" }), { minItems: 1, default: ["nats://127.0.0.1:4222"], description: "NATS URLs of the hub; env TRIBUTARY_NATS_URL (comma-separated)" }),
+        user: Type.Optional(Type.String()),
+        pass: Type.Optional(Type.String()),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    manageStreams: Type.Boolean({ default: true, description: "create the DELIVERY_DLQ, DELIVERY_REPLAY and DELIVERIES streams at start; false when operators provision them (least-privilege users)" }),
+    ackWaitMs: Type.Integer({ minimum: 1000, default: DEFAULT_DELIVERY_ACK_WAIT_MS, description: "redelivery deadline of an event in hand; must exceed every destination's timeoutMs" }),
+    adminToken: Type.Optional(
+      Type.Object({ env: Type.String({ minLength: 1, description: "environment variable holding the bearer token of the admin (replay) endpoints" }) }, { additionalProperties: false }),
+    ),
+    destinations: Type.Array(DestinationSchema, { default: [], description: "where events go; see packages/delivery/README.md" }),
+  },
+  { additionalProperties: false },
+);
+
+export type DeliveryAppConfig = Static<typeof DeliveryAppConfigSchema>;
+
+export interface LoadedDeliveryConfig {
+  config: DeliveryAppConfig;
+  /** Decoded signing keys per destination name. */
+  signingKeys: Map<string, SigningKey[]>;
+  adminToken: string | undefined;
+}
+
+function readSecretText(field: string, ref: { env?: string | undefined; file?: string | undefined }, env: NodeJS.ProcessEnv): string {
+  if ((ref.env === undefined) === (ref.file === undefined)) throw new ConfigError(field, "needs exactly one of env or file", "name the environment variable or the file that holds the secret");
+  if (ref.env !== undefined) {
+    const value = envString(env, ref.env);
+    if (value === undefined) throw new ConfigError(`${field}.env`, `environment variable ${ref.env} is not set`, `export ${ref.env}=whsec_…`);
+    return value;
+  }
+  try {
+    return readFileSync(ref.file!, "utf8").replace(/\r?\n$/, "");
+  } catch (err) {
+    throw new ConfigError(`${field}.file`, `cannot read ${ref.file}`, "check the path and its permissions", { cause: err });
+  }
+}
+
+function signingKeysOf(dest: DestinationConfig, index: number, env: NodeJS.ProcessEnv): SigningKey[] {
+  const field = `destinations[${index}].signing`;
+  if (dest.signing.type === "none") return [];
+  if (dest.signing.secrets.length === 0) throw new ConfigError(`${field}.secrets`, "is empty but signing.type is standard-webhooks", 'add { "id": "…", "env": "…" } holding a whsec_ secret, or set signing.type to "none"');
+  return dest.signing.secrets.map((ref, i) => {
+    const text = readSecretText(`${field}.secrets[${i}]`, ref, env);
+    try {
+      return standardWebhooksSigningKey(text);
+    } catch (err) {
+      throw new ConfigError(`${field}.secrets[${i}]`, (err as Error).message, "give the secret as whsec_<base64>", { cause: err });
+    }
+  });
+}
+
+export function loadDeliveryConfig(env: NodeJS.ProcessEnv = process.env, file = envString(env, "TRIBUTARY_CONFIG")): LoadedDeliveryConfig {
+  const config = loadConfig(DeliveryAppConfigSchema, {
+    file,
+    overrides: {
+      host: envString(env, "TRIBUTARY_HOST"),
+      port: envInt(env, "TRIBUTARY_PORT"),
+      logLevel: envString(env, "TRIBUTARY_LOG_LEVEL"),
+      "nats.servers": envList(env, "TRIBUTARY_NATS_URL"),
+      "nats.user": envString(env, "TRIBUTARY_NATS_USER"),
+      "nats.pass": envString(env, "TRIBUTARY_NATS_PASS"),
+    },
+  });
+  const names = new Set<string>();
+  const signingKeys = new Map<string, SigningKey[]>();
+  config.destinations.forEach((dest, i) => {
+    if (names.has(dest.name)) throw new ConfigError(`destinations[${i}].name`, `duplicate destination ${dest.name}`, "give every destination its own name");
+    names.add(dest.name);
+    if (dest.timeoutMs * 2 > config.ackWaitMs) throw new ConfigError(`destinations[${i}].timeoutMs`, `${dest.timeoutMs} ms is more than half of ackWaitMs (${config.ackWaitMs} ms)`, "lower the timeout or raise ackWaitMs");
+    signingKeys.set(dest.name, signingKeysOf(dest, i, env));
+  });
+  const adminToken = config.adminToken ? envString(env, config.adminToken.env) : undefined;
+  if (config.adminToken && adminToken === undefined) throw new ConfigError("adminToken.env", `environment variable ${config.adminToken.env} is not set`, `export ${config.adminToken.env}=<a long random token>`);
+  return { config, signingKeys, adminToken };
+}

@@ -1,0 +1,62 @@
+import { configFileFrom, isConfigError } from "@tributary/config";
+import { isDestinationConfigError } from "@tributary/delivery";
+import { connectNats, NatsCredentialsError } from "@tributary/streams";
+import { buildApp } from "./app.js";
+import { loadDeliveryConfig, type LoadedDeliveryConfig } from "./config.js";
+import { DeliveryService } from "./service.js";
+
+/** Longer than a destination's default timeout (10 s) plus acks, shorter than Kubernetes' 30 s grace period. */
+const SHUTDOWN_DEADLINE_MS = 25_000;
+
+async function main(): Promise<void> {
+  let loaded: LoadedDeliveryConfig;
+  try {
+    loaded = loadDeliveryConfig(process.env, configFileFrom(process.argv, process.env));
+  } catch (err) {
+    if (isConfigError(err)) {
+      console.error(`tributary-delivery: ${err.message}`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const { config } = loaded;
+
+  let service: DeliveryService | undefined;
+  const nc = await connectNats({
+    servers: config.nats.servers,
+    name: "tributary-delivery",
+    waitOnFirstConnect: true,
+    ...(config.nats.user !== undefined ? { user: config.nats.user, pass: config.nats.pass ?? "" } : {}),
+  });
+  const http = buildApp({ service: () => service, natsConnected: () => !nc.isClosed() && !nc.isDraining(), adminToken: loaded.adminToken, logger: { level: config.logLevel } });
+  const log = http.log;
+  await http.listen({ host: config.host, port: config.port });
+  service = await DeliveryService.start({ nc, destinations: config.destinations, signingKeys: loaded.signingKeys, ackWaitMs: config.ackWaitMs, manageStreams: config.manageStreams, log });
+  log.info({ destinations: config.destinations.map((d) => d.name) }, "delivering");
+
+  let stopping = false;
+  async function shutdown(signal: string): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => {
+      console.error(`tributary-delivery: shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms; exiting (unacked events are redelivered)`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    log.info({ signal }, "shutting down: finishing the requests in flight");
+    await service?.stop().catch((err: unknown) => log.error({ err }, "deliverers failed while stopping"));
+    await nc.drain(); // sends the last acks
+    await http.close();
+    log.info("delivery stopped");
+  }
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof NatsCredentialsError || isDestinationConfigError(err)) {
+    console.error(`tributary-delivery: ${(err as Error).message}`);
+    process.exit(78); // EX_CONFIG
+  }
+  console.error("tributary-delivery: failed to start", err);
+  process.exit(1);
+});

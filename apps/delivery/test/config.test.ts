@@ -1,0 +1,42 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadDeliveryConfig } from "../src/index.js";
+
+const dir = mkdtempSync(join(tmpdir(), "tributary-delivery-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const SECRET = "whsec_" + Buffer.from("delivery-config-secret-0000001").toString("base64");
+let n = 0;
+function file(config: unknown): string {
+  const path = join(dir, `c${n++}.json`);
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
+const dest = (extra: Record<string, unknown> = {}) => ({ name: "crm", url: "https://crm.example/hooks", signing: { secrets: [{ id: "k", env: "CRM_SECRET" }] }, ...extra });
+
+describe("delivery config - loading", () => {
+  it("applies defaults and decodes signing secrets", () => {
+    const loaded = loadDeliveryConfig({ CRM_SECRET: SECRET }, file({ destinations: [dest()] }));
+    expect(loaded.config.destinations[0]).toMatchObject({ name: "crm", sources: [], types: [], timeoutMs: 10_000, retry: { maxAttempts: 8 }, breaker: { failuresToOpen: 5 }, signing: { type: "standard-webhooks" }, start: "new" });
+    expect(loaded.signingKeys.get("crm")).toHaveLength(1);
+  });
+
+  it("errors name the field and the fix", () => {
+    expect(() => loadDeliveryConfig({}, file({ destinations: [dest()] }))).toThrow("config destinations[0].signing.secrets[0].env: environment variable CRM_SECRET is not set — export CRM_SECRET=whsec_…");
+    expect(() => loadDeliveryConfig({ CRM_SECRET: "plain" }, file({ destinations: [dest()] }))).toThrow(/destinations\[0\]\.signing\.secrets\[0\].*whsec_/);
+    expect(() => loadDeliveryConfig({ CRM_SECRET: SECRET }, file({ destinations: [dest(), dest()] }))).toThrow(/destinations\[1\]\.name: duplicate destination crm/);
+    expect(() => loadDeliveryConfig({}, file({ destinations: [dest({ signing: { type: "none" }, url: "ftp://x" })] }))).toThrow(/destinations\[0\]\.url/);
+    expect(() => loadDeliveryConfig({}, file({ destinations: [dest({ signing: { type: "none" }, name: "Bad Name" })] }))).toThrow(/destinations\[0\]\.name/);
+    expect(() => loadDeliveryConfig({}, file({ destinations: [dest({ signing: {} })] }))).toThrow(/destinations\[0\]\.signing\.secrets: is empty/);
+    expect(() => loadDeliveryConfig({}, file({ ackWaitMs: 10_000, destinations: [dest({ signing: { type: "none" }, timeoutMs: 6_000 })] }))).toThrow(/destinations\[0\]\.timeoutMs/);
+    expect(() => loadDeliveryConfig({}, file({ destinations: [dest({ signing: { type: "none" }, retries: 3 })] }))).toThrow(/destinations\[0\]\.retries: is not a known setting/);
+  });
+
+  it("env overrides the file; the admin token comes from the env it names", () => {
+    const loaded = loadDeliveryConfig({ TRIBUTARY_PORT: "9999", ADMIN: "t0ken" }, file({ adminToken: { env: "ADMIN" } }));
+    expect(loaded.config.port).toBe(9999);
+    expect(loaded.adminToken).toBe("t0ken");
+    expect(() => loadDeliveryConfig({}, file({ adminToken: { env: "ADMIN" } }))).toThrow(/adminToken\.env/);
+  });
+});

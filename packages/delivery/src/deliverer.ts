@@ -1,0 +1,374 @@
+import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import { deliveryLogSubject, EventHeader } from "@tributary/streams";
+import { signStandardWebhooks, type SigningKey } from "@tributary/verify";
+import type { CircuitBreakerPolicy } from "cockatiel";
+import { classifyStatus, retryDelayMs } from "./backoff.js";
+import { breakerState, BrokenCircuitError, destinationBreaker } from "./breaker.js";
+import type { DestinationConfig } from "./config.js";
+import { deadLetter } from "./dlq.js";
+import { DestinationConfigError, RetryableDeliveryError, type DeliveryFailureCode } from "./errors.js";
+import { eventFromMessage, routes, sandboxInput, type DeliveryEvent } from "./event.js";
+import { compileFilter, describeFilterError, type EventFilter } from "./filter.js";
+import { TokenBucket } from "./rate-limit.js";
+import { emptyStats, type AttemptRecord, type DestinationStats } from "./records.js";
+import { DestinationSender, type SendResult } from "./sender.js";
+import { Transformer } from "./transform.js";
+
+/** The little a deliverer logs; pino, Fastify's logger or console fit. */
+export interface DeliveryLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/**
+ * Where telemetry attaches (the delivery span): called before each HTTP request with the headers
+ * about to be sent (set `traceparent` there to link the destination to the delivery span); the
+ * returned function, if any, is called with the attempt's record when it ends.
+ */
+export type AttemptStartHook = (ctx: { destination: string; event: DeliveryEvent; attempt: number; headers: Record<string, string> }) => ((record: AttemptRecord) => void) | void;
+
+export interface DelivererOptions {
+  config: DestinationConfig;
+  js: JetStreamClient;
+  /** The destination's durable consumer on EVENTS, and optionally its replay consumer. */
+  consumers: Consumer[];
+  /** Decoded `signing.secrets` (empty when signing.type is "none"). */
+  signingKeys: SigningKey[];
+  /** The consumers' ack_wait: events in hand get an in-progress ack well before it runs out. */
+  ackWaitMs: number;
+  log: DeliveryLog;
+  /** Every attempt record (also published to the delivery log unless recordAttempts is false). */
+  onAttempt?: (record: AttemptRecord, event: DeliveryEvent | undefined) => void;
+  onAttemptStart?: AttemptStartHook;
+  /** Publish each record on `deliveries.{destination}` (the DELIVERIES stream must exist). Default true. */
+  recordAttempts?: boolean;
+  /** How long one pull waits for messages, ms (default 1000; the server's floor). */
+  fetchExpiresMs?: number;
+  /** Clock for signatures (Unix seconds), for tests. */
+  nowSeconds?: () => number;
+}
+
+const USER_AGENT = "Tributary-Delivery/0.1";
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * Delivers one destination's events: pull (only as many as there are free request slots, so the
+ * backlog waits in the stream) ▸ route ▸ filter ▸ transform ▸ rate limit ▸ signed POST behind the
+ * destination's circuit breaker ▸ ack / nak with backoff / DLQ. Attempts are the stream's delivery
+ * count. While the breaker is open no request is made: the events in hand are held (in-progress
+ * acks, so their delivery count does not grow) and no more are pulled; the breaker's probe decides.
+ * Each destination has its own deliverer, pool, breaker and consumer, so a slow one never slows
+ * another or the warehouse loader.
+ */
+export class Deliverer {
+  readonly stats: DestinationStats = emptyStats();
+  readonly name: string;
+  readonly #opts: DelivererOptions;
+  readonly #sender: DestinationSender;
+  readonly #breaker: CircuitBreakerPolicy;
+  readonly #filter: EventFilter | undefined;
+  readonly #transformer: Transformer | undefined;
+  readonly #bucket: TokenBucket | undefined;
+  readonly #fetches = new Set<ConsumerMessages>();
+  readonly #logWrites = new Set<Promise<unknown>>();
+  readonly #stop = new AbortController();
+  #reserved = 0;
+  #slotWaiters: Array<() => void> = [];
+  #idleWaiters: Array<() => void> = [];
+
+  private constructor(opts: DelivererOptions, filter: EventFilter | undefined, transformer: Transformer | undefined) {
+    const { config } = opts;
+    this.#opts = opts;
+    this.name = config.name;
+    this.#filter = filter;
+    this.#transformer = transformer;
+    this.#sender = new DestinationSender(config.url, config.timeoutMs, config.maxInFlight);
+    this.#breaker = destinationBreaker(config.breaker);
+    this.#breaker.onBreak(() => {
+      this.stats.breakerOpens++;
+      opts.log.warn({ destination: this.name }, "destination failing: circuit open, deliveries held");
+    });
+    this.#breaker.onReset(() => opts.log.info({ destination: this.name }, "destination recovered: circuit closed"));
+    this.#bucket = config.rateLimit ? new TokenBucket(config.rateLimit.perSecond, config.rateLimit.burst ?? Math.max(1, Math.ceil(config.rateLimit.perSecond))) : undefined;
+  }
+
+  /** Compiles the filter and loads the transform (config errors name `field`, e.g. destinations[0]). */
+  static async create(opts: DelivererOptions, field = "destination"): Promise<Deliverer> {
+    const { config } = opts;
+    if (config.signing.type === "standard-webhooks" && opts.signingKeys.length === 0) {
+      throw new DestinationConfigError(`${field}.signing.secrets`, "is empty but signing.type is standard-webhooks", 'add a whsec_ secret, or set signing.type to "none"');
+    }
+    const filter = config.filter ? compileFilter(config.filter, { timeoutMs: config.sandbox.filterTimeoutMs, field: `${field}.filter` }) : undefined;
+    const transformer = config.transform ? await Transformer.create(config.transform, config.sandbox, `${field}.transform`) : undefined;
+    return new Deliverer(opts, filter, transformer);
+  }
+
+  /** Runs until stop(); resolves once every event in hand is settled. */
+  async run(): Promise<void> {
+    // The hub consumer may use every slot; a replay consumer at most a quarter, so an idle replay
+    // pull (it waits up to fetchExpiresMs) never holds back the live stream.
+    const max = this.#opts.config.maxInFlight;
+    await Promise.all(this.#opts.consumers.map((c, i) => this.#pump(c, i === 0 ? max : Math.max(1, Math.floor(max / 4)))));
+    while (this.stats.inFlight > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    await Promise.all(this.#logWrites);
+  }
+
+  /** Stops pulling; events held for the breaker are handed back, requests in flight finish. */
+  stop(): void {
+    this.#stop.abort();
+    for (const f of this.#fetches) f.stop();
+    this.#wakeSlotWaiters();
+  }
+
+  async close(): Promise<void> {
+    await this.#sender.close();
+    this.#transformer?.dispose();
+  }
+
+  get breakerState(): DestinationStats["breakerState"] {
+    return breakerState(this.#breaker);
+  }
+
+  snapshot(): DestinationStats {
+    return { ...this.stats, breakerState: this.breakerState, latencyMs: { ...this.stats.latencyMs } };
+  }
+
+  get #free(): number {
+    return this.#opts.config.maxInFlight - this.stats.inFlight - this.#reserved;
+  }
+
+  /** `share`: the most slots this consumer's pulls may take. */
+  async #pump(consumer: Consumer, share: number): Promise<void> {
+    const max = this.#opts.config.maxInFlight;
+    // Pull in chunks of at least a quarter of the slots: one-message pulls would cost a round trip each.
+    const minChunk = Math.min(share, Math.max(1, Math.floor(max / 4)));
+    while (!this.#stop.signal.aborted) {
+      while (!this.#stop.signal.aborted && this.#free < minChunk) {
+        await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+      }
+      if (this.#stop.signal.aborted) break;
+      const want = Math.min(this.#free, share);
+      this.#reserved += want;
+      let received = 0;
+      try {
+        const messages = await consumer.fetch({ max_messages: want, expires: this.#opts.fetchExpiresMs ?? 1_000 });
+        this.#fetches.add(messages);
+        try {
+          for await (const msg of messages) {
+            received++;
+            this.#reserved--;
+            this.#start(msg);
+          }
+        } finally {
+          this.#fetches.delete(messages);
+        }
+      } catch (err) {
+        if (!this.#stop.signal.aborted) {
+          this.#opts.log.warn({ err, destination: this.name }, "pull failed; retrying");
+          await sleep(500);
+        }
+      } finally {
+        this.#reserved -= want - received;
+        // Unused reservations free slots too: the other pump may be waiting for them.
+        this.#wakeSlotWaiters();
+      }
+    }
+  }
+
+  #wakeSlotWaiters(): void {
+    for (const wake of this.#slotWaiters.splice(0)) wake();
+  }
+
+  #start(msg: JsMsg): void {
+    this.stats.inFlight++;
+    this.stats.pulled++;
+    this.#handle(msg)
+      .catch((err: unknown) => {
+        this.#opts.log.error({ err, destination: this.name }, "unexpected delivery error; the event will be redelivered");
+        msg.nak(1_000);
+      })
+      .finally(() => {
+        this.stats.inFlight--;
+        this.#wakeSlotWaiters();
+        if (this.stats.inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+      });
+  }
+
+  async #handle(msg: JsMsg): Promise<void> {
+    const { config } = this.#opts;
+    const attempt = msg.info.deliveryCount;
+    const event = eventFromMessage(msg.headers, msg.data);
+    if (!event) return this.#deadLetter(msg, undefined, attempt, "missing_headers", `no ${EventHeader.MsgId} or ${EventHeader.Source} header`);
+    if (!routes(config, event)) {
+      this.stats.filtered++;
+      msg.ack();
+      return;
+    }
+    const keepAlive = setInterval(() => msg.working(), Math.max(500, Math.floor(this.#opts.ackWaitMs / 3)));
+    keepAlive.unref();
+    try {
+      let body: Uint8Array = event.body;
+      if (this.#filter || this.#transformer) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(decoder.decode(event.body));
+        } catch {
+          return await this.#deadLetter(msg, event, attempt, "invalid_json", "the body is not JSON; the filter/transform needs JSON");
+        }
+        const input = sandboxInput(event, parsed);
+        if (this.#filter) {
+          let match: boolean;
+          try {
+            match = await this.#filter(input);
+          } catch (err) {
+            this.stats.filterFailures++;
+            return await this.#deadLetter(msg, event, attempt, "filter_failed", describeFilterError(err));
+          }
+          if (!match) {
+            this.stats.filtered++;
+            msg.ack();
+            return;
+          }
+        }
+        if (this.#transformer) {
+          const result = await this.#transformer.run(input);
+          if (!result.ok) {
+            this.stats.transformFailures++;
+            return await this.#deadLetter(msg, event, attempt, result.code, result.message);
+          }
+          if (result.body === null) {
+            this.stats.filtered++;
+            msg.ack();
+            return;
+          }
+          body = encoder.encode(result.body);
+        }
+      }
+      await this.#bucket?.take(this.#stop.signal);
+      let held = false;
+      for (;;) {
+        if (this.#stop.signal.aborted && held) {
+          msg.nak(); // stopping while the breaker holds it: back to the stream for the next run
+          return;
+        }
+        let result: SendResult;
+        try {
+          result = await this.#breaker.execute(() => this.#attempt(event, body, attempt));
+        } catch (err) {
+          if (err instanceof BrokenCircuitError) {
+            // Open: no request. Hold the event (its delivery count stays) and look again soon.
+            if (!held) this.stats.breakerHeld++;
+            held = true;
+            await sleep(Math.min(250, Math.max(20, Math.floor(config.breaker.halfOpenAfterMs / 4))));
+            continue;
+          }
+          if (!(err instanceof RetryableDeliveryError)) throw err;
+          const detail = `${err.status ? `HTTP ${err.status}` : err.message}`;
+          if (attempt >= config.retry.maxAttempts) {
+            this.stats.exhausted++;
+            this.#record(event, attempt, "dlq", err.status, err.latencyMs, `attempts_exhausted: ${detail}`);
+            return await this.#deadLetter(msg, event, attempt, "attempts_exhausted", `${attempt} attempts, last: ${detail}`, err.status, err.responseSnippet, false);
+          }
+          const delay = retryDelayMs(attempt, config.retry, err.retryAfterMs);
+          this.stats.retried++;
+          this.#record(event, attempt, "retry", err.status, err.latencyMs, `retry: ${detail}`);
+          msg.nak(delay);
+          return;
+        }
+        if (classifyStatus(result.status) === "delivered") {
+          this.stats.delivered++;
+          this.#record(event, attempt, "delivered", result.status, result.latencyMs, "");
+          msg.ack();
+          return;
+        }
+        this.stats.rejected++;
+        this.#record(event, attempt, "dlq", result.status, result.latencyMs, `rejected: HTTP ${result.status}`);
+        return await this.#deadLetter(msg, event, attempt, "rejected", `HTTP ${result.status}`, result.status, result.snippet, false);
+      }
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  /** One HTTP request. Resolves with a delivered or rejected answer; throws RetryableDeliveryError to count in the breaker. */
+  async #attempt(event: DeliveryEvent, body: Uint8Array, attempt: number): Promise<SendResult> {
+    const { config } = this.#opts;
+    const headers: Record<string, string> = {
+      ...config.headers,
+      "content-type": "application/json",
+      "user-agent": USER_AGENT,
+      "idempotency-key": event.key,
+      "webhook-id": event.key,
+      "tributary-source": event.source,
+      "tributary-event-type": event.type,
+      "tributary-region": event.region,
+      "tributary-received-at": event.receivedAt,
+      "tributary-attempt": String(attempt),
+    };
+    if (event.traceparent) headers.traceparent = event.traceparent;
+    if (event.tracestate) headers.tracestate = event.tracestate;
+    const end = this.#opts.onAttemptStart?.({ destination: this.name, event, attempt, headers });
+    if (config.signing.type === "standard-webhooks") {
+      const nowSeconds = this.#opts.nowSeconds?.() ?? Math.floor(Date.now() / 1000);
+      Object.assign(headers, signStandardWebhooks({ id: event.key, timestampSeconds: nowSeconds, body }, this.#opts.signingKeys));
+    }
+    this.stats.attempts++;
+    const started = performance.now();
+    let result: SendResult;
+    try {
+      result = await this.#sender.send(body, headers);
+    } catch (err) {
+      const latencyMs = performance.now() - started;
+      this.#latency(latencyMs);
+      const e = err as { name?: string; code?: string; message?: string };
+      const reason = e.name === "TimeoutError" || e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT" ? `timeout after ${config.timeoutMs} ms` : `${e.code ?? e.name ?? "error"}: ${e.message ?? String(err)}`;
+      end?.({ ...this.#recordOf(event, attempt, "retry", 0, latencyMs, reason) });
+      throw new RetryableDeliveryError(reason, 0, undefined, "", latencyMs, { cause: err });
+    }
+    this.#latency(result.latencyMs);
+    const kind = classifyStatus(result.status);
+    end?.(this.#recordOf(event, attempt, kind === "delivered" ? "delivered" : kind === "retry" ? "retry" : "dlq", result.status, result.latencyMs, kind === "delivered" ? "" : `HTTP ${result.status}`));
+    if (kind === "retry") throw new RetryableDeliveryError(`HTTP ${result.status}`, result.status, result.retryAfterMs, result.snippet, result.latencyMs);
+    return result;
+  }
+
+  #latency(ms: number): void {
+    const l = this.stats.latencyMs;
+    l.count++;
+    l.sum += ms;
+    if (ms > l.max) l.max = ms;
+  }
+
+  #recordOf(event: DeliveryEvent | undefined, attempt: number, outcome: AttemptRecord["outcome"], status: number, latencyMs: number, error: string): AttemptRecord {
+    return { destination: this.name, event_key: event?.key ?? "", attempt, outcome, status, latency_ms: Math.round(latencyMs * 100) / 100, error, at: new Date().toISOString() };
+  }
+
+  #record(event: DeliveryEvent | undefined, attempt: number, outcome: AttemptRecord["outcome"], status: number, latencyMs: number, error: string): void {
+    const record = this.#recordOf(event, attempt, outcome, status, latencyMs, error);
+    this.#opts.onAttempt?.(record, event);
+    if (this.#opts.recordAttempts === false) return;
+    const write = this.#opts.js
+      .publish(deliveryLogSubject(this.name), encoder.encode(JSON.stringify(record)))
+      .catch(() => {
+        this.stats.logFailures++;
+      })
+      .finally(() => this.#logWrites.delete(write));
+    this.#logWrites.add(write);
+  }
+
+  async #deadLetter(msg: JsMsg, event: DeliveryEvent | undefined, attempt: number, code: DeliveryFailureCode, detail: string, status = 0, response = "", record = true): Promise<void> {
+    const reason = `${code}: ${detail}`;
+    if (record) this.#record(event, attempt, "dlq", status, 0, reason);
+    if (await deadLetter(this.#opts.js, msg, { destination: this.name, reason, status, attempts: attempt, response })) {
+      this.stats.dlq++;
+      this.#opts.log.warn({ destination: this.name, eventKey: event?.key, reason }, "event moved to the destination's DLQ");
+    } else {
+      this.stats.dlqWriteFailures++;
+      this.#opts.log.error({ destination: this.name, eventKey: event?.key, reason }, "could not write to the delivery DLQ; the event will be redelivered");
+    }
+  }
+}

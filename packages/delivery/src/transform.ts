@@ -1,0 +1,168 @@
+import { newQuickJSWASMModule, type QuickJSContext, type QuickJSRuntime, type QuickJSWASMModule } from "quickjs-emscripten";
+import { DestinationConfigError, type DeliveryFailureCode } from "./errors.js";
+
+export type TransformResult =
+  | { ok: true; /** JSON text to send; null when the transform skipped the event. */ body: string | null }
+  | { ok: false; code: Extract<DeliveryFailureCode, "transform_failed" | "transform_timeout" | "transform_memory">; message: string };
+
+export interface TransformLimits {
+  timeoutMs: number;
+  memoryBytes: number;
+}
+
+/** QuickJS stack bound: deep recursion fails as a RangeError instead of exhausting the WASM stack. */
+const MAX_STACK_BYTES = 512 * 1024;
+
+// Runs after the user's code: the one entry point, JSON in and JSON out, so no handle of ours ever
+// reaches the sandbox and nothing from the sandbox but a string leaves it.
+const ENTRY = `globalThis.__tributary_run = (input) => {
+  if (typeof transform !== "function") throw new TypeError("the code must define function transform(event)");
+  const out = transform(JSON.parse(input));
+  if (out === null || out === undefined) return null;
+  const text = JSON.stringify(out);
+  if (typeof text !== "string") throw new TypeError("transform must return a JSON value");
+  return text;
+};`;
+
+/**
+ * Each transformer has its own WASM module (a few MB), not the process-wide one: QuickJS can abort
+ * its whole module when a runtime is freed after some failures (a stack overflow leaves objects
+ * behind: "Assertion failed: list_empty(&rt->gc_obj_list)"), and such a module is replaced, which
+ * must not touch another destination's transform.
+ */
+function quickjs(): Promise<QuickJSWASMModule> {
+  return newQuickJSWASMModule();
+}
+
+/**
+ * A destination's transformation, run inside QuickJS (WASM), never with eval in the process: the
+ * code sees only the event's JSON, has no I/O, and runs under an interrupt deadline and a memory
+ * limit. One runtime per destination, reused across events (creating one costs ~1 ms); after any
+ * failure the runtime is thrown away, so a half-done or poisoned state never serves the next event.
+ */
+export class Transformer {
+  #module: QuickJSWASMModule;
+  #runtime: QuickJSRuntime | undefined;
+  #context: QuickJSContext | undefined;
+  #deadline = 0;
+  #broken = false;
+
+  private constructor(
+    module: QuickJSWASMModule,
+    readonly code: string,
+    readonly limits: TransformLimits,
+  ) {
+    this.#module = module;
+  }
+
+  /** Loads QuickJS and evaluates the code once, so a syntax error stops the start, naming the field. */
+  static async create(code: string, limits: TransformLimits, field = "transform"): Promise<Transformer> {
+    const t = new Transformer(await quickjs(), code, limits);
+    try {
+      t.#open();
+    } catch (err) {
+      t.dispose();
+      throw new DestinationConfigError(field, `does not load: ${(err as Error).message}`, "define function transform(event) { return … } in plain JavaScript", { cause: err });
+    }
+    const probe = t.#context!.getProp(t.#context!.global, "transform");
+    const kind = t.#context!.typeof(probe);
+    probe.dispose();
+    if (kind !== "function") {
+      t.dispose();
+      throw new DestinationConfigError(field, "does not define function transform(event)", "define function transform(event) { return … }");
+    }
+    return t;
+  }
+
+  #open(): QuickJSContext {
+    if (this.#context) return this.#context;
+    const runtime = this.#module.newRuntime();
+    runtime.setMemoryLimit(this.limits.memoryBytes);
+    runtime.setMaxStackSize(MAX_STACK_BYTES);
+    runtime.setInterruptHandler(() => Date.now() > this.#deadline);
+    const context = runtime.newContext();
+    this.#runtime = runtime;
+    this.#context = context;
+    this.#deadline = Date.now() + this.limits.timeoutMs * 10; // loading the code gets a little more time
+    for (const source of [this.code, ENTRY]) {
+      const result = context.evalCode(source, "transform.js");
+      if (result.error) {
+        const detail = context.dump(result.error) as { message?: string } | string;
+        result.error.dispose();
+        this.#close();
+        throw new Error(typeof detail === "string" ? detail : (detail?.message ?? "error"));
+      }
+      result.value.dispose();
+    }
+    return context;
+  }
+
+  #close(): void {
+    try {
+      this.#context?.dispose();
+      this.#runtime?.dispose();
+    } catch {
+      // The module aborted while freeing a runtime a failure left untidy: replace the whole module.
+      this.#broken = true;
+    }
+    this.#context = undefined;
+    this.#runtime = undefined;
+  }
+
+  /** Runs the transform on one event input (the same object the filter sees). */
+  async run(input: unknown): Promise<TransformResult> {
+    if (this.#broken) {
+      this.#module = await quickjs();
+      this.#broken = false;
+    }
+    let context: QuickJSContext;
+    try {
+      context = this.#open();
+    } catch (err) {
+      return { ok: false, code: "transform_failed", message: (err as Error).message };
+    }
+    this.#deadline = Date.now() + this.limits.timeoutMs;
+    let failure: TransformResult;
+    try {
+      const fn = context.getProp(context.global, "__tributary_run");
+      const arg = context.newString(JSON.stringify(input));
+      try {
+        const result = context.callFunction(fn, context.undefined, arg);
+        if (result.error) {
+          try {
+            const detail = context.dump(result.error) as { name?: string; message?: string } | string;
+            failure = classify(detail, Date.now() > this.#deadline);
+          } finally {
+            result.error.dispose();
+          }
+        } else {
+          try {
+            const value: unknown = context.dump(result.value);
+            return { ok: true, body: typeof value === "string" ? value : null };
+          } finally {
+            result.value.dispose();
+          }
+        }
+      } finally {
+        fn.dispose();
+        arg.dispose();
+      }
+    } catch (err) {
+      // QuickJS itself failed (e.g. out of memory while building the error).
+      failure = classify({ message: (err as Error).message }, Date.now() > this.#deadline);
+    }
+    this.#close();
+    return failure;
+  }
+
+  dispose(): void {
+    this.#close();
+  }
+}
+
+function classify(detail: { name?: string; message?: string } | string, pastDeadline: boolean): TransformResult & { ok: false } {
+  const message = typeof detail === "string" ? detail : `${detail?.name ? `${detail.name}: ` : ""}${detail?.message ?? "error"}`;
+  if (/interrupted/i.test(message) || pastDeadline) return { ok: false, code: "transform_timeout", message: "the transform ran past its time limit and was interrupted" };
+  if (/out of memory/i.test(message)) return { ok: false, code: "transform_memory", message: "the transform ran out of its memory limit" };
+  return { ok: false, code: "transform_failed", message: message.slice(0, 500) };
+}

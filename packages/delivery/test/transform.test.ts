@@ -1,0 +1,61 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { isDestinationConfigError, Transformer } from "../src/index.js";
+
+const limits = { timeoutMs: 50, memoryBytes: 4 * 1024 * 1024 };
+const open: Transformer[] = [];
+async function make(code: string): Promise<Transformer> {
+  const t = await Transformer.create(code, limits);
+  open.push(t);
+  return t;
+}
+afterEach(() => {
+  for (const t of open.splice(0)) t.dispose();
+});
+
+describe("transform - QuickJS sandbox", () => {
+  it("maps the event to the JSON to send", async () => {
+    const t = await make("function transform(e) { return { id: e.key, doubled: e.body.n * 2 }; }");
+    expect(await t.run({ key: "demo:1", body: { n: 21 } })).toEqual({ ok: true, body: '{"id":"demo:1","doubled":42}' });
+  });
+
+  it("null skips the event", async () => {
+    const t = await make("function transform(e) { return e.body.keep ? e.body : null; }");
+    expect(await t.run({ body: { keep: false } })).toEqual({ ok: true, body: null });
+  });
+
+  it("a loop is interrupted at its deadline", async () => {
+    const t = await make("function transform(e) { for (;;) {} }");
+    expect(await t.run({})).toMatchObject({ ok: false, code: "transform_timeout" });
+  });
+
+  it("a memory hog is stopped by the memory limit", async () => {
+    const t = await make("function transform(e) { const a = []; for (;;) a.push('x'.repeat(4096) + a.length); }");
+    const result = await t.run({});
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(["transform_memory", "transform_timeout"]).toContain(result.code);
+  });
+
+  it("a throw is a transform_failed with the message; the next event runs in a fresh runtime", async () => {
+    const t = await make("let calls = 0; function transform(e) { calls++; if (e.body.bad) throw new Error('nope'); return { calls }; }");
+    expect(await t.run({ body: { bad: true } })).toMatchObject({ ok: false, code: "transform_failed", message: expect.stringContaining("nope") });
+    expect(await t.run({ body: {} })).toEqual({ ok: true, body: '{"calls":1}' });
+  });
+
+  it("infinite recursion fails instead of crashing the process; the next event still runs", async () => {
+    const t = await make("function transform(e) { if (e.deep) return transform(e); return { ok: 1 }; }");
+    expect(await t.run({ deep: true })).toMatchObject({ ok: false });
+    expect(await t.run({})).toEqual({ ok: true, body: '{"ok":1}' });
+    expect(await t.run({ deep: true })).toMatchObject({ ok: false });
+    expect(await t.run({})).toEqual({ ok: true, body: '{"ok":1}' });
+  });
+
+  it("has no access to the process", async () => {
+    const t = await make("function transform(e) { return { p: typeof process, r: typeof require, f: typeof fetch }; }");
+    expect(await t.run({})).toEqual({ ok: true, body: '{"p":"undefined","r":"undefined","f":"undefined"}' });
+  });
+
+  it("code that does not load or lacks transform() is a config error naming the field", async () => {
+    await expect(Transformer.create("function transform(e) {", limits, "destinations[0].transform")).rejects.toSatisfy((err: unknown) => isDestinationConfigError(err) && /destinations\[0\]\.transform/.test((err as Error).message));
+    await expect(Transformer.create("const x = 1;", limits)).rejects.toThrow(/does not define function transform/);
+  });
+});
