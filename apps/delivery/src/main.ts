@@ -1,9 +1,15 @@
+import { readFileSync } from "node:fs";
 import { configFileFrom, isConfigError } from "@tributary/config";
+import { createDeliveryMetrics, instrumentFastify, startTelemetry, type DestinationCounts } from "@tributary/telemetry";
 import { isDestinationConfigError } from "@tributary/delivery";
 import { connectNats, NatsCredentialsError } from "@tributary/streams";
 import { buildApp } from "./app.js";
 import { loadDeliveryConfig, type LoadedDeliveryConfig } from "./config.js";
 import { DeliveryService } from "./service.js";
+import { deliveryTelemetryHooks } from "./telemetry.js";
+
+/** How often each destination's consumer position is read for the lag metrics. */
+const LAG_READ_INTERVAL_MS = 5_000;
 
 /** Longer than a destination's default timeout (10 s) plus acks, shorter than Kubernetes' 30 s grace period. */
 const SHUTDOWN_DEADLINE_MS = 25_000;
@@ -20,6 +26,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const { config } = loaded;
+  const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  const telemetry = startTelemetry({ serviceName: "tributary-delivery", serviceVersion: version, env: process.env, warn: (m) => console.error(`tributary-delivery: ${m}`) });
 
   let service: DeliveryService | undefined;
   const nc = await connectNats({
@@ -30,8 +38,25 @@ async function main(): Promise<void> {
   });
   const http = buildApp({ service: () => service, natsConnected: () => !nc.isClosed() && !nc.isDraining(), adminToken: loaded.adminToken, logger: { level: config.logLevel } });
   const log = http.log;
+  if (!telemetry.settings.disabled) instrumentFastify(http, telemetry);
+  const lags = new Map<string, { pending: number; ackPending: number }>();
+  const metrics = createDeliveryMetrics(telemetry.meter, function* (): Iterable<DestinationCounts> {
+    for (const [destination, { deliverer }] of service?.deliverers ?? []) {
+      const s = deliverer.snapshot();
+      yield { destination, delivered: s.delivered, retried: s.retried, dlq: s.dlq, filtered: s.filtered, attempts: s.attempts, breakerOpens: s.breakerOpens, breakerState: s.breakerState, inFlight: s.inFlight, lag: lags.get(destination) };
+    }
+  });
   await http.listen({ host: config.host, port: config.port });
-  service = await DeliveryService.start({ nc, destinations: config.destinations, signingKeys: loaded.signingKeys, ackWaitMs: config.ackWaitMs, manageStreams: config.manageStreams, log });
+  service = await DeliveryService.start({ nc, destinations: config.destinations, signingKeys: loaded.signingKeys, ackWaitMs: config.ackWaitMs, manageStreams: config.manageStreams, log, ...deliveryTelemetryHooks(telemetry, metrics) });
+  // Each destination's backlog in the hub stream, read in the background (a scrape never waits on NATS).
+  const lagTimer = setInterval(() => {
+    for (const name of service?.deliverers.keys() ?? []) {
+      void service?.lag(name).then((lag) => {
+        if (lag) lags.set(name, lag);
+      });
+    }
+  }, LAG_READ_INTERVAL_MS);
+  lagTimer.unref();
   log.info({ destinations: config.destinations.map((d) => d.name) }, "delivering");
 
   let stopping = false;
@@ -45,7 +70,9 @@ async function main(): Promise<void> {
     log.info({ signal }, "shutting down: finishing the requests in flight");
     await service?.stop().catch((err: unknown) => log.error({ err }, "deliverers failed while stopping"));
     await nc.drain(); // sends the last acks
+    clearInterval(lagTimer);
     await http.close();
+    await telemetry.shutdown();
     log.info("delivery stopped");
   }
   process.once("SIGTERM", () => void shutdown("SIGTERM"));

@@ -7,10 +7,12 @@ export type { HeaderReader } from "./trace-context.js";
 export { instrumentFastify, withContext } from "./fastify.js";
 export type { InstrumentFastifyOptions } from "./fastify.js";
 export { BATCH_SIZE_BUCKETS, LATENCY_BUCKETS_SECONDS, OPERATION_BUCKETS_SECONDS } from "./buckets.js";
-export { METRICS, createAggregatorMetrics, createGatewayMetrics } from "./metrics.js";
+export { METRICS, createAggregatorMetrics, createDeliveryMetrics, createGatewayMetrics } from "./metrics.js";
 export type {
   AggregatorMetrics,
   AggregatorSnapshot,
+  DeliveryMetrics,
+  DestinationCounts,
   GatewayEventCount,
   GatewayMetrics,
   GatewayOutcome,

@@ -33,6 +33,12 @@ export const METRICS = {
   hubSourceLag: "tributary_hub_source_lag_messages",
   hubSourceLastActive: "tributary_hub_source_last_active_seconds",
   dlqMessages: "tributary_dlq_messages",
+  deliveryEvents: "tributary_delivery_events_total",
+  deliveryAttempts: "tributary_delivery_attempts_total",
+  deliveryAttemptDuration: "tributary_delivery_attempt_duration_seconds",
+  deliveryBreakerState: "tributary_delivery_breaker_state",
+  deliveryBreakerOpens: "tributary_delivery_breaker_opens_total",
+  deliveryInFlight: "tributary_delivery_in_flight",
 } as const;
 
 /** The OpenTelemetry instrument name for a Prometheus name (the exporter adds `_total` back). */
@@ -254,4 +260,70 @@ export function createAggregatorMetrics(meter: Meter, snapshot: () => Aggregator
       }
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delivery
+
+/** What one destination has done so far (the deliverer's counters), and its consumer's backlog. */
+export interface DestinationCounts {
+  destination: string;
+  delivered: number;
+  retried: number;
+  dlq: number;
+  filtered: number;
+  attempts: number;
+  breakerOpens: number;
+  breakerState: "closed" | "open" | "half-open";
+  inFlight: number;
+  /** The destination's durable consumer on the hub stream, as last read. */
+  lag: { pending: number; ackPending: number } | undefined;
+}
+
+export interface DeliveryMetrics {
+  /** One HTTP attempt: its duration and outcome (`delivered`, `retry`, `dlq`). */
+  recordAttempt(destination: string, outcome: string, seconds: number): void;
+}
+
+const BREAKER_STATE_VALUE = { closed: 0, "half-open": 0.5, open: 1 } as const;
+
+/**
+ * Per destination: events delivered / retried / dead-lettered / filtered, attempts and their
+ * latency, the breaker's state (0 closed, 0.5 half-open, 1 open) and openings, and its consumer's
+ * pending and ack-pending on the hub (the same metric as the loader's, `consumer="delivery-<name>"`).
+ */
+export function createDeliveryMetrics(meter: Meter, snapshot: () => Iterable<DestinationCounts>): DeliveryMetrics {
+  const duration = meter.createHistogram(METRICS.deliveryAttemptDuration, {
+    description: "Time of one HTTP attempt to a destination, by outcome",
+    unit: "s",
+    advice: { explicitBucketBoundaries: [...OPERATION_BUCKETS_SECONDS] },
+  });
+  const events = meter.createObservableCounter(instrumentName(METRICS.deliveryEvents), { description: "Events a destination has finished with: delivered, retried (handed back with a delay), dlq, filtered" });
+  const attempts = meter.createObservableCounter(instrumentName(METRICS.deliveryAttempts), { description: "HTTP requests made to a destination" });
+  const opens = meter.createObservableCounter(instrumentName(METRICS.deliveryBreakerOpens), { description: "Times a destination's circuit breaker opened" });
+  const state = meter.createObservableGauge(METRICS.deliveryBreakerState, { description: "A destination's circuit breaker: 0 closed, 0.5 half-open, 1 open (no requests)" });
+  const inFlight = meter.createObservableGauge(METRICS.deliveryInFlight, { description: "Requests to a destination awaiting an answer" });
+  const pending = meter.createObservableGauge(METRICS.hubConsumerPending, { description: "Messages in the hub stream the consumer has not been delivered yet" });
+  const ackPending = meter.createObservableGauge(METRICS.hubConsumerAckPending, { description: "Messages delivered to the consumer and not acknowledged yet" });
+  meter.addBatchObservableCallback(
+    (observer) => {
+      for (const d of snapshot()) {
+        const attrs = { destination: d.destination };
+        observer.observe(events, d.delivered, { ...attrs, outcome: "delivered" });
+        observer.observe(events, d.retried, { ...attrs, outcome: "retried" });
+        observer.observe(events, d.dlq, { ...attrs, outcome: "dlq" });
+        observer.observe(events, d.filtered, { ...attrs, outcome: "filtered" });
+        observer.observe(attempts, d.attempts, attrs);
+        observer.observe(opens, d.breakerOpens, attrs);
+        observer.observe(state, BREAKER_STATE_VALUE[d.breakerState], attrs);
+        observer.observe(inFlight, d.inFlight, attrs);
+        if (d.lag) {
+          observer.observe(pending, d.lag.pending, { consumer: `delivery-${d.destination}` });
+          observer.observe(ackPending, d.lag.ackPending, { consumer: `delivery-${d.destination}` });
+        }
+      }
+    },
+    [events, attempts, opens, state, inFlight, pending, ackPending],
+  );
+  return { recordAttempt: (destination, outcome, seconds) => duration.record(seconds, { destination, outcome }) };
 }
