@@ -26,16 +26,21 @@ export function systemNeeds(kind: FaultKind | undefined): { cuttableLinks: boole
 
 export interface FaultMark {
   kind: FaultKind;
-  /** Epoch ms when the fault began and when the recovery step finished. */
+  /** Epoch ms when the fault began, when the part was really down (a graceful stop takes a while), and when the recovery step finished. */
   startMs: number;
+  downMs: number;
   endMs: number;
 }
 
 /** Injects the fault, holds it for `holdMs`, then undoes it. */
 export async function injectFault(system: LocalSystem, kind: FaultKind, holdMs: number): Promise<FaultMark> {
   const { topology } = system;
-  const hold = () => new Promise((r) => setTimeout(r, holdMs));
   const startMs = Date.now();
+  let downMs = startMs;
+  const hold = () => {
+    downMs = Date.now();
+    return new Promise((r) => setTimeout(r, holdMs));
+  };
   switch (kind) {
     case "aggregator-kill":
       await topology.aggregator.kill();
@@ -66,5 +71,5 @@ export async function injectFault(system: LocalSystem, kind: FaultKind, holdMs: 
       break;
     }
   }
-  return { kind, startMs, endMs: Date.now() };
+  return { kind, startMs, downMs, endMs: Date.now() };
 }

@@ -6,7 +6,7 @@ const ms = (v: number | null) => (v === null ? "n/a" : `${v} ms`);
 export function formatReport(r: RunReport): string {
   const a = r.accounting;
   const lines = [
-    `tier ${r.tier} (${r.range})${r.fault ? `, fault ${r.fault.kind} at ${r.fault.startSecond.toFixed(1)}–${r.fault.endSecond.toFixed(1)} s: ${r.fault.description}` : ", no fault"}`,
+    `tier ${r.tier} (${r.range})${r.fault ? `, fault ${r.fault.kind} from ${r.fault.startSecond.toFixed(1)} s (down at ${r.fault.downSecond.toFixed(1)} s for ${r.fault.holdSeconds} s, recovered at ${r.fault.endSecond.toFixed(1)} s): ${r.fault.description}` : ", no fault"}`,
     `machine: ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; warehouse ${r.warehouse}; durability: ${r.durability}`,
     `offered  ${r.offered.events} events in ${r.durationSeconds} s = ${r.offered.eventsPerSecond}/s (${r.offered.requests} requests at ${r.offered.requestsPerSecond}/s: ${r.offered.singles} single, ${r.offered.batches} batch, ${r.offered.resends} resend)`,
     `achieved ${r.achieved.events} events acknowledged = ${r.achieved.eventsPerSecond}/s (last ack at ${r.achieved.lastAckSecond} s); dropped by the driver's in-flight bound: ${r.dropped.requests} requests / ${r.dropped.events} events`,

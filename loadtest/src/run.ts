@@ -50,7 +50,7 @@ export interface Latency {
 export interface RunReport {
   tier: string;
   range: string;
-  fault: { kind: FaultKind; description: string; startSecond: number; endSecond: number } | null;
+  fault: { kind: FaultKind; description: string; startSecond: number; downSecond: number; endSecond: number; holdSeconds: number } | null;
   machine: { cores: number; memoryGiB: number; node: string };
   durability: string;
   warehouse: string;
@@ -236,7 +236,14 @@ export async function runLoadTest(opts: RunOptions): Promise<RunResult> {
       tier: tier.name,
       range: tier.range,
       fault: faultMark
-        ? { kind: faultMark.kind, description: FAULT_DESCRIPTIONS[faultMark.kind], startSecond: (faultMark.startMs - startMs) / 1000, endSecond: (faultMark.endMs - startMs) / 1000 }
+        ? {
+            kind: faultMark.kind,
+            description: FAULT_DESCRIPTIONS[faultMark.kind],
+            startSecond: (faultMark.startMs - startMs) / 1000,
+            downSecond: (faultMark.downMs - startMs) / 1000,
+            endSecond: (faultMark.endMs - startMs) / 1000,
+            holdSeconds: (opts.faultHoldMs ?? DEFAULT_FAULT_HOLD_MS) / 1000,
+          }
         : null,
       machine: { cores: cpuReport.cores, memoryGiB: Math.round(totalmem() / 1024 ** 3), node: process.version },
       durability: "nats-server default: JetStream fsyncs lazily (sync_interval not set, 2 min); a 202 survives a process kill, not power loss",
