@@ -30,7 +30,7 @@ export async function renderPlot(timeline: Timeline, title: string, fault: Fault
   const spec: TopLevelSpec = {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: { text: title, subtitle: fault ? `shaded: ${fault.kind}` : "no fault" },
-    config: { font: "sans-serif" },
+    config: { font: "sans-serif", legend: { labelLimit: 320 } },
     vconcat: [
       {
         width: 720,
