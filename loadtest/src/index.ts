@@ -17,3 +17,4 @@ export { batchProbability, DEFAULT_TIERS_FILE, findTier, loadTiers, requestRate 
 export type { Thresholds, Tier, TiersFile } from "./tiers.js";
 export { sha256Hex, Workload } from "./workload.js";
 export type { PlannedEvent, PlannedRequest } from "./workload.js";
+export { cpuLine, summaryTable } from "./summary.js";

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -7,11 +7,13 @@ import { ConfigError } from "@tributary/config";
 import { FAULT_KINDS, isFaultKind } from "./faults.js";
 import { renderPlot } from "./plot.js";
 import { formatReport } from "./report.js";
-import { runLoadTest } from "./run.js";
+import { runLoadTest, type RunReport } from "./run.js";
+import { cpuLine, summaryTable } from "./summary.js";
 import { DEFAULT_TIERS_FILE, findTier, loadTiers } from "./tiers.js";
 
 const USAGE = `usage: pnpm loadtest --tier <name> [--fault ${FAULT_KINDS.join("|")}] [--duration <s>] [--rate <events/s>]
                      [--fault-at <s>] [--fault-seconds <s>] [--seed <n>] [--out <dir>] [--tiers <file>] [--verbose]
+       pnpm loadtest --summarize <dir>   (a Markdown table of the reports in dir)
 
 Starts the local multi-region system on free loopback ports, offers the tier's events open loop,
 waits for the warehouse, and counts every acknowledged event. Exit 0 when every threshold and the
@@ -38,11 +40,22 @@ async function main(): Promise<number> {
       tiers: { type: "string" },
       verbose: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
+      summarize: { type: "string" },
     },
     strict: true,
   });
   if (values.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (values.summarize) {
+    const dir = resolve(values.summarize);
+    const reports = readdirSync(dir)
+      .filter((f) => f.endsWith(".json"))
+      .map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")) as RunReport)
+      .sort((a, b) => a.offered.requestsPerSecond - b.offered.requestsPerSecond || (a.fault?.kind ?? "").localeCompare(b.fault?.kind ?? ""));
+    console.log(summaryTable(reports));
+    for (const r of reports) console.log(`- ${r.tier}${r.fault ? ` + ${r.fault.kind}` : ""}: ${cpuLine(r)}`);
     return 0;
   }
   const tiers = loadTiers(values.tiers ?? DEFAULT_TIERS_FILE);
