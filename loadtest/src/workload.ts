@@ -30,7 +30,8 @@ export function sha256Hex(text: string): string {
 /**
  * The request stream of one run: the tier's mix of single events, NDJSON batches and resends of
  * earlier requests (a sender's retry: same body, same delivery id), spread over the regions.
- * Deterministic for a seed, except for the timestamps in the bodies.
+ * The draws follow a seeded PRNG; which earlier request a resend repeats also depends on which
+ * requests were acknowledged by then, so two runs match in shape, not byte for byte.
  */
 export class Workload {
   readonly #random: () => number;
