@@ -5,7 +5,7 @@ import { createInterface } from "node:readline/promises";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { SingleBar } from "cli-progress";
 import { renderProductionNatsConfigs } from "./render-nats.js";
-import { curlExample, sendEvents } from "./send.js";
+import { curlExample, SENDABLE_SCHEMES, sendEvents, signerFor } from "./send.js";
 import { DEFAULT_TOPOLOGY, readSecret, secretFileOf, startTopology } from "./topology.js";
 import { OperatorError, readContext, regionOf, type OperatorContext } from "./ops/context.js";
 import { collectStatus, type StatusReport } from "./ops/status.js";
@@ -72,6 +72,14 @@ function seqList(values: string[]): number[] {
     if (!Number.isSafeInteger(n) || n < 1) throw new OperatorError("bad_argument", `${JSON.stringify(v)} is not a DLQ sequence number (see \`tributary dlq list\`)`);
     return n;
   });
+}
+
+/** The scheme a source has in the local gateway config of a region, if `up` wrote one. */
+function localSchemeOf(region: string, source: string): string | undefined {
+  const file = join(resolve(globals().stateDir), `gateway-${region}.json`);
+  if (!existsSync(file)) return undefined;
+  const config = JSON.parse(readFileSync(file, "utf8")) as { sources?: Record<string, { scheme?: { type?: string } }> };
+  return config.sources?.[source]?.scheme?.type;
 }
 
 // ---- the local system ------------------------------------------------------------------------
@@ -156,13 +164,24 @@ program
   .option("--rate <perSecond>", "events per second (0: one after another)", rate, 0)
   .option("--resend-share <ratio>", "share of sends that resend an earlier event (same key), 0–1", ratio, 0)
   .option("--url <url>", "a gateway URL (default: the region's, from the context)")
-  .action(async (opts: { region: string; source: string; type: string; count: number; rate: number; resendShare: number; url?: string }) => {
+  .addOption(new Option("--scheme <scheme>", "how to sign (default: the source's scheme in the local gateway config)").choices([...SENDABLE_SCHEMES]))
+  .option("--secret-file <file>", "the signing secret (default: the local one, <state-dir>/secrets/<source>.secret)")
+  .action(async (opts: { region: string; source: string; type: string; count: number; rate: number; resendShare: number; url?: string; scheme?: string; secretFile?: string }) => {
     const url = opts.url ?? regionOf(contextOf(), opts.region).gatewayUrl;
     if (!url) throw new OperatorError("bad_argument", `the context has no gateway URL for ${opts.region}: pass --url`);
+    const secret = readSecret(opts.secretFile ?? secretFileOf(globals().stateDir, opts.source));
+    const scheme = opts.scheme ?? localSchemeOf(opts.region, opts.source) ?? "webhook-hmac-sha256";
+    let sign;
+    try {
+      sign = signerFor(scheme, secret);
+    } catch (err) {
+      throw new OperatorError("bad_argument", (err as Error).message);
+    }
     const results = await sendEvents({
       url,
       source: opts.source,
-      secret: readSecret(secretFileOf(globals().stateDir, opts.source)),
+      secret,
+      sign,
       type: opts.type,
       count: opts.count,
       rate: opts.rate,

@@ -1,4 +1,27 @@
 import { sampleEvent, signWebhook } from "@tributary/testkit";
+import { signStandardWebhooks, standardWebhooksSigningKey } from "@tributary/verify";
+
+/** Signs one request: the body and its delivery id → the headers to send. */
+export type RequestSigner = (body: string, deliveryId: string) => Record<string, string>;
+
+/** The schemes `send` can sign with; the gateway verifies more (verifying needs no private tooling). */
+export const SENDABLE_SCHEMES = ["webhook-hmac-sha256", "standard-webhooks"] as const;
+
+export function signerFor(scheme: string, secret: string): RequestSigner {
+  switch (scheme) {
+    case "webhook-hmac-sha256":
+      return (body, deliveryId) => signWebhook({ secret, body, deliveryId });
+    case "standard-webhooks": {
+      const key = standardWebhooksSigningKey(secret);
+      return (body, deliveryId) => ({
+        "content-type": "application/json",
+        ...signStandardWebhooks({ id: deliveryId, timestampSeconds: Math.floor(Date.now() / 1000), body: Buffer.from(body) }, [key]),
+      });
+    }
+    default:
+      throw new Error(`send cannot sign with scheme ${JSON.stringify(scheme)} yet: it signs ${SENDABLE_SCHEMES.join(" and ")}`);
+  }
+}
 
 export interface SendOptions {
   url: string;
@@ -29,6 +52,8 @@ export async function sendSamples(opts: SendOptions): Promise<SendResult[]> {
 }
 
 export interface SendManyOptions extends SendOptions {
+  /** How to sign (default: the local source's webhook-hmac-sha256 with `secret`). */
+  sign?: RequestSigner;
   /** Events per second (0: one after another, as fast as answers come). */
   rate: number;
   /** Share of sends (0–1) that resend an earlier event: same body, same delivery id, same key. */
@@ -56,7 +81,7 @@ export async function sendEvents(opts: SendManyOptions): Promise<Array<SendResul
     if (!resend) sent.push(event);
     const res = await fetch(`${opts.url}/v1/sources/${opts.source}/events`, {
       method: "POST",
-      headers: signWebhook({ secret: opts.secret, body: event.body, deliveryId: event.deliveryId }),
+      headers: (opts.sign ?? signerFor("webhook-hmac-sha256", opts.secret))(event.body, event.deliveryId),
       body: event.body,
     });
     const result = { status: res.status, body: await res.json().catch(() => null), resend };
