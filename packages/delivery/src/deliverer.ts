@@ -55,6 +55,18 @@ const decoder = new TextDecoder();
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
+/** One consumer's request slots: events in hand plus those a pull in progress may still bring. */
+interface Slots {
+  size: number;
+  inFlight: number;
+  reserved: number;
+  waiters: Array<() => void>;
+}
+
+function wake(slots: Slots): void {
+  for (const resolve of slots.waiters.splice(0)) resolve();
+}
+
 /**
  * Delivers one destination's events: pull (only as many as there are free request slots, so the
  * backlog waits in the stream) ▸ route ▸ filter ▸ transform ▸ rate limit ▸ signed POST behind the
@@ -76,8 +88,6 @@ export class Deliverer {
   readonly #fetches = new Set<ConsumerMessages>();
   readonly #logWrites = new Set<Promise<unknown>>();
   readonly #stop = new AbortController();
-  #reserved = 0;
-  #slotWaiters: Array<() => void> = [];
   #idleWaiters: Array<() => void> = [];
 
   private constructor(opts: DelivererOptions, filter: EventFilter | undefined, transformer: Transformer | undefined) {
@@ -107,12 +117,21 @@ export class Deliverer {
     return new Deliverer(opts, filter, transformer);
   }
 
+  readonly #slots: Slots[] = [];
+
   /** Runs until stop(); resolves once every event in hand is settled. */
   async run(): Promise<void> {
-    // The hub consumer may use every slot; a replay consumer at most a quarter, so an idle replay
-    // pull (it waits up to fetchExpiresMs) never holds back the live stream.
+    // Each consumer has its own request slots: the hub consumer maxInFlight, a replay consumer a
+    // quarter of that more (so a replay neither waits for the live stream nor holds it back, and an
+    // idle replay never sits on slots). In hand at most maxInFlight × 1.25 while a replay runs.
     const max = this.#opts.config.maxInFlight;
-    await Promise.all(this.#opts.consumers.map((c, i) => this.#pump(c, i === 0 ? max : Math.max(1, Math.floor(max / 4)))));
+    await Promise.all(
+      this.#opts.consumers.map((c, i) => {
+        const slots: Slots = { size: i === 0 ? max : Math.max(1, Math.floor(max / 4)), inFlight: 0, reserved: 0, waiters: [] };
+        this.#slots.push(slots);
+        return this.#pump(c, slots, i > 0);
+      }),
+    );
     while (this.stats.inFlight > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     await Promise.all(this.#logWrites);
   }
@@ -121,7 +140,7 @@ export class Deliverer {
   stop(): void {
     this.#stop.abort();
     for (const f of this.#fetches) f.stop();
-    this.#wakeSlotWaiters();
+    for (const slots of this.#slots) wake(slots);
   }
 
   async close(): Promise<void> {
@@ -137,22 +156,22 @@ export class Deliverer {
     return { ...this.stats, breakerState: this.breakerState, latencyMs: { ...this.stats.latencyMs } };
   }
 
-  get #free(): number {
-    return this.#opts.config.maxInFlight - this.stats.inFlight - this.#reserved;
-  }
-
-  /** `share`: the most slots this consumer's pulls may take. */
-  async #pump(consumer: Consumer, share: number): Promise<void> {
-    const max = this.#opts.config.maxInFlight;
+  async #pump(consumer: Consumer, slots: Slots, onDemand: boolean): Promise<void> {
     // Pull in chunks of at least a quarter of the slots: one-message pulls would cost a round trip each.
-    const minChunk = Math.min(share, Math.max(1, Math.floor(max / 4)));
+    const minChunk = Math.max(1, Math.floor(slots.size / 4));
+    const free = () => slots.size - slots.inFlight - slots.reserved;
     while (!this.#stop.signal.aborted) {
-      while (!this.#stop.signal.aborted && this.#free < minChunk) {
-        await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+      while (!this.#stop.signal.aborted && free() < minChunk) {
+        await new Promise<void>((resolve) => slots.waiters.push(resolve));
       }
       if (this.#stop.signal.aborted) break;
-      const want = Math.min(this.#free, share);
-      this.#reserved += want;
+      if (onDemand && !(await this.#hasWork(consumer))) {
+        // An idle replay consumer: look again later rather than wait in a pull.
+        await sleep(this.#opts.fetchExpiresMs ?? 1_000);
+        continue;
+      }
+      const want = free();
+      slots.reserved += want;
       let received = 0;
       try {
         const messages = await consumer.fetch({ max_messages: want, expires: this.#opts.fetchExpiresMs ?? 1_000 });
@@ -160,8 +179,8 @@ export class Deliverer {
         try {
           for await (const msg of messages) {
             received++;
-            this.#reserved--;
-            this.#start(msg);
+            slots.reserved--;
+            this.#start(msg, slots);
           }
         } finally {
           this.#fetches.delete(messages);
@@ -172,18 +191,24 @@ export class Deliverer {
           await sleep(500);
         }
       } finally {
-        this.#reserved -= want - received;
-        // Unused reservations free slots too: the other pump may be waiting for them.
-        this.#wakeSlotWaiters();
+        slots.reserved -= want - received;
       }
     }
   }
 
-  #wakeSlotWaiters(): void {
-    for (const wake of this.#slotWaiters.splice(0)) wake();
+  /** Whether a consumer has anything to deliver (new, or waiting for redelivery); true when unsure. */
+  async #hasWork(consumer: Consumer): Promise<boolean> {
+    try {
+      const info = await consumer.info(false);
+      return info.num_pending > 0 || info.num_ack_pending > 0;
+    } catch {
+      return true;
+    }
   }
 
-  #start(msg: JsMsg): void {
+
+  #start(msg: JsMsg, slots: Slots): void {
+    slots.inFlight++;
     this.stats.inFlight++;
     this.stats.pulled++;
     this.#handle(msg)
@@ -192,8 +217,9 @@ export class Deliverer {
         msg.nak(1_000);
       })
       .finally(() => {
+        slots.inFlight--;
         this.stats.inFlight--;
-        this.#wakeSlotWaiters();
+        wake(slots);
         if (this.stats.inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
       });
   }

@@ -21,7 +21,7 @@ describe("delivery - filters and transformations", () => {
       return { id: e.key, link: e.body.data.link_id, country: e.body.data.country };
     }`;
     const { deliverer } = await hub.deliver(
-      Hub.config({ name: "slack", url: dest.url, filter: 'body.data.country = "US"', transform, sandbox: { timeoutMs: 50 } }),
+      Hub.config({ name: "slack", url: dest.url, filter: 'body.data.country = "US"', transform, sandbox: { timeoutMs: 250 } }), // only the loop reaches it, even on a loaded machine
     );
     const modes = ["ok", "ok", "ok", "throw", "loop"];
     await hub.publish(100, { body: (i) => ({ event: "link.clicked", data: { link_id: `lnk_${i}`, country: i % 2 === 0 ? "US" : "FR", mode: modes[i % 5] } }) });
