@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { queryApiPlugin, type QueryApiDeps } from "@tributary/api";
 import type { WarehouseReader } from "@tributary/warehouse";
 import type { Loader } from "@tributary/loader";
 
@@ -6,6 +7,8 @@ export interface AggregatorHttpDeps {
   reader: WarehouseReader;
   loader: () => Loader | undefined;
   logger?: FastifyBaseLogger | boolean | { level: string };
+  /** The query API (events, analytics); without it, /v1/events is the plain newest-rows list. */
+  api?: QueryApiDeps | undefined;
 }
 
 export const MAX_EVENTS_PAGE = 1000;
@@ -26,6 +29,10 @@ export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
     rows: await deps.reader.countEvents(),
     loader: deps.loader()?.counters ?? null,
   }));
+  if (deps.api) {
+    void app.register(queryApiPlugin, deps.api);
+    return app;
+  }
   app.get<{ Querystring: { limit?: number } }>(
     "/v1/events",
     { schema: { querystring: { type: "object", properties: { limit: { type: "integer", minimum: 1, maximum: MAX_EVENTS_PAGE, default: 20 } }, additionalProperties: false } } },

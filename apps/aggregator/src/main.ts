@@ -2,9 +2,12 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { configFileFrom, isConfigError } from "@tributary/config";
 import { RecentKeys } from "@tributary/dedupe";
 import { connectNats, NatsCredentialsError, dlqStreamConfig, ensureConsumer, ensureStream, loaderConsumerConfig } from "@tributary/streams";
-import { openWarehouse } from "@tributary/warehouse";
+import { isEventQueries, openWarehouse } from "@tributary/warehouse";
 import { buildHttp } from "./app.js";
 import { loadAggregatorConfig, type AggregatorConfig } from "./config.js";
+import { apiTokens, buildEnricher } from "./enrich-config.js";
+import type { Enricher } from "@tributary/enrich";
+import type { ApiToken } from "@tributary/api";
 import { AdaptiveBatchSize, Loader, rowFromMessage } from "@tributary/loader";
 
 /** Longer than a batch flush or a PubAck timeout, shorter than Kubernetes' default 30 s grace period. */
@@ -12,8 +15,12 @@ const SHUTDOWN_DEADLINE_MS = 25_000;
 
 async function main(): Promise<void> {
   let config: AggregatorConfig;
+  let enricher: Enricher | undefined;
+  let tokens: ApiToken[];
   try {
     config = loadAggregatorConfig(process.env, configFileFrom(process.argv, process.env));
+    enricher = buildEnricher(config.enrich, process.env);
+    tokens = apiTokens(config.api, process.env);
   } catch (err) {
     if (isConfigError(err)) {
       console.error(`tributary-aggregator: ${err.message}`);
@@ -26,7 +33,8 @@ async function main(): Promise<void> {
   await sink.migrate();
 
   let loader: Loader | undefined;
-  const http = buildHttp({ reader: sink, loader: () => loader, logger: { level: config.logLevel } });
+  const api = config.api.enabled && isEventQueries(sink) ? { queries: sink, tokens, anonymousLoopback: config.api.anonymousLoopback, rateLimit: config.api.rateLimit } : undefined;
+  const http = buildHttp({ reader: sink, loader: () => loader, logger: { level: config.logLevel }, api });
   const log = http.log;
   await http.listen({ host: config.host, port: config.port });
 
@@ -48,7 +56,7 @@ async function main(): Promise<void> {
     messages,
     js,
     sink,
-    toRow: rowFromMessage,
+    toRow: (msg) => rowFromMessage(msg, enricher),
     policy: config.batch,
     adaptive: new AdaptiveBatchSize({ min: config.batch.minEvents, max: config.batch.maxEvents, targetLatencyMs: config.batch.targetLatencyMs }),
     maxFlushesInFlight: config.batch.flushesInFlight,

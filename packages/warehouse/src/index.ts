@@ -6,4 +6,5 @@ export type { ClickHouseFeatures, ClickHouseLayout } from "./clickhouse-schema.j
 export { openWarehouse } from "./open.js";
 export { WarehouseError } from "./sink.js";
 export type { EventPage, InsertResult, StoredEvent, WarehouseReader, WarehouseSink } from "./sink.js";
+export { isEventQueries } from "./query.js";
 export type { AnalyticsGroup, AnalyticsQuery, AnalyticsRow, EventFilter, EventListPage, EventQueries, QueriedEvent } from "./query.js";

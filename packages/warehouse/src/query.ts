@@ -67,3 +67,9 @@ export interface EventQueries {
   /** The newest loaded_at (ISO) among the sources, null when there are no rows. */
   freshness(sources?: readonly string[]): Promise<string | null>;
 }
+
+/** True when a sink also serves the query API's reads. */
+export function isEventQueries(sink: object): sink is EventQueries {
+  const s = sink as Partial<EventQueries>;
+  return typeof s.listEvents === "function" && typeof s.getEvent === "function" && typeof s.analytics === "function" && typeof s.freshness === "function";
+}
