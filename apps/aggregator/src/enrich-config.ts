@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Type, type Static } from "@sinclair/typebox";
 import { ConfigError, StringEnum } from "@tributary/config";
 import { campaignFile, createEnricher, DEFAULT_SALT_ROTATION_SECONDS, DEFAULT_UNIQUE_RULE, EnrichError, openGeoDatabase, UNIQUE_RULES, type Enricher, type SuspicionRule } from "@tributary/enrich";
-import { DEFAULT_API_RATE_LIMIT, type ApiToken } from "@tributary/api";
+import { ApiTokenRefSchema, RateLimitSchema, resolveApiTokens, type ApiToken } from "@tributary/api";
 
 const Redaction = Type.Object(
   { path: Type.String({ minLength: 1, description: "dotted path in the body, e.g. data.ip" }), action: StringEnum(["drop", "hash"], { description: "drop the field, or replace it with a keyed hash" }) },
@@ -45,25 +45,12 @@ export const EnrichConfigSchema = Type.Object(
 );
 export type EnrichConfig = Static<typeof EnrichConfigSchema>;
 
-const TokenRef = Type.Object(
-  {
-    id: Type.String({ minLength: 1, maxLength: 64, description: "a name for logs and rate limiting" }),
-    env: Type.Optional(Type.String({ minLength: 1, description: "environment variable holding the token" })),
-    file: Type.Optional(Type.String({ minLength: 1, description: "file holding the token" })),
-    sources: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'sources the token may read; ["*"] for all' }),
-  },
-  { additionalProperties: false },
-);
-
 export const ApiConfigSchema = Type.Object(
   {
     enabled: Type.Boolean({ default: true, description: "serve the query API (/v1/events, /v1/analytics/…) on this port" }),
-    tokens: Type.Array(TokenRef, { default: [], description: "bearer tokens, each scoped to sources" }),
+    tokens: Type.Array(ApiTokenRefSchema, { default: [], description: "bearer tokens, each scoped to sources" }),
     anonymousLoopback: Type.Boolean({ default: true, description: "token-less requests from 127.0.0.1/::1 read every source (the local dev loop); set false where untrusted local processes run" }),
-    rateLimit: Type.Object(
-      { max: Type.Integer({ minimum: 1, default: DEFAULT_API_RATE_LIMIT.max }), windowMs: Type.Integer({ minimum: 1000, default: DEFAULT_API_RATE_LIMIT.windowMs }) },
-      { additionalProperties: false, default: {} },
-    ),
+    rateLimit: RateLimitSchema,
   },
   { additionalProperties: false, default: {} },
 );
@@ -112,12 +99,5 @@ export function buildEnricher(config: EnrichConfig, env: NodeJS.ProcessEnv): Enr
 }
 
 export function apiTokens(config: ApiConfig, env: NodeJS.ProcessEnv): ApiToken[] {
-  const ids = new Set<string>();
-  return config.tokens.map((ref, i) => {
-    if (ids.has(ref.id)) throw new ConfigError(`api.tokens[${i}].id`, `duplicate token id ${ref.id}`, "give every token its own id");
-    ids.add(ref.id);
-    const token = readSecretRef(`api.tokens[${i}]`, ref, env, "token");
-    if (token.length < 16) throw new ConfigError(`api.tokens[${i}]`, "token is shorter than 16 characters", "use a random token (openssl rand -hex 24)");
-    return { id: ref.id, token, sources: ref.sources };
-  });
+  return resolveApiTokens(config.tokens, env, "api.tokens");
 }

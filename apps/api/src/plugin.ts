@@ -43,8 +43,8 @@ function encodeCursor(loadSeq: number): string {
 }
 
 function decodeCursor(cursor: string): number {
-  const match = /^seq:(\d{1,15})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
-  if (!match) throw new ApiError("invalid_parameter", "cursor is not a cursor this API issued: pass next_cursor unchanged", "cursor");
+  const match = /^seq:(\d{1,16})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  if (!match || !Number.isSafeInteger(Number(match[1]))) throw new ApiError("invalid_parameter", "cursor is not a cursor this API issued: pass next_cursor unchanged", "cursor");
   return Number(match[1]);
 }
 
