@@ -1,4 +1,4 @@
-export { classifyAgent } from "./agent.js";
+export { cachedAgentClassifier, classifyAgent, DEFAULT_UA_CACHE_SIZE } from "./agent.js";
 export type { AgentInfo } from "./agent.js";
 export { campaignFile, campaignMap, DEFAULT_CAMPAIGN_RECHECK_MS } from "./campaigns.js";
 export type { CampaignLookup } from "./campaigns.js";
