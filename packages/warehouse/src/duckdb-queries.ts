@@ -133,7 +133,12 @@ export class DuckDbQueries implements EventQueries {
     w.add((p) => `received_at < ${p}::TIMESTAMPTZ`, filter.receivedTo);
     w.add((p) => `load_seq < ${p}`, page.startingAfter);
     const limit = Math.max(1, Math.trunc(page.limit));
-    const rows = await this.run(`${SELECT_EVENT} ${w.sql()} ORDER BY load_seq DESC LIMIT ${limit + 1}`, w.params);
+    // Two steps: the top-N runs over the narrow filter columns only, then the page's rows are read
+    // whole (DuckDB would otherwise carry every candidate's payload through the sort).
+    const rows = await this.run(
+      `${SELECT_EVENT} WHERE load_seq IN (SELECT load_seq FROM events ${w.sql()} ORDER BY load_seq DESC LIMIT ${limit + 1}) ORDER BY load_seq DESC`,
+      w.params,
+    );
     return { rows: rows.slice(0, limit).map(toEvent), hasMore: rows.length > limit };
   }
 
