@@ -103,9 +103,10 @@ function toEvent(row: Record<string, unknown>): QueriedEvent {
   };
 }
 
+// Grouped on the raw value, formatted after grouping (formatting a million rollup rows first costs ~10x).
 const GROUP_SQL: Record<AnalyticsQuery["groupBy"], string> = {
-  minute: iso("minute"),
-  day: iso("date_trunc('day', minute)"),
+  minute: "minute",
+  day: "date_trunc('day', minute)",
   country: "country",
   device: "device",
   campaign: "campaign",
@@ -161,8 +162,10 @@ export class DuckDbQueries implements EventQueries {
     const order = timeSeries ? "key" : "events DESC, key";
     const limit = Math.max(1, Math.trunc(query.limit ?? 1000));
     const rows = await this.run(
-      `SELECT ${key} AS key, sum(events)::BIGINT AS events, sum(unique_events)::BIGINT AS uniq, sum(suspicious_events)::BIGINT AS suspicious
-       FROM events_rollup_minute ${w.sql()} GROUP BY ALL ORDER BY ${order} LIMIT ${limit}`,
+      `SELECT ${timeSeries ? iso("k") : "k"} AS key, events, uniq, suspicious FROM (
+         SELECT ${key} AS k, sum(events)::BIGINT AS events, sum(unique_events)::BIGINT AS uniq, sum(suspicious_events)::BIGINT AS suspicious
+         FROM events_rollup_minute ${w.sql()} GROUP BY k ORDER BY ${order.replace("key", "k")} LIMIT ${limit}
+       ) ORDER BY ${order.replace("key", "k")}`,
       w.params,
     );
     return rows.map((r) => ({ key: r.key === "" || r.key === null ? null : String(r.key), events: Number(r.events), unique: Number(r.uniq), suspicious: Number(r.suspicious) }));
