@@ -117,21 +117,33 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, EventQueries 
 
   async migrate(): Promise<void> {
     await this.#serial(async () => {
-      await this.connection.run(LOAD_SEQ_DDL);
-      await this.connection.run(CREATE_EVENTS);
-      // Files made before enrichment: add the columns, give old rows a load sequence, count them.
-      const existing = await this.connection.runAndReadAll(`SELECT column_name FROM duckdb_columns() WHERE table_name = '${TABLE}' AND schema_name = 'main'`);
-      const have = new Set(existing.getRowObjectsJS().map((r) => String(r.column_name)));
-      for (const c of ENRICHED_COLUMNS) {
-        if (!have.has(c.name)) await this.connection.run(`ALTER TABLE ${TABLE} ADD COLUMN ${c.name} ${c.type === "boolean" ? "BOOLEAN" : c.type === "json" ? "JSON" : "VARCHAR"}`);
+      // One transaction: a crash half-way must not leave a rollup table without its old rows.
+      await this.connection.run("BEGIN TRANSACTION");
+      try {
+        await this.#migrateEvents();
+        await this.connection.run("COMMIT");
+      } catch (err) {
+        await this.connection.run("ROLLBACK").catch(() => undefined);
+        throw err;
       }
-      if (!have.has("load_seq")) await this.connection.run(`ALTER TABLE ${TABLE} ADD COLUMN load_seq BIGINT`);
-      const rollupMissing = (await this.connection.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE table_name = 'events_rollup_minute'`)).getRowObjectsJS()[0]?.n === 0;
-      await this.connection.run(DUCKDB_ROLLUP_DDL);
-      await this.connection.run(`UPDATE ${TABLE} SET load_seq = nextval('events_load_seq') WHERE load_seq IS NULL`);
-      if (rollupMissing) await this.connection.run(rollupStatement(0));
       await this.connection.run(CREATE_STAGING);
     });
+  }
+
+  async #migrateEvents(): Promise<void> {
+    await this.connection.run(LOAD_SEQ_DDL);
+    await this.connection.run(CREATE_EVENTS);
+    // Files made before enrichment: add the columns, give old rows a load sequence, count them.
+    const existing = await this.connection.runAndReadAll(`SELECT column_name FROM duckdb_columns() WHERE table_name = '${TABLE}' AND schema_name = 'main'`);
+    const have = new Set(existing.getRowObjectsJS().map((r) => String(r.column_name)));
+    for (const c of ENRICHED_COLUMNS) {
+      if (!have.has(c.name)) await this.connection.run(`ALTER TABLE ${TABLE} ADD COLUMN ${c.name} ${c.type === "boolean" ? "BOOLEAN" : c.type === "json" ? "JSON" : "VARCHAR"}`);
+    }
+    if (!have.has("load_seq")) await this.connection.run(`ALTER TABLE ${TABLE} ADD COLUMN load_seq BIGINT`);
+    const rollupMissing = (await this.connection.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE table_name = 'events_rollup_minute'`)).getRowObjectsJS()[0]?.n === 0;
+    await this.connection.run(DUCKDB_ROLLUP_DDL);
+    await this.connection.run(`UPDATE ${TABLE} SET load_seq = nextval('events_load_seq') WHERE load_seq IS NULL`);
+    if (rollupMissing) await this.connection.run(rollupStatement(0));
   }
 
   insertBatch(rows: readonly WarehouseRow[]): Promise<InsertResult> {
