@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { queryApiPlugin, type QueryApiDeps } from "@tributary/api";
 import { hasDeliveryLog, type ReconcileReader, type WarehouseReader } from "@tributary/warehouse";
 import type { Loader } from "@tributary/loader";
 import { instrumentFastify, type Telemetry } from "@tributary/telemetry";
@@ -11,6 +12,8 @@ export interface AggregatorHttpDeps {
   telemetry?: Telemetry;
   /** The operator's reconciliation reads (`tributary reconcile`), when the warehouse offers them. */
   reconcile?: ReconcileReader;
+  /** The query API (events, analytics); without it, /v1/events is the plain newest-rows list. */
+  api?: QueryApiDeps | undefined;
 }
 
 export const MAX_EVENTS_PAGE = 1000;
@@ -38,11 +41,6 @@ export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
     };
   });
   if (deps.reconcile) registerReconcileRoutes(app, deps.reconcile);
-  app.get<{ Querystring: { limit?: number } }>(
-    "/v1/events",
-    { schema: { querystring: { type: "object", properties: { limit: { type: "integer", minimum: 1, maximum: MAX_EVENTS_PAGE, default: 20 } }, additionalProperties: false } } },
-    async (request) => ({ data: await deps.reader.recentEvents(request.query.limit ?? 20) }),
-  );
   // The delivery log (issue 12): attempts to HTTP destinations, newest first.
   app.get<{ Querystring: { limit?: number; destination?: string; event_key?: string; outcome?: string } }>(
     "/v1/deliveries",
@@ -67,6 +65,15 @@ export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
       return { data: await deps.reader.recentDeliveries(limit, query), total: await deps.reader.countDeliveries(query) };
     },
   );
+  if (deps.api) {
+    void app.register(queryApiPlugin, deps.api);
+  } else {
+    app.get<{ Querystring: { limit?: number } }>(
+      "/v1/events",
+      { schema: { querystring: { type: "object", properties: { limit: { type: "integer", minimum: 1, maximum: MAX_EVENTS_PAGE, default: 20 } }, additionalProperties: false } } },
+      async (request) => ({ data: await deps.reader.recentEvents(request.query.limit ?? 20) }),
+    );
+  }
   return app;
 }
 

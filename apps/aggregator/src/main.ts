@@ -4,10 +4,13 @@ import { configFileFrom, isConfigError } from "@tributary/config";
 import { RecentKeys } from "@tributary/dedupe";
 import { connectNats, DLQ_STREAM, JetStreamErrorCode, NatsCredentialsError, dlqStreamConfig, ensureConsumer, ensureStream, loaderConsumerConfig } from "@tributary/streams";
 import { createAggregatorMetrics, startTelemetry, traceLogFields } from "@tributary/telemetry";
-import { isReconcileReader, openWarehouse } from "@tributary/warehouse";
+import { isEventQueries, isReconcileReader, openWarehouse } from "@tributary/warehouse";
 import { buildHttp } from "./app.js";
 import { loadAggregatorConfig, type AggregatorConfig } from "./config.js";
 import { HubMonitor } from "./hub-monitor.js";
+import { apiTokens, buildEnricher } from "./enrich-config.js";
+import type { Enricher } from "@tributary/enrich";
+import type { ApiToken } from "@tributary/api";
 import { AdaptiveBatchSize, Loader, rowFromMessage } from "@tributary/loader";
 import { startDeliveriesLoader } from "./deliveries-loader.js";
 
@@ -16,8 +19,12 @@ const SHUTDOWN_DEADLINE_MS = 25_000;
 
 async function main(): Promise<void> {
   let config: AggregatorConfig;
+  let enricher: Enricher | undefined;
+  let tokens: ApiToken[];
   try {
     config = loadAggregatorConfig(process.env, configFileFrom(process.argv, process.env));
+    enricher = buildEnricher(config.enrich, process.env);
+    tokens = apiTokens(config.api, process.env);
   } catch (err) {
     if (isConfigError(err)) {
       console.error(`tributary-aggregator: ${err.message}`);
@@ -41,8 +48,9 @@ async function main(): Promise<void> {
   let hub: HubMonitor | undefined;
   // Log lines written inside a span (a batch's load) carry its trace id.
   const logger = { level: config.logLevel, ...(telemetry.tracing ? { mixin: () => traceLogFields() } : {}) };
+  const api = config.api.enabled && isEventQueries(sink) ? { queries: sink, tokens, anonymousLoopback: config.api.anonymousLoopback, rateLimit: config.api.rateLimit } : undefined;
   // OTEL_SDK_DISABLED=true turns telemetry off entirely: no spans, no /metrics.
-  const http = buildHttp({ reader: sink, loader: () => loader, logger, ...(telemetry.settings.disabled ? {} : { telemetry }), ...(isReconcileReader(sink) ? { reconcile: sink } : {}) });
+  const http = buildHttp({ reader: sink, loader: () => loader, logger, api, ...(telemetry.settings.disabled ? {} : { telemetry }), ...(isReconcileReader(sink) ? { reconcile: sink } : {}) });
   const log = http.log;
   await http.listen({ host: config.host, port: config.port });
 
@@ -91,7 +99,7 @@ async function main(): Promise<void> {
     messages,
     js,
     sink,
-    toRow: rowFromMessage,
+    toRow: (msg) => rowFromMessage(msg, enricher),
     policy: config.batch,
     adaptive: new AdaptiveBatchSize({ min: config.batch.minEvents, max: config.batch.maxEvents, targetLatencyMs: config.batch.targetLatencyMs }),
     maxFlushesInFlight: config.batch.flushesInFlight,

@@ -20,7 +20,8 @@ export class Pipeline {
     readonly aggregatorPort: number,
   ) {}
 
-  static async start(): Promise<Pipeline> {
+  /** `aggregator` adds settings to the aggregator's config file (enrichment, API tokens). */
+  static async start(opts: { aggregator?: Record<string, unknown> } = {}): Promise<Pipeline> {
     const dir = mkdtempSync(join(tmpdir(), "tributary-pipeline-"));
     const nats = await startNatsServer({ domain: "us", dir: join(dir, "nats") });
     const [gatewayPort, aggregatorPort] = await freePorts(2);
@@ -42,6 +43,7 @@ export class Pipeline {
       stream: "EVENTS_US",
       ackWaitMs: 5_000,
       batch: { maxEvents: 100, maxAgeMs: 50 },
+      ...opts.aggregator,
     }));
     p.gateway = await startService({ name: "gateway", entry: GATEWAY_MAIN, env: { TRIBUTARY_CONFIG: join(dir, "gateway.json") }, readyUrl: `${p.gatewayUrl}/readyz` });
     return p;

@@ -18,13 +18,24 @@ const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== "
   size: { type: "string", default: "1024" },
   "in-flight": { type: "string", default: "1" },
   "target-ms": { type: "string", default: "1000" },
+  // --enrich: click bodies carry an IP, a UA and a referrer, and the loader runs the enrichment
+  // stage (@tributary/enrich, defaults: bundled geo MMDB, truncated IPs) before each insert.
+  enrich: { type: "boolean", default: false },
 } });
+const ENRICH = values.enrich;
+const UAS = [
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+  "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+];
+const enricher = ENRICH ? (await import("@tributary/enrich")).createEnricher({ geo: (await import("@tributary/enrich")).openGeoDatabase(), ip: { mode: "truncate" } }) : undefined;
 const N = Number(values.events);
 const SIZE = Number(values.size);
 const silent = { info() {}, warn() {}, error() {} };
 
 function body(i) {
   const base = { event: "link.clicked", timestamp: new Date().toISOString(), data: { link_id: `lnk_${i}`, campaign: "bench", filler: "" } };
+  if (ENRICH) Object.assign(base.data, { ip: `${1 + (i % 220)}.${(i >> 8) & 255}.${i & 255}.9`, user_agent: UAS[i % UAS.length], referrer: "https://t.co/x" });
   const pad = SIZE - JSON.stringify(base).length;
   base.data.filler = "x".repeat(Math.max(0, pad));
   return JSON.stringify(base);
@@ -83,7 +94,7 @@ try {
   const consumer = await js.consumers.get("EVENTS", "bench");
   const messages = await consumer.consume({ max_messages: 15_000 });
   const loader = new Loader({
-    messages, js, sink, toRow: rowFromMessage,
+    messages, js, sink, toRow: (msg) => rowFromMessage(msg, enricher),
     policy: { maxEvents: 5_000, maxBytes: 16 * 1024 * 1024, maxAgeMs: 100 },
     adaptive: new AdaptiveBatchSize({ min: 500, max: 5_000, targetLatencyMs: Number(values["target-ms"]), initial: 1_000 }),
     maxFlushesInFlight: Number(values["in-flight"]), ackWaitMs: 60_000, log: silent,
@@ -107,7 +118,7 @@ try {
 }
 
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}`);
-console.log(`events: ${N} × ${SIZE} B`);
+console.log(`events: ${N} × ${SIZE} B${ENRICH ? ", loader enriching (raw rows carry no enrichment)" : ""}`);
 console.log(`raw DuckDB insert (sink, 1,000/insert): ${Math.round(results.raw).toLocaleString("en")} rows/s`);
 console.log(`loader (stream ▸ batch ▸ DuckDB ▸ ack):  ${Math.round(results.loader).toLocaleString("en")} rows/s`);
 console.log(`ratio loader / raw: ${(results.loader / results.raw * 100).toFixed(0)}%`);

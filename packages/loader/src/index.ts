@@ -9,4 +9,4 @@ export type { LoaderCounters, LoaderLog, LoaderOptions } from "./loader.js";
 export { createInsertPolicy, isRejected, isTransient } from "./resilience.js";
 export type { InsertPolicy, InsertPolicyOptions } from "./resilience.js";
 export { regionSeqOf, rowFromMessage } from "./rows.js";
-export type { RowOutcome, StreamMessage } from "./rows.js";
+export type { RowEnricher, RowOutcome, StreamMessage } from "./rows.js";

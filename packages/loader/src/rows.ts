@@ -3,6 +3,14 @@ import { EventHeader } from "@tributary/streams";
 
 export type RowOutcome = { ok: true; row: WarehouseRow } | { ok: false; reason: string };
 
+/**
+ * The enrichment stage (an `@tributary/enrich` Enricher fits): sets the row's enriched columns
+ * and may redact its payload, from the body parsed once here.
+ */
+export interface RowEnricher {
+  enrich(row: WarehouseRow, body: unknown): WarehouseRow;
+}
+
 const validator = createEventValidator();
 
 /** What the mapping needs of a stream message; a JsMsg fits, and unit tests build plain ones. */
@@ -32,7 +40,7 @@ export function regionSeqOf(msg: StreamMessage): number {
  * Maps a stream message to a warehouse row. The gateway validated it already; anything that fails
  * here (a foreign publisher, a hand-edited stream) is poison for the DLQ, never a crash.
  */
-export function rowFromMessage(msg: StreamMessage): RowOutcome {
+export function rowFromMessage(msg: StreamMessage, enricher?: RowEnricher): RowOutcome {
   const h = msg.headers;
   const eventKey = h?.get(EventHeader.MsgId);
   const source = h?.get(EventHeader.Source);
@@ -59,7 +67,14 @@ export function rowFromMessage(msg: StreamMessage): RowOutcome {
       receivedAt,
       payloadJson: parsed.text, // as received, less a BOM
     });
-    return { ok: true, row };
+    if (!enricher) return { ok: true, row };
+    try {
+      return { ok: true, row: enricher.enrich(row, parsed.value) };
+    } catch (err) {
+      // Enrichment derives NULLs rather than throwing; a throw is a bug, and the DLQ keeps the
+      // event for a replay once it is fixed rather than loading it without its columns.
+      return { ok: false, reason: `enrich_failed: ${(err as Error).message}` };
+    }
   } catch (err) {
     // toWarehouseRow refuses impossible values (an empty key, a bad sequence): poison, not a crash.
     return { ok: false, reason: `unmappable: ${(err as Error).message}` };

@@ -21,3 +21,6 @@ export type { KnownEventData, KnownEventType } from "./payloads.js";
 
 export { toWarehouseRow, WAREHOUSE_COLUMNS } from "./row.js";
 export type { WarehouseColumn, WarehouseColumnName, WarehouseColumnType, WarehouseRow, WarehouseRowMeta } from "./row.js";
+
+export { emptyEnrichment, ENRICHED_COLUMNS } from "./enriched.js";
+export type { EnrichedColumnType, EnrichedFields } from "./enriched.js";

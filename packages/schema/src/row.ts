@@ -1,3 +1,4 @@
+import type { EnrichedFields } from "./enriched.js";
 import type { NormalizedEvent } from "./validate.js";
 
 /** A logical column type, for each sink to map to its engine's own (DuckDB, ClickHouse, …). */
@@ -47,8 +48,10 @@ export interface WarehouseRow {
   region: string;
   /** The event's sequence number in its regional stream. */
   region_seq: number;
-  /** The body as received (decoded text, BOM removed), never re-serialised. */
+  /** The body as received (decoded text, BOM removed); re-serialised only when a redaction rule changed it. */
   payload: string;
+  /** Set by the enrichment stage; absent rows load with NULL enriched columns. */
+  enriched?: EnrichedFields;
 }
 
 export interface WarehouseRowMeta {

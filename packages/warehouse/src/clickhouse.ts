@@ -15,6 +15,8 @@ import {
   type ClickHouseLayout,
 } from "./clickhouse-schema.js";
 import { rangesOf, type ReconcileReader } from "./reconcile.js";
+import { ClickHouseQueries, CLICKHOUSE_EXTRA_COLUMNS, CLICKHOUSE_EXTRA_NAMES, encodeExtra } from "./clickhouse-queries.js";
+import type { AnalyticsQuery, AnalyticsRow, EventFilter, EventListPage, EventQueries, QueriedEvent } from "./query.js";
 import { uniqueByKey, WarehouseError, type InsertResult, type StoredEvent, type WarehouseReader, type WarehouseSink } from "./sink.js";
 import { ClickHouseDeliveries } from "./clickhouse-deliveries.js";
 import type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
@@ -119,7 +121,7 @@ function isoFromMs(value: unknown): string | null {
  * so a sink can be opened while the server is down; each call then fails with
  * `warehouse_unavailable` until it is back.
  */
-export class ClickHouseSink implements WarehouseSink, WarehouseReader, ReconcileReader, DeliveryLogStore {
+export class ClickHouseSink implements WarehouseSink, WarehouseReader, ReconcileReader, DeliveryLogStore, EventQueries {
   readonly kind = "clickhouse";
   readonly database: string;
   readonly #http: ClickHouseHttp;
@@ -130,6 +132,7 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
   #layout: ClickHouseLayout | null = null;
   #inserts: Promise<unknown> = Promise.resolve();
   readonly #deliveries: ClickHouseDeliveries;
+  #lastSeq = 0;
 
   private constructor(options: ClickHouseOptions) {
     this.database = options.database ?? "default";
@@ -234,6 +237,15 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
       }
       this.#layout = null;
       this.#layout = existing ?? (await this.#requireLayout());
+      // Enrichment columns and the load sequence, added to tables made before them.
+      const columns = new Set(
+        parseJsonEachRow(
+          await this.#http.query(`SELECT name FROM system.columns WHERE database = ${sqlString(this.database)} AND table = ${sqlString(TABLE)} FORMAT JSONEachRow`, { kind: "read" }),
+        ).map((r) => String(r.name)),
+      );
+      for (const c of CLICKHOUSE_EXTRA_COLUMNS) {
+        if (!columns.has(c.name)) await this.#http.query(`ALTER TABLE ${this.#table} ADD COLUMN ${sqlIdentifier(c.name)} ${c.type}`, { kind: "ddl" });
+      }
     } catch (err) {
       this.#forget(err);
     }
@@ -277,12 +289,12 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
       unique.forEach((row, i) => {
         if (existing.has(row.event_key)) return;
         fresh.push(row);
-        body += lines[i] + "\n";
+        body += lines[i]!.slice(0, -1) + encodeExtra(row.enriched, this.#nextSeq()) + "}\n";
       });
       if (fresh.length === 0) return { inserted: 0, duplicates: rows.length };
       const settings: Record<string, string | number> = {};
       if (server.features.dedupToken) settings.insert_deduplication_token = dedupToken(fresh.map((r) => r.event_key));
-      await this.#http.insert(`INSERT INTO ${this.#table} (${layoutColumns(layout).join(", ")}) FORMAT JSONEachRow`, body, { settings });
+      await this.#http.insert(`INSERT INTO ${this.#table} (${[...layoutColumns(layout), ...CLICKHOUSE_EXTRA_NAMES].join(", ")}) FORMAT JSONEachRow`, body, { settings });
       return { inserted: fresh.length, duplicates: rows.length - fresh.length };
     } catch (err) {
       return this.#forget(err);
@@ -428,6 +440,49 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
   }
   async recentDeliveries(limit: number, query: DeliveryQuery = {}): Promise<StoredDelivery[]> {
     return this.#deliveries.recent(limit, query).catch((err: unknown) => this.#forget(err));
+  }
+
+  /**
+   * The load sequence: microseconds of the sink's clock, strictly increasing within the process
+   * (inserts are serialised), so a later batch always numbers above an earlier one. ClickHouse has
+   * no sequences; with several writer processes the numbers stay unique only as far as their
+   * clocks and counters do not collide (README: one writer per table for exact paging).
+   */
+  #nextSeq(): number {
+    this.#lastSeq = Math.max(this.#lastSeq + 1, Date.now() * 1000);
+    return this.#lastSeq;
+  }
+
+  #queriesInstance: ClickHouseQueries | undefined;
+  get #queries(): ClickHouseQueries {
+    this.#queriesInstance ??= new ClickHouseQueries(
+      async (sql) => {
+        try {
+          return parseJsonEachRow(await this.#http.query(sql, { kind: "read" }));
+        } catch (err) {
+          return this.#forget(err);
+        }
+      },
+      this.#table,
+      () => this.#requireLayout(),
+    );
+    return this.#queriesInstance;
+  }
+
+  listEvents(filter: EventFilter, page: { limit: number; startingAfter?: number | undefined }): Promise<EventListPage> {
+    return this.#queries.listEvents(filter, page);
+  }
+
+  getEvent(key: string): Promise<QueriedEvent | undefined> {
+    return this.#queries.getEvent(key);
+  }
+
+  analytics(query: AnalyticsQuery): Promise<AnalyticsRow[]> {
+    return this.#queries.analytics(query);
+  }
+
+  freshness(sources?: readonly string[]): Promise<string | null> {
+    return this.#queries.freshness(sources);
   }
 
   async close(): Promise<void> {

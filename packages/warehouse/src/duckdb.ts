@@ -1,8 +1,10 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DuckDBInstance, DuckDBTimestampTZValue, listValue, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api";
-import type { WarehouseRow } from "@tributary/schema";
+import { ENRICHED_COLUMNS, type WarehouseRow } from "@tributary/schema";
 import { DUCKDB_SEQ_DOUBLES, DUCKDB_SEQ_RANGES, type ReconcileReader } from "./reconcile.js";
+import { duckDbEnrichedDdl, appendEnriched, DUCKDB_ROLLUP_DDL, rollupStatement, LOAD_SEQ_DDL, DuckDbQueries } from "./duckdb-queries.js";
+import type { AnalyticsQuery, AnalyticsRow, EventFilter, EventListPage, EventQueries, QueriedEvent } from "./query.js";
 import { uniqueByKey, WarehouseError, type InsertResult, type StoredEvent, type WarehouseReader, type WarehouseSink } from "./sink.js";
 import type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
 import { duckdbDeliveries } from "./duckdb-deliveries.js";
@@ -26,7 +28,8 @@ CREATE TABLE IF NOT EXISTS ${TABLE} (
   loaded_at      TIMESTAMPTZ NOT NULL,
   region         VARCHAR NOT NULL,
   region_seq     UBIGINT NOT NULL,
-  payload        JSON NOT NULL
+  payload        JSON NOT NULL${duckDbEnrichedDdl(",\n  ")},
+  load_seq       BIGINT
 )`;
 
 // Staging has no key: the Appender fails a whole append on one duplicate key, so rows go to
@@ -34,13 +37,15 @@ CREATE TABLE IF NOT EXISTS ${TABLE} (
 const CREATE_STAGING = `
 CREATE TEMP TABLE IF NOT EXISTS ${STAGING} (
   event_key VARCHAR, source VARCHAR, event_id VARCHAR, event_type VARCHAR, schema_version VARCHAR,
-  occurred_at TIMESTAMPTZ, received_at TIMESTAMPTZ, region VARCHAR, region_seq UBIGINT, payload VARCHAR
+  occurred_at TIMESTAMPTZ, received_at TIMESTAMPTZ, region VARCHAR, region_seq UBIGINT, payload VARCHAR${duckDbEnrichedDdl(", ")}
 )`;
 
 const MOVE_STAGED = `
 INSERT INTO ${TABLE}
 SELECT event_key, source, event_id, event_type, schema_version, occurred_at, received_at,
-       now() AS loaded_at, region, region_seq, payload::JSON
+       now() AS loaded_at, region, region_seq, payload::JSON,
+       ${ENRICHED_COLUMNS.map((c) => (c.type === "json" ? `${c.name}::JSON` : c.name)).join(", ")},
+       nextval('events_load_seq') AS load_seq
 FROM ${STAGING}
 ON CONFLICT DO NOTHING`;
 
@@ -70,6 +75,7 @@ function appendRow(appender: DuckDBAppender, row: WarehouseRow): void {
   appender.appendVarchar(row.region);
   appender.appendUBigInt(BigInt(row.region_seq));
   appender.appendVarchar(row.payload);
+  appendEnriched(appender, row.enriched);
   appender.endRow();
 }
 
@@ -78,7 +84,7 @@ function appendRow(appender: DuckDBAppender, row: WarehouseRow): void {
  * DuckDB, the embedded default: one file, one writer process. Inserts are serialised on one
  * connection (DuckDB runs one write transaction per connection at a time).
  */
-export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileReader, DeliveryLogStore {
+export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileReader, DeliveryLogStore, EventQueries {
   readonly kind = "duckdb";
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -100,6 +106,8 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
     const connection = await instance.connect();
     // DuckDB takes up to 80% of the machine's memory by default; beside the aggregator's own
     // bounded buffers that would make its footprint the machine's, so it gets a fixed budget.
+    // Rollup minutes and days are UTC whatever the host's zone.
+    await connection.run("SET TimeZone = 'UTC'").catch(() => undefined);
     await connection.run(`SET memory_limit = '${(options.memoryLimit ?? DEFAULT_DUCKDB_MEMORY_LIMIT).replace(/[^0-9A-Za-z. ]/g, "")}'`);
     return new DuckDbSink(instance, connection, path);
   }
@@ -112,9 +120,33 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
 
   async migrate(): Promise<void> {
     await this.#serial(async () => {
-      await this.connection.run(CREATE_EVENTS);
+      // One transaction: a crash half-way must not leave a rollup table without its old rows.
+      await this.connection.run("BEGIN TRANSACTION");
+      try {
+        await this.#migrateEvents();
+        await this.connection.run("COMMIT");
+      } catch (err) {
+        await this.connection.run("ROLLBACK").catch(() => undefined);
+        throw err;
+      }
       await this.connection.run(CREATE_STAGING);
     });
+  }
+
+  async #migrateEvents(): Promise<void> {
+    await this.connection.run(LOAD_SEQ_DDL);
+    await this.connection.run(CREATE_EVENTS);
+    // Files made before enrichment: add the columns, give old rows a load sequence, count them.
+    const existing = await this.connection.runAndReadAll(`SELECT column_name FROM duckdb_columns() WHERE table_name = '${TABLE}' AND schema_name = 'main'`);
+    const have = new Set(existing.getRowObjectsJS().map((r) => String(r.column_name)));
+    for (const c of ENRICHED_COLUMNS) {
+      if (!have.has(c.name)) await this.connection.run(`ALTER TABLE ${TABLE} ADD COLUMN ${c.name} ${c.type === "boolean" ? "BOOLEAN" : c.type === "json" ? "JSON" : "VARCHAR"}`);
+    }
+    if (!have.has("load_seq")) await this.connection.run(`ALTER TABLE ${TABLE} ADD COLUMN load_seq BIGINT`);
+    const rollupMissing = (await this.connection.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE table_name = 'events_rollup_minute'`)).getRowObjectsJS()[0]?.n === 0;
+    await this.connection.run(DUCKDB_ROLLUP_DDL);
+    await this.connection.run(`UPDATE ${TABLE} SET load_seq = nextval('events_load_seq') WHERE load_seq IS NULL`);
+    if (rollupMissing) await this.connection.run(rollupStatement(0));
   }
 
   insertBatch(rows: readonly WarehouseRow[]): Promise<InsertResult> {
@@ -124,6 +156,10 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
       try {
         await this.connection.run("BEGIN TRANSACTION");
         await this.connection.run(`DELETE FROM ${STAGING}`);
+        // One writer connection, serialised: rows this batch inserts are exactly those above the
+        // high-water mark, so the rollup counts inserted rows only (never a resend's duplicate).
+        const before = await this.connection.runAndReadAll(`SELECT coalesce(max(load_seq), 0)::BIGINT AS s FROM ${TABLE}`);
+        const highWater = Number(before.getRowObjectsJS()[0]?.s ?? 0);
         const appender = await this.connection.createAppender(STAGING, "main", "temp");
         try {
           for (const row of unique) appendRow(appender, row);
@@ -132,6 +168,7 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
           appender.closeSync();
         }
         const moved = await this.connection.run(MOVE_STAGED);
+        if (moved.rowsChanged > 0) await this.connection.run(rollupStatement(highWater));
         await this.connection.run("COMMIT");
         const inserted = moved.rowsChanged;
         return { inserted, duplicates: rows.length - inserted };
@@ -217,6 +254,24 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
   }
   recentDeliveries(limit: number, query: DeliveryQuery = {}): Promise<StoredDelivery[]> {
     return this.#serial(() => duckdbDeliveries.recent(this.connection, limit, query));
+  }
+
+  #queries = new DuckDbQueries((sql, params) => this.#serial(async () => (await this.connection.runAndReadAll(sql, params as never)).getRowObjectsJS()));
+
+  listEvents(filter: EventFilter, page: { limit: number; startingAfter?: number | undefined }): Promise<EventListPage> {
+    return this.#queries.listEvents(filter, page);
+  }
+
+  getEvent(key: string): Promise<QueriedEvent | undefined> {
+    return this.#queries.getEvent(key);
+  }
+
+  analytics(query: AnalyticsQuery): Promise<AnalyticsRow[]> {
+    return this.#queries.analytics(query);
+  }
+
+  freshness(sources?: readonly string[]): Promise<string | null> {
+    return this.#queries.freshness(sources);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,77 @@
+import { readFileSync } from "node:fs";
+import { Type, type Static } from "@sinclair/typebox";
+import { ConfigError, envInt, envString, loadConfig, StringEnum } from "@tributary/config";
+import type { ApiToken } from "./auth.js";
+import { DEFAULT_API_RATE_LIMIT } from "./plugin.js";
+
+export const DEFAULT_API_PORT = 8091;
+
+/** A token in a config file: the secret itself lives in an environment variable or a file. */
+export const ApiTokenRefSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 64, description: "a name for logs and rate limiting" }),
+    env: Type.Optional(Type.String({ minLength: 1, description: "environment variable holding the token" })),
+    file: Type.Optional(Type.String({ minLength: 1, description: "file holding the token" })),
+    sources: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'sources the token may read; ["*"] for all' }),
+  },
+  { additionalProperties: false },
+);
+export type ApiTokenRef = Static<typeof ApiTokenRefSchema>;
+
+export const RateLimitSchema = Type.Object(
+  {
+    max: Type.Integer({ minimum: 1, default: DEFAULT_API_RATE_LIMIT.max, description: "requests per window per token" }),
+    windowMs: Type.Integer({ minimum: 1000, default: DEFAULT_API_RATE_LIMIT.windowMs }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+/** Reads each token's secret; `field` prefixes the config path in errors (e.g. `api.tokens`). */
+export function resolveApiTokens(refs: readonly ApiTokenRef[], env: NodeJS.ProcessEnv, field = "tokens"): ApiToken[] {
+  const ids = new Set<string>();
+  return refs.map((ref, i) => {
+    const at = `${field}[${i}]`;
+    if (ids.has(ref.id)) throw new ConfigError(`${at}.id`, `duplicate token id ${ref.id}`, "give every token its own id");
+    ids.add(ref.id);
+    if ((ref.env === undefined) === (ref.file === undefined)) throw new ConfigError(at, "needs exactly one of env or file", "name the environment variable or the file that holds the token");
+    let token: string;
+    if (ref.env !== undefined) {
+      const value = env[ref.env];
+      if (!value) throw new ConfigError(`${at}.env`, `environment variable ${ref.env} is not set`, `export ${ref.env}=<token>`);
+      token = value;
+    } else {
+      try {
+        token = readFileSync(ref.file!, "utf8").replace(/\r?\n$/, "");
+      } catch (err) {
+        throw new ConfigError(`${at}.file`, `cannot read ${ref.file}: ${(err as Error).message}`, "create the file with the token", { cause: err });
+      }
+    }
+    if (token.length < 16) throw new ConfigError(at, "token is shorter than 16 characters", "use a random token (openssl rand -hex 24)");
+    return { id: ref.id, token, sources: ref.sources };
+  });
+}
+
+export const StandaloneApiConfigSchema = Type.Object(
+  {
+    host: Type.String({ default: "0.0.0.0", description: "env TRIBUTARY_HOST" }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: DEFAULT_API_PORT, description: "env TRIBUTARY_PORT" }),
+    logLevel: StringEnum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { default: "info" }),
+    warehouseUrl: Type.String({ minLength: 1, description: "clickhouse://reader:password@host:8123/database (a read-only user is enough); env TRIBUTARY_WAREHOUSE_URL" }),
+    tokens: Type.Array(ApiTokenRefSchema, { minItems: 1, description: "bearer tokens, each scoped to sources" }),
+    rateLimit: RateLimitSchema,
+  },
+  { additionalProperties: false },
+);
+export type StandaloneApiConfig = Static<typeof StandaloneApiConfigSchema>;
+
+export function loadApiConfig(env: NodeJS.ProcessEnv, file: string | undefined): StandaloneApiConfig {
+  return loadConfig(StandaloneApiConfigSchema, {
+    file,
+    overrides: {
+      host: envString(env, "TRIBUTARY_HOST"),
+      port: envInt(env, "TRIBUTARY_PORT"),
+      logLevel: envString(env, "TRIBUTARY_LOG_LEVEL"),
+      warehouseUrl: envString(env, "TRIBUTARY_WAREHOUSE_URL"),
+    },
+  });
+}

@@ -1,0 +1,152 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { EnrichedFields, WarehouseRow } from "@tributary/schema";
+import { cachedAgentClassifier, DEFAULT_UA_CACHE_SIZE } from "./agent.js";
+import type { CampaignLookup } from "./campaigns.js";
+import { EnrichError } from "./errors.js";
+import type { GeoLookup } from "./geo.js";
+import { firstString, splitPath } from "./paths.js";
+import { anonymizeIp, compileRedactions, normalizeIp, redact, RotatingHasher, type CompiledRedaction, type IpPrivacyOptions, type RedactionRule } from "./privacy.js";
+import { categorizeReferrer } from "./referrer.js";
+import { DEFAULT_RULE_MAX_KEYS, DEFAULT_UNIQUE_RULE, SuspicionRules, UniquenessTracker, uniqueRule, type SuspicionRule } from "./rules.js";
+
+/** Where each input lives in a body: dotted paths, the first non-empty string wins. */
+export interface FieldPaths {
+  ip: readonly string[];
+  userAgent: readonly string[];
+  referrer: readonly string[];
+  link: readonly string[];
+  campaign: readonly string[];
+}
+
+/**
+ * The seeds' layouts: link.clicked carries data.ip/user_agent/referrer/link_id/campaign; click.*
+ * events nest them under data.click, data.link.id and data.campaign.id.
+ */
+export const DEFAULT_FIELD_PATHS: FieldPaths = {
+  ip: ["data.ip", "data.click.ip", "data.ip_address", "ip"],
+  userAgent: ["data.user_agent", "data.click.user_agent", "data.userAgent", "user_agent"],
+  referrer: ["data.referrer", "data.click.referrer", "data.referer"],
+  link: ["data.link_id", "data.link.id", "data.click.link_id"],
+  campaign: ["data.campaign", "data.campaign.id", "data.campaign_id", "data.utm_campaign"],
+};
+
+export interface SourceEnrichOptions {
+  fields?: Partial<FieldPaths>;
+  /** Applied to this source's payload before load, after the global `redact`. */
+  redact?: readonly RedactionRule[];
+}
+
+export interface EnrichOptions {
+  /** null turns geo off. */
+  geo: GeoLookup | null;
+  ip: IpPrivacyOptions;
+  fields?: Partial<FieldPaths>;
+  /** Redactions for every source. */
+  redact?: readonly RedactionRule[];
+  sources?: Readonly<Record<string, SourceEnrichOptions>>;
+  campaigns?: CampaignLookup;
+  /** The operator's own domains: referrers from them are `internal`. */
+  internalDomains?: readonly string[];
+  /** A name from UNIQUE_RULES; default per_link_24h. */
+  uniqueRule?: string;
+  suspicious?: readonly SuspicionRule[];
+  /** Bound on the keys each stateful rule remembers. */
+  maxKeys?: number;
+  /** Distinct user agents whose classification is cached (default 10 000). */
+  uaCacheSize?: number;
+}
+
+interface CompiledPaths {
+  ip: string[][];
+  userAgent: string[][];
+  referrer: string[][];
+  link: string[][];
+  campaign: string[][];
+}
+
+interface SourcePlan {
+  paths: CompiledPaths;
+  redactions: CompiledRedaction[];
+}
+
+export interface Enricher {
+  /**
+   * Returns the row with its enriched columns set, and its payload redacted when a rule applies.
+   * `body` is the parsed payload (it may be changed in place by redaction). Never throws for an
+   * event's content: what cannot be derived is NULL.
+   */
+  enrich(row: WarehouseRow, body: unknown): WarehouseRow;
+}
+
+function compilePaths(fields: Partial<FieldPaths> | undefined, base: FieldPaths): CompiledPaths {
+  const pick = (k: keyof FieldPaths) => (fields?.[k] ?? base[k]).map(splitPath);
+  return { ip: pick("ip"), userAgent: pick("userAgent"), referrer: pick("referrer"), link: pick("link"), campaign: pick("campaign") };
+}
+
+export function createEnricher(options: EnrichOptions): Enricher {
+  const ipMode = options.ip.mode;
+  const hasher = options.ip.hashKey !== undefined ? new RotatingHasher(options.ip.hashKey, options.ip.saltRotationSeconds) : undefined;
+  if (ipMode === "hash" && !hasher) throw new EnrichError("enrich_config_invalid", "enrich.ip.mode is hash but no hash key is set — set enrich.hashKeyEnv (or hashKeyFile), or use mode truncate");
+  const base: FieldPaths = { ...DEFAULT_FIELD_PATHS, ...options.fields };
+  const globalRedactions = compileRedactions(options.redact ?? [], hasher, "enrich.redact");
+  const defaultPlan: SourcePlan = { paths: compilePaths(undefined, base), redactions: globalRedactions };
+  const plans = new Map<string, SourcePlan>();
+  for (const [source, opts] of Object.entries(options.sources ?? {})) {
+    plans.set(source, {
+      paths: compilePaths(opts.fields, base),
+      redactions: [...globalRedactions, ...compileRedactions(opts.redact ?? [], hasher, `enrich.sources.${source}.redact`)],
+    });
+  }
+  const maxKeys = options.maxKeys ?? DEFAULT_RULE_MAX_KEYS;
+  const unique = new UniquenessTracker(uniqueRule(options.uniqueRule ?? DEFAULT_UNIQUE_RULE), maxKeys);
+  const suspicion = new SuspicionRules(options.suspicious, maxKeys);
+  // Visitor identity for the stateful rules lives only in this process's memory, keyed by a
+  // random per-process key: it is never stored, so it can use the full IP and UA.
+  const visitorKey = randomBytes(32);
+  const internal = options.internalDomains ?? [];
+  const classifyAgent = cachedAgentClassifier(options.uaCacheSize ?? DEFAULT_UA_CACHE_SIZE);
+
+  return {
+    enrich(row, body) {
+      const plan = plans.get(row.source) ?? defaultPlan;
+      const p = plan.paths;
+      const at = row.occurred_at ?? row.received_at;
+      // Read the inputs before redaction can remove them.
+      const rawIp = firstString(body, p.ip);
+      const ip = rawIp === null ? null : normalizeIp(rawIp);
+      const ua = firstString(body, p.userAgent);
+      const referrer = firstString(body, p.referrer);
+      const link = firstString(body, p.link);
+      const campaign = firstString(body, p.campaign);
+      const clickLike = ip !== null || ua !== null;
+
+      const agent = ua !== null ? classifyAgent(ua) : null;
+      const geo = ip !== null && options.geo ? options.geo.lookup(ip) : null;
+      const meta = campaign !== null ? options.campaigns?.get(campaign) : undefined;
+      // A keyed hash (key prefix): an in-memory id only, so a plain hash is enough and is faster than an HMAC.
+      const visitor = ip === null ? null : createHash("sha256").update(visitorKey).update(ip).update("\u0000").update(ua ?? "").digest("base64url");
+      const verdict = clickLike ? suspicion.judge({ eventKey: row.event_key, visitor, userAgent: ua, ip, country: geo?.country ?? null, botKind: agent?.bot_kind ?? null, at }) : null;
+
+      const enriched: EnrichedFields = {
+        link_id: link,
+        campaign,
+        campaign_meta: meta === undefined ? null : JSON.stringify(meta),
+        geo_country: geo?.country ?? null,
+        geo_region: geo?.region ?? null,
+        device_type: agent?.device_type ?? null,
+        os_name: agent?.os_name ?? null,
+        browser_name: agent?.browser_name ?? null,
+        is_bot: agent ? agent.is_bot : null,
+        bot_kind: agent?.bot_kind ?? null,
+        referrer_category: clickLike || referrer !== null ? categorizeReferrer(referrer, internal) : null,
+        ip_anon: anonymizeIp(ip, ipMode, hasher, at),
+        is_unique: unique.isUnique({ eventKey: row.event_key, visitor, link, campaign, source: row.source, at }),
+        is_suspicious: verdict ? verdict.suspicious : null,
+        suspicious_reason: verdict?.reason ?? null,
+      };
+      let payload = row.payload;
+      if (plan.redactions.length > 0 && redact(body, plan.redactions, hasher, at)) payload = JSON.stringify(body);
+      return { ...row, payload, enriched };
+    },
+  };
+}

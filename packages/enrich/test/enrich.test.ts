@@ -1,0 +1,238 @@
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ENRICHED_COLUMNS, type WarehouseRow } from "@tributary/schema";
+import {
+  campaignFile,
+  campaignMap,
+  categorizeReferrer,
+  classifyAgent,
+  createEnricher,
+  EnrichError,
+  openGeoDatabase,
+  truncateIp,
+  RotatingHasher,
+} from "../src/index.js";
+
+const geo = openGeoDatabase();
+
+const UA = {
+  chromeWindows: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+  safariIphone: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+  chromeAndroid: "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36",
+  safariIpad: "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1",
+  firefoxMac: "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:133.0) Gecko/20100101 Firefox/133.0",
+  googlebot: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+  bingbot: "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+  curl: "curl/8.5.0",
+  slack: "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+  facebook: "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+  twitter: "Twitterbot/1.0",
+  whatsapp: "WhatsApp/2.23.20.0",
+  telegram: "TelegramBot (like TwitterBot)",
+  discord: "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+};
+
+function row(over: Partial<WarehouseRow> = {}): WarehouseRow {
+  return {
+    event_key: `demo:${Math.random()}`,
+    source: "demo",
+    event_id: "e",
+    event_type: "link.clicked",
+    schema_version: null,
+    occurred_at: new Date("2026-11-29T12:00:00Z"),
+    received_at: new Date("2026-11-29T12:00:01Z"),
+    region: "us",
+    region_seq: 1,
+    payload: "{}",
+    ...over,
+  };
+}
+
+function click(data: Record<string, unknown>): { body: unknown; text: string } {
+  const body = { event: "link.clicked", timestamp: "2026-11-29T12:00:00Z", data };
+  return { body, text: JSON.stringify(body) };
+}
+
+describe("enrich - geo through the shipped MMDB", () => {
+  it.each([
+    ["8.8.8.8", "US"],
+    ["1.1.1.1", "AU"],
+    ["81.2.69.142", "GB"],
+    ["2a00:1450:4001:80b::200e", "IE"],
+    ["::ffff:8.8.8.8", "US"],
+  ])("%s resolves to %s", (ip, country) => {
+    const enricher = createEnricher({ geo, ip: { mode: "truncate" } });
+    const { body, text } = click({ link_id: "l1", ip, user_agent: UA.chromeWindows });
+    expect(enricher.enrich(row({ payload: text }), body).enriched?.geo_country).toBe(country);
+  });
+
+  it("private, loopback and malformed addresses resolve to nothing", () => {
+    expect(geo.lookup("127.0.0.1").country).toBeNull();
+    expect(geo.lookup("10.1.2.3").country).toBeNull();
+    expect(geo.lookup("not-an-ip").country).toBeNull();
+  });
+
+  it("an unreadable database is a config error naming the file", () => {
+    expect(() => openGeoDatabase("/nonexistent/GeoLite2-City.mmdb")).toThrow(/GeoLite2-City.mmdb/);
+  });
+});
+
+describe("enrich - user agents", () => {
+  it.each([
+    ["chromeWindows", "desktop", "Windows", "Chrome", null],
+    ["safariIphone", "mobile", "iOS", "Mobile Safari", null],
+    ["chromeAndroid", "mobile", "Android", "Mobile Chrome", null],
+    ["safariIpad", "tablet", "iOS", "Mobile Safari", null],
+    ["firefoxMac", "desktop", "macOS", "Firefox", null],
+  ] as const)("%s is a %s on %s with %s", (name, device, os, browser, kind) => {
+    const info = classifyAgent(UA[name]);
+    expect(info).toMatchObject({ device_type: device, os_name: os, browser_name: browser, bot_kind: kind, is_bot: false });
+  });
+
+  it.each(["googlebot", "bingbot", "curl"] as const)("%s is a bot", (name) => {
+    expect(classifyAgent(UA[name])).toMatchObject({ is_bot: true, bot_kind: "bot", device_type: "bot" });
+  });
+
+  it.each(["slack", "facebook", "twitter", "whatsapp", "telegram", "discord"] as const)("%s is a link-preview prefetcher", (name) => {
+    expect(classifyAgent(UA[name])).toMatchObject({ is_bot: true, bot_kind: "prefetcher" });
+  });
+});
+
+describe("enrich - referrers", () => {
+  it.each([
+    [null, "direct"],
+    ["https://www.google.com/", "search"],
+    ["https://duckduckgo.com/?q=x", "search"],
+    ["https://t.co/abc", "social"],
+    ["https://l.facebook.com/l.php?u=x", "social"],
+    ["https://mail.google.com/mail/u/0/", "email"],
+    ["https://shop.example.com/cart", "internal"],
+    ["https://news.ycombinator.com/", "other"],
+    ["not a url", "other"],
+  ])("%s is %s", (referrer, category) => {
+    expect(categorizeReferrer(referrer, ["example.com"])).toBe(category);
+  });
+});
+
+describe("enrich - privacy", () => {
+  it("truncates IPv4 to /24 and IPv6 to /48", () => {
+    expect(truncateIp("203.0.113.77")).toBe("203.0.113.0");
+    expect(truncateIp("2001:db8:abcd:12:1:2:3:4")).toBe("2001:db8:abcd::");
+    expect(truncateIp("::ffff:198.51.100.9")).toBe("198.51.100.0");
+  });
+
+  it("keyed hashes agree within a salt period and differ across periods and keys", () => {
+    const a = new RotatingHasher("k".repeat(32), 86_400);
+    const b = new RotatingHasher("j".repeat(32), 86_400);
+    const day1 = new Date("2026-11-29T01:00:00Z");
+    const day1Later = new Date("2026-11-29T23:00:00Z");
+    const day2 = new Date("2026-11-30T01:00:00Z");
+    expect(a.hash("8.8.8.8", day1)).toBe(a.hash("8.8.8.8", day1Later));
+    expect(a.hash("8.8.8.8", day1)).not.toBe(a.hash("8.8.8.8", day2));
+    expect(a.hash("8.8.8.8", day1)).not.toBe(b.hash("8.8.8.8", day1));
+    expect(a.hash("8.8.8.8", day1)).not.toContain("8.8.8.8");
+  });
+
+  it("a short hash key is refused with the fix", () => {
+    expect(() => new RotatingHasher("short")).toThrow(/at least 16/);
+    expect(() => createEnricher({ geo: null, ip: { mode: "hash" } })).toThrow(EnrichError);
+  });
+
+  it.each(["truncate", "hash", "drop"] as const)("no enriched column holds the raw IP or full UA (ip mode %s)", (mode) => {
+    const enricher = createEnricher({ geo, ip: { mode, hashKey: "a-secret-key-of-32-bytes-length!" } });
+    for (const [ip, ua] of [["8.8.8.8", UA.chromeAndroid], ["2a00:1450:4001:80b::200e", UA.safariIphone], ["81.2.69.142", UA.slack]] as const) {
+      const { body, text } = click({ link_id: "l1", ip, user_agent: ua, referrer: "https://t.co/x" });
+      const enriched = enricher.enrich(row({ payload: text }), body).enriched!;
+      expect(Object.keys(enriched).sort()).toEqual(ENRICHED_COLUMNS.map((c) => c.name).sort());
+      for (const value of Object.values(enriched)) {
+        if (typeof value !== "string") continue;
+        expect(value).not.toContain(ip);
+        expect(value).not.toContain(ua);
+      }
+      if (mode === "drop") expect(enriched.ip_anon).toBeNull();
+      else expect(enriched.ip_anon).toMatch(mode === "hash" ? /^h_/ : /[.:]/);
+    }
+  });
+
+  it("redaction drops and hashes the listed paths per source; other sources and unlisted fields stay verbatim", () => {
+    const enricher = createEnricher({
+      geo,
+      ip: { mode: "truncate", hashKey: "a-secret-key-of-32-bytes-length!" },
+      sources: { tolinku: { redact: [{ path: "data.ip", action: "drop" }, { path: "data.user_agent", action: "hash" }, { path: "data.absent.deep", action: "drop" }] } },
+    });
+    const { body, text } = click({ link_id: "l1", ip: "8.8.8.8", user_agent: UA.chromeWindows, campaign: "spring" });
+    const out = enricher.enrich(row({ source: "tolinku", payload: text }), body);
+    const payload = JSON.parse(out.payload) as { data: Record<string, unknown> };
+    expect(payload.data.ip).toBeUndefined();
+    expect(payload.data.user_agent).toMatch(/^h_/);
+    expect(payload.data.campaign).toBe("spring");
+    expect(out.payload).not.toContain("8.8.8.8");
+    // Enrichment still read the inputs before they were redacted.
+    expect(out.enriched).toMatchObject({ geo_country: "US", browser_name: "Chrome" });
+
+    const other = click({ link_id: "l1", ip: "8.8.8.8", user_agent: UA.chromeWindows });
+    const untouched = enricher.enrich(row({ source: "demo", payload: other.text }), other.body);
+    expect(untouched.payload).toBe(other.text);
+  });
+});
+
+describe("enrich - classification", () => {
+  it("is_unique per link per 24 h: the first click of a visitor per link per UTC day; redelivery keeps its verdict", () => {
+    const enricher = createEnricher({ geo: null, ip: { mode: "truncate" } });
+    const at = (iso: string) => new Date(iso);
+    const ev = (key: string, link: string, ip: string, when: string) => {
+      const { body, text } = click({ link_id: link, ip, user_agent: UA.safariIphone });
+      return enricher.enrich(row({ event_key: key, payload: text, occurred_at: at(when) }), body).enriched!.is_unique;
+    };
+    expect(ev("k1", "A", "8.8.8.8", "2026-11-29T10:00:00Z")).toBe(true);
+    expect(ev("k2", "A", "8.8.8.8", "2026-11-29T11:00:00Z")).toBe(false); // same visitor, link, day
+    expect(ev("k1", "A", "8.8.8.8", "2026-11-29T10:00:00Z")).toBe(true); // k1 redelivered
+    expect(ev("k3", "B", "8.8.8.8", "2026-11-29T11:00:00Z")).toBe(true); // another link
+    expect(ev("k4", "A", "1.1.1.1", "2026-11-29T11:00:00Z")).toBe(true); // another visitor
+    expect(ev("k5", "A", "8.8.8.8", "2026-11-30T00:00:01Z")).toBe(true); // next window
+  });
+
+  it("is_suspicious names the first matching rule; events without click context are not judged", () => {
+    const enricher = createEnricher({ geo, ip: { mode: "truncate" }, suspicious: [{ rule: "bot" }, { rule: "missing_user_agent" }, { rule: "country_not_allowed", countries: ["US"] }, { rule: "burst", maxPerMinute: 3 }] });
+    const judge = (data: Record<string, unknown>, key = `k${Math.random()}`) => {
+      const { body, text } = click(data);
+      const e = enricher.enrich(row({ event_key: key, payload: text }), body).enriched!;
+      return [e.is_suspicious, e.suspicious_reason];
+    };
+    expect(judge({ link_id: "A", ip: "8.8.8.8", user_agent: UA.googlebot })).toEqual([true, "bot"]);
+    expect(judge({ link_id: "A", ip: "8.8.8.8" })).toEqual([true, "missing_user_agent"]);
+    expect(judge({ link_id: "A", ip: "1.1.1.1", user_agent: UA.chromeWindows })).toEqual([true, "country_not_allowed"]);
+    // burst: the 4th distinct event of one visitor within a minute (the missing-UA event above used another visitor key)
+    const burst = [1, 2, 3, 4].map(() => judge({ link_id: "A", ip: "8.8.4.4", user_agent: UA.firefoxMac }));
+    expect(burst.map((b) => b[1])).toEqual([null, null, null, "burst"]);
+    expect(judge({ link_id: "A" })).toEqual([null, null]);
+  });
+
+  it("campaign metadata comes from the lookup; the file is re-read when it changes", () => {
+    const dir = mkdtempSync(join(tmpdir(), "enrich-campaigns-"));
+    try {
+      const path = join(dir, "campaigns.json");
+      writeFileSync(path, JSON.stringify({ spring: { name: "Spring sale", channel: "email" } }));
+      let now = 0;
+      const lookup = campaignFile(path, { recheckMs: 1000, now: () => now });
+      expect(lookup.get("spring")).toEqual({ name: "Spring sale", channel: "email" });
+      writeFileSync(path, JSON.stringify([{ id: "spring", name: "Spring sale II" }]));
+      utimesSync(path, new Date(), new Date(Date.now() + 5000));
+      expect(lookup.get("spring")?.name).toBe("Spring sale"); // cached until the recheck interval
+      now = 1000;
+      expect(lookup.get("spring")?.name).toBe("Spring sale II");
+      expect(() => campaignFile(join(dir, "missing.json"))).toThrow(/campaignFile/);
+
+      const enricher = createEnricher({ geo: null, ip: { mode: "truncate" }, campaigns: campaignMap({ spring: { name: "Spring" } }) });
+      const { body, text } = click({ link_id: "A", campaign: "spring" });
+      expect(enricher.enrich(row({ payload: text }), body).enriched).toMatchObject({ campaign: "spring", campaign_meta: '{"name":"Spring"}', link_id: "A" });
+      const nested = { event: "click.created", data: { link: { id: "L" }, campaign: { id: "c9" }, click: { ip: "8.8.8.8" } } };
+      expect(enricher.enrich(row({ payload: JSON.stringify(nested) }), nested).enriched).toMatchObject({ link_id: "L", campaign: "c9", ip_anon: "8.8.8.0" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+

@@ -1,0 +1,71 @@
+/**
+ * Columns the enrichment stage adds beside the raw payload. They never hold a raw IP or a full
+ * user agent: `ip_anon` is a truncated address or a keyed hash, the UA is reduced to families.
+ * Every one is nullable: an event without an IP, a UA or a link simply has nothing to derive.
+ */
+export interface EnrichedFields {
+  link_id: string | null;
+  campaign: string | null;
+  /** The campaign's entry in the configured lookup, as JSON text. */
+  campaign_meta: string | null;
+  /** ISO 3166-1 alpha-2. */
+  geo_country: string | null;
+  /** ISO 3166-2 subdivision code, where the database has it (GeoIP2/GeoLite2 City). */
+  geo_region: string | null;
+  /** mobile, tablet, desktop, smarttv, console, wearable, embedded, xr, bot, unknown. */
+  device_type: string | null;
+  os_name: string | null;
+  browser_name: string | null;
+  is_bot: boolean | null;
+  /** "bot" or "prefetcher" (link-preview fetchers), null for people. */
+  bot_kind: string | null;
+  /** direct, search, social, email, internal, other. */
+  referrer_category: string | null;
+  /** The client IP, truncated (/24, /48) or a keyed hash with a rotating salt. */
+  ip_anon: string | null;
+  is_unique: boolean | null;
+  is_suspicious: boolean | null;
+  suspicious_reason: string | null;
+}
+
+export type EnrichedColumnType = "string" | "boolean" | "json";
+
+/** The enriched columns in table order, for each sink to create and load. */
+export const ENRICHED_COLUMNS = [
+  { name: "link_id", type: "string" },
+  { name: "campaign", type: "string" },
+  { name: "campaign_meta", type: "json" },
+  { name: "geo_country", type: "string" },
+  { name: "geo_region", type: "string" },
+  { name: "device_type", type: "string" },
+  { name: "os_name", type: "string" },
+  { name: "browser_name", type: "string" },
+  { name: "is_bot", type: "boolean" },
+  { name: "bot_kind", type: "string" },
+  { name: "referrer_category", type: "string" },
+  { name: "ip_anon", type: "string" },
+  { name: "is_unique", type: "boolean" },
+  { name: "is_suspicious", type: "boolean" },
+  { name: "suspicious_reason", type: "string" },
+] as const satisfies ReadonlyArray<{ name: keyof EnrichedFields; type: EnrichedColumnType }>;
+
+/** Enriched fields of a row that was not enriched: every column NULL. */
+export function emptyEnrichment(): EnrichedFields {
+  return {
+    link_id: null,
+    campaign: null,
+    campaign_meta: null,
+    geo_country: null,
+    geo_region: null,
+    device_type: null,
+    os_name: null,
+    browser_name: null,
+    is_bot: null,
+    bot_kind: null,
+    referrer_category: null,
+    ip_anon: null,
+    is_unique: null,
+    is_suspicious: null,
+    suspicious_reason: null,
+  };
+}

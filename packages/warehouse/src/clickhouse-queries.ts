@@ -1,0 +1,166 @@
+import { ENRICHED_COLUMNS, type EnrichedFields } from "@tributary/schema";
+import { sqlString, type ClickHouseLayout } from "./clickhouse-schema.js";
+import type { AnalyticsQuery, AnalyticsRow, EventFilter, EventListPage, EventQueries, QueriedEvent } from "./query.js";
+
+/** Columns the events table gains for enrichment and paging, added by migrate() when missing. */
+export const CLICKHOUSE_EXTRA_COLUMNS: ReadonlyArray<{ name: string; type: string }> = [
+  ...ENRICHED_COLUMNS.map((c) => ({ name: c.name, type: c.type === "boolean" ? "Nullable(UInt8)" : "Nullable(String)" })),
+  { name: "load_seq", type: "UInt64" },
+];
+
+export const CLICKHOUSE_EXTRA_NAMES = CLICKHOUSE_EXTRA_COLUMNS.map((c) => c.name);
+
+const j = JSON.stringify;
+
+/** The JSONEachRow fields of the enriched columns and the load sequence (every one is sent: 18.16 fills omitted ones with zeros). */
+export function encodeExtra(enriched: EnrichedFields | undefined, loadSeq: number): string {
+  let out = "";
+  for (const c of ENRICHED_COLUMNS) {
+    const v = enriched?.[c.name] ?? null;
+    out += `,"${c.name}":${v === null ? "null" : typeof v === "boolean" ? (v ? 1 : 0) : j(v)}`;
+  }
+  return `${out},"load_seq":${loadSeq}`;
+}
+
+/** Millisecond expressions of the layout's instants. */
+function times(layout: ClickHouseLayout): { occurred: string; received: string; loaded: string } {
+  return layout === "datetime64"
+    ? { occurred: "toUnixTimestamp64Milli(occurred_at)", received: "toUnixTimestamp64Milli(received_at)", loaded: "toUnixTimestamp64Milli(loaded_at)" }
+    : { occurred: "occurred_at_ms", received: "received_at_ms", loaded: "loaded_at_ms" };
+}
+
+const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(Number(v)).toISOString());
+const bool = (v: unknown) => (v === null || v === undefined ? null : Number(v) === 1);
+const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+function parsePayload(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+type Run = (sql: string) => Promise<Array<Record<string, unknown>>>;
+
+/**
+ * The query API's reads on ClickHouse. Every read of rows uses FINAL (one row per key however
+ * many copies are unmerged); analytics aggregate the deduplicated rows at query time, so they
+ * always equal count() over the distinct rows — a materialized view would count every inserted
+ * copy (it sees blocks, not the ReplacingMergeTree's merge result) and could drift above it.
+ * 18.16 has no query parameters: values are inlined as escaped literals (sqlString).
+ */
+export class ClickHouseQueries implements EventQueries {
+  constructor(
+    private readonly run: Run,
+    private readonly table: string,
+    private readonly layout: () => Promise<ClickHouseLayout>,
+  ) {}
+
+  #where(filter: EventFilter, t: ReturnType<typeof times>): string[] {
+    const w: string[] = [];
+    if (filter.sources !== undefined) w.push(filter.sources.length ? `source IN (${filter.sources.map(sqlString).join(", ")})` : "0");
+    const eq = (column: string, v: string | undefined) => v !== undefined && w.push(`${column} = ${sqlString(v)}`);
+    eq("event_type", filter.type);
+    eq("link_id", filter.link);
+    eq("campaign", filter.campaign);
+    eq("geo_country", filter.country);
+    eq("device_type", filter.device);
+    if (filter.isUnique !== undefined) w.push(`ifNull(is_unique, 0) = ${filter.isUnique ? 1 : 0}`);
+    if (filter.isSuspicious !== undefined) w.push(`ifNull(is_suspicious, 0) = ${filter.isSuspicious ? 1 : 0}`);
+    const ms = (column: string, op: string, d: Date | undefined) => d !== undefined && w.push(`${column} ${op} ${d.getTime()}`);
+    ms(t.occurred, ">=", filter.occurredFrom);
+    ms(t.occurred, "<", filter.occurredTo);
+    ms(t.received, ">=", filter.receivedFrom);
+    ms(t.received, "<", filter.receivedTo);
+    return w;
+  }
+
+  async #select(where: string[], tail: string): Promise<QueriedEvent[]> {
+    const t = times(await this.layout());
+    const rows = await this.run(
+      `SELECT event_key, source, event_id, event_type, schema_version, ${t.occurred} AS occurred_ms, ${t.received} AS received_ms,
+              ${t.loaded} AS loaded_ms, region, region_seq, payload, ${CLICKHOUSE_EXTRA_NAMES.join(", ")}
+       FROM ${this.table} FINAL ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ${tail} FORMAT JSONEachRow`,
+    );
+    return rows.map((r) => ({
+      event_key: String(r.event_key),
+      source: String(r.source),
+      event_id: String(r.event_id),
+      event_type: String(r.event_type),
+      schema_version: str(r.schema_version),
+      occurred_at: iso(r.occurred_ms),
+      received_at: iso(r.received_ms)!,
+      loaded_at: iso(r.loaded_ms)!,
+      region: String(r.region),
+      region_seq: Number(r.region_seq),
+      payload: parsePayload(String(r.payload)),
+      link_id: str(r.link_id),
+      campaign: str(r.campaign),
+      campaign_meta: str(r.campaign_meta),
+      geo_country: str(r.geo_country),
+      geo_region: str(r.geo_region),
+      device_type: str(r.device_type),
+      os_name: str(r.os_name),
+      browser_name: str(r.browser_name),
+      is_bot: bool(r.is_bot),
+      bot_kind: str(r.bot_kind),
+      referrer_category: str(r.referrer_category),
+      ip_anon: str(r.ip_anon),
+      is_unique: bool(r.is_unique),
+      is_suspicious: bool(r.is_suspicious),
+      suspicious_reason: str(r.suspicious_reason),
+      load_seq: Number(r.load_seq),
+    }));
+  }
+
+  async listEvents(filter: EventFilter, page: { limit: number; startingAfter?: number | undefined }): Promise<EventListPage> {
+    const t = times(await this.layout());
+    const where = this.#where(filter, t);
+    if (page.startingAfter !== undefined) where.push(`load_seq < ${Math.trunc(page.startingAfter)}`);
+    const limit = Math.max(1, Math.trunc(page.limit));
+    const rows = await this.#select(where, `ORDER BY load_seq DESC LIMIT ${limit + 1}`);
+    return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
+  }
+
+  async getEvent(key: string): Promise<QueriedEvent | undefined> {
+    return (await this.#select([`event_key = ${sqlString(key)}`], "LIMIT 1"))[0];
+  }
+
+  async analytics(query: AnalyticsQuery): Promise<AnalyticsRow[]> {
+    const t = times(await this.layout());
+    const eventMs = `ifNull(${t.occurred}, ${t.received})`;
+    const where = this.#where({ sources: query.sources, type: query.type, campaign: query.campaign, country: query.country, device: query.device }, t);
+    if (query.from !== undefined) where.push(`${eventMs} >= ${query.from.getTime()}`);
+    if (query.to !== undefined) where.push(`${eventMs} < ${query.to.getTime()}`);
+    const keys: Record<AnalyticsQuery["groupBy"], string> = {
+      minute: `intDiv(${eventMs}, 60000) * 60000`,
+      day: `intDiv(${eventMs}, 86400000) * 86400000`,
+      country: "ifNull(geo_country, '')",
+      device: "ifNull(device_type, '')",
+      campaign: "ifNull(campaign, '')",
+      source: "source",
+      type: "event_type",
+    };
+    const timeSeries = query.groupBy === "minute" || query.groupBy === "day";
+    const limit = Math.max(1, Math.trunc(query.limit ?? 1000));
+    const rows = await this.run(
+      `SELECT ${keys[query.groupBy]} AS key, count() AS events, countIf(ifNull(is_unique, 0) = 1) AS uniq, countIf(ifNull(is_suspicious, 0) = 1) AS suspicious
+       FROM ${this.table} FINAL ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+       GROUP BY key ORDER BY ${timeSeries ? "key" : "events DESC, key"} LIMIT ${limit} FORMAT JSONEachRow`,
+    );
+    return rows.map((r) => ({
+      key: timeSeries ? iso(r.key) : r.key === "" ? null : String(r.key),
+      events: Number(r.events),
+      unique: Number(r.uniq),
+      suspicious: Number(r.suspicious),
+    }));
+  }
+
+  async freshness(sources?: readonly string[]): Promise<string | null> {
+    const t = times(await this.layout());
+    const where = this.#where({ sources }, t);
+    const rows = await this.run(`SELECT count() AS n, max(${t.loaded}) AS newest FROM ${this.table} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} FORMAT JSONEachRow`);
+    return Number(rows[0]?.n ?? 0) === 0 ? null : iso(rows[0]?.newest);
+  }
+}

@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { emptyEnrichment, type EnrichedFields, type WarehouseRow } from "@tributary/schema";
+import { DuckDbSink } from "../src/index.js";
+
+function row(n: number, over: Partial<EnrichedFields> = {}, source = "demo"): WarehouseRow {
+  return {
+    event_key: `${source}:e${n}`,
+    source,
+    event_id: `e${n}`,
+    event_type: n % 3 === 0 ? "install.tracked" : "link.clicked",
+    schema_version: null,
+    occurred_at: new Date(Date.UTC(2026, 10, 29, 12, n % 5, 7)),
+    received_at: new Date(Date.UTC(2026, 10, 29, 12, n % 5, 9)),
+    region: "us",
+    region_seq: n,
+    payload: JSON.stringify({ event: "link.clicked", data: { link_id: `l${n % 4}` } }),
+    enriched: {
+      ...emptyEnrichment(),
+      link_id: `l${n % 4}`,
+      campaign: n % 2 ? "spring" : null,
+      geo_country: n % 2 ? "US" : "DE",
+      device_type: "mobile",
+      is_unique: n % 4 === 0,
+      is_suspicious: n % 7 === 0,
+      ...over,
+    },
+  };
+}
+
+describe("duckdb sink - enriched columns, rollups, queries", () => {
+  let dir: string;
+  let sink: DuckDbSink;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "tributary-duckdb-q-"));
+    sink = await DuckDbSink.open(join(dir, "w.duckdb"));
+    await sink.migrate();
+  });
+  afterEach(async () => {
+    await sink.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("rollups - equal count(*) after resends and overlapping batches, by every dimension", async () => {
+    const all = Array.from({ length: 200 }, (_, i) => row(i));
+    await sink.insertBatch(all.slice(0, 120));
+    await sink.insertBatch(all.slice(60, 200)); // overlaps: 60 duplicates
+    await sink.insertBatch(all.slice(0, 50)); // a replay: all duplicates
+    await sink.insertBatch([...all.slice(190), ...all.slice(190)]); // duplicates inside one batch
+    expect(await sink.countEvents()).toBe(200);
+    const byMinute = await sink.analytics({ groupBy: "minute" });
+    expect(byMinute.reduce((s, r) => s + r.events, 0)).toBe(200);
+    expect(byMinute).toHaveLength(5);
+    expect(byMinute[0]).toMatchObject({ key: "2026-11-29T12:00:00.000Z", events: 40 });
+    const byCountry = await sink.analytics({ groupBy: "country" });
+    expect(Object.fromEntries(byCountry.map((r) => [r.key, r.events]))).toEqual({ US: 100, DE: 100 });
+    const byCampaign = await sink.analytics({ groupBy: "campaign" });
+    expect(Object.fromEntries(byCampaign.map((r) => [r.key ?? "none", r.events]))).toEqual({ spring: 100, none: 100 });
+    const unique = (await sink.analytics({ groupBy: "day" }))[0]!;
+    expect(unique).toEqual({ key: "2026-11-29T00:00:00.000Z", events: 200, unique: 50, suspicious: 29 });
+    const filtered = await sink.analytics({ groupBy: "device", country: "US", type: "link.clicked" });
+    expect(filtered[0]?.events).toBe(all.filter((r) => r.enriched!.geo_country === "US" && r.event_type === "link.clicked").length);
+  });
+
+  it("events - filters, pages newest first by load_seq, get by key", async () => {
+    await sink.insertBatch(Array.from({ length: 50 }, (_, i) => row(i)));
+    await sink.insertBatch(Array.from({ length: 10 }, (_, i) => row(i, {}, "other")));
+    const seen: string[] = [];
+    let after: number | undefined;
+    for (;;) {
+      const page = await sink.listEvents({ sources: ["demo"] }, { limit: 7, startingAfter: after });
+      seen.push(...page.rows.map((r) => r.event_key));
+      for (let i = 1; i < page.rows.length; i++) expect(page.rows[i]!.load_seq).toBeLessThan(page.rows[i - 1]!.load_seq);
+      if (!page.hasMore) break;
+      after = page.rows.at(-1)!.load_seq;
+    }
+    expect(seen).toHaveLength(50);
+    expect(new Set(seen).size).toBe(50);
+    const us = await sink.listEvents({ sources: ["demo", "other"], country: "US", isUnique: false, link: "l1" }, { limit: 100 });
+    expect(us.rows.length).toBeGreaterThan(0);
+    for (const r of us.rows) expect(r).toMatchObject({ geo_country: "US", is_unique: false, link_id: "l1" });
+    expect((await sink.listEvents({ sources: [] }, { limit: 10 })).rows).toHaveLength(0);
+    const ranged = await sink.listEvents({ occurredFrom: new Date(Date.UTC(2026, 10, 29, 12, 1)), occurredTo: new Date(Date.UTC(2026, 10, 29, 12, 2)) }, { limit: 100 });
+    expect(ranged.rows).toHaveLength(12);
+    const one = await sink.getEvent("demo:e3");
+    expect(one).toMatchObject({ event_key: "demo:e3", event_type: "install.tracked", geo_country: "US", payload: { data: { link_id: "l3" } } });
+    expect(await sink.getEvent("demo:nope")).toBeUndefined();
+    expect(await sink.freshness(["demo"])).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(await sink.freshness(["nobody"])).toBeNull();
+  });
+
+  it("migrate - a file from before enrichment gains the columns, load sequence and rollups of its rows", async () => {
+    await sink.close();
+    const path = join(dir, "old.duckdb");
+    const instance = await DuckDBInstance.create(path);
+    const c = await instance.connect();
+    await c.run(`CREATE TABLE events (event_key VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, event_id VARCHAR NOT NULL, event_type VARCHAR NOT NULL,
+      schema_version VARCHAR, occurred_at TIMESTAMPTZ, received_at TIMESTAMPTZ NOT NULL, loaded_at TIMESTAMPTZ NOT NULL, region VARCHAR NOT NULL,
+      region_seq UBIGINT NOT NULL, payload JSON NOT NULL)`);
+    await c.run(`INSERT INTO events VALUES ('demo:old', 'demo', 'old', 'link.clicked', NULL, NULL, now(), now(), 'us', 1, '{}')`);
+    c.closeSync();
+    instance.closeSync();
+    sink = await DuckDbSink.open(path);
+    await sink.migrate();
+    await sink.insertBatch([row(1)]);
+    const page = await sink.listEvents({}, { limit: 10 });
+    expect(page.rows.map((r) => [r.event_key, r.load_seq])).toEqual([["demo:e1", 2], ["demo:old", 1]]);
+    expect((await sink.analytics({ groupBy: "source" }))[0]).toMatchObject({ key: "demo", events: 2 });
+  });
+});
