@@ -101,7 +101,9 @@ describe("operator commands against the local topology", () => {
       const result = await db.runAndReadAll("SELECT event_key FROM events WHERE region = 'us' AND region_seq = 3");
       lostKey = String(result.getRowObjectsJS()[0]!.event_key);
       await sql(db, "DELETE FROM events WHERE region = 'us' AND region_seq = 3");
-      await sql(db, "INSERT INTO events SELECT 'demo:forged-double', source, 'forged-double', event_type, schema_version, occurred_at, received_at, loaded_at, region, region_seq, payload FROM events WHERE region = 'us' AND region_seq = 5");
+      // Every column as the row at seq 5 has it, under another key (and its own load sequence).
+      const columns = (await db.runAndReadAll("SELECT column_name FROM information_schema.columns WHERE table_name = 'events' AND column_name NOT IN ('event_key', 'event_id', 'load_seq')")).getRowObjectsJS().map((r) => String(r.column_name));
+      await sql(db, `INSERT INTO events (event_key, event_id, ${columns.join(", ")}) SELECT 'demo:forged-double', 'forged-double', ${columns.join(", ")} FROM events WHERE region = 'us' AND region_seq = 5`);
     });
     const dirty = await json<Reconciliation>("reconcile");
     expect(dirty.code).toBe(1);
