@@ -45,6 +45,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   "maxAckPending" (int $a.maxAckPending)
   "ackWaitMs" (int $a.ackWaitMs)
   "batch" (dict "maxEvents" (int $a.batchMaxEvents))
+  "api" (dict "anonymousLoopback" false)
 -}}
 {{- toPrettyJson $config -}}
 {{- end -}}
