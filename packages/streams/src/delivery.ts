@@ -142,11 +142,12 @@ export function deliveryPermissions(destinations: readonly string[]): Permission
 }
 
 /**
- * What the aggregator's user needs beyond aggregatorPermissions to load the delivery log: its
- * durable consumer on DELIVERIES. Not merged into aggregatorPermissions (the rendered deploy
- * configs would change with it); a topology that runs a delivery process adds these.
+ * What the aggregator's user needs to load the delivery log: its durable consumer on DELIVERIES
+ * (part of aggregatorPermissions).
  */
-export function deliveriesLoaderPermissions(durable = "deliveries-loader"): Permissions {
+export const DEFAULT_DELIVERIES_DURABLE = "deliveries-loader";
+
+export function deliveriesLoaderPermissions(durable = DEFAULT_DELIVERIES_DURABLE): Permissions {
   const consumer = `${DELIVERIES_STREAM}.${durable}`;
   return {
     publish: [

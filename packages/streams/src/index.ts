@@ -55,6 +55,7 @@ export {
   deliveryLogSubject,
   deliveryPermissions,
   deliveriesLoaderPermissions,
+  DEFAULT_DELIVERIES_DURABLE,
   deliveryReplayConsumerConfig,
   deliveryReplayStreamConfig,
   deliveryReplaySubject,

@@ -1,3 +1,4 @@
+import { DEFAULT_DELIVERIES_DURABLE, deliveriesLoaderPermissions } from "./delivery.js";
 import { DLQ_STREAM, DLQ_SUBJECT_PREFIX, HUB_STREAM, regionalStreamName, regionSubjects, sourceDeliverPrefix } from "./names.js";
 
 /** A NATS user's publish/subscribe allow lists (everything else is denied). */
@@ -25,8 +26,10 @@ export function gatewayPermissions(region: string): Permissions {
  * The aggregator at the hub: create/inspect and pull from its own durable consumer on the hub
  * stream, ack what it loaded, and write poison events to the DLQ. No stream management.
  */
-export function aggregatorPermissions(durable: string): Permissions {
+export function aggregatorPermissions(durable: string, deliveriesDurable = DEFAULT_DELIVERIES_DURABLE): Permissions {
   const consumer = `${HUB_STREAM}.${durable}`;
+  // And its durable on DELIVERIES: the aggregator owns the warehouse, so it loads the delivery log too.
+  const deliveries = deliveriesLoaderPermissions(deliveriesDurable);
   return {
     publish: [
       `$JS.API.INFO`,
@@ -39,6 +42,7 @@ export function aggregatorPermissions(durable: string): Permissions {
       `$JS.API.CONSUMER.MSG.NEXT.${consumer}`,
       `$JS.ACK.${consumer}.>`,
       `${DLQ_SUBJECT_PREFIX}.>`,
+      ...deliveries.publish,
     ],
     subscribe: [INBOX],
   };

@@ -24,9 +24,9 @@ describe("topology as code", () => {
     expect(gatewayPermissions("eu").publish).toEqual(["events.eu.>", "$JS.API.STREAM.INFO.EVENTS_EU"]);
   });
 
-  it("permissions - the aggregator may use only its own durable and the DLQ", () => {
+  it("permissions - the aggregator may use only its own durables (hub stream, delivery log) and the DLQ", () => {
     const perms = aggregatorPermissions("loader");
-    expect(perms.publish.filter((s) => s.includes("CONSUMER")).every((s) => s.includes("EVENTS.loader"))).toBe(true);
+    expect(perms.publish.filter((s) => s.includes("CONSUMER")).every((s) => s.includes("EVENTS.loader") || s.includes("DELIVERIES.deliveries-loader"))).toBe(true);
     expect(perms.publish.some((s) => s.includes("STREAM.CREATE") || s.includes("DELETE"))).toBe(false);
   });
 

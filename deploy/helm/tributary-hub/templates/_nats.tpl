@@ -41,6 +41,14 @@ accounts:
               - {{ printf "$JS.API.CONSUMER.MSG.NEXT.%s" $consumer | quote }}
               - {{ printf "$JS.ACK.%s.>" $consumer | quote }}
               - "dlq.>"
+              # its durable on DELIVERIES: the delivery log (apps/delivery) loaded into the warehouse
+              - "$JS.API.STREAM.INFO.DELIVERIES"
+              - "$JS.API.CONSUMER.INFO.DELIVERIES.deliveries-loader"
+              - "$JS.API.CONSUMER.CREATE.DELIVERIES.deliveries-loader"
+              - "$JS.API.CONSUMER.CREATE.DELIVERIES.deliveries-loader.>"
+              - "$JS.API.CONSUMER.DURABLE.CREATE.DELIVERIES.deliveries-loader"
+              - "$JS.API.CONSUMER.MSG.NEXT.DELIVERIES.deliveries-loader"
+              - "$JS.ACK.DELIVERIES.deliveries-loader.>"
           subscribe:
             allow: ["_INBOX.>"]
       {{- range .Values.global.tributary.regions }}
