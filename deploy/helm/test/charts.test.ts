@@ -330,3 +330,23 @@ describe("one source of truth: the charts against packages/streams", () => {
     expect(readFileSync(join(chartDir("tributary-hub"), "files", "provision.mjs"), "utf8")).toBe(readFileSync(join(chartDir("tributary-gateway"), "files", "provision.mjs"), "utf8"));
   });
 });
+
+describe("query API tokens (hub)", () => {
+  it("tokens - listed in the aggregator's config by env name, their values only from the Secret; anonymous loopback off", async () => {
+    const objects = await renderChart("tributary-hub", { setJson: { queryApi: { existingSecret: "api-tokens", tokens: [{ id: "bi-team", sources: ["*"] }, { id: "acme", sources: ["acme"] }] } } });
+    const api = configMapJson(objects, "-aggregator", "aggregator.json").api as { anonymousLoopback: boolean; tokens: unknown[] };
+    expect(api).toEqual({
+      anonymousLoopback: false,
+      tokens: [
+        { id: "bi-team", env: "TRIBUTARY_API_TOKEN_BI_TEAM", sources: ["*"] },
+        { id: "acme", env: "TRIBUTARY_API_TOKEN_ACME", sources: ["acme"] },
+      ],
+    });
+    const env = podSpecOf(objects.find((o) => o.kind === "Deployment")!)!.containers[0]!.env as Array<{ name: string; valueFrom?: unknown }>;
+    expect(env).toContainEqual({ name: "TRIBUTARY_API_TOKEN_ACME", valueFrom: { secretKeyRef: { name: "api-tokens", key: "acme" } } });
+  });
+
+  it("tokens - listed without the Secret that holds them: the render fails and says which value to set", async () => {
+    await expect(renderChart("tributary-hub", { setJson: { queryApi: { tokens: [{ id: "acme", sources: ["acme"] }] } } })).rejects.toThrow(/queryApi.existingSecret/);
+  });
+});

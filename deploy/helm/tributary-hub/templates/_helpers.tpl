@@ -45,9 +45,22 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   "maxAckPending" (int $a.maxAckPending)
   "ackWaitMs" (int $a.ackWaitMs)
   "batch" (dict "maxEvents" (int $a.batchMaxEvents))
-  "api" (dict "anonymousLoopback" false)
+  "api" (dict "anonymousLoopback" false "tokens" (include "tributary-hub.apiTokens" . | fromJsonArray))
 -}}
 {{- toPrettyJson $config -}}
+{{- end -}}
+
+{{/* Query API tokens as the aggregator's config names them: each token's value in an env var. */}}
+{{- define "tributary-hub.apiTokens" -}}
+{{- $tokens := list -}}
+{{- range .Values.queryApi.tokens -}}
+{{- $tokens = append $tokens (dict "id" .id "env" (include "tributary-hub.apiTokenVar" .id) "sources" .sources) -}}
+{{- end -}}
+{{- toJson $tokens -}}
+{{- end -}}
+
+{{- define "tributary-hub.apiTokenVar" -}}
+{{- printf "TRIBUTARY_API_TOKEN_%s" (. | upper | replace "-" "_") -}}
 {{- end -}}
 
 {{- define "tributary-hub.podSecurity" -}}
