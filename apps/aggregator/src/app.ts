@@ -1,4 +1,5 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { createHash, timingSafeEqual } from "node:crypto";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { queryApiPlugin, type QueryApiDeps } from "@tributary/api";
 import { hasDeliveryLog, type ReconcileReader, type WarehouseReader } from "@tributary/warehouse";
 import type { Loader } from "@tributary/loader";
@@ -14,6 +15,29 @@ export interface AggregatorHttpDeps {
   reconcile?: ReconcileReader;
   /** The query API (events, analytics); without it, /v1/events is the plain newest-rows list. */
   api?: QueryApiDeps | undefined;
+  /**
+   * Bearer token of the operator endpoints (reconciliation reads, the delivery log); without one
+   * they answer loopback callers only.
+   */
+  operatorToken?: string | undefined;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
+
+/**
+ * Guards the operator endpoints: they read every source's keys and delivery errors, and a busy
+ * caller would share the warehouse connection with the loader. Compared in constant time.
+ */
+function operatorGuard(token: string | undefined) {
+  const expected = token === undefined ? undefined : createHash("sha256").update(`Bearer ${token}`).digest();
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (expected === undefined) {
+      if (LOOPBACK.has(request.socket.remoteAddress ?? "")) return;
+      return reply.code(403).send({ error: { code: "operator_token_required", message: "operator endpoints answer loopback callers only unless operatorToken is configured; set it and send it as a bearer token" } });
+    }
+    const given = createHash("sha256").update(request.headers.authorization ?? "").digest();
+    if (!timingSafeEqual(given, expected)) return reply.code(401).send({ error: { code: "unauthorized", message: "missing or wrong operator bearer token" } });
+  };
 }
 
 export const MAX_EVENTS_PAGE = 1000;
@@ -40,11 +64,13 @@ export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
       loader: deps.loader()?.counters ?? null,
     };
   });
-  if (deps.reconcile) registerReconcileRoutes(app, deps.reconcile);
+  const operatorOnly = operatorGuard(deps.operatorToken);
+  if (deps.reconcile) registerReconcileRoutes(app, deps.reconcile, operatorOnly);
   // The delivery log (issue 12): attempts to HTTP destinations, newest first.
   app.get<{ Querystring: { limit?: number; destination?: string; event_key?: string; outcome?: string } }>(
     "/v1/deliveries",
     {
+      onRequest: operatorOnly,
       schema: {
         querystring: {
           type: "object",
@@ -85,20 +111,23 @@ export const MAX_RECONCILE_KEYS = 10_000;
  * which it holds twice, and which of a set of event keys it has. Served here because DuckDB is one
  * process; like /v1/stats they carry no event contents.
  */
-function registerReconcileRoutes(app: FastifyInstance, reader: ReconcileReader): void {
+function registerReconcileRoutes(app: FastifyInstance, reader: ReconcileReader, onRequest: ReturnType<typeof operatorGuard>): void {
   const region = { type: "object", properties: { region: { type: "string", pattern: "^[a-z][a-z0-9_-]{0,31}$" } }, required: ["region"] } as const;
-  app.get<{ Params: { region: string } }>("/v1/reconcile/:region/ranges", { schema: { params: region } }, async (request) => ({
+  app.get<{ Params: { region: string } }>("/v1/reconcile/:region/ranges", { onRequest, schema: { params: region } }, async (request) => ({
     region: request.params.region,
     ranges: await reader.seqRanges(request.params.region),
   }));
   app.get<{ Params: { region: string }; Querystring: { limit?: number } }>(
     "/v1/reconcile/:region/doubles",
-    { schema: { params: region, querystring: { type: "object", properties: { limit: { type: "integer", minimum: 1, maximum: 10_000, default: 1000 } }, additionalProperties: false } } },
+    { onRequest, schema: { params: region, querystring: { type: "object", properties: { limit: { type: "integer", minimum: 1, maximum: 10_000, default: 1000 } }, additionalProperties: false } } },
     async (request) => ({ region: request.params.region, doubles: await reader.seqDoubles(request.params.region, request.query.limit ?? 1000) }),
   );
   app.post<{ Body: { keys: string[] } }>(
     "/v1/reconcile/keys",
     {
+      onRequest,
+      // Up to 10,000 keys of up to 512 bytes, JSON-quoted.
+      bodyLimit: 8 * 1024 * 1024,
       schema: {
         body: {
           type: "object",

@@ -2,7 +2,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import { envInt, envList, envString, loadConfig, StringEnum } from "@tributary/config";
 import { HUB_STREAM } from "@tributary/streams";
 import { DEFAULT_BATCH_POLICY, DEFAULT_FLUSHES_IN_FLIGHT } from "@tributary/loader";
-import { ApiConfigSchema, EnrichConfigSchema } from "./enrich-config.js";
+import { ApiConfigSchema, OperatorTokenSchema, EnrichConfigSchema } from "./enrich-config.js";
 
 export const DEFAULT_HTTP_PORT = 8090;
 export const DEFAULT_DURABLE = "warehouse-loader";
@@ -60,6 +60,7 @@ export const AggregatorConfigSchema = Type.Object(
     ),
     enrich: EnrichConfigSchema,
     api: ApiConfigSchema,
+    operatorToken: OperatorTokenSchema,
   },
   { additionalProperties: false },
 );

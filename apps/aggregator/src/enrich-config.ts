@@ -49,12 +49,35 @@ export const ApiConfigSchema = Type.Object(
   {
     enabled: Type.Boolean({ default: true, description: "serve the query API (/v1/events, /v1/analytics/…) on this port" }),
     tokens: Type.Array(ApiTokenRefSchema, { default: [], description: "bearer tokens, each scoped to sources" }),
-    anonymousLoopback: Type.Boolean({ default: true, description: "token-less requests from 127.0.0.1/::1 read every source (the local dev loop); set false where untrusted local processes run" }),
+    // Off by default: behind a sidecar proxy or a reverse proxy on the same host every request is loopback.
+    anonymousLoopback: Type.Boolean({ default: false, description: "token-less requests from 127.0.0.1/::1 read every source (`tributary up` turns it on for the local loop); keep it off wherever a proxy runs beside the aggregator" }),
     rateLimit: RateLimitSchema,
   },
   { additionalProperties: false, default: {} },
 );
 export type ApiConfig = Static<typeof ApiConfigSchema>;
+
+/**
+ * The operator endpoints (`/v1/reconcile/…`, `/v1/deliveries`: `tributary reconcile`, the delivery
+ * log): a bearer token from an env var or a file. Without one they answer only loopback callers.
+ */
+export const OperatorTokenSchema = Type.Optional(
+  Type.Object(
+    {
+      env: Type.Optional(Type.String({ minLength: 1, description: "environment variable holding the operator token" })),
+      file: Type.Optional(Type.String({ minLength: 1, description: "file holding the operator token" })),
+    },
+    { additionalProperties: false },
+  ),
+);
+
+/** The operator token's value, at least 16 characters; undefined when none is configured. */
+export function operatorToken(ref: { env?: string | undefined; file?: string | undefined } | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (ref === undefined) return undefined;
+  const token = readSecretRef("operatorToken", ref, env, "operator token");
+  if (token.length < 16) throw new ConfigError("operatorToken", "is shorter than 16 characters", "use a long random token, e.g. `openssl rand -hex 24`");
+  return token;
+}
 
 function readSecretRef(field: string, ref: { env?: string | undefined; file?: string | undefined }, env: NodeJS.ProcessEnv, what: string): string {
   if ((ref.env === undefined) === (ref.file === undefined)) throw new ConfigError(field, "needs exactly one of env or file", `name the environment variable or the file that holds the ${what}`);

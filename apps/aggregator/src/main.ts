@@ -4,11 +4,11 @@ import { configFileFrom, isConfigError } from "@tributary/config";
 import { RecentKeys } from "@tributary/dedupe";
 import { connectNats, DLQ_STREAM, JetStreamErrorCode, NatsCredentialsError, dlqStreamConfig, ensureConsumer, ensureStream, loaderConsumerConfig } from "@tributary/streams";
 import { createAggregatorMetrics, startTelemetry, traceLogFields } from "@tributary/telemetry";
-import { isEventQueries, isReconcileReader, openWarehouse } from "@tributary/warehouse";
+import { isEventQueries, isReconcileReader, openWarehouse, redactUrl } from "@tributary/warehouse";
 import { buildHttp } from "./app.js";
 import { loadAggregatorConfig, type AggregatorConfig } from "./config.js";
 import { HubMonitor } from "./hub-monitor.js";
-import { apiTokens, buildEnricher } from "./enrich-config.js";
+import { apiTokens, buildEnricher, operatorToken } from "./enrich-config.js";
 import type { Enricher } from "@tributary/enrich";
 import type { ApiToken } from "@tributary/api";
 import { AdaptiveBatchSize, Loader, rowFromMessage } from "@tributary/loader";
@@ -21,10 +21,12 @@ async function main(): Promise<void> {
   let config: AggregatorConfig;
   let enricher: Enricher | undefined;
   let tokens: ApiToken[];
+  let operator: string | undefined;
   try {
     config = loadAggregatorConfig(process.env, configFileFrom(process.argv, process.env));
     enricher = buildEnricher(config.enrich, process.env);
     tokens = apiTokens(config.api, process.env);
+    operator = operatorToken(config.operatorToken, process.env);
   } catch (err) {
     if (isConfigError(err)) {
       console.error(`tributary-aggregator: ${err.message}`);
@@ -50,7 +52,7 @@ async function main(): Promise<void> {
   const logger = { level: config.logLevel, ...(telemetry.tracing ? { mixin: () => traceLogFields() } : {}) };
   const api = config.api.enabled && isEventQueries(sink) ? { queries: sink, tokens, anonymousLoopback: config.api.anonymousLoopback, rateLimit: config.api.rateLimit } : undefined;
   // OTEL_SDK_DISABLED=true turns telemetry off entirely: no spans, no /metrics.
-  const http = buildHttp({ reader: sink, loader: () => loader, logger, api, ...(telemetry.settings.disabled ? {} : { telemetry }), ...(isReconcileReader(sink) ? { reconcile: sink } : {}) });
+  const http = buildHttp({ reader: sink, loader: () => loader, logger, api, operatorToken: operator, ...(telemetry.settings.disabled ? {} : { telemetry }), ...(isReconcileReader(sink) ? { reconcile: sink } : {}) });
   const log = http.log;
   await http.listen({ host: config.host, port: config.port });
 
@@ -109,7 +111,7 @@ async function main(): Promise<void> {
     metrics,
     ...(telemetry.tracing ? { tracer: telemetry.tracer } : {}),
   });
-  log.info({ stream: config.stream, durable: config.durable, warehouse: config.warehouseUrl }, "aggregator loading");
+  log.info({ stream: config.stream, durable: config.durable, warehouse: redactUrl(config.warehouseUrl) }, "aggregator loading");
   const running = loader.run();
   // The delivery log (issue 12) starts beside the loader and never delays or stops it.
   let deliveries: Awaited<ReturnType<typeof startDeliveriesLoader>>;

@@ -236,6 +236,8 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
       manageStreams: false,
       stream: "EVENTS",
       durable: AGGREGATOR_DURABLE,
+      // The local loop reads rows without a token (`tributary rows`, curl); never a production default.
+      api: { anonymousLoopback: true },
       ...options.aggregatorOverrides,
     }, null, 2));
     const aggregatorUrl = `http://127.0.0.1:${options.aggregatorPort}`;

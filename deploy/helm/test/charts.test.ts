@@ -346,6 +346,14 @@ describe("query API tokens (hub)", () => {
     expect(env).toContainEqual({ name: "TRIBUTARY_API_TOKEN_ACME", valueFrom: { secretKeyRef: { name: "api-tokens", key: "acme" } } });
   });
 
+  it("operator token - from its Secret by env, never in the config", async () => {
+    const objects = await renderChart("tributary-hub", { setJson: { operator: { existingSecret: "ops" } } });
+    expect(configMapJson(objects, "-aggregator", "aggregator.json").operatorToken).toEqual({ env: "TRIBUTARY_OPERATOR_TOKEN" });
+    const env = podSpecOf(objects.find((o) => o.kind === "Deployment")!)!.containers[0]!.env as Array<{ name: string; valueFrom?: unknown }>;
+    expect(env).toContainEqual({ name: "TRIBUTARY_OPERATOR_TOKEN", valueFrom: { secretKeyRef: { name: "ops", key: "token" } } });
+    expect(configMapJson(await renderChart("tributary-hub"), "-aggregator", "aggregator.json").operatorToken).toBeUndefined();
+  });
+
   it("tokens - listed without the Secret that holds them: the render fails and says which value to set", async () => {
     await expect(renderChart("tributary-hub", { setJson: { queryApi: { tokens: [{ id: "acme", sources: ["acme"] }] } } })).rejects.toThrow(/queryApi.existingSecret/);
   });

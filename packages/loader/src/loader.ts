@@ -1,5 +1,6 @@
 import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { Tracer } from "@opentelemetry/api";
+import { EventHeader } from "@tributary/streams";
 import type { AggregatorMetrics, LoadedRow } from "@tributary/telemetry";
 import type { RecentKeys } from "@tributary/dedupe";
 import type { WarehouseRow } from "@tributary/schema";
@@ -188,7 +189,9 @@ export class Loader {
       if (!outcome.ok) {
         poison.push(this.#deadLetter(msg, outcome.reason));
         spans?.end(msg, "poison", outcome.reason);
-      } else if (recentKeys?.has(outcome.row.event_key, now)) alreadyLoaded.push(msg);
+      } else if (recentKeys?.has(outcome.row.event_key, now) && !msg.headers?.has(EventHeader.ReplayedFrom)) alreadyLoaded.push(msg);
+      // A replay (`tributary replay`, a DLQ replay) always reaches the warehouse: it is how rows lost
+      // there are restored, and the warehouse key still keeps it to one row.
       else held.push({ msg, row: outcome.row });
     }
     await Promise.all(poison);

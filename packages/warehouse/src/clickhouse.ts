@@ -22,6 +22,10 @@ import { ClickHouseDeliveries } from "./clickhouse-deliveries.js";
 import type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
 
 const TABLE = "events";
+/** Sequences per page when reconciliation reads a region's sequences. */
+const RECONCILE_PAGE = 1_000_000;
+/** Keys per `IN (…)` query: 400 keys of up to 512 bytes stay under 18.16's 256 KiB query limit. */
+const KEYS_PER_QUERY = 400;
 
 export interface ClickHouseOptions {
   host: string;
@@ -388,12 +392,26 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
   }
 
   // Reconciliation (reconcile.ts). 18.16 has no window functions: the distinct sequences come back
-  // sorted (8 bytes each on the wire) and are folded into ranges here.
+  // sorted, a page at a time (memory stays bounded however large the table), and are folded into
+  // ranges here.
   async seqRanges(region: string): Promise<Array<[number, number]>> {
     try {
       await this.#requireLayout();
-      const text = await this.#http.query(`SELECT DISTINCT region_seq FROM ${this.#table} FINAL WHERE region = ${sqlString(region)} ORDER BY region_seq FORMAT TabSeparated`, { kind: "read" });
-      return rangesOf(text.split("\n").filter((line) => line !== "").map(Number));
+      const ranges: Array<[number, number]> = [];
+      for (let after = -1; ; ) {
+        const text = await this.#http.query(
+          `SELECT DISTINCT region_seq FROM ${this.#table} FINAL WHERE region = ${sqlString(region)} AND region_seq > ${after} ORDER BY region_seq LIMIT ${RECONCILE_PAGE} FORMAT TabSeparated`,
+          { kind: "read" },
+        );
+        const seqs = text.split("\n").filter((line) => line !== "").map(Number);
+        for (const [first, last] of rangesOf(seqs)) {
+          const previous = ranges[ranges.length - 1];
+          if (previous && first === previous[1] + 1) previous[1] = last;
+          else ranges.push([first, last]);
+        }
+        if (seqs.length < RECONCILE_PAGE) return ranges;
+        after = seqs[seqs.length - 1]!;
+      }
     } catch (err) {
       return this.#forget(err);
     }
@@ -413,11 +431,16 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
   }
 
   async existingKeys(keys: readonly string[]): Promise<Set<string>> {
-    if (keys.length === 0) return new Set();
+    const present = new Set<string>();
     try {
       await this.#requireLayout();
-      const text = await this.#http.query(`SELECT DISTINCT event_key FROM ${this.#table} WHERE event_key IN (${keys.map(sqlString).join(",")}) FORMAT JSONEachRow`, { kind: "read" });
-      return new Set(parseJsonEachRow(text).map((row) => String(row.event_key)));
+      // In chunks: the IN list is query text, and 18.16 refuses queries over 256 KiB (max_query_size).
+      for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {
+        const chunk = keys.slice(i, i + KEYS_PER_QUERY);
+        const text = await this.#http.query(`SELECT DISTINCT event_key FROM ${this.#table} WHERE event_key IN (${chunk.map(sqlString).join(",")}) FORMAT JSONEachRow`, { kind: "read" });
+        for (const row of parseJsonEachRow(text)) present.add(String(row.event_key));
+      }
+      return present;
     } catch (err) {
       return this.#forget(err);
     }

@@ -12,3 +12,4 @@ export { hasDeliveryLog } from "./deliveries.js";
 export type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
 export { isEventQueries } from "./query.js";
 export type { AnalyticsGroup, AnalyticsQuery, AnalyticsRow, EventFilter, EventListPage, EventQueries, QueriedEvent } from "./query.js";
+export { redactUrl } from "./open.js";

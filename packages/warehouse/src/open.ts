@@ -19,10 +19,11 @@ export async function openWarehouse(url: string): Promise<WarehouseSink & Wareho
     return DuckDbSink.open(path, memoryLimit ? { memoryLimit } : {});
   }
   if (url.startsWith("clickhouse:") || url.startsWith("clickhouses:")) return ClickHouseSink.open(url);
-  throw new WarehouseError("warehouse_url_invalid", `unsupported warehouse URL ${JSON.stringify(redact(url))}: ${SUPPORTED}`);
+  throw new WarehouseError("warehouse_url_invalid", `unsupported warehouse URL ${JSON.stringify(redactUrl(url))}: ${SUPPORTED}`);
 }
 
 /** The URL without a password, for messages. */
-function redact(url: string): string {
+/** The URL without its password, for logs and errors. */
+export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, "$1:***@");
 }

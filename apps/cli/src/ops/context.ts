@@ -15,6 +15,8 @@ export interface OperatorContext {
   hubConfigFile?: string;
   admin: { user: string; password: string };
   aggregatorUrl: string;
+  /** The aggregator's operator token (its `operatorToken`), when it is not reached over loopback. */
+  aggregatorToken?: string;
   /** The aggregator's durable consumer on the hub stream. */
   durable: string;
 }
@@ -63,4 +65,9 @@ export async function connectAdmin(context: OperatorContext, url: string, name =
   } catch (err) {
     throw new OperatorError("unreachable", `cannot reach NATS at ${url}: ${(err as Error).message}. Is the system running (\`tributary up\`)?`, { cause: err });
   }
+}
+
+/** Headers for the aggregator's operator endpoints. */
+export function operatorHeaders(context: OperatorContext): Record<string, string> {
+  return context.aggregatorToken ? { authorization: `Bearer ${context.aggregatorToken}` } : {};
 }

@@ -47,6 +47,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   "batch" (dict "maxEvents" (int $a.batchMaxEvents))
   "api" (dict "anonymousLoopback" false "tokens" (include "tributary-hub.apiTokens" . | fromJsonArray))
 -}}
+{{- if .Values.operator.existingSecret -}}
+{{- $_ := set $config "operatorToken" (dict "env" "TRIBUTARY_OPERATOR_TOKEN") -}}
+{{- end -}}
 {{- toPrettyJson $config -}}
 {{- end -}}
 
