@@ -257,23 +257,25 @@ program
 
 function reconcileText(r: Reconciliation): string {
   const t = table(
-    ["region", "stream seqs", "row runs", "gaps", "as another copy", "pending", "lost", "doubled"],
-    r.regions.map((x) => [x.region, `${x.streamFirstSeq}–${x.streamLastSeq}`, x.rowRanges, x.gapSeqs, x.loadedAsAnotherCopy, x.pending, x.lost.length, x.doubles.length]),
+    ["region", "stream seqs", "row runs", "gaps", "as another copy", "in DLQ", "pending", "lost", "doubled"],
+    r.regions.map((x) => [x.region, x.streamLastSeq === 0 ? "(empty)" : `${x.streamFirstSeq}–${x.streamLastSeq}`, x.rowRanges, x.gapSeqs, x.loadedAsAnotherCopy, x.inDlq, x.pending, x.lost.length, x.doubles.length]),
   );
   const details = r.regions.flatMap((x) => [
     ...x.lost.slice(0, 20).map((l) => `lost: ${x.region} seq ${l.seq} key ${l.key}  (replay it: tributary replay --region ${x.region} --from-seq ${l.seq} --to ${l.seq})`),
     ...x.doubles.slice(0, 20).map((d) => `doubled: ${x.region} seq ${d.seq} in rows ${d.keys.join(", ")}`),
   ]);
-  const pending = r.regions.some((x) => x.pending > 0) ? "\nsome events are still on their way to the warehouse (pending): run again once the loader has caught up" : "";
-  return `${t}\n${details.join("\n")}${pending}\n${r.clean ? "clean: every event the streams hold has its row, none twice" : "NOT CLEAN: see above"}`;
+  const pending = r.regions.some((x) => x.pending > 0) ? "\nthe loader still had work in flight after --settle: gaps count as pending, not lost; run again once it has caught up" : "";
+  const dlq = r.regions.some((x) => x.inDlq > 0) ? "\nsome events wait in the DLQ (poison): `tributary dlq list`" : "";
+  return `${t}\n${details.join("\n")}${pending}${dlq}\n${r.clean ? "clean: every event the streams hold has its row, none twice" : "NOT CLEAN: see above"}`;
 }
 
 program
   .command("reconcile")
   .description("compare each region's stream sequences with the warehouse's (region, region_seq): report lost events and doubles; exit 1 on either")
   .option("--region <region...>", "only these regions")
-  .action(async (opts: { region?: string[] }) => {
-    const result = await reconcile(contextOf(), opts.region ? { regions: opts.region } : {});
+  .option("--settle <seconds>", "wait up to this long for in-flight events to load first", positiveInt, 30)
+  .action(async (opts: { region?: string[]; settle: number }) => {
+    const result = await reconcile(contextOf(), { ...(opts.region ? { regions: opts.region } : {}), settleMs: opts.settle * 1000 });
     print(result, () => reconcileText(result));
     if (!result.clean) process.exitCode = 1;
   });

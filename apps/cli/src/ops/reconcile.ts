@@ -1,5 +1,5 @@
 import { jetstreamManager } from "@nats-io/jetstream";
-import { EventHeader, HUB_STREAM, regionalStreamName } from "@tributary/streams";
+import { DLQ_STREAM, EventHeader, HUB_STREAM, regionalStreamName } from "@tributary/streams";
 import { connectAdmin, OperatorError, operatorHeaders, regionOf, type OperatorContext } from "./context.js";
 import { readStreamRange } from "./stream-reader.js";
 
@@ -15,7 +15,9 @@ export interface RegionReconciliation {
   gapSeqs: number;
   /** Of those: the key has a row (the same event loaded from another region or an earlier copy). */
   loadedAsAnotherCopy: number;
-  /** Of those: not loaded yet (the hub or the loader still has them in flight). */
+  /** Of those: set aside as poison, waiting in EVENTS_DLQ (`tributary dlq list`). */
+  inDlq: number;
+  /** Of those: not loaded yet (the hub or the loader still had work in flight when checked). */
   pending: number;
   /** Of those: acknowledged into the stream and in no row — lost. */
   lost: Array<{ seq: number; key: string }>;
@@ -72,7 +74,24 @@ async function presentKeys(context: OperatorContext, keys: string[]): Promise<Se
   return present;
 }
 
-/** Whether the hub still has work in flight for the loader (then tail gaps are pending, not lost). */
+/** The original keys of the events waiting in the DLQ (headers only). */
+async function dlqKeys(context: OperatorContext): Promise<Set<string>> {
+  const nc = await connectAdmin(context, context.hub.url);
+  try {
+    const info = await (await jetstreamManager(nc, { checkAPI: false })).streams.info(DLQ_STREAM).catch(() => undefined);
+    const keys = new Set<string>();
+    if (!info || info.state.messages === 0) return keys;
+    await readStreamRange(nc, { stream: DLQ_STREAM, fromSeq: info.state.first_seq, toSeq: info.state.last_seq, headersOnly: true }, (msg) => {
+      const key = msg.headers?.get("Tributary-Original-Msg-Id");
+      if (key) keys.add(key);
+    });
+    return keys;
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Whether the hub still has work in flight for the loader (then gaps may be pending, not lost). */
 async function inFlight(context: OperatorContext): Promise<{ busy: boolean; sourceLag: Map<string, number> }> {
   const nc = await connectAdmin(context, context.hub.url);
   try {
@@ -86,7 +105,7 @@ async function inFlight(context: OperatorContext): Promise<{ busy: boolean; sour
   }
 }
 
-async function reconcileRegion(context: OperatorContext, region: string, busy: boolean): Promise<RegionReconciliation> {
+async function reconcileRegion(context: OperatorContext, region: string, busy: boolean, inDlq: ReadonlySet<string>): Promise<RegionReconciliation> {
   const stream = regionalStreamName(region);
   const nc = await connectAdmin(context, regionOf(context, region).url);
   try {
@@ -98,9 +117,8 @@ async function reconcileRegion(context: OperatorContext, region: string, busy: b
       aggregatorJson<{ ranges: Array<[number, number]> }>(context, `/v1/reconcile/${region}/ranges`),
       aggregatorJson<{ doubles: Array<{ seq: number; keys: string[] }> }>(context, `/v1/reconcile/${region}/doubles`),
     ]);
-    const result: RegionReconciliation = { region, stream, streamFirstSeq: first, streamLastSeq: last, rowRanges: ranges.length, gapSeqs: 0, loadedAsAnotherCopy: 0, pending: 0, lost: [], doubles };
+    const result: RegionReconciliation = { region, stream, streamFirstSeq: first, streamLastSeq: last, rowRanges: ranges.length, gapSeqs: 0, loadedAsAnotherCopy: 0, inDlq: 0, pending: 0, lost: [], doubles };
     if (info.state.messages === 0) return result;
-    const maxLoaded = ranges.length > 0 ? ranges[ranges.length - 1]![1] : 0;
     // Only the gaps are read from the stream, headers only: cost follows the gaps, not the rows.
     const gapKeys: Array<{ seq: number; key: string }> = [];
     for (const [a, b] of complement(first, last, ranges)) {
@@ -112,7 +130,10 @@ async function reconcileRegion(context: OperatorContext, region: string, busy: b
     const present = await presentKeys(context, gapKeys.map((g) => g.key).filter((k) => k !== ""));
     for (const gap of gapKeys) {
       if (present.has(gap.key)) result.loadedAsAnotherCopy++;
-      else if (busy && gap.seq > maxLoaded) result.pending++;
+      else if (inDlq.has(gap.key)) result.inDlq++;
+      // The loader does not load in sequence order (flushes run side by side, a batch handed back
+      // comes again later): while it has work in flight, any gap may still be on its way.
+      else if (busy) result.pending++;
       else result.lost.push(gap);
     }
     return result;
@@ -128,10 +149,18 @@ async function reconcileRegion(context: OperatorContext, region: string, busy: b
  * by two rows is doubled. Works on ranges: the warehouse answers with runs of sequences, and only
  * the gaps are read back from the stream.
  */
-export async function reconcile(context: OperatorContext, opts: { regions?: string[] } = {}): Promise<Reconciliation> {
+export async function reconcile(context: OperatorContext, opts: { regions?: string[]; settleMs?: number } = {}): Promise<Reconciliation> {
   const regions = opts.regions ?? Object.keys(context.regions);
-  const { busy } = await inFlight(context);
+  // Wait (up to settleMs) for the hub and the loader to finish what they have in flight: only then
+  // is a gap a loss rather than an event on its way.
+  const deadline = Date.now() + (opts.settleMs ?? 30_000);
+  let { busy } = await inFlight(context);
+  while (busy && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    ({ busy } = await inFlight(context));
+  }
+  const inDlq = await dlqKeys(context);
   const results: RegionReconciliation[] = [];
-  for (const region of regions) results.push(await reconcileRegion(context, region, busy));
+  for (const region of regions) results.push(await reconcileRegion(context, region, busy, inDlq));
   return { at: new Date().toISOString(), regions: results, clean: results.every((r) => r.lost.length === 0 && r.doubles.length === 0) };
 }
