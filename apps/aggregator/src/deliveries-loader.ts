@@ -42,7 +42,20 @@ export function deliveryRowOf(msg: { seq: number; data: Uint8Array }): DeliveryR
   };
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+/** Waits `ms`, or less when `signal` aborts (a stop must not wait out a 30 s backoff). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
 
 /**
  * Loads the delivery process's attempt log (`DELIVERIES` stream) into the warehouse's
@@ -52,7 +65,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export class DeliveriesLoader {
   readonly counters: DeliveriesLoaderCounters = { batches: 0, loaded: 0, duplicates: 0, unreadable: 0, insertFailures: 0 };
-  #stopping = false;
+  readonly #stop = new AbortController();
 
   constructor(
     private readonly consumer: Consumer,
@@ -63,14 +76,14 @@ export class DeliveriesLoader {
 
   async run(): Promise<void> {
     let failures = 0;
-    while (!this.#stopping) {
+    while (!this.#stop.signal.aborted) {
       const msgs: JsMsg[] = [];
       try {
         const batch = await this.consumer.fetch({ max_messages: this.batchSize, expires: 1_000 });
         for await (const m of batch) msgs.push(m);
       } catch (err) {
-        if (!this.#stopping) this.log.warn({ err }, "delivery log: pull failed; retrying");
-        await sleep(1_000);
+        if (!this.#stop.signal.aborted) this.log.warn({ err }, "delivery log: pull failed; retrying");
+        await sleep(1_000, this.#stop.signal);
         continue;
       }
       if (msgs.length === 0) continue;
@@ -92,13 +105,13 @@ export class DeliveriesLoader {
         failures++;
         if (failures === 1 || failures % 10 === 0) this.log.warn({ err, failures }, "delivery log: insert failed; the batch will be loaded again");
         for (const m of msgs) m.nak();
-        await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)));
+        await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)), this.#stop.signal);
       }
     }
   }
 
   stop(): void {
-    this.#stopping = true;
+    this.#stop.abort();
   }
 }
 

@@ -21,7 +21,7 @@ function regionOfSource(name: string): string {
 /**
  * Reads the hub's state every `intervalMs` for the metrics: the loader's consumer (pending and
  * ack-pending), the hub stream's size and its per-region sources (lag, last activity), and the
- * DLQ's size. A reading that fails keeps the last one (and a scrape never waits on NATS).
+ * DLQ's size. A part that fails to read is absent until it reads again (a scrape never waits on NATS).
  *
  * The sources' lag is the hub's own view: while a link is down the hub cannot see the region, so
  * lag can read 0 during a stall; last activity and the region's own last sequence (exported by its
@@ -53,13 +53,9 @@ export class HubMonitor {
   async #read(): Promise<void> {
     const { jsm, stream, durable, dlqStream, log } = this.opts;
     const [consumer, info, dlq] = await Promise.allSettled([jsm.consumers.info(stream, durable), jsm.streams.info(stream), jsm.streams.info(dlqStream)]);
-    const previous = this.#state;
-    const state: HubState = {
-      consumers: previous?.consumers ?? [],
-      stream: previous?.stream,
-      sources: previous?.sources ?? [],
-      dlqMessages: previous?.dlqMessages,
-    };
+    // A part that cannot be read is left out (its metrics go absent), never shown at its last value:
+    // a frozen lag or DLQ count would keep alerts quiet exactly when NATS is in trouble.
+    const state: HubState = { consumers: [], stream: undefined, sources: [], dlqMessages: undefined };
     if (consumer.status === "fulfilled") {
       state.consumers = [{ name: durable, pending: consumer.value.num_pending, ackPending: consumer.value.num_ack_pending }];
     } else log.debug({ err: consumer.reason }, "could not read the consumer's info");

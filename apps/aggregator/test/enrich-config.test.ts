@@ -27,10 +27,10 @@ function configError(fn: () => unknown): ConfigError {
 }
 
 describe("aggregator config - enrichment and API", () => {
-  it("config - defaults: enrichment on with truncated IPs, API on without tokens, anonymous loopback", () => {
+  it("config - defaults: enrichment on with truncated IPs, API on without tokens, no anonymous loopback reads", () => {
     const config = configWith({});
     expect(config.enrich).toMatchObject({ enabled: true, ipMode: "truncate", uniqueRule: "per_link_24h" });
-    expect(config.api).toMatchObject({ enabled: true, tokens: [], anonymousLoopback: true, rateLimit: { max: 600, windowMs: 60_000 } });
+    expect(config.api).toMatchObject({ enabled: true, tokens: [], anonymousLoopback: false, rateLimit: { max: 600, windowMs: 60_000 } });
     expect(buildEnricher(config.enrich, {})).toBeDefined();
     expect(buildEnricher(configWith({ enrich: { enabled: false } }).enrich, {})).toBeUndefined();
   });

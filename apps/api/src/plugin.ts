@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
@@ -97,10 +96,11 @@ export async function queryApiPlugin(app: FastifyInstance, deps: QueryApiDeps): 
   await app.register(rateLimit, {
     max: limits.max,
     timeWindow: limits.windowMs,
-    // Per token: a leaked or busy token cannot starve the others. Keyed by a digest, never the token.
+    // Per valid token (a leaked or busy token cannot starve the others); everything else per address,
+    // so made-up tokens neither escape the limit nor crowd real tokens out of the limiter's store.
     keyGenerator: (request: FastifyRequest) => {
-      const auth = request.headers.authorization;
-      return auth ? `t:${createHash("sha256").update(auth).digest("base64url").slice(0, 22)}` : `ip:${request.ip}`;
+      const principal = registry.authenticate(request.headers.authorization);
+      return principal ? `t:${principal.id}` : `ip:${request.ip}`;
     },
     errorResponseBuilder: (_request, context) => new ApiError("rate_limited", `more than ${context.max} requests in ${context.after}; retry later`),
   });

@@ -68,6 +68,8 @@ function signingKeysOf(dest: DestinationConfig, index: number, env: NodeJS.Proce
   });
 }
 
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
+
 export function loadDeliveryConfig(env: NodeJS.ProcessEnv = process.env, file = envString(env, "TRIBUTARY_CONFIG")): LoadedDeliveryConfig {
   const config = loadConfig(DeliveryAppConfigSchema, {
     file,
@@ -90,5 +92,9 @@ export function loadDeliveryConfig(env: NodeJS.ProcessEnv = process.env, file = 
   });
   const adminToken = config.adminToken ? envString(env, config.adminToken.env) : undefined;
   if (config.adminToken && adminToken === undefined) throw new ConfigError("adminToken.env", `environment variable ${config.adminToken.env} is not set`, `export ${config.adminToken.env}=<a long random token>`);
+  // The admin API lists dead letters (response snippets included) and replays ranges: open only on loopback.
+  if (adminToken === undefined && !LOOPBACK_HOSTS.has(config.host)) {
+    throw new ConfigError("adminToken", `the admin API would be open on ${config.host} without a token`, "set adminToken.env to a variable holding a long random token, or listen on 127.0.0.1");
+  }
   return { config, signingKeys, adminToken };
 }

@@ -31,6 +31,8 @@ describe("delivery config - loading", () => {
     expect(() => loadDeliveryConfig({}, file({ destinations: [dest({ signing: {} })] }))).toThrow(/destinations\[0\]\.signing\.secrets: is empty/);
     expect(() => loadDeliveryConfig({}, file({ ackWaitMs: 10_000, destinations: [dest({ signing: { type: "none" }, timeoutMs: 6_000 })] }))).toThrow(/destinations\[0\]\.timeoutMs/);
     expect(() => loadDeliveryConfig({}, file({ destinations: [dest({ signing: { type: "none" }, retries: 3 })] }))).toThrow(/destinations\[0\]\.retries: is not a known setting/);
+    // The admin API is never open beyond loopback without a token.
+    expect(() => loadDeliveryConfig({ TRIBUTARY_HOST: "0.0.0.0" }, file({ destinations: [dest({ signing: { type: "none" } })] }))).toThrow(/adminToken: the admin API would be open on 0\.0\.0\.0/);
   });
 
   it("env overrides the file; the admin token comes from the env it names", () => {

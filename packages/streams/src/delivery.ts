@@ -90,8 +90,12 @@ export function deliveryReplayConsumerConfig(opts: Omit<DeliveryConsumerOptions,
 
 type Config = Partial<StreamConfig> & { name: string; subjects: string[] };
 
-function limitsStream(name: string, subjects: string[], maxAgeMs: number, maxBytes: number, replicas: number): Config {
-  return { name, subjects, retention: RetentionPolicy.Limits, storage: StorageType.File, discard: DiscardPolicy.Old, max_age: maxAgeMs * MS, max_bytes: maxBytes, num_replicas: replicas };
+/**
+ * `discard: new`: a full DLQ or replay stream refuses the write (the deliverer then naks and the
+ * event waits in the hub stream) rather than deleting the oldest dead letters unseen.
+ */
+function limitsStream(name: string, subjects: string[], maxAgeMs: number, maxBytes: number, replicas: number, discard: DiscardPolicy = DiscardPolicy.New): Config {
+  return { name, subjects, retention: RetentionPolicy.Limits, storage: StorageType.File, discard, max_age: maxAgeMs * MS, max_bytes: maxBytes, num_replicas: replicas };
 }
 
 export interface DeliveryStreamOptions {
@@ -112,7 +116,8 @@ export function deliveryReplayStreamConfig(opts: DeliveryStreamOptions = {}): Co
 
 /** The delivery log, `deliveries.{destination}`: one JSON record per attempt, read by the aggregator. */
 export function deliveriesStreamConfig(opts: DeliveryStreamOptions = {}): Config {
-  return limitsStream(DELIVERIES_STREAM, [`${DELIVERIES_SUBJECT_PREFIX}.>`], opts.maxAgeMs ?? 7 * 24 * 3600_000, opts.maxBytes ?? 5 * 1024 ** 3, opts.replicas ?? 1);
+  // The attempt log is loaded into the warehouse as it comes: when full, its oldest records go.
+  return limitsStream(DELIVERIES_STREAM, [`${DELIVERIES_SUBJECT_PREFIX}.>`], opts.maxAgeMs ?? 7 * 24 * 3600_000, opts.maxBytes ?? 5 * 1024 ** 3, opts.replicas ?? 1, DiscardPolicy.Old);
 }
 
 const INBOX = "_INBOX.>";
