@@ -40,8 +40,10 @@ CREATE TEMP TABLE IF NOT EXISTS ${STAGING} (
   occurred_at TIMESTAMPTZ, received_at TIMESTAMPTZ, region VARCHAR, region_seq UBIGINT, payload VARCHAR${duckDbEnrichedDdl(", ")}
 )`;
 
+// Columns named, not positional: a file migrated by ALTER TABLE may order its columns differently.
 const MOVE_STAGED = `
-INSERT INTO ${TABLE}
+INSERT INTO ${TABLE} (event_key, source, event_id, event_type, schema_version, occurred_at, received_at,
+       loaded_at, region, region_seq, payload, ${ENRICHED_COLUMNS.map((c) => c.name).join(", ")}, load_seq)
 SELECT event_key, source, event_id, event_type, schema_version, occurred_at, received_at,
        now() AS loaded_at, region, region_seq, payload::JSON,
        ${ENRICHED_COLUMNS.map((c) => (c.type === "json" ? `${c.name}::JSON` : c.name)).join(", ")},
