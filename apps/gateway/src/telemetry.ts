@@ -28,17 +28,7 @@ export function instrumentPublish(
   const tracer = telemetry.tracer;
   // Per request context: the trace headers of an unsampled request, made once for all its events.
   const unsampledHeaders = new WeakMap<Context, Record<string, string> | undefined>();
-  return async (msg, parent = context.active()) => {
-    const parentSpan = trace.getSpan(parent);
-    if (parentSpan !== undefined && !parentSpan.isRecording()) {
-      // Not sampled: no publish span (it would not be kept), but the decision travels on in the
-      // request's own traceparent (flag 00), so the aggregator and deliveries make the same one.
-      let headers = unsampledHeaders.get(parent);
-      if (headers === undefined && !unsampledHeaders.has(parent)) unsampledHeaders.set(parent, (headers = traceHeadersOf(parent)));
-      if (headers !== undefined) msg.extraHeaders = msg.extraHeaders === undefined ? headers : { ...msg.extraHeaders, ...headers };
-      const startedAt = performance.now();
-      return record(msg, startedAt, await publish(msg));
-    }
+  const traced = async (msg: EventMessage, parent: Context): Promise<PublishReceipt> => {
     const span = tracer.startSpan(`send ${stream}`, { kind: SpanKind.PRODUCER }, parent);
     // Attributes only for spans that are kept (most are not, under sampling).
     if (span.isRecording()) {
@@ -69,5 +59,17 @@ export function instrumentPublish(
     } finally {
       span.end();
     }
+  };
+  // Not async: the unsampled path (most events, under sampling) adds no promise of its own.
+  return (msg, parent = context.active()) => {
+    const parentSpan = trace.getSpan(parent);
+    if (parentSpan === undefined || parentSpan.isRecording()) return traced(msg, parent);
+    // Not sampled: no publish span (it would not be kept), but the decision travels on in the
+    // request's own traceparent (flag 00), so the aggregator and deliveries make the same one.
+    let headers = unsampledHeaders.get(parent);
+    if (headers === undefined && !unsampledHeaders.has(parent)) unsampledHeaders.set(parent, (headers = traceHeadersOf(parent)));
+    if (headers !== undefined) msg.extraHeaders = msg.extraHeaders === undefined ? headers : { ...msg.extraHeaders, ...headers };
+    const startedAt = performance.now();
+    return publish(msg).then((receipt) => record(msg, startedAt, receipt));
   };
 }
