@@ -1,5 +1,6 @@
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type StreamConfig } from "@nats-io/jetstream";
 import { HUB_STREAM, ID_PATTERN, InvalidNameError } from "./names.js";
+import { durableConsumerPermissions } from "./consumer-permissions.js";
 import type { Permissions } from "./permissions.js";
 
 /**
@@ -131,16 +132,8 @@ export function deliveryPermissions(destinations: readonly string[]): Permission
   const publish = [`$JS.API.INFO`, `$JS.API.STREAM.INFO.${HUB_STREAM}`, `$JS.API.STREAM.INFO.${DELIVERY_DLQ_STREAM}`, `$JS.API.STREAM.INFO.${DELIVERY_REPLAY_STREAM}`, `$JS.API.STREAM.INFO.${DELIVERIES_STREAM}`];
   publish.push(`$JS.API.STREAM.MSG.GET.${DELIVERY_DLQ_STREAM}`, `$JS.API.STREAM.MSG.DELETE.${DELIVERY_DLQ_STREAM}`, `$JS.API.DIRECT.GET.${HUB_STREAM}`, `$JS.API.STREAM.MSG.GET.${HUB_STREAM}`);
   for (const destination of destinations) {
-    for (const consumer of [`${HUB_STREAM}.${deliveryConsumerName(destination)}`, `${DELIVERY_REPLAY_STREAM}.${deliveryConsumerName(destination)}-replay`]) {
-      publish.push(
-        `$JS.API.CONSUMER.INFO.${consumer}`,
-        `$JS.API.CONSUMER.CREATE.${consumer}`,
-        `$JS.API.CONSUMER.CREATE.${consumer}.>`,
-        `$JS.API.CONSUMER.DURABLE.CREATE.${consumer}`,
-        `$JS.API.CONSUMER.MSG.NEXT.${consumer}`,
-        `$JS.ACK.${consumer}.>`,
-      );
-    }
+    publish.push(...durableConsumerPermissions(HUB_STREAM, deliveryConsumerName(destination)));
+    publish.push(...durableConsumerPermissions(DELIVERY_REPLAY_STREAM, `${deliveryConsumerName(destination)}-replay`));
     publish.push(deliveryDlqSubject(destination), deliveryReplaySubject(destination), deliveryLogSubject(destination));
   }
   return { publish, subscribe: [INBOX] };
@@ -153,17 +146,8 @@ export function deliveryPermissions(destinations: readonly string[]): Permission
 export const DEFAULT_DELIVERIES_DURABLE = "deliveries-loader";
 
 export function deliveriesLoaderPermissions(durable = DEFAULT_DELIVERIES_DURABLE): Permissions {
-  const consumer = `${DELIVERIES_STREAM}.${durable}`;
   return {
-    publish: [
-      `$JS.API.STREAM.INFO.${DELIVERIES_STREAM}`,
-      `$JS.API.CONSUMER.INFO.${consumer}`,
-      `$JS.API.CONSUMER.CREATE.${consumer}`,
-      `$JS.API.CONSUMER.CREATE.${consumer}.>`,
-      `$JS.API.CONSUMER.DURABLE.CREATE.${consumer}`,
-      `$JS.API.CONSUMER.MSG.NEXT.${consumer}`,
-      `$JS.ACK.${consumer}.>`,
-    ],
+    publish: [`$JS.API.STREAM.INFO.${DELIVERIES_STREAM}`, ...durableConsumerPermissions(DELIVERIES_STREAM, durable)],
     subscribe: [INBOX],
   };
 }

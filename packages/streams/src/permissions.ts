@@ -1,3 +1,4 @@
+import { durableConsumerPermissions } from "./consumer-permissions.js";
 import { DEFAULT_DELIVERIES_DURABLE, deliveriesLoaderPermissions } from "./delivery.js";
 import { DLQ_STREAM, DLQ_SUBJECT_PREFIX, HUB_STREAM, regionalStreamName, regionSubjects, sourceDeliverPrefix } from "./names.js";
 
@@ -27,7 +28,6 @@ export function gatewayPermissions(region: string): Permissions {
  * stream, ack what it loaded, and write poison events to the DLQ. No stream management.
  */
 export function aggregatorPermissions(durable: string, deliveriesDurable = DEFAULT_DELIVERIES_DURABLE): Permissions {
-  const consumer = `${HUB_STREAM}.${durable}`;
   // And its durable on DELIVERIES: the aggregator owns the warehouse, so it loads the delivery log too.
   const deliveries = deliveriesLoaderPermissions(deliveriesDurable);
   return {
@@ -35,12 +35,7 @@ export function aggregatorPermissions(durable: string, deliveriesDurable = DEFAU
       `$JS.API.INFO`,
       `$JS.API.STREAM.INFO.${HUB_STREAM}`,
       `$JS.API.STREAM.INFO.${DLQ_STREAM}`,
-      `$JS.API.CONSUMER.INFO.${consumer}`,
-      `$JS.API.CONSUMER.CREATE.${consumer}`,
-      `$JS.API.CONSUMER.CREATE.${consumer}.>`,
-      `$JS.API.CONSUMER.DURABLE.CREATE.${consumer}`,
-      `$JS.API.CONSUMER.MSG.NEXT.${consumer}`,
-      `$JS.ACK.${consumer}.>`,
+      ...durableConsumerPermissions(HUB_STREAM, durable),
       `${DLQ_SUBJECT_PREFIX}.>`,
       ...deliveries.publish,
     ],
