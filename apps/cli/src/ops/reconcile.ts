@@ -1,4 +1,5 @@
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { DLQ_STREAM, EventHeader, HUB_STREAM, regionalStreamName } from "@tributary/streams";
 import { connectAdmin, OperatorError, operatorHeaders, regionOf, type OperatorContext } from "./context.js";
 import { readStreamRange } from "./stream-reader.js";
@@ -75,34 +76,22 @@ async function presentKeys(context: OperatorContext, keys: string[]): Promise<Se
 }
 
 /** The original keys of the events waiting in the DLQ (headers only). */
-async function dlqKeys(context: OperatorContext): Promise<Set<string>> {
-  const nc = await connectAdmin(context, context.hub.url);
-  try {
-    const info = await (await jetstreamManager(nc, { checkAPI: false })).streams.info(DLQ_STREAM).catch(() => undefined);
-    const keys = new Set<string>();
-    if (!info || info.state.messages === 0) return keys;
-    await readStreamRange(nc, { stream: DLQ_STREAM, fromSeq: info.state.first_seq, toSeq: info.state.last_seq, headersOnly: true }, (msg) => {
-      const key = msg.headers?.get("Tributary-Original-Msg-Id");
-      if (key) keys.add(key);
-    });
-    return keys;
-  } finally {
-    await nc.close();
-  }
+async function dlqKeys(nc: NatsConnection, jsm: JetStreamManager): Promise<Set<string>> {
+  const info = await jsm.streams.info(DLQ_STREAM).catch(() => undefined);
+  const keys = new Set<string>();
+  if (!info || info.state.messages === 0) return keys;
+  await readStreamRange(nc, { stream: DLQ_STREAM, fromSeq: info.state.first_seq, toSeq: info.state.last_seq, headersOnly: true }, (msg) => {
+    const key = msg.headers?.get("Tributary-Original-Msg-Id");
+    if (key) keys.add(key);
+  });
+  return keys;
 }
 
 /** Whether the hub still has work in flight for the loader (then gaps may be pending, not lost). */
-async function inFlight(context: OperatorContext): Promise<{ busy: boolean; sourceLag: Map<string, number> }> {
-  const nc = await connectAdmin(context, context.hub.url);
-  try {
-    const jsm = await jetstreamManager(nc, { checkAPI: false });
-    const consumer = await jsm.consumers.info(HUB_STREAM, context.durable);
-    const info = await jsm.streams.info(HUB_STREAM);
-    const sourceLag = new Map((info.sources ?? []).map((s) => [s.name, s.lag] as const));
-    return { busy: consumer.num_pending + consumer.num_ack_pending > 0 || [...sourceLag.values()].some((l) => l > 0), sourceLag };
-  } finally {
-    await nc.close();
-  }
+async function inFlight(jsm: JetStreamManager, durable: string): Promise<boolean> {
+  const consumer = await jsm.consumers.info(HUB_STREAM, durable);
+  const info = await jsm.streams.info(HUB_STREAM);
+  return consumer.num_pending + consumer.num_ack_pending > 0 || (info.sources ?? []).some((src) => src.lag > 0);
 }
 
 async function reconcileRegion(context: OperatorContext, region: string, busy: boolean, inDlq: ReadonlySet<string>): Promise<RegionReconciliation> {
@@ -154,12 +143,20 @@ export async function reconcile(context: OperatorContext, opts: { regions?: stri
   // Wait (up to settleMs) for the hub and the loader to finish what they have in flight: only then
   // is a gap a loss rather than an event on its way.
   const deadline = Date.now() + (opts.settleMs ?? 30_000);
-  let { busy } = await inFlight(context);
-  while (busy && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    ({ busy } = await inFlight(context));
+  const hub = await connectAdmin(context, context.hub.url);
+  let busy: boolean;
+  let inDlq: Set<string>;
+  try {
+    const jsm = await jetstreamManager(hub, { checkAPI: false });
+    busy = await inFlight(jsm, context.durable);
+    while (busy && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      busy = await inFlight(jsm, context.durable);
+    }
+    inDlq = await dlqKeys(hub, jsm);
+  } finally {
+    await hub.close();
   }
-  const inDlq = await dlqKeys(context);
   const results: RegionReconciliation[] = [];
   for (const region of regions) results.push(await reconcileRegion(context, region, busy, inDlq));
   return { at: new Date().toISOString(), regions: results, clean: results.every((r) => r.lost.length === 0 && r.doubles.length === 0) };
