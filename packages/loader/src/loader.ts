@@ -99,6 +99,8 @@ function* loadedRows(held: readonly Held[], result: InsertResult): Iterable<Load
 export class Loader {
   readonly counters: LoaderCounters = { batches: 0, loaded: 0, recentDuplicates: 0, duplicates: 0, poison: 0, insertFailures: 0, bisections: 0 };
   readonly adaptive: AdaptiveBatchSize;
+  /** The newest receipt time among the rows this process committed, and when (freshness for `/v1/stats`). */
+  lastLoad: { newestReceivedAt: Date; committedAt: Date } | undefined;
   readonly #insert: InsertPolicy;
   readonly #abort = new AbortController();
   readonly #inFlight = new Set<Promise<void>>();
@@ -214,6 +216,7 @@ export class Loader {
       this.counters.duplicates += result.duplicates;
       for (const msg of alreadyLoaded) msg.ack();
       this.counters.recentDuplicates += alreadyLoaded.length;
+      if (result.inserted > 0) this.#noteLoad(held, committedAtMs);
       if (held.length > 0) this.opts.metrics?.recordLoad({ events: held.length, flushSeconds: (committedAtMs - started) / 1000, committedAtMs, rows: loadedRows(held, result) });
       for (const msg of alreadyLoaded) spans?.end(msg, "duplicate");
       spans?.endAll("loaded");
@@ -257,6 +260,12 @@ export class Loader {
       h.msg.ack();
     }
     return result;
+  }
+
+  #noteLoad(held: readonly Held[], committedAtMs: number): void {
+    let newest = this.lastLoad?.newestReceivedAt.getTime() ?? 0;
+    for (const h of held) newest = Math.max(newest, h.row.received_at.getTime());
+    this.lastLoad = { newestReceivedAt: new Date(newest), committedAt: new Date(committedAtMs) };
   }
 
   async #deadLetter(msg: JsMsg, reason: string): Promise<void> {
