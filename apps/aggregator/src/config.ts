@@ -1,5 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { envInt, envList, envString, loadConfig, StringEnum } from "@tributary/config";
+import { envString, loadConfig, StringEnum, serviceEnvOverrides } from "@tributary/config";
 import { HUB_STREAM } from "@tributary/streams";
 import { DEFAULT_BATCH_POLICY, DEFAULT_FLUSHES_IN_FLIGHT } from "@tributary/loader";
 import { ApiConfigSchema, OperatorTokenSchema, EnrichConfigSchema } from "./enrich-config.js";
@@ -71,14 +71,9 @@ export function loadAggregatorConfig(env: NodeJS.ProcessEnv = process.env, file 
   const config = loadConfig(AggregatorConfigSchema, {
     file,
     overrides: {
-      host: envString(env, "TRIBUTARY_HOST"),
-      port: envInt(env, "TRIBUTARY_PORT"),
-      logLevel: envString(env, "TRIBUTARY_LOG_LEVEL"),
+      ...serviceEnvOverrides(env),
       warehouseUrl: envString(env, "TRIBUTARY_WAREHOUSE_URL"),
       stream: envString(env, "TRIBUTARY_STREAM"),
-      "nats.servers": envList(env, "TRIBUTARY_NATS_URL"),
-      "nats.user": envString(env, "TRIBUTARY_NATS_USER"),
-      "nats.pass": envString(env, "TRIBUTARY_NATS_PASS"),
     },
   });
   // A batch can never fill if the server stops delivering at maxAckPending.

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Type, type Static } from "@sinclair/typebox";
-import { ConfigError, envInt, envString, loadConfig, StringEnum } from "@tributary/config";
+import { ConfigError, envString, loadConfig, StringEnum, serviceEnvOverrides } from "@tributary/config";
 import type { ApiToken } from "./auth.js";
 import { DEFAULT_API_RATE_LIMIT } from "./plugin.js";
 
@@ -68,9 +68,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv, file: string | undefined):
   return loadConfig(StandaloneApiConfigSchema, {
     file,
     overrides: {
-      host: envString(env, "TRIBUTARY_HOST"),
-      port: envInt(env, "TRIBUTARY_PORT"),
-      logLevel: envString(env, "TRIBUTARY_LOG_LEVEL"),
+      ...serviceEnvOverrides(env, { nats: false }),
       warehouseUrl: envString(env, "TRIBUTARY_WAREHOUSE_URL"),
     },
   });

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Type, type Static } from "@sinclair/typebox";
-import { ConfigError, envInt, envList, envString, loadConfig, StringEnum } from "@tributary/config";
+import { ConfigError, envString, loadConfig, StringEnum, serviceEnvOverrides } from "@tributary/config";
 import { DestinationSchema, type DestinationConfig } from "@tributary/delivery";
 import { standardWebhooksSigningKey, type SigningKey } from "@tributary/verify";
 
@@ -74,12 +74,7 @@ export function loadDeliveryConfig(env: NodeJS.ProcessEnv = process.env, file = 
   const config = loadConfig(DeliveryAppConfigSchema, {
     file,
     overrides: {
-      host: envString(env, "TRIBUTARY_HOST"),
-      port: envInt(env, "TRIBUTARY_PORT"),
-      logLevel: envString(env, "TRIBUTARY_LOG_LEVEL"),
-      "nats.servers": envList(env, "TRIBUTARY_NATS_URL"),
-      "nats.user": envString(env, "TRIBUTARY_NATS_USER"),
-      "nats.pass": envString(env, "TRIBUTARY_NATS_PASS"),
+      ...serviceEnvOverrides(env),
     },
   });
   const names = new Set<string>();

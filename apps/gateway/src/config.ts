@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Type, type Static } from "@sinclair/typebox";
-import { ConfigError, envInt, envList, envString, loadConfig, StringEnum, validateConfig } from "@tributary/config";
+import { ConfigError, envString, loadConfig, StringEnum, validateConfig, serviceEnvOverrides } from "@tributary/config";
 import { ID_PATTERN, DEFAULT_DUPLICATE_WINDOW_MS, DEFAULT_REGION_MAX_AGE_MS, DEFAULT_REGION_MAX_BYTES, DEFAULT_PUBLISH_TIMEOUT_MS } from "@tributary/streams";
 import {
   createScheme,
@@ -243,13 +243,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, file = e
   const input = loadConfig(GatewayConfigSchema, {
     file,
     overrides: {
+      ...serviceEnvOverrides(env),
       region: envString(env, "TRIBUTARY_REGION"),
-      host: envString(env, "TRIBUTARY_HOST"),
-      port: envInt(env, "TRIBUTARY_PORT"),
-      logLevel: envString(env, "TRIBUTARY_LOG_LEVEL"),
-      "nats.servers": envList(env, "TRIBUTARY_NATS_URL"),
-      "nats.user": envString(env, "TRIBUTARY_NATS_USER"),
-      "nats.pass": envString(env, "TRIBUTARY_NATS_PASS"),
     },
   });
   return finish(input, env);

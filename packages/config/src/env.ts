@@ -26,3 +26,23 @@ export function configFileFrom(argv: readonly string[], env: NodeJS.ProcessEnv):
   const i = argv.indexOf("--config");
   return (i >= 0 ? argv[i + 1] : undefined) ?? envString(env, "TRIBUTARY_CONFIG");
 }
+
+/**
+ * The env overrides every Tributary service takes: where it listens, how much it logs, and — for
+ * those that connect to NATS — where and as whom (`TRIBUTARY_NATS_URL` comma-separated, user,
+ * password). One list, so the apps cannot drift apart in what they read.
+ */
+export function serviceEnvOverrides(env: NodeJS.ProcessEnv, opts: { nats?: boolean } = {}): Record<string, unknown> {
+  return {
+    host: envString(env, "TRIBUTARY_HOST"),
+    port: envInt(env, "TRIBUTARY_PORT"),
+    logLevel: envString(env, "TRIBUTARY_LOG_LEVEL"),
+    ...(opts.nats === false
+      ? {}
+      : {
+          "nats.servers": envList(env, "TRIBUTARY_NATS_URL"),
+          "nats.user": envString(env, "TRIBUTARY_NATS_USER"),
+          "nats.pass": envString(env, "TRIBUTARY_NATS_PASS"),
+        }),
+  };
+}
