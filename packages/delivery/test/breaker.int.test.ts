@@ -58,9 +58,12 @@ describe("delivery - circuit breaker", () => {
     const probes = a.received.length - before;
     expect(probes).toBeLessThanOrEqual(Math.ceil(window / breaker.halfOpenAfterMs) + 1);
     // Its backlog waits in the stream, not in memory: at most maxInFlight held, plus the events
-    // nak'ed with a delay just before the breaker opened (unacknowledged in the server, not in hand).
+    // nak'ed with a delay just before the breaker opened (unacknowledged in the server, not in hand),
+    // plus a failed probe's event waiting for the next pull (the pump pulls when a quarter of the
+    // slots, 2 of 8, are free, so one freed slot can wait for the next probe).
     const state = await hub.consumerState("a");
-    expect(state.ackPending).toBeLessThanOrEqual(2 * 8);
+    const pullChunk = 8 / 4;
+    expect(state.ackPending).toBeLessThanOrEqual(2 * 8 + pullChunk - 1);
     expect(state.pending + state.ackPending).toBeGreaterThan(900);
     // While down, A saw few requests in total: the ones before the breaker opened, and probes.
     expect(a.received.length).toBeLessThan(60);
