@@ -6,13 +6,14 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { SingleBar } from "cli-progress";
 import { renderProductionNatsConfigs } from "./render-nats.js";
 import { curlExample, SENDABLE_SCHEMES, sendEvents, signerFor } from "./send.js";
-import { DEFAULT_TOPOLOGY, readSecret, secretFileOf, startTopology } from "./topology.js";
+import { DEFAULT_TOPOLOGY, readSecret, secretFileOf, startTopology, type DestinationSpec } from "./topology.js";
 import { OperatorError, readContext, regionOf, type OperatorContext } from "./ops/context.js";
 import { collectStatus, type StatusReport } from "./ops/status.js";
 import { reconcile, type Reconciliation } from "./ops/reconcile.js";
 import { allDlqSeqs, dropDlq, listDlq, replayDlq, showDlq } from "./ops/dlq.js";
 import { replayRange } from "./ops/replay.js";
 import { doctor } from "./ops/doctor.js";
+import { deliveryLog, destinationDlq, destinationStatus, replayDestinationDlq, replayDestinationRange } from "./ops/destinations.js";
 import { bytes, duration, percent, table } from "./format.js";
 
 const program = new Command();
@@ -28,11 +29,13 @@ program
     `
 Examples:
   $ tributary up                                  # the local system: hub, regions us and eu, gateways, aggregator
+  $ tributary up --destinations destinations.json # … and the delivery process, fanning out to HTTP destinations
   $ tributary send --count 100 --rate 20 --resend-share 0.1 --region eu
   $ tributary status                              # streams, lag, outage budget, DLQ, warehouse freshness
   $ tributary reconcile                           # every acknowledged event has its row, none twice (exit 1 if not)
   $ tributary dlq list && tributary dlq replay 3 --body-file fixed.json
   $ tributary replay --region us --from-seq 1000 --to 2000
+  $ tributary destinations && tributary destinations log crm --outcome dlq
   $ tributary doctor                              # versions, domains, leaf links, sync_interval, budgets
   $ tributary --context prod.json status --json   # a deployment, described by a context file (apps/cli/README.md)`,
   );
@@ -66,6 +69,22 @@ function time(value: string): Date {
   if (Number.isNaN(d.getTime())) throw new InvalidArgumentError("must be a date and time, e.g. 2026-11-29T10:00:00Z");
   return d;
 }
+/** `--destinations FILE`: a JSON array of destinations (or `{"destinations": [...]}`), as apps/delivery takes them. */
+function readDestinations(file: string): DestinationSpec[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new OperatorError("bad_argument", `--destinations ${file}: ${(err as Error).message}`);
+  }
+  const list = Array.isArray(parsed) ? parsed : (parsed as { destinations?: unknown } | null)?.destinations;
+  if (!Array.isArray(list)) throw new OperatorError("bad_argument", `--destinations ${file}: expected a JSON array of destinations (or {"destinations": [...]}); see packages/delivery/README.md`);
+  list.forEach((d: unknown, i) => {
+    if (typeof (d as { name?: unknown } | null)?.name !== "string") throw new OperatorError("bad_argument", `--destinations ${file}: destinations[${i}].name is missing — give each destination a name like "crm"`);
+  });
+  return list as DestinationSpec[];
+}
+
 function seqList(values: string[]): number[] {
   return values.map((v) => {
     const n = Number(v);
@@ -87,10 +106,12 @@ function localSchemeOf(region: string, source: string): string | undefined {
 program
   .command("up")
   .description("start the local system: a hub and two regions (us, eu), a gateway per region and the aggregator loading DuckDB; Ctrl-C (or `tributary down`) stops it")
-  .action(async () => {
+  .option("--destinations <file>", "also run the delivery process with these destinations (a JSON array, as in packages/delivery/README.md)")
+  .action(async (opts: { destinations?: string }) => {
     const stateDir = resolve(globals().stateDir);
-    const options = { ...DEFAULT_TOPOLOGY, stateDir, output: "inherit" as const };
-    console.log("starting the hub, the regions and their gateways, and the aggregator…");
+    const destinations = opts.destinations ? readDestinations(opts.destinations) : [];
+    const options = { ...DEFAULT_TOPOLOGY, stateDir, destinations, output: "inherit" as const };
+    console.log(`starting the hub, the regions and their gateways, the aggregator${destinations.length > 0 ? " and the delivery process" : ""}…`);
     const topology = await startTopology(options);
     const pidFile = join(stateDir, "up.pid");
     writeFileSync(pidFile, String(process.pid));
@@ -103,7 +124,7 @@ Tributary is running:
 ${regionLines}
   hub         NATS ${topology.hub.url} (domain hub, stream EVENTS sourcing every region)
   aggregator  ${topology.aggregatorUrl}   (DuckDB: ${stateDir}/tributary.duckdb)
-  metrics     ${us.gatewayUrl}/metrics, ${topology.aggregatorUrl}/metrics (Prometheus format)
+${topology.delivery ? `  delivery    ${topology.delivery.url}   (destinations: ${destinations.map((d) => d.name).join(", ")}; \`npm run tributary -- destinations\`)\n` : ""}  metrics     ${us.gatewayUrl}/metrics, ${topology.aggregatorUrl}/metrics${topology.delivery ? `, ${topology.delivery.url}/metrics` : ""} (Prometheus format)
 
 Send a signed event to region us (copy and paste into another terminal; use port ${DEFAULT_TOPOLOGY.gatewayPorts[1]} for eu):
 
@@ -208,9 +229,10 @@ program
   .description("write the production nats-server configs (hub, one per region)")
   .option("--out <dir>", "where", "deploy/nats")
   .option("--regions <list>", "comma-separated region ids", "us,eu")
-  .action((opts: { out: string; regions: string }) => {
+  .option("--destinations <list>", "comma-separated destination names: the hub gets a delivery user for them")
+  .action((opts: { out: string; regions: string; destinations?: string }) => {
     mkdirSync(opts.out, { recursive: true });
-    for (const [name, text] of renderProductionNatsConfigs(opts.regions.split(","))) {
+    for (const [name, text] of renderProductionNatsConfigs(opts.regions.split(","), opts.destinations?.split(",") ?? [])) {
       writeFileSync(join(opts.out, name), text);
       console.log(`wrote ${join(opts.out, name)}`);
     }
@@ -242,17 +264,18 @@ function statusText(s: StatusReport): string {
   const warehouse = w.reachable
     ? table(["warehouse", "value"], [["rows", w.rows ?? "-"], ["newest received_at", w.newestReceivedAt ?? "-"], ["newest loaded_at", w.newestLoadedAt ?? "-"], ["end-to-end lag", duration(w.lagSeconds)]])
     : `warehouse unreachable: ${w.error}`;
-  return `${regions}\n${hub}\n${warehouse}`;
+  const delivery = !s.delivery ? "" : s.delivery.reachable ? `\n${destinationsText(s.delivery.destinations ?? [])}` : `\ndelivery unreachable: ${s.delivery.error}`;
+  return `${regions}\n${hub}\n${warehouse}${delivery}`;
 }
 
 program
   .command("status")
-  .description("per region: stream size, fill, input rate and outage budget; hub: source lag, loader backlog, DLQ; warehouse: rows and freshness")
+  .description("per region: stream size, fill, input rate and outage budget; hub: source lag, loader backlog, DLQ; warehouse: rows and freshness; destinations: breaker and backlog")
   .option("--sample-ms <ms>", "how long to watch the input rate", positiveInt, 1000)
   .action(async (opts: { sampleMs: number }) => {
     const report = await collectStatus(contextOf(), { sampleMs: opts.sampleMs });
     print(report, () => statusText(report));
-    if (!report.hub.reachable || !report.warehouse.reachable || report.regions.some((r) => !r.reachable)) process.exitCode = 1;
+    if (!report.hub.reachable || !report.warehouse.reachable || report.regions.some((r) => !r.reachable) || report.delivery?.reachable === false) process.exitCode = 1;
   });
 
 function reconcileText(r: Reconciliation): string {
@@ -355,6 +378,59 @@ program
     });
     bar?.stop();
     print(result, () => `replayed ${result.replayed} events of ${result.stream} (seq ${result.fromSeq}–${result.toSeq}) into the hub; the loader adds only those the warehouse does not have`);
+  });
+
+function destinationsText(list: Awaited<ReturnType<typeof destinationStatus>>): string {
+  return table(
+    ["destination", "breaker", "delivered", "retried", "dlq", "filtered", "in flight", "backlog", "mean latency"],
+    list.map((d) => [d.name, d.breakerState, d.delivered, d.retried, d.dlq, d.filtered, d.inFlight, d.pending === undefined ? "?" : `${d.pending} pending, ${d.ackPending} in hand`, d.meanLatencyMs === undefined ? "-" : `${d.meanLatencyMs.toFixed(1)} ms`]),
+  );
+}
+
+const destinations = program
+  .command("destinations")
+  .description("delivery to HTTP destinations: each one's counters, breaker and backlog (subcommands: dlq, dlq-replay, replay, log)")
+  .action(async () => {
+    const list = await destinationStatus(contextOf());
+    print(list, () => (list.length === 0 ? "the delivery process has no destinations" : destinationsText(list)));
+    if (list.some((d) => d.breakerState !== "closed")) process.exitCode = 1;
+  });
+destinations
+  .command("dlq <name>")
+  .description("a destination's dead letters, oldest first, with the reason and the destination's answer")
+  .option("--limit <n>", "at most", positiveInt, 100)
+  .option("--from-seq <seq>", "first DLQ sequence", positiveInt)
+  .action(async (name: string, opts: { limit: number; fromSeq?: number }) => {
+    const page = await destinationDlq(contextOf(), name, opts);
+    print(page, () => `${table(["seq", "at", "event key", "attempts", "status", "reason", "response"], page.entries.map((e) => [e.seq, e.at, e.eventKey, e.attempts, e.status || "-", e.reason.slice(0, 60), e.response.slice(0, 60)]))}${page.nextSeq ? `\nmore: --from-seq ${page.nextSeq}` : ""}`);
+  });
+destinations
+  .command("dlq-replay <name>")
+  .description("deliver a destination's dead letters again (same ids, fresh attempts, that destination only); they leave its DLQ")
+  .option("--limit <n>", "at most this many entries", positiveInt)
+  .action(async (name: string, opts: { limit?: number }) => {
+    const result = await replayDestinationDlq(contextOf(), name, opts);
+    print(result, () => `${result.replayed} dead letters of ${name} put back for delivery`);
+  });
+destinations
+  .command("replay <name>")
+  .description("deliver the events of a time range again to one destination (those it takes: sources, types, filter)")
+  .requiredOption("--since <time>", "from events stored at this time", time)
+  .option("--until <time>", "to events stored at this time (default: now)", time)
+  .option("--limit <n>", "at most this many events", positiveInt)
+  .action(async (name: string, opts: { since: Date; until?: Date; limit?: number }) => {
+    const result = await replayDestinationRange(contextOf(), name, { from: opts.since, to: opts.until ?? new Date(), ...(opts.limit ? { limit: opts.limit } : {}) });
+    print(result, () => `${result.replayed} events put back for ${name} (${result.scanned} scanned${result.truncated ? "; stopped at the limit: run again from the last one" : ""})`);
+  });
+destinations
+  .command("log [name]")
+  .description("the newest delivery attempts, from the warehouse (every attempt: status, latency, error)")
+  .option("--event-key <key>", "only this event's attempts")
+  .addOption(new Option("--outcome <outcome>", "only these").choices(["delivered", "retry", "dlq"]))
+  .option("--limit <n>", "how many", positiveInt, 20)
+  .action(async (name: string | undefined, opts: { eventKey?: string; outcome?: string; limit: number }) => {
+    const log = await deliveryLog(contextOf(), { limit: opts.limit, ...(name ? { destination: name } : {}), ...(opts.eventKey ? { eventKey: opts.eventKey } : {}), ...(opts.outcome ? { outcome: opts.outcome } : {}) });
+    print(log, () => `${log.total} attempts match\n${table(["at", "destination", "event key", "attempt", "outcome", "status", "latency", "error"], log.attempts.map((a) => [a.at, a.destination, a.event_key, a.attempt, a.outcome, a.status || "-", `${a.latency_ms} ms`, a.error.slice(0, 60)]))}`);
   });
 
 program

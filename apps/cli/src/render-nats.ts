@@ -10,8 +10,9 @@ export function passwordVar(user: string): string {
  * The production nats-server configs for the given regions, as files: no secret in them, every
  * password an environment variable, regions fsync every write (`sync_interval: always`, DESIGN.md
  * promise 2) and reach the hub through `$HUB_LEAFNODE_URL` (a URL with the region's leaf user).
+ * With destinations, the hub also has the delivery process's user, limited to those destinations.
  */
-export function renderProductionNatsConfigs(regions: readonly string[]): Map<string, string> {
+export function renderProductionNatsConfigs(regions: readonly string[], destinations: readonly string[] = []): Map<string, string> {
   const cred = (user: string) => ({ user, password: `$${passwordVar(user)}` });
   const files = new Map<string, string>();
   const header = (what: string) =>
@@ -26,6 +27,7 @@ export function renderProductionNatsConfigs(regions: readonly string[]): Map<str
     aggregator: cred("aggregator"),
     aggregatorDurable: AGGREGATOR_DURABLE,
     leafs: regions.map((region) => ({ region, credential: cred(`leaf-${region}`) })),
+    ...(destinations.length > 0 ? { delivery: { credential: cred("delivery"), destinations } } : {}),
     syncInterval: "always",
   }));
   for (const region of regions) {

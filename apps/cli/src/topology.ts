@@ -5,6 +5,9 @@ import { fileURLToPath } from "node:url";
 import { jetstreamManager } from "@nats-io/jetstream";
 import {
   connectNats,
+  deliveriesStreamConfig,
+  deliveryDlqStreamConfig,
+  deliveryReplayStreamConfig,
   dlqStreamConfig,
   ensureStream,
   hubStreamConfig,
@@ -32,6 +35,13 @@ export interface TopologyOptions {
   gatewayPorts: readonly number[];
   aggregatorPort: number;
   /**
+   * Destinations for the delivery process (apps/delivery's `destinations`, as JSON). With none,
+   * no delivery process runs; its streams are provisioned anyway, so one can start later.
+   */
+  destinations?: readonly DestinationSpec[];
+  /** The delivery process's stats/admin port (8091 by default). */
+  deliveryPort?: number;
+  /**
    * Route each region's leafnode link through a TCP proxy the caller can cut (fault tests).
    * Without it the region connects to the hub directly.
    */
@@ -44,6 +54,11 @@ export interface TopologyOptions {
   /** Extra environment for every app process (e.g. OTEL_* to export traces). */
   appEnv?: Record<string, string>;
 }
+
+/** One destination as apps/delivery's config takes it (validated by the delivery process at start). */
+export type DestinationSpec = { name: string } & Record<string, unknown>;
+
+export const DEFAULT_DELIVERY_PORT = 8091;
 
 export const DEFAULT_TOPOLOGY: TopologyOptions = {
   stateDir: ".tributary",
@@ -59,6 +74,8 @@ export const DEFAULT_TOPOLOGY: TopologyOptions = {
 export interface Credentials {
   admin: UserCredential;
   aggregator: UserCredential;
+  /** Made when a delivery process first runs in this state dir. */
+  delivery?: UserCredential;
   gateways: Record<string, UserCredential>;
   leafs: Record<string, UserCredential>;
 }
@@ -80,6 +97,8 @@ export interface Topology {
   regions: Map<string, RegionHandle>;
   aggregator: Service;
   aggregatorUrl: string;
+  /** Present when destinations were given. */
+  delivery: { service: Service; url: string } | undefined;
   secretFile: string;
   /** Starts the aggregator again (after a kill in a fault test). */
   restartAggregator(): Promise<Service>;
@@ -91,11 +110,12 @@ function password(): string {
 }
 
 /** Random credentials per user, made once per state dir and kept there (mode 0600). */
-function loadOrCreateCredentials(stateDir: string, regions: readonly string[]): Credentials {
+function loadOrCreateCredentials(stateDir: string, regions: readonly string[], withDelivery: boolean): Credentials {
   const file = join(stateDir, "credentials.json");
   let creds: Credentials | undefined;
   if (existsSync(file)) creds = JSON.parse(readFileSync(file, "utf8")) as Credentials;
   creds ??= { admin: { user: "admin", password: password() }, aggregator: { user: "aggregator", password: password() }, gateways: {}, leafs: {} };
+  if (withDelivery) creds.delivery ??= { user: "delivery", password: password() };
   for (const region of regions) {
     creds.gateways[region] ??= { user: `gateway-${region}`, password: password() };
     creds.leafs[region] ??= { user: `leaf-${region}`, password: password() };
@@ -114,7 +134,7 @@ export function secretFileOf(stateDir: string, source: string): string {
   return join(resolve(stateDir), "secrets", `${source}.secret`);
 }
 
-function entryOf(pkg: "@tributary/gateway" | "@tributary/aggregator"): string {
+function entryOf(pkg: "@tributary/gateway" | "@tributary/aggregator" | "@tributary/delivery-app"): string {
   return fileURLToPath(import.meta.resolve(`${pkg}/main`));
 }
 
@@ -133,6 +153,9 @@ async function provision(hub: NatsServer, regions: Map<string, NatsServer>, admi
     const jsm = await jetstreamManager(nc);
     await ensureStream(jsm, hubStreamConfig({ regions: [...regions.keys()], maxBytes: 4 * 1024 ** 3 }));
     await ensureStream(jsm, dlqStreamConfig());
+    // The delivery process's streams: its DLQ, its replays, and the attempt log the aggregator
+    // loads (the aggregator looks for that stream once, at start).
+    for (const config of [deliveryDlqStreamConfig(), deliveryReplayStreamConfig(), deliveriesStreamConfig()]) await ensureStream(jsm, config);
   } finally {
     await nc.close();
   }
@@ -147,7 +170,8 @@ async function provision(hub: NatsServer, regions: Map<string, NatsServer>, admi
 export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY): Promise<Topology> {
   const stateDir = resolve(options.stateDir);
   mkdirSync(stateDir, { recursive: true });
-  const credentials = loadOrCreateCredentials(stateDir, options.regions);
+  const destinations = options.destinations ?? [];
+  const credentials = loadOrCreateCredentials(stateDir, options.regions, destinations.length > 0);
   const secretFile = secretFileOf(stateDir, options.source);
   ensureSecret(secretFile);
   const logLevel = options.logLevel ?? "info";
@@ -172,6 +196,7 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
         aggregator: credentials.aggregator,
         aggregatorDurable: AGGREGATOR_DURABLE,
         leafs: options.regions.map((region) => ({ region, credential: credentials.leafs[region]! })),
+        ...(credentials.delivery && destinations.length > 0 ? { delivery: { credential: credentials.delivery, destinations: destinations.map((d) => d.name) } } : {}),
         ...(link ? { leafnodeAdvertise: `127.0.0.1:${link.port}` } : {}),
       }),
     });
@@ -249,6 +274,30 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
       output,
     });
     let aggregator = await startAggregator();
+    started.push({ stop: () => aggregator.stop() });
+
+    let delivery: Topology["delivery"];
+    if (destinations.length > 0) {
+      const deliveryConfig = join(stateDir, "delivery.json");
+      const deliveryPort = options.deliveryPort ?? DEFAULT_DELIVERY_PORT;
+      writeFileSync(deliveryConfig, JSON.stringify({
+        port: deliveryPort,
+        logLevel,
+        nats: { servers: [hub.url], user: credentials.delivery!.user },
+        manageStreams: false,
+        destinations,
+      }, null, 2));
+      const url = `http://127.0.0.1:${deliveryPort}`;
+      const service = await startService({
+        name: "delivery",
+        entry: entryOf("@tributary/delivery-app"),
+        env: { ...options.appEnv, TRIBUTARY_CONFIG: deliveryConfig, TRIBUTARY_NATS_PASS: credentials.delivery!.password },
+        readyUrl: `${url}/readyz`,
+        output,
+      });
+      started.push(service);
+      delivery = { service, url };
+    }
 
     const topology: Topology = {
       options,
@@ -260,6 +309,7 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
         return aggregator;
       },
       aggregatorUrl,
+      delivery,
       secretFile,
       async restartAggregator() {
         await aggregator.stop();
@@ -267,6 +317,7 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
         return aggregator;
       },
       async stop() {
+        await delivery?.service.stop();
         await aggregator.stop();
         await Promise.all([...regions.values()].map((r) => r.gateway.stop()));
         for (const r of regions.values()) await r.nats.stop();
@@ -281,6 +332,7 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
       regions: Object.fromEntries([...regions.values()].map((r) => [r.region, { url: r.nats.url, gatewayUrl: r.gatewayUrl, configFile: r.nats.configPath }])),
       admin: credentials.admin,
       aggregatorUrl,
+      ...(delivery ? { deliveryUrl: delivery.url } : {}),
       durable: AGGREGATOR_DURABLE,
     });
     return topology;

@@ -1,14 +1,17 @@
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { freePorts, sampleEvent, signWebhook, sleep, waitFor } from "@tributary/testkit";
 import { DuckDbSink } from "@tributary/warehouse";
-import { DEFAULT_TOPOLOGY, readSecret, startTopology, type Topology } from "../src/index.js";
+import { DEFAULT_TOPOLOGY, readSecret, startTopology, type DestinationSpec, type Topology } from "../src/index.js";
 
 /** The whole system on free loopback ports in a temp dir, with small batches for quick tests. */
-export async function startTestTopology(opts: { cuttableLinks?: boolean; appEnv?: Record<string, string>; aggregatorOverrides?: Record<string, unknown> } = {}): Promise<Topology & { cleanup(): Promise<void> }> {
-  const stateDir = mkdtempSync(join(tmpdir(), "tributary-topology-"));
-  const [us, eu, aggregatorPort] = await freePorts(3);
+export async function startTestTopology(opts: { cuttableLinks?: boolean; appEnv?: Record<string, string>; aggregatorOverrides?: Record<string, unknown>; destinations?: DestinationSpec[]; stateDir?: string } = {}): Promise<Topology & { cleanup(): Promise<void> }> {
+  const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), "tributary-topology-"));
+  const [us, eu, aggregatorPort, deliveryPort] = await freePorts(4);
   const topology = await startTopology({
     ...DEFAULT_TOPOLOGY,
     stateDir,
@@ -21,6 +24,7 @@ export async function startTestTopology(opts: { cuttableLinks?: boolean; appEnv?
     logLevel: "warn",
     aggregatorOverrides: { ackWaitMs: 5_000, batch: { maxEvents: 200, maxAgeMs: 50 }, ...opts.aggregatorOverrides },
     ...(opts.appEnv ? { appEnv: opts.appEnv } : {}),
+    ...(opts.destinations ? { destinations: opts.destinations, deliveryPort: deliveryPort! } : {}),
   });
   return Object.assign(topology, {
     async cleanup() {
@@ -118,4 +122,31 @@ export async function loadedKeys(topology: Topology, expected: number, timeoutMs
   } finally {
     await sink.close();
   }
+}
+
+const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+const run = promisify(execFile);
+
+/** Runs the built `tributary` command against a state dir, as an operator would. */
+export function cliRunner(stateDir: () => string) {
+  /** Resolves with exit code, stdout and stderr (never throws on exit ≠ 0). */
+  async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [MAIN, "--state-dir", stateDir(), ...args], { timeout: 60_000 });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string; stderr?: string };
+      return { code: typeof e.code === "number" ? e.code : 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+    }
+  }
+  /** `--json` output, parsed. */
+  async function json<T>(...args: string[]): Promise<{ code: number; data: T }> {
+    const r = await cli("--json", ...args);
+    try {
+      return { code: r.code, data: JSON.parse(r.stdout) as T };
+    } catch {
+      throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+    }
+  }
+  return { cli, json };
 }

@@ -1,8 +1,5 @@
-import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import { jetstream } from "@nats-io/jetstream";
 import { connectNats, EventHeader } from "@tributary/streams";
@@ -10,33 +7,14 @@ import { sampleEvent, waitFor } from "@tributary/testkit";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Reconciliation } from "../src/ops/reconcile.js";
-import { Ledger, rowCount, send, startTestTopology } from "./harness.js";
+import { cliRunner, Ledger, rowCount, send, startTestTopology } from "./harness.js";
 
-const run = promisify(execFile);
-const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 
 describe("operator commands against the local topology", () => {
   let topology: Awaited<ReturnType<typeof startTestTopology>>;
   const ledger = new Ledger();
 
-  /** Runs `tributary <args>`; resolves with exit code, stdout and stderr (never throws on exit ≠ 0). */
-  async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [MAIN, "--state-dir", topology.stateDir, ...args], { timeout: 60_000 });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof e.code === "number" ? e.code : 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-    }
-  }
-  const json = async <T>(...args: string[]): Promise<{ code: number; data: T }> => {
-    const r = await cli("--json", ...args);
-    try {
-      return { code: r.code, data: JSON.parse(r.stdout) as T };
-    } catch {
-      throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-    }
-  };
+  const { cli, json } = cliRunner(() => topology.stateDir);
 
   /** With the aggregator stopped (DuckDB has one writer), changes the warehouse file, then starts it again. */
   async function editWarehouse(edit: (db: DuckDBConnection) => Promise<void>): Promise<void> {

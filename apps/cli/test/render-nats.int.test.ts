@@ -33,6 +33,25 @@ describe("deploy/nats configs", () => {
     }
   });
 
+  it("render - with destinations the hub has a delivery user limited to them, and nats-server accepts it", async () => {
+    const hub = renderProductionNatsConfigs(["us"], ["crm", "slack"]).get("hub.conf")!;
+    expect(hub).toContain('{ user: "delivery", password: $DELIVERY_PASSWORD, allowed_connection_types: ["STANDARD"]');
+    expect(hub).toContain('"$JS.API.CONSUMER.MSG.NEXT.EVENTS.delivery-crm"');
+    expect(hub).toContain('"delivery-dlq.slack"');
+    expect(hub).not.toContain("delivery-other");
+    expect(files.get("hub.conf")).not.toContain("DELIVERY_PASSWORD");
+    const dir = mkdtempSync(join(tmpdir(), "nats-render-"));
+    try {
+      writeFileSync(join(dir, "hub.conf"), hub);
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      for (const user of ["admin", "aggregator", "delivery", "leaf-us"]) env[passwordVar(user)] = "secret";
+      const { stdout, stderr } = await run(findNatsServer(), ["-t", "-c", join(dir, "hub.conf")], { env });
+      expect(`${stdout}${stderr}`).toMatch(/is valid/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("render - production regions fsync every write and keep no secret in the file", () => {
     for (const [name, text] of files) {
       expect(text).toContain("sync_interval: always");

@@ -1,3 +1,4 @@
+import { deliveryPermissions } from "./delivery.js";
 import { aggregatorPermissions, gatewayPermissions, leafPermissions, type Permissions } from "./permissions.js";
 
 /**
@@ -46,6 +47,11 @@ export interface HubServerOptions {
   aggregatorDurable: string;
   /** One leafnode user per region. */
   leafs: Array<{ region: string; credential: UserCredential }>;
+  /**
+   * The delivery process's user (apps/delivery), allowed only its destinations' consumers and
+   * subjects (`deliveryPermissions`); absent when no delivery process runs.
+   */
+  delivery?: { credential: UserCredential; destinations: readonly string[] };
   /**
    * The leafnode address the hub tells regions to reconnect to. Regions learn it from the hub and
    * use it over the configured URL, so behind a proxy or load balancer it must be that address.
@@ -131,6 +137,7 @@ export function renderHubServerConfig(opts: HubServerOptions): string {
     "    users: [",
     user(opts.admin, "STANDARD") + ",",
     user(opts.aggregator, "STANDARD", aggregatorPermissions(opts.aggregatorDurable)) + ",",
+    ...(opts.delivery ? [user(opts.delivery.credential, "STANDARD", deliveryPermissions(opts.delivery.destinations)) + ","] : []),
     // Leaf users live in the account (a leafnodes authorization block cannot carry permissions in
     // 2.10), each limited to its own region's sourcing traffic.
     opts.leafs.map((leaf) => user(leaf.credential, "LEAFNODE", leafPermissions(leaf.region))).join(",\n"),

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats } from "@tributary/streams";
+import type { ServiceEndpoint } from "./http.js";
 
 /**
  * Where a deployment's parts are, for the operator commands: NATS URLs of the hub and of each
@@ -17,6 +18,10 @@ export interface OperatorContext {
   aggregatorUrl: string;
   /** The aggregator's operator token (its `operatorToken`), when it is not reached over loopback. */
   aggregatorToken?: string;
+  /** The delivery process's stats/admin address (apps/delivery), when one runs. */
+  deliveryUrl?: string;
+  /** Its admin token (`adminToken`), when it is not reached over loopback. */
+  deliveryToken?: string;
   /** The aggregator's durable consumer on the hub stream. */
   durable: string;
 }
@@ -67,7 +72,15 @@ export async function connectAdmin(context: OperatorContext, url: string, name =
   }
 }
 
-/** Headers for the aggregator's operator endpoints. */
-export function operatorHeaders(context: OperatorContext): Record<string, string> {
-  return context.aggregatorToken ? { authorization: `Bearer ${context.aggregatorToken}` } : {};
+/** The aggregator's HTTP side (stats, the operator endpoints, the delivery log). */
+export function aggregatorEndpoint(context: OperatorContext): ServiceEndpoint {
+  return { what: "the aggregator", baseUrl: context.aggregatorUrl, token: context.aggregatorToken, tokenField: "aggregatorToken" };
+}
+
+/** The delivery process's stats and admin API; an error when the context knows none. */
+export function deliveryEndpoint(context: OperatorContext): ServiceEndpoint {
+  if (!context.deliveryUrl) {
+    throw new OperatorError("context_invalid", 'the context names no delivery process: start `tributary up --destinations FILE`, or add "deliveryUrl" (and "deliveryToken") to the context file');
+  }
+  return { what: "the delivery process", baseUrl: context.deliveryUrl, token: context.deliveryToken, tokenField: "deliveryToken" };
 }

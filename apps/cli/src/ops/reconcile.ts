@@ -1,7 +1,8 @@
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { DLQ_STREAM, EventHeader, HUB_STREAM, regionalStreamName } from "@tributary/streams";
-import { connectAdmin, OperatorError, operatorHeaders, regionOf, type OperatorContext } from "./context.js";
+import { aggregatorEndpoint, connectAdmin, regionOf, type OperatorContext } from "./context.js";
+import { serviceJson } from "./http.js";
 import { readStreamRange } from "./stream-reader.js";
 
 export interface RegionReconciliation {
@@ -47,17 +48,8 @@ export function complement(first: number, last: number, ranges: ReadonlyArray<re
   return gaps;
 }
 
-async function aggregatorJson<T>(context: OperatorContext, path: string, init?: RequestInit): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(`${context.aggregatorUrl}${path}`, { ...init, headers: { ...operatorHeaders(context), ...(init?.headers as Record<string, string> | undefined) }, signal: AbortSignal.timeout(60_000) });
-  } catch (err) {
-    throw new OperatorError("unreachable", `the aggregator at ${context.aggregatorUrl} did not answer: ${(err as Error).message}`, { cause: err });
-  }
-  if (res.status === 401 || res.status === 403) throw new OperatorError("unreachable", `the aggregator refused ${path} (${res.status}): put its operatorToken in the context as "aggregatorToken"`);
-  if (res.status === 404) throw new OperatorError("not_found", `the aggregator at ${context.aggregatorUrl} does not serve ${path}: upgrade it, or its warehouse cannot reconcile`);
-  if (!res.ok) throw new OperatorError("unreachable", `the aggregator answered ${res.status} for ${path}: ${await res.text()}`);
-  return (await res.json()) as T;
+function aggregatorJson<T>(context: OperatorContext, path: string, init?: RequestInit): Promise<T> {
+  return serviceJson<T>(aggregatorEndpoint(context), path, init);
 }
 
 const KEY_CHUNK = 10_000;

@@ -1,6 +1,7 @@
 import { jetstreamManager, type StreamInfo } from "@nats-io/jetstream";
 import { DLQ_STREAM, HUB_STREAM, outageBudgetSeconds, regionalStreamName } from "@tributary/streams";
 import { connectAdmin, type OperatorContext } from "./context.js";
+import { destinationStatus, type DestinationStatus } from "./destinations.js";
 
 export interface RegionStatus {
   region: string;
@@ -38,11 +39,19 @@ export interface WarehouseStatus {
   lagSeconds?: number | null;
 }
 
+/** Present when the context names a delivery process. */
+export interface DeliveryStatus {
+  reachable: boolean;
+  error?: string;
+  destinations?: DestinationStatus[];
+}
+
 export interface StatusReport {
   at: string;
   regions: RegionStatus[];
   hub: HubStatus;
   warehouse: WarehouseStatus;
+  delivery?: DeliveryStatus;
 }
 
 const NS_PER_S = 1e9;
@@ -139,12 +148,21 @@ async function warehouseStatus(context: OperatorContext): Promise<WarehouseStatu
 }
 
 /** Everything `tributary status` shows, read in parallel (each part reports its own failure). */
+async function deliveryStatus(context: OperatorContext): Promise<DeliveryStatus> {
+  try {
+    return { reachable: true, destinations: await destinationStatus(context) };
+  } catch (err) {
+    return { reachable: false, error: (err as Error).message };
+  }
+}
+
 export async function collectStatus(context: OperatorContext, opts: { sampleMs?: number } = {}): Promise<StatusReport> {
   const sampleMs = opts.sampleMs ?? 1000;
-  const [regions, hub, warehouse] = await Promise.all([
+  const [regions, hub, warehouse, delivery] = await Promise.all([
     Promise.all(Object.keys(context.regions).map((r) => regionStatus(context, r, sampleMs))),
     hubStatus(context),
     warehouseStatus(context),
+    context.deliveryUrl ? deliveryStatus(context) : undefined,
   ]);
-  return { at: new Date().toISOString(), regions, hub, warehouse };
+  return { at: new Date().toISOString(), regions, hub, warehouse, ...(delivery ? { delivery } : {}) };
 }
