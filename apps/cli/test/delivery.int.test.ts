@@ -1,51 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Fastify, { type FastifyInstance } from "fastify";
-import { Webhook } from "standardwebhooks";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectNats } from "@tributary/streams";
 import { sampleEvent, waitFor } from "@tributary/testkit";
-import { cliRunner, Ledger, send, startTestTopology } from "./harness.js";
-
-/** A destination on loopback that checks each request's Standard Webhooks signature. */
-class Receiver {
-  readonly ids: string[] = [];
-  readonly regions: string[] = [];
-  badSignatures = 0;
-  /** Ids answered 410 (gone): the delivery process dead-letters those at once. */
-  refuse = new Set<string>();
-  url = "";
-  private readonly app: FastifyInstance = Fastify({ forceCloseConnections: true });
-
-  static async start(secret: string): Promise<Receiver> {
-    const verifier = new Webhook(secret);
-    const receiver = new Receiver();
-    const app = receiver.app;
-    app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => done(null, body));
-    app.post("/hooks", async (request, reply) => {
-      const headers = request.headers as Record<string, string>;
-      try {
-        verifier.verify(request.body as string, headers);
-      } catch {
-        receiver.badSignatures++;
-        return reply.code(401).send();
-      }
-      const id = headers["webhook-id"]!;
-      if (receiver.refuse.has(id)) return reply.code(410).send({ error: "gone" });
-      receiver.ids.push(id);
-      receiver.regions.push(headers["tributary-region"]!);
-      return reply.code(204).send();
-    });
-    receiver.url = `${await app.listen({ host: "127.0.0.1", port: 0 })}/hooks`;
-    return receiver;
-  }
-
-  close(): Promise<void> {
-    return this.app.close();
-  }
-}
+import { cliRunner, Ledger, Receiver, send, startTestTopology } from "./harness.js";
 
 describe("tributary up --destinations: the delivery process in the local system", () => {
   let topology: Awaited<ReturnType<typeof startTestTopology>>;

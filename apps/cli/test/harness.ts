@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import Fastify, { type FastifyInstance } from "fastify";
+import { Webhook } from "standardwebhooks";
 import { promisify } from "node:util";
 import { freePorts, sampleEvent, signWebhook, sleep, waitFor } from "@tributary/testkit";
 import { DuckDbSink } from "@tributary/warehouse";
@@ -149,4 +151,42 @@ export function cliRunner(stateDir: () => string) {
     }
   }
   return { cli, json };
+}
+
+/** An HTTP destination on loopback; with a `whsec_` secret it checks each request's Standard Webhooks signature. */
+export class Receiver {
+  readonly ids: string[] = [];
+  readonly regions: string[] = [];
+  badSignatures = 0;
+  /** Ids answered 410 (gone): the delivery process dead-letters those at once. */
+  refuse = new Set<string>();
+  url = "";
+  private readonly app: FastifyInstance = Fastify({ forceCloseConnections: true });
+
+  static async start(secret?: string): Promise<Receiver> {
+    const verifier = secret === undefined ? undefined : new Webhook(secret);
+    const receiver = new Receiver();
+    const app = receiver.app;
+    app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => done(null, body));
+    app.post("/hooks", async (request, reply) => {
+      const headers = request.headers as Record<string, string>;
+      try {
+        verifier?.verify(request.body as string, headers);
+      } catch {
+        receiver.badSignatures++;
+        return reply.code(401).send();
+      }
+      const id = headers["webhook-id"]!;
+      if (receiver.refuse.has(id)) return reply.code(410).send({ error: "gone" });
+      receiver.ids.push(id);
+      receiver.regions.push(headers["tributary-region"]!);
+      return reply.code(204).send();
+    });
+    receiver.url = `${await app.listen({ host: "127.0.0.1", port: 0 })}/hooks`;
+    return receiver;
+  }
+
+  close(): Promise<void> {
+    return this.app.close();
+  }
 }

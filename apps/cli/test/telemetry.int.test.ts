@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sampleEvent, signWebhook, startOtlpReceiver, startPrometheus, waitFor, type OtlpReceiver, type PrometheusServer, type ReceivedSpan } from "@tributary/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Ledger, rowCount, send, startTestTopology } from "./harness.js";
+import { Ledger, Receiver, rowCount, send, startTestTopology } from "./harness.js";
 
 const SERVER = 2;
 const CLIENT = 3;
@@ -25,17 +25,22 @@ function sumOf(exposition: string, metric: string): number {
 describe("telemetry end to end: traces from request to warehouse row, metrics a real Prometheus scrapes", () => {
   let receiver: OtlpReceiver;
   let topology: Awaited<ReturnType<typeof startTestTopology>>;
+  let destination: Receiver;
   const ledger = new Ledger();
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
+    // A destination, so the delivery process runs and exports its metrics too.
+    destination = await Receiver.start();
     topology = await startTestTopology({
+      destinations: [{ name: "sink", url: destination.url, signing: { type: "none" } }],
       appEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_METRICS_EXPORTER: "none" },
       aggregatorOverrides: { metricsIntervalMs: 500 },
     });
   }, 90_000);
   afterAll(async () => {
     await topology?.cleanup();
+    await destination?.close();
     await receiver?.close();
   });
 
@@ -125,6 +130,7 @@ describe("telemetry end to end: traces from request to warehouse row, metrics a 
         jobs: {
           gateway: [...topology.regions.values()].map((r) => hostOf(r.gatewayUrl)),
           aggregator: [hostOf(topology.aggregatorUrl)],
+          delivery: [hostOf(topology.delivery!.url)],
         },
       });
     }, 60_000);
@@ -136,7 +142,7 @@ describe("telemetry end to end: traces from request to warehouse row, metrics a 
     it("dashboard - every panel's query returns data from the running system", async () => {
       await waitFor("every target scraped", async () => {
         const up = await prometheus.query("up == 1");
-        return up.length === 3 ? true : undefined;
+        return up.length === 4 ? true : undefined;
       }, 30_000, 250);
       // Traffic while Prometheus scrapes (rates need increases between scrapes): accepted events in
       // both regions, and one refusal.
