@@ -11,8 +11,14 @@ import * as networkingV1 from "kubernetes-models/networking.k8s.io/v1";
 import * as policyV1 from "kubernetes-models/policy/v1";
 import * as coreV1 from "kubernetes-models/v1";
 import { resolveGatewayConfig } from "@tributary/gateway";
+import { DestinationSchema } from "@tributary/delivery";
+import { loadDeliveryConfig } from "@tributary/delivery-app";
 import {
   aggregatorPermissions,
+  deliveriesStreamConfig,
+  deliveryDlqStreamConfig,
+  deliveryPermissions,
+  deliveryReplayStreamConfig,
   dlqStreamConfig,
   gatewayPermissions,
   hubStreamConfig,
@@ -145,12 +151,15 @@ describe.each(CHARTS)("%s", (chart) => {
     }
   });
 
-  it("security - the app's long-running pods have liveness and readiness probes on /healthz and /readyz", () => {
+  it("security - the apps' long-running pods have liveness and readiness probes on /healthz and /readyz", () => {
     for (const [file, objects] of each()) {
-      const app = objects.find((o) => o.kind === "Deployment")!;
-      const c = podSpecOf(app)!.containers[0]!;
-      expect(c.livenessProbe, file).toMatchObject({ httpGet: { path: "/healthz" } });
-      expect(c.readinessProbe, file).toMatchObject({ httpGet: { path: "/readyz" } });
+      const apps = objects.filter((o) => o.kind === "Deployment");
+      expect(apps.length, file).toBeGreaterThan(0);
+      for (const app of apps) {
+        const c = podSpecOf(app)!.containers[0]!;
+        expect(c.livenessProbe, `${file}: ${app.metadata.name}`).toMatchObject({ httpGet: { path: "/healthz" } });
+        expect(c.readinessProbe, `${file}: ${app.metadata.name}`).toMatchObject({ httpGet: { path: "/readyz" } });
+      }
       const nats = objects.find((o) => o.kind === "StatefulSet")!;
       expect(podSpecOf(nats)!.containers[0]!.readinessProbe, `${file}: NATS readiness`).toBeDefined();
     }
@@ -296,6 +305,26 @@ describe("one source of truth: the charts against packages/streams", () => {
     }
   });
 
+  it("hub - the delivery user exists only with delivery, with exactly deliveryPermissions of the configured destinations", async () => {
+    expect(usersOf(natsConfigOf(await renderChart("tributary-hub"))).has("delivery")).toBe(false);
+    const destinations = [
+      { name: "crm", url: "https://crm.example.com/hooks", signing: { type: "none" } },
+      { name: "bi_team", url: "http://bi.internal:8080/in", signing: { type: "none" } },
+      { name: "partner-eu", url: "https://partner.example.eu/", signing: { type: "none" } },
+    ];
+    for (const list of [[], destinations.slice(0, 1), destinations]) {
+      const objects = await renderChart("tributary-hub", { setJson: { "global.tributary.delivery": { enabled: true, destinations: list } } });
+      const users = usersOf(natsConfigOf(objects));
+      expect([...users.keys()].sort()).toEqual(["admin", "aggregator", "delivery", "leaf-eu", "leaf-us"]);
+      const expected = deliveryPermissions(list.map((d) => d.name));
+      expect(users.get("delivery")!.permissions).toEqual({ publish: { allow: expected.publish }, subscribe: { allow: expected.subscribe } });
+      expect(users.get("delivery")!.allowed_connection_types).toEqual(["STANDARD"]);
+      // The aggregator's user is unchanged by delivery.
+      const agg = aggregatorPermissions("warehouse-loader");
+      expect(users.get("aggregator")!.permissions).toEqual({ publish: { allow: agg.publish }, subscribe: { allow: agg.subscribe } });
+    }
+  });
+
   it("streams - the provisioned stream configs equal regionalStreamConfig, hubStreamConfig and dlqStreamConfig", async () => {
     const stream = { maxBytes: 5 * 1024 ** 3, maxAgeSeconds: 3600, duplicateWindowSeconds: 120, replicas: 3 };
     const gw = await renderChart("tributary-gateway", { setJson: { "global.tributary.region": "eu", stream } });
@@ -308,6 +337,29 @@ describe("one source of truth: the charts against packages/streams", () => {
     const hub = await renderChart("tributary-hub");
     expect(configMapJson(hub, "-streams", "EVENTS.json")).toEqual(hubStreamConfig({ regions: ["us", "eu"], replicas: 3 }));
     expect(configMapJson(hub, "-streams", "EVENTS_DLQ.json")).toEqual(dlqStreamConfig({ replicas: 3 }));
+  });
+
+  it("streams - DELIVERIES is always provisioned, DELIVERY_DLQ and DELIVERY_REPLAY with delivery; all equal packages/streams' configs", async () => {
+    const streamFiles = (objects: K8sObject[]) => Object.keys(objects.find((o) => o.metadata.name.endsWith("-streams"))!.data as Record<string, string>).filter((k) => k.endsWith(".json"));
+    const hub = await renderChart("tributary-hub");
+    expect(streamFiles(hub).sort()).toEqual(["DELIVERIES.json", "EVENTS.json", "EVENTS_DLQ.json"]);
+    expect(configMapJson(hub, "-streams", "DELIVERIES.json")).toEqual(deliveriesStreamConfig({ replicas: 3 }));
+
+    const delivery = await renderChart("tributary-hub", { valuesFiles: [join(chartDir("tributary-hub"), "values-delivery.yaml")] });
+    expect(configMapJson(delivery, "-streams", "DELIVERY_DLQ.json")).toEqual(deliveryDlqStreamConfig({ replicas: 3 }));
+    expect(configMapJson(delivery, "-streams", "DELIVERY_REPLAY.json")).toEqual(deliveryReplayStreamConfig({ replicas: 3 }));
+    expect(configMapJson(delivery, "-streams", "DELIVERIES.json")).toEqual(deliveriesStreamConfig({ replicas: 3 }));
+    // provision.mjs applies the files in name order: DELIVERIES before EVENTS, which the aggregator
+    // waits for and after which it looks for DELIVERIES once.
+    const order = streamFiles(delivery).sort();
+    expect(order.indexOf("DELIVERIES.json")).toBeLessThan(order.indexOf("EVENTS.json"));
+
+    const limits = { maxBytes: 2 * 1024 ** 3, maxAgeSeconds: 86_400 };
+    const custom = await renderChart("tributary-hub", { setJson: { "global.tributary.delivery.enabled": true, deliveryStreams: { dlq: limits, replay: limits, log: limits, replicas: 1 } } });
+    const opts = { maxBytes: limits.maxBytes, maxAgeMs: limits.maxAgeSeconds * 1000, replicas: 1 };
+    expect(configMapJson(custom, "-streams", "DELIVERY_DLQ.json")).toEqual(deliveryDlqStreamConfig(opts));
+    expect(configMapJson(custom, "-streams", "DELIVERY_REPLAY.json")).toEqual(deliveryReplayStreamConfig(opts));
+    expect(configMapJson(custom, "-streams", "DELIVERIES.json")).toEqual(deliveriesStreamConfig(opts));
   });
 
   it("gateway - the rendered config file is accepted by the gateway's own config loader", async () => {
@@ -356,5 +408,94 @@ describe("query API tokens (hub)", () => {
 
   it("tokens - listed without the Secret that holds them: the render fails and says which value to set", async () => {
     await expect(renderChart("tributary-hub", { setJson: { queryApi: { tokens: [{ id: "acme", sources: ["acme"] }] } } })).rejects.toThrow(/queryApi.existingSecret/);
+  });
+});
+
+describe("delivery (hub)", () => {
+  const DELIVERY_VALUES = join(chartDir("tributary-hub"), "values-delivery.yaml");
+  const SECRETS_DIR = "/var/run/tributary/destinations";
+  let objects: K8sObject[];
+  beforeAll(async () => {
+    objects = await renderChart("tributary-hub", { valuesFiles: [DELIVERY_VALUES] });
+  }, 60_000);
+  const deployment = () => objects.find((o) => o.kind === "Deployment" && o.metadata.name === "tributary-delivery")!;
+
+  it("config - the rendered delivery.json (values-delivery.yaml) passes apps/delivery's own config loader, with the secrets as the pod gets them", () => {
+    const dir = mkdtempSync(join(tmpdir(), "helm-delivery-config-"));
+    try {
+      // The signing Secret's keys, as its volume would show them (whsec_ + base64 of 24 bytes).
+      for (const key of ["crm-2026-11", "crm-2027-05"]) writeFileSync(join(dir, key), `whsec_${Buffer.alloc(24, key).toString("base64")}\n`);
+      const text = (objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "tributary-delivery")!.data as Record<string, string>)["delivery.json"]!;
+      const file = join(dir, "delivery.json");
+      writeFileSync(file, text.replaceAll(`${SECRETS_DIR}/`, `${dir}/`));
+      const loaded = loadDeliveryConfig({ TRIBUTARY_DELIVERY_ADMIN_TOKEN: "an-admin-token-of-some-length", TRIBUTARY_NATS_PASS: "x" }, file);
+      expect(loaded.config.host).toBe("0.0.0.0");
+      expect(loaded.config.port).toBe(8091);
+      expect(loaded.config.manageStreams).toBe(false);
+      expect(loaded.config.nats).toEqual({ servers: ["nats://tributary-nats:4222"], user: "delivery", pass: "x" });
+      expect(loaded.adminToken).toBe("an-admin-token-of-some-length");
+      expect(loaded.config.destinations.map((d) => d.name)).toEqual(["crm", "analytics"]);
+      expect(loaded.signingKeys.get("crm")).toHaveLength(2);
+      expect(loaded.signingKeys.get("analytics")).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("deployment - secrets from Secrets only, the signing Secret mounted where the config points, a grace period above the process's own 25 s deadline", () => {
+    const spec = (deployment().spec as { template: { metadata: { annotations: Record<string, string> }; spec: Record<string, unknown> } }).template;
+    expect(spec.metadata.annotations["checksum/config"]).toMatch(/^[0-9a-f]{64}$/);
+    const pod = spec.spec as { terminationGracePeriodSeconds: number; volumes: Array<Record<string, unknown>>; containers: Array<{ env: Array<{ name: string; valueFrom?: unknown }>; volumeMounts: Array<{ name: string; mountPath: string }> }> };
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(25);
+    const c = pod.containers[0]!;
+    expect(c.env).toContainEqual({ name: "TRIBUTARY_NATS_PASS", valueFrom: { secretKeyRef: { name: "tributary-hub-nats", key: "DELIVERY_PASSWORD" } } });
+    expect(c.env).toContainEqual({ name: "TRIBUTARY_DELIVERY_ADMIN_TOKEN", valueFrom: { secretKeyRef: { name: "tributary-delivery-admin", key: "token" } } });
+    expect(c.volumeMounts).toContainEqual({ name: "signing-secrets", mountPath: SECRETS_DIR, readOnly: true });
+    expect(pod.volumes).toContainEqual({ name: "signing-secrets", secret: { secretName: "tributary-delivery-signing", defaultMode: 0o400 } });
+  });
+
+  it("network - the delivery pods reach NATS, DNS and their destinations' ports (any address unless destinationPeers narrows it)", async () => {
+    const policyOf = (list: K8sObject[]) => list.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "tributary-delivery")!.spec as { egress: Array<{ to?: unknown[]; ports: Array<{ port: number }> }> };
+    const egress = policyOf(objects).egress;
+    expect(egress[0]!.ports).toEqual([{ port: 4222, protocol: "TCP" }]);
+    expect(egress).toContainEqual({ ports: [{ port: 443, protocol: "TCP" }, { port: 8080, protocol: "TCP" }] });
+    const peers = [{ ipBlock: { cidr: "203.0.113.0/24" } }];
+    const narrowed = await renderChart("tributary-hub", { valuesFiles: [DELIVERY_VALUES], setJson: { "delivery.networkPolicy.destinationPeers": peers } });
+    expect(policyOf(narrowed).egress).toContainEqual({ ports: [{ port: 443, protocol: "TCP" }, { port: 8080, protocol: "TCP" }], to: peers });
+  });
+
+  it("wiring - the delivery config's NATS URL and its ServiceMonitor point at Services the chart renders", async () => {
+    const withMonitor = await renderChart("tributary-hub", { valuesFiles: [DELIVERY_VALUES], setJson: { "serviceMonitor.enabled": true } });
+    const monitor = withMonitor.find((o) => o.kind === "ServiceMonitor" && o.metadata.name === "tributary-delivery")!;
+    const selector = (monitor.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
+    const service = withMonitor.find((o) => o.kind === "Service" && Object.entries(selector).every(([k, v]) => (o.spec as { selector: Record<string, string> }).selector[k] === v))!;
+    expect(service.metadata.name).toBe("tributary-delivery");
+    expect((service.spec as { ports: Array<{ name: string; port: number }> }).ports).toContainEqual(expect.objectContaining({ name: "http", port: 8091 }));
+    expect(configMapJson(withMonitor, "-delivery", "delivery.json").nats).toEqual({ servers: ["nats://tributary-nats:4222"], user: "delivery" });
+  });
+
+  it("off by default - no delivery object, no delivery user, no delivery-only stream", async () => {
+    const hub = await renderChart("tributary-hub");
+    expect(hub.filter((o) => o.metadata.name.includes("delivery")).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+  });
+
+  it("schema - destinations take packages/delivery's DestinationSchema keys and patterns; a misspelt key, a bad name or a grace period within 25 s fail", async () => {
+    const schema = JSON.parse(readFileSync(join(chartDir("tributary-hub"), "values.schema.json"), "utf8")) as {
+      properties: { global: { properties: { tributary: { properties: { delivery: { properties: { destinations: { items: { properties: Record<string, { pattern?: string }> } } } } } } } } };
+    };
+    const item = schema.properties.global.properties.tributary.properties.delivery.properties.destinations.items.properties;
+    expect(Object.keys(item).sort()).toEqual(Object.keys(DestinationSchema.properties).sort());
+    expect(item.name!.pattern).toBe(DestinationSchema.properties.name.pattern);
+    expect(item.url!.pattern).toBe(DestinationSchema.properties.url.pattern);
+    const enable = (destinations: unknown[]) => ({ "global.tributary.delivery": { enabled: true, destinations } });
+    await expect(renderChart("tributary-hub", { setJson: enable([{ name: "crm", url: "https://x.example/", timeoutMS: 5 }]) })).rejects.toThrow(/Additional property timeoutMS is not allowed/);
+    await expect(renderChart("tributary-hub", { setJson: enable([{ name: "CRM", url: "https://x.example/" }]) })).rejects.toThrow(/name/);
+    await expect(renderChart("tributary-hub", { setJson: { ...enable([]), "delivery.terminationGracePeriodSeconds": 20 } })).rejects.toThrow(/terminationGracePeriodSeconds/);
+  });
+
+  it("required secrets - no admin token Secret, or signing files without the signing Secret: the render fails and names the value to set", async () => {
+    const base = { "global.tributary.delivery": { enabled: true, destinations: [{ name: "crm", url: "https://x.example/", signing: { secrets: [{ id: "1", file: `${SECRETS_DIR}/crm` }] } }] } };
+    await expect(renderChart("tributary-hub", { setJson: { ...base, "delivery.adminToken.existingSecret": "" } })).rejects.toThrow(/delivery.adminToken.existingSecret/);
+    await expect(renderChart("tributary-hub", { setJson: { ...base, "delivery.signingSecrets.existingSecret": "" } })).rejects.toThrow(/delivery.signingSecrets.existingSecret/);
   });
 });

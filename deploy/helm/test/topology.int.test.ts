@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { findNatsServer, freePorts, startNatsServer, startService, waitFor, type NatsServer, type Service } from "@tributary/testkit";
+import { deliveryConsumerConfig, deliveryFilterSubject, loaderConsumerConfig } from "@tributary/streams";
 import { renderChart, type ChartName, type K8sObject } from "../src/index.js";
 import { loopbackCertificates } from "./tls.js";
 
@@ -16,7 +18,9 @@ const GATEWAY_APP = fileURLToPath(new URL("../../../apps/gateway/", import.meta.
 
 /** What the Secrets would hold in a cluster; here the env of nats-server and the provisioning script. */
 const SOURCE_SECRET = "a-signing-secret-for-the-helm-test";
-const ENV = { ADMIN_PASSWORD: "admin-pw", GATEWAY_PASSWORD: "gateway-pw", AGGREGATOR_PASSWORD: "aggregator-pw", LEAF_US_PASSWORD: "leaf-us-pw" };
+const ENV = { ADMIN_PASSWORD: "admin-pw", GATEWAY_PASSWORD: "gateway-pw", AGGREGATOR_PASSWORD: "aggregator-pw", DELIVERY_PASSWORD: "delivery-pw", LEAF_US_PASSWORD: "leaf-us-pw" };
+/** A destination's signing secret as its Secret key would hold it (whsec_ + base64 of 24 bytes). */
+const DESTINATION_SECRET = `whsec_${Buffer.alloc(24, "crm").toString("base64")}`;
 
 /** Values that make a chart's NATS config run on this machine: loopback, free ports, temp dirs, one server. */
 function testValues(dir: string, port: number, extra: Record<string, unknown>): Record<string, unknown> {
@@ -73,10 +77,22 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
   let hubConf: string;
   let regionConf: string;
   const services: Service[] = [];
+  let destination: Server;
+  const received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "helm-topology-"));
-    const [hubPort, leafPort, regionPort] = await freePorts(3);
+    const [hubPort, leafPort, regionPort, destinationPort] = await freePorts(4);
+    // The delivery process's destination: a loopback HTTP receiver that answers 204.
+    destination = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      req.on("end", () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => destination.listen(destinationPort, "127.0.0.1", resolve));
     // The hub's leafnode listener runs with TLS, as in production: a test CA, a certificate for 127.0.0.1.
     const tls = await loopbackCertificates();
     mkdirSync(join(dir, "tls"));
@@ -92,7 +108,19 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
       "hubStream.maxBytes": 256 * 1024 ** 2,
       "dlqStream.replicas": 1,
       "dlqStream.maxBytes": 64 * 1024 ** 2,
+      "deliveryStreams": { dlq: { maxBytes: 64 * 1024 ** 2 }, replay: { maxBytes: 64 * 1024 ** 2 }, log: { maxBytes: 64 * 1024 ** 2 }, replicas: 1 },
+      // Two destinations: crm takes the test event (signed, the secret file as the Secret volume
+      // would mount it); bi takes another type, so it never calls out.
+      "global.tributary.delivery": {
+        enabled: true,
+        destinations: [
+          { name: "crm", url: `http://127.0.0.1:${destinationPort}/hook`, sources: ["demo"], types: ["link.clicked"], start: "all", signing: { secrets: [{ id: "1", file: join(dir, "destinations", "crm") }] } },
+          { name: "bi", url: "https://bi.example.com/in", types: ["install.tracked"], signing: { type: "none" } },
+        ],
+      },
     });
+    mkdirSync(join(dir, "destinations"));
+    writeFileSync(join(dir, "destinations", "crm"), `${DESTINATION_SECRET}\n`);
     regionObjects = await render("tributary-gateway", "us", regionPort!, {
       "global.tributary.region": "us",
       "stream.maxBytes": 256 * 1024 ** 2,
@@ -110,6 +138,7 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     for (const svc of services) await svc.stop().catch(() => undefined);
     for (const nc of conns) await nc.close().catch(() => undefined);
     for (const s of servers.reverse()) await s.cleanup().catch(() => undefined);
+    await new Promise((resolve) => destination?.close(resolve));
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -140,6 +169,7 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     const hubOut = await provision(hubObjects, join(dir, "hub"), hub.url);
     expect(hubOut).toContain("created stream EVENTS");
     expect(hubOut).toContain("created stream EVENTS_DLQ");
+    for (const stream of ["DELIVERIES", "DELIVERY_DLQ", "DELIVERY_REPLAY"]) expect(hubOut).toContain(`created stream ${stream}`);
     // Run again (helm upgrade): it updates in place.
     expect(await provision(regionObjects, join(dir, "us"), region.url)).toContain("updated stream EVENTS_US");
 
@@ -179,8 +209,26 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     await expect(gw.request("$JS.API.STREAM.DELETE.EVENTS_US", undefined, { timeout: 2000 })).rejects.toThrow(/Permissions Violation/);
   }, 30_000);
 
-  it("helm test - the gateway and the aggregator, started from the charts' rendered config files, pass the charts' own test hooks; the test event reaches the warehouse", async () => {
-    const [gatewayPort, aggregatorPort] = await freePorts(2);
+  it("least privilege - the chart's delivery user takes its destinations' consumers and subjects, not another destination's, nor the aggregator's, nor stream management", async () => {
+    const nc = await connect({ servers: hub.url, user: "delivery", pass: ENV.DELIVERY_PASSWORD });
+    conns.push(nc);
+    const jsm = await jetstreamManager(nc, { timeout: 2000 });
+    // bi's consumer exactly as the delivery process creates it (so the process, started later, finds it as it would).
+    const bi = deliveryConsumerConfig({ destination: "bi", filterSubject: deliveryFilterSubject([], ["install.tracked"]), maxAckPending: 64, ackWaitMs: 60_000, deliverPolicy: "new" });
+    expect((await jsm.consumers.add("EVENTS", bi)).name).toBe("delivery-bi");
+    const dlqAck = await jetstream(nc, { timeout: 2000 }).publish("delivery-dlq.bi", "{}");
+    expect(dlqAck.stream).toBe("DELIVERY_DLQ");
+
+    const partner = deliveryConsumerConfig({ destination: "partner", filterSubject: "events.>", maxAckPending: 64, ackWaitMs: 60_000 });
+    await expect(nc.request(`$JS.API.CONSUMER.CREATE.EVENTS.delivery-partner`, JSON.stringify({ stream_name: "EVENTS", config: partner }), { timeout: 2000 })).rejects.toThrow(/Permissions Violation/);
+    const loader = loaderConsumerConfig({ durable: "warehouse-loader", maxAckPending: 10, ackWaitMs: 60_000 });
+    await expect(nc.request(`$JS.API.CONSUMER.CREATE.EVENTS.warehouse-loader`, JSON.stringify({ stream_name: "EVENTS", config: loader }), { timeout: 2000 })).rejects.toThrow(/Permissions Violation/);
+    await expect(jetstream(nc, { timeout: 2000 }).publish("delivery-dlq.partner", "{}")).rejects.toThrow();
+    await expect(nc.request("$JS.API.STREAM.DELETE.DELIVERY_DLQ", undefined, { timeout: 2000 })).rejects.toThrow(/Permissions Violation/);
+  }, 30_000);
+
+  it("helm test - the gateway, the aggregator and the delivery process, started from the charts' rendered config files, pass the charts' own test hooks; the test event reaches the warehouse and the destination", async () => {
+    const [gatewayPort, aggregatorPort, deliveryPort] = await freePorts(3);
     const gatewayConfig = join(dir, "gateway.json");
     writeFileSync(gatewayConfig, dataOf(regionObjects, "-gateway")["gateway.json"]!);
     // What differs from the cluster comes by env, as the apps' config loaders allow: loopback, free ports, the test servers.
@@ -207,6 +255,23 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
       readyUrl: `http://127.0.0.1:${aggregatorPort}/healthz`,
     });
     services.push(aggregator);
+    const deliveryConfig = join(dir, "delivery.json");
+    writeFileSync(deliveryConfig, dataOf(hubObjects, "-delivery")["delivery.json"]!);
+    const delivery = await startService({
+      name: "delivery",
+      entry: fileURLToPath(import.meta.resolve("@tributary/delivery-app/main")),
+      env: {
+        TRIBUTARY_CONFIG: deliveryConfig,
+        TRIBUTARY_HOST: "127.0.0.1",
+        TRIBUTARY_PORT: String(deliveryPort),
+        TRIBUTARY_NATS_URL: hub.url,
+        TRIBUTARY_NATS_PASS: ENV.DELIVERY_PASSWORD,
+        TRIBUTARY_DELIVERY_ADMIN_TOKEN: "a-delivery-admin-token",
+      },
+      // Ready once both destinations' consumers exist and their deliverers run, as the chart's user.
+      readyUrl: `http://127.0.0.1:${deliveryPort}/readyz`,
+    });
+    services.push(delivery);
 
     // The gateway chart's test hook: one signed event, answered 202 after the PubAck.
     const sendScript = join(dir, "helm-test.mjs");
@@ -231,5 +296,17 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     }, 45_000, 250);
     const refused = await fetch(`http://127.0.0.1:${aggregatorPort}/v1/events?limit=1`);
     expect(refused.status).toBe(401);
+
+    // The delivery process (the chart's config and NATS user) posted the event to crm, signed with
+    // the mounted secret; its attempt went through DELIVERIES into the aggregator's warehouse.
+    await waitFor("the event at the crm destination", async () => (received.length > 0 ? true : undefined), 45_000, 200);
+    expect(received).toHaveLength(1);
+    expect(received[0]!.headers["webhook-id"]).toBe(eventKey);
+    expect(received[0]!.headers["webhook-signature"]).toMatch(/^v1,/);
+    await waitFor("crm's delivered attempt in the warehouse's delivery log", async () => {
+      const res = await fetch(`http://127.0.0.1:${aggregatorPort}/v1/deliveries?destination=crm&outcome=delivered`);
+      const log = (await res.json()) as { data: Array<{ event_key: string }> };
+      return log.data.some((d) => d.event_key === eventKey) ? true : undefined;
+    }, 45_000, 250);
   }, 120_000);
 });

@@ -6,8 +6,12 @@
 {{- end -}}
 
 {{- define "tributary-hub.labels" -}}
-app.kubernetes.io/name: {{ include "tributary-hub.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+{{ include "tributary-hub.selectorLabels" . }}
+{{ include "tributary-hub.commonLabels" . }}
+{{- end -}}
+
+{{/* What every object of the release carries besides its workload's selector labels. */}}
+{{- define "tributary-hub.commonLabels" -}}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: tributary
@@ -95,14 +99,35 @@ build them; durations in nanoseconds. test/chart-streams.test.ts compares them.
 {{- end -}}
 
 {{- define "tributary-hub.dlqStreamConfig" -}}
-{{- $s := .Values.dlqStream -}}
+{{- include "tributary-hub.limitsStreamConfig" (dict "name" "EVENTS_DLQ" "subject" "dlq.>" "discard" "old" "limits" .Values.dlqStream "replicas" .Values.dlqStream.replicas) -}}
+{{- end -}}
+
+{{/*
+The delivery process's streams as packages/streams/src/delivery.ts builds them: a full DLQ or
+replay stream refuses writes (`discard: new`, the event waits in EVENTS); the attempt log drops
+its oldest records.
+*/}}
+{{- define "tributary-hub.deliveryDlqStreamConfig" -}}
+{{- include "tributary-hub.limitsStreamConfig" (dict "name" "DELIVERY_DLQ" "subject" "delivery-dlq.>" "discard" "new" "limits" .Values.deliveryStreams.dlq "replicas" .Values.deliveryStreams.replicas) -}}
+{{- end -}}
+
+{{- define "tributary-hub.deliveryReplayStreamConfig" -}}
+{{- include "tributary-hub.limitsStreamConfig" (dict "name" "DELIVERY_REPLAY" "subject" "redeliver.>" "discard" "new" "limits" .Values.deliveryStreams.replay "replicas" .Values.deliveryStreams.replicas) -}}
+{{- end -}}
+
+{{- define "tributary-hub.deliveriesStreamConfig" -}}
+{{- include "tributary-hub.limitsStreamConfig" (dict "name" "DELIVERIES" "subject" "deliveries.>" "discard" "old" "limits" .Values.deliveryStreams.log "replicas" .Values.deliveryStreams.replicas) -}}
+{{- end -}}
+
+{{/* A file-stored limits stream of one subject: (dict name subject discard limits{maxBytes,maxAgeSeconds} replicas). */}}
+{{- define "tributary-hub.limitsStreamConfig" -}}
 {{- toPrettyJson (dict
-  "name" "EVENTS_DLQ"
-  "subjects" (list "dlq.>")
+  "name" .name
+  "subjects" (list .subject)
   "retention" "limits"
   "storage" "file"
-  "discard" "old"
-  "max_bytes" (int64 $s.maxBytes)
-  "max_age" (mul (int64 $s.maxAgeSeconds) 1000000000)
-  "num_replicas" (int $s.replicas)) -}}
+  "discard" .discard
+  "max_bytes" (int64 .limits.maxBytes)
+  "max_age" (mul (int64 .limits.maxAgeSeconds) 1000000000)
+  "num_replicas" (int .replicas)) -}}
 {{- end -}}

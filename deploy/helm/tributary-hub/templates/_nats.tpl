@@ -17,7 +17,7 @@ sync_interval: {{ . | quote }}
 {{- end -}}
 
 {{- define "tributary.natsHubConfig" -}}
-{{- $consumer := printf "EVENTS.%s" .Values.global.tributary.durable -}}
+{{- $delivery := .Values.global.tributary.delivery -}}
 accounts:
   TRIBUTARY:
     jetstream: enabled
@@ -34,23 +34,43 @@ accounts:
               - "$JS.API.INFO"
               - "$JS.API.STREAM.INFO.EVENTS"
               - "$JS.API.STREAM.INFO.EVENTS_DLQ"
-              - {{ printf "$JS.API.CONSUMER.INFO.%s" $consumer | quote }}
-              - {{ printf "$JS.API.CONSUMER.CREATE.%s" $consumer | quote }}
-              - {{ printf "$JS.API.CONSUMER.CREATE.%s.>" $consumer | quote }}
-              - {{ printf "$JS.API.CONSUMER.DURABLE.CREATE.%s" $consumer | quote }}
-              - {{ printf "$JS.API.CONSUMER.MSG.NEXT.%s" $consumer | quote }}
-              - {{ printf "$JS.ACK.%s.>" $consumer | quote }}
+              {{- include "tributary.durableConsumerPermissions" (list "EVENTS" .Values.global.tributary.durable) | nindent 14 }}
               - "dlq.>"
               # its durable on DELIVERIES: the delivery log (apps/delivery) loaded into the warehouse
               - "$JS.API.STREAM.INFO.DELIVERIES"
-              - "$JS.API.CONSUMER.INFO.DELIVERIES.deliveries-loader"
-              - "$JS.API.CONSUMER.CREATE.DELIVERIES.deliveries-loader"
-              - "$JS.API.CONSUMER.CREATE.DELIVERIES.deliveries-loader.>"
-              - "$JS.API.CONSUMER.DURABLE.CREATE.DELIVERIES.deliveries-loader"
-              - "$JS.API.CONSUMER.MSG.NEXT.DELIVERIES.deliveries-loader"
-              - "$JS.ACK.DELIVERIES.deliveries-loader.>"
+              {{- include "tributary.durableConsumerPermissions" (list "DELIVERIES" "deliveries-loader") | nindent 14 }}
           subscribe:
             allow: ["_INBOX.>"]
+      {{- if $delivery.enabled }}
+      # The delivery process (packages/streams deliveryPermissions): per destination its durable
+      # consumers on EVENTS and DELIVERY_REPLAY and its own DLQ, replay and log subjects; reads
+      # and deletes DLQ entries for replays; no stream management.
+      - user: delivery
+        password: "<< $DELIVERY_PASSWORD >>"
+        allowed_connection_types: [STANDARD]
+        permissions:
+          publish:
+            allow:
+              - "$JS.API.INFO"
+              - "$JS.API.STREAM.INFO.EVENTS"
+              - "$JS.API.STREAM.INFO.DELIVERY_DLQ"
+              - "$JS.API.STREAM.INFO.DELIVERY_REPLAY"
+              - "$JS.API.STREAM.INFO.DELIVERIES"
+              - "$JS.API.STREAM.MSG.GET.DELIVERY_DLQ"
+              - "$JS.API.STREAM.MSG.DELETE.DELIVERY_DLQ"
+              - "$JS.API.DIRECT.GET.EVENTS"
+              - "$JS.API.STREAM.MSG.GET.EVENTS"
+              {{- range $delivery.destinations }}
+              {{- $durable := printf "delivery-%s" .name }}
+              {{- include "tributary.durableConsumerPermissions" (list "EVENTS" $durable) | nindent 14 }}
+              {{- include "tributary.durableConsumerPermissions" (list "DELIVERY_REPLAY" (printf "%s-replay" $durable)) | nindent 14 }}
+              - {{ printf "delivery-dlq.%s" .name | quote }}
+              - {{ printf "redeliver.%s" .name | quote }}
+              - {{ printf "deliveries.%s" .name | quote }}
+              {{- end }}
+          subscribe:
+            allow: ["_INBOX.>"]
+      {{- end }}
       {{- range .Values.global.tributary.regions }}
       {{- $stream := include "tributary.streamName" . }}
       # The region's leafnode link: only its own stream's sourcing traffic (nats-server swaps
@@ -67,6 +87,20 @@ accounts:
               - {{ printf "$JS.%s.API.CONSUMER.CREATE.%s.>" . $stream | quote }}
               - {{ printf "$JS.FC.%s.>" $stream | quote }}
       {{- end }}
+{{- end -}}
+
+{{/*
+What pulling from one durable consumer takes, as packages/streams durableConsumerPermissions
+lists it: (list stream durable).
+*/}}
+{{- define "tributary.durableConsumerPermissions" -}}
+{{- $consumer := printf "%s.%s" (index . 0) (index . 1) -}}
+- {{ printf "$JS.API.CONSUMER.INFO.%s" $consumer | quote }}
+- {{ printf "$JS.API.CONSUMER.CREATE.%s" $consumer | quote }}
+- {{ printf "$JS.API.CONSUMER.CREATE.%s.>" $consumer | quote }}
+- {{ printf "$JS.API.CONSUMER.DURABLE.CREATE.%s" $consumer | quote }}
+- {{ printf "$JS.API.CONSUMER.MSG.NEXT.%s" $consumer | quote }}
+- {{ printf "$JS.ACK.%s.>" $consumer | quote }}
 {{- end -}}
 
 {{- define "tributary.streamName" -}}

@@ -1,0 +1,73 @@
+{{/* The delivery process (apps/delivery): names, labels and its config file. */}}
+{{- define "tributary-hub.delivery.name" -}}tributary-delivery{{- end -}}
+
+{{- define "tributary-hub.delivery.fullname" -}}
+{{- printf "%s-delivery" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "tributary-hub.delivery.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "tributary-hub.delivery.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "tributary-hub.delivery.labels" -}}
+{{ include "tributary-hub.delivery.selectorLabels" . }}
+{{ include "tributary-hub.commonLabels" . }}
+{{- end -}}
+
+{{- define "tributary-hub.delivery.image" -}}
+{{- printf "%s:%s" .Values.delivery.image.repository (default .Chart.AppVersion .Values.delivery.image.tag) -}}
+{{- end -}}
+
+{{- define "tributary-hub.delivery.secretsDir" -}}/var/run/tributary/destinations{{- end -}}
+
+{{/*
+apps/delivery's config file (apps/delivery/src/config.ts). Its NATS user cannot manage streams
+(the provisioning Job creates them), the admin token and the signing secrets come from Secrets.
+*/}}
+{{- define "tributary-hub.delivery.config" -}}
+{{- $d := .Values.delivery -}}
+{{- $destinations := .Values.global.tributary.delivery.destinations -}}
+{{- range $i, $dest := $destinations -}}
+{{- range (($dest.signing | default dict).secrets | default list) -}}
+{{- if and .file (not $.Values.delivery.signingSecrets.existingSecret) -}}
+{{- fail (printf "global.tributary.delivery.destinations[%d] (%s) reads a signing secret from %s: set delivery.signingSecrets.existingSecret to the Secret mounted at %s" $i $dest.name .file (include "tributary-hub.delivery.secretsDir" $)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toPrettyJson (dict
+  "host" "0.0.0.0"
+  "port" (int $d.port)
+  "logLevel" $d.logLevel
+  "nats" (dict "servers" (include "tributary-hub.natsUrls" . | fromJsonArray) "user" "delivery")
+  "manageStreams" false
+  "ackWaitMs" (int $d.ackWaitMs)
+  "adminToken" (dict "env" "TRIBUTARY_DELIVERY_ADMIN_TOKEN")
+  "destinations" $destinations) -}}
+{{- end -}}
+
+{{/* Every port the destinations' URLs name (443 for https, 80 for http unless given), once each. */}}
+{{- define "tributary-hub.delivery.destinationPorts" -}}
+{{- $ports := list -}}
+{{- range .Values.global.tributary.delivery.destinations -}}
+{{- $url := urlParse .url -}}
+{{- $port := ternary "443" "80" (eq $url.scheme "https") -}}
+{{- if regexMatch ":[0-9]+$" $url.host -}}
+{{- $port = regexFind "[0-9]+$" $url.host -}}
+{{- end -}}
+{{- $ports = append $ports $port -}}
+{{- end -}}
+{{- $ports | uniq | sortAlpha | toJson -}}
+{{- end -}}
+
+{{/*
+The long-running workloads, by the prefix of their name/label helpers: the aggregator, and the
+delivery process when enabled. Objects every workload gets alike (PDB, ServiceMonitor) range over it.
+*/}}
+{{- define "tributary-hub.workloads" -}}
+{{- $workloads := list "tributary-hub" -}}
+{{- if .Values.global.tributary.delivery.enabled -}}
+{{- $workloads = append $workloads "tributary-hub.delivery" -}}
+{{- end -}}
+{{- toJson $workloads -}}
+{{- end -}}
