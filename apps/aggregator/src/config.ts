@@ -42,7 +42,7 @@ export const AggregatorConfigSchema = Type.Object(
     ),
     deliveries: Type.Object(
       {
-        enabled: Type.Boolean({ default: true, description: "load the delivery process's attempt log (DELIVERIES stream) into the deliveries table; off by itself when the stream does not exist" }),
+        enabled: Type.Boolean({ default: true, description: "load the delivery process's attempt log (DELIVERIES stream) into the deliveries table; waits for the stream while it does not exist" }),
         durable: Type.String({ pattern: "^[A-Za-z0-9_-]+$", default: "deliveries-loader", description: "durable consumer name on DELIVERIES" }),
       },
       { additionalProperties: false, default: {} },

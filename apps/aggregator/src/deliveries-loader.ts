@@ -115,27 +115,68 @@ export class DeliveriesLoader {
   }
 }
 
+/** How often the aggregator looks again for a `DELIVERIES` stream that is not there yet. */
+export const DELIVERIES_RECHECK_MS = 30_000;
+
+export interface StartDeliveriesLoaderOptions {
+  nc: NatsConnection;
+  sink: WarehouseSink;
+  durable: string;
+  ackWaitMs: number;
+  log: Log;
+  /**
+   * While the hub has no `DELIVERIES` stream, look again this often: delivery can be enabled
+   * (and its streams provisioned) after the aggregator started. 0: look once.
+   */
+  recheckMs?: number;
+  /** Stops the waiting (the aggregator shuts down). */
+  signal?: AbortSignal;
+}
+
 /**
  * Starts the delivery-log loader when there is something to load: the sink keeps a delivery log
- * and the hub has a `DELIVERIES` stream (no delivery process, no stream: off, said once in the log).
+ * and the hub has a `DELIVERIES` stream. Without the stream it waits for one (said once in the
+ * log), re-checking every `recheckMs`; a user not allowed to look keeps it off.
  */
-export async function startDeliveriesLoader(opts: { nc: NatsConnection; sink: WarehouseSink; durable: string; ackWaitMs: number; log: Log }): Promise<{ loader: DeliveriesLoader; running: Promise<void> } | undefined> {
+export async function startDeliveriesLoader(opts: StartDeliveriesLoaderOptions): Promise<{ loader: DeliveriesLoader; running: Promise<void> } | undefined> {
   if (!hasDeliveryLog(opts.sink)) return undefined;
   const jsm = await jetstreamManager(opts.nc);
-  try {
-    await jsm.streams.info(DELIVERIES_STREAM);
-  } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === JetStreamErrorCode.StreamNotFound) {
-      opts.log.info({ stream: DELIVERIES_STREAM }, "no delivery-log stream at the hub: delivery log loading is off");
-      return undefined;
+  for (let said = false; ; said = true) {
+    try {
+      await jsm.streams.info(DELIVERIES_STREAM);
+      break;
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === JetStreamErrorCode.StreamNotFound)) {
+        // Not allowed to look (a user without delivery-log permissions) counts as off.
+        opts.log.warn({ err, stream: DELIVERIES_STREAM }, "cannot read the delivery-log stream: delivery log loading is off");
+        return undefined;
+      }
+      const recheckMs = opts.recheckMs ?? DELIVERIES_RECHECK_MS;
+      if (!said) opts.log.info({ stream: DELIVERIES_STREAM, recheckMs }, recheckMs > 0 ? "no delivery-log stream at the hub yet: loading starts when it appears" : "no delivery-log stream at the hub: delivery log loading is off");
+      if (recheckMs <= 0 || !(await sleepUnlessAborted(recheckMs, opts.signal))) return undefined;
     }
-    // Not allowed to look (a user without delivery-log permissions) counts as off, too.
-    opts.log.warn({ err, stream: DELIVERIES_STREAM }, "cannot read the delivery-log stream: delivery log loading is off");
-    return undefined;
   }
+  if (opts.signal?.aborted) return undefined;
   await opts.sink.migrateDeliveries();
   await ensureConsumer(jsm, DELIVERIES_STREAM, loaderConsumerConfig({ durable: opts.durable, maxAckPending: 10_000, ackWaitMs: opts.ackWaitMs }));
   const consumer = await jetstream(opts.nc).consumers.get(DELIVERIES_STREAM, opts.durable);
   const loader = new DeliveriesLoader(consumer, opts.sink, opts.log);
+  opts.log.info({ stream: DELIVERIES_STREAM, durable: opts.durable }, "loading the delivery log");
   return { loader, running: loader.run() };
+}
+
+/** Resolves true after `ms`, or false as soon as the signal aborts. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }

@@ -115,6 +115,7 @@ async function main(): Promise<void> {
   const running = loader.run();
   // The delivery log (issue 12) starts beside the loader and never delays or stops it.
   let deliveries: Awaited<ReturnType<typeof startDeliveriesLoader>>;
+  const stopWaitingForDeliveries = new AbortController();
 
   let stopping = false;
   async function shutdown(signal: string): Promise<void> {
@@ -128,6 +129,7 @@ async function main(): Promise<void> {
     }, SHUTDOWN_DEADLINE_MS).unref();
     log.info({ signal }, "shutting down: flushing the current batch");
     loader?.stop();
+    stopWaitingForDeliveries.abort();
     deliveries?.loader.stop();
     await running.catch((err: unknown) => log.error({ err }, "loader failed while stopping"));
     await deliveries?.running.catch((err: unknown) => log.error({ err }, "delivery-log loader failed while stopping"));
@@ -139,7 +141,7 @@ async function main(): Promise<void> {
     log.info("aggregator stopped");
   }
   if (config.deliveries.enabled) {
-    startDeliveriesLoader({ nc, sink, durable: config.deliveries.durable, ackWaitMs: config.ackWaitMs, log })
+    startDeliveriesLoader({ nc, sink, durable: config.deliveries.durable, ackWaitMs: config.ackWaitMs, log, signal: stopWaitingForDeliveries.signal })
       .then((started) => {
         deliveries = started;
         if (stopping) started?.loader.stop();

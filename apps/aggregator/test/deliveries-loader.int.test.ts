@@ -31,8 +31,29 @@ describe("delivery log - loaded into the warehouse's deliveries table", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("off when the hub has no DELIVERIES stream", async () => {
-    expect(await startDeliveriesLoader({ nc, sink, durable: "deliveries-loader", ackWaitMs: 5_000, log })).toBeUndefined();
+  it("off when the hub has no DELIVERIES stream and it looks only once", async () => {
+    expect(await startDeliveriesLoader({ nc, sink, durable: "deliveries-loader", ackWaitMs: 5_000, log, recheckMs: 0 })).toBeUndefined();
+  });
+
+  it("waits for a DELIVERIES stream provisioned after the start (delivery enabled later), then loads it; a stop ends the wait", async () => {
+    const waiting = startDeliveriesLoader({ nc, sink, durable: "deliveries-loader", ackWaitMs: 5_000, log, recheckMs: 100 });
+    await new Promise((r) => setTimeout(r, 300));
+    await ensureStream(await jetstreamManager(nc), deliveriesStreamConfig());
+    const record = { destination: "crm", event_key: "demo:late", attempt: 1, outcome: "delivered", status: 200, latency_ms: 1, error: "", at: new Date().toISOString() };
+    await jetstream(nc).publish(deliveryLogSubject("crm"), new TextEncoder().encode(JSON.stringify(record)));
+    const started = (await waiting)!;
+    const deadline = Date.now() + 15_000;
+    while ((await sink.countDeliveries()) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await sink.countDeliveries()).toBe(1);
+    started.loader.stop();
+    await started.running;
+
+    const stop = new AbortController();
+    await jetstreamManager(nc).then((jsm) => jsm.streams.delete("DELIVERIES"));
+    const stopped = startDeliveriesLoader({ nc, sink, durable: "deliveries-loader", ackWaitMs: 5_000, log, recheckMs: 60_000, signal: stop.signal });
+    await new Promise((r) => setTimeout(r, 100));
+    stop.abort();
+    expect(await stopped).toBeUndefined();
   });
 
   it("every record becomes one row; a restart (redelivery) adds none; unreadable records are skipped", async () => {

@@ -154,7 +154,7 @@ async function provision(hub: NatsServer, regions: Map<string, NatsServer>, admi
     await ensureStream(jsm, hubStreamConfig({ regions: [...regions.keys()], maxBytes: 4 * 1024 ** 3 }));
     await ensureStream(jsm, dlqStreamConfig());
     // The delivery process's streams: its DLQ, its replays, and the attempt log the aggregator
-    // loads (the aggregator looks for that stream once, at start).
+    // loads (before the aggregator starts, so it loads the log from its first moment).
     for (const config of [deliveryDlqStreamConfig(), deliveryReplayStreamConfig(), deliveriesStreamConfig()]) await ensureStream(jsm, config);
   } finally {
     await nc.close();
