@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
-import { jetstream, JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { configFileFrom, isConfigError } from "@tributary/config";
 import { RecentKeys } from "@tributary/dedupe";
-import { connectNats, DLQ_STREAM, JetStreamErrorCode, NatsCredentialsError, dlqStreamConfig, ensureConsumer, ensureStream, loaderConsumerConfig } from "@tributary/streams";
+import { connectNats, DLQ_STREAM, NatsCredentialsError, dlqStreamConfig, ensureConsumer, ensureStream, loaderConsumerConfig, retryWhileStreamMissing } from "@tributary/streams";
 import { createAggregatorMetrics, startTelemetry, traceLogFields } from "@tributary/telemetry";
 import { isEventQueries, isReconcileReader, openWarehouse, redactUrl } from "@tributary/warehouse";
 import { buildHttp } from "./app.js";
@@ -64,18 +64,12 @@ async function main(): Promise<void> {
   });
   const jsm = await jetstreamManager(nc);
   if (config.manageStreams) await ensureStream(jsm, dlqStreamConfig());
-  // Where operators provision the streams (a Helm Job), the hub stream may not exist yet: wait for
-  // it (not ready meanwhile) rather than exit and be restarted in a loop.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await ensureConsumer(jsm, config.stream, loaderConsumerConfig({ durable: config.durable, maxAckPending: config.maxAckPending, ackWaitMs: config.ackWaitMs }));
-      break;
-    } catch (err) {
-      if (!(err instanceof JetStreamApiError && err.code === JetStreamErrorCode.StreamNotFound)) throw err;
+  // Where operators provision the streams (a Helm Job), the hub stream may not exist yet.
+  await retryWhileStreamMissing(() => ensureConsumer(jsm, config.stream, loaderConsumerConfig({ durable: config.durable, maxAckPending: config.maxAckPending, ackWaitMs: config.ackWaitMs })), {
+    onWait: (attempt) => {
       if (attempt % 15 === 0) log.warn({ stream: config.stream }, "the stream does not exist yet; waiting for it to be provisioned");
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-    }
-  }
+    },
+  });
   const js = jetstream(nc);
   const consumer = await js.consumers.get(config.stream, config.durable);
   // The client-side buffer holds about one batch per flush slot and one filling: the stream keeps the rest.

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { configFileFrom, isConfigError } from "@tributary/config";
 import { createDeliveryMetrics, instrumentFastify, startTelemetry, type DestinationCounts } from "@tributary/telemetry";
 import { isDestinationConfigError } from "@tributary/delivery";
-import { connectNats, NatsCredentialsError } from "@tributary/streams";
+import { connectNats, NatsCredentialsError, retryWhileStreamMissing } from "@tributary/streams";
 import { buildApp } from "./app.js";
 import { loadDeliveryConfig, type LoadedDeliveryConfig } from "./config.js";
 import { DeliveryService } from "./service.js";
@@ -47,19 +47,10 @@ async function main(): Promise<void> {
     }
   });
   await http.listen({ host: config.host, port: config.port });
-  service = await DeliveryService.start({ nc, destinations: config.destinations, signingKeys: loaded.signingKeys, ackWaitMs: config.ackWaitMs, manageStreams: config.manageStreams, log, ...deliveryTelemetryHooks(telemetry, metrics) });
-  // Each destination's backlog in the hub stream, read in the background (a scrape never waits on NATS).
-  const lagTimer = setInterval(() => {
-    for (const name of service?.deliverers.keys() ?? []) {
-      void service?.lag(name).then((lag) => {
-        if (lag) lags.set(name, lag);
-      });
-    }
-  }, LAG_READ_INTERVAL_MS);
-  lagTimer.unref();
-  log.info({ destinations: config.destinations.map((d) => d.name) }, "delivering");
 
   let stopping = false;
+  let lagTimer: NodeJS.Timeout | undefined;
+  const stopWaiting = new AbortController();
   async function shutdown(signal: string): Promise<void> {
     if (stopping) return;
     stopping = true;
@@ -68,6 +59,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
     log.info({ signal }, "shutting down: finishing the requests in flight");
+    stopWaiting.abort();
     await service?.stop().catch((err: unknown) => log.error({ err }, "deliverers failed while stopping"));
     await nc.drain(); // sends the last acks
     clearInterval(lagTimer);
@@ -77,6 +69,31 @@ async function main(): Promise<void> {
   }
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
+
+  // Where operators provision the streams (a Helm Job), EVENTS or the delivery streams may not exist yet.
+  service = await retryWhileStreamMissing(
+    () => DeliveryService.start({ nc, destinations: config.destinations, signingKeys: loaded.signingKeys, ackWaitMs: config.ackWaitMs, manageStreams: config.manageStreams, log, ...deliveryTelemetryHooks(telemetry, metrics) }),
+    {
+      onWait: (attempt) => {
+        if (attempt % 15 === 0) log.warn("a stream it reads does not exist yet (EVENTS, DELIVERY_REPLAY); waiting for it to be provisioned");
+      },
+      signal: stopWaiting.signal,
+    },
+  );
+  if (!service || stopping) {
+    await service?.stop(); // stopped while waiting or starting: shutdown() closes the rest
+    return;
+  }
+  // Each destination's backlog in the hub stream, read in the background (a scrape never waits on NATS).
+  lagTimer = setInterval(() => {
+    for (const name of service?.deliverers.keys() ?? []) {
+      void service?.lag(name).then((lag) => {
+        if (lag) lags.set(name, lag);
+      });
+    }
+  }, LAG_READ_INTERVAL_MS);
+  lagTimer.unref();
+  log.info({ destinations: config.destinations.map((d) => d.name) }, "delivering");
 }
 
 main().catch((err: unknown) => {

@@ -46,7 +46,9 @@ export class DeliveryService {
     if (opts.manageStreams) for (const config of [deliveryDlqStreamConfig(), deliveryReplayStreamConfig(), deliveriesStreamConfig()]) await ensureStream(jsm, config);
     const deliverers = new Map<string, { deliverer: Deliverer; config: DestinationConfig }>();
     const service = new DeliveryService(js, jsm, deliverers);
-    for (const [i, config] of opts.destinations.entries()) {
+    // Every consumer first, then the deliverers: a start that fails (a stream not provisioned yet)
+    // leaves nothing running, so it can simply be tried again.
+    for (const config of opts.destinations) {
       // Bounded by the deliverer's request slots; a little above so acks in flight do not stall pulls.
       const maxAckPending = config.maxInFlight * 4;
       const main = deliveryConsumerConfig({ destination: config.name, filterSubject: deliveryFilterSubject(config.sources, config.types), maxAckPending, ackWaitMs: opts.ackWaitMs, deliverPolicy: config.start });
@@ -54,6 +56,8 @@ export class DeliveryService {
       // ensureConsumer keeps a live consumer's filter; a destination's filter follows its config.
       await jsm.consumers.update(HUB_STREAM, main.durable_name, { filter_subject: main.filter_subject! });
       await ensureConsumer(jsm, DELIVERY_REPLAY_STREAM, deliveryReplayConsumerConfig({ destination: config.name, maxAckPending, ackWaitMs: opts.ackWaitMs }));
+    }
+    for (const [i, config] of opts.destinations.entries()) {
       const consumers = [await js.consumers.get(HUB_STREAM, deliveryConsumerName(config.name)), await js.consumers.get(DELIVERY_REPLAY_STREAM, `${deliveryConsumerName(config.name)}-replay`)];
       const deliverer = await Deliverer.create(
         {

@@ -148,4 +148,30 @@ describe("delivery app - stats and admin API", () => {
       expect(await svc.stop()).toBe(0);
     }
   });
+
+  it("started before the hub stream is provisioned (a Helm Job still running), the process waits unready, then delivers", async () => {
+    received.length = 0;
+    const fresh = await startNatsServer({ domain: "hub", dir: join(dir, "nats-fresh") });
+    const freshNc = await connectNats({ servers: [fresh.url], name: "test-fresh" });
+    const configPath = join(dir, "early.json");
+    writeFileSync(configPath, JSON.stringify({ port: 0, destinations: [{ name: "early", url: destUrl, start: "all", signing: { type: "none" } }] }));
+    const svc = await startService({ name: "delivery", entry: join(import.meta.dirname, "../dist/main.js"), env: { TRIBUTARY_CONFIG: configPath, TRIBUTARY_NATS_URL: fresh.url, TRIBUTARY_LOG_LEVEL: "warn" } });
+    try {
+      await until(() => svc.output().includes("waiting for it to be provisioned"), "the process to say it waits", 10_000);
+      expect(svc.process.exitCode).toBeNull();
+      // A SIGTERM while waiting is a clean stop.
+      const other = await startService({ name: "delivery-2", entry: join(import.meta.dirname, "../dist/main.js"), env: { TRIBUTARY_CONFIG: configPath, TRIBUTARY_NATS_URL: fresh.url, TRIBUTARY_LOG_LEVEL: "warn" } });
+      await until(() => other.output().includes("waiting for it to be provisioned"), "the second process to wait", 10_000);
+      expect(await other.stop()).toBe(0);
+      const hub = hubStreamConfig({ regions: [] });
+      await ensureStream(await jetstreamManager(freshNc), { ...hub, subjects: [...(hub.subjects ?? []), "events.>"] });
+      const freshJs = jetstream(freshNc);
+      await publishEvent(freshJs, { subject: eventSubject("us", "demo", "link.clicked"), body: new TextEncoder().encode("{}"), eventKey: "demo:early-1", source: "demo", region: "us", eventType: "link.clicked", receivedAt: new Date() });
+      await until(() => received.includes("demo:early-1"), "the event, once the stream exists", 20_000);
+    } finally {
+      expect(await svc.stop()).toBe(0);
+      await freshNc.close();
+      await fresh.cleanup();
+    }
+  });
 });

@@ -28,3 +28,30 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, conf
     ...(config.max_deliver !== undefined ? { max_deliver: config.max_deliver } : {}),
   });
 }
+
+/**
+ * Runs `attempt` until it no longer fails for a missing stream: where operators provision the
+ * streams (a Helm Job), an app may start first. It waits (not ready meanwhile) rather than exit and
+ * be restarted in a loop. `onWait` is told each failed attempt (log every so often); any other
+ * error is thrown. Resolves undefined when `signal` aborts the wait (the app is shutting down).
+ */
+export async function retryWhileStreamMissing<T>(attempt: () => Promise<T>, opts: { onWait: (attempt: number) => void; intervalMs?: number; signal?: AbortSignal }): Promise<T | undefined> {
+  for (let n = 0; !opts.signal?.aborted; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === JetStreamErrorCode.StreamNotFound)) throw err;
+      opts.onWait(n);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, opts.intervalMs ?? 2_000);
+        opts.signal?.addEventListener("abort", done, { once: true });
+        function done() {
+          clearTimeout(timer);
+          opts.signal?.removeEventListener("abort", done);
+          resolve();
+        }
+      });
+    }
+  }
+  return undefined;
+}

@@ -27,7 +27,7 @@ export {
 export type { LoaderConsumerOptions, RegionalStreamOptions } from "./stream-config.js";
 export { connectNats, NatsCredentialsError } from "./connect.js";
 export type { NatsConnectOptions } from "./connect.js";
-export { ensureConsumer, ensureStream } from "./ensure.js";
+export { ensureConsumer, ensureStream, retryWhileStreamMissing } from "./ensure.js";
 export { DEFAULT_PUBLISH_TIMEOUT_MS, eventHeaders, isPublishError, JetStreamErrorCode, pubAckFailure, publishEvent, PublishError } from "./publish.js";
 export type { EventMessage, PublishFailureCode, PublishReceipt } from "./publish.js";
 export { DEFAULT_HUB_DUPLICATE_WINDOW_MS, DEFAULT_HUB_MAX_AGE_MS, DEFAULT_HUB_MAX_BYTES, hubStreamConfig } from "./stream-config.js";
