@@ -1,3 +1,4 @@
+import type { DlqEntrySummary } from "@tributary/delivery";
 import { aggregatorEndpoint, deliveryEndpoint, type OperatorContext } from "./context.js";
 import { serviceJson } from "./http.js";
 
@@ -42,15 +43,8 @@ export async function destinationStatus(context: OperatorContext): Promise<Desti
   }));
 }
 
-export interface DestinationDlqEntry {
-  seq: number;
-  eventKey: string;
-  reason: string;
-  status: number;
-  attempts: number;
-  response: string;
-  at: string;
-}
+/** A dead letter as the delivery process lists it. */
+export type DestinationDlqEntry = DlqEntrySummary;
 
 const path = (name: string, rest: string) => `/v1/destinations/${encodeURIComponent(name)}${rest}`;
 
