@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, describe, expect, it } from "vitest";
-import { sampleEvent, signWebhook } from "@tributary/testkit";
+import { postToGateway, sampleEvent, signWebhook } from "@tributary/testkit";
 import { connectNats } from "@tributary/streams";
 import { DuckDbSink } from "@tributary/warehouse";
 import { Pipeline, SECRET } from "./pipeline.js";
@@ -21,8 +21,9 @@ async function sendClicks(url: string, n: number, prefix: string): Promise<Set<s
   await Promise.all(Array.from({ length: 8 }, async () => {
     while (next < plan.length) {
       const body = plan[next++]!;
-      const res = await fetch(`${url}/v1/sources/demo/events`, { method: "POST", headers: signWebhook({ secret: SECRET, body }), body });
-      const json = (await res.json()) as { event_key?: string };
+      // Resent while the gateway's pressure guard sheds load (a loaded machine): nothing was stored.
+      const res = await postToGateway(`${url}/v1/sources/demo/events`, { headers: signWebhook({ secret: SECRET, body }), body });
+      const json = res.json as { event_key?: string };
       if (res.status === 202) accepted.add(json.event_key!);
       else if (res.status !== 200) throw new Error(`unexpected ${res.status}: ${JSON.stringify(json)}`);
     }

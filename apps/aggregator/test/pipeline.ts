@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePorts, sampleEvent, signWebhook, startNatsServer, startService, waitFor, type NatsServer, type Service } from "@tributary/testkit";
+import { freePorts, postToGateway, sampleEvent, signWebhook, startNatsServer, startService, waitFor, type NatsServer, type Service } from "@tributary/testkit";
 import { DuckDbSink, type StoredEvent } from "@tributary/warehouse";
 
 export const SECRET = "pipeline-secret-0123456789abcdef";
@@ -104,7 +104,7 @@ export interface SendTally {
 
 /**
  * Sends `unique` signed events, 10% of them a second time (re-signed, as a sender's retry is),
- * `concurrency` at a time, and counts every answer.
+ * `concurrency` at a time, and counts every answer (after resending pressure refusals).
  */
 export async function sendWithResends(url: string, unique: number, opts: { concurrency?: number; seedPrefix?: string } = {}): Promise<SendTally> {
   const bodies = Array.from({ length: unique }, (_, i) => sampleEvent({ seed: `${opts.seedPrefix ?? "e"}-${i}` }));
@@ -114,8 +114,10 @@ export async function sendWithResends(url: string, unique: number, opts: { concu
   const worker = async () => {
     while (next < plan.length) {
       const body = plan[next++]!;
-      const res = await fetch(`${url}/v1/sources/demo/events`, { method: "POST", headers: signWebhook({ secret: SECRET, body }), body });
-      const json = (await res.json()) as { event_key?: string };
+      // A pressure refusal (503 overloaded before the body is read: nothing stored) is resent, as a
+      // sender does; every other answer counts as it is.
+      const res = await postToGateway(`${url}/v1/sources/demo/events`, { headers: signWebhook({ secret: SECRET, body }), body });
+      const json = res.json as { event_key?: string };
       tally.sent++;
       if (res.status === 202) tally.accepted.add(json.event_key!);
       else if (res.status === 200) tally.duplicates++;

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { sampleEvent, signWebhook, startOtlpReceiver, startPrometheus, waitFor, type OtlpReceiver, type PrometheusServer, type ReceivedSpan } from "@tributary/testkit";
+import { postToGateway, sampleEvent, signWebhook, startOtlpReceiver, startPrometheus, waitFor, type OtlpReceiver, type PrometheusServer, type ReceivedSpan } from "@tributary/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Ledger, Receiver, rowCount, send, startTestTopology } from "./harness.js";
 
@@ -147,8 +147,7 @@ describe("telemetry end to end: traces from request to warehouse row, metrics a 
       // Traffic while Prometheus scrapes (rates need increases between scrapes): accepted events in
       // both regions, and one refusal.
       const body = sampleEvent({ seed: "bad-signature" });
-      const refused = await fetch(`${topology.regions.get("us")!.gatewayUrl}/v1/sources/demo/events`, {
-        method: "POST",
+      const refused = await postToGateway(`${topology.regions.get("us")!.gatewayUrl}/v1/sources/demo/events`, {
         headers: signWebhook({ secret: "not-the-secret", body }),
         body,
       });

@@ -63,7 +63,12 @@ describe("delivery user - least privilege", () => {
       const deadline = Date.now() + 15_000;
       while (stats().delivered + stats().dlq < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       expect(stats()).toMatchObject({ delivered: 4, dlq: 1, logFailures: 0, dlqWriteFailures: 0 });
-      expect((await admin.request("$JS.API.STREAM.INFO.DELIVERIES").then((m) => m.json<{ state: { messages: number } }>())).state.messages).toBe(5);
+      // The attempt records are published without waiting for their PubAck (on the delivery
+      // connection), after the counters move: wait for them to be stored, then count exactly.
+      const logged = () => admin.request("$JS.API.STREAM.INFO.DELIVERIES").then((m) => m.json<{ state: { messages: number } }>().state.messages);
+      const logDeadline = Date.now() + 5_000;
+      while ((await logged()) < 5 && Date.now() < logDeadline) await new Promise((r) => setTimeout(r, 25));
+      expect(await logged()).toBe(5);
 
       const listed = (await app.inject({ url: "/v1/destinations/crm/dlq" })).json() as { data: unknown[] };
       expect(listed.data).toHaveLength(1);

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connectNats } from "@tributary/streams";
-import { freePorts, sampleEvent, signWebhook, startNatsServer, startService, waitFor, type NatsServer } from "@tributary/testkit";
+import { freePorts, isPressureRefusal, sampleEvent, signWebhook, startNatsServer, startService, waitFor, type NatsServer } from "@tributary/testkit";
 
 const SECRET = "shutdown-secret-0123456789abcdef";
 const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
@@ -41,7 +41,7 @@ describe("gateway shutdown", () => {
         try {
           const res = await fetch(`${url}/v1/sources/demo/events`, { method: "POST", headers: signWebhook({ secret: SECRET, body }), body });
           const json = (await res.json()) as { event_key?: string; seq?: number; error?: { code: string } };
-          const label = res.status === 202 ? "202" : `${res.status} ${json.error?.code ?? ""}`;
+          const label = res.status === 202 ? "202" : isPressureRefusal(res.status, json) ? "pressure" : `${res.status} ${json.error?.code ?? ""}`;
           statuses.set(label, (statuses.get(label) ?? 0) + 1);
           if (res.status === 202) accepted.set(json.event_key!, json.seq!);
           if (res.status === 503) expect(res.headers.get("retry-after")).toBeTruthy();
@@ -58,7 +58,7 @@ describe("gateway shutdown", () => {
         try {
           const res = await fetch(`${url}/v1/sources/demo/batch`, { method: "POST", headers: { ...signWebhook({ secret: SECRET, body }), "content-type": "application/x-ndjson" }, body });
           const json = (await res.json()) as { items?: Array<{ status: string; event_key?: string; seq?: number }>; error?: { code: string } };
-          const label = res.status === 202 ? "202" : `${res.status} ${json.error?.code ?? ""}`;
+          const label = res.status === 202 ? "202" : isPressureRefusal(res.status, json) ? "pressure" : `${res.status} ${json.error?.code ?? ""}`;
           statuses.set(label, (statuses.get(label) ?? 0) + 1);
           for (const item of json.items ?? []) if (item.status === "accepted") accepted.set(item.event_key!, item.seq!);
         } catch {
@@ -75,7 +75,9 @@ describe("gateway shutdown", () => {
 
     if (exitCode !== 0) console.log(statuses, gateway.output());
     expect(exitCode).toBe(0);
-    expect([...statuses.keys()].every((s) => s === "202" || s === "503 shutting_down" || s === "connection closed")).toBe(true);
+    // "pressure": the pressure guard's 503 overloaded, before the body is read (nothing stored), which
+    // a gateway process starved of CPU on a loaded machine gives; not a shutdown answer, but allowed.
+    expect([...statuses.keys()].every((s) => s === "202" || s === "503 shutting_down" || s === "connection closed" || s === "pressure"), JSON.stringify([...statuses])).toBe(true);
     const nc = await connectNats({ servers: [nats.url], name: "check" });
     try {
       const jsm = await jetstreamManager(nc);

@@ -10,8 +10,14 @@ export interface TransformLimits {
   memoryBytes: number;
 }
 
-/** QuickJS stack bound: deep recursion fails as a RangeError instead of exhausting the WASM stack. */
-const MAX_STACK_BYTES = 512 * 1024;
+/**
+ * QuickJS stack bound: deep recursion fails inside the sandbox ("InternalError: stack overflow")
+ * before it exhausts V8's own stack, which would throw out of the middle of the WASM code. Measured
+ * on Node 24: at 512 KiB plain recursion (`function f() { return f(); }`) already hit V8's limit;
+ * at 256 KiB plain, getter and callback recursion stop inside QuickJS. Some native recursion
+ * (JSON.stringify of a deeply nested array) can still reach V8's limit: run() then replaces the module.
+ */
+const MAX_STACK_BYTES = 256 * 1024;
 
 // Runs after the user's code: the one entry point, JSON in and JSON out, so no handle of ours ever
 // reaches the sandbox and nothing from the sandbox but a string leaves it.
@@ -98,6 +104,13 @@ export class Transformer {
   }
 
   #close(): void {
+    if (this.#broken) {
+      // Freeing a runtime of a module whose C heap is in an unknown state can abort it (and print
+      // "Aborted(Assertion failed …)"): drop the handles; the whole module is replaced.
+      this.#context = undefined;
+      this.#runtime = undefined;
+      return;
+    }
     try {
       this.#context?.dispose();
       this.#runtime?.dispose();
@@ -148,8 +161,13 @@ export class Transformer {
         arg.dispose();
       }
     } catch (err) {
-      // QuickJS itself failed (e.g. out of memory while building the error).
+      // QuickJS itself failed: the host threw out of the middle of the WASM code (V8's own stack
+      // overflow in deep recursion the QuickJS stack check did not catch, e.g. JSON.stringify of a
+      // deeply nested value; a WebAssembly trap). The C heap was left mid-update, so neither this
+      // runtime nor the module it lives in may serve another event, even when freeing it happens
+      // not to abort: replace the module.
       failure = classify({ message: (err as Error).message }, Date.now() > this.#deadline);
+      this.#broken = true;
     }
     this.#close();
     return failure;

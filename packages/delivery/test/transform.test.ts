@@ -50,6 +50,16 @@ describe("transform - QuickJS sandbox", () => {
     expect(await t.run({})).toEqual({ ok: true, body: '{"ok":1}' });
   });
 
+  it("recursion below QuickJS's stack check (JSON of deep nesting) fails too; the next event runs in a fresh module", async () => {
+    // JSON.stringify recurses natively: it can exhaust V8's stack before QuickJS's own limit, so the
+    // host throws out of the middle of the WASM code. That module must not serve another event.
+    const t = await make("function transform(e) { if (!e.deep) return { ok: 1 }; let a = []; for (let i = 0; i < 20000; i++) a = [a]; return a; }");
+    for (let i = 0; i < 3; i++) {
+      expect(await t.run({ deep: true })).toMatchObject({ ok: false });
+      expect(await t.run({})).toEqual({ ok: true, body: '{"ok":1}' });
+    }
+  });
+
   it("has no access to the process", async () => {
     const t = await make("function transform(e) { return { p: typeof process, r: typeof require, f: typeof fetch }; }");
     expect(await t.run({})).toEqual({ ok: true, body: '{"p":"undefined","r":"undefined","f":"undefined"}' });

@@ -14,3 +14,5 @@ export { startOtlpReceiver } from "./otlp-receiver.js";
 export type { OtlpReceiver, ReceivedSpan } from "./otlp-receiver.js";
 export { findPrometheusDir, promtool, PrometheusNotFoundError, startPrometheus } from "./prometheus.js";
 export type { PrometheusOptions, PrometheusServer } from "./prometheus.js";
+export { isPressureRefusal, postToGateway } from "./gateway-client.js";
+export type { GatewayAnswer } from "./gateway-client.js";
