@@ -53,9 +53,8 @@ describe("delivery - circuit breaker", () => {
     expect(da.deliverer.stats.breakerOpens).toBeGreaterThanOrEqual(1);
     expect(da.deliverer.stats.breakerHeld).toBeGreaterThan(0);
 
-    // Open: no request reaches A, apart from the rare half-open probe (one at a time). cockatiel's
-    // ExponentialBackoff jitters the wait (decorrelated jitter: not a floor of 400 ms; by this time
-    // mostly the 800 ms cap); simulated over 200,000 runs, a 1.5 s window holds at most 4 probes.
+    // Open: no request reaches A, apart from the rare half-open probe (one at a time, 400 ms after
+    // the breaker opened, then 800 ms apart: no jitter, test/breaker.test.ts).
     const before = a.received.length;
     const window = 1_500;
     await new Promise((r) => setTimeout(r, window));
