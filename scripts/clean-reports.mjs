@@ -1,7 +1,6 @@
 // Removes last run's vitest JSON reports, so the summary counts only this run.
-import { rmSync, readdirSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { workspaceDirs } from "./workspace-dirs.mjs";
 
-for (const group of ["apps", "packages"]) {
-  for (const name of readdirSync(group)) rmSync(join(group, name, ".vitest-report.json"), { force: true });
-}
+for (const dir of workspaceDirs()) rmSync(join(dir, ".vitest-report.json"), { force: true });
