@@ -65,6 +65,12 @@ describe("tributary up --destinations: the delivery process in the local system"
     expect(data.find((d) => d.name === "crm")).toMatchObject({ delivered: 9, dlq: 1, breakerState: "closed", pending: 0 });
     expect(data.find((d) => d.name === "eu-only")).toMatchObject({ delivered: 5, filtered: 5, dlq: 0 });
     expect((await cli("destinations")).stdout).toMatch(/crm\s.*closed/);
+    const doctor = await json<{ ok: boolean; checks: Array<{ name: string; status: string }> }>("doctor");
+    expect(doctor.data.checks.filter((c) => c.name.startsWith("delivery:")).map((c) => [c.name, c.status])).toEqual([
+      ["delivery: reachable", "ok"],
+      ["delivery: crm", "ok"],
+      ["delivery: eu-only", "ok"],
+    ]);
     const status = await json<{ delivery: { reachable: boolean; destinations: Array<{ name: string }> } }>("status", "--sample-ms", "100");
     expect(status.data.delivery.reachable).toBe(true);
     expect(status.data.delivery.destinations.map((d) => d.name).sort()).toEqual(["crm", "eu-only"]);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { HUB_STREAM, outageBudgetSeconds, regionalStreamName } from "@tributary/streams";
 import { connectAdmin, type OperatorContext } from "./context.js";
+import { destinationStatus } from "./destinations.js";
 
 export type CheckStatus = "ok" | "warn" | "fail";
 
@@ -128,5 +129,26 @@ export async function doctor(context: OperatorContext, opts: DoctorOptions = {})
   } catch (err) {
     checks.push({ name: "warehouse (through the aggregator)", status: "fail", detail: (err as Error).message, fix: `start the aggregator, or correct aggregatorUrl in the context` });
   }
+  if (context.deliveryUrl) await deliveryChecks(context, checks);
   return { checks, ok: checks.every((c) => c.status !== "fail") };
+}
+
+/** The delivery process, when the context names one: reachable, and each destination's breaker. */
+async function deliveryChecks(context: OperatorContext, checks: Check[]): Promise<void> {
+  let destinations;
+  try {
+    destinations = await destinationStatus(context);
+  } catch (err) {
+    checks.push({ name: "delivery: reachable", status: "fail", detail: (err as Error).message, fix: "start the delivery process, or correct deliveryUrl (and deliveryToken) in the context" });
+    return;
+  }
+  checks.push({ name: "delivery: reachable", status: "ok", detail: `${context.deliveryUrl}, ${destinations.length} destination(s)` });
+  for (const d of destinations) {
+    const backlog = d.pending === undefined ? "backlog unknown" : `${d.pending} pending`;
+    checks.push(
+      d.breakerState === "closed"
+        ? { name: `delivery: ${d.name}`, status: "ok", detail: `breaker closed, ${backlog}, ${d.dlq} dead-lettered` }
+        : { name: `delivery: ${d.name}`, status: "warn", detail: `breaker ${d.breakerState}: no requests while open, ${backlog} waiting in the hub stream`, fix: `the destination is failing: \`tributary destinations log ${d.name} --outcome retry\` shows its answers (deploy/prometheus/RUNBOOK.md#destination-down)` },
+    );
+  }
 }
