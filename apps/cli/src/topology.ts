@@ -286,7 +286,7 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
         nats: { servers: [hub.url], user: credentials.delivery!.user },
         manageStreams: false,
         destinations,
-      }, null, 2));
+      }, null, 2), { mode: 0o600 }); // a destination's headers may carry a credential
       const url = `http://127.0.0.1:${deliveryPort}`;
       const service = await startService({
         name: "delivery",

@@ -40,11 +40,11 @@ export interface LoadedDeliveryConfig {
   adminToken: string | undefined;
 }
 
-function readSecretText(field: string, ref: { env?: string | undefined; file?: string | undefined }, env: NodeJS.ProcessEnv): string {
+function readSecretText(field: string, ref: { env?: string | undefined; file?: string | undefined }, env: NodeJS.ProcessEnv, example = "whsec_…"): string {
   if ((ref.env === undefined) === (ref.file === undefined)) throw new ConfigError(field, "needs exactly one of env or file", "name the environment variable or the file that holds the secret");
   if (ref.env !== undefined) {
     const value = envString(env, ref.env);
-    if (value === undefined) throw new ConfigError(`${field}.env`, `environment variable ${ref.env} is not set`, `export ${ref.env}=whsec_…`);
+    if (value === undefined) throw new ConfigError(`${field}.env`, `environment variable ${ref.env} is not set`, `export ${ref.env}=${example}`);
     return value;
   }
   try {
@@ -84,6 +84,13 @@ export function loadDeliveryConfig(env: NodeJS.ProcessEnv = process.env, file = 
     names.add(dest.name);
     if (dest.timeoutMs * 2 > config.ackWaitMs) throw new ConfigError(`destinations[${i}].timeoutMs`, `${dest.timeoutMs} ms is more than half of ackWaitMs (${config.ackWaitMs} ms)`, "lower the timeout or raise ackWaitMs");
     signingKeys.set(dest.name, signingKeysOf(dest, i, env));
+    // Credential headers resolved here, so config files (and the Helm chart's ConfigMap) hold none.
+    for (const [header, ref] of Object.entries(dest.secretHeaders)) {
+      if (Object.keys(dest.headers).some((h) => h.toLowerCase() === header.toLowerCase())) {
+        throw new ConfigError(`destinations[${i}].secretHeaders.${header}`, `is also in headers`, "keep the header in one of headers and secretHeaders");
+      }
+      dest.headers[header] = readSecretText(`destinations[${i}].secretHeaders.${header}`, ref, env, "<the header's value>");
+    }
   });
   const adminToken = config.adminToken ? envString(env, config.adminToken.env) : undefined;
   if (config.adminToken && adminToken === undefined) throw new ConfigError("adminToken.env", `environment variable ${config.adminToken.env} is not set`, `export ${config.adminToken.env}=<a long random token>`);

@@ -35,6 +35,18 @@ describe("delivery config - loading", () => {
     expect(() => loadDeliveryConfig({ TRIBUTARY_HOST: "0.0.0.0" }, file({ destinations: [dest({ signing: { type: "none" } })] }))).toThrow(/adminToken: the admin API would be open on 0\.0\.0\.0/);
   });
 
+  it("secretHeaders: a credential header's value comes from env or a file, never the config file; errors name the header", () => {
+    const keyFile = join(dir, "crm-api-key");
+    writeFileSync(keyFile, "key-from-file\n");
+    const loaded = loadDeliveryConfig({ CRM_AUTH: "Bearer sk_from_env" }, file({ destinations: [dest({ signing: { type: "none" }, headers: { "x-team": "growth" }, secretHeaders: { authorization: { env: "CRM_AUTH" }, "x-api-key": { file: keyFile } } })] }));
+    expect(loaded.config.destinations[0]!.headers).toEqual({ "x-team": "growth", authorization: "Bearer sk_from_env", "x-api-key": "key-from-file" });
+    expect(() => loadDeliveryConfig({}, file({ destinations: [dest({ signing: { type: "none" }, secretHeaders: { authorization: { env: "CRM_AUTH" } } })] }))).toThrow(
+      "config destinations[0].secretHeaders.authorization.env: environment variable CRM_AUTH is not set — export CRM_AUTH=<the header's value>",
+    );
+    expect(() => loadDeliveryConfig({ A: "x" }, file({ destinations: [dest({ signing: { type: "none" }, headers: { Authorization: "y" }, secretHeaders: { authorization: { env: "A" } } })] }))).toThrow(/secretHeaders\.authorization: is also in headers/);
+    expect(() => loadDeliveryConfig({}, file({ destinations: [dest({ signing: { type: "none" }, secretHeaders: { "bad header": { env: "A" } } })] }))).toThrow(/secretHeaders/);
+  });
+
   it("env overrides the file; the admin token comes from the env it names", () => {
     const loaded = loadDeliveryConfig({ TRIBUTARY_PORT: "9999", ADMIN: "t0ken" }, file({ adminToken: { env: "ADMIN" } }));
     expect(loaded.config.port).toBe(9999);

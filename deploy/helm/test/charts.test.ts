@@ -454,6 +454,19 @@ describe("delivery (hub)", () => {
     expect(pod.volumes).toContainEqual({ name: "signing-secrets", secret: { secretName: "tributary-delivery-signing", defaultMode: 0o400 } });
   });
 
+  it("secrets - a credential header comes from the mounted Secret (secretHeaders), never the ConfigMap; one in plain headers fails the render; unsigned destinations mount nothing", async () => {
+    const enable = (dest: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ "global.tributary.delivery": { enabled: true, destinations: [{ name: "crm", url: "https://x.example/", signing: { type: "none" }, ...dest }] }, ...extra });
+    await expect(renderChart("tributary-hub", { setJson: enable({ headers: { Authorization: "Bearer sk_live_x" } }) })).rejects.toThrow(/headers.Authorization looks like a credential: move it to secretHeaders/);
+    await expect(renderChart("tributary-hub", { setJson: enable({ headers: { "x-api-key": "k" } }) })).rejects.toThrow(/secretHeaders/);
+    await expect(renderChart("tributary-hub", { setJson: enable({ secretHeaders: { authorization: { file: `${SECRETS_DIR}/crm-auth` } } }) })).rejects.toThrow(/delivery.signingSecrets.existingSecret/);
+    const rendered = await renderChart("tributary-hub", { setJson: enable({ headers: { "x-team": "growth" }, secretHeaders: { authorization: { file: `${SECRETS_DIR}/crm-auth` } } }, { "delivery.signingSecrets.existingSecret": "crm-secrets" }) });
+    expect(configMapJson(rendered, "-delivery", "delivery.json")).toMatchObject({ destinations: [{ headers: { "x-team": "growth" }, secretHeaders: { authorization: { file: `${SECRETS_DIR}/crm-auth` } } }] });
+    const podOf = (list: K8sObject[]) => (list.find((o) => o.kind === "Deployment" && o.metadata.name === "tributary-delivery")!.spec as { template: { spec: { volumes: Array<{ name: string }> } } }).template.spec;
+    expect(podOf(rendered).volumes.map((v) => v.name)).toContain("signing-secrets");
+    const unsigned = await renderChart("tributary-hub", { setJson: enable({}) });
+    expect(podOf(unsigned).volumes.map((v) => v.name)).not.toContain("signing-secrets");
+  });
+
   it("network - the delivery pods reach NATS, DNS and their destinations' ports (any address unless destinationPeers narrows it)", async () => {
     const policyOf = (list: K8sObject[]) => list.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "tributary-delivery")!.spec as { egress: Array<{ to?: unknown[]; ports: Array<{ port: number }> }> };
     const egress = policyOf(objects).egress;
@@ -497,5 +510,7 @@ describe("delivery (hub)", () => {
     const base = { "global.tributary.delivery": { enabled: true, destinations: [{ name: "crm", url: "https://x.example/", signing: { secrets: [{ id: "1", file: `${SECRETS_DIR}/crm` }] } }] } };
     await expect(renderChart("tributary-hub", { setJson: { ...base, "delivery.adminToken.existingSecret": "" } })).rejects.toThrow(/delivery.adminToken.existingSecret/);
     await expect(renderChart("tributary-hub", { setJson: { ...base, "delivery.signingSecrets.existingSecret": "" } })).rejects.toThrow(/delivery.signingSecrets.existingSecret/);
+    const outside = { "global.tributary.delivery": { enabled: true, destinations: [{ name: "crm", url: "https://x.example/", signing: { secrets: [{ id: "1", file: "/etc/secrets/crm" }] } }] } };
+    await expect(renderChart("tributary-hub", { setJson: { ...outside, "delivery.signingSecrets.existingSecret": "s" } })).rejects.toThrow(/outside the mounted signing Secret/);
   });
 });

@@ -36,7 +36,18 @@ export const DestinationSchema = Type.Object(
     types: Type.Array(Type.String({ pattern: "^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$" }), { default: [], description: "event types taken (exact, e.g. link.clicked); empty takes every type" }),
     filter: Type.Optional(Type.String({ minLength: 1, description: "JSONata expression over {key, source, type, region, receivedAt, body}; truthy delivers" })),
     transform: Type.Optional(Type.String({ minLength: 1, description: "JavaScript defining function transform(event) returning the JSON to send (null skips); runs in QuickJS with time and memory limits" })),
-    headers: Type.Record(Type.String(), Type.String(), { default: {}, description: "static headers added to every request" }),
+    headers: Type.Record(Type.String(), Type.String(), { default: {}, description: "static headers added to every request (no credentials: use secretHeaders)" }),
+    secretHeaders: Type.Record(
+      Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }),
+      Type.Object(
+        {
+          env: Type.Optional(Type.String({ minLength: 1, description: "environment variable holding the header's value" })),
+          file: Type.Optional(Type.String({ minLength: 1, description: "file holding the header's value" })),
+        },
+        { additionalProperties: false },
+      ),
+      { default: {}, description: "headers whose values are credentials (an API key, authorization), read from env or a file by the app's config loader" },
+    ),
     timeoutMs: Type.Integer({ minimum: 1, default: DEFAULT_DELIVERY_TIMEOUT_MS, description: "per request, ms" }),
     maxInFlight: Type.Integer({ minimum: 1, maximum: 1024, default: DEFAULT_MAX_IN_FLIGHT, description: "concurrent requests (and keep-alive connections) to this destination" }),
     rateLimit: Type.Optional(

@@ -29,9 +29,17 @@ apps/delivery's config file (apps/delivery/src/config.ts). Its NATS user cannot 
 {{- $d := .Values.delivery -}}
 {{- $destinations := .Values.global.tributary.delivery.destinations -}}
 {{- range $i, $dest := $destinations -}}
-{{- range (($dest.signing | default dict).secrets | default list) -}}
+{{- range $header, $_ := ($dest.headers | default dict) -}}
+{{- if regexMatch "(?i)(authorization|token|secret|password|api-?key|cookie)" $header -}}
+{{- fail (printf "global.tributary.delivery.destinations[%d] (%s): headers.%s looks like a credential: move it to secretHeaders (%s: {file: %s/<key>}) so it comes from the signing Secret, not this chart's ConfigMap" $i $dest.name $header $header (include "tributary-hub.delivery.secretsDir" $)) -}}
+{{- end -}}
+{{- end -}}
+{{- range (concat (($dest.signing | default dict).secrets | default list) (values ($dest.secretHeaders | default dict))) -}}
 {{- if and .file (not $.Values.delivery.signingSecrets.existingSecret) -}}
-{{- fail (printf "global.tributary.delivery.destinations[%d] (%s) reads a signing secret from %s: set delivery.signingSecrets.existingSecret to the Secret mounted at %s" $i $dest.name .file (include "tributary-hub.delivery.secretsDir" $)) -}}
+{{- fail (printf "global.tributary.delivery.destinations[%d] (%s) reads a secret (signing key or secretHeaders value) from %s: set delivery.signingSecrets.existingSecret to the Secret mounted at %s" $i $dest.name .file (include "tributary-hub.delivery.secretsDir" $)) -}}
+{{- end -}}
+{{- if and .file (not (hasPrefix (printf "%s/" (include "tributary-hub.delivery.secretsDir" $)) .file)) -}}
+{{- fail (printf "global.tributary.delivery.destinations[%d] (%s) reads a secret from %s, outside the mounted signing Secret: use %s/<key of delivery.signingSecrets.existingSecret>" $i $dest.name .file (include "tributary-hub.delivery.secretsDir" $)) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
