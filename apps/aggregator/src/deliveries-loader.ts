@@ -1,5 +1,5 @@
 import { JetStreamApiError, jetstream, jetstreamManager, type Consumer, type JsMsg } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/nats-core";
+import { PermissionViolationError, type NatsConnection } from "@nats-io/nats-core";
 import { DELIVERIES_STREAM, ensureConsumer, JetStreamErrorCode, loaderConsumerConfig } from "@tributary/streams";
 import { hasDeliveryLog, type DeliveryLogStore, type DeliveryRow, type WarehouseSink } from "@tributary/warehouse";
 
@@ -141,18 +141,24 @@ export interface StartDeliveriesLoaderOptions {
 export async function startDeliveriesLoader(opts: StartDeliveriesLoaderOptions): Promise<{ loader: DeliveriesLoader; running: Promise<void> } | undefined> {
   if (!hasDeliveryLog(opts.sink)) return undefined;
   const jsm = await jetstreamManager(opts.nc);
+  const recheckMs = opts.recheckMs ?? DELIVERIES_RECHECK_MS;
   for (let said = false; ; said = true) {
     try {
       await jsm.streams.info(DELIVERIES_STREAM);
       break;
     } catch (err) {
-      if (!(err instanceof JetStreamApiError && err.code === JetStreamErrorCode.StreamNotFound)) {
-        // Not allowed to look (a user without delivery-log permissions) counts as off.
-        opts.log.warn({ err, stream: DELIVERIES_STREAM }, "cannot read the delivery-log stream: delivery log loading is off");
+      if (opts.nc.isClosed() || opts.nc.isDraining()) return undefined;
+      if (isPermissionDenied(err)) {
+        // A user without delivery-log permissions: off, said once.
+        opts.log.warn({ err, stream: DELIVERIES_STREAM }, "not allowed to read the delivery-log stream: delivery log loading is off");
         return undefined;
       }
-      const recheckMs = opts.recheckMs ?? DELIVERIES_RECHECK_MS;
-      if (!said) opts.log.info({ stream: DELIVERIES_STREAM, recheckMs }, recheckMs > 0 ? "no delivery-log stream at the hub yet: loading starts when it appears" : "no delivery-log stream at the hub: delivery log loading is off");
+      const missing = err instanceof JetStreamApiError && err.code === JetStreamErrorCode.StreamNotFound;
+      // Missing, or a passing failure (a reconnect, a leader election): look again later.
+      if (!said) {
+        if (missing) opts.log.info({ stream: DELIVERIES_STREAM, recheckMs }, recheckMs > 0 ? "no delivery-log stream at the hub yet: loading starts when it appears" : "no delivery-log stream at the hub: delivery log loading is off");
+        else opts.log.warn({ err, stream: DELIVERIES_STREAM, recheckMs }, "cannot read the delivery-log stream now; looking again");
+      }
       if (recheckMs <= 0 || !(await sleepUnlessAborted(recheckMs, opts.signal))) return undefined;
     }
   }
@@ -163,6 +169,12 @@ export async function startDeliveriesLoader(opts: StartDeliveriesLoaderOptions):
   const loader = new DeliveriesLoader(consumer, opts.sink, opts.log);
   opts.log.info({ stream: DELIVERIES_STREAM, durable: opts.durable }, "loading the delivery log");
   return { loader, running: loader.run() };
+}
+
+function isPermissionDenied(err: unknown): boolean {
+  if (err instanceof PermissionViolationError) return true;
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return /permissions? violation/i.test(String((err as Error | null)?.message ?? "")) || (cause !== undefined && isPermissionDenied(cause));
 }
 
 /** Resolves true after `ms`, or false as soon as the signal aborts. */

@@ -108,8 +108,19 @@ async function main(): Promise<void> {
   log.info({ stream: config.stream, durable: config.durable, warehouse: redactUrl(config.warehouseUrl) }, "aggregator loading");
   const running = loader.run();
   // The delivery log (issue 12) starts beside the loader and never delays or stops it.
-  let deliveries: Awaited<ReturnType<typeof startDeliveriesLoader>>;
   const stopWaitingForDeliveries = new AbortController();
+  const deliveries = config.deliveries.enabled
+    ? startDeliveriesLoader({ nc, sink, durable: config.deliveries.durable, ackWaitMs: config.ackWaitMs, log, signal: stopWaitingForDeliveries.signal }).then(
+        (started) => {
+          started?.running.catch((err: unknown) => log.error({ err }, "the delivery-log loader stopped; the warehouse loader goes on"));
+          return started;
+        },
+        (err: unknown) => {
+          log.warn({ err }, "delivery log loading is off: it could not start");
+          return undefined;
+        },
+      )
+    : Promise.resolve(undefined);
 
   let stopping = false;
   async function shutdown(signal: string): Promise<void> {
@@ -124,23 +135,17 @@ async function main(): Promise<void> {
     log.info({ signal }, "shutting down: flushing the current batch");
     loader?.stop();
     stopWaitingForDeliveries.abort();
-    deliveries?.loader.stop();
+    // Started (or given up) before the sink closes: a start in progress is stopped too.
+    const started = await deliveries;
+    started?.loader.stop();
     await running.catch((err: unknown) => log.error({ err }, "loader failed while stopping"));
-    await deliveries?.running.catch((err: unknown) => log.error({ err }, "delivery-log loader failed while stopping"));
+    await started?.running.catch((err: unknown) => log.error({ err }, "delivery-log loader failed while stopping"));
     await hub?.stop();
     await nc.drain(); // sends the last acks
     await http.close();
     await sink.close();
     await telemetry.shutdown(); // exports the last spans
     log.info("aggregator stopped");
-  }
-  if (config.deliveries.enabled) {
-    startDeliveriesLoader({ nc, sink, durable: config.deliveries.durable, ackWaitMs: config.ackWaitMs, log, signal: stopWaitingForDeliveries.signal })
-      .then((started) => {
-        deliveries = started;
-        if (stopping) started?.loader.stop();
-      })
-      .catch((err: unknown) => log.warn({ err }, "delivery log loading is off: it could not start"));
   }
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));

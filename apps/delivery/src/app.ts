@@ -56,8 +56,10 @@ export function buildApp(deps: DeliveryAppDeps): FastifyInstance {
     const ready = deps.service() !== undefined && deps.natsConnected();
     return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not_ready" });
   });
-  app.get("/v1/stats", async () => {
+  app.get("/v1/stats", async (_request, reply) => {
     const service = deps.service();
+    // Not an empty list while it waits for its streams: operators' tools must not read "no destinations, all fine".
+    if (!service) return fail(reply, "not_ready", "the deliverers are not running yet (waiting for the streams to be provisioned, or starting)");
     const destinations: Record<string, unknown> = {};
     for (const [name, { deliverer }] of service?.deliverers ?? []) destinations[name] = { ...deliverer.snapshot(), consumer: await service!.lag(name) };
     return { destinations };

@@ -51,6 +51,7 @@ async function main(): Promise<void> {
   let stopping = false;
   let lagTimer: NodeJS.Timeout | undefined;
   const stopWaiting = new AbortController();
+  let starting: Promise<DeliveryService | undefined> | undefined;
   async function shutdown(signal: string): Promise<void> {
     if (stopping) return;
     stopping = true;
@@ -60,6 +61,8 @@ async function main(): Promise<void> {
     }, SHUTDOWN_DEADLINE_MS).unref();
     log.info({ signal }, "shutting down: finishing the requests in flight");
     stopWaiting.abort();
+    // A start in progress finishes first (or gives up), so what it started is stopped here too.
+    service ??= await starting?.catch(() => undefined);
     await service?.stop().catch((err: unknown) => log.error({ err }, "deliverers failed while stopping"));
     await nc.drain(); // sends the last acks
     clearInterval(lagTimer);
@@ -71,7 +74,7 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => void shutdown("SIGINT"));
 
   // Where operators provision the streams (a Helm Job), EVENTS or the delivery streams may not exist yet.
-  service = await retryWhileStreamMissing(
+  starting = retryWhileStreamMissing(
     () => DeliveryService.start({ nc, destinations: config.destinations, signingKeys: loaded.signingKeys, ackWaitMs: config.ackWaitMs, manageStreams: config.manageStreams, log, ...deliveryTelemetryHooks(telemetry, metrics) }),
     {
       onWait: (attempt) => {
@@ -80,10 +83,8 @@ async function main(): Promise<void> {
       signal: stopWaiting.signal,
     },
   );
-  if (!service || stopping) {
-    await service?.stop(); // stopped while waiting or starting: shutdown() closes the rest
-    return;
-  }
+  service = await starting;
+  if (!service || stopping) return; // stopped while waiting or starting: shutdown() stops it
   // Each destination's backlog in the hub stream, read in the background (a scrape never waits on NATS).
   lagTimer = setInterval(() => {
     for (const name of service?.deliverers.keys() ?? []) {

@@ -6,7 +6,7 @@ import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jets
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectNats, ensureStream, eventSubject, hubStreamConfig, publishEvent } from "@tributary/streams";
-import { startNatsServer, startService, type NatsServer } from "@tributary/testkit";
+import { freePorts, startNatsServer, startService, type NatsServer } from "@tributary/testkit";
 import { buildApp, DeliveryService, loadDeliveryConfig } from "../src/index.js";
 
 const SECRET = "whsec_" + Buffer.from("delivery-app-test-secret-00001").toString("base64");
@@ -154,13 +154,19 @@ describe("delivery app - stats and admin API", () => {
     const fresh = await startNatsServer({ domain: "hub", dir: join(dir, "nats-fresh") });
     const freshNc = await connectNats({ servers: [fresh.url], name: "test-fresh" });
     const configPath = join(dir, "early.json");
-    writeFileSync(configPath, JSON.stringify({ port: 0, destinations: [{ name: "early", url: destUrl, start: "all", signing: { type: "none" } }] }));
+    const [port] = await freePorts(1);
+    writeFileSync(configPath, JSON.stringify({ port, destinations: [{ name: "early", url: destUrl, start: "all", signing: { type: "none" } }] }));
     const svc = await startService({ name: "delivery", entry: join(import.meta.dirname, "../dist/main.js"), env: { TRIBUTARY_CONFIG: configPath, TRIBUTARY_NATS_URL: fresh.url, TRIBUTARY_LOG_LEVEL: "warn" } });
     try {
       await until(() => svc.output().includes("waiting for it to be provisioned"), "the process to say it waits", 10_000);
       expect(svc.process.exitCode).toBeNull();
+      // Unready, and its stats say so rather than "no destinations".
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(503);
+      const stats = await fetch(`http://127.0.0.1:${port}/v1/stats`);
+      expect(stats.status).toBe(503);
+      expect(((await stats.json()) as { error: { code: string } }).error.code).toBe("not_ready");
       // A SIGTERM while waiting is a clean stop.
-      const other = await startService({ name: "delivery-2", entry: join(import.meta.dirname, "../dist/main.js"), env: { TRIBUTARY_CONFIG: configPath, TRIBUTARY_NATS_URL: fresh.url, TRIBUTARY_LOG_LEVEL: "warn" } });
+      const other = await startService({ name: "delivery-2", entry: join(import.meta.dirname, "../dist/main.js"), env: { TRIBUTARY_CONFIG: configPath, TRIBUTARY_NATS_URL: fresh.url, TRIBUTARY_LOG_LEVEL: "warn", TRIBUTARY_PORT: "0" } });
       await until(() => other.output().includes("waiting for it to be provisioned"), "the second process to wait", 10_000);
       expect(await other.stop()).toBe(0);
       const hub = hubStreamConfig({ regions: [] });

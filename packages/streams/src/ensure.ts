@@ -40,10 +40,13 @@ export async function retryWhileStreamMissing<T>(attempt: () => Promise<T>, opts
     try {
       return await attempt();
     } catch (err) {
+      // Stopping: whatever the attempt failed on (a connection being drained), there is no start.
+      if (opts.signal?.aborted) return undefined;
       if (!(err instanceof JetStreamApiError && err.code === JetStreamErrorCode.StreamNotFound)) throw err;
       opts.onWait(n);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, opts.intervalMs ?? 2_000);
+        timer.unref();
         opts.signal?.addEventListener("abort", done, { once: true });
         function done() {
           clearTimeout(timer);
