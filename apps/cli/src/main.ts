@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { SingleBar } from "cli-progress";
 import { renderProductionNatsConfigs } from "./render-nats.js";
 import { curlExample, SENDABLE_SCHEMES, sendEvents, signerFor } from "./send.js";
@@ -17,6 +17,9 @@ import { deliveryLog, destinationDlq, destinationStatus, replayDestinationDlq, r
 import { bytes, duration, percent, table } from "./format.js";
 
 const program = new Command();
+// Usage errors exit 2 (the README's promise), not commander's 1: it throws instead of exiting,
+// and the handler at the bottom maps the code. Subcommands inherit this.
+program.exitOverride();
 program
   .name("tributary")
   .description("Tributary, the multi-region ingestion gateway: run the local system, send test events, and operate a deployment.")
@@ -53,6 +56,14 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("must be a whole number of 1 or more");
   return n;
+}
+/** A whole number from 1 to `max` (what the service's API takes in one call). */
+function upTo(max: number): (value: string) => number {
+  return (value) => {
+    const n = positiveInt(value);
+    if (n > max) throw new InvalidArgumentError(`must be at most ${max.toLocaleString("en")} (one call's limit; repeat for more)`);
+    return n;
+  };
 }
 function ratio(value: string): number {
   const n = Number(value);
@@ -398,7 +409,7 @@ const destinations = program
 destinations
   .command("dlq <name>")
   .description("a destination's dead letters, oldest first, with the reason and the destination's answer")
-  .option("--limit <n>", "at most", positiveInt, 100)
+  .option("--limit <n>", "at most", upTo(1_000), 100)
   .option("--from-seq <seq>", "first DLQ sequence", positiveInt)
   .action(async (name: string, opts: { limit: number; fromSeq?: number }) => {
     const page = await destinationDlq(contextOf(), name, opts);
@@ -407,7 +418,7 @@ destinations
 destinations
   .command("dlq-replay <name>")
   .description("deliver a destination's dead letters again (same ids, fresh attempts, that destination only); they leave its DLQ")
-  .option("--limit <n>", "at most this many entries", positiveInt)
+  .option("--limit <n>", "at most this many entries", upTo(10_000))
   .action(async (name: string, opts: { limit?: number }) => {
     const result = await replayDestinationDlq(contextOf(), name, opts);
     print(result, () => `${result.replayed} dead letters of ${name} put back for delivery`);
@@ -417,7 +428,7 @@ destinations
   .description("deliver the events of a time range again to one destination (those it takes: sources, types, filter)")
   .requiredOption("--since <time>", "from events stored at this time", time)
   .option("--until <time>", "to events stored at this time (default: now)", time)
-  .option("--limit <n>", "at most this many events", positiveInt)
+  .option("--limit <n>", "at most this many events", upTo(100_000))
   .action(async (name: string, opts: { since: Date; until?: Date; limit?: number }) => {
     const result = await replayDestinationRange(contextOf(), name, { from: opts.since, to: opts.until ?? new Date(), ...(opts.limit ? { limit: opts.limit } : {}) });
     print(result, () => `${result.replayed} events put back for ${name} (${result.scanned} scanned${result.truncated ? "; stopped at the limit: run again from the last one" : ""})`);
@@ -427,7 +438,7 @@ destinations
   .description("the newest delivery attempts, from the warehouse (every attempt: status, latency, error)")
   .option("--event-key <key>", "only this event's attempts")
   .addOption(new Option("--outcome <outcome>", "only these").choices(["delivered", "retry", "dlq"]))
-  .option("--limit <n>", "how many", positiveInt, 20)
+  .option("--limit <n>", "how many", upTo(1_000), 20)
   .action(async (name: string | undefined, opts: { eventKey?: string; outcome?: string; limit: number }) => {
     const log = await deliveryLog(contextOf(), { limit: opts.limit, ...(name ? { destination: name } : {}), ...(opts.eventKey ? { eventKey: opts.eventKey } : {}), ...(opts.outcome ? { outcome: opts.outcome } : {}) });
     print(log, () => `${log.total} attempts match\n${table(["at", "destination", "event key", "attempt", "outcome", "status", "latency", "error"], log.attempts.map((a) => [a.at, a.destination, a.event_key, a.attempt, a.outcome, a.status || "-", `${a.latency_ms} ms`, a.error.slice(0, 60)]))}`);
@@ -444,6 +455,7 @@ program
   });
 
 program.parseAsync().catch((err: unknown) => {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2); // commander printed it
   const e = err as Error & { code?: string };
   console.error(`tributary: ${e.message}`);
   if (process.env.TRIBUTARY_DEBUG) console.error(e.stack);

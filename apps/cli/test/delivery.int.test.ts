@@ -126,6 +126,13 @@ describe("tributary up --destinations: the delivery process in the local system"
   });
 
   it("operator errors: an unknown destination, and a context without a delivery process, say what to do", async () => {
+    const tooMany = await cli("destinations", "dlq", "crm", "--limit", "5000");
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr).toMatch(/must be at most 1,000/);
+    // A name the API refuses (its pattern): the API's own message, not raw JSON.
+    const badName = await cli("destinations", "dlq", "CRM");
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toMatch(/^tributary: params\/name must match pattern/m);
     const unknown = await cli("destinations", "dlq", "nope");
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no destination named "nope"/);

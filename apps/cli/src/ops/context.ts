@@ -74,7 +74,7 @@ export async function connectAdmin(context: OperatorContext, url: string, name =
 
 /** The aggregator's HTTP side (stats, the operator endpoints, the delivery log). */
 export function aggregatorEndpoint(context: OperatorContext): ServiceEndpoint {
-  return { what: "the aggregator", baseUrl: context.aggregatorUrl, token: context.aggregatorToken, tokenField: "aggregatorToken" };
+  return { what: "the aggregator", baseUrl: context.aggregatorUrl, token: context.aggregatorToken, tokenField: "aggregatorToken", notServedHint: "upgrade it, or its warehouse does not offer this (reconcile, the delivery log)" };
 }
 
 /** The delivery process's stats and admin API; an error when the context knows none. */

@@ -1,5 +1,5 @@
 import type { DlqEntrySummary } from "@tributary/delivery";
-import { aggregatorEndpoint, deliveryEndpoint, type OperatorContext } from "./context.js";
+import { aggregatorEndpoint, deliveryEndpoint, OperatorError, type OperatorContext } from "./context.js";
 import { serviceJson } from "./http.js";
 
 /**
@@ -29,6 +29,9 @@ interface StatsAnswer {
 
 export async function destinationStatus(context: OperatorContext): Promise<DestinationStatus[]> {
   const stats = await serviceJson<StatsAnswer>(deliveryEndpoint(context), "/v1/stats", { timeoutMs: 10_000 });
+  if (stats.destinations === null || typeof stats.destinations !== "object") {
+    throw new OperatorError("unreachable", `${context.deliveryUrl}/v1/stats is not the delivery process's answer (no "destinations"): check deliveryUrl in the context`);
+  }
   return Object.entries(stats.destinations).map(([name, s]) => ({
     name,
     breakerState: s.breakerState,

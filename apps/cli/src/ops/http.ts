@@ -9,6 +9,27 @@ export interface ServiceEndpoint {
   token: string | undefined;
   /** The context field that holds the token, for the hint when the service refuses. */
   tokenField: string;
+  /** What a 404 for a whole route means for this service (an older version, a warehouse without the feature). */
+  notServedHint?: string;
+}
+
+/**
+ * The message of an error answer: ours (`{"error": {code, message}}`), Fastify's own
+ * (`{"statusCode", "code", "error": "Bad Request", "message"}`, e.g. a query-string limit exceeded),
+ * or the text as it came.
+ */
+function errorOf(text: string): { code: string | undefined; message: string } {
+  try {
+    const body = JSON.parse(text) as { error?: unknown; code?: unknown; message?: unknown };
+    if (body.error !== null && typeof body.error === "object") {
+      const e = body.error as { code?: unknown; message?: unknown };
+      return { code: typeof e.code === "string" ? e.code : undefined, message: String(e.message ?? text) };
+    }
+    if (typeof body.message === "string") return { code: typeof body.code === "string" ? body.code : undefined, message: body.message };
+  } catch {
+    // not JSON: the text itself
+  }
+  return { code: undefined, message: text };
 }
 
 /**
@@ -26,17 +47,11 @@ export async function serviceJson<T>(endpoint: ServiceEndpoint, path: string, in
   }
   if (res.status === 401 || res.status === 403) throw new OperatorError("unreachable", `${endpoint.what} refused ${path} (${res.status}): put its token in the context as "${endpoint.tokenField}"`);
   if (!res.ok) {
-    const text = await res.text();
-    let error: { code?: string; message?: string } | undefined;
-    try {
-      error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
-    } catch {
-      // not our error shape: show the text
-    }
-    if (res.status === 404 && error?.code !== undefined && error.code !== "not_supported") throw new OperatorError("not_found", error.message ?? `${path}: not found`);
-    if (res.status === 404) throw new OperatorError("not_found", `${endpoint.what} at ${endpoint.baseUrl} does not serve ${path}${error?.message ? `: ${error.message}` : ""}`);
-    if (res.status === 400) throw new OperatorError("bad_argument", error?.message ?? text);
-    throw new OperatorError("unreachable", `${endpoint.what} answered ${res.status} for ${path}: ${error?.message ?? text}`);
+    const error = errorOf(await res.text());
+    if (res.status === 404 && error.code !== undefined && error.code !== "not_supported") throw new OperatorError("not_found", error.message);
+    if (res.status === 404) throw new OperatorError("not_found", `${endpoint.what} at ${endpoint.baseUrl} does not serve ${path}${error.code ? `: ${error.message}` : `${endpoint.notServedHint ? `: ${endpoint.notServedHint}` : ""}`}`);
+    if (res.status === 400) throw new OperatorError("bad_argument", error.message);
+    throw new OperatorError("unreachable", `${endpoint.what} answered ${res.status} for ${path}: ${error.message}`);
   }
   return (await res.json()) as T;
 }
