@@ -52,6 +52,7 @@ export class Transformer {
   #context: QuickJSContext | undefined;
   #deadline = 0;
   #broken = false;
+  #modulesReplaced = 0;
 
   private constructor(
     module: QuickJSWASMModule,
@@ -122,11 +123,17 @@ export class Transformer {
     this.#runtime = undefined;
   }
 
+  /** WASM modules thrown away after a host exception left one untidy (each loaded a fresh one). */
+  get modulesReplaced(): number {
+    return this.#modulesReplaced;
+  }
+
   /** Runs the transform on one event input (the same object the filter sees). */
   async run(input: unknown): Promise<TransformResult> {
     if (this.#broken) {
       this.#module = await quickjs();
       this.#broken = false;
+      this.#modulesReplaced++;
     }
     let context: QuickJSContext;
     try {

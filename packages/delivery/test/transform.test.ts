@@ -54,10 +54,23 @@ describe("transform - QuickJS sandbox", () => {
     // JSON.stringify recurses natively: it can exhaust V8's stack before QuickJS's own limit, so the
     // host throws out of the middle of the WASM code. That module must not serve another event.
     const t = await make("function transform(e) { if (!e.deep) return { ok: 1 }; let a = []; for (let i = 0; i < 20000; i++) a = [a]; return a; }");
+    let hostThrows = 0;
     for (let i = 0; i < 3; i++) {
-      expect(await t.run({ deep: true })).toMatchObject({ ok: false });
+      const failed = await t.run({ deep: true });
+      expect(failed).toMatchObject({ ok: false });
+      // V8's own RangeError: the host threw out of the WASM code (QuickJS's would be "stack overflow").
+      if (!failed.ok && /Maximum call stack size exceeded/.test(failed.message)) hostThrows++;
       expect(await t.run({})).toEqual({ ok: true, body: '{"ok":1}' });
+      // Each host throw was followed by a fresh module before the next event; nothing else replaces one.
+      expect(t.modulesReplaced).toBe(hostThrows);
     }
+  });
+
+  it("an error the transform throws inside QuickJS keeps the module", async () => {
+    const t = await make("function transform(e) { if (e.throw) throw new Error('mine'); return { ok: 1 }; }");
+    expect(await t.run({ throw: true })).toMatchObject({ ok: false, code: "transform_failed" });
+    expect(await t.run({})).toEqual({ ok: true, body: '{"ok":1}' });
+    expect(t.modulesReplaced).toBe(0);
   });
 
   it("has no access to the process", async () => {
