@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { JetStreamApiError, jetstream, jetstreamManager, type Consumer, type JsMsg } from "@nats-io/jetstream";
 import { PermissionViolationError, type NatsConnection } from "@nats-io/nats-core";
 import { DELIVERIES_STREAM, ensureConsumer, JetStreamErrorCode, loaderConsumerConfig } from "@tributary/streams";
@@ -42,19 +43,9 @@ export function deliveryRowOf(msg: { seq: number; data: Uint8Array }): DeliveryR
   };
 }
 
-/** Waits `ms`, or less when `signal` aborts (a stop must not wait out a 30 s backoff). */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
+/** Waits `ms`; true, or false as soon as `signal` aborts (a stop must not wait out a 30 s backoff). */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  return sleep(ms, true, signal ? { signal } : {}).catch(() => false);
 }
 
 /**
@@ -83,7 +74,7 @@ export class DeliveriesLoader {
         for await (const m of batch) msgs.push(m);
       } catch (err) {
         if (!this.#stop.signal.aborted) this.log.warn({ err }, "delivery log: pull failed; retrying");
-        await sleep(1_000, this.#stop.signal);
+        await pause(1_000, this.#stop.signal);
         continue;
       }
       if (msgs.length === 0) continue;
@@ -105,7 +96,7 @@ export class DeliveriesLoader {
         failures++;
         if (failures === 1 || failures % 10 === 0) this.log.warn({ err, failures }, "delivery log: insert failed; the batch will be loaded again");
         for (const m of msgs) m.nak();
-        await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)), this.#stop.signal);
+        await pause(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)), this.#stop.signal);
       }
     }
   }
@@ -159,7 +150,8 @@ export async function startDeliveriesLoader(opts: StartDeliveriesLoaderOptions):
         if (missing) opts.log.info({ stream: DELIVERIES_STREAM, recheckMs }, recheckMs > 0 ? "no delivery-log stream at the hub yet: loading starts when it appears" : "no delivery-log stream at the hub: delivery log loading is off");
         else opts.log.warn({ err, stream: DELIVERIES_STREAM, recheckMs }, "cannot read the delivery-log stream now; looking again");
       }
-      if (recheckMs <= 0 || !(await sleepUnlessAborted(recheckMs, opts.signal))) return undefined;
+      if (recheckMs <= 0) return undefined;
+      if (!(await pause(recheckMs, opts.signal))) return undefined; // stopping
     }
   }
   if (opts.signal?.aborted) return undefined;
@@ -175,20 +167,4 @@ function isPermissionDenied(err: unknown): boolean {
   if (err instanceof PermissionViolationError) return true;
   const cause = (err as { cause?: unknown } | null)?.cause;
   return /permissions? violation/i.test(String((err as Error | null)?.message ?? "")) || (cause !== undefined && isPermissionDenied(cause));
-}
-
-/** Resolves true after `ms`, or false as soon as the signal aborts. */
-function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { JetStreamErrorCode } from "./publish.js";
 import { JetStreamApiError, type JetStreamManager, type StreamConfig, type StreamInfo, type ConsumerConfig, type ConsumerInfo } from "@nats-io/jetstream";
 
@@ -44,16 +45,8 @@ export async function retryWhileStreamMissing<T>(attempt: () => Promise<T>, opts
       if (opts.signal?.aborted) return undefined;
       if (!(err instanceof JetStreamApiError && err.code === JetStreamErrorCode.StreamNotFound)) throw err;
       opts.onWait(n);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, opts.intervalMs ?? 2_000);
-        timer.unref();
-        opts.signal?.addEventListener("abort", done, { once: true });
-        function done() {
-          clearTimeout(timer);
-          opts.signal?.removeEventListener("abort", done);
-          resolve();
-        }
-      });
+      // An abort ends the wait at once (the loop then returns undefined).
+      await sleep(opts.intervalMs ?? 2_000, undefined, opts.signal ? { signal: opts.signal } : {}).catch(() => undefined);
     }
   }
   return undefined;
