@@ -7,7 +7,8 @@ import { SingleBar } from "cli-progress";
 import { renderProductionNatsConfigs } from "./render-nats.js";
 import { curlExample, SENDABLE_SCHEMES, sendEvents, signerFor } from "./send.js";
 import { DEFAULT_TOPOLOGY, readSecret, secretFileOf, startTopology, type DestinationSpec } from "./topology.js";
-import { OperatorError, readContext, regionOf, type OperatorContext } from "./ops/context.js";
+import { aggregatorEndpoint, OperatorError, readContext, regionOf, type OperatorContext } from "./ops/context.js";
+import { serviceJson } from "./ops/http.js";
 import { collectStatus, type StatusReport } from "./ops/status.js";
 import { reconcile, type Reconciliation } from "./ops/reconcile.js";
 import { allDlqSeqs, dropDlq, listDlq, replayDlq, showDlq } from "./ops/dlq.js";
@@ -231,8 +232,7 @@ program
   .description("show the newest rows in the warehouse")
   .option("--limit <n>", "how many", positiveInt, 5)
   .action(async (opts: { limit: number }) => {
-    const res = await fetch(`${contextOf().aggregatorUrl}/v1/events?limit=${opts.limit}`);
-    console.log(JSON.stringify(await res.json(), null, 2));
+    console.log(JSON.stringify(await serviceJson(aggregatorEndpoint(contextOf()), `/v1/events?limit=${opts.limit}`), null, 2));
   });
 
 program

@@ -1,6 +1,7 @@
 import { jetstreamManager, type StreamInfo } from "@nats-io/jetstream";
 import { DLQ_STREAM, HUB_STREAM, outageBudgetSeconds, regionalStreamName } from "@tributary/streams";
-import { connectAdmin, type OperatorContext } from "./context.js";
+import { aggregatorEndpoint, connectAdmin, type OperatorContext } from "./context.js";
+import { serviceJson } from "./http.js";
 import { destinationStatus, type DestinationStatus } from "./destinations.js";
 
 export interface RegionStatus {
@@ -130,10 +131,7 @@ async function hubStatus(context: OperatorContext): Promise<HubStatus> {
 
 async function warehouseStatus(context: OperatorContext): Promise<WarehouseStatus> {
   try {
-    const stats = (await (await fetch(`${context.aggregatorUrl}/v1/stats`, { signal: AbortSignal.timeout(5_000) })).json()) as {
-      rows: number;
-      newest?: { received_at: string; loaded_at: string } | null;
-    };
+    const stats = await serviceJson<{ rows: number; newest?: { received_at: string; loaded_at: string } | null }>(aggregatorEndpoint(context), "/v1/stats", { timeoutMs: 5_000 });
     const newest = stats.newest ?? null;
     return {
       reachable: true,
@@ -143,11 +141,10 @@ async function warehouseStatus(context: OperatorContext): Promise<WarehouseStatu
       lagSeconds: newest ? Math.max(0, (Date.now() - Date.parse(newest.received_at)) / 1000) : null,
     };
   } catch (err) {
-    return { reachable: false, error: `the aggregator at ${context.aggregatorUrl} did not answer: ${(err as Error).message}` };
+    return { reachable: false, error: (err as Error).message };
   }
 }
 
-/** Everything `tributary status` shows, read in parallel (each part reports its own failure). */
 async function deliveryStatus(context: OperatorContext): Promise<DeliveryStatus> {
   try {
     return { reachable: true, destinations: await destinationStatus(context) };
@@ -156,6 +153,7 @@ async function deliveryStatus(context: OperatorContext): Promise<DeliveryStatus>
   }
 }
 
+/** Everything `tributary status` shows, read in parallel (each part reports its own failure). */
 export async function collectStatus(context: OperatorContext, opts: { sampleMs?: number } = {}): Promise<StatusReport> {
   const sampleMs = opts.sampleMs ?? 1000;
   const [regions, hub, warehouse, delivery] = await Promise.all([
