@@ -234,49 +234,33 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
 
   it("helm test - the gateway, the aggregator and the delivery process, started from the charts' rendered config files, pass the charts' own test hooks; the test event reaches the warehouse and the destination", async () => {
     const [gatewayPort, aggregatorPort, deliveryPort] = await freePorts(3);
-    const gatewayConfig = join(dir, "gateway.json");
-    writeFileSync(gatewayConfig, dataOf(regionObjects, "-gateway")["gateway.json"]!);
-    // What differs from the cluster comes by env, as the apps' config loaders allow: loopback, free ports, the test servers.
-    const gateway = await startService({
-      name: "gateway",
-      entry: fileURLToPath(import.meta.resolve("@tributary/gateway/main")),
-      env: { TRIBUTARY_CONFIG: gatewayConfig, TRIBUTARY_HOST: "127.0.0.1", TRIBUTARY_PORT: String(gatewayPort), TRIBUTARY_NATS_URL: region.url, TRIBUTARY_NATS_PASS: ENV.GATEWAY_PASSWORD },
-      readyUrl: `http://127.0.0.1:${gatewayPort}/readyz`,
-    });
-    services.push(gateway);
-    const aggregatorConfig = join(dir, "aggregator.json");
-    writeFileSync(aggregatorConfig, dataOf(hubObjects, "-aggregator")["aggregator.json"]!);
-    const aggregator = await startService({
-      name: "aggregator",
-      entry: fileURLToPath(import.meta.resolve("@tributary/aggregator/main")),
-      env: {
-        TRIBUTARY_CONFIG: aggregatorConfig,
-        TRIBUTARY_HOST: "127.0.0.1",
-        TRIBUTARY_PORT: String(aggregatorPort),
-        TRIBUTARY_NATS_URL: hub.url,
-        TRIBUTARY_NATS_PASS: ENV.AGGREGATOR_PASSWORD,
-        TRIBUTARY_WAREHOUSE_URL: `duckdb://${join(dir, "events.duckdb")}`,
-      },
-      readyUrl: `http://127.0.0.1:${aggregatorPort}/healthz`,
-    });
-    services.push(aggregator);
-    const deliveryConfig = join(dir, "delivery.json");
-    writeFileSync(deliveryConfig, dataOf(hubObjects, "-delivery")["delivery.json"]!.replaceAll(`${SECRETS_DIR}/`, `${join(dir, "destinations")}/`));
-    const delivery = await startService({
-      name: "delivery",
-      entry: fileURLToPath(import.meta.resolve("@tributary/delivery-app/main")),
-      env: {
-        TRIBUTARY_CONFIG: deliveryConfig,
-        TRIBUTARY_HOST: "127.0.0.1",
-        TRIBUTARY_PORT: String(deliveryPort),
-        TRIBUTARY_NATS_URL: hub.url,
-        TRIBUTARY_NATS_PASS: ENV.DELIVERY_PASSWORD,
-        TRIBUTARY_DELIVERY_ADMIN_TOKEN: "a-delivery-admin-token",
-      },
-      // Ready once both destinations' consumers exist and their deliverers run, as the chart's user.
-      readyUrl: `http://127.0.0.1:${deliveryPort}/readyz`,
-    });
-    services.push(delivery);
+    // Each app starts from the config file its chart rendered; what differs from the cluster comes
+    // by env, as the apps' config loaders allow: loopback, free ports, the test servers.
+    async function startFromChart(app: "gateway" | "aggregator" | "delivery", entry: string, config: string, port: number, env: Record<string, string>, readyPath: string) {
+      const configFile = join(dir, `${app}.json`);
+      writeFileSync(configFile, config);
+      const service = await startService({
+        name: app,
+        entry: fileURLToPath(import.meta.resolve(entry)),
+        env: { TRIBUTARY_CONFIG: configFile, TRIBUTARY_HOST: "127.0.0.1", TRIBUTARY_PORT: String(port), ...env },
+        readyUrl: `http://127.0.0.1:${port}${readyPath}`,
+      });
+      services.push(service);
+    }
+    await startFromChart("gateway", "@tributary/gateway/main", dataOf(regionObjects, "-gateway")["gateway.json"]!, gatewayPort!, { TRIBUTARY_NATS_URL: region.url, TRIBUTARY_NATS_PASS: ENV.GATEWAY_PASSWORD }, "/readyz");
+    await startFromChart("aggregator", "@tributary/aggregator/main", dataOf(hubObjects, "-aggregator")["aggregator.json"]!, aggregatorPort!, {
+      TRIBUTARY_NATS_URL: hub.url,
+      TRIBUTARY_NATS_PASS: ENV.AGGREGATOR_PASSWORD,
+      TRIBUTARY_WAREHOUSE_URL: `duckdb://${join(dir, "events.duckdb")}`,
+    }, "/healthz");
+    // Ready once both destinations' consumers exist and their deliverers run, as the chart's user;
+    // the signing secret's path points at the test's copy of the Secret's volume.
+    const deliveryConfig = dataOf(hubObjects, "-delivery")["delivery.json"]!.replaceAll(`${SECRETS_DIR}/`, `${join(dir, "destinations")}/`);
+    await startFromChart("delivery", "@tributary/delivery-app/main", deliveryConfig, deliveryPort!, {
+      TRIBUTARY_NATS_URL: hub.url,
+      TRIBUTARY_NATS_PASS: ENV.DELIVERY_PASSWORD,
+      TRIBUTARY_DELIVERY_ADMIN_TOKEN: "a-delivery-admin-token",
+    }, "/readyz");
 
     // The gateway chart's test hook: one signed event, answered 202 after the PubAck.
     const sendScript = join(dir, "helm-test.mjs");
