@@ -9,8 +9,11 @@ import {
   deliveryDlqStreamConfig,
   deliveryReplayStreamConfig,
   dlqStreamConfig,
+  ensureConsumer,
   ensureStream,
+  hubSourceConsumerConfig,
   hubStreamConfig,
+  regionalStreamName,
   regionalStreamConfig,
   renderHubServerConfig,
   renderRegionServerConfig,
@@ -143,7 +146,9 @@ async function provision(hub: NatsServer, regions: Map<string, NatsServer>, admi
   for (const [region, server] of regions) {
     const nc = await connectNats({ servers: [server.url], name: "tributary-provision", user: admin.user, pass: admin.password });
     try {
-      await ensureStream(await jetstreamManager(nc), regionalStreamConfig({ region, maxBytes: 1024 ** 3 }));
+      const jsm = await jetstreamManager(nc);
+      await ensureStream(jsm, regionalStreamConfig({ region, maxBytes: 1024 ** 3 }));
+      await ensureConsumer(jsm, regionalStreamName(region), hubSourceConsumerConfig(region));
     } finally {
       await nc.close();
     }

@@ -65,6 +65,46 @@ describe("tributary up (the README's start command): a hub, two regions, the agg
     await expect(connectNats({ servers: [topology.hub.url], name: "probe", user: leaf.user, pass: leaf.password })).rejects.toBeInstanceOf(NatsCredentialsError);
   });
 
+  it("least privilege - a region's leafnode link reaches only its own region's sourcing: another region's replies, requests and deliveries are refused", async () => {
+    const { connectNats } = await import("@tributary/streams");
+    const { startNatsServer } = await import("@tributary/testkit");
+    // A rogue server holding region eu's link credentials (a compromised region).
+    const leaf = topology.credentials.leafs.eu!;
+    const rogue = await startNatsServer({
+      name: "rogue-eu",
+      jetstream: false,
+      extraConfig: `leafnodes { remotes: [ { url: ${JSON.stringify(`nats-leaf://${leaf.user}:${encodeURIComponent(leaf.password)}@127.0.0.1:${topology.hub.ports.leafnode}`)} } ] }`,
+    });
+    const admin = topology.credentials.admin;
+    const hub = await connectNats({ servers: [topology.hub.url], name: "probe-hub", user: admin.user, pass: admin.password });
+    const attacker = await connectNats({ servers: [rogue.url], name: "probe-rogue" });
+    try {
+      // What the hub's account sees: a pending source-consumer reply and both regions' deliveries.
+      const seen: string[] = [];
+      for (const subject of ["$JSC.R.probe", "_R_.>", "deliver.us.>", "deliver.eu.>"]) hub.subscribe(subject, { callback: (_err, msg) => seen.push(msg.subject) });
+      await hub.flush();
+      // Region eu's own deliveries do reach the hub (the positive control: the rogue link is up).
+      await waitFor("the rogue link carries eu's own deliveries", async () => {
+        attacker.publish("deliver.eu.hub-source", "own");
+        await attacker.flush();
+        return seen.includes("deliver.eu.hub-source") ? true : undefined;
+      }, 15_000, 200);
+      // Another region's reply subject and deliveries never do.
+      for (let i = 0; i < 5; i++) {
+        attacker.publish("$JSC.R.probe", "{}");
+        attacker.publish("deliver.us.hub-source", "forged");
+        attacker.publish("_R_.probe.x", "{}");
+      }
+      await attacker.flush();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(seen.filter((s) => s !== "deliver.eu.hub-source")).toEqual([]);
+    } finally {
+      await attacker.close();
+      await hub.close();
+      await rogue.cleanup();
+    }
+  });
+
   it("least privilege - wrong credentials fail at connect with a clear error", async () => {
     const { connectNats, NatsCredentialsError } = await import("@tributary/streams");
     const attempt = connectNats({ servers: [topology.hub.url], name: "probe", user: "aggregator", pass: "wrong", waitOnFirstConnect: true });

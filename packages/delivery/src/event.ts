@@ -1,8 +1,8 @@
 import type { MsgHdrs } from "@nats-io/nats-core";
-import { EventHeader } from "@tributary/streams";
+import { EventHeader, eventKeyOf } from "@tributary/streams";
 
 /** Where a DLQ entry or a replayed copy keeps the event key (their own Nats-Msg-Id must not dedupe). */
-export const ORIGINAL_MSG_ID = "Tributary-Original-Msg-Id";
+export const ORIGINAL_MSG_ID = EventHeader.OriginalMsgId;
 
 /** An event as a destination sees it: the wire contract's headers and the raw body. */
 export interface DeliveryEvent {
@@ -19,7 +19,7 @@ export interface DeliveryEvent {
 /** Reads the wire contract's headers; undefined when the key or source is missing. */
 export function eventFromMessage(headers: MsgHdrs | undefined, body: Uint8Array): DeliveryEvent | undefined {
   const get = (name: string) => (headers?.has(name) ? headers.get(name) : "");
-  const key = get(EventHeader.MsgId) || get(ORIGINAL_MSG_ID);
+  const key = eventKeyOf(headers);
   const source = get(EventHeader.Source);
   if (!key || !source) return undefined;
   const traceparent = get("traceparent");

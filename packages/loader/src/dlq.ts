@@ -4,7 +4,7 @@ import { DLQ_STREAM, dlqSubject, EventHeader, ID_PATTERN, replaySubject } from "
 import { regionSeqOf } from "./rows.js";
 
 /** Where a DLQ entry's original `Nats-Msg-Id` is kept (the DLQ must not dedupe entries away). */
-export const ORIGINAL_MSG_ID = "Tributary-Original-Msg-Id";
+export const ORIGINAL_MSG_ID = EventHeader.OriginalMsgId;
 
 /**
  * Moves a poison message to EVENTS_DLQ with its original bytes and headers plus the reason and
@@ -60,8 +60,10 @@ export async function readDlqEntry(jsm: JetStreamManager, seq: number): Promise<
 
 /**
  * Puts a DLQ entry back into the pipeline: published to `replay.{source}` on the hub stream with
- * its original headers and key (`Nats-Msg-Id`), optionally with corrected bytes. The loader treats
- * it like any event, and the warehouse key makes a second replay a no-op.
+ * its original headers and key, optionally with corrected bytes. The key stays in
+ * `Tributary-Original-Msg-Id`, not `Nats-Msg-Id`: the hub's duplicate window would drop a replay of
+ * an event it saw minutes ago. The loader treats it like any event, and the warehouse key makes a
+ * second replay a no-op.
  */
 export async function replayDlqEntry(js: JetStreamClient, entry: DlqEntry, fixedBody?: Uint8Array): Promise<{ stream: string; seq: number }> {
   const h = createHeaders();
@@ -69,7 +71,7 @@ export async function replayDlqEntry(js: JetStreamClient, entry: DlqEntry, fixed
     if (name === ORIGINAL_MSG_ID || name === EventHeader.DlqReason || name === EventHeader.DlqOrigin || name.startsWith("Nats-")) continue;
     for (const value of values) h.append(name, value);
   }
-  if (entry.eventKey) h.set(EventHeader.MsgId, entry.eventKey);
+  if (entry.eventKey) h.set(EventHeader.OriginalMsgId, entry.eventKey);
   // Keep the origin region's sequence, which the hub's own Nats-Stream-Source header carried.
   const originSeq = regionSeqOf({ headers: entry.headers, data: entry.data, seq: 0 });
   if (originSeq > 0) h.set(EventHeader.RegionSeq, String(originSeq));

@@ -1,5 +1,5 @@
 import { createEventValidator, parseEventBody, toWarehouseRow, type WarehouseRow } from "@tributary/schema";
-import { EventHeader } from "@tributary/streams";
+import { EventHeader, eventKeyOf } from "@tributary/streams";
 
 export type RowOutcome = { ok: true; row: WarehouseRow } | { ok: false; reason: string };
 
@@ -42,7 +42,7 @@ export function regionSeqOf(msg: StreamMessage): number {
  */
 export function rowFromMessage(msg: StreamMessage, enricher?: RowEnricher): RowOutcome {
   const h = msg.headers;
-  const eventKey = h?.get(EventHeader.MsgId);
+  const eventKey = eventKeyOf(h);
   const source = h?.get(EventHeader.Source);
   const region = h?.get(EventHeader.Region);
   const receivedAtText = h?.get(EventHeader.ReceivedAt);

@@ -1,5 +1,6 @@
 import { SpanKind, SpanStatusCode, trace, TraceFlags, type Link, type Span, type Tracer } from "@opentelemetry/api";
 import { MESSAGING_ATTRS, traceContextOfMessage } from "@tributary/telemetry";
+import { eventKeyOf } from "@tributary/streams";
 import type { StreamMessage } from "./rows.js";
 
 /** What a span needs to know of a stream message (a JsMsg fits). */
@@ -32,7 +33,7 @@ export class BatchTrace<M extends TracedMessage> {
             [MESSAGING_ATTRS.operationName]: "process",
             [MESSAGING_ATTRS.destinationName]: msg.subject,
             [MESSAGING_ATTRS.consumerGroup]: opts.consumer,
-            [MESSAGING_ATTRS.messageId]: msg.headers?.get("Nats-Msg-Id") ?? "",
+            [MESSAGING_ATTRS.messageId]: eventKeyOf(msg.headers) ?? "",
             [MESSAGING_ATTRS.bodySize]: msg.data.length,
             "tributary.stream.seq": msg.seq,
           },

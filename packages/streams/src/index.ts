@@ -4,10 +4,15 @@ export {
   DLQ_STREAM,
   DLQ_SUBJECT_PREFIX,
   EventHeader,
+  eventKeyOf,
   eventSubject,
+  HUB_SOURCE_CONSUMER,
   HUB_STREAM,
+  hubSourceDeliverSubject,
   ID_PATTERN,
   InvalidNameError,
+  MIN_NATS_SERVER_VERSION,
+  natsServerIsRecentEnough,
   regionalStreamName,
   regionSubjects,
   REPLAY_SUBJECT_PREFIX,
@@ -21,6 +26,8 @@ export {
   DEFAULT_REGION_MAX_AGE_MS,
   DEFAULT_REGION_MAX_BYTES,
   dlqStreamConfig,
+  HUB_SOURCE_MAX_IN_FLIGHT,
+  hubSourceConsumerConfig,
   loaderConsumerConfig,
   regionalStreamConfig,
 } from "./stream-config.js";
@@ -32,9 +39,9 @@ export { DEFAULT_PUBLISH_TIMEOUT_MS, eventHeaders, isPublishError, JetStreamErro
 export type { EventMessage, PublishFailureCode, PublishReceipt } from "./publish.js";
 export { DEFAULT_HUB_DUPLICATE_WINDOW_MS, DEFAULT_HUB_MAX_AGE_MS, DEFAULT_HUB_MAX_BYTES, hubStreamConfig } from "./stream-config.js";
 export type { HubStreamOptions } from "./stream-config.js";
-export { aggregatorPermissions, gatewayPermissions, leafPermissions } from "./permissions.js";
+export { aggregatorPermissions, gatewayPermissions, leafPermissions, linkExports } from "./permissions.js";
 export type { Permissions } from "./permissions.js";
-export { ACCOUNT, renderHubServerConfig, renderRegionServerConfig } from "./server-config.js";
+export { ACCOUNT, linkAccountName, renderHubServerConfig, renderRegionServerConfig } from "./server-config.js";
 export type { HubServerOptions, RegionServerOptions, UserCredential } from "./server-config.js";
 export { MAX_OUTAGE_BUDGET_SECONDS, outageBudgetSeconds } from "./outage-budget.js";
 export type { OutageBudgetInput } from "./outage-budget.js";

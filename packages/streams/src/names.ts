@@ -24,7 +24,18 @@ export const EventHeader = {
   /** On replayed messages: the DLQ entry they came from, and the origin region's sequence. */
   ReplayedFrom: "Tributary-Replayed-From",
   RegionSeq: "Tributary-Region-Seq",
+  /**
+   * The event key where `Nats-Msg-Id` must not carry it: DLQ entries (the DLQ must not dedupe them
+   * away) and replays into the hub (the hub's duplicate window would drop a deliberate replay).
+   */
+  OriginalMsgId: "Tributary-Original-Msg-Id",
 } as const;
+
+/** The event key of a stream message: `Nats-Msg-Id`, or the original key on DLQ entries and replays. */
+export function eventKeyOf(headers: { get(name: string): string } | undefined): string | undefined {
+  // nats.js answers "" for a header that is absent.
+  return headers?.get(EventHeader.MsgId) || headers?.get(EventHeader.OriginalMsgId) || undefined;
+}
 
 /** Region and source ids become subject tokens and stream names: keep them to a safe alphabet. */
 export const ID_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -61,10 +72,34 @@ export function sourceDeliverPrefix(region: string): string {
   return `deliver.${region}`;
 }
 
+/**
+ * The durable consumer on each regional stream that the hub's source reads through (durable
+ * sourcing, nats-server >= 2.14), and the subject it delivers to: inside the region's deliver prefix.
+ */
+export const HUB_SOURCE_CONSUMER = "hub-source";
+
+export function hubSourceDeliverSubject(region: string): string {
+  return `${sourceDeliverPrefix(region)}.${HUB_SOURCE_CONSUMER}`;
+}
+
 export function replaySubject(source: string): string {
   return `${REPLAY_SUBJECT_PREFIX}.${source}`;
 }
 
 export function dlqSubject(source: string): string {
   return `${DLQ_SUBJECT_PREFIX}.${source}`;
+}
+
+/**
+ * The oldest nats-server the topology runs on. 2.14 drops a duplicate arriving through a stream
+ * source without stalling the source (the hub's duplicate window relies on it) and has durable
+ * sourcing (the hub's sources resume in seconds after a restart); the project targets 2.15.
+ */
+export const MIN_NATS_SERVER_VERSION = [2, 14] as const;
+
+/** Whether a nats-server version string ("2.15.1", "v2.15.1") is at least MIN_NATS_SERVER_VERSION. */
+export function natsServerIsRecentEnough(version: string): boolean {
+  const [major = 0, minor = 0] = version.replace(/^v/, "").split(".").map(Number);
+  const [minMajor, minMinor] = MIN_NATS_SERVER_VERSION;
+  return major > minMajor || (major === minMajor && minor >= minMinor);
 }

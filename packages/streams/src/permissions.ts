@@ -1,6 +1,6 @@
 import { durableConsumerPermissions } from "./consumer-permissions.js";
 import { DEFAULT_DELIVERIES_DURABLE, deliveriesLoaderPermissions } from "./delivery.js";
-import { DLQ_STREAM, DLQ_SUBJECT_PREFIX, HUB_STREAM, regionalStreamName, regionSubjects, sourceDeliverPrefix } from "./names.js";
+import { DLQ_STREAM, DLQ_SUBJECT_PREFIX, HUB_SOURCE_CONSUMER, HUB_STREAM, regionalStreamName, regionSubjects, sourceDeliverPrefix } from "./names.js";
 
 /** A NATS user's publish/subscribe allow lists (everything else is denied). */
 export interface Permissions {
@@ -44,16 +44,34 @@ export function aggregatorPermissions(durable: string, deliveriesDurable = DEFAU
 }
 
 /**
- * What a region's leafnode link may carry, seen from the hub (nats-server swaps publish and
- * subscribe for leaf connections): the hub may send the region only its stream's source-consumer
- * creation and flow-control replies; the region may send back only the create replies and its own
- * deliver subjects. Measured necessary on 2.10: without `$JS.FC…` sourcing stalls silently, without
- * `$JSC.R.*` nothing is sourced. `$JSC.R.*` is shared by all regions and cannot be narrowed in 2.10.
+ * The subjects a region's sourcing traffic uses at the hub, seen from the hub's account. Each
+ * region's leafnode link logs in to an account of its own (`linkAccountName`), which exports just
+ * these to the TRIBUTARY account that holds the hub stream:
+ * - `services`: what the hub sends the region — its stream's source-consumer create (and the
+ *   clean-up delete nats-server 2.15 sends), and the flow-control replies to that consumer;
+ * - `streams`: what the region sends back — its own deliver subjects.
+ * The create replies need no subject here: nats-server answers a service import through a one-off
+ * `_R_` reply in the exporting account, so a region can only ever answer its own requests.
  */
-export function leafPermissions(region: string): Permissions {
+export function linkExports(region: string): { services: string[]; streams: string[] } {
   const stream = regionalStreamName(region);
   return {
-    publish: ["$JSC.R.*", `${sourceDeliverPrefix(region)}.>`],
-    subscribe: [`$JS.${region}.API.CONSUMER.CREATE.${stream}`, `$JS.${region}.API.CONSUMER.CREATE.${stream}.>`, `$JS.FC.${stream}.>`],
+    services: [`$JS.${region}.API.CONSUMER.RESET.${stream}.${HUB_SOURCE_CONSUMER}`, `$JS.FC.${stream}.>`],
+    streams: [`${sourceDeliverPrefix(region)}.>`],
+  };
+}
+
+/**
+ * What a region's leafnode link may carry, seen from the hub (nats-server swaps publish and
+ * subscribe for leaf connections): the hub may send the region only its stream's sourcing requests
+ * and flow-control replies; the region may send back only the `_R_` replies of its own link account
+ * and its own deliver subjects. The replies were `$JSC.R.*` in one shared account before, which let
+ * any region answer another's source-consumer create; the link account makes them per region.
+ */
+export function leafPermissions(region: string): Permissions {
+  const exported = linkExports(region);
+  return {
+    publish: ["_R_.>", ...exported.streams],
+    subscribe: exported.services,
   };
 }

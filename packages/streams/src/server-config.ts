@@ -1,5 +1,6 @@
 import { deliveryPermissions } from "./delivery.js";
-import { aggregatorPermissions, gatewayPermissions, leafPermissions, type Permissions } from "./permissions.js";
+import { regionalStreamName } from "./names.js";
+import { aggregatorPermissions, gatewayPermissions, leafPermissions, linkExports, type Permissions } from "./permissions.js";
 
 /**
  * nats-server configs for the topology, as code: one server per region (JetStream domain = the
@@ -8,6 +9,15 @@ import { aggregatorPermissions, gatewayPermissions, leafPermissions, type Permis
  * own user. Passwords are given as values or as `$ENV_VAR` references that nats-server resolves.
  */
 export const ACCOUNT = "TRIBUTARY";
+
+/**
+ * The hub-side account a region's leafnode link binds to (`LINK_US`). One per region, so the only
+ * thing shared with the TRIBUTARY account is what `linkExports` lists, and one region's link cannot
+ * reach another's replies, requests or deliveries.
+ */
+export function linkAccountName(region: string): string {
+  return `LINK_${regionalStreamName(region).slice("EVENTS_".length)}`;
+}
 
 export interface UserCredential {
   user: string;
@@ -125,6 +135,34 @@ export function renderRegionServerConfig(opts: RegionServerOptions): string {
   ].join("\n");
 }
 
+/** The TRIBUTARY account's imports of every region's sourcing subjects from its link account. */
+function linkImports(regions: readonly string[]): string[] {
+  return regions.flatMap((region) => {
+    const account = JSON.stringify(linkAccountName(region));
+    const exported = linkExports(region);
+    return [
+      ...exported.services.map((subject) => `      { service: { account: ${account}, subject: ${JSON.stringify(subject)} } }`),
+      ...exported.streams.map((subject) => `      { stream: { account: ${account}, subject: ${JSON.stringify(subject)} } }`),
+    ];
+  });
+}
+
+function linkAccount(leaf: { region: string; credential: UserCredential }): string[] {
+  const exported = linkExports(leaf.region);
+  const toHub = `accounts: [${JSON.stringify(ACCOUNT)}]`;
+  return [
+    `  ${linkAccountName(leaf.region)}: {`,
+    "    users: [",
+    user(leaf.credential, "LEAFNODE", leafPermissions(leaf.region)),
+    "    ]",
+    "    exports: [",
+    ...exported.services.map((subject) => `      { service: ${JSON.stringify(subject)}, ${toHub} }`),
+    ...exported.streams.map((subject) => `      { stream: ${JSON.stringify(subject)}, ${toHub} }`),
+    "    ]",
+    "  }",
+  ];
+}
+
 export function renderHubServerConfig(opts: HubServerOptions): string {
   return [
     `server_name: ${JSON.stringify(opts.serverName ?? "tributary-hub")}`,
@@ -135,14 +173,18 @@ export function renderHubServerConfig(opts: HubServerOptions): string {
     `  ${ACCOUNT}: {`,
     "    jetstream: enabled",
     "    users: [",
-    user(opts.admin, "STANDARD") + ",",
-    user(opts.aggregator, "STANDARD", aggregatorPermissions(opts.aggregatorDurable)) + ",",
-    ...(opts.delivery ? [user(opts.delivery.credential, "STANDARD", deliveryPermissions(opts.delivery.destinations)) + ","] : []),
-    // Leaf users live in the account (a leafnodes authorization block cannot carry permissions in
-    // 2.10), each limited to its own region's sourcing traffic.
-    opts.leafs.map((leaf) => user(leaf.credential, "LEAFNODE", leafPermissions(leaf.region))).join(",\n"),
+    [
+      user(opts.admin, "STANDARD"),
+      user(opts.aggregator, "STANDARD", aggregatorPermissions(opts.aggregatorDurable)),
+      ...(opts.delivery ? [user(opts.delivery.credential, "STANDARD", deliveryPermissions(opts.delivery.destinations))] : []),
+    ].join(",\n"),
+    "    ]",
+    "    imports: [",
+    linkImports(opts.leafs.map((leaf) => leaf.region)).join(",\n"),
     "    ]",
     "  }",
+    // Each region's leafnode link lives in its own account (see linkAccountName).
+    ...opts.leafs.flatMap(linkAccount),
     "}",
     "leafnodes {",
     `  host: ${JSON.stringify(opts.host ?? "127.0.0.1")}`,

@@ -1,5 +1,5 @@
 import { DiscardPolicy, RetentionPolicy, StorageType, AckPolicy, DeliverPolicy, type ConsumerConfig, type StreamConfig } from "@nats-io/jetstream";
-import { DLQ_STREAM, DLQ_SUBJECT_PREFIX, HUB_STREAM, REPLAY_SUBJECT_PREFIX, regionalStreamName, regionSubjects, sourceDeliverPrefix } from "./names.js";
+import { DLQ_STREAM, DLQ_SUBJECT_PREFIX, HUB_SOURCE_CONSUMER, HUB_STREAM, REPLAY_SUBJECT_PREFIX, hubSourceDeliverSubject, regionalStreamName, regionSubjects, sourceDeliverPrefix } from "./names.js";
 
 const MS = 1_000_000; // nanoseconds per millisecond: JetStream durations are nanoseconds
 
@@ -95,15 +95,15 @@ export interface HubStreamOptions {
 }
 
 /**
- * The hub's duplicate window. Sourced messages keep their `Nats-Msg-Id`, so the hub dedupes the
- * same event accepted in two regions — but nats-server 2.10 handles such a duplicate by restarting
- * the source that delivered it (ENVIRONMENT.md; nats-server#7796), which stalls that region's flow
- * and retrying until the window has passed — then it stores the copy anyway (measured on 2.10.27:
- * a 2-minute window blocked a region for 2 minutes; fixed upstream in 2.14). The window cannot be
- * turned off, so it is as short as allowed; the aggregator's recent keys and the warehouse key do
- * the cross-region dedupe.
+ * The hub's duplicate window: the second dedupe depth. Sourced messages keep their `Nats-Msg-Id`,
+ * so the same event accepted in two regions (a sender retrying elsewhere) is stored once here, and
+ * the loader and every destination never read the copy. nats-server >= 2.14 drops such a sourced
+ * duplicate without stalling the source (older servers restarted the source until the window had
+ * passed, which is why the project refuses them). The server keeps every id of the window in memory
+ * (~100 bytes each: 10,000 events/s for 2 minutes is ~120 MB); a copy arriving later (a region cut
+ * off for longer) is caught by the aggregator's recent keys and the warehouse key.
  */
-export const DEFAULT_HUB_DUPLICATE_WINDOW_MS = 100; // the smallest nats-server accepts
+export const DEFAULT_HUB_DUPLICATE_WINDOW_MS = 2 * 60 * 1000; // 2 minutes, nats-server's own default
 
 /**
  * The hub stream: limits retention (never a work queue: the loader and every destination read it
@@ -126,6 +126,29 @@ export function hubStreamConfig(opts: HubStreamOptions): Partial<StreamConfig> &
     sources: opts.regions.map((region) => ({
       name: regionalStreamName(region),
       external: { api: `$JS.${region}.API`, deliver: sourceDeliverPrefix(region) },
+      consumer: { name: HUB_SOURCE_CONSUMER, deliver_subject: hubSourceDeliverSubject(region) },
     })),
+  };
+}
+
+/** How many sourced messages may be in flight to the hub before the region waits for its flow-control answer. */
+export const HUB_SOURCE_MAX_IN_FLIGHT = 20_000;
+
+/**
+ * The durable consumer on a regional stream that the hub sources through. Durable sourcing
+ * (nats-server >= 2.14) keeps the position in the region, and the hub resets it to where it stopped
+ * instead of creating a new consumer each time; on a restart the hub watches the deliver subject and
+ * resumes at the first heartbeat rather than after a long back-off. nats-server requires this shape:
+ * push, `flow_control` acks, flow control on, 1 s heartbeats, no ack wait.
+ */
+export function hubSourceConsumerConfig(region: string): Partial<ConsumerConfig> & { durable_name: string } {
+  return {
+    durable_name: HUB_SOURCE_CONSUMER,
+    deliver_subject: hubSourceDeliverSubject(region),
+    deliver_policy: DeliverPolicy.All,
+    ack_policy: AckPolicy.FlowControl,
+    flow_control: true,
+    idle_heartbeat: 1_000 * MS,
+    max_ack_pending: HUB_SOURCE_MAX_IN_FLIGHT,
   };
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { HUB_STREAM, outageBudgetSeconds, regionalStreamName } from "@tributary/streams";
+import { HUB_STREAM, MIN_NATS_SERVER_VERSION, natsServerIsRecentEnough, outageBudgetSeconds, regionalStreamName } from "@tributary/streams";
 import { connectAdmin, type OperatorContext } from "./context.js";
 import { destinationStatus } from "./destinations.js";
 
@@ -20,12 +20,6 @@ export interface DoctorOptions {
 }
 
 const MIN_NODE_MAJOR = 22;
-const MIN_NATS = [2, 10] as const;
-
-function versionAtLeast(version: string, [major, minor]: readonly [number, number]): boolean {
-  const [a = 0, b = 0] = version.replace(/^v/, "").split(".").map(Number);
-  return a > major || (a === major && b >= minor);
-}
 
 /** `sync_interval: always` in a nats-server config file (what power-loss durability needs). */
 function syncAlways(configFile: string | undefined): boolean | undefined {
@@ -44,9 +38,9 @@ async function serverChecks(context: OperatorContext, name: string, url: string,
   try {
     const version = nc.info?.version ?? "unknown";
     checks.push(
-      versionAtLeast(version, MIN_NATS)
+      natsServerIsRecentEnough(version)
         ? { name: `${name}: nats-server version`, status: "ok", detail: version }
-        : { name: `${name}: nats-server version`, status: "fail", detail: `${version} (needs ≥ ${MIN_NATS.join(".")})`, fix: "upgrade nats-server: 2.10 adds sync_interval and the source transforms the topology uses" },
+        : { name: `${name}: nats-server version`, status: "fail", detail: `${version} (needs ≥ ${MIN_NATS_SERVER_VERSION.join(".")})`, fix: "upgrade nats-server to 2.15: older servers stall a stream source on every duplicate and lack durable sourcing, which the hub relies on" },
     );
     const jsm = await jetstreamManager(nc, { checkAPI: false });
     const account = await jsm.getAccountInfo().catch(() => undefined);

@@ -1,6 +1,6 @@
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { DLQ_STREAM, EventHeader, HUB_STREAM, regionalStreamName } from "@tributary/streams";
+import { DLQ_STREAM, eventKeyOf, HUB_STREAM, regionalStreamName } from "@tributary/streams";
 import { aggregatorEndpoint, connectAdmin, regionOf, type OperatorContext } from "./context.js";
 import { serviceJson } from "./http.js";
 import { readStreamRange } from "./stream-reader.js";
@@ -104,7 +104,7 @@ async function reconcileRegion(context: OperatorContext, region: string, busy: b
     const gapKeys: Array<{ seq: number; key: string }> = [];
     for (const [a, b] of complement(first, last, ranges)) {
       await readStreamRange(nc, { stream, fromSeq: a, toSeq: b, headersOnly: true }, (msg) => {
-        gapKeys.push({ seq: msg.seq, key: msg.headers?.get(EventHeader.MsgId) ?? "" });
+        gapKeys.push({ seq: msg.seq, key: eventKeyOf(msg.headers) ?? "" });
       });
     }
     result.gapSeqs = gapKeys.length;

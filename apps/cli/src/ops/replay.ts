@@ -1,6 +1,6 @@
 import { headers as createHeaders } from "@nats-io/nats-core";
 import { jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
-import { EventHeader, ID_PATTERN, regionalStreamName, replaySubject } from "@tributary/streams";
+import { EventHeader, eventKeyOf, ID_PATTERN, regionalStreamName, replaySubject } from "@tributary/streams";
 import { connectAdmin, OperatorError, regionOf, type OperatorContext } from "./context.js";
 import { readStreamRange } from "./stream-reader.js";
 
@@ -31,7 +31,7 @@ const IN_FLIGHT = 256;
 
 /**
  * Reloads a range of a region's stream into the warehouse: each message is published again into
- * the hub stream (`replay.{source}`) with its original key, headers and bytes, and its region
+ * the hub stream (`replay.{source}`) with its original key (in `Tributary-Original-Msg-Id`), headers and bytes, and its region
  * sequence, so the loader treats it as the same event. The warehouse's unique key makes a replay of
  * rows already loaded a no-op, so a range can be replayed as often as needed.
  */
@@ -57,9 +57,13 @@ export async function replayRange(context: OperatorContext, range: ReplayRange, 
     const publish = (msg: JsMsg) => {
       const h = createHeaders();
       for (const [name, values] of msg.headers ?? []) {
-        if (name.startsWith("Nats-") && name !== EventHeader.MsgId) continue;
+        if (name.startsWith("Nats-")) continue;
         for (const value of values) h.append(name, value);
       }
+      // The key rides in Tributary-Original-Msg-Id: as Nats-Msg-Id the hub's duplicate window would
+      // drop the replay of an event it took minutes ago.
+      const key = eventKeyOf(msg.headers);
+      if (key) h.set(EventHeader.OriginalMsgId, key);
       h.set(EventHeader.RegionSeq, String(msg.seq));
       h.set(EventHeader.ReplayedFrom, `${stream}:${msg.seq}`);
       const source = msg.headers?.get(EventHeader.Source) ?? "";
