@@ -96,26 +96,16 @@ export async function replayDeliveryDlq(js: JetStreamClient, jsm: JetStreamManag
   return { replayed };
 }
 
-/** The first sequence of `stream` stored at or after `time`, by binary search (nats-server 2.10 has no get-by-time). */
+/** The first sequence of `stream` stored at or after `time`: one get-by-time request (nats-server >= 2.11). */
 async function firstSeqAtOrAfter(jsm: JetStreamManager, stream: string, time: Date): Promise<number | undefined> {
-  const { state } = await jsm.streams.info(stream);
-  let lo = state.first_seq;
-  let hi = state.last_seq;
-  if (state.messages === 0) return undefined;
-  let found: number | undefined;
-  while (lo <= hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    const m = await nextBySubject(jsm, stream, mid, ">");
-    if (!m) {
-      hi = mid - 1;
-      continue;
-    }
-    if (m.time.getTime() >= time.getTime()) {
-      found = m.seq;
-      hi = mid - 1;
-    } else lo = m.seq + 1;
+  try {
+    // `next_by_subj` with the start time skips deleted sequences: the first stored message at or after it.
+    const m = await jsm.streams.getMessage(stream, { start_time: time.toISOString(), next_by_subj: ">" } as unknown as { seq: number });
+    return m?.seq;
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === NO_MESSAGE) return undefined;
+    throw err;
   }
-  return found;
 }
 
 /**
