@@ -42,7 +42,7 @@ export type { HubStreamOptions } from "./stream-config.js";
 export { aggregatorPermissions, gatewayPermissions, leafPermissions, linkExports } from "./permissions.js";
 export type { Permissions } from "./permissions.js";
 export { ACCOUNT, linkAccountName, renderHubServerConfig, renderRegionServerConfig } from "./server-config.js";
-export type { HubServerOptions, RegionServerOptions, UserCredential } from "./server-config.js";
+export type { ClusterOptions, HubServerOptions, RegionServerOptions, UserCredential } from "./server-config.js";
 export { MAX_OUTAGE_BUDGET_SECONDS, outageBudgetSeconds } from "./outage-budget.js";
 export type { OutageBudgetInput } from "./outage-budget.js";
 export {

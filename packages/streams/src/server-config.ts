@@ -4,7 +4,8 @@ import { aggregatorPermissions, gatewayPermissions, leafPermissions, linkExports
 
 /**
  * nats-server configs for the topology, as code: one server per region (JetStream domain = the
- * region, a leafnode remote to the hub) and the hub (domain `hub`, the leafnode listener). All
+ * region, a leafnode remote to the hub) and the hub (domain `hub`, the leafnode listener), or a
+ * cluster of servers for each (`cluster`: the same config per node but its name and ports). All
  * clients live in one account, TRIBUTARY, each user with least privilege; the leafnode link has its
  * own user. Passwords are given as values or as `$ENV_VAR` references that nats-server resolves.
  */
@@ -25,6 +26,26 @@ export interface UserCredential {
   password: string;
 }
 
+/**
+ * One node of a nats-server cluster (a region's or the hub's): R3 streams need three. Every node of
+ * one cluster has the same `name` and `routes`; nodes differ in `serverName` and `port`.
+ */
+export interface ClusterOptions {
+  /** The cluster's name: one per region (`tributary-us`) and the hub, never shared between them. */
+  name: string;
+  /** This node's route port. */
+  port: number;
+  /** Route listen host; default: the server's `host`. */
+  host?: string;
+  /** `nats-route://host:port` of the cluster's nodes (a node's own address in the list is skipped by nats-server). */
+  routes: readonly string[];
+  /**
+   * Routes authenticate with this user: the listener requires it and every route URL carries it.
+   * A literal password (nats-server substitutes no `$VAR` inside a URL).
+   */
+  credential?: UserCredential;
+}
+
 export interface RegionServerOptions {
   region: string;
   storeDir: string;
@@ -34,16 +55,20 @@ export interface RegionServerOptions {
   /**
    * `nats-leaf://host:port` of the hub's leafnode listener; `leaf` is added as its credentials.
    * Or a bare `$VAR` naming an environment variable that holds the whole URL with credentials
-   * (nats-server does not substitute variables inside a string).
+   * (nats-server does not substitute variables inside a string). A list for a clustered hub: the
+   * link connects to any of them.
    */
-  hubLeafnodeUrl: string;
+  hubLeafnodeUrl: string | readonly string[];
   admin: UserCredential;
   gateway: UserCredential;
   /** The user this region's leafnode link logs in to the hub as (ignored for a `$VAR` URL). */
   leaf: UserCredential;
   /** `always` for power-loss durability (DESIGN.md promise 2), at ~5× publish cost. */
   syncInterval?: "always" | string;
+  /** Required with `cluster`: unique per node (`tributary-us-1`). */
   serverName?: string;
+  /** This server is one node of the region's cluster; each node has the same leafnode remote to the hub. */
+  cluster?: ClusterOptions;
 }
 
 export interface HubServerOptions {
@@ -68,7 +93,10 @@ export interface HubServerOptions {
    */
   leafnodeAdvertise?: string;
   syncInterval?: "always" | string;
+  /** Required with `cluster`: unique per node (`tributary-hub-1`). */
   serverName?: string;
+  /** This server is one node of the hub's cluster. */
+  cluster?: ClusterOptions;
 }
 
 function quote(value: string): string {
@@ -102,19 +130,46 @@ function jetstreamBlock(storeDir: string, domain: string, syncInterval: string |
   ].join("\n");
 }
 
+function withCredential(address: string, cred: UserCredential): string {
+  const url = new URL(address);
+  url.username = encodeURIComponent(cred.user);
+  url.password = encodeURIComponent(cred.password);
+  return url.toString();
+}
+
+/** The `cluster {}` block of one node, or nothing for a lone server. */
+function clusterBlock(cluster: ClusterOptions | undefined, serverName: string | undefined, host: string): string[] {
+  if (!cluster) return [];
+  // Without it every node would be `tributary-us`, and JetStream's meta group needs unique names.
+  if (!serverName) throw new Error(`cluster ${cluster.name}: each node needs its own serverName (e.g. ${cluster.name}-1)`);
+  const cred = cluster.credential;
+  if (cred && cred.password.startsWith("$")) throw new Error(`cluster ${cluster.name}: the route password must be a literal: it goes into each route URL, where nats-server substitutes no variable`);
+  return [
+    "cluster {",
+    `  name: ${JSON.stringify(cluster.name)}`,
+    `  listen: ${JSON.stringify(`${cluster.host ?? host}:${cluster.port}`)}`,
+    ...(cred ? ["  authorization {", `    user: ${JSON.stringify(cred.user)}`, `    password: ${JSON.stringify(cred.password)}`, "  }"] : []),
+    "  routes: [",
+    ...cluster.routes.map((route) => `    ${JSON.stringify(cred ? withCredential(route, cred) : route)}`),
+    "  ]",
+    "}",
+  ];
+}
+
 export function renderRegionServerConfig(opts: RegionServerOptions): string {
-  let hubUrl: string;
-  if (opts.hubLeafnodeUrl.startsWith("$")) {
-    hubUrl = opts.hubLeafnodeUrl;
+  let remote: string;
+  if (typeof opts.hubLeafnodeUrl === "string" && opts.hubLeafnodeUrl.startsWith("$")) {
+    remote = `url: ${opts.hubLeafnodeUrl}`;
+  } else if (typeof opts.hubLeafnodeUrl === "string" || opts.hubLeafnodeUrl.length === 1) {
+    const url = typeof opts.hubLeafnodeUrl === "string" ? opts.hubLeafnodeUrl : opts.hubLeafnodeUrl[0]!;
+    remote = `url: ${JSON.stringify(withCredential(url, opts.leaf))}`;
   } else {
-    const url = new URL(opts.hubLeafnodeUrl);
-    url.username = encodeURIComponent(opts.leaf.user);
-    url.password = encodeURIComponent(opts.leaf.password);
-    hubUrl = JSON.stringify(url.toString());
+    remote = `urls: ${list(opts.hubLeafnodeUrl.map((url) => withCredential(url, opts.leaf)))}`;
   }
+  const host = opts.host ?? "127.0.0.1";
   return [
     `server_name: ${JSON.stringify(opts.serverName ?? `tributary-${opts.region}`)}`,
-    `host: ${JSON.stringify(opts.host ?? "127.0.0.1")}`,
+    `host: ${JSON.stringify(host)}`,
     `port: ${opts.port ?? 4222}`,
     jetstreamBlock(opts.storeDir, opts.region, opts.syncInterval),
     "accounts {",
@@ -128,9 +183,10 @@ export function renderRegionServerConfig(opts: RegionServerOptions): string {
     "}",
     "leafnodes {",
     "  remotes: [",
-    `    { url: ${hubUrl}, account: ${ACCOUNT} }`,
+    `    { ${remote}, account: ${ACCOUNT} }`,
     "  ]",
     "}",
+    ...clusterBlock(opts.cluster, opts.serverName, host),
     "",
   ].join("\n");
 }
@@ -191,6 +247,7 @@ export function renderHubServerConfig(opts: HubServerOptions): string {
     `  port: ${opts.leafnodePort ?? 7422}`,
     ...(opts.leafnodeAdvertise ? [`  advertise: ${JSON.stringify(opts.leafnodeAdvertise)}`] : []),
     "}",
+    ...clusterBlock(opts.cluster, opts.serverName, opts.host ?? "127.0.0.1"),
     "",
   ].join("\n");
 }

@@ -78,4 +78,80 @@ describe("topology as code", () => {
     });
     expect(text).toContain('url: "nats-leaf://leaf-us:p%40ss%2Fword@127.0.0.1:7422"');
   });
+
+  const regionNode = (node: number, extra: Partial<Parameters<typeof renderRegionServerConfig>[0]> = {}) => renderRegionServerConfig({
+    region: "us",
+    storeDir: `/d/${node}`,
+    port: 4230 + node,
+    hubLeafnodeUrl: "nats-leaf://127.0.0.1:7422",
+    admin: { user: "admin", password: "a" },
+    gateway: { user: "gateway-us", password: "b" },
+    leaf: { user: "leaf-us", password: "c" },
+    serverName: `tributary-us-${node}`,
+    cluster: {
+      name: "tributary-us",
+      port: 6220 + node,
+      routes: [1, 2, 3].map((n) => `nats-route://127.0.0.1:${6220 + n}`),
+      credential: { user: "route", password: "p@ss" },
+    },
+    ...extra,
+  });
+
+  it("cluster - each region node renders its own cluster block: listen port, the routes, route authorization in the listener and in every route URL", () => {
+    const text = regionNode(2);
+    expect(text).toContain('server_name: "tributary-us-2"');
+    const block = text.slice(text.indexOf("cluster {"));
+    expect(block).toBe([
+      "cluster {",
+      '  name: "tributary-us"',
+      '  listen: "127.0.0.1:6222"',
+      "  authorization {",
+      '    user: "route"',
+      '    password: "p@ss"',
+      "  }",
+      "  routes: [",
+      '    "nats-route://route:p%40ss@127.0.0.1:6221"',
+      '    "nats-route://route:p%40ss@127.0.0.1:6222"',
+      '    "nats-route://route:p%40ss@127.0.0.1:6223"',
+      "  ]",
+      "}",
+      "",
+    ].join("\n"));
+  });
+
+  it("cluster - every node of a region has the same leafnode remote to the hub; nodes differ only in name, ports and store", () => {
+    const [one, two] = [regionNode(1), regionNode(2)];
+    const remote = (text: string) => text.slice(text.indexOf("leafnodes {"), text.indexOf("cluster {"));
+    expect(remote(one)).toBe(remote(two));
+    expect(remote(one)).toContain('{ url: "nats-leaf://leaf-us:c@127.0.0.1:7422", account: TRIBUTARY }');
+    const differing = one.split("\n").filter((line, i) => line !== two.split("\n")[i]);
+    expect(differing).toEqual(['server_name: "tributary-us-1"', "port: 4231", '  store_dir: "/d/1"', '  listen: "127.0.0.1:6221"']);
+    // A clustered hub: the link may connect to any of its nodes.
+    expect(regionNode(1, { hubLeafnodeUrl: ["nats-leaf://127.0.0.1:7422", "nats-leaf://127.0.0.1:7423"] })).toContain('{ urls: ["nats-leaf://leaf-us:c@127.0.0.1:7422", "nats-leaf://leaf-us:c@127.0.0.1:7423"], account: TRIBUTARY }');
+  });
+
+  it("cluster - without a credential the routes are plain; a node without its own server name or with a $VAR route password is refused", () => {
+    const plain = regionNode(1, { cluster: { name: "tributary-us", port: 6221, routes: ["nats-route://127.0.0.1:6222"] } });
+    expect(plain).not.toContain("authorization");
+    expect(plain).toContain('    "nats-route://127.0.0.1:6222"');
+    expect(() => regionNode(1, { serverName: undefined })).toThrow(/own serverName/);
+    expect(() => regionNode(1, { cluster: { name: "tributary-us", port: 6221, routes: [], credential: { user: "route", password: "$ROUTE_PASS" } } })).toThrow(/literal/);
+  });
+
+  it("cluster - hub nodes render the cluster block after their leafnode listener; without `cluster` a server renders none", () => {
+    const hub = (cluster?: Parameters<typeof renderHubServerConfig>[0]["cluster"]) => renderHubServerConfig({
+      storeDir: "/d",
+      admin: { user: "admin", password: "a" },
+      aggregator: { user: "aggregator", password: "b" },
+      aggregatorDurable: "loader",
+      leafs: [{ region: "us", credential: { user: "leaf-us", password: "c" } }],
+      ...(cluster ? { cluster, serverName: "tributary-hub-3" } : {}),
+    });
+    const single = hub();
+    expect(single).not.toContain("cluster {");
+    const node = hub({ name: "tributary-hub", port: 6233, routes: ["nats-route://127.0.0.1:6231"], credential: { user: "route", password: "r" } });
+    expect(node.startsWith('server_name: "tributary-hub-3"\n')).toBe(true);
+    expect(node.slice(node.indexOf("leafnodes {"))).toMatch(/^leafnodes \{\n  host: "127\.0\.0\.1"\n  port: 7422\n\}\ncluster \{\n  name: "tributary-hub"\n  listen: "127\.0\.0\.1:6233"/);
+    expect(node).toContain('"nats-route://route:r@127.0.0.1:6231"');
+  });
 });
