@@ -148,7 +148,7 @@ describe("operator commands against the local topology", () => {
 
   it("doctor - every check passes on the local system, and each says what it looked at", async () => {
     const { code, data } = await json<{ ok: boolean; checks: Array<{ name: string; status: string; fix?: string }> }>("doctor");
-    expect(data.checks.map((c) => c.name)).toEqual(expect.arrayContaining(["node version", "hub: nats-server version", "hub: JetStream domain", "region us: JetStream domain", "hub: leaf link us", "region eu: outage budget", "warehouse (through the aggregator)"]));
+    expect(data.checks.map((c) => c.name)).toEqual(expect.arrayContaining(["node version", "hub: nats-server version", "hub: JetStream domain", "region us: JetStream domain", "region eu: hub source consumer", "hub: leaf link us", "region eu: outage budget", "warehouse (through the aggregator)"]));
     expect(data.checks.filter((c) => c.status === "fail")).toEqual([]);
     expect(code).toBe(0);
     // Local servers fsync lazily: a warning that says what to set.

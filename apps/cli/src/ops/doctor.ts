@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { HUB_STREAM, MIN_NATS_SERVER_VERSION, natsServerIsRecentEnough, outageBudgetSeconds, regionalStreamName } from "@tributary/streams";
+import { HUB_SOURCE_CONSUMER, HUB_STREAM, MIN_NATS_SERVER_VERSION, natsServerIsRecentEnough, outageBudgetSeconds, regionalStreamName } from "@tributary/streams";
 import { connectAdmin, type OperatorContext } from "./context.js";
 import { destinationStatus } from "./destinations.js";
 
@@ -65,6 +65,12 @@ async function serverChecks(context: OperatorContext, name: string, url: string,
     }
     checks.push({ name: `${name}: stream ${stream}`, status: "ok", detail: `${info.state.messages} messages, discard ${info.config.discard}, ${info.config.num_replicas} replica(s)` });
     if (stream !== HUB_STREAM) {
+      const sourceConsumer = await jsm.consumers.info(stream, HUB_SOURCE_CONSUMER).catch(() => undefined);
+      checks.push(
+        sourceConsumer
+          ? { name: `${name}: hub source consumer`, status: "ok", detail: `${HUB_SOURCE_CONSUMER}, ${sourceConsumer.num_pending} not yet sourced` }
+          : { name: `${name}: hub source consumer`, status: "fail", detail: `${HUB_SOURCE_CONSUMER} is missing on ${stream}: the hub cannot source this region`, fix: "provision the region again (the gateway chart's Job, or `tributary up` locally): it creates the consumer from hubSourceConsumerConfig" },
+      );
       const first = info.state.last_seq;
       const startedAt = Date.now();
       await new Promise((resolve) => setTimeout(resolve, 1_000));
