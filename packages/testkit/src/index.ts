@@ -1,6 +1,8 @@
 export { findNatsServer, MIN_NATS_SERVER_VERSION, NatsServerNotFoundError, NatsServerTooOldError, natsServerVersion } from "./nats-binary.js";
 export { startNatsServer } from "./nats-server.js";
 export type { NatsServer, NatsServerOptions, NatsServerPorts } from "./nats-server.js";
+export { startNatsCluster } from "./nats-cluster.js";
+export type { NatsCluster, NatsClusterNodeContext, NatsClusterOptions } from "./nats-cluster.js";
 export { sleep, stopProcess, track, waitFor, waitForExit } from "./processes.js";
 export { sampleEvent, signWebhook } from "./signing.js";
 export { startService } from "./service.js";
