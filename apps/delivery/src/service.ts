@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, type ConsumerUpdateConfig, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Deliverer, type AttemptStartHook, type DeliveryLog, type DelivererOptions, type DestinationConfig } from "@tributary/delivery";
 import {
@@ -6,7 +6,7 @@ import {
   deliveryConsumerConfig,
   deliveryConsumerName,
   deliveryDlqStreamConfig,
-  deliveryFilterSubject,
+  deliveryFilterSubjects,
   deliveryReplayConsumerConfig,
   deliveryReplayStreamConfig,
   DELIVERY_REPLAY_STREAM,
@@ -51,10 +51,11 @@ export class DeliveryService {
     for (const config of opts.destinations) {
       // Bounded by the deliverer's request slots; a little above so acks in flight do not stall pulls.
       const maxAckPending = config.maxInFlight * 4;
-      const main = deliveryConsumerConfig({ destination: config.name, filterSubject: deliveryFilterSubject(config.sources, config.types), maxAckPending, ackWaitMs: opts.ackWaitMs, deliverPolicy: config.start });
+      const main = deliveryConsumerConfig({ destination: config.name, filterSubjects: deliveryFilterSubjects(config.sources, config.types), maxAckPending, ackWaitMs: opts.ackWaitMs, deliverPolicy: config.start });
       await ensureConsumer(jsm, HUB_STREAM, main);
       // ensureConsumer keeps a live consumer's filter; a destination's filter follows its config.
-      await jsm.consumers.update(HUB_STREAM, main.durable_name, { filter_subject: main.filter_subject! });
+      // The one of the two fields not in use is sent as undefined, which drops it from the update.
+      await jsm.consumers.update(HUB_STREAM, main.durable_name, { filter_subject: main.filter_subject, filter_subjects: main.filter_subjects } as Partial<ConsumerUpdateConfig>);
       await ensureConsumer(jsm, DELIVERY_REPLAY_STREAM, deliveryReplayConsumerConfig({ destination: config.name, maxAckPending, ackWaitMs: opts.ackWaitMs }));
     }
     for (const [i, config] of opts.destinations.entries()) {

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connectNats, deliveriesStreamConfig, deliveryConsumerConfig, deliveryDlqStreamConfig, deliveryFilterSubject, ensureConsumer, ensureStream, eventSubject, hubStreamConfig, publishEvent } from "@tributary/streams";
+import { connectNats, deliveriesStreamConfig, deliveryConsumerConfig, deliveryDlqStreamConfig, deliveryFilterSubjects, ensureConsumer, ensureStream, eventSubject, hubStreamConfig, publishEvent } from "@tributary/streams";
 import { startNatsServer } from "@tributary/testkit";
 import { standardWebhooksSigningKey } from "@tributary/verify";
 import { validateConfig } from "@tributary/config";
@@ -60,7 +60,7 @@ try {
   const results = [];
   for (const [name, extra] of runs) {
     const config = validateConfig(DestinationSchema, { name: `bench-${name}`, url, start: "all", maxInFlight: IN_FLIGHT, signing: { secrets: [{ id: "k", env: "X" }] }, ...extra });
-    await ensureConsumer(jsm, "EVENTS", deliveryConsumerConfig({ destination: config.name, filterSubject: deliveryFilterSubject([], []), maxAckPending: IN_FLIGHT * 4, ackWaitMs: 30_000 }));
+    await ensureConsumer(jsm, "EVENTS", deliveryConsumerConfig({ destination: config.name, filterSubjects: deliveryFilterSubjects([], []), maxAckPending: IN_FLIGHT * 4, ackWaitMs: 30_000 }));
     const consumer = await js.consumers.get("EVENTS", `delivery-${config.name}`);
     const latencies = [];
     const deliverer = await Deliverer.create({ config, js, consumers: [consumer], signingKeys: config.signing.type === "none" ? [] : [standardWebhooksSigningKey(SECRET)], ackWaitMs: 30_000, log: silent, onAttempt: (r) => latencies.push(r.latency_ms) });

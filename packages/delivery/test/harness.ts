@@ -9,7 +9,7 @@ import {
   deliveriesStreamConfig,
   deliveryConsumerConfig,
   deliveryDlqStreamConfig,
-  deliveryFilterSubject,
+  deliveryFilterSubjects,
   deliveryReplayConsumerConfig,
   deliveryReplayStreamConfig,
   DELIVERY_REPLAY_STREAM,
@@ -136,7 +136,7 @@ export class Hub {
     const nc = await connectNats({ servers: [this.server.url], name: `delivery-${config.name}` });
     const jsm = await jetstreamManager(nc);
     const ackWaitMs = 10_000;
-    await ensureConsumer(jsm, HUB_STREAM, deliveryConsumerConfig({ destination: config.name, filterSubject: deliveryFilterSubject(config.sources, config.types), maxAckPending: config.maxInFlight * 4, ackWaitMs, deliverPolicy: config.start }));
+    await ensureConsumer(jsm, HUB_STREAM, deliveryConsumerConfig({ destination: config.name, filterSubjects: deliveryFilterSubjects(config.sources, config.types), maxAckPending: config.maxInFlight * 4, ackWaitMs, deliverPolicy: config.start }));
     await ensureConsumer(jsm, DELIVERY_REPLAY_STREAM, deliveryReplayConsumerConfig({ destination: config.name, maxAckPending: config.maxInFlight * 4, ackWaitMs }));
     const js = jetstream(nc);
     const consumers = [await js.consumers.get(HUB_STREAM, `delivery-${config.name}`), await js.consumers.get(DELIVERY_REPLAY_STREAM, `delivery-${config.name}-replay`)];

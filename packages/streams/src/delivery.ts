@@ -38,24 +38,25 @@ export function deliveryLogSubject(destination: string): string {
 }
 
 /**
- * The one filter subject of a destination's consumer: the narrowest subject covering its sources
- * and types (`events.*.{source}.{type}`, `events.*.{source}.>`, `events.*.*.{type}`, else
- * `events.>`); the deliverer routes exactly (it acks what is not for it as `filtered`).
- * One subject, not a list: nats-server 2.10 serves a consumer with several filter subjects far
- * slower (measured here: ~500 vs ~5,000 deliveries/s from a 20,000-event stream, its CPU pegged).
- * `replay.{source}` (the loader's DLQ replays) is not taken: destinations already had those
- * events; their own replays come through DELIVERY_REPLAY.
+ * The filter subjects of a destination's consumer: exactly its sources × types
+ * (`events.*.{source}.{type}`, `*` for every source, `>` for every type), so the consumer is handed
+ * only the destination's events. On nats-server 2.10 several filter subjects were ~10× slower than
+ * one covering subject, so each consumer had one and the deliverer acked the rest as `filtered`;
+ * on 2.15 the list delivers matching events as fast as the covering subject does (measured in
+ * packages/delivery/BENCH.md) without reading the others. `replay.{source}` (the loader's DLQ
+ * replays) is not taken: destinations already had those events; their own replays come through
+ * DELIVERY_REPLAY.
  */
-export function deliveryFilterSubject(sources: readonly string[], types: readonly string[]): string {
-  const source = sources.length === 1 ? sources[0]! : "*";
-  if (types.length === 1) return `events.*.${source}.${types[0]!}`;
-  return source === "*" ? "events.>" : `events.*.${source}.>`;
+export function deliveryFilterSubjects(sources: readonly string[], types: readonly string[]): string[] {
+  const sourceTokens = sources.length > 0 ? [...new Set(sources)] : ["*"];
+  const typeTokens = types.length > 0 ? [...new Set(types)] : [">"];
+  return sourceTokens.flatMap((source) => typeTokens.map((type) => `events.*.${source}.${type}`));
 }
 
 export interface DeliveryConsumerOptions {
   destination: string;
-  /** deliveryFilterSubject(sources, types). */
-  filterSubject: string;
+  /** deliveryFilterSubjects(sources, types). */
+  filterSubjects: readonly string[];
   /** Events in hand at most (the destination's concurrency bound lives in the deliverer). */
   maxAckPending: number;
   ackWaitMs: number;
@@ -72,12 +73,13 @@ export function deliveryConsumerConfig(opts: DeliveryConsumerOptions): Partial<C
     ack_wait: opts.ackWaitMs * MS,
     max_ack_pending: opts.maxAckPending,
     max_deliver: -1, // the deliverer decides when attempts are exhausted (and dead-letters)
-    filter_subject: opts.filterSubject,
+    // One subject goes in filter_subject (the server wants it there for the extended create API).
+    ...(opts.filterSubjects.length === 1 ? { filter_subject: opts.filterSubjects[0]! } : { filter_subjects: [...opts.filterSubjects] }),
   };
 }
 
 /** The replay consumer of one destination on DELIVERY_REPLAY. */
-export function deliveryReplayConsumerConfig(opts: Omit<DeliveryConsumerOptions, "filterSubject" | "deliverPolicy">): Partial<ConsumerConfig> & { durable_name: string } {
+export function deliveryReplayConsumerConfig(opts: Omit<DeliveryConsumerOptions, "filterSubjects" | "deliverPolicy">): Partial<ConsumerConfig> & { durable_name: string } {
   return {
     durable_name: `${deliveryConsumerName(opts.destination)}-replay`,
     ack_policy: AckPolicy.Explicit,

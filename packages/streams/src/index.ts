@@ -58,7 +58,7 @@ export {
   deliveryConsumerName,
   deliveryDlqStreamConfig,
   deliveryDlqSubject,
-  deliveryFilterSubject,
+  deliveryFilterSubjects,
   deliveryLogSubject,
   deliveryPermissions,
   deliveriesLoaderPermissions,

@@ -1,13 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { deliveryConsumerConfig, deliveryConsumerName, deliveryFilterSubject, deliveryPermissions } from "../src/index.js";
+import { deliveryConsumerConfig, deliveryConsumerName, deliveryFilterSubjects, deliveryPermissions } from "../src/index.js";
 
 describe("delivery topology - names and filters", () => {
   it("one filter subject, the narrowest covering the sources and types", () => {
-    expect(deliveryFilterSubject(["demo"], ["link.clicked"])).toBe("events.*.demo.link.clicked");
-    expect(deliveryFilterSubject(["demo"], ["link.clicked", "install.tracked"])).toBe("events.*.demo.>");
-    expect(deliveryFilterSubject(["demo", "other"], ["link.clicked"])).toBe("events.*.*.link.clicked");
-    expect(deliveryFilterSubject([], [])).toBe("events.>");
-    expect(deliveryConsumerConfig({ destination: "crm", filterSubject: "events.>", maxAckPending: 10, ackWaitMs: 1000 })).toMatchObject({ durable_name: "delivery-crm", filter_subject: "events.>" });
+    expect(deliveryFilterSubjects(["demo"], ["link.clicked"])).toEqual(["events.*.demo.link.clicked"]);
+    expect(deliveryFilterSubjects(["demo"], ["link.clicked", "install.tracked"])).toEqual(["events.*.demo.link.clicked", "events.*.demo.install.tracked"]);
+    expect(deliveryFilterSubjects(["demo", "other"], ["link.clicked"])).toEqual(["events.*.demo.link.clicked", "events.*.other.link.clicked"]);
+    expect(deliveryFilterSubjects(["demo"], [])).toEqual(["events.*.demo.>"]);
+    expect(deliveryFilterSubjects([], [])).toEqual(["events.*.*.>"]);
+    expect(deliveryConsumerConfig({ destination: "crm", filterSubjects: ["events.*.*.>"], maxAckPending: 10, ackWaitMs: 1000 })).toMatchObject({ durable_name: "delivery-crm", filter_subject: "events.*.*.>" });
+    const two = deliveryConsumerConfig({ destination: "crm", filterSubjects: ["events.*.a.x", "events.*.b.x"], maxAckPending: 10, ackWaitMs: 1000 });
+    expect(two.filter_subjects).toEqual(["events.*.a.x", "events.*.b.x"]);
+    expect(two.filter_subject).toBeUndefined();
   });
 
   it("refuses destination names that are not safe subject tokens", () => {
