@@ -34,6 +34,7 @@ program
 Examples:
   $ tributary up                                  # the local system: hub, regions us and eu, gateways, aggregator
   $ tributary up --destinations destinations.json # … and the delivery process, fanning out to HTTP destinations
+  $ tributary up --cluster                        # each region and the hub as a 3-node NATS cluster, R3 streams
   $ tributary send --count 100 --rate 20 --resend-share 0.1 --region eu
   $ tributary status                              # streams, lag, outage budget, DLQ, warehouse freshness
   $ tributary reconcile                           # every acknowledged event has its row, none twice (exit 1 if not)
@@ -119,22 +120,23 @@ program
   .command("up")
   .description("start the local system: a hub and two regions (us, eu), a gateway per region and the aggregator loading DuckDB; Ctrl-C (or `tributary down`) stops it")
   .option("--destinations <file>", "also run the delivery process with these destinations (a JSON array, as in packages/delivery/README.md)")
-  .action(async (opts: { destinations?: string }) => {
+  .option("--cluster", "run each region and the hub as a 3-node NATS cluster with R3 streams (one node may fail); default one nats-server each")
+  .action(async (opts: { destinations?: string; cluster?: boolean }) => {
     const stateDir = resolve(globals().stateDir);
     const destinations = opts.destinations ? readDestinations(opts.destinations) : [];
-    const options = { ...DEFAULT_TOPOLOGY, stateDir, destinations, output: "inherit" as const };
-    console.log(`starting the hub, the regions and their gateways, the aggregator${destinations.length > 0 ? " and the delivery process" : ""}…`);
+    const options = { ...DEFAULT_TOPOLOGY, stateDir, destinations, output: "inherit" as const, ...(opts.cluster ? { cluster: { size: 3 } } : {}) };
+    console.log(`starting the hub, the regions${opts.cluster ? " (3-node clusters each)" : ""} and their gateways, the aggregator${destinations.length > 0 ? " and the delivery process" : ""}…`);
     const topology = await startTopology(options);
     const pidFile = join(stateDir, "up.pid");
     writeFileSync(pidFile, String(process.pid));
     const regionLines = [...topology.regions.values()]
-      .map((r) => `  region ${r.region}   gateway ${r.gatewayUrl}   NATS ${r.nats.url} (domain ${r.region}, stream EVENTS_${r.region.toUpperCase()})`)
+      .map((r) => `  region ${r.region}   gateway ${r.gatewayUrl}   NATS ${r.natsUrls.join(", ")} (domain ${r.region}, stream EVENTS_${r.region.toUpperCase()}${r.nodes.length > 1 ? `, R${r.nodes.length}` : ""})`)
       .join("\n");
     const us = topology.regions.get("us")!;
     console.log(`
 Tributary is running:
 ${regionLines}
-  hub         NATS ${topology.hub.url} (domain hub, stream EVENTS sourcing every region)
+  hub         NATS ${topology.hubNodes.map((n) => n.url).join(", ")} (domain hub, stream EVENTS sourcing every region${topology.hubNodes.length > 1 ? `, R${topology.hubNodes.length}` : ""})
   aggregator  ${topology.aggregatorUrl}   (DuckDB: ${stateDir}/tributary.duckdb)
 ${topology.delivery ? `  delivery    ${topology.delivery.url}   (destinations: ${destinations.map((d) => d.name).join(", ")}; \`npm run tributary -- destinations\`)\n` : ""}  metrics     ${us.gatewayUrl}/metrics, ${topology.aggregatorUrl}/metrics${topology.delivery ? `, ${topology.delivery.url}/metrics` : ""} (Prometheus format)
 

@@ -17,10 +17,11 @@ import {
   regionalStreamConfig,
   renderHubServerConfig,
   renderRegionServerConfig,
+  type ClusterOptions,
   type UserCredential,
 } from "@tributary/streams";
 import { writeContext } from "./ops/context.js";
-import { startNatsServer, startService, startTcpProxy, type NatsServer, type Service, type TcpProxy } from "@tributary/testkit";
+import { startNatsCluster, startNatsServer, startService, startTcpProxy, type NatsCluster, type NatsServer, type Service, type TcpProxy } from "@tributary/testkit";
 
 export const AGGREGATOR_DURABLE = "warehouse-loader";
 
@@ -56,6 +57,13 @@ export interface TopologyOptions {
   logLevel?: string;
   /** Extra environment for every app process (e.g. OTEL_* to export traces). */
   appEnv?: Record<string, string>;
+  /**
+   * Run regions (and the hub) as clusters of `size` nats-servers with streams of `size` replicas
+   * (3: R3, which survives losing one node): `regions` (default all) and `hub` (default true) pick
+   * which. Apps connect to every node. With fixed ports the first node takes the part's port and the
+   * others get free ones. Without it every part is one nats-server (the light default).
+   */
+  cluster?: { size: number; regions?: readonly string[]; hub?: boolean };
 }
 
 /** One destination as apps/delivery's config takes it (validated by the delivery process at start). */
@@ -81,11 +89,20 @@ export interface Credentials {
   delivery?: UserCredential;
   gateways: Record<string, UserCredential>;
   leafs: Record<string, UserCredential>;
+  /** Route users of the clusters, by cluster name (`tributary-us`, `tributary-hub`); made when one first runs. */
+  routes?: Record<string, UserCredential>;
 }
 
 export interface RegionHandle {
   region: string;
+  /** The region's nats-server; with a cluster, its first node. */
   nats: NatsServer;
+  /** Every nats-server of the region (one unless clustered): kill one to test a node failure. */
+  nodes: readonly NatsServer[];
+  /** Their client URLs, as the gateway is given them. */
+  natsUrls: string[];
+  /** Present when the region runs as a cluster (waitHealthy after a node's restart). */
+  cluster: NatsCluster | undefined;
   gateway: Service;
   gatewayUrl: string;
   /** Present with cuttableLinks: the leafnode links to the hub (one proxy shared by all regions). */
@@ -96,7 +113,11 @@ export interface Topology {
   options: TopologyOptions;
   stateDir: string;
   credentials: Credentials;
+  /** The hub's nats-server; with a cluster, its first node. */
   hub: NatsServer;
+  /** Every nats-server of the hub (one unless clustered). */
+  hubNodes: readonly NatsServer[];
+  hubCluster: NatsCluster | undefined;
   regions: Map<string, RegionHandle>;
   aggregator: Service;
   aggregatorUrl: string;
@@ -113,7 +134,7 @@ function password(): string {
 }
 
 /** Random credentials per user, made once per state dir and kept there (mode 0600). */
-function loadOrCreateCredentials(stateDir: string, regions: readonly string[], withDelivery: boolean): Credentials {
+function loadOrCreateCredentials(stateDir: string, regions: readonly string[], withDelivery: boolean, clusters: readonly string[]): Credentials {
   const file = join(stateDir, "credentials.json");
   let creds: Credentials | undefined;
   if (existsSync(file)) creds = JSON.parse(readFileSync(file, "utf8")) as Credentials;
@@ -123,6 +144,8 @@ function loadOrCreateCredentials(stateDir: string, regions: readonly string[], w
     creds.gateways[region] ??= { user: `gateway-${region}`, password: password() };
     creds.leafs[region] ??= { user: `leaf-${region}`, password: password() };
   }
+  if (clusters.length > 0) creds.routes ??= {};
+  for (const cluster of clusters) creds.routes![cluster] ??= { user: "route", password: password() };
   writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
   return creds;
 }
@@ -141,26 +164,77 @@ function entryOf(pkg: "@tributary/gateway" | "@tributary/aggregator" | "@tributa
   return fileURLToPath(import.meta.resolve(`${pkg}/main`));
 }
 
-/** The streams, provisioned by the admin user: the apps' own users cannot create them. */
-async function provision(hub: NatsServer, regions: Map<string, NatsServer>, admin: UserCredential): Promise<void> {
-  for (const [region, server] of regions) {
-    const nc = await connectNats({ servers: [server.url], name: "tributary-provision", user: admin.user, pass: admin.password });
+/** One part's nats-servers: a lone server, or the nodes of its cluster. */
+interface NatsPart {
+  nodes: NatsServer[];
+  cluster: NatsCluster | undefined;
+}
+
+/** What a part's config is rendered from: startNatsServer's context, plus the node's name and cluster block when clustered. */
+type PartContext = { storeDir: string; port: number; leafnodePort: number; index: number; serverName?: string; cluster?: ClusterOptions };
+
+/**
+ * Starts one part (a region or the hub, named `name`): one nats-server in `<stateDir>/nats-<name>`
+ * as always, or `size` nodes of the cluster `tributary-<name>` in `<stateDir>/nats-<name>-cluster`
+ * (a store of its own: a one-server run's events are not carried into a cluster run).
+ */
+async function startPart(opts: { stateDir: string; name: string; size: number; leafnodeListener?: boolean; route: UserCredential | undefined; render: (ctx: PartContext) => string }): Promise<NatsPart> {
+  if (opts.size <= 1) {
+    const server = await startNatsServer({
+      name: opts.name,
+      dir: join(opts.stateDir, `nats-${opts.name}`),
+      ...(opts.leafnodeListener ? { leafnodeListener: true } : {}),
+      config: (ctx) => opts.render({ ...ctx, index: 0 }),
+    });
+    return { nodes: [server], cluster: undefined };
+  }
+  const clusterName = `tributary-${opts.name}`;
+  const cluster = await startNatsCluster({
+    size: opts.size,
+    dir: join(opts.stateDir, `nats-${opts.name}-cluster`),
+    ...(opts.leafnodeListener ? { leafnodeListener: true } : {}),
+    config: (ctx) => opts.render({
+      storeDir: ctx.storeDir,
+      port: ctx.port,
+      leafnodePort: ctx.leafnodePort,
+      index: ctx.index,
+      serverName: `${clusterName}-${ctx.index + 1}`,
+      cluster: { name: clusterName, port: ctx.clusterPort, routes: ctx.routes, ...(opts.route ? { credential: opts.route } : {}) },
+    }),
+  });
+  return { nodes: [...cluster.nodes], cluster };
+}
+
+/** A fixed port goes to a part's first node only; the others (and every node with -1) get free ones. */
+function portOf(ctxPort: number, index: number, fixed: number): number {
+  return ctxPort !== -1 ? ctxPort : index === 0 ? fixed : -1;
+}
+
+/**
+ * The streams, provisioned by the admin user: the apps' own users cannot create them. A clustered
+ * part gets streams (and the hub-source consumer) with one replica per node.
+ */
+async function provision(hub: NatsPart, regions: Map<string, NatsPart>, admin: UserCredential): Promise<void> {
+  for (const [region, part] of regions) {
+    const replicas = part.nodes.length;
+    const nc = await connectNats({ servers: part.nodes.map((n) => n.url), name: "tributary-provision", user: admin.user, pass: admin.password });
     try {
       const jsm = await jetstreamManager(nc);
-      await ensureStream(jsm, regionalStreamConfig({ region, maxBytes: 1024 ** 3 }));
-      await ensureConsumer(jsm, regionalStreamName(region), hubSourceConsumerConfig(region));
+      await ensureStream(jsm, regionalStreamConfig({ region, maxBytes: 1024 ** 3, ...(replicas > 1 ? { replicas } : {}) }));
+      await ensureConsumer(jsm, regionalStreamName(region), { ...hubSourceConsumerConfig(region), ...(replicas > 1 ? { num_replicas: replicas } : {}) });
     } finally {
       await nc.close();
     }
   }
-  const nc = await connectNats({ servers: [hub.url], name: "tributary-provision", user: admin.user, pass: admin.password });
+  const replicas = hub.nodes.length > 1 ? { replicas: hub.nodes.length } : {};
+  const nc = await connectNats({ servers: hub.nodes.map((n) => n.url), name: "tributary-provision", user: admin.user, pass: admin.password });
   try {
     const jsm = await jetstreamManager(nc);
-    await ensureStream(jsm, hubStreamConfig({ regions: [...regions.keys()], maxBytes: 4 * 1024 ** 3 }));
-    await ensureStream(jsm, dlqStreamConfig());
+    await ensureStream(jsm, hubStreamConfig({ regions: [...regions.keys()], maxBytes: 4 * 1024 ** 3, ...replicas }));
+    await ensureStream(jsm, dlqStreamConfig(replicas));
     // The delivery process's streams: its DLQ, its replays, and the attempt log the aggregator
     // loads (before the aggregator starts, so it loads the log from its first moment).
-    for (const config of [deliveryDlqStreamConfig(), deliveryReplayStreamConfig(), deliveriesStreamConfig()]) await ensureStream(jsm, config);
+    for (const config of [deliveryDlqStreamConfig(replicas), deliveryReplayStreamConfig(replicas), deliveriesStreamConfig(replicas)]) await ensureStream(jsm, config);
   } finally {
     await nc.close();
   }
@@ -176,7 +250,11 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
   const stateDir = resolve(options.stateDir);
   mkdirSync(stateDir, { recursive: true });
   const destinations = options.destinations ?? [];
-  const credentials = loadOrCreateCredentials(stateDir, options.regions, destinations.length > 0);
+  const clusterSize = options.cluster?.size ?? 1;
+  const hubSize = clusterSize > 1 && options.cluster?.hub !== false ? clusterSize : 1;
+  const regionSize = (region: string) => (clusterSize > 1 && (options.cluster?.regions ?? options.regions).includes(region) ? clusterSize : 1);
+  const clustered = [...(hubSize > 1 ? ["hub"] : []), ...options.regions.filter((r) => regionSize(r) > 1)].map((name) => `tributary-${name}`);
+  const credentials = loadOrCreateCredentials(stateDir, options.regions, destinations.length > 0, clustered);
   const secretFile = secretFileOf(stateDir, options.source);
   ensureSecret(secretFile);
   const logLevel = options.logLevel ?? "info";
@@ -186,61 +264,72 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
   try {
     // Regions learn the hub's leafnode address from the hub and reconnect to it directly, so a
     // cuttable link is a proxy that the hub itself advertises.
+    // (With a clustered hub the proxy leads to its first node, and every node advertises the proxy.)
     let hubLeafnodePort = -1;
     const link = options.cuttableLinks ? await startTcpProxy(() => ({ port: hubLeafnodePort })) : undefined;
     if (link) started.push({ stop: () => link.close() });
-    const hub = await startNatsServer({
+    const hubPart = await startPart({
+      stateDir,
       name: "hub",
-      dir: join(stateDir, "nats-hub"),
+      size: hubSize,
       leafnodeListener: true,
-      config: (ctx) => renderHubServerConfig({
+      route: credentials.routes?.["tributary-hub"],
+      render: (ctx) => renderHubServerConfig({
         storeDir: ctx.storeDir,
-        port: ctx.port === -1 ? options.hubPort : ctx.port,
-        leafnodePort: ctx.leafnodePort === -1 ? options.hubLeafnodePort : ctx.leafnodePort,
+        port: portOf(ctx.port, ctx.index, options.hubPort),
+        leafnodePort: portOf(ctx.leafnodePort, ctx.index, options.hubLeafnodePort),
         admin: credentials.admin,
         aggregator: credentials.aggregator,
         aggregatorDurable: AGGREGATOR_DURABLE,
         leafs: options.regions.map((region) => ({ region, credential: credentials.leafs[region]! })),
         ...(credentials.delivery && destinations.length > 0 ? { delivery: { credential: credentials.delivery, destinations: destinations.map((d) => d.name) } } : {}),
         ...(link ? { leafnodeAdvertise: `127.0.0.1:${link.port}` } : {}),
+        ...(ctx.cluster ? { serverName: ctx.serverName!, cluster: ctx.cluster } : {}),
       }),
     });
+    const hub = hubPart.nodes[0]!;
+    const hubUrls = hubPart.nodes.map((n) => n.url);
     hubLeafnodePort = hub.ports.leafnode!;
-    started.push({ stop: () => hub.stop() });
+    started.push({ stop: () => stopPart(hubPart) });
 
-    const servers = new Map<string, NatsServer>();
-    const leafUrl = link ? link.url("nats-leaf") : `nats-leaf://127.0.0.1:${hub.ports.leafnode}`;
+    const servers = new Map<string, NatsPart>();
+    // Every node of a region has the same remote: the proxy, or each hub node's leafnode listener.
+    const leafUrl = link ? link.url("nats-leaf") : hubPart.nodes.length === 1 ? `nats-leaf://127.0.0.1:${hub.ports.leafnode}` : hubPart.nodes.map((n) => `nats-leaf://127.0.0.1:${n.ports.leafnode}`);
     for (const [i, region] of options.regions.entries()) {
       const port = options.regionPorts === -1 ? -1 : options.regionPorts[i]!;
-      const server = await startNatsServer({
+      const part = await startPart({
+        stateDir,
         name: region,
-        dir: join(stateDir, `nats-${region}`),
-        config: (ctx) => renderRegionServerConfig({
+        size: regionSize(region),
+        route: credentials.routes?.[`tributary-${region}`],
+        render: (ctx) => renderRegionServerConfig({
           region,
           storeDir: ctx.storeDir,
-          port: ctx.port === -1 ? port : ctx.port,
+          port: portOf(ctx.port, ctx.index, port),
           hubLeafnodeUrl: leafUrl,
           admin: credentials.admin,
           gateway: credentials.gateways[region]!,
           leaf: credentials.leafs[region]!,
+          ...(ctx.cluster ? { serverName: ctx.serverName!, cluster: ctx.cluster } : {}),
         }),
       });
-      servers.set(region, server);
-      started.push({ stop: () => server.stop() });
+      servers.set(region, part);
+      started.push({ stop: () => stopPart(part) });
     }
 
-    await provision(hub, servers, credentials.admin);
+    await provision(hubPart, servers, credentials.admin);
 
     const regions = new Map<string, RegionHandle>();
     for (const [i, region] of options.regions.entries()) {
-      const server = servers.get(region)!;
+      const part = servers.get(region)!;
+      const natsUrls = part.nodes.map((n) => n.url);
       const configFile = join(stateDir, `gateway-${region}.json`);
       const gatewayPort = options.gatewayPorts[i]!;
       writeFileSync(configFile, JSON.stringify({
         region,
         port: gatewayPort,
         logLevel,
-        nats: { servers: [server.url], user: credentials.gateways[region]!.user },
+        nats: { servers: natsUrls, user: credentials.gateways[region]!.user },
         stream: { manage: false },
         sources: { [options.source]: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "local", file: secretFile }] } },
       }, null, 2));
@@ -254,7 +343,7 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
         output,
       });
       started.push(gateway);
-      regions.set(region, { region, nats: server, gateway, gatewayUrl, link });
+      regions.set(region, { region, nats: part.nodes[0]!, nodes: part.nodes, natsUrls, cluster: part.cluster, gateway, gatewayUrl, link });
     }
 
     const aggregatorConfig = join(stateDir, "aggregator.json");
@@ -262,7 +351,7 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
       port: options.aggregatorPort,
       logLevel,
       warehouseUrl: `duckdb://${join(stateDir, "tributary.duckdb")}`,
-      nats: { servers: [hub.url], user: credentials.aggregator.user },
+      nats: { servers: hubUrls, user: credentials.aggregator.user },
       manageStreams: false,
       stream: "EVENTS",
       durable: AGGREGATOR_DURABLE,
@@ -288,7 +377,7 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
       writeFileSync(deliveryConfig, JSON.stringify({
         port: deliveryPort,
         logLevel,
-        nats: { servers: [hub.url], user: credentials.delivery!.user },
+        nats: { servers: hubUrls, user: credentials.delivery!.user },
         manageStreams: false,
         destinations,
       }, null, 2), { mode: 0o600 }); // a destination's headers may carry a credential
@@ -309,6 +398,8 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
       stateDir,
       credentials,
       hub,
+      hubNodes: hubPart.nodes,
+      hubCluster: hubPart.cluster,
       regions,
       get aggregator() {
         return aggregator;
@@ -325,12 +416,13 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
         await delivery?.service.stop();
         await aggregator.stop();
         await Promise.all([...regions.values()].map((r) => r.gateway.stop()));
-        for (const r of regions.values()) await r.nats.stop();
+        for (const part of servers.values()) await stopPart(part);
         await link?.close();
-        await hub.stop();
+        await stopPart(hubPart);
       },
     };
-    // Where the operator commands (status, reconcile, dlq, replay, doctor) find this system.
+    // Where the operator commands (status, reconcile, dlq, replay, doctor) find this system (a
+    // cluster's first node: any node answers for the whole cluster while it is up).
     writeContext(join(stateDir, "context.json"), {
       hub: { url: hub.url },
       hubConfigFile: hub.configPath,
@@ -345,6 +437,11 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
     for (const part of started.reverse()) await part.stop().catch(() => undefined);
     throw err;
   }
+}
+
+/** A cluster's nodes stop together (one at a time, each would wait for the others' elections). */
+async function stopPart(part: NatsPart): Promise<void> {
+  await Promise.all(part.nodes.map((n) => n.stop()));
 }
 
 export function readSecret(file: string): string {

@@ -8,10 +8,10 @@ import { Webhook } from "standardwebhooks";
 import { promisify } from "node:util";
 import { freePorts, postToGateway, sampleEvent, signWebhook, sleep, waitFor } from "@tributary/testkit";
 import { DuckDbSink } from "@tributary/warehouse";
-import { DEFAULT_TOPOLOGY, readSecret, startTopology, type DestinationSpec, type Topology } from "../src/index.js";
+import { DEFAULT_TOPOLOGY, readSecret, startTopology, type DestinationSpec, type Topology, type TopologyOptions } from "../src/index.js";
 
 /** The whole system on free loopback ports in a temp dir, with small batches for quick tests. */
-export async function startTestTopology(opts: { cuttableLinks?: boolean; appEnv?: Record<string, string>; aggregatorOverrides?: Record<string, unknown>; destinations?: DestinationSpec[]; stateDir?: string } = {}): Promise<Topology & { cleanup(): Promise<void> }> {
+export async function startTestTopology(opts: { cuttableLinks?: boolean; appEnv?: Record<string, string>; aggregatorOverrides?: Record<string, unknown>; destinations?: DestinationSpec[]; stateDir?: string; cluster?: TopologyOptions["cluster"] } = {}): Promise<Topology & { cleanup(): Promise<void> }> {
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), "tributary-topology-"));
   const [us, eu, aggregatorPort, deliveryPort] = await freePorts(4);
   const topology = await startTopology({
@@ -27,6 +27,7 @@ export async function startTestTopology(opts: { cuttableLinks?: boolean; appEnv?
     aggregatorOverrides: { ackWaitMs: 5_000, batch: { maxEvents: 200, maxAgeMs: 50 }, ...opts.aggregatorOverrides },
     ...(opts.appEnv ? { appEnv: opts.appEnv } : {}),
     ...(opts.destinations ? { destinations: opts.destinations, deliveryPort: deliveryPort! } : {}),
+    ...(opts.cluster ? { cluster: opts.cluster } : {}),
   });
   return Object.assign(topology, {
     async cleanup() {
@@ -43,6 +44,8 @@ export interface Answer {
   code: string | undefined;
   retryAfter: string | null;
   ms: number;
+  /** Epoch ms when the answer came (the request began `ms` earlier). */
+  at: number;
 }
 
 /**
@@ -80,7 +83,7 @@ export async function send(topology: Topology, ledger: Ledger, region: string, b
     body,
   });
   const json = res.json as { event_key?: string; error?: { code: string } };
-  const answer: Answer = { region, key: json.event_key ?? expectedKey, status: res.status, code: json.error?.code, retryAfter: res.headers.get("retry-after"), ms: res.ms };
+  const answer: Answer = { region, key: json.event_key ?? expectedKey, status: res.status, code: json.error?.code, retryAfter: res.headers.get("retry-after"), ms: res.ms, at: Date.now() };
   ledger.answers.push(answer);
   return answer;
 }
