@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { AGGREGATOR_DURABLE, DEFAULT_TOPOLOGY, readSecret, startTopology, type Topology } from "@tributary/cli";
+import { AGGREGATOR_DURABLE, DEFAULT_TOPOLOGY, readSecret, startTopology, type Topology, type TopologyOptions } from "@tributary/cli";
 import { connectNats } from "@tributary/streams";
 import { freePorts, startClickHouse, type ClickHouseTestServer } from "@tributary/testkit";
 
@@ -23,7 +23,7 @@ export interface LocalSystem {
   stop(): Promise<void>;
 }
 
-export async function startLocalSystem(opts: { warehouse?: WarehouseKind; cuttableLinks?: boolean; keepState?: boolean; output?: "inherit" | "buffer" } = {}): Promise<LocalSystem> {
+export async function startLocalSystem(opts: { warehouse?: WarehouseKind; cuttableLinks?: boolean; cluster?: TopologyOptions["cluster"]; keepState?: boolean; output?: "inherit" | "buffer" } = {}): Promise<LocalSystem> {
   const stateDir = mkdtempSync(join(tmpdir(), "tributary-loadtest-"));
   const warehouse = opts.warehouse ?? "duckdb";
   let clickhouse: ClickHouseTestServer | undefined;
@@ -40,6 +40,7 @@ export async function startLocalSystem(opts: { warehouse?: WarehouseKind; cuttab
       gatewayPorts: [us, eu],
       aggregatorPort,
       cuttableLinks: opts.cuttableLinks ?? false,
+      ...(opts.cluster ? { cluster: opts.cluster } : {}),
       logLevel: "warn",
       output: opts.output ?? "buffer",
       // A shorter redelivery deadline than the default 60 s, so a killed aggregator's in-flight
@@ -54,8 +55,10 @@ export async function startLocalSystem(opts: { warehouse?: WarehouseKind; cuttab
       clickhouse,
       secret: readSecret(topology.secretFile),
       processes() {
-        const list = [{ name: "nats hub", pid: topology.hub.pid }];
-        for (const r of topology.regions.values()) list.push({ name: `nats ${r.region}`, pid: r.nats.pid }, { name: `gateway ${r.region}`, pid: r.gateway.process.pid ?? -1 });
+        // A clustered part lists each node (`nats us-2`).
+        const nodes = (part: string, servers: readonly { pid: number }[]) => servers.map((n, i) => ({ name: servers.length > 1 ? `nats ${part}-${i + 1}` : `nats ${part}`, pid: n.pid }));
+        const list = nodes("hub", topology.hubNodes);
+        for (const r of topology.regions.values()) list.push(...nodes(r.region, r.nodes), { name: `gateway ${r.region}`, pid: r.gateway.process.pid ?? -1 });
         list.push({ name: "aggregator", pid: topology.aggregator.process.pid ?? -1 }, { name: "driver (this process)", pid: process.pid });
         return list;
       },
