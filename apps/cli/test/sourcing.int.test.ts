@@ -14,7 +14,7 @@ interface HubState {
 
 async function hubState(topology: TestTopology): Promise<HubState> {
   const admin = topology.credentials.admin;
-  const nc = await connectNats({ servers: [topology.hub.url], name: "probe", user: admin.user, pass: admin.password, maxReconnectAttempts: 0 });
+  const nc = await connectNats({ servers: [topology.hub.url], name: "probe", user: admin.user, pass: admin.password });
   try {
     const info = await (await jetstreamManager(nc)).streams.info("EVENTS");
     return { messages: info.state.messages, lag: new Map((info.sources ?? []).map((s) => [s.name, s.lag])) };

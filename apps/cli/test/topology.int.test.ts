@@ -81,7 +81,7 @@ describe("tributary up (the README's start command): a hub, two regions, the agg
     try {
       // What the hub's account sees: a pending source-consumer reply and both regions' deliveries.
       const seen: string[] = [];
-      for (const subject of ["$JSC.R.probe", "_R_.>", "deliver.us.>", "deliver.eu.>"]) hub.subscribe(subject, { callback: (_err, msg) => seen.push(msg.subject) });
+      for (const subject of ["$JSC.R.probe", "_R_.>", "deliver.us.>", "deliver.eu.>"]) hub.subscribe(subject, { callback: (_err, msg) => void seen.push(msg.subject) });
       await hub.flush();
       // Region eu's own deliveries do reach the hub (the positive control: the rogue link is up).
       await waitFor("the rogue link carries eu's own deliveries", async () => {
