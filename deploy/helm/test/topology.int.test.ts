@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { findNatsServer, freePorts, startNatsServer, startService, waitFor, type NatsServer, type Service } from "@tributary/testkit";
-import { deliveryConsumerConfig, deliveryFilterSubject, loaderConsumerConfig } from "@tributary/streams";
+import { deliveryConsumerConfig, deliveryFilterSubjects, hubSourceConsumerConfig, loaderConsumerConfig } from "@tributary/streams";
 import { renderChart, type ChartName, type K8sObject } from "../src/index.js";
 import { loopbackCertificates } from "./tls.js";
 
@@ -169,14 +169,15 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     region = await startNatsServer({ name: "us", dir: join(dir, "us"), config: () => body(inlineEnv(regionConf, { ...ENV, SERVER_NAME: "us-0", HUB_LEAFNODE_URL: leafUrl })) });
     servers.push(region);
 
-    // The chart's provisioning Job, run here as a script: the streams appear, as packages/streams defines them.
-    expect(await provision(regionObjects, join(dir, "us"), region.url)).toContain("created stream EVENTS_US");
+    // The chart's provisioning Job, run here as a script: the streams appear, as packages/streams
+    // defines them, and in the region, after its stream, the durable consumer the hub sources through.
+    expect(await provision(regionObjects, join(dir, "us"), region.url)).toMatch(/created stream EVENTS_US\n.*created consumer hub-source on EVENTS_US/s);
     const hubOut = await provision(hubObjects, join(dir, "hub"), hub.url);
     expect(hubOut).toContain("created stream EVENTS");
     expect(hubOut).toContain("created stream EVENTS_DLQ");
     for (const stream of ["DELIVERIES", "DELIVERY_DLQ", "DELIVERY_REPLAY"]) expect(hubOut).toContain(`created stream ${stream}`);
     // Run again (helm upgrade): it updates in place.
-    expect(await provision(regionObjects, join(dir, "us"), region.url)).toContain("updated stream EVENTS_US");
+    expect(await provision(regionObjects, join(dir, "us"), region.url)).toMatch(/updated stream EVENTS_US\n.*updated consumer hub-source on EVENTS_US/s);
 
     // The regional server fsyncs every write (sync_interval: always from the chart).
     const varz = (await (await fetch(`http://127.0.0.1:${region.ports.monitoring}/varz`)).json()) as { jetstream?: { config?: { sync_always?: boolean } } };
@@ -205,7 +206,49 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     expect(msg!.subject).toBe("events.us.demo.link.clicked");
     expect(msg!.header.get("Nats-Msg-Id")).toBe("demo:helm-1");
     expect(msg!.json<{ event_id: string }>().event_id).toBe("helm-1");
+
+    // It came through the region's durable consumer hub-source (durable sourcing), the only consumer
+    // on the regional stream (an ephemeral source consumer would show here too), exactly as
+    // packages/streams configures it, and bound to the hub's source.
+    const regionAdmin = await connect({ servers: region.url, user: "admin", pass: ENV.ADMIN_PASSWORD });
+    conns.push(regionAdmin);
+    const consumers = await (await jetstreamManager(regionAdmin)).consumers.list("EVENTS_US").next();
+    expect(consumers.map((c) => c.name)).toEqual(["hub-source"]);
+    expect(consumers[0]!.config).toMatchObject(hubSourceConsumerConfig("us"));
+    expect(consumers[0]!.delivered.stream_seq).toBe(1);
+    expect(consumers[0]!.push_bound).toBe(true);
   }, 90_000);
+
+  // The hub asks the region to reset hub-source as soon as it starts, before the region's leafnode
+  // link is back; that request is lost, and nats-server waits 5 s for it before watching the deliver
+  // subject and resuming at the consumer's next heartbeat (1 s): ~5 s in all.
+  it("hub restart - an event buffered in the region while the hub is down reaches it within seconds of its restart (durable sourcing through the rendered configs)", async () => {
+    const gw = await connect({ servers: region.url, user: "gateway-us", pass: ENV.GATEWAY_PASSWORD });
+    conns.push(gw);
+    await hub.stop();
+    // A type no destination takes, so the delivery process started later posts only the helm test's event.
+    const h = headers();
+    h.set("Nats-Msg-Id", "demo:helm-2");
+    h.set("Tributary-Source", "demo");
+    const ack = await jetstream(gw).publish("events.us.demo.page.viewed", JSON.stringify({ event: "page.viewed", event_id: "helm-2" }), { headers: h });
+    expect(ack.seq).toBe(2);
+
+    const restartedAt = Date.now();
+    await hub.restart();
+    const admin = await connect({ servers: hub.url, user: "admin", pass: ENV.ADMIN_PASSWORD });
+    conns.push(admin);
+    const jsm = await jetstreamManager(admin);
+    await waitFor("the buffered event in the hub stream EVENTS", async () => ((await jsm.streams.info("EVENTS")).state.messages === 2 ? true : undefined), 30_000, 100);
+    const resumed = Date.now() - restartedAt;
+    console.log(`hub restart: the buffered event reached EVENTS ${resumed} ms after the restart began`);
+    expect(resumed).toBeLessThan(10_000);
+    expect((await jsm.streams.getMessage("EVENTS", { seq: 2 }))!.header.get("Nats-Msg-Id")).toBe("demo:helm-2");
+    // The hub reset the region's hub-source to where it stopped rather than creating a consumer.
+    const regionAdmin = await connect({ servers: region.url, user: "admin", pass: ENV.ADMIN_PASSWORD });
+    conns.push(regionAdmin);
+    const consumers = await (await jetstreamManager(regionAdmin)).consumers.list("EVENTS_US").next();
+    expect(consumers.map((c) => [c.name, c.delivered.stream_seq])).toEqual([["hub-source", 2]]);
+  }, 60_000);
 
   it("least privilege - the chart's gateway user cannot publish another region's events or manage streams", async () => {
     const gw = await connect({ servers: region.url, user: "gateway-us", pass: ENV.GATEWAY_PASSWORD });
@@ -219,12 +262,12 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     conns.push(nc);
     const jsm = await jetstreamManager(nc, { timeout: 2000 });
     // bi's consumer exactly as the delivery process creates it (so the process, started later, finds it as it would).
-    const bi = deliveryConsumerConfig({ destination: "bi", filterSubject: deliveryFilterSubject([], ["install.tracked"]), maxAckPending: 64, ackWaitMs: 60_000, deliverPolicy: "new" });
+    const bi = deliveryConsumerConfig({ destination: "bi", filterSubjects: deliveryFilterSubjects([], ["install.tracked"]), maxAckPending: 64, ackWaitMs: 60_000, deliverPolicy: "new" });
     expect((await jsm.consumers.add("EVENTS", bi)).name).toBe("delivery-bi");
     const dlqAck = await jetstream(nc, { timeout: 2000 }).publish("delivery-dlq.bi", "{}");
     expect(dlqAck.stream).toBe("DELIVERY_DLQ");
 
-    const partner = deliveryConsumerConfig({ destination: "partner", filterSubject: "events.>", maxAckPending: 64, ackWaitMs: 60_000 });
+    const partner = deliveryConsumerConfig({ destination: "partner", filterSubjects: ["events.>"], maxAckPending: 64, ackWaitMs: 60_000 });
     await expect(nc.request(`$JS.API.CONSUMER.CREATE.EVENTS.delivery-partner`, JSON.stringify({ stream_name: "EVENTS", config: partner }), { timeout: 2000 })).rejects.toThrow(/Permissions Violation/);
     const loader = loaderConsumerConfig({ durable: "warehouse-loader", maxAckPending: 10, ackWaitMs: 60_000 });
     await expect(nc.request(`$JS.API.CONSUMER.CREATE.EVENTS.warehouse-loader`, JSON.stringify({ stream_name: "EVENTS", config: loader }), { timeout: 2000 })).rejects.toThrow(/Permissions Violation/);

@@ -1,6 +1,6 @@
 // `helm test`: sends one signed event to the gateway and waits for its receipt — a 202 is given
-// only after the regional stream's PubAck (DESIGN.md promise 1). Signs as the seeds' providers do
-// (webhook-hmac-sha256: X-Webhook-Signature = hex HMAC-SHA256 of `${timestamp}.${body}`).
+// only after the regional stream's PubAck, so a 202 means the event is stored. Signs as the demo
+// source's provider does (webhook-hmac-sha256: X-Webhook-Signature = hex HMAC-SHA256 of `${timestamp}.${body}`).
 import { createHmac, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 

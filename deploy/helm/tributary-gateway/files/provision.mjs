@@ -1,7 +1,9 @@
-// Creates or updates the streams described by the JSON files in STREAMS_DIR, as the NATS admin
-// user (the apps' own users cannot manage streams). Runs in the app image as a Job per release revision; the
-// JSON is rendered by the chart to match packages/streams (a test keeps them equal). The NATS
-// client comes from the app's own node_modules (APP_DIR), so the Job needs no other image.
+// Creates or updates the streams described by the JSON files in STREAMS_DIR, then the durable
+// consumers described by its `*.consumer.json` files (JetStream's consumer create request:
+// {stream_name, config}), as the NATS admin user (the apps' own users cannot manage streams). A
+// consumer comes after the streams, as it lives on one. Runs in the app image as a Job per release
+// revision; the JSON is rendered by the chart to match packages/streams (a test keeps them equal).
+// The NATS client comes from the app's own node_modules (APP_DIR), so the Job needs no other image.
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -17,6 +19,18 @@ const { connect } = await load("@nats-io/transport-node");
 const { jetstreamManager, JetStreamApiError } = await load("@nats-io/jetstream");
 
 const STREAM_NOT_FOUND = 10059;
+const CONSUMER_NOT_FOUND = 10014;
+
+/** Whether `info` finds the stream or consumer; false on `notFound`, any other error thrown. */
+async function found(info, notFound) {
+  try {
+    await info();
+    return true;
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === notFound) return false;
+    throw err;
+  }
+}
 
 async function connectWithRetry() {
   for (;;) {
@@ -34,18 +48,23 @@ async function connectWithRetry() {
 const nc = await connectWithRetry();
 try {
   const jsm = await jetstreamManager(nc);
-  for (const file of readdirSync(streamsDir).filter((f) => f.endsWith(".json")).sort()) {
-    const config = JSON.parse(readFileSync(join(streamsDir, file), "utf8"));
-    let exists = true;
-    try {
-      await jsm.streams.info(config.name);
-    } catch (err) {
-      if (!(err instanceof JetStreamApiError && err.code === STREAM_NOT_FOUND)) throw err;
-      exists = false;
-    }
+  const files = readdirSync(streamsDir).filter((f) => f.endsWith(".json")).sort();
+  const read = (file) => JSON.parse(readFileSync(join(streamsDir, file), "utf8"));
+  for (const file of files.filter((f) => !f.endsWith(".consumer.json"))) {
+    const config = read(file);
+    const exists = await found(() => jsm.streams.info(config.name), STREAM_NOT_FOUND);
     if (exists) await jsm.streams.update(config.name, config);
     else await jsm.streams.add(config);
     console.log(`${exists ? "updated" : "created"} stream ${config.name}`);
+  }
+  for (const file of files.filter((f) => f.endsWith(".consumer.json"))) {
+    const { stream_name: stream, config } = read(file);
+    const exists = await found(() => jsm.consumers.info(stream, config.durable_name), CONSUMER_NOT_FOUND);
+    // An update sends the whole config: nats-server applies what may change on a live consumer and
+    // refuses the rest, which fails the Job with its reason.
+    if (exists) await jsm.consumers.update(stream, config.durable_name, config);
+    else await jsm.consumers.add(stream, config);
+    console.log(`${exists ? "updated" : "created"} consumer ${config.durable_name} on ${stream}`);
   }
 } finally {
   await nc.close();

@@ -57,7 +57,7 @@ securityContext:
 
 {{/*
 The regional stream, as regionalStreamConfig (packages/streams/src/stream-config.ts) builds it;
-durations in nanoseconds as JetStream takes them. test/chart-streams.test.ts compares the two.
+durations in nanoseconds as JetStream takes them. test/charts.test.ts compares the two.
 */}}
 {{- define "tributary-gateway.streamConfig" -}}
 {{- $region := .Values.global.tributary.region -}}
@@ -75,4 +75,26 @@ durations in nanoseconds as JetStream takes them. test/chart-streams.test.ts com
   "num_replicas" (int $s.replicas)
 -}}
 {{- toPrettyJson $config -}}
+{{- end -}}
+
+{{/*
+The durable consumer `hub-source` on the regional stream, through which the hub's EVENTS sources
+this region (durable sourcing): as hubSourceConsumerConfig (packages/streams/src/stream-config.ts)
+builds it, wrapped as JetStream's consumer create request. The region keeps the position, so a
+restarted hub resumes where it stopped within seconds. nats-server requires this shape: push to the
+region's deliver subject, `flow_control` acks with flow control on, 1 s heartbeats; at most
+20,000 messages in flight before the region waits for the hub's flow-control answer.
+*/}}
+{{- define "tributary-gateway.hubSourceConsumerConfig" -}}
+{{- $region := .Values.global.tributary.region -}}
+{{- toPrettyJson (dict
+  "stream_name" (include "tributary.streamName" $region)
+  "config" (dict
+    "durable_name" "hub-source"
+    "deliver_subject" (printf "deliver.%s.hub-source" $region)
+    "deliver_policy" "all"
+    "ack_policy" "flow_control"
+    "flow_control" true
+    "idle_heartbeat" 1000000000
+    "max_ack_pending" 20000)) -}}
 {{- end -}}

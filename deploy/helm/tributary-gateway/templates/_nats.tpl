@@ -1,8 +1,9 @@
 {{/*
 The region's NATS topology, rendered inside the official NATS chart through its `$tplYaml` values
 (so these templates see the NATS chart's context: .Values is the `nats:` block plus `global`).
-What they write mirrors packages/streams (server-config.ts, permissions.ts, names.ts);
-deploy/helm/test/topology.int.test.ts compares the rendered config with that code and runs it.
+What they write mirrors packages/streams (server-config.ts, permissions.ts, names.ts):
+deploy/helm/test/charts.test.ts compares the rendered config with that code, and
+topology.int.test.ts runs it as a region and the hub.
 */}}
 
 {{- define "tributary.streamName" -}}

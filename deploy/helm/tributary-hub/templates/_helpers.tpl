@@ -77,13 +77,21 @@ securityContext:
 
 {{/*
 EVENTS and EVENTS_DLQ as hubStreamConfig and dlqStreamConfig (packages/streams/src/stream-config.ts)
-build them; durations in nanoseconds. test/chart-streams.test.ts compares them.
+build them; durations in nanoseconds. test/charts.test.ts compares them.
+Each source reads its region's durable consumer `hub-source` (durable sourcing): the region keeps
+the position, so a restarted hub resumes where it stopped within seconds. The region's own release
+creates that consumer (tributary-gateway's provisioning Job); the duplicate window drops the same
+event accepted in two regions (a sender retrying elsewhere), so the loader and every destination
+read it once.
 */}}
 {{- define "tributary-hub.hubStreamConfig" -}}
 {{- $s := .Values.hubStream -}}
 {{- $sources := list -}}
 {{- range .Values.global.tributary.regions -}}
-{{- $sources = append $sources (dict "name" (include "tributary.streamName" .) "external" (dict "api" (printf "$JS.%s.API" .) "deliver" (printf "deliver.%s" .))) -}}
+{{- $sources = append $sources (dict
+  "name" (include "tributary.streamName" .)
+  "external" (dict "api" (printf "$JS.%s.API" .) "deliver" (printf "deliver.%s" .))
+  "consumer" (dict "name" "hub-source" "deliver_subject" (printf "deliver.%s.hub-source" .))) -}}
 {{- end -}}
 {{- toPrettyJson (dict
   "name" "EVENTS"
@@ -93,7 +101,7 @@ build them; durations in nanoseconds. test/chart-streams.test.ts compares them.
   "discard" "new"
   "max_bytes" (int64 $s.maxBytes)
   "max_age" (mul (int64 $s.maxAgeSeconds) 1000000000)
-  "duplicate_window" 100000000
+  "duplicate_window" (mul (int64 $s.duplicateWindowSeconds) 1000000000)
   "num_replicas" (int $s.replicas)
   "sources" $sources) -}}
 {{- end -}}

@@ -1,8 +1,9 @@
 {{/*
 The hub's NATS topology, rendered inside the official NATS chart through its `$tplYaml` values
 (these templates see the NATS chart's context: .Values is the `nats:` block plus `global`).
-What they write mirrors packages/streams (server-config.ts, permissions.ts, names.ts);
-deploy/helm/test/topology.int.test.ts compares the rendered config with that code and runs it.
+What they write mirrors packages/streams (server-config.ts, permissions.ts, names.ts):
+deploy/helm/test/charts.test.ts compares the rendered config with that code, and
+topology.int.test.ts runs it as a region and the hub.
 */}}
 
 {{- define "tributary.natsJetStream" -}}
@@ -71,22 +72,51 @@ accounts:
           subscribe:
             allow: ["_INBOX.>"]
       {{- end }}
+    # Each region's sourcing subjects, from the account its leafnode link logs in to.
+    imports:
       {{- range .Values.global.tributary.regions }}
-      {{- $stream := include "tributary.streamName" . }}
-      # The region's leafnode link: only its own stream's sourcing traffic (nats-server swaps
-      # publish and subscribe for leaf connections; see packages/streams permissions.ts).
+      {{- $account := include "tributary.linkAccountName" . }}
+      {{- $exports := include "tributary.linkExports" . | fromYaml }}
+      {{- range $exports.services }}
+      - service: { account: {{ $account }}, subject: {{ . | quote }} }
+      {{- end }}
+      {{- range $exports.streams }}
+      - stream: { account: {{ $account }}, subject: {{ . | quote }} }
+      {{- end }}
+      {{- end }}
+  {{- /*
+  Each region's leafnode link logs in to an account of its own, LINK_<REGION>, holding only its
+  leaf user and sharing with TRIBUTARY only what it exports: a region can answer only its own
+  stream's sourcing requests and send only its own deliveries. nats-server swaps publish and
+  subscribe for leaf connections: the hub sends the region those requests, the region sends back
+  its deliveries and the replies, which nats-server routes through one-off `_R_` subjects of the
+  link account (packages/streams leafPermissions).
+  */}}
+  {{- range .Values.global.tributary.regions }}
+  {{- $exports := include "tributary.linkExports" . | fromYaml }}
+  {{ include "tributary.linkAccountName" . }}:
+    users:
       - user: {{ printf "leaf-%s" . | quote }}
         password: {{ printf "<< $%s >>" (include "tributary.leafPasswordVar" .) | quote }}
         allowed_connection_types: [LEAFNODE]
         permissions:
           publish:
-            allow: ["$JSC.R.*", {{ printf "deliver.%s.>" . | quote }}]
+            allow: {{ prepend $exports.streams "_R_.>" | toJson }}
           subscribe:
             allow:
-              - {{ printf "$JS.%s.API.CONSUMER.CREATE.%s" . $stream | quote }}
-              - {{ printf "$JS.%s.API.CONSUMER.CREATE.%s.>" . $stream | quote }}
-              - {{ printf "$JS.FC.%s.>" $stream | quote }}
+              {{- range $exports.services }}
+              - {{ . | quote }}
+              {{- end }}
+    exports:
+      {{- range $exports.services }}
+      - service: {{ . | quote }}
+        accounts: [TRIBUTARY]
       {{- end }}
+      {{- range $exports.streams }}
+      - stream: {{ . | quote }}
+        accounts: [TRIBUTARY]
+      {{- end }}
+  {{- end }}
 {{- end -}}
 
 {{/*
@@ -105,6 +135,25 @@ lists it: (list stream durable).
 
 {{- define "tributary.streamName" -}}
 {{- printf "EVENTS_%s" (. | upper | replace "-" "_") -}}
+{{- end -}}
+
+{{/* The hub account a region's leafnode link logs in to: LINK_US (packages/streams linkAccountName). */}}
+{{- define "tributary.linkAccountName" -}}
+{{- printf "LINK_%s" (. | upper | replace "-" "_") -}}
+{{- end -}}
+
+{{/*
+What a region's link account exports to TRIBUTARY (packages/streams linkExports), as YAML:
+services, what the hub asks of the region: the reset of its durable source consumer `hub-source`
+and the flow-control replies to it; streams, what the region sends: its deliveries.
+*/}}
+{{- define "tributary.linkExports" -}}
+{{- $stream := include "tributary.streamName" . -}}
+services:
+  - {{ printf "$JS.%s.API.CONSUMER.RESET.%s.hub-source" . $stream | quote }}
+  - {{ printf "$JS.FC.%s.>" $stream | quote }}
+streams:
+  - {{ printf "deliver.%s.>" . | quote }}
 {{- end -}}
 
 {{- define "tributary.natsHardenedContainer" -}}
