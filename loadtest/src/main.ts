@@ -7,12 +7,15 @@ import { ConfigError } from "@tributary/config";
 import { FAULT_KINDS, isFaultKind } from "./faults.js";
 import { renderPlot } from "./plot.js";
 import { formatReport } from "./report.js";
-import { runLoadTest, type RunReport } from "./run.js";
+import { natsSetup, runLoadTest, type RunReport } from "./run.js";
 import { cpuLine, summaryTable } from "./summary.js";
 import { DEFAULT_TIERS_FILE, findTier, loadTiers } from "./tiers.js";
 
 const USAGE = `usage: pnpm loadtest --tier <name> [--fault ${FAULT_KINDS.join("|")}] [--duration <s>] [--rate <events/s>]
-                     [--fault-at <s>] [--fault-seconds <s>] [--seed <n>] [--out <dir>] [--tiers <file>] [--verbose]
+                     [--fault-at <s>] [--fault-seconds <s>] [--fsync always|lazy] [--replicas 1|3]
+                     [--seed <n>] [--out <dir>] [--tiers <file>] [--verbose]
+       --fsync always: every nats-server fsyncs each write before its PubAck (power-loss durability)
+       --replicas 3: region us runs as a 3-node cluster with R3 streams (node-kill implies it)
        pnpm loadtest --summarize <dir>   (a Markdown table of the reports in dir)
 
 Starts the local multi-region system on free loopback ports, offers the tier's events open loop,
@@ -35,6 +38,8 @@ async function main(): Promise<number> {
       rate: { type: "string" },
       "fault-at": { type: "string" },
       "fault-seconds": { type: "string" },
+      fsync: { type: "string" },
+      replicas: { type: "string" },
       seed: { type: "string" },
       out: { type: "string" },
       tiers: { type: "string" },
@@ -65,6 +70,9 @@ async function main(): Promise<number> {
   const fault = values.fault;
   const faultAt = positiveNumber("--fault-at", values["fault-at"]);
   const faultSeconds = positiveNumber("--fault-seconds", values["fault-seconds"]);
+  if (values.fsync !== undefined && values.fsync !== "always" && values.fsync !== "lazy") throw new ConfigError("--fsync", `must be always or lazy, got ${JSON.stringify(values.fsync)}`, "e.g. --fsync always");
+  if (values.replicas !== undefined && values.replicas !== "1" && values.replicas !== "3") throw new ConfigError("--replicas", `must be 1 or 3, got ${JSON.stringify(values.replicas)}`, "e.g. --replicas 3");
+  const nats = { fsync: values.fsync as "always" | "lazy" | undefined, usReplicas: values.replicas === undefined ? undefined : (Number(values.replicas) as 1 | 3) };
   const tty = process.stderr.isTTY;
   const { report, timeline, faultMark } = await runLoadTest({
     tiers,
@@ -75,6 +83,7 @@ async function main(): Promise<number> {
     faultAtMs: faultAt === undefined ? undefined : faultAt * 1000,
     faultHoldMs: faultSeconds === undefined ? undefined : faultSeconds * 1000,
     seed: positiveNumber("--seed", values.seed),
+    ...nats,
     output: values.verbose ? "inherit" : "buffer",
     // One line per second; on a terminal it rewrites itself.
     progress: (line) => process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`),
@@ -82,9 +91,10 @@ async function main(): Promise<number> {
   if (tty) process.stderr.write("\n");
   const out = resolve(values.out ?? join(fileURLToPath(new URL("..", import.meta.url)), "results"));
   mkdirSync(out, { recursive: true });
-  const name = `${report.tier}${report.fault ? `-${report.fault.kind}` : ""}`;
+  const name = `${report.tier}${report.fault ? `-${report.fault.kind}` : ""}${natsSetup({ ...nats, fault }).suffix}`;
   writeFileSync(join(out, `${name}.json`), JSON.stringify(report, null, 2) + "\n");
-  const title = `Tributary load test: tier ${report.tier} (${report.range})${report.fault ? `, ${report.fault.kind}` : ""}`;
+  const setup = `${report.nats.usReplicas === 3 ? ", us R3" : ""}${report.nats.fsync === "always" ? ", fsync always" : ""}`;
+  const title = `Tributary load test: tier ${report.tier} (${report.range})${report.fault ? `, ${report.fault.kind}` : ""}${setup}`;
   writeFileSync(join(out, `${name}.svg`), await renderPlot(timeline, title, faultMark));
   console.log(formatReport(report));
   console.log(`report: ${join(out, `${name}.json`)}\nplot:   ${join(out, `${name}.svg`)}`);

@@ -31,6 +31,18 @@ export interface RunOptions {
   /** Called once a second with a progress line. */
   progress?: ((line: string) => void) | undefined;
   output?: "inherit" | "buffer" | undefined;
+  /** `always`: every nats-server fsyncs each write before its PubAck (power-loss durability). */
+  fsync?: "always" | "lazy" | undefined;
+  /** 3: region us runs as a 3-node cluster with R3 streams (node-kill always does). */
+  usReplicas?: 1 | 3 | undefined;
+}
+
+/** The NATS set-up a run had, in its report and its file name (`-r3`, `-fsync`). */
+export function natsSetup(opts: Pick<RunOptions, "fsync" | "usReplicas" | "fault">): { usReplicas: 1 | 3; fsync: "always" | "lazy"; suffix: string } {
+  const usReplicas = opts.usReplicas ?? (opts.fault === "node-kill" ? 3 : 1);
+  const fsync = opts.fsync ?? "lazy";
+  const suffix = `${usReplicas === 3 && opts.fault !== "node-kill" ? "-r3" : ""}${fsync === "always" ? "-fsync" : ""}`;
+  return { usReplicas, fsync, suffix };
 }
 
 export interface Check {
@@ -53,6 +65,8 @@ export interface RunReport {
   fault: { kind: FaultKind; description: string; startSecond: number; downSecond: number; endSecond: number; holdSeconds: number } | null;
   machine: { cores: number; memoryGiB: number; node: string };
   durability: string;
+  /** Region us's stream replicas and the servers' fsync mode. */
+  nats: { usReplicas: 1 | 3; fsync: "always" | "lazy" };
   warehouse: string;
   durationSeconds: number;
   offered: { events: number; eventsPerSecond: number; requests: number; requestsPerSecond: number; singles: number; batches: number; resends: number };
@@ -126,8 +140,10 @@ export async function runLoadTest(opts: RunOptions): Promise<RunResult> {
   const thresholds = opts.fault ? tier.faultThresholds : tier.thresholds;
   const progress = opts.progress ?? (() => undefined);
   const needs = systemNeeds(opts.fault);
-  progress(`starting the local system (hub + regions us, eu, gateways, aggregator → ${needs.warehouse})…`);
-  const system = await startLocalSystem({ ...needs, output: opts.output ?? "buffer" });
+  const nats = natsSetup(opts);
+  const cluster = needs.cluster ?? (nats.usReplicas === 3 ? { size: 3, regions: ["us"], hub: false } : undefined);
+  progress(`starting the local system (hub + regions us${nats.usReplicas === 3 ? " (3 nodes, R3)" : ""}, eu, gateways, aggregator → ${needs.warehouse}; fsync ${nats.fsync})…`);
+  const system = await startLocalSystem({ ...needs, ...(cluster ? { cluster } : {}), ...(nats.fsync === "always" ? { syncInterval: "always" as const } : {}), output: opts.output ?? "buffer" });
   try {
     const reqRate = requestRate(tier);
     const totalRequests = Math.max(1, Math.round(reqRate * tier.durationSeconds));
@@ -246,7 +262,11 @@ export async function runLoadTest(opts: RunOptions): Promise<RunResult> {
           }
         : null,
       machine: { cores: cpuReport.cores, memoryGiB: Math.round(totalmem() / 1024 ** 3), node: process.version },
-      durability: "nats-server default: JetStream fsyncs lazily (sync_interval not set, 2 min); a 202 survives a process kill, not power loss",
+      durability:
+        nats.fsync === "always"
+          ? "sync_interval: always: every nats-server fsyncs each write before its PubAck; a 202 survives power loss"
+          : "nats-server default: JetStream fsyncs lazily (sync_interval not set, 2 min); a 202 survives a process kill, not power loss",
+      nats: { usReplicas: nats.usReplicas, fsync: nats.fsync },
       warehouse: system.warehouse,
       durationSeconds: tier.durationSeconds,
       offered: {

@@ -23,7 +23,7 @@ export interface LocalSystem {
   stop(): Promise<void>;
 }
 
-export async function startLocalSystem(opts: { warehouse?: WarehouseKind; cuttableLinks?: boolean; cluster?: TopologyOptions["cluster"]; keepState?: boolean; output?: "inherit" | "buffer" } = {}): Promise<LocalSystem> {
+export async function startLocalSystem(opts: { warehouse?: WarehouseKind; cuttableLinks?: boolean; cluster?: TopologyOptions["cluster"]; syncInterval?: "always"; keepState?: boolean; output?: "inherit" | "buffer" } = {}): Promise<LocalSystem> {
   const stateDir = mkdtempSync(join(tmpdir(), "tributary-loadtest-"));
   const warehouse = opts.warehouse ?? "duckdb";
   let clickhouse: ClickHouseTestServer | undefined;
@@ -41,6 +41,7 @@ export async function startLocalSystem(opts: { warehouse?: WarehouseKind; cuttab
       aggregatorPort,
       cuttableLinks: opts.cuttableLinks ?? false,
       ...(opts.cluster ? { cluster: opts.cluster } : {}),
+      ...(opts.syncInterval ? { syncInterval: opts.syncInterval } : {}),
       logLevel: "warn",
       output: opts.output ?? "buffer",
       // A shorter redelivery deadline than the default 60 s, so a killed aggregator's in-flight

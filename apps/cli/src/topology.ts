@@ -64,6 +64,11 @@ export interface TopologyOptions {
    * others get free ones. Without it every part is one nats-server (the light default).
    */
   cluster?: { size: number; regions?: readonly string[]; hub?: boolean };
+  /**
+   * `always`: every nats-server fsyncs each write before its PubAck (`sync_interval: always`, what
+   * power-loss durability needs, as the production configs set it). Default: nats-server's lazy fsync.
+   */
+  syncInterval?: "always";
 }
 
 /** One destination as apps/delivery's config takes it (validated by the delivery process at start). */
@@ -284,6 +289,7 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
         leafs: options.regions.map((region) => ({ region, credential: credentials.leafs[region]! })),
         ...(credentials.delivery && destinations.length > 0 ? { delivery: { credential: credentials.delivery, destinations: destinations.map((d) => d.name) } } : {}),
         ...(link ? { leafnodeAdvertise: `127.0.0.1:${link.port}` } : {}),
+        ...(options.syncInterval ? { syncInterval: options.syncInterval } : {}),
         ...(ctx.cluster ? { serverName: ctx.serverName!, cluster: ctx.cluster } : {}),
       }),
     });
@@ -310,6 +316,7 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
           admin: credentials.admin,
           gateway: credentials.gateways[region]!,
           leaf: credentials.leafs[region]!,
+          ...(options.syncInterval ? { syncInterval: options.syncInterval } : {}),
           ...(ctx.cluster ? { serverName: ctx.serverName!, cluster: ctx.cluster } : {}),
         }),
       });
