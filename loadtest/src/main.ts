@@ -60,7 +60,10 @@ async function main(): Promise<number> {
       .map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")) as RunReport)
       .sort((a, b) => a.offered.requestsPerSecond - b.offered.requestsPerSecond || (a.fault?.kind ?? "").localeCompare(b.fault?.kind ?? ""));
     console.log(summaryTable(reports));
-    for (const r of reports) console.log(`- ${r.tier}${r.fault ? ` + ${r.fault.kind}` : ""}: ${cpuLine(r)}`);
+    for (const r of reports) {
+      const setup = r.nats ? ` (us R${r.nats.usReplicas}, fsync ${r.nats.fsync})` : "";
+      console.log(`- ${r.tier}${r.fault ? ` + ${r.fault.kind}` : ""}${setup}: ${cpuLine(r)}`);
+    }
     return 0;
   }
   const tiers = loadTiers(values.tiers ?? DEFAULT_TIERS_FILE);

@@ -7,7 +7,7 @@ import { batchProbability, findTier, loadTiers, requestRate } from "../src/tiers
 import { sha256Hex, Workload } from "../src/workload.js";
 
 describe("tiers", () => {
-  it("tiers.json - the four tiers of the seeds, each valid", () => {
+  it("tiers.json - the four throughput tiers, each valid", () => {
     const tiers = loadTiers();
     expect(tiers.tiers.map((t) => t.rate)).toEqual([8, 100, 1000, 10000]);
   });

@@ -78,7 +78,7 @@ function dataFor(type, id, seq) {
 }
 
 /**
- * One event in the seeds' envelope, padded to about `bytes` bytes (at least its natural size).
+ * One event in the deep-link webhook envelope, padded to about `bytes` bytes (at least its natural size).
  * @param {{ type: string, id: string, seq: number, run: string, bytes: number, now: Date }} input
  * @returns {string}
  */
