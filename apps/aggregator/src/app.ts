@@ -68,7 +68,7 @@ export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
   });
   const operatorOnly = operatorGuard(deps.operatorToken);
   if (deps.reconcile) registerReconcileRoutes(app, deps.reconcile, operatorOnly);
-  // The delivery log (issue 12): attempts to HTTP destinations, newest first.
+  // The delivery log: attempts to HTTP destinations, newest first.
   app.get<{ Querystring: { limit?: number; destination?: string; event_key?: string; outcome?: string } }>(
     "/v1/deliveries",
     {

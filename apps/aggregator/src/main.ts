@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   });
   log.info({ stream: config.stream, durable: config.durable, warehouse: redactUrl(config.warehouseUrl) }, "aggregator loading");
   const running = loader.run();
-  // The delivery log (issue 12) starts beside the loader and never delays or stops it.
+  // The delivery log starts beside the loader and never delays or stops it.
   const stopWaitingForDeliveries = new AbortController();
   const deliveries = config.deliveries.enabled
     ? startDeliveriesLoader({ nc, sink, durable: config.deliveries.durable, ackWaitMs: config.ackWaitMs, log, signal: stopWaitingForDeliveries.signal }).then(

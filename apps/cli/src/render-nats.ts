@@ -8,8 +8,8 @@ export function passwordVar(user: string): string {
 
 /**
  * The production nats-server configs for the given regions, as files: no secret in them, every
- * password an environment variable, regions fsync every write (`sync_interval: always`, DESIGN.md
- * promise 2) and reach the hub through `$HUB_LEAFNODE_URL` (a URL with the region's leaf user).
+ * password an environment variable, regions fsync every write (`sync_interval: always`: a PubAck
+ * survives a power cut) and reach the hub through `$HUB_LEAFNODE_URL` (a URL with the region's leaf user).
  * With destinations, the hub also has the delivery process's user, limited to those destinations.
  */
 export function renderProductionNatsConfigs(regions: readonly string[], destinations: readonly string[] = []): Map<string, string> {

@@ -48,7 +48,7 @@ const BARE = join(HERE, "bare.ts");
 const runId = `${process.pid}-${Date.now().toString(36)}`;
 let counter = 0;
 
-/** A link.clicked event in the seeds' envelope, unique per call (~230 bytes). */
+/** A link.clicked event in the deep-link webhook envelope, unique per call (~230 bytes). */
 function eventBody(timestamp: string): string {
   const n = counter++;
   return `{"event":"link.clicked","timestamp":"${timestamp}","data":{"link_id":"lnk_${runId}_${n}","url":"https://app.example.com/product/42","campaign":"spring-sale","platform":"ios"}}`;

@@ -10,7 +10,7 @@ export interface RecentKeysOptions {
 
 /**
  * Defaults for the aggregator's cross-region dedupe: a day covers any sender's retry schedule
- * (the seeds' retries stop after 30 minutes) and a region link outage of hours.
+ * (deep-link senders stop retrying after about 30 minutes) and a region link outage of hours.
  * Memory: measured on Node 24 at ~140 bytes per key for short delivery ids (~30-character keys)
  * and ~190 bytes per key for body-hash keys (`source:sha256:<64 hex>`, ~77 characters), so about
  * 150–200 MB at the full million; size maxKeys to the window's event count and the heap.

@@ -19,7 +19,7 @@ export interface FieldPaths {
 }
 
 /**
- * The seeds' layouts: link.clicked carries data.ip/user_agent/referrer/link_id/campaign; click.*
+ * The senders' layouts (docs/providers.md): link.clicked carries data.ip/user_agent/referrer/link_id/campaign; click.*
  * events nest them under data.click, data.link.id and data.campaign.id.
  */
 export const DEFAULT_FIELD_PATHS: FieldPaths = {

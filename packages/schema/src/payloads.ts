@@ -12,13 +12,13 @@ const Flag = Type.Optional(Type.Boolean());
 const Num = Type.Optional(Type.Number());
 const DateTime = Type.Optional(Type.String({ format: "date-time", errorMessage: DATE_TIME_MESSAGE }));
 const Params = Type.Optional(Type.Object({}, { ...open, errorMessage: "must be an object" }));
-/** Ids of users and referrers: the seeds show them passed through, type unstated. */
+/** Ids of users and referrers: senders pass them through, type unstated. */
 const Id = Type.Optional(
   Type.Union([Type.String({ minLength: 1 }), Type.Integer()], { errorMessage: "must be a non-empty string or an integer" }),
 );
 
 /**
- * A field whose usual values the seeds spell out. Kept as any string on purpose: a provider that
+ * A field whose usual values the senders document. Kept as any string on purpose: a provider that
  * sends "iOS" or a new platform must not have its events refused at the edge (a 4xx is never
  * retried usefully); the known values are documented for queries and enrichment to normalise.
  */
@@ -26,17 +26,17 @@ function usually<const T extends readonly string[]>(values: T) {
   return Type.Optional(Type.String({ description: `usually one of ${values.join(", ")}` }));
 }
 
-// Enumerations the seeds spell out. Platform: seed 001 "(iOS or Android)", payloads send "ios".
+// Enumerations the senders document (docs/providers.md). Platform: "(iOS or Android)", payloads send "ios".
 const Platform = usually(["ios", "android", "web", "other", "unknown"]);
-// Seed 004 §5.1.
+// Click-tracking events' device types.
 const DeviceType = usually(["mobile", "desktop", "tablet", "bot", "unknown"]);
 const ReferrerCategory = usually(["search", "social", "email", "direct", "unknown"]);
 const RedirectStatus = usually(["success", "blocked", "error"]);
 
-/** Campaign attribution as seed 001 sends it on links, clicks and installs. */
+/** Campaign attribution as deep-link webhooks send it on links, clicks and installs. */
 const attribution = { campaign: Text, channel: Text };
 
-// link.clicked: seed 001 (link_id/url/referrer/geo) and seed 002 (prefix/token/hostname/ip/device_type).
+// link.clicked: deep-link webhooks (link_id/url/referrer/geo) and deferred-link webhooks (prefix/token/hostname/ip/device_type).
 const LinkClicked = Type.Object(
   {
     link_id: Text,
@@ -57,13 +57,13 @@ const LinkClicked = Type.Object(
   open,
 );
 
-// link.opened: seed 001 "App Open Event".
+// link.opened: deep-link webhooks' app-open event.
 const LinkOpened = Type.Object(
   { link_id: Text, route: Text, route_params: Params, platform: Platform, app_version: Text, is_deferred: Flag },
   open,
 );
 
-// link.deferred_install: seed 001 "Deferred Install Event".
+// link.deferred_install: deep-link webhooks' deferred-install event.
 const LinkDeferredInstall = Type.Object(
   {
     link_id: Text,
@@ -76,33 +76,33 @@ const LinkDeferredInstall = Type.Object(
   open,
 );
 
-// deferred_link.claimed: seed 002 names it ("the app claimed a deferred deep link after install")
+// deferred_link.claimed: deferred-link webhooks name it ("the app claimed a deferred deep link after install")
 // without a payload; typed with the deferred-install fields it shares.
 const DeferredLinkClaimed = Type.Object(
   { link_id: Text, original_click_at: DateTime, platform: Platform, ...attribution, match_method: Text, app_version: Text },
   open,
 );
 
-// install.tracked: seed 002 (handler reads platform and campaign); seed 000 routes it to onboarding.
+// install.tracked: deferred-link webhooks (the handler reads platform and campaign); routed to onboarding.
 const InstallTracked = Type.Object({ link_id: Text, platform: Platform, ...attribution, app_version: Text }, open);
 
-// referral.created: seed 002 ("a new referral link was generated") and seed 000 (referrer_token);
+// referral.created: deferred-link webhooks ("a new referral link was generated", referrer_token);
 // the code is what the referral is.
 const ReferralCreated = Type.Object(
   { referral_code: Type.String({ minLength: 1 }), referrer_id: Id, referrer_token: Text, link_id: Text },
   open,
 );
 
-// referral.completed: seed 002's handler issues the reward from referral_code, referrer_id, referred_user_id.
+// referral.completed: the deferred-link handler issues the reward from referral_code, referrer_id, referred_user_id.
 const ReferralCompleted = Type.Object(
   { referral_code: Type.String({ minLength: 1 }), referrer_id: Id, referred_user_id: Id, referrer_token: Text },
   open,
 );
 
-// link.conversion: seed 001's CRM handler (user_id, campaign, channel, revenue).
+// link.conversion: the deep-link webhooks' CRM handler (user_id, campaign, channel, revenue).
 const LinkConversion = Type.Object({ link_id: Text, user_id: Id, ...attribution, revenue: Num, platform: Platform }, open);
 
-// Click fields of seed 004 §5.1: request context and classification. §13.1 nests them as
+// Click fields of click-tracking events: request context and classification. The nested layout puts them in
 // data.click, beside data.link and an optional data.campaign object, so both layouts are typed.
 const clickFields = {
   ip_hash: Text,
@@ -138,11 +138,11 @@ const clickLayout = {
   ),
 };
 
-// click.created: seed 004 §5.1 and §13.1.
+// click.created: click-tracking events, flat or nested.
 const ClickCreated = Type.Object(clickLayout, open);
 
-// click.flagged: seed 004 §5.3/§6.2, "suspicious/fraud verdict". The verdict is its point, so one
-// of the §5.1 classification fields must be present, flat or under data.click.
+// click.flagged: click-tracking events' "suspicious/fraud verdict". The verdict is its point, so one
+// of the classification fields must be present, flat or under data.click.
 const verdictFields = ["fraud_reason", "is_suspicious", "bot_score"] as const;
 const hasVerdict = verdictFields.map((field) => ({ required: [field] }));
 const ClickFlagged = Type.Object(clickLayout, {

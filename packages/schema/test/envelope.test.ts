@@ -16,7 +16,7 @@ function refused(result: ValidationResult) {
   return result;
 }
 
-// Seed 001, "Webhook Payload Structure".
+// The deep-link webhooks' payload structure.
 const seedClick = {
   event: "link.clicked",
   timestamp: "2026-03-04T14:32:08.441Z",
@@ -24,7 +24,7 @@ const seedClick = {
 };
 
 describe("envelope forms", () => {
-  it("envelope - the seeds' {event, timestamp, data} form", () => {
+  it("envelope - the deep-link {event, timestamp, data} form", () => {
     expect(accepted(lenient(seedClick))).toEqual({
       eventType: "link.clicked",
       eventId: null,

@@ -4,7 +4,7 @@ import { createEventValidator, EVENT_DATA_SCHEMAS, isKnownEventType, KNOWN_EVENT
 const validator = createEventValidator();
 
 interface Case {
-  /** A payload from the seeds (or built from their field lists). */
+  /** A payload as the senders document it (or built from their field lists; docs/providers.md). */
   valid: Record<string, unknown>;
   /** One wrong payload, and the message a sender gets for it. */
   invalid: Record<string, unknown>;
@@ -13,7 +13,7 @@ interface Case {
 
 const cases: Record<KnownEventType, Case> = {
   "link.clicked": {
-    // seed 001
+    // deep-link webhooks
     valid: {
       link_id: "lnk_8xKp2mVq",
       url: "https://app.example.com/product/42",
@@ -29,7 +29,7 @@ const cases: Record<KnownEventType, Case> = {
     message: "data.link_id must be string",
   },
   "link.opened": {
-    // seed 001
+    // deep-link webhooks
     valid: {
       link_id: "lnk_8xKp2mVq",
       route: "/product/:id",
@@ -42,7 +42,7 @@ const cases: Record<KnownEventType, Case> = {
     message: "data.is_deferred must be boolean",
   },
   "link.deferred_install": {
-    // seed 001
+    // deep-link webhooks
     valid: {
       link_id: "lnk_8xKp2mVq",
       original_click_at: "2026-03-04T14:32:08.441Z",
@@ -71,19 +71,19 @@ const cases: Record<KnownEventType, Case> = {
     message: "data.referral_code is required",
   },
   "referral.completed": {
-    // seed 002's reward handler
+    // the deferred-link reward handler
     valid: { referral_code: "FRIEND-42", referrer_id: "u_1", referred_user_id: "u_2" },
     invalid: { referral_code: "FRIEND-42", referred_user_id: 1.5 },
     message: "data.referred_user_id must be a non-empty string or an integer",
   },
   "link.conversion": {
-    // seed 001's CRM handler
+    // the deep-link CRM handler
     valid: { user_id: "contact_9", campaign: "spring-sale", channel: "email", revenue: 49.99 },
     invalid: { revenue: "49.99" },
     message: "data.revenue must be number",
   },
   "click.created": {
-    // seed 004 §5.1, flat
+    // click-tracking, flat
     valid: {
       link_id: "lnk_1",
       workspace_id: "ws_1",
@@ -133,7 +133,7 @@ describe("known event types", () => {
     });
   });
 
-  it("link.clicked - seed 002's prefix/token layout is accepted", () => {
+  it("link.clicked - the deferred-link prefix/token layout is accepted", () => {
     const data = {
       prefix: "promo",
       token: "summer-sale",
@@ -152,7 +152,7 @@ describe("known event types", () => {
     expect(validator.validate({ event: "link.clicked", data: {} }, { strict: true }).ok).toBe(true);
   });
 
-  it("click.created - seed 004 §13.1's nested link/click/campaign layout is accepted", () => {
+  it("click.created - the nested link/click/campaign layout is accepted", () => {
     const data = {
       link: { id: "lnk_1", alias: "spring" },
       click: { device_type: "desktop", referrer_category: "email", is_unique: true },

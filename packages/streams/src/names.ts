@@ -1,5 +1,5 @@
 /**
- * Names and subjects of the wire contract (DESIGN.md, "Wire contract"). Everything that builds a
+ * Names and subjects of the wire contract (docs/architecture.md). Everything that builds a
  * subject or a stream name goes through here, so the topology has one definition.
  */
 

@@ -63,7 +63,7 @@ export interface RegionServerOptions {
   gateway: UserCredential;
   /** The user this region's leafnode link logs in to the hub as (ignored for a `$VAR` URL). */
   leaf: UserCredential;
-  /** `always` for power-loss durability (DESIGN.md promise 2), at ~5× publish cost. */
+  /** `always` for power-loss durability (a PubAck survives a power cut), at ~5× publish cost. */
   syncInterval?: "always" | string;
   /** Required with `cluster`: unique per node (`tributary-us-1`). */
   serverName?: string;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { deliveryConsumerConfig, deliveryConsumerName, deliveryFilterSubjects, deliveryPermissions } from "../src/index.js";
 
 describe("delivery topology - names and filters", () => {
-  it("one filter subject, the narrowest covering the sources and types", () => {
+  it("filter subjects - exactly the sources × types, with wildcards for all", () => {
     expect(deliveryFilterSubjects(["demo"], ["link.clicked"])).toEqual(["events.*.demo.link.clicked"]);
     expect(deliveryFilterSubjects(["demo"], ["link.clicked", "install.tracked"])).toEqual(["events.*.demo.link.clicked", "events.*.demo.install.tracked"]);
     expect(deliveryFilterSubjects(["demo", "other"], ["link.clicked"])).toEqual(["events.*.demo.link.clicked", "events.*.other.link.clicked"]);

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 
 /**
- * Signs a body the way the seeds' providers do (`X-Webhook-Signature` = hex HMAC-SHA256 of
+ * Signs a body the way deep-link platforms do (`X-Webhook-Signature` = hex HMAC-SHA256 of
  * `${timestamp}.${body}`). Written here independently of @tributary/verify, so tests that use it
  * check the verifier rather than agree with it.
  */
@@ -27,7 +27,7 @@ export function signWebhook(input: {
 
 let counter = 0;
 
-/** A sample deep-link event in the seeds' envelope; unique unless `seed` repeats. */
+/** A sample deep-link event in their webhook envelope; unique unless `seed` repeats. */
 export function sampleEvent(overrides: { type?: string; seed?: number | string; data?: Record<string, unknown> } = {}): string {
   const seed = overrides.seed ?? `${process.pid}-${Date.now()}-${counter++}`;
   return JSON.stringify({

@@ -7,7 +7,7 @@ import type { SourceSecret } from './types.js';
  * case). The format is checked first because `Buffer.from(s, 'hex')` silently stops at the first
  * bad character and would hand a short buffer to the comparison.
  *
- * No `sha256=` / `v1=` prefix is accepted: the seeds' senders send bare hex, and providers that
+ * No `sha256=` / `v1=` prefix is accepted: deep-link senders send bare hex, and providers that
  * use a prefix (GitHub's `sha256=`, Stripe's `t=…,v1=…`, Standard Webhooks' `v1,<base64>`) get
  * their own scheme file, so one scheme never guesses at another's format.
  */

@@ -1,7 +1,7 @@
 import { fail, type VerifyFailure } from './codes.js';
 
 /**
- * Default replay window, in seconds: the seeds' receivers and Standard Webhooks both use five
+ * Default replay window, in seconds: deep-link receivers and Standard Webhooks both use five
  * minutes either side of the receiver clock.
  */
 export const DEFAULT_TOLERANCE_SECONDS = 5 * 60; // 5 minutes

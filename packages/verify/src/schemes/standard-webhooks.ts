@@ -37,7 +37,7 @@ const HMAC_SHA256_BYTES = 32;
  *   MAX_SIGNATURES entries, of which MAX_ED25519_SIGNATURES `v1a`, are considered; a header with
  *   more is refused before any crypto.
  *
- * The id is part of the signed content, so `deliveryId` here is authenticated, unlike the seeds'
+ * The id is part of the signed content, so `deliveryId` here is authenticated, unlike the deep-link scheme's
  * unsigned `X-Webhook-Id`. `svix` is this scheme under `svix-*` header names.
  */
 export function standardWebhooksScheme(

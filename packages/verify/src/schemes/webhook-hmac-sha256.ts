@@ -23,7 +23,7 @@ export const WEBHOOK_HMAC_SHA256_DEFAULTS: Readonly<WebhookHmacSha256Options> = 
 });
 
 /**
- * The seeds' scheme: `X-Webhook-Signature` is the hex HMAC-SHA256 of
+ * The deep-link platforms' scheme: `X-Webhook-Signature` is the hex HMAC-SHA256 of
  * `${X-Webhook-Timestamp}.${rawBody}`, the timestamp in Unix seconds.
  *
  * Order of checks: every cheap, public check (presence, format, tolerance) runs before any HMAC,
