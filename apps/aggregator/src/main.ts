@@ -47,7 +47,6 @@ async function main(): Promise<void> {
   await sink.migrate();
 
   let loader: Loader | undefined;
-  let hub: HubMonitor | undefined;
   // Log lines written inside a span (a batch's load) carry its trace id.
   const logger = { level: config.logLevel, ...(telemetry.tracing ? { mixin: () => traceLogFields() } : {}) };
   const api = config.api.enabled && isEventQueries(sink) ? { queries: sink, tokens, anonymousLoopback: config.api.anonymousLoopback, rateLimit: config.api.rateLimit } : undefined;
@@ -75,7 +74,7 @@ async function main(): Promise<void> {
   // The client-side buffer holds about one batch per flush slot and one filling: the stream keeps the rest.
   const messages = await consumer.consume({ max_messages: Math.min(config.batch.maxEvents * (config.batch.flushesInFlight + 1), config.maxAckPending) });
   const recentKeys = config.dedupe.maxKeys > 0 ? new RecentKeys(config.dedupe) : undefined;
-  hub = new HubMonitor({ jsm, stream: config.stream, durable: config.durable, dlqStream: DLQ_STREAM, intervalMs: config.metricsIntervalMs, log });
+  const hub = new HubMonitor({ jsm, stream: config.stream, durable: config.durable, dlqStream: DLQ_STREAM, intervalMs: config.metricsIntervalMs, log });
   hub.start();
   const metrics = createAggregatorMetrics(telemetry.meter, () => {
     const c = loader?.counters;
@@ -88,7 +87,7 @@ async function main(): Promise<void> {
         insertFailures: c.insertFailures,
         healthy: loader!.healthy,
       },
-      hub: hub?.state,
+      hub: hub.state,
     };
   });
   loader = new Loader({
@@ -140,7 +139,7 @@ async function main(): Promise<void> {
     started?.loader.stop();
     await running.catch((err: unknown) => log.error({ err }, "loader failed while stopping"));
     await started?.running.catch((err: unknown) => log.error({ err }, "delivery-log loader failed while stopping"));
-    await hub?.stop();
+    await hub.stop();
     await nc.drain(); // sends the last acks
     await http.close();
     await sink.close();

@@ -24,6 +24,7 @@ async function readSnippet(body: AsyncIterable<Uint8Array> & { dump?: () => Prom
 
 export function oneLine(text: string): string {
   // Header values (DLQ entries carry it) cannot hold line breaks or other control characters.
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this removes
   return text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
 }
 

@@ -151,7 +151,7 @@ describe("topology as code", () => {
     expect(single).not.toContain("cluster {");
     const node = hub({ name: "tributary-hub", port: 6233, routes: ["nats-route://127.0.0.1:6231"], credential: { user: "route", password: "r" } });
     expect(node.startsWith('server_name: "tributary-hub-3"\n')).toBe(true);
-    expect(node.slice(node.indexOf("leafnodes {"))).toMatch(/^leafnodes \{\n  host: "127\.0\.0\.1"\n  port: 7422\n\}\ncluster \{\n  name: "tributary-hub"\n  listen: "127\.0\.0\.1:6233"/);
+    expect(node.slice(node.indexOf("leafnodes {"))).toContain('leafnodes {\n  host: "127.0.0.1"\n  port: 7422\n}\ncluster {\n  name: "tributary-hub"\n  listen: "127.0.0.1:6233"');
     expect(node).toContain('"nats-route://route:r@127.0.0.1:6231"');
   });
 });

@@ -72,7 +72,7 @@ export async function startNatsCluster(opts: NatsClusterOptions): Promise<NatsCl
   // A port picked by freePorts can be taken by someone else before the node binds it: try again
   // with new ports then (the nodes of a failed attempt are killed first).
   let nodes: NatsServer[] = [];
-  let clusterPorts: number[] = [];
+  let clusterPorts: number[];
   for (let attempt = 1; ; attempt++) {
     clusterPorts = await freePorts(size);
     const routes = clusterPorts.map((port) => `nats-route://127.0.0.1:${port}`);

@@ -151,21 +151,20 @@ export class ClickHouseHttp {
     if (this.#auth) headers.authorization = this.#auth;
     if (gzipped) headers["content-encoding"] = "gzip";
     if (this.opts.compression) headers["accept-encoding"] = "gzip";
-    let status = 0;
-    let text = "";
-    let codeHeader: string | undefined;
+    let answer: { status: number; text: string; codeHeader: string | undefined };
     // A read or DDL statement is sent once more when a kept-alive connection turns out to have been
     // closed by the server in the meantime; an insert is not (the loader retries the whole batch,
     // whose key check then sees what the first attempt stored).
     for (let attempt = 1; ; attempt++) {
       try {
-        ({ status, text, codeHeader } = await this.#attempt(params, body, headers, timeoutMs));
+        answer = await this.#attempt(params, body, headers, timeoutMs);
         break;
       } catch (err) {
         if (attempt === 1 && options.kind !== "insert" && isStaleSocket(err)) continue;
         throw new WarehouseError("warehouse_unavailable", `ClickHouse at ${this.opts.label} unreachable: ${describeNetworkError(err, timeoutMs)}`, { cause: err });
       }
     }
+    const { status, text, codeHeader } = answer;
     if (status >= 200 && status < 300) return text;
     const code = exceptionCode(text, codeHeader);
     const kindOfError = classifyFailure(options.kind, status, code);

@@ -132,6 +132,7 @@ export function sqlIdentifier(name: string): string {
 export function sqlString(value: string): string {
   return (
     "'" +
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what this escapes
     value.replace(/[\\'\u0000-\u001f\u007f]/g, (c) => {
       if (c === "\\") return "\\\\";
       if (c === "'") return "\\'";

@@ -28,9 +28,18 @@ const MOVE = `INSERT INTO ${TABLE} SELECT *, now() AS loaded_at FROM ${STAGING} 
 function where(query: DeliveryQuery): { sql: string; params: Record<string, string> } {
   const parts: string[] = [];
   const params: Record<string, string> = {};
-  if (query.destination !== undefined) (parts.push("destination = $destination"), (params.destination = query.destination));
-  if (query.eventKey !== undefined) (parts.push("event_key = $event_key"), (params.event_key = query.eventKey));
-  if (query.outcome !== undefined) (parts.push("outcome = $outcome"), (params.outcome = query.outcome));
+  if (query.destination !== undefined) {
+    parts.push("destination = $destination");
+    params.destination = query.destination;
+  }
+  if (query.eventKey !== undefined) {
+    parts.push("event_key = $event_key");
+    params.event_key = query.eventKey;
+  }
+  if (query.outcome !== undefined) {
+    parts.push("outcome = $outcome");
+    params.outcome = query.outcome;
+  }
   return { sql: parts.length ? ` WHERE ${parts.join(" AND ")}` : "", params };
 }
 

@@ -15,7 +15,7 @@ for (;;) {
   const timestamp = String(Math.floor(Date.now() / 1000));
   const signature = createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex");
   let status = 0;
-  let answer = "";
+  let answer;
   try {
     const res = await fetch(url, { method: "POST", body, headers: { "content-type": "application/json", "x-webhook-timestamp": timestamp, "x-webhook-signature": signature, "x-webhook-id": id } });
     status = res.status;
