@@ -4,7 +4,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { workspaceDirs } from "./workspace-dirs.mjs";
 
-let passed = 0, failed = 0, skipped = 0, packages = 0;
+let passed = 0,
+  failed = 0,
+  skipped = 0,
+  packages = 0;
 for (const dir of workspaceDirs()) {
   const report = join(dir, ".vitest-report.json");
   if (!existsSync(report)) continue;

@@ -15,7 +15,8 @@ export function workspaceDirs(root = ".") {
       : [pattern];
     for (const dir of candidates) {
       const full = join(root, dir);
-      if (statSync(full, { throwIfNoEntry: false })?.isDirectory() && existsSync(join(full, "package.json"))) dirs.push(dir);
+      if (statSync(full, { throwIfNoEntry: false })?.isDirectory() && existsSync(join(full, "package.json")))
+        dirs.push(dir);
     }
   }
   return dirs;

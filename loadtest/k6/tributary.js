@@ -26,7 +26,8 @@ import { batchRequest, singleEventRequest } from "./lib/request.js";
 const tiers = JSON.parse(open("../tiers.json"));
 const tierName = __ENV.TIER || "under-10";
 const found = tiers.tiers.find((t) => t.name === tierName);
-if (!found) throw new Error(`TIER=${tierName} is not in tiers.json: use one of ${tiers.tiers.map((t) => t.name).join(", ")}`);
+if (!found)
+  throw new Error(`TIER=${tierName} is not in tiers.json: use one of ${tiers.tiers.map((t) => t.name).join(", ")}`);
 /** @type {Tier} */
 const tier = found;
 const baseUrl = (__ENV.BASE_URL || "").replace(/\/+$/, "");
@@ -45,7 +46,7 @@ export function requestRate(t) {
 
 const reqRate = requestRate(tier);
 // A batch request is drawn with this probability, so events/s = tier.rate on average.
-const batchProbability = tier.batch.share > 0 ? tier.rate * tier.batch.share / tier.batch.size / reqRate : 0;
+const batchProbability = tier.batch.share > 0 ? (tier.rate * tier.batch.share) / tier.batch.size / reqRate : 0;
 // k6 needs an integer rate: scale the time unit for fractional request rates.
 const perMinute = Math.max(1, Math.round(reqRate * 60));
 
@@ -74,7 +75,8 @@ export function setup() {
   if (!baseUrl) fail("BASE_URL is not set: k6 run -e BASE_URL=https://your-gateway …");
   if (!secret) fail("neither SECRET nor SECRET_FILE is set: the source's signing secret is needed");
   const res = http.get(`${baseUrl}/readyz`);
-  if (res.status !== 200) fail(`the target is not ready: GET ${baseUrl}/readyz answered ${res.status} ${String(res.body).slice(0, 200)}`);
+  if (res.status !== 200)
+    fail(`the target is not ready: GET ${baseUrl}/readyz answered ${res.status} ${String(res.body).slice(0, 200)}`);
   return { run: `k6-${Date.now().toString(36)}` };
 }
 
@@ -91,7 +93,14 @@ let lastSingle = null;
 export function nextRequest(data, iteration, now) {
   const timestampSeconds = Math.floor(now.getTime() / 1000);
   if (lastSingle && random() < tier.resendShare) {
-    return singleEventRequest({ baseUrl, source, secret, body: lastSingle.body, deliveryId: lastSingle.id, timestampSeconds });
+    return singleEventRequest({
+      baseUrl,
+      source,
+      secret,
+      body: lastSingle.body,
+      deliveryId: lastSingle.id,
+      timestampSeconds,
+    });
   }
   const eventOf = (/** @type {number} */ seq) => {
     const mix = pickType(tiers.eventMix, random());
@@ -111,7 +120,10 @@ export function nextRequest(data, iteration, now) {
 /** @param {{ run: string }} data */
 export default function (data) {
   const req = nextRequest(data, exec.scenario.iterationInTest, new Date());
-  const res = http.post(req.url, req.body, { headers: req.headers, tags: { name: req.url.endsWith("/batch") ? "batch" : "events" } });
+  const res = http.post(req.url, req.body, {
+    headers: req.headers,
+    tags: { name: req.url.endsWith("/batch") ? "batch" : "events" },
+  });
   check(res, { "202 accepted or 200 duplicate/complete": (r) => r.status === 202 || r.status === 200 });
   if (res.status === 202) accepted.add(req.url.endsWith("/batch") ? tier.batch.size : 1);
   else if (res.status === 200) duplicates.add(1);

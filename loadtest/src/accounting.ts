@@ -49,7 +49,12 @@ async function readRows(system: LocalSystem): Promise<{ rows: RowLite[]; physica
   try {
     const count = await sink.countEvents();
     const stored = await sink.recentEvents(count + 1_000);
-    const rows = stored.map((r) => ({ key: r.event_key, receivedMs: Date.parse(r.received_at), loadedMs: Date.parse(r.loaded_at), seq: seqOf(r.payload) }));
+    const rows = stored.map((r) => ({
+      key: r.event_key,
+      receivedMs: Date.parse(r.received_at),
+      loadedMs: Date.parse(r.loaded_at),
+      seq: seqOf(r.payload),
+    }));
     let physicalCopies: number | null = null;
     if (system.clickhouse) {
       // Without FINAL: every copy ReplacingMergeTree still holds, not only what reads show.

@@ -73,7 +73,10 @@ export class CpuSampler {
 
   report(): CpuReport {
     const seconds = Math.max(0.001, (this.#lastMs - this.#startMs) / 1000);
-    const processes = [...this.#used].map(([name, ticks]) => ({ name, percentOfCore: (100 * ticks) / TICKS_PER_SECOND / seconds }));
+    const processes = [...this.#used].map(([name, ticks]) => ({
+      name,
+      percentOfCore: (100 * ticks) / TICKS_PER_SECOND / seconds,
+    }));
     const cores = cpus().length;
     let machineBusyPercent: number | null = null;
     let othersPercentOfCore: number | null = null;
@@ -81,8 +84,14 @@ export class CpuSampler {
       const busy = this.#machineLast.busy - this.#machineStart.busy;
       machineBusyPercent = (100 * busy) / (this.#machineLast.total - this.#machineStart.total);
       const ours = processes.reduce((a, p) => a + p.percentOfCore, 0);
-      othersPercentOfCore = Math.max(0, (machineBusyPercent * cores) - ours);
+      othersPercentOfCore = Math.max(0, machineBusyPercent * cores - ours);
     }
-    return { seconds, cores, processes: processes.sort((a, b) => b.percentOfCore - a.percentOfCore), machineBusyPercent, othersPercentOfCore };
+    return {
+      seconds,
+      cores,
+      processes: processes.sort((a, b) => b.percentOfCore - a.percentOfCore),
+      machineBusyPercent,
+      othersPercentOfCore,
+    };
   }
 }

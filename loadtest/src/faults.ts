@@ -10,7 +10,8 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 export const FAULT_DESCRIPTIONS: Record<FaultKind, string> = {
   "aggregator-kill": "SIGKILL of the aggregator, restarted after the outage",
   "region-kill": "SIGKILL of region us's nats-server (its gateway answers 503), restarted after the outage",
-  "node-kill": "region us as a 3-node NATS cluster (R3): SIGKILL of the EVENTS_US stream leader (its gateway answers 503 only until a new leader is elected), restarted after the outage",
+  "node-kill":
+    "region us as a 3-node NATS cluster (R3): SIGKILL of the EVENTS_US stream leader (its gateway answers 503 only until a new leader is elected), restarted after the outage",
   "link-cut": "both regions' leafnode links to the hub cut at a TCP proxy, restored after the outage",
   "warehouse-stop": "the ClickHouse server stopped (SIGTERM), started again after the outage",
 };
@@ -20,7 +21,11 @@ export function isFaultKind(value: string): value is FaultKind {
 }
 
 /** What a fault needs from the system at start. */
-export function systemNeeds(kind: FaultKind | undefined): { cuttableLinks: boolean; warehouse: "duckdb" | "clickhouse"; cluster?: TopologyOptions["cluster"] } {
+export function systemNeeds(kind: FaultKind | undefined): {
+  cuttableLinks: boolean;
+  warehouse: "duckdb" | "clickhouse";
+  cluster?: TopologyOptions["cluster"];
+} {
   return {
     cuttableLinks: kind === "link-cut",
     // Only region us is clustered: the node that fails is there, and eleven processes are already
@@ -94,11 +99,17 @@ async function streamLeader(system: LocalSystem, region: string): Promise<NatsSe
   const handle = system.topology.regions.get(region)!;
   if (handle.nodes.length < 2) throw new Error(`node-kill needs region ${region} started as a cluster`);
   const admin = system.topology.credentials.admin;
-  const nc = await connectNats({ servers: handle.natsUrls, name: "loadtest-fault", user: admin.user, pass: admin.password });
+  const nc = await connectNats({
+    servers: handle.natsUrls,
+    name: "loadtest-fault",
+    user: admin.user,
+    pass: admin.password,
+  });
   try {
     const leader = (await (await jetstreamManager(nc)).streams.info(regionalStreamName(region))).cluster?.leader;
     const index = handle.nodes.findIndex((_, i) => leader === `tributary-${region}-${i + 1}`);
-    if (index < 0) throw new Error(`no known leader of ${regionalStreamName(region)} (stream info says ${leader ?? "none"})`);
+    if (index < 0)
+      throw new Error(`no known leader of ${regionalStreamName(region)} (stream info says ${leader ?? "none"})`);
     return handle.nodes[index]!;
   } finally {
     await nc.close();

@@ -25,7 +25,8 @@ accounting pass, 1 when one fails, 2 on bad arguments.`;
 function positiveNumber(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(flag, `must be a positive number, got ${JSON.stringify(value)}`, `e.g. ${flag} 30`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new ConfigError(flag, `must be a positive number, got ${JSON.stringify(value)}`, `e.g. ${flag} 30`);
   return n;
 }
 
@@ -58,7 +59,11 @@ async function main(): Promise<number> {
     const reports = readdirSync(dir)
       .filter((f) => f.endsWith(".json"))
       .map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")) as RunReport)
-      .sort((a, b) => a.offered.requestsPerSecond - b.offered.requestsPerSecond || (a.fault?.kind ?? "").localeCompare(b.fault?.kind ?? ""));
+      .sort(
+        (a, b) =>
+          a.offered.requestsPerSecond - b.offered.requestsPerSecond ||
+          (a.fault?.kind ?? "").localeCompare(b.fault?.kind ?? ""),
+      );
     console.log(summaryTable(reports));
     for (const r of reports) {
       const setup = r.nats ? ` (us R${r.nats.usReplicas}, fsync ${r.nats.fsync})` : "";
@@ -67,15 +72,30 @@ async function main(): Promise<number> {
     return 0;
   }
   const tiers = loadTiers(values.tiers ?? DEFAULT_TIERS_FILE);
-  if (!values.tier) throw new ConfigError("--tier", "is required", `use one of ${tiers.tiers.map((t) => t.name).join(", ")}`);
+  if (!values.tier)
+    throw new ConfigError("--tier", "is required", `use one of ${tiers.tiers.map((t) => t.name).join(", ")}`);
   const tier = findTier(tiers, values.tier);
-  if (values.fault !== undefined && !isFaultKind(values.fault)) throw new ConfigError("--fault", `names no fault: ${JSON.stringify(values.fault)}`, `use one of ${FAULT_KINDS.join(", ")}`);
+  if (values.fault !== undefined && !isFaultKind(values.fault))
+    throw new ConfigError(
+      "--fault",
+      `names no fault: ${JSON.stringify(values.fault)}`,
+      `use one of ${FAULT_KINDS.join(", ")}`,
+    );
   const fault = values.fault;
   const faultAt = positiveNumber("--fault-at", values["fault-at"]);
   const faultSeconds = positiveNumber("--fault-seconds", values["fault-seconds"]);
-  if (values.fsync !== undefined && values.fsync !== "always" && values.fsync !== "lazy") throw new ConfigError("--fsync", `must be always or lazy, got ${JSON.stringify(values.fsync)}`, "e.g. --fsync always");
-  if (values.replicas !== undefined && values.replicas !== "1" && values.replicas !== "3") throw new ConfigError("--replicas", `must be 1 or 3, got ${JSON.stringify(values.replicas)}`, "e.g. --replicas 3");
-  const nats = { fsync: values.fsync as "always" | "lazy" | undefined, usReplicas: values.replicas === undefined ? undefined : (Number(values.replicas) as 1 | 3) };
+  if (values.fsync !== undefined && values.fsync !== "always" && values.fsync !== "lazy")
+    throw new ConfigError(
+      "--fsync",
+      `must be always or lazy, got ${JSON.stringify(values.fsync)}`,
+      "e.g. --fsync always",
+    );
+  if (values.replicas !== undefined && values.replicas !== "1" && values.replicas !== "3")
+    throw new ConfigError("--replicas", `must be 1 or 3, got ${JSON.stringify(values.replicas)}`, "e.g. --replicas 3");
+  const nats = {
+    fsync: values.fsync as "always" | "lazy" | undefined,
+    usReplicas: values.replicas === undefined ? undefined : (Number(values.replicas) as 1 | 3),
+  };
   const tty = process.stderr.isTTY;
   const { report, timeline, faultMark } = await runLoadTest({
     tiers,

@@ -12,14 +12,23 @@ export async function renderPlot(timeline: Timeline, title: string, fault: Fault
   const rate: Array<{ t: number; series: string; value: number }> = [];
   const latency: Array<{ t: number; series: string; value: number }> = [];
   timeline.seconds.forEach((s, t) => {
-    rate.push({ t, series: "offered", value: s.offeredEvents }, { t, series: "achieved (acknowledged)", value: s.ackedEvents });
+    rate.push(
+      { t, series: "offered", value: s.offeredEvents },
+      { t, series: "achieved (acknowledged)", value: s.ackedEvents },
+    );
     const ack = percentileMs(s.ack, 99);
     const e2e = percentileMs(s.e2e, 99);
     if (ack !== null) latency.push({ t, series: "ack p99", value: Math.max(0.1, ack) });
     if (e2e !== null) latency.push({ t, series: "e2e p99 (received → row)", value: Math.max(0.1, e2e) });
   });
   const faultData = fault
-    ? [{ from: (fault.startMs - timeline.startMs) / 1000, to: (fault.endMs - timeline.startMs) / 1000, label: fault.kind }]
+    ? [
+        {
+          from: (fault.startMs - timeline.startMs) / 1000,
+          to: (fault.endMs - timeline.startMs) / 1000,
+          label: fault.kind,
+        },
+      ]
     : [];
   const faultLayer = {
     data: { values: faultData },
@@ -40,7 +49,11 @@ export async function renderPlot(timeline: Timeline, title: string, fault: Fault
           {
             data: { values: rate },
             mark: { type: "line", interpolate: "step-after" },
-            encoding: { x, y: { field: "value", type: "quantitative", title: "events/s" }, color: { field: "series", type: "nominal", title: null } },
+            encoding: {
+              x,
+              y: { field: "value", type: "quantitative", title: "events/s" },
+              color: { field: "series", type: "nominal", title: null },
+            },
           },
         ],
       },

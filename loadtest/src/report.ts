@@ -10,7 +10,11 @@ export function formatReport(r: RunReport): string {
     `machine: ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; warehouse ${r.warehouse}; durability: ${r.durability}`,
     `offered  ${r.offered.events} events in ${r.durationSeconds} s = ${r.offered.eventsPerSecond}/s (${r.offered.requests} requests at ${r.offered.requestsPerSecond}/s: ${r.offered.singles} single, ${r.offered.batches} batch, ${r.offered.resends} resend)`,
     `achieved ${r.achieved.events} events acknowledged = ${r.achieved.eventsPerSecond}/s (last ack at ${r.achieved.lastAckSecond} s); dropped by the driver's in-flight bound: ${r.dropped.requests} requests / ${r.dropped.events} events`,
-    `answers  202 ${r.statusClasses["202"]}, 200 ${r.statusClasses["200"]}, 4xx ${r.statusClasses["4xx"]}, 5xx ${r.statusClasses["5xx"]}, network ${r.statusClasses.network} (${Object.entries(r.answers).map(([k, v]) => `${k}: ${v}`).join(", ")}); events failed after retries: ${r.failedEvents}`,
+    `answers  202 ${r.statusClasses["202"]}, 200 ${r.statusClasses["200"]}, 4xx ${r.statusClasses["4xx"]}, 5xx ${r.statusClasses["5xx"]}, network ${r.statusClasses.network} (${Object.entries(
+      r.answers,
+    )
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(", ")}); events failed after retries: ${r.failedEvents}`,
     `ack      p50 ${ms(r.ackMs.p50)}, p95 ${ms(r.ackMs.p95)}, p99 ${ms(r.ackMs.p99)}, max ${ms(r.ackMs.max)} (from the intended send time)`,
     `e2e      p50 ${ms(r.e2eMs.p50)}, p95 ${ms(r.e2eMs.p95)}, p99 ${ms(r.e2eMs.p99)}, max ${ms(r.e2eMs.max)} (received_at → loaded_at)`,
     `accounting: ${a.acknowledgedKeys} acknowledged keys, ${a.rows} rows; missing ${a.missing}, doubled keys ${a.doubledKeys}, doubled events ${a.doubledEvents}` +

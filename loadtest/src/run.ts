@@ -38,7 +38,11 @@ export interface RunOptions {
 }
 
 /** The NATS set-up a run had, in its report and its file name (`-r3`, `-fsync`). */
-export function natsSetup(opts: Pick<RunOptions, "fsync" | "usReplicas" | "fault">): { usReplicas: 1 | 3; fsync: "always" | "lazy"; suffix: string } {
+export function natsSetup(opts: Pick<RunOptions, "fsync" | "usReplicas" | "fault">): {
+  usReplicas: 1 | 3;
+  fsync: "always" | "lazy";
+  suffix: string;
+} {
   const usReplicas = opts.usReplicas ?? (opts.fault === "node-kill" ? 3 : 1);
   const fsync = opts.fsync ?? "lazy";
   const suffix = `${usReplicas === 3 && opts.fault !== "node-kill" ? "-r3" : ""}${fsync === "always" ? "-fsync" : ""}`;
@@ -62,14 +66,29 @@ export interface Latency {
 export interface RunReport {
   tier: string;
   range: string;
-  fault: { kind: FaultKind; description: string; startSecond: number; downSecond: number; endSecond: number; holdSeconds: number } | null;
+  fault: {
+    kind: FaultKind;
+    description: string;
+    startSecond: number;
+    downSecond: number;
+    endSecond: number;
+    holdSeconds: number;
+  } | null;
   machine: { cores: number; memoryGiB: number; node: string };
   durability: string;
   /** Region us's stream replicas and the servers' fsync mode. */
   nats: { usReplicas: 1 | 3; fsync: "always" | "lazy" };
   warehouse: string;
   durationSeconds: number;
-  offered: { events: number; eventsPerSecond: number; requests: number; requestsPerSecond: number; singles: number; batches: number; resends: number };
+  offered: {
+    events: number;
+    eventsPerSecond: number;
+    requests: number;
+    requestsPerSecond: number;
+    singles: number;
+    batches: number;
+    resends: number;
+  };
   achieved: { events: number; eventsPerSecond: number; lastAckSecond: number };
   /** Arrivals not sent because maxInFlight requests were already waiting (the driver's own backlog bound). */
   dropped: { requests: number; events: number };
@@ -95,7 +114,12 @@ export interface RunResult {
 
 function latencyOf(h: Timeline["ack"]): Latency {
   const round = (v: number | null) => (v === null ? null : Math.round(v * 10) / 10);
-  return { p50: round(percentileMs(h, 50)), p95: round(percentileMs(h, 95)), p99: round(percentileMs(h, 99)), max: h.totalCount ? round(h.maxValue / 1000) : null };
+  return {
+    p50: round(percentileMs(h, 50)),
+    p95: round(percentileMs(h, 95)),
+    p99: round(percentileMs(h, 99)),
+    max: h.totalCount ? round(h.maxValue / 1000) : null,
+  };
 }
 
 async function aggregatorRows(system: LocalSystem): Promise<number | undefined> {
@@ -108,19 +132,33 @@ async function aggregatorRows(system: LocalSystem): Promise<number | undefined> 
 }
 
 /** Waits until every acknowledged key can be in the warehouse: hub consumer empty, rows at least the acknowledged count and stable. */
-async function waitForDrain(system: LocalSystem, expected: number, timeoutMs: number, progress: (line: string) => void): Promise<boolean> {
+async function waitForDrain(
+  system: LocalSystem,
+  expected: number,
+  timeoutMs: number,
+  progress: (line: string) => void,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   let lastRows = -1;
   let stableSince = 0;
   while (Date.now() < deadline) {
     const rows = await aggregatorRows(system);
     const backlog = await system.hubBacklog().catch(() => undefined);
-    progress(`draining: warehouse rows ${rows ?? "?"} of ${expected} acknowledged keys, hub consumer pending ${backlog?.pending ?? "?"} / unacked ${backlog?.ackPending ?? "?"}`);
+    progress(
+      `draining: warehouse rows ${rows ?? "?"} of ${expected} acknowledged keys, hub consumer pending ${backlog?.pending ?? "?"} / unacked ${backlog?.ackPending ?? "?"}`,
+    );
     if (rows !== undefined && rows !== lastRows) {
       lastRows = rows;
       stableSince = Date.now();
     }
-    if (rows !== undefined && rows >= expected && backlog?.pending === 0 && backlog.ackPending === 0 && Date.now() - stableSince >= 1_500) return true;
+    if (
+      rows !== undefined &&
+      rows >= expected &&
+      backlog?.pending === 0 &&
+      backlog.ackPending === 0 &&
+      Date.now() - stableSince >= 1_500
+    )
+      return true;
     await sleep(500);
   }
   return false;
@@ -136,14 +174,25 @@ function check(name: string, value: number | null, limit: number, unit = "", le 
  * duration (optionally with one fault), then drain, count the warehouse, evaluate thresholds.
  */
 export async function runLoadTest(opts: RunOptions): Promise<RunResult> {
-  const tier: Tier = { ...opts.tier, rate: opts.rate ?? opts.tier.rate, durationSeconds: opts.durationSeconds ?? opts.tier.durationSeconds };
+  const tier: Tier = {
+    ...opts.tier,
+    rate: opts.rate ?? opts.tier.rate,
+    durationSeconds: opts.durationSeconds ?? opts.tier.durationSeconds,
+  };
   const thresholds = opts.fault ? tier.faultThresholds : tier.thresholds;
   const progress = opts.progress ?? (() => undefined);
   const needs = systemNeeds(opts.fault);
   const nats = natsSetup(opts);
   const cluster = needs.cluster ?? (nats.usReplicas === 3 ? { size: 3, regions: ["us"], hub: false } : undefined);
-  progress(`starting the local system (hub + regions us${nats.usReplicas === 3 ? " (3 nodes, R3)" : ""}, eu, gateways, aggregator → ${needs.warehouse}; fsync ${nats.fsync})…`);
-  const system = await startLocalSystem({ ...needs, ...(cluster ? { cluster } : {}), ...(nats.fsync === "always" ? { syncInterval: "always" as const } : {}), output: opts.output ?? "buffer" });
+  progress(
+    `starting the local system (hub + regions us${nats.usReplicas === 3 ? " (3 nodes, R3)" : ""}, eu, gateways, aggregator → ${needs.warehouse}; fsync ${nats.fsync})…`,
+  );
+  const system = await startLocalSystem({
+    ...needs,
+    ...(cluster ? { cluster } : {}),
+    ...(nats.fsync === "always" ? { syncInterval: "always" as const } : {}),
+    output: opts.output ?? "buffer",
+  });
   try {
     const reqRate = requestRate(tier);
     const totalRequests = Math.max(1, Math.round(reqRate * tier.durationSeconds));
@@ -158,7 +207,16 @@ export async function runLoadTest(opts: RunOptions): Promise<RunResult> {
     const cpu = new CpuSampler(() => system.processes());
     const maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     const inFlight = new Set<Promise<void>>();
-    const counts = { singles: 0, batches: 0, resends: 0, offeredEvents: 0, droppedRequests: 0, droppedEvents: 0, ackedEvents: 0, lastAckMs: startMs };
+    const counts = {
+      singles: 0,
+      batches: 0,
+      resends: 0,
+      offeredEvents: 0,
+      droppedRequests: 0,
+      droppedEvents: 0,
+      ackedEvents: 0,
+      lastAckMs: startMs,
+    };
 
     let fault: Promise<FaultMark> | undefined;
     const faultAt = startMs + (opts.faultAtMs ?? Math.round((tier.durationSeconds * 1000) / 3));
@@ -179,11 +237,13 @@ export async function runLoadTest(opts: RunOptions): Promise<RunResult> {
     ticker.unref();
     cpu.start();
 
-    for (let i = 0; i < totalRequests; ) {
+    for (let i = 0; i < totalRequests;) {
       const now = Date.now();
       if (opts.fault && !fault && now >= faultAt) {
         faultActive = true;
-        fault = injectFault(system, opts.fault, opts.faultHoldMs ?? DEFAULT_FAULT_HOLD_MS).finally(() => (faultActive = false));
+        fault = injectFault(system, opts.fault, opts.faultHoldMs ?? DEFAULT_FAULT_HOLD_MS).finally(
+          () => (faultActive = false),
+        );
       }
       for (; i < totalRequests && startMs + i * intervalMs <= now; i++) {
         const intended = startMs + i * intervalMs;
@@ -224,7 +284,12 @@ export async function runLoadTest(opts: RunOptions): Promise<RunResult> {
     // A key refused in one request and acknowledged in another (a resend) is acknowledged.
     for (const k of ledger.acknowledged) ledger.failed.delete(k);
     const drainStart = Date.now();
-    const drained = await waitForDrain(system, ledger.acknowledged.size, opts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, progress);
+    const drained = await waitForDrain(
+      system,
+      ledger.acknowledged.size,
+      opts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
+      progress,
+    );
     const drainSeconds = (Date.now() - drainStart) / 1000;
     progress("reading the warehouse…");
     const accounting = await account(system, ledger, timeline);
@@ -236,7 +301,11 @@ export async function runLoadTest(opts: RunOptions): Promise<RunResult> {
     const errorEvents = ledger.failed.size + counts.droppedEvents;
     const errorRate = offeredEvents ? errorEvents / offeredEvents : 0;
     const checks: Check[] = [
-      check("error rate (failed after retries + dropped) / offered", Math.round(errorRate * 1e6) / 1e6, thresholds.errorRate),
+      check(
+        "error rate (failed after retries + dropped) / offered",
+        Math.round(errorRate * 1e6) / 1e6,
+        thresholds.errorRate,
+      ),
       check("ack p95", ack.p95, thresholds.ackP95Ms, " ms"),
       check("ack p99", ack.p99, thresholds.ackP99Ms, " ms"),
       check("e2e p99", e2e.p99, thresholds.e2eP99Ms, " ms"),
@@ -245,7 +314,9 @@ export async function runLoadTest(opts: RunOptions): Promise<RunResult> {
       check("doubled keys", accounting.doubledKeys, 0),
       check("doubled events (rows per data.lt.seq)", accounting.doubledEvents, 0),
       check("unexpected rows (keys never sent)", accounting.unexpected, 0),
-      ...(accounting.physicalCopies === null ? [] : [check("ClickHouse physical copies (before FINAL)", accounting.physicalCopies, 0)]),
+      ...(accounting.physicalCopies === null
+        ? []
+        : [check("ClickHouse physical copies (before FINAL)", accounting.physicalCopies, 0)]),
     ];
     const answers = Object.fromEntries([...timeline.answers].sort());
     const report: RunReport = {
@@ -278,7 +349,11 @@ export async function runLoadTest(opts: RunOptions): Promise<RunResult> {
         batches: counts.batches,
         resends: counts.resends,
       },
-      achieved: { events: counts.ackedEvents, eventsPerSecond: Math.round((counts.ackedEvents / Math.max(sendSeconds, tier.durationSeconds)) * 10) / 10, lastAckSecond: Math.round(sendSeconds * 10) / 10 },
+      achieved: {
+        events: counts.ackedEvents,
+        eventsPerSecond: Math.round((counts.ackedEvents / Math.max(sendSeconds, tier.durationSeconds)) * 10) / 10,
+        lastAckSecond: Math.round(sendSeconds * 10) / 10,
+      },
       dropped: { requests: counts.droppedRequests, events: counts.droppedEvents },
       answers,
       statusClasses: {

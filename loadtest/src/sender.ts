@@ -44,7 +44,14 @@ export class Sender {
     private readonly opts: { maxAttempts?: number; maxRetryWaitMs?: number; connections?: number } = {},
   ) {
     for (const [region, url] of gateways) {
-      this.#pools.set(region, new Pool(url, { connections: opts.connections ?? DEFAULT_CONNECTIONS_PER_GATEWAY, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS }));
+      this.#pools.set(
+        region,
+        new Pool(url, {
+          connections: opts.connections ?? DEFAULT_CONNECTIONS_PER_GATEWAY,
+          headersTimeout: REQUEST_TIMEOUT_MS,
+          bodyTimeout: REQUEST_TIMEOUT_MS,
+        }),
+      );
     }
     this.#regions = [...gateways.keys()];
   }
@@ -55,9 +62,13 @@ export class Sender {
     let region = req.region;
     const maxAttempts = this.opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     let attempts = 0;
-    for (; attempts < maxAttempts; ) {
+    for (; attempts < maxAttempts;) {
       attempts++;
-      const headers = signWebhook({ secret: this.secret, body: req.body, ...(req.deliveryId ? { deliveryId: req.deliveryId } : {}) });
+      const headers = signWebhook({
+        secret: this.secret,
+        body: req.body,
+        ...(req.deliveryId ? { deliveryId: req.deliveryId } : {}),
+      });
       headers["content-type"] = req.contentType;
       let retryAfterMs = 1_000;
       let retry = false;
@@ -96,7 +107,12 @@ export class Sender {
       region = this.#regions[(this.#regions.indexOf(region) + 1) % this.#regions.length]!;
     }
     const missing = req.events.filter((e) => !acked.has(e.key) && !failed.includes(e));
-    return { acked: [...acked.values()], failed: [...failed, ...missing], attempts, latencyMs: Date.now() - intendedMs };
+    return {
+      acked: [...acked.values()],
+      failed: [...failed, ...missing],
+      attempts,
+      latencyMs: Date.now() - intendedMs,
+    };
   }
 
   async close(): Promise<void> {

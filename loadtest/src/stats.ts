@@ -37,7 +37,8 @@ export class Timeline {
 
   bucketAt(epochMs: number): SecondBucket {
     const i = Math.max(0, Math.floor((epochMs - this.startMs) / 1000));
-    while (this.seconds.length <= i) this.seconds.push({ offeredEvents: 0, ackedEvents: 0, ack: newHistogram(), e2e: newHistogram() });
+    while (this.seconds.length <= i)
+      this.seconds.push({ offeredEvents: 0, ackedEvents: 0, ack: newHistogram(), e2e: newHistogram() });
     return this.seconds[i]!;
   }
 

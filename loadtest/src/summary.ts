@@ -14,10 +14,12 @@ export function summaryTable(reports: readonly RunReport[]): string {
     const failed = r.checks.filter((c) => !c.pass).map((c) => c.name);
     // Reports from before the fsync/replica switches ran R1 with lazy fsync.
     const nats = r.nats ?? { usReplicas: 1, fsync: "lazy" };
-    return `| ${r.tier} | ${r.fault ? r.fault.kind : "—"} | R${nats.usReplicas} ${nats.fsync} | ${r.warehouse} | ${r.offered.eventsPerSecond} | ${r.achieved.eventsPerSecond} | ` +
+    return (
+      `| ${r.tier} | ${r.fault ? r.fault.kind : "—"} | R${nats.usReplicas} ${nats.fsync} | ${r.warehouse} | ${r.offered.eventsPerSecond} | ${r.achieved.eventsPerSecond} | ` +
       `${r.statusClasses["202"]} / ${r.statusClasses["200"]} / ${r.statusClasses["4xx"]} / ${r.statusClasses["5xx"]} | ${r.failedEvents + r.dropped.events} | ` +
       `${n(r.ackMs.p50)} / ${n(r.ackMs.p95)} / ${n(r.ackMs.p99)} | ${n(r.e2eMs.p50)} / ${n(r.e2eMs.p99)} / ${n(r.e2eMs.max)} | ${a.acknowledgedKeys} / ${a.rows} | ${a.missing} | ${doubled} | ` +
-      `${r.pass ? "pass" : `FAIL (${failed.join("; ")})`} |`;
+      `${r.pass ? "pass" : `FAIL (${failed.join("; ")})`} |`
+    );
   });
   return [...head, ...rows].join("\n");
 }

@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { AGGREGATOR_DURABLE, DEFAULT_TOPOLOGY, readSecret, startTopology, type Topology, type TopologyOptions } from "@tributary/cli";
+import {
+  AGGREGATOR_DURABLE,
+  DEFAULT_TOPOLOGY,
+  readSecret,
+  startTopology,
+  type Topology,
+  type TopologyOptions,
+} from "@tributary/cli";
 import { connectNats } from "@tributary/streams";
 import { freePorts, startClickHouse, type ClickHouseTestServer } from "@tributary/testkit";
 
@@ -23,7 +30,16 @@ export interface LocalSystem {
   stop(): Promise<void>;
 }
 
-export async function startLocalSystem(opts: { warehouse?: WarehouseKind; cuttableLinks?: boolean; cluster?: TopologyOptions["cluster"]; syncInterval?: "always"; keepState?: boolean; output?: "inherit" | "buffer" } = {}): Promise<LocalSystem> {
+export async function startLocalSystem(
+  opts: {
+    warehouse?: WarehouseKind;
+    cuttableLinks?: boolean;
+    cluster?: TopologyOptions["cluster"];
+    syncInterval?: "always";
+    keepState?: boolean;
+    output?: "inherit" | "buffer";
+  } = {},
+): Promise<LocalSystem> {
   const stateDir = mkdtempSync(join(tmpdir(), "tributary-loadtest-"));
   const warehouse = opts.warehouse ?? "duckdb";
   let clickhouse: ClickHouseTestServer | undefined;
@@ -57,14 +73,24 @@ export async function startLocalSystem(opts: { warehouse?: WarehouseKind; cuttab
       secret: readSecret(topology.secretFile),
       processes() {
         // A clustered part lists each node (`nats us-2`).
-        const nodes = (part: string, servers: readonly { pid: number }[]) => servers.map((n, i) => ({ name: servers.length > 1 ? `nats ${part}-${i + 1}` : `nats ${part}`, pid: n.pid }));
+        const nodes = (part: string, servers: readonly { pid: number }[]) =>
+          servers.map((n, i) => ({ name: servers.length > 1 ? `nats ${part}-${i + 1}` : `nats ${part}`, pid: n.pid }));
         const list = nodes("hub", topology.hubNodes);
-        for (const r of topology.regions.values()) list.push(...nodes(r.region, r.nodes), { name: `gateway ${r.region}`, pid: r.gateway.process.pid ?? -1 });
-        list.push({ name: "aggregator", pid: topology.aggregator.process.pid ?? -1 }, { name: "driver (this process)", pid: process.pid });
+        for (const r of topology.regions.values())
+          list.push(...nodes(r.region, r.nodes), { name: `gateway ${r.region}`, pid: r.gateway.process.pid ?? -1 });
+        list.push(
+          { name: "aggregator", pid: topology.aggregator.process.pid ?? -1 },
+          { name: "driver (this process)", pid: process.pid },
+        );
         return list;
       },
       async hubBacklog() {
-        const nc = await connectNats({ servers: [topology.hub.url], name: "loadtest-probe", user: admin.user, pass: admin.password });
+        const nc = await connectNats({
+          servers: [topology.hub.url],
+          name: "loadtest-probe",
+          user: admin.user,
+          pass: admin.password,
+        });
         try {
           const info = await (await jetstreamManager(nc)).consumers.info("EVENTS", AGGREGATOR_DURABLE);
           return { pending: info.num_pending, ackPending: info.num_ack_pending };

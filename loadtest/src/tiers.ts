@@ -7,7 +7,11 @@ export const DEFAULT_TIERS_FILE = fileURLToPath(new URL("../tiers.json", import.
 
 const Thresholds = Type.Object(
   {
-    errorRate: Type.Number({ minimum: 0, maximum: 1, description: "largest share of events still refused after the sender's retries" }),
+    errorRate: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description: "largest share of events still refused after the sender's retries",
+    }),
     ackP95Ms: Type.Number({ minimum: 1, description: "p95 of ack latency (ms), from the intended send time" }),
     ackP99Ms: Type.Number({ minimum: 1, description: "p99 of ack latency (ms)" }),
     e2eP99Ms: Type.Number({ minimum: 1, description: "p99 of received_at → loaded_at (ms)" }),
@@ -21,11 +25,19 @@ export const TierSchema = Type.Object(
     range: Type.String({ description: "the tier's range in words" }),
     rate: Type.Number({ exclusiveMinimum: 0, description: "events per second offered, open loop" }),
     durationSeconds: Type.Number({ exclusiveMinimum: 0 }),
-    resendShare: Type.Number({ minimum: 0, maximum: 0.5, description: "share of requests that resend an earlier event" }),
+    resendShare: Type.Number({
+      minimum: 0,
+      maximum: 0.5,
+      description: "share of requests that resend an earlier event",
+    }),
     batch: Type.Object(
       {
         share: Type.Number({ minimum: 0, maximum: 1, description: "share of events sent in batch requests" }),
-        size: Type.Integer({ minimum: 1, maximum: 1000, description: "events per batch request (the gateway takes at most 1000)" }),
+        size: Type.Integer({
+          minimum: 1,
+          maximum: 1000,
+          description: "events per batch request (the gateway takes at most 1000)",
+        }),
       },
       { additionalProperties: false },
     ),
@@ -65,7 +77,12 @@ export function loadTiers(file: string = DEFAULT_TIERS_FILE): TiersFile {
 
 export function findTier(tiers: TiersFile, name: string): Tier {
   const tier = tiers.tiers.find((t) => t.name === name);
-  if (!tier) throw new ConfigError("--tier", `names no tier: ${JSON.stringify(name)}`, `use one of ${tiers.tiers.map((t) => t.name).join(", ")}`);
+  if (!tier)
+    throw new ConfigError(
+      "--tier",
+      `names no tier: ${JSON.stringify(name)}`,
+      `use one of ${tiers.tiers.map((t) => t.name).join(", ")}`,
+    );
   return tier;
 }
 

@@ -67,7 +67,10 @@ export class Workload {
       const earlier = this.#resendable[Math.floor(this.#random() * this.#resendable.length)]!;
       // Half the resends land in the other region: the cross-region duplicate the hub and the
       // aggregator must fold into one row.
-      const to = this.#random() < 0.5 ? earlier.region : this.regions[(this.regions.indexOf(earlier.region) + 1) % this.regions.length]!;
+      const to =
+        this.#random() < 0.5
+          ? earlier.region
+          : this.regions[(this.regions.indexOf(earlier.region) + 1) % this.regions.length]!;
       return { ...earlier, index, kind: "resend", region: to };
     }
     if (this.#random() < this.#batchP) {

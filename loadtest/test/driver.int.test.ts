@@ -49,7 +49,15 @@ describe("local driver (the whole local system, open-loop traffic, every row cou
   it("fault - SIGKILL of the aggregator mid-run: after its restart exactly the acknowledged events load", async () => {
     const tiers = loadTiers();
     const tier = findTier(tiers, "10-100");
-    const { report } = await runLoadTest({ tiers, tier, durationSeconds: 6, rate: 40, fault: "aggregator-kill", faultAtMs: 2_000, faultHoldMs: 1_500 });
+    const { report } = await runLoadTest({
+      tiers,
+      tier,
+      durationSeconds: 6,
+      rate: 40,
+      fault: "aggregator-kill",
+      faultAtMs: 2_000,
+      faultHoldMs: 1_500,
+    });
     expect(report.fault?.kind).toBe("aggregator-kill");
     expect(report.failedEvents).toBe(0);
     expect(report.accounting.missing).toBe(0);

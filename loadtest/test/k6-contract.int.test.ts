@@ -12,12 +12,21 @@ const K6_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../k6");
 const TIER = "100-1k";
 
 interface K6Script {
-  options: { scenarios: Record<string, { executor: string; rate: number; timeUnit: string; duration: string }>; thresholds: Record<string, string[]> };
+  options: {
+    scenarios: Record<string, { executor: string; rate: number; timeUnit: string; duration: string }>;
+    thresholds: Record<string, string[]>;
+  };
   setup(): { run: string };
   default(data: { run: string }): void;
 }
 interface K6Request {
-  batchRequest(input: { baseUrl: string; source: string; secret: string; bodies: string[]; timestampSeconds: number }): { url: string; body: string; headers: Record<string, string> };
+  batchRequest(input: {
+    baseUrl: string;
+    source: string;
+    secret: string;
+    bodies: string[];
+    timestampSeconds: number;
+  }): { url: string; body: string; headers: Record<string, string> };
   batchItemKey(source: string, item: string): string;
 }
 
@@ -65,13 +74,20 @@ describe("k6 script contract (the script's own code under a shim of k6's modules
     expect(s.timeUnit).toBe("1m");
     expect(s.duration).toBe(`${tier.durationSeconds}s`);
     expect(script.options.thresholds.http_req_failed).toEqual([`rate<${tier.thresholds.errorRate}`]);
-    expect(script.options.thresholds.http_req_duration).toEqual([`p(95)<${tier.thresholds.ackP95Ms}`, `p(99)<${tier.thresholds.ackP99Ms}`]);
+    expect(script.options.thresholds.http_req_duration).toEqual([
+      `p(95)<${tier.thresholds.ackP95Ms}`,
+      `p(99)<${tier.thresholds.ackP99Ms}`,
+    ]);
   });
 
   it("requests - every request the default function sends is accepted by the real gateway, signed as an independent signer signs it", async () => {
     vi.resetModules();
     const script = await loadScript({ BASE_URL: baseUrl, SECRET: system.secret, TIER, SEED: "3" });
-    const { http: { calls }, k6: { checks }, execution: { scenario } } = await shims();
+    const {
+      http: { calls },
+      k6: { checks },
+      execution: { scenario },
+    } = await shims();
     const data = script.setup();
     expect(calls[0]).toMatchObject({ method: "GET", url: `${baseUrl}/readyz`, response: { status: 200 } });
     checks.passed = checks.failed = 0;
@@ -87,13 +103,24 @@ describe("k6 script contract (the script's own code under a shim of k6's modules
       if (!call.url.endsWith("/events")) continue;
       // Same body, same timestamp: the testkit's signer (written apart from the script and the
       // gateway's verifier) must produce the very signature the script sent.
-      const independent = signWebhook({ secret: system.secret, body: call.body!, timestamp: Number(call.headers["x-webhook-timestamp"]), deliveryId: call.headers["x-webhook-id"]! });
+      const independent = signWebhook({
+        secret: system.secret,
+        body: call.body!,
+        timestamp: Number(call.headers["x-webhook-timestamp"]),
+        deliveryId: call.headers["x-webhook-id"]!,
+      });
       expect(call.headers["x-webhook-signature"]).toBe(independent["x-webhook-signature"]);
-      expect((JSON.parse(call.response.body) as { event_key: string }).event_key).toBe(`demo:${call.headers["x-webhook-id"]}`);
+      expect((JSON.parse(call.response.body) as { event_key: string }).event_key).toBe(
+        `demo:${call.headers["x-webhook-id"]}`,
+      );
     }
     // The gateway verifies what the script signs: one changed byte is refused, nothing stored.
     const first = posts.find((c) => c.url.endsWith("/events"))!;
-    const tampered = await fetch(first.url, { method: "POST", headers: first.headers, body: first.body!.replace("link", "lInk") });
+    const tampered = await fetch(first.url, {
+      method: "POST",
+      headers: first.headers,
+      body: first.body!.replace("link", "lInk"),
+    });
     expect(tampered.status).toBe(401);
     expect(((await tampered.json()) as { error: { code: string } }).error.code).toBe("signature_mismatch");
   });
@@ -101,10 +128,20 @@ describe("k6 script contract (the script's own code under a shim of k6's modules
   it("batch - an NDJSON batch built by the script's builder is accepted whole, each item keyed as batchItemKey predicts", async () => {
     vi.resetModules();
     await loadScript({ BASE_URL: baseUrl, SECRET: system.secret, TIER });
-    const builder = (await import(/* @vite-ignore */ new URL("../k6/lib/request.js", import.meta.url).href)) as K6Request;
+    const builder = (await import(
+      /* @vite-ignore */ new URL("../k6/lib/request.js", import.meta.url).href
+    )) as K6Request;
     const now = new Date();
-    const bodies = ["link.clicked", "install.tracked", "referral.completed", "link.conversion"].map((type, seq) => makeEvent({ type, id: `k6-batch-${now.getTime()}-${seq}`, seq, run: "contract", bytes: 600, now }));
-    const req = builder.batchRequest({ baseUrl, source: "demo", secret: system.secret, bodies, timestampSeconds: Math.floor(now.getTime() / 1000) });
+    const bodies = ["link.clicked", "install.tracked", "referral.completed", "link.conversion"].map((type, seq) =>
+      makeEvent({ type, id: `k6-batch-${now.getTime()}-${seq}`, seq, run: "contract", bytes: 600, now }),
+    );
+    const req = builder.batchRequest({
+      baseUrl,
+      source: "demo",
+      secret: system.secret,
+      bodies,
+      timestampSeconds: Math.floor(now.getTime() / 1000),
+    });
     const res = await fetch(req.url, { method: "POST", headers: req.headers, body: req.body });
     expect(res.status).toBe(202);
     const answer = (await res.json()) as { accepted: number; items: Array<{ status: string; event_key: string }> };

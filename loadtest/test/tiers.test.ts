@@ -17,7 +17,10 @@ describe("tiers", () => {
     try {
       const file = join(dir, "tiers.json");
       const tiers = loadTiers();
-      writeFileSync(file, JSON.stringify({ ...tiers, tiers: [{ ...tiers.tiers[0], batch: { share: 0.5, size: 5000 } }] }));
+      writeFileSync(
+        file,
+        JSON.stringify({ ...tiers, tiers: [{ ...tiers.tiers[0], batch: { share: 0.5, size: 5000 } }] }),
+      );
       expect(() => loadTiers(file)).toThrow(/tiers\/0\/batch\/size|tiers\[0\]\.batch\.size/);
       expect(() => findTier(tiers, "nope")).toThrow(/use one of under-10, 10-100, 100-1k, over-1k/);
     } finally {
@@ -43,12 +46,18 @@ describe("payloads and workload", () => {
       expect(body.length).toBe(700);
       expect(JSON.parse(body)).toMatchObject({ event: type, event_id: "x-1", data: { lt: { run: "r", seq: 7 } } });
     }
-    expect(JSON.parse(makeEvent({ type: "referral.completed", id: "y", seq: 1, run: "r", bytes: 10, now })).data.referral_code).toBe("REF-y");
+    expect(
+      JSON.parse(makeEvent({ type: "referral.completed", id: "y", seq: 1, run: "r", bytes: 10, now })).data
+        .referral_code,
+    ).toBe("REF-y");
   });
 
   it("payload - the mix is followed by weight, and the PRNG is reproducible", () => {
     const random = prng(42);
-    const mix = [{ type: "a", weight: 3, bytes: 100 }, { type: "b", weight: 1, bytes: 100 }];
+    const mix = [
+      { type: "a", weight: 3, bytes: 100 },
+      { type: "b", weight: 1, bytes: 100 },
+    ];
     const counts = { a: 0, b: 0 } as Record<string, number>;
     for (let i = 0; i < 4000; i++) counts[pickType(mix, random())!.type]!++;
     expect(counts.a! / 4000).toBeGreaterThan(0.7);

@@ -1,5 +1,11 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import { queryApiPlugin, type QueryApiDeps } from "@tributary/api";
 import { hasDeliveryLog, type ReconcileReader, type WarehouseReader } from "@tributary/warehouse";
 import type { Loader } from "@tributary/loader";
@@ -33,10 +39,21 @@ function operatorGuard(token: string | undefined) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (expected === undefined) {
       if (LOOPBACK.has(request.socket.remoteAddress ?? "")) return;
-      return reply.code(403).send({ error: { code: "operator_token_required", message: "operator endpoints answer loopback callers only unless operatorToken is configured; set it and send it as a bearer token" } });
+      return reply.code(403).send({
+        error: {
+          code: "operator_token_required",
+          message:
+            "operator endpoints answer loopback callers only unless operatorToken is configured; set it and send it as a bearer token",
+        },
+      });
     }
-    const given = createHash("sha256").update(request.headers.authorization ?? "").digest();
-    if (!timingSafeEqual(given, expected)) return reply.code(401).send({ error: { code: "unauthorized", message: "missing or wrong operator bearer token" } });
+    const given = createHash("sha256")
+      .update(request.headers.authorization ?? "")
+      .digest();
+    if (!timingSafeEqual(given, expected))
+      return reply
+        .code(401)
+        .send({ error: { code: "unauthorized", message: "missing or wrong operator bearer token" } });
   };
 }
 
@@ -47,7 +64,10 @@ export const MAX_EVENTS_PAGE = 1000;
  * the rows are read through the aggregator that holds the file.
  */
 export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
-  const app = Fastify({ logger: deps.logger ?? false, logController: new LogController({ disableRequestLogging: true }) });
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   if (deps.telemetry) instrumentFastify(app, deps.telemetry);
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
@@ -62,7 +82,9 @@ export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
       rows: await deps.reader.countEvents(),
       // How fresh the warehouse is (`tributary status`), from what this process loaded: kept in
       // memory, so polling stats adds no query beside the loader's inserts. Null until a first load.
-      newest: last ? { received_at: last.newestReceivedAt.toISOString(), loaded_at: last.committedAt.toISOString() } : null,
+      newest: last
+        ? { received_at: last.newestReceivedAt.toISOString(), loaded_at: last.committedAt.toISOString() }
+        : null,
       loader: loader?.counters ?? null,
     };
   });
@@ -87,10 +109,20 @@ export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
       },
     },
     async (request, reply) => {
-      if (!hasDeliveryLog(deps.reader)) return reply.code(404).send({ error: { code: "not_supported", message: "this warehouse keeps no delivery log" } });
+      if (!hasDeliveryLog(deps.reader))
+        return reply
+          .code(404)
+          .send({ error: { code: "not_supported", message: "this warehouse keeps no delivery log" } });
       const { limit = 20, destination, event_key: eventKey, outcome } = request.query;
-      const query = { ...(destination ? { destination } : {}), ...(eventKey ? { eventKey } : {}), ...(outcome ? { outcome } : {}) };
-      return { data: await deps.reader.recentDeliveries(limit, query), total: await deps.reader.countDeliveries(query) };
+      const query = {
+        ...(destination ? { destination } : {}),
+        ...(eventKey ? { eventKey } : {}),
+        ...(outcome ? { outcome } : {}),
+      };
+      return {
+        data: await deps.reader.recentDeliveries(limit, query),
+        total: await deps.reader.countDeliveries(query),
+      };
     },
   );
   if (deps.api) {
@@ -98,7 +130,15 @@ export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
   } else {
     app.get<{ Querystring: { limit?: number } }>(
       "/v1/events",
-      { schema: { querystring: { type: "object", properties: { limit: { type: "integer", minimum: 1, maximum: MAX_EVENTS_PAGE, default: 20 } }, additionalProperties: false } } },
+      {
+        schema: {
+          querystring: {
+            type: "object",
+            properties: { limit: { type: "integer", minimum: 1, maximum: MAX_EVENTS_PAGE, default: 20 } },
+            additionalProperties: false,
+          },
+        },
+      },
       async (request) => ({ data: await deps.reader.recentEvents(request.query.limit ?? 20) }),
     );
   }
@@ -113,16 +153,41 @@ export const MAX_RECONCILE_KEYS = 10_000;
  * which it holds twice, and which of a set of event keys it has. Served here because DuckDB is one
  * process; like /v1/stats they carry no event contents.
  */
-function registerReconcileRoutes(app: FastifyInstance, reader: ReconcileReader, onRequest: ReturnType<typeof operatorGuard>): void {
-  const region = { type: "object", properties: { region: { type: "string", pattern: "^[a-z][a-z0-9_-]{0,31}$" } }, required: ["region"] } as const;
-  app.get<{ Params: { region: string } }>("/v1/reconcile/:region/ranges", { onRequest, schema: { params: region } }, async (request) => ({
-    region: request.params.region,
-    ranges: await reader.seqRanges(request.params.region),
-  }));
+function registerReconcileRoutes(
+  app: FastifyInstance,
+  reader: ReconcileReader,
+  onRequest: ReturnType<typeof operatorGuard>,
+): void {
+  const region = {
+    type: "object",
+    properties: { region: { type: "string", pattern: "^[a-z][a-z0-9_-]{0,31}$" } },
+    required: ["region"],
+  } as const;
+  app.get<{ Params: { region: string } }>(
+    "/v1/reconcile/:region/ranges",
+    { onRequest, schema: { params: region } },
+    async (request) => ({
+      region: request.params.region,
+      ranges: await reader.seqRanges(request.params.region),
+    }),
+  );
   app.get<{ Params: { region: string }; Querystring: { limit?: number } }>(
     "/v1/reconcile/:region/doubles",
-    { onRequest, schema: { params: region, querystring: { type: "object", properties: { limit: { type: "integer", minimum: 1, maximum: 10_000, default: 1000 } }, additionalProperties: false } } },
-    async (request) => ({ region: request.params.region, doubles: await reader.seqDoubles(request.params.region, request.query.limit ?? 1000) }),
+    {
+      onRequest,
+      schema: {
+        params: region,
+        querystring: {
+          type: "object",
+          properties: { limit: { type: "integer", minimum: 1, maximum: 10_000, default: 1000 } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => ({
+      region: request.params.region,
+      doubles: await reader.seqDoubles(request.params.region, request.query.limit ?? 1000),
+    }),
   );
   app.post<{ Body: { keys: string[] } }>(
     "/v1/reconcile/keys",
@@ -133,7 +198,9 @@ function registerReconcileRoutes(app: FastifyInstance, reader: ReconcileReader, 
       schema: {
         body: {
           type: "object",
-          properties: { keys: { type: "array", items: { type: "string", maxLength: 512 }, maxItems: MAX_RECONCILE_KEYS } },
+          properties: {
+            keys: { type: "array", items: { type: "string", maxLength: 512 }, maxItems: MAX_RECONCILE_KEYS },
+          },
           required: ["keys"],
           additionalProperties: false,
         },

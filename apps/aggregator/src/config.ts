@@ -15,46 +15,123 @@ export const DEFAULT_AGGREGATOR_RECENT_KEYS = { maxKeys: 500_000, windowMs: 60 *
 
 export const AggregatorConfigSchema = Type.Object(
   {
-    host: Type.String({ default: "127.0.0.1", description: "address of the health/query endpoint; env TRIBUTARY_HOST" }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: DEFAULT_HTTP_PORT, description: "port of the health/query endpoint; env TRIBUTARY_PORT" }),
+    host: Type.String({
+      default: "127.0.0.1",
+      description: "address of the health/query endpoint; env TRIBUTARY_HOST",
+    }),
+    port: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      default: DEFAULT_HTTP_PORT,
+      description: "port of the health/query endpoint; env TRIBUTARY_PORT",
+    }),
     logLevel: StringEnum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { default: "info" }),
-    warehouseUrl: Type.String({ minLength: 1, default: "duckdb://./.tributary/tributary.duckdb", description: "where rows go, e.g. duckdb:///var/lib/tributary/events.duckdb; env TRIBUTARY_WAREHOUSE_URL" }),
+    warehouseUrl: Type.String({
+      minLength: 1,
+      default: "duckdb://./.tributary/tributary.duckdb",
+      description: "where rows go, e.g. duckdb:///var/lib/tributary/events.duckdb; env TRIBUTARY_WAREHOUSE_URL",
+    }),
     nats: Type.Object(
       {
-        servers: Type.Array(Type.String({ pattern: "^(nats|tls)://" }), { minItems: 1, default: ["nats://127.0.0.1:4222"], description: "NATS URLs of the hub; env TRIBUTARY_NATS_URL (comma-separated)" }),
+        servers: Type.Array(Type.String({ pattern: "^(nats|tls)://" }), {
+          minItems: 1,
+          default: ["nats://127.0.0.1:4222"],
+          description: "NATS URLs of the hub; env TRIBUTARY_NATS_URL (comma-separated)",
+        }),
         user: Type.Optional(Type.String()),
         pass: Type.Optional(Type.String()),
       },
       { additionalProperties: false, default: {} },
     ),
-    manageStreams: Type.Boolean({ default: true, description: "create the DLQ stream at start; false when operators provision streams (least-privilege users)" }),
-    stream: Type.String({ minLength: 1, default: HUB_STREAM, description: "the stream to load from: EVENTS at the hub; env TRIBUTARY_STREAM" }),
-    durable: Type.String({ pattern: "^[A-Za-z0-9_-]+$", default: DEFAULT_DURABLE, description: "durable consumer name; replicas sharing it share the work" }),
-    maxAckPending: Type.Integer({ minimum: 1, default: 10_000, description: "unacked events at most in flight: the memory bound" }),
-    ackWaitMs: Type.Integer({ minimum: 1000, default: 60_000, description: "redelivery deadline for an unacked event" }),
-    metricsIntervalMs: Type.Integer({ minimum: 100, default: 5_000, description: "how often the hub's consumer, stream and DLQ state is read for the metrics (ms)" }),
+    manageStreams: Type.Boolean({
+      default: true,
+      description: "create the DLQ stream at start; false when operators provision streams (least-privilege users)",
+    }),
+    stream: Type.String({
+      minLength: 1,
+      default: HUB_STREAM,
+      description: "the stream to load from: EVENTS at the hub; env TRIBUTARY_STREAM",
+    }),
+    durable: Type.String({
+      pattern: "^[A-Za-z0-9_-]+$",
+      default: DEFAULT_DURABLE,
+      description: "durable consumer name; replicas sharing it share the work",
+    }),
+    maxAckPending: Type.Integer({
+      minimum: 1,
+      default: 10_000,
+      description: "unacked events at most in flight: the memory bound",
+    }),
+    ackWaitMs: Type.Integer({
+      minimum: 1000,
+      default: 60_000,
+      description: "redelivery deadline for an unacked event",
+    }),
+    metricsIntervalMs: Type.Integer({
+      minimum: 100,
+      default: 5_000,
+      description: "how often the hub's consumer, stream and DLQ state is read for the metrics (ms)",
+    }),
     dedupe: Type.Object(
       {
-        maxKeys: Type.Integer({ minimum: 0, default: DEFAULT_AGGREGATOR_RECENT_KEYS.maxKeys, description: "recent keys held in memory (~150-200 bytes each); 0 turns the aggregator depth off" }),
-        windowMs: Type.Integer({ minimum: 1, default: DEFAULT_AGGREGATOR_RECENT_KEYS.windowMs, description: "how long a loaded key counts as recent" }),
+        maxKeys: Type.Integer({
+          minimum: 0,
+          default: DEFAULT_AGGREGATOR_RECENT_KEYS.maxKeys,
+          description: "recent keys held in memory (~150-200 bytes each); 0 turns the aggregator depth off",
+        }),
+        windowMs: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_AGGREGATOR_RECENT_KEYS.windowMs,
+          description: "how long a loaded key counts as recent",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
     deliveries: Type.Object(
       {
-        enabled: Type.Boolean({ default: true, description: "load the delivery process's attempt log (DELIVERIES stream) into the deliveries table; waits for the stream while it does not exist" }),
-        durable: Type.String({ pattern: "^[A-Za-z0-9_-]+$", default: "deliveries-loader", description: "durable consumer name on DELIVERIES" }),
+        enabled: Type.Boolean({
+          default: true,
+          description:
+            "load the delivery process's attempt log (DELIVERIES stream) into the deliveries table; waits for the stream while it does not exist",
+        }),
+        durable: Type.String({
+          pattern: "^[A-Za-z0-9_-]+$",
+          default: "deliveries-loader",
+          description: "durable consumer name on DELIVERIES",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
     batch: Type.Object(
       {
-        maxEvents: Type.Integer({ minimum: 1, default: DEFAULT_BATCH_POLICY.maxEvents, description: "the largest batch; the loader adapts the size below it" }),
-        minEvents: Type.Integer({ minimum: 1, default: 100, description: "the smallest batch the adaptive size shrinks to" }),
-        targetLatencyMs: Type.Integer({ minimum: 1, default: 1000, description: "flush latency the adaptive size aims for (ms): below half of it batches grow, above it they shrink" }),
-        flushesInFlight: Type.Integer({ minimum: 1, maximum: 16, default: DEFAULT_FLUSHES_IN_FLIGHT, description: "batches inserted at once" }),
+        maxEvents: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_BATCH_POLICY.maxEvents,
+          description: "the largest batch; the loader adapts the size below it",
+        }),
+        minEvents: Type.Integer({
+          minimum: 1,
+          default: 100,
+          description: "the smallest batch the adaptive size shrinks to",
+        }),
+        targetLatencyMs: Type.Integer({
+          minimum: 1,
+          default: 1000,
+          description:
+            "flush latency the adaptive size aims for (ms): below half of it batches grow, above it they shrink",
+        }),
+        flushesInFlight: Type.Integer({
+          minimum: 1,
+          maximum: 16,
+          default: DEFAULT_FLUSHES_IN_FLIGHT,
+          description: "batches inserted at once",
+        }),
         maxBytes: Type.Integer({ minimum: 1024, default: DEFAULT_BATCH_POLICY.maxBytes }),
-        maxAgeMs: Type.Integer({ minimum: 1, default: DEFAULT_BATCH_POLICY.maxAgeMs, description: "how long the first event of a batch may wait for the rest" }),
+        maxAgeMs: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_BATCH_POLICY.maxAgeMs,
+          description: "how long the first event of a batch may wait for the rest",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -67,7 +144,10 @@ export const AggregatorConfigSchema = Type.Object(
 
 export type AggregatorConfig = Static<typeof AggregatorConfigSchema>;
 
-export function loadAggregatorConfig(env: NodeJS.ProcessEnv = process.env, file = envString(env, "TRIBUTARY_CONFIG")): AggregatorConfig {
+export function loadAggregatorConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  file = envString(env, "TRIBUTARY_CONFIG"),
+): AggregatorConfig {
   const config = loadConfig(AggregatorConfigSchema, {
     file,
     overrides: {

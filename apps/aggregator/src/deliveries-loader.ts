@@ -55,7 +55,13 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
  * warehouse fails the batch is nak'ed and pulled again after a pause.
  */
 export class DeliveriesLoader {
-  readonly counters: DeliveriesLoaderCounters = { batches: 0, loaded: 0, duplicates: 0, unreadable: 0, insertFailures: 0 };
+  readonly counters: DeliveriesLoaderCounters = {
+    batches: 0,
+    loaded: 0,
+    duplicates: 0,
+    unreadable: 0,
+    insertFailures: 0,
+  };
   readonly #stop = new AbortController();
 
   constructor(
@@ -94,7 +100,8 @@ export class DeliveriesLoader {
       } catch (err) {
         this.counters.insertFailures++;
         failures++;
-        if (failures === 1 || failures % 10 === 0) this.log.warn({ err, failures }, "delivery log: insert failed; the batch will be loaded again");
+        if (failures === 1 || failures % 10 === 0)
+          this.log.warn({ err, failures }, "delivery log: insert failed; the batch will be loaded again");
         for (const m of msgs) m.nak();
         await pause(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)), this.#stop.signal);
       }
@@ -129,7 +136,9 @@ export interface StartDeliveriesLoaderOptions {
  * and the hub has a `DELIVERIES` stream. Without the stream it waits for one (said once in the
  * log), re-checking every `recheckMs`; a user not allowed to look keeps it off.
  */
-export async function startDeliveriesLoader(opts: StartDeliveriesLoaderOptions): Promise<{ loader: DeliveriesLoader; running: Promise<void> } | undefined> {
+export async function startDeliveriesLoader(
+  opts: StartDeliveriesLoaderOptions,
+): Promise<{ loader: DeliveriesLoader; running: Promise<void> } | undefined> {
   if (!hasDeliveryLog(opts.sink)) return undefined;
   const jsm = await jetstreamManager(opts.nc);
   const recheckMs = opts.recheckMs ?? DELIVERIES_RECHECK_MS;
@@ -141,14 +150,27 @@ export async function startDeliveriesLoader(opts: StartDeliveriesLoaderOptions):
       if (opts.nc.isClosed() || opts.nc.isDraining()) return undefined;
       if (isPermissionDenied(err)) {
         // A user without delivery-log permissions: off, said once.
-        opts.log.warn({ err, stream: DELIVERIES_STREAM }, "not allowed to read the delivery-log stream: delivery log loading is off");
+        opts.log.warn(
+          { err, stream: DELIVERIES_STREAM },
+          "not allowed to read the delivery-log stream: delivery log loading is off",
+        );
         return undefined;
       }
       const missing = err instanceof JetStreamApiError && err.code === JetStreamErrorCode.StreamNotFound;
       // Missing, or a passing failure (a reconnect, a leader election): look again later.
       if (!said) {
-        if (missing) opts.log.info({ stream: DELIVERIES_STREAM, recheckMs }, recheckMs > 0 ? "no delivery-log stream at the hub yet: loading starts when it appears" : "no delivery-log stream at the hub: delivery log loading is off");
-        else opts.log.warn({ err, stream: DELIVERIES_STREAM, recheckMs }, "cannot read the delivery-log stream now; looking again");
+        if (missing)
+          opts.log.info(
+            { stream: DELIVERIES_STREAM, recheckMs },
+            recheckMs > 0
+              ? "no delivery-log stream at the hub yet: loading starts when it appears"
+              : "no delivery-log stream at the hub: delivery log loading is off",
+          );
+        else
+          opts.log.warn(
+            { err, stream: DELIVERIES_STREAM, recheckMs },
+            "cannot read the delivery-log stream now; looking again",
+          );
       }
       if (recheckMs <= 0) return undefined;
       if (!(await pause(recheckMs, opts.signal))) return undefined; // stopping
@@ -156,7 +178,11 @@ export async function startDeliveriesLoader(opts: StartDeliveriesLoaderOptions):
   }
   if (opts.signal?.aborted) return undefined;
   await opts.sink.migrateDeliveries();
-  await ensureConsumer(jsm, DELIVERIES_STREAM, loaderConsumerConfig({ durable: opts.durable, maxAckPending: 10_000, ackWaitMs: opts.ackWaitMs }));
+  await ensureConsumer(
+    jsm,
+    DELIVERIES_STREAM,
+    loaderConsumerConfig({ durable: opts.durable, maxAckPending: 10_000, ackWaitMs: opts.ackWaitMs }),
+  );
   const consumer = await jetstream(opts.nc).consumers.get(DELIVERIES_STREAM, opts.durable);
   const loader = new DeliveriesLoader(consumer, opts.sink, opts.log);
   opts.log.info({ stream: DELIVERIES_STREAM, durable: opts.durable }, "loading the delivery log");
@@ -166,5 +192,8 @@ export async function startDeliveriesLoader(opts: StartDeliveriesLoaderOptions):
 function isPermissionDenied(err: unknown): boolean {
   if (err instanceof PermissionViolationError) return true;
   const cause = (err as { cause?: unknown } | null)?.cause;
-  return /permissions? violation/i.test(String((err as Error | null)?.message ?? "")) || (cause !== undefined && isPermissionDenied(cause));
+  return (
+    /permissions? violation/i.test(String((err as Error | null)?.message ?? "")) ||
+    (cause !== undefined && isPermissionDenied(cause))
+  );
 }

@@ -52,12 +52,18 @@ export class HubMonitor {
 
   async #read(): Promise<void> {
     const { jsm, stream, durable, dlqStream, log } = this.opts;
-    const [consumer, info, dlq] = await Promise.allSettled([jsm.consumers.info(stream, durable), jsm.streams.info(stream), jsm.streams.info(dlqStream)]);
+    const [consumer, info, dlq] = await Promise.allSettled([
+      jsm.consumers.info(stream, durable),
+      jsm.streams.info(stream),
+      jsm.streams.info(dlqStream),
+    ]);
     // A part that cannot be read is left out (its metrics go absent), never shown at its last value:
     // a frozen lag or DLQ count would keep alerts quiet exactly when NATS is in trouble.
     const state: HubState = { consumers: [], stream: undefined, sources: [], dlqMessages: undefined };
     if (consumer.status === "fulfilled") {
-      state.consumers = [{ name: durable, pending: consumer.value.num_pending, ackPending: consumer.value.num_ack_pending }];
+      state.consumers = [
+        { name: durable, pending: consumer.value.num_pending, ackPending: consumer.value.num_ack_pending },
+      ];
     } else log.debug({ err: consumer.reason }, "could not read the consumer's info");
     if (info.status === "fulfilled") {
       const s = info.value;

@@ -2,7 +2,16 @@ import { readFileSync } from "node:fs";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { configFileFrom, isConfigError } from "@tributary/config";
 import { RecentKeys } from "@tributary/dedupe";
-import { connectNats, DLQ_STREAM, NatsCredentialsError, dlqStreamConfig, ensureConsumer, ensureStream, loaderConsumerConfig, retryWhileStreamMissing } from "@tributary/streams";
+import {
+  connectNats,
+  DLQ_STREAM,
+  NatsCredentialsError,
+  dlqStreamConfig,
+  ensureConsumer,
+  ensureStream,
+  loaderConsumerConfig,
+  retryWhileStreamMissing,
+} from "@tributary/streams";
 import { createAggregatorMetrics, startTelemetry, traceLogFields } from "@tributary/telemetry";
 import { isEventQueries, isReconcileReader, openWarehouse, redactUrl } from "@tributary/warehouse";
 import { buildHttp } from "./app.js";
@@ -35,7 +44,9 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
   const telemetry = startTelemetry({
     serviceName: "tributary-aggregator",
     serviceVersion: version,
@@ -49,9 +60,20 @@ async function main(): Promise<void> {
   let loader: Loader | undefined;
   // Log lines written inside a span (a batch's load) carry its trace id.
   const logger = { level: config.logLevel, ...(telemetry.tracing ? { mixin: () => traceLogFields() } : {}) };
-  const api = config.api.enabled && isEventQueries(sink) ? { queries: sink, tokens, anonymousLoopback: config.api.anonymousLoopback, rateLimit: config.api.rateLimit } : undefined;
+  const api =
+    config.api.enabled && isEventQueries(sink)
+      ? { queries: sink, tokens, anonymousLoopback: config.api.anonymousLoopback, rateLimit: config.api.rateLimit }
+      : undefined;
   // OTEL_SDK_DISABLED=true turns telemetry off entirely: no spans, no /metrics.
-  const http = buildHttp({ reader: sink, loader: () => loader, logger, api, operatorToken: operator, ...(telemetry.settings.disabled ? {} : { telemetry }), ...(isReconcileReader(sink) ? { reconcile: sink } : {}) });
+  const http = buildHttp({
+    reader: sink,
+    loader: () => loader,
+    logger,
+    api,
+    operatorToken: operator,
+    ...(telemetry.settings.disabled ? {} : { telemetry }),
+    ...(isReconcileReader(sink) ? { reconcile: sink } : {}),
+  });
   const log = http.log;
   await http.listen({ host: config.host, port: config.port });
 
@@ -64,17 +86,39 @@ async function main(): Promise<void> {
   const jsm = await jetstreamManager(nc);
   if (config.manageStreams) await ensureStream(jsm, dlqStreamConfig());
   // Where operators provision the streams (a Helm Job), the hub stream may not exist yet.
-  await retryWhileStreamMissing(() => ensureConsumer(jsm, config.stream, loaderConsumerConfig({ durable: config.durable, maxAckPending: config.maxAckPending, ackWaitMs: config.ackWaitMs })), {
-    onWait: (attempt) => {
-      if (attempt % 15 === 0) log.warn({ stream: config.stream }, "the stream does not exist yet; waiting for it to be provisioned");
+  await retryWhileStreamMissing(
+    () =>
+      ensureConsumer(
+        jsm,
+        config.stream,
+        loaderConsumerConfig({
+          durable: config.durable,
+          maxAckPending: config.maxAckPending,
+          ackWaitMs: config.ackWaitMs,
+        }),
+      ),
+    {
+      onWait: (attempt) => {
+        if (attempt % 15 === 0)
+          log.warn({ stream: config.stream }, "the stream does not exist yet; waiting for it to be provisioned");
+      },
     },
-  });
+  );
   const js = jetstream(nc);
   const consumer = await js.consumers.get(config.stream, config.durable);
   // The client-side buffer holds about one batch per flush slot and one filling: the stream keeps the rest.
-  const messages = await consumer.consume({ max_messages: Math.min(config.batch.maxEvents * (config.batch.flushesInFlight + 1), config.maxAckPending) });
+  const messages = await consumer.consume({
+    max_messages: Math.min(config.batch.maxEvents * (config.batch.flushesInFlight + 1), config.maxAckPending),
+  });
   const recentKeys = config.dedupe.maxKeys > 0 ? new RecentKeys(config.dedupe) : undefined;
-  const hub = new HubMonitor({ jsm, stream: config.stream, durable: config.durable, dlqStream: DLQ_STREAM, intervalMs: config.metricsIntervalMs, log });
+  const hub = new HubMonitor({
+    jsm,
+    stream: config.stream,
+    durable: config.durable,
+    dlqStream: DLQ_STREAM,
+    intervalMs: config.metricsIntervalMs,
+    log,
+  });
   hub.start();
   const metrics = createAggregatorMetrics(telemetry.meter, () => {
     const c = loader?.counters;
@@ -96,7 +140,11 @@ async function main(): Promise<void> {
     sink,
     toRow: (msg) => rowFromMessage(msg, enricher),
     policy: config.batch,
-    adaptive: new AdaptiveBatchSize({ min: config.batch.minEvents, max: config.batch.maxEvents, targetLatencyMs: config.batch.targetLatencyMs }),
+    adaptive: new AdaptiveBatchSize({
+      min: config.batch.minEvents,
+      max: config.batch.maxEvents,
+      targetLatencyMs: config.batch.targetLatencyMs,
+    }),
     maxFlushesInFlight: config.batch.flushesInFlight,
     ackWaitMs: config.ackWaitMs,
     ...(recentKeys ? { recentKeys } : {}),
@@ -104,14 +152,26 @@ async function main(): Promise<void> {
     metrics,
     ...(telemetry.tracing ? { tracer: telemetry.tracer } : {}),
   });
-  log.info({ stream: config.stream, durable: config.durable, warehouse: redactUrl(config.warehouseUrl) }, "aggregator loading");
+  log.info(
+    { stream: config.stream, durable: config.durable, warehouse: redactUrl(config.warehouseUrl) },
+    "aggregator loading",
+  );
   const running = loader.run();
   // The delivery log starts beside the loader and never delays or stops it.
   const stopWaitingForDeliveries = new AbortController();
   const deliveries = config.deliveries.enabled
-    ? startDeliveriesLoader({ nc, sink, durable: config.deliveries.durable, ackWaitMs: config.ackWaitMs, log, signal: stopWaitingForDeliveries.signal }).then(
+    ? startDeliveriesLoader({
+        nc,
+        sink,
+        durable: config.deliveries.durable,
+        ackWaitMs: config.ackWaitMs,
+        log,
+        signal: stopWaitingForDeliveries.signal,
+      }).then(
         (started) => {
-          started?.running.catch((err: unknown) => log.error({ err }, "the delivery-log loader stopped; the warehouse loader goes on"));
+          started?.running.catch((err: unknown) =>
+            log.error({ err }, "the delivery-log loader stopped; the warehouse loader goes on"),
+          );
           return started;
         },
         (err: unknown) => {

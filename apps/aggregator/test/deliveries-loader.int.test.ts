@@ -32,14 +32,32 @@ describe("delivery log - loaded into the warehouse's deliveries table", () => {
   });
 
   it("off when the hub has no DELIVERIES stream and it looks only once", async () => {
-    expect(await startDeliveriesLoader({ nc, sink, durable: "deliveries-loader", ackWaitMs: 5_000, log, recheckMs: 0 })).toBeUndefined();
+    expect(
+      await startDeliveriesLoader({ nc, sink, durable: "deliveries-loader", ackWaitMs: 5_000, log, recheckMs: 0 }),
+    ).toBeUndefined();
   });
 
   it("waits for a DELIVERIES stream provisioned after the start (delivery enabled later), then loads it; a stop ends the wait", async () => {
-    const waiting = startDeliveriesLoader({ nc, sink, durable: "deliveries-loader", ackWaitMs: 5_000, log, recheckMs: 100 });
+    const waiting = startDeliveriesLoader({
+      nc,
+      sink,
+      durable: "deliveries-loader",
+      ackWaitMs: 5_000,
+      log,
+      recheckMs: 100,
+    });
     await new Promise((r) => setTimeout(r, 300));
     await ensureStream(await jetstreamManager(nc), deliveriesStreamConfig());
-    const record = { destination: "crm", event_key: "demo:late", attempt: 1, outcome: "delivered", status: 200, latency_ms: 1, error: "", at: new Date().toISOString() };
+    const record = {
+      destination: "crm",
+      event_key: "demo:late",
+      attempt: 1,
+      outcome: "delivered",
+      status: 200,
+      latency_ms: 1,
+      error: "",
+      at: new Date().toISOString(),
+    };
     await jetstream(nc).publish(deliveryLogSubject("crm"), new TextEncoder().encode(JSON.stringify(record)));
     const started = (await waiting)!;
     const deadline = Date.now() + 15_000;
@@ -50,7 +68,15 @@ describe("delivery log - loaded into the warehouse's deliveries table", () => {
 
     const stop = new AbortController();
     await jetstreamManager(nc).then((jsm) => jsm.streams.delete("DELIVERIES"));
-    const stopped = startDeliveriesLoader({ nc, sink, durable: "deliveries-loader", ackWaitMs: 5_000, log, recheckMs: 60_000, signal: stop.signal });
+    const stopped = startDeliveriesLoader({
+      nc,
+      sink,
+      durable: "deliveries-loader",
+      ackWaitMs: 5_000,
+      log,
+      recheckMs: 60_000,
+      signal: stop.signal,
+    });
     await new Promise((r) => setTimeout(r, 100));
     stop.abort();
     expect(await stopped).toBeUndefined();
@@ -61,7 +87,16 @@ describe("delivery log - loaded into the warehouse's deliveries table", () => {
     const js = jetstream(nc);
     const at = new Date().toISOString();
     for (let i = 0; i < 250; i++) {
-      const record = { destination: i % 2 ? "crm" : "slack", event_key: `demo:e-${i}`, attempt: 1, outcome: i % 10 === 0 ? "retry" : "delivered", status: i % 10 === 0 ? 503 : 200, latency_ms: 3.5, error: "", at };
+      const record = {
+        destination: i % 2 ? "crm" : "slack",
+        event_key: `demo:e-${i}`,
+        attempt: 1,
+        outcome: i % 10 === 0 ? "retry" : "delivered",
+        status: i % 10 === 0 ? 503 : 200,
+        latency_ms: 3.5,
+        error: "",
+        at,
+      };
       await js.publish(deliveryLogSubject(record.destination), new TextEncoder().encode(JSON.stringify(record)));
     }
     await js.publish(deliveryLogSubject("crm"), new TextEncoder().encode("not a record"));
@@ -76,11 +111,17 @@ describe("delivery log - loaded into the warehouse's deliveries table", () => {
     expect(await sink.countDeliveries({ outcome: "retry" })).toBe(25);
     expect(first.loader.counters).toMatchObject({ loaded: 250, unreadable: 1 });
     const http = buildHttp({ reader: sink, loader: () => undefined });
-    const page = (await http.inject({ url: "/v1/deliveries?destination=slack&outcome=retry&limit=5" })).json() as { data: Array<{ destination: string; outcome: string; status: number }>; total: number };
+    const page = (await http.inject({ url: "/v1/deliveries?destination=slack&outcome=retry&limit=5" })).json() as {
+      data: Array<{ destination: string; outcome: string; status: number }>;
+      total: number;
+    };
     expect(page.total).toBe(25);
     expect(page.data).toHaveLength(5);
     expect(page.data.every((d) => d.destination === "slack" && d.outcome === "retry" && d.status === 503)).toBe(true);
-    expect((await http.inject({ url: "/v1/deliveries?event_key=demo:e-7" })).json()).toMatchObject({ total: 1, data: [{ event_key: "demo:e-7", destination: "crm", attempt: 1 }] });
+    expect((await http.inject({ url: "/v1/deliveries?event_key=demo:e-7" })).json()).toMatchObject({
+      total: 1,
+      data: [{ event_key: "demo:e-7", destination: "crm", attempt: 1 }],
+    });
     expect((await http.inject({ url: "/v1/deliveries?outcome=bogus" })).statusCode).toBe(400);
     await http.close();
 

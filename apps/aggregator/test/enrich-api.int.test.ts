@@ -8,26 +8,37 @@ import { DuckDbSink } from "@tributary/warehouse";
 import { Pipeline, SECRET } from "./pipeline.js";
 
 const IPS = ["8.8.8.8", "1.1.1.1", "81.2.69.142"];
-const UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+const UA =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
 const ADMIN = "admin-token-0123456789abcdef";
 const DEMO = "demo-token-0123456789abcdef";
 
 /** Sends `n` clicks, every 5th twice; returns the accepted keys. */
 async function sendClicks(url: string, n: number, prefix: string): Promise<Set<string>> {
-  const bodies = Array.from({ length: n }, (_, i) => sampleEvent({ seed: `${prefix}-${i}`, data: { ip: IPS[i % IPS.length], user_agent: UA, link_id: `l${i % 7}`, n: i } }));
+  const bodies = Array.from({ length: n }, (_, i) =>
+    sampleEvent({
+      seed: `${prefix}-${i}`,
+      data: { ip: IPS[i % IPS.length], user_agent: UA, link_id: `l${i % 7}`, n: i },
+    }),
+  );
   const plan = [...bodies, ...bodies.filter((_, i) => i % 5 === 0)];
   const accepted = new Set<string>();
   let next = 0;
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next < plan.length) {
-      const body = plan[next++]!;
-      // Resent while the gateway's pressure guard sheds load (a loaded machine): nothing was stored.
-      const res = await postToGateway(`${url}/v1/sources/demo/events`, { headers: signWebhook({ secret: SECRET, body }), body });
-      const json = res.json as { event_key?: string };
-      if (res.status === 202) accepted.add(json.event_key!);
-      else if (res.status !== 200) throw new Error(`unexpected ${res.status}: ${JSON.stringify(json)}`);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < plan.length) {
+        const body = plan[next++]!;
+        // Resent while the gateway's pressure guard sheds load (a loaded machine): nothing was stored.
+        const res = await postToGateway(`${url}/v1/sources/demo/events`, {
+          headers: signWebhook({ secret: SECRET, body }),
+          body,
+        });
+        const json = res.json as { event_key?: string };
+        if (res.status === 202) accepted.add(json.event_key!);
+        else if (res.status !== 200) throw new Error(`unexpected ${res.status}: ${JSON.stringify(json)}`);
+      }
+    }),
+  );
   return accepted;
 }
 
@@ -77,9 +88,11 @@ describe("aggregator - enrichment and the query API", () => {
       await nc.close();
     }
     await p.startAggregator();
-    const stats = async () => (await (await fetch(`${p.aggregatorUrl}/v1/stats`)).json()) as { rows: number; loader: { duplicates: number } };
+    const stats = async () =>
+      (await (await fetch(`${p.aggregatorUrl}/v1/stats`)).json()) as { rows: number; loader: { duplicates: number } };
     const deadline = Date.now() + 60_000;
-    while ((await stats()).loader.duplicates < 1500 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while ((await stats()).loader.duplicates < 1500 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     expect((await stats()).loader.duplicates).toBeGreaterThanOrEqual(1500);
     expect((await stats()).rows).toBe(1500);
 
@@ -92,7 +105,9 @@ describe("aggregator - enrichment and the query API", () => {
       expect(status).toBe(200);
       expect(body.data.reduce((s: number, r: { events: number }) => s + r.events, 0)).toBe(1500);
     }
-    const countries = Object.fromEntries((await api("/v1/analytics/countries")).body.data.map((r: { key: string; events: number }) => [r.key, r.events]));
+    const countries = Object.fromEntries(
+      (await api("/v1/analytics/countries")).body.data.map((r: { key: string; events: number }) => [r.key, r.events]),
+    );
     expect(countries).toEqual({ US: 500, AU: 500, GB: 500 });
     // 3 visitors x 7 links: 21 first clicks per UTC day; the restart forgets the remembered firsts,
     // so up to 21 more (README: what holds). The replay loaded nothing, so it added none.
@@ -104,7 +119,13 @@ describe("aggregator - enrichment and the query API", () => {
     expect(page.status).toBe(200);
     expect(page.body.freshness.newest_loaded_at).toMatch(/Z$/);
     for (const e of page.body.data) {
-      expect(e).toMatchObject({ geo_country: "US", ip_anon: "8.8.8.0", device_type: "mobile", os_name: "iOS", campaign: "spring-sale" });
+      expect(e).toMatchObject({
+        geo_country: "US",
+        ip_anon: "8.8.8.0",
+        device_type: "mobile",
+        os_name: "iOS",
+        campaign: "spring-sale",
+      });
       expect(e.payload.data.ip).toBeUndefined(); // redacted before load
       expect(e.payload.data.user_agent).toBe(UA); // not listed: verbatim
     }

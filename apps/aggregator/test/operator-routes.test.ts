@@ -2,8 +2,16 @@ import { describe, expect, it } from "vitest";
 import type { ReconcileReader, WarehouseReader } from "@tributary/warehouse";
 import { buildHttp } from "../src/app.js";
 
-const reader = { countEvents: async () => 0, recentEvents: async () => [], eventKeys: async () => [] } as unknown as WarehouseReader;
-const reconcile: ReconcileReader = { seqRanges: async () => [[1, 3]], seqDoubles: async () => [], existingKeys: async (keys) => new Set(keys) };
+const reader = {
+  countEvents: async () => 0,
+  recentEvents: async () => [],
+  eventKeys: async () => [],
+} as unknown as WarehouseReader;
+const reconcile: ReconcileReader = {
+  seqRanges: async () => [[1, 3]],
+  seqDoubles: async () => [],
+  existingKeys: async (keys) => new Set(keys),
+};
 
 describe("operator endpoints", () => {
   it("operator - without a token only loopback callers are answered", async () => {
@@ -12,7 +20,16 @@ describe("operator endpoints", () => {
     const remote = await app.inject({ url: "/v1/reconcile/us/ranges", remoteAddress: "10.0.0.5" });
     expect(remote.statusCode).toBe(403);
     expect(remote.json()).toMatchObject({ error: { code: "operator_token_required" } });
-    expect((await app.inject({ method: "POST", url: "/v1/reconcile/keys", payload: { keys: ["a"] }, remoteAddress: "10.0.0.5" })).statusCode).toBe(403);
+    expect(
+      (
+        await app.inject({
+          method: "POST",
+          url: "/v1/reconcile/keys",
+          payload: { keys: ["a"] },
+          remoteAddress: "10.0.0.5",
+        })
+      ).statusCode,
+    ).toBe(403);
     // Counts stay open: health checks and the helm test read them.
     expect((await app.inject({ url: "/v1/stats", remoteAddress: "10.0.0.5" })).statusCode).toBe(200);
     await app.close();
@@ -21,8 +38,19 @@ describe("operator endpoints", () => {
   it("operator - with a token every caller needs it, loopback too", async () => {
     const app = buildHttp({ reader, loader: () => undefined, reconcile, operatorToken: "operator-token-0123456789" });
     expect((await app.inject({ url: "/v1/reconcile/us/doubles" })).statusCode).toBe(401);
-    expect((await app.inject({ url: "/v1/reconcile/us/doubles", headers: { authorization: "Bearer wrong-token-0123456789" } })).statusCode).toBe(401);
-    const ok = await app.inject({ url: "/v1/reconcile/us/doubles", remoteAddress: "10.0.0.5", headers: { authorization: "Bearer operator-token-0123456789" } });
+    expect(
+      (
+        await app.inject({
+          url: "/v1/reconcile/us/doubles",
+          headers: { authorization: "Bearer wrong-token-0123456789" },
+        })
+      ).statusCode,
+    ).toBe(401);
+    const ok = await app.inject({
+      url: "/v1/reconcile/us/doubles",
+      remoteAddress: "10.0.0.5",
+      headers: { authorization: "Bearer operator-token-0123456789" },
+    });
     expect(ok.statusCode).toBe(200);
     await app.close();
   });

@@ -74,7 +74,9 @@ describe("pipeline poison", () => {
       await pipeline.waitForRows(50);
 
       const jsm = await jetstreamManager(nc);
-      const dlq = await waitFor("the DLQ entry", async () => ((await jsm.streams.info("EVENTS_DLQ")).state.messages === 1 ? true : undefined));
+      const dlq = await waitFor("the DLQ entry", async () =>
+        (await jsm.streams.info("EVENTS_DLQ")).state.messages === 1 ? true : undefined,
+      );
       expect(dlq).toBe(true);
       const entry = await jsm.streams.getMessage("EVENTS_DLQ", { seq: 1 });
       expect(entry?.header.get("Tributary-Dlq-Reason")).toMatch(/^invalid_json/);

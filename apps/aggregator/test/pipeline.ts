@@ -2,7 +2,17 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePorts, postToGateway, sampleEvent, signWebhook, startNatsServer, startService, waitFor, type NatsServer, type Service } from "@tributary/testkit";
+import {
+  freePorts,
+  postToGateway,
+  sampleEvent,
+  signWebhook,
+  startNatsServer,
+  startService,
+  waitFor,
+  type NatsServer,
+  type Service,
+} from "@tributary/testkit";
 import { DuckDbSink, type StoredEvent } from "@tributary/warehouse";
 
 export const SECRET = "pipeline-secret-0123456789abcdef";
@@ -27,25 +37,38 @@ export class Pipeline {
     const [gatewayPort, aggregatorPort] = await freePorts(2);
     const p = new Pipeline(dir, nats, gatewayPort!, aggregatorPort!);
     writeFileSync(join(dir, "secret"), SECRET);
-    writeFileSync(join(dir, "gateway.json"), JSON.stringify({
-      region: "us",
-      port: gatewayPort,
-      logLevel: "warn",
-      nats: { servers: [nats.url] },
-      stream: { maxBytes: 256 * 1024 * 1024 },
-      sources: { demo: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "k1", file: join(dir, "secret") }] } },
-    }));
-    writeFileSync(join(dir, "aggregator.json"), JSON.stringify({
-      port: aggregatorPort,
-      logLevel: "warn",
-      warehouseUrl: `duckdb://${join(dir, "events.duckdb")}`,
-      nats: { servers: [nats.url] },
-      stream: "EVENTS_US",
-      ackWaitMs: 5_000,
-      batch: { maxEvents: 100, maxAgeMs: 50 },
-      ...opts.aggregator,
-    }));
-    p.gateway = await startService({ name: "gateway", entry: GATEWAY_MAIN, env: { TRIBUTARY_CONFIG: join(dir, "gateway.json") }, readyUrl: `${p.gatewayUrl}/readyz` });
+    writeFileSync(
+      join(dir, "gateway.json"),
+      JSON.stringify({
+        region: "us",
+        port: gatewayPort,
+        logLevel: "warn",
+        nats: { servers: [nats.url] },
+        stream: { maxBytes: 256 * 1024 * 1024 },
+        sources: {
+          demo: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "k1", file: join(dir, "secret") }] },
+        },
+      }),
+    );
+    writeFileSync(
+      join(dir, "aggregator.json"),
+      JSON.stringify({
+        port: aggregatorPort,
+        logLevel: "warn",
+        warehouseUrl: `duckdb://${join(dir, "events.duckdb")}`,
+        nats: { servers: [nats.url] },
+        stream: "EVENTS_US",
+        ackWaitMs: 5_000,
+        batch: { maxEvents: 100, maxAgeMs: 50 },
+        ...opts.aggregator,
+      }),
+    );
+    p.gateway = await startService({
+      name: "gateway",
+      entry: GATEWAY_MAIN,
+      env: { TRIBUTARY_CONFIG: join(dir, "gateway.json") },
+      readyUrl: `${p.gatewayUrl}/readyz`,
+    });
     return p;
   }
 
@@ -74,7 +97,12 @@ export class Pipeline {
   }
 
   async waitForRows(expected: number, timeoutMs = 60_000): Promise<void> {
-    await waitFor(`${expected} rows`, async () => ((await this.rowCount()) >= expected ? true : undefined), timeoutMs, 100);
+    await waitFor(
+      `${expected} rows`,
+      async () => ((await this.rowCount()) >= expected ? true : undefined),
+      timeoutMs,
+      100,
+    );
   }
 
   /** Stops the aggregator and reads every row straight from the DuckDB file. */
@@ -106,7 +134,11 @@ export interface SendTally {
  * Sends `unique` signed events, 10% of them a second time (re-signed, as a sender's retry is),
  * `concurrency` at a time, and counts every answer (after resending pressure refusals).
  */
-export async function sendWithResends(url: string, unique: number, opts: { concurrency?: number; seedPrefix?: string } = {}): Promise<SendTally> {
+export async function sendWithResends(
+  url: string,
+  unique: number,
+  opts: { concurrency?: number; seedPrefix?: string } = {},
+): Promise<SendTally> {
   const bodies = Array.from({ length: unique }, (_, i) => sampleEvent({ seed: `${opts.seedPrefix ?? "e"}-${i}` }));
   const plan = [...bodies, ...bodies.filter((_, i) => i % 10 === 0)];
   const tally: SendTally = { sent: 0, accepted: new Set(), duplicates: 0, other: new Map() };
@@ -116,7 +148,10 @@ export async function sendWithResends(url: string, unique: number, opts: { concu
       const body = plan[next++]!;
       // A pressure refusal (503 overloaded before the body is read: nothing stored) is resent, as a
       // sender does; every other answer counts as it is.
-      const res = await postToGateway(`${url}/v1/sources/demo/events`, { headers: signWebhook({ secret: SECRET, body }), body });
+      const res = await postToGateway(`${url}/v1/sources/demo/events`, {
+        headers: signWebhook({ secret: SECRET, body }),
+        body,
+      });
       const json = res.json as { event_key?: string };
       tally.sent++;
       if (res.status === 202) tally.accepted.add(json.event_key!);

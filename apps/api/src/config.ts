@@ -12,7 +12,10 @@ export const ApiTokenRefSchema = Type.Object(
     id: Type.String({ minLength: 1, maxLength: 64, description: "a name for logs and rate limiting" }),
     env: Type.Optional(Type.String({ minLength: 1, description: "environment variable holding the token" })),
     file: Type.Optional(Type.String({ minLength: 1, description: "file holding the token" })),
-    sources: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'sources the token may read; ["*"] for all' }),
+    sources: Type.Array(Type.String({ minLength: 1 }), {
+      minItems: 1,
+      description: 'sources the token may read; ["*"] for all',
+    }),
   },
   { additionalProperties: false },
 );
@@ -20,7 +23,11 @@ export type ApiTokenRef = Static<typeof ApiTokenRefSchema>;
 
 export const RateLimitSchema = Type.Object(
   {
-    max: Type.Integer({ minimum: 1, default: DEFAULT_API_RATE_LIMIT.max, description: "requests per window per token" }),
+    max: Type.Integer({
+      minimum: 1,
+      default: DEFAULT_API_RATE_LIMIT.max,
+      description: "requests per window per token",
+    }),
     windowMs: Type.Integer({ minimum: 1000, default: DEFAULT_API_RATE_LIMIT.windowMs }),
   },
   { additionalProperties: false, default: {} },
@@ -31,22 +38,35 @@ export function resolveApiTokens(refs: readonly ApiTokenRef[], env: NodeJS.Proce
   const ids = new Set<string>();
   return refs.map((ref, i) => {
     const at = `${field}[${i}]`;
-    if (ids.has(ref.id)) throw new ConfigError(`${at}.id`, `duplicate token id ${ref.id}`, "give every token its own id");
+    if (ids.has(ref.id))
+      throw new ConfigError(`${at}.id`, `duplicate token id ${ref.id}`, "give every token its own id");
     ids.add(ref.id);
-    if ((ref.env === undefined) === (ref.file === undefined)) throw new ConfigError(at, "needs exactly one of env or file", "name the environment variable or the file that holds the token");
+    if ((ref.env === undefined) === (ref.file === undefined))
+      throw new ConfigError(
+        at,
+        "needs exactly one of env or file",
+        "name the environment variable or the file that holds the token",
+      );
     let token: string;
     if (ref.env !== undefined) {
       const value = env[ref.env];
-      if (!value) throw new ConfigError(`${at}.env`, `environment variable ${ref.env} is not set`, `export ${ref.env}=<token>`);
+      if (!value)
+        throw new ConfigError(`${at}.env`, `environment variable ${ref.env} is not set`, `export ${ref.env}=<token>`);
       token = value;
     } else {
       try {
         token = readFileSync(ref.file!, "utf8").replace(/\r?\n$/, "");
       } catch (err) {
-        throw new ConfigError(`${at}.file`, `cannot read ${ref.file}: ${(err as Error).message}`, "create the file with the token", { cause: err });
+        throw new ConfigError(
+          `${at}.file`,
+          `cannot read ${ref.file}: ${(err as Error).message}`,
+          "create the file with the token",
+          { cause: err },
+        );
       }
     }
-    if (token.length < 16) throw new ConfigError(at, "token is shorter than 16 characters", "use a random token (openssl rand -hex 24)");
+    if (token.length < 16)
+      throw new ConfigError(at, "token is shorter than 16 characters", "use a random token (openssl rand -hex 24)");
     return { id: ref.id, token, sources: ref.sources };
   });
 }
@@ -56,7 +76,11 @@ export const StandaloneApiConfigSchema = Type.Object(
     host: Type.String({ default: "0.0.0.0", description: "env TRIBUTARY_HOST" }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: DEFAULT_API_PORT, description: "env TRIBUTARY_PORT" }),
     logLevel: StringEnum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { default: "info" }),
-    warehouseUrl: Type.String({ minLength: 1, description: "clickhouse://reader:password@host:8123/database (a read-only user is enough); env TRIBUTARY_WAREHOUSE_URL" }),
+    warehouseUrl: Type.String({
+      minLength: 1,
+      description:
+        "clickhouse://reader:password@host:8123/database (a read-only user is enough); env TRIBUTARY_WAREHOUSE_URL",
+    }),
     tokens: Type.Array(ApiTokenRefSchema, { minItems: 1, description: "bearer tokens, each scoped to sources" }),
     rateLimit: RateLimitSchema,
   },

@@ -1,10 +1,26 @@
 /** The query API's refusals: one code, one status, one place (ERRORS table in the README, kept in step by a test). */
 export const API_ERRORS = {
-  unauthorized: { status: 401, meaning: "no bearer token, or one the API does not know", fix: "send Authorization: Bearer <token>" },
-  forbidden_source: { status: 403, meaning: "the token is not scoped to the source asked for (or the event's source)", fix: "use a token for that source, or ask without source" },
-  invalid_parameter: { status: 400, meaning: "a query parameter is unknown, malformed or out of range; `field` names it", fix: "correct the named parameter" },
+  unauthorized: {
+    status: 401,
+    meaning: "no bearer token, or one the API does not know",
+    fix: "send Authorization: Bearer <token>",
+  },
+  forbidden_source: {
+    status: 403,
+    meaning: "the token is not scoped to the source asked for (or the event's source)",
+    fix: "use a token for that source, or ask without source",
+  },
+  invalid_parameter: {
+    status: 400,
+    meaning: "a query parameter is unknown, malformed or out of range; `field` names it",
+    fix: "correct the named parameter",
+  },
   not_found: { status: 404, meaning: "no event has this key", fix: "check the key (source:event_id)" },
-  rate_limited: { status: 429, meaning: "too many requests from this token (or address) in the window", fix: "wait for Retry-After seconds" },
+  rate_limited: {
+    status: 429,
+    meaning: "too many requests from this token (or address) in the window",
+    fix: "wait for Retry-After seconds",
+  },
   warehouse_unavailable: { status: 503, meaning: "the warehouse did not answer", fix: "retry later" },
 } as const;
 
@@ -23,6 +39,10 @@ export class ApiError extends Error {
   }
 }
 
-export function errorBody(code: ApiErrorCode, message: string, field?: string): { error: { code: ApiErrorCode; message: string; field?: string } } {
+export function errorBody(
+  code: ApiErrorCode,
+  message: string,
+  field?: string,
+): { error: { code: ApiErrorCode; message: string; field?: string } } {
   return { error: { code, message, ...(field !== undefined ? { field } : {}) } };
 }

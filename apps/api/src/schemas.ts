@@ -10,8 +10,15 @@ const filters = {
   source: Text("only this source (must be in the token's scope)"),
   type: Text("event type, e.g. link.clicked"),
   campaign: Text("campaign id"),
-  country: Type.Optional(Type.String({ pattern: "^[A-Z]{2}$", description: "ISO 3166-1 alpha-2 country of the click, e.g. US" })),
-  device: Type.Optional(Type.String({ enum: ["mobile", "tablet", "desktop", "smarttv", "console", "wearable", "embedded", "xr", "bot", "unknown"], description: "device type" })),
+  country: Type.Optional(
+    Type.String({ pattern: "^[A-Z]{2}$", description: "ISO 3166-1 alpha-2 country of the click, e.g. US" }),
+  ),
+  device: Type.Optional(
+    Type.String({
+      enum: ["mobile", "tablet", "desktop", "smarttv", "console", "wearable", "embedded", "xr", "bot", "unknown"],
+      description: "device type",
+    }),
+  ),
 };
 
 export const EventsQuery = Type.Object(
@@ -32,7 +39,9 @@ export const EventsQuery = Type.Object(
 );
 export type EventsQuery = Static<typeof EventsQuery>;
 
-export const EventParams = Type.Object({ key: Type.String({ minLength: 1, maxLength: 1024, description: "the event key, source:event_id" }) });
+export const EventParams = Type.Object({
+  key: Type.String({ minLength: 1, maxLength: 1024, description: "the event key, source:event_id" }),
+});
 export type EventParams = Static<typeof EventParams>;
 
 export const AnalyticsQuerystring = Type.Object(

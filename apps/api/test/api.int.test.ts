@@ -25,13 +25,26 @@ function rows(n: number, source: string): WarehouseRow[] {
     const text = JSON.stringify({
       event: "link.clicked",
       timestamp: new Date(Date.UTC(2026, 10, 29, 12, i % 10)).toISOString(),
-      data: { link_id: `l${i % 5}`, campaign: i % 2 ? "spring" : "fall", ip: IPS[i % IPS.length], user_agent: UAS[i % UAS.length] },
+      data: {
+        link_id: `l${i % 5}`,
+        campaign: i % 2 ? "spring" : "fall",
+        ip: IPS[i % IPS.length],
+        user_agent: UAS[i % UAS.length],
+      },
     });
     const parsed = parseEventBody(Buffer.from(text));
     if (!parsed.ok) throw new Error(parsed.message);
     const v = validator.validate(parsed.value, { strict: false });
     if (!v.ok) throw new Error(v.message);
-    const row = toWarehouseRow(v.event, { eventKey: `${source}:e${i}`, eventId: `e${i}`, source, region: "us", regionSeq: i + 1, receivedAt: new Date(), payloadJson: text });
+    const row = toWarehouseRow(v.event, {
+      eventKey: `${source}:e${i}`,
+      eventId: `e${i}`,
+      source,
+      region: "us",
+      regionSeq: i + 1,
+      receivedAt: new Date(),
+      payloadJson: text,
+    });
     return enricher.enrich(row, parsed.value);
   });
 }
@@ -76,7 +89,9 @@ describe("query API", () => {
   };
 
   it("events - paging while a producer keeps loading returns every row that existed at the start exactly once", async () => {
-    const before = new Set((await sink.listEvents({ sources: ["demo"] }, { limit: 100_000 })).rows.map((r) => r.event_key));
+    const before = new Set(
+      (await sink.listEvents({ sources: ["demo"] }, { limit: 100_000 })).rows.map((r) => r.event_key),
+    );
     let producing = true;
     let produced = 0;
     const producer = (async () => {
@@ -115,15 +130,26 @@ describe("query API", () => {
     expect(body.object).toBe("list");
     expect(body.freshness.newest_loaded_at).toMatch(/Z$/);
     for (const e of body.data) {
-      expect(e).toMatchObject({ geo_country: "US", link_id: "l0", is_suspicious: false, source: "demo", ip_anon: "8.8.8.0" });
-      for (const c of ["ip_anon", "geo_country", "device_type", "os_name", "browser_name"]) expect(String(e[c])).not.toContain("8.8.8.8");
+      expect(e).toMatchObject({
+        geo_country: "US",
+        link_id: "l0",
+        is_suspicious: false,
+        source: "demo",
+        ip_anon: "8.8.8.0",
+      });
+      for (const c of ["ip_anon", "geo_country", "device_type", "os_name", "browser_name"])
+        expect(String(e[c])).not.toContain("8.8.8.8");
     }
     const first = (await get("/v1/events?limit=2")).body.data;
     const next = (await get(`/v1/events?limit=1&starting_after=${encodeURIComponent(first[0].event_key)}`)).body.data;
     expect(next[0].event_key).toBe(first[1].event_key);
     const one = await get(`/v1/events/${encodeURIComponent(first[0].event_key)}`);
     expect(one.status).toBe(200);
-    expect(one.body).toMatchObject({ object: "event", event_key: first[0].event_key, payload: { event: "link.clicked" } });
+    expect(one.body).toMatchObject({
+      object: "event",
+      event_key: first[0].event_key,
+      payload: { event: "link.clicked" },
+    });
     expect((await get("/v1/events/demo%3Anope")).status).toBe(404);
     const bots = (await get("/v1/events?device=bot&limit=3")).body.data;
     expect(bots.length).toBeGreaterThan(0);
@@ -182,15 +208,23 @@ describe("query API", () => {
   it("openapi - documents every route with its parameters", async () => {
     const res = await app.inject({ method: "GET", url: "/v1/openapi.json" });
     expect(res.statusCode).toBe(200);
-    const doc = res.json() as { openapi: string; paths: Record<string, { get: { parameters?: Array<{ name: string }> } }> };
+    const doc = res.json() as {
+      openapi: string;
+      paths: Record<string, { get: { parameters?: Array<{ name: string }> } }>;
+    };
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/v1/events", "/v1/events/{key}", "/v1/analytics/minutes", "/v1/analytics/countries"]));
-    expect(doc.paths["/v1/events"]!.get.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(["limit", "cursor", "starting_after", "country", "is_unique"]));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/v1/events", "/v1/events/{key}", "/v1/analytics/minutes", "/v1/analytics/countries"]),
+    );
+    expect(doc.paths["/v1/events"]!.get.parameters!.map((p) => p.name)).toEqual(
+      expect.arrayContaining(["limit", "cursor", "starting_after", "country", "is_unique"]),
+    );
   });
 
   it("errors - the README's table lists every code", () => {
     const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
-    for (const [code, { status }] of Object.entries(API_ERRORS)) expect(readme).toMatch(new RegExp(`\\| ${status} \\| \`${code}\``));
+    for (const [code, { status }] of Object.entries(API_ERRORS))
+      expect(readme).toMatch(new RegExp(`\\| ${status} \\| \`${code}\``));
   });
 });
 
@@ -201,7 +235,12 @@ describe("query API - limits and anonymous loopback", () => {
     const app = Fastify();
     try {
       await sink.migrate();
-      await registerQueryApi(app, { queries: sink, tokens: [{ id: "t", token: DEMO, sources: ["demo"] }], rateLimit: { max: 3, windowMs: 60_000 }, anonymousLoopback: true });
+      await registerQueryApi(app, {
+        queries: sink,
+        tokens: [{ id: "t", token: DEMO, sources: ["demo"] }],
+        rateLimit: { max: 3, windowMs: 60_000 },
+        anonymousLoopback: true,
+      });
       const statuses: number[] = [];
       let last;
       for (let i = 0; i < 4; i++) {
@@ -214,7 +253,12 @@ describe("query API - limits and anonymous loopback", () => {
       // inject comes from 127.0.0.1: anonymous is allowed and sees every source.
       const anon = await app.inject({ method: "GET", url: "/v1/events?limit=5" });
       expect(anon.statusCode).toBe(200);
-      expect(anon.json()).toMatchObject({ object: "list", data: [], has_more: false, freshness: { newest_loaded_at: null } });
+      expect(anon.json()).toMatchObject({
+        object: "list",
+        data: [],
+        has_more: false,
+        freshness: { newest_loaded_at: null },
+      });
     } finally {
       await app.close();
       await sink.close();

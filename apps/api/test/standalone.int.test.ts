@@ -13,8 +13,16 @@ const TOKEN = "acme-token-0123456789abcdef";
 function row(n: number, source: string): WarehouseRow {
   const at = new Date(Date.UTC(2026, 10, 29, 12, n % 3));
   return {
-    event_key: `${source}:e${n}`, source, event_id: `e${n}`, event_type: "link.clicked", schema_version: null,
-    occurred_at: at, received_at: at, region: "us", region_seq: n, payload: JSON.stringify({ event: "link.clicked", data: { n } }),
+    event_key: `${source}:e${n}`,
+    source,
+    event_id: `e${n}`,
+    event_type: "link.clicked",
+    schema_version: null,
+    occurred_at: at,
+    received_at: at,
+    region: "us",
+    region_seq: n,
+    payload: JSON.stringify({ event: "link.clicked", data: { n } }),
     enriched: { ...emptyEnrichment(), geo_country: "US", device_type: n % 2 ? "mobile" : "desktop" },
   };
 }
@@ -36,8 +44,22 @@ describe("standalone API on ClickHouse (real processes)", () => {
     dir = mkdtempSync(join(tmpdir(), "tributary-api-standalone-"));
     const [port] = await freePorts(1);
     url = `http://127.0.0.1:${port}`;
-    writeFileSync(join(dir, "api.json"), JSON.stringify({ host: "127.0.0.1", port, logLevel: "warn", warehouseUrl: server.url("apidb"), tokens: [{ id: "acme", env: "ACME_TOKEN", sources: ["acme"] }] }));
-    api = await startService({ name: "api", entry: MAIN, env: { TRIBUTARY_CONFIG: join(dir, "api.json"), ACME_TOKEN: TOKEN }, readyUrl: `${url}/readyz` });
+    writeFileSync(
+      join(dir, "api.json"),
+      JSON.stringify({
+        host: "127.0.0.1",
+        port,
+        logLevel: "warn",
+        warehouseUrl: server.url("apidb"),
+        tokens: [{ id: "acme", env: "ACME_TOKEN", sources: ["acme"] }],
+      }),
+    );
+    api = await startService({
+      name: "api",
+      entry: MAIN,
+      env: { TRIBUTARY_CONFIG: join(dir, "api.json"), ACME_TOKEN: TOKEN },
+      readyUrl: `${url}/readyz`,
+    });
   });
   afterAll(async () => {
     await api?.kill();
@@ -62,11 +84,19 @@ describe("standalone API on ClickHouse (real processes)", () => {
     expect(keys).toHaveLength(120);
     expect(new Set(keys).size).toBe(120);
     const devices = (await get("/v1/analytics/devices")).body;
-    expect(Object.fromEntries(devices.data.map((r: { key: string; events: number }) => [r.key, r.events]))).toEqual({ mobile: 60, desktop: 60 });
+    expect(Object.fromEntries(devices.data.map((r: { key: string; events: number }) => [r.key, r.events]))).toEqual({
+      mobile: 60,
+      desktop: 60,
+    });
     expect(devices.freshness.newest_loaded_at).toMatch(/Z$/);
-    expect((await get("/v1/analytics/minutes")).body.data.map((r: { events: number }) => r.events)).toEqual([40, 40, 40]);
+    expect((await get("/v1/analytics/minutes")).body.data.map((r: { events: number }) => r.events)).toEqual([
+      40, 40, 40,
+    ]);
     expect((await get("/v1/events?source=globex")).status).toBe(403);
-    expect((await get("/v1/events?received_to=soon")).body.error).toMatchObject({ code: "invalid_parameter", field: "received_to" });
+    expect((await get("/v1/events?received_to=soon")).body.error).toMatchObject({
+      code: "invalid_parameter",
+      field: "received_to",
+    });
     expect((await fetch(`${url}/v1/events`)).status).toBe(401);
   });
 });

@@ -15,7 +15,13 @@ import { headers as natsHeaders } from "@nats-io/nats-core";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { buildHttp } from "@tributary/aggregator";
-import { ensureConsumer, ensureStream, hubStreamConfig, loaderConsumerConfig, regionalStreamConfig } from "@tributary/streams";
+import {
+  ensureConsumer,
+  ensureStream,
+  hubStreamConfig,
+  loaderConsumerConfig,
+  regionalStreamConfig,
+} from "@tributary/streams";
 import { startNatsServer } from "@tributary/testkit";
 import { DuckDbSink } from "@tributary/warehouse";
 import { reconcile } from "../dist/ops/reconcile.js";
@@ -31,7 +37,11 @@ try {
   await ensureStream(jsm, regionalStreamConfig({ region: "us", maxBytes: 4 * 1024 ** 3 }));
   // The hub side on the same server: the reconcile only asks it whether work is in flight.
   await ensureStream(jsm, { ...hubStreamConfig({ regions: [] }), sources: [] });
-  await ensureConsumer(jsm, "EVENTS", loaderConsumerConfig({ durable: "warehouse-loader", maxAckPending: 1000, ackWaitMs: 30_000 }));
+  await ensureConsumer(
+    jsm,
+    "EVENTS",
+    loaderConsumerConfig({ durable: "warehouse-loader", maxAckPending: 1000, ackWaitMs: 30_000 }),
+  );
 
   const js = jetstream(nc);
   const publishStarted = Date.now();
@@ -46,7 +56,9 @@ try {
     if (inFlight.size >= 512) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
-  console.log(`stream: ${ROWS.toLocaleString("en")} events published in ${((Date.now() - publishStarted) / 1000).toFixed(1)} s`);
+  console.log(
+    `stream: ${ROWS.toLocaleString("en")} events published in ${((Date.now() - publishStarted) / 1000).toFixed(1)} s`,
+  );
 
   // Rows for every sequence, less GAPS gaps of 1–50 sequences; half of the gaps' keys present as
   // another copy (another region's row), and 5 doubles.
@@ -61,17 +73,28 @@ try {
     const length = 1 + (g % 50);
     await setup.run(`DELETE FROM events WHERE region_seq BETWEEN ${start} AND ${start + length - 1}`);
     removed += length;
-    if (g % 2 === 0) await setup.run(`INSERT INTO events SELECT 'demo:' || i, 'demo', i::VARCHAR, 'link.clicked', NULL, NULL, now(), now(), 'eu', i, '{}' FROM range(${start}, ${start + length}) t(i)`);
+    if (g % 2 === 0)
+      await setup.run(
+        `INSERT INTO events SELECT 'demo:' || i, 'demo', i::VARCHAR, 'link.clicked', NULL, NULL, now(), now(), 'eu', i, '{}' FROM range(${start}, ${start + length}) t(i)`,
+      );
     else lost += length;
   }
-  await setup.run(`INSERT INTO events SELECT 'demo:double-' || i, 'demo', 'double-' || i, 'link.clicked', NULL, NULL, now(), now(), 'us', i, '{}' FROM range(100, 105) t(i)`);
+  await setup.run(
+    `INSERT INTO events SELECT 'demo:double-' || i, 'demo', 'double-' || i, 'link.clicked', NULL, NULL, now(), now(), 'us', i, '{}' FROM range(100, 105) t(i)`,
+  );
   setup.closeSync();
   const sink = await DuckDbSink.open(file);
   await sink.migrate();
 
   const http = buildHttp({ reader: sink, loader: () => undefined, reconcile: sink });
   const address = await http.listen({ host: "127.0.0.1", port: 0 });
-  const context = { hub: { url: nats.url }, regions: { us: { url: nats.url } }, admin: { user: "", password: "" }, aggregatorUrl: address, durable: "warehouse-loader" };
+  const context = {
+    hub: { url: nats.url },
+    regions: { us: { url: nats.url } },
+    admin: { user: "", password: "" },
+    aggregatorUrl: address,
+    durable: "warehouse-loader",
+  };
 
   const rangesStarted = performance.now();
   const ranges = await sink.seqRanges("us");
@@ -81,10 +104,16 @@ try {
   const result = await reconcile(context);
   const ms = performance.now() - started;
   const us = result.regions[0]!;
-  console.log(`\nmachine: ${cpus().length} × ${cpus()[0]?.model}, ${Math.round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}`);
-  console.log(`rows: ${ROWS.toLocaleString("en")} (us), ${GAPS} gaps (${removed} sequences: ${removed - lost} loaded as another copy, ${lost} lost), 5 doubles`);
+  console.log(
+    `\nmachine: ${cpus().length} × ${cpus()[0]?.model}, ${Math.round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}`,
+  );
+  console.log(
+    `rows: ${ROWS.toLocaleString("en")} (us), ${GAPS} gaps (${removed} sequences: ${removed - lost} loaded as another copy, ${lost} lost), 5 doubles`,
+  );
   console.log(`warehouse ranges query: ${ranges.length} runs in ${rangesMs.toFixed(0)} ms`);
-  console.log(`reconcile end to end: ${ms.toFixed(0)} ms — gaps ${us.gapSeqs}, as another copy ${us.loadedAsAnotherCopy}, lost ${us.lost.length}, doubled ${us.doubles.length}`);
+  console.log(
+    `reconcile end to end: ${ms.toFixed(0)} ms — gaps ${us.gapSeqs}, as another copy ${us.loadedAsAnotherCopy}, lost ${us.lost.length}, doubled ${us.doubles.length}`,
+  );
   if (us.lost.length !== lost || us.doubles.length !== 5 || us.loadedAsAnotherCopy !== removed - lost) {
     console.error("FAILED: the reconcile did not find exactly the gaps and doubles made");
     process.exitCode = 1;

@@ -14,7 +14,13 @@ import { reconcile, type Reconciliation } from "./ops/reconcile.js";
 import { allDlqSeqs, dropDlq, listDlq, replayDlq, showDlq } from "./ops/dlq.js";
 import { replayRange } from "./ops/replay.js";
 import { doctor } from "./ops/doctor.js";
-import { deliveryLog, destinationDlq, destinationStatus, replayDestinationDlq, replayDestinationRange } from "./ops/destinations.js";
+import {
+  deliveryLog,
+  destinationDlq,
+  destinationStatus,
+  replayDestinationDlq,
+  replayDestinationRange,
+} from "./ops/destinations.js";
 import { bytes, duration, percent, table } from "./format.js";
 
 const program = new Command();
@@ -23,7 +29,9 @@ const program = new Command();
 program.exitOverride();
 program
   .name("tributary")
-  .description("Tributary, the multi-region ingestion gateway: run the local system, send test events, and operate a deployment.")
+  .description(
+    "Tributary, the multi-region ingestion gateway: run the local system, send test events, and operate a deployment.",
+  )
   .option("--state-dir <dir>", "where `up` keeps the local system's state", DEFAULT_TOPOLOGY.stateDir)
   .option("--context <file>", "the deployment to operate on (default: <state-dir>/context.json, written by `up`)")
   .option("--json", "print JSON for scripts instead of tables")
@@ -52,7 +60,8 @@ interface Globals {
 }
 const globals = () => program.opts<Globals>();
 const contextOf = (): OperatorContext => readContext(globals().context ?? join(globals().stateDir, "context.json"));
-const print = (data: unknown, human: () => string) => console.log(globals().json ? JSON.stringify(data, null, 2) : human());
+const print = (data: unknown, human: () => string) =>
+  console.log(globals().json ? JSON.stringify(data, null, 2) : human());
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -63,7 +72,8 @@ function positiveInt(value: string): number {
 function upTo(max: number): (value: string) => number {
   return (value) => {
     const n = positiveInt(value);
-    if (n > max) throw new InvalidArgumentError(`must be at most ${max.toLocaleString("en")} (one call's limit; repeat for more)`);
+    if (n > max)
+      throw new InvalidArgumentError(`must be at most ${max.toLocaleString("en")} (one call's limit; repeat for more)`);
     return n;
   };
 }
@@ -91,9 +101,17 @@ function readDestinations(file: string): DestinationSpec[] {
     throw new OperatorError("bad_argument", `--destinations ${file}: ${(err as Error).message}`);
   }
   const list = Array.isArray(parsed) ? parsed : (parsed as { destinations?: unknown } | null)?.destinations;
-  if (!Array.isArray(list)) throw new OperatorError("bad_argument", `--destinations ${file}: expected a JSON array of destinations (or {"destinations": [...]}); see packages/delivery/README.md`);
+  if (!Array.isArray(list))
+    throw new OperatorError(
+      "bad_argument",
+      `--destinations ${file}: expected a JSON array of destinations (or {"destinations": [...]}); see packages/delivery/README.md`,
+    );
   list.forEach((d: unknown, i) => {
-    if (typeof (d as { name?: unknown } | null)?.name !== "string") throw new OperatorError("bad_argument", `--destinations ${file}: destinations[${i}].name is missing — give each destination a name like "crm"`);
+    if (typeof (d as { name?: unknown } | null)?.name !== "string")
+      throw new OperatorError(
+        "bad_argument",
+        `--destinations ${file}: destinations[${i}].name is missing — give each destination a name like "crm"`,
+      );
   });
   return list as DestinationSpec[];
 }
@@ -101,7 +119,11 @@ function readDestinations(file: string): DestinationSpec[] {
 function seqList(values: string[]): number[] {
   return values.map((v) => {
     const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 1) throw new OperatorError("bad_argument", `${JSON.stringify(v)} is not a DLQ sequence number (see \`tributary dlq list\`)`);
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new OperatorError(
+        "bad_argument",
+        `${JSON.stringify(v)} is not a DLQ sequence number (see \`tributary dlq list\`)`,
+      );
     return n;
   });
 }
@@ -118,19 +140,38 @@ function localSchemeOf(region: string, source: string): string | undefined {
 
 program
   .command("up")
-  .description("start the local system: a hub and two regions (us, eu), a gateway per region and the aggregator loading DuckDB; Ctrl-C (or `tributary down`) stops it")
-  .option("--destinations <file>", "also run the delivery process with these destinations (a JSON array, as in packages/delivery/README.md)")
-  .option("--cluster", "run each region and the hub as a 3-node NATS cluster with R3 streams (one node may fail); default one nats-server each")
+  .description(
+    "start the local system: a hub and two regions (us, eu), a gateway per region and the aggregator loading DuckDB; Ctrl-C (or `tributary down`) stops it",
+  )
+  .option(
+    "--destinations <file>",
+    "also run the delivery process with these destinations (a JSON array, as in packages/delivery/README.md)",
+  )
+  .option(
+    "--cluster",
+    "run each region and the hub as a 3-node NATS cluster with R3 streams (one node may fail); default one nats-server each",
+  )
   .action(async (opts: { destinations?: string; cluster?: boolean }) => {
     const stateDir = resolve(globals().stateDir);
     const destinations = opts.destinations ? readDestinations(opts.destinations) : [];
-    const options = { ...DEFAULT_TOPOLOGY, stateDir, destinations, output: "inherit" as const, ...(opts.cluster ? { cluster: { size: 3 } } : {}) };
-    console.log(`starting the hub, the regions${opts.cluster ? " (3-node clusters each)" : ""} and their gateways, the aggregator${destinations.length > 0 ? " and the delivery process" : ""}…`);
+    const options = {
+      ...DEFAULT_TOPOLOGY,
+      stateDir,
+      destinations,
+      output: "inherit" as const,
+      ...(opts.cluster ? { cluster: { size: 3 } } : {}),
+    };
+    console.log(
+      `starting the hub, the regions${opts.cluster ? " (3-node clusters each)" : ""} and their gateways, the aggregator${destinations.length > 0 ? " and the delivery process" : ""}…`,
+    );
     const topology = await startTopology(options);
     const pidFile = join(stateDir, "up.pid");
     writeFileSync(pidFile, String(process.pid));
     const regionLines = [...topology.regions.values()]
-      .map((r) => `  region ${r.region}   gateway ${r.gatewayUrl}   NATS ${r.natsUrls.join(", ")} (domain ${r.region}, stream EVENTS_${r.region.toUpperCase()}${r.nodes.length > 1 ? `, R${r.nodes.length}` : ""})`)
+      .map(
+        (r) =>
+          `  region ${r.region}   gateway ${r.gatewayUrl}   NATS ${r.natsUrls.join(", ")} (domain ${r.region}, stream EVENTS_${r.region.toUpperCase()}${r.nodes.length > 1 ? `, R${r.nodes.length}` : ""})`,
+      )
       .join("\n");
     const us = topology.regions.get("us")!;
     console.log(`
@@ -169,7 +210,11 @@ program
   .description("stop the local system started by `tributary up` (in another terminal)")
   .action(async () => {
     const pidFile = join(resolve(globals().stateDir), "up.pid");
-    if (!existsSync(pidFile)) throw new OperatorError("not_found", `nothing to stop: no ${pidFile} (is \`tributary up\` running with this --state-dir?)`);
+    if (!existsSync(pidFile))
+      throw new OperatorError(
+        "not_found",
+        `nothing to stop: no ${pidFile} (is \`tributary up\` running with this --state-dir?)`,
+      );
     const pid = Number(readFileSync(pidFile, "utf8"));
     try {
       process.kill(pid, "SIGTERM");
@@ -199,42 +244,61 @@ program
   .option("--rate <perSecond>", "events per second (0: one after another)", rate, 0)
   .option("--resend-share <ratio>", "share of sends that resend an earlier event (same key), 0–1", ratio, 0)
   .option("--url <url>", "a gateway URL (default: the region's, from the context)")
-  .addOption(new Option("--scheme <scheme>", "how to sign (default: the source's scheme in the local gateway config)").choices([...SENDABLE_SCHEMES]))
+  .addOption(
+    new Option("--scheme <scheme>", "how to sign (default: the source's scheme in the local gateway config)").choices([
+      ...SENDABLE_SCHEMES,
+    ]),
+  )
   .option("--secret-file <file>", "the signing secret (default: the local one, <state-dir>/secrets/<source>.secret)")
-  .action(async (opts: { region: string; source: string; type: string; count: number; rate: number; resendShare: number; url?: string; scheme?: string; secretFile?: string }) => {
-    const url = opts.url ?? regionOf(contextOf(), opts.region).gatewayUrl;
-    if (!url) throw new OperatorError("bad_argument", `the context has no gateway URL for ${opts.region}: pass --url`);
-    const secret = readSecret(opts.secretFile ?? secretFileOf(globals().stateDir, opts.source));
-    const scheme = opts.scheme ?? localSchemeOf(opts.region, opts.source) ?? "webhook-hmac-sha256";
-    let sign;
-    try {
-      sign = signerFor(scheme, secret);
-    } catch (err) {
-      throw new OperatorError("bad_argument", (err as Error).message);
-    }
-    const results = await sendEvents({
-      url,
-      source: opts.source,
-      secret,
-      sign,
-      type: opts.type,
-      count: opts.count,
-      rate: opts.rate,
-      resendShare: opts.resendShare,
-      onResult: (r) => {
-        if (!globals().json) console.log(r.status, r.resend ? "(resend)" : "", JSON.stringify(r.body));
-      },
-    });
-    if (globals().json) console.log(JSON.stringify(results, null, 2));
-    if (results.some((r) => r.status >= 300)) process.exitCode = 1;
-  });
+  .action(
+    async (opts: {
+      region: string;
+      source: string;
+      type: string;
+      count: number;
+      rate: number;
+      resendShare: number;
+      url?: string;
+      scheme?: string;
+      secretFile?: string;
+    }) => {
+      const url = opts.url ?? regionOf(contextOf(), opts.region).gatewayUrl;
+      if (!url)
+        throw new OperatorError("bad_argument", `the context has no gateway URL for ${opts.region}: pass --url`);
+      const secret = readSecret(opts.secretFile ?? secretFileOf(globals().stateDir, opts.source));
+      const scheme = opts.scheme ?? localSchemeOf(opts.region, opts.source) ?? "webhook-hmac-sha256";
+      let sign;
+      try {
+        sign = signerFor(scheme, secret);
+      } catch (err) {
+        throw new OperatorError("bad_argument", (err as Error).message);
+      }
+      const results = await sendEvents({
+        url,
+        source: opts.source,
+        secret,
+        sign,
+        type: opts.type,
+        count: opts.count,
+        rate: opts.rate,
+        resendShare: opts.resendShare,
+        onResult: (r) => {
+          if (!globals().json) console.log(r.status, r.resend ? "(resend)" : "", JSON.stringify(r.body));
+        },
+      });
+      if (globals().json) console.log(JSON.stringify(results, null, 2));
+      if (results.some((r) => r.status >= 300)) process.exitCode = 1;
+    },
+  );
 
 program
   .command("rows")
   .description("show the newest rows in the warehouse")
   .option("--limit <n>", "how many", positiveInt, 5)
   .action(async (opts: { limit: number }) => {
-    console.log(JSON.stringify(await serviceJson(aggregatorEndpoint(contextOf()), `/v1/events?limit=${opts.limit}`), null, 2));
+    console.log(
+      JSON.stringify(await serviceJson(aggregatorEndpoint(contextOf()), `/v1/events?limit=${opts.limit}`), null, 2),
+    );
   });
 
 program
@@ -245,7 +309,10 @@ program
   .option("--destinations <list>", "comma-separated destination names: the hub gets a delivery user for them")
   .action((opts: { out: string; regions: string; destinations?: string }) => {
     mkdirSync(opts.out, { recursive: true });
-    for (const [name, text] of renderProductionNatsConfigs(opts.regions.split(","), opts.destinations?.split(",") ?? [])) {
+    for (const [name, text] of renderProductionNatsConfigs(
+      opts.regions.split(","),
+      opts.destinations?.split(",") ?? [],
+    )) {
       writeFileSync(join(opts.out, name), text);
       console.log(`wrote ${join(opts.out, name)}`);
     }
@@ -258,7 +325,15 @@ function statusText(s: StatusReport): string {
     ["region", "stream", "messages", "bytes", "fill", "input/s", "outage budget"],
     s.regions.map((r) =>
       r.reachable
-        ? [r.region, r.stream, r.messages ?? "-", `${bytes(r.bytes)} of ${bytes(r.maxBytes)}`, percent(r.fill), (r.inputPerSecond ?? 0).toFixed(1), duration(r.outageBudgetSeconds)]
+        ? [
+            r.region,
+            r.stream,
+            r.messages ?? "-",
+            `${bytes(r.bytes)} of ${bytes(r.maxBytes)}`,
+            percent(r.fill),
+            (r.inputPerSecond ?? 0).toFixed(1),
+            duration(r.outageBudgetSeconds),
+          ]
         : [r.region, r.stream, `unreachable: ${r.error}`, "", "", "", ""],
     ),
   );
@@ -267,70 +342,143 @@ function statusText(s: StatusReport): string {
         ["hub", "value"],
         [
           ["stream EVENTS", `${s.hub.messages} messages, ${bytes(s.hub.bytes)}`],
-          ...s.hub.sources.map((src) => [`source ${src.region}`, `lag ${src.lag}, last active ${duration(src.lastActiveSeconds)} ago${src.error ? `, error: ${src.error}` : ""}`]),
-          ["loader consumer", s.hub.consumer ? `${s.hub.consumer.pending} pending, ${s.hub.consumer.ackPending} ack pending, ${s.hub.consumer.redelivered} redelivered` : "missing"],
+          ...s.hub.sources.map((src) => [
+            `source ${src.region}`,
+            `lag ${src.lag}, last active ${duration(src.lastActiveSeconds)} ago${src.error ? `, error: ${src.error}` : ""}`,
+          ]),
+          [
+            "loader consumer",
+            s.hub.consumer
+              ? `${s.hub.consumer.pending} pending, ${s.hub.consumer.ackPending} ack pending, ${s.hub.consumer.redelivered} redelivered`
+              : "missing",
+          ],
           ["DLQ", s.hub.dlqMessages === undefined ? "missing" : `${s.hub.dlqMessages} events`],
         ],
       )
     : `hub unreachable: ${s.hub.error}`;
   const w = s.warehouse;
   const warehouse = w.reachable
-    ? table(["warehouse", "value"], [["rows", w.rows ?? "-"], ["newest received_at", w.newestReceivedAt ?? "-"], ["newest loaded_at", w.newestLoadedAt ?? "-"], ["end-to-end lag", duration(w.lagSeconds)]])
+    ? table(
+        ["warehouse", "value"],
+        [
+          ["rows", w.rows ?? "-"],
+          ["newest received_at", w.newestReceivedAt ?? "-"],
+          ["newest loaded_at", w.newestLoadedAt ?? "-"],
+          ["end-to-end lag", duration(w.lagSeconds)],
+        ],
+      )
     : `warehouse unreachable: ${w.error}`;
-  const delivery = !s.delivery ? "" : s.delivery.reachable ? `\n${destinationsText(s.delivery.destinations ?? [])}` : `\ndelivery unreachable: ${s.delivery.error}`;
+  const delivery = !s.delivery
+    ? ""
+    : s.delivery.reachable
+      ? `\n${destinationsText(s.delivery.destinations ?? [])}`
+      : `\ndelivery unreachable: ${s.delivery.error}`;
   return `${regions}\n${hub}\n${warehouse}${delivery}`;
 }
 
 program
   .command("status")
-  .description("per region: stream size, fill, input rate and outage budget; hub: source lag, loader backlog, DLQ; warehouse: rows and freshness; destinations: breaker and backlog")
+  .description(
+    "per region: stream size, fill, input rate and outage budget; hub: source lag, loader backlog, DLQ; warehouse: rows and freshness; destinations: breaker and backlog",
+  )
   .option("--sample-ms <ms>", "how long to watch the input rate", positiveInt, 1000)
   .action(async (opts: { sampleMs: number }) => {
     const report = await collectStatus(contextOf(), { sampleMs: opts.sampleMs });
     print(report, () => statusText(report));
-    if (!report.hub.reachable || !report.warehouse.reachable || report.regions.some((r) => !r.reachable) || report.delivery?.reachable === false) process.exitCode = 1;
+    if (
+      !report.hub.reachable ||
+      !report.warehouse.reachable ||
+      report.regions.some((r) => !r.reachable) ||
+      report.delivery?.reachable === false
+    )
+      process.exitCode = 1;
   });
 
 function reconcileText(r: Reconciliation): string {
   const t = table(
     ["region", "stream seqs", "row runs", "gaps", "as another copy", "in DLQ", "pending", "lost", "doubled"],
-    r.regions.map((x) => [x.region, x.streamLastSeq === 0 ? "(empty)" : `${x.streamFirstSeq}–${x.streamLastSeq}`, x.rowRanges, x.gapSeqs, x.loadedAsAnotherCopy, x.inDlq, x.pending, x.lost.length, x.doubles.length]),
+    r.regions.map((x) => [
+      x.region,
+      x.streamLastSeq === 0 ? "(empty)" : `${x.streamFirstSeq}–${x.streamLastSeq}`,
+      x.rowRanges,
+      x.gapSeqs,
+      x.loadedAsAnotherCopy,
+      x.inDlq,
+      x.pending,
+      x.lost.length,
+      x.doubles.length,
+    ]),
   );
   const details = r.regions.flatMap((x) => [
-    ...x.lost.slice(0, 20).map((l) => `lost: ${x.region} seq ${l.seq} key ${l.key}  (replay it: tributary replay --region ${x.region} --from-seq ${l.seq} --to ${l.seq})`),
+    ...x.lost
+      .slice(0, 20)
+      .map(
+        (l) =>
+          `lost: ${x.region} seq ${l.seq} key ${l.key}  (replay it: tributary replay --region ${x.region} --from-seq ${l.seq} --to ${l.seq})`,
+      ),
     ...x.doubles.slice(0, 20).map((d) => `doubled: ${x.region} seq ${d.seq} in rows ${d.keys.join(", ")}`),
   ]);
-  const pending = r.regions.some((x) => x.pending > 0) ? "\nthe loader still had work in flight after --settle: gaps count as pending, not lost; run again once it has caught up" : "";
+  const pending = r.regions.some((x) => x.pending > 0)
+    ? "\nthe loader still had work in flight after --settle: gaps count as pending, not lost; run again once it has caught up"
+    : "";
   const dlq = r.regions.some((x) => x.inDlq > 0) ? "\nsome events wait in the DLQ (poison): `tributary dlq list`" : "";
   return `${t}\n${details.join("\n")}${pending}${dlq}\n${r.clean ? "clean: every event the streams hold has its row, none twice" : "NOT CLEAN: see above"}`;
 }
 
 program
   .command("reconcile")
-  .description("compare each region's stream sequences with the warehouse's (region, region_seq): report lost events and doubles; exit 1 on either")
+  .description(
+    "compare each region's stream sequences with the warehouse's (region, region_seq): report lost events and doubles; exit 1 on either",
+  )
   .option("--region <region...>", "only these regions")
   .option("--settle <seconds>", "wait up to this long for in-flight events to load first", positiveInt, 30)
   .action(async (opts: { region?: string[]; settle: number }) => {
-    const result = await reconcile(contextOf(), { ...(opts.region ? { regions: opts.region } : {}), settleMs: opts.settle * 1000 });
+    const result = await reconcile(contextOf(), {
+      ...(opts.region ? { regions: opts.region } : {}),
+      settleMs: opts.settle * 1000,
+    });
     print(result, () => reconcileText(result));
     if (!result.clean) process.exitCode = 1;
   });
 
-const dlq = program.command("dlq").description("poison events: list them with their reasons, show one, replay after a fix, or drop");
+const dlq = program
+  .command("dlq")
+  .description("poison events: list them with their reasons, show one, replay after a fix, or drop");
 dlq
   .command("list")
   .description("the DLQ's entries, oldest first")
   .option("--limit <n>", "at most", positiveInt, 100)
   .action(async (opts: { limit: number }) => {
     const list = await listDlq(contextOf(), opts);
-    print(list, () => `${list.total} in the DLQ\n${table(["seq", "at", "source", "region", "type", "event key", "reason"], list.entries.map((e) => [e.seq, e.at, e.source, e.region, e.eventType, e.eventKey, e.reason.slice(0, 80)]))}`);
+    print(
+      list,
+      () =>
+        `${list.total} in the DLQ\n${table(
+          ["seq", "at", "source", "region", "type", "event key", "reason"],
+          list.entries.map((e) => [e.seq, e.at, e.source, e.region, e.eventType, e.eventKey, e.reason.slice(0, 80)]),
+        )}`,
+    );
   });
 dlq
   .command("show <seq>")
   .description("one entry: its reason, origin, headers and body")
   .action(async (seq: string) => {
     const entry = await showDlq(contextOf(), seqList([seq])[0]!);
-    print(entry, () => `${table(["field", "value"], [["seq", entry.seq], ["at", entry.at], ["reason", entry.reason], ["origin", entry.origin], ["event key", entry.eventKey], ["source / region / type", `${entry.source} / ${entry.region} / ${entry.eventType}`]])}\nheaders: ${JSON.stringify(entry.headers, null, 2)}\nbody:\n${entry.body}`);
+    print(
+      entry,
+      () =>
+        `${table(
+          ["field", "value"],
+          [
+            ["seq", entry.seq],
+            ["at", entry.at],
+            ["reason", entry.reason],
+            ["origin", entry.origin],
+            ["event key", entry.eventKey],
+            ["source / region / type", `${entry.source} / ${entry.region} / ${entry.eventType}`],
+          ],
+        )}\nheaders: ${JSON.stringify(entry.headers, null, 2)}\nbody:\n${entry.body}`,
+    );
   });
 dlq
   .command("replay [seqs...]")
@@ -340,9 +488,19 @@ dlq
   .action(async (seqs: string[], opts: { all?: boolean; bodyFile?: string }) => {
     const context = contextOf();
     const targets = opts.all ? await allDlqSeqs(context) : seqList(seqs);
-    if (targets.length === 0) throw new OperatorError("bad_argument", "name the entries to replay (sequence numbers from `tributary dlq list`), or --all");
+    if (targets.length === 0)
+      throw new OperatorError(
+        "bad_argument",
+        "name the entries to replay (sequence numbers from `tributary dlq list`), or --all",
+      );
     const results = await replayDlq(context, targets, opts.bodyFile ? { body: readFileSync(opts.bodyFile) } : {});
-    print(results, () => results.map((r) => (r.replayed ? `replayed ${r.seq} → ${r.to!.stream} seq ${r.to!.seq}` : `not replayed ${r.seq}: ${r.error}`)).join("\n"));
+    print(results, () =>
+      results
+        .map((r) =>
+          r.replayed ? `replayed ${r.seq} → ${r.to!.stream} seq ${r.to!.seq}` : `not replayed ${r.seq}: ${r.error}`,
+        )
+        .join("\n"),
+    );
     if (results.some((r) => !r.replayed)) process.exitCode = 1;
   });
 dlq
@@ -353,9 +511,14 @@ dlq
   .action(async (seqs: string[], opts: { all?: boolean; yes?: boolean }) => {
     const context = contextOf();
     const targets = opts.all ? await allDlqSeqs(context) : seqList(seqs);
-    if (targets.length === 0) throw new OperatorError("bad_argument", "name the entries to drop (sequence numbers from `tributary dlq list`), or --all");
+    if (targets.length === 0)
+      throw new OperatorError(
+        "bad_argument",
+        "name the entries to drop (sequence numbers from `tributary dlq list`), or --all",
+      );
     if (!opts.yes) {
-      if (!process.stdin.isTTY) throw new OperatorError("bad_argument", `dropping ${targets.length} entries needs confirmation: pass --yes`);
+      if (!process.stdin.isTTY)
+        throw new OperatorError("bad_argument", `dropping ${targets.length} entries needs confirmation: pass --yes`);
       const rl = createInterface({ input: process.stdin, output: process.stdout });
       const answer = await rl.question(`drop ${targets.length} DLQ entries for good? [y/N] `);
       rl.close();
@@ -370,39 +533,73 @@ dlq
 
 program
   .command("replay")
-  .description("reload a range of a region's stream into the warehouse; rows already there stay single (the unique key)")
+  .description(
+    "reload a range of a region's stream into the warehouse; rows already there stay single (the unique key)",
+  )
   .requiredOption("--region <region>", "the region whose stream holds the events")
   .option("--from-seq <seq>", "first sequence (default: the oldest the stream holds)", positiveInt)
   .option("--since <time>", "or from the first event stored at this time", time)
   .option("--to <seq>", "last sequence (default: the newest)", positiveInt)
   .addOption(new Option("--no-progress", "no progress bar"))
   .action(async (opts: { region: string; fromSeq?: number; since?: Date; to?: number; progress: boolean }) => {
-    if (opts.fromSeq !== undefined && opts.since) throw new OperatorError("bad_argument", "use --from-seq or --since, not both");
-    const bar = opts.progress && !globals().json && process.stderr.isTTY ? new SingleBar({ format: "replay [{bar}] {value}/{total} events | {rate}/s | ETA {eta_formatted}", stream: process.stderr }) : undefined;
+    if (opts.fromSeq !== undefined && opts.since)
+      throw new OperatorError("bad_argument", "use --from-seq or --since, not both");
+    const bar =
+      opts.progress && !globals().json && process.stderr.isTTY
+        ? new SingleBar({
+            format: "replay [{bar}] {value}/{total} events | {rate}/s | ETA {eta_formatted}",
+            stream: process.stderr,
+          })
+        : undefined;
     const started = Date.now();
     let barStarted = false;
-    const result = await replayRange(contextOf(), { region: opts.region, ...(opts.fromSeq ? { fromSeq: opts.fromSeq } : {}), ...(opts.since ? { since: opts.since } : {}), ...(opts.to ? { toSeq: opts.to } : {}) }, (p) => {
-      if (!bar) return;
-      if (!barStarted) {
-        bar.start(p.total, 0, { rate: 0 });
-        barStarted = true;
-      }
-      bar.update(p.replayed, { rate: Math.round(p.replayed / Math.max(0.001, (Date.now() - started) / 1000)) });
-    });
+    const result = await replayRange(
+      contextOf(),
+      {
+        region: opts.region,
+        ...(opts.fromSeq ? { fromSeq: opts.fromSeq } : {}),
+        ...(opts.since ? { since: opts.since } : {}),
+        ...(opts.to ? { toSeq: opts.to } : {}),
+      },
+      (p) => {
+        if (!bar) return;
+        if (!barStarted) {
+          bar.start(p.total, 0, { rate: 0 });
+          barStarted = true;
+        }
+        bar.update(p.replayed, { rate: Math.round(p.replayed / Math.max(0.001, (Date.now() - started) / 1000)) });
+      },
+    );
     bar?.stop();
-    print(result, () => `replayed ${result.replayed} events of ${result.stream} (seq ${result.fromSeq}–${result.toSeq}) into the hub; the loader adds only those the warehouse does not have`);
+    print(
+      result,
+      () =>
+        `replayed ${result.replayed} events of ${result.stream} (seq ${result.fromSeq}–${result.toSeq}) into the hub; the loader adds only those the warehouse does not have`,
+    );
   });
 
 function destinationsText(list: Awaited<ReturnType<typeof destinationStatus>>): string {
   return table(
     ["destination", "breaker", "delivered", "retried", "dlq", "filtered", "in flight", "backlog", "mean latency"],
-    list.map((d) => [d.name, d.breakerState, d.delivered, d.retried, d.dlq, d.filtered, d.inFlight, d.pending === undefined ? "?" : `${d.pending} pending, ${d.ackPending} in hand`, d.meanLatencyMs === undefined ? "-" : `${d.meanLatencyMs.toFixed(1)} ms`]),
+    list.map((d) => [
+      d.name,
+      d.breakerState,
+      d.delivered,
+      d.retried,
+      d.dlq,
+      d.filtered,
+      d.inFlight,
+      d.pending === undefined ? "?" : `${d.pending} pending, ${d.ackPending} in hand`,
+      d.meanLatencyMs === undefined ? "-" : `${d.meanLatencyMs.toFixed(1)} ms`,
+    ]),
   );
 }
 
 const destinations = program
   .command("destinations")
-  .description("delivery to HTTP destinations: each one's counters, breaker and backlog (subcommands: dlq, dlq-replay, replay, log)")
+  .description(
+    "delivery to HTTP destinations: each one's counters, breaker and backlog (subcommands: dlq, dlq-replay, replay, log)",
+  )
   .action(async () => {
     const list = await destinationStatus(contextOf());
     print(list, () => (list.length === 0 ? "the delivery process has no destinations" : destinationsText(list)));
@@ -415,11 +612,28 @@ destinations
   .option("--from-seq <seq>", "first DLQ sequence", positiveInt)
   .action(async (name: string, opts: { limit: number; fromSeq?: number }) => {
     const page = await destinationDlq(contextOf(), name, opts);
-    print(page, () => `${table(["seq", "at", "event key", "attempts", "status", "reason", "response"], page.entries.map((e) => [e.seq, e.at, e.eventKey, e.attempts, e.status || "-", e.reason.slice(0, 60), e.response.slice(0, 60)]))}${page.nextSeq ? `\nmore: --from-seq ${page.nextSeq}` : ""}`);
+    print(
+      page,
+      () =>
+        `${table(
+          ["seq", "at", "event key", "attempts", "status", "reason", "response"],
+          page.entries.map((e) => [
+            e.seq,
+            e.at,
+            e.eventKey,
+            e.attempts,
+            e.status || "-",
+            e.reason.slice(0, 60),
+            e.response.slice(0, 60),
+          ]),
+        )}${page.nextSeq ? `\nmore: --from-seq ${page.nextSeq}` : ""}`,
+    );
   });
 destinations
   .command("dlq-replay <name>")
-  .description("deliver a destination's dead letters again (same ids, fresh attempts, that destination only); they leave its DLQ")
+  .description(
+    "deliver a destination's dead letters again (same ids, fresh attempts, that destination only); they leave its DLQ",
+  )
   .option("--limit <n>", "at most this many entries", upTo(10_000))
   .action(async (name: string, opts: { limit?: number }) => {
     const result = await replayDestinationDlq(contextOf(), name, opts);
@@ -432,8 +646,16 @@ destinations
   .option("--until <time>", "to events stored at this time (default: now)", time)
   .option("--limit <n>", "at most this many events", upTo(100_000))
   .action(async (name: string, opts: { since: Date; until?: Date; limit?: number }) => {
-    const result = await replayDestinationRange(contextOf(), name, { from: opts.since, to: opts.until ?? new Date(), ...(opts.limit ? { limit: opts.limit } : {}) });
-    print(result, () => `${result.replayed} events put back for ${name} (${result.scanned} scanned${result.truncated ? "; stopped at the limit: run again from the last one" : ""})`);
+    const result = await replayDestinationRange(contextOf(), name, {
+      from: opts.since,
+      to: opts.until ?? new Date(),
+      ...(opts.limit ? { limit: opts.limit } : {}),
+    });
+    print(
+      result,
+      () =>
+        `${result.replayed} events put back for ${name} (${result.scanned} scanned${result.truncated ? "; stopped at the limit: run again from the last one" : ""})`,
+    );
   });
 destinations
   .command("log [name]")
@@ -442,17 +664,47 @@ destinations
   .addOption(new Option("--outcome <outcome>", "only these").choices(["delivered", "retry", "dlq"]))
   .option("--limit <n>", "how many", upTo(1_000), 20)
   .action(async (name: string | undefined, opts: { eventKey?: string; outcome?: string; limit: number }) => {
-    const log = await deliveryLog(contextOf(), { limit: opts.limit, ...(name ? { destination: name } : {}), ...(opts.eventKey ? { eventKey: opts.eventKey } : {}), ...(opts.outcome ? { outcome: opts.outcome } : {}) });
-    print(log, () => `${log.total} attempts match\n${table(["at", "destination", "event key", "attempt", "outcome", "status", "latency", "error"], log.attempts.map((a) => [a.at, a.destination, a.event_key, a.attempt, a.outcome, a.status || "-", `${a.latency_ms} ms`, a.error.slice(0, 60)]))}`);
+    const log = await deliveryLog(contextOf(), {
+      limit: opts.limit,
+      ...(name ? { destination: name } : {}),
+      ...(opts.eventKey ? { eventKey: opts.eventKey } : {}),
+      ...(opts.outcome ? { outcome: opts.outcome } : {}),
+    });
+    print(
+      log,
+      () =>
+        `${log.total} attempts match\n${table(
+          ["at", "destination", "event key", "attempt", "outcome", "status", "latency", "error"],
+          log.attempts.map((a) => [
+            a.at,
+            a.destination,
+            a.event_key,
+            a.attempt,
+            a.outcome,
+            a.status || "-",
+            `${a.latency_ms} ms`,
+            a.error.slice(0, 60),
+          ]),
+        )}`,
+    );
   });
 
 program
   .command("doctor")
-  .description("check a deployment's health and settings (versions, JetStream domains, leaf links, sync_interval, outage budgets, warehouse) and say what to fix")
+  .description(
+    "check a deployment's health and settings (versions, JetStream domains, leaf links, sync_interval, outage budgets, warehouse) and say what to fix",
+  )
   .option("--min-outage-budget <seconds>", "the outage budget each region must have", positiveInt, 3600)
   .action(async (opts: { minOutageBudget: number }) => {
     const result = await doctor(contextOf(), { minOutageBudgetSeconds: opts.minOutageBudget });
-    print(result, () => `${table(["check", "status", "detail", "fix"], result.checks.map((c) => [c.name, c.status, c.detail, c.fix ?? ""]))}\n${result.ok ? "no failures" : "FAILURES: see the fix column"}`);
+    print(
+      result,
+      () =>
+        `${table(
+          ["check", "status", "detail", "fix"],
+          result.checks.map((c) => [c.name, c.status, c.detail, c.fix ?? ""]),
+        )}\n${result.ok ? "no failures" : "FAILURES: see the fix column"}`,
+    );
     if (!result.ok) process.exitCode = 1;
   });
 

@@ -15,11 +15,16 @@ export function signerFor(scheme: string, secret: string): RequestSigner {
       const key = standardWebhooksSigningKey(secret);
       return (body, deliveryId) => ({
         "content-type": "application/json",
-        ...signStandardWebhooks({ id: deliveryId, timestampSeconds: Math.floor(Date.now() / 1000), body: Buffer.from(body) }, [key]),
+        ...signStandardWebhooks(
+          { id: deliveryId, timestampSeconds: Math.floor(Date.now() / 1000), body: Buffer.from(body) },
+          [key],
+        ),
       });
     }
     default:
-      throw new Error(`send cannot sign with scheme ${JSON.stringify(scheme)} yet: it signs ${SENDABLE_SCHEMES.join(" and ")}`);
+      throw new Error(
+        `send cannot sign with scheme ${JSON.stringify(scheme)} yet: it signs ${SENDABLE_SCHEMES.join(" and ")}`,
+      );
   }
 }
 
@@ -77,7 +82,12 @@ export async function sendEvents(opts: SendManyOptions): Promise<Array<SendResul
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
     const resend = sent.length > 0 && Math.random() < opts.resendShare;
-    const event = resend ? sent[Math.floor(Math.random() * sent.length)]! : { body: sampleEvent({ type: opts.type }), deliveryId: `cli-${Date.now().toString(36)}-${i}-${Math.random().toString(36).slice(2, 8)}` };
+    const event = resend
+      ? sent[Math.floor(Math.random() * sent.length)]!
+      : {
+          body: sampleEvent({ type: opts.type }),
+          deliveryId: `cli-${Date.now().toString(36)}-${i}-${Math.random().toString(36).slice(2, 8)}`,
+        };
     if (!resend) sent.push(event);
     const res = await fetch(`${opts.url}/v1/sources/${opts.source}/events`, {
       method: "POST",

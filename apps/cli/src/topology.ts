@@ -21,7 +21,16 @@ import {
   type UserCredential,
 } from "@tributary/streams";
 import { writeContext } from "./ops/context.js";
-import { startNatsCluster, startNatsServer, startService, startTcpProxy, type NatsCluster, type NatsServer, type Service, type TcpProxy } from "@tributary/testkit";
+import {
+  startNatsCluster,
+  startNatsServer,
+  startService,
+  startTcpProxy,
+  type NatsCluster,
+  type NatsServer,
+  type Service,
+  type TcpProxy,
+} from "@tributary/testkit";
 
 export const AGGREGATOR_DURABLE = "warehouse-loader";
 
@@ -139,11 +148,21 @@ function password(): string {
 }
 
 /** Random credentials per user, made once per state dir and kept there (mode 0600). */
-function loadOrCreateCredentials(stateDir: string, regions: readonly string[], withDelivery: boolean, clusters: readonly string[]): Credentials {
+function loadOrCreateCredentials(
+  stateDir: string,
+  regions: readonly string[],
+  withDelivery: boolean,
+  clusters: readonly string[],
+): Credentials {
   const file = join(stateDir, "credentials.json");
   let creds: Credentials | undefined;
   if (existsSync(file)) creds = JSON.parse(readFileSync(file, "utf8")) as Credentials;
-  creds ??= { admin: { user: "admin", password: password() }, aggregator: { user: "aggregator", password: password() }, gateways: {}, leafs: {} };
+  creds ??= {
+    admin: { user: "admin", password: password() },
+    aggregator: { user: "aggregator", password: password() },
+    gateways: {},
+    leafs: {},
+  };
   if (withDelivery) creds.delivery ??= { user: "delivery", password: password() };
   for (const region of regions) {
     creds.gateways[region] ??= { user: `gateway-${region}`, password: password() };
@@ -176,14 +195,28 @@ interface NatsPart {
 }
 
 /** What a part's config is rendered from: startNatsServer's context, plus the node's name and cluster block when clustered. */
-type PartContext = { storeDir: string; port: number; leafnodePort: number; index: number; serverName?: string; cluster?: ClusterOptions };
+type PartContext = {
+  storeDir: string;
+  port: number;
+  leafnodePort: number;
+  index: number;
+  serverName?: string;
+  cluster?: ClusterOptions;
+};
 
 /**
  * Starts one part (a region or the hub, named `name`): one nats-server in `<stateDir>/nats-<name>`
  * as always, or `size` nodes of the cluster `tributary-<name>` in `<stateDir>/nats-<name>-cluster`
  * (a store of its own: a one-server run's events are not carried into a cluster run).
  */
-async function startPart(opts: { stateDir: string; name: string; size: number; leafnodeListener?: boolean; route: UserCredential | undefined; render: (ctx: PartContext) => string }): Promise<NatsPart> {
+async function startPart(opts: {
+  stateDir: string;
+  name: string;
+  size: number;
+  leafnodeListener?: boolean;
+  route: UserCredential | undefined;
+  render: (ctx: PartContext) => string;
+}): Promise<NatsPart> {
   if (opts.size <= 1) {
     const server = await startNatsServer({
       name: opts.name,
@@ -198,14 +231,20 @@ async function startPart(opts: { stateDir: string; name: string; size: number; l
     size: opts.size,
     dir: join(opts.stateDir, `nats-${opts.name}-cluster`),
     ...(opts.leafnodeListener ? { leafnodeListener: true } : {}),
-    config: (ctx) => opts.render({
-      storeDir: ctx.storeDir,
-      port: ctx.port,
-      leafnodePort: ctx.leafnodePort,
-      index: ctx.index,
-      serverName: `${clusterName}-${ctx.index + 1}`,
-      cluster: { name: clusterName, port: ctx.clusterPort, routes: ctx.routes, ...(opts.route ? { credential: opts.route } : {}) },
-    }),
+    config: (ctx) =>
+      opts.render({
+        storeDir: ctx.storeDir,
+        port: ctx.port,
+        leafnodePort: ctx.leafnodePort,
+        index: ctx.index,
+        serverName: `${clusterName}-${ctx.index + 1}`,
+        cluster: {
+          name: clusterName,
+          port: ctx.clusterPort,
+          routes: ctx.routes,
+          ...(opts.route ? { credential: opts.route } : {}),
+        },
+      }),
   });
   return { nodes: [...cluster.nodes], cluster };
 }
@@ -222,24 +261,45 @@ function portOf(ctxPort: number, index: number, fixed: number): number {
 async function provision(hub: NatsPart, regions: Map<string, NatsPart>, admin: UserCredential): Promise<void> {
   for (const [region, part] of regions) {
     const replicas = part.nodes.length;
-    const nc = await connectNats({ servers: part.nodes.map((n) => n.url), name: "tributary-provision", user: admin.user, pass: admin.password });
+    const nc = await connectNats({
+      servers: part.nodes.map((n) => n.url),
+      name: "tributary-provision",
+      user: admin.user,
+      pass: admin.password,
+    });
     try {
       const jsm = await jetstreamManager(nc);
-      await ensureStream(jsm, regionalStreamConfig({ region, maxBytes: 1024 ** 3, ...(replicas > 1 ? { replicas } : {}) }));
-      await ensureConsumer(jsm, regionalStreamName(region), { ...hubSourceConsumerConfig(region), ...(replicas > 1 ? { num_replicas: replicas } : {}) });
+      await ensureStream(
+        jsm,
+        regionalStreamConfig({ region, maxBytes: 1024 ** 3, ...(replicas > 1 ? { replicas } : {}) }),
+      );
+      await ensureConsumer(jsm, regionalStreamName(region), {
+        ...hubSourceConsumerConfig(region),
+        ...(replicas > 1 ? { num_replicas: replicas } : {}),
+      });
     } finally {
       await nc.close();
     }
   }
   const replicas = hub.nodes.length > 1 ? { replicas: hub.nodes.length } : {};
-  const nc = await connectNats({ servers: hub.nodes.map((n) => n.url), name: "tributary-provision", user: admin.user, pass: admin.password });
+  const nc = await connectNats({
+    servers: hub.nodes.map((n) => n.url),
+    name: "tributary-provision",
+    user: admin.user,
+    pass: admin.password,
+  });
   try {
     const jsm = await jetstreamManager(nc);
     await ensureStream(jsm, hubStreamConfig({ regions: [...regions.keys()], maxBytes: 4 * 1024 ** 3, ...replicas }));
     await ensureStream(jsm, dlqStreamConfig(replicas));
     // The delivery process's streams: its DLQ, its replays, and the attempt log the aggregator
     // loads (before the aggregator starts, so it loads the log from its first moment).
-    for (const config of [deliveryDlqStreamConfig(replicas), deliveryReplayStreamConfig(replicas), deliveriesStreamConfig(replicas)]) await ensureStream(jsm, config);
+    for (const config of [
+      deliveryDlqStreamConfig(replicas),
+      deliveryReplayStreamConfig(replicas),
+      deliveriesStreamConfig(replicas),
+    ])
+      await ensureStream(jsm, config);
   } finally {
     await nc.close();
   }
@@ -257,8 +317,11 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
   const destinations = options.destinations ?? [];
   const clusterSize = options.cluster?.size ?? 1;
   const hubSize = clusterSize > 1 && options.cluster?.hub !== false ? clusterSize : 1;
-  const regionSize = (region: string) => (clusterSize > 1 && (options.cluster?.regions ?? options.regions).includes(region) ? clusterSize : 1);
-  const clustered = [...(hubSize > 1 ? ["hub"] : []), ...options.regions.filter((r) => regionSize(r) > 1)].map((name) => `tributary-${name}`);
+  const regionSize = (region: string) =>
+    clusterSize > 1 && (options.cluster?.regions ?? options.regions).includes(region) ? clusterSize : 1;
+  const clustered = [...(hubSize > 1 ? ["hub"] : []), ...options.regions.filter((r) => regionSize(r) > 1)].map(
+    (name) => `tributary-${name}`,
+  );
   const credentials = loadOrCreateCredentials(stateDir, options.regions, destinations.length > 0, clustered);
   const secretFile = secretFileOf(stateDir, options.source);
   ensureSecret(secretFile);
@@ -279,19 +342,22 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
       size: hubSize,
       leafnodeListener: true,
       route: credentials.routes?.["tributary-hub"],
-      render: (ctx) => renderHubServerConfig({
-        storeDir: ctx.storeDir,
-        port: portOf(ctx.port, ctx.index, options.hubPort),
-        leafnodePort: portOf(ctx.leafnodePort, ctx.index, options.hubLeafnodePort),
-        admin: credentials.admin,
-        aggregator: credentials.aggregator,
-        aggregatorDurable: AGGREGATOR_DURABLE,
-        leafs: options.regions.map((region) => ({ region, credential: credentials.leafs[region]! })),
-        ...(credentials.delivery && destinations.length > 0 ? { delivery: { credential: credentials.delivery, destinations: destinations.map((d) => d.name) } } : {}),
-        ...(link ? { leafnodeAdvertise: `127.0.0.1:${link.port}` } : {}),
-        ...(options.syncInterval ? { syncInterval: options.syncInterval } : {}),
-        ...(ctx.cluster ? { serverName: ctx.serverName!, cluster: ctx.cluster } : {}),
-      }),
+      render: (ctx) =>
+        renderHubServerConfig({
+          storeDir: ctx.storeDir,
+          port: portOf(ctx.port, ctx.index, options.hubPort),
+          leafnodePort: portOf(ctx.leafnodePort, ctx.index, options.hubLeafnodePort),
+          admin: credentials.admin,
+          aggregator: credentials.aggregator,
+          aggregatorDurable: AGGREGATOR_DURABLE,
+          leafs: options.regions.map((region) => ({ region, credential: credentials.leafs[region]! })),
+          ...(credentials.delivery && destinations.length > 0
+            ? { delivery: { credential: credentials.delivery, destinations: destinations.map((d) => d.name) } }
+            : {}),
+          ...(link ? { leafnodeAdvertise: `127.0.0.1:${link.port}` } : {}),
+          ...(options.syncInterval ? { syncInterval: options.syncInterval } : {}),
+          ...(ctx.cluster ? { serverName: ctx.serverName!, cluster: ctx.cluster } : {}),
+        }),
     });
     const hub = hubPart.nodes[0]!;
     const hubUrls = hubPart.nodes.map((n) => n.url);
@@ -300,7 +366,11 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
 
     const servers = new Map<string, NatsPart>();
     // Every node of a region has the same remote: the proxy, or each hub node's leafnode listener.
-    const leafUrl = link ? link.url("nats-leaf") : hubPart.nodes.length === 1 ? `nats-leaf://127.0.0.1:${hub.ports.leafnode}` : hubPart.nodes.map((n) => `nats-leaf://127.0.0.1:${n.ports.leafnode}`);
+    const leafUrl = link
+      ? link.url("nats-leaf")
+      : hubPart.nodes.length === 1
+        ? `nats-leaf://127.0.0.1:${hub.ports.leafnode}`
+        : hubPart.nodes.map((n) => `nats-leaf://127.0.0.1:${n.ports.leafnode}`);
     for (const [i, region] of options.regions.entries()) {
       const port = options.regionPorts === -1 ? -1 : options.regionPorts[i]!;
       const part = await startPart({
@@ -308,17 +378,18 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
         name: region,
         size: regionSize(region),
         route: credentials.routes?.[`tributary-${region}`],
-        render: (ctx) => renderRegionServerConfig({
-          region,
-          storeDir: ctx.storeDir,
-          port: portOf(ctx.port, ctx.index, port),
-          hubLeafnodeUrl: leafUrl,
-          admin: credentials.admin,
-          gateway: credentials.gateways[region]!,
-          leaf: credentials.leafs[region]!,
-          ...(options.syncInterval ? { syncInterval: options.syncInterval } : {}),
-          ...(ctx.cluster ? { serverName: ctx.serverName!, cluster: ctx.cluster } : {}),
-        }),
+        render: (ctx) =>
+          renderRegionServerConfig({
+            region,
+            storeDir: ctx.storeDir,
+            port: portOf(ctx.port, ctx.index, port),
+            hubLeafnodeUrl: leafUrl,
+            admin: credentials.admin,
+            gateway: credentials.gateways[region]!,
+            leaf: credentials.leafs[region]!,
+            ...(options.syncInterval ? { syncInterval: options.syncInterval } : {}),
+            ...(ctx.cluster ? { serverName: ctx.serverName!, cluster: ctx.cluster } : {}),
+          }),
       });
       servers.set(region, part);
       started.push({ stop: () => stopPart(part) });
@@ -332,48 +403,85 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
       const natsUrls = part.nodes.map((n) => n.url);
       const configFile = join(stateDir, `gateway-${region}.json`);
       const gatewayPort = options.gatewayPorts[i]!;
-      writeFileSync(configFile, JSON.stringify({
-        region,
-        port: gatewayPort,
-        logLevel,
-        nats: { servers: natsUrls, user: credentials.gateways[region]!.user },
-        stream: { manage: false },
-        sources: { [options.source]: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "local", file: secretFile }] } },
-      }, null, 2));
+      writeFileSync(
+        configFile,
+        JSON.stringify(
+          {
+            region,
+            port: gatewayPort,
+            logLevel,
+            nats: { servers: natsUrls, user: credentials.gateways[region]!.user },
+            stream: { manage: false },
+            sources: {
+              [options.source]: {
+                scheme: { type: "webhook-hmac-sha256" },
+                secrets: [{ id: "local", file: secretFile }],
+              },
+            },
+          },
+          null,
+          2,
+        ),
+      );
       const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
       const gateway = await startService({
         name: `gateway-${region}`,
         entry: entryOf("@tributary/gateway"),
         // The password comes through env, never the config file.
-        env: { ...options.appEnv, TRIBUTARY_CONFIG: configFile, TRIBUTARY_NATS_PASS: credentials.gateways[region]!.password },
+        env: {
+          ...options.appEnv,
+          TRIBUTARY_CONFIG: configFile,
+          TRIBUTARY_NATS_PASS: credentials.gateways[region]!.password,
+        },
         readyUrl: `${gatewayUrl}/readyz`,
         output,
       });
       started.push(gateway);
-      regions.set(region, { region, nats: part.nodes[0]!, nodes: part.nodes, natsUrls, cluster: part.cluster, gateway, gatewayUrl, link });
+      regions.set(region, {
+        region,
+        nats: part.nodes[0]!,
+        nodes: part.nodes,
+        natsUrls,
+        cluster: part.cluster,
+        gateway,
+        gatewayUrl,
+        link,
+      });
     }
 
     const aggregatorConfig = join(stateDir, "aggregator.json");
-    writeFileSync(aggregatorConfig, JSON.stringify({
-      port: options.aggregatorPort,
-      logLevel,
-      warehouseUrl: `duckdb://${join(stateDir, "tributary.duckdb")}`,
-      nats: { servers: hubUrls, user: credentials.aggregator.user },
-      manageStreams: false,
-      stream: "EVENTS",
-      durable: AGGREGATOR_DURABLE,
-      // The local loop reads rows without a token (`tributary rows`, curl); never a production default.
-      api: { anonymousLoopback: true },
-      ...options.aggregatorOverrides,
-    }, null, 2));
+    writeFileSync(
+      aggregatorConfig,
+      JSON.stringify(
+        {
+          port: options.aggregatorPort,
+          logLevel,
+          warehouseUrl: `duckdb://${join(stateDir, "tributary.duckdb")}`,
+          nats: { servers: hubUrls, user: credentials.aggregator.user },
+          manageStreams: false,
+          stream: "EVENTS",
+          durable: AGGREGATOR_DURABLE,
+          // The local loop reads rows without a token (`tributary rows`, curl); never a production default.
+          api: { anonymousLoopback: true },
+          ...options.aggregatorOverrides,
+        },
+        null,
+        2,
+      ),
+    );
     const aggregatorUrl = `http://127.0.0.1:${options.aggregatorPort}`;
-    const startAggregator = () => startService({
-      name: "aggregator",
-      entry: entryOf("@tributary/aggregator"),
-      env: { ...options.appEnv, TRIBUTARY_CONFIG: aggregatorConfig, TRIBUTARY_NATS_PASS: credentials.aggregator.password },
-      readyUrl: `${aggregatorUrl}/readyz`,
-      output,
-    });
+    const startAggregator = () =>
+      startService({
+        name: "aggregator",
+        entry: entryOf("@tributary/aggregator"),
+        env: {
+          ...options.appEnv,
+          TRIBUTARY_CONFIG: aggregatorConfig,
+          TRIBUTARY_NATS_PASS: credentials.aggregator.password,
+        },
+        readyUrl: `${aggregatorUrl}/readyz`,
+        output,
+      });
     let aggregator = await startAggregator();
     started.push({ stop: () => aggregator.stop() });
 
@@ -381,18 +489,30 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
     if (destinations.length > 0) {
       const deliveryConfig = join(stateDir, "delivery.json");
       const deliveryPort = options.deliveryPort ?? DEFAULT_DELIVERY_PORT;
-      writeFileSync(deliveryConfig, JSON.stringify({
-        port: deliveryPort,
-        logLevel,
-        nats: { servers: hubUrls, user: credentials.delivery!.user },
-        manageStreams: false,
-        destinations,
-      }, null, 2), { mode: 0o600 }); // a destination's headers may carry a credential
+      writeFileSync(
+        deliveryConfig,
+        JSON.stringify(
+          {
+            port: deliveryPort,
+            logLevel,
+            nats: { servers: hubUrls, user: credentials.delivery!.user },
+            manageStreams: false,
+            destinations,
+          },
+          null,
+          2,
+        ),
+        { mode: 0o600 },
+      ); // a destination's headers may carry a credential
       const url = `http://127.0.0.1:${deliveryPort}`;
       const service = await startService({
         name: "delivery",
         entry: entryOf("@tributary/delivery-app"),
-        env: { ...options.appEnv, TRIBUTARY_CONFIG: deliveryConfig, TRIBUTARY_NATS_PASS: credentials.delivery!.password },
+        env: {
+          ...options.appEnv,
+          TRIBUTARY_CONFIG: deliveryConfig,
+          TRIBUTARY_NATS_PASS: credentials.delivery!.password,
+        },
         readyUrl: `${url}/readyz`,
         output,
       });
@@ -433,7 +553,12 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
     writeContext(join(stateDir, "context.json"), {
       hub: { url: hub.url },
       hubConfigFile: hub.configPath,
-      regions: Object.fromEntries([...regions.values()].map((r) => [r.region, { url: r.nats.url, gatewayUrl: r.gatewayUrl, configFile: r.nats.configPath }])),
+      regions: Object.fromEntries(
+        [...regions.values()].map((r) => [
+          r.region,
+          { url: r.nats.url, gatewayUrl: r.gatewayUrl, configFile: r.nats.configPath },
+        ]),
+      ),
       admin: credentials.admin,
       aggregatorUrl,
       ...(delivery ? { deliveryUrl: delivery.url } : {}),

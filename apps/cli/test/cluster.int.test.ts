@@ -24,7 +24,9 @@ async function streamInfo(topology: TestTopology, servers: string[], stream: str
 async function lastSeqOnNode(node: NatsServer, stream: string): Promise<number | undefined> {
   const res = await fetch(`http://127.0.0.1:${node.ports.monitoring}/jsz?accounts=true&streams=true`);
   if (!res.ok) return undefined;
-  const jsz = (await res.json()) as { account_details?: Array<{ stream_detail?: Array<{ name: string; state: { last_seq: number } }> }> };
+  const jsz = (await res.json()) as {
+    account_details?: Array<{ stream_detail?: Array<{ name: string; state: { last_seq: number } }> }>;
+  };
   const detail = jsz.account_details?.flatMap((a) => a.stream_detail ?? []).find((d) => d.name === stream);
   return detail?.state.last_seq;
 }
@@ -51,7 +53,9 @@ describe("a region as a 3-node NATS cluster with R3 streams", () => {
     const admin = topology.credentials.admin;
     const nc = await connectNats({ servers: us.natsUrls, name: "probe", user: admin.user, pass: admin.password });
     try {
-      expect((await (await jetstreamManager(nc)).consumers.info("EVENTS_US", "hub-source")).config.num_replicas).toBe(3);
+      expect((await (await jetstreamManager(nc)).consumers.info("EVENTS_US", "hub-source")).config.num_replicas).toBe(
+        3,
+      );
     } finally {
       await nc.close();
     }
@@ -70,10 +74,15 @@ describe("a region as a 3-node NATS cluster with R3 streams", () => {
     const killedAt = Date.now();
     await victim.kill();
     // The followers wait out raft's election timeout (nats-server: 4 to 9 s, random) before electing.
-    const newLeader = await waitFor("a new EVENTS_US leader", async () => {
-      const leader = (await streamInfo(topology!, others, "EVENTS_US", 1_000)).cluster?.leader;
-      return leader && leader !== leaderName ? leader : undefined;
-    }, 30_000, 200);
+    const newLeader = await waitFor(
+      "a new EVENTS_US leader",
+      async () => {
+        const leader = (await streamInfo(topology!, others, "EVENTS_US", 1_000)).cluster?.leader;
+        return leader && leader !== leaderName ? leader : undefined;
+      },
+      30_000,
+      200,
+    );
     const electedMs = Date.now() - killedAt;
     await sleep(3_000); // the region on two nodes: the gateway must be accepting again
 
@@ -81,17 +90,32 @@ describe("a region as a 3-node NATS cluster with R3 streams", () => {
     const restartAt = Date.now();
     await victim.restart();
     const missedUpTo = (await streamInfo(topology, others, "EVENTS_US")).state.last_seq;
-    await waitFor("the restarted node holding what it missed", async () => ((await lastSeqOnNode(victim, "EVENTS_US")) ?? 0) >= missedUpTo ? true : undefined, 30_000, 100);
+    await waitFor(
+      "the restarted node holding what it missed",
+      async () => (((await lastSeqOnNode(victim, "EVENTS_US")) ?? 0) >= missedUpTo ? true : undefined),
+      30_000,
+      100,
+    );
     const caughtUpMs = Date.now() - restartAt;
     await sleep(1_000);
     await traffic.stop();
 
     // After traffic, the node holds the leader's last sequence, and the cluster sees it current.
     const final = await streamInfo(topology, us.natsUrls, "EVENTS_US");
-    await waitFor("the restarted node at the leader's last sequence", async () => ((await lastSeqOnNode(victim, "EVENTS_US")) === final.state.last_seq ? true : undefined), 15_000, 100);
+    await waitFor(
+      "the restarted node at the leader's last sequence",
+      async () => ((await lastSeqOnNode(victim, "EVENTS_US")) === final.state.last_seq ? true : undefined),
+      15_000,
+      100,
+    );
     await us.cluster!.waitHealthy(victim);
     const after = (await streamInfo(topology, us.natsUrls, "EVENTS_US")).cluster;
-    const rejoined = after?.leader === leaderName ? "leader again" : after?.replicas?.find((r) => r.name === leaderName)?.current ? "current replica" : "behind";
+    const rejoined =
+      after?.leader === leaderName
+        ? "leader again"
+        : after?.replicas?.find((r) => r.name === leaderName)?.current
+          ? "current replica"
+          : "behind";
     expect(["leader again", "current replica"]).toContain(rejoined);
 
     // The answers of region us: 202, and 503 with Retry-After only around the election.
@@ -103,17 +127,29 @@ describe("a region as a 3-node NATS cluster with R3 streams", () => {
       expect(Number(answer.retryAfter)).toBeGreaterThan(0);
     }
     const since = (t: number) => t - killedAt;
-    const window = refused.length === 0 ? undefined : { from: since(Math.min(...refused.map((a) => a.at - a.ms))), to: since(Math.max(...refused.map((a) => a.at))) };
-    const acceptedWhileDown = usAnswers.filter((a: Answer) => a.status === 202 && a.at > killedAt + (window?.to ?? 0) && a.at < restartAt);
+    const window =
+      refused.length === 0
+        ? undefined
+        : {
+            from: since(Math.min(...refused.map((a) => a.at - a.ms))),
+            to: since(Math.max(...refused.map((a) => a.at))),
+          };
+    const acceptedWhileDown = usAnswers.filter(
+      (a: Answer) => a.status === 202 && a.at > killedAt + (window?.to ?? 0) && a.at < restartAt,
+    );
     console.log(
       `[cluster] killed ${leaderName} (leader of EVENTS_US), new leader ${newLeader} seen ${electedMs} ms after the kill; ` +
-        (window ? `503 window: ${refused.length} answers, requests from +${window.from} ms to answers at +${window.to} ms after the kill (${window.to - window.from} ms)` : "503 window: none (no request was refused)") +
+        (window
+          ? `503 window: ${refused.length} answers, requests from +${window.from} ms to answers at +${window.to} ms after the kill (${window.to - window.from} ms)`
+          : "503 window: none (no request was refused)") +
         `; ${acceptedWhileDown.length} answers 202 after it while the node was down; restarted node caught up ${caughtUpMs} ms after its restart (to seq ${missedUpTo}), final seq ${final.state.last_seq}; us answers ${JSON.stringify(Object.fromEntries(ledger.statuses((a) => a.region === "us")))}`,
     );
     // An election (plus a publish timeout for requests caught in it), not an outage.
     expect(window === undefined || window.to < electedMs + 7_000).toBe(true);
     expect(acceptedWhileDown.length).toBeGreaterThan(20); // the gateway keeps accepting on two nodes
-    expect(ledger.statuses((a) => a.region === "eu")).toEqual(new Map([["202", ledger.answers.filter((a) => a.region === "eu").length]]));
+    expect(ledger.statuses((a) => a.region === "eu")).toEqual(
+      new Map([["202", ledger.answers.filter((a) => a.region === "eu").length]]),
+    );
 
     // Every acknowledged event once; 503'd events may be stored (a PubAck lost in the election), but only attempted keys.
     const keys = await loadedKeys(topology, ledger.acknowledged);

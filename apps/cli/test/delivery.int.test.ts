@@ -32,7 +32,8 @@ describe("tributary up --destinations: the delivery process in the local system"
         { name: "eu-only", url: euOnly.url, start: "all", filter: 'region = "eu"', signing },
       ],
     });
-    for (const [i, key] of keys.entries()) await send(topology, ledger, i % 2 ? "eu" : "us", sampleEvent({ seed: key }), key);
+    for (const [i, key] of keys.entries())
+      await send(topology, ledger, i % 2 ? "eu" : "us", sampleEvent({ seed: key }), key);
   });
   afterAll(async () => {
     await topology?.cleanup();
@@ -50,19 +51,34 @@ describe("tributary up --destinations: the delivery process in the local system"
     expect(crm.badSignatures + euOnly.badSignatures).toBe(0);
 
     // The counters move just after each answer reaches the delivery process: poll until they settle.
-    type Status = Array<{ name: string; delivered: number; dlq: number; filtered: number; breakerState: string; pending: number }>;
+    type Status = Array<{
+      name: string;
+      delivered: number;
+      dlq: number;
+      filtered: number;
+      breakerState: string;
+      pending: number;
+    }>;
     const { code, data } = await waitFor(
       "the counters to settle",
       async () => {
         const r = await json<Status>("destinations");
         const total = (name: string) => r.data.find((d) => d.name === name)!;
-        return total("crm").delivered + total("crm").dlq === 10 && total("eu-only").delivered + total("eu-only").filtered === 10 ? r : undefined;
+        return total("crm").delivered + total("crm").dlq === 10 &&
+          total("eu-only").delivered + total("eu-only").filtered === 10
+          ? r
+          : undefined;
       },
       30_000,
       250,
     );
     expect(code).toBe(0);
-    expect(data.find((d) => d.name === "crm")).toMatchObject({ delivered: 9, dlq: 1, breakerState: "closed", pending: 0 });
+    expect(data.find((d) => d.name === "crm")).toMatchObject({
+      delivered: 9,
+      dlq: 1,
+      breakerState: "closed",
+      pending: 0,
+    });
     expect(data.find((d) => d.name === "eu-only")).toMatchObject({ delivered: 5, filtered: 5, dlq: 0 });
     expect((await cli("destinations")).stdout).toMatch(/crm\s.*closed/);
     const doctor = await json<{ ok: boolean; checks: Array<{ name: string; status: string }> }>("doctor");
@@ -71,13 +87,19 @@ describe("tributary up --destinations: the delivery process in the local system"
       ["delivery: crm", "ok"],
       ["delivery: eu-only", "ok"],
     ]);
-    const status = await json<{ delivery: { reachable: boolean; destinations: Array<{ name: string }> } }>("status", "--sample-ms", "100");
+    const status = await json<{ delivery: { reachable: boolean; destinations: Array<{ name: string }> } }>(
+      "status",
+      "--sample-ms",
+      "100",
+    );
     expect(status.data.delivery.reachable).toBe(true);
     expect(status.data.delivery.destinations.map((d) => d.name).sort()).toEqual(["crm", "eu-only"]);
   });
 
   it("destinations dlq shows the dead letter with the destination's answer; dlq-replay delivers it once the destination takes it", async () => {
-    const { data: page } = await json<{ entries: Array<{ eventKey: string; status: number; reason: string; response: string }> }>("destinations", "dlq", "crm");
+    const { data: page } = await json<{
+      entries: Array<{ eventKey: string; status: number; reason: string; response: string }>;
+    }>("destinations", "dlq", "crm");
     expect(page.entries).toHaveLength(1);
     expect(page.entries[0]).toMatchObject({ eventKey: keys[3], status: 410 });
     expect(page.entries[0]!.reason).toMatch(/^rejected/);
@@ -94,7 +116,13 @@ describe("tributary up --destinations: the delivery process in the local system"
 
   it("destinations replay sends a time range to that destination again, with the same ids; no other destination sees it", async () => {
     const before = { crm: crm.ids.length, euOnly: euOnly.ids.length };
-    const { data } = await json<{ replayed: number; truncated: boolean }>("destinations", "replay", "crm", "--since", startedAt.toISOString());
+    const { data } = await json<{ replayed: number; truncated: boolean }>(
+      "destinations",
+      "replay",
+      "crm",
+      "--since",
+      startedAt.toISOString(),
+    );
     expect(data).toMatchObject({ replayed: 10, truncated: false });
     await waitFor("crm gets the range again", () => crm.ids.length === before.crm + 10 || undefined, 30_000);
     expect(new Set(crm.ids.slice(before.crm))).toEqual(new Set(keys));
@@ -102,10 +130,20 @@ describe("tributary up --destinations: the delivery process in the local system"
   });
 
   it("destinations log reads every attempt from the warehouse (loaded by the aggregator from the delivery log)", async () => {
-    type Log = { total: number; attempts: Array<{ destination: string; event_key: string; outcome: string; status: number }> };
-    await waitFor("crm's attempts are in the warehouse", async () => (await json<Log>("destinations", "log", "crm", "--limit", "100")).data.total >= 21 || undefined, 30_000, 500);
+    type Log = {
+      total: number;
+      attempts: Array<{ destination: string; event_key: string; outcome: string; status: number }>;
+    };
+    await waitFor(
+      "crm's attempts are in the warehouse",
+      async () => (await json<Log>("destinations", "log", "crm", "--limit", "100")).data.total >= 21 || undefined,
+      30_000,
+      500,
+    );
     const dlq = (await json<Log>("destinations", "log", "crm", "--outcome", "dlq")).data;
-    expect(dlq.attempts).toEqual([expect.objectContaining({ destination: "crm", event_key: keys[3], outcome: "dlq", status: 410 })]);
+    expect(dlq.attempts).toEqual([
+      expect.objectContaining({ destination: "crm", event_key: keys[3], outcome: "dlq", status: 410 }),
+    ]);
     const one = (await json<Log>("destinations", "log", "--event-key", keys[1]!)).data;
     // keys[1] went to eu: crm twice (the replay), eu-only once.
     expect(one.attempts.map((a) => a.destination).sort()).toEqual(["crm", "crm", "eu-only"]);
@@ -137,7 +175,10 @@ describe("tributary up --destinations: the delivery process in the local system"
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no destination named "nope"/);
     const contextFile = join(topology.stateDir, "context-no-delivery.json");
-    const context = JSON.parse(readFileSync(join(topology.stateDir, "context.json"), "utf8")) as Record<string, unknown>;
+    const context = JSON.parse(readFileSync(join(topology.stateDir, "context.json"), "utf8")) as Record<
+      string,
+      unknown
+    >;
     delete context.deliveryUrl;
     writeFileSync(contextFile, JSON.stringify(context), { mode: 0o600 });
     const none = await cli("--context", contextFile, "destinations");

@@ -95,7 +95,11 @@ describe("multi-region faults (each counts every event: sent, acknowledged, load
     await sleep(3_000);
     const whileDown = ledger.answers.slice(killedAt).filter((a) => a.region === "us");
     await us.nats.restart();
-    await waitFor("region us accepting again", () => (ledger.answers.slice(-20).some((a) => a.region === "us" && a.status === 202) ? true : undefined), 30_000);
+    await waitFor(
+      "region us accepting again",
+      () => (ledger.answers.slice(-20).some((a) => a.region === "us" && a.status === 202) ? true : undefined),
+      30_000,
+    );
     await sleep(500);
     await traffic.stop();
 
@@ -108,7 +112,9 @@ describe("multi-region faults (each counts every event: sent, acknowledged, load
       expect(Number(answer.retryAfter)).toBeGreaterThan(0);
       expect(answer.ms).toBeLessThan(7_000); // publishTimeoutMs is 5 s: no hang
     }
-    expect(ledger.statuses((a) => a.region === "eu").get("202")).toBe(ledger.answers.filter((a) => a.region === "eu").length);
+    expect(ledger.statuses((a) => a.region === "eu").get("202")).toBe(
+      ledger.answers.filter((a) => a.region === "eu").length,
+    );
 
     // By key: the warehouse may also hold 503'd events whose publish was stored before the kill.
     const keys = await loadedKeys(topology, ledger.acknowledged);
@@ -120,7 +126,10 @@ describe("multi-region faults (each counts every event: sent, acknowledged, load
   it("cross-region duplicates - the same events sent to both regions, many times each, are one row each", async () => {
     topology = await startTestTopology();
     const ledger = new Ledger();
-    const bodies = Array.from({ length: 20 }, (_, i) => ({ key: `demo:both-${i}`, body: sampleEvent({ seed: `both-${i}` }) }));
+    const bodies = Array.from({ length: 20 }, (_, i) => ({
+      key: `demo:both-${i}`,
+      body: sampleEvent({ seed: `both-${i}` }),
+    }));
     const sends: Array<Promise<unknown>> = [];
     for (let round = 0; round < 5; round++) {
       for (const { key, body } of bodies) {
@@ -130,7 +139,12 @@ describe("multi-region faults (each counts every event: sent, acknowledged, load
       await sleep(300); // later rounds arrive after earlier ones reached the hub and the warehouse
     }
     expect(ledger.answers).toHaveLength(200);
-    expect(ledger.statuses()).toEqual(new Map([["202", 40], ["200", 160]]));
+    expect(ledger.statuses()).toEqual(
+      new Map([
+        ["202", 40],
+        ["200", 160],
+      ]),
+    );
     const keys = await loadedKeys(topology, 20);
     expect(keys.sort()).toEqual(bodies.map((b) => b.key).sort());
   });

@@ -8,10 +8,26 @@ import { Webhook } from "standardwebhooks";
 import { promisify } from "node:util";
 import { freePorts, postToGateway, sampleEvent, signWebhook, sleep, waitFor } from "@tributary/testkit";
 import { DuckDbSink } from "@tributary/warehouse";
-import { DEFAULT_TOPOLOGY, readSecret, startTopology, type DestinationSpec, type Topology, type TopologyOptions } from "../src/index.js";
+import {
+  DEFAULT_TOPOLOGY,
+  readSecret,
+  startTopology,
+  type DestinationSpec,
+  type Topology,
+  type TopologyOptions,
+} from "../src/index.js";
 
 /** The whole system on free loopback ports in a temp dir, with small batches for quick tests. */
-export async function startTestTopology(opts: { cuttableLinks?: boolean; appEnv?: Record<string, string>; aggregatorOverrides?: Record<string, unknown>; destinations?: DestinationSpec[]; stateDir?: string; cluster?: TopologyOptions["cluster"] } = {}): Promise<Topology & { cleanup(): Promise<void> }> {
+export async function startTestTopology(
+  opts: {
+    cuttableLinks?: boolean;
+    appEnv?: Record<string, string>;
+    aggregatorOverrides?: Record<string, unknown>;
+    destinations?: DestinationSpec[];
+    stateDir?: string;
+    cluster?: TopologyOptions["cluster"];
+  } = {},
+): Promise<Topology & { cleanup(): Promise<void> }> {
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), "tributary-topology-"));
   const [us, eu, aggregatorPort, deliveryPort] = await freePorts(4);
   const topology = await startTopology({
@@ -72,7 +88,13 @@ export class Ledger {
 }
 
 /** Posts one signed body to a region's gateway and records the answer. */
-export async function send(topology: Topology, ledger: Ledger, region: string, body: string, expectedKey: string): Promise<Answer> {
+export async function send(
+  topology: Topology,
+  ledger: Ledger,
+  region: string,
+  body: string,
+  expectedKey: string,
+): Promise<Answer> {
   const secret = readSecret(topology.secretFile);
   ledger.attempted.add(expectedKey);
   // A pressure refusal (503 overloaded from the gateway's event-loop/heap guard, before the body is
@@ -83,7 +105,15 @@ export async function send(topology: Topology, ledger: Ledger, region: string, b
     body,
   });
   const json = res.json as { event_key?: string; error?: { code: string } };
-  const answer: Answer = { region, key: json.event_key ?? expectedKey, status: res.status, code: json.error?.code, retryAfter: res.headers.get("retry-after"), ms: res.ms, at: Date.now() };
+  const answer: Answer = {
+    region,
+    key: json.event_key ?? expectedKey,
+    status: res.status,
+    code: json.error?.code,
+    retryAfter: res.headers.get("retry-after"),
+    ms: res.ms,
+    at: Date.now(),
+  };
   ledger.answers.push(answer);
   return answer;
 }
@@ -92,7 +122,12 @@ export async function send(topology: Topology, ledger: Ledger, region: string, b
  * Steady traffic into the given regions until stop(): each worker sends a new event every few
  * milliseconds. Keys come from delivery ids, so each event's key is known before its answer.
  */
-export function steadyTraffic(topology: Topology, ledger: Ledger, regions: readonly string[], opts: { workersPerRegion?: number; pauseMs?: number } = {}) {
+export function steadyTraffic(
+  topology: Topology,
+  ledger: Ledger,
+  regions: readonly string[],
+  opts: { workersPerRegion?: number; pauseMs?: number } = {},
+) {
   let stopped = false;
   let n = 0;
   const worker = async (region: string) => {
@@ -102,7 +137,9 @@ export function steadyTraffic(topology: Topology, ledger: Ledger, regions: reado
       await sleep(opts.pauseMs ?? 5);
     }
   };
-  const running = Promise.all(regions.flatMap((r) => Array.from({ length: opts.workersPerRegion ?? 2 }, () => worker(r))));
+  const running = Promise.all(
+    regions.flatMap((r) => Array.from({ length: opts.workersPerRegion ?? 2 }, () => worker(r))),
+  );
   return {
     async stop() {
       stopped = true;
@@ -120,7 +157,11 @@ export async function rowCount(topology: Topology): Promise<number> {
 async function presentKeys(topology: Topology, keys: string[]): Promise<number> {
   let present = 0;
   for (let i = 0; i < keys.length; i += 10_000) {
-    const res = await fetch(`${topology.aggregatorUrl}/v1/reconcile/keys`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ keys: keys.slice(i, i + 10_000) }) });
+    const res = await fetch(`${topology.aggregatorUrl}/v1/reconcile/keys`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ keys: keys.slice(i, i + 10_000) }),
+    });
     if (!res.ok) throw new Error(`reconcile/keys: HTTP ${res.status}`);
     present += ((await res.json()) as { present: string[] }).present.length;
   }
@@ -133,12 +174,26 @@ async function presentKeys(topology: Topology, keys: string[]): Promise<number> 
  * that were never acknowledged (a 503 whose publish was stored): then a row count can reach the
  * number of acknowledged events while some of them are still on their way.
  */
-export async function loadedKeys(topology: Topology, expected: number | ReadonlySet<string>, timeoutMs = 90_000): Promise<string[]> {
+export async function loadedKeys(
+  topology: Topology,
+  expected: number | ReadonlySet<string>,
+  timeoutMs = 90_000,
+): Promise<string[]> {
   if (typeof expected === "number") {
-    await waitFor(`${expected} rows in the warehouse`, async () => ((await rowCount(topology)) >= expected ? true : undefined), timeoutMs, 200);
+    await waitFor(
+      `${expected} rows in the warehouse`,
+      async () => ((await rowCount(topology)) >= expected ? true : undefined),
+      timeoutMs,
+      200,
+    );
   } else {
     const keys = [...expected];
-    await waitFor(`all ${keys.length} expected keys in the warehouse`, async () => ((await presentKeys(topology, keys)) === keys.length ? true : undefined), timeoutMs, 250);
+    await waitFor(
+      `all ${keys.length} expected keys in the warehouse`,
+      async () => ((await presentKeys(topology, keys)) === keys.length ? true : undefined),
+      timeoutMs,
+      250,
+    );
   }
   // A moment for stragglers (more rows than expected would be a failure worth seeing).
   await sleep(500);
@@ -159,7 +214,9 @@ export function cliRunner(stateDir: () => string) {
   /** Resolves with exit code, stdout and stderr (never throws on exit ≠ 0). */
   async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-      const { stdout, stderr } = await run(process.execPath, [MAIN, "--state-dir", stateDir(), ...args], { timeout: 60_000 });
+      const { stdout, stderr } = await run(process.execPath, [MAIN, "--state-dir", stateDir(), ...args], {
+        timeout: 60_000,
+      });
       return { code: 0, stdout, stderr };
     } catch (err) {
       const e = err as { code?: number; stdout?: string; stderr?: string };

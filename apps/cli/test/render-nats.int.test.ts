@@ -20,7 +20,8 @@ describe("deploy/nats configs", () => {
 
   it("render - the real nats-server accepts every file (`nats-server -t`)", async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, HUB_LEAFNODE_URL: "nats-leaf://leaf-us:x@127.0.0.1:7422" };
-    for (const user of ["admin", "aggregator", "gateway-us", "gateway-eu", "leaf-us", "leaf-eu"]) env[passwordVar(user)] = "secret";
+    for (const user of ["admin", "aggregator", "gateway-us", "gateway-eu", "leaf-us", "leaf-eu"])
+      env[passwordVar(user)] = "secret";
     const dir = mkdtempSync(join(tmpdir(), "nats-render-"));
     try {
       for (const [name, text] of files) {

@@ -8,13 +8,23 @@ describe("send - signing", () => {
   it("signers - each sendable scheme produces what the gateway's verifier accepts", () => {
     const cases = [
       { scheme: "webhook-hmac-sha256" as const, secret: "local-secret-0123456789abcdef" },
-      { scheme: "standard-webhooks" as const, secret: "whsec_" + Buffer.from("cli-send-test-secret-000001").toString("base64") },
+      {
+        scheme: "standard-webhooks" as const,
+        secret: "whsec_" + Buffer.from("cli-send-test-secret-000001").toString("base64"),
+      },
     ];
     for (const { scheme, secret } of cases) {
       const headers = signerFor(scheme, secret)(BODY, "delivery-1");
       const result = createScheme({ type: scheme }).verify(
-        { headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])), rawBody: Buffer.from(BODY) },
-        { secrets: [{ id: "k", ...decodeSecret(secret, scheme) }], toleranceSeconds: 300, nowSeconds: Math.floor(Date.now() / 1000) },
+        {
+          headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
+          rawBody: Buffer.from(BODY),
+        },
+        {
+          secrets: [{ id: "k", ...decodeSecret(secret, scheme) }],
+          toleranceSeconds: 300,
+          nowSeconds: Math.floor(Date.now() / 1000),
+        },
       );
       expect(result, scheme).toMatchObject({ ok: true, deliveryId: "delivery-1" });
     }

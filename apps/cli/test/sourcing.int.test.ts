@@ -39,10 +39,15 @@ async function sendNew(topology: TestTopology, ledger: Ledger, prefix: string, c
 
 /** Milliseconds until the hub holds `expected` messages (the sources have caught up), polled every 50 ms. */
 async function timeToCatchUp(topology: TestTopology, expected: number, from: number): Promise<number> {
-  await waitFor(`hub stream at ${expected} messages`, async () => {
-    const state = await hubState(topology).catch(() => undefined);
-    return state && state.messages >= expected ? true : undefined;
-  }, 60_000, 50);
+  await waitFor(
+    `hub stream at ${expected} messages`,
+    async () => {
+      const state = await hubState(topology).catch(() => undefined);
+      return state && state.messages >= expected ? true : undefined;
+    },
+    60_000,
+    50,
+  );
   return Date.now() - from;
 }
 
@@ -56,9 +61,14 @@ describe("sourcing on nats-server >= 2.14 (the hub is a dedupe depth; sources re
   it("hub dedupe - the same events accepted in both regions are stored once at the hub, and neither source stalls", async () => {
     topology = await startTestTopology();
     const ledger = new Ledger();
-    const events = Array.from({ length: 50 }, (_, i) => ({ key: `demo:twice-${i}`, body: sampleEvent({ seed: `twice-${i}` }) }));
+    const events = Array.from({ length: 50 }, (_, i) => ({
+      key: `demo:twice-${i}`,
+      body: sampleEvent({ seed: `twice-${i}` }),
+    }));
     // Each event lands in both regions: two regional copies, the hub's window keeps one.
-    await Promise.all(events.flatMap(({ key, body }) => ["us", "eu"].map((region) => send(topology!, ledger, region, body, key))));
+    await Promise.all(
+      events.flatMap(({ key, body }) => ["us", "eu"].map((region) => send(topology!, ledger, region, body, key))),
+    );
     expect(ledger.statuses()).toEqual(new Map([["202", 100]]));
     // Then fresh events in both regions: a stalled source would hold them back.
     await sendNew(topology, ledger, "after", 50);
@@ -66,7 +76,9 @@ describe("sourcing on nats-server >= 2.14 (the hub is a dedupe depth; sources re
     const caughtUp = await timeToCatchUp(topology, 50 + 100, sentAt);
     await sleep(500); // a late copy would show as an extra message
     const hub = await hubState(topology);
-    console.log(`hub dedupe: 100 regional copies of 50 events + 100 fresh events -> ${hub.messages} hub messages; lag 0 after ${caughtUp} ms`);
+    console.log(
+      `hub dedupe: 100 regional copies of 50 events + 100 fresh events -> ${hub.messages} hub messages; lag 0 after ${caughtUp} ms`,
+    );
     expect(hub.messages).toBe(150); // 50 cross-region copies dropped at the hub depth
     expect([...hub.lag.values()]).toEqual([0, 0]);
     expect(caughtUp).toBeLessThan(1_000); // never stalled by the duplicates

@@ -2,7 +2,17 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { postToGateway, sampleEvent, signWebhook, startOtlpReceiver, startPrometheus, waitFor, type OtlpReceiver, type PrometheusServer, type ReceivedSpan } from "@tributary/testkit";
+import {
+  postToGateway,
+  sampleEvent,
+  signWebhook,
+  startOtlpReceiver,
+  startPrometheus,
+  waitFor,
+  type OtlpReceiver,
+  type PrometheusServer,
+  type ReceivedSpan,
+} from "@tributary/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Ledger, Receiver, rowCount, send, startTestTopology } from "./harness.js";
 
@@ -17,7 +27,8 @@ const dashboardFile = fileURLToPath(new URL("../../../deploy/grafana/tributary.j
 function sumOf(exposition: string, metric: string): number {
   let total = 0;
   for (const line of exposition.split("\n")) {
-    if (line.startsWith(`${metric}{`) || line.startsWith(`${metric} `)) total += Number(line.slice(line.lastIndexOf(" ") + 1));
+    if (line.startsWith(`${metric}{`) || line.startsWith(`${metric} `))
+      total += Number(line.slice(line.lastIndexOf(" ") + 1));
   }
   return total;
 }
@@ -34,7 +45,11 @@ describe("telemetry end to end: traces from request to warehouse row, metrics a 
     destination = await Receiver.start();
     topology = await startTestTopology({
       destinations: [{ name: "sink", url: destination.url, signing: { type: "none" } }],
-      appEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_METRICS_EXPORTER: "none" },
+      appEnv: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        OTEL_METRICS_EXPORTER: "none",
+      },
       aggregatorOverrides: { metricsIntervalMs: 500 },
     });
   }, 90_000);
@@ -53,10 +68,14 @@ describe("telemetry end to end: traces from request to warehouse row, metrics a 
     const { producer, consumer, load } = await waitFor(
       "the event's spans from the gateway and the aggregator",
       () => {
-        const producer = receiver.spans.find((s) => s.kind === PRODUCER && s.attributes["messaging.message.id"] === "demo:traced-1");
+        const producer = receiver.spans.find(
+          (s) => s.kind === PRODUCER && s.attributes["messaging.message.id"] === "demo:traced-1",
+        );
         if (!producer) return undefined;
         const consumer = spansOf(producer.traceId).find((s) => s.kind === CONSUMER);
-        const load = consumer && receiver.spans.find((s) => s.kind === CLIENT && s.links.some((l) => l.spanId === consumer.spanId));
+        const load =
+          consumer &&
+          receiver.spans.find((s) => s.kind === CLIENT && s.links.some((l) => l.spanId === consumer.spanId));
         return load ? { producer, consumer, load } : undefined;
       },
       30_000,
@@ -70,7 +89,11 @@ describe("telemetry end to end: traces from request to warehouse row, metrics a 
     expect(server.service).toBe("tributary-gateway");
     expect(server.parentSpanId).toBe("");
     expect(server.name).toBe("POST /v1/sources/:sourceId/events");
-    expect(server.attributes).toMatchObject({ "http.request.method": "POST", "http.route": "/v1/sources/:sourceId/events", "http.response.status_code": 202 });
+    expect(server.attributes).toMatchObject({
+      "http.request.method": "POST",
+      "http.route": "/v1/sources/:sourceId/events",
+      "http.response.status_code": 202,
+    });
 
     // The publish span: a child of the HTTP span, naming the subject and the event key.
     expect(producer.parentSpanId).toBe(server.spanId);
@@ -97,22 +120,34 @@ describe("telemetry end to end: traces from request to warehouse row, metrics a 
     expect(load.name).toBe("INSERT events");
     expect(load.traceId).not.toBe(producer.traceId);
     expect(load.links).toContainEqual({ traceId: producer.traceId, spanId: consumer.spanId });
-    expect(load.attributes).toMatchObject({ "db.system.name": "duckdb", "db.operation.name": "INSERT", "db.collection.name": "events" });
+    expect(load.attributes).toMatchObject({
+      "db.system.name": "duckdb",
+      "db.operation.name": "INSERT",
+      "db.collection.name": "events",
+    });
     expect(Number(load.attributes["db.operation.batch.size"])).toBeGreaterThanOrEqual(1);
   }, 60_000);
 
   it("metrics - the end-to-end latency histogram counts exactly the rows loaded (resends and cross-region copies excluded)", async () => {
-    for (let i = 0; i < 10; i++) await send(topology, ledger, i % 2 === 0 ? "us" : "eu", sampleEvent({ seed: `m-${i}` }), `demo:m-${i}`);
+    for (let i = 0; i < 10; i++)
+      await send(topology, ledger, i % 2 === 0 ? "us" : "eu", sampleEvent({ seed: `m-${i}` }), `demo:m-${i}`);
     // A resend to the same region (the stream's depth) and the same event to the other region (the aggregator's).
     await send(topology, ledger, "us", sampleEvent({ seed: "m-0" }), "demo:m-0");
     await send(topology, ledger, "eu", sampleEvent({ seed: "m-0" }), "demo:m-0");
     const expectedRows = ledger.acknowledged.size;
-    await waitFor(`${expectedRows} rows`, async () => ((await rowCount(topology)) >= expectedRows ? true : undefined), 30_000, 100);
+    await waitFor(
+      `${expectedRows} rows`,
+      async () => ((await rowCount(topology)) >= expectedRows ? true : undefined),
+      30_000,
+      100,
+    );
 
     const exposition = await (await fetch(`${topology.aggregatorUrl}/metrics`)).text();
     expect(await rowCount(topology)).toBe(expectedRows);
     expect(sumOf(exposition, "tributary_e2e_latency_seconds_count")).toBe(expectedRows);
-    expect(exposition.split("\n").filter((l) => l.startsWith("tributary_loader_events_total"))).toContain(`tributary_loader_events_total{outcome="loaded"} ${expectedRows}`);
+    expect(exposition.split("\n").filter((l) => l.startsWith("tributary_loader_events_total"))).toContain(
+      `tributary_loader_events_total{outcome="loaded"} ${expectedRows}`,
+    );
 
     const us = await (await fetch(`${topology.regions.get("us")!.gatewayUrl}/metrics`)).text();
     expect(us).toMatch(/tributary_gateway_events_total\{region="us",source="demo",outcome="duplicate",code=""\} 1/);
@@ -140,10 +175,15 @@ describe("telemetry end to end: traces from request to warehouse row, metrics a 
     });
 
     it("dashboard - every panel's query returns data from the running system", async () => {
-      await waitFor("every target scraped", async () => {
-        const up = await prometheus.query("up == 1");
-        return up.length === 4 ? true : undefined;
-      }, 30_000, 250);
+      await waitFor(
+        "every target scraped",
+        async () => {
+          const up = await prometheus.query("up == 1");
+          return up.length === 4 ? true : undefined;
+        },
+        30_000,
+        250,
+      );
       // Traffic while Prometheus scrapes (rates need increases between scrapes): accepted events in
       // both regions, and one refusal.
       const body = sampleEvent({ seed: "bad-signature" });
@@ -153,23 +193,37 @@ describe("telemetry end to end: traces from request to warehouse row, metrics a 
       });
       expect(refused.status).toBe(401);
       for (let round = 0; round < 6; round++) {
-        for (const region of ["us", "eu"]) await send(topology, ledger, region, sampleEvent({ seed: `p-${round}-${region}` }), `demo:p-${round}-${region}`);
+        for (const region of ["us", "eu"])
+          await send(
+            topology,
+            ledger,
+            region,
+            sampleEvent({ seed: `p-${round}-${region}` }),
+            `demo:p-${round}-${region}`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 700));
       }
 
-      const dashboard = JSON.parse(readFileSync(dashboardFile, "utf8")) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+      const dashboard = JSON.parse(readFileSync(dashboardFile, "utf8")) as {
+        panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+      };
       const empty: string[] = [];
-      await waitFor("every dashboard query to return data", async () => {
-        empty.length = 0;
-        for (const panel of dashboard.panels) {
-          for (const target of panel.targets) {
-            const expr = target.expr.replaceAll("$__rate_interval", "1m");
-            const result = await prometheus.query(expr);
-            if (!result.some((r) => r.value[1] !== "NaN")) empty.push(`${panel.title}: ${expr}`);
+      await waitFor(
+        "every dashboard query to return data",
+        async () => {
+          empty.length = 0;
+          for (const panel of dashboard.panels) {
+            for (const target of panel.targets) {
+              const expr = target.expr.replaceAll("$__rate_interval", "1m");
+              const result = await prometheus.query(expr);
+              if (!result.some((r) => r.value[1] !== "NaN")) empty.push(`${panel.title}: ${expr}`);
+            }
           }
-        }
-        return empty.length === 0 ? true : undefined;
-      }, 30_000, 1000).catch((err: unknown) => {
+          return empty.length === 0 ? true : undefined;
+        },
+        30_000,
+        1000,
+      ).catch((err: unknown) => {
         throw new Error(`panels without data:\n${empty.join("\n")}\n${String(err)}`);
       });
     }, 90_000);

@@ -26,32 +26,61 @@ describe("tributary up (the README's start command): a hub, two regions, the agg
     const { stdout } = await run("bash", ["-c", curlExample(us.gatewayUrl, "demo", topology.secretFile)]);
     const answer = JSON.parse(stdout) as { status: string; event_key: string };
     expect(answer.status).toBe("accepted");
-    await waitFor("the curl event in DuckDB", async () => ((await rows()).some((r) => r.event_key === answer.event_key && r.region === "us") ? true : undefined), 30_000);
+    await waitFor(
+      "the curl event in DuckDB",
+      async () =>
+        (await rows()).some((r) => r.event_key === answer.event_key && r.region === "us") ? true : undefined,
+      30_000,
+    );
   });
 
   it("local - `tributary send` to each region: every event lands with its region", async () => {
     const secret = readSecret(topology.secretFile);
     const keys = new Map<string, string>();
     for (const region of ["us", "eu"]) {
-      const results = await sendSamples({ url: topology.regions.get(region)!.gatewayUrl, source: "demo", secret, type: "install.tracked", count: 3 });
+      const results = await sendSamples({
+        url: topology.regions.get(region)!.gatewayUrl,
+        source: "demo",
+        secret,
+        type: "install.tracked",
+        count: 3,
+      });
       expect(results.map((r) => r.status)).toEqual([202, 202, 202]);
       for (const r of results) keys.set((r.body as { event_key: string }).event_key, region);
     }
-    await waitFor("6 rows", async () => {
-      const stored = new Map((await rows()).map((r) => [r.event_key, r.region]));
-      return [...keys].every(([k, region]) => stored.get(k) === region) ? true : undefined;
-    }, 30_000);
+    await waitFor(
+      "6 rows",
+      async () => {
+        const stored = new Map((await rows()).map((r) => [r.event_key, r.region]));
+        return [...keys].every(([k, region]) => stored.get(k) === region) ? true : undefined;
+      },
+      30_000,
+    );
   });
 
   it("least privilege - a gateway's NATS user cannot publish into another region or read the hub", async () => {
     const { connectNats, eventSubject, publishEvent } = await import("@tributary/streams");
     const { jetstream, jetstreamManager } = await import("@nats-io/jetstream");
     const creds = topology.credentials.gateways.us!;
-    const nc = await connectNats({ servers: [topology.regions.get("us")!.nats.url], name: "probe", user: creds.user, pass: creds.password });
+    const nc = await connectNats({
+      servers: [topology.regions.get("us")!.nats.url],
+      name: "probe",
+      user: creds.user,
+      pass: creds.password,
+    });
     try {
       const js = jetstream(nc);
-      const msg = { body: new TextEncoder().encode(sampleEvent()), eventKey: "demo:probe", source: "demo", region: "eu", eventType: "link.clicked", receivedAt: new Date() };
-      await expect(publishEvent(js, { ...msg, subject: eventSubject("eu", "demo", "link.clicked") }, 1000)).rejects.toThrow(/Permissions Violation/);
+      const msg = {
+        body: new TextEncoder().encode(sampleEvent()),
+        eventKey: "demo:probe",
+        source: "demo",
+        region: "eu",
+        eventType: "link.clicked",
+        receivedAt: new Date(),
+      };
+      await expect(
+        publishEvent(js, { ...msg, subject: eventSubject("eu", "demo", "link.clicked") }, 1000),
+      ).rejects.toThrow(/Permissions Violation/);
       const jsm = await jetstreamManager(nc, { checkAPI: false });
       await expect(jsm.streams.delete("EVENTS_US")).rejects.toThrow(/Permissions Violation/);
     } finally {
@@ -62,7 +91,9 @@ describe("tributary up (the README's start command): a hub, two regions, the agg
   it("least privilege - a leafnode link's credentials cannot be used by a client", async () => {
     const { connectNats, NatsCredentialsError } = await import("@tributary/streams");
     const leaf = topology.credentials.leafs.us!;
-    await expect(connectNats({ servers: [topology.hub.url], name: "probe", user: leaf.user, pass: leaf.password })).rejects.toBeInstanceOf(NatsCredentialsError);
+    await expect(
+      connectNats({ servers: [topology.hub.url], name: "probe", user: leaf.user, pass: leaf.password }),
+    ).rejects.toBeInstanceOf(NatsCredentialsError);
   });
 
   it("least privilege - a region's leafnode link reaches only its own region's sourcing: another region's replies, requests and deliveries are refused", async () => {
@@ -76,19 +107,30 @@ describe("tributary up (the README's start command): a hub, two regions, the agg
       extraConfig: `leafnodes { remotes: [ { url: ${JSON.stringify(`nats-leaf://${leaf.user}:${encodeURIComponent(leaf.password)}@127.0.0.1:${topology.hub.ports.leafnode}`)} } ] }`,
     });
     const admin = topology.credentials.admin;
-    const hub = await connectNats({ servers: [topology.hub.url], name: "probe-hub", user: admin.user, pass: admin.password });
+    const hub = await connectNats({
+      servers: [topology.hub.url],
+      name: "probe-hub",
+      user: admin.user,
+      pass: admin.password,
+    });
     const attacker = await connectNats({ servers: [rogue.url], name: "probe-rogue" });
     try {
       // What the hub's account sees: a pending source-consumer reply and both regions' deliveries.
       const seen: string[] = [];
-      for (const subject of ["$JSC.R.probe", "_R_.>", "deliver.us.>", "deliver.eu.>"]) hub.subscribe(subject, { callback: (_err, msg) => void seen.push(msg.subject) });
+      for (const subject of ["$JSC.R.probe", "_R_.>", "deliver.us.>", "deliver.eu.>"])
+        hub.subscribe(subject, { callback: (_err, msg) => void seen.push(msg.subject) });
       await hub.flush();
       // Region eu's own deliveries do reach the hub (the positive control: the rogue link is up).
-      await waitFor("the rogue link carries eu's own deliveries", async () => {
-        attacker.publish("deliver.eu.hub-source", "own");
-        await attacker.flush();
-        return seen.includes("deliver.eu.hub-source") ? true : undefined;
-      }, 15_000, 200);
+      await waitFor(
+        "the rogue link carries eu's own deliveries",
+        async () => {
+          attacker.publish("deliver.eu.hub-source", "own");
+          await attacker.flush();
+          return seen.includes("deliver.eu.hub-source") ? true : undefined;
+        },
+        15_000,
+        200,
+      );
       // Another region's reply subject and deliveries never do.
       for (let i = 0; i < 5; i++) {
         attacker.publish("$JSC.R.probe", "{}");
@@ -107,7 +149,13 @@ describe("tributary up (the README's start command): a hub, two regions, the agg
 
   it("least privilege - wrong credentials fail at connect with a clear error", async () => {
     const { connectNats, NatsCredentialsError } = await import("@tributary/streams");
-    const attempt = connectNats({ servers: [topology.hub.url], name: "probe", user: "aggregator", pass: "wrong", waitOnFirstConnect: true });
+    const attempt = connectNats({
+      servers: [topology.hub.url],
+      name: "probe",
+      user: "aggregator",
+      pass: "wrong",
+      waitOnFirstConnect: true,
+    });
     await expect(attempt).rejects.toBeInstanceOf(NatsCredentialsError);
     await expect(attempt).rejects.toThrow(/refused user "aggregator"/);
   });

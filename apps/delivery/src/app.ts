@@ -1,5 +1,11 @@
 import { timingSafeEqual } from "node:crypto";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import { DEFAULT_REPLAY_LIMIT, listDeliveryDlq, replayDeliveryDlq, replayDeliveryRange } from "@tributary/delivery";
 import type { DeliveryService } from "./service.js";
 
@@ -33,7 +39,10 @@ const MAX_LIST = 1_000;
  * list a destination's DLQ, replay it, replay a time range of the hub stream to it.
  */
 export function buildApp(deps: DeliveryAppDeps): FastifyInstance {
-  const app = Fastify({ logger: deps.logger ?? false, logController: new LogController({ disableRequestLogging: true }) });
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   const token = deps.adminToken ? Buffer.from(`Bearer ${deps.adminToken}`) : undefined;
 
   const admin = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -59,33 +68,68 @@ export function buildApp(deps: DeliveryAppDeps): FastifyInstance {
   app.get("/v1/stats", async (_request, reply) => {
     const service = deps.service();
     // Not an empty list while it waits for its streams: operators' tools must not read "no destinations, all fine".
-    if (!service) return fail(reply, "not_ready", "the deliverers are not running yet (waiting for the streams to be provisioned, or starting)");
+    if (!service)
+      return fail(
+        reply,
+        "not_ready",
+        "the deliverers are not running yet (waiting for the streams to be provisioned, or starting)",
+      );
     const destinations: Record<string, unknown> = {};
-    for (const [name, { deliverer }] of service?.deliverers ?? []) destinations[name] = { ...deliverer.snapshot(), consumer: await service!.lag(name) };
+    for (const [name, { deliverer }] of service?.deliverers ?? [])
+      destinations[name] = { ...deliverer.snapshot(), consumer: await service!.lag(name) };
     return { destinations };
   });
 
-  const nameParams = { type: "object", properties: { name: { type: "string", pattern: "^[a-z][a-z0-9_-]{0,31}$" } }, required: ["name"] } as const;
+  const nameParams = {
+    type: "object",
+    properties: { name: { type: "string", pattern: "^[a-z][a-z0-9_-]{0,31}$" } },
+    required: ["name"],
+  } as const;
   app.get<{ Params: { name: string }; Querystring: { limit: number; from_seq: number } }>(
     "/v1/destinations/:name/dlq",
     {
       preHandler: admin,
-      schema: { params: nameParams, querystring: { type: "object", properties: { limit: { type: "integer", minimum: 1, maximum: MAX_LIST, default: 100 }, from_seq: { type: "integer", minimum: 1, default: 1 } }, additionalProperties: false } },
+      schema: {
+        params: nameParams,
+        querystring: {
+          type: "object",
+          properties: {
+            limit: { type: "integer", minimum: 1, maximum: MAX_LIST, default: 100 },
+            from_seq: { type: "integer", minimum: 1, default: 1 },
+          },
+          additionalProperties: false,
+        },
+      },
     },
     async (request, reply) => {
       const found = destinationOf(request.params.name, reply);
       if (!found) return reply;
-      const data = await listDeliveryDlq(found.service.jsm, request.params.name, { limit: request.query.limit, fromSeq: request.query.from_seq });
+      const data = await listDeliveryDlq(found.service.jsm, request.params.name, {
+        limit: request.query.limit,
+        fromSeq: request.query.from_seq,
+      });
       return { data, next_seq: data.length === request.query.limit ? data[data.length - 1]!.seq + 1 : null };
     },
   );
   app.post<{ Params: { name: string }; Body: { limit?: number } | undefined }>(
     "/v1/destinations/:name/dlq/replay",
-    { preHandler: admin, schema: { params: nameParams, body: { type: ["object", "null"], properties: { limit: { type: "integer", minimum: 1, maximum: DEFAULT_REPLAY_LIMIT } }, additionalProperties: false } } },
+    {
+      preHandler: admin,
+      schema: {
+        params: nameParams,
+        body: {
+          type: ["object", "null"],
+          properties: { limit: { type: "integer", minimum: 1, maximum: DEFAULT_REPLAY_LIMIT } },
+          additionalProperties: false,
+        },
+      },
+    },
     async (request, reply) => {
       const found = destinationOf(request.params.name, reply);
       if (!found) return reply;
-      const result = await replayDeliveryDlq(found.service.js, found.service.jsm, request.params.name, { limit: request.body?.limit ?? DEFAULT_REPLAY_LIMIT });
+      const result = await replayDeliveryDlq(found.service.js, found.service.jsm, request.params.name, {
+        limit: request.body?.limit ?? DEFAULT_REPLAY_LIMIT,
+      });
       return reply.code(202).send({ status: "replaying", ...result });
     },
   );
@@ -97,7 +141,11 @@ export function buildApp(deps: DeliveryAppDeps): FastifyInstance {
         params: nameParams,
         body: {
           type: "object",
-          properties: { from: { type: "string", format: "date-time" }, to: { type: "string", format: "date-time" }, limit: { type: "integer", minimum: 1, maximum: 100_000 } },
+          properties: {
+            from: { type: "string", format: "date-time" },
+            to: { type: "string", format: "date-time" },
+            limit: { type: "integer", minimum: 1, maximum: 100_000 },
+          },
           required: ["from", "to"],
           additionalProperties: false,
         },
@@ -109,7 +157,11 @@ export function buildApp(deps: DeliveryAppDeps): FastifyInstance {
       const from = new Date(request.body.from);
       const to = new Date(request.body.to);
       if (!(from.getTime() <= to.getTime())) return fail(reply, "invalid_range");
-      const result = await replayDeliveryRange(found.service.js, found.service.jsm, found.entry.config, { from, to, limit: request.body.limit ?? DEFAULT_REPLAY_LIMIT });
+      const result = await replayDeliveryRange(found.service.js, found.service.jsm, found.entry.config, {
+        from,
+        to,
+        limit: request.body.limit ?? DEFAULT_REPLAY_LIMIT,
+      });
       return reply.code(202).send({ status: "replaying", ...result });
     },
   );

@@ -1,6 +1,11 @@
 export { buildApp, DeliveryApiError } from "./app.js";
 export type { DeliveryAppDeps } from "./app.js";
-export { DEFAULT_DELIVERY_ACK_WAIT_MS, DEFAULT_HTTP_PORT, DeliveryAppConfigSchema, loadDeliveryConfig } from "./config.js";
+export {
+  DEFAULT_DELIVERY_ACK_WAIT_MS,
+  DEFAULT_HTTP_PORT,
+  DeliveryAppConfigSchema,
+  loadDeliveryConfig,
+} from "./config.js";
 export type { DeliveryAppConfig, LoadedDeliveryConfig } from "./config.js";
 export { DeliveryService } from "./service.js";
 export type { DeliveryServiceOptions } from "./service.js";

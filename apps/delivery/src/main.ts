@@ -26,8 +26,15 @@ async function main(): Promise<void> {
     throw err;
   }
   const { config } = loaded;
-  const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
-  const telemetry = startTelemetry({ serviceName: "tributary-delivery", serviceVersion: version, env: process.env, warn: (m) => console.error(`tributary-delivery: ${m}`) });
+  const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  const telemetry = startTelemetry({
+    serviceName: "tributary-delivery",
+    serviceVersion: version,
+    env: process.env,
+    warn: (m) => console.error(`tributary-delivery: ${m}`),
+  });
 
   let service: DeliveryService | undefined;
   const nc = await connectNats({
@@ -36,14 +43,30 @@ async function main(): Promise<void> {
     waitOnFirstConnect: true,
     ...(config.nats.user !== undefined ? { user: config.nats.user, pass: config.nats.pass ?? "" } : {}),
   });
-  const http = buildApp({ service: () => service, natsConnected: () => !nc.isClosed() && !nc.isDraining(), adminToken: loaded.adminToken, logger: { level: config.logLevel } });
+  const http = buildApp({
+    service: () => service,
+    natsConnected: () => !nc.isClosed() && !nc.isDraining(),
+    adminToken: loaded.adminToken,
+    logger: { level: config.logLevel },
+  });
   const log = http.log;
   if (!telemetry.settings.disabled) instrumentFastify(http, telemetry);
   const lags = new Map<string, { pending: number; ackPending: number }>();
   const metrics = createDeliveryMetrics(telemetry.meter, function* (): Iterable<DestinationCounts> {
     for (const [destination, { deliverer }] of service?.deliverers ?? []) {
       const s = deliverer.snapshot();
-      yield { destination, delivered: s.delivered, retried: s.retried, dlq: s.dlq, filtered: s.filtered, attempts: s.attempts, breakerOpens: s.breakerOpens, breakerState: s.breakerState, inFlight: s.inFlight, lag: lags.get(destination) };
+      yield {
+        destination,
+        delivered: s.delivered,
+        retried: s.retried,
+        dlq: s.dlq,
+        filtered: s.filtered,
+        attempts: s.attempts,
+        breakerOpens: s.breakerOpens,
+        breakerState: s.breakerState,
+        inFlight: s.inFlight,
+        lag: lags.get(destination),
+      };
     }
   });
   await http.listen({ host: config.host, port: config.port });
@@ -56,7 +79,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     setTimeout(() => {
-      console.error(`tributary-delivery: shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms; exiting (unacked events are redelivered)`);
+      console.error(
+        `tributary-delivery: shutdown did not finish within ${SHUTDOWN_DEADLINE_MS} ms; exiting (unacked events are redelivered)`,
+      );
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
     log.info({ signal }, "shutting down: finishing the requests in flight");
@@ -75,10 +100,20 @@ async function main(): Promise<void> {
 
   // Where operators provision the streams (a Helm Job), EVENTS or the delivery streams may not exist yet.
   starting = retryWhileStreamMissing(
-    () => DeliveryService.start({ nc, destinations: config.destinations, signingKeys: loaded.signingKeys, ackWaitMs: config.ackWaitMs, manageStreams: config.manageStreams, log, ...deliveryTelemetryHooks(telemetry, metrics) }),
+    () =>
+      DeliveryService.start({
+        nc,
+        destinations: config.destinations,
+        signingKeys: loaded.signingKeys,
+        ackWaitMs: config.ackWaitMs,
+        manageStreams: config.manageStreams,
+        log,
+        ...deliveryTelemetryHooks(telemetry, metrics),
+      }),
     {
       onWait: (attempt) => {
-        if (attempt % 15 === 0) log.warn("a stream it reads does not exist yet (EVENTS, DELIVERY_REPLAY); waiting for it to be provisioned");
+        if (attempt % 15 === 0)
+          log.warn("a stream it reads does not exist yet (EVENTS, DELIVERY_REPLAY); waiting for it to be provisioned");
       },
       signal: stopWaiting.signal,
     },

@@ -1,6 +1,18 @@
-import { jetstream, jetstreamManager, type ConsumerUpdateConfig, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import {
+  jetstream,
+  jetstreamManager,
+  type ConsumerUpdateConfig,
+  type JetStreamClient,
+  type JetStreamManager,
+} from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { Deliverer, type AttemptStartHook, type DeliveryLog, type DelivererOptions, type DestinationConfig } from "@tributary/delivery";
+import {
+  Deliverer,
+  type AttemptStartHook,
+  type DeliveryLog,
+  type DelivererOptions,
+  type DestinationConfig,
+} from "@tributary/delivery";
 import {
   deliveriesStreamConfig,
   deliveryConsumerConfig,
@@ -43,7 +55,9 @@ export class DeliveryService {
   static async start(opts: DeliveryServiceOptions): Promise<DeliveryService> {
     const jsm = await jetstreamManager(opts.nc);
     const js = jetstream(opts.nc);
-    if (opts.manageStreams) for (const config of [deliveryDlqStreamConfig(), deliveryReplayStreamConfig(), deliveriesStreamConfig()]) await ensureStream(jsm, config);
+    if (opts.manageStreams)
+      for (const config of [deliveryDlqStreamConfig(), deliveryReplayStreamConfig(), deliveriesStreamConfig()])
+        await ensureStream(jsm, config);
     const deliverers = new Map<string, { deliverer: Deliverer; config: DestinationConfig }>();
     const service = new DeliveryService(js, jsm, deliverers);
     // Every consumer first, then the deliverers: a start that fails (a stream not provisioned yet)
@@ -51,15 +65,31 @@ export class DeliveryService {
     for (const config of opts.destinations) {
       // Bounded by the deliverer's request slots; a little above so acks in flight do not stall pulls.
       const maxAckPending = config.maxInFlight * 4;
-      const main = deliveryConsumerConfig({ destination: config.name, filterSubjects: deliveryFilterSubjects(config.sources, config.types), maxAckPending, ackWaitMs: opts.ackWaitMs, deliverPolicy: config.start });
+      const main = deliveryConsumerConfig({
+        destination: config.name,
+        filterSubjects: deliveryFilterSubjects(config.sources, config.types),
+        maxAckPending,
+        ackWaitMs: opts.ackWaitMs,
+        deliverPolicy: config.start,
+      });
       await ensureConsumer(jsm, HUB_STREAM, main);
       // ensureConsumer keeps a live consumer's filter; a destination's filter follows its config.
       // The one of the two fields not in use is sent as undefined, which drops it from the update.
-      await jsm.consumers.update(HUB_STREAM, main.durable_name, { filter_subject: main.filter_subject, filter_subjects: main.filter_subjects } as Partial<ConsumerUpdateConfig>);
-      await ensureConsumer(jsm, DELIVERY_REPLAY_STREAM, deliveryReplayConsumerConfig({ destination: config.name, maxAckPending, ackWaitMs: opts.ackWaitMs }));
+      await jsm.consumers.update(HUB_STREAM, main.durable_name, {
+        filter_subject: main.filter_subject,
+        filter_subjects: main.filter_subjects,
+      } as Partial<ConsumerUpdateConfig>);
+      await ensureConsumer(
+        jsm,
+        DELIVERY_REPLAY_STREAM,
+        deliveryReplayConsumerConfig({ destination: config.name, maxAckPending, ackWaitMs: opts.ackWaitMs }),
+      );
     }
     for (const [i, config] of opts.destinations.entries()) {
-      const consumers = [await js.consumers.get(HUB_STREAM, deliveryConsumerName(config.name)), await js.consumers.get(DELIVERY_REPLAY_STREAM, `${deliveryConsumerName(config.name)}-replay`)];
+      const consumers = [
+        await js.consumers.get(HUB_STREAM, deliveryConsumerName(config.name)),
+        await js.consumers.get(DELIVERY_REPLAY_STREAM, `${deliveryConsumerName(config.name)}-replay`),
+      ];
       const deliverer = await Deliverer.create(
         {
           config,

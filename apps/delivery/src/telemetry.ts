@@ -1,6 +1,12 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Link } from "@opentelemetry/api";
 import type { AttemptStartHook, DelivererOptions } from "@tributary/delivery";
-import { spanContextOf, traceContextOfMessage, traceHeadersOf, type DeliveryMetrics, type Telemetry } from "@tributary/telemetry";
+import {
+  spanContextOf,
+  traceContextOfMessage,
+  traceHeadersOf,
+  type DeliveryMetrics,
+  type Telemetry,
+} from "@tributary/telemetry";
 
 /**
  * The delivery's hooks for telemetry: a client span per HTTP attempt, **linked** to the event's
@@ -8,12 +14,21 @@ import { spanContextOf, traceContextOfMessage, traceHeadersOf, type DeliveryMetr
  * request's own `traceparent`, so the destination's work joins the delivery's trace; and the attempt
  * latency histogram for every record.
  */
-export function deliveryTelemetryHooks(telemetry: Telemetry, metrics: DeliveryMetrics): { onAttempt: NonNullable<DelivererOptions["onAttempt"]>; onAttemptStart?: AttemptStartHook } {
-  const onAttempt: NonNullable<DelivererOptions["onAttempt"]> = (record) => metrics.recordAttempt(record.destination, record.outcome, record.latency_ms / 1000);
+export function deliveryTelemetryHooks(
+  telemetry: Telemetry,
+  metrics: DeliveryMetrics,
+): { onAttempt: NonNullable<DelivererOptions["onAttempt"]>; onAttemptStart?: AttemptStartHook } {
+  const onAttempt: NonNullable<DelivererOptions["onAttempt"]> = (record) =>
+    metrics.recordAttempt(record.destination, record.outcome, record.latency_ms / 1000);
   if (!telemetry.tracing) return { onAttempt };
   const tracer = telemetry.tracer;
   const onAttemptStart: AttemptStartHook = ({ destination, event, attempt, headers }) => {
-    const eventContext = event.traceparent ? traceContextOfMessage({ get: (name) => (name === "traceparent" ? event.traceparent! : name === "tracestate" ? (event.tracestate ?? "") : "") }) : undefined;
+    const eventContext = event.traceparent
+      ? traceContextOfMessage({
+          get: (name) =>
+            name === "traceparent" ? event.traceparent! : name === "tracestate" ? (event.tracestate ?? "") : "",
+        })
+      : undefined;
     const linked = eventContext ? spanContextOf(eventContext) : undefined;
     const links: Link[] = linked ? [{ context: linked }] : [];
     const span = tracer.startSpan(`POST ${destination}`, {

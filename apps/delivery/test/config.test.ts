@@ -13,42 +13,120 @@ function file(config: unknown): string {
   writeFileSync(path, JSON.stringify(config));
   return path;
 }
-const dest = (extra: Record<string, unknown> = {}) => ({ name: "crm", url: "https://crm.example/hooks", signing: { secrets: [{ id: "k", env: "CRM_SECRET" }] }, ...extra });
+const dest = (extra: Record<string, unknown> = {}) => ({
+  name: "crm",
+  url: "https://crm.example/hooks",
+  signing: { secrets: [{ id: "k", env: "CRM_SECRET" }] },
+  ...extra,
+});
 
 describe("delivery config - loading", () => {
   it("applies defaults and decodes signing secrets", () => {
     const loaded = loadDeliveryConfig({ CRM_SECRET: SECRET }, file({ destinations: [dest()] }));
-    expect(loaded.config.destinations[0]).toMatchObject({ name: "crm", sources: [], types: [], timeoutMs: 10_000, retry: { maxAttempts: 8 }, breaker: { failuresToOpen: 5 }, signing: { type: "standard-webhooks" }, start: "new" });
+    expect(loaded.config.destinations[0]).toMatchObject({
+      name: "crm",
+      sources: [],
+      types: [],
+      timeoutMs: 10_000,
+      retry: { maxAttempts: 8 },
+      breaker: { failuresToOpen: 5 },
+      signing: { type: "standard-webhooks" },
+      start: "new",
+    });
     expect(loaded.signingKeys.get("crm")).toHaveLength(1);
   });
 
   it("errors name the field and the fix", () => {
-    expect(() => loadDeliveryConfig({}, file({ destinations: [dest()] }))).toThrow("config destinations[0].signing.secrets[0].env: environment variable CRM_SECRET is not set — export CRM_SECRET=whsec_…");
-    expect(() => loadDeliveryConfig({ CRM_SECRET: "plain" }, file({ destinations: [dest()] }))).toThrow(/destinations\[0\]\.signing\.secrets\[0\].*whsec_/);
-    expect(() => loadDeliveryConfig({ CRM_SECRET: SECRET }, file({ destinations: [dest(), dest()] }))).toThrow(/destinations\[1\]\.name: duplicate destination crm/);
-    expect(() => loadDeliveryConfig({}, file({ destinations: [dest({ signing: { type: "none" }, url: "ftp://x" })] }))).toThrow(/destinations\[0\]\.url/);
-    expect(() => loadDeliveryConfig({}, file({ destinations: [dest({ signing: { type: "none" }, name: "Bad Name" })] }))).toThrow(/destinations\[0\]\.name/);
-    expect(() => loadDeliveryConfig({}, file({ destinations: [dest({ signing: {} })] }))).toThrow(/destinations\[0\]\.signing\.secrets: is empty/);
-    expect(() => loadDeliveryConfig({}, file({ ackWaitMs: 10_000, destinations: [dest({ signing: { type: "none" }, timeoutMs: 6_000 })] }))).toThrow(/destinations\[0\]\.timeoutMs/);
-    expect(() => loadDeliveryConfig({}, file({ destinations: [dest({ signing: { type: "none" }, retries: 3 })] }))).toThrow(/destinations\[0\]\.retries: is not a known setting/);
+    expect(() => loadDeliveryConfig({}, file({ destinations: [dest()] }))).toThrow(
+      "config destinations[0].signing.secrets[0].env: environment variable CRM_SECRET is not set — export CRM_SECRET=whsec_…",
+    );
+    expect(() => loadDeliveryConfig({ CRM_SECRET: "plain" }, file({ destinations: [dest()] }))).toThrow(
+      /destinations\[0\]\.signing\.secrets\[0\].*whsec_/,
+    );
+    expect(() => loadDeliveryConfig({ CRM_SECRET: SECRET }, file({ destinations: [dest(), dest()] }))).toThrow(
+      /destinations\[1\]\.name: duplicate destination crm/,
+    );
+    expect(() =>
+      loadDeliveryConfig({}, file({ destinations: [dest({ signing: { type: "none" }, url: "ftp://x" })] })),
+    ).toThrow(/destinations\[0\]\.url/);
+    expect(() =>
+      loadDeliveryConfig({}, file({ destinations: [dest({ signing: { type: "none" }, name: "Bad Name" })] })),
+    ).toThrow(/destinations\[0\]\.name/);
+    expect(() => loadDeliveryConfig({}, file({ destinations: [dest({ signing: {} })] }))).toThrow(
+      /destinations\[0\]\.signing\.secrets: is empty/,
+    );
+    expect(() =>
+      loadDeliveryConfig(
+        {},
+        file({ ackWaitMs: 10_000, destinations: [dest({ signing: { type: "none" }, timeoutMs: 6_000 })] }),
+      ),
+    ).toThrow(/destinations\[0\]\.timeoutMs/);
+    expect(() =>
+      loadDeliveryConfig({}, file({ destinations: [dest({ signing: { type: "none" }, retries: 3 })] })),
+    ).toThrow(/destinations\[0\]\.retries: is not a known setting/);
     // The admin API is never open beyond loopback without a token.
-    expect(() => loadDeliveryConfig({ TRIBUTARY_HOST: "0.0.0.0" }, file({ destinations: [dest({ signing: { type: "none" } })] }))).toThrow(/adminToken: the admin API would be open on 0\.0\.0\.0/);
+    expect(() =>
+      loadDeliveryConfig({ TRIBUTARY_HOST: "0.0.0.0" }, file({ destinations: [dest({ signing: { type: "none" } })] })),
+    ).toThrow(/adminToken: the admin API would be open on 0\.0\.0\.0/);
   });
 
   it("secretHeaders: a credential header's value comes from env or a file, never the config file; errors name the header", () => {
     const keyFile = join(dir, "crm-api-key");
     writeFileSync(keyFile, "key-from-file\n");
-    const loaded = loadDeliveryConfig({ CRM_AUTH: "Bearer sk_from_env" }, file({ destinations: [dest({ signing: { type: "none" }, headers: { "x-team": "growth" }, secretHeaders: { authorization: { env: "CRM_AUTH" }, "x-api-key": { file: keyFile } } })] }));
-    expect(loaded.config.destinations[0]!.headers).toEqual({ "x-team": "growth", authorization: "Bearer sk_from_env", "x-api-key": "key-from-file" });
-    expect(() => loadDeliveryConfig({}, file({ destinations: [dest({ signing: { type: "none" }, secretHeaders: { authorization: { env: "CRM_AUTH" } } })] }))).toThrow(
+    const loaded = loadDeliveryConfig(
+      { CRM_AUTH: "Bearer sk_from_env" },
+      file({
+        destinations: [
+          dest({
+            signing: { type: "none" },
+            headers: { "x-team": "growth" },
+            secretHeaders: { authorization: { env: "CRM_AUTH" }, "x-api-key": { file: keyFile } },
+          }),
+        ],
+      }),
+    );
+    expect(loaded.config.destinations[0]!.headers).toEqual({
+      "x-team": "growth",
+      authorization: "Bearer sk_from_env",
+      "x-api-key": "key-from-file",
+    });
+    expect(() =>
+      loadDeliveryConfig(
+        {},
+        file({
+          destinations: [dest({ signing: { type: "none" }, secretHeaders: { authorization: { env: "CRM_AUTH" } } })],
+        }),
+      ),
+    ).toThrow(
       "config destinations[0].secretHeaders.authorization.env: environment variable CRM_AUTH is not set — export CRM_AUTH=<the header's value>",
     );
-    expect(() => loadDeliveryConfig({ A: "x" }, file({ destinations: [dest({ signing: { type: "none" }, headers: { Authorization: "y" }, secretHeaders: { authorization: { env: "A" } } })] }))).toThrow(/secretHeaders\.authorization: is also in headers/);
-    expect(() => loadDeliveryConfig({}, file({ destinations: [dest({ signing: { type: "none" }, secretHeaders: { "bad header": { env: "A" } } })] }))).toThrow(/secretHeaders/);
+    expect(() =>
+      loadDeliveryConfig(
+        { A: "x" },
+        file({
+          destinations: [
+            dest({
+              signing: { type: "none" },
+              headers: { Authorization: "y" },
+              secretHeaders: { authorization: { env: "A" } },
+            }),
+          ],
+        }),
+      ),
+    ).toThrow(/secretHeaders\.authorization: is also in headers/);
+    expect(() =>
+      loadDeliveryConfig(
+        {},
+        file({ destinations: [dest({ signing: { type: "none" }, secretHeaders: { "bad header": { env: "A" } } })] }),
+      ),
+    ).toThrow(/secretHeaders/);
   });
 
   it("env overrides the file; the admin token comes from the env it names", () => {
-    const loaded = loadDeliveryConfig({ TRIBUTARY_PORT: "9999", ADMIN: "t0ken" }, file({ adminToken: { env: "ADMIN" } }));
+    const loaded = loadDeliveryConfig(
+      { TRIBUTARY_PORT: "9999", ADMIN: "t0ken" },
+      file({ adminToken: { env: "ADMIN" } }),
+    );
     expect(loaded.config.port).toBe(9999);
     expect(loaded.adminToken).toBe("t0ken");
     expect(() => loadDeliveryConfig({}, file({ adminToken: { env: "ADMIN" } }))).toThrow(/adminToken\.env/);

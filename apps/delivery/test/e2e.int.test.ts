@@ -25,7 +25,12 @@ afterAll(async () => {
 async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await Promise.resolve().then(check).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}`);
@@ -46,13 +51,31 @@ describe("hub side end to end - delivery process and aggregator", () => {
     const url = `${await dest.listen({ host: "127.0.0.1", port: 0 })}/in`;
     const [deliveryPort, aggregatorPort] = await freePorts(2);
     const configPath = join(dir, "delivery.json");
-    writeFileSync(configPath, JSON.stringify({ port: deliveryPort, destinations: [{ name: "crm", url, start: "all", signing: { type: "none" }, retry: { initialDelayMs: 50, maxDelayMs: 100 } }] }));
-    const delivery = await startService({ name: "delivery", entry: DELIVERY_MAIN, env: { TRIBUTARY_CONFIG: configPath, TRIBUTARY_NATS_URL: server.url, TRIBUTARY_LOG_LEVEL: "warn" }, readyUrl: `http://127.0.0.1:${deliveryPort}/readyz` });
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        port: deliveryPort,
+        destinations: [
+          { name: "crm", url, start: "all", signing: { type: "none" }, retry: { initialDelayMs: 50, maxDelayMs: 100 } },
+        ],
+      }),
+    );
+    const delivery = await startService({
+      name: "delivery",
+      entry: DELIVERY_MAIN,
+      env: { TRIBUTARY_CONFIG: configPath, TRIBUTARY_NATS_URL: server.url, TRIBUTARY_LOG_LEVEL: "warn" },
+      readyUrl: `http://127.0.0.1:${deliveryPort}/readyz`,
+    });
     // Started after the delivery process, which creates the DELIVERIES stream the aggregator loads.
     const aggregator = await startService({
       name: "aggregator",
       entry: AGGREGATOR_MAIN,
-      env: { TRIBUTARY_NATS_URL: server.url, TRIBUTARY_PORT: String(aggregatorPort), TRIBUTARY_WAREHOUSE_URL: `duckdb://${join(dir, "w.duckdb")}`, TRIBUTARY_LOG_LEVEL: "warn" },
+      env: {
+        TRIBUTARY_NATS_URL: server.url,
+        TRIBUTARY_PORT: String(aggregatorPort),
+        TRIBUTARY_WAREHOUSE_URL: `duckdb://${join(dir, "w.duckdb")}`,
+        TRIBUTARY_LOG_LEVEL: "warn",
+      },
       readyUrl: `http://127.0.0.1:${aggregatorPort}/readyz`,
     });
     try {
@@ -61,18 +84,43 @@ describe("hub side end to end - delivery process and aggregator", () => {
       for (let i = 0; i < 20; i++) {
         const key = `demo:x-${i}`;
         keys.push(key);
-        await publishEvent(js, { subject: eventSubject("us", "demo", "link.clicked"), body: new TextEncoder().encode(JSON.stringify({ event: "link.clicked", timestamp: new Date().toISOString(), data: { link_id: `lnk_${i}` } })), eventKey: key, source: "demo", region: "us", eventType: "link.clicked", receivedAt: new Date() });
+        await publishEvent(js, {
+          subject: eventSubject("us", "demo", "link.clicked"),
+          body: new TextEncoder().encode(
+            JSON.stringify({
+              event: "link.clicked",
+              timestamp: new Date().toISOString(),
+              data: { link_id: `lnk_${i}` },
+            }),
+          ),
+          eventKey: key,
+          source: "demo",
+          region: "us",
+          eventType: "link.clicked",
+          receivedAt: new Date(),
+        });
       }
       const api = `http://127.0.0.1:${aggregatorPort}`;
-      await until(async () => ((await (await fetch(`${api}/v1/stats`)).json()) as { rows: number }).rows === 20, "20 rows in the warehouse");
+      await until(
+        async () => ((await (await fetch(`${api}/v1/stats`)).json()) as { rows: number }).rows === 20,
+        "20 rows in the warehouse",
+      );
       await until(() => keys.every((k) => seen.has(k)), "20 events at the destination");
-      await until(async () => ((await (await fetch(`${api}/v1/deliveries?destination=crm`)).json()) as { total: number }).total === 21, "21 attempts in the delivery log");
-      const history = (await (await fetch(`${api}/v1/deliveries?event_key=demo:x-3`)).json()) as { data: Array<{ attempt: number; outcome: string; status: number }> };
+      await until(
+        async () =>
+          ((await (await fetch(`${api}/v1/deliveries?destination=crm`)).json()) as { total: number }).total === 21,
+        "21 attempts in the delivery log",
+      );
+      const history = (await (await fetch(`${api}/v1/deliveries?event_key=demo:x-3`)).json()) as {
+        data: Array<{ attempt: number; outcome: string; status: number }>;
+      };
       expect(history.data.map((d) => [d.attempt, d.outcome, d.status])).toEqual([
         [2, "delivered", 200],
         [1, "retry", 503],
       ]);
-      const stats = (await (await fetch(`http://127.0.0.1:${deliveryPort}/v1/stats`)).json()) as { destinations: { crm: { delivered: number; retried: number; consumer: { pending: number } } } };
+      const stats = (await (await fetch(`http://127.0.0.1:${deliveryPort}/v1/stats`)).json()) as {
+        destinations: { crm: { delivered: number; retried: number; consumer: { pending: number } } };
+      };
       expect(stats.destinations.crm).toMatchObject({ delivered: 20, retried: 1, consumer: { pending: 0 } });
     } finally {
       expect(await delivery.stop()).toBe(0);

@@ -6,7 +6,17 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateConfig } from "@tributary/config";
 import { DestinationSchema } from "@tributary/delivery";
-import { connectNats, deliveriesStreamConfig, deliveryDlqStreamConfig, deliveryPermissions, deliveryReplayStreamConfig, ensureStream, eventSubject, hubStreamConfig, publishEvent } from "@tributary/streams";
+import {
+  connectNats,
+  deliveriesStreamConfig,
+  deliveryDlqStreamConfig,
+  deliveryPermissions,
+  deliveryReplayStreamConfig,
+  ensureStream,
+  eventSubject,
+  hubStreamConfig,
+  publishEvent,
+} from "@tributary/streams";
 import { startNatsServer, type NatsServer } from "@tributary/testkit";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { buildApp, DeliveryService } from "../src/index.js";
@@ -31,7 +41,8 @@ beforeAll(async () => {
   const jsm = await jetstreamManager(admin);
   const hub = hubStreamConfig({ regions: [] });
   await ensureStream(jsm, { ...hub, subjects: [...(hub.subjects ?? []), "events.>"] });
-  for (const config of [deliveryDlqStreamConfig(), deliveryReplayStreamConfig(), deliveriesStreamConfig()]) await ensureStream(jsm, config);
+  for (const config of [deliveryDlqStreamConfig(), deliveryReplayStreamConfig(), deliveriesStreamConfig()])
+    await ensureStream(jsm, config);
 });
 afterAll(async () => {
   await admin?.close();
@@ -52,12 +63,27 @@ describe("delivery user - least privilege", () => {
     const url = `${await dest.listen({ host: "127.0.0.1", port: 0 })}/in`;
     const nc = await connectNats({ servers: [server.url], name: "delivery", user: "delivery", pass: "d" });
     const config = validateConfig(DestinationSchema, { name: "crm", url, start: "all", signing: { type: "none" } });
-    const service = await DeliveryService.start({ nc, destinations: [config], signingKeys: new Map(), ackWaitMs: 10_000, manageStreams: false, log: { info() {}, warn() {}, error() {} } });
+    const service = await DeliveryService.start({
+      nc,
+      destinations: [config],
+      signingKeys: new Map(),
+      ackWaitMs: 10_000,
+      manageStreams: false,
+      log: { info() {}, warn() {}, error() {} },
+    });
     const app = buildApp({ service: () => service, natsConnected: () => true });
     try {
       const js = jetstream(admin);
       for (let i = 0; i < 5; i++) {
-        await publishEvent(js, { subject: eventSubject("us", "demo", "link.clicked"), body: new TextEncoder().encode(`{"i":${i}}`), eventKey: `demo:p-${i}`, source: "demo", region: "us", eventType: "link.clicked", receivedAt: new Date() });
+        await publishEvent(js, {
+          subject: eventSubject("us", "demo", "link.clicked"),
+          body: new TextEncoder().encode(`{"i":${i}}`),
+          eventKey: `demo:p-${i}`,
+          source: "demo",
+          region: "us",
+          eventType: "link.clicked",
+          receivedAt: new Date(),
+        });
       }
       const stats = () => service.deliverers.get("crm")!.deliverer.stats;
       const deadline = Date.now() + 15_000;
@@ -65,7 +91,10 @@ describe("delivery user - least privilege", () => {
       expect(stats()).toMatchObject({ delivered: 4, dlq: 1, logFailures: 0, dlqWriteFailures: 0 });
       // The attempt records are published without waiting for their PubAck (on the delivery
       // connection), after the counters move: wait for them to be stored, then count exactly.
-      const logged = () => admin.request("$JS.API.STREAM.INFO.DELIVERIES").then((m) => m.json<{ state: { messages: number } }>().state.messages);
+      const logged = () =>
+        admin
+          .request("$JS.API.STREAM.INFO.DELIVERIES")
+          .then((m) => m.json<{ state: { messages: number } }>().state.messages);
       const logDeadline = Date.now() + 5_000;
       while ((await logged()) < 5 && Date.now() < logDeadline) await new Promise((r) => setTimeout(r, 25));
       expect(await logged()).toBe(5);
@@ -73,16 +102,32 @@ describe("delivery user - least privilege", () => {
       const listed = (await app.inject({ url: "/v1/destinations/crm/dlq" })).json() as { data: unknown[] };
       expect(listed.data).toHaveLength(1);
       reject = false;
-      expect((await app.inject({ method: "POST", url: "/v1/destinations/crm/dlq/replay", payload: {} })).json()).toMatchObject({ replayed: 1 });
-      expect((await app.inject({ method: "POST", url: "/v1/destinations/crm/replay", payload: { from: new Date(Date.now() - 60_000).toISOString(), to: new Date().toISOString() } })).json()).toMatchObject({ replayed: 5 });
+      expect(
+        (await app.inject({ method: "POST", url: "/v1/destinations/crm/dlq/replay", payload: {} })).json(),
+      ).toMatchObject({ replayed: 1 });
+      expect(
+        (
+          await app.inject({
+            method: "POST",
+            url: "/v1/destinations/crm/replay",
+            payload: { from: new Date(Date.now() - 60_000).toISOString(), to: new Date().toISOString() },
+          })
+        ).json(),
+      ).toMatchObject({ replayed: 5 });
       const until = Date.now() + 15_000;
       while (stats().delivered < 10 && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
       expect(stats().delivered).toBe(10);
-      expect((await app.inject({ url: "/v1/stats" })).json()).toMatchObject({ destinations: { crm: { consumer: { pending: 0 } } } });
+      expect((await app.inject({ url: "/v1/stats" })).json()).toMatchObject({
+        destinations: { crm: { consumer: { pending: 0 } } },
+      });
 
       // Another destination's consumer is out of reach.
-      await expect(jetstreamManager(nc).then((jsm) => jsm.consumers.info("EVENTS", "delivery-other"))).rejects.toThrow();
-      await expect(jetstreamManager(nc).then((jsm) => jsm.consumers.info("EVENTS", "warehouse-loader"))).rejects.toThrow();
+      await expect(
+        jetstreamManager(nc).then((jsm) => jsm.consumers.info("EVENTS", "delivery-other")),
+      ).rejects.toThrow();
+      await expect(
+        jetstreamManager(nc).then((jsm) => jsm.consumers.info("EVENTS", "warehouse-loader")),
+      ).rejects.toThrow();
     } finally {
       await service.stop();
       await nc.drain();

@@ -16,7 +16,10 @@ it("telemetry - a delivery span per attempt, linked to the event's trace and pas
   const received: Array<{ id: string; traceparent: string }> = [];
   const dest = Fastify();
   dest.post("/in", async (request) => {
-    received.push({ id: String(request.headers["webhook-id"]), traceparent: String(request.headers.traceparent ?? "") });
+    received.push({
+      id: String(request.headers["webhook-id"]),
+      traceparent: String(request.headers.traceparent ?? ""),
+    });
     return { ok: true };
   });
   const destUrl = `${await dest.listen({ host: "127.0.0.1", port: 0 })}/in`;
@@ -27,11 +30,20 @@ it("telemetry - a delivery span per attempt, linked to the event's trace and pas
     const hub = hubStreamConfig({ regions: [] });
     await ensureStream(await jetstreamManager(nc), { ...hub, subjects: [...(hub.subjects ?? []), "events.>"] });
     const configPath = join(dir, "delivery.json");
-    writeFileSync(configPath, JSON.stringify({ port, destinations: [{ name: "tel", url: destUrl, start: "new", signing: { type: "none" } }] }));
+    writeFileSync(
+      configPath,
+      JSON.stringify({ port, destinations: [{ name: "tel", url: destUrl, start: "new", signing: { type: "none" } }] }),
+    );
     svc = await startService({
       name: "delivery",
       entry: join(import.meta.dirname, "../dist/main.js"),
-      env: { TRIBUTARY_CONFIG: configPath, TRIBUTARY_NATS_URL: server.url, TRIBUTARY_LOG_LEVEL: "warn", OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_METRICS_EXPORTER: "none" },
+      env: {
+        TRIBUTARY_CONFIG: configPath,
+        TRIBUTARY_NATS_URL: server.url,
+        TRIBUTARY_LOG_LEVEL: "warn",
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_METRICS_EXPORTER: "none",
+      },
       readyUrl: `http://127.0.0.1:${port}/readyz`,
     });
     await publishEvent(jetstream(nc), {
@@ -44,16 +56,28 @@ it("telemetry - a delivery span per attempt, linked to the event's trace and pas
       receivedAt: new Date(),
       extraHeaders: { traceparent: `00-${EVENT_TRACE}-00f067aa0ba902b7-01` },
     });
-    const span = await waitFor("the delivery span", () => receiver.spans.find((s) => s.name === "POST tel"), 20_000, 100);
+    const span = await waitFor(
+      "the delivery span",
+      () => receiver.spans.find((s) => s.name === "POST tel"),
+      20_000,
+      100,
+    );
     expect(span.kind).toBe(3); // client
     expect(span.links).toEqual([{ traceId: EVENT_TRACE, spanId: "00f067aa0ba902b7" }]);
-    expect(span.attributes).toMatchObject({ "tributary.destination": "tel", "messaging.message.id": "demo:traced", "http.response.status_code": 200, "tributary.delivery.outcome": "delivered" });
+    expect(span.attributes).toMatchObject({
+      "tributary.destination": "tel",
+      "messaging.message.id": "demo:traced",
+      "http.response.status_code": 200,
+      "tributary.delivery.outcome": "delivered",
+    });
     // The destination was called as part of the delivery's trace.
     expect(received).toEqual([{ id: "demo:traced", traceparent: `00-${span.traceId}-${span.spanId}-01` }]);
 
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/tributary_delivery_events_total\{destination="tel",outcome="delivered"\} 1/);
-    expect(metrics).toMatch(/tributary_delivery_attempt_duration_seconds_count\{destination="tel",outcome="delivered"\} 1/);
+    expect(metrics).toMatch(
+      /tributary_delivery_attempt_duration_seconds_count\{destination="tel",outcome="delivered"\} 1/,
+    );
     expect(metrics).toMatch(/tributary_delivery_breaker_state\{destination="tel"\} 0/);
   } finally {
     await svc?.stop();

@@ -30,7 +30,14 @@ import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { findNatsServer, freePorts, startNatsServer, startService, type NatsServer, type Service } from "@tributary/testkit";
+import {
+  findNatsServer,
+  freePorts,
+  startNatsServer,
+  startService,
+  type NatsServer,
+  type Service,
+} from "@tributary/testkit";
 
 const SECRET = "bench-secret-0123456789abcdef";
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -122,7 +129,12 @@ interface Measured {
   eventsPerSecond?: number;
 }
 
-async function load(base: string, path: string, make: (r: autocannon.Request) => autocannon.Request, seconds: number): Promise<autocannon.Result> {
+async function load(
+  base: string,
+  path: string,
+  make: (r: autocannon.Request) => autocannon.Request,
+  seconds: number,
+): Promise<autocannon.Result> {
   return autocannon({
     url: base,
     connections: CONNECTIONS,
@@ -132,7 +144,12 @@ async function load(base: string, path: string, make: (r: autocannon.Request) =>
   });
 }
 
-async function measure(scenario: string, base: string, path: string, makeRequests: () => (r: autocannon.Request) => autocannon.Request): Promise<Measured> {
+async function measure(
+  scenario: string,
+  base: string,
+  path: string,
+  makeRequests: () => (r: autocannon.Request) => autocannon.Request,
+): Promise<Measured> {
   const make = makeRequests();
   const warm = await load(base, path, make, WARMUP);
   const r = await load(base, path, make, DURATION);
@@ -159,7 +176,12 @@ async function measure(scenario: string, base: string, path: string, makeRequest
 
 async function startBare(): Promise<{ url: string; stop: () => Promise<unknown> }> {
   const [port] = await freePorts(1);
-  const service = await startService({ name: "bare", entry: BARE, env: { BARE_PORT: String(port) }, readyUrl: `http://127.0.0.1:${port}/readyz` });
+  const service = await startService({
+    name: "bare",
+    entry: BARE,
+    env: { BARE_PORT: String(port) },
+    readyUrl: `http://127.0.0.1:${port}/readyz`,
+  });
   return { url: `http://127.0.0.1:${port}`, stop: () => service.stop() };
 }
 
@@ -177,7 +199,12 @@ interface GatewayUnderLoad {
  * 200, so the gateway pays for recording, batching, encoding and sending its spans. It runs in the
  * load generator's process (reading bytes is cheap next to sending requests).
  */
-async function startOtlpSink(): Promise<{ url: string; requests: () => number; bytes: () => number; close: () => Promise<void> }> {
+async function startOtlpSink(): Promise<{
+  url: string;
+  requests: () => number;
+  bytes: () => number;
+  close: () => Promise<void>;
+}> {
   let requests = 0;
   let bytes = 0;
   const server: Server = createServer((req, res) => {
@@ -197,20 +224,27 @@ async function startOtlpSink(): Promise<{ url: string; requests: () => number; b
 }
 
 async function startGateway(mode: string): Promise<GatewayUnderLoad> {
-  const nats = await startNatsServer({ domain: "us", ...(mode === "sync" ? { jetstreamExtra: "sync_interval: always" } : {}) });
+  const nats = await startNatsServer({
+    domain: "us",
+    ...(mode === "sync" ? { jetstreamExtra: "sync_interval: always" } : {}),
+  });
   const dir = mkdtempSync(join(tmpdir(), "gw-bench-"));
   const [port] = await freePorts(1);
-  writeFileSync(join(dir, "gateway.json"), JSON.stringify({
-    region: "us",
-    port,
-    logLevel: "warn",
-    nats: { servers: [nats.url] },
-    sources: { demo: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "bench", env: "BENCH_SECRET" }] } },
-  }));
+  writeFileSync(
+    join(dir, "gateway.json"),
+    JSON.stringify({
+      region: "us",
+      port,
+      logLevel: "warn",
+      nats: { servers: [nats.url] },
+      sources: { demo: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "bench", env: "BENCH_SECRET" }] } },
+    }),
+  );
   const env: NodeJS.ProcessEnv = { TRIBUTARY_CONFIG: join(dir, "gateway.json"), BENCH_SECRET: SECRET };
   const otlp = mode === "traced" || mode === "sampled" ? await startOtlpSink() : undefined;
   if (otlp) Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_METRICS_EXPORTER: "none" });
-  if (mode === "sampled") Object.assign(env, { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.01" });
+  if (mode === "sampled")
+    Object.assign(env, { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.01" });
   if (mode === "off") env.OTEL_SDK_DISABLED = "true";
   if (PROFILE_DIR && mode === "default") {
     mkdirSync(PROFILE_DIR, { recursive: true });
@@ -235,7 +269,9 @@ async function startGateway(mode: string): Promise<GatewayUnderLoad> {
       const code = await gateway.stop();
       if (code !== 0) console.error(`gateway exited with ${code}:\n${gateway.output()}`);
       if (otlp) {
-        console.log(`  ${mode}: the OTLP sink received ${otlp.requests()} export requests, ${Math.round(otlp.bytes() / 1024 / 1024)} MiB of spans`);
+        console.log(
+          `  ${mode}: the OTLP sink received ${otlp.requests()} export requests, ${Math.round(otlp.bytes() / 1024 / 1024)} MiB of spans`,
+        );
         await otlp.close();
       }
       await nats.cleanup();
@@ -248,7 +284,9 @@ async function startGateway(mode: string): Promise<GatewayUnderLoad> {
 
 function row(m: Measured): string {
   const extra = m.eventsPerSecond !== undefined ? ` | ${m.eventsPerSecond.toLocaleString("en")} events/s` : "";
-  const statuses = Object.entries(m.statuses).map(([s, n]) => `${s}×${n}`).join(" ");
+  const statuses = Object.entries(m.statuses)
+    .map(([s, n]) => `${s}×${n}`)
+    .join(" ");
   return `| ${m.scenario} | ${m.okRps.toLocaleString("en")} | ${m.p50} | ${m.p99} | ${m.max} | ${statuses} | ${m.errors}/${m.timeouts}${extra} |`;
 }
 
@@ -261,8 +299,12 @@ function natsVersion(): string {
 }
 
 async function main(): Promise<void> {
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}, ${natsVersion()}, load average before: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`;
-  console.log(`gateway bench: ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per scenario\nmachine: ${machine}\n`);
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}, ${natsVersion()}, load average before: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`;
+  console.log(
+    `gateway bench: ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per scenario\nmachine: ${machine}\n`,
+  );
   const results: Measured[] = [];
   const failures: string[] = [];
 
@@ -294,7 +336,8 @@ async function main(): Promise<void> {
       console.log(row(batch));
       for (const m of [single, batch]) {
         console.log(`  ${m.scenario}: ${m.acknowledged} events acknowledged (with warm-up), ${m.stored} stored`);
-        if (m.stored! < m.acknowledged) failures.push(`${m.scenario}: ${m.acknowledged} events acknowledged but only ${m.stored} stored`);
+        if (m.stored! < m.acknowledged)
+          failures.push(`${m.scenario}: ${m.acknowledged} events acknowledged but only ${m.stored} stored`);
       }
     } finally {
       await gw.stop();
@@ -307,8 +350,14 @@ async function main(): Promise<void> {
   for (const m of results) console.log(row(m));
   console.log("");
   for (const m of results.slice(1)) {
-    if (m.eventsPerSecond === undefined) console.log(`${m.scenario}: ${((m.okRps / bareRps) * 100).toFixed(1)}% of bare Fastify (goal ≥ 50%), p99 ${m.p99} ms (goal < 10 ms)`);
-    else console.log(`${m.scenario}: ${m.eventsPerSecond.toLocaleString("en")} events/s (goal ≥ 50,000), p99 ${m.p99} ms per batch`);
+    if (m.eventsPerSecond === undefined)
+      console.log(
+        `${m.scenario}: ${((m.okRps / bareRps) * 100).toFixed(1)}% of bare Fastify (goal ≥ 50%), p99 ${m.p99} ms (goal < 10 ms)`,
+      );
+    else
+      console.log(
+        `${m.scenario}: ${m.eventsPerSecond.toLocaleString("en")} events/s (goal ≥ 50,000), p99 ${m.p99} ms per batch`,
+      );
   }
   // Telemetry's cost: each mode against telemetry off, single events and batches.
   const off = results.find((m) => m.scenario === "gateway, NATS off");
@@ -316,8 +365,14 @@ async function main(): Promise<void> {
   for (const mode of ["default", "sampled", "traced"]) {
     const single = results.find((m) => m.scenario === `gateway, NATS ${mode}`);
     const batch = results.find((m) => m.scenario === `batch ×${BATCH_SIZE}, NATS ${mode}`);
-    if (off && single) console.log(`telemetry ${mode}: ${((single.okRps / off.okRps) * 100).toFixed(1)}% of the throughput with telemetry off (p99 ${single.p99} vs ${off.p99} ms)`);
-    if (offBatch?.eventsPerSecond && batch?.eventsPerSecond) console.log(`telemetry ${mode}, batches: ${((batch.eventsPerSecond / offBatch.eventsPerSecond) * 100).toFixed(1)}% of the events/s with telemetry off`);
+    if (off && single)
+      console.log(
+        `telemetry ${mode}: ${((single.okRps / off.okRps) * 100).toFixed(1)}% of the throughput with telemetry off (p99 ${single.p99} vs ${off.p99} ms)`,
+      );
+    if (offBatch?.eventsPerSecond && batch?.eventsPerSecond)
+      console.log(
+        `telemetry ${mode}, batches: ${((batch.eventsPerSecond / offBatch.eventsPerSecond) * 100).toFixed(1)}% of the events/s with telemetry off`,
+      );
   }
   console.log(`\n${JSON.stringify({ machine, connections: CONNECTIONS, duration: DURATION, results })}`);
   if (failures.length > 0) {

@@ -191,7 +191,8 @@ export class FillTracker {
       const added = Math.max(0, sample.lastSeq - prev.lastSeq);
       const avgNow = sample.messages > 0 ? sample.bytes / sample.messages : avg;
       const ingress = (added * avgNow) / seconds;
-      this.#ingress = this.#ingress === 0 ? ingress : DRAIN_EWMA_WEIGHT * ingress + (1 - DRAIN_EWMA_WEIGHT) * this.#ingress;
+      this.#ingress =
+        this.#ingress === 0 ? ingress : DRAIN_EWMA_WEIGHT * ingress + (1 - DRAIN_EWMA_WEIGHT) * this.#ingress;
       this.#readings++;
     }
     this.#last = sample;
@@ -231,7 +232,12 @@ export class FillTracker {
   outageBudgetSeconds(): number | null {
     const last = this.#last;
     if (last === undefined || this.#readings === 0) return null;
-    return outageBudgetSeconds({ bytes: last.bytes, maxBytes: last.maxBytes, maxAgeMs: last.maxAgeMs, ingressBytesPerSecond: this.#ingress });
+    return outageBudgetSeconds({
+      bytes: last.bytes,
+      maxBytes: last.maxBytes,
+      maxAgeMs: last.maxAgeMs,
+      ingressBytesPerSecond: this.#ingress,
+    });
   }
 
   /** Seconds a sender should wait before retrying into a full stream. */

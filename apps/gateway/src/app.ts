@@ -1,9 +1,22 @@
 import { getHeapStatistics } from "node:v8";
 import rateLimit from "@fastify/rate-limit";
 import underPressure from "@fastify/under-pressure";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import { regionalStreamName, type EventMessage, type PublishReceipt } from "@tributary/streams";
-import { createGatewayMetrics, instrumentFastify, traceLogFields, type RegionStreamState, type Telemetry } from "@tributary/telemetry";
+import {
+  createGatewayMetrics,
+  instrumentFastify,
+  traceLogFields,
+  type RegionStreamState,
+  type Telemetry,
+} from "@tributary/telemetry";
 import { InFlightLimiter } from "./admission.js";
 import type { GatewayConfig, ResolvedSource } from "./config.js";
 import { DEFAULT_MAX_HEAP_USED_RATIO } from "./config.js";
@@ -91,7 +104,10 @@ const BATCH_RECEIPT = {
           seq: { type: "integer" },
           code: { type: "string" },
           message: { type: "string" },
-          details: { type: "array", items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } } },
+          details: {
+            type: "array",
+            items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } },
+          },
         },
         required: ["status"],
       },
@@ -176,12 +192,15 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     if (err instanceof GatewayError) return send(request, reply, err);
     const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
     if (mapped) return send(request, reply, new GatewayError(mapped, err.message));
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return send(request, reply, new GatewayError("bad_request", err.message));
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+      return send(request, reply, new GatewayError("bad_request", err.message));
     request.log.error({ err, ...traceLogFields(request.otelContext) }, "unexpected error");
     return send(request, reply, new GatewayError("internal_error", "unexpected error"));
   });
 
-  app.setNotFoundHandler((request, reply) => send(request, reply, new GatewayError("route_not_found", "no such endpoint")));
+  app.setNotFoundHandler((request, reply) =>
+    send(request, reply, new GatewayError("route_not_found", "no such endpoint")),
+  );
 
   // /metrics, and a server span per ingest request (hooks on the root apply to every route).
   if (telemetry) instrumentFastify(app, telemetry, { tracedPrefix: "/v1/sources/" });
@@ -200,16 +219,24 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
 
   // Event-loop delay and heap guards, sampled (not measured per request). Only the ingest routes
   // are shed; health, readiness and stats keep answering so operators can see what is going on.
-  const maxHeapUsedBytes = admission.maxHeapUsedBytes ?? Math.floor(getHeapStatistics().heap_size_limit * DEFAULT_MAX_HEAP_USED_RATIO);
+  const maxHeapUsedBytes =
+    admission.maxHeapUsedBytes ?? Math.floor(getHeapStatistics().heap_size_limit * DEFAULT_MAX_HEAP_USED_RATIO);
   void app.register(underPressure, {
     maxEventLoopDelay: admission.maxEventLoopDelayMs,
     maxHeapUsedBytes,
     sampleInterval: 500,
     pressureHandler: (request, _reply, type, value) => {
       if (!request.routeOptions.url?.startsWith("/v1/sources/")) return;
-      const what = type === "heapUsedBytes" ? `heap in use is ${Math.round((value ?? 0) / 1024 / 1024)} MiB` : `the event loop is ${Math.round(value ?? 0)} ms behind`;
+      const what =
+        type === "heapUsedBytes"
+          ? `heap in use is ${Math.round((value ?? 0) / 1024 / 1024)} MiB`
+          : `the event loop is ${Math.round(value ?? 0)} ms behind`;
       // A rejected promise goes to the error handler as our own code, with a Retry-After.
-      return Promise.reject(new GatewayError("overloaded", `the gateway is overloaded: ${what}`, undefined, { retryAfterSeconds: config.retryAfterSeconds }));
+      return Promise.reject(
+        new GatewayError("overloaded", `the gateway is overloaded: ${what}`, undefined, {
+          retryAfterSeconds: config.retryAfterSeconds,
+        }),
+      );
     },
   });
 
@@ -222,7 +249,12 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       global: false,
       hook: "onRequest",
       addHeadersOnExceeding: { "x-ratelimit-limit": false, "x-ratelimit-remaining": false, "x-ratelimit-reset": false },
-      addHeaders: { "x-ratelimit-limit": false, "x-ratelimit-remaining": false, "x-ratelimit-reset": false, "retry-after": true },
+      addHeaders: {
+        "x-ratelimit-limit": false,
+        "x-ratelimit-remaining": false,
+        "x-ratelimit-reset": false,
+        "retry-after": true,
+      },
     });
   }
   const rateLimitConfig = anyRateLimit
@@ -233,7 +265,10 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
           max: (_request: FastifyRequest, key: string) => limitOf(key)?.max ?? Number.MAX_SAFE_INTEGER,
           timeWindow: (_request: FastifyRequest, key: string) => limitOf(key)?.windowMs ?? 1000,
           errorResponseBuilder: (request: FastifyRequest, context: { max: number; after: string }) =>
-            new GatewayError("rate_limited", `source ${JSON.stringify((request.params as { sourceId: string }).sourceId)} is limited to ${context.max} requests per ${context.after}`),
+            new GatewayError(
+              "rate_limited",
+              `source ${JSON.stringify((request.params as { sourceId: string }).sourceId)} is limited to ${context.max} requests per ${context.after}`,
+            ),
         },
       }
     : {};
@@ -269,40 +304,61 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   const admit = (request: FastifyRequest<{ Params: { sourceId: string } }>, batch: boolean) => {
     if (closing) throw new GatewayError("shutting_down", "the gateway is shutting down");
     const source = config.sources.get(request.params.sourceId);
-    if (!source) throw new GatewayError("unknown_source", `source ${JSON.stringify(request.params.sourceId)} is not configured`);
+    if (!source)
+      throw new GatewayError("unknown_source", `source ${JSON.stringify(request.params.sourceId)} is not configured`);
     const declared = Number(request.headers["content-length"] ?? 0);
     const limit = batch ? config.batch.maxBodyBytes : source.maxBodyBytes;
     if (declared > limit) {
       throw batch
         ? new GatewayError("batch_too_large", `the batch is ${declared} bytes; this gateway accepts at most ${limit}`)
-        : new GatewayError("payload_too_large", `body is ${declared} bytes; source ${source.id} accepts at most ${limit}`);
+        : new GatewayError(
+            "payload_too_large",
+            `body is ${declared} bytes; source ${source.id} accepts at most ${limit}`,
+          );
     }
     const type = mediaType(request.headers["content-type"]);
     if (batch) {
       if (NDJSON_TYPES.has(type)) request.tributaryBatchFormat = "ndjson";
       else if (type === "application/json") request.tributaryBatchFormat = "json-array";
-      else throw new GatewayError("unsupported_media_type", `a batch is sent as application/x-ndjson or application/json, not ${JSON.stringify(type)}`);
+      else
+        throw new GatewayError(
+          "unsupported_media_type",
+          `a batch is sent as application/x-ndjson or application/json, not ${JSON.stringify(type)}`,
+        );
     } else if (!JSON_TYPE.test(type)) {
-      throw new GatewayError("unsupported_media_type", `an event is sent as application/json, not ${JSON.stringify(type)}`);
+      throw new GatewayError(
+        "unsupported_media_type",
+        `an event is sent as application/json, not ${JSON.stringify(type)}`,
+      );
     }
-    if (deps.buffer?.full) throw new GatewayError("buffer_full", "the regional stream is full", undefined, { retryAfterSeconds: fullRetryAfter() });
-    if (limiter.inFlight >= limiter.maxInFlight) {
-      throw new GatewayError("overloaded", `the gateway is at its limit of ${limiter.maxInFlight} events awaiting the regional stream`, undefined, {
-        retryAfterSeconds: overloadRetryAfter(),
+    if (deps.buffer?.full)
+      throw new GatewayError("buffer_full", "the regional stream is full", undefined, {
+        retryAfterSeconds: fullRetryAfter(),
       });
+    if (limiter.inFlight >= limiter.maxInFlight) {
+      throw new GatewayError(
+        "overloaded",
+        `the gateway is at its limit of ${limiter.maxInFlight} events awaiting the regional stream`,
+        undefined,
+        {
+          retryAfterSeconds: overloadRetryAfter(),
+        },
+      );
     }
     request.tributarySource = source;
   };
 
-  const admitHook = (batch: boolean) => (request: FastifyRequest<{ Params: { sourceId: string } }>, _reply: FastifyReply, done: (err?: Error) => void) => {
-    try {
-      admit(request, batch);
-    } catch (err) {
-      done(err as GatewayError);
-      return;
-    }
-    done();
-  };
+  const admitHook =
+    (batch: boolean) =>
+    (request: FastifyRequest<{ Params: { sourceId: string } }>, _reply: FastifyReply, done: (err?: Error) => void) => {
+      try {
+        admit(request, batch);
+      } catch (err) {
+        done(err as GatewayError);
+        return;
+      }
+      done();
+    };
 
   // Registered after the rate-limit plugin (registration is ordered) so its route options apply.
   void app.register(async (scope) => {
@@ -340,7 +396,15 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
       handler: async (request, reply) => {
         const source = request.tributarySource!;
         const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        const result = await ingestBatch(source, request.headers, rawBody, request.tributaryBatchFormat!, config.batch, ctx, request.otelContext);
+        const result = await ingestBatch(
+          source,
+          request.headers,
+          rawBody,
+          request.tributaryBatchFormat!,
+          config.batch,
+          ctx,
+          request.otelContext,
+        );
         counters.accept(source.id, result.accepted);
         counters.duplicate(source.id, result.duplicates);
         for (const item of result.items) if (item.status === "error") counters.refusal(item.code, source.id);

@@ -5,8 +5,7 @@
  */
 
 export type SplitResult =
-  | { ok: true; items: Buffer[] }
-  | { ok: false; code: "invalid_batch" | "batch_too_large"; message: string };
+  { ok: true; items: Buffer[] } | { ok: false; code: "invalid_batch" | "batch_too_large"; message: string };
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -89,14 +88,16 @@ export function splitJsonArray(body: Buffer, maxItems: number): SplitResult {
     }
     if (closers.length === 0 && (byte === COMMA || byte === CLOSE_ARRAY)) {
       if (start === -1) {
-        if (byte === CLOSE_ARRAY && items.length === 0) return invalid("the batch is an empty array; send at least one event");
+        if (byte === CLOSE_ARRAY && items.length === 0)
+          return invalid("the batch is an empty array; send at least one event");
         return invalid(`the batch array has an empty element at byte ${i}`);
       }
       if (items.length === maxItems) return tooMany(maxItems);
       items.push(body.subarray(start, last + 1));
       start = -1;
       if (byte === CLOSE_ARRAY) {
-        for (i++; i < n; i++) if (!isSpace(body[i]!)) return invalid(`the batch has bytes after its closing ] at byte ${i}`);
+        for (i++; i < n; i++)
+          if (!isSpace(body[i]!)) return invalid(`the batch has bytes after its closing ] at byte ${i}`);
         return { ok: true, items };
       }
       continue;
@@ -108,7 +109,8 @@ export function splitJsonArray(body: Buffer, maxItems: number): SplitResult {
     else if (byte === OPEN_ARRAY) closers.push(CLOSE_ARRAY);
     else if (byte === OPEN_OBJECT) closers.push(CLOSE_OBJECT);
     else if (byte === CLOSE_ARRAY || byte === CLOSE_OBJECT) {
-      if (closers.pop() !== byte) return invalid(`the batch array has a mismatched ${String.fromCharCode(byte)} at byte ${i}`);
+      if (closers.pop() !== byte)
+        return invalid(`the batch array has a mismatched ${String.fromCharCode(byte)} at byte ${i}`);
     }
   }
   return invalid("the batch array is not closed; send one complete JSON array");

@@ -1,7 +1,13 @@
 import { readFileSync } from "node:fs";
 import { Type, type Static } from "@sinclair/typebox";
 import { ConfigError, envString, loadConfig, StringEnum, validateConfig, serviceEnvOverrides } from "@tributary/config";
-import { ID_PATTERN, DEFAULT_DUPLICATE_WINDOW_MS, DEFAULT_REGION_MAX_AGE_MS, DEFAULT_REGION_MAX_BYTES, DEFAULT_PUBLISH_TIMEOUT_MS } from "@tributary/streams";
+import {
+  ID_PATTERN,
+  DEFAULT_DUPLICATE_WINDOW_MS,
+  DEFAULT_REGION_MAX_AGE_MS,
+  DEFAULT_REGION_MAX_BYTES,
+  DEFAULT_PUBLISH_TIMEOUT_MS,
+} from "@tributary/streams";
 import {
   createScheme,
   decodeSecret,
@@ -46,10 +52,23 @@ export const BATCH_MAX_BODY_BYTES_LIMIT = 64 * 1024 * 1024; // 64 MiB
 
 const SecretRef = Type.Object(
   {
-    id: Type.String({ minLength: 1, maxLength: 64, description: "name each secret (e.g. its creation month); it labels which secret verified a request" }),
-    env: Type.Optional(Type.String({ minLength: 1, description: "name of the environment variable that holds the secret" })),
-    file: Type.Optional(Type.String({ minLength: 1, description: "path of a file that holds the secret (trailing newline ignored)" })),
-    encoding: Type.Optional(StringEnum(["utf8", "base64", "hex"], { description: "how the secret's text encodes its bytes (default utf8; standard-webhooks and svix read their whsec_/whpk_ form)" })),
+    id: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: "name each secret (e.g. its creation month); it labels which secret verified a request",
+    }),
+    env: Type.Optional(
+      Type.String({ minLength: 1, description: "name of the environment variable that holds the secret" }),
+    ),
+    file: Type.Optional(
+      Type.String({ minLength: 1, description: "path of a file that holds the secret (trailing newline ignored)" }),
+    ),
+    encoding: Type.Optional(
+      StringEnum(["utf8", "base64", "hex"], {
+        description:
+          "how the secret's text encodes its bytes (default utf8; standard-webhooks and svix read their whsec_/whpk_ form)",
+      }),
+    ),
   },
   { additionalProperties: false, description: "give the secret an id and exactly one of env or file" },
 );
@@ -59,12 +78,25 @@ const SchemeConfig = Type.Object(
     type: StringEnum(SCHEME_TYPES, { description: "the signature scheme the sender uses" }),
     signatureHeader: Type.Optional(Type.String({ minLength: 1 })),
     timestampHeader: Type.Optional(Type.String({ minLength: 1 })),
-    idHeader: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()], { description: "header holding the provider's delivery id (the event key); null to key by the body" })),
+    idHeader: Type.Optional(
+      Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+        description: "header holding the provider's delivery id (the event key); null to key by the body",
+      }),
+    ),
     // The generic `hmac` scheme's options; createScheme refuses them on the other types.
     algorithm: Type.Optional(StringEnum(HMAC_ALGORITHMS)),
     encoding: Type.Optional(StringEnum(SIGNATURE_ENCODINGS)),
-    prefix: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: "text before the signature in its header, e.g. sha256=" })),
-    signedContent: Type.Optional(Type.String({ minLength: 1, description: "what is signed, from {id}, {timestamp} and {body}, e.g. {timestamp}.{body}" })),
+    prefix: Type.Optional(
+      Type.Union([Type.String(), Type.Null()], {
+        description: "text before the signature in its header, e.g. sha256=",
+      }),
+    ),
+    signedContent: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "what is signed, from {id}, {timestamp} and {body}, e.g. {timestamp}.{body}",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -72,17 +104,46 @@ const SchemeConfig = Type.Object(
 const SourceConfig = Type.Object(
   {
     scheme: SchemeConfig,
-    secrets: Type.Array(SecretRef, { minItems: 1, maxItems: 8, description: "list 1 to 8 active secrets; several at once let you rotate without downtime" }),
-    toleranceSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: DEFAULT_TOLERANCE_SECONDS, description: "how far (seconds) a signed timestamp may be from now" }),
-    idField: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*$", description: "dotted path of the event id in the body, e.g. event_id or data.click_id" })),
-    eventTypeHeader: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()], { description: "header naming the event type when the body does not (github: x-github-event, shopify: x-shopify-topic by default); null for none" })),
+    secrets: Type.Array(SecretRef, {
+      minItems: 1,
+      maxItems: 8,
+      description: "list 1 to 8 active secrets; several at once let you rotate without downtime",
+    }),
+    toleranceSeconds: Type.Integer({
+      minimum: 1,
+      maximum: 86_400,
+      default: DEFAULT_TOLERANCE_SECONDS,
+      description: "how far (seconds) a signed timestamp may be from now",
+    }),
+    idField: Type.Optional(
+      Type.String({
+        pattern: "^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*$",
+        description: "dotted path of the event id in the body, e.g. event_id or data.click_id",
+      }),
+    ),
+    eventTypeHeader: Type.Optional(
+      Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+        description:
+          "header naming the event type when the body does not (github: x-github-event, shopify: x-shopify-topic by default); null for none",
+      }),
+    ),
     strict: Type.Boolean({ default: false, description: "true refuses event types without a known schema" }),
-    maxBodyBytes: Type.Integer({ minimum: 64, maximum: MAX_BODY_BYTES_LIMIT, default: DEFAULT_MAX_BODY_BYTES, description: `largest accepted body in bytes (at most ${MAX_BODY_BYTES_LIMIT})` }),
+    maxBodyBytes: Type.Integer({
+      minimum: 64,
+      maximum: MAX_BODY_BYTES_LIMIT,
+      default: DEFAULT_MAX_BODY_BYTES,
+      description: `largest accepted body in bytes (at most ${MAX_BODY_BYTES_LIMIT})`,
+    }),
     rateLimit: Type.Optional(
       Type.Object(
         {
           max: Type.Integer({ minimum: 1, description: "requests allowed per window, per gateway process" }),
-          windowSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 1, description: "length of the rate-limit window in seconds" }),
+          windowSeconds: Type.Integer({
+            minimum: 1,
+            maximum: 86_400,
+            default: 1,
+            description: "length of the rate-limit window in seconds",
+          }),
         },
         { additionalProperties: false, description: "cap a source's requests: { max, windowSeconds }" },
       ),
@@ -93,23 +154,46 @@ const SourceConfig = Type.Object(
 
 export const GatewayConfigSchema = Type.Object(
   {
-    region: Type.String({ pattern: ID_PATTERN.source, description: "set the region id (lower-case, e.g. us or eu-west); env TRIBUTARY_REGION" }),
-    host: Type.String({ default: DEFAULT_HOST, description: "address to listen on; 0.0.0.0 in containers; env TRIBUTARY_HOST" }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: DEFAULT_PORT, description: "TCP port; env TRIBUTARY_PORT" }),
+    region: Type.String({
+      pattern: ID_PATTERN.source,
+      description: "set the region id (lower-case, e.g. us or eu-west); env TRIBUTARY_REGION",
+    }),
+    host: Type.String({
+      default: DEFAULT_HOST,
+      description: "address to listen on; 0.0.0.0 in containers; env TRIBUTARY_HOST",
+    }),
+    port: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      default: DEFAULT_PORT,
+      description: "TCP port; env TRIBUTARY_PORT",
+    }),
     logLevel: StringEnum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { default: "info" }),
     retryAfterSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: DEFAULT_RETRY_AFTER_SECONDS }),
     nats: Type.Object(
       {
-        servers: Type.Array(Type.String({ pattern: "^(nats|tls)://" }), { minItems: 1, default: ["nats://127.0.0.1:4222"], description: "NATS URLs of this region; env TRIBUTARY_NATS_URL (comma-separated)" }),
+        servers: Type.Array(Type.String({ pattern: "^(nats|tls)://" }), {
+          minItems: 1,
+          default: ["nats://127.0.0.1:4222"],
+          description: "NATS URLs of this region; env TRIBUTARY_NATS_URL (comma-separated)",
+        }),
         user: Type.Optional(Type.String()),
         pass: Type.Optional(Type.String()),
-        publishTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: DEFAULT_PUBLISH_TIMEOUT_MS, description: "how long to wait for the stream's PubAck before answering 503" }),
+        publishTimeoutMs: Type.Integer({
+          minimum: 100,
+          maximum: 60_000,
+          default: DEFAULT_PUBLISH_TIMEOUT_MS,
+          description: "how long to wait for the stream's PubAck before answering 503",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
     stream: Type.Object(
       {
-        manage: Type.Boolean({ default: true, description: "create/update the regional stream at start; false when operators manage it" }),
+        manage: Type.Boolean({
+          default: true,
+          description: "create/update the regional stream at start; false when operators manage it",
+        }),
         maxBytes: Type.Integer({ minimum: 1024, default: DEFAULT_REGION_MAX_BYTES }),
         maxAgeSeconds: Type.Integer({ minimum: 1, default: DEFAULT_REGION_MAX_AGE_MS / 1000 }),
         duplicateWindowSeconds: Type.Integer({ minimum: 1, default: DEFAULT_DUPLICATE_WINDOW_MS / 1000 }),
@@ -119,19 +203,60 @@ export const GatewayConfigSchema = Type.Object(
     ),
     admission: Type.Object(
       {
-        maxInFlightPublishes: Type.Integer({ minimum: 1, maximum: 1_000_000, default: DEFAULT_MAX_IN_FLIGHT_PUBLISHES, description: "events awaiting their PubAck per process; beyond it 503 overloaded" }),
-        maxEventLoopDelayMs: Type.Integer({ minimum: 0, maximum: 60_000, default: DEFAULT_MAX_EVENT_LOOP_DELAY_MS, description: "mean event-loop delay (ms) above which ingest is shed with 503 overloaded; 0 turns the check off" }),
-        maxHeapUsedBytes: Type.Optional(Type.Integer({ minimum: 0, description: `heap bytes above which ingest is shed; default ${DEFAULT_MAX_HEAP_USED_RATIO * 100}% of V8's heap limit; 0 turns the check off` })),
-        streamCheckIntervalMs: Type.Integer({ minimum: 100, maximum: 60_000, default: DEFAULT_STREAM_CHECK_INTERVAL_MS, description: "how often (ms) the regional stream's fill level is read" }),
-        nearlyFullRatio: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: DEFAULT_NEARLY_FULL_RATIO, description: "stream fill (bytes / max_bytes) at which /readyz turns false" }),
-        maxRetryAfterSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: DEFAULT_MAX_RETRY_AFTER_SECONDS, description: "upper bound of a computed Retry-After, in seconds" }),
+        maxInFlightPublishes: Type.Integer({
+          minimum: 1,
+          maximum: 1_000_000,
+          default: DEFAULT_MAX_IN_FLIGHT_PUBLISHES,
+          description: "events awaiting their PubAck per process; beyond it 503 overloaded",
+        }),
+        maxEventLoopDelayMs: Type.Integer({
+          minimum: 0,
+          maximum: 60_000,
+          default: DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
+          description:
+            "mean event-loop delay (ms) above which ingest is shed with 503 overloaded; 0 turns the check off",
+        }),
+        maxHeapUsedBytes: Type.Optional(
+          Type.Integer({
+            minimum: 0,
+            description: `heap bytes above which ingest is shed; default ${DEFAULT_MAX_HEAP_USED_RATIO * 100}% of V8's heap limit; 0 turns the check off`,
+          }),
+        ),
+        streamCheckIntervalMs: Type.Integer({
+          minimum: 100,
+          maximum: 60_000,
+          default: DEFAULT_STREAM_CHECK_INTERVAL_MS,
+          description: "how often (ms) the regional stream's fill level is read",
+        }),
+        nearlyFullRatio: Type.Number({
+          exclusiveMinimum: 0,
+          maximum: 1,
+          default: DEFAULT_NEARLY_FULL_RATIO,
+          description: "stream fill (bytes / max_bytes) at which /readyz turns false",
+        }),
+        maxRetryAfterSeconds: Type.Integer({
+          minimum: 1,
+          maximum: 86_400,
+          default: DEFAULT_MAX_RETRY_AFTER_SECONDS,
+          description: "upper bound of a computed Retry-After, in seconds",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
     batch: Type.Object(
       {
-        maxItems: Type.Integer({ minimum: 1, maximum: 100_000, default: DEFAULT_BATCH_MAX_ITEMS, description: "events per batch request" }),
-        maxBodyBytes: Type.Integer({ minimum: 1024, maximum: BATCH_MAX_BODY_BYTES_LIMIT, default: DEFAULT_BATCH_MAX_BODY_BYTES, description: `bytes per batch request (at most ${BATCH_MAX_BODY_BYTES_LIMIT})` }),
+        maxItems: Type.Integer({
+          minimum: 1,
+          maximum: 100_000,
+          default: DEFAULT_BATCH_MAX_ITEMS,
+          description: "events per batch request",
+        }),
+        maxBodyBytes: Type.Integer({
+          minimum: 1024,
+          maximum: BATCH_MAX_BODY_BYTES_LIMIT,
+          default: DEFAULT_BATCH_MAX_BODY_BYTES,
+          description: `bytes per batch request (at most ${BATCH_MAX_BODY_BYTES_LIMIT})`,
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -164,48 +289,82 @@ export interface GatewayConfig extends Omit<GatewayConfigInput, "sources"> {
   sources: Map<string, ResolvedSource>;
 }
 
-function readSecret(field: string, ref: Static<typeof SecretRef>, type: SchemeType, env: NodeJS.ProcessEnv): SourceSecret {
+function readSecret(
+  field: string,
+  ref: Static<typeof SecretRef>,
+  type: SchemeType,
+  env: NodeJS.ProcessEnv,
+): SourceSecret {
   if ((ref.env === undefined) === (ref.file === undefined)) {
-    throw new ConfigError(field, "needs exactly one of env or file", "name the environment variable or the file that holds the secret");
+    throw new ConfigError(
+      field,
+      "needs exactly one of env or file",
+      "name the environment variable or the file that holds the secret",
+    );
   }
   let text: string;
   if (ref.env !== undefined) {
     const value = envString(env, ref.env);
-    if (value === undefined) throw new ConfigError(`${field}.env`, `environment variable ${ref.env} is not set`, `export ${ref.env}=<secret>`);
+    if (value === undefined)
+      throw new ConfigError(`${field}.env`, `environment variable ${ref.env} is not set`, `export ${ref.env}=<secret>`);
     text = value;
   } else {
     try {
       text = readFileSync(ref.file!, "utf8").replace(/\r?\n$/, "");
     } catch (err) {
-      throw new ConfigError(`${field}.file`, `cannot read ${ref.file}`, "check the path and its permissions", { cause: err });
+      throw new ConfigError(`${field}.file`, `cannot read ${ref.file}`, "check the path and its permissions", {
+        cause: err,
+      });
     }
   }
   if (ref.encoding !== undefined && (type === "standard-webhooks" || type === "svix")) {
-    throw new ConfigError(`${field}.encoding`, `does not apply to scheme ${type}`, "give the secret as the provider shows it (whsec_… or whpk_…) and remove encoding");
+    throw new ConfigError(
+      `${field}.encoding`,
+      `does not apply to scheme ${type}`,
+      "give the secret as the provider shows it (whsec_… or whpk_…) and remove encoding",
+    );
   }
   let decoded;
   try {
-    decoded = ref.encoding === undefined ? decodeSecret(text, type) : { key: Buffer.from(text, ref.encoding), kind: "hmac" as const };
+    decoded =
+      ref.encoding === undefined
+        ? decodeSecret(text, type)
+        : { key: Buffer.from(text, ref.encoding), kind: "hmac" as const };
   } catch (err) {
-    throw new ConfigError(field, (err as Error).message, "check the secret's text and the source's scheme", { cause: err });
+    throw new ConfigError(field, (err as Error).message, "check the secret's text and the source's scheme", {
+      cause: err,
+    });
   }
-  if (decoded.kind === "hmac" && decoded.key.length < 16) throw new ConfigError(field, "secret is shorter than 16 bytes", "use a random secret of at least 32 bytes");
+  if (decoded.kind === "hmac" && decoded.key.length < 16)
+    throw new ConfigError(field, "secret is shorter than 16 bytes", "use a random secret of at least 32 bytes");
   return { id: ref.id, key: decoded.key, kind: decoded.kind };
 }
 
 function resolveSource(id: string, input: SourceConfigInput, env: NodeJS.ProcessEnv): ResolvedSource {
   const field = `sources.${id}`;
-  if (!ID_PATTERN.test(id)) throw new ConfigError(field, `source id must match ${ID_PATTERN}`, "rename the source (lower-case letters, digits, _ and -)");
+  if (!ID_PATTERN.test(id))
+    throw new ConfigError(
+      field,
+      `source id must match ${ID_PATTERN}`,
+      "rename the source (lower-case letters, digits, _ and -)",
+    );
   let scheme: SignatureScheme;
   try {
     // createScheme checks the options of each type at run time (and names the bad field).
     scheme = createScheme(input.scheme as VerifySchemeConfig);
   } catch (err) {
-    throw new ConfigError(`${field}.scheme`, (err as Error).message, "see the scheme list in the README", { cause: err });
+    throw new ConfigError(`${field}.scheme`, (err as Error).message, "see the scheme list in the README", {
+      cause: err,
+    });
   }
   const ids = new Set<string>();
   const secrets = input.secrets.map((ref, i) => {
-    if (ids.has(ref.id)) throw new ConfigError(`${field}.secrets[${i}].id`, `duplicate secret id ${ref.id}`, "give every secret its own id");
+    if (ids.has(ref.id))
+      throw new ConfigError(
+        `${field}.secrets[${i}].id`,
+        `duplicate secret id ${ref.id}`,
+        "give every secret its own id",
+      );
     ids.add(ref.id);
     return readSecret(`${field}.secrets[${i}]`, ref, (input.scheme.type ?? "webhook-hmac-sha256") as SchemeType, env);
   });
@@ -214,12 +373,17 @@ function resolveSource(id: string, input: SourceConfigInput, env: NodeJS.Process
     scheme,
     secrets,
     toleranceSeconds: input.toleranceSeconds,
-    eventTypeHeader: (input.eventTypeHeader === undefined ? DEFAULT_EVENT_TYPE_HEADERS[input.scheme.type ?? ""] : input.eventTypeHeader ?? undefined)?.toLowerCase(),
+    eventTypeHeader: (input.eventTypeHeader === undefined
+      ? DEFAULT_EVENT_TYPE_HEADERS[input.scheme.type ?? ""]
+      : (input.eventTypeHeader ?? undefined)
+    )?.toLowerCase(),
     // Stripe names the event id in the body only: key by it unless the source says otherwise.
     idField: input.idField ?? (scheme.deliveryIdSource.from === "body" ? scheme.deliveryIdSource.field : undefined),
     strict: input.strict,
     maxBodyBytes: input.maxBodyBytes,
-    rateLimit: input.rateLimit ? { max: input.rateLimit.max, windowMs: input.rateLimit.windowSeconds * 1000 } : undefined,
+    rateLimit: input.rateLimit
+      ? { max: input.rateLimit.max, windowMs: input.rateLimit.windowSeconds * 1000 }
+      : undefined,
   };
 }
 
@@ -230,7 +394,8 @@ export function resolveGatewayConfig(input: unknown, env: NodeJS.ProcessEnv = pr
 
 function finish(input: GatewayConfigInput, env: NodeJS.ProcessEnv): GatewayConfig {
   const entries = Object.entries(input.sources);
-  if (entries.length === 0) throw new ConfigError("sources", "no source is configured", "add at least one source under `sources`");
+  if (entries.length === 0)
+    throw new ConfigError("sources", "no source is configured", "add at least one source under `sources`");
   const sources = new Map(entries.map(([id, source]) => [id, resolveSource(id, source, env)]));
   return { ...input, sources };
 }
@@ -239,7 +404,10 @@ function finish(input: GatewayConfigInput, env: NodeJS.ProcessEnv): GatewayConfi
  * The gateway's config: the JSON file named by TRIBUTARY_CONFIG (or `--config`), then env
  * overrides. Secrets are read here, once, from env or files.
  */
-export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env, file = envString(env, "TRIBUTARY_CONFIG")): GatewayConfig {
+export function loadGatewayConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  file = envString(env, "TRIBUTARY_CONFIG"),
+): GatewayConfig {
   const input = loadConfig(GatewayConfigSchema, {
     file,
     overrides: {

@@ -69,7 +69,12 @@ export class GatewayCounters {
       secrets: Object.fromEntries(
         [...this.secrets].map(([source, bySecret]) => [
           source,
-          Object.fromEntries([...bySecret].map(([id, e]) => [id, { count: e.count, last_used_at: new Date(e.lastUsedAt).toISOString() }])),
+          Object.fromEntries(
+            [...bySecret].map(([id, e]) => [
+              id,
+              { count: e.count, last_used_at: new Date(e.lastUsedAt).toISOString() },
+            ]),
+          ),
         ]),
       ),
     };

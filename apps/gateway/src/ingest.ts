@@ -43,7 +43,13 @@ const validator = createEventValidator();
 type Verified = Extract<VerifyResult, { ok: true }>;
 
 /** Signature and timestamp over the raw bytes, before any JSON parse (unsigned garbage costs one HMAC). */
-function verifyBody(source: ResolvedSource, headers: IncomingHttpHeaders, rawBody: Buffer, nowMs: number, ctx: IngestContext): Verified {
+function verifyBody(
+  source: ResolvedSource,
+  headers: IncomingHttpHeaders,
+  rawBody: Buffer,
+  nowMs: number,
+  ctx: IngestContext,
+): Verified {
   const verified = source.scheme.verify(
     { headers, rawBody },
     { secrets: source.secrets, toleranceSeconds: source.toleranceSeconds, nowSeconds: Math.floor(nowMs / 1000) },
@@ -64,10 +70,20 @@ function headerEventType(source: ResolvedSource, headers: IncomingHttpHeaders | 
   return typeof value === "string" && value.length <= 100 ? value.trim().replace(/\//g, ".") : undefined;
 }
 
-function prepare(source: ResolvedSource, rawBody: Buffer, deliveryId: string | null, receivedAt: Date, ctx: IngestContext, headers?: IncomingHttpHeaders): EventMessage {
+function prepare(
+  source: ResolvedSource,
+  rawBody: Buffer,
+  deliveryId: string | null,
+  receivedAt: Date,
+  ctx: IngestContext,
+  headers?: IncomingHttpHeaders,
+): EventMessage {
   const parsed = parseEventBody(rawBody);
   if (!parsed.ok) throw new GatewayError(parsed.code, parsed.message);
-  const validated = validator.validate(parsed.value, { strict: source.strict, eventType: headerEventType(source, headers) });
+  const validated = validator.validate(parsed.value, {
+    strict: source.strict,
+    eventType: headerEventType(source, headers),
+  });
   if (!validated.ok) throw new GatewayError("schema_violation", validated.message, validated.errors);
   const event = validated.event;
   if (!event.known) ctx.counters.unknownEventType(source.id);
@@ -89,15 +105,24 @@ function prepare(source: ResolvedSource, rawBody: Buffer, deliveryId: string | n
 }
 
 function overloaded(ctx: IngestContext, what: string): GatewayError {
-  return new GatewayError("overloaded", `${what}: ${ctx.limiter.inFlight} events are awaiting the regional stream's acknowledgement in this process`, undefined, {
-    retryAfterSeconds: ctx.overloadRetryAfter(),
-  });
+  return new GatewayError(
+    "overloaded",
+    `${what}: ${ctx.limiter.inFlight} events are awaiting the regional stream's acknowledgement in this process`,
+    undefined,
+    {
+      retryAfterSeconds: ctx.overloadRetryAfter(),
+    },
+  );
 }
 
 /** A PublishError (or anything else the publish threw) as the gateway's error. */
 async function publishFailure(err: unknown, ctx: IngestContext): Promise<GatewayError> {
   if (isPublishError(err)) {
-    if (err.code === "buffer_full") return new GatewayError("buffer_full", err.message, undefined, { cause: err, retryAfterSeconds: await ctx.fullRetryAfter() });
+    if (err.code === "buffer_full")
+      return new GatewayError("buffer_full", err.message, undefined, {
+        cause: err,
+        retryAfterSeconds: await ctx.fullRetryAfter(),
+      });
     return new GatewayError("buffer_unavailable", err.message, undefined, { cause: err });
   }
   if (err instanceof GatewayError) return err;
@@ -109,9 +134,18 @@ async function publishFailure(err: unknown, ctx: IngestContext): Promise<Gateway
  * unsigned garbage costs one HMAC), JSON, schema, key, admission, then the durable publish.
  * Resolves only after the regional stream's PubAck; every refusal is a GatewayError with a code.
  */
-export async function ingestEvent(source: ResolvedSource, headers: IncomingHttpHeaders, rawBody: Buffer, ctx: IngestContext, trace?: Context): Promise<IngestResult> {
+export async function ingestEvent(
+  source: ResolvedSource,
+  headers: IncomingHttpHeaders,
+  rawBody: Buffer,
+  ctx: IngestContext,
+  trace?: Context,
+): Promise<IngestResult> {
   if (rawBody.length > source.maxBodyBytes) {
-    throw new GatewayError("payload_too_large", `body is ${rawBody.length} bytes; source ${source.id} accepts at most ${source.maxBodyBytes}`);
+    throw new GatewayError(
+      "payload_too_large",
+      `body is ${rawBody.length} bytes; source ${source.id} accepts at most ${source.maxBodyBytes}`,
+    );
   }
   const nowMs = ctx.now();
   const verified = verifyBody(source, headers, rawBody, nowMs, ctx);
@@ -127,7 +161,13 @@ export async function ingestEvent(source: ResolvedSource, headers: IncomingHttpH
     throw await publishFailure(err, ctx);
   }
   ctx.limiter.release(1, true);
-  return { status: receipt.duplicate ? "duplicate" : "accepted", eventKey: msg.eventKey, region: ctx.region, stream: receipt.stream, seq: receipt.seq };
+  return {
+    status: receipt.duplicate ? "duplicate" : "accepted",
+    eventKey: msg.eventKey,
+    region: ctx.region,
+    stream: receipt.stream,
+    seq: receipt.seq,
+  };
 }
 
 export type BatchFormat = "ndjson" | "json-array";
@@ -179,7 +219,10 @@ export async function ingestBatch(
   trace?: Context,
 ): Promise<BatchResult> {
   if (rawBody.length > limits.maxBodyBytes) {
-    throw new GatewayError("batch_too_large", `the batch is ${rawBody.length} bytes; this gateway accepts at most ${limits.maxBodyBytes}`);
+    throw new GatewayError(
+      "batch_too_large",
+      `the batch is ${rawBody.length} bytes; this gateway accepts at most ${limits.maxBodyBytes}`,
+    );
   }
   const nowMs = ctx.now();
   verifyBody(source, headers, rawBody, nowMs, ctx);
@@ -192,7 +235,12 @@ export async function ingestBatch(
   for (let index = 0; index < split.items.length; index++) {
     const bytes = split.items[index]!;
     if (bytes.length > source.maxBodyBytes) {
-      items[index] = itemError(new GatewayError("payload_too_large", `item is ${bytes.length} bytes; source ${source.id} accepts at most ${source.maxBodyBytes}`));
+      items[index] = itemError(
+        new GatewayError(
+          "payload_too_large",
+          `item is ${bytes.length} bytes; source ${source.id} accepts at most ${source.maxBodyBytes}`,
+        ),
+      );
       continue;
     }
     try {
@@ -219,14 +267,19 @@ export async function ingestBatch(
       const outcome = settled[i]!;
       if (outcome.status === "fulfilled") {
         answered++;
-        items[index] = { status: outcome.value.duplicate ? "duplicate" : "accepted", event_key: msg.eventKey, seq: outcome.value.seq };
+        items[index] = {
+          status: outcome.value.duplicate ? "duplicate" : "accepted",
+          event_key: msg.eventKey,
+          seq: outcome.value.seq,
+        };
       } else {
         const err = outcome.reason as unknown;
         if (isPublishError(err) && err.code !== "buffer_unavailable") answered++;
         // One fresh reading of the stream's fill serves every item of the batch that found it full.
         failureCtx ??= { ...ctx, fullRetryAfter: () => (fullRetryAfter ??= ctx.fullRetryAfter()) };
         const failure = await publishFailure(err, failureCtx);
-        if (failure.status === 503) retryAfterSeconds = Math.max(retryAfterSeconds ?? 0, failure.retryAfterSeconds ?? ctx.retryAfterSeconds);
+        if (failure.status === 503)
+          retryAfterSeconds = Math.max(retryAfterSeconds ?? 0, failure.retryAfterSeconds ?? ctx.retryAfterSeconds);
         items[index] = itemError(failure, msg.eventKey);
       }
     }

@@ -1,7 +1,6 @@
 import { createInbox, MsgHdrsImpl, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { EventHeader, pubAckFailure, PublishError, type EventMessage, type PublishReceipt } from "@tributary/streams";
 
-
 /** Header values must not break the NATS header block. */
 const UNSAFE_HEADER_VALUE = /[\r\n]/;
 
@@ -36,7 +35,8 @@ export class EventHeaderEncoder {
     const id = `${region}\u0000${source}`;
     let prefix = this.#prefixes.get(id);
     if (prefix === undefined) {
-      if (UNSAFE_HEADER_VALUE.test(source) || UNSAFE_HEADER_VALUE.test(region)) throw new TypeError("source and region must not hold CR or LF");
+      if (UNSAFE_HEADER_VALUE.test(source) || UNSAFE_HEADER_VALUE.test(region))
+        throw new TypeError("source and region must not hold CR or LF");
       prefix = `NATS/1.0\r\n${EventHeader.Source}: ${source}\r\n${EventHeader.Region}: ${region}\r\n`;
       this.#prefixes.set(id, prefix);
     }
@@ -57,11 +57,13 @@ export class EventHeaderEncoder {
     if (msg.extraHeaders !== undefined) {
       for (const name in msg.extraHeaders) {
         const value = msg.extraHeaders[name]!;
-        if (UNSAFE_HEADER_VALUE.test(name) || UNSAFE_HEADER_VALUE.test(value)) throw new TypeError(`header ${JSON.stringify(name)} must not hold CR or LF`);
+        if (UNSAFE_HEADER_VALUE.test(name) || UNSAFE_HEADER_VALUE.test(value))
+          throw new TypeError(`header ${JSON.stringify(name)} must not hold CR or LF`);
         text += `${name}: ${value.trim()}\r\n`;
       }
     }
-    if (UNSAFE_HEADER_VALUE.test(msg.eventKey) || UNSAFE_HEADER_VALUE.test(msg.eventType)) throw new TypeError("event key and type must not hold CR or LF");
+    if (UNSAFE_HEADER_VALUE.test(msg.eventKey) || UNSAFE_HEADER_VALUE.test(msg.eventType))
+      throw new TypeError("event key and type must not hold CR or LF");
     // Every part is ASCII (ids, keys and types are restricted to it), so latin1 is exact, and
     // Buffer.from slices small strings out of Node's shared pool instead of allocating.
     return Buffer.from(`${text}\r\n`, "latin1");
@@ -133,7 +135,9 @@ export class JetStreamPipeline {
     this.#timeoutMs = options.timeoutMs;
     this.#onFull = options.onFull;
     this.#inbox = `${createInbox()}.`;
-    this.#sub = nc.subscribe(`${this.#inbox}*`, { callback: (err, msg) => (err ? this.failAll(err.message) : this.#onAck(msg)) });
+    this.#sub = nc.subscribe(`${this.#inbox}*`, {
+      callback: (err, msg) => (err ? this.failAll(err.message) : this.#onAck(msg)),
+    });
     this.#sweeper = setInterval(() => this.#sweep(), Math.max(10, Math.min(250, Math.floor(options.timeoutMs / 4))));
     this.#sweeper.unref();
   }
@@ -179,11 +183,18 @@ export class JetStreamPipeline {
       if (!this.#pending.has(item.token)) continue;
       encoded.bytes = item.headers;
       try {
-        this.#nc.publish(item.subject, item.body, { reply: `${this.#inbox}${item.token.toString(36)}`, headers: encoded });
+        this.#nc.publish(item.subject, item.body, {
+          reply: `${this.#inbox}${item.token.toString(36)}`,
+          headers: encoded,
+        });
       } catch (err) {
         const pending = this.#pending.get(item.token);
         this.#pending.delete(item.token);
-        pending?.reject(new PublishError("buffer_unavailable", `the regional stream did not acknowledge: ${(err as Error).message}`, { cause: err }));
+        pending?.reject(
+          new PublishError("buffer_unavailable", `the regional stream did not acknowledge: ${(err as Error).message}`, {
+            cause: err,
+          }),
+        );
       }
     }
     encoded.bytes = new Uint8Array(0);
@@ -203,7 +214,12 @@ export class JetStreamPipeline {
       // A status message: 503 is "no responders" (no stream listens on the subject, or JetStream
       // is not ready), anything else is as unexpected.
       const code = msg.headers?.code ?? 0;
-      pending.reject(new PublishError("buffer_unavailable", code === 503 ? "no JetStream stream answered (no responders)" : `unexpected status ${code} from JetStream`));
+      pending.reject(
+        new PublishError(
+          "buffer_unavailable",
+          code === 503 ? "no JetStream stream answered (no responders)" : `unexpected status ${code} from JetStream`,
+        ),
+      );
       return;
     }
     let ack: RawPubAck | undefined;
@@ -234,7 +250,9 @@ export class JetStreamPipeline {
     for (const [token, pending] of this.#pending) {
       if (pending.deadline > now) break;
       this.#pending.delete(token);
-      pending.reject(new PublishError("buffer_unavailable", `the regional stream did not acknowledge within ${this.#timeoutMs} ms`));
+      pending.reject(
+        new PublishError("buffer_unavailable", `the regional stream did not acknowledge within ${this.#timeoutMs} ms`),
+      );
     }
     if (this.#pending.size === 0) this.#wakeIdle();
   }
@@ -247,7 +265,8 @@ export class JetStreamPipeline {
   failAll(reason: string): void {
     const pending = [...this.#pending.values()];
     this.#pending.clear();
-    for (const p of pending) p.reject(new PublishError("buffer_unavailable", `the regional stream did not acknowledge: ${reason}`));
+    for (const p of pending)
+      p.reject(new PublishError("buffer_unavailable", `the regional stream did not acknowledge: ${reason}`));
     this.#wakeIdle();
   }
 

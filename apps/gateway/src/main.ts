@@ -21,7 +21,9 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
   const telemetry = startTelemetry({
     serviceName: "tributary-gateway",
     serviceVersion: version,

@@ -1,6 +1,13 @@
 import { jetstreamManager, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { connectNats, ensureStream, PublishError, regionalStreamConfig, type EventMessage, type PublishReceipt } from "@tributary/streams";
+import {
+  connectNats,
+  ensureStream,
+  PublishError,
+  regionalStreamConfig,
+  type EventMessage,
+  type PublishReceipt,
+} from "@tributary/streams";
 import type { RegionStreamState } from "@tributary/telemetry";
 import type { FastifyBaseLogger } from "fastify";
 import { FillTracker, type FillState, type StreamSample } from "./admission.js";
@@ -8,7 +15,8 @@ import type { GatewayConfig } from "./config.js";
 import { JetStreamPipeline } from "./jetstream-pipeline.js";
 
 /** Why the gateway is not ready, for /readyz. */
-export type NotReadyReason = "starting" | "nats_disconnected" | "stream_info_stale" | "stream_nearly_full" | "stream_full" | "closed";
+export type NotReadyReason =
+  "starting" | "nats_disconnected" | "stream_info_stale" | "stream_nearly_full" | "stream_full" | "closed";
 
 export interface Readiness {
   ready: boolean;
@@ -136,7 +144,8 @@ export class RegionalPublisher implements BufferState {
         await jsm.streams.info(name);
         return;
       } catch (err) {
-        if (attempt % 10 === 0) this.log.warn({ err, stream: name }, "regional stream not available yet; not ready until it is");
+        if (attempt % 10 === 0)
+          this.log.warn({ err, stream: name }, "regional stream not available yet; not ready until it is");
         await new Promise((resolve) => setTimeout(resolve, 1000).unref());
       }
     }
@@ -208,7 +217,13 @@ export class RegionalPublisher implements BufferState {
   streamState(): RegionStreamState | undefined {
     const last = this.#fill.last;
     if (last === undefined) return undefined;
-    return { bytes: last.bytes, maxBytes: last.maxBytes, messages: last.messages, lastSeq: last.lastSeq, outageBudgetSeconds: this.#fill.outageBudgetSeconds() };
+    return {
+      bytes: last.bytes,
+      maxBytes: last.maxBytes,
+      messages: last.messages,
+      lastSeq: last.lastSeq,
+      outageBudgetSeconds: this.#fill.outageBudgetSeconds(),
+    };
   }
 
   /** Events this process has published and not yet had answered. */

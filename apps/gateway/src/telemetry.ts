@@ -46,11 +46,13 @@ export function instrumentPublish(
     }
     // Unsampled traces propagate too (flag 00), so the aggregator makes the same decision.
     const headers = traceHeadersOf(trace.setSpan(parent, span));
-    if (headers !== undefined) msg.extraHeaders = msg.extraHeaders === undefined ? headers : { ...msg.extraHeaders, ...headers };
+    if (headers !== undefined)
+      msg.extraHeaders = msg.extraHeaders === undefined ? headers : { ...msg.extraHeaders, ...headers };
     const startedAt = performance.now();
     try {
       const receipt = record(msg, startedAt, await publish(msg));
-      if (span.isRecording()) span.setAttributes({ "tributary.stream.seq": receipt.seq, "tributary.duplicate": receipt.duplicate });
+      if (span.isRecording())
+        span.setAttributes({ "tributary.stream.seq": receipt.seq, "tributary.duplicate": receipt.duplicate });
       return receipt;
     } catch (err) {
       span.recordException(err as Error);
@@ -67,8 +69,10 @@ export function instrumentPublish(
     // Not sampled: no publish span (it would not be kept), but the decision travels on in the
     // request's own traceparent (flag 00), so the aggregator and deliveries make the same one.
     let headers = unsampledHeaders.get(parent);
-    if (headers === undefined && !unsampledHeaders.has(parent)) unsampledHeaders.set(parent, (headers = traceHeadersOf(parent)));
-    if (headers !== undefined) msg.extraHeaders = msg.extraHeaders === undefined ? headers : { ...msg.extraHeaders, ...headers };
+    if (headers === undefined && !unsampledHeaders.has(parent))
+      unsampledHeaders.set(parent, (headers = traceHeadersOf(parent)));
+    if (headers !== undefined)
+      msg.extraHeaders = msg.extraHeaders === undefined ? headers : { ...msg.extraHeaders, ...headers };
     const startedAt = performance.now();
     return publish(msg).then((receipt) => record(msg, startedAt, receipt));
   };

@@ -19,7 +19,12 @@ interface BatchAnswer {
   };
 }
 
-async function postBatch(gw: GatewayUnderTest, body: string, contentType = "application/x-ndjson", headers?: Record<string, string>): Promise<BatchAnswer> {
+async function postBatch(
+  gw: GatewayUnderTest,
+  body: string,
+  contentType = "application/x-ndjson",
+  headers?: Record<string, string>,
+): Promise<BatchAnswer> {
   const res = await fetch(`${gw.url}/v1/sources/demo/batch`, {
     method: "POST",
     headers: headers ?? { ...signWebhook({ secret: SECRET, body }), "content-type": contentType },
@@ -47,7 +52,14 @@ describe("gateway batch", () => {
     const before = await gw.streamMessages();
     const res = await postBatch(gw, `${events.join("\n")}\n`);
     expect(res.status).toBe(202);
-    expect(res.json).toMatchObject({ status: "accepted", region: "us", stream: "EVENTS_US", accepted: 20, duplicates: 0, failed: 0 });
+    expect(res.json).toMatchObject({
+      status: "accepted",
+      region: "us",
+      stream: "EVENTS_US",
+      accepted: 20,
+      duplicates: 0,
+      failed: 0,
+    });
     expect(res.headers.get("tributary-region")).toBe("us");
     expect(res.headers.get("tributary-batch-accepted")).toBe("20");
     expect(await gw.streamMessages()).toBe(before + 20);
@@ -77,12 +89,24 @@ describe("gateway batch", () => {
 
   it("batch - per-item results: bad items are refused with their code, the good ones stored (200 partial)", async () => {
     const good = [sampleEvent(), sampleEvent()];
-    const lines = [good[0]!, '{"event":"link.clicked",', JSON.stringify({ event: "link.clicked", data: { link_id: 42 } }), good[1]!, `{"event":"x","data":${"[".repeat(40)}${"]".repeat(40)}}`];
+    const lines = [
+      good[0]!,
+      '{"event":"link.clicked",',
+      JSON.stringify({ event: "link.clicked", data: { link_id: 42 } }),
+      good[1]!,
+      `{"event":"x","data":${"[".repeat(40)}${"]".repeat(40)}}`,
+    ];
     const before = await gw.streamMessages();
     const res = await postBatch(gw, lines.join("\n"));
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ status: "partial", accepted: 2, duplicates: 0, failed: 3 });
-    expect(res.json.items!.map((i) => i.status === "error" ? i.code : i.status)).toEqual(["accepted", "invalid_json", "schema_violation", "accepted", "json_limits_exceeded"]);
+    expect(res.json.items!.map((i) => (i.status === "error" ? i.code : i.status))).toEqual([
+      "accepted",
+      "invalid_json",
+      "schema_violation",
+      "accepted",
+      "json_limits_exceeded",
+    ]);
     expect(res.headers.get("retry-after")).toBeNull(); // nothing worth retrying unchanged
     expect(await gw.streamMessages()).toBe(before + 2);
   });
@@ -96,7 +120,11 @@ describe("gateway batch", () => {
     const again = await postBatch(gw, [event, other, other].join("\n"));
     expect(again.status).toBe(200);
     expect(again.json).toMatchObject({ status: "complete", accepted: 1, duplicates: 2, failed: 0 });
-    expect(again.json.items![0]).toMatchObject({ status: "duplicate", event_key: first.json.items![0]!.event_key, seq: first.json.items![0]!.seq });
+    expect(again.json.items![0]).toMatchObject({
+      status: "duplicate",
+      event_key: first.json.items![0]!.event_key,
+      seq: first.json.items![0]!.seq,
+    });
     expect(again.json.items![2]).toMatchObject({ status: "duplicate", seq: again.json.items![1]!.seq });
     expect(await gw.streamMessages()).toBe(before + 1);
   });
@@ -104,11 +132,17 @@ describe("gateway batch", () => {
   it("batch - refused whole, nothing stored: bad signature, too many items, too many bytes, not a batch, wrong type", async () => {
     const before = await gw.streamMessages();
     const events = [sampleEvent(), sampleEvent()].join("\n");
-    const forged = await postBatch(gw, events, "application/x-ndjson", { ...signWebhook({ secret: "wrong-secret-0123456789", body: events }), "content-type": "application/x-ndjson" });
+    const forged = await postBatch(gw, events, "application/x-ndjson", {
+      ...signWebhook({ secret: "wrong-secret-0123456789", body: events }),
+      "content-type": "application/x-ndjson",
+    });
     expect([forged.status, forged.json.error?.code]).toEqual([401, "signature_mismatch"]);
     const tooMany = await postBatch(gw, Array.from({ length: 51 }, () => sampleEvent()).join("\n"));
     expect([tooMany.status, tooMany.json.error?.code]).toEqual([413, "batch_too_large"]);
-    const tooBig = await postBatch(gw, Array.from({ length: 40 }, () => sampleEvent({ data: { filler: "x".repeat(2000) } })).join("\n"));
+    const tooBig = await postBatch(
+      gw,
+      Array.from({ length: 40 }, () => sampleEvent({ data: { filler: "x".repeat(2000) } })).join("\n"),
+    );
     expect([tooBig.status, tooBig.json.error?.code]).toEqual([413, "batch_too_large"]);
     const notArray = await postBatch(gw, JSON.stringify({ event: "link.clicked" }), "application/json");
     expect([notArray.status, notArray.json.error?.code]).toEqual([400, "invalid_batch"]);
@@ -128,7 +162,11 @@ describe("gateway batch", () => {
 
   it("batch - the single-event endpoint does not take NDJSON", async () => {
     const body = sampleEvent();
-    const res = await fetch(`${gw.url}/v1/sources/demo/events`, { method: "POST", headers: { ...signWebhook({ secret: SECRET, body }), "content-type": "application/x-ndjson" }, body });
+    const res = await fetch(`${gw.url}/v1/sources/demo/events`, {
+      method: "POST",
+      headers: { ...signWebhook({ secret: SECRET, body }), "content-type": "application/x-ndjson" },
+      body,
+    });
     expect(res.status).toBe(415);
   });
 });
@@ -136,11 +174,24 @@ describe("gateway batch", () => {
 describe("gateway batch keys", () => {
   it("batch - with an idField, each item's key is its own field value", async () => {
     const gw = await startGateway({
-      sources: { demo: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "current", env: "GW_TEST_SECRET" }], idField: "event_id" } },
+      sources: {
+        demo: {
+          scheme: { type: "webhook-hmac-sha256" },
+          secrets: [{ id: "current", env: "GW_TEST_SECRET" }],
+          idField: "event_id",
+        },
+      },
     });
     try {
       const run = Date.now().toString(36);
-      const events = [1, 2, 3].map((n) => JSON.stringify({ event_id: `evt_${run}_${n}`, event: "link.clicked", timestamp: new Date().toISOString(), data: { link_id: `l${n}` } }));
+      const events = [1, 2, 3].map((n) =>
+        JSON.stringify({
+          event_id: `evt_${run}_${n}`,
+          event: "link.clicked",
+          timestamp: new Date().toISOString(),
+          data: { link_id: `l${n}` },
+        }),
+      );
       const res = await postBatch(gw, events.join("\n"));
       expect(res.status).toBe(202);
       expect(res.json.items!.map((i) => i.event_key)).toEqual([1, 2, 3].map((n) => `demo:evt_${run}_${n}`));

@@ -40,7 +40,20 @@ describe("batch split", () => {
   });
 
   it("array - structural problems are invalid_batch", () => {
-    for (const body of ["", "{}", "[]", " [ ] ", "[1,]", "[,1]", "[1,,2]", "[1] x", '[{"a":1]', "[[1}]", '[{"a":"]', "[1, 2"]) {
+    for (const body of [
+      "",
+      "{}",
+      "[]",
+      " [ ] ",
+      "[1,]",
+      "[,1]",
+      "[1,,2]",
+      "[1] x",
+      '[{"a":1]',
+      "[[1}]",
+      '[{"a":"]',
+      "[1, 2",
+    ]) {
       expect(refusal(splitJsonArray(Buffer.from(body), 10)), body).toBe("invalid_batch");
     }
   });

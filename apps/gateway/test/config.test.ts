@@ -34,10 +34,21 @@ describe("gateway config", () => {
 
   it("config - admission and batch limits have defaults and are checked", () => {
     const config = resolveGatewayConfig(base, { DEMO_SECRET: SECRET });
-    expect(config.admission).toEqual({ maxInFlightPublishes: 8192, maxEventLoopDelayMs: 200, streamCheckIntervalMs: 1000, nearlyFullRatio: 0.9, maxRetryAfterSeconds: 300 });
+    expect(config.admission).toEqual({
+      maxInFlightPublishes: 8192,
+      maxEventLoopDelayMs: 200,
+      streamCheckIntervalMs: 1000,
+      nearlyFullRatio: 0.9,
+      maxRetryAfterSeconds: 300,
+    });
     expect(config.batch).toEqual({ maxItems: 1000, maxBodyBytes: 4 * 1024 * 1024 });
-    expect(configError(() => resolveGatewayConfig({ ...base, admission: { nearlyFullRatio: 1.5 } }, { DEMO_SECRET: SECRET })).field).toBe("admission.nearlyFullRatio");
-    expect(configError(() => resolveGatewayConfig({ ...base, batch: { maxItems: 0 } }, { DEMO_SECRET: SECRET })).field).toBe("batch.maxItems");
+    expect(
+      configError(() => resolveGatewayConfig({ ...base, admission: { nearlyFullRatio: 1.5 } }, { DEMO_SECRET: SECRET }))
+        .field,
+    ).toBe("admission.nearlyFullRatio");
+    expect(
+      configError(() => resolveGatewayConfig({ ...base, batch: { maxItems: 0 } }, { DEMO_SECRET: SECRET })).field,
+    ).toBe("batch.maxItems");
   });
 
   it("config - a secret whose env variable is unset names the field and the fix", () => {
@@ -49,25 +60,42 @@ describe("gateway config", () => {
   it("config - a secret can come from a file, base64-encoded", () => {
     const dir = mkdtempSync(join(tmpdir(), "gw-config-"));
     writeFileSync(join(dir, "s"), Buffer.from(SECRET).toString("base64") + "\n");
-    const config = resolveGatewayConfig({ ...base, sources: { demo: { ...base.sources.demo, secrets: [{ id: "f", file: join(dir, "s"), encoding: "base64" }] } } }, {});
+    const config = resolveGatewayConfig(
+      {
+        ...base,
+        sources: { demo: { ...base.sources.demo, secrets: [{ id: "f", file: join(dir, "s"), encoding: "base64" }] } },
+      },
+      {},
+    );
     expect(config.sources.get("demo")!.secrets[0]!.key.toString()).toBe(SECRET);
   });
 
   it("config - a secret with both env and file is refused", () => {
-    const err = configError(() => resolveGatewayConfig({ ...base, sources: { demo: { ...base.sources.demo, secrets: [{ id: "x", env: "A", file: "/b" }] } } }, {}));
+    const err = configError(() =>
+      resolveGatewayConfig(
+        { ...base, sources: { demo: { ...base.sources.demo, secrets: [{ id: "x", env: "A", file: "/b" }] } } },
+        {},
+      ),
+    );
     expect(err.field).toBe("sources.demo.secrets[0]");
   });
 
   it("config - a short secret is refused", () => {
-    expect(configError(() => resolveGatewayConfig(base, { DEMO_SECRET: "short" })).problem).toContain("shorter than 16 bytes");
+    expect(configError(() => resolveGatewayConfig(base, { DEMO_SECRET: "short" })).problem).toContain(
+      "shorter than 16 bytes",
+    );
   });
 
   it("config - a bad region names the field", () => {
-    expect(configError(() => resolveGatewayConfig({ ...base, region: "US East" }, { DEMO_SECRET: SECRET })).field).toBe("region");
+    expect(configError(() => resolveGatewayConfig({ ...base, region: "US East" }, { DEMO_SECRET: SECRET })).field).toBe(
+      "region",
+    );
   });
 
   it("config - a source id unfit for NATS subjects is refused", () => {
-    const err = configError(() => resolveGatewayConfig({ ...base, sources: { "my.source": base.sources.demo } }, { DEMO_SECRET: SECRET }));
+    const err = configError(() =>
+      resolveGatewayConfig({ ...base, sources: { "my.source": base.sources.demo } }, { DEMO_SECRET: SECRET }),
+    );
     expect(err.field).toBe("sources.my.source");
   });
 
@@ -76,7 +104,12 @@ describe("gateway config", () => {
   });
 
   it("config - an unknown scheme type lists the choices", () => {
-    const err = configError(() => resolveGatewayConfig({ ...base, sources: { demo: { ...base.sources.demo, scheme: { type: "md5" } } } }, { DEMO_SECRET: SECRET }));
+    const err = configError(() =>
+      resolveGatewayConfig(
+        { ...base, sources: { demo: { ...base.sources.demo, scheme: { type: "md5" } } } },
+        { DEMO_SECRET: SECRET },
+      ),
+    );
     expect(err.field).toBe("sources.demo.scheme.type");
     expect(err.problem).toBe(`must be one of ${SCHEME_TYPES.map((t) => JSON.stringify(t)).join(", ")}`);
   });
@@ -85,7 +118,15 @@ describe("gateway config", () => {
     const dir = mkdtempSync(join(tmpdir(), "gw-config-"));
     const file = join(dir, "gateway.json");
     writeFileSync(file, JSON.stringify(base));
-    const config = loadGatewayConfig({ DEMO_SECRET: SECRET, TRIBUTARY_PORT: "9999", TRIBUTARY_NATS_URL: "nats://127.0.0.1:4223, nats://127.0.0.1:4224", TRIBUTARY_REGION: "eu" }, file);
+    const config = loadGatewayConfig(
+      {
+        DEMO_SECRET: SECRET,
+        TRIBUTARY_PORT: "9999",
+        TRIBUTARY_NATS_URL: "nats://127.0.0.1:4223, nats://127.0.0.1:4224",
+        TRIBUTARY_REGION: "eu",
+      },
+      file,
+    );
     expect(config.port).toBe(9999);
     expect(config.region).toBe("eu");
     expect(config.nats.servers).toEqual(["nats://127.0.0.1:4223", "nats://127.0.0.1:4224"]);

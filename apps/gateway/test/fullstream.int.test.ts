@@ -6,13 +6,20 @@ import { SECRET, startGateway } from "./helpers.js";
 describe("gateway with a full stream", () => {
   it("full stream - 503 buffer_full with a computed Retry-After, readyz false, nothing lost or evicted", async () => {
     // A tiny stream (about twenty events) whose oldest event ages out after a minute.
-    const gw = await startGateway({ stream: { maxBytes: 8192, maxAgeSeconds: 60, duplicateWindowSeconds: 30 }, admission: { streamCheckIntervalMs: 200 } });
+    const gw = await startGateway({
+      stream: { maxBytes: 8192, maxAgeSeconds: 60, duplicateWindowSeconds: 30 },
+      admission: { streamCheckIntervalMs: 200 },
+    });
     try {
       const accepted = new Map<string, number>(); // event key → stream seq
       const refusals: Array<{ code: string; retryAfter: number }> = [];
       for (let i = 0; i < 40; i++) {
         const body = sampleEvent();
-        const res = await fetch(`${gw.url}/v1/sources/demo/events`, { method: "POST", headers: signWebhook({ secret: SECRET, body }), body });
+        const res = await fetch(`${gw.url}/v1/sources/demo/events`, {
+          method: "POST",
+          headers: signWebhook({ secret: SECRET, body }),
+          body,
+        });
         const json = (await res.json()) as { event_key?: string; seq?: number; error?: { code: string } };
         if (res.status === 202) {
           // Once full, never accepted again in this test: nothing ages out within it.
@@ -34,7 +41,11 @@ describe("gateway with a full stream", () => {
 
       // A batch into the full stream is refused whole, before anything is published.
       const batch = [sampleEvent(), sampleEvent()].join("\n");
-      const batchRes = await fetch(`${gw.url}/v1/sources/demo/batch`, { method: "POST", headers: { ...signWebhook({ secret: SECRET, body: batch }), "content-type": "application/x-ndjson" }, body: batch });
+      const batchRes = await fetch(`${gw.url}/v1/sources/demo/batch`, {
+        method: "POST",
+        headers: { ...signWebhook({ secret: SECRET, body: batch }), "content-type": "application/x-ndjson" },
+        body: batch,
+      });
       expect(batchRes.status).toBe(503);
       expect(((await batchRes.json()) as { error: { code: string } }).error.code).toBe("buffer_full");
       expect(Number(batchRes.headers.get("retry-after"))).toBeGreaterThan(30);
@@ -62,14 +73,26 @@ describe("gateway with a full stream", () => {
     try {
       const events = Array.from({ length: 40 }, () => sampleEvent());
       const body = events.join("\n");
-      const res = await fetch(`${gw.url}/v1/sources/demo/batch`, { method: "POST", headers: { ...signWebhook({ secret: SECRET, body }), "content-type": "application/x-ndjson" }, body });
+      const res = await fetch(`${gw.url}/v1/sources/demo/batch`, {
+        method: "POST",
+        headers: { ...signWebhook({ secret: SECRET, body }), "content-type": "application/x-ndjson" },
+        body,
+      });
       expect(res.status).toBe(200);
-      const json = (await res.json()) as { status: string; accepted: number; failed: number; items: Array<{ status: string; code?: string; seq?: number }> };
+      const json = (await res.json()) as {
+        status: string;
+        accepted: number;
+        failed: number;
+        items: Array<{ status: string; code?: string; seq?: number }>;
+      };
       expect(json.status).toBe("partial");
       expect(json.accepted).toBeGreaterThan(5);
       expect(json.failed).toBe(40 - json.accepted);
       // Publishes are pipelined in order, so what fits is a prefix of the batch.
-      expect(json.items.map((i) => i.code ?? i.status)).toEqual([...Array<string>(json.accepted).fill("accepted"), ...Array<string>(json.failed).fill("buffer_full")]);
+      expect(json.items.map((i) => i.code ?? i.status)).toEqual([
+        ...Array<string>(json.accepted).fill("accepted"),
+        ...Array<string>(json.failed).fill("buffer_full"),
+      ]);
       expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(30);
       const info = await (await jetstreamManager(gw.observer)).streams.info("EVENTS_US");
       expect(info.state.messages).toBe(json.accepted);

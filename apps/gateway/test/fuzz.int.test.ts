@@ -21,7 +21,10 @@ const headerValue = fc.oneof(
 const hostileBody = fc.oneof(
   fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)),
   fc.string({ maxLength: 200 }).map((s) => Buffer.from(s)),
-  fc.jsonValue({ maxDepth: 4 }).filter((v) => typeof v !== "object" || v === null || Array.isArray(v)).map((v) => Buffer.from(JSON.stringify(v) ?? "null")),
+  fc
+    .jsonValue({ maxDepth: 4 })
+    .filter((v) => typeof v !== "object" || v === null || Array.isArray(v))
+    .map((v) => Buffer.from(JSON.stringify(v) ?? "null")),
   fc.constant(Buffer.from('{"__proto__":{"polluted":true},"event":"link.clicked","data":{}}')),
   fc.constant(Buffer.from('{"event":"link.clicked","data":{"constructor":{"prototype":{"x":1}}}}')),
   fc.constant(Buffer.from(`{"event":"link.clicked","data":${"[".repeat(5000)}${"]".repeat(5000)}}`)),
@@ -54,13 +57,19 @@ describe("gateway fuzz", () => {
           "x-webhook-signature": fc.option(headerValue, { nil: undefined }),
           "x-webhook-timestamp": fc.option(headerValue, { nil: undefined }),
           "x-webhook-id": fc.option(headerValue, { nil: undefined }),
-          "content-type": fc.constantFrom("application/json", "application/cloudevents+json", "text/plain", "application/json; charset=utf-8"),
+          "content-type": fc.constantFrom(
+            "application/json",
+            "application/cloudevents+json",
+            "text/plain",
+            "application/json; charset=utf-8",
+          ),
         }),
         fc.constantFrom("demo", "demo", "demo", "nobody", "..%2F", "DEMO"),
         async (body, signCorrectly, randomHeaders, source) => {
           const headers: Record<string, string> = {};
           for (const [k, v] of Object.entries(randomHeaders)) if (v !== undefined) headers[k] = v;
-          if (signCorrectly) Object.assign(headers, signWebhook({ secret: SECRET, body }), { "content-type": headers["content-type"]! });
+          if (signCorrectly)
+            Object.assign(headers, signWebhook({ secret: SECRET, body }), { "content-type": headers["content-type"]! });
           const res = await fetch(`${gw.url}/v1/sources/${source}/events`, { method: "POST", headers, body });
           const json = (await res.json()) as { error?: { code?: string } };
           seen.set(res.status, (seen.get(res.status) ?? 0) + 1);

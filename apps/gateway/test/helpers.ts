@@ -20,7 +20,11 @@ export interface GatewayUnderTest {
   close(): Promise<void>;
 }
 
-export async function startGateway(overrides: Record<string, unknown> = {}, now?: () => number, natsOptions: NatsServerOptions = {}): Promise<GatewayUnderTest> {
+export async function startGateway(
+  overrides: Record<string, unknown> = {},
+  now?: () => number,
+  natsOptions: NatsServerOptions = {},
+): Promise<GatewayUnderTest> {
   const nats = await startNatsServer({ domain: "us", ...natsOptions });
   const config = resolveGatewayConfig(
     {

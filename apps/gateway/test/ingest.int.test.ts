@@ -35,7 +35,11 @@ describe("gateway ingest", () => {
     const first = await post(gw, body, signWebhook({ secret: SECRET, body }));
     const before = await gw.streamMessages();
     // A sender retry re-signs with a new timestamp; the body, and so the key, is the same.
-    const again = await post(gw, body, signWebhook({ secret: SECRET, body, timestamp: Math.floor(Date.now() / 1000) + 1 }));
+    const again = await post(
+      gw,
+      body,
+      signWebhook({ secret: SECRET, body, timestamp: Math.floor(Date.now() / 1000) + 1 }),
+    );
     expect(again.status).toBe(200);
     expect(again.json).toMatchObject({ status: "duplicate", event_key: first.json.event_key, seq: first.json.seq });
     expect(await gw.streamMessages()).toBe(before);
@@ -62,45 +66,95 @@ describe("gateway ingest", () => {
   });
 
   describe("refusals store nothing", () => {
-    const cases: Array<[string, () => { body: string | Buffer; headers: Record<string, string>; source?: string }, number, string]> = [
-      ["bad signature", () => {
-        const body = sampleEvent();
-        return { body, headers: signWebhook({ secret: "wrong-secret-0123456789", body }) };
-      }, 401, "signature_mismatch"],
-      ["missing signature", () => {
-        const body = sampleEvent();
-        const headers = signWebhook({ secret: SECRET, body });
-        delete headers["x-webhook-signature"];
-        return { body, headers };
-      }, 401, "signature_missing"],
-      ["stale timestamp", () => {
-        const body = sampleEvent();
-        return { body, headers: signWebhook({ secret: SECRET, body, timestamp: Math.floor(Date.now() / 1000) - 301 }) };
-      }, 401, "timestamp_out_of_tolerance"],
-      ["a body changed after signing", () => {
-        const body = sampleEvent();
-        return { body: body.replace("ios", "web"), headers: signWebhook({ secret: SECRET, body }) };
-      }, 401, "signature_mismatch"],
-      ["unknown source", () => {
-        const body = sampleEvent();
-        return { body, headers: signWebhook({ secret: SECRET, body }), source: "nobody" };
-      }, 404, "unknown_source"],
-      ["invalid JSON", () => {
-        const body = '{"event":"link.clicked",';
-        return { body, headers: signWebhook({ secret: SECRET, body }) };
-      }, 400, "invalid_json"],
-      ["schema violation", () => {
-        const body = JSON.stringify({ event: "link.clicked", data: { link_id: 42 } });
-        return { body, headers: signWebhook({ secret: SECRET, body }) };
-      }, 422, "schema_violation"],
-      ["oversize body", () => {
-        const body = sampleEvent({ data: { filler: "x".repeat(5000) } });
-        return { body, headers: signWebhook({ secret: SECRET, body }) };
-      }, 413, "payload_too_large"],
-      ["wrong content type", () => {
-        const body = sampleEvent();
-        return { body, headers: { ...signWebhook({ secret: SECRET, body }), "content-type": "text/plain" } };
-      }, 415, "unsupported_media_type"],
+    const cases: Array<
+      [string, () => { body: string | Buffer; headers: Record<string, string>; source?: string }, number, string]
+    > = [
+      [
+        "bad signature",
+        () => {
+          const body = sampleEvent();
+          return { body, headers: signWebhook({ secret: "wrong-secret-0123456789", body }) };
+        },
+        401,
+        "signature_mismatch",
+      ],
+      [
+        "missing signature",
+        () => {
+          const body = sampleEvent();
+          const headers = signWebhook({ secret: SECRET, body });
+          delete headers["x-webhook-signature"];
+          return { body, headers };
+        },
+        401,
+        "signature_missing",
+      ],
+      [
+        "stale timestamp",
+        () => {
+          const body = sampleEvent();
+          return {
+            body,
+            headers: signWebhook({ secret: SECRET, body, timestamp: Math.floor(Date.now() / 1000) - 301 }),
+          };
+        },
+        401,
+        "timestamp_out_of_tolerance",
+      ],
+      [
+        "a body changed after signing",
+        () => {
+          const body = sampleEvent();
+          return { body: body.replace("ios", "web"), headers: signWebhook({ secret: SECRET, body }) };
+        },
+        401,
+        "signature_mismatch",
+      ],
+      [
+        "unknown source",
+        () => {
+          const body = sampleEvent();
+          return { body, headers: signWebhook({ secret: SECRET, body }), source: "nobody" };
+        },
+        404,
+        "unknown_source",
+      ],
+      [
+        "invalid JSON",
+        () => {
+          const body = '{"event":"link.clicked",';
+          return { body, headers: signWebhook({ secret: SECRET, body }) };
+        },
+        400,
+        "invalid_json",
+      ],
+      [
+        "schema violation",
+        () => {
+          const body = JSON.stringify({ event: "link.clicked", data: { link_id: 42 } });
+          return { body, headers: signWebhook({ secret: SECRET, body }) };
+        },
+        422,
+        "schema_violation",
+      ],
+      [
+        "oversize body",
+        () => {
+          const body = sampleEvent({ data: { filler: "x".repeat(5000) } });
+          return { body, headers: signWebhook({ secret: SECRET, body }) };
+        },
+        413,
+        "payload_too_large",
+      ],
+      [
+        "wrong content type",
+        () => {
+          const body = sampleEvent();
+          return { body, headers: { ...signWebhook({ secret: SECRET, body }), "content-type": "text/plain" } };
+        },
+        415,
+        "unsupported_media_type",
+      ],
     ];
     for (const [name, make, status, code] of cases) {
       it(`refusal - ${name} is ${status} ${code}`, async () => {
@@ -165,7 +219,11 @@ describe("gateway rate limits", () => {
   it("rate limit - a source over its limit gets 429 rate_limited with Retry-After and nothing stored; others are not affected", async () => {
     const gw = await startGateway({
       sources: {
-        demo: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "current", env: "GW_TEST_SECRET" }], rateLimit: { max: 5, windowSeconds: 60 } },
+        demo: {
+          scheme: { type: "webhook-hmac-sha256" },
+          secrets: [{ id: "current", env: "GW_TEST_SECRET" }],
+          rateLimit: { max: 5, windowSeconds: 60 },
+        },
         free: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "current", env: "GW_TEST_SECRET" }] },
       },
     });

@@ -15,7 +15,10 @@ const base = {
 describe("jetstream pipeline", () => {
   it("headers - the prebuilt block decodes to the contract's headers", () => {
     const encoder = new EventHeaderEncoder();
-    const bytes = encoder.encode({ ...base, extraHeaders: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" } });
+    const bytes = encoder.encode({
+      ...base,
+      extraHeaders: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
+    });
     const decoded = MsgHdrsImpl.decode(bytes);
     expect(decoded.get("Nats-Msg-Id")).toBe("demo:sha256:abc");
     expect(decoded.get("Tributary-Source")).toBe("demo");
@@ -40,10 +43,22 @@ describe("jetstream pipeline", () => {
   });
 
   it("pubacks - plain acks by the fast path, errors and unknown shapes by JSON.parse", () => {
-    expect(parsePubAck('{"stream":"EVENTS_US","domain":"us","seq":42}')).toEqual({ stream: "EVENTS_US", seq: 42, duplicate: false });
-    expect(parsePubAck('{"stream":"EVENTS_US","domain":"us","seq":42,"duplicate":true}')).toEqual({ stream: "EVENTS_US", seq: 42, duplicate: true });
+    expect(parsePubAck('{"stream":"EVENTS_US","domain":"us","seq":42}')).toEqual({
+      stream: "EVENTS_US",
+      seq: 42,
+      duplicate: false,
+    });
+    expect(parsePubAck('{"stream":"EVENTS_US","domain":"us","seq":42,"duplicate":true}')).toEqual({
+      stream: "EVENTS_US",
+      seq: 42,
+      duplicate: true,
+    });
     expect(parsePubAck('{"stream":"EVENTS_US","seq":7}')).toEqual({ stream: "EVENTS_US", seq: 7, duplicate: false });
-    expect(parsePubAck('{"error":{"code":503,"err_code":10077,"description":"maximum bytes exceeded"},"stream":"EVENTS_US","seq":0}')).toMatchObject({
+    expect(
+      parsePubAck(
+        '{"error":{"code":503,"err_code":10077,"description":"maximum bytes exceeded"},"stream":"EVENTS_US","seq":0}',
+      ),
+    ).toMatchObject({
       error: { err_code: 10077 },
     });
     expect(parsePubAck('{"stream":"EVENTS_US","seq":9,"val":"x"}')).toMatchObject({ stream: "EVENTS_US", seq: 9 });

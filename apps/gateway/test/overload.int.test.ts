@@ -20,11 +20,9 @@ function retainedHeap(): number {
 
 describe("gateway under overload", () => {
   it("overload - far above capacity: only 202 or 503 overloaded with Retry-After, no timeouts, bounded memory, every 202 stored", async () => {
-    const gw = await startGateway(
-      { admission: { maxInFlightPublishes: 8 } },
-      undefined,
-      { jetstreamExtra: "sync_interval: always" },
-    );
+    const gw = await startGateway({ admission: { maxInFlightPublishes: 8 } }, undefined, {
+      jetstreamExtra: "sync_interval: always",
+    });
     try {
       const statuses = new Map<string, number>();
       const accepted = new Map<string, number>(); // event key → stream seq
@@ -67,10 +65,16 @@ describe("gateway under overload", () => {
 
       const summary = Object.fromEntries(statuses);
       expect(failures, JSON.stringify(summary)).toBe(0);
-      expect([...statuses.keys()].every((s) => s === "202" || s === "503 overloaded"), JSON.stringify(summary)).toBe(true);
+      expect(
+        [...statuses.keys()].every((s) => s === "202" || s === "503 overloaded"),
+        JSON.stringify(summary),
+      ).toBe(true);
       expect(statuses.get("202") ?? 0).toBeGreaterThan(0);
       expect(statuses.get("503 overloaded") ?? 0).toBeGreaterThan(0);
-      expect([...retryAfters].every((v) => Number(v) >= 1), [...retryAfters].join(",")).toBe(true);
+      expect(
+        [...retryAfters].every((v) => Number(v) >= 1),
+        [...retryAfters].join(","),
+      ).toBe(true);
       expect(maxInFlight).toBeLessThanOrEqual(8);
       // Memory stays bounded while refusing (garbage included), and nothing is retained afterwards.
       expect(heapPeak - heapBefore).toBeLessThan(256 * 1024 * 1024);

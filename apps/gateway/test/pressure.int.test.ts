@@ -15,8 +15,16 @@ describe("gateway pressure guards", () => {
     try {
       const send = async () => {
         const body = sampleEvent();
-        const res = await fetch(`${gw.url}/v1/sources/demo/events`, { method: "POST", headers: signWebhook({ secret: SECRET, body }), body });
-        return { status: res.status, retryAfter: res.headers.get("retry-after"), json: (await res.json()) as { error?: { code: string } } };
+        const res = await fetch(`${gw.url}/v1/sources/demo/events`, {
+          method: "POST",
+          headers: signWebhook({ secret: SECRET, body }),
+          body,
+        });
+        return {
+          status: res.status,
+          retryAfter: res.headers.get("retry-after"),
+          json: (await res.json()) as { error?: { code: string } },
+        };
       };
       const admitted = async () => {
         let status = 0;

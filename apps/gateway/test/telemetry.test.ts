@@ -13,7 +13,11 @@ const TRACE = "0af7651916cd43dd8448eb211c80319c";
 function gateway(telemetry: Telemetry) {
   const published: EventMessage[] = [];
   const config = resolveGatewayConfig(
-    { region: "us", logLevel: "silent", sources: { demo: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "k", env: "S" }] } } },
+    {
+      region: "us",
+      logLevel: "silent",
+      sources: { demo: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "k", env: "S" }] } },
+    },
     { S: SECRET },
   );
   const app = buildApp({
@@ -28,7 +32,12 @@ function gateway(telemetry: Telemetry) {
   });
   const send = (traceFlags: string, n = 1) => {
     const body = sampleEvent({ seed: `${traceFlags}-${n}` });
-    return app.inject({ method: "POST", url: "/v1/sources/demo/events", headers: { ...signWebhook({ secret: SECRET, body }), traceparent: `00-${TRACE}-b7ad6b7169203331-${traceFlags}` }, payload: body });
+    return app.inject({
+      method: "POST",
+      url: "/v1/sources/demo/events",
+      headers: { ...signWebhook({ secret: SECRET, body }), traceparent: `00-${TRACE}-b7ad6b7169203331-${traceFlags}` },
+      payload: body,
+    });
   };
   return { app, published, send };
 }
@@ -41,7 +50,12 @@ describe("gateway telemetry", () => {
 
   it("traces - a sampled request: server span ▸ publish span, whose traceparent the message carries", async () => {
     const exporter = new InMemorySpanExporter();
-    telemetry = startTelemetry({ serviceName: "g", serviceVersion: "0", env: {}, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    telemetry = startTelemetry({
+      serviceName: "g",
+      serviceVersion: "0",
+      env: {},
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
     const { app, published, send } = gateway(telemetry);
     expect((await send("01")).statusCode).toBe(202);
     await app.close();
@@ -53,12 +67,20 @@ describe("gateway telemetry", () => {
 
   it("traces - an unsampled request records no span, and its decision travels on in the message (flag 00)", async () => {
     const exporter = new InMemorySpanExporter();
-    telemetry = startTelemetry({ serviceName: "g", serviceVersion: "0", env: {}, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    telemetry = startTelemetry({
+      serviceName: "g",
+      serviceVersion: "0",
+      env: {},
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
     const { app, published, send } = gateway(telemetry);
     expect((await send("00", 1)).statusCode).toBe(202);
     expect((await send("00", 2)).statusCode).toBe(202);
     await app.close();
     expect(exporter.getFinishedSpans()).toEqual([]);
-    expect(published.map((m) => m.extraHeaders!.traceparent)).toEqual([expect.stringMatching(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-00$`)), expect.stringMatching(/-00$/)]);
+    expect(published.map((m) => m.extraHeaders!.traceparent)).toEqual([
+      expect.stringMatching(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-00$`)),
+      expect.stringMatching(/-00$/),
+    ]);
   });
 });

@@ -16,7 +16,10 @@ async function main(): Promise<void> {
     case "readme":
       for (const chart of CHARTS) {
         const readme = join(chartDir(chart), "README.md");
-        writeFileSync(readme, withValuesTable(readFileSync(readme, "utf8"), readFileSync(join(chartDir(chart), "values.yaml"), "utf8")));
+        writeFileSync(
+          readme,
+          withValuesTable(readFileSync(readme, "utf8"), readFileSync(join(chartDir(chart), "values.yaml"), "utf8")),
+        );
         console.log(`wrote ${readme}`);
       }
       return;

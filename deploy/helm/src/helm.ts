@@ -33,7 +33,9 @@ export class HelmError extends Error {
 }
 
 function openZip(file: string): Promise<yauzl.ZipFile> {
-  return new Promise((resolve, reject) => yauzl.open(file, { lazyEntries: true }, (err, zip) => (err ? reject(err) : resolve(zip))));
+  return new Promise((resolve, reject) =>
+    yauzl.open(file, { lazyEntries: true }, (err, zip) => (err ? reject(err) : resolve(zip))),
+  );
 }
 
 /** Extracts one entry of a zip to `dest` (written to a temp name first, so a crash leaves no half binary). */
@@ -46,7 +48,9 @@ async function extractEntry(zipFile: string, entryName: string, dest: string): P
       zip.on("error", reject);
       zip.readEntry();
     });
-    const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))));
+    const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) =>
+      zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))),
+    );
     mkdirSync(dirname(dest), { recursive: true });
     const tmp = `${dest}.${randomUUID()}.tmp`; // test files extract at once, in threads or processes
     await pipeline(stream, createWriteStream(tmp, { mode: 0o755 }));
@@ -76,7 +80,10 @@ export interface HelmResult {
 }
 
 /** Runs helm; a non-zero exit becomes a HelmError carrying helm's own output. */
-export async function helm(args: readonly string[], options: { helmPath?: string; cwd?: string } = {}): Promise<HelmResult> {
+export async function helm(
+  args: readonly string[],
+  options: { helmPath?: string; cwd?: string } = {},
+): Promise<HelmResult> {
   const bin = await ensureHelm(options.helmPath);
   try {
     const { stdout, stderr } = await run(bin, [...args], {
@@ -84,11 +91,17 @@ export async function helm(args: readonly string[], options: { helmPath?: string
       maxBuffer: 64 * 1024 * 1024,
       // Only these variables: no repository index, cache, plugins or kube context from the user's
       // home or environment — charts render from this repository alone (helm is static, needs no PATH).
-      env: { HELM_CACHE_HOME: join(dirname(bin), "cache"), HELM_CONFIG_HOME: join(dirname(bin), "config"), HELM_DATA_HOME: join(dirname(bin), "data") },
+      env: {
+        HELM_CACHE_HOME: join(dirname(bin), "cache"),
+        HELM_CONFIG_HOME: join(dirname(bin), "config"),
+        HELM_DATA_HOME: join(dirname(bin), "data"),
+      },
     });
     return { stdout, stderr };
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new HelmError(`helm ${args.join(" ")} failed: ${e.stderr || e.message}`, e.stdout ?? "", e.stderr ?? "", { cause: err });
+    throw new HelmError(`helm ${args.join(" ")} failed: ${e.stderr || e.message}`, e.stdout ?? "", e.stderr ?? "", {
+      cause: err,
+    });
   }
 }

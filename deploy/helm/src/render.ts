@@ -43,7 +43,14 @@ export async function lintChart(chart: ChartName, options: RenderOptions = {}): 
 
 /** `helm template` (hooks and test pods included), parsed into objects. */
 export async function renderChart(chart: ChartName, options: RenderOptions = {}): Promise<K8sObject[]> {
-  const { stdout } = await helm(["template", options.release ?? "tributary", chartDir(chart), "--namespace", options.namespace ?? "tributary", ...valueArgs(options)]);
+  const { stdout } = await helm([
+    "template",
+    options.release ?? "tributary",
+    chartDir(chart),
+    "--namespace",
+    options.namespace ?? "tributary",
+    ...valueArgs(options),
+  ]);
   return parseAllDocuments(stdout)
     .map((doc) => {
       if (doc.errors.length > 0) throw doc.errors[0]!;
@@ -60,8 +67,11 @@ export function parseNatsChartConfig(text: string): Record<string, unknown> {
   const json = text
     .split("\n")
     .filter((line) => !/^\s*include\s/.test(line))
-    .map((line) => line.replace(/^(\s*"[^"]+": )([^"[{\s][^,]*?)(,?)$/, (all, key: string, value: string, comma: string) =>
-      /^(-?\d+(\.\d+)?|true|false|null)$/.test(value) ? all : `${key}${JSON.stringify(value)}${comma}`))
+    .map((line) =>
+      line.replace(/^(\s*"[^"]+": )([^"[{\s][^,]*?)(,?)$/, (all, key: string, value: string, comma: string) =>
+        /^(-?\d+(\.\d+)?|true|false|null)$/.test(value) ? all : `${key}${JSON.stringify(value)}${comma}`,
+      ),
+    )
     .join("\n");
   return JSON.parse(json) as Record<string, unknown>;
 }

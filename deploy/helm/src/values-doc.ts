@@ -63,11 +63,25 @@ export function valuesDoc(yamlText: string): ValueDoc[] {
       if (isMap(value) && !template && value.items.length > 0) {
         const first = (value as { commentBefore?: string | null }).commentBefore ?? undefined;
         if (hasComments(value)) {
-          walk(value, path, first ? first.split("\n").map((l) => l.trim()).join(" ").trim() : undefined);
+          walk(
+            value,
+            path,
+            first
+              ? first
+                  .split("\n")
+                  .map((l) => l.trim())
+                  .join(" ")
+                  .trim()
+              : undefined,
+          );
           return;
         }
       }
-      const def = template ? `(template ${template})` : isScalar(value) || isSeq(value) || isMap(value) ? (value as Node).toJSON() : null;
+      const def = template
+        ? `(template ${template})`
+        : isScalar(value) || isSeq(value) || isMap(value)
+          ? (value as Node).toJSON()
+          : null;
       rows.push({ path, default: def, description });
     });
   };
@@ -86,13 +100,17 @@ function cell(text: string): string {
 export function valuesTable(rows: readonly ValueDoc[]): string {
   const lines = ["| value | default | meaning |", "| --- | --- | --- |"];
   for (const r of rows) {
-    const def = typeof r.default === "string" && r.default.startsWith("(template ") ? r.default : `\`${JSON.stringify(r.default).replace(/\|/g, "\\|")}\``;
+    const def =
+      typeof r.default === "string" && r.default.startsWith("(template ")
+        ? r.default
+        : `\`${JSON.stringify(r.default).replace(/\|/g, "\\|")}\``;
     lines.push(`| \`${r.path}\` | ${def} | ${cell(r.description)} |`);
   }
   return lines.join("\n");
 }
 
-export const VALUES_START = "<!-- values:start (generated from values.yaml by `bash scripts/pnpm.sh --filter @tributary/deploy-helm run readme`; do not edit) -->";
+export const VALUES_START =
+  "<!-- values:start (generated from values.yaml by `bash scripts/pnpm.sh --filter @tributary/deploy-helm run readme`; do not edit) -->";
 export const VALUES_END = "<!-- values:end -->";
 
 /** The README with its values table regenerated from values.yaml. */
@@ -102,4 +120,3 @@ export function withValuesTable(readme: string, valuesYaml: string): string {
   if (start < 0 || end < start) throw new ValuesDocError(`README lacks the markers ${VALUES_START} … ${VALUES_END}`);
   return `${readme.slice(0, start + VALUES_START.length)}\n${valuesTable(valuesDoc(valuesYaml))}\n${readme.slice(end)}`;
 }
-

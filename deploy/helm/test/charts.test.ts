@@ -31,13 +31,29 @@ import {
   regionalStreamConfig,
   regionalStreamName,
 } from "@tributary/streams";
-import { CHARTS, chartDir, ensureHelm, helm, HelmError, lintChart, parseNatsChartConfig, renderChart, type ChartName, type K8sObject } from "../src/index.js";
+import {
+  CHARTS,
+  chartDir,
+  ensureHelm,
+  helm,
+  HelmError,
+  lintChart,
+  parseNatsChartConfig,
+  renderChart,
+  type ChartName,
+  type K8sObject,
+} from "../src/index.js";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
 
 /** Every values file a chart ships: values.yaml alone, then each values-*.yaml on top of it. */
 function valuesFilesOf(chart: ChartName): Array<string | undefined> {
-  return [undefined, ...readdirSync(chartDir(chart)).filter((f) => /^values-.+\.yaml$/.test(f)).map((f) => join(chartDir(chart), f))];
+  return [
+    undefined,
+    ...readdirSync(chartDir(chart))
+      .filter((f) => /^values-.+\.yaml$/.test(f))
+      .map((f) => join(chartDir(chart), f)),
+  ];
 }
 
 type Validating = new (data: never) => { validate(): void };
@@ -62,7 +78,12 @@ interface PodSpecLike {
     name: string;
     image: string;
     resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
-    securityContext?: { allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; runAsNonRoot?: boolean; capabilities?: { drop?: string[] } };
+    securityContext?: {
+      allowPrivilegeEscalation?: boolean;
+      readOnlyRootFilesystem?: boolean;
+      runAsNonRoot?: boolean;
+      capabilities?: { drop?: string[] };
+    };
     livenessProbe?: unknown;
     readinessProbe?: unknown;
     env?: Array<{ name: string; value?: string }>;
@@ -115,7 +136,8 @@ beforeAll(async () => {
 describe.each(CHARTS)("%s", (chart) => {
   const rendered = new Map<string, K8sObject[]>();
   beforeAll(async () => {
-    for (const file of valuesFilesOf(chart)) rendered.set(file ?? "values.yaml", await renderChart(chart, file ? { valuesFiles: [file] } : {}));
+    for (const file of valuesFilesOf(chart))
+      rendered.set(file ?? "values.yaml", await renderChart(chart, file ? { valuesFiles: [file] } : {}));
   }, 60_000);
   const each = () => [...rendered.entries()];
 
@@ -128,7 +150,10 @@ describe.each(CHARTS)("%s", (chart) => {
 
   it("helm - a values file with a wrong type or an unknown key fails lint and template (values.schema.json)", async () => {
     const prefix = chart === "tributary-gateway" ? "gateway" : "hub";
-    for (const [fixture, message] of [[`${prefix}-wrong-type.yaml`, /Invalid type|Expected: array/], [`${prefix}-unknown-key.yaml`, /Additional property \w+ is not allowed/]] as const) {
+    for (const [fixture, message] of [
+      [`${prefix}-wrong-type.yaml`, /Invalid type|Expected: array/],
+      [`${prefix}-unknown-key.yaml`, /Additional property \w+ is not allowed/],
+    ] as const) {
       const valuesFiles = [join(FIXTURES, fixture)];
       await expect(renderChart(chart, { valuesFiles })).rejects.toThrow(message);
       await expect(lintChart(chart, { valuesFiles })).rejects.toBeInstanceOf(HelmError);
@@ -184,14 +209,19 @@ describe.each(CHARTS)("%s", (chart) => {
   it("secrets - no ConfigMap carries a secret value; secrets reach pods only from Secrets named in values", () => {
     const secretish = /password\s*[:=]\s*"(?!<<)[^"$]|BEGIN [A-Z ]*PRIVATE KEY|whsec_|nats-leaf:\/\/[^:\s]+:[^@\s]+@/i;
     for (const [file, objects] of each()) {
-      expect(objects.some((o) => o.kind === "Secret"), `${file}: the chart creates no Secret`).toBe(false);
+      expect(
+        objects.some((o) => o.kind === "Secret"),
+        `${file}: the chart creates no Secret`,
+      ).toBe(false);
       for (const o of objects.filter((x) => x.kind === "ConfigMap")) {
-        for (const [key, text] of Object.entries((o.data ?? {}) as Record<string, string>)) expect(text, `${file}: ${o.metadata.name}/${key}`).not.toMatch(secretish);
+        for (const [key, text] of Object.entries((o.data ?? {}) as Record<string, string>))
+          expect(text, `${file}: ${o.metadata.name}/${key}`).not.toMatch(secretish);
       }
       for (const o of objects) {
         for (const c of podSpecOf(o)?.containers ?? []) {
           for (const e of c.env ?? []) {
-            if (/PASS|SECRET|TOKEN|WAREHOUSE_URL/.test(e.name)) expect(e.value, `${file}: ${o.metadata.name}/${c.name} env ${e.name}`).toBeUndefined();
+            if (/PASS|SECRET|TOKEN|WAREHOUSE_URL/.test(e.name))
+              expect(e.value, `${file}: ${o.metadata.name}/${c.name} env ${e.name}`).toBeUndefined();
           }
         }
       }
@@ -201,16 +231,33 @@ describe.each(CHARTS)("%s", (chart) => {
   it("selectors - Services, PDBs and NetworkPolicies select only the pods of their own long-running workload, never a Job's or a test pod", () => {
     for (const [file, objects] of each()) {
       const pods = objects.flatMap((o) => {
-        const labels = o.kind === "Pod" ? o.metadata.labels : (o.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)?.template?.metadata?.labels;
+        const labels =
+          o.kind === "Pod"
+            ? o.metadata.labels
+            : (o.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)?.template
+                ?.metadata?.labels;
         return labels ? [{ owner: `${o.kind}/${o.metadata.name}`, kind: o.kind, labels }] : [];
       });
       for (const o of objects) {
-        const spec = o.spec as { selector?: Record<string, string> | { matchLabels?: Record<string, string> }; podSelector?: { matchLabels?: Record<string, string> } };
-        const selector = o.kind === "Service" ? (spec.selector as Record<string, string>) : o.kind === "PodDisruptionBudget" ? (spec.selector as { matchLabels: Record<string, string> }).matchLabels : o.kind === "NetworkPolicy" ? spec.podSelector!.matchLabels! : undefined;
+        const spec = o.spec as {
+          selector?: Record<string, string> | { matchLabels?: Record<string, string> };
+          podSelector?: { matchLabels?: Record<string, string> };
+        };
+        const selector =
+          o.kind === "Service"
+            ? (spec.selector as Record<string, string>)
+            : o.kind === "PodDisruptionBudget"
+              ? (spec.selector as { matchLabels: Record<string, string> }).matchLabels
+              : o.kind === "NetworkPolicy"
+                ? spec.podSelector!.matchLabels!
+                : undefined;
         if (!selector) continue;
         const selected = pods.filter((p) => Object.entries(selector).every(([k, v]) => p.labels[k] === v));
         expect(selected.length, `${file}: ${o.kind} ${o.metadata.name} selects some pods`).toBeGreaterThan(0);
-        for (const p of selected) expect(["Deployment", "StatefulSet"], `${file}: ${o.kind} ${o.metadata.name} selects ${p.owner}`).toContain(p.kind);
+        for (const p of selected)
+          expect(["Deployment", "StatefulSet"], `${file}: ${o.kind} ${o.metadata.name} selects ${p.owner}`).toContain(
+            p.kind,
+          );
       }
     }
   });
@@ -233,11 +280,21 @@ describe.each(CHARTS)("%s", (chart) => {
     try {
       cpSync(chartDir(chart), join(tmp, chart), { recursive: true });
       const templates = join(tmp, chart, "templates");
-      writeFileSync(join(templates, "_notes.tpl"), `{{- define "test.notes" -}}\n${readFileSync(join(templates, "NOTES.txt"), "utf8")}{{- end -}}\n`);
+      writeFileSync(
+        join(templates, "_notes.tpl"),
+        `{{- define "test.notes" -}}\n${readFileSync(join(templates, "NOTES.txt"), "utf8")}{{- end -}}\n`,
+      );
       rmSync(join(templates, "NOTES.txt"));
       writeFileSync(join(templates, "notes.yaml"), 'notes: {{ include "test.notes" . | toJson }}\n');
       for (const file of valuesFilesOf(chart)) {
-        const { stdout: rendered } = await helm(["template", "tributary", join(tmp, chart), "--show-only", "templates/notes.yaml", ...(file ? ["-f", file] : [])]);
+        const { stdout: rendered } = await helm([
+          "template",
+          "tributary",
+          join(tmp, chart),
+          "--show-only",
+          "templates/notes.yaml",
+          ...(file ? ["-f", file] : []),
+        ]);
         const stdout = (parse(rendered) as { notes: string }).notes;
         expect(stdout, file).toContain("helm test tributary");
         expect(stdout, file).toMatch(/Secrets this release reads/);
@@ -249,17 +306,35 @@ describe.each(CHARTS)("%s", (chart) => {
 
   it("wiring - the app's NATS URL, the provisioning Job's and the ServiceMonitor point at Services the chart renders", async () => {
     const objects = await renderChart(chart, { setJson: { "serviceMonitor.enabled": true } });
-    const services = new Map(objects.filter((o) => o.kind === "Service").map((o) => [o.metadata.name, o.spec as { ports: Array<{ name: string; port: number }>; selector: Record<string, string> }]));
+    const services = new Map(
+      objects
+        .filter((o) => o.kind === "Service")
+        .map((o) => [
+          o.metadata.name,
+          o.spec as { ports: Array<{ name: string; port: number }>; selector: Record<string, string> },
+        ]),
+    );
     const natsService = services.get("tributary-nats")!;
     expect(natsService.ports.find((p) => p.name === "nats")?.port).toBe(4222);
-    const appConfig = chart === "tributary-gateway" ? configMapJson(objects, "-gateway", "gateway.json") : configMapJson(objects, "-aggregator", "aggregator.json");
+    const appConfig =
+      chart === "tributary-gateway"
+        ? configMapJson(objects, "-gateway", "gateway.json")
+        : configMapJson(objects, "-aggregator", "aggregator.json");
     expect((appConfig.nats as { servers: string[] }).servers).toEqual(["nats://tributary-nats:4222"]);
     const job = objects.find((o) => o.kind === "Job")!;
-    expect(podSpecOf(job)!.containers[0]!.env).toContainEqual({ name: "NATS_URL", value: "nats://tributary-nats:4222" });
+    expect(podSpecOf(job)!.containers[0]!.env).toContainEqual({
+      name: "NATS_URL",
+      value: "nats://tributary-nats:4222",
+    });
     const monitor = objects.find((o) => o.kind === "ServiceMonitor")!;
-    const monitorSpec = monitor.spec as { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string; path: string }> };
+    const monitorSpec = monitor.spec as {
+      selector: { matchLabels: Record<string, string> };
+      endpoints: Array<{ port: string; path: string }>;
+    };
     expect(monitorSpec.endpoints).toEqual([expect.objectContaining({ port: "http", path: "/metrics" })]);
-    const appService = [...services.values()].find((svc) => Object.entries(monitorSpec.selector.matchLabels).every(([k, v]) => svc.selector[k] === v))!;
+    const appService = [...services.values()].find((svc) =>
+      Object.entries(monitorSpec.selector.matchLabels).every(([k, v]) => svc.selector[k] === v),
+    )!;
     expect(appService.ports.map((p) => p.name)).toContain("http");
   });
 
@@ -272,23 +347,32 @@ describe.each(CHARTS)("%s", (chart) => {
   });
 
   it("nats - the servers run nats-server 2.15.1 in every shipped values file; a tag older than 2.14 (or without a version) fails lint and template", async () => {
-    const natsImage = (objects: K8sObject[]) => podSpecOf(objects.find((o) => o.kind === "StatefulSet")!)!.containers.find((c) => c.name === "nats")!.image;
+    const natsImage = (objects: K8sObject[]) =>
+      podSpecOf(objects.find((o) => o.kind === "StatefulSet")!)!.containers.find((c) => c.name === "nats")!.image;
     for (const [file, objects] of each()) expect(natsImage(objects), file).toBe("nats:2.15.1-alpine");
     for (const tag of ["2.10.27-alpine", "2.13.4", "latest"]) {
       const setJson = { "nats.container.image.tag": tag };
-      await expect(renderChart(chart, { setJson }), tag).rejects.toThrow(/nats\.container\.image\.tag: Does not match pattern/);
+      await expect(renderChart(chart, { setJson }), tag).rejects.toThrow(
+        /nats\.container\.image\.tag: Does not match pattern/,
+      );
       await expect(lintChart(chart, { setJson }), tag).rejects.toBeInstanceOf(HelmError);
     }
-    for (const tag of ["2.14.0", "2.15-alpine", "2.16.0-alpine3.22"]) expect(natsImage(await renderChart(chart, { setJson: { "nats.container.image.tag": tag } }))).toBe(`nats:${tag}`);
+    for (const tag of ["2.14.0", "2.15-alpine", "2.16.0-alpine3.22"])
+      expect(natsImage(await renderChart(chart, { setJson: { "nats.container.image.tag": tag } }))).toBe(`nats:${tag}`);
   });
 
   it("nats - the schema's tag pattern accepts exactly the versions packages/streams' natsServerIsRecentEnough accepts", () => {
-    const schema = JSON.parse(readFileSync(join(chartDir(chart), "values.schema.json"), "utf8")) as { properties: { nats: { properties: { container: { properties: { image: { properties: { tag: { pattern: string } } } } } } } } };
+    const schema = JSON.parse(readFileSync(join(chartDir(chart), "values.schema.json"), "utf8")) as {
+      properties: {
+        nats: { properties: { container: { properties: { image: { properties: { tag: { pattern: string } } } } } } };
+      };
+    };
     const pattern = new RegExp(schema.properties.nats.properties.container.properties.image.properties.tag.pattern);
     for (const major of [1, 2, 3, 10]) {
       for (let minor = 0; minor <= 120; minor++) {
         for (const version of [`${major}.${minor}`, `${major}.${minor}.3`]) {
-          for (const tag of [version, `${version}-alpine`, `v${version}-scratch`]) expect(pattern.test(tag), tag).toBe(natsServerIsRecentEnough(version));
+          for (const tag of [version, `${version}-alpine`, `v${version}-scratch`])
+            expect(pattern.test(tag), tag).toBe(natsServerIsRecentEnough(version));
         }
       }
     }
@@ -300,7 +384,9 @@ describe("production values", () => {
     const regions = readdirSync(chartDir("tributary-gateway")).filter((f) => /^values-.+\.yaml$/.test(f));
     expect(regions).toEqual(["values-eu.yaml", "values-us.yaml"]);
     for (const file of regions) {
-      const objects = await renderChart("tributary-gateway", { valuesFiles: [join(chartDir("tributary-gateway"), file)] });
+      const objects = await renderChart("tributary-gateway", {
+        valuesFiles: [join(chartDir("tributary-gateway"), file)],
+      });
       const region = /^values-(.+)\.yaml$/.exec(file)![1]!;
       expect((objects.find((o) => o.kind === "StatefulSet")!.spec as { replicas: number }).replicas, file).toBe(3);
       expect(configMapJson(objects, "-streams", `EVENTS_${region.toUpperCase()}.json`).num_replicas, file).toBe(3);
@@ -322,9 +408,14 @@ describe("one source of truth: the charts against packages/streams", () => {
       expect((config.jetstream as Record<string, unknown>).domain).toBe(region);
       const users = usersOf(config);
       expect([...users.keys()].sort()).toEqual(["admin", `gateway-${region}`].sort());
-      expect(users.get(`gateway-${region}`)!.permissions).toEqual({ publish: { allow: gatewayPermissions(region).publish }, subscribe: { allow: gatewayPermissions(region).subscribe } });
+      expect(users.get(`gateway-${region}`)!.permissions).toEqual({
+        publish: { allow: gatewayPermissions(region).publish },
+        subscribe: { allow: gatewayPermissions(region).subscribe },
+      });
       for (const u of users.values()) expect(u.allowed_connection_types).toEqual(["STANDARD"]);
-      expect((config.leafnodes as { remotes: unknown[] }).remotes).toEqual([{ url: "$HUB_LEAFNODE_URL", account: "TRIBUTARY" }]);
+      expect((config.leafnodes as { remotes: unknown[] }).remotes).toEqual([
+        { url: "$HUB_LEAFNODE_URL", account: "TRIBUTARY" },
+      ]);
     }
   });
 
@@ -338,23 +429,37 @@ describe("one source of truth: the charts against packages/streams", () => {
     const users = usersOf(config);
     expect([...users.keys()].sort()).toEqual(["admin", "aggregator"]);
     const agg = aggregatorPermissions("warehouse-loader");
-    expect(users.get("aggregator")!.permissions).toEqual({ publish: { allow: agg.publish }, subscribe: { allow: agg.subscribe } });
+    expect(users.get("aggregator")!.permissions).toEqual({
+      publish: { allow: agg.publish },
+      subscribe: { allow: agg.subscribe },
+    });
     for (const u of users.values()) expect(u.allowed_connection_types).toEqual(["STANDARD"]);
     for (const region of regions) {
       const link = accounts[linkAccountName(region)]!;
       const leaf = leafPermissions(region);
       expect(link.jetstream, region).toBeUndefined();
       expect(link.users, region).toEqual([
-        { user: `leaf-${region}`, password: `$LEAF_${region.toUpperCase().replace(/-/g, "_")}_PASSWORD`, allowed_connection_types: ["LEAFNODE"], permissions: { publish: { allow: leaf.publish }, subscribe: { allow: leaf.subscribe } } },
+        {
+          user: `leaf-${region}`,
+          password: `$LEAF_${region.toUpperCase().replace(/-/g, "_")}_PASSWORD`,
+          allowed_connection_types: ["LEAFNODE"],
+          permissions: { publish: { allow: leaf.publish }, subscribe: { allow: leaf.subscribe } },
+        },
       ]);
       const exported = linkExports(region);
-      expect(link.exports, region).toEqual([...exported.services.map((service) => ({ service, accounts: [ACCOUNT] })), ...exported.streams.map((stream) => ({ stream, accounts: [ACCOUNT] }))]);
+      expect(link.exports, region).toEqual([
+        ...exported.services.map((service) => ({ service, accounts: [ACCOUNT] })),
+        ...exported.streams.map((stream) => ({ stream, accounts: [ACCOUNT] })),
+      ]);
     }
     expect(accounts[ACCOUNT]!.imports).toEqual(
       regions.flatMap((region) => {
         const account = linkAccountName(region);
         const exported = linkExports(region);
-        return [...exported.services.map((subject) => ({ service: { account, subject } })), ...exported.streams.map((subject) => ({ stream: { account, subject } }))];
+        return [
+          ...exported.services.map((subject) => ({ service: { account, subject } })),
+          ...exported.streams.map((subject) => ({ stream: { account, subject } })),
+        ];
       }),
     );
   });
@@ -367,15 +472,23 @@ describe("one source of truth: the charts against packages/streams", () => {
       { name: "partner-eu", url: "https://partner.example.eu/", signing: { type: "none" } },
     ];
     for (const list of [[], destinations.slice(0, 1), destinations]) {
-      const objects = await renderChart("tributary-hub", { setJson: { "global.tributary.delivery": { enabled: true, destinations: list } } });
+      const objects = await renderChart("tributary-hub", {
+        setJson: { "global.tributary.delivery": { enabled: true, destinations: list } },
+      });
       const users = usersOf(natsConfigOf(objects));
       expect([...users.keys()].sort()).toEqual(["admin", "aggregator", "delivery"]);
       const expected = deliveryPermissions(list.map((d) => d.name));
-      expect(users.get("delivery")!.permissions).toEqual({ publish: { allow: expected.publish }, subscribe: { allow: expected.subscribe } });
+      expect(users.get("delivery")!.permissions).toEqual({
+        publish: { allow: expected.publish },
+        subscribe: { allow: expected.subscribe },
+      });
       expect(users.get("delivery")!.allowed_connection_types).toEqual(["STANDARD"]);
       // The aggregator's user is unchanged by delivery.
       const agg = aggregatorPermissions("warehouse-loader");
-      expect(users.get("aggregator")!.permissions).toEqual({ publish: { allow: agg.publish }, subscribe: { allow: agg.subscribe } });
+      expect(users.get("aggregator")!.permissions).toEqual({
+        publish: { allow: agg.publish },
+        subscribe: { allow: agg.subscribe },
+      });
     }
   });
 
@@ -383,18 +496,34 @@ describe("one source of truth: the charts against packages/streams", () => {
     const stream = { maxBytes: 5 * 1024 ** 3, maxAgeSeconds: 3600, duplicateWindowSeconds: 120, replicas: 3 };
     const gw = await renderChart("tributary-gateway", { setJson: { "global.tributary.region": "eu", stream } });
     expect(configMapJson(gw, "-streams", "EVENTS_EU.json")).toEqual(
-      regionalStreamConfig({ region: "eu", maxBytes: stream.maxBytes, maxAgeMs: stream.maxAgeSeconds * 1000, duplicateWindowMs: stream.duplicateWindowSeconds * 1000, replicas: 3 }),
+      regionalStreamConfig({
+        region: "eu",
+        maxBytes: stream.maxBytes,
+        maxAgeMs: stream.maxAgeSeconds * 1000,
+        duplicateWindowMs: stream.duplicateWindowSeconds * 1000,
+        replicas: 3,
+      }),
     );
     const defaults = await renderChart("tributary-gateway");
     expect(configMapJson(defaults, "-streams", "EVENTS_US.json")).toEqual(regionalStreamConfig({ region: "us" }));
 
     const hub = await renderChart("tributary-hub");
-    expect(configMapJson(hub, "-streams", "EVENTS.json")).toEqual(hubStreamConfig({ regions: ["us", "eu"], replicas: 3 }));
+    expect(configMapJson(hub, "-streams", "EVENTS.json")).toEqual(
+      hubStreamConfig({ regions: ["us", "eu"], replicas: 3 }),
+    );
     expect(configMapJson(hub, "-streams", "EVENTS_DLQ.json")).toEqual(dlqStreamConfig({ replicas: 3 }));
     const hubStream = { maxBytes: 2 * 1024 ** 3, maxAgeSeconds: 86_400, duplicateWindowSeconds: 300, replicas: 1 };
-    const custom = await renderChart("tributary-hub", { setJson: { "global.tributary.regions": ["us", "eu", "ap-south"], hubStream } });
+    const custom = await renderChart("tributary-hub", {
+      setJson: { "global.tributary.regions": ["us", "eu", "ap-south"], hubStream },
+    });
     expect(configMapJson(custom, "-streams", "EVENTS.json")).toEqual(
-      hubStreamConfig({ regions: ["us", "eu", "ap-south"], maxBytes: hubStream.maxBytes, maxAgeMs: hubStream.maxAgeSeconds * 1000, duplicateWindowMs: hubStream.duplicateWindowSeconds * 1000, replicas: 1 }),
+      hubStreamConfig({
+        regions: ["us", "eu", "ap-south"],
+        maxBytes: hubStream.maxBytes,
+        maxAgeMs: hubStream.maxAgeSeconds * 1000,
+        duplicateWindowMs: hubStream.duplicateWindowSeconds * 1000,
+        replicas: 1,
+      }),
     );
   });
 
@@ -402,25 +531,46 @@ describe("one source of truth: the charts against packages/streams", () => {
     for (const region of ["us", "eu", "ap-south"]) {
       const objects = await renderChart("tributary-gateway", { setJson: { "global.tributary.region": region } });
       const stream = regionalStreamName(region);
-      const files = Object.keys(objects.find((o) => o.metadata.name.endsWith("-streams"))!.data as Record<string, string>).filter((k) => k.endsWith(".json")).sort();
+      const files = Object.keys(
+        objects.find((o) => o.metadata.name.endsWith("-streams"))!.data as Record<string, string>,
+      )
+        .filter((k) => k.endsWith(".json"))
+        .sort();
       // provision.mjs creates the streams (*.json) first, then the consumers (*.consumer.json).
       expect(files).toEqual([`${stream}.hub-source.consumer.json`, `${stream}.json`]);
-      expect(configMapJson(objects, "-streams", `${stream}.hub-source.consumer.json`)).toEqual({ stream_name: stream, config: hubSourceConsumerConfig(region) });
+      expect(configMapJson(objects, "-streams", `${stream}.hub-source.consumer.json`)).toEqual({
+        stream_name: stream,
+        config: hubSourceConsumerConfig(region),
+      });
     }
     // The hub's sources name that consumer and its deliver subject.
-    const hub = configMapJson(await renderChart("tributary-hub"), "-streams", "EVENTS.json") as { sources: Array<{ consumer: { name: string; deliver_subject: string } }> };
-    expect(hub.sources.map((s) => s.consumer)).toEqual(["us", "eu"].map((region) => ({ name: hubSourceConsumerConfig(region).durable_name, deliver_subject: hubSourceConsumerConfig(region).deliver_subject })));
+    const hub = configMapJson(await renderChart("tributary-hub"), "-streams", "EVENTS.json") as {
+      sources: Array<{ consumer: { name: string; deliver_subject: string } }>;
+    };
+    expect(hub.sources.map((s) => s.consumer)).toEqual(
+      ["us", "eu"].map((region) => ({
+        name: hubSourceConsumerConfig(region).durable_name,
+        deliver_subject: hubSourceConsumerConfig(region).deliver_subject,
+      })),
+    );
   });
 
   it("streams - DELIVERIES is always provisioned, DELIVERY_DLQ and DELIVERY_REPLAY with delivery; all equal packages/streams' configs", async () => {
-    const streamFiles = (objects: K8sObject[]) => Object.keys(objects.find((o) => o.metadata.name.endsWith("-streams"))!.data as Record<string, string>).filter((k) => k.endsWith(".json"));
+    const streamFiles = (objects: K8sObject[]) =>
+      Object.keys(objects.find((o) => o.metadata.name.endsWith("-streams"))!.data as Record<string, string>).filter(
+        (k) => k.endsWith(".json"),
+      );
     const hub = await renderChart("tributary-hub");
     expect(streamFiles(hub).sort()).toEqual(["DELIVERIES.json", "EVENTS.json", "EVENTS_DLQ.json"]);
     expect(configMapJson(hub, "-streams", "DELIVERIES.json")).toEqual(deliveriesStreamConfig({ replicas: 3 }));
 
-    const delivery = await renderChart("tributary-hub", { valuesFiles: [join(chartDir("tributary-hub"), "values-delivery.yaml")] });
+    const delivery = await renderChart("tributary-hub", {
+      valuesFiles: [join(chartDir("tributary-hub"), "values-delivery.yaml")],
+    });
     expect(configMapJson(delivery, "-streams", "DELIVERY_DLQ.json")).toEqual(deliveryDlqStreamConfig({ replicas: 3 }));
-    expect(configMapJson(delivery, "-streams", "DELIVERY_REPLAY.json")).toEqual(deliveryReplayStreamConfig({ replicas: 3 }));
+    expect(configMapJson(delivery, "-streams", "DELIVERY_REPLAY.json")).toEqual(
+      deliveryReplayStreamConfig({ replicas: 3 }),
+    );
     expect(configMapJson(delivery, "-streams", "DELIVERIES.json")).toEqual(deliveriesStreamConfig({ replicas: 3 }));
     // provision.mjs applies the files in name order: DELIVERIES before EVENTS, which the aggregator
     // waits for and after which it looks for DELIVERIES once.
@@ -428,7 +578,12 @@ describe("one source of truth: the charts against packages/streams", () => {
     expect(order.indexOf("DELIVERIES.json")).toBeLessThan(order.indexOf("EVENTS.json"));
 
     const limits = { maxBytes: 2 * 1024 ** 3, maxAgeSeconds: 86_400 };
-    const custom = await renderChart("tributary-hub", { setJson: { "global.tributary.delivery.enabled": true, deliveryStreams: { dlq: limits, replay: limits, log: limits, replicas: 1 } } });
+    const custom = await renderChart("tributary-hub", {
+      setJson: {
+        "global.tributary.delivery.enabled": true,
+        deliveryStreams: { dlq: limits, replay: limits, log: limits, replicas: 1 },
+      },
+    });
     const opts = { maxBytes: limits.maxBytes, maxAgeMs: limits.maxAgeSeconds * 1000, replicas: 1 };
     expect(configMapJson(custom, "-streams", "DELIVERY_DLQ.json")).toEqual(deliveryDlqStreamConfig(opts));
     expect(configMapJson(custom, "-streams", "DELIVERY_REPLAY.json")).toEqual(deliveryReplayStreamConfig(opts));
@@ -439,8 +594,12 @@ describe("one source of truth: the charts against packages/streams", () => {
     const dir = mkdtempSync(join(tmpdir(), "helm-gw-config-"));
     try {
       writeFileSync(join(dir, "demo"), "a-test-secret-of-at-least-16-bytes\n");
-      const objects = await renderChart("tributary-gateway", { setJson: { "sources.demo.secrets": [{ id: "1", file: join(dir, "demo") }] } });
-      const config = resolveGatewayConfig(configMapJson(objects, "-gateway", "gateway.json"), { TRIBUTARY_NATS_PASS: "x" });
+      const objects = await renderChart("tributary-gateway", {
+        setJson: { "sources.demo.secrets": [{ id: "1", file: join(dir, "demo") }] },
+      });
+      const config = resolveGatewayConfig(configMapJson(objects, "-gateway", "gateway.json"), {
+        TRIBUTARY_NATS_PASS: "x",
+      });
       expect(config.region).toBe("us");
       expect(config.host).toBe("0.0.0.0");
       expect(config.stream.manage).toBe(false);
@@ -452,14 +611,29 @@ describe("one source of truth: the charts against packages/streams", () => {
   });
 
   it("provisioning - both charts ship the same provisioning script", () => {
-    expect(readFileSync(join(chartDir("tributary-hub"), "files", "provision.mjs"), "utf8")).toBe(readFileSync(join(chartDir("tributary-gateway"), "files", "provision.mjs"), "utf8"));
+    expect(readFileSync(join(chartDir("tributary-hub"), "files", "provision.mjs"), "utf8")).toBe(
+      readFileSync(join(chartDir("tributary-gateway"), "files", "provision.mjs"), "utf8"),
+    );
   });
 });
 
 describe("query API tokens (hub)", () => {
   it("tokens - listed in the aggregator's config by env name, their values only from the Secret; anonymous loopback off", async () => {
-    const objects = await renderChart("tributary-hub", { setJson: { queryApi: { existingSecret: "api-tokens", tokens: [{ id: "bi-team", sources: ["*"] }, { id: "acme", sources: ["acme"] }] } } });
-    const api = configMapJson(objects, "-aggregator", "aggregator.json").api as { anonymousLoopback: boolean; tokens: unknown[] };
+    const objects = await renderChart("tributary-hub", {
+      setJson: {
+        queryApi: {
+          existingSecret: "api-tokens",
+          tokens: [
+            { id: "bi-team", sources: ["*"] },
+            { id: "acme", sources: ["acme"] },
+          ],
+        },
+      },
+    });
+    const api = configMapJson(objects, "-aggregator", "aggregator.json").api as {
+      anonymousLoopback: boolean;
+      tokens: unknown[];
+    };
     expect(api).toEqual({
       anonymousLoopback: false,
       tokens: [
@@ -467,20 +641,38 @@ describe("query API tokens (hub)", () => {
         { id: "acme", env: "TRIBUTARY_API_TOKEN_ACME", sources: ["acme"] },
       ],
     });
-    const env = podSpecOf(objects.find((o) => o.kind === "Deployment")!)!.containers[0]!.env as Array<{ name: string; valueFrom?: unknown }>;
-    expect(env).toContainEqual({ name: "TRIBUTARY_API_TOKEN_ACME", valueFrom: { secretKeyRef: { name: "api-tokens", key: "acme" } } });
+    const env = podSpecOf(objects.find((o) => o.kind === "Deployment")!)!.containers[0]!.env as Array<{
+      name: string;
+      valueFrom?: unknown;
+    }>;
+    expect(env).toContainEqual({
+      name: "TRIBUTARY_API_TOKEN_ACME",
+      valueFrom: { secretKeyRef: { name: "api-tokens", key: "acme" } },
+    });
   });
 
   it("operator token - from its Secret by env, never in the config", async () => {
     const objects = await renderChart("tributary-hub", { setJson: { operator: { existingSecret: "ops" } } });
-    expect(configMapJson(objects, "-aggregator", "aggregator.json").operatorToken).toEqual({ env: "TRIBUTARY_OPERATOR_TOKEN" });
-    const env = podSpecOf(objects.find((o) => o.kind === "Deployment")!)!.containers[0]!.env as Array<{ name: string; valueFrom?: unknown }>;
-    expect(env).toContainEqual({ name: "TRIBUTARY_OPERATOR_TOKEN", valueFrom: { secretKeyRef: { name: "ops", key: "token" } } });
-    expect(configMapJson(await renderChart("tributary-hub"), "-aggregator", "aggregator.json").operatorToken).toBeUndefined();
+    expect(configMapJson(objects, "-aggregator", "aggregator.json").operatorToken).toEqual({
+      env: "TRIBUTARY_OPERATOR_TOKEN",
+    });
+    const env = podSpecOf(objects.find((o) => o.kind === "Deployment")!)!.containers[0]!.env as Array<{
+      name: string;
+      valueFrom?: unknown;
+    }>;
+    expect(env).toContainEqual({
+      name: "TRIBUTARY_OPERATOR_TOKEN",
+      valueFrom: { secretKeyRef: { name: "ops", key: "token" } },
+    });
+    expect(
+      configMapJson(await renderChart("tributary-hub"), "-aggregator", "aggregator.json").operatorToken,
+    ).toBeUndefined();
   });
 
   it("tokens - listed without the Secret that holds them: the render fails and says which value to set", async () => {
-    await expect(renderChart("tributary-hub", { setJson: { queryApi: { tokens: [{ id: "acme", sources: ["acme"] }] } } })).rejects.toThrow(/queryApi.existingSecret/);
+    await expect(
+      renderChart("tributary-hub", { setJson: { queryApi: { tokens: [{ id: "acme", sources: ["acme"] }] } } }),
+    ).rejects.toThrow(/queryApi.existingSecret/);
   });
 });
 
@@ -497,11 +689,20 @@ describe("delivery (hub)", () => {
     const dir = mkdtempSync(join(tmpdir(), "helm-delivery-config-"));
     try {
       // The signing Secret's keys, as its volume would show them (whsec_ + base64 of 24 bytes).
-      for (const key of ["crm-2026-11", "crm-2027-05"]) writeFileSync(join(dir, key), `whsec_${Buffer.alloc(24, key).toString("base64")}\n`);
-      const text = (objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "tributary-delivery")!.data as Record<string, string>)["delivery.json"]!;
+      for (const key of ["crm-2026-11", "crm-2027-05"])
+        writeFileSync(join(dir, key), `whsec_${Buffer.alloc(24, key).toString("base64")}\n`);
+      const text = (
+        objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "tributary-delivery")!.data as Record<
+          string,
+          string
+        >
+      )["delivery.json"]!;
       const file = join(dir, "delivery.json");
       writeFileSync(file, text.replaceAll(`${SECRETS_DIR}/`, `${dir}/`));
-      const loaded = loadDeliveryConfig({ TRIBUTARY_DELIVERY_ADMIN_TOKEN: "an-admin-token-of-some-length", TRIBUTARY_NATS_PASS: "x" }, file);
+      const loaded = loadDeliveryConfig(
+        { TRIBUTARY_DELIVERY_ADMIN_TOKEN: "an-admin-token-of-some-length", TRIBUTARY_NATS_PASS: "x" },
+        file,
+      );
       expect(loaded.config.host).toBe("0.0.0.0");
       expect(loaded.config.port).toBe(8091);
       expect(loaded.config.manageStreams).toBe(false);
@@ -516,74 +717,192 @@ describe("delivery (hub)", () => {
   });
 
   it("deployment - secrets from Secrets only, the signing Secret mounted where the config points, a grace period above the process's own 25 s deadline", () => {
-    const spec = (deployment().spec as { template: { metadata: { annotations: Record<string, string> }; spec: Record<string, unknown> } }).template;
+    const spec = (
+      deployment().spec as {
+        template: { metadata: { annotations: Record<string, string> }; spec: Record<string, unknown> };
+      }
+    ).template;
     expect(spec.metadata.annotations["checksum/config"]).toMatch(/^[0-9a-f]{64}$/);
-    const pod = spec.spec as { terminationGracePeriodSeconds: number; volumes: Array<Record<string, unknown>>; containers: Array<{ env: Array<{ name: string; valueFrom?: unknown }>; volumeMounts: Array<{ name: string; mountPath: string }> }> };
+    const pod = spec.spec as {
+      terminationGracePeriodSeconds: number;
+      volumes: Array<Record<string, unknown>>;
+      containers: Array<{
+        env: Array<{ name: string; valueFrom?: unknown }>;
+        volumeMounts: Array<{ name: string; mountPath: string }>;
+      }>;
+    };
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(25);
     const c = pod.containers[0]!;
-    expect(c.env).toContainEqual({ name: "TRIBUTARY_NATS_PASS", valueFrom: { secretKeyRef: { name: "tributary-hub-nats", key: "DELIVERY_PASSWORD" } } });
-    expect(c.env).toContainEqual({ name: "TRIBUTARY_DELIVERY_ADMIN_TOKEN", valueFrom: { secretKeyRef: { name: "tributary-delivery-admin", key: "token" } } });
+    expect(c.env).toContainEqual({
+      name: "TRIBUTARY_NATS_PASS",
+      valueFrom: { secretKeyRef: { name: "tributary-hub-nats", key: "DELIVERY_PASSWORD" } },
+    });
+    expect(c.env).toContainEqual({
+      name: "TRIBUTARY_DELIVERY_ADMIN_TOKEN",
+      valueFrom: { secretKeyRef: { name: "tributary-delivery-admin", key: "token" } },
+    });
     expect(c.volumeMounts).toContainEqual({ name: "signing-secrets", mountPath: SECRETS_DIR, readOnly: true });
-    expect(pod.volumes).toContainEqual({ name: "signing-secrets", secret: { secretName: "tributary-delivery-signing", defaultMode: 0o400 } });
+    expect(pod.volumes).toContainEqual({
+      name: "signing-secrets",
+      secret: { secretName: "tributary-delivery-signing", defaultMode: 0o400 },
+    });
   });
 
   it("secrets - a credential header comes from the mounted Secret (secretHeaders), never the ConfigMap; one in plain headers fails the render; unsigned destinations mount nothing", async () => {
-    const enable = (dest: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ "global.tributary.delivery": { enabled: true, destinations: [{ name: "crm", url: "https://x.example/", signing: { type: "none" }, ...dest }] }, ...extra });
-    await expect(renderChart("tributary-hub", { setJson: enable({ headers: { Authorization: "Bearer sk_live_x" } }) })).rejects.toThrow(/headers.Authorization looks like a credential: move it to secretHeaders/);
-    await expect(renderChart("tributary-hub", { setJson: enable({ headers: { "x-api-key": "k" } }) })).rejects.toThrow(/secretHeaders/);
-    await expect(renderChart("tributary-hub", { setJson: enable({ secretHeaders: { authorization: { file: `${SECRETS_DIR}/crm-auth` } } }) })).rejects.toThrow(/delivery.signingSecrets.existingSecret/);
-    const rendered = await renderChart("tributary-hub", { setJson: enable({ headers: { "x-team": "growth" }, secretHeaders: { authorization: { file: `${SECRETS_DIR}/crm-auth` } } }, { "delivery.signingSecrets.existingSecret": "crm-secrets" }) });
-    expect(configMapJson(rendered, "-delivery", "delivery.json")).toMatchObject({ destinations: [{ headers: { "x-team": "growth" }, secretHeaders: { authorization: { file: `${SECRETS_DIR}/crm-auth` } } }] });
-    const podOf = (list: K8sObject[]) => (list.find((o) => o.kind === "Deployment" && o.metadata.name === "tributary-delivery")!.spec as { template: { spec: { volumes: Array<{ name: string }> } } }).template.spec;
+    const enable = (dest: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+      "global.tributary.delivery": {
+        enabled: true,
+        destinations: [{ name: "crm", url: "https://x.example/", signing: { type: "none" }, ...dest }],
+      },
+      ...extra,
+    });
+    await expect(
+      renderChart("tributary-hub", { setJson: enable({ headers: { Authorization: "Bearer sk_live_x" } }) }),
+    ).rejects.toThrow(/headers.Authorization looks like a credential: move it to secretHeaders/);
+    await expect(renderChart("tributary-hub", { setJson: enable({ headers: { "x-api-key": "k" } }) })).rejects.toThrow(
+      /secretHeaders/,
+    );
+    await expect(
+      renderChart("tributary-hub", {
+        setJson: enable({ secretHeaders: { authorization: { file: `${SECRETS_DIR}/crm-auth` } } }),
+      }),
+    ).rejects.toThrow(/delivery.signingSecrets.existingSecret/);
+    const rendered = await renderChart("tributary-hub", {
+      setJson: enable(
+        { headers: { "x-team": "growth" }, secretHeaders: { authorization: { file: `${SECRETS_DIR}/crm-auth` } } },
+        { "delivery.signingSecrets.existingSecret": "crm-secrets" },
+      ),
+    });
+    expect(configMapJson(rendered, "-delivery", "delivery.json")).toMatchObject({
+      destinations: [
+        { headers: { "x-team": "growth" }, secretHeaders: { authorization: { file: `${SECRETS_DIR}/crm-auth` } } },
+      ],
+    });
+    const podOf = (list: K8sObject[]) =>
+      (
+        list.find((o) => o.kind === "Deployment" && o.metadata.name === "tributary-delivery")!.spec as {
+          template: { spec: { volumes: Array<{ name: string }> } };
+        }
+      ).template.spec;
     expect(podOf(rendered).volumes.map((v) => v.name)).toContain("signing-secrets");
     const unsigned = await renderChart("tributary-hub", { setJson: enable({}) });
     expect(podOf(unsigned).volumes.map((v) => v.name)).not.toContain("signing-secrets");
   });
 
   it("network - the delivery pods reach NATS, DNS and their destinations' ports (any address unless destinationPeers narrows it)", async () => {
-    const policyOf = (list: K8sObject[]) => list.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "tributary-delivery")!.spec as { egress: Array<{ to?: unknown[]; ports: Array<{ port: number }> }> };
+    const policyOf = (list: K8sObject[]) =>
+      list.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "tributary-delivery")!.spec as {
+        egress: Array<{ to?: unknown[]; ports: Array<{ port: number }> }>;
+      };
     const egress = policyOf(objects).egress;
     expect(egress[0]!.ports).toEqual([{ port: 4222, protocol: "TCP" }]);
-    expect(egress).toContainEqual({ ports: [{ port: 443, protocol: "TCP" }, { port: 8080, protocol: "TCP" }] });
+    expect(egress).toContainEqual({
+      ports: [
+        { port: 443, protocol: "TCP" },
+        { port: 8080, protocol: "TCP" },
+      ],
+    });
     const peers = [{ ipBlock: { cidr: "203.0.113.0/24" } }];
-    const narrowed = await renderChart("tributary-hub", { valuesFiles: [DELIVERY_VALUES], setJson: { "delivery.networkPolicy.destinationPeers": peers } });
-    expect(policyOf(narrowed).egress).toContainEqual({ ports: [{ port: 443, protocol: "TCP" }, { port: 8080, protocol: "TCP" }], to: peers });
+    const narrowed = await renderChart("tributary-hub", {
+      valuesFiles: [DELIVERY_VALUES],
+      setJson: { "delivery.networkPolicy.destinationPeers": peers },
+    });
+    expect(policyOf(narrowed).egress).toContainEqual({
+      ports: [
+        { port: 443, protocol: "TCP" },
+        { port: 8080, protocol: "TCP" },
+      ],
+      to: peers,
+    });
   });
 
   it("wiring - the delivery config's NATS URL and its ServiceMonitor point at Services the chart renders", async () => {
-    const withMonitor = await renderChart("tributary-hub", { valuesFiles: [DELIVERY_VALUES], setJson: { "serviceMonitor.enabled": true } });
+    const withMonitor = await renderChart("tributary-hub", {
+      valuesFiles: [DELIVERY_VALUES],
+      setJson: { "serviceMonitor.enabled": true },
+    });
     const monitor = withMonitor.find((o) => o.kind === "ServiceMonitor" && o.metadata.name === "tributary-delivery")!;
     const selector = (monitor.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
-    const service = withMonitor.find((o) => o.kind === "Service" && Object.entries(selector).every(([k, v]) => (o.spec as { selector: Record<string, string> }).selector[k] === v))!;
+    const service = withMonitor.find(
+      (o) =>
+        o.kind === "Service" &&
+        Object.entries(selector).every(([k, v]) => (o.spec as { selector: Record<string, string> }).selector[k] === v),
+    )!;
     expect(service.metadata.name).toBe("tributary-delivery");
-    expect((service.spec as { ports: Array<{ name: string; port: number }> }).ports).toContainEqual(expect.objectContaining({ name: "http", port: 8091 }));
-    expect(configMapJson(withMonitor, "-delivery", "delivery.json").nats).toEqual({ servers: ["nats://tributary-nats:4222"], user: "delivery" });
+    expect((service.spec as { ports: Array<{ name: string; port: number }> }).ports).toContainEqual(
+      expect.objectContaining({ name: "http", port: 8091 }),
+    );
+    expect(configMapJson(withMonitor, "-delivery", "delivery.json").nats).toEqual({
+      servers: ["nats://tributary-nats:4222"],
+      user: "delivery",
+    });
   });
 
   it("off by default - no delivery object, no delivery user, no delivery-only stream", async () => {
     const hub = await renderChart("tributary-hub");
-    expect(hub.filter((o) => o.metadata.name.includes("delivery")).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+    expect(hub.filter((o) => o.metadata.name.includes("delivery")).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(
+      [],
+    );
   });
 
   it("schema - destinations take packages/delivery's DestinationSchema keys and patterns; a misspelt key, a bad name or a grace period within 25 s fail", async () => {
     const schema = JSON.parse(readFileSync(join(chartDir("tributary-hub"), "values.schema.json"), "utf8")) as {
-      properties: { global: { properties: { tributary: { properties: { delivery: { properties: { destinations: { items: { properties: Record<string, { pattern?: string }> } } } } } } } } };
+      properties: {
+        global: {
+          properties: {
+            tributary: {
+              properties: {
+                delivery: {
+                  properties: { destinations: { items: { properties: Record<string, { pattern?: string }> } } };
+                };
+              };
+            };
+          };
+        };
+      };
     };
-    const item = schema.properties.global.properties.tributary.properties.delivery.properties.destinations.items.properties;
+    const item =
+      schema.properties.global.properties.tributary.properties.delivery.properties.destinations.items.properties;
     expect(Object.keys(item).sort()).toEqual(Object.keys(DestinationSchema.properties).sort());
     expect(item.name!.pattern).toBe(DestinationSchema.properties.name.pattern);
     expect(item.url!.pattern).toBe(DestinationSchema.properties.url.pattern);
     const enable = (destinations: unknown[]) => ({ "global.tributary.delivery": { enabled: true, destinations } });
-    await expect(renderChart("tributary-hub", { setJson: enable([{ name: "crm", url: "https://x.example/", timeoutMS: 5 }]) })).rejects.toThrow(/Additional property timeoutMS is not allowed/);
-    await expect(renderChart("tributary-hub", { setJson: enable([{ name: "CRM", url: "https://x.example/" }]) })).rejects.toThrow(/name/);
-    await expect(renderChart("tributary-hub", { setJson: { ...enable([]), "delivery.terminationGracePeriodSeconds": 20 } })).rejects.toThrow(/terminationGracePeriodSeconds/);
+    await expect(
+      renderChart("tributary-hub", { setJson: enable([{ name: "crm", url: "https://x.example/", timeoutMS: 5 }]) }),
+    ).rejects.toThrow(/Additional property timeoutMS is not allowed/);
+    await expect(
+      renderChart("tributary-hub", { setJson: enable([{ name: "CRM", url: "https://x.example/" }]) }),
+    ).rejects.toThrow(/name/);
+    await expect(
+      renderChart("tributary-hub", { setJson: { ...enable([]), "delivery.terminationGracePeriodSeconds": 20 } }),
+    ).rejects.toThrow(/terminationGracePeriodSeconds/);
   });
 
   it("required secrets - no admin token Secret, or signing files without the signing Secret: the render fails and names the value to set", async () => {
-    const base = { "global.tributary.delivery": { enabled: true, destinations: [{ name: "crm", url: "https://x.example/", signing: { secrets: [{ id: "1", file: `${SECRETS_DIR}/crm` }] } }] } };
-    await expect(renderChart("tributary-hub", { setJson: { ...base, "delivery.adminToken.existingSecret": "" } })).rejects.toThrow(/delivery.adminToken.existingSecret/);
-    await expect(renderChart("tributary-hub", { setJson: { ...base, "delivery.signingSecrets.existingSecret": "" } })).rejects.toThrow(/delivery.signingSecrets.existingSecret/);
-    const outside = { "global.tributary.delivery": { enabled: true, destinations: [{ name: "crm", url: "https://x.example/", signing: { secrets: [{ id: "1", file: "/etc/secrets/crm" }] } }] } };
-    await expect(renderChart("tributary-hub", { setJson: { ...outside, "delivery.signingSecrets.existingSecret": "s" } })).rejects.toThrow(/outside the mounted signing Secret/);
+    const base = {
+      "global.tributary.delivery": {
+        enabled: true,
+        destinations: [
+          { name: "crm", url: "https://x.example/", signing: { secrets: [{ id: "1", file: `${SECRETS_DIR}/crm` }] } },
+        ],
+      },
+    };
+    await expect(
+      renderChart("tributary-hub", { setJson: { ...base, "delivery.adminToken.existingSecret": "" } }),
+    ).rejects.toThrow(/delivery.adminToken.existingSecret/);
+    await expect(
+      renderChart("tributary-hub", { setJson: { ...base, "delivery.signingSecrets.existingSecret": "" } }),
+    ).rejects.toThrow(/delivery.signingSecrets.existingSecret/);
+    const outside = {
+      "global.tributary.delivery": {
+        enabled: true,
+        destinations: [
+          { name: "crm", url: "https://x.example/", signing: { secrets: [{ id: "1", file: "/etc/secrets/crm" }] } },
+        ],
+      },
+    };
+    await expect(
+      renderChart("tributary-hub", { setJson: { ...outside, "delivery.signingSecrets.existingSecret": "s" } }),
+    ).rejects.toThrow(/outside the mounted signing Secret/);
   });
 });

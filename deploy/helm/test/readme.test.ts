@@ -23,7 +23,21 @@ describe.each(CHARTS)("%s README", (chart) => {
 
 describe("values table generator", () => {
   it("docs - nested keys become dotted paths, the first key keeps its comment, example maps stay one value", () => {
-    const rows = valuesDoc(["# top", "a: 1", "b:", "  # first", "  c: x", "  # second", "  d: [1]", "# an example map", "e:", "  k: { v: 1 }", ""].join("\n"));
+    const rows = valuesDoc(
+      [
+        "# top",
+        "a: 1",
+        "b:",
+        "  # first",
+        "  c: x",
+        "  # second",
+        "  d: [1]",
+        "# an example map",
+        "e:",
+        "  k: { v: 1 }",
+        "",
+      ].join("\n"),
+    );
     expect(rows).toEqual([
       { path: "a", default: 1, description: "top" },
       { path: "b.c", default: "x", description: "first" },

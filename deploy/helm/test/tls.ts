@@ -8,7 +8,9 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
 const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 
 function pem(label: string, der: ArrayBuffer): string {
-  const b64 = Buffer.from(der).toString("base64").replace(/(.{64})/g, "$1\n");
+  const b64 = Buffer.from(der)
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n");
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
@@ -24,7 +26,10 @@ export async function loopbackCertificates(): Promise<{ caCert: string; cert: st
     notAfter,
     keys: caKeys,
     signingAlgorithm: ALG,
-    extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    ],
   });
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.create({
@@ -42,5 +47,9 @@ export async function loopbackCertificates(): Promise<{ caCert: string; cert: st
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
     ],
   });
-  return { caCert: ca.toString("pem"), cert: cert.toString("pem"), key: pem("PRIVATE KEY", await webcrypto.subtle.exportKey("pkcs8", keys.privateKey)) };
+  return {
+    caCert: ca.toString("pem"),
+    cert: cert.toString("pem"),
+    key: pem("PRIVATE KEY", await webcrypto.subtle.exportKey("pkcs8", keys.privateKey)),
+  };
 }

@@ -9,8 +9,21 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
-import { findNatsServer, freePorts, startNatsServer, startService, waitFor, type NatsServer, type Service } from "@tributary/testkit";
-import { deliveryConsumerConfig, deliveryFilterSubjects, hubSourceConsumerConfig, loaderConsumerConfig } from "@tributary/streams";
+import {
+  findNatsServer,
+  freePorts,
+  startNatsServer,
+  startService,
+  waitFor,
+  type NatsServer,
+  type Service,
+} from "@tributary/testkit";
+import {
+  deliveryConsumerConfig,
+  deliveryFilterSubjects,
+  hubSourceConsumerConfig,
+  loaderConsumerConfig,
+} from "@tributary/streams";
 import { renderChart, type ChartName, type K8sObject } from "../src/index.js";
 import { loopbackCertificates } from "./tls.js";
 
@@ -19,7 +32,13 @@ const GATEWAY_APP = fileURLToPath(new URL("../../../apps/gateway/", import.meta.
 
 /** What the Secrets would hold in a cluster; here the env of nats-server and the provisioning script. */
 const SOURCE_SECRET = "a-signing-secret-for-the-helm-test";
-const ENV = { ADMIN_PASSWORD: "admin-pw", GATEWAY_PASSWORD: "gateway-pw", AGGREGATOR_PASSWORD: "aggregator-pw", DELIVERY_PASSWORD: "delivery-pw", LEAF_US_PASSWORD: "leaf-us-pw" };
+const ENV = {
+  ADMIN_PASSWORD: "admin-pw",
+  GATEWAY_PASSWORD: "gateway-pw",
+  AGGREGATOR_PASSWORD: "aggregator-pw",
+  DELIVERY_PASSWORD: "delivery-pw",
+  LEAF_US_PASSWORD: "leaf-us-pw",
+};
 /** A destination's signing secret as its Secret key would hold it (whsec_ + base64 of 24 bytes). */
 /** Where the chart mounts the signing Secret (tributary-hub.delivery.secretsDir). */
 const SECRETS_DIR = "/var/run/tributary/destinations";
@@ -49,7 +68,9 @@ function dataOf(objects: K8sObject[], nameSuffix: string): Record<string, string
 
 /** nats-server resolves `$VAR` from its environment; the testkit's server gets the values inlined. */
 function inlineEnv(conf: string, env: Record<string, string>): string {
-  return conf.replace(/: \$([A-Z_][A-Z0-9_]*)/g, (all, name: string) => (name in env ? `: ${JSON.stringify(env[name])}` : all));
+  return conf.replace(/: \$([A-Z_][A-Z0-9_]*)/g, (all, name: string) =>
+    name in env ? `: ${JSON.stringify(env[name])}` : all,
+  );
 }
 
 /** The NATS chart writes one `{ … }` object; the testkit appends lines, so take its body. */
@@ -64,7 +85,14 @@ async function provision(objects: K8sObject[], dir: string, natsUrl: string): Pr
   for (const [name, text] of Object.entries(dataOf(objects, "-streams"))) writeFileSync(join(streamsDir, name), text);
   // The chart's own provisioning script, as the hook Job runs it, against the real servers.
   const { stdout } = await run(process.execPath, [join(streamsDir, "provision.mjs")], {
-    env: { ...process.env, APP_DIR: GATEWAY_APP, STREAMS_DIR: streamsDir, NATS_URL: natsUrl, ADMIN_PASSWORD: ENV.ADMIN_PASSWORD, PROVISION_TIMEOUT_MS: "20000" },
+    env: {
+      ...process.env,
+      APP_DIR: GATEWAY_APP,
+      STREAMS_DIR: streamsDir,
+      NATS_URL: natsUrl,
+      ADMIN_PASSWORD: ENV.ADMIN_PASSWORD,
+      PROVISION_TIMEOUT_MS: "20000",
+    },
   });
   return stdout;
 }
@@ -102,7 +130,8 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     writeFileSync(join(dir, "tls", "tls.crt"), tls.cert);
     writeFileSync(join(dir, "tls", "tls.key"), tls.key, { mode: 0o600 });
     writeFileSync(join(dir, "tls", "ca.crt"), tls.caCert);
-    const render = (chart: ChartName, sub: string, port: number, extra: Record<string, unknown>) => renderChart(chart, { setJson: testValues(join(dir, sub), port, extra) });
+    const render = (chart: ChartName, sub: string, port: number, extra: Record<string, unknown>) =>
+      renderChart(chart, { setJson: testValues(join(dir, sub), port, extra) });
     hubObjects = await render("tributary-hub", "hub", hubPort!, {
       "global.tributary.regions": ["us"],
       "nats.config.leafnodes.port": leafPort,
@@ -111,7 +140,12 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
       "hubStream.maxBytes": 256 * 1024 ** 2,
       "dlqStream.replicas": 1,
       "dlqStream.maxBytes": 64 * 1024 ** 2,
-      "deliveryStreams": { dlq: { maxBytes: 64 * 1024 ** 2 }, replay: { maxBytes: 64 * 1024 ** 2 }, log: { maxBytes: 64 * 1024 ** 2 }, replicas: 1 },
+      deliveryStreams: {
+        dlq: { maxBytes: 64 * 1024 ** 2 },
+        replay: { maxBytes: 64 * 1024 ** 2 },
+        log: { maxBytes: 64 * 1024 ** 2 },
+        replicas: 1,
+      },
       // Two destinations: crm takes the test event (signed, the secret file where the signing
       // Secret's volume mounts it; the test points that path at its temp dir); bi takes another
       // type, so it never calls out.
@@ -119,7 +153,14 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
       "global.tributary.delivery": {
         enabled: true,
         destinations: [
-          { name: "crm", url: `http://127.0.0.1:${destinationPort}/hook`, sources: ["demo"], types: ["link.clicked"], start: "all", signing: { secrets: [{ id: "1", file: `${SECRETS_DIR}/crm` }] } },
+          {
+            name: "crm",
+            url: `http://127.0.0.1:${destinationPort}/hook`,
+            sources: ["demo"],
+            types: ["link.clicked"],
+            start: "all",
+            signing: { secrets: [{ id: "1", file: `${SECRETS_DIR}/crm` }] },
+          },
           { name: "bi", url: "https://bi.example.com/in", types: ["install.tracked"], signing: { type: "none" } },
         ],
       },
@@ -148,8 +189,16 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
   });
 
   it("nats-server -t - the real server accepts the configs the charts render", async () => {
-    const env = { ...process.env, ...ENV, SERVER_NAME: "test", HUB_LEAFNODE_URL: "nats-leaf://leaf-us:leaf-us-pw@127.0.0.1:7422" };
-    for (const [name, conf] of [["hub", hubConf], ["region", regionConf]] as const) {
+    const env = {
+      ...process.env,
+      ...ENV,
+      SERVER_NAME: "test",
+      HUB_LEAFNODE_URL: "nats-leaf://leaf-us:leaf-us-pw@127.0.0.1:7422",
+    };
+    for (const [name, conf] of [
+      ["hub", hubConf],
+      ["region", regionConf],
+    ] as const) {
       const file = join(dir, `${name}.conf`);
       writeFileSync(file, conf);
       const { stdout, stderr } = await run(findNatsServer(), ["-t", "-c", file], { env });
@@ -163,28 +212,46 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
   });
 
   it("run - a region and the hub started from the rendered configs form the leafnode topology over TLS; an event published in the region lands in the hub stream", async () => {
-    hub = await startNatsServer({ name: "hub", dir: join(dir, "hub"), leafnodeListener: true, config: () => body(inlineEnv(hubConf, { ...ENV, SERVER_NAME: "hub-0" })) });
+    hub = await startNatsServer({
+      name: "hub",
+      dir: join(dir, "hub"),
+      leafnodeListener: true,
+      config: () => body(inlineEnv(hubConf, { ...ENV, SERVER_NAME: "hub-0" })),
+    });
     servers.push(hub);
     const leafUrl = `nats-leaf://leaf-us:${ENV.LEAF_US_PASSWORD}@127.0.0.1:${hub.ports.leafnode}`;
-    region = await startNatsServer({ name: "us", dir: join(dir, "us"), config: () => body(inlineEnv(regionConf, { ...ENV, SERVER_NAME: "us-0", HUB_LEAFNODE_URL: leafUrl })) });
+    region = await startNatsServer({
+      name: "us",
+      dir: join(dir, "us"),
+      config: () => body(inlineEnv(regionConf, { ...ENV, SERVER_NAME: "us-0", HUB_LEAFNODE_URL: leafUrl })),
+    });
     servers.push(region);
 
     // The chart's provisioning Job, run here as a script: the streams appear, as packages/streams
     // defines them, and in the region, after its stream, the durable consumer the hub sources through.
-    expect(await provision(regionObjects, join(dir, "us"), region.url)).toMatch(/created stream EVENTS_US\n.*created consumer hub-source on EVENTS_US/s);
+    expect(await provision(regionObjects, join(dir, "us"), region.url)).toMatch(
+      /created stream EVENTS_US\n.*created consumer hub-source on EVENTS_US/s,
+    );
     const hubOut = await provision(hubObjects, join(dir, "hub"), hub.url);
     expect(hubOut).toContain("created stream EVENTS");
     expect(hubOut).toContain("created stream EVENTS_DLQ");
-    for (const stream of ["DELIVERIES", "DELIVERY_DLQ", "DELIVERY_REPLAY"]) expect(hubOut).toContain(`created stream ${stream}`);
+    for (const stream of ["DELIVERIES", "DELIVERY_DLQ", "DELIVERY_REPLAY"])
+      expect(hubOut).toContain(`created stream ${stream}`);
     // Run again (helm upgrade): it updates in place.
-    expect(await provision(regionObjects, join(dir, "us"), region.url)).toMatch(/updated stream EVENTS_US\n.*updated consumer hub-source on EVENTS_US/s);
+    expect(await provision(regionObjects, join(dir, "us"), region.url)).toMatch(
+      /updated stream EVENTS_US\n.*updated consumer hub-source on EVENTS_US/s,
+    );
 
     // The regional server fsyncs every write (sync_interval: always from the chart).
-    const varz = (await (await fetch(`http://127.0.0.1:${region.ports.monitoring}/varz`)).json()) as { jetstream?: { config?: { sync_always?: boolean } } };
+    const varz = (await (await fetch(`http://127.0.0.1:${region.ports.monitoring}/varz`)).json()) as {
+      jetstream?: { config?: { sync_always?: boolean } };
+    };
     expect(varz.jetstream?.config?.sync_always).toBe(true);
 
     // The hub requires TLS of its leafnodes, so the link below runs over TLS.
-    const hubVarz = (await (await fetch(`http://127.0.0.1:${hub.ports.monitoring}/varz`)).json()) as { leaf?: { tls_required?: boolean } };
+    const hubVarz = (await (await fetch(`http://127.0.0.1:${hub.ports.monitoring}/varz`)).json()) as {
+      leaf?: { tls_required?: boolean };
+    };
     expect(hubVarz.leaf?.tls_required).toBe(true);
 
     // Publish in the region as the gateway's user from the chart, as the gateway does.
@@ -193,7 +260,11 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     const h = headers();
     h.set("Nats-Msg-Id", "demo:helm-1");
     h.set("Tributary-Source", "demo");
-    const ack = await jetstream(gw).publish("events.us.demo.link.clicked", JSON.stringify({ event: "link.clicked", event_id: "helm-1" }), { headers: h });
+    const ack = await jetstream(gw).publish(
+      "events.us.demo.link.clicked",
+      JSON.stringify({ event: "link.clicked", event_id: "helm-1" }),
+      { headers: h },
+    );
     expect(ack.stream).toBe("EVENTS_US");
     expect(ack.seq).toBe(1);
 
@@ -201,7 +272,12 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     const admin = await connect({ servers: hub.url, user: "admin", pass: ENV.ADMIN_PASSWORD });
     conns.push(admin);
     const jsm = await jetstreamManager(admin);
-    await waitFor("the event in the hub stream EVENTS", async () => ((await jsm.streams.info("EVENTS")).state.messages === 1 ? true : undefined), 45_000, 200);
+    await waitFor(
+      "the event in the hub stream EVENTS",
+      async () => ((await jsm.streams.info("EVENTS")).state.messages === 1 ? true : undefined),
+      45_000,
+      200,
+    );
     const msg = await jsm.streams.getMessage("EVENTS", { seq: 1 });
     expect(msg!.subject).toBe("events.us.demo.link.clicked");
     expect(msg!.header.get("Nats-Msg-Id")).toBe("demo:helm-1");
@@ -230,7 +306,11 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     const h = headers();
     h.set("Nats-Msg-Id", "demo:helm-2");
     h.set("Tributary-Source", "demo");
-    const ack = await jetstream(gw).publish("events.us.demo.page.viewed", JSON.stringify({ event: "page.viewed", event_id: "helm-2" }), { headers: h });
+    const ack = await jetstream(gw).publish(
+      "events.us.demo.page.viewed",
+      JSON.stringify({ event: "page.viewed", event_id: "helm-2" }),
+      { headers: h },
+    );
     expect(ack.seq).toBe(2);
 
     const restartedAt = Date.now();
@@ -238,7 +318,12 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     const admin = await connect({ servers: hub.url, user: "admin", pass: ENV.ADMIN_PASSWORD });
     conns.push(admin);
     const jsm = await jetstreamManager(admin);
-    await waitFor("the buffered event in the hub stream EVENTS", async () => ((await jsm.streams.info("EVENTS")).state.messages === 2 ? true : undefined), 30_000, 100);
+    await waitFor(
+      "the buffered event in the hub stream EVENTS",
+      async () => ((await jsm.streams.info("EVENTS")).state.messages === 2 ? true : undefined),
+      30_000,
+      100,
+    );
     const resumed = Date.now() - restartedAt;
     console.log(`hub restart: the buffered event reached EVENTS ${resumed} ms after the restart began`);
     expect(resumed).toBeLessThan(10_000);
@@ -254,7 +339,9 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     const gw = await connect({ servers: region.url, user: "gateway-us", pass: ENV.GATEWAY_PASSWORD });
     conns.push(gw);
     await expect(jetstream(gw, { timeout: 2000 }).publish("events.eu.demo.link.clicked", "{}")).rejects.toThrow();
-    await expect(gw.request("$JS.API.STREAM.DELETE.EVENTS_US", undefined, { timeout: 2000 })).rejects.toThrow(/Permissions Violation/);
+    await expect(gw.request("$JS.API.STREAM.DELETE.EVENTS_US", undefined, { timeout: 2000 })).rejects.toThrow(
+      /Permissions Violation/,
+    );
   }, 30_000);
 
   it("least privilege - the chart's delivery user takes its destinations' consumers and subjects, not another destination's, nor the aggregator's, nor stream management", async () => {
@@ -262,24 +349,56 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     conns.push(nc);
     const jsm = await jetstreamManager(nc, { timeout: 2000 });
     // bi's consumer exactly as the delivery process creates it (so the process, started later, finds it as it would).
-    const bi = deliveryConsumerConfig({ destination: "bi", filterSubjects: deliveryFilterSubjects([], ["install.tracked"]), maxAckPending: 64, ackWaitMs: 60_000, deliverPolicy: "new" });
+    const bi = deliveryConsumerConfig({
+      destination: "bi",
+      filterSubjects: deliveryFilterSubjects([], ["install.tracked"]),
+      maxAckPending: 64,
+      ackWaitMs: 60_000,
+      deliverPolicy: "new",
+    });
     expect((await jsm.consumers.add("EVENTS", bi)).name).toBe("delivery-bi");
     const dlqAck = await jetstream(nc, { timeout: 2000 }).publish("delivery-dlq.bi", "{}");
     expect(dlqAck.stream).toBe("DELIVERY_DLQ");
 
-    const partner = deliveryConsumerConfig({ destination: "partner", filterSubjects: ["events.>"], maxAckPending: 64, ackWaitMs: 60_000 });
-    await expect(nc.request(`$JS.API.CONSUMER.CREATE.EVENTS.delivery-partner`, JSON.stringify({ stream_name: "EVENTS", config: partner }), { timeout: 2000 })).rejects.toThrow(/Permissions Violation/);
+    const partner = deliveryConsumerConfig({
+      destination: "partner",
+      filterSubjects: ["events.>"],
+      maxAckPending: 64,
+      ackWaitMs: 60_000,
+    });
+    await expect(
+      nc.request(
+        `$JS.API.CONSUMER.CREATE.EVENTS.delivery-partner`,
+        JSON.stringify({ stream_name: "EVENTS", config: partner }),
+        { timeout: 2000 },
+      ),
+    ).rejects.toThrow(/Permissions Violation/);
     const loader = loaderConsumerConfig({ durable: "warehouse-loader", maxAckPending: 10, ackWaitMs: 60_000 });
-    await expect(nc.request(`$JS.API.CONSUMER.CREATE.EVENTS.warehouse-loader`, JSON.stringify({ stream_name: "EVENTS", config: loader }), { timeout: 2000 })).rejects.toThrow(/Permissions Violation/);
+    await expect(
+      nc.request(
+        `$JS.API.CONSUMER.CREATE.EVENTS.warehouse-loader`,
+        JSON.stringify({ stream_name: "EVENTS", config: loader }),
+        { timeout: 2000 },
+      ),
+    ).rejects.toThrow(/Permissions Violation/);
     await expect(jetstream(nc, { timeout: 2000 }).publish("delivery-dlq.partner", "{}")).rejects.toThrow();
-    await expect(nc.request("$JS.API.STREAM.DELETE.DELIVERY_DLQ", undefined, { timeout: 2000 })).rejects.toThrow(/Permissions Violation/);
+    await expect(nc.request("$JS.API.STREAM.DELETE.DELIVERY_DLQ", undefined, { timeout: 2000 })).rejects.toThrow(
+      /Permissions Violation/,
+    );
   }, 30_000);
 
   it("helm test - the gateway, the aggregator and the delivery process, started from the charts' rendered config files, pass the charts' own test hooks; the test event reaches the warehouse and the destination", async () => {
     const [gatewayPort, aggregatorPort, deliveryPort] = await freePorts(3);
     // Each app starts from the config file its chart rendered; what differs from the cluster comes
     // by env, as the apps' config loaders allow: loopback, free ports, the test servers.
-    async function startFromChart(app: "gateway" | "aggregator" | "delivery", entry: string, config: string, port: number, env: Record<string, string>, readyPath: string) {
+    async function startFromChart(
+      app: "gateway" | "aggregator" | "delivery",
+      entry: string,
+      config: string,
+      port: number,
+      env: Record<string, string>,
+      readyPath: string,
+    ) {
       const configFile = join(dir, `${app}.json`);
       writeFileSync(configFile, config);
       const service = await startService({
@@ -290,26 +409,56 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
       });
       services.push(service);
     }
-    await startFromChart("gateway", "@tributary/gateway/main", dataOf(regionObjects, "-gateway")["gateway.json"]!, gatewayPort!, { TRIBUTARY_NATS_URL: region.url, TRIBUTARY_NATS_PASS: ENV.GATEWAY_PASSWORD }, "/readyz");
-    await startFromChart("aggregator", "@tributary/aggregator/main", dataOf(hubObjects, "-aggregator")["aggregator.json"]!, aggregatorPort!, {
-      TRIBUTARY_NATS_URL: hub.url,
-      TRIBUTARY_NATS_PASS: ENV.AGGREGATOR_PASSWORD,
-      TRIBUTARY_WAREHOUSE_URL: `duckdb://${join(dir, "events.duckdb")}`,
-    }, "/healthz");
+    await startFromChart(
+      "gateway",
+      "@tributary/gateway/main",
+      dataOf(regionObjects, "-gateway")["gateway.json"]!,
+      gatewayPort!,
+      { TRIBUTARY_NATS_URL: region.url, TRIBUTARY_NATS_PASS: ENV.GATEWAY_PASSWORD },
+      "/readyz",
+    );
+    await startFromChart(
+      "aggregator",
+      "@tributary/aggregator/main",
+      dataOf(hubObjects, "-aggregator")["aggregator.json"]!,
+      aggregatorPort!,
+      {
+        TRIBUTARY_NATS_URL: hub.url,
+        TRIBUTARY_NATS_PASS: ENV.AGGREGATOR_PASSWORD,
+        TRIBUTARY_WAREHOUSE_URL: `duckdb://${join(dir, "events.duckdb")}`,
+      },
+      "/healthz",
+    );
     // Ready once both destinations' consumers exist and their deliverers run, as the chart's user;
     // the signing secret's path points at the test's copy of the Secret's volume.
-    const deliveryConfig = dataOf(hubObjects, "-delivery")["delivery.json"]!.replaceAll(`${SECRETS_DIR}/`, `${join(dir, "destinations")}/`);
-    await startFromChart("delivery", "@tributary/delivery-app/main", deliveryConfig, deliveryPort!, {
-      TRIBUTARY_NATS_URL: hub.url,
-      TRIBUTARY_NATS_PASS: ENV.DELIVERY_PASSWORD,
-      TRIBUTARY_DELIVERY_ADMIN_TOKEN: "a-delivery-admin-token",
-    }, "/readyz");
+    const deliveryConfig = dataOf(hubObjects, "-delivery")["delivery.json"]!.replaceAll(
+      `${SECRETS_DIR}/`,
+      `${join(dir, "destinations")}/`,
+    );
+    await startFromChart(
+      "delivery",
+      "@tributary/delivery-app/main",
+      deliveryConfig,
+      deliveryPort!,
+      {
+        TRIBUTARY_NATS_URL: hub.url,
+        TRIBUTARY_NATS_PASS: ENV.DELIVERY_PASSWORD,
+        TRIBUTARY_DELIVERY_ADMIN_TOKEN: "a-delivery-admin-token",
+      },
+      "/readyz",
+    );
 
     // The gateway chart's test hook: one signed event, answered 202 after the PubAck.
     const sendScript = join(dir, "helm-test.mjs");
     writeFileSync(sendScript, dataOf(regionObjects, "-gateway-test")["helm-test.mjs"]!);
     const sent = await run(process.execPath, [sendScript], {
-      env: { ...process.env, GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`, SOURCE: "demo", SIGNING_KEY_FILE: join(dir, "sources", "demo"), TEST_TIMEOUT_MS: "20000" },
+      env: {
+        ...process.env,
+        GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`,
+        SOURCE: "demo",
+        SIGNING_KEY_FILE: join(dir, "sources", "demo"),
+        TEST_TIMEOUT_MS: "20000",
+      },
     });
     expect(sent.stdout).toMatch(/^receipt: 202 .*"status":"accepted"/);
     const eventKey = (JSON.parse(sent.stdout.slice(sent.stdout.indexOf("{"))) as { event_key: string }).event_key;
@@ -317,30 +466,51 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     // The hub chart's test hook (the script in its test Pod's args): the aggregator is ready and reads the warehouse.
     const pod = hubObjects.find((o) => o.kind === "Pod" && o.metadata.name.endsWith("-aggregator-test"))!;
     const args = (pod.spec as { containers: Array<{ args: string[] }> }).containers[0]!.args;
-    const checked = await run(process.execPath, args, { env: { ...process.env, AGGREGATOR_URL: `http://127.0.0.1:${aggregatorPort}` } });
+    const checked = await run(process.execPath, args, {
+      env: { ...process.env, AGGREGATOR_URL: `http://127.0.0.1:${aggregatorPort}` },
+    });
     expect(checked.stdout).toContain("warehouse stats: 200");
 
     // The event crossed the leafnode link and was loaded: a row with its key. (The chart turns
     // anonymous loopback reads of the query API off, so the operator's key lookup is asked.)
-    await waitFor("the helm test event in the warehouse", async () => {
-      const res = await fetch(`http://127.0.0.1:${aggregatorPort}/v1/reconcile/keys`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ keys: [eventKey] }) });
-      return ((await res.json()) as { present: string[] }).present.includes(eventKey) ? true : undefined;
-    }, 45_000, 250);
+    await waitFor(
+      "the helm test event in the warehouse",
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${aggregatorPort}/v1/reconcile/keys`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ keys: [eventKey] }),
+        });
+        return ((await res.json()) as { present: string[] }).present.includes(eventKey) ? true : undefined;
+      },
+      45_000,
+      250,
+    );
     const refused = await fetch(`http://127.0.0.1:${aggregatorPort}/v1/events?limit=1`);
     expect(refused.status).toBe(401);
 
     // The delivery process (the chart's config and NATS user) posted the event to crm, signed with
     // the mounted secret; its attempt went through DELIVERIES into the aggregator's warehouse.
-    await waitFor("the event at the crm destination", async () => (received.length > 0 ? true : undefined), 45_000, 200);
+    await waitFor(
+      "the event at the crm destination",
+      async () => (received.length > 0 ? true : undefined),
+      45_000,
+      200,
+    );
     expect(received).toHaveLength(1);
     expect(received[0]!.headers["webhook-id"]).toBe(eventKey);
     // Signed with the secret the chart mounted, as the reference library verifies it.
     const headers = Object.fromEntries(Object.entries(received[0]!.headers).map(([k, v]) => [k, String(v)]));
     expect(() => new Webhook(DESTINATION_SECRET).verify(received[0]!.body, headers)).not.toThrow();
-    await waitFor("crm's delivered attempt in the warehouse's delivery log", async () => {
-      const res = await fetch(`http://127.0.0.1:${aggregatorPort}/v1/deliveries?destination=crm&outcome=delivered`);
-      const log = (await res.json()) as { data: Array<{ event_key: string }> };
-      return log.data.some((d) => d.event_key === eventKey) ? true : undefined;
-    }, 45_000, 250);
+    await waitFor(
+      "crm's delivered attempt in the warehouse's delivery log",
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${aggregatorPort}/v1/deliveries?destination=crm&outcome=delivered`);
+        const log = (await res.json()) as { data: Array<{ event_key: string }> };
+        return log.data.some((d) => d.event_key === eventKey) ? true : undefined;
+      },
+      45_000,
+      250,
+    );
   }, 120_000);
 });

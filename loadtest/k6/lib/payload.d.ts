@@ -6,4 +6,11 @@ export interface MixEntry {
 }
 export function prng(seed: number): () => number;
 export function pickType(mix: readonly MixEntry[], r: number): MixEntry;
-export function makeEvent(input: { type: string; id: string; seq: number; run: string; bytes: number; now: Date }): string;
+export function makeEvent(input: {
+  type: string;
+  id: string;
+  seq: number;
+  run: string;
+  bytes: number;
+  now: Date;
+}): string;

@@ -54,16 +54,46 @@ const CAMPAIGNS = ["spring-sale", "onboarding", "referral-push", "newsletter-42"
 function dataFor(type, id, seq) {
   const platform = PLATFORMS[seq % PLATFORMS.length];
   const campaign = CAMPAIGNS[seq % CAMPAIGNS.length];
-  const link = `lnk_${(seq * 2654435761 >>> 0).toString(36)}`;
+  const link = `lnk_${((seq * 2654435761) >>> 0).toString(36)}`;
   switch (type) {
     case "link.clicked":
-      return { link_id: link, url: `https://app.example.com/p/${seq % 997}`, campaign, channel: "email", referrer: "https://mail.example.com/", platform, device_type: "mobile", ip_country: "DE" };
+      return {
+        link_id: link,
+        url: `https://app.example.com/p/${seq % 997}`,
+        campaign,
+        channel: "email",
+        referrer: "https://mail.example.com/",
+        platform,
+        device_type: "mobile",
+        ip_country: "DE",
+      };
     case "link.opened":
-      return { link_id: link, route: "/product/:id", route_params: { id: String(seq % 997) }, platform, app_version: "4.12.0", is_deferred: false };
+      return {
+        link_id: link,
+        route: "/product/:id",
+        route_params: { id: String(seq % 997) },
+        platform,
+        app_version: "4.12.0",
+        is_deferred: false,
+      };
     case "link.deferred_install":
-      return { link_id: link, original_click_at: "2026-11-29T10:00:00.000Z", platform, campaign, match_method: "fingerprint", match_confidence: 0.87 };
+      return {
+        link_id: link,
+        original_click_at: "2026-11-29T10:00:00.000Z",
+        platform,
+        campaign,
+        match_method: "fingerprint",
+        match_confidence: 0.87,
+      };
     case "deferred_link.claimed":
-      return { link_id: link, original_click_at: "2026-11-29T10:00:00.000Z", platform, campaign, match_method: "clipboard", app_version: "4.12.0" };
+      return {
+        link_id: link,
+        original_click_at: "2026-11-29T10:00:00.000Z",
+        platform,
+        campaign,
+        match_method: "clipboard",
+        app_version: "4.12.0",
+      };
     case "install.tracked":
       return { link_id: link, platform, campaign, channel: "paid-social", app_version: "4.12.0" };
     case "referral.created":
@@ -71,7 +101,15 @@ function dataFor(type, id, seq) {
     case "referral.completed":
       return { referral_code: `REF-${id}`, referrer_id: `usr_${seq % 5000}`, referred_user_id: `usr_${seq}` };
     case "link.conversion":
-      return { link_id: link, user_id: `usr_${seq}`, campaign, channel: "email", revenue: (seq % 10000) / 100, platform, currency: "EUR" };
+      return {
+        link_id: link,
+        user_id: `usr_${seq}`,
+        campaign,
+        channel: "email",
+        revenue: (seq % 10000) / 100,
+        platform,
+        currency: "EUR",
+      };
     default:
       return { link_id: link };
   }
@@ -91,7 +129,8 @@ export function makeEvent(input) {
   const missing = input.bytes - plain.length - ',"user_agent":""'.length;
   if (missing <= 0) return plain;
   // A realistic filler: user agents and free-form attribution make up most of a real event's size.
-  const ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 ";
+  const ua =
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 ";
   let filler = "";
   while (filler.length < missing) filler += ua;
   data.user_agent = filler.slice(0, missing);

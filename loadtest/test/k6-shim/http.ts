@@ -49,5 +49,6 @@ function request(method: string, url: string, body?: string | null, params?: { h
 
 export default {
   get: (url: string, params?: { headers?: Record<string, string> }) => request("GET", url, null, params),
-  post: (url: string, body: string, params?: { headers?: Record<string, string> }) => request("POST", url, body, params),
+  post: (url: string, body: string, params?: { headers?: Record<string, string> }) =>
+    request("POST", url, body, params),
 };

@@ -12,13 +12,23 @@ export function envString(env: NodeJS.ProcessEnv, name: string): string | undefi
 export function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const value = envString(env, name);
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new ConfigError(name, `must be a whole number, got ${JSON.stringify(value)}`, `set ${name} to digits only or unset it`);
+  if (!/^\d+$/.test(value))
+    throw new ConfigError(
+      name,
+      `must be a whole number, got ${JSON.stringify(value)}`,
+      `set ${name} to digits only or unset it`,
+    );
   return Number(value);
 }
 
 export function envList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
   const value = envString(env, name);
-  return value === undefined ? undefined : value.split(",").map((s) => s.trim()).filter(Boolean);
+  return value === undefined
+    ? undefined
+    : value
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
 }
 
 /** The config file an app was pointed at: `--config <path>` wins over TRIBUTARY_CONFIG. */

@@ -21,7 +21,9 @@ export function readJsonFile(path: string): unknown {
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new ConfigError(path, "cannot read the config file", "check the path (TRIBUTARY_CONFIG or --config)", { cause: err });
+    throw new ConfigError(path, "cannot read the config file", "check the path (TRIBUTARY_CONFIG or --config)", {
+      cause: err,
+    });
   }
   try {
     return JSON.parse(text);
@@ -46,7 +48,12 @@ function jsonPathOf(error: ErrorObject): string {
   const base = error.instancePath.replace(/^\//, "").split("/").filter(Boolean);
   if (error.keyword === "required") base.push(String(error.params.missingProperty));
   if (error.keyword === "additionalProperties") base.push(String(error.params.additionalProperty));
-  return base.length ? base.map((k) => (/^\d+$/.test(k) ? `[${k}]` : k)).join(".").replace(/\.\[/g, "[") : "(root)";
+  return base.length
+    ? base
+        .map((k) => (/^\d+$/.test(k) ? `[${k}]` : k))
+        .join(".")
+        .replace(/\.\[/g, "[")
+    : "(root)";
 }
 
 /** Finds the schema node for an instance path, to read its `description` as the fix. */
@@ -107,6 +114,9 @@ export function loadConfig<S extends TSchema>(schema: S, options: LoadConfigOpti
  * A string setting with a fixed set of values, as JSON Schema `enum` (TypeBox unions of literals
  * report "must be equal to constant"; an enum error lists the allowed values).
  */
-export function StringEnum<const T extends readonly string[]>(values: T, options: { default?: T[number]; description?: string } = {}) {
+export function StringEnum<const T extends readonly string[]>(
+  values: T,
+  options: { default?: T[number]; description?: string } = {},
+) {
   return Type.Unsafe<T[number]>({ type: "string", enum: [...values], ...options });
 }

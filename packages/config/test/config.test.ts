@@ -7,13 +7,24 @@ import { ConfigError, envInt, loadConfig, validateConfig } from "../src/index.js
 
 const Schema = Type.Object(
   {
-    port: Type.Integer({ minimum: 1, maximum: 65535, default: 8080, description: "set a TCP port between 1 and 65535" }),
+    port: Type.Integer({
+      minimum: 1,
+      maximum: 65535,
+      default: 8080,
+      description: "set a TCP port between 1 and 65535",
+    }),
     sources: Type.Record(
       Type.String(),
       Type.Object(
         {
           scheme: Type.Union([Type.Literal("a"), Type.Literal("b")], { description: "choose scheme a or b" }),
-          secrets: Type.Array(Type.Object({ id: Type.String({ minLength: 1, description: "name the secret" }) }, { additionalProperties: false }), { minItems: 1 }),
+          secrets: Type.Array(
+            Type.Object(
+              { id: Type.String({ minLength: 1, description: "name the secret" }) },
+              { additionalProperties: false },
+            ),
+            { minItems: 1 },
+          ),
         },
         { additionalProperties: false },
       ),

@@ -2,9 +2,9 @@
 const MAX_SEGMENTS = 16;
 
 function splitPath(path: string): string[] | null {
-  if (typeof path !== 'string' || path === '') return null;
-  const segments = path.split('.');
-  if (segments.length > MAX_SEGMENTS || segments.some((s) => s === '')) return null;
+  if (typeof path !== "string" || path === "") return null;
+  const segments = path.split(".");
+  if (segments.length > MAX_SEGMENTS || segments.some((s) => s === "")) return null;
   return segments;
 }
 
@@ -27,12 +27,12 @@ export function readBodyField(body: unknown, path: string): string | null {
   if (segments === null) return null;
   let current: unknown = body;
   for (const segment of segments) {
-    if (typeof current !== 'object' || current === null || Array.isArray(current)) return null;
+    if (typeof current !== "object" || current === null || Array.isArray(current)) return null;
     if (!Object.hasOwn(current, segment)) return null;
     current = (current as Record<string, unknown>)[segment];
   }
-  if (typeof current === 'string') return current === '' ? null : current;
-  if (typeof current === 'number' && Number.isFinite(current)) {
+  if (typeof current === "string") return current === "" ? null : current;
+  if (typeof current === "number" && Number.isFinite(current)) {
     if (Number.isInteger(current) && !Number.isSafeInteger(current)) return null;
     return String(current);
   }

@@ -3,8 +3,8 @@
  * `field` names the offending option so start-up errors point at the fix.
  */
 export class DedupeConfigError extends Error {
-  override readonly name = 'DedupeConfigError';
-  readonly code = 'dedupe_config_invalid';
+  override readonly name = "DedupeConfigError";
+  readonly code = "dedupe_config_invalid";
   readonly field: string;
 
   constructor(field: string, message: string, options?: { cause?: unknown }) {

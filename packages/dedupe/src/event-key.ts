@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
-import { DedupeConfigError } from './errors.js';
+import { createHash } from "node:crypto";
+import { DedupeConfigError } from "./errors.js";
 
 /** Longest provider id kept verbatim, in characters. */
 export const EVENT_ID_MAX_LENGTH = 256;
 
 /** Prefix of ids made by hashing (the raw body, or an unusable provider id). */
-export const HASHED_ID_PREFIX = 'sha256:';
+export const HASHED_ID_PREFIX = "sha256:";
 
 /**
  * Visible ASCII, no space. The key travels as the NATS `Nats-Msg-Id` header (header values are
@@ -17,7 +17,7 @@ const SAFE_ID = /^[\x21-\x7e]+$/;
 /** A source id as it appears before the first ':' of a key. */
 const SAFE_SOURCE = /^[\x21-\x39\x3b-\x7e]{1,128}$/; // visible ASCII except ':'
 
-export type IdSource = 'delivery-id' | 'body-field' | 'body-hash';
+export type IdSource = "delivery-id" | "body-field" | "body-hash";
 
 export interface EventKeyInput {
   /** The configured source id (from the route). */
@@ -39,7 +39,7 @@ export interface EventKey {
 }
 
 export function sha256Id(data: Buffer | string): string {
-  return HASHED_ID_PREFIX + createHash('sha256').update(data).digest('hex');
+  return HASHED_ID_PREFIX + createHash("sha256").update(data).digest("hex");
 }
 
 /**
@@ -62,20 +62,20 @@ export function isValidSourceId(source: string): boolean {
  */
 export function deriveEventKey(input: EventKeyInput): EventKey {
   const { source, deliveryId, bodyEventId, rawBody } = input;
-  if (typeof source !== 'string' || !isValidSourceId(source)) {
-    throw new DedupeConfigError('source', 'must be 1-128 visible ASCII characters without ":"');
+  if (typeof source !== "string" || !isValidSourceId(source)) {
+    throw new DedupeConfigError("source", 'must be 1-128 visible ASCII characters without ":"');
   }
   let eventId: string;
   let idSource: IdSource;
-  if (typeof deliveryId === 'string' && deliveryId !== '') {
+  if (typeof deliveryId === "string" && deliveryId !== "") {
     eventId = normaliseEventId(deliveryId);
-    idSource = 'delivery-id';
-  } else if (typeof bodyEventId === 'string' && bodyEventId !== '') {
+    idSource = "delivery-id";
+  } else if (typeof bodyEventId === "string" && bodyEventId !== "") {
     eventId = normaliseEventId(bodyEventId);
-    idSource = 'body-field';
+    idSource = "body-field";
   } else {
     eventId = sha256Id(rawBody);
-    idSource = 'body-hash';
+    idSource = "body-hash";
   }
   return { eventKey: `${source}:${eventId}`, eventId, idSource };
 }

@@ -1,5 +1,5 @@
-import { DedupeConfigError } from './errors.js';
-import { Fifo } from './fifo.js';
+import { DedupeConfigError } from "./errors.js";
+import { Fifo } from "./fifo.js";
 
 export interface RecentKeysOptions {
   /** Most keys held; the oldest is evicted beyond it. This is the memory bound. */
@@ -68,10 +68,10 @@ export class RecentKeys {
   constructor(options: RecentKeysOptions = DEFAULT_RECENT_KEYS) {
     const { maxKeys, windowMs } = options;
     if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) {
-      throw new DedupeConfigError('maxKeys', 'must be a positive integer');
+      throw new DedupeConfigError("maxKeys", "must be a positive integer");
     }
     if (!Number.isFinite(windowMs) || windowMs <= 0) {
-      throw new DedupeConfigError('windowMs', 'must be a positive number of milliseconds');
+      throw new DedupeConfigError("windowMs", "must be a positive number of milliseconds");
     }
     this.maxKeys = maxKeys;
     this.windowMs = windowMs;

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { Fifo } from '../src/fifo.js';
+import { describe, expect, it } from "vitest";
+import { Fifo } from "../src/fifo.js";
 
-describe('Fifo', () => {
-  it('order - items leave in the order they came, across compactions', () => {
+describe("Fifo", () => {
+  it("order - items leave in the order they came, across compactions", () => {
     const fifo = new Fifo<number>();
     let next = 0;
     for (let i = 0; i < 10_000; i++) {
@@ -15,7 +15,7 @@ describe('Fifo', () => {
     expect(fifo.peek()).toBeUndefined();
   });
 
-  it('performance - a million pushes and shifts at a steady size run in linear time', () => {
+  it("performance - a million pushes and shifts at a steady size run in linear time", () => {
     const fifo = new Fifo<string>();
     for (let i = 0; i < 100_000; i++) fifo.push(`k${i}`);
     const started = performance.now();

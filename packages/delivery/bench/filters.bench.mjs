@@ -10,7 +10,10 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/
 import { connectNats } from "@tributary/streams";
 import { startNatsServer } from "@tributary/testkit";
 
-const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== "--"), options: { events: { type: "string", default: "100000" } } });
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== "--"),
+  options: { events: { type: "string", default: "100000" } },
+});
 const N = Number(values.events);
 const TYPES = ["link.clicked", "link.opened", "install.tracked", "referral.created", "link.conversion"];
 const dir = mkdtempSync(join(tmpdir(), "tributary-filters-bench-"));
@@ -22,16 +25,24 @@ try {
   await jsm.streams.add({ name: "EVENTS", subjects: ["events.>", "replay.>"] });
   const body = new Uint8Array(400);
   for (let i = 0; i < N; i += 500) {
-    await Promise.all(Array.from({ length: Math.min(500, N - i) }, (_, j) => {
-      const n = i + j;
-      return js.publish(`events.${n % 2 ? "us" : "eu"}.${n % 3 ? "demo" : "other"}.${TYPES[n % 5]}`, body);
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(500, N - i) }, (_, j) => {
+        const n = i + j;
+        return js.publish(`events.${n % 2 ? "us" : "eu"}.${n % 3 ? "demo" : "other"}.${TYPES[n % 5]}`, body);
+      }),
+    );
   }
   // A destination taking three of the five types from source demo.
   const exact = ["events.*.demo.link.clicked", "events.*.demo.install.tracked", "events.*.demo.link.conversion"];
   const wanted = (subject) => exact.some((f) => subject.endsWith(f.slice("events.*".length)));
   const drain = async (name, filter) => {
-    await jsm.consumers.add("EVENTS", { durable_name: name, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, max_ack_pending: 1024, ...filter });
+    await jsm.consumers.add("EVENTS", {
+      durable_name: name,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      max_ack_pending: 1024,
+      ...filter,
+    });
     const consumer = await js.consumers.get("EVENTS", name);
     const handed = (await consumer.info()).num_pending;
     let seen = 0;
@@ -52,7 +63,9 @@ try {
     runs.push(await drain(`exact-${round}`, { filter_subjects: exact }));
     runs.push(await drain(`covering-${round}`, { filter_subject: "events.*.demo.>" }));
   }
-  console.log(`nats-server ${nc.info?.version}, ${N} events in the stream, a destination taking ${runs[0].matching} of them`);
+  console.log(
+    `nats-server ${nc.info?.version}, ${N} events in the stream, a destination taking ${runs[0].matching} of them`,
+  );
   console.table(runs);
   await nc.close();
 } finally {

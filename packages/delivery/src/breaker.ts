@@ -1,4 +1,13 @@
-import { BrokenCircuitError, CircuitState, circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleType, noJitterGenerator, type CircuitBreakerPolicy } from "cockatiel";
+import {
+  BrokenCircuitError,
+  CircuitState,
+  circuitBreaker,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  handleType,
+  noJitterGenerator,
+  type CircuitBreakerPolicy,
+} from "cockatiel";
 import { RetryableDeliveryError } from "./errors.js";
 
 export type BreakerState = "closed" | "open" | "half-open";
@@ -11,9 +20,17 @@ export type BreakerState = "closed" | "open" | "half-open";
  * (cockatiel's default would send 61 % of first probes sooner, some under a second): the wait is
  * what the config says.
  */
-export function destinationBreaker(opts: { failuresToOpen: number; halfOpenAfterMs: number; maxHalfOpenAfterMs: number }): CircuitBreakerPolicy {
+export function destinationBreaker(opts: {
+  failuresToOpen: number;
+  halfOpenAfterMs: number;
+  maxHalfOpenAfterMs: number;
+}): CircuitBreakerPolicy {
   return circuitBreaker(handleType(RetryableDeliveryError), {
-    halfOpenAfter: new ExponentialBackoff({ initialDelay: opts.halfOpenAfterMs, maxDelay: Math.max(opts.halfOpenAfterMs, opts.maxHalfOpenAfterMs), generator: noJitterGenerator }),
+    halfOpenAfter: new ExponentialBackoff({
+      initialDelay: opts.halfOpenAfterMs,
+      maxDelay: Math.max(opts.halfOpenAfterMs, opts.maxHalfOpenAfterMs),
+      generator: noJitterGenerator,
+    }),
     breaker: new ConsecutiveBreaker(opts.failuresToOpen),
   });
 }

@@ -3,7 +3,12 @@ import { Type, type Static } from "@sinclair/typebox";
 /** Defaults of a destination, with units. */
 export const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000; // 10 s for the whole request
 export const DEFAULT_MAX_IN_FLIGHT = 16; // concurrent requests per destination (also pool connections)
-export const DEFAULT_RETRY = { maxAttempts: 8, initialDelayMs: 1_000, maxDelayMs: 5 * 60_000, maxRetryAfterMs: 60 * 60_000 } as const;
+export const DEFAULT_RETRY = {
+  maxAttempts: 8,
+  initialDelayMs: 1_000,
+  maxDelayMs: 5 * 60_000,
+  maxRetryAfterMs: 60 * 60_000,
+} as const;
 export const DEFAULT_BREAKER = { failuresToOpen: 5, halfOpenAfterMs: 5_000, maxHalfOpenAfterMs: 60_000 } as const;
 /**
  * Sandbox limits. The transform's deadline is QuickJS CPU time on the event loop, so it is short.
@@ -30,68 +35,151 @@ const SecretRef = Type.Object(
  */
 export const DestinationSchema = Type.Object(
   {
-    name: Type.String({ pattern: "^[a-z][a-z0-9_-]{0,31}$", description: "lower-case id: the consumer is delivery-<name>, the DLQ subject delivery-dlq.<name>" }),
+    name: Type.String({
+      pattern: "^[a-z][a-z0-9_-]{0,31}$",
+      description: "lower-case id: the consumer is delivery-<name>, the DLQ subject delivery-dlq.<name>",
+    }),
     url: Type.String({ pattern: "^https?://[^\\s]+$", description: "the http(s) URL events are POSTed to" }),
-    sources: Type.Array(Type.String({ pattern: "^[a-z][a-z0-9_-]{0,31}$" }), { default: [], description: "source ids taken; empty takes every source" }),
-    types: Type.Array(Type.String({ pattern: "^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$" }), { default: [], description: "event types taken (exact, e.g. link.clicked); empty takes every type" }),
-    filter: Type.Optional(Type.String({ minLength: 1, description: "JSONata expression over {key, source, type, region, receivedAt, body}; truthy delivers" })),
-    transform: Type.Optional(Type.String({ minLength: 1, description: "JavaScript defining function transform(event) returning the JSON to send (null skips); runs in QuickJS with time and memory limits" })),
-    headers: Type.Record(Type.String(), Type.String(), { default: {}, description: "static headers added to every request (no credentials: use secretHeaders)" }),
+    sources: Type.Array(Type.String({ pattern: "^[a-z][a-z0-9_-]{0,31}$" }), {
+      default: [],
+      description: "source ids taken; empty takes every source",
+    }),
+    types: Type.Array(Type.String({ pattern: "^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$" }), {
+      default: [],
+      description: "event types taken (exact, e.g. link.clicked); empty takes every type",
+    }),
+    filter: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: "JSONata expression over {key, source, type, region, receivedAt, body}; truthy delivers",
+      }),
+    ),
+    transform: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "JavaScript defining function transform(event) returning the JSON to send (null skips); runs in QuickJS with time and memory limits",
+      }),
+    ),
+    headers: Type.Record(Type.String(), Type.String(), {
+      default: {},
+      description: "static headers added to every request (no credentials: use secretHeaders)",
+    }),
     secretHeaders: Type.Record(
       Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }),
       Type.Object(
         {
-          env: Type.Optional(Type.String({ minLength: 1, description: "environment variable holding the header's value" })),
+          env: Type.Optional(
+            Type.String({ minLength: 1, description: "environment variable holding the header's value" }),
+          ),
           file: Type.Optional(Type.String({ minLength: 1, description: "file holding the header's value" })),
         },
         { additionalProperties: false },
       ),
-      { default: {}, description: "headers whose values are credentials (an API key, authorization), read from env or a file by the app's config loader" },
+      {
+        default: {},
+        description:
+          "headers whose values are credentials (an API key, authorization), read from env or a file by the app's config loader",
+      },
     ),
     timeoutMs: Type.Integer({ minimum: 1, default: DEFAULT_DELIVERY_TIMEOUT_MS, description: "per request, ms" }),
-    maxInFlight: Type.Integer({ minimum: 1, maximum: 1024, default: DEFAULT_MAX_IN_FLIGHT, description: "concurrent requests (and keep-alive connections) to this destination" }),
+    maxInFlight: Type.Integer({
+      minimum: 1,
+      maximum: 1024,
+      default: DEFAULT_MAX_IN_FLIGHT,
+      description: "concurrent requests (and keep-alive connections) to this destination",
+    }),
     rateLimit: Type.Optional(
       Type.Object(
         {
           perSecond: Type.Number({ exclusiveMinimum: 0, description: "requests per second at most" }),
-          burst: Type.Optional(Type.Integer({ minimum: 1, description: "requests allowed at once after idling; default perSecond" })),
+          burst: Type.Optional(
+            Type.Integer({ minimum: 1, description: "requests allowed at once after idling; default perSecond" }),
+          ),
         },
         { additionalProperties: false },
       ),
     ),
     retry: Type.Object(
       {
-        maxAttempts: Type.Integer({ minimum: 1, default: DEFAULT_RETRY.maxAttempts, description: "attempts before the event goes to the DLQ" }),
-        initialDelayMs: Type.Integer({ minimum: 1, default: DEFAULT_RETRY.initialDelayMs, description: "backoff after the first failure, doubling, with full jitter" }),
+        maxAttempts: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_RETRY.maxAttempts,
+          description: "attempts before the event goes to the DLQ",
+        }),
+        initialDelayMs: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_RETRY.initialDelayMs,
+          description: "backoff after the first failure, doubling, with full jitter",
+        }),
         maxDelayMs: Type.Integer({ minimum: 1, default: DEFAULT_RETRY.maxDelayMs }),
-        maxRetryAfterMs: Type.Integer({ minimum: 0, default: DEFAULT_RETRY.maxRetryAfterMs, description: "cap on a destination's Retry-After" }),
+        maxRetryAfterMs: Type.Integer({
+          minimum: 0,
+          default: DEFAULT_RETRY.maxRetryAfterMs,
+          description: "cap on a destination's Retry-After",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
     breaker: Type.Object(
       {
-        failuresToOpen: Type.Integer({ minimum: 1, default: DEFAULT_BREAKER.failuresToOpen, description: "consecutive retryable failures that open the circuit" }),
-        halfOpenAfterMs: Type.Integer({ minimum: 1, default: DEFAULT_BREAKER.halfOpenAfterMs, description: "first wait before a probe, doubling while probes fail" }),
+        failuresToOpen: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_BREAKER.failuresToOpen,
+          description: "consecutive retryable failures that open the circuit",
+        }),
+        halfOpenAfterMs: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_BREAKER.halfOpenAfterMs,
+          description: "first wait before a probe, doubling while probes fail",
+        }),
         maxHalfOpenAfterMs: Type.Integer({ minimum: 1, default: DEFAULT_BREAKER.maxHalfOpenAfterMs }),
       },
       { additionalProperties: false, default: {} },
     ),
     signing: Type.Object(
       {
-        type: Type.Unsafe<"standard-webhooks" | "none">({ type: "string", enum: ["standard-webhooks", "none"], default: "standard-webhooks" }),
-        secrets: Type.Array(SecretRef, { default: [], maxItems: 4, description: "whsec_ secrets; every one signs (rotation)" }),
+        type: Type.Unsafe<"standard-webhooks" | "none">({
+          type: "string",
+          enum: ["standard-webhooks", "none"],
+          default: "standard-webhooks",
+        }),
+        secrets: Type.Array(SecretRef, {
+          default: [],
+          maxItems: 4,
+          description: "whsec_ secrets; every one signs (rotation)",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
     sandbox: Type.Object(
       {
-        timeoutMs: Type.Integer({ minimum: 1, maximum: 10_000, default: DEFAULT_SANDBOX.timeoutMs, description: "time limit of the transform per event, ms" }),
-        filterTimeoutMs: Type.Integer({ minimum: 1, maximum: 60_000, default: DEFAULT_SANDBOX.filterTimeoutMs, description: "time limit of the filter per event (wall clock), ms" }),
-        memoryBytes: Type.Integer({ minimum: 1024 * 1024, default: DEFAULT_SANDBOX.memoryBytes, description: "memory limit of the transform's QuickJS runtime" }),
+        timeoutMs: Type.Integer({
+          minimum: 1,
+          maximum: 10_000,
+          default: DEFAULT_SANDBOX.timeoutMs,
+          description: "time limit of the transform per event, ms",
+        }),
+        filterTimeoutMs: Type.Integer({
+          minimum: 1,
+          maximum: 60_000,
+          default: DEFAULT_SANDBOX.filterTimeoutMs,
+          description: "time limit of the filter per event (wall clock), ms",
+        }),
+        memoryBytes: Type.Integer({
+          minimum: 1024 * 1024,
+          default: DEFAULT_SANDBOX.memoryBytes,
+          description: "memory limit of the transform's QuickJS runtime",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
-    start: Type.Unsafe<"new" | "all">({ type: "string", enum: ["new", "all"], default: "new", description: "where a new destination starts in the hub stream: new events only, or all retained" }),
+    start: Type.Unsafe<"new" | "all">({
+      type: "string",
+      enum: ["new", "all"],
+      default: "new",
+      description: "where a new destination starts in the hub stream: new events only, or all retained",
+    }),
   },
   { additionalProperties: false },
 );

@@ -26,7 +26,12 @@ export interface DeliveryLog {
  * about to be sent (set `traceparent` there to link the destination to the delivery span); the
  * returned function, if any, is called with the attempt's record when it ends.
  */
-export type AttemptStartHook = (ctx: { destination: string; event: DeliveryEvent; attempt: number; headers: Record<string, string> }) => ((record: AttemptRecord) => void) | void;
+export type AttemptStartHook = (ctx: {
+  destination: string;
+  event: DeliveryEvent;
+  attempt: number;
+  headers: Record<string, string>;
+}) => ((record: AttemptRecord) => void) | void;
 
 export interface DelivererOptions {
   config: DestinationConfig;
@@ -103,17 +108,30 @@ export class Deliverer {
       opts.log.warn({ destination: this.name }, "destination failing: circuit open, deliveries held");
     });
     this.#breaker.onReset(() => opts.log.info({ destination: this.name }, "destination recovered: circuit closed"));
-    this.#bucket = config.rateLimit ? new TokenBucket(config.rateLimit.perSecond, config.rateLimit.burst ?? Math.max(1, Math.ceil(config.rateLimit.perSecond))) : undefined;
+    this.#bucket = config.rateLimit
+      ? new TokenBucket(
+          config.rateLimit.perSecond,
+          config.rateLimit.burst ?? Math.max(1, Math.ceil(config.rateLimit.perSecond)),
+        )
+      : undefined;
   }
 
   /** Compiles the filter and loads the transform (config errors name `field`, e.g. destinations[0]). */
   static async create(opts: DelivererOptions, field = "destination"): Promise<Deliverer> {
     const { config } = opts;
     if (config.signing.type === "standard-webhooks" && opts.signingKeys.length === 0) {
-      throw new DestinationConfigError(`${field}.signing.secrets`, "is empty but signing.type is standard-webhooks", 'add a whsec_ secret, or set signing.type to "none"');
+      throw new DestinationConfigError(
+        `${field}.signing.secrets`,
+        "is empty but signing.type is standard-webhooks",
+        'add a whsec_ secret, or set signing.type to "none"',
+      );
     }
-    const filter = config.filter ? compileFilter(config.filter, { timeoutMs: config.sandbox.filterTimeoutMs, field: `${field}.filter` }) : undefined;
-    const transformer = config.transform ? await Transformer.create(config.transform, config.sandbox, `${field}.transform`) : undefined;
+    const filter = config.filter
+      ? compileFilter(config.filter, { timeoutMs: config.sandbox.filterTimeoutMs, field: `${field}.filter` })
+      : undefined;
+    const transformer = config.transform
+      ? await Transformer.create(config.transform, config.sandbox, `${field}.transform`)
+      : undefined;
     return new Deliverer(opts, filter, transformer);
   }
 
@@ -127,7 +145,12 @@ export class Deliverer {
     const max = this.#opts.config.maxInFlight;
     await Promise.all(
       this.#opts.consumers.map((c, i) => {
-        const slots: Slots = { size: i === 0 ? max : Math.max(1, Math.floor(max / 4)), inFlight: 0, reserved: 0, waiters: [] };
+        const slots: Slots = {
+          size: i === 0 ? max : Math.max(1, Math.floor(max / 4)),
+          inFlight: 0,
+          reserved: 0,
+          waiters: [],
+        };
         this.#slots.push(slots);
         return this.#pump(c, slots, i > 0);
       }),
@@ -206,14 +229,16 @@ export class Deliverer {
     }
   }
 
-
   #start(msg: JsMsg, slots: Slots): void {
     slots.inFlight++;
     this.stats.inFlight++;
     this.stats.pulled++;
     this.#handle(msg)
       .catch((err: unknown) => {
-        this.#opts.log.error({ err, destination: this.name }, "unexpected delivery error; the event will be redelivered");
+        this.#opts.log.error(
+          { err, destination: this.name },
+          "unexpected delivery error; the event will be redelivered",
+        );
         msg.nak(1_000);
       })
       .finally(() => {
@@ -228,7 +253,14 @@ export class Deliverer {
     const { config } = this.#opts;
     const attempt = msg.info.deliveryCount;
     const event = eventFromMessage(msg.headers, msg.data);
-    if (!event) return this.#deadLetter(msg, undefined, attempt, "missing_headers", `no ${EventHeader.MsgId} or ${EventHeader.Source} header`);
+    if (!event)
+      return this.#deadLetter(
+        msg,
+        undefined,
+        attempt,
+        "missing_headers",
+        `no ${EventHeader.MsgId} or ${EventHeader.Source} header`,
+      );
     if (!routes(config, event)) {
       this.stats.filtered++;
       msg.ack();
@@ -243,7 +275,13 @@ export class Deliverer {
         try {
           parsed = JSON.parse(decoder.decode(event.body));
         } catch {
-          return await this.#deadLetter(msg, event, attempt, "invalid_json", "the body is not JSON; the filter/transform needs JSON");
+          return await this.#deadLetter(
+            msg,
+            event,
+            attempt,
+            "invalid_json",
+            "the body is not JSON; the filter/transform needs JSON",
+          );
         }
         const input = sandboxInput(event, parsed);
         if (this.#filter) {
@@ -297,7 +335,16 @@ export class Deliverer {
           if (attempt >= config.retry.maxAttempts) {
             this.stats.exhausted++;
             this.#record(event, attempt, "dlq", err.status, err.latencyMs, `attempts_exhausted: ${detail}`);
-            return await this.#deadLetter(msg, event, attempt, "attempts_exhausted", `${attempt} attempts, last: ${detail}`, err.status, err.responseSnippet, false);
+            return await this.#deadLetter(
+              msg,
+              event,
+              attempt,
+              "attempts_exhausted",
+              `${attempt} attempts, last: ${detail}`,
+              err.status,
+              err.responseSnippet,
+              false,
+            );
           }
           const delay = retryDelayMs(attempt, config.retry, err.retryAfterMs);
           this.stats.retried++;
@@ -313,7 +360,16 @@ export class Deliverer {
         }
         this.stats.rejected++;
         this.#record(event, attempt, "dlq", result.status, result.latencyMs, `rejected: HTTP ${result.status}`);
-        return await this.#deadLetter(msg, event, attempt, "rejected", `HTTP ${result.status}`, result.status, result.snippet, false);
+        return await this.#deadLetter(
+          msg,
+          event,
+          attempt,
+          "rejected",
+          `HTTP ${result.status}`,
+          result.status,
+          result.snippet,
+          false,
+        );
       }
     } finally {
       clearInterval(keepAlive);
@@ -340,7 +396,10 @@ export class Deliverer {
     const end = this.#opts.onAttemptStart?.({ destination: this.name, event, attempt, headers });
     if (config.signing.type === "standard-webhooks") {
       const nowSeconds = this.#opts.nowSeconds?.() ?? Math.floor(Date.now() / 1000);
-      Object.assign(headers, signStandardWebhooks({ id: event.key, timestampSeconds: nowSeconds, body }, this.#opts.signingKeys));
+      Object.assign(
+        headers,
+        signStandardWebhooks({ id: event.key, timestampSeconds: nowSeconds, body }, this.#opts.signingKeys),
+      );
     }
     this.stats.attempts++;
     const started = performance.now();
@@ -351,14 +410,33 @@ export class Deliverer {
       const latencyMs = performance.now() - started;
       this.#latency(latencyMs);
       const e = err as { name?: string; code?: string; message?: string };
-      const reason = e.name === "TimeoutError" || e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT" ? `timeout after ${config.timeoutMs} ms` : `${e.code ?? e.name ?? "error"}: ${e.message ?? String(err)}`;
+      const reason =
+        e.name === "TimeoutError" || e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT"
+          ? `timeout after ${config.timeoutMs} ms`
+          : `${e.code ?? e.name ?? "error"}: ${e.message ?? String(err)}`;
       end?.({ ...this.#recordOf(event, attempt, "retry", 0, latencyMs, reason) });
       throw new RetryableDeliveryError(reason, 0, undefined, "", latencyMs, { cause: err });
     }
     this.#latency(result.latencyMs);
     const kind = classifyStatus(result.status);
-    end?.(this.#recordOf(event, attempt, kind === "delivered" ? "delivered" : kind === "retry" ? "retry" : "dlq", result.status, result.latencyMs, kind === "delivered" ? "" : `HTTP ${result.status}`));
-    if (kind === "retry") throw new RetryableDeliveryError(`HTTP ${result.status}`, result.status, result.retryAfterMs, result.snippet, result.latencyMs);
+    end?.(
+      this.#recordOf(
+        event,
+        attempt,
+        kind === "delivered" ? "delivered" : kind === "retry" ? "retry" : "dlq",
+        result.status,
+        result.latencyMs,
+        kind === "delivered" ? "" : `HTTP ${result.status}`,
+      ),
+    );
+    if (kind === "retry")
+      throw new RetryableDeliveryError(
+        `HTTP ${result.status}`,
+        result.status,
+        result.retryAfterMs,
+        result.snippet,
+        result.latencyMs,
+      );
     return result;
   }
 
@@ -369,11 +447,34 @@ export class Deliverer {
     if (ms > l.max) l.max = ms;
   }
 
-  #recordOf(event: DeliveryEvent | undefined, attempt: number, outcome: AttemptRecord["outcome"], status: number, latencyMs: number, error: string): AttemptRecord {
-    return { destination: this.name, event_key: event?.key ?? "", attempt, outcome, status, latency_ms: Math.round(latencyMs * 100) / 100, error, at: new Date().toISOString() };
+  #recordOf(
+    event: DeliveryEvent | undefined,
+    attempt: number,
+    outcome: AttemptRecord["outcome"],
+    status: number,
+    latencyMs: number,
+    error: string,
+  ): AttemptRecord {
+    return {
+      destination: this.name,
+      event_key: event?.key ?? "",
+      attempt,
+      outcome,
+      status,
+      latency_ms: Math.round(latencyMs * 100) / 100,
+      error,
+      at: new Date().toISOString(),
+    };
   }
 
-  #record(event: DeliveryEvent | undefined, attempt: number, outcome: AttemptRecord["outcome"], status: number, latencyMs: number, error: string): void {
+  #record(
+    event: DeliveryEvent | undefined,
+    attempt: number,
+    outcome: AttemptRecord["outcome"],
+    status: number,
+    latencyMs: number,
+    error: string,
+  ): void {
     const record = this.#recordOf(event, attempt, outcome, status, latencyMs, error);
     this.#opts.onAttempt?.(record, event);
     if (this.#opts.recordAttempts === false) return;
@@ -386,15 +487,30 @@ export class Deliverer {
     this.#logWrites.add(write);
   }
 
-  async #deadLetter(msg: JsMsg, event: DeliveryEvent | undefined, attempt: number, code: DeliveryFailureCode, detail: string, status = 0, response = "", record = true): Promise<void> {
+  async #deadLetter(
+    msg: JsMsg,
+    event: DeliveryEvent | undefined,
+    attempt: number,
+    code: DeliveryFailureCode,
+    detail: string,
+    status = 0,
+    response = "",
+    record = true,
+  ): Promise<void> {
     const reason = `${code}: ${detail}`;
     if (record) this.#record(event, attempt, "dlq", status, 0, reason);
     if (await deadLetter(this.#opts.js, msg, { destination: this.name, reason, status, attempts: attempt, response })) {
       this.stats.dlq++;
-      this.#opts.log.warn({ destination: this.name, eventKey: event?.key, reason }, "event moved to the destination's DLQ");
+      this.#opts.log.warn(
+        { destination: this.name, eventKey: event?.key, reason },
+        "event moved to the destination's DLQ",
+      );
     } else {
       this.stats.dlqWriteFailures++;
-      this.#opts.log.error({ destination: this.name, eventKey: event?.key, reason }, "could not write to the delivery DLQ; the event will be redelivered");
+      this.#opts.log.error(
+        { destination: this.name, eventKey: event?.key, reason },
+        "could not write to the delivery DLQ; the event will be redelivered",
+      );
     }
   }
 }

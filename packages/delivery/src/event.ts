@@ -38,10 +38,20 @@ export function eventFromMessage(headers: MsgHdrs | undefined, body: Uint8Array)
 
 /** Whether the destination takes this source and type (replayed events carry no type in their subject). */
 export function routes(dest: { sources: readonly string[]; types: readonly string[] }, event: DeliveryEvent): boolean {
-  return (dest.sources.length === 0 || dest.sources.includes(event.source)) && (dest.types.length === 0 || dest.types.includes(event.type));
+  return (
+    (dest.sources.length === 0 || dest.sources.includes(event.source)) &&
+    (dest.types.length === 0 || dest.types.includes(event.type))
+  );
 }
 
 /** What the filter and the transform see. */
 export function sandboxInput(event: DeliveryEvent, body: unknown): Record<string, unknown> {
-  return { key: event.key, source: event.source, type: event.type, region: event.region, receivedAt: event.receivedAt, body };
+  return {
+    key: event.key,
+    source: event.source,
+    type: event.type,
+    region: event.region,
+    receivedAt: event.receivedAt,
+    body,
+  };
 }

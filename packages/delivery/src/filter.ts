@@ -17,7 +17,12 @@ export function compileFilter(expression: string, opts: { timeoutMs: number; fie
     expr = jsonata(expression, { timeout: opts.timeoutMs, stack: FILTER_MAX_DEPTH });
   } catch (err) {
     const e = err as { message?: string; position?: number };
-    throw new DestinationConfigError(opts.field ?? "filter", `is not a valid JSONata expression (${e.message ?? String(err)} at ${e.position ?? "?"})`, "see https://docs.jsonata.org", { cause: err });
+    throw new DestinationConfigError(
+      opts.field ?? "filter",
+      `is not a valid JSONata expression (${e.message ?? String(err)} at ${e.position ?? "?"})`,
+      "see https://docs.jsonata.org",
+      { cause: err },
+    );
   }
   return async (input) => {
     const result: unknown = await expr.evaluate(input);

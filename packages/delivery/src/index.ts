@@ -1,6 +1,19 @@
-export { DEFAULT_BREAKER, DEFAULT_DELIVERY_TIMEOUT_MS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_RETRY, DEFAULT_SANDBOX, DestinationSchema, RESPONSE_SNIPPET_BYTES } from "./config.js";
+export {
+  DEFAULT_BREAKER,
+  DEFAULT_DELIVERY_TIMEOUT_MS,
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_RETRY,
+  DEFAULT_SANDBOX,
+  DestinationSchema,
+  RESPONSE_SNIPPET_BYTES,
+} from "./config.js";
 export type { DestinationConfig } from "./config.js";
-export { DeliveryFailureCodes, DestinationConfigError, isDestinationConfigError, RetryableDeliveryError } from "./errors.js";
+export {
+  DeliveryFailureCodes,
+  DestinationConfigError,
+  isDestinationConfigError,
+  RetryableDeliveryError,
+} from "./errors.js";
 export type { DeliveryFailureCode } from "./errors.js";
 export { eventFromMessage, ORIGINAL_MSG_ID, routes, sandboxInput } from "./event.js";
 export type { DeliveryEvent } from "./event.js";

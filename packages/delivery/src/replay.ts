@@ -1,6 +1,12 @@
 import { headers as createHeaders, type MsgHdrs } from "@nats-io/nats-core";
 import { JetStreamApiError, type JetStreamClient, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
-import { DELIVERY_DLQ_STREAM, deliveryDlqSubject, deliveryReplaySubject, EventHeader, HUB_STREAM } from "@tributary/streams";
+import {
+  DELIVERY_DLQ_STREAM,
+  deliveryDlqSubject,
+  deliveryReplaySubject,
+  EventHeader,
+  HUB_STREAM,
+} from "@tributary/streams";
 import { DeliveryDlqHeader } from "./dlq.js";
 import { eventFromMessage, ORIGINAL_MSG_ID, routes } from "./event.js";
 
@@ -23,7 +29,12 @@ const NO_MESSAGE = 10037;
  * The next message of `subject` at or after `seq` (the server's `next_by_subj`; the client's
  * typings only offer it on direct get, which the DLQ stream does not enable). Null at the end.
  */
-async function nextBySubject(jsm: JetStreamManager, stream: string, seq: number, subject: string): Promise<StoredMsg | null> {
+async function nextBySubject(
+  jsm: JetStreamManager,
+  stream: string,
+  seq: number,
+  subject: string,
+): Promise<StoredMsg | null> {
   try {
     return await jsm.streams.getMessage(stream, { seq, next_by_subj: subject } as unknown as { seq: number });
   } catch (err) {
@@ -49,7 +60,11 @@ function summary(m: StoredMsg): DlqEntrySummary {
 }
 
 /** A destination's DLQ entries, oldest first. */
-export async function listDeliveryDlq(jsm: JetStreamManager, destination: string, opts: { limit?: number; fromSeq?: number } = {}): Promise<DlqEntrySummary[]> {
+export async function listDeliveryDlq(
+  jsm: JetStreamManager,
+  destination: string,
+  opts: { limit?: number; fromSeq?: number } = {},
+): Promise<DlqEntrySummary[]> {
   const out: DlqEntrySummary[] = [];
   let seq = opts.fromSeq ?? 1;
   const limit = opts.limit ?? 100;
@@ -64,7 +79,12 @@ export async function listDeliveryDlq(jsm: JetStreamManager, destination: string
 
 function replayHeaders(source: MsgHdrs, key: string, from: string): MsgHdrs {
   const h = createHeaders();
-  const drop = new Set<string>([ORIGINAL_MSG_ID, EventHeader.DlqReason, EventHeader.DlqOrigin, ...Object.values(DeliveryDlqHeader)]);
+  const drop = new Set<string>([
+    ORIGINAL_MSG_ID,
+    EventHeader.DlqReason,
+    EventHeader.DlqOrigin,
+    ...Object.values(DeliveryDlqHeader),
+  ]);
   for (const [name, values] of source) {
     if (drop.has(name) || name.startsWith("Nats-")) continue;
     for (const value of values) h.append(name, value);
@@ -81,7 +101,12 @@ function replayHeaders(source: MsgHdrs, key: string, from: string): MsgHdrs {
  * once the stream acknowledged the copy, deleted from the DLQ. A crash in between leaves both:
  * the event is delivered once more at worst, with the same id.
  */
-export async function replayDeliveryDlq(js: JetStreamClient, jsm: JetStreamManager, destination: string, opts: { limit?: number } = {}): Promise<{ replayed: number }> {
+export async function replayDeliveryDlq(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  destination: string,
+  opts: { limit?: number } = {},
+): Promise<{ replayed: number }> {
   const limit = opts.limit ?? DEFAULT_REPLAY_LIMIT;
   let replayed = 0;
   let seq = 1;
@@ -89,7 +114,9 @@ export async function replayDeliveryDlq(js: JetStreamClient, jsm: JetStreamManag
     const m = await nextBySubject(jsm, DELIVERY_DLQ_STREAM, seq, deliveryDlqSubject(destination));
     if (!m) break;
     seq = m.seq + 1;
-    await js.publish(deliveryReplaySubject(destination), m.data, { headers: replayHeaders(m.header, header(m.header, ORIGINAL_MSG_ID), `${DELIVERY_DLQ_STREAM}:${m.seq}`) });
+    await js.publish(deliveryReplaySubject(destination), m.data, {
+      headers: replayHeaders(m.header, header(m.header, ORIGINAL_MSG_ID), `${DELIVERY_DLQ_STREAM}:${m.seq}`),
+    });
     await jsm.streams.deleteMessage(DELIVERY_DLQ_STREAM, m.seq, false);
     replayed++;
   }
@@ -100,7 +127,9 @@ export async function replayDeliveryDlq(js: JetStreamClient, jsm: JetStreamManag
 async function firstSeqAtOrAfter(jsm: JetStreamManager, stream: string, time: Date): Promise<number | undefined> {
   try {
     // `next_by_subj` with the start time skips deleted sequences: the first stored message at or after it.
-    const m = await jsm.streams.getMessage(stream, { start_time: time.toISOString(), next_by_subj: ">" } as unknown as { seq: number });
+    const m = await jsm.streams.getMessage(stream, { start_time: time.toISOString(), next_by_subj: ">" } as unknown as {
+      seq: number;
+    });
     return m?.seq;
   } catch (err) {
     if (err instanceof JetStreamApiError && err.code === NO_MESSAGE) return undefined;
@@ -132,7 +161,9 @@ export async function replayDeliveryRange(
     const event = eventFromMessage(m.header, m.data);
     if (!event || !routes(destination, event)) continue;
     if (replayed >= limit) return { replayed, scanned, truncated: true };
-    await js.publish(deliveryReplaySubject(destination.name), m.data, { headers: replayHeaders(m.header, event.key, `${HUB_STREAM}:${m.seq}`) });
+    await js.publish(deliveryReplaySubject(destination.name), m.data, {
+      headers: replayHeaders(m.header, event.key, `${HUB_STREAM}:${m.seq}`),
+    });
     replayed++;
   }
   return { replayed, scanned, truncated: false };

@@ -43,18 +43,36 @@ export class DestinationSender {
   ) {
     const parsed = new URL(url);
     this.#path = `${parsed.pathname}${parsed.search}`;
-    this.#pool = new Pool(parsed.origin, { connections, pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connectTimeout: Math.min(timeoutMs, 10_000), keepAliveTimeout: 30_000 });
+    this.#pool = new Pool(parsed.origin, {
+      connections,
+      pipelining: 1,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      connectTimeout: Math.min(timeoutMs, 10_000),
+      keepAliveTimeout: 30_000,
+    });
   }
 
   /** Resolves with the answer; rejects only when there was none (timeout, refused, reset). */
   async send(body: Uint8Array, headers: Record<string, string>): Promise<SendResult> {
     const started = performance.now();
-    const res = await this.#pool.request({ method: "POST", path: this.#path, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+    const res = await this.#pool.request({
+      method: "POST",
+      path: this.#path,
+      headers,
+      body,
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
     const ok = res.statusCode >= 200 && res.statusCode < 300;
     let snippet = "";
     if (ok) await res.body.dump();
     else snippet = await readSnippet(res.body).catch(() => "");
-    return { status: res.statusCode, latencyMs: performance.now() - started, snippet, retryAfterMs: parseRetryAfter(res.headers["retry-after"]) };
+    return {
+      status: res.statusCode,
+      latencyMs: performance.now() - started,
+      snippet,
+      retryAfterMs: parseRetryAfter(res.headers["retry-after"]),
+    };
   }
 
   async close(): Promise<void> {

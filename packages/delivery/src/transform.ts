@@ -1,9 +1,18 @@
-import { newQuickJSWASMModule, type QuickJSContext, type QuickJSRuntime, type QuickJSWASMModule } from "quickjs-emscripten";
+import {
+  newQuickJSWASMModule,
+  type QuickJSContext,
+  type QuickJSRuntime,
+  type QuickJSWASMModule,
+} from "quickjs-emscripten";
 import { DestinationConfigError, type DeliveryFailureCode } from "./errors.js";
 
 export type TransformResult =
   | { ok: true; /** JSON text to send; null when the transform skipped the event. */ body: string | null }
-  | { ok: false; code: Extract<DeliveryFailureCode, "transform_failed" | "transform_timeout" | "transform_memory">; message: string };
+  | {
+      ok: false;
+      code: Extract<DeliveryFailureCode, "transform_failed" | "transform_timeout" | "transform_memory">;
+      message: string;
+    };
 
 export interface TransformLimits {
   timeoutMs: number;
@@ -69,14 +78,23 @@ export class Transformer {
       t.#open();
     } catch (err) {
       t.dispose();
-      throw new DestinationConfigError(field, `does not load: ${(err as Error).message}`, "define function transform(event) { return … } in plain JavaScript", { cause: err });
+      throw new DestinationConfigError(
+        field,
+        `does not load: ${(err as Error).message}`,
+        "define function transform(event) { return … } in plain JavaScript",
+        { cause: err },
+      );
     }
     const probe = t.#context!.getProp(t.#context!.global, "transform");
     const kind = t.#context!.typeof(probe);
     probe.dispose();
     if (kind !== "function") {
       t.dispose();
-      throw new DestinationConfigError(field, "does not define function transform(event)", "define function transform(event) { return … }");
+      throw new DestinationConfigError(
+        field,
+        "does not define function transform(event)",
+        "define function transform(event) { return … }",
+      );
     }
     return t;
   }
@@ -185,9 +203,19 @@ export class Transformer {
   }
 }
 
-function classify(detail: { name?: string; message?: string } | string, pastDeadline: boolean): TransformResult & { ok: false } {
-  const message = typeof detail === "string" ? detail : `${detail?.name ? `${detail.name}: ` : ""}${detail?.message ?? "error"}`;
-  if (/interrupted/i.test(message) || pastDeadline) return { ok: false, code: "transform_timeout", message: "the transform ran past its time limit and was interrupted" };
-  if (/out of memory/i.test(message)) return { ok: false, code: "transform_memory", message: "the transform ran out of its memory limit" };
+function classify(
+  detail: { name?: string; message?: string } | string,
+  pastDeadline: boolean,
+): TransformResult & { ok: false } {
+  const message =
+    typeof detail === "string" ? detail : `${detail?.name ? `${detail.name}: ` : ""}${detail?.message ?? "error"}`;
+  if (/interrupted/i.test(message) || pastDeadline)
+    return {
+      ok: false,
+      code: "transform_timeout",
+      message: "the transform ran past its time limit and was interrupted",
+    };
+  if (/out of memory/i.test(message))
+    return { ok: false, code: "transform_memory", message: "the transform ran out of its memory limit" };
   return { ok: false, code: "transform_failed", message: message.slice(0, 500) };
 }

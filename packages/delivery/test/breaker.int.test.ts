@@ -22,16 +22,31 @@ describe("delivery - circuit breaker", () => {
     let aDown = true;
     const a = await Destination.start(() => (aDown ? { status: 503, body: "maintenance" } : { status: 200 }));
     const b = await Destination.start();
-    closers.push(() => a.close(), () => b.close());
+    closers.push(
+      () => a.close(),
+      () => b.close(),
+    );
 
     // The warehouse loader on the same hub stream, with its own durable consumer (as the aggregator runs it).
     const sink = await DuckDbSink.open(join(hub.dir, "events.duckdb"));
     await sink.migrate();
     const nc = await connectNats({ servers: [hub.server.url], name: "loader" });
-    await ensureConsumer(await jetstreamManager(nc), HUB_STREAM, loaderConsumerConfig({ durable: "warehouse-loader", maxAckPending: 5_000, ackWaitMs: 10_000 }));
+    await ensureConsumer(
+      await jetstreamManager(nc),
+      HUB_STREAM,
+      loaderConsumerConfig({ durable: "warehouse-loader", maxAckPending: 5_000, ackWaitMs: 10_000 }),
+    );
     const js = jetstream(nc);
     const messages = await (await js.consumers.get(HUB_STREAM, "warehouse-loader")).consume({ max_messages: 1_000 });
-    const loader = new Loader({ messages, js, sink, toRow: rowFromMessage, policy: { maxEvents: 500, maxBytes: 8 << 20, maxAgeMs: 50 }, ackWaitMs: 10_000, log: silentLog });
+    const loader = new Loader({
+      messages,
+      js,
+      sink,
+      toRow: rowFromMessage,
+      policy: { maxEvents: 500, maxBytes: 8 << 20, maxAgeMs: 50 },
+      ackWaitMs: 10_000,
+      log: silentLog,
+    });
     const loading = loader.run();
     closers.push(async () => {
       loader.stop();
@@ -44,11 +59,17 @@ describe("delivery - circuit breaker", () => {
     const retry = { maxAttempts: 100, initialDelayMs: 50, maxDelayMs: 200 };
     const da = await hub.deliver(Hub.config({ name: "a", url: a.url, maxInFlight: 8, breaker, retry }));
     const bFailures: AttemptRecord[] = [];
-    const db = await hub.deliver(Hub.config({ name: "b", url: b.url, maxInFlight: 8, breaker, retry }), { onAttempt: (r) => r.outcome !== "delivered" && bFailures.push(r) });
+    const db = await hub.deliver(Hub.config({ name: "b", url: b.url, maxInFlight: 8, breaker, retry }), {
+      onAttempt: (r) => r.outcome !== "delivered" && bFailures.push(r),
+    });
 
     const keys = await hub.publish(1_000);
     await until(() => b.ids().size === 1_000, 30_000, "B receives everything while A is down");
-    await until(async () => (await sink.countEvents()) === 1_000, 30_000, "the warehouse loads everything while A is down");
+    await until(
+      async () => (await sink.countEvents()) === 1_000,
+      30_000,
+      "the warehouse loads everything while A is down",
+    );
     expect(da.deliverer.breakerState).not.toBe("closed");
     expect(da.deliverer.stats.breakerOpens).toBeGreaterThanOrEqual(1);
     expect(da.deliverer.stats.breakerHeld).toBeGreaterThan(0);
@@ -73,7 +94,11 @@ describe("delivery - circuit breaker", () => {
 
     aDown = false;
     await until(() => a.ids().size === 1_000, 30_000, "A receives its whole backlog after recovery");
-    await until(async () => (await hub.consumerState("a")).ackPending === 0 && (await hub.consumerState("a")).pending === 0, 5_000, "A's consumer drained");
+    await until(
+      async () => (await hub.consumerState("a")).ackPending === 0 && (await hub.consumerState("a")).pending === 0,
+      5_000,
+      "A's consumer drained",
+    );
     expect([...a.ids()].sort()).toEqual([...keys].sort());
     expect(da.deliverer.breakerState).toBe("closed");
     expect(da.deliverer.stats.dlq).toBe(0);
@@ -86,7 +111,10 @@ describe("delivery - circuit breaker", () => {
     // tests on two cores) holds the answer back: then a retry, the same id with the next attempt,
     // and with three in a row B's own breaker opens for a moment. Never an HTTP failure, never a
     // request that is not one attempt of one event.
-    expect(bFailures.filter((r) => r.status !== 0), JSON.stringify(bFailures.slice(0, 5))).toEqual([]);
+    expect(
+      bFailures.filter((r) => r.status !== 0),
+      JSON.stringify(bFailures.slice(0, 5)),
+    ).toEqual([]);
     expect(db.deliverer.stats).toMatchObject({ delivered: 1_000, dlq: 0, retried: bFailures.length });
     expect(b.ids()).toEqual(new Set(keys));
     const bAttempts = new Map<string, number[]>();

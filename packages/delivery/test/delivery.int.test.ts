@@ -23,7 +23,10 @@ describe("delivery - routing and signing", () => {
   it("delivers every matching event once, signed, with the key as webhook-id and Idempotency-Key", async () => {
     const dest = await destination();
     const records: AttemptRecord[] = [];
-    const { deliverer } = await hub.deliver(Hub.config({ name: "crm", url: dest.url, sources: ["demo"], types: ["link.clicked"] }), { onAttempt: (r) => records.push(r) });
+    const { deliverer } = await hub.deliver(
+      Hub.config({ name: "crm", url: dest.url, sources: ["demo"], types: ["link.clicked"] }),
+      { onAttempt: (r) => records.push(r) },
+    );
     const wanted = await hub.publish(300);
     await hub.publish(50, { type: "install.tracked", prefix: "inst" });
     await hub.publish(50, { source: "other", prefix: "oth" });
@@ -61,7 +64,9 @@ describe("delivery - hooks and rate limit", () => {
     });
     await hub.publish(10);
     await until(() => deliverer.stats.delivered === 10, 10_000, "10 deliveries");
-    expect(dest.received.every((r) => r.headers.traceparent === `00-${"a".repeat(32)}-${"b".repeat(16)}-01`)).toBe(true);
+    expect(dest.received.every((r) => r.headers.traceparent === `00-${"a".repeat(32)}-${"b".repeat(16)}-01`)).toBe(
+      true,
+    );
     expect(dest.received.every((r) => r.headers["webhook-signature"] === undefined)).toBe(true); // signing.type none
     expect(ended.map((r) => r.outcome)).toEqual(Array(10).fill("delivered"));
   });
@@ -70,7 +75,10 @@ describe("delivery - hooks and rate limit", () => {
     const dest = await destination();
     // When each request leaves, right after its token (the hook runs in the same tick as the take).
     const sent: number[] = [];
-    const { deliverer } = await hub.deliver(Hub.config({ name: "limited", url: dest.url, rateLimit: { perSecond: 40, burst: 5 } }), { onAttemptStart: () => void sent.push(Date.now()) });
+    const { deliverer } = await hub.deliver(
+      Hub.config({ name: "limited", url: dest.url, rateLimit: { perSecond: 40, burst: 5 } }),
+      { onAttemptStart: () => void sent.push(Date.now()) },
+    );
     await hub.publish(25);
     await until(() => deliverer.stats.delivered === 25, 20_000, "25 deliveries");
     expect(dest.received).toHaveLength(25);
@@ -100,12 +108,26 @@ describe("delivery - faults", () => {
     // one event timed out 5 times in a row, exhausting the default 5 attempts into the DLQ). So
     // attempts are not what this test is about: 20, and dlq must still be 0.
     const retry = { maxAttempts: 20, initialDelayMs: 50, maxDelayMs: 400 };
-    const { deliverer } = await hub.deliver(Hub.config({ name: "flaky", url: dest.url, timeoutMs: 300, maxInFlight: 32, retry, breaker: { failuresToOpen: 1000 } }), { onAttempt: (r) => records.push(r) });
+    const { deliverer } = await hub.deliver(
+      Hub.config({
+        name: "flaky",
+        url: dest.url,
+        timeoutMs: 300,
+        maxInFlight: 32,
+        retry,
+        breaker: { failuresToOpen: 1000 },
+      }),
+      { onAttempt: (r) => records.push(r) },
+    );
     const keys = await hub.publish(200);
 
-    await until(() => dest.ids().size === 200 && deliverer.stats.delivered === 200, 30_000, "all 200 delivered").catch(async (err: Error) => {
-      throw new Error(`${err.message}: ids ${dest.ids().size}, stats ${JSON.stringify(deliverer.snapshot())}, consumer ${JSON.stringify(await hub.consumerState("flaky"))}`);
-    });
+    await until(() => dest.ids().size === 200 && deliverer.stats.delivered === 200, 30_000, "all 200 delivered").catch(
+      async (err: Error) => {
+        throw new Error(
+          `${err.message}: ids ${dest.ids().size}, stats ${JSON.stringify(deliverer.snapshot())}, consumer ${JSON.stringify(await hub.consumerState("flaky"))}`,
+        );
+      },
+    );
     await until(async () => (await hub.consumerState("flaky")).ackPending === 0, 5_000, "acks");
     expect([...dest.ids()].sort()).toEqual([...keys].sort());
     // Every extra request is a retry of an event, carrying the same id and a higher attempt.
@@ -129,7 +151,12 @@ describe("delivery - faults", () => {
       const answered = dest.received.find((q) => q.id === r.event_key && q.attempt === r.attempt)!;
       const later = dest.received.filter((q) => q.id === r.event_key && q.attempt > r.attempt);
       expect(later.length).toBeGreaterThan(0);
-      const timeline = JSON.stringify({ received: dest.received.filter((q) => q.id === r.event_key).map((q) => [q.attempt, q.at]), records: records.filter((x) => x.event_key === r.event_key).map((x) => [x.attempt, x.status, x.outcome, x.latency_ms, x.at]) });
+      const timeline = JSON.stringify({
+        received: dest.received.filter((q) => q.id === r.event_key).map((q) => [q.attempt, q.at]),
+        records: records
+          .filter((x) => x.event_key === r.event_key)
+          .map((x) => [x.attempt, x.status, x.outcome, x.latency_ms, x.at]),
+      });
       expect(Math.min(...later.map((q) => q.at)) - answered.at, timeline).toBeGreaterThanOrEqual(950);
     }
     expect(deliverer.stats).toMatchObject({ delivered: 200, dlq: 0 });

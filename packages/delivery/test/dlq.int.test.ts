@@ -26,7 +26,9 @@ describe("delivery - DLQ and replay", () => {
       return { status: 200 };
     });
     destinations.push(dest);
-    const { deliverer } = await hub.deliver(Hub.config({ name: "crm", url: dest.url, retry: { maxAttempts: 3, initialDelayMs: 20, maxDelayMs: 50 } }));
+    const { deliverer } = await hub.deliver(
+      Hub.config({ name: "crm", url: dest.url, retry: { maxAttempts: 3, initialDelayMs: 20, maxDelayMs: 50 } }),
+    );
     const keys = await hub.publish(100);
 
     await until(() => deliverer.stats.delivered + deliverer.stats.dlq === 100, 20_000, "every event settled");
@@ -38,8 +40,20 @@ describe("delivery - DLQ and replay", () => {
     expect(entries).toHaveLength(20);
     const rejected = entries.filter((e) => index(e.eventKey) % 10 === 0);
     expect(rejected).toHaveLength(10);
-    for (const e of rejected) expect(e).toMatchObject({ status: 422, attempts: 1, reason: "rejected: HTTP 422", response: '{"error":"unknown customer"}' });
-    for (const e of entries.filter((e) => index(e.eventKey) % 10 === 1)) expect(e).toMatchObject({ status: 500, attempts: 3, reason: expect.stringMatching(/^attempts_exhausted: 3 attempts/), response: "still broken" });
+    for (const e of rejected)
+      expect(e).toMatchObject({
+        status: 422,
+        attempts: 1,
+        reason: "rejected: HTTP 422",
+        response: '{"error":"unknown customer"}',
+      });
+    for (const e of entries.filter((e) => index(e.eventKey) % 10 === 1))
+      expect(e).toMatchObject({
+        status: 500,
+        attempts: 3,
+        reason: expect.stringMatching(/^attempts_exhausted: 3 attempts/),
+        response: "still broken",
+      });
     // Rejected events were tried once; exhausted ones exactly maxAttempts times.
     for (const e of entries) expect(dest.received.filter((r) => r.id === e.eventKey)).toHaveLength(e.attempts);
 
@@ -69,10 +83,18 @@ describe("delivery - DLQ and replay", () => {
     await hub.publish(30, { prefix: "late" });
     await until(() => a.received.length === 85 && b.received.length === 80, 20_000, "first deliveries");
 
-    const result = await replayDeliveryRange(hub.js, hub.jsm, Hub.config({ name: "b", url: b.url, types: ["link.clicked"] }), { from, to });
+    const result = await replayDeliveryRange(
+      hub.js,
+      hub.jsm,
+      Hub.config({ name: "b", url: b.url, types: ["link.clicked"] }),
+      { from, to },
+    );
     expect(result).toMatchObject({ replayed: 20, truncated: false });
     await until(() => b.received.length === 100, 20_000, "the replayed range");
-    const again = b.received.slice(80).map((r) => r.id).sort();
+    const again = b.received
+      .slice(80)
+      .map((r) => r.id)
+      .sort();
     expect(again).toEqual([...middle].sort());
     await new Promise((r) => setTimeout(r, 200));
     expect(a.received).toHaveLength(85); // A was not part of the replay

@@ -15,7 +15,10 @@ describe("filter - JSONata", () => {
 
   it("endless recursion is stopped by its limits", async () => {
     const f = compileFilter("($f := function($x) { $f($x + 1) }; $f(0))", { timeoutMs: 50 });
-    const err = await f({}).then(() => undefined, (e: unknown) => e);
+    const err = await f({}).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeDefined();
     expect(describeFilterError(err)).toMatch(/time limit|depth limit/);
   });

@@ -36,7 +36,10 @@ export interface Received {
   headers: Record<string, string | string[] | undefined>;
 }
 
-export type Behaviour = (req: Received, nth: number) => { status?: number; headers?: Record<string, string>; body?: string; hang?: boolean; delayMs?: number } | undefined;
+export type Behaviour = (
+  req: Received,
+  nth: number,
+) => { status?: number; headers?: Record<string, string>; body?: string; hang?: boolean; delayMs?: number } | undefined;
 
 /** A real HTTP destination on loopback that records every request and answers as told. */
 export class Destination {
@@ -56,7 +59,13 @@ export class Destination {
       const id = String(request.headers["webhook-id"] ?? "");
       const nth = (dest!.#perId.get(id) ?? 0) + 1;
       dest!.#perId.set(id, nth);
-      const rec: Received = { id, attempt: Number(request.headers["tributary-attempt"] ?? 0), at: Date.now(), body: String(request.body), headers: request.headers };
+      const rec: Received = {
+        id,
+        attempt: Number(request.headers["tributary-attempt"] ?? 0),
+        at: Date.now(),
+        body: String(request.body),
+        headers: request.headers,
+      };
       dest!.received.push(rec);
       const answer = dest!.behaviour(rec, nth) ?? {};
       if (answer.hang) return new Promise(() => {}); // never answers; the client's timeout ends it
@@ -97,12 +106,23 @@ export class Hub {
     const jsm = await jetstreamManager(nc);
     const hub = hubStreamConfig({ regions: [] });
     await ensureStream(jsm, { ...hub, subjects: [...(hub.subjects ?? []), "events.>"] });
-    for (const config of [deliveryDlqStreamConfig(), deliveryReplayStreamConfig(), deliveriesStreamConfig()]) await ensureStream(jsm, config);
+    for (const config of [deliveryDlqStreamConfig(), deliveryReplayStreamConfig(), deliveriesStreamConfig()])
+      await ensureStream(jsm, config);
     return new Hub(dir, server, nc, jetstream(nc), jsm);
   }
 
   /** Publishes as the gateway does (key as Nats-Msg-Id, the Tributary-* headers), `count` events. */
-  async publish(count: number, opts: { source?: string; type?: string; prefix?: string; body?: (i: number) => unknown; raw?: (i: number) => string | undefined; region?: string } = {}): Promise<string[]> {
+  async publish(
+    count: number,
+    opts: {
+      source?: string;
+      type?: string;
+      prefix?: string;
+      body?: (i: number) => unknown;
+      raw?: (i: number) => string | undefined;
+      region?: string;
+    } = {},
+  ): Promise<string[]> {
     const source = opts.source ?? "demo";
     const type = opts.type ?? "link.clicked";
     const region = opts.region ?? "us";
@@ -110,8 +130,22 @@ export class Hub {
     const pending: Array<Promise<unknown>> = [];
     for (let i = 0; i < count; i++) {
       const key = `${source}:${opts.prefix ?? "e"}-${i}`;
-      const body = opts.body?.(i) ?? { event: type, timestamp: new Date().toISOString(), data: { link_id: `lnk_${i}` } };
-      pending.push(publishEvent(this.js, { subject: eventSubject(region, source, type), body: new TextEncoder().encode(opts.raw?.(i) ?? JSON.stringify(body)), eventKey: key, source, region, eventType: type, receivedAt: new Date() }));
+      const body = opts.body?.(i) ?? {
+        event: type,
+        timestamp: new Date().toISOString(),
+        data: { link_id: `lnk_${i}` },
+      };
+      pending.push(
+        publishEvent(this.js, {
+          subject: eventSubject(region, source, type),
+          body: new TextEncoder().encode(opts.raw?.(i) ?? JSON.stringify(body)),
+          eventKey: key,
+          source,
+          region,
+          eventType: type,
+          receivedAt: new Date(),
+        }),
+      );
       keys.push(key);
       if (pending.length >= 256) await Promise.all(pending.splice(0));
     }
@@ -132,15 +166,43 @@ export class Hub {
   }
 
   /** Starts a deliverer on its own connection, with its durable consumer and its replay consumer. */
-  async deliver(config: DestinationConfig, overrides: Partial<DelivererOptions> = {}): Promise<{ deliverer: Deliverer; done: Promise<void> }> {
+  async deliver(
+    config: DestinationConfig,
+    overrides: Partial<DelivererOptions> = {},
+  ): Promise<{ deliverer: Deliverer; done: Promise<void> }> {
     const nc = await connectNats({ servers: [this.server.url], name: `delivery-${config.name}` });
     const jsm = await jetstreamManager(nc);
     const ackWaitMs = 10_000;
-    await ensureConsumer(jsm, HUB_STREAM, deliveryConsumerConfig({ destination: config.name, filterSubjects: deliveryFilterSubjects(config.sources, config.types), maxAckPending: config.maxInFlight * 4, ackWaitMs, deliverPolicy: config.start }));
-    await ensureConsumer(jsm, DELIVERY_REPLAY_STREAM, deliveryReplayConsumerConfig({ destination: config.name, maxAckPending: config.maxInFlight * 4, ackWaitMs }));
+    await ensureConsumer(
+      jsm,
+      HUB_STREAM,
+      deliveryConsumerConfig({
+        destination: config.name,
+        filterSubjects: deliveryFilterSubjects(config.sources, config.types),
+        maxAckPending: config.maxInFlight * 4,
+        ackWaitMs,
+        deliverPolicy: config.start,
+      }),
+    );
+    await ensureConsumer(
+      jsm,
+      DELIVERY_REPLAY_STREAM,
+      deliveryReplayConsumerConfig({ destination: config.name, maxAckPending: config.maxInFlight * 4, ackWaitMs }),
+    );
     const js = jetstream(nc);
-    const consumers = [await js.consumers.get(HUB_STREAM, `delivery-${config.name}`), await js.consumers.get(DELIVERY_REPLAY_STREAM, `delivery-${config.name}-replay`)];
-    const deliverer = await Deliverer.create({ config, js, consumers, signingKeys: config.signing.type === "none" ? [] : [standardWebhooksSigningKey(SECRET)], ackWaitMs, log: silentLog, ...overrides });
+    const consumers = [
+      await js.consumers.get(HUB_STREAM, `delivery-${config.name}`),
+      await js.consumers.get(DELIVERY_REPLAY_STREAM, `delivery-${config.name}-replay`),
+    ];
+    const deliverer = await Deliverer.create({
+      config,
+      js,
+      consumers,
+      signingKeys: config.signing.type === "none" ? [] : [standardWebhooksSigningKey(SECRET)],
+      ackWaitMs,
+      log: silentLog,
+      ...overrides,
+    });
     const done = deliverer.run();
     this.#running.push({ deliverer, done, nc });
     return { deliverer, done };
@@ -168,7 +230,11 @@ export class Hub {
   }
 }
 
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = "condition"): Promise<void> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+  what = "condition",
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;

@@ -21,10 +21,21 @@ describe("delivery - filters and transformations", () => {
       return { id: e.key, link: e.body.data.link_id, country: e.body.data.country };
     }`;
     const { deliverer } = await hub.deliver(
-      Hub.config({ name: "slack", url: dest.url, filter: 'body.data.country = "US"', transform, sandbox: { timeoutMs: 250 } }), // only the loop reaches it, even on a loaded machine
+      Hub.config({
+        name: "slack",
+        url: dest.url,
+        filter: 'body.data.country = "US"',
+        transform,
+        sandbox: { timeoutMs: 250 },
+      }), // only the loop reaches it, even on a loaded machine
     );
     const modes = ["ok", "ok", "ok", "throw", "loop"];
-    await hub.publish(100, { body: (i) => ({ event: "link.clicked", data: { link_id: `lnk_${i}`, country: i % 2 === 0 ? "US" : "FR", mode: modes[i % 5] } }) });
+    await hub.publish(100, {
+      body: (i) => ({
+        event: "link.clicked",
+        data: { link_id: `lnk_${i}`, country: i % 2 === 0 ? "US" : "FR", mode: modes[i % 5] },
+      }),
+    });
 
     // 50 US events: of those, i % 5 === 3 throw (10) and i % 5 === 4 loop (10); 30 are delivered.
     await until(() => deliverer.stats.delivered + deliverer.stats.dlq === 50, 20_000, "every US event settled");
@@ -35,7 +46,9 @@ describe("delivery - filters and transformations", () => {
       expect(body).toEqual({ id: r.id, link: `lnk_${Number(r.id.split("-").pop())}`, country: "US" });
     }
     const entries = await listDeliveryDlq(hub.jsm, "slack", { limit: 100 });
-    expect(entries.filter((e) => e.reason.startsWith("transform_failed:") && e.reason.includes("cannot map"))).toHaveLength(10);
+    expect(
+      entries.filter((e) => e.reason.startsWith("transform_failed:") && e.reason.includes("cannot map")),
+    ).toHaveLength(10);
     expect(entries.filter((e) => e.reason.startsWith("transform_timeout:"))).toHaveLength(10);
     expect(entries.every((e) => e.status === 0)).toBe(true);
   });

@@ -37,8 +37,14 @@ describe("transform - QuickJS sandbox", () => {
   });
 
   it("a throw is a transform_failed with the message; the next event runs in a fresh runtime", async () => {
-    const t = await make("let calls = 0; function transform(e) { calls++; if (e.body.bad) throw new Error('nope'); return { calls }; }");
-    expect(await t.run({ body: { bad: true } })).toMatchObject({ ok: false, code: "transform_failed", message: expect.stringContaining("nope") });
+    const t = await make(
+      "let calls = 0; function transform(e) { calls++; if (e.body.bad) throw new Error('nope'); return { calls }; }",
+    );
+    expect(await t.run({ body: { bad: true } })).toMatchObject({
+      ok: false,
+      code: "transform_failed",
+      message: expect.stringContaining("nope"),
+    });
     expect(await t.run({ body: {} })).toEqual({ ok: true, body: '{"calls":1}' });
   });
 
@@ -53,7 +59,9 @@ describe("transform - QuickJS sandbox", () => {
   it("recursion below QuickJS's stack check (JSON of deep nesting) fails too; the next event runs in a fresh module", async () => {
     // JSON.stringify recurses natively: it can exhaust V8's stack before QuickJS's own limit, so the
     // host throws out of the middle of the WASM code. That module must not serve another event.
-    const t = await make("function transform(e) { if (!e.deep) return { ok: 1 }; let a = []; for (let i = 0; i < 20000; i++) a = [a]; return a; }");
+    const t = await make(
+      "function transform(e) { if (!e.deep) return { ok: 1 }; let a = []; for (let i = 0; i < 20000; i++) a = [a]; return a; }",
+    );
     let hostThrows = 0;
     for (let i = 0; i < 3; i++) {
       const failed = await t.run({ deep: true });
@@ -79,7 +87,9 @@ describe("transform - QuickJS sandbox", () => {
   });
 
   it("code that does not load or lacks transform() is a config error naming the field", async () => {
-    await expect(Transformer.create("function transform(e) {", limits, "destinations[0].transform")).rejects.toSatisfy((err: unknown) => isDestinationConfigError(err) && /destinations\[0\]\.transform/.test((err as Error).message));
+    await expect(Transformer.create("function transform(e) {", limits, "destinations[0].transform")).rejects.toSatisfy(
+      (err: unknown) => isDestinationConfigError(err) && /destinations\[0\]\.transform/.test((err as Error).message),
+    );
     await expect(Transformer.create("const x = 1;", limits)).rejects.toThrow(/does not define function transform/);
   });
 });

@@ -15,15 +15,44 @@ const UAS = [
   "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
   "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
 ];
-const REFS = [null, "https://www.google.com/", "https://t.co/x", "https://mail.google.com/", "https://news.ycombinator.com/"];
+const REFS = [
+  null,
+  "https://www.google.com/",
+  "https://t.co/x",
+  "https://mail.google.com/",
+  "https://news.ycombinator.com/",
+];
 let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-const ip4 = () => `${1 + Math.floor(rand() * 222)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`;
-const ip6 = () => `2a0${Math.floor(rand() * 9)}:${Math.floor(rand() * 65535).toString(16)}::${Math.floor(rand() * 65535).toString(16)}`;
+const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+const ip4 = () =>
+  `${1 + Math.floor(rand() * 222)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`;
+const ip6 = () =>
+  `2a0${Math.floor(rand() * 9)}:${Math.floor(rand() * 65535).toString(16)}::${Math.floor(rand() * 65535).toString(16)}`;
 
 const events = Array.from({ length: N }, (_, i) => {
-  const body = { event: "link.clicked", timestamp: "2026-11-29T12:00:00Z", data: { link_id: `l${i % 500}`, campaign: `c${i % 20}`, ip: i % 10 === 0 ? ip6() : ip4(), user_agent: UAS[i % UAS.length], referrer: REFS[i % REFS.length] } };
-  const row = { event_key: `demo:e${i}`, source: "demo", event_id: `e${i}`, event_type: "link.clicked", schema_version: null, occurred_at: new Date(Date.UTC(2026, 10, 29, 12, 0, i % 3600)), received_at: new Date(), region: "us", region_seq: i, payload: JSON.stringify(body) };
+  const body = {
+    event: "link.clicked",
+    timestamp: "2026-11-29T12:00:00Z",
+    data: {
+      link_id: `l${i % 500}`,
+      campaign: `c${i % 20}`,
+      ip: i % 10 === 0 ? ip6() : ip4(),
+      user_agent: UAS[i % UAS.length],
+      referrer: REFS[i % REFS.length],
+    },
+  };
+  const row = {
+    event_key: `demo:e${i}`,
+    source: "demo",
+    event_id: `e${i}`,
+    event_type: "link.clicked",
+    schema_version: null,
+    occurred_at: new Date(Date.UTC(2026, 10, 29, 12, 0, i % 3600)),
+    received_at: new Date(),
+    region: "us",
+    region_seq: i,
+    payload: JSON.stringify(body),
+  };
   return { row, body };
 });
 
@@ -50,6 +79,10 @@ const full = createEnricher({ geo, ip: { mode: "hash", hashKey: "a-bench-key-of-
 measure("whole stage, IP hashed", (e) => full.enrich(e.row, e.body));
 let u = 0;
 const uniqueUa = createEnricher({ geo, ip: { mode: "truncate" } });
-measure("whole stage, every UA distinct (cache misses: the worst case)", (e) => uniqueUa.enrich(e.row, { ...e.body, data: { ...e.body.data, user_agent: `${e.body.data.user_agent} u${u++}` } }));
+measure("whole stage, every UA distinct (cache misses: the worst case)", (e) =>
+  uniqueUa.enrich(e.row, { ...e.body, data: { ...e.body.data, user_agent: `${e.body.data.user_agent} u${u++}` } }),
+);
 const redacting = createEnricher({ geo, ip: { mode: "truncate" }, redact: [{ path: "data.ip", action: "drop" }] });
-measure("whole stage, IP truncated, data.ip redacted (payload re-serialised)", (e) => redacting.enrich(e.row, structuredClone(e.body)));
+measure("whole stage, IP truncated, data.ip redacted (payload re-serialised)", (e) =>
+  redacting.enrich(e.row, structuredClone(e.body)),
+);

@@ -15,7 +15,8 @@ export interface AgentInfo {
  * an expected side effect of sharing a link, not a crawler. Hand-written: no maintained library
  * draws this line.
  */
-const PREFETCHER = /(slackbot-linkexpanding|slack-imgproxy|facebookexternalhit|facebot|twitterbot|whatsapp|telegrambot|discordbot|linkedinbot|skypeuripreview|iframely|embedly|pinterestbot|redditbot|applebot|vkshare|viber|snapchat|google-pagerenderer|googleimageproxy|microsoft office|bingpreview|outlook|yahoo!? ?mail proxy|mattermost|zoom|teams)/i;
+const PREFETCHER =
+  /(slackbot-linkexpanding|slack-imgproxy|facebookexternalhit|facebot|twitterbot|whatsapp|telegrambot|discordbot|linkedinbot|skypeuripreview|iframely|embedly|pinterestbot|redditbot|applebot|vkshare|viber|snapchat|google-pagerenderer|googleimageproxy|microsoft office|bingpreview|outlook|yahoo!? ?mail proxy|mattermost|zoom|teams)/i;
 
 export function classifyAgent(ua: string | null): AgentInfo {
   if (ua === null) return { device_type: "unknown", os_name: null, browser_name: null, is_bot: false, bot_kind: null };

@@ -13,7 +13,9 @@ function parseCampaigns(text: string, path: string): Map<string, Record<string, 
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new EnrichError("campaign_file_unreadable", `campaign file ${path} is not JSON: ${(err as Error).message}`, { cause: err });
+    throw new EnrichError("campaign_file_unreadable", `campaign file ${path} is not JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const out = new Map<string, Record<string, unknown>>();
   if (Array.isArray(parsed)) {
@@ -27,11 +29,15 @@ function parseCampaigns(text: string, path: string): Map<string, Record<string, 
   } else if (parsed !== null && typeof parsed === "object") {
     // { "spring-sale": { "name": "Spring sale", ... }, ... }
     for (const [id, meta] of Object.entries(parsed)) {
-      if (meta === null || typeof meta !== "object" || Array.isArray(meta)) throw new EnrichError("campaign_file_unreadable", `campaign file ${path}: "${id}" must map to an object`);
+      if (meta === null || typeof meta !== "object" || Array.isArray(meta))
+        throw new EnrichError("campaign_file_unreadable", `campaign file ${path}: "${id}" must map to an object`);
       out.set(id, meta as Record<string, unknown>);
     }
   } else {
-    throw new EnrichError("campaign_file_unreadable", `campaign file ${path} must hold an object keyed by campaign id or an array of { id, ... }`);
+    throw new EnrichError(
+      "campaign_file_unreadable",
+      `campaign file ${path} must hold an object keyed by campaign id or an array of { id, ... }`,
+    );
   }
   return out;
 }
@@ -50,7 +56,11 @@ export function campaignFile(path: string, options: { recheckMs?: number; now?: 
       return { map: parseCampaigns(readFileSync(path, "utf8"), path), mtimeMs };
     } catch (err) {
       if (err instanceof EnrichError) throw err;
-      throw new EnrichError("campaign_file_unreadable", `cannot read campaign file ${path}: ${(err as Error).message} — fix enrich.campaignFile`, { cause: err });
+      throw new EnrichError(
+        "campaign_file_unreadable",
+        `cannot read campaign file ${path}: ${(err as Error).message} — fix enrich.campaignFile`,
+        { cause: err },
+      );
     }
   };
   let current = read();

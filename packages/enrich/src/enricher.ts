@@ -5,9 +5,25 @@ import type { CampaignLookup } from "./campaigns.js";
 import { EnrichError } from "./errors.js";
 import type { GeoLookup } from "./geo.js";
 import { firstString, splitPath } from "./paths.js";
-import { anonymizeIp, compileRedactions, normalizeIp, redact, RotatingHasher, type CompiledRedaction, type IpPrivacyOptions, type RedactionRule } from "./privacy.js";
+import {
+  anonymizeIp,
+  compileRedactions,
+  normalizeIp,
+  redact,
+  RotatingHasher,
+  type CompiledRedaction,
+  type IpPrivacyOptions,
+  type RedactionRule,
+} from "./privacy.js";
 import { categorizeReferrer } from "./referrer.js";
-import { DEFAULT_RULE_MAX_KEYS, DEFAULT_UNIQUE_RULE, SuspicionRules, UniquenessTracker, uniqueRule, type SuspicionRule } from "./rules.js";
+import {
+  DEFAULT_RULE_MAX_KEYS,
+  DEFAULT_UNIQUE_RULE,
+  SuspicionRules,
+  UniquenessTracker,
+  uniqueRule,
+  type SuspicionRule,
+} from "./rules.js";
 
 /** Where each input lives in a body: dotted paths, the first non-empty string wins. */
 export interface FieldPaths {
@@ -80,13 +96,26 @@ export interface Enricher {
 
 function compilePaths(fields: Partial<FieldPaths> | undefined, base: FieldPaths): CompiledPaths {
   const pick = (k: keyof FieldPaths) => (fields?.[k] ?? base[k]).map(splitPath);
-  return { ip: pick("ip"), userAgent: pick("userAgent"), referrer: pick("referrer"), link: pick("link"), campaign: pick("campaign") };
+  return {
+    ip: pick("ip"),
+    userAgent: pick("userAgent"),
+    referrer: pick("referrer"),
+    link: pick("link"),
+    campaign: pick("campaign"),
+  };
 }
 
 export function createEnricher(options: EnrichOptions): Enricher {
   const ipMode = options.ip.mode;
-  const hasher = options.ip.hashKey !== undefined ? new RotatingHasher(options.ip.hashKey, options.ip.saltRotationSeconds) : undefined;
-  if (ipMode === "hash" && !hasher) throw new EnrichError("enrich_config_invalid", "enrich.ip.mode is hash but no hash key is set — set enrich.hashKeyEnv (or hashKeyFile), or use mode truncate");
+  const hasher =
+    options.ip.hashKey !== undefined
+      ? new RotatingHasher(options.ip.hashKey, options.ip.saltRotationSeconds)
+      : undefined;
+  if (ipMode === "hash" && !hasher)
+    throw new EnrichError(
+      "enrich_config_invalid",
+      "enrich.ip.mode is hash but no hash key is set — set enrich.hashKeyEnv (or hashKeyFile), or use mode truncate",
+    );
   const base: FieldPaths = { ...DEFAULT_FIELD_PATHS, ...options.fields };
   const globalRedactions = compileRedactions(options.redact ?? [], hasher, "enrich.redact");
   const defaultPlan: SourcePlan = { paths: compilePaths(undefined, base), redactions: globalRedactions };
@@ -94,7 +123,10 @@ export function createEnricher(options: EnrichOptions): Enricher {
   for (const [source, opts] of Object.entries(options.sources ?? {})) {
     plans.set(source, {
       paths: compilePaths(opts.fields, base),
-      redactions: [...globalRedactions, ...compileRedactions(opts.redact ?? [], hasher, `enrich.sources.${source}.redact`)],
+      redactions: [
+        ...globalRedactions,
+        ...compileRedactions(opts.redact ?? [], hasher, `enrich.sources.${source}.redact`),
+      ],
     });
   }
   const maxKeys = options.maxKeys ?? DEFAULT_RULE_MAX_KEYS;
@@ -124,8 +156,26 @@ export function createEnricher(options: EnrichOptions): Enricher {
       const geo = ip !== null && options.geo ? options.geo.lookup(ip) : null;
       const meta = campaign !== null ? options.campaigns?.get(campaign) : undefined;
       // A keyed hash (key prefix): an in-memory id only, so a plain hash is enough and is faster than an HMAC.
-      const visitor = ip === null ? null : createHash("sha256").update(visitorKey).update(ip).update("\u0000").update(ua ?? "").digest("base64url");
-      const verdict = clickLike ? suspicion.judge({ eventKey: row.event_key, visitor, userAgent: ua, ip, country: geo?.country ?? null, botKind: agent?.bot_kind ?? null, at }) : null;
+      const visitor =
+        ip === null
+          ? null
+          : createHash("sha256")
+              .update(visitorKey)
+              .update(ip)
+              .update("\u0000")
+              .update(ua ?? "")
+              .digest("base64url");
+      const verdict = clickLike
+        ? suspicion.judge({
+            eventKey: row.event_key,
+            visitor,
+            userAgent: ua,
+            ip,
+            country: geo?.country ?? null,
+            botKind: agent?.bot_kind ?? null,
+            at,
+          })
+        : null;
 
       const enriched: EnrichedFields = {
         link_id: link,

@@ -41,7 +41,11 @@ export function openGeoDatabase(path: string = bundledGeoDatabasePath()): GeoLoo
   try {
     reader = new Reader<Response>(readFileSync(path));
   } catch (err) {
-    throw new EnrichError("geo_database_unreadable", `cannot read the MMDB geo database at ${path}: ${(err as Error).message} — point enrich.geoDatabase at a GeoLite2/GeoIP2 .mmdb file or leave it unset for the bundled one`, { cause: err });
+    throw new EnrichError(
+      "geo_database_unreadable",
+      `cannot read the MMDB geo database at ${path}: ${(err as Error).message} — point enrich.geoDatabase at a GeoLite2/GeoIP2 .mmdb file or leave it unset for the bundled one`,
+      { cause: err },
+    );
   }
   return {
     databaseType: reader.metadata.databaseType,

@@ -8,9 +8,23 @@ export { EnrichError } from "./errors.js";
 export type { EnrichErrorCode } from "./errors.js";
 export { bundledGeoDatabasePath, openGeoDatabase } from "./geo.js";
 export type { GeoLookup, GeoResult } from "./geo.js";
-export { anonymizeIp, DEFAULT_SALT_ROTATION_SECONDS, normalizeIp, redact, RotatingHasher, truncateIp } from "./privacy.js";
+export {
+  anonymizeIp,
+  DEFAULT_SALT_ROTATION_SECONDS,
+  normalizeIp,
+  redact,
+  RotatingHasher,
+  truncateIp,
+} from "./privacy.js";
 export type { IpMode, IpPrivacyOptions, RedactionRule } from "./privacy.js";
 export { categorizeReferrer } from "./referrer.js";
 export type { ReferrerCategory } from "./referrer.js";
-export { DEFAULT_SUSPICION_RULES, DEFAULT_UNIQUE_RULE, SuspicionRules, UNIQUE_RULES, UniquenessTracker, uniqueRule } from "./rules.js";
+export {
+  DEFAULT_SUSPICION_RULES,
+  DEFAULT_UNIQUE_RULE,
+  SuspicionRules,
+  UNIQUE_RULES,
+  UniquenessTracker,
+  uniqueRule,
+} from "./rules.js";
 export type { SuspicionRule, UniqueRule } from "./rules.js";

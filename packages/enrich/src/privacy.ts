@@ -32,9 +32,13 @@ export class RotatingHasher {
   constructor(key: string | Buffer, rotationSeconds = DEFAULT_SALT_ROTATION_SECONDS) {
     this.#key = typeof key === "string" ? Buffer.from(key, "utf8") : key;
     if (this.#key.length < MIN_KEY_BYTES) {
-      throw new EnrichError("enrich_config_invalid", `the hash key has ${this.#key.length} bytes; it needs at least ${MIN_KEY_BYTES} (e.g. openssl rand -hex 32)`);
+      throw new EnrichError(
+        "enrich_config_invalid",
+        `the hash key has ${this.#key.length} bytes; it needs at least ${MIN_KEY_BYTES} (e.g. openssl rand -hex 32)`,
+      );
     }
-    if (!(rotationSeconds > 0)) throw new EnrichError("enrich_config_invalid", `saltRotationSeconds must be positive, got ${rotationSeconds}`);
+    if (!(rotationSeconds > 0))
+      throw new EnrichError("enrich_config_invalid", `saltRotationSeconds must be positive, got ${rotationSeconds}`);
     this.#rotationMs = rotationSeconds * 1000;
   }
 
@@ -73,7 +77,12 @@ export function normalizeIp(ip: string): string | null {
   }
 }
 
-export function anonymizeIp(ip: string | null, mode: IpMode, hasher: RotatingHasher | undefined, at: Date): string | null {
+export function anonymizeIp(
+  ip: string | null,
+  mode: IpMode,
+  hasher: RotatingHasher | undefined,
+  at: Date,
+): string | null {
   if (ip === null || mode === "drop") return null;
   const normal = normalizeIp(ip);
   if (normal === null) return null;
@@ -93,11 +102,20 @@ export interface CompiledRedaction {
   action: "drop" | "hash";
 }
 
-export function compileRedactions(rules: readonly RedactionRule[], hasher: RotatingHasher | undefined, where: string): CompiledRedaction[] {
+export function compileRedactions(
+  rules: readonly RedactionRule[],
+  hasher: RotatingHasher | undefined,
+  where: string,
+): CompiledRedaction[] {
   return rules.map((rule, i) => {
     const path = splitPath(rule.path);
-    if (path.length === 0) throw new EnrichError("enrich_config_invalid", `${where}[${i}].path is empty — name a field such as data.ip`);
-    if (rule.action === "hash" && !hasher) throw new EnrichError("enrich_config_invalid", `${where}[${i}] hashes ${rule.path} but no hash key is set — set enrich.hashKeyEnv or use action "drop"`);
+    if (path.length === 0)
+      throw new EnrichError("enrich_config_invalid", `${where}[${i}].path is empty — name a field such as data.ip`);
+    if (rule.action === "hash" && !hasher)
+      throw new EnrichError(
+        "enrich_config_invalid",
+        `${where}[${i}] hashes ${rule.path} but no hash key is set — set enrich.hashKeyEnv or use action "drop"`,
+      );
     return { path, action: rule.action };
   });
 }
@@ -106,7 +124,12 @@ export function compileRedactions(rules: readonly RedactionRule[], hasher: Rotat
  * Applies the redactions to the parsed body in place; true when something changed (then the row's
  * payload is re-serialised; otherwise it stays byte for byte as received).
  */
-export function redact(body: unknown, rules: readonly CompiledRedaction[], hasher: RotatingHasher | undefined, at: Date): boolean {
+export function redact(
+  body: unknown,
+  rules: readonly CompiledRedaction[],
+  hasher: RotatingHasher | undefined,
+  at: Date,
+): boolean {
   let changed = false;
   for (const rule of rules) {
     let parent: unknown = body;

@@ -39,7 +39,11 @@ export const DEFAULT_RULE_MAX_KEYS = 1_000_000;
 
 export function uniqueRule(name: string): UniqueRule {
   const rule = UNIQUE_RULES[name];
-  if (!rule) throw new EnrichError("enrich_config_invalid", `unknown uniqueness rule "${name}" — use one of ${Object.keys(UNIQUE_RULES).join(", ")}`);
+  if (!rule)
+    throw new EnrichError(
+      "enrich_config_invalid",
+      `unknown uniqueness rule "${name}" — use one of ${Object.keys(UNIQUE_RULES).join(", ")}`,
+    );
   return rule;
 }
 
@@ -97,7 +101,11 @@ export type SuspicionRule =
   | { rule: "burst"; maxPerMinute: number };
 
 /** Rules in order; the first that matches names the reason. */
-export const DEFAULT_SUSPICION_RULES: readonly SuspicionRule[] = [{ rule: "bot" }, { rule: "missing_user_agent" }, { rule: "burst", maxPerMinute: 30 }];
+export const DEFAULT_SUSPICION_RULES: readonly SuspicionRule[] = [
+  { rule: "bot" },
+  { rule: "missing_user_agent" },
+  { rule: "burst", maxPerMinute: 30 },
+];
 
 export interface SuspicionInput {
   eventKey: string;
@@ -122,7 +130,10 @@ export class SuspicionRules {
     this.#bursts = new BoundedMap(maxKeys);
     for (const [i, r] of rules.entries()) {
       if (r.rule === "burst" && !(Number.isInteger(r.maxPerMinute) && r.maxPerMinute > 0)) {
-        throw new EnrichError("enrich_config_invalid", `enrich.suspicious[${i}].maxPerMinute must be a positive integer`);
+        throw new EnrichError(
+          "enrich_config_invalid",
+          `enrich.suspicious[${i}].maxPerMinute must be a positive integer`,
+        );
       }
     }
   }

@@ -18,10 +18,14 @@ import {
 const geo = openGeoDatabase();
 
 const UA = {
-  chromeWindows: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-  safariIphone: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
-  chromeAndroid: "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36",
-  safariIpad: "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1",
+  chromeWindows:
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+  safariIphone:
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+  chromeAndroid:
+    "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36",
+  safariIpad:
+    "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1",
   firefoxMac: "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:133.0) Gecko/20100101 Firefox/133.0",
   googlebot: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
   bingbot: "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
@@ -88,16 +92,25 @@ describe("enrich - user agents", () => {
     ["firefoxMac", "desktop", "macOS", "Firefox", null],
   ] as const)("%s is a %s on %s with %s", (name, device, os, browser, kind) => {
     const info = classifyAgent(UA[name]);
-    expect(info).toMatchObject({ device_type: device, os_name: os, browser_name: browser, bot_kind: kind, is_bot: false });
+    expect(info).toMatchObject({
+      device_type: device,
+      os_name: os,
+      browser_name: browser,
+      bot_kind: kind,
+      is_bot: false,
+    });
   });
 
   it.each(["googlebot", "bingbot", "curl"] as const)("%s is a bot", (name) => {
     expect(classifyAgent(UA[name])).toMatchObject({ is_bot: true, bot_kind: "bot", device_type: "bot" });
   });
 
-  it.each(["slack", "facebook", "twitter", "whatsapp", "telegram", "discord"] as const)("%s is a link-preview prefetcher", (name) => {
-    expect(classifyAgent(UA[name])).toMatchObject({ is_bot: true, bot_kind: "prefetcher" });
-  });
+  it.each(["slack", "facebook", "twitter", "whatsapp", "telegram", "discord"] as const)(
+    "%s is a link-preview prefetcher",
+    (name) => {
+      expect(classifyAgent(UA[name])).toMatchObject({ is_bot: true, bot_kind: "prefetcher" });
+    },
+  );
 });
 
 describe("enrich - referrers", () => {
@@ -140,27 +153,42 @@ describe("enrich - privacy", () => {
     expect(() => createEnricher({ geo: null, ip: { mode: "hash" } })).toThrow(EnrichError);
   });
 
-  it.each(["truncate", "hash", "drop"] as const)("no enriched column holds the raw IP or full UA (ip mode %s)", (mode) => {
-    const enricher = createEnricher({ geo, ip: { mode, hashKey: "a-secret-key-of-32-bytes-length!" } });
-    for (const [ip, ua] of [["8.8.8.8", UA.chromeAndroid], ["2a00:1450:4001:80b::200e", UA.safariIphone], ["81.2.69.142", UA.slack]] as const) {
-      const { body, text } = click({ link_id: "l1", ip, user_agent: ua, referrer: "https://t.co/x" });
-      const enriched = enricher.enrich(row({ payload: text }), body).enriched!;
-      expect(Object.keys(enriched).sort()).toEqual(ENRICHED_COLUMNS.map((c) => c.name).sort());
-      for (const value of Object.values(enriched)) {
-        if (typeof value !== "string") continue;
-        expect(value).not.toContain(ip);
-        expect(value).not.toContain(ua);
+  it.each(["truncate", "hash", "drop"] as const)(
+    "no enriched column holds the raw IP or full UA (ip mode %s)",
+    (mode) => {
+      const enricher = createEnricher({ geo, ip: { mode, hashKey: "a-secret-key-of-32-bytes-length!" } });
+      for (const [ip, ua] of [
+        ["8.8.8.8", UA.chromeAndroid],
+        ["2a00:1450:4001:80b::200e", UA.safariIphone],
+        ["81.2.69.142", UA.slack],
+      ] as const) {
+        const { body, text } = click({ link_id: "l1", ip, user_agent: ua, referrer: "https://t.co/x" });
+        const enriched = enricher.enrich(row({ payload: text }), body).enriched!;
+        expect(Object.keys(enriched).sort()).toEqual(ENRICHED_COLUMNS.map((c) => c.name).sort());
+        for (const value of Object.values(enriched)) {
+          if (typeof value !== "string") continue;
+          expect(value).not.toContain(ip);
+          expect(value).not.toContain(ua);
+        }
+        if (mode === "drop") expect(enriched.ip_anon).toBeNull();
+        else expect(enriched.ip_anon).toMatch(mode === "hash" ? /^h_/ : /[.:]/);
       }
-      if (mode === "drop") expect(enriched.ip_anon).toBeNull();
-      else expect(enriched.ip_anon).toMatch(mode === "hash" ? /^h_/ : /[.:]/);
-    }
-  });
+    },
+  );
 
   it("redaction drops and hashes the listed paths per source; other sources and unlisted fields stay verbatim", () => {
     const enricher = createEnricher({
       geo,
       ip: { mode: "truncate", hashKey: "a-secret-key-of-32-bytes-length!" },
-      sources: { tolinku: { redact: [{ path: "data.ip", action: "drop" }, { path: "data.user_agent", action: "hash" }, { path: "data.absent.deep", action: "drop" }] } },
+      sources: {
+        tolinku: {
+          redact: [
+            { path: "data.ip", action: "drop" },
+            { path: "data.user_agent", action: "hash" },
+            { path: "data.absent.deep", action: "drop" },
+          ],
+        },
+      },
     });
     const { body, text } = click({ link_id: "l1", ip: "8.8.8.8", user_agent: UA.chromeWindows, campaign: "spring" });
     const out = enricher.enrich(row({ source: "tolinku", payload: text }), body);
@@ -195,7 +223,16 @@ describe("enrich - classification", () => {
   });
 
   it("is_suspicious names the first matching rule; events without click context are not judged", () => {
-    const enricher = createEnricher({ geo, ip: { mode: "truncate" }, suspicious: [{ rule: "bot" }, { rule: "missing_user_agent" }, { rule: "country_not_allowed", countries: ["US"] }, { rule: "burst", maxPerMinute: 3 }] });
+    const enricher = createEnricher({
+      geo,
+      ip: { mode: "truncate" },
+      suspicious: [
+        { rule: "bot" },
+        { rule: "missing_user_agent" },
+        { rule: "country_not_allowed", countries: ["US"] },
+        { rule: "burst", maxPerMinute: 3 },
+      ],
+    });
     const judge = (data: Record<string, unknown>, key = `k${Math.random()}`) => {
       const { body, text } = click(data);
       const e = enricher.enrich(row({ event_key: key, payload: text }), body).enriched!;
@@ -225,14 +262,28 @@ describe("enrich - classification", () => {
       expect(lookup.get("spring")?.name).toBe("Spring sale II");
       expect(() => campaignFile(join(dir, "missing.json"))).toThrow(/campaignFile/);
 
-      const enricher = createEnricher({ geo: null, ip: { mode: "truncate" }, campaigns: campaignMap({ spring: { name: "Spring" } }) });
+      const enricher = createEnricher({
+        geo: null,
+        ip: { mode: "truncate" },
+        campaigns: campaignMap({ spring: { name: "Spring" } }),
+      });
       const { body, text } = click({ link_id: "A", campaign: "spring" });
-      expect(enricher.enrich(row({ payload: text }), body).enriched).toMatchObject({ campaign: "spring", campaign_meta: '{"name":"Spring"}', link_id: "A" });
-      const nested = { event: "click.created", data: { link: { id: "L" }, campaign: { id: "c9" }, click: { ip: "8.8.8.8" } } };
-      expect(enricher.enrich(row({ payload: JSON.stringify(nested) }), nested).enriched).toMatchObject({ link_id: "L", campaign: "c9", ip_anon: "8.8.8.0" });
+      expect(enricher.enrich(row({ payload: text }), body).enriched).toMatchObject({
+        campaign: "spring",
+        campaign_meta: '{"name":"Spring"}',
+        link_id: "A",
+      });
+      const nested = {
+        event: "click.created",
+        data: { link: { id: "L" }, campaign: { id: "c9" }, click: { ip: "8.8.8.8" } },
+      };
+      expect(enricher.enrich(row({ payload: JSON.stringify(nested) }), nested).enriched).toMatchObject({
+        link_id: "L",
+        campaign: "c9",
+        ip_anon: "8.8.8.0",
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 });
-

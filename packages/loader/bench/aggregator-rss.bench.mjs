@@ -11,7 +11,10 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connectNats, ensureStream, EventHeader, hubStreamConfig } from "@tributary/streams";
 import { freePorts, startNatsServer, startService } from "@tributary/testkit";
 
-const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== "--"), options: { events: { type: "string", default: "1000000" } } });
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== "--"),
+  options: { events: { type: "string", default: "1000000" } },
+});
 const N = Number(values.events);
 const dir = mkdtempSync(join(tmpdir(), "tributary-agg-rss-"));
 const server = await startNatsServer({ domain: "hub", dir: join(dir, "nats") });
@@ -29,17 +32,44 @@ try {
     h.set(EventHeader.Region, "us");
     h.set(EventHeader.ReceivedAt, new Date().toISOString());
     h.set(EventHeader.EventType, "link.clicked");
-    pending.push(js.publish("events.us.demo.link.clicked", new TextEncoder().encode(JSON.stringify({ event: "link.clicked", timestamp: new Date().toISOString(), data: { link_id: `l${i}`, filler } })), { headers: h }));
+    pending.push(
+      js.publish(
+        "events.us.demo.link.clicked",
+        new TextEncoder().encode(
+          JSON.stringify({
+            event: "link.clicked",
+            timestamp: new Date().toISOString(),
+            data: { link_id: `l${i}`, filler },
+          }),
+        ),
+        { headers: h },
+      ),
+    );
     if (pending.length >= 512) await Promise.all(pending.splice(0));
   }
   await Promise.all(pending);
   await nc.close();
 
   const [port] = await freePorts(1);
-  writeFileSync(join(dir, "aggregator.json"), JSON.stringify({ port, logLevel: "warn", warehouseUrl: `duckdb://${join(dir, "events.duckdb")}`, nats: { servers: [server.url] }, stream: "EVENTS" }));
+  writeFileSync(
+    join(dir, "aggregator.json"),
+    JSON.stringify({
+      port,
+      logLevel: "warn",
+      warehouseUrl: `duckdb://${join(dir, "events.duckdb")}`,
+      nats: { servers: [server.url] },
+      stream: "EVENTS",
+    }),
+  );
   const started = performance.now();
-  const aggregator = await startService({ name: "aggregator", entry: fileURLToPath(new URL("../../../apps/aggregator/dist/main.js", import.meta.url)), env: { TRIBUTARY_CONFIG: join(dir, "aggregator.json"), NODE_OPTIONS: process.env.AGGREGATOR_NODE_OPTIONS ?? "" }, readyUrl: `http://127.0.0.1:${port}/readyz` });
-  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${aggregator.process.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+  const aggregator = await startService({
+    name: "aggregator",
+    entry: fileURLToPath(new URL("../../../apps/aggregator/dist/main.js", import.meta.url)),
+    env: { TRIBUTARY_CONFIG: join(dir, "aggregator.json"), NODE_OPTIONS: process.env.AGGREGATOR_NODE_OPTIONS ?? "" },
+    readyUrl: `http://127.0.0.1:${port}/readyz`,
+  });
+  const rss = () =>
+    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${aggregator.process.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
   let peak = 0;
   let loaded = 0;
   let lastPrint = 0;
@@ -50,11 +80,13 @@ try {
       console.log(`  ${((lastPrint - started) / 1000).toFixed(0)} s: ${loaded} loaded, RSS ${rss().toFixed(0)} MiB`);
     }
     await new Promise((r) => setTimeout(r, 250));
-    loaded = ((await (await fetch(`http://127.0.0.1:${port}/v1/stats`)).json()).loader?.loaded) ?? 0;
+    loaded = (await (await fetch(`http://127.0.0.1:${port}/v1/stats`)).json()).loader?.loaded ?? 0;
   }
   const seconds = (performance.now() - started) / 1000;
   await aggregator.stop();
-  console.log(`aggregator drained ${N} events of ~1 KiB in ${seconds.toFixed(0)} s (${Math.round(N / seconds)} rows/s), peak RSS ${peak.toFixed(0)} MiB (defaults: maxAckPending 10,000, batches ≤ 1,000, DuckDB memory_limit 512MB)`);
+  console.log(
+    `aggregator drained ${N} events of ~1 KiB in ${seconds.toFixed(0)} s (${Math.round(N / seconds)} rows/s), peak RSS ${peak.toFixed(0)} MiB (defaults: maxAckPending 10,000, batches ≤ 1,000, DuckDB memory_limit 512MB)`,
+  );
 } finally {
   await server.cleanup();
   rmSync(dir, { recursive: true, force: true });

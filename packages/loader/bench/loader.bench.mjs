@@ -8,34 +8,59 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { headers as createHeaders } from "@nats-io/nats-core";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connectNats, dlqStreamConfig, ensureConsumer, ensureStream, EventHeader, hubStreamConfig, loaderConsumerConfig } from "@tributary/streams";
+import {
+  connectNats,
+  dlqStreamConfig,
+  ensureConsumer,
+  ensureStream,
+  EventHeader,
+  hubStreamConfig,
+  loaderConsumerConfig,
+} from "@tributary/streams";
 import { startNatsServer } from "@tributary/testkit";
 import { DuckDbSink } from "@tributary/warehouse";
 import { AdaptiveBatchSize, Loader, rowFromMessage } from "../dist/index.js";
 
-const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== "--"), options: {
-  events: { type: "string", default: "100000" },
-  size: { type: "string", default: "1024" },
-  "in-flight": { type: "string", default: "1" },
-  "target-ms": { type: "string", default: "1000" },
-  // --enrich: click bodies carry an IP, a UA and a referrer, and the loader runs the enrichment
-  // stage (@tributary/enrich, defaults: bundled geo MMDB, truncated IPs) before each insert.
-  enrich: { type: "boolean", default: false },
-} });
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== "--"),
+  options: {
+    events: { type: "string", default: "100000" },
+    size: { type: "string", default: "1024" },
+    "in-flight": { type: "string", default: "1" },
+    "target-ms": { type: "string", default: "1000" },
+    // --enrich: click bodies carry an IP, a UA and a referrer, and the loader runs the enrichment
+    // stage (@tributary/enrich, defaults: bundled geo MMDB, truncated IPs) before each insert.
+    enrich: { type: "boolean", default: false },
+  },
+});
 const ENRICH = values.enrich;
 const UAS = [
   "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
   "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
 ];
-const enricher = ENRICH ? (await import("@tributary/enrich")).createEnricher({ geo: (await import("@tributary/enrich")).openGeoDatabase(), ip: { mode: "truncate" } }) : undefined;
+const enricher = ENRICH
+  ? (await import("@tributary/enrich")).createEnricher({
+      geo: (await import("@tributary/enrich")).openGeoDatabase(),
+      ip: { mode: "truncate" },
+    })
+  : undefined;
 const N = Number(values.events);
 const SIZE = Number(values.size);
 const silent = { info() {}, warn() {}, error() {} };
 
 function body(i) {
-  const base = { event: "link.clicked", timestamp: new Date().toISOString(), data: { link_id: `lnk_${i}`, campaign: "bench", filler: "" } };
-  if (ENRICH) Object.assign(base.data, { ip: `${1 + (i % 220)}.${(i >> 8) & 255}.${i & 255}.9`, user_agent: UAS[i % UAS.length], referrer: "https://t.co/x" });
+  const base = {
+    event: "link.clicked",
+    timestamp: new Date().toISOString(),
+    data: { link_id: `lnk_${i}`, campaign: "bench", filler: "" },
+  };
+  if (ENRICH)
+    Object.assign(base.data, {
+      ip: `${1 + (i % 220)}.${(i >> 8) & 255}.${i & 255}.9`,
+      user_agent: UAS[i % UAS.length],
+      referrer: "https://t.co/x",
+    });
   const pad = SIZE - JSON.stringify(base).length;
   base.data.filler = "x".repeat(Math.max(0, pad));
   return JSON.stringify(base);
@@ -43,8 +68,16 @@ function body(i) {
 
 function rowOf(i, text) {
   return {
-    event_key: `demo:e-${i}`, source: "demo", event_id: `e-${i}`, event_type: "link.clicked", schema_version: null,
-    occurred_at: new Date(), received_at: new Date(), region: "us", region_seq: i + 1, payload: text,
+    event_key: `demo:e-${i}`,
+    source: "demo",
+    event_id: `e-${i}`,
+    event_type: "link.clicked",
+    schema_version: null,
+    occurred_at: new Date(),
+    received_at: new Date(),
+    region: "us",
+    region_seq: i + 1,
+    payload: text,
   };
 }
 
@@ -94,13 +127,25 @@ try {
   const consumer = await js.consumers.get("EVENTS", "bench");
   const messages = await consumer.consume({ max_messages: 15_000 });
   const loader = new Loader({
-    messages, js, sink, toRow: (msg) => rowFromMessage(msg, enricher),
+    messages,
+    js,
+    sink,
+    toRow: (msg) => rowFromMessage(msg, enricher),
     policy: { maxEvents: 5_000, maxBytes: 16 * 1024 * 1024, maxAgeMs: 100 },
-    adaptive: new AdaptiveBatchSize({ min: 500, max: 5_000, targetLatencyMs: Number(values["target-ms"]), initial: 1_000 }),
-    maxFlushesInFlight: Number(values["in-flight"]), ackWaitMs: 60_000, log: silent,
+    adaptive: new AdaptiveBatchSize({
+      min: 500,
+      max: 5_000,
+      targetLatencyMs: Number(values["target-ms"]),
+      initial: 1_000,
+    }),
+    maxFlushesInFlight: Number(values["in-flight"]),
+    ackWaitMs: 60_000,
+    log: silent,
   });
   let peakRss = 0;
-  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 100);
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 100);
   const started = performance.now();
   const running = loader.run();
   while (loader.counters.loaded < N) await new Promise((r) => setTimeout(r, 20));
@@ -121,5 +166,7 @@ console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, Node ${process.ve
 console.log(`events: ${N} × ${SIZE} B${ENRICH ? ", loader enriching (raw rows carry no enrichment)" : ""}`);
 console.log(`raw DuckDB insert (sink, 1,000/insert): ${Math.round(results.raw).toLocaleString("en")} rows/s`);
 console.log(`loader (stream ▸ batch ▸ DuckDB ▸ ack):  ${Math.round(results.loader).toLocaleString("en")} rows/s`);
-console.log(`ratio loader / raw: ${(results.loader / results.raw * 100).toFixed(0)}%`);
-console.log(`loader process peak RSS while draining: ${results.peakRssMiB.toFixed(0)} MiB (adaptive batch ended at ${results.finalBatch})`);
+console.log(`ratio loader / raw: ${((results.loader / results.raw) * 100).toFixed(0)}%`);
+console.log(
+  `loader process peak RSS while draining: ${results.peakRssMiB.toFixed(0)} MiB (adaptive batch ended at ${results.finalBatch})`,
+);

@@ -23,7 +23,8 @@ export class AdaptiveBatchSize {
   #size: number;
 
   constructor(private readonly opts: AdaptiveOptions = DEFAULT_ADAPTIVE) {
-    if (opts.min < 1 || opts.max < opts.min) throw new RangeError(`adaptive batch: need 1 <= min (${opts.min}) <= max (${opts.max})`);
+    if (opts.min < 1 || opts.max < opts.min)
+      throw new RangeError(`adaptive batch: need 1 <= min (${opts.min}) <= max (${opts.max})`);
     this.#size = clamp(opts.initial ?? Math.round(Math.sqrt(opts.min * opts.max)), opts.min, opts.max);
   }
 

@@ -17,7 +17,8 @@ export async function deadLetter(js: JetStreamClient, msg: JsMsg, rawReason: str
   const h = createHeaders();
   for (const [name, values] of msg.headers ?? []) {
     if (name === EventHeader.MsgId) h.set(ORIGINAL_MSG_ID, values[0] ?? "");
-    else if (name === EventHeader.DlqReason || name === EventHeader.DlqOrigin) continue; // a replay failing again
+    else if (name === EventHeader.DlqReason || name === EventHeader.DlqOrigin)
+      continue; // a replay failing again
     else for (const value of values) h.append(name, value);
   }
   h.set(EventHeader.DlqReason, reason);
@@ -65,10 +66,20 @@ export async function readDlqEntry(jsm: JetStreamManager, seq: number): Promise<
  * an event it saw minutes ago. The loader treats it like any event, and the warehouse key makes a
  * second replay a no-op.
  */
-export async function replayDlqEntry(js: JetStreamClient, entry: DlqEntry, fixedBody?: Uint8Array): Promise<{ stream: string; seq: number }> {
+export async function replayDlqEntry(
+  js: JetStreamClient,
+  entry: DlqEntry,
+  fixedBody?: Uint8Array,
+): Promise<{ stream: string; seq: number }> {
   const h = createHeaders();
   for (const [name, values] of entry.headers) {
-    if (name === ORIGINAL_MSG_ID || name === EventHeader.DlqReason || name === EventHeader.DlqOrigin || name.startsWith("Nats-")) continue;
+    if (
+      name === ORIGINAL_MSG_ID ||
+      name === EventHeader.DlqReason ||
+      name === EventHeader.DlqOrigin ||
+      name.startsWith("Nats-")
+    )
+      continue;
     for (const value of values) h.append(name, value);
   }
   if (entry.eventKey) h.set(EventHeader.OriginalMsgId, entry.eventKey);
@@ -77,6 +88,8 @@ export async function replayDlqEntry(js: JetStreamClient, entry: DlqEntry, fixed
   if (originSeq > 0) h.set(EventHeader.RegionSeq, String(originSeq));
   h.set(EventHeader.ReplayedFrom, `${DLQ_STREAM}:${entry.seq}`);
   const source = entry.headers.get(EventHeader.Source);
-  const ack = await js.publish(replaySubject(ID_PATTERN.test(source) ? source : "unknown"), fixedBody ?? entry.data, { headers: h });
+  const ack = await js.publish(replaySubject(ID_PATTERN.test(source) ? source : "unknown"), fixedBody ?? entry.data, {
+    headers: h,
+  });
   return { stream: ack.stream, seq: ack.seq };
 }

@@ -84,7 +84,12 @@ function* loadedRows(held: readonly Held[], result: InsertResult): Iterable<Load
   const n = Math.min(result.inserted, held.length);
   for (let i = 0; i < n; i++) {
     const row = held[i]!.row;
-    yield { region: row.region, source: row.source, receivedAtMs: row.received_at.getTime(), occurredAtMs: row.occurred_at?.getTime() ?? null };
+    yield {
+      region: row.region,
+      source: row.source,
+      receivedAtMs: row.received_at.getTime(),
+      occurredAtMs: row.occurred_at?.getTime() ?? null,
+    };
   }
 }
 
@@ -97,7 +102,15 @@ function* loadedRows(held: readonly Held[], result: InsertResult): Iterable<Load
  * and go to the DLQ; the rest load.
  */
 export class Loader {
-  readonly counters: LoaderCounters = { batches: 0, loaded: 0, recentDuplicates: 0, duplicates: 0, poison: 0, insertFailures: 0, bisections: 0 };
+  readonly counters: LoaderCounters = {
+    batches: 0,
+    loaded: 0,
+    recentDuplicates: 0,
+    duplicates: 0,
+    poison: 0,
+    insertFailures: 0,
+    bisections: 0,
+  };
   readonly adaptive: AdaptiveBatchSize;
   /** The newest receipt time among the rows this process committed, and when (freshness for `/v1/stats`). */
   lastLoad: { newestReceivedAt: Date; committedAt: Date } | undefined;
@@ -107,7 +120,13 @@ export class Loader {
   #lastInsertFailed = false;
 
   constructor(private readonly opts: LoaderOptions) {
-    this.adaptive = opts.adaptive ?? new AdaptiveBatchSize({ min: Math.min(100, opts.policy.maxEvents), max: opts.policy.maxEvents, targetLatencyMs: DEFAULT_ADAPTIVE.targetLatencyMs });
+    this.adaptive =
+      opts.adaptive ??
+      new AdaptiveBatchSize({
+        min: Math.min(100, opts.policy.maxEvents),
+        max: opts.policy.maxEvents,
+        targetLatencyMs: DEFAULT_ADAPTIVE.targetLatencyMs,
+      });
     this.#insert = createInsertPolicy({
       ...(opts.failuresToOpen !== undefined ? { failuresToOpen: opts.failuresToOpen } : {}),
       onBreak: () => opts.log.warn({}, "warehouse failing: circuit open, pulling paused"),
@@ -115,7 +134,11 @@ export class Loader {
       onRetry: (attempt, delayMs, error) => {
         this.counters.insertFailures++;
         this.#lastInsertFailed = true;
-        if (attempt === 1 || attempt % 10 === 0) opts.log.warn({ err: error, attempt, retryInMs: delayMs }, "warehouse insert failed; holding the batch and retrying");
+        if (attempt === 1 || attempt % 10 === 0)
+          opts.log.warn(
+            { err: error, attempt, retryInMs: delayMs },
+            "warehouse insert failed; holding the batch and retrying",
+          );
       },
     });
   }
@@ -182,7 +205,10 @@ export class Loader {
   async #flush(msgs: JsMsg[], wasFull: boolean): Promise<void> {
     const { recentKeys, tracer } = this.opts;
     const now = Date.now();
-    const spans = tracer && msgs.length > 0 ? new BatchTrace(tracer, msgs, { stream: msgs[0]!.info.stream, consumer: msgs[0]!.info.consumer }) : undefined;
+    const spans =
+      tracer && msgs.length > 0
+        ? new BatchTrace(tracer, msgs, { stream: msgs[0]!.info.stream, consumer: msgs[0]!.info.consumer })
+        : undefined;
     const held: Held[] = [];
     const alreadyLoaded: JsMsg[] = [];
     const poison: Array<Promise<unknown>> = [];
@@ -191,7 +217,8 @@ export class Loader {
       if (!outcome.ok) {
         poison.push(this.#deadLetter(msg, outcome.reason));
         spans?.end(msg, "poison", outcome.reason);
-      } else if (recentKeys?.has(outcome.row.event_key, now) && !msg.headers?.has(EventHeader.ReplayedFrom)) alreadyLoaded.push(msg);
+      } else if (recentKeys?.has(outcome.row.event_key, now) && !msg.headers?.has(EventHeader.ReplayedFrom))
+        alreadyLoaded.push(msg);
       // A replay (`tributary replay`, a DLQ replay) always reaches the warehouse: it is how rows lost
       // there are restored, and the warehouse key still keeps it to one row.
       else held.push({ msg, row: outcome.row });
@@ -199,12 +226,19 @@ export class Loader {
     await Promise.all(poison);
 
     // Keep the held messages ours while the insert (or its retries) runs.
-    const keepAlive = setInterval(() => {
-      for (const h of held) h.msg.working();
-    }, Math.max(1_000, this.opts.ackWaitMs / 3));
+    const keepAlive = setInterval(
+      () => {
+        for (const h of held) h.msg.working();
+      },
+      Math.max(1_000, this.opts.ackWaitMs / 3),
+    );
     keepAlive.unref();
     const started = Date.now();
-    if (held.length > 0) spans?.startLoad(held.map((h) => h.msg), this.opts.sink.kind);
+    if (held.length > 0)
+      spans?.startLoad(
+        held.map((h) => h.msg),
+        this.opts.sink.kind,
+      );
     try {
       const result = await this.#insertIsolating(held);
       const committedAtMs = Date.now();
@@ -217,14 +251,21 @@ export class Loader {
       for (const msg of alreadyLoaded) msg.ack();
       this.counters.recentDuplicates += alreadyLoaded.length;
       if (result.inserted > 0) this.#noteLoad(held, committedAtMs);
-      if (held.length > 0) this.opts.metrics?.recordLoad({ events: held.length, flushSeconds: (committedAtMs - started) / 1000, committedAtMs, rows: loadedRows(held, result) });
+      if (held.length > 0)
+        this.opts.metrics?.recordLoad({
+          events: held.length,
+          flushSeconds: (committedAtMs - started) / 1000,
+          committedAtMs,
+          rows: loadedRows(held, result),
+        });
       for (const msg of alreadyLoaded) spans?.end(msg, "duplicate");
       spans?.endAll("loaded");
     } catch (err) {
       spans?.endLoad({ error: err });
       spans?.endAll("redelivered");
       // Stopping while the warehouse is down, or an unexpected error: hand everything back.
-      if (!this.#abort.signal.aborted) this.opts.log.error({ err, events: held.length }, "batch not loaded; handing it back for redelivery");
+      if (!this.#abort.signal.aborted)
+        this.opts.log.error({ err, events: held.length }, "batch not loaded; handing it back for redelivery");
       for (const h of held) h.msg.nak();
       for (const msg of alreadyLoaded) msg.ack();
     } finally {
@@ -240,7 +281,10 @@ export class Loader {
     if (held.length === 0) return { inserted: 0, duplicates: 0 };
     let result: InsertResult;
     try {
-      result = await this.#insert.policy.execute(() => this.opts.sink.insertBatch(held.map((h) => h.row)), this.#abort.signal);
+      result = await this.#insert.policy.execute(
+        () => this.opts.sink.insertBatch(held.map((h) => h.row)),
+        this.#abort.signal,
+      );
     } catch (err) {
       if (!isRejected(err)) throw err;
       if (held.length === 1) {

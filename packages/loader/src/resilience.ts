@@ -1,4 +1,13 @@
-import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry, wrap, type IPolicy } from "cockatiel";
+import {
+  BrokenCircuitError,
+  circuitBreaker,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  handleWhen,
+  retry,
+  wrap,
+  type IPolicy,
+} from "cockatiel";
 import { WarehouseError } from "@tributary/warehouse";
 
 /** A failure worth retrying: the warehouse is down or slow, not refusing this data. */

@@ -47,14 +47,20 @@ export function rowFromMessage(msg: StreamMessage, enricher?: RowEnricher): RowO
   const region = h?.get(EventHeader.Region);
   const receivedAtText = h?.get(EventHeader.ReceivedAt);
   if (!eventKey || !source || !region || !receivedAtText) {
-    return { ok: false, reason: "missing_headers: Nats-Msg-Id, Tributary-Source, Tributary-Region and Tributary-Received-At are required" };
+    return {
+      ok: false,
+      reason: "missing_headers: Nats-Msg-Id, Tributary-Source, Tributary-Region and Tributary-Received-At are required",
+    };
   }
   const receivedAt = new Date(receivedAtText);
   if (Number.isNaN(receivedAt.getTime())) return { ok: false, reason: `invalid_received_at: ${receivedAtText}` };
   const parsed = parseEventBody(Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength));
   if (!parsed.ok) return { ok: false, reason: `invalid_json: ${parsed.message}` };
   // The gateway recorded the type it accepted (from the body, or from a provider's header).
-  const validated = validator.validate(parsed.value, { strict: false, eventType: h?.get(EventHeader.EventType) || undefined });
+  const validated = validator.validate(parsed.value, {
+    strict: false,
+    eventType: h?.get(EventHeader.EventType) || undefined,
+  });
   if (!validated.ok) return { ok: false, reason: `schema_violation: ${validated.message}` };
   const eventId = eventKey.startsWith(`${source}:`) ? eventKey.slice(source.length + 1) : eventKey;
   try {

@@ -81,7 +81,8 @@ export class BatchTrace<M extends TracedMessage> {
     const span = this.#spans.get(msg);
     if (!span) return;
     span.setAttribute("tributary.outcome", outcome);
-    if (outcome === "poison" || outcome === "redelivered") span.setStatus({ code: SpanStatusCode.ERROR, ...(reason ? { message: reason } : {}) });
+    if (outcome === "poison" || outcome === "redelivered")
+      span.setStatus({ code: SpanStatusCode.ERROR, ...(reason ? { message: reason } : {}) });
     span.end();
     this.#spans.delete(msg);
   }

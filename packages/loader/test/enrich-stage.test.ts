@@ -16,17 +16,34 @@ function message(body: string, source = "demo"): StreamMessage {
 const body = JSON.stringify({
   event: "link.clicked",
   timestamp: "2026-11-23T09:59:59.000Z",
-  data: { link_id: "l1", ip: "8.8.8.8", user_agent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1", campaign: "spring" },
+  data: {
+    link_id: "l1",
+    ip: "8.8.8.8",
+    user_agent:
+      "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+    campaign: "spring",
+  },
 });
 
 describe("rows - enrich stage", () => {
-  const enricher = createEnricher({ geo: openGeoDatabase(), ip: { mode: "truncate" }, sources: { private: { redact: [{ path: "data.ip", action: "drop" }] } } });
+  const enricher = createEnricher({
+    geo: openGeoDatabase(),
+    ip: { mode: "truncate" },
+    sources: { private: { redact: [{ path: "data.ip", action: "drop" }] } },
+  });
 
   it("rows - the enriched columns are set from the body; the payload stays verbatim without a redaction", () => {
     const outcome = rowFromMessage(message(body), enricher);
     if (!outcome.ok) throw new Error(outcome.reason);
     expect(outcome.row.payload).toBe(body);
-    expect(outcome.row.enriched).toMatchObject({ link_id: "l1", campaign: "spring", geo_country: "US", device_type: "mobile", ip_anon: "8.8.8.0", is_unique: true });
+    expect(outcome.row.enriched).toMatchObject({
+      link_id: "l1",
+      campaign: "spring",
+      geo_country: "US",
+      device_type: "mobile",
+      ip_anon: "8.8.8.0",
+      is_unique: true,
+    });
   });
 
   it("rows - a source's redaction rules change the payload before load", () => {
@@ -37,7 +54,11 @@ describe("rows - enrich stage", () => {
   });
 
   it("rows - an enricher that throws makes the event poison (enrich_failed), never a crash", () => {
-    const outcome = rowFromMessage(message(body), { enrich: () => { throw new Error("boom"); } });
+    const outcome = rowFromMessage(message(body), {
+      enrich: () => {
+        throw new Error("boom");
+      },
+    });
     expect(outcome).toEqual({ ok: false, reason: "enrich_failed: boom" });
   });
 });

@@ -24,10 +24,16 @@ describe("loader faults", () => {
     // between the pipeline and the warehouse would.
     const toRow: typeof rowFromMessage = (msg) => {
       const outcome = rowFromMessage(msg);
-      return outcome.ok && outcome.row.event_key === refusedKey ? { ok: true, row: { ...outcome.row, payload: '{"broken":' } } : outcome;
+      return outcome.ok && outcome.row.event_key === refusedKey
+        ? { ok: true, row: { ...outcome.row, payload: '{"broken":' } }
+        : outcome;
     };
     const { loader, close } = await b.loader({ toRow });
-    await waitFor("999 rows and one DLQ entry", async () => ((await b.sink.countEvents()) === 999 && (await b.dlqCount()) === 1 ? true : undefined), 20_000);
+    await waitFor(
+      "999 rows and one DLQ entry",
+      async () => ((await b.sink.countEvents()) === 999 && (await b.dlqCount()) === 1 ? true : undefined),
+      20_000,
+    );
     expect(new Set(await b.sink.eventKeys())).toEqual(new Set(keys.filter((k) => k !== refusedKey)));
     expect(loader.counters.bisections).toBeGreaterThan(0);
     const entry = await b.jsm.streams.getMessage("EVENTS_DLQ", { seq: 1 });
@@ -41,9 +47,15 @@ describe("loader faults", () => {
     const ch = clickhouse;
     bench = await LoaderBench.start(async () => ClickHouseSink.open(`${ch.url("tributary")}?timeout_ms=2000`));
     const b = bench;
-    const { loader, consumerInfo, close } = await b.loader({ policy: { maxEvents: 200, maxBytes: 8 * 1024 * 1024, maxAgeMs: 20 } });
+    const { loader, consumerInfo, close } = await b.loader({
+      policy: { maxEvents: 200, maxBytes: 8 * 1024 * 1024, maxAgeMs: 20 },
+    });
     const first = await b.publish(2_000, { prefix: "before" });
-    await waitFor("the first 2,000 rows", async () => ((await b.sink.countEvents()) === 2_000 ? true : undefined), 30_000);
+    await waitFor(
+      "the first 2,000 rows",
+      async () => ((await b.sink.countEvents()) === 2_000 ? true : undefined),
+      30_000,
+    );
 
     await ch.stop();
     const floorAtOutage = (await consumerInfo()).ackFloor;
@@ -65,7 +77,12 @@ describe("loader faults", () => {
     expect(heapGrowth).toBeLessThan(32 * 1024 * 1024);
 
     await ch.start();
-    await waitFor("all 22,000 rows", async () => ((await b.sink.countEvents().catch(() => 0)) >= 22_000 ? true : undefined), 90_000, 250);
+    await waitFor(
+      "all 22,000 rows",
+      async () => ((await b.sink.countEvents().catch(() => 0)) >= 22_000 ? true : undefined),
+      90_000,
+      250,
+    );
     await new Promise((r) => setTimeout(r, 500));
     const loaded = await b.sink.eventKeys();
     expect(loaded).toHaveLength(22_000);

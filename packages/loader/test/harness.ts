@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { headers as createHeaders } from "@nats-io/nats-core";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { connectNats, dlqStreamConfig, ensureConsumer, ensureStream, EventHeader, hubStreamConfig, loaderConsumerConfig } from "@tributary/streams";
+import {
+  connectNats,
+  dlqStreamConfig,
+  ensureConsumer,
+  ensureStream,
+  EventHeader,
+  hubStreamConfig,
+  loaderConsumerConfig,
+} from "@tributary/streams";
 import { startNatsServer, type NatsServer } from "@tributary/testkit";
 import { DuckDbSink, type WarehouseReader, type WarehouseSink } from "@tributary/warehouse";
 import { Loader, rowFromMessage, type LoaderOptions } from "../src/index.js";
@@ -51,7 +59,9 @@ export class LoaderBench {
       h.set(EventHeader.Region, "us");
       h.set(EventHeader.ReceivedAt, new Date().toISOString());
       h.set(EventHeader.EventType, "link.clicked");
-      const body = opts.body?.(i) ?? JSON.stringify({ event: "link.clicked", timestamp: new Date().toISOString(), data: { link_id: `lnk_${i}` } });
+      const body =
+        opts.body?.(i) ??
+        JSON.stringify({ event: "link.clicked", timestamp: new Date().toISOString(), data: { link_id: `lnk_${i}` } });
       pending.push(this.js.publish("events.us.demo.link.clicked", new TextEncoder().encode(body), { headers: h }));
       keys.push(key);
       if (pending.length >= 256) await Promise.all(pending.splice(0));
@@ -61,7 +71,15 @@ export class LoaderBench {
   }
 
   /** A loader on the durable `loader` of EVENTS, on its own connection (as a replica would be). */
-  async loader(overrides: Partial<LoaderOptions> = {}, durable = "loader"): Promise<{ loader: Loader; running: Promise<void>; consumerInfo(): Promise<{ ackFloor: number; ackPending: number; pending: number }>; close(): Promise<void> }> {
+  async loader(
+    overrides: Partial<LoaderOptions> = {},
+    durable = "loader",
+  ): Promise<{
+    loader: Loader;
+    running: Promise<void>;
+    consumerInfo(): Promise<{ ackFloor: number; ackPending: number; pending: number }>;
+    close(): Promise<void>;
+  }> {
     const nc = await connectNats({ servers: [this.server.url], name: "loader" });
     const jsm = await jetstreamManager(nc);
     await ensureConsumer(jsm, "EVENTS", loaderConsumerConfig({ durable, maxAckPending: 5_000, ackWaitMs: 5_000 }));

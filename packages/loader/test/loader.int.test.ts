@@ -14,9 +14,16 @@ describe("loader", () => {
     bench = await LoaderBench.start();
     const b = bench;
     const good = await b.publish(10_000, { prefix: "good" });
-    const [poisonKey] = await b.publish(1, { prefix: "poison", body: () => '{"event":"link.clicked","data":{"link_id":42}}' });
+    const [poisonKey] = await b.publish(1, {
+      prefix: "poison",
+      body: () => '{"event":"link.clicked","data":{"link_id":42}}',
+    });
     const { loader, close } = await b.loader();
-    await waitFor("10,000 rows and one DLQ entry", async () => ((await b.sink.countEvents()) === 10_000 && (await b.dlqCount()) === 1 ? true : undefined), 60_000);
+    await waitFor(
+      "10,000 rows and one DLQ entry",
+      async () => ((await b.sink.countEvents()) === 10_000 && (await b.dlqCount()) === 1 ? true : undefined),
+      60_000,
+    );
     expect(new Set(await b.sink.eventKeys())).toEqual(new Set(good));
     expect(loader.counters.poison).toBe(1);
 
@@ -28,7 +35,11 @@ describe("loader", () => {
     // The fix: the producer's bug is corrected, and the entry is replayed with the corrected body.
     const fixed = new TextEncoder().encode('{"event":"link.clicked","data":{"link_id":"42"}}');
     await replayDlqEntry(b.js, entry, fixed);
-    await waitFor("the replayed event", async () => ((await b.sink.countEvents()) === 10_001 ? true : undefined), 30_000);
+    await waitFor(
+      "the replayed event",
+      async () => ((await b.sink.countEvents()) === 10_001 ? true : undefined),
+      30_000,
+    );
     // Replaying it again changes nothing.
     await replayDlqEntry(b.js, entry, fixed);
     await new Promise((r) => setTimeout(r, 500));
@@ -65,16 +76,22 @@ describe("loader", () => {
     const gcBase = process.memoryUsage().heapUsed;
     const { close } = await b.loader();
     let peak = 0;
-    await waitFor("the backlog loaded", async () => {
-      gc!();
-      peak = Math.max(peak, process.memoryUsage().heapUsed - gcBase);
-      return (await b.sink.countEvents()) >= 100_000 ? true : undefined;
-    }, 120_000, 250);
+    await waitFor(
+      "the backlog loaded",
+      async () => {
+        gc!();
+        peak = Math.max(peak, process.memoryUsage().heapUsed - gcBase);
+        return (await b.sink.countEvents()) >= 100_000 ? true : undefined;
+      },
+      120_000,
+      250,
+    );
     await close();
     expect(await b.sink.countEvents()).toBe(100_000);
     // ~150-byte events: holding the whole backlog would be well over 100 MB of JS objects; the
     // loader holds at most the consumer buffer (2,000) plus the batches in flight.
-    if (process.env.TRIBUTARY_TEST_VERBOSE) console.info(`backlog: peak retained heap growth ${(peak / 1024 / 1024).toFixed(1)} MiB`);
+    if (process.env.TRIBUTARY_TEST_VERBOSE)
+      console.info(`backlog: peak retained heap growth ${(peak / 1024 / 1024).toFixed(1)} MiB`);
     expect(peak).toBeLessThan(24 * 1024 * 1024); // measured here: ~4 MiB
   }, 180_000);
 });

@@ -9,7 +9,12 @@ const TRACE_B = "4bf92f3577b34da6a3ce929d0e0e4736";
 function message(seq: number, traceparent: string | undefined) {
   const headers = new Map<string, string>([["Nats-Msg-Id", `demo:${seq}`]]);
   if (traceparent) headers.set("traceparent", traceparent);
-  return { seq, subject: "events.us.demo.link.clicked", data: new Uint8Array(10), headers: { get: (name: string) => headers.get(name) ?? "" } };
+  return {
+    seq,
+    subject: "events.us.demo.link.clicked",
+    data: new Uint8Array(10),
+    headers: { get: (name: string) => headers.get(name) ?? "" },
+  };
 }
 
 describe("batch tracing", () => {
@@ -31,7 +36,11 @@ describe("batch tracing", () => {
     const ofA = consumers.find((s) => s.attributes["messaging.message.id"] === "demo:1")!;
     expect(ofA.spanContext().traceId).toBe(TRACE_A);
     expect(ofA.parentSpanContext?.spanId).toBe("b7ad6b7169203331");
-    expect(ofA.attributes).toMatchObject({ "messaging.destination.name": "events.us.demo.link.clicked", "messaging.consumer.group.name": "warehouse-loader", "tributary.outcome": "loaded" });
+    expect(ofA.attributes).toMatchObject({
+      "messaging.destination.name": "events.us.demo.link.clicked",
+      "messaging.consumer.group.name": "warehouse-loader",
+      "tributary.outcome": "loaded",
+    });
     const load = finished.find((s) => s.kind === SpanKind.CLIENT)!;
     expect(load.name).toBe("INSERT events");
     expect(load.links.map((l) => l.context.spanId).sort()).toEqual(consumers.map((s) => s.spanContext().spanId).sort());

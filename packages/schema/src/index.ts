@@ -20,7 +20,13 @@ export { EVENT_DATA_SCHEMAS, KNOWN_EVENT_TYPES, isKnownEventType } from "./paylo
 export type { KnownEventData, KnownEventType } from "./payloads.js";
 
 export { toWarehouseRow, WAREHOUSE_COLUMNS } from "./row.js";
-export type { WarehouseColumn, WarehouseColumnName, WarehouseColumnType, WarehouseRow, WarehouseRowMeta } from "./row.js";
+export type {
+  WarehouseColumn,
+  WarehouseColumnName,
+  WarehouseColumnType,
+  WarehouseRow,
+  WarehouseRowMeta,
+} from "./row.js";
 
 export { emptyEnrichment, ENRICHED_COLUMNS } from "./enriched.js";
 export type { EnrichedColumnType, EnrichedFields } from "./enriched.js";

@@ -64,7 +64,8 @@ export function parseEventBody(raw: Buffer): ParseResult {
   // walks the strings.
   if (SURROGATE_ESCAPE.test(text)) {
     const broken = findIllFormedString(value);
-    if (broken !== undefined) return invalid(`body holds a lone UTF-16 surrogate in ${describePath(broken)}; send well-formed Unicode`);
+    if (broken !== undefined)
+      return invalid(`body holds a lone UTF-16 surrogate in ${describePath(broken)}; send well-formed Unicode`);
   }
   if (SUSPECT_PROTO.test(text) || SUSPECT_CONSTRUCTOR.test(text)) {
     const poisoned = findPoisonedKey(value);

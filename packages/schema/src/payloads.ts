@@ -14,7 +14,9 @@ const DateTime = Type.Optional(Type.String({ format: "date-time", errorMessage: 
 const Params = Type.Optional(Type.Object({}, { ...open, errorMessage: "must be an object" }));
 /** Ids of users and referrers: senders pass them through, type unstated. */
 const Id = Type.Optional(
-  Type.Union([Type.String({ minLength: 1 }), Type.Integer()], { errorMessage: "must be a non-empty string or an integer" }),
+  Type.Union([Type.String({ minLength: 1 }), Type.Integer()], {
+    errorMessage: "must be a non-empty string or an integer",
+  }),
 );
 
 /**
@@ -79,7 +81,14 @@ const LinkDeferredInstall = Type.Object(
 // deferred_link.claimed: deferred-link webhooks name it ("the app claimed a deferred deep link after install")
 // without a payload; typed with the deferred-install fields it shares.
 const DeferredLinkClaimed = Type.Object(
-  { link_id: Text, original_click_at: DateTime, platform: Platform, ...attribution, match_method: Text, app_version: Text },
+  {
+    link_id: Text,
+    original_click_at: DateTime,
+    platform: Platform,
+    ...attribution,
+    match_method: Text,
+    app_version: Text,
+  },
   open,
 );
 
@@ -100,7 +109,10 @@ const ReferralCompleted = Type.Object(
 );
 
 // link.conversion: the deep-link webhooks' CRM handler (user_id, campaign, channel, revenue).
-const LinkConversion = Type.Object({ link_id: Text, user_id: Id, ...attribution, revenue: Num, platform: Platform }, open);
+const LinkConversion = Type.Object(
+  { link_id: Text, user_id: Id, ...attribution, revenue: Num, platform: Platform },
+  open,
+);
 
 // Click fields of click-tracking events: request context and classification. The nested layout puts them in
 // data.click, beside data.link and an optional data.campaign object, so both layouts are typed.

@@ -132,7 +132,9 @@ describe("envelope timestamps", () => {
 
   it("timestamp - a leap second passes the format but is not representable", () => {
     const result = refused(lenient({ event: "x.y", occurred_at: "2026-12-31T23:59:60Z" }));
-    expect(result.errors).toEqual([{ path: "occurred_at", message: expect.stringMatching(/not a representable instant/) }]);
+    expect(result.errors).toEqual([
+      { path: "occurred_at", message: expect.stringMatching(/not a representable instant/) },
+    ]);
   });
 });
 
@@ -260,16 +262,31 @@ describe("createEventValidator", () => {
 
 describe("provider envelopes", () => {
   it("envelope - Stripe's type and created (epoch seconds) are the event type and time", () => {
-    const result = createEventValidator().validate({ id: "evt_1", object: "event", type: "charge.succeeded", created: 1700000000, data: { object: {} } }, { strict: false });
-    expect(result).toMatchObject({ ok: true, event: { eventType: "charge.succeeded", eventId: "evt_1", occurredAt: "2023-11-14T22:13:20.000Z", known: false } });
+    const result = createEventValidator().validate(
+      { id: "evt_1", object: "event", type: "charge.succeeded", created: 1700000000, data: { object: {} } },
+      { strict: false },
+    );
+    expect(result).toMatchObject({
+      ok: true,
+      event: { eventType: "charge.succeeded", eventId: "evt_1", occurredAt: "2023-11-14T22:13:20.000Z", known: false },
+    });
   });
 });
 
 describe("event type from a header", () => {
   it("envelope - a body without a type takes the header's type; a type in the body wins", () => {
     const validator = createEventValidator();
-    expect(validator.validate({ ref: "refs/heads/main" }, { strict: false, eventType: "push" })).toMatchObject({ ok: true, event: { eventType: "push" } });
-    expect(validator.validate({ type: "charge.succeeded" }, { strict: false, eventType: "push" })).toMatchObject({ ok: true, event: { eventType: "charge.succeeded" } });
-    expect(validator.validate({ ref: "x" }, { strict: false, eventType: "bad type!" })).toMatchObject({ ok: false, code: "schema_violation" });
+    expect(validator.validate({ ref: "refs/heads/main" }, { strict: false, eventType: "push" })).toMatchObject({
+      ok: true,
+      event: { eventType: "push" },
+    });
+    expect(validator.validate({ type: "charge.succeeded" }, { strict: false, eventType: "push" })).toMatchObject({
+      ok: true,
+      event: { eventType: "charge.succeeded" },
+    });
+    expect(validator.validate({ ref: "x" }, { strict: false, eventType: "bad type!" })).toMatchObject({
+      ok: false,
+      code: "schema_violation",
+    });
   });
 });

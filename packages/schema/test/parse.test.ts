@@ -66,7 +66,9 @@ describe("parseEventBody", () => {
 
   it("parse - the path quotes keys that are not identifiers", () => {
     const result = parseEventBody(utf8('{"data":{"odd key":{"__proto__":{}}}}'));
-    expect(result).toMatchObject({ message: 'body contains the forbidden key data["odd key"].__proto__ (prototype poisoning)' });
+    expect(result).toMatchObject({
+      message: 'body contains the forbidden key data["odd key"].__proto__ (prototype poisoning)',
+    });
   });
 
   it("parse - refuses __proto__ written with unicode escapes", () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { createEventValidator, EVENT_DATA_SCHEMAS, isKnownEventType, KNOWN_EVENT_TYPES, type KnownEventType } from "../src/index.js";
+import {
+  createEventValidator,
+  EVENT_DATA_SCHEMAS,
+  isKnownEventType,
+  KNOWN_EVENT_TYPES,
+  type KnownEventType,
+} from "../src/index.js";
 
 const validator = createEventValidator();
 
@@ -118,7 +124,10 @@ describe("known event types", () => {
 
   describe.each(Object.entries(cases))("%s", (type, { valid, invalid, message }) => {
     it(`${type} - a seed payload is accepted as known`, () => {
-      const result = validator.validate({ event: type, timestamp: "2026-03-04T14:32:08.441Z", data: valid }, { strict: true });
+      const result = validator.validate(
+        { event: type, timestamp: "2026-03-04T14:32:08.441Z", data: valid },
+        { strict: true },
+      );
       expect(result).toMatchObject({ ok: true, event: { eventType: type, known: true } });
     });
 
@@ -143,9 +152,9 @@ describe("known event types", () => {
       device_type: "mobile",
       campaign: "summer2026",
     };
-    expect(validator.validate({ event: "link.clicked", timestamp: "2026-05-18T14:32:00.000Z", data }, { strict: true }).ok).toBe(
-      true,
-    );
+    expect(
+      validator.validate({ event: "link.clicked", timestamp: "2026-05-18T14:32:00.000Z", data }, { strict: true }).ok,
+    ).toBe(true);
   });
 
   it("link.clicked - an empty data object is accepted (nothing is required)", () => {
@@ -162,7 +171,10 @@ describe("known event types", () => {
   });
 
   it("click.created - nested fields are checked with their full path", () => {
-    const result = validator.validate({ event_type: "click.created", data: { click: { is_unique: "yes" } } }, { strict: true });
+    const result = validator.validate(
+      { event_type: "click.created", data: { click: { is_unique: "yes" } } },
+      { strict: true },
+    );
     expect(result).toMatchObject({ ok: false, errors: [{ path: "data.click.is_unique", message: "must be boolean" }] });
   });
 
@@ -172,7 +184,10 @@ describe("known event types", () => {
   });
 
   it("enumerations - values outside the usual ones are accepted, never refused at the edge", () => {
-    const result = validator.validate({ event: "link.opened", data: { platform: "iPadOS", device_type: "watch" } }, { strict: true });
+    const result = validator.validate(
+      { event: "link.opened", data: { platform: "iPadOS", device_type: "watch" } },
+      { strict: true },
+    );
     expect(result.ok).toBe(true);
   });
 });

@@ -9,7 +9,8 @@ import {
   type WarehouseRow,
 } from "../src/index.js";
 
-const text = '{"event_id":"evt_1","event_type":"link.clicked","occurred_at":"2026-03-04T14:32:08.441Z","schema_version":2,"data":{"link_id":"lnk_1"}}';
+const text =
+  '{"event_id":"evt_1","event_type":"link.clicked","occurred_at":"2026-03-04T14:32:08.441Z","schema_version":2,"data":{"link_id":"lnk_1"}}';
 
 function normalized(json: string): NormalizedEvent {
   const parsed = parseEventBody(Buffer.from(json));
@@ -100,6 +101,10 @@ describe("WAREHOUSE_COLUMNS", () => {
     }
     const nullable = WAREHOUSE_COLUMNS.filter((c) => c.nullable).map((c) => c.name);
     expect(nullable).toEqual(["schema_version", "occurred_at"]);
-    expect(Object.entries(row).filter(([, v]) => v === null).map(([k]) => k)).toEqual(nullable);
+    expect(
+      Object.entries(row)
+        .filter(([, v]) => v === null)
+        .map(([k]) => k),
+    ).toEqual(nullable);
   });
 });

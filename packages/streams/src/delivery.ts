@@ -1,4 +1,12 @@
-import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type StreamConfig } from "@nats-io/jetstream";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type StreamConfig,
+} from "@nats-io/jetstream";
 import { HUB_STREAM, ID_PATTERN, InvalidNameError } from "./names.js";
 import { durableConsumerPermissions } from "./consumer-permissions.js";
 import type { Permissions } from "./permissions.js";
@@ -65,7 +73,9 @@ export interface DeliveryConsumerOptions {
 }
 
 /** A durable pull consumer per destination; attempts are counted by its delivery count. */
-export function deliveryConsumerConfig(opts: DeliveryConsumerOptions): Partial<ConsumerConfig> & { durable_name: string } {
+export function deliveryConsumerConfig(
+  opts: DeliveryConsumerOptions,
+): Partial<ConsumerConfig> & { durable_name: string } {
   return {
     durable_name: deliveryConsumerName(opts.destination),
     ack_policy: AckPolicy.Explicit,
@@ -74,12 +84,16 @@ export function deliveryConsumerConfig(opts: DeliveryConsumerOptions): Partial<C
     max_ack_pending: opts.maxAckPending,
     max_deliver: -1, // the deliverer decides when attempts are exhausted (and dead-letters)
     // One subject goes in filter_subject (the server wants it there for the extended create API).
-    ...(opts.filterSubjects.length === 1 ? { filter_subject: opts.filterSubjects[0]! } : { filter_subjects: [...opts.filterSubjects] }),
+    ...(opts.filterSubjects.length === 1
+      ? { filter_subject: opts.filterSubjects[0]! }
+      : { filter_subjects: [...opts.filterSubjects] }),
   };
 }
 
 /** The replay consumer of one destination on DELIVERY_REPLAY. */
-export function deliveryReplayConsumerConfig(opts: Omit<DeliveryConsumerOptions, "filterSubjects" | "deliverPolicy">): Partial<ConsumerConfig> & { durable_name: string } {
+export function deliveryReplayConsumerConfig(
+  opts: Omit<DeliveryConsumerOptions, "filterSubjects" | "deliverPolicy">,
+): Partial<ConsumerConfig> & { durable_name: string } {
   return {
     durable_name: `${deliveryConsumerName(opts.destination)}-replay`,
     ack_policy: AckPolicy.Explicit,
@@ -97,8 +111,24 @@ type Config = Partial<StreamConfig> & { name: string; subjects: string[] };
  * `discard: new`: a full DLQ or replay stream refuses the write (the deliverer then naks and the
  * event waits in the hub stream) rather than deleting the oldest dead letters unseen.
  */
-function limitsStream(name: string, subjects: string[], maxAgeMs: number, maxBytes: number, replicas: number, discard: DiscardPolicy = DiscardPolicy.New): Config {
-  return { name, subjects, retention: RetentionPolicy.Limits, storage: StorageType.File, discard, max_age: maxAgeMs * MS, max_bytes: maxBytes, num_replicas: replicas };
+function limitsStream(
+  name: string,
+  subjects: string[],
+  maxAgeMs: number,
+  maxBytes: number,
+  replicas: number,
+  discard: DiscardPolicy = DiscardPolicy.New,
+): Config {
+  return {
+    name,
+    subjects,
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard,
+    max_age: maxAgeMs * MS,
+    max_bytes: maxBytes,
+    num_replicas: replicas,
+  };
 }
 
 export interface DeliveryStreamOptions {
@@ -109,18 +139,37 @@ export interface DeliveryStreamOptions {
 
 /** Dead letters of every destination, `delivery-dlq.{destination}`: 30 days to inspect and replay. */
 export function deliveryDlqStreamConfig(opts: DeliveryStreamOptions = {}): Config {
-  return limitsStream(DELIVERY_DLQ_STREAM, [`${DELIVERY_DLQ_SUBJECT_PREFIX}.>`], opts.maxAgeMs ?? 30 * 24 * 3600_000, opts.maxBytes ?? 1024 ** 3, opts.replicas ?? 1);
+  return limitsStream(
+    DELIVERY_DLQ_STREAM,
+    [`${DELIVERY_DLQ_SUBJECT_PREFIX}.>`],
+    opts.maxAgeMs ?? 30 * 24 * 3600_000,
+    opts.maxBytes ?? 1024 ** 3,
+    opts.replicas ?? 1,
+  );
 }
 
 /** Events put back for one destination, `redeliver.{destination}`. */
 export function deliveryReplayStreamConfig(opts: DeliveryStreamOptions = {}): Config {
-  return limitsStream(DELIVERY_REPLAY_STREAM, [`${DELIVERY_REPLAY_SUBJECT_PREFIX}.>`], opts.maxAgeMs ?? 7 * 24 * 3600_000, opts.maxBytes ?? 1024 ** 3, opts.replicas ?? 1);
+  return limitsStream(
+    DELIVERY_REPLAY_STREAM,
+    [`${DELIVERY_REPLAY_SUBJECT_PREFIX}.>`],
+    opts.maxAgeMs ?? 7 * 24 * 3600_000,
+    opts.maxBytes ?? 1024 ** 3,
+    opts.replicas ?? 1,
+  );
 }
 
 /** The delivery log, `deliveries.{destination}`: one JSON record per attempt, read by the aggregator. */
 export function deliveriesStreamConfig(opts: DeliveryStreamOptions = {}): Config {
   // The attempt log is loaded into the warehouse as it comes: when full, its oldest records go.
-  return limitsStream(DELIVERIES_STREAM, [`${DELIVERIES_SUBJECT_PREFIX}.>`], opts.maxAgeMs ?? 7 * 24 * 3600_000, opts.maxBytes ?? 5 * 1024 ** 3, opts.replicas ?? 1, DiscardPolicy.Old);
+  return limitsStream(
+    DELIVERIES_STREAM,
+    [`${DELIVERIES_SUBJECT_PREFIX}.>`],
+    opts.maxAgeMs ?? 7 * 24 * 3600_000,
+    opts.maxBytes ?? 5 * 1024 ** 3,
+    opts.replicas ?? 1,
+    DiscardPolicy.Old,
+  );
 }
 
 const INBOX = "_INBOX.>";
@@ -131,8 +180,19 @@ const INBOX = "_INBOX.>";
  * replay reads entries by sequence and deletes them once put back). No stream management.
  */
 export function deliveryPermissions(destinations: readonly string[]): Permissions {
-  const publish = [`$JS.API.INFO`, `$JS.API.STREAM.INFO.${HUB_STREAM}`, `$JS.API.STREAM.INFO.${DELIVERY_DLQ_STREAM}`, `$JS.API.STREAM.INFO.${DELIVERY_REPLAY_STREAM}`, `$JS.API.STREAM.INFO.${DELIVERIES_STREAM}`];
-  publish.push(`$JS.API.STREAM.MSG.GET.${DELIVERY_DLQ_STREAM}`, `$JS.API.STREAM.MSG.DELETE.${DELIVERY_DLQ_STREAM}`, `$JS.API.DIRECT.GET.${HUB_STREAM}`, `$JS.API.STREAM.MSG.GET.${HUB_STREAM}`);
+  const publish = [
+    `$JS.API.INFO`,
+    `$JS.API.STREAM.INFO.${HUB_STREAM}`,
+    `$JS.API.STREAM.INFO.${DELIVERY_DLQ_STREAM}`,
+    `$JS.API.STREAM.INFO.${DELIVERY_REPLAY_STREAM}`,
+    `$JS.API.STREAM.INFO.${DELIVERIES_STREAM}`,
+  ];
+  publish.push(
+    `$JS.API.STREAM.MSG.GET.${DELIVERY_DLQ_STREAM}`,
+    `$JS.API.STREAM.MSG.DELETE.${DELIVERY_DLQ_STREAM}`,
+    `$JS.API.DIRECT.GET.${HUB_STREAM}`,
+    `$JS.API.STREAM.MSG.GET.${HUB_STREAM}`,
+  );
   for (const destination of destinations) {
     publish.push(...durableConsumerPermissions(HUB_STREAM, deliveryConsumerName(destination)));
     publish.push(...durableConsumerPermissions(DELIVERY_REPLAY_STREAM, `${deliveryConsumerName(destination)}-replay`));

@@ -1,22 +1,37 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { JetStreamErrorCode } from "./publish.js";
-import { JetStreamApiError, type JetStreamManager, type StreamConfig, type StreamInfo, type ConsumerConfig, type ConsumerInfo } from "@nats-io/jetstream";
+import {
+  JetStreamApiError,
+  type JetStreamManager,
+  type StreamConfig,
+  type StreamInfo,
+  type ConsumerConfig,
+  type ConsumerInfo,
+} from "@nats-io/jetstream";
 
 const CONSUMER_NOT_FOUND = 10014;
 
 /** Creates the stream, or updates it to this config when it exists (idempotent at every start). */
-export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<StreamInfo> {
+export async function ensureStream(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { name: string },
+): Promise<StreamInfo> {
   try {
     await jsm.streams.info(config.name);
   } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === JetStreamErrorCode.StreamNotFound) return jsm.streams.add(config);
+    if (err instanceof JetStreamApiError && err.code === JetStreamErrorCode.StreamNotFound)
+      return jsm.streams.add(config);
     throw err;
   }
   return jsm.streams.update(config.name, config);
 }
 
 /** Creates the durable consumer, or updates the settings that may change on a live consumer. */
-export async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig> & { durable_name: string }): Promise<ConsumerInfo> {
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  config: Partial<ConsumerConfig> & { durable_name: string },
+): Promise<ConsumerInfo> {
   try {
     await jsm.consumers.info(stream, config.durable_name);
   } catch (err) {
@@ -36,7 +51,10 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, conf
  * be restarted in a loop. `onWait` is told each failed attempt (log every so often); any other
  * error is thrown. Resolves undefined when `signal` aborts the wait (the app is shutting down).
  */
-export async function retryWhileStreamMissing<T>(attempt: () => Promise<T>, opts: { onWait: (attempt: number) => void; intervalMs?: number; signal?: AbortSignal }): Promise<T | undefined> {
+export async function retryWhileStreamMissing<T>(
+  attempt: () => Promise<T>,
+  opts: { onWait: (attempt: number) => void; intervalMs?: number; signal?: AbortSignal },
+): Promise<T | undefined> {
   for (let n = 0; !opts.signal?.aborted; n++) {
     try {
       return await attempt();
@@ -46,7 +64,9 @@ export async function retryWhileStreamMissing<T>(attempt: () => Promise<T>, opts
       if (!(err instanceof JetStreamApiError && err.code === JetStreamErrorCode.StreamNotFound)) throw err;
       opts.onWait(n);
       // An abort ends the wait at once (the loop then returns undefined).
-      await sleep(opts.intervalMs ?? 2_000, undefined, opts.signal ? { signal: opts.signal } : {}).catch(() => undefined);
+      await sleep(opts.intervalMs ?? 2_000, undefined, opts.signal ? { signal: opts.signal } : {}).catch(
+        () => undefined,
+      );
     }
   }
   return undefined;

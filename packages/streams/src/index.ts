@@ -35,9 +35,22 @@ export type { LoaderConsumerOptions, RegionalStreamOptions } from "./stream-conf
 export { connectNats, NatsCredentialsError } from "./connect.js";
 export type { NatsConnectOptions } from "./connect.js";
 export { ensureConsumer, ensureStream, retryWhileStreamMissing } from "./ensure.js";
-export { DEFAULT_PUBLISH_TIMEOUT_MS, eventHeaders, isPublishError, JetStreamErrorCode, pubAckFailure, publishEvent, PublishError } from "./publish.js";
+export {
+  DEFAULT_PUBLISH_TIMEOUT_MS,
+  eventHeaders,
+  isPublishError,
+  JetStreamErrorCode,
+  pubAckFailure,
+  publishEvent,
+  PublishError,
+} from "./publish.js";
 export type { EventMessage, PublishFailureCode, PublishReceipt } from "./publish.js";
-export { DEFAULT_HUB_DUPLICATE_WINDOW_MS, DEFAULT_HUB_MAX_AGE_MS, DEFAULT_HUB_MAX_BYTES, hubStreamConfig } from "./stream-config.js";
+export {
+  DEFAULT_HUB_DUPLICATE_WINDOW_MS,
+  DEFAULT_HUB_MAX_AGE_MS,
+  DEFAULT_HUB_MAX_BYTES,
+  hubStreamConfig,
+} from "./stream-config.js";
 export type { HubStreamOptions } from "./stream-config.js";
 export { aggregatorPermissions, gatewayPermissions, leafPermissions, linkExports } from "./permissions.js";
 export type { Permissions } from "./permissions.js";

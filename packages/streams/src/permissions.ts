@@ -1,6 +1,14 @@
 import { durableConsumerPermissions } from "./consumer-permissions.js";
 import { DEFAULT_DELIVERIES_DURABLE, deliveriesLoaderPermissions } from "./delivery.js";
-import { DLQ_STREAM, DLQ_SUBJECT_PREFIX, HUB_SOURCE_CONSUMER, HUB_STREAM, regionalStreamName, regionSubjects, sourceDeliverPrefix } from "./names.js";
+import {
+  DLQ_STREAM,
+  DLQ_SUBJECT_PREFIX,
+  HUB_SOURCE_CONSUMER,
+  HUB_STREAM,
+  regionalStreamName,
+  regionSubjects,
+  sourceDeliverPrefix,
+} from "./names.js";
 
 /** A NATS user's publish/subscribe allow lists (everything else is denied). */
 export interface Permissions {

@@ -67,7 +67,11 @@ export function pubAckFailure(errCode: number | undefined, description: string, 
 function classify(err: unknown): PublishError {
   if (err instanceof JetStreamApiError) return pubAckFailure(err.code, err.message, { cause: err });
   // Timeouts, no responders (server down or JetStream not ready), a closed or draining connection.
-  return new PublishError("buffer_unavailable", `the regional stream did not acknowledge: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  return new PublishError(
+    "buffer_unavailable",
+    `the regional stream did not acknowledge: ${(err as Error)?.message ?? String(err)}`,
+    { cause: err },
+  );
 }
 
 export function eventHeaders(msg: EventMessage): MsgHdrs {
@@ -84,7 +88,11 @@ export function eventHeaders(msg: EventMessage): MsgHdrs {
  * Publishes one event with its key as `Nats-Msg-Id` and resolves only on the stream's PubAck:
  * the gateway's 2xx hangs on this promise. Any failure becomes a PublishError with a code.
  */
-export async function publishEvent(js: JetStreamClient, msg: EventMessage, timeoutMs = DEFAULT_PUBLISH_TIMEOUT_MS): Promise<PublishReceipt> {
+export async function publishEvent(
+  js: JetStreamClient,
+  msg: EventMessage,
+  timeoutMs = DEFAULT_PUBLISH_TIMEOUT_MS,
+): Promise<PublishReceipt> {
   try {
     const ack = await js.publish(msg.subject, msg.body, {
       msgID: msg.eventKey,

@@ -1,6 +1,12 @@
 import { deliveryPermissions } from "./delivery.js";
 import { regionalStreamName } from "./names.js";
-import { aggregatorPermissions, gatewayPermissions, leafPermissions, linkExports, type Permissions } from "./permissions.js";
+import {
+  aggregatorPermissions,
+  gatewayPermissions,
+  leafPermissions,
+  linkExports,
+  type Permissions,
+} from "./permissions.js";
 
 /**
  * nats-server configs for the topology, as code: one server per region (JetStream domain = the
@@ -141,14 +147,25 @@ function withCredential(address: string, cred: UserCredential): string {
 function clusterBlock(cluster: ClusterOptions | undefined, serverName: string | undefined, host: string): string[] {
   if (!cluster) return [];
   // Without it every node would be `tributary-us`, and JetStream's meta group needs unique names.
-  if (!serverName) throw new Error(`cluster ${cluster.name}: each node needs its own serverName (e.g. ${cluster.name}-1)`);
+  if (!serverName)
+    throw new Error(`cluster ${cluster.name}: each node needs its own serverName (e.g. ${cluster.name}-1)`);
   const cred = cluster.credential;
-  if (cred && cred.password.startsWith("$")) throw new Error(`cluster ${cluster.name}: the route password must be a literal: it goes into each route URL, where nats-server substitutes no variable`);
+  if (cred && cred.password.startsWith("$"))
+    throw new Error(
+      `cluster ${cluster.name}: the route password must be a literal: it goes into each route URL, where nats-server substitutes no variable`,
+    );
   return [
     "cluster {",
     `  name: ${JSON.stringify(cluster.name)}`,
     `  listen: ${JSON.stringify(`${cluster.host ?? host}:${cluster.port}`)}`,
-    ...(cred ? ["  authorization {", `    user: ${JSON.stringify(cred.user)}`, `    password: ${JSON.stringify(cred.password)}`, "  }"] : []),
+    ...(cred
+      ? [
+          "  authorization {",
+          `    user: ${JSON.stringify(cred.user)}`,
+          `    password: ${JSON.stringify(cred.password)}`,
+          "  }",
+        ]
+      : []),
     "  routes: [",
     ...cluster.routes.map((route) => `    ${JSON.stringify(cred ? withCredential(route, cred) : route)}`),
     "  ]",
@@ -197,8 +214,12 @@ function linkImports(regions: readonly string[]): string[] {
     const account = JSON.stringify(linkAccountName(region));
     const exported = linkExports(region);
     return [
-      ...exported.services.map((subject) => `      { service: { account: ${account}, subject: ${JSON.stringify(subject)} } }`),
-      ...exported.streams.map((subject) => `      { stream: { account: ${account}, subject: ${JSON.stringify(subject)} } }`),
+      ...exported.services.map(
+        (subject) => `      { service: { account: ${account}, subject: ${JSON.stringify(subject)} } }`,
+      ),
+      ...exported.streams.map(
+        (subject) => `      { stream: { account: ${account}, subject: ${JSON.stringify(subject)} } }`,
+      ),
     ];
   });
 }
@@ -232,7 +253,9 @@ export function renderHubServerConfig(opts: HubServerOptions): string {
     [
       user(opts.admin, "STANDARD"),
       user(opts.aggregator, "STANDARD", aggregatorPermissions(opts.aggregatorDurable)),
-      ...(opts.delivery ? [user(opts.delivery.credential, "STANDARD", deliveryPermissions(opts.delivery.destinations))] : []),
+      ...(opts.delivery
+        ? [user(opts.delivery.credential, "STANDARD", deliveryPermissions(opts.delivery.destinations))]
+        : []),
     ].join(",\n"),
     "    ]",
     "    imports: [",

@@ -1,5 +1,23 @@
-import { DiscardPolicy, RetentionPolicy, StorageType, AckPolicy, DeliverPolicy, type ConsumerConfig, type StreamConfig } from "@nats-io/jetstream";
-import { DLQ_STREAM, DLQ_SUBJECT_PREFIX, HUB_SOURCE_CONSUMER, HUB_STREAM, REPLAY_SUBJECT_PREFIX, hubSourceDeliverSubject, regionalStreamName, regionSubjects, sourceDeliverPrefix } from "./names.js";
+import {
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  AckPolicy,
+  DeliverPolicy,
+  type ConsumerConfig,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import {
+  DLQ_STREAM,
+  DLQ_SUBJECT_PREFIX,
+  HUB_SOURCE_CONSUMER,
+  HUB_STREAM,
+  REPLAY_SUBJECT_PREFIX,
+  hubSourceDeliverSubject,
+  regionalStreamName,
+  regionSubjects,
+  sourceDeliverPrefix,
+} from "./names.js";
 
 const MS = 1_000_000; // nanoseconds per millisecond: JetStream durations are nanoseconds
 
@@ -29,7 +47,9 @@ export interface RegionalStreamOptions {
  * `discard: new`, so a full buffer refuses new events (503 at the edge) instead of silently
  * dropping the oldest ones.
  */
-export function regionalStreamConfig(opts: RegionalStreamOptions): Partial<StreamConfig> & { name: string; subjects: string[] } {
+export function regionalStreamConfig(
+  opts: RegionalStreamOptions,
+): Partial<StreamConfig> & { name: string; subjects: string[] } {
   return {
     name: regionalStreamName(opts.region),
     subjects: [regionSubjects(opts.region)],
@@ -44,7 +64,9 @@ export function regionalStreamConfig(opts: RegionalStreamOptions): Partial<Strea
   };
 }
 
-export function dlqStreamConfig(opts: { maxAgeMs?: number; maxBytes?: number; replicas?: number } = {}): Partial<StreamConfig> & { name: string; subjects: string[] } {
+export function dlqStreamConfig(
+  opts: { maxAgeMs?: number; maxBytes?: number; replicas?: number } = {},
+): Partial<StreamConfig> & { name: string; subjects: string[] } {
   return {
     name: DLQ_STREAM,
     subjects: [`${DLQ_SUBJECT_PREFIX}.>`],

@@ -10,6 +10,8 @@ describe("outage budget", () => {
   });
   it("outage budget - a full stream has none; an unlimited idle one reports the cap", () => {
     expect(outageBudgetSeconds({ bytes: 1000, maxBytes: 1000, maxAgeMs: 60_000, ingressBytesPerSecond: 1 })).toBe(0);
-    expect(outageBudgetSeconds({ bytes: 5, maxBytes: -1, maxAgeMs: 0, ingressBytesPerSecond: 0 })).toBe(MAX_OUTAGE_BUDGET_SECONDS);
+    expect(outageBudgetSeconds({ bytes: 5, maxBytes: -1, maxAgeMs: 0, ingressBytesPerSecond: 0 })).toBe(
+      MAX_OUTAGE_BUDGET_SECONDS,
+    );
   });
 });

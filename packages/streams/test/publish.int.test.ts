@@ -2,11 +2,27 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { startNatsServer, type NatsServer } from "@tributary/testkit";
-import { connectNats, ensureStream, eventSubject, EventHeader, publishEvent, PublishError, regionalStreamConfig } from "../src/index.js";
+import {
+  connectNats,
+  ensureStream,
+  eventSubject,
+  EventHeader,
+  publishEvent,
+  PublishError,
+  regionalStreamConfig,
+} from "../src/index.js";
 
 const body = new TextEncoder().encode('{"event":"link.clicked","data":{}}');
 function message(key: string, region = "us") {
-  return { subject: eventSubject(region, "demo", "link.clicked"), body, eventKey: key, source: "demo", region, eventType: "link.clicked", receivedAt: new Date() };
+  return {
+    subject: eventSubject(region, "demo", "link.clicked"),
+    body,
+    eventKey: key,
+    source: "demo",
+    region,
+    eventType: "link.clicked",
+    receivedAt: new Date(),
+  };
 }
 
 describe("streams publish", () => {

@@ -1,14 +1,35 @@
 import { describe, expect, it } from "vitest";
 import { DiscardPolicy } from "@nats-io/jetstream";
-import { aggregatorPermissions, gatewayPermissions, hubSourceConsumerConfig, hubStreamConfig, leafPermissions, linkAccountName, linkExports, MIN_NATS_SERVER_VERSION, natsServerIsRecentEnough, regionalStreamConfig, renderHubServerConfig, renderRegionServerConfig } from "../src/index.js";
+import {
+  aggregatorPermissions,
+  gatewayPermissions,
+  hubSourceConsumerConfig,
+  hubStreamConfig,
+  leafPermissions,
+  linkAccountName,
+  linkExports,
+  MIN_NATS_SERVER_VERSION,
+  natsServerIsRecentEnough,
+  regionalStreamConfig,
+  renderHubServerConfig,
+  renderRegionServerConfig,
+} from "../src/index.js";
 
 describe("topology as code", () => {
   it("hub - sources every region through its domain API and refuses rather than drops when full", () => {
     const config = hubStreamConfig({ regions: ["us", "eu-west"] });
     expect(config.name).toBe("EVENTS");
     expect(config.sources).toEqual([
-      { name: "EVENTS_US", external: { api: "$JS.us.API", deliver: "deliver.us" }, consumer: { name: "hub-source", deliver_subject: "deliver.us.hub-source" } },
-      { name: "EVENTS_EU_WEST", external: { api: "$JS.eu-west.API", deliver: "deliver.eu-west" }, consumer: { name: "hub-source", deliver_subject: "deliver.eu-west.hub-source" } },
+      {
+        name: "EVENTS_US",
+        external: { api: "$JS.us.API", deliver: "deliver.us" },
+        consumer: { name: "hub-source", deliver_subject: "deliver.us.hub-source" },
+      },
+      {
+        name: "EVENTS_EU_WEST",
+        external: { api: "$JS.eu-west.API", deliver: "deliver.eu-west" },
+        consumer: { name: "hub-source", deliver_subject: "deliver.eu-west.hub-source" },
+      },
     ]);
     expect(config.subjects).toEqual(["replay.>"]);
     expect(config.discard).toBe(DiscardPolicy.New);
@@ -26,7 +47,11 @@ describe("topology as code", () => {
 
   it("permissions - the aggregator may use only its own durables (hub stream, delivery log) and the DLQ", () => {
     const perms = aggregatorPermissions("loader");
-    expect(perms.publish.filter((s) => s.includes("CONSUMER")).every((s) => s.includes("EVENTS.loader") || s.includes("DELIVERIES.deliveries-loader"))).toBe(true);
+    expect(
+      perms.publish
+        .filter((s) => s.includes("CONSUMER"))
+        .every((s) => s.includes("EVENTS.loader") || s.includes("DELIVERIES.deliveries-loader")),
+    ).toBe(true);
     expect(perms.publish.some((s) => s.includes("STREAM.CREATE") || s.includes("DELETE"))).toBe(false);
   });
 
@@ -39,7 +64,13 @@ describe("topology as code", () => {
 
   it("hub source consumer - the durable consumer nats-server requires for durable sourcing, delivering inside the region's prefix", () => {
     const config = hubSourceConsumerConfig("us");
-    expect(config).toMatchObject({ durable_name: "hub-source", deliver_subject: "deliver.us.hub-source", ack_policy: "flow_control", flow_control: true, idle_heartbeat: 1_000_000_000 });
+    expect(config).toMatchObject({
+      durable_name: "hub-source",
+      deliver_subject: "deliver.us.hub-source",
+      ack_policy: "flow_control",
+      flow_control: true,
+      idle_heartbeat: 1_000_000_000,
+    });
     expect(config.max_ack_pending).toBeGreaterThan(0);
   });
 
@@ -49,13 +80,19 @@ describe("topology as code", () => {
       admin: { user: "admin", password: "a" },
       aggregator: { user: "aggregator", password: "b" },
       aggregatorDurable: "loader",
-      leafs: [{ region: "us", credential: { user: "leaf-us", password: "c" } }, { region: "eu", credential: { user: "leaf-eu", password: "d" } }],
+      leafs: [
+        { region: "us", credential: { user: "leaf-us", password: "c" } },
+        { region: "eu", credential: { user: "leaf-eu", password: "d" } },
+      ],
     });
     expect(linkAccountName("eu")).toBe("LINK_EU");
     const linkUs = text.slice(text.indexOf("LINK_US: {"), text.indexOf("LINK_EU: {"));
     expect(linkUs).toContain('"leaf-us"');
     expect(linkUs).not.toContain("EU");
-    expect(linkExports("us").services).toEqual(["$JS.us.API.CONSUMER.RESET.EVENTS_US.hub-source", "$JS.FC.EVENTS_US.>"]);
+    expect(linkExports("us").services).toEqual([
+      "$JS.us.API.CONSUMER.RESET.EVENTS_US.hub-source",
+      "$JS.FC.EVENTS_US.>",
+    ]);
     expect(text).toContain('{ service: { account: "LINK_US", subject: "$JS.FC.EVENTS_US.>" } }');
     expect(text).toContain('{ stream: { account: "LINK_EU", subject: "deliver.eu.>" } }');
   });
@@ -79,44 +116,47 @@ describe("topology as code", () => {
     expect(text).toContain('url: "nats-leaf://leaf-us:p%40ss%2Fword@127.0.0.1:7422"');
   });
 
-  const regionNode = (node: number, extra: Partial<Parameters<typeof renderRegionServerConfig>[0]> = {}) => renderRegionServerConfig({
-    region: "us",
-    storeDir: `/d/${node}`,
-    port: 4230 + node,
-    hubLeafnodeUrl: "nats-leaf://127.0.0.1:7422",
-    admin: { user: "admin", password: "a" },
-    gateway: { user: "gateway-us", password: "b" },
-    leaf: { user: "leaf-us", password: "c" },
-    serverName: `tributary-us-${node}`,
-    cluster: {
-      name: "tributary-us",
-      port: 6220 + node,
-      routes: [1, 2, 3].map((n) => `nats-route://127.0.0.1:${6220 + n}`),
-      credential: { user: "route", password: "p@ss" },
-    },
-    ...extra,
-  });
+  const regionNode = (node: number, extra: Partial<Parameters<typeof renderRegionServerConfig>[0]> = {}) =>
+    renderRegionServerConfig({
+      region: "us",
+      storeDir: `/d/${node}`,
+      port: 4230 + node,
+      hubLeafnodeUrl: "nats-leaf://127.0.0.1:7422",
+      admin: { user: "admin", password: "a" },
+      gateway: { user: "gateway-us", password: "b" },
+      leaf: { user: "leaf-us", password: "c" },
+      serverName: `tributary-us-${node}`,
+      cluster: {
+        name: "tributary-us",
+        port: 6220 + node,
+        routes: [1, 2, 3].map((n) => `nats-route://127.0.0.1:${6220 + n}`),
+        credential: { user: "route", password: "p@ss" },
+      },
+      ...extra,
+    });
 
   it("cluster - each region node renders its own cluster block: listen port, the routes, route authorization in the listener and in every route URL", () => {
     const text = regionNode(2);
     expect(text).toContain('server_name: "tributary-us-2"');
     const block = text.slice(text.indexOf("cluster {"));
-    expect(block).toBe([
-      "cluster {",
-      '  name: "tributary-us"',
-      '  listen: "127.0.0.1:6222"',
-      "  authorization {",
-      '    user: "route"',
-      '    password: "p@ss"',
-      "  }",
-      "  routes: [",
-      '    "nats-route://route:p%40ss@127.0.0.1:6221"',
-      '    "nats-route://route:p%40ss@127.0.0.1:6222"',
-      '    "nats-route://route:p%40ss@127.0.0.1:6223"',
-      "  ]",
-      "}",
-      "",
-    ].join("\n"));
+    expect(block).toBe(
+      [
+        "cluster {",
+        '  name: "tributary-us"',
+        '  listen: "127.0.0.1:6222"',
+        "  authorization {",
+        '    user: "route"',
+        '    password: "p@ss"',
+        "  }",
+        "  routes: [",
+        '    "nats-route://route:p%40ss@127.0.0.1:6221"',
+        '    "nats-route://route:p%40ss@127.0.0.1:6222"',
+        '    "nats-route://route:p%40ss@127.0.0.1:6223"',
+        "  ]",
+        "}",
+        "",
+      ].join("\n"),
+    );
   });
 
   it("cluster - every node of a region has the same leafnode remote to the hub; nodes differ only in name, ports and store", () => {
@@ -125,33 +165,59 @@ describe("topology as code", () => {
     expect(remote(one)).toBe(remote(two));
     expect(remote(one)).toContain('{ url: "nats-leaf://leaf-us:c@127.0.0.1:7422", account: TRIBUTARY }');
     const differing = one.split("\n").filter((line, i) => line !== two.split("\n")[i]);
-    expect(differing).toEqual(['server_name: "tributary-us-1"', "port: 4231", '  store_dir: "/d/1"', '  listen: "127.0.0.1:6221"']);
+    expect(differing).toEqual([
+      'server_name: "tributary-us-1"',
+      "port: 4231",
+      '  store_dir: "/d/1"',
+      '  listen: "127.0.0.1:6221"',
+    ]);
     // A clustered hub: the link may connect to any of its nodes.
-    expect(regionNode(1, { hubLeafnodeUrl: ["nats-leaf://127.0.0.1:7422", "nats-leaf://127.0.0.1:7423"] })).toContain('{ urls: ["nats-leaf://leaf-us:c@127.0.0.1:7422", "nats-leaf://leaf-us:c@127.0.0.1:7423"], account: TRIBUTARY }');
+    expect(regionNode(1, { hubLeafnodeUrl: ["nats-leaf://127.0.0.1:7422", "nats-leaf://127.0.0.1:7423"] })).toContain(
+      '{ urls: ["nats-leaf://leaf-us:c@127.0.0.1:7422", "nats-leaf://leaf-us:c@127.0.0.1:7423"], account: TRIBUTARY }',
+    );
   });
 
   it("cluster - without a credential the routes are plain; a node without its own server name or with a $VAR route password is refused", () => {
-    const plain = regionNode(1, { cluster: { name: "tributary-us", port: 6221, routes: ["nats-route://127.0.0.1:6222"] } });
+    const plain = regionNode(1, {
+      cluster: { name: "tributary-us", port: 6221, routes: ["nats-route://127.0.0.1:6222"] },
+    });
     expect(plain).not.toContain("authorization");
     expect(plain).toContain('    "nats-route://127.0.0.1:6222"');
     expect(() => regionNode(1, { serverName: undefined })).toThrow(/own serverName/);
-    expect(() => regionNode(1, { cluster: { name: "tributary-us", port: 6221, routes: [], credential: { user: "route", password: "$ROUTE_PASS" } } })).toThrow(/literal/);
+    expect(() =>
+      regionNode(1, {
+        cluster: {
+          name: "tributary-us",
+          port: 6221,
+          routes: [],
+          credential: { user: "route", password: "$ROUTE_PASS" },
+        },
+      }),
+    ).toThrow(/literal/);
   });
 
   it("cluster - hub nodes render the cluster block after their leafnode listener; without `cluster` a server renders none", () => {
-    const hub = (cluster?: Parameters<typeof renderHubServerConfig>[0]["cluster"]) => renderHubServerConfig({
-      storeDir: "/d",
-      admin: { user: "admin", password: "a" },
-      aggregator: { user: "aggregator", password: "b" },
-      aggregatorDurable: "loader",
-      leafs: [{ region: "us", credential: { user: "leaf-us", password: "c" } }],
-      ...(cluster ? { cluster, serverName: "tributary-hub-3" } : {}),
-    });
+    const hub = (cluster?: Parameters<typeof renderHubServerConfig>[0]["cluster"]) =>
+      renderHubServerConfig({
+        storeDir: "/d",
+        admin: { user: "admin", password: "a" },
+        aggregator: { user: "aggregator", password: "b" },
+        aggregatorDurable: "loader",
+        leafs: [{ region: "us", credential: { user: "leaf-us", password: "c" } }],
+        ...(cluster ? { cluster, serverName: "tributary-hub-3" } : {}),
+      });
     const single = hub();
     expect(single).not.toContain("cluster {");
-    const node = hub({ name: "tributary-hub", port: 6233, routes: ["nats-route://127.0.0.1:6231"], credential: { user: "route", password: "r" } });
+    const node = hub({
+      name: "tributary-hub",
+      port: 6233,
+      routes: ["nats-route://127.0.0.1:6231"],
+      credential: { user: "route", password: "r" },
+    });
     expect(node.startsWith('server_name: "tributary-hub-3"\n')).toBe(true);
-    expect(node.slice(node.indexOf("leafnodes {"))).toContain('leafnodes {\n  host: "127.0.0.1"\n  port: 7422\n}\ncluster {\n  name: "tributary-hub"\n  listen: "127.0.0.1:6233"');
+    expect(node.slice(node.indexOf("leafnodes {"))).toContain(
+      'leafnodes {\n  host: "127.0.0.1"\n  port: 7422\n}\ncluster {\n  name: "tributary-hub"\n  listen: "127.0.0.1:6233"',
+    );
     expect(node).toContain('"nats-route://route:r@127.0.0.1:6231"');
   });
 });

@@ -35,7 +35,11 @@ export interface InstrumentFastifyOptions {
  * patches `node:http` through a module loader hook (awkward with ESM entry points), and spans for
  * every health probe would be noise. Handlers get the span's context as `request.otelContext`.
  */
-export function instrumentFastify(app: FastifyInstance, telemetry: Telemetry, options: InstrumentFastifyOptions = {}): void {
+export function instrumentFastify(
+  app: FastifyInstance,
+  telemetry: Telemetry,
+  options: InstrumentFastifyOptions = {},
+): void {
   app.get("/metrics", (request, reply) => {
     reply.hijack();
     telemetry.handleMetricsRequest(request.raw, reply.raw);
@@ -48,7 +52,11 @@ export function instrumentFastify(app: FastifyInstance, telemetry: Telemetry, op
     const route = request.routeOptions.url;
     if (route === undefined || !route.startsWith(prefix)) return done();
     const parent = traceContextOfRequest(request.headers);
-    const span = tracer.startSpan(`${request.method} ${route}`, { kind: SpanKind.SERVER, attributes: { [ATTR_HTTP_REQUEST_METHOD]: request.method, [ATTR_HTTP_ROUTE]: route } }, parent);
+    const span = tracer.startSpan(
+      `${request.method} ${route}`,
+      { kind: SpanKind.SERVER, attributes: { [ATTR_HTTP_REQUEST_METHOD]: request.method, [ATTR_HTTP_ROUTE]: route } },
+      parent,
+    );
     // The rest only for spans that are kept (most are not, under sampling).
     if (span.isRecording()) {
       span.setAttributes({

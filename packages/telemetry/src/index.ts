@@ -1,8 +1,19 @@
 export { startTelemetry } from "./setup.js";
 export type { Telemetry, TelemetryOptions } from "./setup.js";
-export { readTelemetrySettings, DEFAULT_LINK_COUNT_LIMIT, DEFAULT_METRIC_EXPORT_INTERVAL_MS, DEFAULT_OTLP_TIMEOUT_MS } from "./settings.js";
+export {
+  readTelemetrySettings,
+  DEFAULT_LINK_COUNT_LIMIT,
+  DEFAULT_METRIC_EXPORT_INTERVAL_MS,
+  DEFAULT_OTLP_TIMEOUT_MS,
+} from "./settings.js";
 export type { SamplerSetting, TelemetrySettings } from "./settings.js";
-export { spanContextOf, traceContextOfMessage, traceContextOfRequest, traceHeadersOf, traceLogFields } from "./trace-context.js";
+export {
+  spanContextOf,
+  traceContextOfMessage,
+  traceContextOfRequest,
+  traceHeadersOf,
+  traceLogFields,
+} from "./trace-context.js";
 export type { HeaderReader } from "./trace-context.js";
 export { instrumentFastify, withContext } from "./fastify.js";
 export type { InstrumentFastifyOptions } from "./fastify.js";

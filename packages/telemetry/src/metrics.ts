@@ -102,15 +102,26 @@ export function createGatewayMetrics(meter: Meter, region: string, snapshot: () 
   const publishedBytes = meter.createObservableCounter(instrumentName(METRICS.gatewayPublishedBytes), {
     description: "Bytes of event bodies acknowledged by the regional stream",
   });
-  const inFlight = meter.createObservableGauge(METRICS.gatewayInFlight, { description: "Events awaiting the regional stream's PubAck in this process" });
+  const inFlight = meter.createObservableGauge(METRICS.gatewayInFlight, {
+    description: "Events awaiting the regional stream's PubAck in this process",
+  });
   const gauges = {
     bytes: meter.createObservableGauge(METRICS.regionStreamBytes, { description: "Bytes held by the regional stream" }),
-    maxBytes: meter.createObservableGauge(METRICS.regionStreamMaxBytes, { description: "The regional stream's max_bytes" }),
-    messages: meter.createObservableGauge(METRICS.regionStreamMessages, { description: "Messages held by the regional stream" }),
-    lastSeq: meter.createObservableGauge(METRICS.regionStreamLastSeq, { description: "The regional stream's last sequence number" }),
-    fill: meter.createObservableGauge(METRICS.regionStreamFill, { description: "bytes / max_bytes of the regional stream" }),
+    maxBytes: meter.createObservableGauge(METRICS.regionStreamMaxBytes, {
+      description: "The regional stream's max_bytes",
+    }),
+    messages: meter.createObservableGauge(METRICS.regionStreamMessages, {
+      description: "Messages held by the regional stream",
+    }),
+    lastSeq: meter.createObservableGauge(METRICS.regionStreamLastSeq, {
+      description: "The regional stream's last sequence number",
+    }),
+    fill: meter.createObservableGauge(METRICS.regionStreamFill, {
+      description: "bytes / max_bytes of the regional stream",
+    }),
     budget: meter.createObservableGauge(METRICS.regionOutageBudget, {
-      description: "How long the regional stream can absorb the current input rate before it refuses events or ages out events the hub has not sourced",
+      description:
+        "How long the regional stream can absorb the current input rate before it refuses events or ages out events the hub has not sourced",
     }),
   };
   meter.addBatchObservableCallback(
@@ -130,7 +141,8 @@ export function createGatewayMetrics(meter: Meter, region: string, snapshot: () 
         observer.observe(gauges.messages, s.stream.messages, regionAttrs);
         observer.observe(gauges.lastSeq, s.stream.lastSeq, regionAttrs);
         if (s.stream.maxBytes > 0) observer.observe(gauges.fill, s.stream.bytes / s.stream.maxBytes, regionAttrs);
-        if (s.stream.outageBudgetSeconds !== null) observer.observe(gauges.budget, s.stream.outageBudgetSeconds, regionAttrs);
+        if (s.stream.outageBudgetSeconds !== null)
+          observer.observe(gauges.budget, s.stream.outageBudgetSeconds, regionAttrs);
       }
     },
     [events, duplicates, publishedBytes, inFlight, ...Object.values(gauges)],
@@ -181,8 +193,15 @@ export interface AggregatorMetrics {
 
 export function createAggregatorMetrics(meter: Meter, snapshot: () => AggregatorSnapshot): AggregatorMetrics {
   const latency = (name: string, description: string): Histogram =>
-    meter.createHistogram(name, { description, unit: "s", advice: { explicitBucketBoundaries: [...LATENCY_BUCKETS_SECONDS] } });
-  const e2e = latency(METRICS.e2eLatency, "Time from the gateway receiving an event to its row being committed in the warehouse");
+    meter.createHistogram(name, {
+      description,
+      unit: "s",
+      advice: { explicitBucketBoundaries: [...LATENCY_BUCKETS_SECONDS] },
+    });
+  const e2e = latency(
+    METRICS.e2eLatency,
+    "Time from the gateway receiving an event to its row being committed in the warehouse",
+  );
   const age = latency(METRICS.eventAgeAtLoad, "Time from the event's occurred_at to its row being committed");
   const batchSize = meter.createHistogram(METRICS.loaderBatchSize, {
     description: "Events per warehouse batch",
@@ -194,20 +213,40 @@ export function createAggregatorMetrics(meter: Meter, snapshot: () => Aggregator
     advice: { explicitBucketBoundaries: [...OPERATION_BUCKETS_SECONDS] },
   });
 
-  const loaderEvents = meter.createObservableCounter(instrumentName(METRICS.loaderEvents), { description: "Events handled by the loader: loaded (new rows) or poison (to the DLQ)" });
+  const loaderEvents = meter.createObservableCounter(instrumentName(METRICS.loaderEvents), {
+    description: "Events handled by the loader: loaded (new rows) or poison (to the DLQ)",
+  });
   const duplicates = meter.createObservableCounter(instrumentName(METRICS.duplicatesDropped), {
     description: "Duplicate events dropped, by the depth that caught them (region stream, aggregator, warehouse)",
   });
-  const insertFailures = meter.createObservableCounter(instrumentName(METRICS.loaderInsertFailures), { description: "Warehouse inserts that failed and were retried" });
-  const healthy = meter.createObservableGauge(METRICS.loaderHealthy, { description: "1 while the warehouse accepts inserts, 0 while failing" });
-  const pending = meter.createObservableGauge(METRICS.hubConsumerPending, { description: "Messages in the hub stream the consumer has not been delivered yet" });
-  const ackPending = meter.createObservableGauge(METRICS.hubConsumerAckPending, { description: "Messages delivered to the consumer and not acknowledged yet" });
-  const hubMessages = meter.createObservableGauge(METRICS.hubStreamMessages, { description: "Messages held by the hub stream" });
+  const insertFailures = meter.createObservableCounter(instrumentName(METRICS.loaderInsertFailures), {
+    description: "Warehouse inserts that failed and were retried",
+  });
+  const healthy = meter.createObservableGauge(METRICS.loaderHealthy, {
+    description: "1 while the warehouse accepts inserts, 0 while failing",
+  });
+  const pending = meter.createObservableGauge(METRICS.hubConsumerPending, {
+    description: "Messages in the hub stream the consumer has not been delivered yet",
+  });
+  const ackPending = meter.createObservableGauge(METRICS.hubConsumerAckPending, {
+    description: "Messages delivered to the consumer and not acknowledged yet",
+  });
+  const hubMessages = meter.createObservableGauge(METRICS.hubStreamMessages, {
+    description: "Messages held by the hub stream",
+  });
   const hubBytes = meter.createObservableGauge(METRICS.hubStreamBytes, { description: "Bytes held by the hub stream" });
-  const hubMaxBytes = meter.createObservableGauge(METRICS.hubStreamMaxBytes, { description: "The hub stream's max_bytes" });
-  const sourceLag = meter.createObservableGauge(METRICS.hubSourceLag, { description: "Messages of a region's stream the hub has not sourced yet (as the hub last saw it)" });
-  const sourceActive = meter.createObservableGauge(METRICS.hubSourceLastActive, { description: "Seconds since the hub's source of a region was last active" });
-  const dlq = meter.createObservableGauge(METRICS.dlqMessages, { description: "Poison events waiting in the DLQ stream" });
+  const hubMaxBytes = meter.createObservableGauge(METRICS.hubStreamMaxBytes, {
+    description: "The hub stream's max_bytes",
+  });
+  const sourceLag = meter.createObservableGauge(METRICS.hubSourceLag, {
+    description: "Messages of a region's stream the hub has not sourced yet (as the hub last saw it)",
+  });
+  const sourceActive = meter.createObservableGauge(METRICS.hubSourceLastActive, {
+    description: "Seconds since the hub's source of a region was last active",
+  });
+  const dlq = meter.createObservableGauge(METRICS.dlqMessages, {
+    description: "Poison events waiting in the DLQ stream",
+  });
 
   meter.addBatchObservableCallback(
     (observer) => {
@@ -233,11 +272,25 @@ export function createAggregatorMetrics(meter: Meter, snapshot: () => Aggregator
       }
       for (const src of hub.sources) {
         observer.observe(sourceLag, src.lag, { region: src.region });
-        if (src.lastActiveSeconds !== null) observer.observe(sourceActive, src.lastActiveSeconds, { region: src.region });
+        if (src.lastActiveSeconds !== null)
+          observer.observe(sourceActive, src.lastActiveSeconds, { region: src.region });
       }
       if (hub.dlqMessages !== undefined) observer.observe(dlq, hub.dlqMessages);
     },
-    [loaderEvents, duplicates, insertFailures, healthy, pending, ackPending, hubMessages, hubBytes, hubMaxBytes, sourceLag, sourceActive, dlq],
+    [
+      loaderEvents,
+      duplicates,
+      insertFailures,
+      healthy,
+      pending,
+      ackPending,
+      hubMessages,
+      hubBytes,
+      hubMaxBytes,
+      sourceLag,
+      sourceActive,
+      dlq,
+    ],
   );
 
   // One attributes object per (region, source): recorded per row, allocated once.
@@ -298,13 +351,27 @@ export function createDeliveryMetrics(meter: Meter, snapshot: () => Iterable<Des
     unit: "s",
     advice: { explicitBucketBoundaries: [...OPERATION_BUCKETS_SECONDS] },
   });
-  const events = meter.createObservableCounter(instrumentName(METRICS.deliveryEvents), { description: "Events a destination has finished with: delivered, retried (handed back with a delay), dlq, filtered" });
-  const attempts = meter.createObservableCounter(instrumentName(METRICS.deliveryAttempts), { description: "HTTP requests made to a destination" });
-  const opens = meter.createObservableCounter(instrumentName(METRICS.deliveryBreakerOpens), { description: "Times a destination's circuit breaker opened" });
-  const state = meter.createObservableGauge(METRICS.deliveryBreakerState, { description: "A destination's circuit breaker: 0 closed, 0.5 half-open, 1 open (no requests)" });
-  const inFlight = meter.createObservableGauge(METRICS.deliveryInFlight, { description: "Requests to a destination awaiting an answer" });
-  const pending = meter.createObservableGauge(METRICS.hubConsumerPending, { description: "Messages in the hub stream the consumer has not been delivered yet" });
-  const ackPending = meter.createObservableGauge(METRICS.hubConsumerAckPending, { description: "Messages delivered to the consumer and not acknowledged yet" });
+  const events = meter.createObservableCounter(instrumentName(METRICS.deliveryEvents), {
+    description: "Events a destination has finished with: delivered, retried (handed back with a delay), dlq, filtered",
+  });
+  const attempts = meter.createObservableCounter(instrumentName(METRICS.deliveryAttempts), {
+    description: "HTTP requests made to a destination",
+  });
+  const opens = meter.createObservableCounter(instrumentName(METRICS.deliveryBreakerOpens), {
+    description: "Times a destination's circuit breaker opened",
+  });
+  const state = meter.createObservableGauge(METRICS.deliveryBreakerState, {
+    description: "A destination's circuit breaker: 0 closed, 0.5 half-open, 1 open (no requests)",
+  });
+  const inFlight = meter.createObservableGauge(METRICS.deliveryInFlight, {
+    description: "Requests to a destination awaiting an answer",
+  });
+  const pending = meter.createObservableGauge(METRICS.hubConsumerPending, {
+    description: "Messages in the hub stream the consumer has not been delivered yet",
+  });
+  const ackPending = meter.createObservableGauge(METRICS.hubConsumerAckPending, {
+    description: "Messages delivered to the consumer and not acknowledged yet",
+  });
   meter.addBatchObservableCallback(
     (observer) => {
       for (const d of snapshot()) {

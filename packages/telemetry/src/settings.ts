@@ -80,7 +80,8 @@ function exporterOff(env: Env, name: string, warn: (msg: string) => void): boole
   if (v === undefined) return false;
   const names = v.split(",").map((s) => s.trim());
   for (const n of names) {
-    if (!["otlp", "none", "prometheus", "console"].includes(n)) warn(`${name}: exporter ${JSON.stringify(n)} is not supported here; use otlp or none`);
+    if (!["otlp", "none", "prometheus", "console"].includes(n))
+      warn(`${name}: exporter ${JSON.stringify(n)} is not supported here; use otlp or none`);
   }
   return !names.includes("otlp");
 }
@@ -113,14 +114,17 @@ export function readTelemetrySettings(env: Env, warn: (msg: string) => void = ()
   const disabled = value(env, "OTEL_SDK_DISABLED")?.toLowerCase() === "true";
   const protocol = value(env, "OTEL_EXPORTER_OTLP_PROTOCOL");
   if (protocol !== undefined && protocol !== "http/json") {
-    warn(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol}: Tributary exports OTLP/HTTP with JSON encoding (http/json), which every collector's OTLP/HTTP receiver (port 4318) accepts`);
+    warn(
+      `OTEL_EXPORTER_OTLP_PROTOCOL=${protocol}: Tributary exports OTLP/HTTP with JSON encoding (http/json), which every collector's OTLP/HTTP receiver (port 4318) accepts`,
+    );
   }
   return {
     disabled,
     serviceName: value(env, "OTEL_SERVICE_NAME"),
     resourceAttributes: list(value(env, "OTEL_RESOURCE_ATTRIBUTES")),
     tracesEndpoint: disabled || exporterOff(env, "OTEL_TRACES_EXPORTER", warn) ? undefined : endpointFor(env, "traces"),
-    metricsEndpoint: disabled || exporterOff(env, "OTEL_METRICS_EXPORTER", warn) ? undefined : endpointFor(env, "metrics"),
+    metricsEndpoint:
+      disabled || exporterOff(env, "OTEL_METRICS_EXPORTER", warn) ? undefined : endpointFor(env, "metrics"),
     headers: list(value(env, "OTEL_EXPORTER_OTLP_HEADERS")),
     timeoutMs: positiveInt(env, "OTEL_EXPORTER_OTLP_TIMEOUT", DEFAULT_OTLP_TIMEOUT_MS, warn),
     sampler: samplerOf(env, warn),

@@ -94,7 +94,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (settings.metricsEndpoint) {
     readers.push(
       new PeriodicExportingMetricReader({
-        exporter: new OTLPMetricExporter({ url: settings.metricsEndpoint, headers: settings.headers, timeoutMillis: settings.timeoutMs }),
+        exporter: new OTLPMetricExporter({
+          url: settings.metricsEndpoint,
+          headers: settings.headers,
+          timeoutMillis: settings.timeoutMs,
+        }),
         exportIntervalMillis: settings.metricExportIntervalMs,
         exportTimeoutMillis: Math.min(settings.timeoutMs, settings.metricExportIntervalMs),
       }),
@@ -107,7 +111,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (settings.tracesEndpoint) {
     processors.push(
       new BatchSpanProcessor({
-        exporter: new OTLPTraceExporter({ url: settings.tracesEndpoint, headers: settings.headers, timeoutMillis: settings.timeoutMs }),
+        exporter: new OTLPTraceExporter({
+          url: settings.tracesEndpoint,
+          headers: settings.headers,
+          timeoutMillis: settings.timeoutMs,
+        }),
         // Several spans per event at thousands of events a second: the default queue (2,048) would
         // drop spans under load; a bigger one costs memory only while the collector is slow.
         maxQueueSize: 32_768,

@@ -1,4 +1,13 @@
-import { context, defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, trace, type Context, type SpanContext, type TextMapGetter } from "@opentelemetry/api";
+import {
+  context,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  ROOT_CONTEXT,
+  trace,
+  type Context,
+  type SpanContext,
+  type TextMapGetter,
+} from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { IncomingHttpHeaders } from "node:http";
 
@@ -52,5 +61,7 @@ export function spanContextOf(ctx: Context): SpanContext | undefined {
  */
 export function traceLogFields(ctx: Context = context.active()): Record<string, string> {
   const sc = spanContextOf(ctx);
-  return sc === undefined ? {} : { trace_id: sc.traceId, span_id: sc.spanId, trace_flags: `0${sc.traceFlags.toString(16)}` };
+  return sc === undefined
+    ? {}
+    : { trace_id: sc.traceId, span_id: sc.spanId, trace_flags: `0${sc.traceFlags.toString(16)}` };
 }

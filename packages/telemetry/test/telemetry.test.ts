@@ -2,7 +2,15 @@ import { SpanKind, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import Fastify from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
-import { createAggregatorMetrics, instrumentFastify, startTelemetry, traceContextOfMessage, traceHeadersOf, withContext, type Telemetry } from "../src/index.js";
+import {
+  createAggregatorMetrics,
+  instrumentFastify,
+  startTelemetry,
+  traceContextOfMessage,
+  traceHeadersOf,
+  withContext,
+  type Telemetry,
+} from "../src/index.js";
 
 const PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
@@ -23,7 +31,12 @@ describe("telemetry", () => {
 
   it("http - a server span per traced request, continuing the caller's traceparent, with HTTP attributes", async () => {
     const exporter = new InMemorySpanExporter();
-    telemetry = startTelemetry({ serviceName: "t", serviceVersion: "0", env: {}, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    telemetry = startTelemetry({
+      serviceName: "t",
+      serviceVersion: "0",
+      env: {},
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
     expect(telemetry.tracing).toBe(true);
     const app = Fastify();
     instrumentFastify(app, telemetry, { tracedPrefix: "/v1/" });
@@ -47,7 +60,12 @@ describe("telemetry", () => {
     expect(server.name).toBe("POST /v1/things/:id");
     expect(server.spanContext().traceId).toBe("0af7651916cd43dd8448eb211c80319c");
     expect(server.parentSpanContext?.spanId).toBe("b7ad6b7169203331");
-    expect(server.attributes).toMatchObject({ "http.request.method": "POST", "http.route": "/v1/things/:id", "url.path": "/v1/things/7", "http.response.status_code": 202 });
+    expect(server.attributes).toMatchObject({
+      "http.request.method": "POST",
+      "http.route": "/v1/things/:id",
+      "url.path": "/v1/things/7",
+      "http.response.status_code": 202,
+    });
     // What goes into a NATS message continues the same trace; the consumer reads it back.
     expect(injected?.traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
     const extracted = trace.getSpanContext(traceContextOfMessage({ get: (name) => injected?.[name] ?? "" }));
@@ -58,7 +76,12 @@ describe("telemetry", () => {
     telemetry = startTelemetry({ serviceName: "t", serviceVersion: "0", env: {} });
     const metrics = createAggregatorMetrics(telemetry.meter, () => ({
       loader: { loaded: 3, poison: 1, recentDuplicates: 2, warehouseDuplicates: 0, insertFailures: 0, healthy: true },
-      hub: { consumers: [{ name: "warehouse-loader", pending: 5, ackPending: 1 }], stream: { messages: 9, bytes: 900, maxBytes: 10_000 }, sources: [{ region: "us", lag: 0, lastActiveSeconds: 0.5 }], dlqMessages: 1 },
+      hub: {
+        consumers: [{ name: "warehouse-loader", pending: 5, ackPending: 1 }],
+        stream: { messages: 9, bytes: 900, maxBytes: 10_000 },
+        sources: [{ region: "us", lag: 0, lastActiveSeconds: 0.5 }],
+        dlqMessages: 1,
+      },
     }));
     const now = Date.now();
     metrics.recordLoad({

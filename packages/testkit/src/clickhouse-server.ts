@@ -32,7 +32,8 @@ function repoRoot(): string {
   let dir = import.meta.dirname;
   while (!existsSync(join(dir, "scripts", "ensure-clickhouse.sh"))) {
     const parent = dirname(dir);
-    if (parent === dir) throw new Error("scripts/ensure-clickhouse.sh not found above the testkit; set TRIBUTARY_CLICKHOUSE_SERVER");
+    if (parent === dir)
+      throw new Error("scripts/ensure-clickhouse.sh not found above the testkit; set TRIBUTARY_CLICKHOUSE_SERVER");
     dir = parent;
   }
   return dir;
@@ -45,7 +46,10 @@ export function clickHouseCommand(): [string, ...string[]] {
   if (fromEnv && existsSync(fromEnv)) {
     line = basename(fromEnv) === "clickhouse" ? `${fromEnv} server` : fromEnv;
   } else {
-    line = execFileSync("bash", [join(repoRoot(), "scripts/ensure-clickhouse.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
+    line = execFileSync("bash", [join(repoRoot(), "scripts/ensure-clickhouse.sh")], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    })
       .trim()
       .split("\n")
       .at(-1)!;
@@ -53,7 +57,6 @@ export function clickHouseCommand(): [string, ...string[]] {
   const multi = / server$/.exec(line);
   return multi ? [line.slice(0, multi.index), "server"] : [line];
 }
-
 
 function configXml(dir: string, httpPort: number, tcpPort: number): string {
   return `<?xml version="1.0"?>

@@ -30,7 +30,11 @@ export function isPressureRefusal(status: number, json: unknown): boolean {
  * POSTs to a gateway as a sender would: a pressure refusal is sent again after its Retry-After
  * (capped at `maxWaitMs`), up to `maxRetries` times; any other answer is returned as it is.
  */
-export async function postToGateway(url: string, init: { headers: Record<string, string>; body: string | Uint8Array }, opts: { maxRetries?: number; maxWaitMs?: number } = {}): Promise<GatewayAnswer> {
+export async function postToGateway(
+  url: string,
+  init: { headers: Record<string, string>; body: string | Uint8Array },
+  opts: { maxRetries?: number; maxWaitMs?: number } = {},
+): Promise<GatewayAnswer> {
   const maxRetries = opts.maxRetries ?? 60;
   for (let refusals = 0; ; refusals++) {
     const started = Date.now();

@@ -1,4 +1,10 @@
-export { findNatsServer, MIN_NATS_SERVER_VERSION, NatsServerNotFoundError, NatsServerTooOldError, natsServerVersion } from "./nats-binary.js";
+export {
+  findNatsServer,
+  MIN_NATS_SERVER_VERSION,
+  NatsServerNotFoundError,
+  NatsServerTooOldError,
+  natsServerVersion,
+} from "./nats-binary.js";
 export { startNatsServer } from "./nats-server.js";
 export type { NatsServer, NatsServerOptions, NatsServerPorts } from "./nats-server.js";
 export { startNatsCluster } from "./nats-cluster.js";

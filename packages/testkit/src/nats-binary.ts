@@ -30,8 +30,13 @@ export class NatsServerNotFoundError extends Error {
 /** Thrown when the only nats-server found is older than MIN_NATS_SERVER_VERSION. */
 export class NatsServerTooOldError extends Error {
   readonly code = "nats_server_too_old";
-  constructor(readonly binary: string, readonly version: string) {
-    super(`${binary} is nats-server ${version}, older than ${MIN_NATS_SERVER_VERSION.join(".")}: it stalls stream sources on duplicates. ${HOW_TO_GET_ONE}`);
+  constructor(
+    readonly binary: string,
+    readonly version: string,
+  ) {
+    super(
+      `${binary} is nats-server ${version}, older than ${MIN_NATS_SERVER_VERSION.join(".")}: it stalls stream sources on duplicates. ${HOW_TO_GET_ONE}`,
+    );
     this.name = "NatsServerTooOldError";
   }
 }

@@ -76,12 +76,14 @@ export async function startNatsCluster(opts: NatsClusterOptions): Promise<NatsCl
   for (let attempt = 1; ; attempt++) {
     clusterPorts = await freePorts(size);
     const routes = clusterPorts.map((port) => `nats-route://127.0.0.1:${port}`);
-    const starts = clusterPorts.map((clusterPort, index) => startNatsServer({
-      dir: join(dir, `node-${index + 1}`),
-      ...(opts.binary ? { binary: opts.binary } : {}),
-      ...(opts.leafnodeListener ? { leafnodeListener: true } : {}),
-      config: (ctx) => opts.config({ ...ctx, index, clusterPort, routes }),
-    }));
+    const starts = clusterPorts.map((clusterPort, index) =>
+      startNatsServer({
+        dir: join(dir, `node-${index + 1}`),
+        ...(opts.binary ? { binary: opts.binary } : {}),
+        ...(opts.leafnodeListener ? { leafnodeListener: true } : {}),
+        config: (ctx) => opts.config({ ...ctx, index, clusterPort, routes }),
+      }),
+    );
     const results = await Promise.allSettled(starts);
     nodes = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -100,7 +102,11 @@ export async function startNatsCluster(opts: NatsClusterOptions): Promise<NatsCl
     clusterPorts,
     dir,
     async waitHealthy(node, timeoutMs = 30_000) {
-      await Promise.all((node ? [node] : nodes).map((n) => waitFor(`nats-server cluster node ${n.url} healthy`, () => healthy(n), timeoutMs, 100)));
+      await Promise.all(
+        (node ? [node] : nodes).map((n) =>
+          waitFor(`nats-server cluster node ${n.url} healthy`, () => healthy(n), timeoutMs, 100),
+        ),
+      );
     },
     async stop() {
       await Promise.all(nodes.map((n) => n.stop()));

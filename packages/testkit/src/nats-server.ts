@@ -57,7 +57,11 @@ export interface NatsServer {
 
 function renderConfig(opts: NatsServerOptions, dir: string, ports: Partial<NatsServerPorts>): string {
   if (opts.config) {
-    const body = opts.config({ storeDir: join(dir, "jetstream"), port: ports.client ?? opts.port ?? -1, leafnodePort: ports.leafnode ?? -1 });
+    const body = opts.config({
+      storeDir: join(dir, "jetstream"),
+      port: ports.client ?? opts.port ?? -1,
+      leafnodePort: ports.leafnode ?? -1,
+    });
     return `${body}\nhttp: "127.0.0.1:${ports.monitoring ?? -1}"\nports_file_dir: ${JSON.stringify(dir)}\n`;
   }
   const lines = [
@@ -86,7 +90,12 @@ function renderConfig(opts: NatsServerOptions, dir: string, ports: Partial<NatsS
 /** The ports file lists client and monitoring ports only; the leafnode port is read from the log. */
 const LEAFNODE_LISTEN_LINE = /Listening for leafnode connections on [^\s]*:(\d+)/;
 
-async function readPortsFile(dir: string, pid: number, log: string, wantsLeafnode: boolean): Promise<NatsServerPorts | undefined> {
+async function readPortsFile(
+  dir: string,
+  pid: number,
+  log: string,
+  wantsLeafnode: boolean,
+): Promise<NatsServerPorts | undefined> {
   const file = join(dir, `nats-server_${pid}.ports`);
   let text: string;
   try {
@@ -148,7 +157,12 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     if (pid === undefined) throw new Error(`could not start ${binary}`);
     const found = await waitFor(`nats-server ports file (pid ${pid})`, async () => {
       if (proc.exitCode !== null) throw new Error(`nats-server exited with ${proc.exitCode}: ${stderrTail}`);
-      return readPortsFile(dir, pid, stderrTail, opts.leafnodeListener ?? /leafnodes\s*\{[^}]*port:/.test(opts.extraConfig ?? ""));
+      return readPortsFile(
+        dir,
+        pid,
+        stderrTail,
+        opts.leafnodeListener ?? /leafnodes\s*\{[^}]*port:/.test(opts.extraConfig ?? ""),
+      );
     }).catch((err: unknown) => {
       throw new Error(`nats-server did not start: ${stderrTail}`, { cause: err });
     });

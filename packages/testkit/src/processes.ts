@@ -31,7 +31,10 @@ export function track(child: ChildProcess): void {
 export function waitForExit(child: ChildProcess, timeoutMs = 10_000): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`process ${child.pid} did not exit within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`process ${child.pid} did not exit within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     timer.unref();
     child.once("exit", (code) => {
       clearTimeout(timer);
@@ -41,7 +44,11 @@ export function waitForExit(child: ChildProcess, timeoutMs = 10_000): Promise<nu
 }
 
 /** Sends `signal`, and SIGKILL if the process is still alive after `graceMs`. */
-export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM", graceMs = 10_000): Promise<number | null> {
+export async function stopProcess(
+  child: ChildProcess,
+  signal: NodeJS.Signals = "SIGTERM",
+  graceMs = 10_000,
+): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   child.kill(signal);
   try {
@@ -57,7 +64,12 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `probe` until it returns a value other than undefined, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000, intervalMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

@@ -6,7 +6,9 @@ import { stopProcess, track, waitFor } from "./processes.js";
 
 export class PrometheusNotFoundError extends Error {
   constructor() {
-    super("prometheus and promtool were not found: run `bash scripts/ensure-prometheus.sh` (Debian's package), or set TRIBUTARY_PROMETHEUS_DIR to the folder holding both.");
+    super(
+      "prometheus and promtool were not found: run `bash scripts/ensure-prometheus.sh` (Debian's package), or set TRIBUTARY_PROMETHEUS_DIR to the folder holding both.",
+    );
     this.name = "PrometheusNotFoundError";
   }
 }
@@ -48,16 +50,27 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
   mkdirSync(opts.dir, { recursive: true });
   const interval = `${opts.scrapeIntervalSeconds ?? 1}s`;
   const jobs = Object.entries(opts.jobs)
-    .map(([name, targets]) => `  - job_name: ${JSON.stringify(name)}\n    static_configs:\n      - targets: ${JSON.stringify(targets)}`)
+    .map(
+      ([name, targets]) =>
+        `  - job_name: ${JSON.stringify(name)}\n    static_configs:\n      - targets: ${JSON.stringify(targets)}`,
+    )
     .join("\n");
   const rules = opts.ruleFiles?.length ? `rule_files: ${JSON.stringify(opts.ruleFiles)}\n` : "";
   const configFile = join(opts.dir, "prometheus.yml");
-  writeFileSync(configFile, `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\n${rules}scrape_configs:\n${jobs}\n`);
+  writeFileSync(
+    configFile,
+    `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\n${rules}scrape_configs:\n${jobs}\n`,
+  );
   const [port] = await freePorts(1);
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     join(findPrometheusDir(), "prometheus"),
-    [`--config.file=${configFile}`, `--storage.tsdb.path=${join(opts.dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"],
+    [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${join(opts.dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--log.level=warn",
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   track(child);
@@ -65,16 +78,25 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
   const keep = (c: Buffer) => (tail = (tail + c.toString("utf8")).slice(-8192));
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
-  await waitFor("prometheus ready", async () => {
-    if (child.exitCode !== null) throw new Error(`prometheus exited with code ${child.exitCode}:\n${tail}`);
-    const res = await fetch(`${url}/-/ready`).catch(() => undefined);
-    return res?.ok ? true : undefined;
-  }, 30_000, 200);
+  await waitFor(
+    "prometheus ready",
+    async () => {
+      if (child.exitCode !== null) throw new Error(`prometheus exited with code ${child.exitCode}:\n${tail}`);
+      const res = await fetch(`${url}/-/ready`).catch(() => undefined);
+      return res?.ok ? true : undefined;
+    },
+    30_000,
+    200,
+  );
   return {
     url,
     async query(promql) {
       const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: promql })}`);
-      const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: unknown } };
+      const body = (await res.json()) as {
+        status: string;
+        error?: string;
+        data?: { resultType: string; result: unknown };
+      };
       if (body.status !== "success") throw new Error(`query ${promql} failed: ${body.error}`);
       const result = body.data!.result;
       if (body.data!.resultType === "scalar") return [{ metric: {}, value: result as [number, string] }];

@@ -54,11 +54,16 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   };
   if (opts.readyUrl) {
     const url = opts.readyUrl;
-    await waitFor(`${opts.name} ready at ${url}`, async () => {
-      if (child.exitCode !== null) throw new Error(`${opts.name} exited with code ${child.exitCode}:\n${tail}`);
-      const res = await fetch(url).catch(() => undefined);
-      return res?.ok ? true : undefined;
-    }, opts.readyTimeoutMs ?? 30_000, 100).catch(async (err: unknown) => {
+    await waitFor(
+      `${opts.name} ready at ${url}`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${opts.name} exited with code ${child.exitCode}:\n${tail}`);
+        const res = await fetch(url).catch(() => undefined);
+        return res?.ok ? true : undefined;
+      },
+      opts.readyTimeoutMs ?? 30_000,
+      100,
+    ).catch(async (err: unknown) => {
       await stopProcess(child, "SIGKILL");
       throw new Error(`${opts.name} did not become ready:\n${tail}`, { cause: err });
     });

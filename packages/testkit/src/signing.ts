@@ -28,7 +28,9 @@ export function signWebhook(input: {
 let counter = 0;
 
 /** A sample deep-link event in their webhook envelope; unique unless `seed` repeats. */
-export function sampleEvent(overrides: { type?: string; seed?: number | string; data?: Record<string, unknown> } = {}): string {
+export function sampleEvent(
+  overrides: { type?: string; seed?: number | string; data?: Record<string, unknown> } = {},
+): string {
   const seed = overrides.seed ?? `${process.pid}-${Date.now()}-${counter++}`;
   return JSON.stringify({
     event: overrides.type ?? "link.clicked",

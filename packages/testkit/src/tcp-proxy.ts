@@ -17,7 +17,10 @@ export interface TcpProxy {
 }
 
 /** The target may be given later (a function read per connection): the proxy's port can then go into the target's own config. */
-export async function startTcpProxy(target: { host?: string; port: number } | (() => { host?: string; port: number }), listenPort = 0): Promise<TcpProxy> {
+export async function startTcpProxy(
+  target: { host?: string; port: number } | (() => { host?: string; port: number }),
+  listenPort = 0,
+): Promise<TcpProxy> {
   const targetOf = typeof target === "function" ? target : () => target;
   const sockets = new Set<Socket>();
   let cut = false;

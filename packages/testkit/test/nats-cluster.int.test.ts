@@ -2,7 +2,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startNatsCluster, waitFor, type NatsCluster, type NatsServer } from "../src/index.js";
 
 /** A JetStream node config of a 3-node cluster with authenticated routes (the testkit renders no config itself). */
-function nodeConfig(ctx: { index: number; storeDir: string; port: number; clusterPort: number; routes: string[] }): string {
+function nodeConfig(ctx: {
+  index: number;
+  storeDir: string;
+  port: number;
+  clusterPort: number;
+  routes: string[];
+}): string {
   return [
     `server_name: "test-${ctx.index + 1}"`,
     `host: "127.0.0.1"`,
@@ -19,7 +25,11 @@ function nodeConfig(ctx: { index: number; storeDir: string; port: number; cluste
 
 interface Jsz {
   server_name: string;
-  meta_cluster?: { leader?: string; cluster_size?: number; replicas?: Array<{ name: string; current: boolean; offline?: boolean }> };
+  meta_cluster?: {
+    leader?: string;
+    cluster_size?: number;
+    replicas?: Array<{ name: string; current: boolean; offline?: boolean }>;
+  };
 }
 
 async function jsz(node: NatsServer): Promise<Jsz> {
@@ -46,21 +56,31 @@ describe("testkit nats-server cluster", () => {
     const ports = { ...victim.ports };
     await victim.kill();
     // The other two keep a meta leader (a quorum of three).
-    await waitFor("a meta leader without node 2", async () => {
-      const m = (await jsz(cluster!.nodes[0]!)).meta_cluster;
-      return m?.leader && m.leader !== "test-2" ? true : undefined;
-    }, 20_000, 100);
+    await waitFor(
+      "a meta leader without node 2",
+      async () => {
+        const m = (await jsz(cluster!.nodes[0]!)).meta_cluster;
+        return m?.leader && m.leader !== "test-2" ? true : undefined;
+      },
+      20_000,
+      100,
+    );
     await victim.restart();
     expect(victim.ports).toEqual(ports);
     await cluster.waitHealthy(victim);
-    await waitFor("node 2 current in the meta group", async () => {
-      // Only the meta leader tracks its followers.
-      const leader = (await jsz(cluster!.nodes[0]!)).meta_cluster?.leader;
-      const leaderNode = cluster!.nodes[Number(leader?.slice("test-".length)) - 1];
-      if (!leaderNode || leaderNode === victim) return undefined;
-      const replicas = (await jsz(leaderNode)).meta_cluster?.replicas ?? [];
-      const peer = replicas.find((r) => r.name === "test-2");
-      return peer?.current && !peer.offline ? true : undefined;
-    }, 20_000, 100);
+    await waitFor(
+      "node 2 current in the meta group",
+      async () => {
+        // Only the meta leader tracks its followers.
+        const leader = (await jsz(cluster!.nodes[0]!)).meta_cluster?.leader;
+        const leaderNode = cluster!.nodes[Number(leader?.slice("test-".length)) - 1];
+        if (!leaderNode || leaderNode === victim) return undefined;
+        const replicas = (await jsz(leaderNode)).meta_cluster?.replicas ?? [];
+        const peer = replicas.find((r) => r.name === "test-2");
+        return peer?.current && !peer.offline ? true : undefined;
+      },
+      20_000,
+      100,
+    );
   });
 });

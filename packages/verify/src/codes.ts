@@ -8,23 +8,23 @@
  * specific message, so the code set stays the small one senders already handle.
  */
 export const VERIFY_FAILURE_CODES = {
-  signature_missing: { status: 401, message: 'The signature header is missing.' },
-  signature_mismatch: { status: 401, message: 'The signature does not match any active secret.' },
-  timestamp_missing: { status: 401, message: 'The timestamp header is missing.' },
+  signature_missing: { status: 401, message: "The signature header is missing." },
+  signature_mismatch: { status: 401, message: "The signature does not match any active secret." },
+  timestamp_missing: { status: 401, message: "The timestamp header is missing." },
   timestamp_invalid: {
     status: 401,
-    message: 'The timestamp header is not a Unix time in whole seconds.',
+    message: "The timestamp header is not a Unix time in whole seconds.",
   },
   timestamp_out_of_tolerance: {
     status: 401,
-    message: 'The timestamp is outside the allowed tolerance of the receiver clock.',
+    message: "The timestamp is outside the allowed tolerance of the receiver clock.",
   },
 } as const satisfies Record<string, { status: 401; message: string }>;
 
 export type VerifyFailureCode = keyof typeof VERIFY_FAILURE_CODES;
 
 export function isVerifyFailureCode(value: unknown): value is VerifyFailureCode {
-  return typeof value === 'string' && Object.hasOwn(VERIFY_FAILURE_CODES, value);
+  return typeof value === "string" && Object.hasOwn(VERIFY_FAILURE_CODES, value);
 }
 
 /** A failed verification, as `verify` returns it. */

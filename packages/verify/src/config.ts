@@ -1,4 +1,4 @@
-import { SchemeConfigError } from './errors.js';
+import { SchemeConfigError } from "./errors.js";
 
 /** A scheme config as read from a file: plain fields, not yet trusted. */
 export type ConfigFields = Readonly<Record<string, unknown>>;
@@ -28,14 +28,14 @@ export function readHeaderOptions(
     const value = fields[option];
     let header: string | null;
     if (value === undefined && fallback !== undefined) header = fallback;
-    else if (value === undefined) throw new SchemeConfigError(option, 'is required');
+    else if (value === undefined) throw new SchemeConfigError(option, "is required");
     else if (value === null) {
-      if (!nullable.includes(option)) throw new SchemeConfigError(option, 'is required and cannot be null');
+      if (!nullable.includes(option)) throw new SchemeConfigError(option, "is required and cannot be null");
       header = null;
-    } else if (typeof value === 'string' && HEADER_NAME.test(value)) {
+    } else if (typeof value === "string" && HEADER_NAME.test(value)) {
       header = value.toLowerCase();
     } else {
-      throw new SchemeConfigError(option, 'must be an HTTP header name (letters, digits, - and _)');
+      throw new SchemeConfigError(option, "must be an HTTP header name (letters, digits, - and _)");
     }
     if (header !== null) {
       const other = seen.get(header);
@@ -56,6 +56,6 @@ export function readChoice<T extends string>(
 ): T {
   const value = fields[option];
   if (value === undefined) return fallback;
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  throw new SchemeConfigError(option, `must be one of ${allowed.join(', ')}`);
+  if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new SchemeConfigError(option, `must be one of ${allowed.join(", ")}`);
 }

@@ -1,27 +1,19 @@
-import { readHeaderOptions, type ConfigFields, type HeaderDefaults } from './config.js';
-import { SchemeConfigError } from './errors.js';
-import { GENERIC_HMAC, genericHmacScheme, type HmacAlgorithm, type SignatureEncoding } from './schemes/generic-hmac.js';
-import { GENERIC_HMAC_OPTIONS, parseGenericHmacOptions } from './schemes/generic-hmac-config.js';
-import { GITHUB, GITHUB_DEFAULTS, githubScheme } from './schemes/github.js';
-import {
-  HMAC_SHA256_BODY,
-  HMAC_SHA256_BODY_DEFAULTS,
-  hmacSha256BodyScheme,
-} from './schemes/hmac-sha256-body.js';
-import { SHOPIFY, SHOPIFY_DEFAULTS, shopifyScheme } from './schemes/shopify.js';
-import {
-  STANDARD_WEBHOOKS,
-  STANDARD_WEBHOOKS_DEFAULTS,
-  standardWebhooksScheme,
-} from './schemes/standard-webhooks.js';
-import { STRIPE, STRIPE_DEFAULTS, stripeScheme } from './schemes/stripe.js';
-import { SVIX, SVIX_DEFAULTS, svixScheme } from './schemes/svix.js';
+import { readHeaderOptions, type ConfigFields, type HeaderDefaults } from "./config.js";
+import { SchemeConfigError } from "./errors.js";
+import { GENERIC_HMAC, genericHmacScheme, type HmacAlgorithm, type SignatureEncoding } from "./schemes/generic-hmac.js";
+import { GENERIC_HMAC_OPTIONS, parseGenericHmacOptions } from "./schemes/generic-hmac-config.js";
+import { GITHUB, GITHUB_DEFAULTS, githubScheme } from "./schemes/github.js";
+import { HMAC_SHA256_BODY, HMAC_SHA256_BODY_DEFAULTS, hmacSha256BodyScheme } from "./schemes/hmac-sha256-body.js";
+import { SHOPIFY, SHOPIFY_DEFAULTS, shopifyScheme } from "./schemes/shopify.js";
+import { STANDARD_WEBHOOKS, STANDARD_WEBHOOKS_DEFAULTS, standardWebhooksScheme } from "./schemes/standard-webhooks.js";
+import { STRIPE, STRIPE_DEFAULTS, stripeScheme } from "./schemes/stripe.js";
+import { SVIX, SVIX_DEFAULTS, svixScheme } from "./schemes/svix.js";
 import {
   WEBHOOK_HMAC_SHA256,
   WEBHOOK_HMAC_SHA256_DEFAULTS,
   webhookHmacSha256Scheme,
-} from './schemes/webhook-hmac-sha256.js';
-import type { SignatureScheme } from './types.js';
+} from "./schemes/webhook-hmac-sha256.js";
+import type { SignatureScheme } from "./types.js";
 
 /** Header options are names, case-insensitive; `idHeader: null` turns the delivery id off. */
 export interface WebhookHmacSha256Config {
@@ -94,7 +86,7 @@ export type SchemeConfig =
   | ShopifyConfig
   | GenericHmacConfig;
 
-export type SchemeType = NonNullable<SchemeConfig['type']>;
+export type SchemeType = NonNullable<SchemeConfig["type"]>;
 
 export const DEFAULT_SCHEME_TYPE: SchemeType = WEBHOOK_HMAC_SHA256;
 
@@ -121,21 +113,24 @@ function headerScheme<O extends Readonly<Record<string, string | null>>>(
 
 /** Adding a provider: one file under schemes/, one line here, one member in SchemeConfig. */
 const SCHEMES: Readonly<Record<SchemeType, SchemeEntry>> = {
-  [WEBHOOK_HMAC_SHA256]: headerScheme(WEBHOOK_HMAC_SHA256_DEFAULTS, ['idHeader'], webhookHmacSha256Scheme),
-  [HMAC_SHA256_BODY]: headerScheme(HMAC_SHA256_BODY_DEFAULTS, ['idHeader'], hmacSha256BodyScheme),
+  [WEBHOOK_HMAC_SHA256]: headerScheme(WEBHOOK_HMAC_SHA256_DEFAULTS, ["idHeader"], webhookHmacSha256Scheme),
+  [HMAC_SHA256_BODY]: headerScheme(HMAC_SHA256_BODY_DEFAULTS, ["idHeader"], hmacSha256BodyScheme),
   [STANDARD_WEBHOOKS]: headerScheme(STANDARD_WEBHOOKS_DEFAULTS, [], standardWebhooksScheme),
   [SVIX]: headerScheme(SVIX_DEFAULTS, [], svixScheme),
   [STRIPE]: headerScheme(STRIPE_DEFAULTS, [], stripeScheme),
-  [GITHUB]: headerScheme(GITHUB_DEFAULTS, ['idHeader'], githubScheme),
-  [SHOPIFY]: headerScheme(SHOPIFY_DEFAULTS, ['idHeader'], shopifyScheme),
-  [GENERIC_HMAC]: { options: GENERIC_HMAC_OPTIONS, build: (fields) => genericHmacScheme(parseGenericHmacOptions(fields)) },
+  [GITHUB]: headerScheme(GITHUB_DEFAULTS, ["idHeader"], githubScheme),
+  [SHOPIFY]: headerScheme(SHOPIFY_DEFAULTS, ["idHeader"], shopifyScheme),
+  [GENERIC_HMAC]: {
+    options: GENERIC_HMAC_OPTIONS,
+    build: (fields) => genericHmacScheme(parseGenericHmacOptions(fields)),
+  },
 };
 
 export const SCHEME_TYPES: readonly SchemeType[] = Object.freeze(Object.keys(SCHEMES) as SchemeType[]);
 
 /** True for a known scheme type name. */
 export function isSchemeType(value: unknown): value is SchemeType {
-  return typeof value === 'string' && Object.hasOwn(SCHEMES, value);
+  return typeof value === "string" && Object.hasOwn(SCHEMES, value);
 }
 
 /**
@@ -145,18 +140,18 @@ export function isSchemeType(value: unknown): value is SchemeType {
  */
 export function createScheme(config: SchemeConfig): SignatureScheme {
   const raw: unknown = config;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new SchemeConfigError('config', 'must be an object like { "type": "webhook-hmac-sha256" }');
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new SchemeConfigError("config", 'must be an object like { "type": "webhook-hmac-sha256" }');
   }
   const fields = raw as ConfigFields;
 
-  const type = fields['type'] ?? DEFAULT_SCHEME_TYPE;
-  if (!isSchemeType(type)) throw new SchemeConfigError('type', `must be one of ${SCHEME_TYPES.join(', ')}`);
+  const type = fields["type"] ?? DEFAULT_SCHEME_TYPE;
+  if (!isSchemeType(type)) throw new SchemeConfigError("type", `must be one of ${SCHEME_TYPES.join(", ")}`);
   const scheme = SCHEMES[type];
 
   for (const field of Object.keys(fields)) {
-    if (field !== 'type' && !scheme.options.includes(field)) {
-      const allowed = ['type', ...scheme.options].join(', ');
+    if (field !== "type" && !scheme.options.includes(field)) {
+      const allowed = ["type", ...scheme.options].join(", ");
       throw new SchemeConfigError(field, `is not an option of scheme ${type} (options: ${allowed})`);
     }
   }

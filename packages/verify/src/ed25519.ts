@@ -1,5 +1,5 @@
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import type { SourceSecret } from './types.js';
+import { createPublicKey, verify, type KeyObject } from "node:crypto";
+import type { SourceSecret } from "./types.js";
 
 /** Raw Ed25519 public keys are 32 bytes; signatures 64 (RFC 8032). */
 export const ED25519_PUBLIC_KEY_BYTES = 32;
@@ -20,7 +20,7 @@ export function ed25519PublicKey(raw: Buffer): KeyObject | null {
   let key: KeyObject | null = null;
   if (raw.length === ED25519_PUBLIC_KEY_BYTES) {
     try {
-      key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
+      key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: raw.toString("base64url") }, format: "jwk" });
     } catch {
       key = null; // not a valid key: it matches nothing, the request is refused, nothing throws
     }
@@ -45,7 +45,7 @@ export function findMatchingPublicKey(
 ): SourceSecret | null {
   if (candidates.length === 0) return null;
   for (const secret of secrets) {
-    if (secret.kind !== 'ed25519-public') continue;
+    if (secret.kind !== "ed25519-public") continue;
     const key = ed25519PublicKey(secret.key);
     if (key === null) continue;
     for (const candidate of candidates) {

@@ -9,15 +9,15 @@
 /** `bytes` bytes as hex, either case; null for anything else. */
 export function parseHex(text: string, bytes: number): Buffer | null {
   if (text.length !== bytes * 2) return null;
-  const decoded = Buffer.from(text, 'hex');
-  return decoded.length === bytes && decoded.toString('hex') === text.toLowerCase() ? decoded : null;
+  const decoded = Buffer.from(text, "hex");
+  return decoded.length === bytes && decoded.toString("hex") === text.toLowerCase() ? decoded : null;
 }
 
 /** `bytes` bytes as standard, padded base64 (RFC 4648 §4, what every provider here sends). */
 export function parseBase64(text: string, bytes: number): Buffer | null {
   if (text.length !== Math.ceil(bytes / 3) * 4) return null;
-  const decoded = Buffer.from(text, 'base64');
-  return decoded.length === bytes && decoded.toString('base64') === text ? decoded : null;
+  const decoded = Buffer.from(text, "base64");
+  return decoded.length === bytes && decoded.toString("base64") === text ? decoded : null;
 }
 
 const BASE64_TEXT = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -28,7 +28,7 @@ const BASE64_TEXT = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3
  * libraries do) and not canonical trailing bits, which would refuse keys those libraries accept.
  */
 export function parseBase64Any(text: string): Buffer | null {
-  return BASE64_TEXT.test(text) ? Buffer.from(text, 'base64') : null;
+  return BASE64_TEXT.test(text) ? Buffer.from(text, "base64") : null;
 }
 
 /**
@@ -39,5 +39,5 @@ export function parseBase64Any(text: string): Buffer | null {
  */
 export function headerBytes(value: string): Buffer | null {
   // eslint-disable-next-line no-control-regex
-  return /^[\u0000-\u00ff]*$/.test(value) ? Buffer.from(value, 'latin1') : null;
+  return /^[\u0000-\u00ff]*$/.test(value) ? Buffer.from(value, "latin1") : null;
 }

@@ -3,8 +3,8 @@
  * input never throws. `field` names the offending config key so start-up errors point at the fix.
  */
 export class SchemeConfigError extends Error {
-  override readonly name = 'SchemeConfigError';
-  readonly code = 'scheme_config_invalid';
+  override readonly name = "SchemeConfigError";
+  readonly code = "scheme_config_invalid";
   readonly field: string;
 
   constructor(field: string, message: string, options?: { cause?: unknown }) {

@@ -1,4 +1,4 @@
-import type { HeaderValue } from './types.js';
+import type { HeaderValue } from "./types.js";
 
 /**
  * Longest header value a scheme will look at, in characters (Node decodes header bytes as latin1,
@@ -8,10 +8,7 @@ import type { HeaderValue } from './types.js';
 export const MAX_HEADER_LENGTH = 1024; // 1 KiB
 
 export type HeaderRead =
-  | { kind: 'ok'; value: string }
-  | { kind: 'missing' }
-  | { kind: 'repeated' }
-  | { kind: 'oversized' };
+  { kind: "ok"; value: string } | { kind: "missing" } | { kind: "repeated" } | { kind: "oversized" };
 
 /**
  * Reads a header that must appear exactly once. Names are looked up verbatim (callers pass the
@@ -24,13 +21,13 @@ export function readSingleHeader(headers: Record<string, HeaderValue>, name: str
   const raw: unknown = Object.hasOwn(headers, name) ? headers[name] : undefined;
   let value: unknown = raw;
   if (Array.isArray(raw)) {
-    if (raw.length > 1) return { kind: 'repeated' };
+    if (raw.length > 1) return { kind: "repeated" };
     value = raw[0];
   }
-  if (typeof value !== 'string') return { kind: 'missing' };
-  if (value.length > MAX_HEADER_LENGTH) return { kind: 'oversized' };
+  if (typeof value !== "string") return { kind: "missing" };
+  if (value.length > MAX_HEADER_LENGTH) return { kind: "oversized" };
   // HTTP strips optional whitespace around values; do the same for callers that did not.
   const trimmed = value.trim();
-  if (trimmed === '') return { kind: 'missing' };
-  return { kind: 'ok', value: trimmed };
+  if (trimmed === "") return { kind: "missing" };
+  return { kind: "ok", value: trimmed };
 }

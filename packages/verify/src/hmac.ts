@@ -1,6 +1,6 @@
-import { createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { parseHex } from './encoding.js';
-import type { SourceSecret } from './types.js';
+import { createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
+import { parseHex } from "./encoding.js";
+import type { SourceSecret } from "./types.js";
 
 /**
  * Decodes a hex SHA-256 MAC, or returns null when the text is not exactly 64 hex digits (either
@@ -21,7 +21,7 @@ export function parseHexSha256(text: string): Buffer | null {
  * unknown kind from an untyped caller fails closed.
  */
 export function isHmacSecret(secret: SourceSecret): boolean {
-  return secret.kind === undefined || secret.kind === 'hmac';
+  return secret.kind === undefined || secret.kind === "hmac";
 }
 
 /**

@@ -1,9 +1,4 @@
-export {
-  DEFAULT_SCHEME_TYPE,
-  SCHEME_TYPES,
-  createScheme,
-  isSchemeType,
-} from './create-scheme.js';
+export { DEFAULT_SCHEME_TYPE, SCHEME_TYPES, createScheme, isSchemeType } from "./create-scheme.js";
 export type {
   GenericHmacConfig,
   GithubConfig,
@@ -15,22 +10,17 @@ export type {
   StripeConfig,
   SvixConfig,
   WebhookHmacSha256Config,
-} from './create-scheme.js';
-export { VERIFY_FAILURE_CODES, isVerifyFailureCode } from './codes.js';
-export type { VerifyFailure, VerifyFailureCode } from './codes.js';
-export { SchemeConfigError, isSchemeConfigError } from './errors.js';
-export { MAX_HEADER_LENGTH } from './headers.js';
-export {
-  ED25519_PRIVATE_KEY_PREFIX,
-  ED25519_PUBLIC_KEY_PREFIX,
-  HMAC_SECRET_PREFIX,
-  decodeSecret,
-} from './secrets.js';
-export type { DecodedSecret } from './secrets.js';
-export { HMAC_ALGORITHMS, SIGNATURE_ENCODINGS } from './schemes/generic-hmac.js';
-export type { HmacAlgorithm, SignatureEncoding } from './schemes/generic-hmac.js';
-export { MAX_ED25519_SIGNATURES, MAX_SIGNATURES } from './signature-list.js';
-export { DEFAULT_TOLERANCE_SECONDS } from './timestamp.js';
+} from "./create-scheme.js";
+export { VERIFY_FAILURE_CODES, isVerifyFailureCode } from "./codes.js";
+export type { VerifyFailure, VerifyFailureCode } from "./codes.js";
+export { SchemeConfigError, isSchemeConfigError } from "./errors.js";
+export { MAX_HEADER_LENGTH } from "./headers.js";
+export { ED25519_PRIVATE_KEY_PREFIX, ED25519_PUBLIC_KEY_PREFIX, HMAC_SECRET_PREFIX, decodeSecret } from "./secrets.js";
+export type { DecodedSecret } from "./secrets.js";
+export { HMAC_ALGORITHMS, SIGNATURE_ENCODINGS } from "./schemes/generic-hmac.js";
+export type { HmacAlgorithm, SignatureEncoding } from "./schemes/generic-hmac.js";
+export { MAX_ED25519_SIGNATURES, MAX_SIGNATURES } from "./signature-list.js";
+export { DEFAULT_TOLERANCE_SECONDS } from "./timestamp.js";
 export type {
   DeliveryIdSource,
   HeaderValue,
@@ -40,6 +30,6 @@ export type {
   VerifyContext,
   VerifyRequest,
   VerifyResult,
-} from './types.js';
-export { signStandardWebhooks, standardWebhooksSigningKey } from './sign.js';
-export type { SigningKey, StandardWebhooksHeaders, StandardWebhooksSignInput } from './sign.js';
+} from "./types.js";
+export { signStandardWebhooks, standardWebhooksSigningKey } from "./sign.js";
+export type { SigningKey, StandardWebhooksHeaders, StandardWebhooksSignInput } from "./sign.js";

@@ -1,15 +1,15 @@
-import { ED25519_PUBLIC_KEY_BYTES, ed25519PublicKey } from './ed25519.js';
-import { parseBase64Any } from './encoding.js';
-import { SchemeConfigError } from './errors.js';
-import { STANDARD_WEBHOOKS } from './schemes/standard-webhooks.js';
-import { SVIX } from './schemes/svix.js';
-import type { SchemeType } from './create-scheme.js';
-import type { SecretKind } from './types.js';
+import { ED25519_PUBLIC_KEY_BYTES, ed25519PublicKey } from "./ed25519.js";
+import { parseBase64Any } from "./encoding.js";
+import { SchemeConfigError } from "./errors.js";
+import { STANDARD_WEBHOOKS } from "./schemes/standard-webhooks.js";
+import { SVIX } from "./schemes/svix.js";
+import type { SchemeType } from "./create-scheme.js";
+import type { SecretKind } from "./types.js";
 
 /** Standard Webhooks secret prefixes: HMAC secret, Ed25519 public key, Ed25519 private key. */
-export const HMAC_SECRET_PREFIX = 'whsec_';
-export const ED25519_PUBLIC_KEY_PREFIX = 'whpk_';
-export const ED25519_PRIVATE_KEY_PREFIX = 'whsk_';
+export const HMAC_SECRET_PREFIX = "whsec_";
+export const ED25519_PUBLIC_KEY_PREFIX = "whpk_";
+export const ED25519_PRIVATE_KEY_PREFIX = "whsk_";
 
 export interface DecodedSecret {
   key: Buffer;
@@ -32,28 +32,34 @@ export interface DecodedSecret {
 export function decodeSecret(text: string, type: SchemeType): DecodedSecret {
   const standard = type === STANDARD_WEBHOOKS || type === SVIX;
   if (text.startsWith(ED25519_PRIVATE_KEY_PREFIX)) {
-    throw new SchemeConfigError('secret', 'is an Ed25519 private key (whsk_); configure the public key (whpk_) instead');
+    throw new SchemeConfigError(
+      "secret",
+      "is an Ed25519 private key (whsk_); configure the public key (whpk_) instead",
+    );
   }
   if (text.startsWith(ED25519_PUBLIC_KEY_PREFIX)) {
     if (!standard) {
-      throw new SchemeConfigError('secret', `is an Ed25519 public key (whpk_), which scheme ${type} cannot use`);
+      throw new SchemeConfigError("secret", `is an Ed25519 public key (whpk_), which scheme ${type} cannot use`);
     }
     const key = parseBase64Any(text.slice(ED25519_PUBLIC_KEY_PREFIX.length));
     if (key === null || key.length !== ED25519_PUBLIC_KEY_BYTES || ed25519PublicKey(key) === null) {
-      throw new SchemeConfigError('secret', 'whpk_ must be followed by the base64 of a 32-byte Ed25519 public key');
+      throw new SchemeConfigError("secret", "whpk_ must be followed by the base64 of a 32-byte Ed25519 public key");
     }
-    return { key, kind: 'ed25519-public' };
+    return { key, kind: "ed25519-public" };
   }
   if (!standard) {
-    if (text.length === 0) throw new SchemeConfigError('secret', 'is empty');
-    return { key: Buffer.from(text, 'utf8'), kind: 'hmac' };
+    if (text.length === 0) throw new SchemeConfigError("secret", "is empty");
+    return { key: Buffer.from(text, "utf8"), kind: "hmac" };
   }
   if (!text.startsWith(HMAC_SECRET_PREFIX)) {
-    throw new SchemeConfigError('secret', `must start with whsec_ (HMAC secret) or whpk_ (Ed25519 public key) for scheme ${type}`);
+    throw new SchemeConfigError(
+      "secret",
+      `must start with whsec_ (HMAC secret) or whpk_ (Ed25519 public key) for scheme ${type}`,
+    );
   }
   const key = parseBase64Any(text.slice(HMAC_SECRET_PREFIX.length));
   if (key === null || key.length === 0) {
-    throw new SchemeConfigError('secret', 'whsec_ must be followed by non-empty standard base64');
+    throw new SchemeConfigError("secret", "whsec_ must be followed by non-empty standard base64");
   }
-  return { key, kind: 'hmac' };
+  return { key, kind: "hmac" };
 }

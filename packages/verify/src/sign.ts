@@ -1,6 +1,6 @@
-import { createHmac } from 'node:crypto';
-import { SchemeConfigError } from './errors.js';
-import { decodeSecret } from './secrets.js';
+import { createHmac } from "node:crypto";
+import { SchemeConfigError } from "./errors.js";
+import { decodeSecret } from "./secrets.js";
 
 /**
  * The signing direction of Standard Webhooks, for outbound deliveries: what `standard-webhooks`
@@ -18,9 +18,9 @@ export interface StandardWebhooksSignInput {
 
 /** The three headers of a signed Standard Webhooks request (lower-case names). */
 export interface StandardWebhooksHeaders {
-  'webhook-id': string;
-  'webhook-timestamp': string;
-  'webhook-signature': string;
+  "webhook-id": string;
+  "webhook-timestamp": string;
+  "webhook-signature": string;
 }
 
 /** A decoded HMAC signing key (`whsec_…` as the receiver's dashboard shows it). */
@@ -33,8 +33,9 @@ export interface SigningKey {
  * anything else — Ed25519 (`v1a`) signing is not offered: no destination asked for it yet.
  */
 export function standardWebhooksSigningKey(text: string): SigningKey {
-  const decoded = decodeSecret(text, 'standard-webhooks');
-  if (decoded.kind !== 'hmac') throw new SchemeConfigError('secret', 'must be a whsec_ HMAC secret to sign outbound requests');
+  const decoded = decodeSecret(text, "standard-webhooks");
+  if (decoded.kind !== "hmac")
+    throw new SchemeConfigError("secret", "must be a whsec_ HMAC secret to sign outbound requests");
   return { key: decoded.key };
 }
 
@@ -42,15 +43,18 @@ export function standardWebhooksSigningKey(text: string): SigningKey {
  * Signs with every key given (space-separated `v1,<base64>` entries), so a receiver can rotate:
  * sign with the old and the new secret while it moves, then drop the old one.
  */
-export function signStandardWebhooks(input: StandardWebhooksSignInput, keys: readonly SigningKey[]): StandardWebhooksHeaders {
-  if (keys.length === 0) throw new SchemeConfigError('secrets', 'at least one signing secret is needed');
+export function signStandardWebhooks(
+  input: StandardWebhooksSignInput,
+  keys: readonly SigningKey[],
+): StandardWebhooksHeaders {
+  if (keys.length === 0) throw new SchemeConfigError("secrets", "at least one signing secret is needed");
   if (!Number.isSafeInteger(input.timestampSeconds) || input.timestampSeconds < 0) {
-    throw new SchemeConfigError('timestampSeconds', 'must be a non-negative integer (Unix seconds)');
+    throw new SchemeConfigError("timestampSeconds", "must be a non-negative integer (Unix seconds)");
   }
   const timestamp = String(input.timestampSeconds);
-  const prefix = Buffer.from(`${input.id}.${timestamp}.`, 'utf8');
+  const prefix = Buffer.from(`${input.id}.${timestamp}.`, "utf8");
   const signature = keys
-    .map(({ key }) => `v1,${createHmac('sha256', key).update(prefix).update(input.body).digest('base64')}`)
-    .join(' ');
-  return { 'webhook-id': input.id, 'webhook-timestamp': timestamp, 'webhook-signature': signature };
+    .map(({ key }) => `v1,${createHmac("sha256", key).update(prefix).update(input.body).digest("base64")}`)
+    .join(" ");
+  return { "webhook-id": input.id, "webhook-timestamp": timestamp, "webhook-signature": signature };
 }

@@ -12,7 +12,7 @@ export const MAX_SIGNATURES = 16;
  * MAX_SIGNATURES. The header is already capped at MAX_HEADER_LENGTH, so the split is cheap.
  */
 export function splitEntries(value: string, separator: string): string[] | null {
-  const entries = value.split(separator).filter((entry) => entry !== '');
+  const entries = value.split(separator).filter((entry) => entry !== "");
   return entries.length > MAX_SIGNATURES ? null : entries;
 }
 

@@ -1,4 +1,4 @@
-import { fail, type VerifyFailure } from './codes.js';
+import { fail, type VerifyFailure } from "./codes.js";
 
 /**
  * Default replay window, in seconds: deep-link receivers and Standard Webhooks both use five
@@ -21,11 +21,7 @@ export function parseUnixSeconds(text: string): number | null {
  * True when `timestamp` is within ±tolerance of now, edges included. Written as `<=` so that a
  * NaN tolerance or clock fails closed (refuses) instead of accepting everything.
  */
-export function withinTolerance(
-  timestamp: number,
-  nowSeconds: number,
-  toleranceSeconds: number,
-): boolean {
+export function withinTolerance(timestamp: number, nowSeconds: number, toleranceSeconds: number): boolean {
   return Math.abs(nowSeconds - timestamp) <= toleranceSeconds;
 }
 
@@ -39,7 +35,7 @@ export function checkTimestamp(
   ctx: { nowSeconds: number; toleranceSeconds: number },
 ): number | VerifyFailure {
   const timestamp = parseUnixSeconds(text);
-  if (timestamp === null) return fail('timestamp_invalid', `${label} is not a Unix time in whole seconds.`);
-  if (!withinTolerance(timestamp, ctx.nowSeconds, ctx.toleranceSeconds)) return fail('timestamp_out_of_tolerance');
+  if (timestamp === null) return fail("timestamp_invalid", `${label} is not a Unix time in whole seconds.`);
+  if (!withinTolerance(timestamp, ctx.nowSeconds, ctx.toleranceSeconds)) return fail("timestamp_out_of_tolerance");
   return timestamp;
 }

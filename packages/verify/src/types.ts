@@ -1,4 +1,4 @@
-import type { VerifyFailure } from './codes.js';
+import type { VerifyFailure } from "./codes.js";
 
 /** One header as Node's `IncomingHttpHeaders` gives it. */
 export type HeaderValue = string | string[] | undefined;
@@ -19,7 +19,7 @@ export interface VerifyRequest {
  * signatures. The kind is explicit because the two must never be confused: a public key used as
  * an HMAC key would let anyone who has seen it (it is public) forge signatures.
  */
-export type SecretKind = 'hmac' | 'ed25519-public';
+export type SecretKind = "hmac" | "ed25519-public";
 
 /**
  * One active secret of a source. `id` names it in results and rotation metrics, never the key.
@@ -44,8 +44,7 @@ export interface VerifyContext {
 }
 
 export type VerifyResult =
-  | { ok: true; secretId: string; timestamp: number | null; deliveryId: string | null }
-  | VerifyFailure;
+  { ok: true; secretId: string; timestamp: number | null; deliveryId: string | null } | VerifyFailure;
 
 /**
  * Where a scheme finds the provider's delivery id, for the event key. `header`: `verify` returns
@@ -54,9 +53,9 @@ export type VerifyResult =
  * gateway's `idField`). `none`: the key falls back to the body hash.
  */
 export type DeliveryIdSource =
-  | { readonly from: 'header'; readonly header: string; readonly signed: boolean }
-  | { readonly from: 'body'; readonly field: string }
-  | { readonly from: 'none' };
+  | { readonly from: "header"; readonly header: string; readonly signed: boolean }
+  | { readonly from: "body"; readonly field: string }
+  | { readonly from: "none" };
 
 /** A provider's signature format. Implementations never throw on request input. */
 export interface SignatureScheme {

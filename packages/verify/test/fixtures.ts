@@ -1,11 +1,11 @@
 // Fixtures sign with node:crypto directly, never with the code under test, so a bug in the
 // package cannot sign and verify its own mistake.
-import { createHmac, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
-import type { SourceSecret, VerifyContext, VerifyResult } from '../src/index.js';
+import { createHmac, generateKeyPairSync, sign as cryptoSign } from "node:crypto";
+import type { SourceSecret, VerifyContext, VerifyResult } from "../src/index.js";
 
 export const NOW = 1_779_114_720; // 2026-05-18T14:32:00Z
-export const CURRENT: SourceSecret = { id: 'current', key: Buffer.from('whsec-current-0123456789abcdef') };
-export const PREVIOUS: SourceSecret = { id: 'previous', key: Buffer.from('whsec-previous-0123456789abcdef') };
+export const CURRENT: SourceSecret = { id: "current", key: Buffer.from("whsec-current-0123456789abcdef") };
+export const PREVIOUS: SourceSecret = { id: "previous", key: Buffer.from("whsec-previous-0123456789abcdef") };
 export const BODY = Buffer.from(
   '{"event":"link.clicked","timestamp":"2026-05-18T14:32:00.000Z","data":{"prefix":"promo","token":"summer-sale"}}',
 );
@@ -16,12 +16,12 @@ export function ctx(overrides: Partial<VerifyContext> = {}): VerifyContext {
 
 /** The deep-link scheme: hex HMAC-SHA256 of `${timestamp}.${body}`. */
 export function signTimestamped(key: Buffer, timestamp: string, body: Buffer): string {
-  return createHmac('sha256', key).update(`${timestamp}.`).update(body).digest('hex');
+  return createHmac("sha256", key).update(`${timestamp}.`).update(body).digest("hex");
 }
 
 /** The older receiver: hex HMAC-SHA256 of the body alone. */
 export function signBody(key: Buffer, body: Buffer): string {
-  return createHmac('sha256', key).update(body).digest('hex');
+  return createHmac("sha256", key).update(body).digest("hex");
 }
 
 /** Flips the lowest bit of one character of a hex string, keeping it hex. */
@@ -48,17 +48,17 @@ export function flipChar(text: string, index: number): string {
 
 /** Decodes base64, flips one bit of byte `index`, re-encodes: a well-formed but wrong signature. */
 export function flipBase64Byte(b64: string, index: number): string {
-  return flipByte(Buffer.from(b64, 'base64'), index).toString('base64');
+  return flipByte(Buffer.from(b64, "base64"), index).toString("base64");
 }
 
 /** A fresh Ed25519 key pair: the raw 32-byte public key and a signer, per the Standard Webhooks spec. */
 export function ed25519KeyPair(): { publicKey: Buffer; sign(data: Buffer): string } {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const jwk = publicKey.export({ format: 'jwk' });
-  if (typeof jwk.x !== 'string') throw new Error('ed25519 JWK without x');
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  const jwk = publicKey.export({ format: "jwk" });
+  if (typeof jwk.x !== "string") throw new Error("ed25519 JWK without x");
   return {
-    publicKey: Buffer.from(jwk.x, 'base64url'),
-    sign: (data) => cryptoSign(null, data, privateKey).toString('base64'),
+    publicKey: Buffer.from(jwk.x, "base64url"),
+    sign: (data) => cryptoSign(null, data, privateKey).toString("base64"),
   };
 }
 
@@ -71,5 +71,5 @@ export function standardContent(id: string, timestamp: string, body: Buffer): Bu
 export function jsonBody(bytes: number): Buffer {
   const head = '{"event":"link.clicked","id":"evt_0001","data":{"pad":"';
   const tail = '"}}';
-  return Buffer.from(head + 'x'.repeat(Math.max(0, bytes - head.length - tail.length)) + tail);
+  return Buffer.from(head + "x".repeat(Math.max(0, bytes - head.length - tail.length)) + tail);
 }

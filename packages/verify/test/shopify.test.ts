@@ -1,13 +1,13 @@
-import { HashFormat, createSHA256HMAC } from '@shopify/shopify-api/runtime';
-import { describe, expect, it } from 'vitest';
-import { createScheme, decodeSecret } from '../src/index.js';
-import type { HeaderValue, SourceSecret, VerifyResult } from '../src/index.js';
-import { ctx, failureCode, flipBase64Byte, flipByte, flipChar } from './fixtures.js';
+import { HashFormat, createSHA256HMAC } from "@shopify/shopify-api/runtime";
+import { describe, expect, it } from "vitest";
+import { createScheme, decodeSecret } from "../src/index.js";
+import type { HeaderValue, SourceSecret, VerifyResult } from "../src/index.js";
+import { ctx, failureCode, flipBase64Byte, flipByte, flipChar } from "./fixtures.js";
 
-const scheme = createScheme({ type: 'shopify' });
-const SECRET_TEXT = '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';
-const CURRENT: SourceSecret = { id: 'shop-1', ...decodeSecret(SECRET_TEXT, 'shopify') };
-const WEBHOOK_ID = 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043';
+const scheme = createScheme({ type: "shopify" });
+const SECRET_TEXT = "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";
+const CURRENT: SourceSecret = { id: "shop-1", ...decodeSecret(SECRET_TEXT, "shopify") };
+const WEBHOOK_ID = "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043";
 const BODY = Buffer.from('{"id":820982911946154508,"email":"jon@example.com","total_price":"403.00"}');
 
 /**
@@ -16,43 +16,52 @@ const BODY = Buffer.from('{"id":820982911946154508,"email":"jon@example.com","to
  * test. It runs offline: no shopifyApi() config or adapter is needed for it.
  */
 async function shopifySignature(secret = SECRET_TEXT, body: Buffer = BODY): Promise<string> {
-  return createSHA256HMAC(secret, body.toString('utf8'), HashFormat.Base64);
+  return createSHA256HMAC(secret, body.toString("utf8"), HashFormat.Base64);
 }
 
 function verify(sig: HeaderValue, body: Buffer = BODY, secrets: SourceSecret[] = [CURRENT]): VerifyResult {
-  const headers = { 'x-shopify-hmac-sha256': sig, 'x-shopify-webhook-id': WEBHOOK_ID, 'x-shopify-topic': 'orders/create' };
+  const headers = {
+    "x-shopify-hmac-sha256": sig,
+    "x-shopify-webhook-id": WEBHOOK_ID,
+    "x-shopify-topic": "orders/create",
+  };
   return scheme.verify({ headers, rawBody: body }, ctx({ secrets }));
 }
 
-describe('shopify', () => {
-  it('valid - a base64 HMAC from the Shopify library verifies; X-Shopify-Webhook-Id is the delivery id', async () => {
-    expect(verify(await shopifySignature())).toEqual({ ok: true, secretId: 'shop-1', timestamp: null, deliveryId: WEBHOOK_ID });
-    expect(scheme.deliveryIdSource).toEqual({ from: 'header', header: 'x-shopify-webhook-id', signed: false });
+describe("shopify", () => {
+  it("valid - a base64 HMAC from the Shopify library verifies; X-Shopify-Webhook-Id is the delivery id", async () => {
+    expect(verify(await shopifySignature())).toEqual({
+      ok: true,
+      secretId: "shop-1",
+      timestamp: null,
+      deliveryId: WEBHOOK_ID,
+    });
+    expect(scheme.deliveryIdSource).toEqual({ from: "header", header: "x-shopify-webhook-id", signed: false });
   });
 
-  it('rotation - the second active secret verifies and is named', async () => {
-    const previous: SourceSecret = { id: 'shop-0', ...decodeSecret('shpss_previous_secret_value_0000', 'shopify') };
-    const sig = await shopifySignature('shpss_previous_secret_value_0000');
-    expect(verify(sig, BODY, [CURRENT, previous])).toMatchObject({ ok: true, secretId: 'shop-0' });
+  it("rotation - the second active secret verifies and is named", async () => {
+    const previous: SourceSecret = { id: "shop-0", ...decodeSecret("shpss_previous_secret_value_0000", "shopify") };
+    const sig = await shopifySignature("shpss_previous_secret_value_0000");
+    expect(verify(sig, BODY, [CURRENT, previous])).toMatchObject({ ok: true, secretId: "shop-0" });
   });
 
-  it('tampering - every flipped body byte, header character and MAC byte is a mismatch', async () => {
+  it("tampering - every flipped body byte, header character and MAC byte is a mismatch", async () => {
     const sig = await shopifySignature();
     for (let index = 0; index < BODY.length; index += 1) {
-      expect(failureCode(verify(sig, flipByte(BODY, index))), `body ${index}`).toBe('signature_mismatch');
+      expect(failureCode(verify(sig, flipByte(BODY, index))), `body ${index}`).toBe("signature_mismatch");
     }
     for (let index = 0; index < sig.length; index += 1) {
-      expect(failureCode(verify(flipChar(sig, index))), `header ${index}`).toBe('signature_mismatch');
+      expect(failureCode(verify(flipChar(sig, index))), `header ${index}`).toBe("signature_mismatch");
     }
     for (let index = 0; index < 32; index += 1) {
-      expect(failureCode(verify(flipBase64Byte(sig, index))), `mac ${index}`).toBe('signature_mismatch');
+      expect(failureCode(verify(flipBase64Byte(sig, index))), `mac ${index}`).toBe("signature_mismatch");
     }
   });
 
-  it('malformed - hex instead of base64, missing padding, absent', async () => {
+  it("malformed - hex instead of base64, missing padding, absent", async () => {
     const sig = await shopifySignature();
-    expect(failureCode(verify(Buffer.from(sig, 'base64').toString('hex')))).toBe('signature_mismatch');
-    expect(failureCode(verify(sig.replace(/=+$/, '')))).toBe('signature_mismatch');
-    expect(failureCode(verify(undefined))).toBe('signature_missing');
+    expect(failureCode(verify(Buffer.from(sig, "base64").toString("hex")))).toBe("signature_mismatch");
+    expect(failureCode(verify(sig.replace(/=+$/, "")))).toBe("signature_mismatch");
+    expect(failureCode(verify(undefined))).toBe("signature_missing");
   });
 });

@@ -1,54 +1,69 @@
-import { Webhook } from 'standardwebhooks';
-import { describe, expect, it } from 'vitest';
-import { createScheme, decodeSecret, signStandardWebhooks, standardWebhooksSigningKey } from '../src/index.js';
+import { Webhook } from "standardwebhooks";
+import { describe, expect, it } from "vitest";
+import { createScheme, decodeSecret, signStandardWebhooks, standardWebhooksSigningKey } from "../src/index.js";
 
-const SECRET = 'whsec_' + Buffer.from('outbound-signing-secret-0000001').toString('base64');
-const OLD = 'whsec_' + Buffer.from('outbound-signing-secret-previous').toString('base64');
+const SECRET = "whsec_" + Buffer.from("outbound-signing-secret-0000001").toString("base64");
+const OLD = "whsec_" + Buffer.from("outbound-signing-secret-previous").toString("base64");
 const NOW = 1_790_000_000;
 const BODY = Buffer.from('{"event":"link.clicked","data":{"link_id":"lnk_1"}}');
 
-describe('signStandardWebhooks - round trip', () => {
-  it('is accepted by this package\'s standard-webhooks verifier', () => {
-    const headers = signStandardWebhooks({ id: 'demo:evt_1', timestampSeconds: NOW, body: BODY }, [standardWebhooksSigningKey(SECRET)]);
-    const result = createScheme({ type: 'standard-webhooks' }).verify(
+describe("signStandardWebhooks - round trip", () => {
+  it("is accepted by this package's standard-webhooks verifier", () => {
+    const headers = signStandardWebhooks({ id: "demo:evt_1", timestampSeconds: NOW, body: BODY }, [
+      standardWebhooksSigningKey(SECRET),
+    ]);
+    const result = createScheme({ type: "standard-webhooks" }).verify(
       { headers: { ...headers }, rawBody: BODY },
-      { secrets: [{ id: 'k', ...decodeSecret(SECRET, 'standard-webhooks') }], toleranceSeconds: 300, nowSeconds: NOW },
+      { secrets: [{ id: "k", ...decodeSecret(SECRET, "standard-webhooks") }], toleranceSeconds: 300, nowSeconds: NOW },
     );
-    expect(result).toEqual({ ok: true, secretId: 'k', timestamp: NOW, deliveryId: 'demo:evt_1' });
+    expect(result).toEqual({ ok: true, secretId: "k", timestamp: NOW, deliveryId: "demo:evt_1" });
   });
 
-  it('matches the reference library byte for byte and verifies with it', () => {
-    const headers = signStandardWebhooks({ id: 'msg_1', timestampSeconds: NOW, body: BODY }, [standardWebhooksSigningKey(SECRET)]);
-    expect(headers['webhook-signature']).toBe(new Webhook(SECRET).sign('msg_1', new Date(NOW * 1000), BODY.toString()));
+  it("matches the reference library byte for byte and verifies with it", () => {
+    const headers = signStandardWebhooks({ id: "msg_1", timestampSeconds: NOW, body: BODY }, [
+      standardWebhooksSigningKey(SECRET),
+    ]);
+    expect(headers["webhook-signature"]).toBe(new Webhook(SECRET).sign("msg_1", new Date(NOW * 1000), BODY.toString()));
     // The reference verifier checks the timestamp against its own clock: sign with "now".
     const now = Math.floor(Date.now() / 1000);
-    const fresh = signStandardWebhooks({ id: 'msg_2', timestampSeconds: now, body: BODY }, [standardWebhooksSigningKey(SECRET)]);
+    const fresh = signStandardWebhooks({ id: "msg_2", timestampSeconds: now, body: BODY }, [
+      standardWebhooksSigningKey(SECRET),
+    ]);
     expect(new Webhook(SECRET).verify(BODY.toString(), { ...fresh })).toEqual(JSON.parse(BODY.toString()));
   });
 
-  it('signs with every key during a rotation; each receiver secret verifies', () => {
-    const headers = signStandardWebhooks({ id: 'demo:evt_2', timestampSeconds: NOW, body: BODY }, [standardWebhooksSigningKey(SECRET), standardWebhooksSigningKey(OLD)]);
-    expect(headers['webhook-signature'].split(' ')).toHaveLength(2);
+  it("signs with every key during a rotation; each receiver secret verifies", () => {
+    const headers = signStandardWebhooks({ id: "demo:evt_2", timestampSeconds: NOW, body: BODY }, [
+      standardWebhooksSigningKey(SECRET),
+      standardWebhooksSigningKey(OLD),
+    ]);
+    expect(headers["webhook-signature"].split(" ")).toHaveLength(2);
     for (const text of [SECRET, OLD]) {
-      const result = createScheme({ type: 'standard-webhooks' }).verify(
+      const result = createScheme({ type: "standard-webhooks" }).verify(
         { headers: { ...headers }, rawBody: BODY },
-        { secrets: [{ id: 'only', ...decodeSecret(text, 'standard-webhooks') }], toleranceSeconds: 300, nowSeconds: NOW },
+        {
+          secrets: [{ id: "only", ...decodeSecret(text, "standard-webhooks") }],
+          toleranceSeconds: 300,
+          nowSeconds: NOW,
+        },
       );
       expect(result.ok).toBe(true);
     }
   });
 
-  it('a changed body does not verify', () => {
-    const headers = signStandardWebhooks({ id: 'demo:evt_3', timestampSeconds: NOW, body: BODY }, [standardWebhooksSigningKey(SECRET)]);
-    const result = createScheme({ type: 'standard-webhooks' }).verify(
-      { headers: { ...headers }, rawBody: Buffer.from(BODY.toString().replace('lnk_1', 'lnk_2')) },
-      { secrets: [{ id: 'k', ...decodeSecret(SECRET, 'standard-webhooks') }], toleranceSeconds: 300, nowSeconds: NOW },
+  it("a changed body does not verify", () => {
+    const headers = signStandardWebhooks({ id: "demo:evt_3", timestampSeconds: NOW, body: BODY }, [
+      standardWebhooksSigningKey(SECRET),
+    ]);
+    const result = createScheme({ type: "standard-webhooks" }).verify(
+      { headers: { ...headers }, rawBody: Buffer.from(BODY.toString().replace("lnk_1", "lnk_2")) },
+      { secrets: [{ id: "k", ...decodeSecret(SECRET, "standard-webhooks") }], toleranceSeconds: 300, nowSeconds: NOW },
     );
-    expect(result).toMatchObject({ ok: false, code: 'signature_mismatch' });
+    expect(result).toMatchObject({ ok: false, code: "signature_mismatch" });
   });
 
-  it('refuses keys that cannot sign, naming the field', () => {
-    expect(() => standardWebhooksSigningKey('not-a-secret')).toThrow(/whsec_/);
-    expect(() => signStandardWebhooks({ id: 'x', timestampSeconds: NOW, body: BODY }, [])).toThrow(/at least one/);
+  it("refuses keys that cannot sign, naming the field", () => {
+    expect(() => standardWebhooksSigningKey("not-a-secret")).toThrow(/whsec_/);
+    expect(() => signStandardWebhooks({ id: "x", timestampSeconds: NOW, body: BODY }, [])).toThrow(/at least one/);
   });
 });

@@ -11,32 +11,31 @@
 //   32-byte seed (it is the ASCII text "TESTSIGNINGKEYDONOTUSETHISFORANY"); the receiver needs the
 //   public key, which the test derives from the seed with node:crypto.
 
-export const VECTOR_MSG_ID = 'msg_p5jXN8AQM9LWM0D4loKWxJek';
+export const VECTOR_MSG_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek";
 export const VECTOR_TIMESTAMP = 1614265330;
 export const VECTOR_PAYLOAD = '{"test": 2432232314}';
 
 export const V1_VECTOR = {
-  secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-  signature: 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+  secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+  signature: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
 } as const;
 
 /** Signatures the reference tests expect to be refused for the same message. */
 export const V1_WRONG_SIGNATURES = [
-  'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA=', // python: last character changed
-  'v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=', // go/js: another message's signature
-  'v1,dawfeoifkpqwoekfpqoekf', // js: not a 32-byte base64 value
-  'v1,', // js: partial
+  "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA=", // python: last character changed
+  "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=", // go/js: another message's signature
+  "v1,dawfeoifkpqwoekfpqoekf", // js: not a 32-byte base64 value
+  "v1,", // js: partial
 ] as const;
 
 /** The other entries of the reference "multi sig payload is valid" case; the valid one is added. */
 export const MULTI_SIG_DECOYS = [
-  'v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=',
-  'v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=',
+  "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=",
+  "v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=",
 ] as const;
 
 export const V1A_VECTOR = {
   /** Base64 of the 32-byte Ed25519 seed (the private key, `whsk_` without its prefix). */
-  privateSeed: 'VEVTVFNJR05JTkdLRVlET05PVFVTRVRISVNGT1JBTlk=',
-  signature:
-    'v1a,tQ9V2XOqn7jL/DQenEFpqIugdBVtiMmER5mhSkXBNwM0mkATuDe6KYYUuxqtaiHeYGb7KaaBRdM5WqyeFiL8Ag==',
+  privateSeed: "VEVTVFNJR05JTkdLRVlET05PVFVTRVRISVNGT1JBTlk=",
+  signature: "v1a,tQ9V2XOqn7jL/DQenEFpqIugdBVtiMmER5mhSkXBNwM0mkATuDe6KYYUuxqtaiHeYGb7KaaBRdM5WqyeFiL8Ag==",
 } as const;

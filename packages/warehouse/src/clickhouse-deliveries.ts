@@ -42,14 +42,30 @@ export class ClickHouseDeliveries {
     const fresh = unique.filter((r) => !existing.has(r.log_seq));
     if (fresh.length === 0) return { inserted: 0, duplicates: rows.length };
     const body = fresh
-      .map((r) => JSON.stringify({ log_seq: r.log_seq, destination: r.destination, event_key: r.event_key, attempt: r.attempt, outcome: r.outcome, status: r.status, latency_ms: r.latency_ms, error: r.error, attempted_at_ms: r.at.getTime(), loaded_at_ms: loadedAt }))
+      .map((r) =>
+        JSON.stringify({
+          log_seq: r.log_seq,
+          destination: r.destination,
+          event_key: r.event_key,
+          attempt: r.attempt,
+          outcome: r.outcome,
+          status: r.status,
+          latency_ms: r.latency_ms,
+          error: r.error,
+          attempted_at_ms: r.at.getTime(),
+          loaded_at_ms: loadedAt,
+        }),
+      )
       .join("\n");
     await this.http.insert(`INSERT INTO ${this.#table} FORMAT JSONEachRow`, body + "\n", {});
     return { inserted: fresh.length, duplicates: rows.length - fresh.length };
   }
 
   async count(query: DeliveryQuery): Promise<number> {
-    const text = await this.http.query(`SELECT count() AS n FROM ${this.#table} FINAL${where(query)} FORMAT JSONEachRow`, { kind: "read" });
+    const text = await this.http.query(
+      `SELECT count() AS n FROM ${this.#table} FINAL${where(query)} FORMAT JSONEachRow`,
+      { kind: "read" },
+    );
     return Number(parse(text)[0]?.n ?? 0);
   }
 

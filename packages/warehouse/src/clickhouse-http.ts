@@ -144,7 +144,13 @@ export class ClickHouseHttp {
     await this.#send(params, body, this.opts.compression, { ...options, kind: "insert" });
   }
 
-  async #send(params: URLSearchParams, body: Buffer, gzipped: boolean, options: RequestOptions, contentType = "text/plain; charset=utf-8"): Promise<string> {
+  async #send(
+    params: URLSearchParams,
+    body: Buffer,
+    gzipped: boolean,
+    options: RequestOptions,
+    contentType = "text/plain; charset=utf-8",
+  ): Promise<string> {
     const timeoutMs = options.timeoutMs ?? this.opts.timeoutMs;
     if (this.opts.compression) params.set("enable_http_compression", "1");
     const headers: Record<string, string> = { "content-type": contentType };
@@ -161,7 +167,11 @@ export class ClickHouseHttp {
         break;
       } catch (err) {
         if (attempt === 1 && options.kind !== "insert" && isStaleSocket(err)) continue;
-        throw new WarehouseError("warehouse_unavailable", `ClickHouse at ${this.opts.label} unreachable: ${describeNetworkError(err, timeoutMs)}`, { cause: err });
+        throw new WarehouseError(
+          "warehouse_unavailable",
+          `ClickHouse at ${this.opts.label} unreachable: ${describeNetworkError(err, timeoutMs)}`,
+          { cause: err },
+        );
       }
     }
     const { status, text, codeHeader } = answer;
@@ -188,9 +198,14 @@ export class ClickHouseHttp {
       bodyTimeout: timeoutMs,
     });
     let raw = Buffer.from(await res.body.arrayBuffer());
-    if (String(res.headers["content-encoding"] ?? "").toLowerCase() === "gzip" && raw.length > 0) raw = await gunzipAsync(raw);
+    if (String(res.headers["content-encoding"] ?? "").toLowerCase() === "gzip" && raw.length > 0)
+      raw = await gunzipAsync(raw);
     const header = res.headers["x-clickhouse-exception-code"];
-    return { status: res.statusCode, text: raw.toString("utf8"), codeHeader: Array.isArray(header) ? header[0] : header };
+    return {
+      status: res.statusCode,
+      text: raw.toString("utf8"),
+      codeHeader: Array.isArray(header) ? header[0] : header,
+    };
   }
 
   async close(): Promise<void> {
@@ -204,7 +219,9 @@ export class ClickHouseHttp {
 
 /** A value in TabSeparated's escaping. */
 function tsvEscape(value: string): string {
-  return value.replace(/[\\\t\n\r\0]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : c === "\r" ? "\\r" : "\\0"));
+  return value.replace(/[\\\t\n\r\0]/g, (c) =>
+    c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : c === "\r" ? "\\r" : "\\0",
+  );
 }
 
 function stringify(settings: Record<string, string | number>): Record<string, string> {
@@ -218,7 +235,8 @@ function isStaleSocket(err: unknown): boolean {
 
 function describeNetworkError(err: unknown, timeoutMs: number): string {
   const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string } };
-  if (e?.name === "TimeoutError" || e?.name === "AbortError" || /Timeout/.test(e?.code ?? "")) return `no answer within ${timeoutMs} ms (${e.code ?? e.name})`;
+  if (e?.name === "TimeoutError" || e?.name === "AbortError" || /Timeout/.test(e?.code ?? ""))
+    return `no answer within ${timeoutMs} ms (${e.code ?? e.name})`;
   const code = e?.code ?? e?.cause?.code;
   return code ? `${code}: ${e?.message ?? ""}` : String(e?.message ?? err);
 }

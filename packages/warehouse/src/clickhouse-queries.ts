@@ -4,7 +4,10 @@ import type { AnalyticsQuery, AnalyticsRow, EventFilter, EventListPage, EventQue
 
 /** Columns the events table gains for enrichment and paging, added by migrate() when missing. */
 export const CLICKHOUSE_EXTRA_COLUMNS: ReadonlyArray<{ name: string; type: string }> = [
-  ...ENRICHED_COLUMNS.map((c) => ({ name: c.name, type: c.type === "boolean" ? "Nullable(UInt8)" : "Nullable(String)" })),
+  ...ENRICHED_COLUMNS.map((c) => ({
+    name: c.name,
+    type: c.type === "boolean" ? "Nullable(UInt8)" : "Nullable(String)",
+  })),
   { name: "load_seq", type: "UInt64" },
 ];
 
@@ -25,7 +28,11 @@ export function encodeExtra(enriched: EnrichedFields | undefined, loadSeq: numbe
 /** Millisecond expressions of the layout's instants. */
 function times(layout: ClickHouseLayout): { occurred: string; received: string; loaded: string } {
   return layout === "datetime64"
-    ? { occurred: "toUnixTimestamp64Milli(occurred_at)", received: "toUnixTimestamp64Milli(received_at)", loaded: "toUnixTimestamp64Milli(loaded_at)" }
+    ? {
+        occurred: "toUnixTimestamp64Milli(occurred_at)",
+        received: "toUnixTimestamp64Milli(received_at)",
+        loaded: "toUnixTimestamp64Milli(loaded_at)",
+      }
     : { occurred: "occurred_at_ms", received: "received_at_ms", loaded: "loaded_at_ms" };
 }
 
@@ -59,7 +66,8 @@ export class ClickHouseQueries implements EventQueries {
 
   #where(filter: EventFilter, t: ReturnType<typeof times>): string[] {
     const w: string[] = [];
-    if (filter.sources !== undefined) w.push(filter.sources.length ? `source IN (${filter.sources.map(sqlString).join(", ")})` : "0");
+    if (filter.sources !== undefined)
+      w.push(filter.sources.length ? `source IN (${filter.sources.map(sqlString).join(", ")})` : "0");
     const eq = (column: string, v: string | undefined) => v !== undefined && w.push(`${column} = ${sqlString(v)}`);
     eq("event_type", filter.type);
     eq("link_id", filter.link);
@@ -68,7 +76,8 @@ export class ClickHouseQueries implements EventQueries {
     eq("device_type", filter.device);
     if (filter.isUnique !== undefined) w.push(`ifNull(is_unique, 0) = ${filter.isUnique ? 1 : 0}`);
     if (filter.isSuspicious !== undefined) w.push(`ifNull(is_suspicious, 0) = ${filter.isSuspicious ? 1 : 0}`);
-    const ms = (column: string, op: string, d: Date | undefined) => d !== undefined && w.push(`${column} ${op} ${d.getTime()}`);
+    const ms = (column: string, op: string, d: Date | undefined) =>
+      d !== undefined && w.push(`${column} ${op} ${d.getTime()}`);
     ms(t.occurred, ">=", filter.occurredFrom);
     ms(t.occurred, "<", filter.occurredTo);
     ms(t.received, ">=", filter.receivedFrom);
@@ -114,7 +123,10 @@ export class ClickHouseQueries implements EventQueries {
     }));
   }
 
-  async listEvents(filter: EventFilter, page: { limit: number; startingAfter?: number | undefined }): Promise<EventListPage> {
+  async listEvents(
+    filter: EventFilter,
+    page: { limit: number; startingAfter?: number | undefined },
+  ): Promise<EventListPage> {
     const t = times(await this.layout());
     const where = this.#where(filter, t);
     if (page.startingAfter !== undefined) where.push(`load_seq < ${Math.trunc(page.startingAfter)}`);
@@ -130,7 +142,16 @@ export class ClickHouseQueries implements EventQueries {
   async analytics(query: AnalyticsQuery): Promise<AnalyticsRow[]> {
     const t = times(await this.layout());
     const eventMs = `ifNull(${t.occurred}, ${t.received})`;
-    const where = this.#where({ sources: query.sources, type: query.type, campaign: query.campaign, country: query.country, device: query.device }, t);
+    const where = this.#where(
+      {
+        sources: query.sources,
+        type: query.type,
+        campaign: query.campaign,
+        country: query.country,
+        device: query.device,
+      },
+      t,
+    );
     if (query.from !== undefined) where.push(`${eventMs} >= ${query.from.getTime()}`);
     if (query.to !== undefined) where.push(`${eventMs} < ${query.to.getTime()}`);
     const keys: Record<AnalyticsQuery["groupBy"], string> = {
@@ -160,7 +181,9 @@ export class ClickHouseQueries implements EventQueries {
   async freshness(sources?: readonly string[]): Promise<string | null> {
     const t = times(await this.layout());
     const where = this.#where({ sources }, t);
-    const rows = await this.run(`SELECT count() AS n, max(${t.loaded}) AS newest FROM ${this.table} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} FORMAT JSONEachRow`);
+    const rows = await this.run(
+      `SELECT count() AS n, max(${t.loaded}) AS newest FROM ${this.table} ${where.length ? `WHERE ${where.join(" AND ")}` : ""} FORMAT JSONEachRow`,
+    );
     return Number(rows[0]?.n ?? 0) === 0 ? null : iso(rows[0]?.newest);
   }
 }

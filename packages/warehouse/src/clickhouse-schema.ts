@@ -52,11 +52,34 @@ export const DEFAULT_DEDUP_WINDOW = 1000;
 /** Columns in insert order, per layout (the names the sink writes and reads). */
 export function layoutColumns(layout: ClickHouseLayout): readonly string[] {
   return layout === "datetime64"
-    ? ["event_key", "source", "event_id", "event_type", "schema_version", "occurred_at", "received_at", "loaded_at", "region", "region_seq", "payload"]
+    ? [
+        "event_key",
+        "source",
+        "event_id",
+        "event_type",
+        "schema_version",
+        "occurred_at",
+        "received_at",
+        "loaded_at",
+        "region",
+        "region_seq",
+        "payload",
+      ]
     : [
-        "event_key", "source", "event_id", "event_type", "schema_version",
-        "occurred_at", "occurred_at_ms", "received_at", "received_at_ms", "loaded_at", "loaded_at_ms",
-        "region", "region_seq", "payload",
+        "event_key",
+        "source",
+        "event_id",
+        "event_type",
+        "schema_version",
+        "occurred_at",
+        "occurred_at_ms",
+        "received_at",
+        "received_at_ms",
+        "loaded_at",
+        "loaded_at_ms",
+        "region",
+        "region_seq",
+        "payload",
       ];
 }
 
@@ -66,9 +89,15 @@ export function layoutColumns(layout: ClickHouseLayout): readonly string[] {
  * purpose: ReplacingMergeTree only collapses rows within one partition, and two copies of an event
  * can carry different `received_at` values (a retry that landed in another region).
  */
-export function clickHouseTableDdl(table: string, layout: ClickHouseLayout, options: { dedupWindow?: number } = {}): string {
+export function clickHouseTableDdl(
+  table: string,
+  layout: ClickHouseLayout,
+  options: { dedupWindow?: number } = {},
+): string {
   if (layout === "datetime64") {
-    const settings = options.dedupWindow ? `\nSETTINGS non_replicated_deduplication_window = ${Math.trunc(options.dedupWindow)}` : "";
+    const settings = options.dedupWindow
+      ? `\nSETTINGS non_replicated_deduplication_window = ${Math.trunc(options.dedupWindow)}`
+      : "";
     return `CREATE TABLE IF NOT EXISTS ${table}
 (
   event_key      String,
@@ -121,7 +150,8 @@ export function detectLayout(columns: ReadonlyArray<{ name: string; type: string
 
 /** A ClickHouse identifier, back-quoted; names are restricted so that no escaping is ever needed. */
 export function sqlIdentifier(name: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new TypeError(`not a plain ClickHouse identifier: ${JSON.stringify(name)}`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw new TypeError(`not a plain ClickHouse identifier: ${JSON.stringify(name)}`);
   return "`" + name + "`";
 }
 
@@ -168,7 +198,10 @@ export function encodeRow(row: WarehouseRow, layout: ClickHouseLayout, loadedAtM
   const received = row.received_at.getTime();
   if (Number.isNaN(occurred) || Number.isNaN(received) || !Number.isSafeInteger(row.region_seq) || row.region_seq < 0) {
     // Refused like a row the server cannot parse, so that the loader can isolate and dead-letter it.
-    throw new WarehouseError("warehouse_rejected", `row ${JSON.stringify(row.event_key)} has an invalid date or region_seq`);
+    throw new WarehouseError(
+      "warehouse_rejected",
+      `row ${JSON.stringify(row.event_key)} has an invalid date or region_seq`,
+    );
   }
   const head =
     `{"event_key":${j(row.event_key)},"source":${j(row.source)},"event_id":${j(row.event_id)},` +

@@ -15,9 +15,21 @@ import {
   type ClickHouseLayout,
 } from "./clickhouse-schema.js";
 import { rangesOf, type ReconcileReader } from "./reconcile.js";
-import { ClickHouseQueries, CLICKHOUSE_EXTRA_COLUMNS, CLICKHOUSE_EXTRA_NAMES, encodeExtra } from "./clickhouse-queries.js";
+import {
+  ClickHouseQueries,
+  CLICKHOUSE_EXTRA_COLUMNS,
+  CLICKHOUSE_EXTRA_NAMES,
+  encodeExtra,
+} from "./clickhouse-queries.js";
 import type { AnalyticsQuery, AnalyticsRow, EventFilter, EventListPage, EventQueries, QueriedEvent } from "./query.js";
-import { uniqueByKey, WarehouseError, type InsertResult, type StoredEvent, type WarehouseReader, type WarehouseSink } from "./sink.js";
+import {
+  uniqueByKey,
+  WarehouseError,
+  type InsertResult,
+  type StoredEvent,
+  type WarehouseReader,
+  type WarehouseSink,
+} from "./sink.js";
 import { ClickHouseDeliveries } from "./clickhouse-deliveries.js";
 import type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
 
@@ -62,20 +74,29 @@ export interface ClickHouseServerInfo {
  */
 export function parseClickHouseUrl(url: string): ClickHouseOptions {
   const invalid = (why: string) =>
-    new WarehouseError("warehouse_url_invalid", `invalid ClickHouse URL (${why}): use clickhouse://[user:password@]host:8123/database`);
+    new WarehouseError(
+      "warehouse_url_invalid",
+      `invalid ClickHouse URL (${why}): use clickhouse://[user:password@]host:8123/database`,
+    );
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     throw invalid("not a URL");
   }
-  if (parsed.protocol !== "clickhouse:" && parsed.protocol !== "clickhouses:") throw invalid(`scheme ${parsed.protocol}`);
+  if (parsed.protocol !== "clickhouse:" && parsed.protocol !== "clickhouses:")
+    throw invalid(`scheme ${parsed.protocol}`);
   if (!parsed.hostname) throw invalid("no host");
   const secure = parsed.protocol === "clickhouses:";
-  const options: ClickHouseOptions = { host: parsed.hostname, port: parsed.port ? Number(parsed.port) : secure ? 8443 : 8123, secure };
+  const options: ClickHouseOptions = {
+    host: parsed.hostname,
+    port: parsed.port ? Number(parsed.port) : secure ? 8443 : 8123,
+    secure,
+  };
   const path = decodeURIComponent(parsed.pathname.replace(/^\/+|\/+$/g, ""));
   if (path) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(path)) throw invalid(`database ${JSON.stringify(path)} is not a plain identifier`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(path))
+      throw invalid(`database ${JSON.stringify(path)} is not a plain identifier`);
     options.database = path;
   }
   if (parsed.username) options.user = decodeURIComponent(parsed.username);
@@ -116,7 +137,6 @@ function isoFromMs(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   return new Date(Number(value)).toISOString();
 }
-
 
 /**
  * ClickHouse over its HTTP interface (undici keep-alive pool, JSONEachRow, gzip). The events table
@@ -176,10 +196,12 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
 
   #detectServer(): Promise<Server> {
     if (!this.#server) {
-      const detecting = this.#http.query("SELECT version()", { kind: "read", timeoutMs: this.#healthTimeoutMs }).then((text) => {
-        const version = text.trim();
-        return { version, features: clickHouseFeatures(version) };
-      });
+      const detecting = this.#http
+        .query("SELECT version()", { kind: "read", timeoutMs: this.#healthTimeoutMs })
+        .then((text) => {
+          const version = text.trim();
+          return { version, features: clickHouseFeatures(version) };
+        });
       this.#server = detecting;
       detecting.catch(() => {
         if (this.#server === detecting) this.#server = null;
@@ -208,7 +230,11 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
   async #requireLayout(): Promise<ClickHouseLayout> {
     if (this.#layout) return this.#layout;
     const layout = await this.#readLayout();
-    if (!layout) throw new WarehouseError("warehouse_unavailable", `table ${this.database}.${TABLE} does not exist: run migrate() first`);
+    if (!layout)
+      throw new WarehouseError(
+        "warehouse_unavailable",
+        `table ${this.database}.${TABLE} does not exist: run migrate() first`,
+      );
     this.#layout = layout;
     return layout;
   }
@@ -236,7 +262,11 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
       const existing = await this.#readLayout();
       if (!existing) {
         const layout = preferredLayout(server.features);
-        const ddl = clickHouseTableDdl(this.#table, layout, server.features.dedupToken ? { dedupWindow: this.#dedupWindow } : {});
+        const ddl = clickHouseTableDdl(
+          this.#table,
+          layout,
+          server.features.dedupToken ? { dedupWindow: this.#dedupWindow } : {},
+        );
         await this.#http.query(ddl, { kind: "ddl" });
       }
       this.#layout = null;
@@ -244,11 +274,17 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
       // Enrichment columns and the load sequence, added to tables made before them.
       const columns = new Set(
         parseJsonEachRow(
-          await this.#http.query(`SELECT name FROM system.columns WHERE database = ${sqlString(this.database)} AND table = ${sqlString(TABLE)} FORMAT JSONEachRow`, { kind: "read" }),
+          await this.#http.query(
+            `SELECT name FROM system.columns WHERE database = ${sqlString(this.database)} AND table = ${sqlString(TABLE)} FORMAT JSONEachRow`,
+            { kind: "read" },
+          ),
         ).map((r) => String(r.name)),
       );
       for (const c of CLICKHOUSE_EXTRA_COLUMNS) {
-        if (!columns.has(c.name)) await this.#http.query(`ALTER TABLE ${this.#table} ADD COLUMN ${sqlIdentifier(c.name)} ${c.type}`, { kind: "ddl" });
+        if (!columns.has(c.name))
+          await this.#http.query(`ALTER TABLE ${this.#table} ADD COLUMN ${sqlIdentifier(c.name)} ${c.type}`, {
+            kind: "ddl",
+          });
       }
     } catch (err) {
       this.#forget(err);
@@ -298,7 +334,11 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
       if (fresh.length === 0) return { inserted: 0, duplicates: rows.length };
       const settings: Record<string, string | number> = {};
       if (server.features.dedupToken) settings.insert_deduplication_token = dedupToken(fresh.map((r) => r.event_key));
-      await this.#http.insert(`INSERT INTO ${this.#table} (${[...layoutColumns(layout), ...CLICKHOUSE_EXTRA_NAMES].join(", ")}) FORMAT JSONEachRow`, body, { settings });
+      await this.#http.insert(
+        `INSERT INTO ${this.#table} (${[...layoutColumns(layout), ...CLICKHOUSE_EXTRA_NAMES].join(", ")}) FORMAT JSONEachRow`,
+        body,
+        { settings },
+      );
       return { inserted: fresh.length, duplicates: rows.length - fresh.length };
     } catch (err) {
       return this.#forget(err);
@@ -337,7 +377,9 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
     try {
       await this.#requireLayout();
       const where = filter.source ? ` WHERE source = ${sqlString(filter.source)}` : "";
-      const text = await this.#http.query(`SELECT count() AS n FROM ${this.#table} FINAL${where} FORMAT JSONEachRow`, { kind: "read" });
+      const text = await this.#http.query(`SELECT count() AS n FROM ${this.#table} FINAL${where} FORMAT JSONEachRow`, {
+        kind: "read",
+      });
       return Number(parseJsonEachRow(text)[0]?.n ?? 0);
     } catch (err) {
       return this.#forget(err);
@@ -346,7 +388,8 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
 
   /** Newest `received_at` first, one row per key (FINAL). */
   async recentEvents(limit: number): Promise<StoredEvent[]> {
-    if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`recentEvents: limit must be a non-negative integer, got ${limit}`);
+    if (!Number.isSafeInteger(limit) || limit < 0)
+      throw new RangeError(`recentEvents: limit must be a non-negative integer, got ${limit}`);
     try {
       const layout = await this.#requireLayout();
       const times =
@@ -384,7 +427,9 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
   async eventKeys(): Promise<string[]> {
     try {
       await this.#requireLayout();
-      const text = await this.#http.query(`SELECT event_key FROM ${this.#table} FINAL FORMAT JSONEachRow`, { kind: "read" });
+      const text = await this.#http.query(`SELECT event_key FROM ${this.#table} FINAL FORMAT JSONEachRow`, {
+        kind: "read",
+      });
       return parseJsonEachRow(text).map((row) => String(row.event_key));
     } catch (err) {
       return this.#forget(err);
@@ -398,12 +443,15 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
     try {
       await this.#requireLayout();
       const ranges: Array<[number, number]> = [];
-      for (let after = -1; ; ) {
+      for (let after = -1; ;) {
         const text = await this.#http.query(
           `SELECT DISTINCT region_seq FROM ${this.#table} FINAL WHERE region = ${sqlString(region)} AND region_seq > ${after} ORDER BY region_seq LIMIT ${RECONCILE_PAGE} FORMAT TabSeparated`,
           { kind: "read" },
         );
-        const seqs = text.split("\n").filter((line) => line !== "").map(Number);
+        const seqs = text
+          .split("\n")
+          .filter((line) => line !== "")
+          .map(Number);
         for (const [first, last] of rangesOf(seqs)) {
           const previous = ranges[ranges.length - 1];
           if (previous && first === previous[1] + 1) previous[1] = last;
@@ -424,7 +472,10 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
         `SELECT region_seq AS seq, groupArray(event_key) AS keys FROM ${this.#table} FINAL WHERE region = ${sqlString(region)} GROUP BY region_seq HAVING count() > 1 ORDER BY region_seq LIMIT ${Math.max(1, Math.floor(limit))} FORMAT JSONEachRow`,
         { kind: "read" },
       );
-      return parseJsonEachRow(text).map((row) => ({ seq: Number(row.seq), keys: (row.keys as unknown[]).map(String).sort() }));
+      return parseJsonEachRow(text).map((row) => ({
+        seq: Number(row.seq),
+        keys: (row.keys as unknown[]).map(String).sort(),
+      }));
     } catch (err) {
       return this.#forget(err);
     }
@@ -437,7 +488,10 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
       // In chunks: the IN list is query text, and 18.16 refuses queries over 256 KiB (max_query_size).
       for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {
         const chunk = keys.slice(i, i + KEYS_PER_QUERY);
-        const text = await this.#http.query(`SELECT DISTINCT event_key FROM ${this.#table} WHERE event_key IN (${chunk.map(sqlString).join(",")}) FORMAT JSONEachRow`, { kind: "read" });
+        const text = await this.#http.query(
+          `SELECT DISTINCT event_key FROM ${this.#table} WHERE event_key IN (${chunk.map(sqlString).join(",")}) FORMAT JSONEachRow`,
+          { kind: "read" },
+        );
         for (const row of parseJsonEachRow(text)) present.add(String(row.event_key));
       }
       return present;

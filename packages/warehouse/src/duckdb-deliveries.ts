@@ -80,7 +80,11 @@ export const duckdbDeliveries = {
       return { inserted: moved.rowsChanged, duplicates: rows.length - moved.rowsChanged };
     } catch (err) {
       await connection.run("ROLLBACK").catch(() => undefined);
-      throw new WarehouseError("warehouse_unavailable", `DuckDB delivery-log insert failed: ${(err as Error).message}`, { cause: err });
+      throw new WarehouseError(
+        "warehouse_unavailable",
+        `DuckDB delivery-log insert failed: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   },
 

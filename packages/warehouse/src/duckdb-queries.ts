@@ -118,7 +118,10 @@ const GROUP_SQL: Record<AnalyticsQuery["groupBy"], string> = {
 export class DuckDbQueries implements EventQueries {
   constructor(private readonly run: RunQuery) {}
 
-  async listEvents(filter: EventFilter, page: { limit: number; startingAfter?: number | undefined }): Promise<EventListPage> {
+  async listEvents(
+    filter: EventFilter,
+    page: { limit: number; startingAfter?: number | undefined },
+  ): Promise<EventListPage> {
     const w = new Where();
     w.inList("source", filter.sources);
     w.add((p) => `event_type = ${p}`, filter.type);
@@ -168,7 +171,12 @@ export class DuckDbQueries implements EventQueries {
        ) ORDER BY ${order.replace("key", "k")}`,
       w.params,
     );
-    return rows.map((r) => ({ key: r.key === "" || r.key === null ? null : String(r.key), events: Number(r.events), unique: Number(r.uniq), suspicious: Number(r.suspicious) }));
+    return rows.map((r) => ({
+      key: r.key === "" || r.key === null ? null : String(r.key),
+      events: Number(r.events),
+      unique: Number(r.uniq),
+      suspicious: Number(r.suspicious),
+    }));
   }
 
   async freshness(sources?: readonly string[]): Promise<string | null> {

@@ -1,11 +1,31 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { DuckDBInstance, DuckDBTimestampTZValue, listValue, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api";
+import {
+  DuckDBInstance,
+  DuckDBTimestampTZValue,
+  listValue,
+  type DuckDBAppender,
+  type DuckDBConnection,
+} from "@duckdb/node-api";
 import { ENRICHED_COLUMNS, type WarehouseRow } from "@tributary/schema";
 import { DUCKDB_SEQ_DOUBLES, DUCKDB_SEQ_RANGES, type ReconcileReader } from "./reconcile.js";
-import { duckDbEnrichedDdl, appendEnriched, DUCKDB_ROLLUP_DDL, rollupStatement, LOAD_SEQ_DDL, DuckDbQueries } from "./duckdb-queries.js";
+import {
+  duckDbEnrichedDdl,
+  appendEnriched,
+  DUCKDB_ROLLUP_DDL,
+  rollupStatement,
+  LOAD_SEQ_DDL,
+  DuckDbQueries,
+} from "./duckdb-queries.js";
 import type { AnalyticsQuery, AnalyticsRow, EventFilter, EventListPage, EventQueries, QueriedEvent } from "./query.js";
-import { uniqueByKey, WarehouseError, type InsertResult, type StoredEvent, type WarehouseReader, type WarehouseSink } from "./sink.js";
+import {
+  uniqueByKey,
+  WarehouseError,
+  type InsertResult,
+  type StoredEvent,
+  type WarehouseReader,
+  type WarehouseSink,
+} from "./sink.js";
 import type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
 import { duckdbDeliveries } from "./duckdb-deliveries.js";
 
@@ -81,7 +101,6 @@ function appendRow(appender: DuckDBAppender, row: WarehouseRow): void {
   appender.endRow();
 }
 
-
 /**
  * DuckDB, the embedded default: one file, one writer process. Inserts are serialised on one
  * connection (DuckDB runs one write transaction per connection at a time).
@@ -103,14 +122,18 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
     try {
       instance = await DuckDBInstance.create(path);
     } catch (err) {
-      throw new WarehouseError("warehouse_unavailable", `cannot open DuckDB at ${path}: ${(err as Error).message}`, { cause: err });
+      throw new WarehouseError("warehouse_unavailable", `cannot open DuckDB at ${path}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     const connection = await instance.connect();
     // DuckDB takes up to 80% of the machine's memory by default; beside the aggregator's own
     // bounded buffers that would make its footprint the machine's, so it gets a fixed budget.
     // Rollup minutes and days are UTC whatever the host's zone.
     await connection.run("SET TimeZone = 'UTC'").catch(() => undefined);
-    await connection.run(`SET memory_limit = '${(options.memoryLimit ?? DEFAULT_DUCKDB_MEMORY_LIMIT).replace(/[^0-9A-Za-z. ]/g, "")}'`);
+    await connection.run(
+      `SET memory_limit = '${(options.memoryLimit ?? DEFAULT_DUCKDB_MEMORY_LIMIT).replace(/[^0-9A-Za-z. ]/g, "")}'`,
+    );
     return new DuckDbSink(instance, connection, path);
   }
 
@@ -139,13 +162,23 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
     await this.connection.run(LOAD_SEQ_DDL);
     await this.connection.run(CREATE_EVENTS);
     // Files made before enrichment: add the columns, give old rows a load sequence, count them.
-    const existing = await this.connection.runAndReadAll(`SELECT column_name FROM duckdb_columns() WHERE table_name = '${TABLE}' AND schema_name = 'main'`);
+    const existing = await this.connection.runAndReadAll(
+      `SELECT column_name FROM duckdb_columns() WHERE table_name = '${TABLE}' AND schema_name = 'main'`,
+    );
     const have = new Set(existing.getRowObjectsJS().map((r) => String(r.column_name)));
     for (const c of ENRICHED_COLUMNS) {
-      if (!have.has(c.name)) await this.connection.run(`ALTER TABLE ${TABLE} ADD COLUMN ${c.name} ${c.type === "boolean" ? "BOOLEAN" : c.type === "json" ? "JSON" : "VARCHAR"}`);
+      if (!have.has(c.name))
+        await this.connection.run(
+          `ALTER TABLE ${TABLE} ADD COLUMN ${c.name} ${c.type === "boolean" ? "BOOLEAN" : c.type === "json" ? "JSON" : "VARCHAR"}`,
+        );
     }
     if (!have.has("load_seq")) await this.connection.run(`ALTER TABLE ${TABLE} ADD COLUMN load_seq BIGINT`);
-    const rollupMissing = (await this.connection.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE table_name = 'events_rollup_minute'`)).getRowObjectsJS()[0]?.n === 0;
+    const rollupMissing =
+      (
+        await this.connection.runAndReadAll(
+          `SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE table_name = 'events_rollup_minute'`,
+        )
+      ).getRowObjectsJS()[0]?.n === 0;
     await this.connection.run(DUCKDB_ROLLUP_DDL);
     await this.connection.run(`UPDATE ${TABLE} SET load_seq = nextval('events_load_seq') WHERE load_seq IS NULL`);
     if (rollupMissing) await this.connection.run(rollupStatement(0));
@@ -160,7 +193,9 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
         await this.connection.run(`DELETE FROM ${STAGING}`);
         // One writer connection, serialised: rows this batch inserts are exactly those above the
         // high-water mark, so the rollup counts inserted rows only (never a resend's duplicate).
-        const before = await this.connection.runAndReadAll(`SELECT coalesce(max(load_seq), 0)::BIGINT AS s FROM ${TABLE}`);
+        const before = await this.connection.runAndReadAll(
+          `SELECT coalesce(max(load_seq), 0)::BIGINT AS s FROM ${TABLE}`,
+        );
         const highWater = Number(before.getRowObjectsJS()[0]?.s ?? 0);
         const appender = await this.connection.createAppender(STAGING, "main", "temp");
         try {
@@ -177,7 +212,11 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
       } catch (err) {
         await this.connection.run("ROLLBACK").catch(() => undefined);
         const message = (err as Error).message;
-        throw new WarehouseError(refusesData(message) ? "warehouse_rejected" : "warehouse_unavailable", `DuckDB insert failed: ${message}`, { cause: err });
+        throw new WarehouseError(
+          refusesData(message) ? "warehouse_rejected" : "warehouse_unavailable",
+          `DuckDB insert failed: ${message}`,
+          { cause: err },
+        );
       }
     });
   }
@@ -189,7 +228,9 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
   async countEvents(filter: { source?: string } = {}): Promise<number> {
     return this.#serial(async () => {
       const result = filter.source
-        ? await this.connection.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM ${TABLE} WHERE source = $source`, { source: filter.source })
+        ? await this.connection.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM ${TABLE} WHERE source = $source`, {
+            source: filter.source,
+          })
         : await this.connection.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM ${TABLE}`);
       return Number(result.getRowObjectsJS()[0]?.n ?? 0);
     });
@@ -232,14 +273,19 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
   async seqDoubles(region: string, limit: number): Promise<Array<{ seq: number; keys: string[] }>> {
     return this.#serial(async () => {
       const result = await this.connection.runAndReadAll(DUCKDB_SEQ_DOUBLES, { region, limit });
-      return result.getRowObjectsJS().map((row) => ({ seq: Number(row.seq), keys: (row.keys as unknown[]).map(String) }));
+      return result
+        .getRowObjectsJS()
+        .map((row) => ({ seq: Number(row.seq), keys: (row.keys as unknown[]).map(String) }));
     });
   }
 
   async existingKeys(keys: readonly string[]): Promise<Set<string>> {
     if (keys.length === 0) return new Set();
     return this.#serial(async () => {
-      const result = await this.connection.runAndReadAll(`SELECT event_key FROM ${TABLE} WHERE list_contains($keys::VARCHAR[], event_key)`, { keys: listValue(keys) });
+      const result = await this.connection.runAndReadAll(
+        `SELECT event_key FROM ${TABLE} WHERE list_contains($keys::VARCHAR[], event_key)`,
+        { keys: listValue(keys) },
+      );
       return new Set(result.getRowObjectsJS().map((row) => String(row.event_key)));
     });
   }
@@ -258,7 +304,9 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
     return this.#serial(() => duckdbDeliveries.recent(this.connection, limit, query));
   }
 
-  #queries = new DuckDbQueries((sql, params) => this.#serial(async () => (await this.connection.runAndReadAll(sql, params as never)).getRowObjectsJS()));
+  #queries = new DuckDbQueries((sql, params) =>
+    this.#serial(async () => (await this.connection.runAndReadAll(sql, params as never)).getRowObjectsJS()),
+  );
 
   listEvents(filter: EventFilter, page: { limit: number; startingAfter?: number | undefined }): Promise<EventListPage> {
     return this.#queries.listEvents(filter, page);

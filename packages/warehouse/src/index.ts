@@ -11,5 +11,13 @@ export type { ReconcileReader } from "./reconcile.js";
 export { hasDeliveryLog } from "./deliveries.js";
 export type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
 export { isEventQueries } from "./query.js";
-export type { AnalyticsGroup, AnalyticsQuery, AnalyticsRow, EventFilter, EventListPage, EventQueries, QueriedEvent } from "./query.js";
+export type {
+  AnalyticsGroup,
+  AnalyticsQuery,
+  AnalyticsRow,
+  EventFilter,
+  EventListPage,
+  EventQueries,
+  QueriedEvent,
+} from "./query.js";
 export { redactUrl } from "./open.js";

@@ -13,13 +13,20 @@ export async function openWarehouse(url: string): Promise<WarehouseSink & Wareho
   if (url.startsWith("duckdb:")) {
     const [rest = "", query = ""] = url.slice("duckdb:".length).split("?", 2);
     const path = rest.startsWith("//") ? rest.slice(2) : rest;
-    if (!path) throw new WarehouseError("warehouse_url_invalid", `warehouse URL ${url} names no file: use duckdb:///path/to/file.duckdb`);
+    if (!path)
+      throw new WarehouseError(
+        "warehouse_url_invalid",
+        `warehouse URL ${url} names no file: use duckdb:///path/to/file.duckdb`,
+      );
     // ?memory_limit=1GB sets DuckDB's working-memory budget (default DEFAULT_DUCKDB_MEMORY_LIMIT).
     const memoryLimit = new URLSearchParams(query).get("memory_limit") ?? undefined;
     return DuckDbSink.open(path, memoryLimit ? { memoryLimit } : {});
   }
   if (url.startsWith("clickhouse:") || url.startsWith("clickhouses:")) return ClickHouseSink.open(url);
-  throw new WarehouseError("warehouse_url_invalid", `unsupported warehouse URL ${JSON.stringify(redactUrl(url))}: ${SUPPORTED}`);
+  throw new WarehouseError(
+    "warehouse_url_invalid",
+    `unsupported warehouse URL ${JSON.stringify(redactUrl(url))}: ${SUPPORTED}`,
+  );
 }
 
 /** The URL without a password, for messages. */

@@ -71,5 +71,10 @@ export interface EventQueries {
 /** True when a sink also serves the query API's reads. */
 export function isEventQueries(sink: object): sink is EventQueries {
   const s = sink as Partial<EventQueries>;
-  return typeof s.listEvents === "function" && typeof s.getEvent === "function" && typeof s.analytics === "function" && typeof s.freshness === "function";
+  return (
+    typeof s.listEvents === "function" &&
+    typeof s.getEvent === "function" &&
+    typeof s.analytics === "function" &&
+    typeof s.freshness === "function"
+  );
 }

@@ -14,7 +14,9 @@ export interface ReconcileReader {
 
 export function isReconcileReader(value: unknown): value is ReconcileReader {
   const v = value as Partial<ReconcileReader> | null;
-  return typeof v?.seqRanges === "function" && typeof v.seqDoubles === "function" && typeof v.existingKeys === "function";
+  return (
+    typeof v?.seqRanges === "function" && typeof v.seqDoubles === "function" && typeof v.existingKeys === "function"
+  );
 }
 
 /** Ranges from ascending, distinct sequence numbers (for engines without window functions). */

@@ -15,7 +15,16 @@ function row(n: number, source = "demo"): WarehouseRow {
     region: "us",
     region_seq: n,
     payload: JSON.stringify({ event: "link.clicked", data: { link_id: `l${n % 4}` } }),
-    enriched: { ...emptyEnrichment(), link_id: `l${n % 4}`, campaign: n % 2 ? "spring" : null, geo_country: n % 2 ? "US" : "DE", device_type: "mobile", is_unique: n % 4 === 0, is_suspicious: n % 7 === 0, ip_anon: "203.0.113.0" },
+    enriched: {
+      ...emptyEnrichment(),
+      link_id: `l${n % 4}`,
+      campaign: n % 2 ? "spring" : null,
+      geo_country: n % 2 ? "US" : "DE",
+      device_type: "mobile",
+      is_unique: n % 4 === 0,
+      is_suspicious: n % 7 === 0,
+      ip_anon: "203.0.113.0",
+    },
   };
 }
 
@@ -42,8 +51,17 @@ describe("clickhouse sink - enriched columns and queries (real server)", () => {
     const byMinute = await sink.analytics({ groupBy: "minute", sources: ["demo"] });
     expect(byMinute.reduce((s, r) => s + r.events, 0)).toBe(200);
     expect(byMinute[0]).toMatchObject({ key: "2026-11-29T12:00:00.000Z", events: 40 });
-    expect((await sink.analytics({ groupBy: "day", sources: ["demo"] }))[0]).toEqual({ key: "2026-11-29T00:00:00.000Z", events: 200, unique: 50, suspicious: 29 });
-    expect(Object.fromEntries((await sink.analytics({ groupBy: "country", sources: ["demo"] })).map((r) => [r.key, r.events]))).toEqual({ US: 100, DE: 100 });
+    expect((await sink.analytics({ groupBy: "day", sources: ["demo"] }))[0]).toEqual({
+      key: "2026-11-29T00:00:00.000Z",
+      events: 200,
+      unique: 50,
+      suspicious: 29,
+    });
+    expect(
+      Object.fromEntries(
+        (await sink.analytics({ groupBy: "country", sources: ["demo"] })).map((r) => [r.key, r.events]),
+      ),
+    ).toEqual({ US: 100, DE: 100 });
 
     const seen: string[] = [];
     let after: number | undefined;
@@ -57,8 +75,14 @@ describe("clickhouse sink - enriched columns and queries (real server)", () => {
     expect(seen).toHaveLength(200);
     const us = await sink.listEvents({ sources: ["demo"], country: "US", isUnique: false, link: "l1" }, { limit: 500 });
     expect(us.rows.length).toBeGreaterThan(0);
-    for (const r of us.rows) expect(r).toMatchObject({ geo_country: "US", is_unique: false, link_id: "l1", ip_anon: "203.0.113.0" });
-    expect(await sink.getEvent("demo:e3")).toMatchObject({ event_key: "demo:e3", geo_country: "US", payload: { data: { link_id: "l3" } }, is_suspicious: false });
+    for (const r of us.rows)
+      expect(r).toMatchObject({ geo_country: "US", is_unique: false, link_id: "l1", ip_anon: "203.0.113.0" });
+    expect(await sink.getEvent("demo:e3")).toMatchObject({
+      event_key: "demo:e3",
+      geo_country: "US",
+      payload: { data: { link_id: "l3" } },
+      is_suspicious: false,
+    });
     expect(await sink.getEvent("demo:none")).toBeUndefined();
     expect(await sink.freshness(["demo"])).toMatch(/Z$/);
     expect(await sink.freshness(["nobody"])).toBeNull();

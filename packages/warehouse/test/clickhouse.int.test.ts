@@ -81,7 +81,11 @@ describe("clickhouse sink (real server)", () => {
     const before = Date.now();
     const result = await sink.insertBatch([
       row("demo:a", { region_seq: Number.MAX_SAFE_INTEGER, schema_version: "2", region: "eu" }),
-      row(odd, { occurred_at: null, received_at: new Date("2026-03-04T14:32:10.999Z"), payload: '{"emoji":"🦆","n":1.5}' }),
+      row(odd, {
+        occurred_at: null,
+        received_at: new Date("2026-03-04T14:32:10.999Z"),
+        payload: '{"emoji":"🦆","n":1.5}',
+      }),
     ]);
     expect(result).toEqual({ inserted: 2, duplicates: 0 });
     const rows = await sink.recentEvents(10);
@@ -98,12 +102,22 @@ describe("clickhouse sink (real server)", () => {
       region_seq: Number.MAX_SAFE_INTEGER,
       payload: { event: "link.clicked", data: { link_id: "demo:a" } },
     });
-    expect(rows[0]).toMatchObject({ event_key: odd, schema_version: null, occurred_at: null, received_at: "2026-03-04T14:32:10.999Z", payload: { emoji: "🦆", n: 1.5 } });
+    expect(rows[0]).toMatchObject({
+      event_key: odd,
+      schema_version: null,
+      occurred_at: null,
+      received_at: "2026-03-04T14:32:10.999Z",
+      payload: { emoji: "🦆", n: 1.5 },
+    });
     const loadedAt = Date.parse(rows[0]!.loaded_at);
     expect(loadedAt).toBeGreaterThanOrEqual(before);
     expect(loadedAt).toBeLessThanOrEqual(Date.now());
     // The seconds column agrees with the exact one, for queries that use time functions.
-    expect(await sql(`SELECT toUnixTimestamp(occurred_at), occurred_at_ms FROM ${database}.events WHERE event_key = 'demo:a'`)).toBe("1772634728\t1772634728441");
+    expect(
+      await sql(
+        `SELECT toUnixTimestamp(occurred_at), occurred_at_ms FROM ${database}.events WHERE event_key = 'demo:a'`,
+      ),
+    ).toBe("1772634728\t1772634728441");
     expect(await sink.countEvents({ source: "demo" })).toBe(2);
     expect(await sink.countEvents({ source: "other" })).toBe(0);
   });
@@ -121,7 +135,9 @@ describe("clickhouse sink (real server)", () => {
 
   it("insert - duplicates inside one batch become one row (the first wins)", async () => {
     await freshSink();
-    expect(await sink.insertBatch([row("demo:x", { region_seq: 1 }), row("demo:x", { region_seq: 2 }), row("demo:y")])).toEqual({
+    expect(
+      await sink.insertBatch([row("demo:x", { region_seq: 1 }), row("demo:x", { region_seq: 2 }), row("demo:y")]),
+    ).toEqual({
       inserted: 2,
       duplicates: 1,
     });
@@ -161,7 +177,9 @@ describe("clickhouse sink (real server)", () => {
     const started = performance.now();
     expect(await sink.insertBatch(batch)).toEqual({ inserted: 20_000, duplicates: 0 });
     const ms = performance.now() - started;
-    console.log(`clickhouse 18.16: 20000 rows in ${ms.toFixed(0)} ms (${Math.round(20_000 / (ms / 1000))} rows/s incl. key check)`);
+    console.log(
+      `clickhouse 18.16: 20000 rows in ${ms.toFixed(0)} ms (${Math.round(20_000 / (ms / 1000))} rows/s incl. key check)`,
+    );
     expect(await sink.insertBatch(batch)).toEqual({ inserted: 0, duplicates: 20_000 });
     expect(await sink.countEvents()).toBe(20_000);
   });

@@ -62,7 +62,9 @@ describe("duckdb sink - enriched columns, rollups, queries", () => {
     const unique = (await sink.analytics({ groupBy: "day" }))[0]!;
     expect(unique).toEqual({ key: "2026-11-29T00:00:00.000Z", events: 200, unique: 50, suspicious: 29 });
     const filtered = await sink.analytics({ groupBy: "device", country: "US", type: "link.clicked" });
-    expect(filtered[0]?.events).toBe(all.filter((r) => r.enriched!.geo_country === "US" && r.event_type === "link.clicked").length);
+    expect(filtered[0]?.events).toBe(
+      all.filter((r) => r.enriched!.geo_country === "US" && r.event_type === "link.clicked").length,
+    );
   });
 
   it("events - filters, pages newest first by load_seq, get by key", async () => {
@@ -73,20 +75,32 @@ describe("duckdb sink - enriched columns, rollups, queries", () => {
     for (;;) {
       const page = await sink.listEvents({ sources: ["demo"] }, { limit: 7, startingAfter: after });
       seen.push(...page.rows.map((r) => r.event_key));
-      for (let i = 1; i < page.rows.length; i++) expect(page.rows[i]!.load_seq).toBeLessThan(page.rows[i - 1]!.load_seq);
+      for (let i = 1; i < page.rows.length; i++)
+        expect(page.rows[i]!.load_seq).toBeLessThan(page.rows[i - 1]!.load_seq);
       if (!page.hasMore) break;
       after = page.rows.at(-1)!.load_seq;
     }
     expect(seen).toHaveLength(50);
     expect(new Set(seen).size).toBe(50);
-    const us = await sink.listEvents({ sources: ["demo", "other"], country: "US", isUnique: false, link: "l1" }, { limit: 100 });
+    const us = await sink.listEvents(
+      { sources: ["demo", "other"], country: "US", isUnique: false, link: "l1" },
+      { limit: 100 },
+    );
     expect(us.rows.length).toBeGreaterThan(0);
     for (const r of us.rows) expect(r).toMatchObject({ geo_country: "US", is_unique: false, link_id: "l1" });
     expect((await sink.listEvents({ sources: [] }, { limit: 10 })).rows).toHaveLength(0);
-    const ranged = await sink.listEvents({ occurredFrom: new Date(Date.UTC(2026, 10, 29, 12, 1)), occurredTo: new Date(Date.UTC(2026, 10, 29, 12, 2)) }, { limit: 100 });
+    const ranged = await sink.listEvents(
+      { occurredFrom: new Date(Date.UTC(2026, 10, 29, 12, 1)), occurredTo: new Date(Date.UTC(2026, 10, 29, 12, 2)) },
+      { limit: 100 },
+    );
     expect(ranged.rows).toHaveLength(12);
     const one = await sink.getEvent("demo:e3");
-    expect(one).toMatchObject({ event_key: "demo:e3", event_type: "install.tracked", geo_country: "US", payload: { data: { link_id: "l3" } } });
+    expect(one).toMatchObject({
+      event_key: "demo:e3",
+      event_type: "install.tracked",
+      geo_country: "US",
+      payload: { data: { link_id: "l3" } },
+    });
     expect(await sink.getEvent("demo:nope")).toBeUndefined();
     expect(await sink.freshness(["demo"])).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(await sink.freshness(["nobody"])).toBeNull();
@@ -100,14 +114,19 @@ describe("duckdb sink - enriched columns, rollups, queries", () => {
     await c.run(`CREATE TABLE events (event_key VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, event_id VARCHAR NOT NULL, event_type VARCHAR NOT NULL,
       schema_version VARCHAR, occurred_at TIMESTAMPTZ, received_at TIMESTAMPTZ NOT NULL, loaded_at TIMESTAMPTZ NOT NULL, region VARCHAR NOT NULL,
       region_seq UBIGINT NOT NULL, payload JSON NOT NULL)`);
-    await c.run(`INSERT INTO events VALUES ('demo:old', 'demo', 'old', 'link.clicked', NULL, NULL, now(), now(), 'us', 1, '{}')`);
+    await c.run(
+      `INSERT INTO events VALUES ('demo:old', 'demo', 'old', 'link.clicked', NULL, NULL, now(), now(), 'us', 1, '{}')`,
+    );
     c.closeSync();
     instance.closeSync();
     sink = await DuckDbSink.open(path);
     await sink.migrate();
     await sink.insertBatch([row(1)]);
     const page = await sink.listEvents({}, { limit: 10 });
-    expect(page.rows.map((r) => [r.event_key, r.load_seq])).toEqual([["demo:e1", 2], ["demo:old", 1]]);
+    expect(page.rows.map((r) => [r.event_key, r.load_seq])).toEqual([
+      ["demo:e1", 2],
+      ["demo:old", 1],
+    ]);
     expect((await sink.analytics({ groupBy: "source" }))[0]).toMatchObject({ key: "demo", events: 2 });
   });
 });

@@ -66,7 +66,10 @@ describe("duckdb sink", () => {
 
   it("insert - a failed batch leaves nothing behind and the sink keeps working", async () => {
     const bad = { ...row("demo:bad"), payload: "{not json" };
-    await expect(sink.insertBatch([row("demo:ok"), bad])).rejects.toMatchObject({ name: "WarehouseError", code: "warehouse_rejected" });
+    await expect(sink.insertBatch([row("demo:ok"), bad])).rejects.toMatchObject({
+      name: "WarehouseError",
+      code: "warehouse_rejected",
+    });
     expect(await sink.countEvents()).toBe(0);
     expect(await sink.insertBatch([row("demo:ok")])).toEqual({ inserted: 1, duplicates: 0 });
   });

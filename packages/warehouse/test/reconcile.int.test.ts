@@ -30,7 +30,10 @@ const ROWS = [
 
 async function checks(sink: ReconcileReader & WarehouseSink): Promise<void> {
   await sink.insertBatch(ROWS);
-  expect(await sink.seqRanges("us")).toEqual([[1, 5], [7, 9]]);
+  expect(await sink.seqRanges("us")).toEqual([
+    [1, 5],
+    [7, 9],
+  ]);
   expect(await sink.seqRanges("eu")).toEqual([[1, 3]]);
   expect(await sink.seqRanges("ap")).toEqual([]);
   expect(await sink.seqDoubles("us", 10)).toEqual([{ seq: 8, keys: ["demo:us-8", "demo:us-8-again"] }]);
@@ -40,7 +43,11 @@ async function checks(sink: ReconcileReader & WarehouseSink): Promise<void> {
 
 describe("reconciliation reads", () => {
   it("ranges - folds sorted sequences into runs", () => {
-    expect(rangesOf([1, 2, 3, 5, 6, 9])).toEqual([[1, 3], [5, 6], [9, 9]]);
+    expect(rangesOf([1, 2, 3, 5, 6, 9])).toEqual([
+      [1, 3],
+      [5, 6],
+      [9, 9],
+    ]);
     expect(rangesOf([])).toEqual([]);
   });
 

@@ -33,17 +33,31 @@ describe("the repository stands on its own", () => {
       if (file === "tools/repo-checks/test/links.test.ts") continue;
       const lines = readFileSync(join(ROOT, file), "utf8").split("\n");
       lines.forEach((line, i) => {
-        for (const { what, pattern } of OUTSIDE) if (pattern.test(line)) found.push(`${file}:${i + 1}: ${what}: ${line.trim().slice(0, 120)}`);
+        for (const { what, pattern } of OUTSIDE)
+          if (pattern.test(line)) found.push(`${file}:${i + 1}: ${what}: ${line.trim().slice(0, 120)}`);
       });
     }
     expect(found).toEqual([]);
   });
 
   it("links - the check itself finds each kind of outside reference", () => {
-    const samples = ["see ../shared/DESIGN.md", "as ENVIRONMENT.md measured", "seed 004 §5.1", "the seeds' envelope", "(issue 12)"];
-    for (const sample of samples) expect(OUTSIDE.some(({ pattern }) => pattern.test(sample)), sample).toBe(true);
+    const samples = [
+      "see ../shared/DESIGN.md",
+      "as ENVIRONMENT.md measured",
+      "seed 004 §5.1",
+      "the seeds' envelope",
+      "(issue 12)",
+    ];
+    for (const sample of samples)
+      expect(
+        OUTSIDE.some(({ pattern }) => pattern.test(sample)),
+        sample,
+      ).toBe(true);
     for (const fine of ["a random seed 42 for the workload", "RFC 9110 §10.2.3", "issues found"]) {
-      expect(OUTSIDE.filter(({ pattern }) => pattern.test(fine)).map((o) => o.what), fine).toEqual([]);
+      expect(
+        OUTSIDE.filter(({ pattern }) => pattern.test(fine)).map((o) => o.what),
+        fine,
+      ).toEqual([]);
     }
   });
 });

@@ -28,7 +28,8 @@ export interface OperatorContext {
 
 export class OperatorError extends Error {
   constructor(
-    readonly code: "context_missing" | "context_invalid" | "unknown_region" | "not_found" | "unreachable" | "bad_argument",
+    readonly code:
+      "context_missing" | "context_invalid" | "unknown_region" | "not_found" | "unreachable" | "bad_argument",
     message: string,
     options?: ErrorOptions,
   ) {
@@ -43,7 +44,10 @@ export function writeContext(file: string, context: OperatorContext): void {
 
 export function readContext(file: string): OperatorContext {
   if (!existsSync(file)) {
-    throw new OperatorError("context_missing", `no operator context at ${file}: start the local system with \`tributary up\` (it writes one), or pass --context FILE for a deployment (see apps/cli/README.md)`);
+    throw new OperatorError(
+      "context_missing",
+      `no operator context at ${file}: start the local system with \`tributary up\` (it writes one), or pass --context FILE for a deployment (see apps/cli/README.md)`,
+    );
   }
   let parsed: Partial<OperatorContext>;
   try {
@@ -52,35 +56,68 @@ export function readContext(file: string): OperatorContext {
     throw new OperatorError("context_invalid", `${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   for (const field of ["hub", "regions", "admin", "aggregatorUrl"] as const) {
-    if (parsed[field] === undefined) throw new OperatorError("context_invalid", `${file}: "${field}" is missing (see apps/cli/README.md for the format)`);
+    if (parsed[field] === undefined)
+      throw new OperatorError(
+        "context_invalid",
+        `${file}: "${field}" is missing (see apps/cli/README.md for the format)`,
+      );
   }
   return { durable: "warehouse-loader", ...parsed } as OperatorContext;
 }
 
-export function regionOf(context: OperatorContext, region: string): { url: string; gatewayUrl?: string; configFile?: string } {
+export function regionOf(
+  context: OperatorContext,
+  region: string,
+): { url: string; gatewayUrl?: string; configFile?: string } {
   const r = context.regions[region];
-  if (!r) throw new OperatorError("unknown_region", `unknown region ${JSON.stringify(region)}: the context knows ${Object.keys(context.regions).join(", ")}`);
+  if (!r)
+    throw new OperatorError(
+      "unknown_region",
+      `unknown region ${JSON.stringify(region)}: the context knows ${Object.keys(context.regions).join(", ")}`,
+    );
   return r;
 }
 
 /** Connects as the admin user; fails fast (operators want an answer, not a retry loop). */
-export async function connectAdmin(context: OperatorContext, url: string, name = "tributary-cli"): Promise<NatsConnection> {
+export async function connectAdmin(
+  context: OperatorContext,
+  url: string,
+  name = "tributary-cli",
+): Promise<NatsConnection> {
   try {
     return await connectNats({ servers: [url], name, user: context.admin.user, pass: context.admin.password });
   } catch (err) {
-    throw new OperatorError("unreachable", `cannot reach NATS at ${url}: ${(err as Error).message}. Is the system running (\`tributary up\`)?`, { cause: err });
+    throw new OperatorError(
+      "unreachable",
+      `cannot reach NATS at ${url}: ${(err as Error).message}. Is the system running (\`tributary up\`)?`,
+      { cause: err },
+    );
   }
 }
 
 /** The aggregator's HTTP side (stats, the operator endpoints, the delivery log). */
 export function aggregatorEndpoint(context: OperatorContext): ServiceEndpoint {
-  return { what: "the aggregator", baseUrl: context.aggregatorUrl, token: context.aggregatorToken, tokenField: "aggregatorToken", notServedHint: "upgrade it, or its warehouse does not offer this (reconcile, the delivery log)" };
+  return {
+    what: "the aggregator",
+    baseUrl: context.aggregatorUrl,
+    token: context.aggregatorToken,
+    tokenField: "aggregatorToken",
+    notServedHint: "upgrade it, or its warehouse does not offer this (reconcile, the delivery log)",
+  };
 }
 
 /** The delivery process's stats and admin API; an error when the context knows none. */
 export function deliveryEndpoint(context: OperatorContext): ServiceEndpoint {
   if (!context.deliveryUrl) {
-    throw new OperatorError("context_invalid", 'the context names no delivery process: start `tributary up --destinations FILE`, or add "deliveryUrl" (and "deliveryToken") to the context file');
+    throw new OperatorError(
+      "context_invalid",
+      'the context names no delivery process: start `tributary up --destinations FILE`, or add "deliveryUrl" (and "deliveryToken") to the context file',
+    );
   }
-  return { what: "the delivery process", baseUrl: context.deliveryUrl, token: context.deliveryToken, tokenField: "deliveryToken" };
+  return {
+    what: "the delivery process",
+    baseUrl: context.deliveryUrl,
+    token: context.deliveryToken,
+    tokenField: "deliveryToken",
+  };
 }

@@ -24,13 +24,28 @@ export interface DestinationStatus {
 }
 
 interface StatsAnswer {
-  destinations: Record<string, { breakerState: DestinationStatus["breakerState"]; delivered: number; retried: number; dlq: number; filtered: number; inFlight: number; latencyMs: { count: number; sum: number }; consumer?: { pending: number; ackPending: number } | null }>;
+  destinations: Record<
+    string,
+    {
+      breakerState: DestinationStatus["breakerState"];
+      delivered: number;
+      retried: number;
+      dlq: number;
+      filtered: number;
+      inFlight: number;
+      latencyMs: { count: number; sum: number };
+      consumer?: { pending: number; ackPending: number } | null;
+    }
+  >;
 }
 
 export async function destinationStatus(context: OperatorContext): Promise<DestinationStatus[]> {
   const stats = await serviceJson<StatsAnswer>(deliveryEndpoint(context), "/v1/stats", { timeoutMs: 10_000 });
   if (stats.destinations === null || typeof stats.destinations !== "object") {
-    throw new OperatorError("unreachable", `${context.deliveryUrl}/v1/stats is not the delivery process's answer (no "destinations"): check deliveryUrl in the context`);
+    throw new OperatorError(
+      "unreachable",
+      `${context.deliveryUrl}/v1/stats is not the delivery process's answer (no "destinations"): check deliveryUrl in the context`,
+    );
   }
   return Object.entries(stats.destinations).map(([name, s]) => ({
     name,
@@ -51,18 +66,48 @@ export type DestinationDlqEntry = DlqEntrySummary;
 
 const path = (name: string, rest: string) => `/v1/destinations/${encodeURIComponent(name)}${rest}`;
 
-export async function destinationDlq(context: OperatorContext, name: string, opts: { limit: number; fromSeq?: number }): Promise<{ entries: DestinationDlqEntry[]; nextSeq: number | null }> {
-  const query = new URLSearchParams({ limit: String(opts.limit), ...(opts.fromSeq ? { from_seq: String(opts.fromSeq) } : {}) });
-  const answer = await serviceJson<{ data: DestinationDlqEntry[]; next_seq: number | null }>(deliveryEndpoint(context), `${path(name, "/dlq")}?${query}`);
+export async function destinationDlq(
+  context: OperatorContext,
+  name: string,
+  opts: { limit: number; fromSeq?: number },
+): Promise<{ entries: DestinationDlqEntry[]; nextSeq: number | null }> {
+  const query = new URLSearchParams({
+    limit: String(opts.limit),
+    ...(opts.fromSeq ? { from_seq: String(opts.fromSeq) } : {}),
+  });
+  const answer = await serviceJson<{ data: DestinationDlqEntry[]; next_seq: number | null }>(
+    deliveryEndpoint(context),
+    `${path(name, "/dlq")}?${query}`,
+  );
   return { entries: answer.data, nextSeq: answer.next_seq };
 }
 
-export async function replayDestinationDlq(context: OperatorContext, name: string, opts: { limit?: number }): Promise<{ replayed: number }> {
-  return serviceJson(deliveryEndpoint(context), path(name, "/dlq/replay"), jsonBody(opts.limit ? { limit: opts.limit } : {}));
+export async function replayDestinationDlq(
+  context: OperatorContext,
+  name: string,
+  opts: { limit?: number },
+): Promise<{ replayed: number }> {
+  return serviceJson(
+    deliveryEndpoint(context),
+    path(name, "/dlq/replay"),
+    jsonBody(opts.limit ? { limit: opts.limit } : {}),
+  );
 }
 
-export async function replayDestinationRange(context: OperatorContext, name: string, opts: { from: Date; to: Date; limit?: number }): Promise<{ replayed: number; scanned: number; truncated: boolean }> {
-  return serviceJson(deliveryEndpoint(context), path(name, "/replay"), jsonBody({ from: opts.from.toISOString(), to: opts.to.toISOString(), ...(opts.limit ? { limit: opts.limit } : {}) }));
+export async function replayDestinationRange(
+  context: OperatorContext,
+  name: string,
+  opts: { from: Date; to: Date; limit?: number },
+): Promise<{ replayed: number; scanned: number; truncated: boolean }> {
+  return serviceJson(
+    deliveryEndpoint(context),
+    path(name, "/replay"),
+    jsonBody({
+      from: opts.from.toISOString(),
+      to: opts.to.toISOString(),
+      ...(opts.limit ? { limit: opts.limit } : {}),
+    }),
+  );
 }
 
 export interface DeliveryAttempt {
@@ -78,12 +123,18 @@ export interface DeliveryAttempt {
 }
 
 /** The newest attempts from the warehouse's delivery log, optionally of one destination, event or outcome. */
-export async function deliveryLog(context: OperatorContext, opts: { limit: number; destination?: string; eventKey?: string; outcome?: string }): Promise<{ attempts: DeliveryAttempt[]; total: number }> {
+export async function deliveryLog(
+  context: OperatorContext,
+  opts: { limit: number; destination?: string; eventKey?: string; outcome?: string },
+): Promise<{ attempts: DeliveryAttempt[]; total: number }> {
   const query = new URLSearchParams({ limit: String(opts.limit) });
   if (opts.destination) query.set("destination", opts.destination);
   if (opts.eventKey) query.set("event_key", opts.eventKey);
   if (opts.outcome) query.set("outcome", opts.outcome);
-  const answer = await serviceJson<{ data: DeliveryAttempt[]; total: number }>(aggregatorEndpoint(context), `/v1/deliveries?${query}`);
+  const answer = await serviceJson<{ data: DeliveryAttempt[]; total: number }>(
+    aggregatorEndpoint(context),
+    `/v1/deliveries?${query}`,
+  );
   return { attempts: answer.data, total: answer.total };
 }
 

@@ -24,7 +24,10 @@ export interface DlqDetail extends DlqSummary {
   body: string;
 }
 
-async function withDlq<T>(context: OperatorContext, fn: (jsm: JetStreamManager, nc: Awaited<ReturnType<typeof connectAdmin>>) => Promise<T>): Promise<T> {
+async function withDlq<T>(
+  context: OperatorContext,
+  fn: (jsm: JetStreamManager, nc: Awaited<ReturnType<typeof connectAdmin>>) => Promise<T>,
+): Promise<T> {
   const nc = await connectAdmin(context, context.hub.url);
   try {
     return await fn(await jetstreamManager(nc, { checkAPI: false }), nc);
@@ -48,25 +51,32 @@ function summaryOf(entry: DlqEntry, at: Date, bytes: number): DlqSummary {
 }
 
 /** The DLQ's entries, oldest first (`limit` of them), with their reasons. */
-export async function listDlq(context: OperatorContext, opts: { limit?: number } = {}): Promise<{ total: number; entries: DlqSummary[] }> {
+export async function listDlq(
+  context: OperatorContext,
+  opts: { limit?: number } = {},
+): Promise<{ total: number; entries: DlqSummary[] }> {
   return withDlq(context, async (jsm, nc) => {
     const info = await jsm.streams.info(DLQ_STREAM);
     const entries: DlqSummary[] = [];
     const limit = opts.limit ?? 100;
     if (info.state.messages === 0) return { total: 0, entries };
-    await readStreamRange(nc, { stream: DLQ_STREAM, fromSeq: info.state.first_seq, toSeq: info.state.last_seq }, (msg) => {
-      if (entries.length >= limit) return;
-      const entry: DlqEntry = {
-        seq: msg.seq,
-        subject: msg.subject,
-        reason: msg.headers?.get(EventHeader.DlqReason) ?? "",
-        origin: msg.headers?.get(EventHeader.DlqOrigin) ?? "",
-        eventKey: msg.headers?.get("Tributary-Original-Msg-Id") ?? "",
-        headers: msg.headers!,
-        data: msg.data,
-      };
-      entries.push(summaryOf(entry, msg.time, msg.data.length));
-    });
+    await readStreamRange(
+      nc,
+      { stream: DLQ_STREAM, fromSeq: info.state.first_seq, toSeq: info.state.last_seq },
+      (msg) => {
+        if (entries.length >= limit) return;
+        const entry: DlqEntry = {
+          seq: msg.seq,
+          subject: msg.subject,
+          reason: msg.headers?.get(EventHeader.DlqReason) ?? "",
+          origin: msg.headers?.get(EventHeader.DlqOrigin) ?? "",
+          eventKey: msg.headers?.get("Tributary-Original-Msg-Id") ?? "",
+          headers: msg.headers!,
+          data: msg.data,
+        };
+        entries.push(summaryOf(entry, msg.time, msg.data.length));
+      },
+    );
     return { total: info.state.messages, entries };
   });
 }
@@ -74,12 +84,18 @@ export async function listDlq(context: OperatorContext, opts: { limit?: number }
 export async function showDlq(context: OperatorContext, seq: number): Promise<DlqDetail> {
   return withDlq(context, async (jsm) => {
     const entry = await readDlqEntry(jsm, seq).catch((err: unknown) => {
-      throw new OperatorError("not_found", `no DLQ entry with sequence ${seq} (\`tributary dlq list\` shows them)`, { cause: err });
+      throw new OperatorError("not_found", `no DLQ entry with sequence ${seq} (\`tributary dlq list\` shows them)`, {
+        cause: err,
+      });
     });
     const stored = await jsm.streams.getMessage(DLQ_STREAM, { seq });
     const headers: Record<string, string[]> = {};
     for (const [name, values] of entry.headers) headers[name] = values;
-    return { ...summaryOf(entry, stored?.time ?? new Date(0), entry.data.length), headers, body: new TextDecoder().decode(entry.data) };
+    return {
+      ...summaryOf(entry, stored?.time ?? new Date(0), entry.data.length),
+      headers,
+      body: new TextDecoder().decode(entry.data),
+    };
   });
 }
 
@@ -96,7 +112,11 @@ export interface DlqReplayResult {
  * DLQ once the hub has it. Replaying again is harmless: the entry is gone, and the warehouse key
  * keeps the event to one row; one that fails again comes back to the DLQ with its new reason.
  */
-export async function replayDlq(context: OperatorContext, seqs: number[], opts: { body?: Uint8Array } = {}): Promise<DlqReplayResult[]> {
+export async function replayDlq(
+  context: OperatorContext,
+  seqs: number[],
+  opts: { body?: Uint8Array } = {},
+): Promise<DlqReplayResult[]> {
   return withDlq(context, async (jsm, nc) => {
     const js = jetstream(nc);
     const results: DlqReplayResult[] = [];
@@ -117,10 +137,14 @@ export async function replayDlq(context: OperatorContext, seqs: number[], opts: 
 }
 
 /** Deletes entries for good. */
-export async function dropDlq(context: OperatorContext, seqs: number[]): Promise<Array<{ seq: number; dropped: boolean }>> {
+export async function dropDlq(
+  context: OperatorContext,
+  seqs: number[],
+): Promise<Array<{ seq: number; dropped: boolean }>> {
   return withDlq(context, async (jsm) => {
     const out: Array<{ seq: number; dropped: boolean }> = [];
-    for (const seq of seqs) out.push({ seq, dropped: await jsm.streams.deleteMessage(DLQ_STREAM, seq, false).catch(() => false) });
+    for (const seq of seqs)
+      out.push({ seq, dropped: await jsm.streams.deleteMessage(DLQ_STREAM, seq, false).catch(() => false) });
     return out;
   });
 }

@@ -35,7 +35,11 @@ export interface Reconciliation {
 }
 
 /** The parts of [first, last] no range covers, as runs. */
-export function complement(first: number, last: number, ranges: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
+export function complement(
+  first: number,
+  last: number,
+  ranges: ReadonlyArray<readonly [number, number]>,
+): Array<[number, number]> {
   const gaps: Array<[number, number]> = [];
   let next = first;
   for (const [a, b] of ranges) {
@@ -72,10 +76,14 @@ async function dlqKeys(nc: NatsConnection, jsm: JetStreamManager): Promise<Set<s
   const info = await jsm.streams.info(DLQ_STREAM).catch(() => undefined);
   const keys = new Set<string>();
   if (!info || info.state.messages === 0) return keys;
-  await readStreamRange(nc, { stream: DLQ_STREAM, fromSeq: info.state.first_seq, toSeq: info.state.last_seq, headersOnly: true }, (msg) => {
-    const key = msg.headers?.get("Tributary-Original-Msg-Id");
-    if (key) keys.add(key);
-  });
+  await readStreamRange(
+    nc,
+    { stream: DLQ_STREAM, fromSeq: info.state.first_seq, toSeq: info.state.last_seq, headersOnly: true },
+    (msg) => {
+      const key = msg.headers?.get("Tributary-Original-Msg-Id");
+      if (key) keys.add(key);
+    },
+  );
   return keys;
 }
 
@@ -86,7 +94,12 @@ async function inFlight(jsm: JetStreamManager, durable: string): Promise<boolean
   return consumer.num_pending + consumer.num_ack_pending > 0 || (info.sources ?? []).some((src) => src.lag > 0);
 }
 
-async function reconcileRegion(context: OperatorContext, region: string, busy: boolean, inDlq: ReadonlySet<string>): Promise<RegionReconciliation> {
+async function reconcileRegion(
+  context: OperatorContext,
+  region: string,
+  busy: boolean,
+  inDlq: ReadonlySet<string>,
+): Promise<RegionReconciliation> {
   const stream = regionalStreamName(region);
   const nc = await connectAdmin(context, regionOf(context, region).url);
   try {
@@ -98,7 +111,19 @@ async function reconcileRegion(context: OperatorContext, region: string, busy: b
       aggregatorJson<{ ranges: Array<[number, number]> }>(context, `/v1/reconcile/${region}/ranges`),
       aggregatorJson<{ doubles: Array<{ seq: number; keys: string[] }> }>(context, `/v1/reconcile/${region}/doubles`),
     ]);
-    const result: RegionReconciliation = { region, stream, streamFirstSeq: first, streamLastSeq: last, rowRanges: ranges.length, gapSeqs: 0, loadedAsAnotherCopy: 0, inDlq: 0, pending: 0, lost: [], doubles };
+    const result: RegionReconciliation = {
+      region,
+      stream,
+      streamFirstSeq: first,
+      streamLastSeq: last,
+      rowRanges: ranges.length,
+      gapSeqs: 0,
+      loadedAsAnotherCopy: 0,
+      inDlq: 0,
+      pending: 0,
+      lost: [],
+      doubles,
+    };
     if (info.state.messages === 0) return result;
     // Only the gaps are read from the stream, headers only: cost follows the gaps, not the rows.
     const gapKeys: Array<{ seq: number; key: string }> = [];
@@ -108,7 +133,10 @@ async function reconcileRegion(context: OperatorContext, region: string, busy: b
       });
     }
     result.gapSeqs = gapKeys.length;
-    const present = await presentKeys(context, gapKeys.map((g) => g.key).filter((k) => k !== ""));
+    const present = await presentKeys(
+      context,
+      gapKeys.map((g) => g.key).filter((k) => k !== ""),
+    );
     for (const gap of gapKeys) {
       if (present.has(gap.key)) result.loadedAsAnotherCopy++;
       else if (inDlq.has(gap.key)) result.inDlq++;
@@ -130,7 +158,10 @@ async function reconcileRegion(context: OperatorContext, region: string, busy: b
  * by two rows is doubled. Works on ranges: the warehouse answers with runs of sequences, and only
  * the gaps are read back from the stream.
  */
-export async function reconcile(context: OperatorContext, opts: { regions?: string[]; settleMs?: number } = {}): Promise<Reconciliation> {
+export async function reconcile(
+  context: OperatorContext,
+  opts: { regions?: string[]; settleMs?: number } = {},
+): Promise<Reconciliation> {
   const regions = opts.regions ?? Object.keys(context.regions);
   // Wait (up to settleMs) for the hub and the loader to finish what they have in flight: only then
   // is a gap a loss rather than an event on its way.
@@ -151,5 +182,9 @@ export async function reconcile(context: OperatorContext, opts: { regions?: stri
   }
   const results: RegionReconciliation[] = [];
   for (const region of regions) results.push(await reconcileRegion(context, region, busy, inDlq));
-  return { at: new Date().toISOString(), regions: results, clean: results.every((r) => r.lost.length === 0 && r.doubles.length === 0) };
+  return {
+    at: new Date().toISOString(),
+    regions: results,
+    clean: results.every((r) => r.lost.length === 0 && r.doubles.length === 0),
+  };
 }

@@ -35,7 +35,11 @@ const IN_FLIGHT = 256;
  * sequence, so the loader treats it as the same event. The warehouse's unique key makes a replay of
  * rows already loaded a no-op, so a range can be replayed as often as needed.
  */
-export async function replayRange(context: OperatorContext, range: ReplayRange, onProgress?: (p: ReplayProgress) => void): Promise<ReplayResult> {
+export async function replayRange(
+  context: OperatorContext,
+  range: ReplayRange,
+  onProgress?: (p: ReplayProgress) => void,
+): Promise<ReplayResult> {
   const stream = regionalStreamName(range.region);
   const regionNc = await connectAdmin(context, regionOf(context, range.region).url);
   const hubNc = await connectAdmin(context, context.hub.url);
@@ -45,7 +49,9 @@ export async function replayRange(context: OperatorContext, range: ReplayRange, 
     const fromSeq = Math.max(range.fromSeq ?? info.state.first_seq, info.state.first_seq);
     if (range.fromSeq !== undefined && range.fromSeq < info.state.first_seq && !range.since) {
       // Older events aged out of the region: say so rather than pretend they were replayed.
-      console.error(`tributary: ${stream} starts at sequence ${info.state.first_seq}; ${range.fromSeq}–${info.state.first_seq - 1} aged out and cannot be replayed from it`);
+      console.error(
+        `tributary: ${stream} starts at sequence ${info.state.first_seq}; ${range.fromSeq}–${info.state.first_seq - 1} aged out and cannot be replayed from it`,
+      );
     }
     if (range.fromSeq !== undefined && range.toSeq !== undefined && range.fromSeq > range.toSeq) {
       throw new OperatorError("bad_argument", `--from-seq ${range.fromSeq} is after --to ${range.toSeq}`);
@@ -69,15 +75,19 @@ export async function replayRange(context: OperatorContext, range: ReplayRange, 
       const source = msg.headers?.get(EventHeader.Source) ?? "";
       return hub.publish(replaySubject(ID_PATTERN.test(source) ? source : "unknown"), msg.data, { headers: h });
     };
-    await readStreamRange(regionNc, { stream, ...(range.since ? { since: range.since } : { fromSeq }), toSeq }, async (msg) => {
-      const p = publish(msg).then(() => {
-        replayed++;
-        onProgress?.({ replayed, total });
-      });
-      inFlight.add(p);
-      void p.finally(() => inFlight.delete(p)).catch(() => undefined);
-      if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
-    });
+    await readStreamRange(
+      regionNc,
+      { stream, ...(range.since ? { since: range.since } : { fromSeq }), toSeq },
+      async (msg) => {
+        const p = publish(msg).then(() => {
+          replayed++;
+          onProgress?.({ replayed, total });
+        });
+        inFlight.add(p);
+        void p.finally(() => inFlight.delete(p)).catch(() => undefined);
+        if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
+      },
+    );
     await Promise.all(inFlight);
     return { region: range.region, stream, fromSeq, toSeq, replayed };
   } finally {

@@ -117,7 +117,13 @@ async function hubStatus(context: OperatorContext): Promise<HubStatus> {
         })),
       };
       const consumer = await jsm.consumers.info(HUB_STREAM, context.durable).catch(() => undefined);
-      if (consumer) status.consumer = { name: context.durable, pending: consumer.num_pending, ackPending: consumer.num_ack_pending, redelivered: consumer.num_redelivered };
+      if (consumer)
+        status.consumer = {
+          name: context.durable,
+          pending: consumer.num_pending,
+          ackPending: consumer.num_ack_pending,
+          redelivered: consumer.num_redelivered,
+        };
       const dlq = await jsm.streams.info(DLQ_STREAM).catch(() => undefined);
       if (dlq) status.dlqMessages = dlq.state.messages;
       return status;
@@ -131,7 +137,11 @@ async function hubStatus(context: OperatorContext): Promise<HubStatus> {
 
 async function warehouseStatus(context: OperatorContext): Promise<WarehouseStatus> {
   try {
-    const stats = await serviceJson<{ rows: number; newest?: { received_at: string; loaded_at: string } | null }>(aggregatorEndpoint(context), "/v1/stats", { timeoutMs: 5_000 });
+    const stats = await serviceJson<{ rows: number; newest?: { received_at: string; loaded_at: string } | null }>(
+      aggregatorEndpoint(context),
+      "/v1/stats",
+      { timeoutMs: 5_000 },
+    );
     const newest = stats.newest ?? null;
     return {
       reachable: true,

@@ -18,10 +18,16 @@ export interface ReadRange {
  * state left behind), calling `onMessage` for each message up to `toSeq`. Far faster than one
  * direct get per sequence, and it skips deleted sequences by itself.
  */
-export async function readStreamRange(nc: NatsConnection, range: ReadRange, onMessage: (msg: JsMsg) => void | Promise<void>): Promise<number> {
+export async function readStreamRange(
+  nc: NatsConnection,
+  range: ReadRange,
+  onMessage: (msg: JsMsg) => void | Promise<void>,
+): Promise<number> {
   const js = jetstream(nc);
   const consumer = await js.consumers.get(range.stream, {
-    ...(range.since ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: range.since.toISOString() } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(1, range.fromSeq ?? 1) }),
+    ...(range.since
+      ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: range.since.toISOString() }
+      : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(1, range.fromSeq ?? 1) }),
     ...(range.headersOnly ? { headers_only: true } : {}),
   });
   let read = 0;

@@ -9,7 +9,12 @@ const url = `${env.GATEWAY_URL}/v1/sources/${env.SOURCE}/events`;
 const secret = readFileSync(env.SIGNING_KEY_FILE, "utf8").replace(/\r?\n$/, "");
 const deadline = Date.now() + Number(env.TEST_TIMEOUT_MS ?? 60_000);
 const id = `helm-test-${randomUUID()}`;
-const body = JSON.stringify({ event: "link.clicked", event_id: id, timestamp: new Date().toISOString(), data: { link_id: "helm-test", url: "https://example.com/helm-test" } });
+const body = JSON.stringify({
+  event: "link.clicked",
+  event_id: id,
+  timestamp: new Date().toISOString(),
+  data: { link_id: "helm-test", url: "https://example.com/helm-test" },
+});
 
 for (;;) {
   const timestamp = String(Math.floor(Date.now() / 1000));
@@ -17,7 +22,16 @@ for (;;) {
   let status = 0;
   let answer;
   try {
-    const res = await fetch(url, { method: "POST", body, headers: { "content-type": "application/json", "x-webhook-timestamp": timestamp, "x-webhook-signature": signature, "x-webhook-id": id } });
+    const res = await fetch(url, {
+      method: "POST",
+      body,
+      headers: {
+        "content-type": "application/json",
+        "x-webhook-timestamp": timestamp,
+        "x-webhook-signature": signature,
+        "x-webhook-id": id,
+      },
+    });
     status = res.status;
     answer = await res.text();
   } catch (err) {

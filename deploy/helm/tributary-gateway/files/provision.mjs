@@ -35,7 +35,12 @@ async function found(info, notFound) {
 async function connectWithRetry() {
   for (;;) {
     try {
-      return await connect({ servers: env.NATS_URL.split(","), user: "admin", pass: env.ADMIN_PASSWORD, name: "tributary-provision" });
+      return await connect({
+        servers: env.NATS_URL.split(","),
+        user: "admin",
+        pass: env.ADMIN_PASSWORD,
+        name: "tributary-provision",
+      });
     } catch (err) {
       // NATS starts with the release: wait for it rather than fail the hook at once.
       if (Date.now() > deadline) throw err;
@@ -48,7 +53,9 @@ async function connectWithRetry() {
 const nc = await connectWithRetry();
 try {
   const jsm = await jetstreamManager(nc);
-  const files = readdirSync(streamsDir).filter((f) => f.endsWith(".json")).sort();
+  const files = readdirSync(streamsDir)
+    .filter((f) => f.endsWith(".json"))
+    .sort();
   const read = (file) => JSON.parse(readFileSync(join(streamsDir, file), "utf8"));
   for (const file of files.filter((f) => !f.endsWith(".consumer.json"))) {
     const config = read(file);

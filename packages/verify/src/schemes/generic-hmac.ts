@@ -1,17 +1,17 @@
-import { createHmac } from 'node:crypto';
-import { fail } from '../codes.js';
-import { readDeliveryId } from '../delivery-id.js';
-import { headerBytes, parseBase64, parseHex } from '../encoding.js';
-import { readSingleHeader } from '../headers.js';
-import { findMatchingSecret } from '../hmac.js';
-import { signs, type ContentPart } from '../signed-content.js';
-import { checkTimestamp } from '../timestamp.js';
-import type { DeliveryIdSource, SignatureScheme, VerifyContext, VerifyRequest, VerifyResult } from '../types.js';
+import { createHmac } from "node:crypto";
+import { fail } from "../codes.js";
+import { readDeliveryId } from "../delivery-id.js";
+import { headerBytes, parseBase64, parseHex } from "../encoding.js";
+import { readSingleHeader } from "../headers.js";
+import { findMatchingSecret } from "../hmac.js";
+import { signs, type ContentPart } from "../signed-content.js";
+import { checkTimestamp } from "../timestamp.js";
+import type { DeliveryIdSource, SignatureScheme, VerifyContext, VerifyRequest, VerifyResult } from "../types.js";
 
-export const GENERIC_HMAC = 'hmac';
+export const GENERIC_HMAC = "hmac";
 
-export const HMAC_ALGORITHMS = ['sha256', 'sha512'] as const;
-export const SIGNATURE_ENCODINGS = ['hex', 'base64'] as const;
+export const HMAC_ALGORITHMS = ["sha256", "sha512"] as const;
+export const SIGNATURE_ENCODINGS = ["hex", "base64"] as const;
 export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number];
 export type SignatureEncoding = (typeof SIGNATURE_ENCODINGS)[number];
 
@@ -42,61 +42,63 @@ export interface GenericHmacOptions {
 export function genericHmacScheme(options: GenericHmacOptions, name: string = GENERIC_HMAC): SignatureScheme {
   const { algorithm, encoding, signatureHeader, timestampHeader, idHeader, prefix, signedContent } = options;
   const digestBytes = DIGEST_BYTES[algorithm];
-  const signsId = signs(signedContent, 'id');
-  const format = `${prefix === '' ? '' : `"${prefix}" followed by `}the ${encoding} HMAC-${algorithm.toUpperCase()}`;
-  const decode = encoding === 'hex' ? parseHex : parseBase64;
+  const signsId = signs(signedContent, "id");
+  const format = `${prefix === "" ? "" : `"${prefix}" followed by `}the ${encoding} HMAC-${algorithm.toUpperCase()}`;
+  const decode = encoding === "hex" ? parseHex : parseBase64;
 
   const deliveryIdSource: DeliveryIdSource =
-    idHeader === null ? { from: 'none' } : { from: 'header', header: idHeader, signed: signsId };
+    idHeader === null ? { from: "none" } : { from: "header", header: idHeader, signed: signsId };
 
   function verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult {
     const sig = readSingleHeader(req.headers, signatureHeader);
-    if (sig.kind === 'missing') return fail('signature_missing', `Header ${signatureHeader} is missing.`);
+    if (sig.kind === "missing") return fail("signature_missing", `Header ${signatureHeader} is missing.`);
     const ts = timestampHeader === null ? null : readSingleHeader(req.headers, timestampHeader);
-    if (ts?.kind === 'missing') return fail('timestamp_missing', `Header ${timestampHeader} is missing.`);
+    if (ts?.kind === "missing") return fail("timestamp_missing", `Header ${timestampHeader} is missing.`);
     const id = signsId && idHeader !== null ? readSingleHeader(req.headers, idHeader) : null;
-    if (id?.kind === 'missing') {
-      return fail('signature_mismatch', `Header ${idHeader} is missing; it is part of the signed content.`);
+    if (id?.kind === "missing") {
+      return fail("signature_mismatch", `Header ${idHeader} is missing; it is part of the signed content.`);
     }
 
-    if (sig.kind === 'repeated') return fail('signature_mismatch', `Header ${signatureHeader} appears more than once.`);
-    if (sig.kind === 'oversized') return fail('signature_mismatch', `Header ${signatureHeader} is too long.`);
+    if (sig.kind === "repeated") return fail("signature_mismatch", `Header ${signatureHeader} appears more than once.`);
+    if (sig.kind === "oversized") return fail("signature_mismatch", `Header ${signatureHeader} is too long.`);
     const candidate = sig.value.startsWith(prefix) ? decode(sig.value.slice(prefix.length), digestBytes) : null;
-    if (candidate === null) return fail('signature_mismatch', `Header ${signatureHeader} is not ${format}.`);
+    if (candidate === null) return fail("signature_mismatch", `Header ${signatureHeader} is not ${format}.`);
 
     let timestamp: number | null = null;
     let timestampBytes: Buffer | null = null;
     if (ts !== null) {
-      if (ts.kind === 'repeated') return fail('timestamp_invalid', `Header ${timestampHeader} appears more than once.`);
-      if (ts.kind === 'oversized') return fail('timestamp_invalid', `Header ${timestampHeader} is too long.`);
+      if (ts.kind === "repeated") return fail("timestamp_invalid", `Header ${timestampHeader} appears more than once.`);
+      if (ts.kind === "oversized") return fail("timestamp_invalid", `Header ${timestampHeader} is too long.`);
       const checked = checkTimestamp(ts.value, `Header ${timestampHeader}`, ctx);
-      if (typeof checked !== 'number') return checked;
+      if (typeof checked !== "number") return checked;
       timestamp = checked;
-      timestampBytes = Buffer.from(ts.value, 'latin1'); // digits only: the bytes as sent
+      timestampBytes = Buffer.from(ts.value, "latin1"); // digits only: the bytes as sent
     }
 
     let idValue: string | null = null;
     let idBytes: Buffer | null = null;
     if (id !== null) {
-      if (id.kind !== 'ok') return fail('signature_mismatch', `Header ${idHeader} appears more than once or is too long.`);
+      if (id.kind !== "ok")
+        return fail("signature_mismatch", `Header ${idHeader} appears more than once or is too long.`);
       idBytes = headerBytes(id.value);
-      if (idBytes === null) return fail('signature_mismatch', `Header ${idHeader} has characters no HTTP header can carry.`);
+      if (idBytes === null)
+        return fail("signature_mismatch", `Header ${idHeader} has characters no HTTP header can carry.`);
       idValue = id.value;
     }
 
     const pieces: Buffer[] = [];
     for (const part of signedContent) {
-      if (part.kind === 'literal') pieces.push(part.bytes);
-      else if (part.kind === 'body') pieces.push(req.rawBody);
-      else if (part.kind === 'timestamp' && timestampBytes !== null) pieces.push(timestampBytes);
-      else if (part.kind === 'id' && idBytes !== null) pieces.push(idBytes);
+      if (part.kind === "literal") pieces.push(part.bytes);
+      else if (part.kind === "body") pieces.push(req.rawBody);
+      else if (part.kind === "timestamp" && timestampBytes !== null) pieces.push(timestampBytes);
+      else if (part.kind === "id" && idBytes !== null) pieces.push(idBytes);
     }
     const secret = findMatchingSecret(ctx.secrets, [candidate], (key) => {
       const mac = createHmac(algorithm, key);
       for (const piece of pieces) mac.update(piece);
       return mac.digest();
     });
-    if (secret === null) return fail('signature_mismatch');
+    if (secret === null) return fail("signature_mismatch");
 
     const deliveryId = signsId ? idValue : readDeliveryId(req.headers, idHeader);
     return { ok: true, secretId: secret.id, timestamp, deliveryId };

@@ -1,8 +1,8 @@
-import { parseSignedContent } from '../signed-content.js';
-import type { SignatureScheme } from '../types.js';
-import { genericHmacScheme } from './generic-hmac.js';
+import { parseSignedContent } from "../signed-content.js";
+import type { SignatureScheme } from "../types.js";
+import { genericHmacScheme } from "./generic-hmac.js";
 
-export const GITHUB = 'github';
+export const GITHUB = "github";
 
 export type GithubOptions = {
   /** Lower-case header names (createScheme normalises them). */
@@ -12,11 +12,11 @@ export type GithubOptions = {
 };
 
 export const GITHUB_DEFAULTS: Readonly<GithubOptions> = Object.freeze({
-  signatureHeader: 'x-hub-signature-256',
-  idHeader: 'x-github-delivery',
+  signatureHeader: "x-hub-signature-256",
+  idHeader: "x-github-delivery",
 });
 
-const BODY_ONLY = parseSignedContent('{body}');
+const BODY_ONLY = parseSignedContent("{body}");
 
 /**
  * GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`, secret as typed
@@ -28,12 +28,12 @@ const BODY_ONLY = parseSignedContent('{body}');
 export function githubScheme(options: GithubOptions): SignatureScheme {
   return genericHmacScheme(
     {
-      algorithm: 'sha256',
-      encoding: 'hex',
+      algorithm: "sha256",
+      encoding: "hex",
       signatureHeader: options.signatureHeader,
       timestampHeader: null,
       idHeader: options.idHeader,
-      prefix: 'sha256=',
+      prefix: "sha256=",
       signedContent: BODY_ONLY,
     },
     GITHUB,

@@ -1,11 +1,11 @@
-import { createHmac } from 'node:crypto';
-import { fail } from '../codes.js';
-import { readDeliveryId } from '../delivery-id.js';
-import { readSingleHeader } from '../headers.js';
-import { findMatchingSecret, parseHexSha256 } from '../hmac.js';
-import type { DeliveryIdSource, SignatureScheme, VerifyContext, VerifyRequest, VerifyResult } from '../types.js';
+import { createHmac } from "node:crypto";
+import { fail } from "../codes.js";
+import { readDeliveryId } from "../delivery-id.js";
+import { readSingleHeader } from "../headers.js";
+import { findMatchingSecret, parseHexSha256 } from "../hmac.js";
+import type { DeliveryIdSource, SignatureScheme, VerifyContext, VerifyRequest, VerifyResult } from "../types.js";
 
-export const HMAC_SHA256_BODY = 'hmac-sha256-body';
+export const HMAC_SHA256_BODY = "hmac-sha256-body";
 
 export type HmacSha256BodyOptions = {
   /** Lower-case header name (createScheme normalises it). */
@@ -21,7 +21,7 @@ export type HmacSha256BodyOptions = {
  * Configure `idHeader` only for senders you trust with that.
  */
 export const HMAC_SHA256_BODY_DEFAULTS: Readonly<HmacSha256BodyOptions> = Object.freeze({
-  signatureHeader: 'x-webhook-signature',
+  signatureHeader: "x-webhook-signature",
   idHeader: null,
 });
 
@@ -34,23 +34,23 @@ export function hmacSha256BodyScheme(options: HmacSha256BodyOptions): SignatureS
 
   function verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult {
     const sig = readSingleHeader(req.headers, signatureHeader);
-    if (sig.kind === 'missing') return fail('signature_missing', `Header ${signatureHeader} is missing.`);
-    if (sig.kind === 'repeated') return fail('signature_mismatch', `Header ${signatureHeader} appears more than once.`);
-    if (sig.kind === 'oversized') return fail('signature_mismatch', `Header ${signatureHeader} is too long.`);
+    if (sig.kind === "missing") return fail("signature_missing", `Header ${signatureHeader} is missing.`);
+    if (sig.kind === "repeated") return fail("signature_mismatch", `Header ${signatureHeader} appears more than once.`);
+    if (sig.kind === "oversized") return fail("signature_mismatch", `Header ${signatureHeader} is too long.`);
     const candidate = parseHexSha256(sig.value);
     if (candidate === null) {
-      return fail('signature_mismatch', `Header ${signatureHeader} is not a 64-digit hex HMAC-SHA256.`);
+      return fail("signature_mismatch", `Header ${signatureHeader} is not a 64-digit hex HMAC-SHA256.`);
     }
 
     const secret = findMatchingSecret(ctx.secrets, [candidate], (key) =>
-      createHmac('sha256', key).update(req.rawBody).digest(),
+      createHmac("sha256", key).update(req.rawBody).digest(),
     );
-    if (secret === null) return fail('signature_mismatch');
+    if (secret === null) return fail("signature_mismatch");
 
     return { ok: true, secretId: secret.id, timestamp: null, deliveryId: readDeliveryId(req.headers, idHeader) };
   }
 
   const deliveryIdSource: DeliveryIdSource =
-    idHeader === null ? { from: 'none' } : { from: 'header', header: idHeader, signed: false };
+    idHeader === null ? { from: "none" } : { from: "header", header: idHeader, signed: false };
   return { name: HMAC_SHA256_BODY, deliveryIdSource, verify };
 }

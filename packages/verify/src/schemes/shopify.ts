@@ -1,8 +1,8 @@
-import { parseSignedContent } from '../signed-content.js';
-import type { SignatureScheme } from '../types.js';
-import { genericHmacScheme } from './generic-hmac.js';
+import { parseSignedContent } from "../signed-content.js";
+import type { SignatureScheme } from "../types.js";
+import { genericHmacScheme } from "./generic-hmac.js";
 
-export const SHOPIFY = 'shopify';
+export const SHOPIFY = "shopify";
 
 export type ShopifyOptions = {
   /** Lower-case header names (createScheme normalises them). */
@@ -12,11 +12,11 @@ export type ShopifyOptions = {
 };
 
 export const SHOPIFY_DEFAULTS: Readonly<ShopifyOptions> = Object.freeze({
-  signatureHeader: 'x-shopify-hmac-sha256',
-  idHeader: 'x-shopify-webhook-id',
+  signatureHeader: "x-shopify-hmac-sha256",
+  idHeader: "x-shopify-webhook-id",
 });
 
-const BODY_ONLY = parseSignedContent('{body}');
+const BODY_ONLY = parseSignedContent("{body}");
 
 /**
  * Shopify: `X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256 of the raw body>`, keyed with the app's
@@ -27,12 +27,12 @@ const BODY_ONLY = parseSignedContent('{body}');
 export function shopifyScheme(options: ShopifyOptions): SignatureScheme {
   return genericHmacScheme(
     {
-      algorithm: 'sha256',
-      encoding: 'base64',
+      algorithm: "sha256",
+      encoding: "base64",
       signatureHeader: options.signatureHeader,
       timestampHeader: null,
       idHeader: options.idHeader,
-      prefix: '',
+      prefix: "",
       signedContent: BODY_ONLY,
     },
     SHOPIFY,

@@ -1,14 +1,14 @@
-import { createHmac } from 'node:crypto';
-import { fail } from '../codes.js';
-import { ED25519_SIGNATURE_BYTES, findMatchingPublicKey } from '../ed25519.js';
-import { headerBytes, parseBase64 } from '../encoding.js';
-import { readSingleHeader } from '../headers.js';
-import { findMatchingSecret } from '../hmac.js';
-import { MAX_ED25519_SIGNATURES, MAX_SIGNATURES, splitEntries } from '../signature-list.js';
-import { checkTimestamp } from '../timestamp.js';
-import type { SignatureScheme, VerifyContext, VerifyRequest, VerifyResult } from '../types.js';
+import { createHmac } from "node:crypto";
+import { fail } from "../codes.js";
+import { ED25519_SIGNATURE_BYTES, findMatchingPublicKey } from "../ed25519.js";
+import { headerBytes, parseBase64 } from "../encoding.js";
+import { readSingleHeader } from "../headers.js";
+import { findMatchingSecret } from "../hmac.js";
+import { MAX_ED25519_SIGNATURES, MAX_SIGNATURES, splitEntries } from "../signature-list.js";
+import { checkTimestamp } from "../timestamp.js";
+import type { SignatureScheme, VerifyContext, VerifyRequest, VerifyResult } from "../types.js";
 
-export const STANDARD_WEBHOOKS = 'standard-webhooks';
+export const STANDARD_WEBHOOKS = "standard-webhooks";
 
 export type StandardWebhooksOptions = {
   /** Lower-case header names (createScheme normalises them). All three are required. */
@@ -18,9 +18,9 @@ export type StandardWebhooksOptions = {
 };
 
 export const STANDARD_WEBHOOKS_DEFAULTS: Readonly<StandardWebhooksOptions> = Object.freeze({
-  signatureHeader: 'webhook-signature',
-  timestampHeader: 'webhook-timestamp',
-  idHeader: 'webhook-id',
+  signatureHeader: "webhook-signature",
+  timestampHeader: "webhook-timestamp",
+  idHeader: "webhook-id",
 });
 
 const HMAC_SHA256_BYTES = 32;
@@ -48,63 +48,68 @@ export function standardWebhooksScheme(
 
   function verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult {
     const sig = readSingleHeader(req.headers, signatureHeader);
-    if (sig.kind === 'missing') return fail('signature_missing', `Header ${signatureHeader} is missing.`);
+    if (sig.kind === "missing") return fail("signature_missing", `Header ${signatureHeader} is missing.`);
     const ts = readSingleHeader(req.headers, timestampHeader);
-    if (ts.kind === 'missing') return fail('timestamp_missing', `Header ${timestampHeader} is missing.`);
+    if (ts.kind === "missing") return fail("timestamp_missing", `Header ${timestampHeader} is missing.`);
     const id = readSingleHeader(req.headers, idHeader);
-    if (id.kind === 'missing') {
-      return fail('signature_mismatch', `Header ${idHeader} is missing; it is part of the signed content.`);
+    if (id.kind === "missing") {
+      return fail("signature_mismatch", `Header ${idHeader} is missing; it is part of the signed content.`);
     }
 
-    if (sig.kind === 'repeated') return fail('signature_mismatch', `Header ${signatureHeader} appears more than once.`);
-    if (sig.kind === 'oversized') return fail('signature_mismatch', `Header ${signatureHeader} is too long.`);
-    const entries = splitEntries(sig.value, ' ');
+    if (sig.kind === "repeated") return fail("signature_mismatch", `Header ${signatureHeader} appears more than once.`);
+    if (sig.kind === "oversized") return fail("signature_mismatch", `Header ${signatureHeader} is too long.`);
+    const entries = splitEntries(sig.value, " ");
     if (entries === null) {
-      return fail('signature_mismatch', `Header ${signatureHeader} lists more than ${MAX_SIGNATURES} signatures.`);
+      return fail("signature_mismatch", `Header ${signatureHeader} lists more than ${MAX_SIGNATURES} signatures.`);
     }
     const hmacCandidates: Buffer[] = [];
     const ed25519Candidates: Buffer[] = [];
     for (const entry of entries) {
-      const comma = entry.indexOf(',');
+      const comma = entry.indexOf(",");
       if (comma === -1) continue; // not `version,signature`: skipped like an unknown version
       const version = entry.slice(0, comma);
       const value = entry.slice(comma + 1);
-      if (version === 'v1') {
+      if (version === "v1") {
         const decoded = parseBase64(value, HMAC_SHA256_BYTES);
         if (decoded !== null) hmacCandidates.push(decoded);
-      } else if (version === 'v1a') {
+      } else if (version === "v1a") {
         const decoded = parseBase64(value, ED25519_SIGNATURE_BYTES);
         if (decoded !== null) ed25519Candidates.push(decoded);
       }
     }
     if (ed25519Candidates.length > MAX_ED25519_SIGNATURES) {
-      return fail('signature_mismatch', `Header ${signatureHeader} lists more than ${MAX_ED25519_SIGNATURES} v1a signatures.`);
+      return fail(
+        "signature_mismatch",
+        `Header ${signatureHeader} lists more than ${MAX_ED25519_SIGNATURES} v1a signatures.`,
+      );
     }
     if (hmacCandidates.length === 0 && ed25519Candidates.length === 0) {
-      return fail('signature_mismatch', `Header ${signatureHeader} has no well-formed v1 or v1a signature.`);
+      return fail("signature_mismatch", `Header ${signatureHeader} has no well-formed v1 or v1a signature.`);
     }
 
-    if (ts.kind === 'repeated') return fail('timestamp_invalid', `Header ${timestampHeader} appears more than once.`);
-    if (ts.kind === 'oversized') return fail('timestamp_invalid', `Header ${timestampHeader} is too long.`);
+    if (ts.kind === "repeated") return fail("timestamp_invalid", `Header ${timestampHeader} appears more than once.`);
+    if (ts.kind === "oversized") return fail("timestamp_invalid", `Header ${timestampHeader} is too long.`);
     const timestamp = checkTimestamp(ts.value, `Header ${timestampHeader}`, ctx);
-    if (typeof timestamp !== 'number') return timestamp;
+    if (typeof timestamp !== "number") return timestamp;
 
-    if (id.kind !== 'ok') return fail('signature_mismatch', `Header ${idHeader} appears more than once or is too long.`);
+    if (id.kind !== "ok")
+      return fail("signature_mismatch", `Header ${idHeader} appears more than once or is too long.`);
     const idBytes = headerBytes(id.value);
-    if (idBytes === null) return fail('signature_mismatch', `Header ${idHeader} has characters no HTTP header can carry.`);
+    if (idBytes === null)
+      return fail("signature_mismatch", `Header ${idHeader} has characters no HTTP header can carry.`);
 
     // `${id}.${timestamp}.` as sent (timestamp digits are ASCII), then the raw body bytes.
-    const prefix = Buffer.concat([idBytes, Buffer.from(`.${ts.value}.`, 'latin1')]);
+    const prefix = Buffer.concat([idBytes, Buffer.from(`.${ts.value}.`, "latin1")]);
     let secret = findMatchingSecret(ctx.secrets, hmacCandidates, (key) =>
-      createHmac('sha256', key).update(prefix).update(req.rawBody).digest(),
+      createHmac("sha256", key).update(prefix).update(req.rawBody).digest(),
     );
     if (secret === null && ed25519Candidates.length > 0) {
       secret = findMatchingPublicKey(ctx.secrets, ed25519Candidates, Buffer.concat([prefix, req.rawBody]));
     }
-    if (secret === null) return fail('signature_mismatch');
+    if (secret === null) return fail("signature_mismatch");
 
     return { ok: true, secretId: secret.id, timestamp, deliveryId: id.value };
   }
 
-  return { name, deliveryIdSource: { from: 'header', header: idHeader, signed: true }, verify };
+  return { name, deliveryIdSource: { from: "header", header: idHeader, signed: true }, verify };
 }

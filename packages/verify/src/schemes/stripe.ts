@@ -1,13 +1,13 @@
-import { createHmac } from 'node:crypto';
-import { fail } from '../codes.js';
-import { parseHex } from '../encoding.js';
-import { readSingleHeader } from '../headers.js';
-import { findMatchingSecret } from '../hmac.js';
-import { MAX_SIGNATURES, splitEntries } from '../signature-list.js';
-import { checkTimestamp } from '../timestamp.js';
-import type { SignatureScheme, VerifyContext, VerifyRequest, VerifyResult } from '../types.js';
+import { createHmac } from "node:crypto";
+import { fail } from "../codes.js";
+import { parseHex } from "../encoding.js";
+import { readSingleHeader } from "../headers.js";
+import { findMatchingSecret } from "../hmac.js";
+import { MAX_SIGNATURES, splitEntries } from "../signature-list.js";
+import { checkTimestamp } from "../timestamp.js";
+import type { SignatureScheme, VerifyContext, VerifyRequest, VerifyResult } from "../types.js";
 
-export const STRIPE = 'stripe';
+export const STRIPE = "stripe";
 
 export type StripeOptions = {
   /** Lower-case header name (createScheme normalises it). */
@@ -15,7 +15,7 @@ export type StripeOptions = {
 };
 
 export const STRIPE_DEFAULTS: Readonly<StripeOptions> = Object.freeze({
-  signatureHeader: 'stripe-signature',
+  signatureHeader: "stripe-signature",
 });
 
 const HMAC_SHA256_BYTES = 32;
@@ -38,46 +38,47 @@ export function stripeScheme(options: StripeOptions): SignatureScheme {
 
   function verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult {
     const sig = readSingleHeader(req.headers, signatureHeader);
-    if (sig.kind === 'missing') return fail('signature_missing', `Header ${signatureHeader} is missing.`);
-    if (sig.kind === 'repeated') return fail('signature_mismatch', `Header ${signatureHeader} appears more than once.`);
-    if (sig.kind === 'oversized') return fail('signature_mismatch', `Header ${signatureHeader} is too long.`);
-    const entries = splitEntries(sig.value, ',');
+    if (sig.kind === "missing") return fail("signature_missing", `Header ${signatureHeader} is missing.`);
+    if (sig.kind === "repeated") return fail("signature_mismatch", `Header ${signatureHeader} appears more than once.`);
+    if (sig.kind === "oversized") return fail("signature_mismatch", `Header ${signatureHeader} is too long.`);
+    const entries = splitEntries(sig.value, ",");
     if (entries === null) {
-      return fail('signature_mismatch', `Header ${signatureHeader} has more than ${MAX_SIGNATURES} entries.`);
+      return fail("signature_mismatch", `Header ${signatureHeader} has more than ${MAX_SIGNATURES} entries.`);
     }
 
     let t: string | null = null;
     let timestampCount = 0;
     const candidates: Buffer[] = [];
     for (const entry of entries) {
-      const eq = entry.indexOf('=');
+      const eq = entry.indexOf("=");
       if (eq === -1) continue; // not `key=value`: skipped like an unknown scheme
       const key = entry.slice(0, eq);
       const value = entry.slice(eq + 1);
-      if (key === 't') {
+      if (key === "t") {
         timestampCount += 1;
         t = value;
-      } else if (key === 'v1') {
+      } else if (key === "v1") {
         const decoded = parseHex(value, HMAC_SHA256_BYTES);
         if (decoded !== null) candidates.push(decoded);
       }
     }
-    if (t === null) return fail('timestamp_missing', `Header ${signatureHeader} has no t= timestamp.`);
+    if (t === null) return fail("timestamp_missing", `Header ${signatureHeader} has no t= timestamp.`);
     if (candidates.length === 0) {
-      return fail('signature_mismatch', `Header ${signatureHeader} has no well-formed v1 signature.`);
+      return fail("signature_mismatch", `Header ${signatureHeader} has no well-formed v1 signature.`);
     }
-    if (timestampCount > 1) return fail('timestamp_invalid', `Header ${signatureHeader} has more than one t= timestamp.`);
+    if (timestampCount > 1)
+      return fail("timestamp_invalid", `Header ${signatureHeader} has more than one t= timestamp.`);
     const timestamp = checkTimestamp(t, `The t= timestamp in ${signatureHeader}`, ctx);
-    if (typeof timestamp !== 'number') return timestamp;
+    if (typeof timestamp !== "number") return timestamp;
 
-    const prefix = Buffer.from(`${t}.`, 'latin1'); // digits only, checked above
+    const prefix = Buffer.from(`${t}.`, "latin1"); // digits only, checked above
     const secret = findMatchingSecret(ctx.secrets, candidates, (key) =>
-      createHmac('sha256', key).update(prefix).update(req.rawBody).digest(),
+      createHmac("sha256", key).update(prefix).update(req.rawBody).digest(),
     );
-    if (secret === null) return fail('signature_mismatch');
+    if (secret === null) return fail("signature_mismatch");
 
     return { ok: true, secretId: secret.id, timestamp, deliveryId: null };
   }
 
-  return { name: STRIPE, deliveryIdSource: { from: 'body', field: 'id' }, verify };
+  return { name: STRIPE, deliveryIdSource: { from: "body", field: "id" }, verify };
 }

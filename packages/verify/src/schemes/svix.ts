@@ -1,14 +1,14 @@
-import type { SignatureScheme } from '../types.js';
-import { standardWebhooksScheme, type StandardWebhooksOptions } from './standard-webhooks.js';
+import type { SignatureScheme } from "../types.js";
+import { standardWebhooksScheme, type StandardWebhooksOptions } from "./standard-webhooks.js";
 
-export const SVIX = 'svix';
+export const SVIX = "svix";
 
 export type SvixOptions = StandardWebhooksOptions;
 
 export const SVIX_DEFAULTS: Readonly<SvixOptions> = Object.freeze({
-  signatureHeader: 'svix-signature',
-  timestampHeader: 'svix-timestamp',
-  idHeader: 'svix-id',
+  signatureHeader: "svix-signature",
+  timestampHeader: "svix-timestamp",
+  idHeader: "svix-id",
 });
 
 /**
