@@ -56,3 +56,17 @@ export function serviceEnvOverrides(env: NodeJS.ProcessEnv, opts: { nats?: boole
         }),
   };
 }
+
+/** What a service's `nats` settings hold about who it connects as. */
+export interface NatsLogin {
+  user?: string | undefined;
+  pass?: string | undefined;
+}
+
+/**
+ * The login to spread into `connectNats` options (`@tributary/streams`): nothing without a user,
+ * and a user without a password sends an empty one (as nats-server expects of a user with none).
+ */
+export function natsCredentials(nats: NatsLogin): { user?: string; pass?: string } {
+  return nats.user !== undefined ? { user: nats.user, pass: nats.pass ?? "" } : {};
+}

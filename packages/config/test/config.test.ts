@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Type } from "@sinclair/typebox";
 import { describe, expect, it } from "vitest";
-import { ConfigError, envInt, loadConfig, validateConfig } from "../src/index.js";
+import { ConfigError, envInt, loadConfig, natsCredentials, validateConfig } from "../src/index.js";
 
 const Schema = Type.Object(
   {
@@ -88,5 +88,12 @@ describe("config", () => {
   it("env - a non-numeric integer names the variable", () => {
     expect(envInt({ P: " " }, "P")).toBeUndefined();
     expect(thrown(() => envInt({ P: "80a" }, "P")).field).toBe("P");
+  });
+
+  it("nats - credentials only with a user; a user without a password sends an empty one", () => {
+    expect(natsCredentials({})).toEqual({});
+    expect(natsCredentials({ user: undefined, pass: "ignored" })).toEqual({});
+    expect(natsCredentials({ user: "gateway-us" })).toEqual({ user: "gateway-us", pass: "" });
+    expect(natsCredentials({ user: "gateway-us", pass: "s3cret" })).toEqual({ user: "gateway-us", pass: "s3cret" });
   });
 });
