@@ -6,7 +6,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
-import { queryApiPlugin, type QueryApiDeps } from "@tributary/api";
+import { queryApiPlugin, type QueryApiDeps } from "@tributary/query-api";
 import { hasDeliveryLog, type ReconcileReader, type WarehouseReader } from "@tributary/warehouse";
 import type { Loader } from "@tributary/loader";
 import { instrumentFastify, type Telemetry } from "@tributary/telemetry";

@@ -12,7 +12,7 @@ import {
   type Enricher,
   type SuspicionRule,
 } from "@tributary/enrich";
-import { ApiTokenRefSchema, RateLimitSchema, resolveApiTokens, type ApiToken } from "@tributary/api";
+import { ApiTokenRefSchema, RateLimitSchema, resolveApiTokens, type ApiToken } from "@tributary/query-api";
 
 const Redaction = Type.Object(
   {

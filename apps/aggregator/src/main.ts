@@ -19,7 +19,7 @@ import { loadAggregatorConfig, type AggregatorConfig } from "./config.js";
 import { HubMonitor } from "./hub-monitor.js";
 import { apiTokens, buildEnricher, operatorToken } from "./enrich-config.js";
 import type { Enricher } from "@tributary/enrich";
-import type { ApiToken } from "@tributary/api";
+import type { ApiToken } from "@tributary/query-api";
 import { AdaptiveBatchSize, Loader, rowFromMessage } from "@tributary/loader";
 import { startDeliveriesLoader } from "./deliveries-loader.js";
 

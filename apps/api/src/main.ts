@@ -1,9 +1,8 @@
 import Fastify from "fastify";
 import { configFileFrom, isConfigError } from "@tributary/config";
 import { isEventQueries, openWarehouse } from "@tributary/warehouse";
-import { loadApiConfig, resolveApiTokens } from "./config.js";
-import { registerQueryApi } from "./plugin.js";
-import type { ApiToken } from "./auth.js";
+import { registerQueryApi, resolveApiTokens, type ApiToken } from "@tributary/query-api";
+import { loadApiConfig } from "./config.js";
 
 /**
  * The query API on its own, for ClickHouse deployments (DuckDB allows one process per file: there

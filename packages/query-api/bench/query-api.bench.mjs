@@ -1,6 +1,6 @@
 // Query API latency on a 1M-row DuckDB warehouse: each route through Fastify (inject, so no
 // socket cost), p50/p99 over repeated calls. Run:
-//   flock /tmp/tributary-bench.lock node bench/api.bench.mjs   (BENCH_ROWS to change the size)
+//   flock /tmp/tributary-bench.lock node bench/query-api.bench.mjs   (BENCH_ROWS to change the size)
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

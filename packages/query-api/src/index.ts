@@ -5,12 +5,5 @@ export type { ApiErrorCode } from "./errors.js";
 export { ANALYTICS_VIEWS, DEFAULT_API_RATE_LIMIT, queryApiPlugin, registerQueryApi } from "./plugin.js";
 export type { QueryApiDeps } from "./plugin.js";
 export { DEFAULT_PAGE, MAX_PAGE } from "./schemas.js";
-export {
-  ApiTokenRefSchema,
-  DEFAULT_API_PORT,
-  loadApiConfig,
-  RateLimitSchema,
-  resolveApiTokens,
-  StandaloneApiConfigSchema,
-} from "./config.js";
-export type { ApiTokenRef, StandaloneApiConfig } from "./config.js";
+export { ApiTokenRefSchema, RateLimitSchema, resolveApiTokens } from "./config.js";
+export type { ApiTokenRef } from "./config.js";
