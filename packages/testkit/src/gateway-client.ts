@@ -1,4 +1,4 @@
-import { sleep } from "./processes.js";
+import { sleep } from "@tributary/processes";
 
 export interface GatewayAnswer {
   status: number;

@@ -1,23 +1,37 @@
+// The process supervision lives in @tributary/processes (the local system runs on it too); the
+// testkit re-exports it, so tests keep one import.
 export {
+  clickHouseCommand,
   findNatsServer,
+  freePorts,
   MIN_NATS_SERVER_VERSION,
   NatsServerNotFoundError,
   NatsServerTooOldError,
   natsServerVersion,
-} from "./nats-binary.js";
-export { startNatsServer } from "./nats-server.js";
-export type { NatsServer, NatsServerOptions, NatsServerPorts } from "./nats-server.js";
-export { startNatsCluster } from "./nats-cluster.js";
-export type { NatsCluster, NatsClusterNodeContext, NatsClusterOptions } from "./nats-cluster.js";
-export { sleep, stopProcess, track, waitFor, waitForExit } from "./processes.js";
+  sleep,
+  startClickHouse,
+  startNatsCluster,
+  startNatsServer,
+  startService,
+  startTcpProxy,
+  stopProcess,
+  track,
+  waitFor,
+  waitForExit,
+} from "@tributary/processes";
+export type {
+  ClickHouseTestServer,
+  NatsCluster,
+  NatsClusterNodeContext,
+  NatsClusterOptions,
+  NatsServer,
+  NatsServerOptions,
+  NatsServerPorts,
+  Service,
+  ServiceOptions,
+  TcpProxy,
+} from "@tributary/processes";
 export { sampleEvent, signWebhook } from "./signing.js";
-export { startService } from "./service.js";
-export type { Service, ServiceOptions } from "./service.js";
-export { freePorts } from "./ports.js";
-export { startTcpProxy } from "./tcp-proxy.js";
-export type { TcpProxy } from "./tcp-proxy.js";
-export { clickHouseCommand, startClickHouse } from "./clickhouse-server.js";
-export type { ClickHouseTestServer } from "./clickhouse-server.js";
 export { startOtlpReceiver } from "./otlp-receiver.js";
 export type { OtlpReceiver, ReceivedSpan } from "./otlp-receiver.js";
 export { findPrometheusDir, promtool, PrometheusNotFoundError, startPrometheus } from "./prometheus.js";

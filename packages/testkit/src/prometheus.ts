@@ -1,8 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePorts } from "./ports.js";
-import { stopProcess, track, waitFor } from "./processes.js";
+import { freePorts, stopProcess, track, waitFor } from "@tributary/processes";
 
 export class PrometheusNotFoundError extends Error {
   constructor() {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 
 /**
- * A real ClickHouse server for tests: the binary from $TRIBUTARY_CLICKHOUSE_SERVER or from
+ * A real ClickHouse server (for tests, and for the load test's warehouse-stop fault): the binary from $TRIBUTARY_CLICKHOUSE_SERVER or from
  * scripts/ensure-clickhouse.sh (which installs Debian's package when missing), started on free
  * loopback ports with its own config, users and data in a temp dir. stop()/start() keep the data
  * and the ports, so a test can take the server away and bring it back.
@@ -33,7 +33,9 @@ function repoRoot(): string {
   while (!existsSync(join(dir, "scripts", "ensure-clickhouse.sh"))) {
     const parent = dirname(dir);
     if (parent === dir)
-      throw new Error("scripts/ensure-clickhouse.sh not found above the testkit; set TRIBUTARY_CLICKHOUSE_SERVER");
+      throw new Error(
+        "scripts/ensure-clickhouse.sh not found above @tributary/processes; set TRIBUTARY_CLICKHOUSE_SERVER",
+      );
     dir = parent;
   }
   return dir;

@@ -9,8 +9,8 @@ const PROJECT_LOCAL_BINARY = join(".tools", "nats-server", "usr", "sbin", "nats-
 /**
  * The oldest nats-server the project runs on: 2.14 is the first where a duplicate arriving through a
  * stream source is dropped without stalling that source (the hub's duplicate window relies on it).
- * The same as @tributary/streams' MIN_NATS_SERVER_VERSION (a streams test pins them equal): the
- * testkit cannot depend on streams, whose tests use it.
+ * The same as @tributary/streams' MIN_NATS_SERVER_VERSION (a streams test pins them equal): this
+ * package cannot depend on streams, whose tests use it through the testkit.
  */
 export const MIN_NATS_SERVER_VERSION = [2, 14] as const;
 

@@ -48,7 +48,7 @@ export interface NatsCluster {
   waitHealthy(node?: NatsServer, timeoutMs?: number): Promise<void>;
   /** Graceful stop of every node. */
   stop(): Promise<void>;
-  /** Kills every node and removes the dir when the testkit created it. */
+  /** Kills every node and removes the dir when startNatsCluster created it. */
   cleanup(): Promise<void>;
 }
 

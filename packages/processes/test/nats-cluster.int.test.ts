@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startNatsCluster, waitFor, type NatsCluster, type NatsServer } from "../src/index.js";
 
-/** A JetStream node config of a 3-node cluster with authenticated routes (the testkit renders no config itself). */
+/** A JetStream node config of a 3-node cluster with authenticated routes (startNatsCluster renders no config itself). */
 function nodeConfig(ctx: {
   index: number;
   storeDir: string;
@@ -36,7 +36,7 @@ async function jsz(node: NatsServer): Promise<Jsz> {
   return (await (await fetch(`http://127.0.0.1:${node.ports.monitoring}/jsz`)).json()) as Jsz;
 }
 
-describe("testkit nats-server cluster", () => {
+describe("nats-server cluster", () => {
   let cluster: NatsCluster | undefined;
   afterEach(async () => {
     await cluster?.cleanup();

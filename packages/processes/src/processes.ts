@@ -1,8 +1,8 @@
 import type { ChildProcess } from "node:child_process";
 
 /**
- * Every child process the testkit starts is tracked here so that a test run that crashes or
- * forgets to clean up still leaves no nats-server or app behind.
+ * Every child process started here (nats-servers, ClickHouse, apps, and the testkit's Prometheus)
+ * is tracked, so that a run that crashes or forgets to clean up still leaves no process behind.
  */
 const live = new Set<ChildProcess>();
 

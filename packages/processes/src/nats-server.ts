@@ -24,7 +24,7 @@ export interface NatsServerOptions {
   binary?: string;
   /**
    * Renders the whole server config instead (topology tests use the production renderer). Ports
-   * are -1 on the first start and pinned afterwards; the testkit appends only its ports-file and
+   * are -1 on the first start and pinned afterwards; startNatsServer appends only its ports-file and
    * monitoring lines.
    */
   config?: (ctx: { storeDir: string; port: number; leafnodePort: number }) => string;
@@ -51,7 +51,7 @@ export interface NatsServer {
   kill(): Promise<void>;
   /** Starts it again on the same ports and store dir. */
   restart(): Promise<void>;
-  /** Stops it if running and removes the temp dir (when the testkit created it). */
+  /** Stops it if running and removes the temp dir (when startNatsServer created it). */
   cleanup(): Promise<void>;
 }
 

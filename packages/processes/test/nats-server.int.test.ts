@@ -13,7 +13,7 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-describe("testkit nats-server", () => {
+describe("nats-server", () => {
   let servers: NatsServer[] = [];
   afterEach(async () => {
     await Promise.all(servers.map((s) => s.cleanup()));
