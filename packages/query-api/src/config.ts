@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Type, type Static } from "@sinclair/typebox";
 import { ConfigError } from "@tributary/config";
 import type { ApiToken } from "./auth.js";
-import { DEFAULT_API_RATE_LIMIT } from "./plugin.js";
+import { DEFAULT_API_RATE_LIMIT } from "./auth-hook.js";
 
 /** A token in a config file: the secret itself lives in an environment variable or a file. */
 export const ApiTokenRefSchema = Type.Object(
