@@ -1,5 +1,5 @@
 import { renderHubServerConfig, renderRegionServerConfig } from "@tributary/streams";
-import { AGGREGATOR_DURABLE } from "./topology.js";
+import { AGGREGATOR_DURABLE } from "@tributary/local";
 
 /** Env variable that holds a user's password in the production configs (`$NAME` in the file). */
 export function passwordVar(user: string): string {

@@ -15,7 +15,7 @@ import {
   type DestinationSpec,
   type Topology,
   type TopologyOptions,
-} from "../src/index.js";
+} from "@tributary/local";
 
 /** The whole system on free loopback ports in a temp dir, with small batches for quick tests. */
 export async function startTestTopology(

@@ -2,7 +2,8 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sampleEvent, waitFor } from "@tributary/testkit";
-import { curlExample, readSecret, sendSamples } from "../src/index.js";
+import { readSecret } from "@tributary/local";
+import { curlExample, sendSamples } from "../src/index.js";
 import { startTestTopology } from "./harness.js";
 
 const run = promisify(execFile);

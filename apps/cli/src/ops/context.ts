@@ -1,30 +1,11 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { OperatorContext } from "@tributary/local";
 import { connectNats } from "@tributary/streams";
 import type { ServiceEndpoint } from "./http.js";
 
-/**
- * Where a deployment's parts are, for the operator commands: NATS URLs of the hub and of each
- * region, an admin user that may read (and, for replay and DLQ work, write) the streams, and the
- * aggregator's HTTP address. `tributary up` writes one for the local system
- * (`.tributary/context.json`); for a deployment, write one by hand (mode 0600: it holds a password).
- */
-export interface OperatorContext {
-  hub: { url: string };
-  regions: Record<string, { url: string; gatewayUrl?: string; configFile?: string }>;
-  /** The hub's nats-server config, when known (doctor reads `sync_interval` and domains from it). */
-  hubConfigFile?: string;
-  admin: { user: string; password: string };
-  aggregatorUrl: string;
-  /** The aggregator's operator token (its `operatorToken`), when it is not reached over loopback. */
-  aggregatorToken?: string;
-  /** The delivery process's stats/admin address (apps/delivery), when one runs. */
-  deliveryUrl?: string;
-  /** Its admin token (`adminToken`), when it is not reached over loopback. */
-  deliveryToken?: string;
-  /** The aggregator's durable consumer on the hub stream. */
-  durable: string;
-}
+/** The context file's shape: @tributary/local writes it for the local system, the CLI reads it. */
+export type { OperatorContext };
 
 export class OperatorError extends Error {
   constructor(
@@ -36,10 +17,6 @@ export class OperatorError extends Error {
     super(message, options);
     this.name = "OperatorError";
   }
-}
-
-export function writeContext(file: string, context: OperatorContext): void {
-  writeFileSync(file, JSON.stringify(context, null, 2), { mode: 0o600 });
 }
 
 export function readContext(file: string): OperatorContext {

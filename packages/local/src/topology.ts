@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { jetstreamManager } from "@nats-io/jetstream";
 import {
   connectNats,
@@ -20,7 +19,6 @@ import {
   type ClusterOptions,
   type UserCredential,
 } from "@tributary/streams";
-import { writeContext } from "./ops/context.js";
 import {
   startNatsCluster,
   startNatsServer,
@@ -30,7 +28,9 @@ import {
   type NatsServer,
   type Service,
   type TcpProxy,
-} from "@tributary/testkit";
+} from "@tributary/processes";
+import { appEntry } from "./apps.js";
+import { writeContext } from "./context.js";
 
 export const AGGREGATOR_DURABLE = "warehouse-loader";
 
@@ -182,10 +182,6 @@ function ensureSecret(file: string): void {
 
 export function secretFileOf(stateDir: string, source: string): string {
   return join(resolve(stateDir), "secrets", `${source}.secret`);
-}
-
-function entryOf(pkg: "@tributary/gateway" | "@tributary/aggregator" | "@tributary/delivery-app"): string {
-  return fileURLToPath(import.meta.resolve(`${pkg}/main`));
 }
 
 /** One part's nats-servers: a lone server, or the nodes of its cluster. */
@@ -426,7 +422,7 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
       const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
       const gateway = await startService({
         name: `gateway-${region}`,
-        entry: entryOf("@tributary/gateway"),
+        entry: appEntry("gateway"),
         // The password comes through env, never the config file.
         env: {
           ...options.appEnv,
@@ -473,7 +469,7 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
     const startAggregator = () =>
       startService({
         name: "aggregator",
-        entry: entryOf("@tributary/aggregator"),
+        entry: appEntry("aggregator"),
         env: {
           ...options.appEnv,
           TRIBUTARY_CONFIG: aggregatorConfig,
@@ -507,7 +503,7 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
       const url = `http://127.0.0.1:${deliveryPort}`;
       const service = await startService({
         name: "delivery",
-        entry: entryOf("@tributary/delivery-app"),
+        entry: appEntry("delivery"),
         env: {
           ...options.appEnv,
           TRIBUTARY_CONFIG: deliveryConfig,
