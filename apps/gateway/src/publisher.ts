@@ -1,5 +1,6 @@
 import { jetstreamManager, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { natsCredentials } from "@tributary/config";
 import {
   connectNats,
   ensureStream,
@@ -97,7 +98,7 @@ export class RegionalPublisher implements BufferState {
       servers: nats.servers,
       name: `tributary-gateway-${region}`,
       waitOnFirstConnect: true,
-      ...(nats.user !== undefined ? { user: nats.user, pass: nats.pass ?? "" } : {}),
+      ...natsCredentials(nats),
     });
     if (this.#closed) {
       await nc.close();
