@@ -25,6 +25,7 @@ import {
   ensureConsumer,
   ensureStream,
   HUB_STREAM,
+  retryWhileStreamMissing,
 } from "@tributary/streams";
 import type { SigningKey } from "@tributary/verify";
 
@@ -107,6 +108,24 @@ export class DeliveryService {
       service.#running.push(deliverer.run());
     }
     return service;
+  }
+
+  /**
+   * start(), tried again while a stream it reads does not exist yet: where operators provision the
+   * streams (a Helm Job), the process may come first and waits, unready, saying so every 30 s.
+   * Resolves undefined when `signal` aborts the wait (the process is stopping).
+   */
+  static startWhenProvisioned(opts: DeliveryServiceOptions, signal: AbortSignal): Promise<DeliveryService | undefined> {
+    return retryWhileStreamMissing(() => DeliveryService.start(opts), {
+      onWait: (attempt) => {
+        if (attempt % 15 === 0)
+          opts.log.warn(
+            { streams: [HUB_STREAM, DELIVERY_REPLAY_STREAM] },
+            "a stream it reads does not exist yet (EVENTS, DELIVERY_REPLAY); waiting for it to be provisioned",
+          );
+      },
+      signal,
+    });
   }
 
   /** Each destination's position in the hub stream: backlog (pending) and events in hand. */

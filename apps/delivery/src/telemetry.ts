@@ -1,12 +1,63 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Link } from "@opentelemetry/api";
 import type { AttemptStartHook, DelivererOptions } from "@tributary/delivery";
 import {
+  createDeliveryMetrics,
   spanContextOf,
   traceContextOfMessage,
   traceHeadersOf,
   type DeliveryMetrics,
+  type DestinationCounts,
   type Telemetry,
 } from "@tributary/telemetry";
+import type { DeliveryService } from "./service.js";
+
+/** How often each destination's consumer position is read for the lag metrics. */
+const LAG_READ_INTERVAL_MS = 5_000;
+
+/**
+ * The delivery metrics over the running deliverers (none while the service waits for its
+ * streams), with each destination's backlog in the hub stream read in the background once
+ * `readLags` is called: a scrape never waits on NATS.
+ */
+export function deliveryGauges(telemetry: Telemetry, service: () => DeliveryService | undefined) {
+  const lags = new Map<string, { pending: number; ackPending: number }>();
+  const metrics = createDeliveryMetrics(telemetry.meter, function* (): Iterable<DestinationCounts> {
+    for (const [destination, { deliverer }] of service()?.deliverers ?? []) {
+      const s = deliverer.snapshot();
+      yield {
+        destination,
+        delivered: s.delivered,
+        retried: s.retried,
+        dlq: s.dlq,
+        filtered: s.filtered,
+        attempts: s.attempts,
+        breakerOpens: s.breakerOpens,
+        breakerState: s.breakerState,
+        inFlight: s.inFlight,
+        lag: lags.get(destination),
+      };
+    }
+  });
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    metrics,
+    readLags(): void {
+      timer = setInterval(() => {
+        for (const name of service()?.deliverers.keys() ?? []) {
+          void service()
+            ?.lag(name)
+            .then((lag) => {
+              if (lag) lags.set(name, lag);
+            });
+        }
+      }, LAG_READ_INTERVAL_MS);
+      timer.unref();
+    },
+    stop(): void {
+      clearInterval(timer);
+    },
+  };
+}
 
 /**
  * The delivery's hooks for telemetry: a client span per HTTP attempt, **linked** to the event's
