@@ -11,25 +11,12 @@ runService({
   isConfigError: (err) => err instanceof NatsCredentialsError,
   telemetryAttributes: (config) => ({ "tributary.region": config.region }),
   start: async ({ config, telemetry, fail }) => {
-    // The app owns the logger; the publisher logs through it.
+    // The app owns the logger; the publisher logs through it, so it is made second.
     let publisher: RegionalPublisher | undefined;
-    const app = buildApp({
-      config,
-      // OTEL_SDK_DISABLED=true turns telemetry off entirely: no spans, no metrics, no /metrics.
-      ...(telemetry.settings.disabled ? {} : { telemetry }),
-      streamState: () => publisher?.streamState(),
-      publish: (msg) => publisher!.publish(msg),
-      isReady: () => publisher?.isReady() ?? false,
-      readiness: () => publisher?.readiness() ?? { ready: false, reason: "starting", fill: null },
-      buffer: {
-        get full() {
-          return publisher?.full ?? false;
-        },
-        retryAfterSeconds: () => publisher!.retryAfterSeconds(),
-        freshRetryAfterSeconds: (waitMs?: number) => publisher!.freshRetryAfterSeconds(waitMs),
-      },
-    });
-    const regional = (publisher = new RegionalPublisher(config, app.log));
+    // OTEL_SDK_DISABLED=true turns telemetry off entirely: no spans, no metrics, no /metrics.
+    const app = buildApp({ config, ...(telemetry.settings.disabled ? {} : { telemetry }), stream: () => publisher });
+    const regional = new RegionalPublisher(config, app.log);
+    publisher = regional;
     const address = await app.listen({ host: config.host, port: config.port });
     // NATS is set up in the background: until then /readyz says "starting". Refused credentials exit 78.
     const connecting = regional.start().catch((err: unknown) => fail(err, "could not set up the regional stream"));

@@ -14,6 +14,7 @@ import type { FastifyBaseLogger } from "fastify";
 import { FillTracker, type FillState, type StreamSample } from "./admission.js";
 import type { GatewayConfig } from "./config.js";
 import { JetStreamPipeline } from "./jetstream-pipeline.js";
+import type { RegionalStream } from "./plugins/state.js";
 
 /** Why the gateway is not ready, for /readyz. */
 export type NotReadyReason =
@@ -24,19 +25,6 @@ export interface Readiness {
   reason?: NotReadyReason;
   /** The regional stream's fill level (bytes / max_bytes) at the last reading. */
   fill: number | null;
-}
-
-/** What the HTTP layer needs to know about the regional buffer to admit or refuse. */
-export interface BufferState {
-  /** The stream refused an event as full and has not drained since: refuse before publishing. */
-  full: boolean;
-  /** Seconds to wait for a full stream, from its fill level and drain rate. */
-  retryAfterSeconds(): number;
-  /**
-   * The same, after the stream's fill level has been read again (at most `waitMs`): the first
-   * refusals of a stream that just filled up get a Retry-After from a reading that shows it full.
-   */
-  freshRetryAfterSeconds?(waitMs?: number): Promise<number>;
 }
 
 /** JetStream durations are nanoseconds. */
@@ -65,7 +53,7 @@ function sampleOf(info: StreamInfo, at: number): StreamSample {
  * level is read every `admission.streamCheckIntervalMs`: /readyz turns false when it is nearly
  * full, and a full stream is refused before publishing, with a Retry-After from its drain rate.
  */
-export class RegionalPublisher implements BufferState {
+export class RegionalPublisher implements RegionalStream {
   #nc: NatsConnection | undefined;
   #jsm: JetStreamManager | undefined;
   #pipeline: JetStreamPipeline | undefined;
@@ -195,8 +183,6 @@ export class RegionalPublisher implements BufferState {
     if (state.nearlyFull) return { ready: false, reason: "stream_nearly_full", fill };
     return { ready: true, fill };
   }
-
-  isReady = (): boolean => this.readiness().ready;
 
   get full(): boolean {
     return this.#fill.full;

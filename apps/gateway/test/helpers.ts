@@ -48,21 +48,7 @@ export async function startGateway(
     { GW_TEST_SECRET: SECRET, GW_TEST_OLD_SECRET: OLD_SECRET },
   );
   let publisher: RegionalPublisher | undefined;
-  const app = buildApp({
-    config,
-    publish: (msg) => publisher!.publish(msg),
-    isReady: () => publisher!.isReady(),
-    readiness: () => publisher!.readiness(),
-    buffer: {
-      get full() {
-        return publisher!.full;
-      },
-      retryAfterSeconds: () => publisher!.retryAfterSeconds(),
-      freshRetryAfterSeconds: (waitMs?: number) => publisher!.freshRetryAfterSeconds(waitMs),
-    },
-    ...(now ? { now } : {}),
-    logger: false,
-  });
+  const app = buildApp({ config, stream: () => publisher, ...(now ? { now } : {}), logger: false });
   publisher = new RegionalPublisher(config, app.log);
   await publisher.start();
   const address = await app.listen({ host: "127.0.0.1", port: 0 });

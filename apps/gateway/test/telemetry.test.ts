@@ -4,7 +4,7 @@ import type { EventMessage } from "@tributary/streams";
 import { startTelemetry, type Telemetry } from "@tributary/telemetry";
 import { signWebhook, sampleEvent } from "@tributary/testkit";
 import { afterEach, describe, expect, it } from "vitest";
-import { buildApp, resolveGatewayConfig } from "../src/app.js";
+import { buildApp, resolveGatewayConfig, type RegionalStream } from "../src/app.js";
 
 const SECRET = "telemetry-secret-0123456789abcdef";
 const TRACE = "0af7651916cd43dd8448eb211c80319c";
@@ -20,16 +20,18 @@ function gateway(telemetry: Telemetry) {
     },
     { S: SECRET },
   );
-  const app = buildApp({
-    config,
-    telemetry,
+  const stream: RegionalStream = {
     publish: async (msg) => {
       published.push({ ...msg, extraHeaders: { ...msg.extraHeaders } });
       return { stream: "EVENTS_US", seq: published.length, duplicate: false };
     },
-    isReady: () => true,
-    logger: false,
-  });
+    readiness: () => ({ ready: true, fill: null }),
+    full: false,
+    retryAfterSeconds: () => 2,
+    freshRetryAfterSeconds: async () => 2,
+    streamState: () => undefined,
+  };
+  const app = buildApp({ config, telemetry, stream: () => stream, logger: false });
   const send = (traceFlags: string, n = 1) => {
     const body = sampleEvent({ seed: `${traceFlags}-${n}` });
     return app.inject({
