@@ -117,30 +117,36 @@ describe("tributary up (the README's start command): a hub, two regions, the agg
     const attacker = await connectNats({ servers: [rogue.url], name: "probe-rogue" });
     try {
       // What the hub's account sees: a pending source-consumer reply and both regions' deliveries.
+      // The real regions' links carry their hub-source consumers' idle heartbeats there too, so
+      // only what the rogue sent (its payloads) counts.
       const seen: string[] = [];
       for (const subject of ["$JSC.R.probe", "_R_.>", "deliver.us.>", "deliver.eu.>"])
-        hub.subscribe(subject, { callback: (_err, msg) => void seen.push(msg.subject) });
+        hub.subscribe(subject, {
+          callback: (_err, msg) => {
+            if (msg.string().startsWith("rogue:")) seen.push(`${msg.subject} ${msg.string()}`);
+          },
+        });
       await hub.flush();
       // Region eu's own deliveries do reach the hub (the positive control: the rogue link is up).
       await waitFor(
         "the rogue link carries eu's own deliveries",
         async () => {
-          attacker.publish("deliver.eu.hub-source", "own");
+          attacker.publish("deliver.eu.hub-source", "rogue:own");
           await attacker.flush();
-          return seen.includes("deliver.eu.hub-source") ? true : undefined;
+          return seen.includes("deliver.eu.hub-source rogue:own") ? true : undefined;
         },
         15_000,
         200,
       );
       // Another region's reply subject and deliveries never do.
       for (let i = 0; i < 5; i++) {
-        attacker.publish("$JSC.R.probe", "{}");
-        attacker.publish("deliver.us.hub-source", "forged");
-        attacker.publish("_R_.probe.x", "{}");
+        attacker.publish("$JSC.R.probe", "rogue:{}");
+        attacker.publish("deliver.us.hub-source", "rogue:forged");
+        attacker.publish("_R_.probe.x", "rogue:{}");
       }
       await attacker.flush();
       await new Promise((r) => setTimeout(r, 500));
-      expect(seen.filter((s) => s !== "deliver.eu.hub-source")).toEqual([]);
+      expect(seen.filter((s) => s !== "deliver.eu.hub-source rogue:own")).toEqual([]);
     } finally {
       await attacker.close();
       await hub.close();

@@ -1,0 +1,147 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startService, type Service } from "@tributary/processes";
+import { appEntry, type LocalApp } from "./apps.js";
+import type { NatsPart } from "./nats.js";
+import { AGGREGATOR_DURABLE, DEFAULT_DELIVERY_PORT } from "./options.js";
+import type { Plan, Started } from "./plan.js";
+import { LOCAL_SOURCE_SCHEME } from "./signing.js";
+
+/** Writes an app's config file (JSON). Passwords never go in it: they reach the app through env. */
+function writeConfig(file: string, config: Record<string, unknown>, mode?: number): void {
+  writeFileSync(file, JSON.stringify(config, null, 2), mode === undefined ? undefined : { mode });
+}
+
+/** Starts one app as its own process with its config file and its NATS password, and waits for `/readyz`. */
+function startApp(
+  plan: Plan,
+  app: LocalApp,
+  opts: { name: string; configFile: string; natsPassword: string; url: string },
+): Promise<Service> {
+  return startService({
+    name: opts.name,
+    entry: appEntry(app),
+    env: {
+      ...plan.options.appEnv,
+      TRIBUTARY_CONFIG: opts.configFile,
+      TRIBUTARY_NATS_PASS: opts.natsPassword,
+    },
+    readyUrl: `${opts.url}/readyz`,
+    output: plan.output,
+  });
+}
+
+/** A gateway per region (user `gateway-{region}`), given every node of its region; streams are provisioned already. */
+export async function startGateways(
+  plan: Plan,
+  regions: Map<string, NatsPart>,
+  started: Started,
+): Promise<Map<string, { gateway: Service; gatewayUrl: string }>> {
+  const { options, credentials } = plan;
+  const gateways = new Map<string, { gateway: Service; gatewayUrl: string }>();
+  for (const [i, region] of options.regions.entries()) {
+    const configFile = join(plan.stateDir, `gateway-${region}.json`);
+    const port = options.gatewayPorts[i]!;
+    writeConfig(configFile, {
+      region,
+      port,
+      logLevel: plan.logLevel,
+      nats: { servers: regions.get(region)!.nodes.map((n) => n.url), user: credentials.gateways[region]!.user },
+      stream: { manage: false },
+      sources: {
+        [options.source]: {
+          scheme: { type: LOCAL_SOURCE_SCHEME },
+          secrets: [{ id: "local", file: plan.secretFile }],
+        },
+      },
+    });
+    const gatewayUrl = `http://127.0.0.1:${port}`;
+    const gateway = await startApp(plan, "gateway", {
+      name: `gateway-${region}`,
+      configFile,
+      natsPassword: credentials.gateways[region]!.password,
+      url: gatewayUrl,
+    });
+    started.add(() => gateway.stop());
+    gateways.set(region, { gateway, gatewayUrl });
+  }
+  return gateways;
+}
+
+/** The aggregator, restartable: `service` is the running process (a new one after `restart()`). */
+export interface AggregatorHandle {
+  readonly service: Service;
+  readonly url: string;
+  restart(): Promise<Service>;
+}
+
+/** The aggregator (user `aggregator`) loading the hub stream into DuckDB under `stateDir`, with every hub node's URL. */
+export async function startAggregator(plan: Plan, hubUrls: string[], started: Started): Promise<AggregatorHandle> {
+  const { options, credentials } = plan;
+  const configFile = join(plan.stateDir, "aggregator.json");
+  writeConfig(configFile, {
+    port: options.aggregatorPort,
+    logLevel: plan.logLevel,
+    warehouseUrl: `duckdb://${join(plan.stateDir, "tributary.duckdb")}`,
+    nats: { servers: hubUrls, user: credentials.aggregator.user },
+    manageStreams: false,
+    stream: "EVENTS",
+    durable: AGGREGATOR_DURABLE,
+    // The local loop reads rows without a token (`tributary rows`, curl); never a production default.
+    api: { anonymousLoopback: true },
+    ...options.aggregatorOverrides,
+  });
+  const url = `http://127.0.0.1:${options.aggregatorPort}`;
+  const start = () =>
+    startApp(plan, "aggregator", {
+      name: "aggregator",
+      configFile,
+      natsPassword: credentials.aggregator.password,
+      url,
+    });
+  let service = await start();
+  started.add(() => service.stop());
+  return {
+    get service() {
+      return service;
+    },
+    url,
+    async restart() {
+      await service.stop();
+      service = await start();
+      return service;
+    },
+  };
+}
+
+/** The delivery process (user `delivery`) when destinations are given; undefined otherwise. */
+export async function startDelivery(
+  plan: Plan,
+  hubUrls: string[],
+  started: Started,
+): Promise<{ service: Service; url: string } | undefined> {
+  const { options, credentials, destinations } = plan;
+  if (destinations.length === 0) return undefined;
+  const configFile = join(plan.stateDir, "delivery.json");
+  const port = options.deliveryPort ?? DEFAULT_DELIVERY_PORT;
+  writeConfig(
+    configFile,
+    {
+      port,
+      logLevel: plan.logLevel,
+      nats: { servers: hubUrls, user: credentials.delivery!.user },
+      manageStreams: false,
+      destinations,
+    },
+    0o600, // a destination's headers may carry a credential
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const service = await startApp(plan, "delivery", {
+    name: "delivery",
+    configFile,
+    natsPassword: credentials.delivery!.password,
+    url,
+  });
+  started.add(() => service.stop());
+  return { service, url };
+}

@@ -1,0 +1,63 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { UserCredential } from "@tributary/streams";
+
+/** What the state dir keeps across runs: a password per NATS user (`credentials.json`, mode 0600). */
+export interface Credentials {
+  admin: UserCredential;
+  aggregator: UserCredential;
+  /** Made when a delivery process first runs in this state dir. */
+  delivery?: UserCredential;
+  gateways: Record<string, UserCredential>;
+  leafs: Record<string, UserCredential>;
+  /** Route users of the clusters, by cluster name (`tributary-us`, `tributary-hub`); made when one first runs. */
+  routes?: Record<string, UserCredential>;
+}
+
+function password(): string {
+  return randomBytes(18).toString("base64url");
+}
+
+/** Random credentials per user, made once per state dir and kept there (mode 0600). */
+export function loadOrCreateCredentials(
+  stateDir: string,
+  regions: readonly string[],
+  withDelivery: boolean,
+  clusters: readonly string[],
+): Credentials {
+  const file = join(stateDir, "credentials.json");
+  let creds: Credentials | undefined;
+  if (existsSync(file)) creds = JSON.parse(readFileSync(file, "utf8")) as Credentials;
+  creds ??= {
+    admin: { user: "admin", password: password() },
+    aggregator: { user: "aggregator", password: password() },
+    gateways: {},
+    leafs: {},
+  };
+  if (withDelivery) creds.delivery ??= { user: "delivery", password: password() };
+  for (const region of regions) {
+    creds.gateways[region] ??= { user: `gateway-${region}`, password: password() };
+    creds.leafs[region] ??= { user: `leaf-${region}`, password: password() };
+  }
+  if (clusters.length > 0) creds.routes ??= {};
+  for (const cluster of clusters) creds.routes![cluster] ??= { user: "route", password: password() };
+  writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
+  return creds;
+}
+
+/** A source's signing secret: 32 random bytes as hex, made once (mode 0600). */
+export function ensureSecret(file: string): void {
+  if (existsSync(file)) return;
+  mkdirSync(join(file, ".."), { recursive: true, mode: 0o700 });
+  writeFileSync(file, randomBytes(32).toString("hex") + "\n", { mode: 0o600 });
+}
+
+/** Where the local system keeps a source's signing secret: `<stateDir>/secrets/<source>.secret`. */
+export function secretFileOf(stateDir: string, source: string): string {
+  return join(resolve(stateDir), "secrets", `${source}.secret`);
+}
+
+export function readSecret(file: string): string {
+  return readFileSync(file, "utf8").trim();
+}
