@@ -202,38 +202,19 @@ function itemError(err: unknown, eventKey?: string): BatchItemResult {
   return item;
 }
 
-/**
- * A batch from a first-party producer: one signature over the whole body, then every item on its
- * own — its own bytes as the stream message, its own key (the source's idField, else the SHA-256
- * of its bytes), its own result. The batch is admitted whole or refused whole (503 overloaded,
- * nothing stored); once admitted, all its publishes are issued together (pipelined on one
- * connection) and awaited together.
- */
-export async function ingestBatch(
-  source: ResolvedSource,
-  headers: IncomingHttpHeaders,
-  rawBody: Buffer,
-  format: BatchFormat,
-  limits: BatchLimits,
-  ctx: IngestContext,
-  trace?: Context,
-): Promise<BatchResult> {
-  if (rawBody.length > limits.maxBodyBytes) {
-    throw new GatewayError(
-      "batch_too_large",
-      `the batch is ${rawBody.length} bytes; this gateway accepts at most ${limits.maxBodyBytes}`,
-    );
-  }
-  const nowMs = ctx.now();
-  verifyBody(source, headers, rawBody, nowMs, ctx);
-  const split = format === "ndjson" ? splitNdjson(rawBody, limits.maxItems) : splitJsonArray(rawBody, limits.maxItems);
-  if (!split.ok) throw new GatewayError(split.code, split.message);
+type ReadyItem = { index: number; msg: EventMessage };
 
-  const receivedAt = new Date(nowMs);
-  const items: BatchItemResult[] = new Array<BatchItemResult>(split.items.length);
-  const ready: Array<{ index: number; msg: EventMessage }> = [];
-  for (let index = 0; index < split.items.length; index++) {
-    const bytes = split.items[index]!;
+/** Each item checked on its own (size, JSON, schema, key): a message to publish, or the item's error. */
+function prepareItems(
+  source: ResolvedSource,
+  bytesOf: Buffer[],
+  receivedAt: Date,
+  ctx: IngestContext,
+): { items: BatchItemResult[]; ready: ReadyItem[] } {
+  const items: BatchItemResult[] = new Array<BatchItemResult>(bytesOf.length);
+  const ready: ReadyItem[] = [];
+  for (let index = 0; index < bytesOf.length; index++) {
+    const bytes = bytesOf[index]!;
     if (bytes.length > source.maxBodyBytes) {
       items[index] = itemError(
         new GatewayError(
@@ -250,10 +231,19 @@ export async function ingestBatch(
       items[index] = itemError(err);
     }
   }
+  return { items, ready };
+}
 
-  if (ready.length > 0 && !ctx.limiter.tryAcquire(ready.length)) {
-    throw overloaded(ctx, `the gateway cannot take ${ready.length} more publishes now`);
-  }
+/**
+ * Publishes the admitted items together and fills in their results; resolves with the longest
+ * Retry-After among items that failed with a 503 code, if any. Holds the slots `ready` took.
+ */
+async function publishItems(
+  ready: ReadyItem[],
+  items: BatchItemResult[],
+  ctx: IngestContext,
+  trace?: Context,
+): Promise<number | undefined> {
   let retryAfterSeconds: number | undefined;
   let answered = 0;
   let failureCtx: IngestContext | undefined;
@@ -287,7 +277,10 @@ export async function ingestBatch(
     ctx.limiter.release(ready.length - answered, false);
     ctx.limiter.release(answered, true);
   }
+  return retryAfterSeconds;
+}
 
+function batchResult(items: BatchItemResult[], ctx: IngestContext, retryAfterSeconds: number | undefined): BatchResult {
   let accepted = 0;
   let duplicates = 0;
   for (const item of items) {
@@ -306,4 +299,39 @@ export async function ingestBatch(
   };
   if (retryAfterSeconds !== undefined) result.retryAfterSeconds = retryAfterSeconds;
   return result;
+}
+
+/**
+ * A batch from a first-party producer: one signature over the whole body, then every item on its
+ * own — its own bytes as the stream message, its own key (the source's idField, else the SHA-256
+ * of its bytes), its own result. The batch is admitted whole or refused whole (503 overloaded,
+ * nothing stored); once admitted, all its publishes are issued together (pipelined on one
+ * connection) and awaited together.
+ */
+export async function ingestBatch(
+  source: ResolvedSource,
+  headers: IncomingHttpHeaders,
+  rawBody: Buffer,
+  format: BatchFormat,
+  limits: BatchLimits,
+  ctx: IngestContext,
+  trace?: Context,
+): Promise<BatchResult> {
+  if (rawBody.length > limits.maxBodyBytes) {
+    throw new GatewayError(
+      "batch_too_large",
+      `the batch is ${rawBody.length} bytes; this gateway accepts at most ${limits.maxBodyBytes}`,
+    );
+  }
+  const nowMs = ctx.now();
+  verifyBody(source, headers, rawBody, nowMs, ctx);
+  const split = format === "ndjson" ? splitNdjson(rawBody, limits.maxItems) : splitJsonArray(rawBody, limits.maxItems);
+  if (!split.ok) throw new GatewayError(split.code, split.message);
+
+  const { items, ready } = prepareItems(source, split.items, new Date(nowMs), ctx);
+  if (ready.length > 0 && !ctx.limiter.tryAcquire(ready.length)) {
+    throw overloaded(ctx, `the gateway cannot take ${ready.length} more publishes now`);
+  }
+  const retryAfterSeconds = await publishItems(ready, items, ctx, trace);
+  return batchResult(items, ctx, retryAfterSeconds);
 }
