@@ -11,7 +11,6 @@ import { aggregatorEndpoint, OperatorError, readContext, regionOf, type Operator
 import { serviceJson } from "./ops/http.js";
 import { collectStatus, type StatusReport } from "./ops/status.js";
 import { reconcile, type Reconciliation } from "./ops/reconcile.js";
-import { allDlqSeqs, dropDlq, listDlq, replayDlq, showDlq } from "./ops/dlq.js";
 import { replayRange } from "./ops/replay.js";
 import { doctor } from "./ops/doctor.js";
 import {
@@ -22,6 +21,11 @@ import {
   replayDestinationRange,
 } from "./ops/destinations.js";
 import { bytes, duration, percent, table } from "./format.js";
+
+// The DLQ commands read entries with @tributary/loader, which loads the warehouse and with it
+// DuckDB's native bindings: imported when one of them runs, so `--help` and every other command
+// start without them.
+const dlqOps = () => import("./ops/dlq.js");
 
 const program = new Command();
 // Usage errors exit 2 (the README's promise), not commander's 1: it throws instead of exiting,
@@ -449,7 +453,7 @@ dlq
   .description("the DLQ's entries, oldest first")
   .option("--limit <n>", "at most", positiveInt, 100)
   .action(async (opts: { limit: number }) => {
-    const list = await listDlq(contextOf(), opts);
+    const list = await (await dlqOps()).listDlq(contextOf(), opts);
     print(
       list,
       () =>
@@ -463,7 +467,7 @@ dlq
   .command("show <seq>")
   .description("one entry: its reason, origin, headers and body")
   .action(async (seq: string) => {
-    const entry = await showDlq(contextOf(), seqList([seq])[0]!);
+    const entry = await (await dlqOps()).showDlq(contextOf(), seqList([seq])[0]!);
     print(
       entry,
       () =>
@@ -486,6 +490,7 @@ dlq
   .option("--all", "every entry")
   .option("--body-file <file>", "replace the body with this file's bytes (a corrected event)")
   .action(async (seqs: string[], opts: { all?: boolean; bodyFile?: string }) => {
+    const { allDlqSeqs, replayDlq } = await dlqOps();
     const context = contextOf();
     const targets = opts.all ? await allDlqSeqs(context) : seqList(seqs);
     if (targets.length === 0)
@@ -509,6 +514,7 @@ dlq
   .option("--all", "every entry")
   .option("--yes", "do not ask")
   .action(async (seqs: string[], opts: { all?: boolean; yes?: boolean }) => {
+    const { allDlqSeqs, dropDlq } = await dlqOps();
     const context = contextOf();
     const targets = opts.all ? await allDlqSeqs(context) : seqList(seqs);
     if (targets.length === 0)

@@ -1,16 +1,21 @@
-import { sampleEvent, signWebhook } from "@tributary/testkit";
+import { LOCAL_SOURCE_SCHEME, signWebhookHmacSha256 } from "@tributary/local";
 import { signStandardWebhooks, standardWebhooksSigningKey } from "@tributary/verify";
 
 /** Signs one request: the body and its delivery id → the headers to send. */
 export type RequestSigner = (body: string, deliveryId: string) => Record<string, string>;
 
 /** The schemes `send` can sign with; the gateway verifies more (verifying needs no private tooling). */
-export const SENDABLE_SCHEMES = ["webhook-hmac-sha256", "standard-webhooks"] as const;
+export const SENDABLE_SCHEMES = [LOCAL_SOURCE_SCHEME, "standard-webhooks"] as const;
 
+/**
+ * Where each signer comes from: webhook-hmac-sha256 (the local source's scheme) from
+ * @tributary/local's signWebhookHmacSha256 (node:crypto; @tributary/verify has no signer for it),
+ * Standard Webhooks from @tributary/verify's signStandardWebhooks (what the delivery side signs with).
+ */
 export function signerFor(scheme: string, secret: string): RequestSigner {
   switch (scheme) {
-    case "webhook-hmac-sha256":
-      return (body, deliveryId) => signWebhook({ secret, body, deliveryId });
+    case LOCAL_SOURCE_SCHEME:
+      return (body, deliveryId) => signWebhookHmacSha256({ secret, body, deliveryId });
     case "standard-webhooks": {
       const key = standardWebhooksSigningKey(secret);
       return (body, deliveryId) => ({
@@ -26,6 +31,23 @@ export function signerFor(scheme: string, secret: string): RequestSigner {
         `send cannot sign with scheme ${JSON.stringify(scheme)} yet: it signs ${SENDABLE_SCHEMES.join(" and ")}`,
       );
   }
+}
+
+let counter = 0;
+
+/** A sample deep-link event in their webhook envelope (`link_id: lnk_<unique>`), as `send` posts them. */
+export function sampleEvent(type: string): string {
+  const seed = `${process.pid}-${Date.now()}-${counter++}`;
+  return JSON.stringify({
+    event: type,
+    timestamp: new Date().toISOString(),
+    data: {
+      link_id: `lnk_${seed}`,
+      url: "https://app.example.com/product/42",
+      campaign: "spring-sale",
+      platform: "ios",
+    },
+  });
 }
 
 export interface SendOptions {
@@ -45,10 +67,10 @@ export interface SendResult {
 export async function sendSamples(opts: SendOptions): Promise<SendResult[]> {
   const results: SendResult[] = [];
   for (let i = 0; i < opts.count; i++) {
-    const body = sampleEvent({ type: opts.type });
+    const body = sampleEvent(opts.type);
     const res = await fetch(`${opts.url}/v1/sources/${opts.source}/events`, {
       method: "POST",
-      headers: signWebhook({ secret: opts.secret, body }),
+      headers: signWebhookHmacSha256({ secret: opts.secret, body }),
       body,
     });
     results.push({ status: res.status, body: await res.json().catch(() => null) });
@@ -85,13 +107,13 @@ export async function sendEvents(opts: SendManyOptions): Promise<Array<SendResul
     const event = resend
       ? sent[Math.floor(Math.random() * sent.length)]!
       : {
-          body: sampleEvent({ type: opts.type }),
+          body: sampleEvent(opts.type),
           deliveryId: `cli-${Date.now().toString(36)}-${i}-${Math.random().toString(36).slice(2, 8)}`,
         };
     if (!resend) sent.push(event);
     const res = await fetch(`${opts.url}/v1/sources/${opts.source}/events`, {
       method: "POST",
-      headers: (opts.sign ?? signerFor("webhook-hmac-sha256", opts.secret))(event.body, event.deliveryId),
+      headers: (opts.sign ?? signerFor(LOCAL_SOURCE_SCHEME, opts.secret))(event.body, event.deliveryId),
       body: event.body,
     });
     const result = { status: res.status, body: await res.json().catch(() => null), resend };
