@@ -3,10 +3,17 @@ import Fastify, {
   LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyPluginCallback,
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
-import { DEFAULT_REPLAY_LIMIT, listDeliveryDlq, replayDeliveryDlq, replayDeliveryRange } from "@tributary/delivery";
+import {
+  DEFAULT_REPLAY_LIMIT,
+  listDeliveryDlq,
+  replayDeliveryDlq,
+  replayDeliveryRange,
+  type DestinationConfig,
+} from "@tributary/delivery";
 import type { DeliveryService } from "./service.js";
 
 export interface DeliveryAppDeps {
@@ -34,30 +41,8 @@ function fail(reply: FastifyReply, code: ApiErrorCode, message?: string) {
 
 const MAX_LIST = 1_000;
 
-/**
- * Health, per-destination stats (counters, breaker state, lag in the stream) and the admin API:
- * list a destination's DLQ, replay it, replay a time range of the hub stream to it.
- */
-export function buildApp(deps: DeliveryAppDeps): FastifyInstance {
-  const app = Fastify({
-    logger: deps.logger ?? false,
-    logController: new LogController({ disableRequestLogging: true }),
-  });
-  const token = deps.adminToken ? Buffer.from(`Bearer ${deps.adminToken}`) : undefined;
-
-  const admin = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!token) return;
-    const given = Buffer.from(request.headers.authorization ?? "");
-    if (given.length !== token.length || !timingSafeEqual(given, token)) return fail(reply, "unauthorized");
-  };
-  const destinationOf = (name: string, reply: FastifyReply) => {
-    const service = deps.service();
-    if (!service) return void fail(reply, "not_ready");
-    const entry = service.deliverers.get(name);
-    if (!entry) return void fail(reply, "unknown_destination", `no destination named ${JSON.stringify(name)}`);
-    return { service, entry };
-  };
-
+/** `/healthz`, `/readyz` and `/v1/stats` (per destination: counters, breaker, lag in the stream). */
+const statusRoutes: FastifyPluginCallback<DeliveryAppDeps> = (app, deps, done) => {
   app.get("/healthz", async () => ({ status: "ok" }));
   // Ready when the deliverers run and NATS is reachable; a failing destination does not make the
   // process unready (its breaker handles it; restarting would not help).
@@ -75,16 +60,50 @@ export function buildApp(deps: DeliveryAppDeps): FastifyInstance {
         "the deliverers are not running yet (waiting for the streams to be provisioned, or starting)",
       );
     const destinations: Record<string, unknown> = {};
-    for (const [name, { deliverer }] of service?.deliverers ?? [])
-      destinations[name] = { ...deliverer.snapshot(), consumer: await service!.lag(name) };
+    for (const [name, { deliverer }] of service.deliverers)
+      destinations[name] = { ...deliverer.snapshot(), consumer: await service.lag(name) };
     return { destinations };
   });
+  done();
+};
 
-  const nameParams = {
-    type: "object",
-    properties: { name: { type: "string", pattern: "^[a-z][a-z0-9_-]{0,31}$" } },
-    required: ["name"],
-  } as const;
+/** The admin API's context: bearer-token check and the destination a request names. */
+interface AdminScope {
+  /** preHandler: 401 without the admin token (when one is configured). */
+  admin(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
+  /** The service and the named destination, or undefined with the reply sent (503 or 404). */
+  destinationOf(
+    name: string,
+    reply: FastifyReply,
+  ): { service: DeliveryService; entry: { config: DestinationConfig } } | undefined;
+}
+
+function adminScope(deps: DeliveryAppDeps): AdminScope {
+  const token = deps.adminToken ? Buffer.from(`Bearer ${deps.adminToken}`) : undefined;
+  return {
+    admin: async (request, reply) => {
+      if (!token) return;
+      const given = Buffer.from(request.headers.authorization ?? "");
+      if (given.length !== token.length || !timingSafeEqual(given, token)) return fail(reply, "unauthorized");
+    },
+    destinationOf: (name, reply) => {
+      const service = deps.service();
+      if (!service) return void fail(reply, "not_ready");
+      const entry = service.deliverers.get(name);
+      if (!entry) return void fail(reply, "unknown_destination", `no destination named ${JSON.stringify(name)}`);
+      return { service, entry };
+    },
+  };
+}
+
+const nameParams = {
+  type: "object",
+  properties: { name: { type: "string", pattern: "^[a-z][a-z0-9_-]{0,31}$" } },
+  required: ["name"],
+} as const;
+
+/** `GET /v1/destinations/:name/dlq`: a page of the destination's DLQ entries. */
+function dlqListRoute(app: FastifyInstance, { admin, destinationOf }: AdminScope): void {
   app.get<{ Params: { name: string }; Querystring: { limit: number; from_seq: number } }>(
     "/v1/destinations/:name/dlq",
     {
@@ -111,6 +130,10 @@ export function buildApp(deps: DeliveryAppDeps): FastifyInstance {
       return { data, next_seq: data.length === request.query.limit ? data[data.length - 1]!.seq + 1 : null };
     },
   );
+}
+
+/** `POST /v1/destinations/:name/dlq/replay`: the DLQ entries go back to the destination. */
+function dlqReplayRoute(app: FastifyInstance, { admin, destinationOf }: AdminScope): void {
   app.post<{ Params: { name: string }; Body: { limit?: number } | undefined }>(
     "/v1/destinations/:name/dlq/replay",
     {
@@ -133,6 +156,10 @@ export function buildApp(deps: DeliveryAppDeps): FastifyInstance {
       return reply.code(202).send({ status: "replaying", ...result });
     },
   );
+}
+
+/** `POST /v1/destinations/:name/replay`: a time range of the hub stream, delivered to it again. */
+function rangeReplayRoute(app: FastifyInstance, { admin, destinationOf }: AdminScope): void {
   app.post<{ Params: { name: string }; Body: { from: string; to: string; limit?: number } }>(
     "/v1/destinations/:name/replay",
     {
@@ -165,5 +192,27 @@ export function buildApp(deps: DeliveryAppDeps): FastifyInstance {
       return reply.code(202).send({ status: "replaying", ...result });
     },
   );
+}
+
+/** The admin API: list a destination's DLQ, replay it, replay a time range of the hub stream to it. */
+const adminRoutes: FastifyPluginCallback<DeliveryAppDeps> = (app, deps, done) => {
+  const scope = adminScope(deps);
+  dlqListRoute(app, scope);
+  dlqReplayRoute(app, scope);
+  rangeReplayRoute(app, scope);
+  done();
+};
+
+/**
+ * Health, per-destination stats (counters, breaker state, lag in the stream) and the admin API:
+ * list a destination's DLQ, replay it, replay a time range of the hub stream to it.
+ */
+export function buildApp(deps: DeliveryAppDeps): FastifyInstance {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  void app.register(statusRoutes, deps);
+  void app.register(adminRoutes, deps);
   return app;
 }
