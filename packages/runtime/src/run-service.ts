@@ -95,6 +95,55 @@ function readVersion(packageJson: URL): string {
   return (JSON.parse(readFileSync(packageJson, "utf8")) as { version: string }).version;
 }
 
+/** 78 for what the operator fixes in the settings, else 1. */
+type ExitCodeOf = (err: unknown) => number;
+
+function exitOnStartError(processName: string, codeOf: ExitCodeOf, err: unknown): never {
+  if (codeOf(err) === EXIT_CONFIG) console.error(`${processName}: ${(err as Error).message}`);
+  else console.error(`${processName}: failed to start`, err);
+  process.exit(codeOf(err));
+}
+
+/** The stop itself: says why, awaits each step in order, then telemetry. Resolves with the exit code. */
+async function stopInOrder(
+  name: string,
+  started: StartedService,
+  by: StopTrigger,
+  telemetry: Telemetry,
+  codeOf: ExitCodeOf,
+): Promise<number> {
+  const { log } = started;
+  let exitCode = EXIT_OK;
+  if ("err" in by) {
+    exitCode = codeOf(by.err);
+    if (exitCode === EXIT_CONFIG) log.error((by.err as Error).message);
+    else log.error({ err: by.err }, by.message);
+  }
+  log.info({ signal: "signal" in by ? by.signal : "failure" }, started.stopping ?? "shutting down");
+  for (const [step, stop] of started.stop) {
+    try {
+      await stop();
+    } catch (err) {
+      exitCode = Math.max(exitCode, EXIT_FAILURE);
+      log.error({ err, step }, `${step} failed while stopping`);
+    }
+  }
+  await telemetry.shutdown(); // exports the last spans
+  log.info(`${name} stopped`);
+  return exitCode;
+}
+
+function graceOptions(processName: string, options: ServiceOptions<unknown>): closeWithGrace.Options {
+  const note = options.deadlineNote ? ` (${options.deadlineNote})` : "";
+  return {
+    delay: options.shutdownDeadlineMs ?? DEFAULT_SHUTDOWN_DEADLINE_MS,
+    logger: false,
+    skip: NOT_OURS,
+    onTimeout: (ms) => console.error(`${processName}: shutdown did not finish within ${ms} ms; exiting${note}`),
+    onSecondSignal: (signal) => console.error(`${processName}: ${signal} again while stopping; exiting now`),
+  };
+}
+
 /**
  * Runs one service process: loads its config (a config error prints `<process>: config <field>:
  * <problem> — <fix>` and exits 78), starts telemetry, calls `start`, and on SIGTERM or SIGINT (or
@@ -106,72 +155,50 @@ function readVersion(packageJson: URL): string {
  * because something failed exits with its own code before returning to it.
  */
 export function runService<C>(options: ServiceOptions<C>): void {
-  const process_ = `tributary-${options.name}`;
+  const processName = `tributary-${options.name}`;
   const env = options.env ?? process.env;
-  const isConfigProblem = (err: unknown) => isConfigError(err) || (options.isConfigError?.(err) ?? false);
-  function exitOnStartError(err: unknown): never {
-    if (isConfigProblem(err)) console.error(`${process_}: ${(err as Error).message}`);
-    else console.error(`${process_}: failed to start`, err);
-    process.exit(isConfigProblem(err) ? EXIT_CONFIG : EXIT_FAILURE);
-  }
-
+  const codeOf: ExitCodeOf = (err) => (isConfigError(err) || options.isConfigError?.(err) ? EXIT_CONFIG : EXIT_FAILURE);
   let config: C;
   try {
     config = options.loadConfig(env, configFileFrom(options.argv ?? process.argv, env));
   } catch (err) {
-    exitOnStartError(err);
+    exitOnStartError(processName, codeOf, err);
   }
   const version = readVersion(options.packageJson);
   const telemetry = startTelemetry({
-    serviceName: process_,
+    serviceName: processName,
     serviceVersion: version,
     ...(options.telemetryAttributes ? { attributes: options.telemetryAttributes(config) } : {}),
     env,
-    warn: (message) => console.error(`${process_}: ${message}`),
+    warn: (message) => console.error(`${processName}: ${message}`),
   });
 
   const aborting = new AbortController();
   let exitCode = EXIT_OK;
   let trigger: StopTrigger | undefined;
   let stopping: Promise<void> | undefined;
-  const grace = closeWithGrace(
-    {
-      delay: options.shutdownDeadlineMs ?? DEFAULT_SHUTDOWN_DEADLINE_MS,
-      logger: false,
-      skip: NOT_OURS,
-      onTimeout: (ms) =>
-        console.error(
-          `${process_}: shutdown did not finish within ${ms} ms; exiting${options.deadlineNote ? ` (${options.deadlineNote})` : ""}`,
-        ),
-      onSecondSignal: (signal) => console.error(`${process_}: ${signal} again while stopping; exiting now`),
-    },
-    async ({ signal }) => {
-      aborting.abort();
-      stopping ??= starting.then((started) => stop(started, trigger ?? { signal: signal ?? "stop" }));
-      await stopping;
-      if (exitCode !== EXIT_OK) process.exit(exitCode);
-    },
-  );
-
+  const grace = closeWithGrace(graceOptions(processName, options), async ({ signal }) => {
+    aborting.abort();
+    stopping ??= starting.then(async (started) => {
+      const by = trigger ?? { signal: signal ?? "stop" };
+      exitCode = Math.max(exitCode, await stopInOrder(options.name, started, by, telemetry, codeOf));
+    });
+    await stopping;
+    if (exitCode !== EXIT_OK) process.exit(exitCode);
+  });
+  const fail = (err: unknown, message: string) => {
+    if (!stopping) {
+      trigger = { err, message };
+      grace.close();
+      return;
+    }
+    // Already stopping: the failure still decides the exit code.
+    exitCode = Math.max(exitCode, codeOf(err));
+    console.error(`${processName}: ${message} while stopping`, err);
+  };
   const starting = options
-    .start({
-      config,
-      version,
-      telemetry,
-      env,
-      signal: aborting.signal,
-      fail(err, message) {
-        if (!stopping) {
-          trigger = { err, message };
-          grace.close();
-          return;
-        }
-        // Already stopping: the failure still decides the exit code.
-        exitCode = Math.max(exitCode, isConfigProblem(err) ? EXIT_CONFIG : EXIT_FAILURE);
-        console.error(`${process_}: ${message} while stopping`, err);
-      },
-    })
-    .catch(exitOnStartError);
+    .start({ config, version, telemetry, env, signal: aborting.signal, fail })
+    .catch((err: unknown) => exitOnStartError(processName, codeOf, err));
   starting.then(
     (started) => {
       if (aborting.signal.aborted) return;
@@ -180,24 +207,4 @@ export function runService<C>(options: ServiceOptions<C>): void {
     },
     () => undefined,
   );
-
-  async function stop(started: StartedService, by: StopTrigger): Promise<void> {
-    const { log } = started;
-    if ("err" in by) {
-      exitCode = isConfigProblem(by.err) ? EXIT_CONFIG : EXIT_FAILURE;
-      if (exitCode === EXIT_CONFIG) log.error((by.err as Error).message);
-      else log.error({ err: by.err }, by.message);
-    }
-    log.info({ signal: "signal" in by ? by.signal : "failure" }, started.stopping ?? "shutting down");
-    for (const [name, step] of started.stop) {
-      try {
-        await step();
-      } catch (err) {
-        exitCode = Math.max(exitCode, EXIT_FAILURE);
-        log.error({ err, step: name }, `${name} failed while stopping`);
-      }
-    }
-    await telemetry.shutdown(); // exports the last spans
-    log.info(`${options.name} stopped`);
-  }
 }
