@@ -1,7 +1,6 @@
 import { jetstreamManager } from "@nats-io/jetstream";
-import type { TopologyOptions } from "@tributary/cli";
+import type { NatsServer, TopologyOptions } from "@tributary/local";
 import { connectNats, regionalStreamName } from "@tributary/streams";
-import type { NatsServer } from "@tributary/testkit";
 import type { LocalSystem } from "./system.js";
 
 export const FAULT_KINDS = ["aggregator-kill", "region-kill", "node-kill", "link-cut", "warehouse-stop"] as const;

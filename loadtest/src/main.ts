@@ -7,7 +7,7 @@ import { ConfigError } from "@tributary/config";
 import { FAULT_KINDS, isFaultKind } from "./faults.js";
 import { renderPlot } from "./plot.js";
 import { formatReport } from "./report.js";
-import { natsSetup, runLoadTest, type RunReport } from "./run.js";
+import { natsSetup, runLoadTest, type RunReport, type RunResult } from "./run.js";
 import { cpuLine, summaryTable } from "./summary.js";
 import { DEFAULT_TIERS_FILE, findTier, loadTiers } from "./tiers.js";
 
@@ -55,20 +55,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (values.summarize) {
-    const dir = resolve(values.summarize);
-    const reports = readdirSync(dir)
-      .filter((f) => f.endsWith(".json"))
-      .map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")) as RunReport)
-      .sort(
-        (a, b) =>
-          a.offered.requestsPerSecond - b.offered.requestsPerSecond ||
-          (a.fault?.kind ?? "").localeCompare(b.fault?.kind ?? ""),
-      );
-    console.log(summaryTable(reports));
-    for (const r of reports) {
-      const setup = r.nats ? ` (us R${r.nats.usReplicas}, fsync ${r.nats.fsync})` : "";
-      console.log(`- ${r.tier}${r.fault ? ` + ${r.fault.kind}` : ""}${setup}: ${cpuLine(r)}`);
-    }
+    summarize(resolve(values.summarize));
     return 0;
   }
   const tiers = loadTiers(values.tiers ?? DEFAULT_TIERS_FILE);
@@ -97,7 +84,7 @@ async function main(): Promise<number> {
     usReplicas: values.replicas === undefined ? undefined : (Number(values.replicas) as 1 | 3),
   };
   const tty = process.stderr.isTTY;
-  const { report, timeline, faultMark } = await runLoadTest({
+  const result = await runLoadTest({
     tiers,
     tier,
     fault,
@@ -113,15 +100,38 @@ async function main(): Promise<number> {
   });
   if (tty) process.stderr.write("\n");
   const out = resolve(values.out ?? join(fileURLToPath(new URL("..", import.meta.url)), "results"));
-  mkdirSync(out, { recursive: true });
+  const { report } = result;
   const name = `${report.tier}${report.fault ? `-${report.fault.kind}` : ""}${natsSetup({ ...nats, fault }).suffix}`;
+  await writeResults(out, name, result);
+  return report.pass ? 0 : 1;
+}
+
+/** `--summarize DIR`: a Markdown table of the reports in DIR, and each run's CPU line. */
+function summarize(dir: string): void {
+  const reports = readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")) as RunReport)
+    .sort(
+      (a, b) =>
+        a.offered.requestsPerSecond - b.offered.requestsPerSecond ||
+        (a.fault?.kind ?? "").localeCompare(b.fault?.kind ?? ""),
+    );
+  console.log(summaryTable(reports));
+  for (const r of reports) {
+    const setup = r.nats ? ` (us R${r.nats.usReplicas}, fsync ${r.nats.fsync})` : "";
+    console.log(`- ${r.tier}${r.fault ? ` + ${r.fault.kind}` : ""}${setup}: ${cpuLine(r)}`);
+  }
+}
+
+/** Writes `<name>.json` (the report) and `<name>.svg` (the plot) into `out`, and prints the report. */
+async function writeResults(out: string, name: string, { report, timeline, faultMark }: RunResult): Promise<void> {
+  mkdirSync(out, { recursive: true });
   writeFileSync(join(out, `${name}.json`), JSON.stringify(report, null, 2) + "\n");
   const setup = `${report.nats.usReplicas === 3 ? ", us R3" : ""}${report.nats.fsync === "always" ? ", fsync always" : ""}`;
   const title = `Tributary load test: tier ${report.tier} (${report.range})${report.fault ? `, ${report.fault.kind}` : ""}${setup}`;
   writeFileSync(join(out, `${name}.svg`), await renderPlot(timeline, title, faultMark));
   console.log(formatReport(report));
   console.log(`report: ${join(out, `${name}.json`)}\nplot:   ${join(out, `${name}.svg`)}`);
-  return report.pass ? 0 : 1;
 }
 
 main().then(

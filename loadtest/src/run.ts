@@ -1,13 +1,12 @@
 import { totalmem } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { account, type Accounting, type Ledger } from "./accounting.js";
-import { CpuSampler, type CpuReport } from "./cpu.js";
-import { FAULT_DESCRIPTIONS, injectFault, systemNeeds, type FaultKind, type FaultMark } from "./faults.js";
-import { Sender } from "./sender.js";
-import { percentileMs, Timeline } from "./stats.js";
+import { account, type Accounting } from "./accounting.js";
+import type { CpuReport } from "./cpu.js";
+import { LoadDriver, type Drive } from "./driver.js";
+import { FAULT_DESCRIPTIONS, systemNeeds, type FaultKind, type FaultMark } from "./faults.js";
+import { percentileMs, type Timeline } from "./stats.js";
 import { startLocalSystem, type LocalSystem } from "./system.js";
-import { requestRate, type Thresholds, type Tier, type TiersFile } from "./tiers.js";
-import { Workload } from "./workload.js";
+import type { Thresholds, Tier, TiersFile } from "./tiers.js";
 
 export const DEFAULT_MAX_IN_FLIGHT = 20_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 150_000;
@@ -169,211 +168,182 @@ function check(name: string, value: number | null, limit: number, unit = "", le 
   return { name, limit: `${le ? "≤" : "≥"} ${limit}${unit}`, value: value === null ? "n/a" : `${value}${unit}`, pass };
 }
 
-/**
- * One load run against a fresh local system: open-loop arrivals at the tier's rate for its
- * duration (optionally with one fault), then drain, count the warehouse, evaluate thresholds.
- */
-export async function runLoadTest(opts: RunOptions): Promise<RunResult> {
-  const tier: Tier = {
+/** The tier as this run runs it: the command line's rate and duration over the tier's own. */
+function effectiveTier(opts: RunOptions): Tier {
+  return {
     ...opts.tier,
     rate: opts.rate ?? opts.tier.rate,
     durationSeconds: opts.durationSeconds ?? opts.tier.durationSeconds,
   };
-  const thresholds = opts.fault ? tier.faultThresholds : tier.thresholds;
-  const progress = opts.progress ?? (() => undefined);
+}
+
+/** A fresh local system with what the fault needs (a cuttable link, ClickHouse, a cluster) and the run's NATS set-up. */
+async function startSystemFor(opts: RunOptions, progress: (line: string) => void): Promise<LocalSystem> {
   const needs = systemNeeds(opts.fault);
   const nats = natsSetup(opts);
   const cluster = needs.cluster ?? (nats.usReplicas === 3 ? { size: 3, regions: ["us"], hub: false } : undefined);
   progress(
     `starting the local system (hub + regions us${nats.usReplicas === 3 ? " (3 nodes, R3)" : ""}, eu, gateways, aggregator → ${needs.warehouse}; fsync ${nats.fsync})…`,
   );
-  const system = await startLocalSystem({
+  return startLocalSystem({
     ...needs,
     ...(cluster ? { cluster } : {}),
     ...(nats.fsync === "always" ? { syncInterval: "always" as const } : {}),
     output: opts.output ?? "buffer",
   });
+}
+
+/** After the last answer: waits for the warehouse to hold every acknowledged key, then reads it. */
+async function drainAndCount(
+  system: LocalSystem,
+  drive: Drive,
+  opts: RunOptions,
+  progress: (line: string) => void,
+): Promise<{ drained: boolean; drainSeconds: number; accounting: Accounting }> {
+  const drainStart = Date.now();
+  const drained = await waitForDrain(
+    system,
+    drive.ledger.acknowledged.size,
+    opts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
+    progress,
+  );
+  const drainSeconds = (Date.now() - drainStart) / 1000;
+  progress("reading the warehouse…");
+  const accounting = await account(system, drive.ledger, drive.timeline);
+  return { drained, drainSeconds, accounting };
+}
+
+/** The thresholds' checks: errors, latency, the drain, and the zero-loss accounting. */
+function checksOf(
+  drive: Drive,
+  thresholds: Thresholds,
+  outcome: { drained: boolean; accounting: Accounting },
+): { checks: Check[]; ack: Latency; e2e: Latency } {
+  const { counts, ledger, timeline } = drive;
+  const { drained, accounting } = outcome;
+  const ack = latencyOf(timeline.ack);
+  const e2e = latencyOf(timeline.e2e);
+  const errorEvents = ledger.failed.size + counts.droppedEvents;
+  const errorRate = counts.offeredEvents ? errorEvents / counts.offeredEvents : 0;
+  const checks: Check[] = [
+    check(
+      "error rate (failed after retries + dropped) / offered",
+      Math.round(errorRate * 1e6) / 1e6,
+      thresholds.errorRate,
+    ),
+    check("ack p95", ack.p95, thresholds.ackP95Ms, " ms"),
+    check("ack p99", ack.p99, thresholds.ackP99Ms, " ms"),
+    check("e2e p99", e2e.p99, thresholds.e2eP99Ms, " ms"),
+    { name: "drained within the timeout", limit: "yes", value: drained ? "yes" : "no", pass: drained },
+    check("missing (acknowledged, no row)", accounting.missing, 0),
+    check("doubled keys", accounting.doubledKeys, 0),
+    check("doubled events (rows per data.lt.seq)", accounting.doubledEvents, 0),
+    check("unexpected rows (keys never sent)", accounting.unexpected, 0),
+    ...(accounting.physicalCopies === null
+      ? []
+      : [check("ClickHouse physical copies (before FINAL)", accounting.physicalCopies, 0)]),
+  ];
+  return { checks, ack, e2e };
+}
+
+/** The fault as the report shows it: seconds from the first send. */
+function faultOf(mark: FaultMark | undefined, startMs: number, holdMs: number): RunReport["fault"] {
+  if (!mark) return null;
+  return {
+    kind: mark.kind,
+    description: FAULT_DESCRIPTIONS[mark.kind],
+    startSecond: (mark.startMs - startMs) / 1000,
+    downSecond: (mark.downMs - startMs) / 1000,
+    endSecond: (mark.endMs - startMs) / 1000,
+    holdSeconds: holdMs / 1000,
+  };
+}
+
+/** The run's report, JSON-able. */
+function reportOf(
+  opts: RunOptions,
+  tier: Tier,
+  system: LocalSystem,
+  drive: Drive,
+  outcome: { drained: boolean; drainSeconds: number; accounting: Accounting },
+): RunReport {
+  const { counts, timeline, cpu } = drive;
+  const thresholds = opts.fault ? tier.faultThresholds : tier.thresholds;
+  const nats = natsSetup(opts);
+  const { checks, ack, e2e } = checksOf(drive, thresholds, outcome);
+  const sendSeconds = Math.max(0.001, (counts.lastAckMs - drive.startMs) / 1000);
+  return {
+    tier: tier.name,
+    range: tier.range,
+    fault: faultOf(drive.faultMark, drive.startMs, opts.faultHoldMs ?? DEFAULT_FAULT_HOLD_MS),
+    machine: { cores: cpu.cores, memoryGiB: Math.round(totalmem() / 1024 ** 3), node: process.version },
+    durability:
+      nats.fsync === "always"
+        ? "sync_interval: always: every nats-server fsyncs each write before its PubAck; a 202 survives power loss"
+        : "nats-server default: JetStream fsyncs lazily (sync_interval not set, 2 min); a 202 survives a process kill, not power loss",
+    nats: { usReplicas: nats.usReplicas, fsync: nats.fsync },
+    warehouse: system.warehouse,
+    durationSeconds: tier.durationSeconds,
+    offered: {
+      events: counts.offeredEvents,
+      eventsPerSecond: Math.round((counts.offeredEvents / tier.durationSeconds) * 10) / 10,
+      requests: drive.totalRequests,
+      requestsPerSecond: Math.round(drive.requestRate * 10) / 10,
+      singles: counts.singles,
+      batches: counts.batches,
+      resends: counts.resends,
+    },
+    achieved: {
+      events: counts.ackedEvents,
+      eventsPerSecond: Math.round((counts.ackedEvents / Math.max(sendSeconds, tier.durationSeconds)) * 10) / 10,
+      lastAckSecond: Math.round(sendSeconds * 10) / 10,
+    },
+    dropped: { requests: counts.droppedRequests, events: counts.droppedEvents },
+    answers: Object.fromEntries([...timeline.answers].sort()),
+    statusClasses: {
+      "202": timeline.countOf("202"),
+      "200": timeline.countOf("200"),
+      "4xx": timeline.countOf("4"),
+      "5xx": timeline.countOf("5"),
+      network: timeline.countOf("network"),
+    },
+    failedEvents: drive.ledger.failed.size,
+    ackMs: ack,
+    e2eMs: e2e,
+    drain: { drained: outcome.drained, seconds: Math.round(outcome.drainSeconds * 10) / 10 },
+    accounting: outcome.accounting,
+    cpu,
+    thresholds,
+    checks,
+    pass: checks.every((c) => c.pass),
+  };
+}
+
+/**
+ * One load run against a fresh local system: open-loop arrivals at the tier's rate for its
+ * duration (optionally with one fault), then drain, count the warehouse, evaluate thresholds.
+ */
+export async function runLoadTest(opts: RunOptions): Promise<RunResult> {
+  const tier = effectiveTier(opts);
+  const progress = opts.progress ?? (() => undefined);
+  const system = await startSystemFor(opts, progress);
   try {
-    const reqRate = requestRate(tier);
-    const totalRequests = Math.max(1, Math.round(reqRate * tier.durationSeconds));
-    const intervalMs = 1000 / reqRate;
-    const gateways = new Map([...system.topology.regions.values()].map((r) => [r.region, r.gatewayUrl] as const));
-    const run = `lt${Date.now().toString(36)}`;
-    const workload = new Workload(opts.tiers, tier, [...gateways.keys()], run, opts.seed ?? 1);
-    const startMs = Date.now() + 100;
-    const timeline = new Timeline(startMs);
-    const sender = new Sender(gateways, system.secret, timeline);
-    const ledger: Ledger = { attempted: new Set(), acknowledged: new Set(), failed: new Set() };
-    const cpu = new CpuSampler(() => system.processes());
-    const maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
-    const inFlight = new Set<Promise<void>>();
-    const counts = {
-      singles: 0,
-      batches: 0,
-      resends: 0,
-      offeredEvents: 0,
-      droppedRequests: 0,
-      droppedEvents: 0,
-      ackedEvents: 0,
-      lastAckMs: startMs,
-    };
-
-    let fault: Promise<FaultMark> | undefined;
-    const faultAt = startMs + (opts.faultAtMs ?? Math.round((tier.durationSeconds * 1000) / 3));
-    let faultActive = false;
-    const ticker = setInterval(() => {
-      cpu.sample();
-      const sec = Math.floor((Date.now() - startMs) / 1000);
-      const last = timeline.seconds[Math.max(0, sec - 1)];
-      const p99 = last ? percentileMs(last.ack, 99) : null;
-      progress(
-        `[${tier.name}${opts.fault ? ` + ${opts.fault}` : ""}] ${Math.min(sec, tier.durationSeconds)}/${tier.durationSeconds}s  ` +
-          `offered ${last?.offeredEvents ?? 0}/s  acked ${last?.ackedEvents ?? 0}/s  in flight ${inFlight.size}  ` +
-          `ack p99 ${p99 === null ? "-" : p99.toFixed(1)} ms  202 ${timeline.countOf("202")}  200 ${timeline.countOf("200")}  ` +
-          `4xx ${timeline.countOf("4")}  5xx ${timeline.countOf("5")}  dropped ${counts.droppedRequests}` +
-          (faultActive ? `  FAULT ${opts.fault} active` : ""),
-      );
-    }, 1_000);
-    ticker.unref();
-    cpu.start();
-
-    for (let i = 0; i < totalRequests;) {
-      const now = Date.now();
-      if (opts.fault && !fault && now >= faultAt) {
-        faultActive = true;
-        fault = injectFault(system, opts.fault, opts.faultHoldMs ?? DEFAULT_FAULT_HOLD_MS).finally(
-          () => (faultActive = false),
-        );
-      }
-      for (; i < totalRequests && startMs + i * intervalMs <= now; i++) {
-        const intended = startMs + i * intervalMs;
-        const req = workload.next();
-        counts.offeredEvents += req.events.length;
-        counts[req.kind === "single" ? "singles" : req.kind === "batch" ? "batches" : "resends"]++;
-        timeline.offered(intended, req.events.length);
-        if (inFlight.size >= maxInFlight) {
-          counts.droppedRequests++;
-          counts.droppedEvents += req.events.length;
-          continue;
-        }
-        for (const e of req.events) ledger.attempted.add(e.key);
-        const p: Promise<void> = sender.send(req, intended).then((outcome) => {
-          for (const e of outcome.acked) ledger.acknowledged.add(e.key);
-          for (const e of outcome.failed) ledger.failed.add(e.key);
-          if (outcome.acked.length > 0) {
-            const done = Date.now();
-            counts.ackedEvents += outcome.acked.length;
-            counts.lastAckMs = Math.max(counts.lastAckMs, done);
-            timeline.acknowledged(done, outcome.latencyMs, outcome.acked.length);
-          }
-          if (outcome.failed.length === 0) workload.acknowledged(req);
-        });
-        inFlight.add(p);
-        void p.finally(() => inFlight.delete(p));
-      }
-      const next = startMs + i * intervalMs - Date.now();
-      await sleep(Math.max(1, Math.min(10, next)));
-    }
-    await Promise.all(inFlight);
-    const faultMark = fault ? await fault : undefined;
-    cpu.sample();
-    clearInterval(ticker);
-    await sender.close();
-    const cpuReport = cpu.report();
-
-    // A key refused in one request and acknowledged in another (a resend) is acknowledged.
-    for (const k of ledger.acknowledged) ledger.failed.delete(k);
-    const drainStart = Date.now();
-    const drained = await waitForDrain(
-      system,
-      ledger.acknowledged.size,
-      opts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
+    const drive = await new LoadDriver(system, {
+      tiers: opts.tiers,
+      tier,
+      fault: opts.fault,
+      faultAtMs: opts.faultAtMs ?? Math.round((tier.durationSeconds * 1000) / 3),
+      faultHoldMs: opts.faultHoldMs ?? DEFAULT_FAULT_HOLD_MS,
+      maxInFlight: opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+      seed: opts.seed ?? 1,
       progress,
-    );
-    const drainSeconds = (Date.now() - drainStart) / 1000;
-    progress("reading the warehouse…");
-    const accounting = await account(system, ledger, timeline);
-
-    const offeredEvents = counts.offeredEvents;
-    const sendSeconds = Math.max(0.001, (counts.lastAckMs - startMs) / 1000);
-    const ack = latencyOf(timeline.ack);
-    const e2e = latencyOf(timeline.e2e);
-    const errorEvents = ledger.failed.size + counts.droppedEvents;
-    const errorRate = offeredEvents ? errorEvents / offeredEvents : 0;
-    const checks: Check[] = [
-      check(
-        "error rate (failed after retries + dropped) / offered",
-        Math.round(errorRate * 1e6) / 1e6,
-        thresholds.errorRate,
-      ),
-      check("ack p95", ack.p95, thresholds.ackP95Ms, " ms"),
-      check("ack p99", ack.p99, thresholds.ackP99Ms, " ms"),
-      check("e2e p99", e2e.p99, thresholds.e2eP99Ms, " ms"),
-      { name: "drained within the timeout", limit: "yes", value: drained ? "yes" : "no", pass: drained },
-      check("missing (acknowledged, no row)", accounting.missing, 0),
-      check("doubled keys", accounting.doubledKeys, 0),
-      check("doubled events (rows per data.lt.seq)", accounting.doubledEvents, 0),
-      check("unexpected rows (keys never sent)", accounting.unexpected, 0),
-      ...(accounting.physicalCopies === null
-        ? []
-        : [check("ClickHouse physical copies (before FINAL)", accounting.physicalCopies, 0)]),
-    ];
-    const answers = Object.fromEntries([...timeline.answers].sort());
-    const report: RunReport = {
-      tier: tier.name,
-      range: tier.range,
-      fault: faultMark
-        ? {
-            kind: faultMark.kind,
-            description: FAULT_DESCRIPTIONS[faultMark.kind],
-            startSecond: (faultMark.startMs - startMs) / 1000,
-            downSecond: (faultMark.downMs - startMs) / 1000,
-            endSecond: (faultMark.endMs - startMs) / 1000,
-            holdSeconds: (opts.faultHoldMs ?? DEFAULT_FAULT_HOLD_MS) / 1000,
-          }
-        : null,
-      machine: { cores: cpuReport.cores, memoryGiB: Math.round(totalmem() / 1024 ** 3), node: process.version },
-      durability:
-        nats.fsync === "always"
-          ? "sync_interval: always: every nats-server fsyncs each write before its PubAck; a 202 survives power loss"
-          : "nats-server default: JetStream fsyncs lazily (sync_interval not set, 2 min); a 202 survives a process kill, not power loss",
-      nats: { usReplicas: nats.usReplicas, fsync: nats.fsync },
-      warehouse: system.warehouse,
-      durationSeconds: tier.durationSeconds,
-      offered: {
-        events: offeredEvents,
-        eventsPerSecond: Math.round((offeredEvents / tier.durationSeconds) * 10) / 10,
-        requests: totalRequests,
-        requestsPerSecond: Math.round(reqRate * 10) / 10,
-        singles: counts.singles,
-        batches: counts.batches,
-        resends: counts.resends,
-      },
-      achieved: {
-        events: counts.ackedEvents,
-        eventsPerSecond: Math.round((counts.ackedEvents / Math.max(sendSeconds, tier.durationSeconds)) * 10) / 10,
-        lastAckSecond: Math.round(sendSeconds * 10) / 10,
-      },
-      dropped: { requests: counts.droppedRequests, events: counts.droppedEvents },
-      answers,
-      statusClasses: {
-        "202": timeline.countOf("202"),
-        "200": timeline.countOf("200"),
-        "4xx": timeline.countOf("4"),
-        "5xx": timeline.countOf("5"),
-        network: timeline.countOf("network"),
-      },
-      failedEvents: ledger.failed.size,
-      ackMs: ack,
-      e2eMs: e2e,
-      drain: { drained, seconds: Math.round(drainSeconds * 10) / 10 },
-      accounting,
-      cpu: cpuReport,
-      thresholds,
-      checks,
-      pass: checks.every((c) => c.pass),
+    }).run();
+    const outcome = await drainAndCount(system, drive, opts, progress);
+    return {
+      report: reportOf(opts, tier, system, drive, outcome),
+      timeline: drive.timeline,
+      faultMark: drive.faultMark,
     };
-    return { report, timeline, faultMark };
   } finally {
     await system.stop();
   }

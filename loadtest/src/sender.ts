@@ -1,6 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { Pool } from "undici";
-import { signWebhook } from "@tributary/testkit";
+import { signWebhookHmacSha256 } from "@tributary/local";
 import type { Timeline } from "./stats.js";
 import type { PlannedEvent, PlannedRequest } from "./workload.js";
 
@@ -64,7 +64,7 @@ export class Sender {
     let attempts = 0;
     for (; attempts < maxAttempts;) {
       attempts++;
-      const headers = signWebhook({
+      const headers = signWebhookHmacSha256({
         secret: this.secret,
         body: req.body,
         ...(req.deliveryId ? { deliveryId: req.deliveryId } : {}),

@@ -9,9 +9,9 @@ import {
   startTopology,
   type Topology,
   type TopologyOptions,
-} from "@tributary/cli";
+} from "@tributary/local";
+import { freePorts, startClickHouse, type ClickHouseTestServer } from "@tributary/processes";
 import { connectNats } from "@tributary/streams";
-import { freePorts, startClickHouse, type ClickHouseTestServer } from "@tributary/testkit";
 
 export type WarehouseKind = "duckdb" | "clickhouse";
 
@@ -28,6 +28,20 @@ export interface LocalSystem {
   /** The hub consumer's backlog: messages not yet delivered plus delivered but not acked. */
   hubBacklog(): Promise<{ pending: number; ackPending: number }>;
   stop(): Promise<void>;
+}
+
+/** The processes of a topology by name; a clustered part lists each node (`nats us-2`). */
+function processesOf(topology: Topology): Array<{ name: string; pid: number }> {
+  const nodes = (part: string, servers: readonly { pid: number }[]) =>
+    servers.map((n, i) => ({ name: servers.length > 1 ? `nats ${part}-${i + 1}` : `nats ${part}`, pid: n.pid }));
+  const list = nodes("hub", topology.hubNodes);
+  for (const r of topology.regions.values())
+    list.push(...nodes(r.region, r.nodes), { name: `gateway ${r.region}`, pid: r.gateway.process.pid ?? -1 });
+  list.push(
+    { name: "aggregator", pid: topology.aggregator.process.pid ?? -1 },
+    { name: "driver (this process)", pid: process.pid },
+  );
+  return list;
 }
 
 export async function startLocalSystem(
@@ -71,19 +85,7 @@ export async function startLocalSystem(
       warehouseUrl,
       clickhouse,
       secret: readSecret(topology.secretFile),
-      processes() {
-        // A clustered part lists each node (`nats us-2`).
-        const nodes = (part: string, servers: readonly { pid: number }[]) =>
-          servers.map((n, i) => ({ name: servers.length > 1 ? `nats ${part}-${i + 1}` : `nats ${part}`, pid: n.pid }));
-        const list = nodes("hub", topology.hubNodes);
-        for (const r of topology.regions.values())
-          list.push(...nodes(r.region, r.nodes), { name: `gateway ${r.region}`, pid: r.gateway.process.pid ?? -1 });
-        list.push(
-          { name: "aggregator", pid: topology.aggregator.process.pid ?? -1 },
-          { name: "driver (this process)", pid: process.pid },
-        );
-        return list;
-      },
+      processes: () => processesOf(topology),
       async hubBacklog() {
         const nc = await connectNats({
           servers: [topology.hub.url],
