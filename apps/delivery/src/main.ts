@@ -14,13 +14,16 @@ runService({
   loadConfig: loadDeliveryConfig,
   isConfigError: (err) => err instanceof NatsCredentialsError || isDestinationConfigError(err),
   deadlineNote: "unacked events are redelivered",
-  start: async ({ config: { config, signingKeys, adminToken }, telemetry, signal }) => {
-    const nc = await connectNats({
-      servers: config.nats.servers,
-      name: "tributary-delivery",
-      waitOnFirstConnect: true,
-      ...natsCredentials(config.nats),
-    });
+  start: async ({ config: { config, signingKeys, adminToken }, telemetry, signal, unlessStopped }) => {
+    // The first connect retries until NATS answers; a stop before then ends the start (exit 0).
+    const nc = await unlessStopped(
+      connectNats({
+        servers: config.nats.servers,
+        name: "tributary-delivery",
+        waitOnFirstConnect: true,
+        ...natsCredentials(config.nats),
+      }),
+    );
     let service: DeliveryService | undefined;
     const natsConnected = () => !nc.isClosed() && !nc.isDraining();
     const http = buildApp({ service: () => service, natsConnected, adminToken, logger: { level: config.logLevel } });

@@ -45,6 +45,12 @@ export interface ServiceContext<C> {
   /** Aborted when a stop begins: a start that waits (for a stream to be provisioned) gives up and returns. */
   readonly signal: AbortSignal;
   /**
+   * `work`, unless the stop begins first: then it rejects, the start ends there (nothing it started
+   * yet is stopped) and the process exits 0. For what cannot watch `signal` (a first NATS connect
+   * that retries until the server answers).
+   */
+  unlessStopped<T>(work: Promise<T>): Promise<T>;
+  /**
    * Something started in the background failed: log it (its message alone for a config error,
    * else with `message`), stop in order and exit 78 for a config error, 1 otherwise.
    */
@@ -73,6 +79,18 @@ export interface ServiceOptions<C> {
 }
 
 type StopTrigger = { signal: string } | { err: unknown; message: string };
+
+/** How ctx.unlessStopped ends a start that a stop overtook. */
+class StoppedWhileStarting extends Error {}
+
+function unlessStopped<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stopped = () => reject(new StoppedWhileStarting("stopped while starting"));
+    if (signal.aborted) return stopped();
+    signal.addEventListener("abort", stopped, { once: true });
+    void work.then(resolve, reject).finally(() => signal.removeEventListener("abort", stopped));
+  });
+}
 
 // close-with-grace stops on SIGTERM and SIGINT here and leaves these as Node handles them, as the
 // services always did: a crash stays a crash, a hang-up or SIGQUIT keeps its default.
@@ -196,9 +214,24 @@ export function runService<C>(options: ServiceOptions<C>): void {
     exitCode = Math.max(exitCode, codeOf(err));
     console.error(`${processName}: ${message} while stopping`, err);
   };
-  const starting = options
-    .start({ config, version, telemetry, env, signal: aborting.signal, fail })
-    .catch((err: unknown) => exitOnStartError(processName, codeOf, err));
+  const ctx: ServiceContext<C> = {
+    config,
+    version,
+    telemetry,
+    env,
+    signal: aborting.signal,
+    fail,
+    unlessStopped: (work) => unlessStopped(aborting.signal, work),
+  };
+  const starting = options.start(ctx).catch((err: unknown): StartedService => {
+    // Stopped before anything needed stopping: the stop logs on stderr, and only a failure.
+    if (err instanceof StoppedWhileStarting)
+      return {
+        log: { info: () => undefined, error: (f, m) => console.error(`${processName}: ${m ?? String(f)}`) },
+        stop: [],
+      };
+    return exitOnStartError(processName, codeOf, err);
+  });
   starting.then(
     (started) => {
       if (aborting.signal.aborted) return;

@@ -96,6 +96,19 @@ describe("runService", () => {
     ]);
   });
 
+  it("stop - a SIGTERM during what start cannot abort (ctx.unlessStopped): the start ends there, exit 0 at once", async () => {
+    const service = run({ FIXTURE_MODE: "connect-hangs" });
+    await service.waitFor("connecting");
+    const stoppedAt = Date.now();
+    service.child.kill("SIGTERM");
+    expect(await service.exit).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(5_000); // not the 25 s deadline
+    expect(service.output()).toEqual({
+      stdout: `${JSON.stringify({ level: "info", msg: "connecting" })}\n`,
+      stderr: "",
+    });
+  });
+
   it("stop - past the deadline: exits 1 with the deadline and the note", async () => {
     const service = run({ FIXTURE_MODE: "stop-hangs", FIXTURE_DEADLINE_MS: "300" });
     await service.waitFor("fixture listening");
