@@ -7,9 +7,17 @@ import Fastify, {
   type FastifyRequest,
 } from "fastify";
 import { queryApiPlugin, type QueryApiDeps } from "@tributary/query-api";
-import { hasDeliveryLog, type ReconcileReader, type WarehouseReader } from "@tributary/warehouse";
+import {
+  hasDeliveryLog,
+  isEventQueries,
+  isReconcileReader,
+  type ReconcileReader,
+  type WarehouseReader,
+  type WarehouseSink,
+} from "@tributary/warehouse";
 import type { Loader } from "@tributary/loader";
-import { instrumentFastify, type Telemetry } from "@tributary/telemetry";
+import { instrumentFastify, traceLogFields, type Telemetry } from "@tributary/telemetry";
+import type { AggregatorSettings } from "./config.js";
 
 export interface AggregatorHttpDeps {
   reader: WarehouseReader;
@@ -69,6 +77,60 @@ export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
   });
   if (deps.telemetry) instrumentFastify(app, deps.telemetry);
+  registerHealthRoutes(app, deps);
+  const operatorOnly = operatorGuard(deps.operatorToken);
+  if (deps.reconcile) registerReconcileRoutes(app, deps.reconcile, operatorOnly);
+  registerDeliveryLogRoute(app, deps.reader, operatorOnly);
+  if (deps.api) {
+    void app.register(queryApiPlugin, deps.api);
+  } else {
+    app.get<{ Querystring: { limit?: number } }>(
+      "/v1/events",
+      {
+        schema: {
+          querystring: {
+            type: "object",
+            properties: { limit: { type: "integer", minimum: 1, maximum: MAX_EVENTS_PAGE, default: 20 } },
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request) => ({ data: await deps.reader.recentEvents(request.query.limit ?? 20) }),
+    );
+  }
+  return app;
+}
+
+/**
+ * The aggregator process's HTTP app: the query API where the warehouse answers queries (and
+ * `api.enabled`), the reconciliation reads where it offers them, /metrics unless telemetry is off.
+ */
+export function buildAggregatorHttp(
+  settings: AggregatorSettings,
+  sink: WarehouseSink & WarehouseReader,
+  telemetry: Telemetry,
+  loader: () => Loader | undefined,
+): FastifyInstance {
+  const { config, tokens, operatorToken } = settings;
+  const api = config.api;
+  return buildHttp({
+    reader: sink,
+    loader,
+    // Log lines written inside a span (a batch's load) carry its trace id.
+    logger: { level: config.logLevel, ...(telemetry.tracing ? { mixin: () => traceLogFields() } : {}) },
+    api:
+      api.enabled && isEventQueries(sink)
+        ? { queries: sink, tokens, anonymousLoopback: api.anonymousLoopback, rateLimit: api.rateLimit }
+        : undefined,
+    operatorToken,
+    // OTEL_SDK_DISABLED=true turns telemetry off entirely: no spans, no /metrics.
+    ...(telemetry.settings.disabled ? {} : { telemetry }),
+    ...(isReconcileReader(sink) ? { reconcile: sink } : {}),
+  });
+}
+
+/** `/healthz` (the process serves), `/readyz` (the loader runs and inserts succeed) and `/v1/stats`. */
+function registerHealthRoutes(app: FastifyInstance, deps: AggregatorHttpDeps): void {
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
     const loader = deps.loader();
@@ -88,13 +150,18 @@ export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
       loader: loader?.counters ?? null,
     };
   });
-  const operatorOnly = operatorGuard(deps.operatorToken);
-  if (deps.reconcile) registerReconcileRoutes(app, deps.reconcile, operatorOnly);
-  // The delivery log: attempts to HTTP destinations, newest first.
+}
+
+/** The delivery log: attempts to HTTP destinations, newest first (an operator endpoint). */
+function registerDeliveryLogRoute(
+  app: FastifyInstance,
+  reader: WarehouseReader,
+  onRequest: ReturnType<typeof operatorGuard>,
+): void {
   app.get<{ Querystring: { limit?: number; destination?: string; event_key?: string; outcome?: string } }>(
     "/v1/deliveries",
     {
-      onRequest: operatorOnly,
+      onRequest,
       schema: {
         querystring: {
           type: "object",
@@ -109,7 +176,7 @@ export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
       },
     },
     async (request, reply) => {
-      if (!hasDeliveryLog(deps.reader))
+      if (!hasDeliveryLog(reader))
         return reply
           .code(404)
           .send({ error: { code: "not_supported", message: "this warehouse keeps no delivery log" } });
@@ -120,29 +187,11 @@ export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
         ...(outcome ? { outcome } : {}),
       };
       return {
-        data: await deps.reader.recentDeliveries(limit, query),
-        total: await deps.reader.countDeliveries(query),
+        data: await reader.recentDeliveries(limit, query),
+        total: await reader.countDeliveries(query),
       };
     },
   );
-  if (deps.api) {
-    void app.register(queryApiPlugin, deps.api);
-  } else {
-    app.get<{ Querystring: { limit?: number } }>(
-      "/v1/events",
-      {
-        schema: {
-          querystring: {
-            type: "object",
-            properties: { limit: { type: "integer", minimum: 1, maximum: MAX_EVENTS_PAGE, default: 20 } },
-            additionalProperties: false,
-          },
-        },
-      },
-      async (request) => ({ data: await deps.reader.recentEvents(request.query.limit ?? 20) }),
-    );
-  }
-  return app;
 }
 
 /** Keys asked about at once by `tributary reconcile`. */

@@ -2,7 +2,16 @@ import { Type, type Static } from "@sinclair/typebox";
 import { envString, loadConfig, StringEnum, serviceEnvOverrides } from "@tributary/config";
 import { HUB_STREAM } from "@tributary/streams";
 import { DEFAULT_BATCH_POLICY, DEFAULT_FLUSHES_IN_FLIGHT } from "@tributary/loader";
-import { ApiConfigSchema, OperatorTokenSchema, EnrichConfigSchema } from "./enrich-config.js";
+import type { Enricher } from "@tributary/enrich";
+import type { ApiToken } from "@tributary/query-api";
+import {
+  ApiConfigSchema,
+  apiTokens,
+  buildEnricher,
+  EnrichConfigSchema,
+  operatorToken,
+  OperatorTokenSchema,
+} from "./enrich-config.js";
 
 export const DEFAULT_HTTP_PORT = 8090;
 export const DEFAULT_DURABLE = "warehouse-loader";
@@ -160,4 +169,23 @@ export function loadAggregatorConfig(
   config.batch.maxEvents = Math.min(config.batch.maxEvents, config.maxAckPending);
   config.batch.minEvents = Math.min(config.batch.minEvents, config.batch.maxEvents);
   return config;
+}
+
+/** The config and what it names outside itself: secrets read, the enrichment stage built. */
+export interface AggregatorSettings {
+  config: AggregatorConfig;
+  enricher: Enricher | undefined;
+  tokens: ApiToken[];
+  operatorToken: string | undefined;
+}
+
+/** Everything the process needs before it starts; a ConfigError names the field and the fix (main exits 78). */
+export function loadAggregatorSettings(env: NodeJS.ProcessEnv, file: string | undefined): AggregatorSettings {
+  const config = loadAggregatorConfig(env, file);
+  return {
+    config,
+    enricher: buildEnricher(config.enrich, env),
+    tokens: apiTokens(config.api, env),
+    operatorToken: operatorToken(config.operatorToken, env),
+  };
 }
