@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { jetstreamManager, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
 import {
   HUB_SOURCE_CONSUMER,
   HUB_STREAM,
@@ -34,6 +35,133 @@ function syncAlways(configFile: string | undefined): boolean | undefined {
   return /sync_interval\s*:\s*"?always"?/.test(readFileSync(configFile, "utf8"));
 }
 
+function versionCheck(name: string, version: string): Check {
+  return natsServerIsRecentEnough(version)
+    ? { name: `${name}: nats-server version`, status: "ok", detail: version }
+    : {
+        name: `${name}: nats-server version`,
+        status: "fail",
+        detail: `${version} (needs ≥ ${MIN_NATS_SERVER_VERSION.join(".")})`,
+        fix: "upgrade nats-server to 2.15: older servers stall a stream source on every duplicate and lack durable sourcing, which the hub relies on",
+      };
+}
+
+function domainCheck(name: string, actual: string, domain: string): Check {
+  return actual === domain
+    ? { name: `${name}: JetStream domain`, status: "ok", detail: domain }
+    : {
+        name: `${name}: JetStream domain`,
+        status: "fail",
+        detail: `"${actual}" (expected "${domain}")`,
+        fix: `set jetstream { domain: ${domain} } in the server's config`,
+      };
+}
+
+function syncCheck(name: string, configFile: string | undefined): Check {
+  const sync = syncAlways(configFile);
+  if (sync === true)
+    return { name: `${name}: sync_interval`, status: "ok", detail: "always (a PubAck survives power loss)" };
+  return sync === false
+    ? {
+        name: `${name}: sync_interval`,
+        status: "warn",
+        detail: "lazy fsync (the default, every 2 minutes)",
+        fix: "set jetstream { sync_interval: always } where a PubAck must survive power loss (about 5× slower publishes here; see deploy/README.md)",
+      }
+    : {
+        name: `${name}: sync_interval`,
+        status: "warn",
+        detail: "unknown (no config file in the context)",
+        fix: "add the server's configFile to the context, or check the config by hand",
+      };
+}
+
+/** A region's durable consumer the hub sources through, and how long the region can be cut off. */
+async function regionStreamChecks(
+  jsm: JetStreamManager,
+  name: string,
+  info: StreamInfo,
+  opts: DoctorOptions,
+): Promise<Check[]> {
+  const stream = info.config.name;
+  const sourceConsumer = await jsm.consumers.info(stream, HUB_SOURCE_CONSUMER).catch(() => undefined);
+  const checks: Check[] = [
+    sourceConsumer
+      ? {
+          name: `${name}: hub source consumer`,
+          status: "ok",
+          detail: `${HUB_SOURCE_CONSUMER}, ${sourceConsumer.num_pending} not yet sourced`,
+        }
+      : {
+          name: `${name}: hub source consumer`,
+          status: "fail",
+          detail: `${HUB_SOURCE_CONSUMER} is missing on ${stream}: the hub cannot source this region`,
+          fix: "provision the region again (the gateway chart's Job, or `tributary up` locally): it creates the consumer from hubSourceConsumerConfig",
+        },
+  ];
+  // The input rate over one second, in bytes, sets how long the free space lasts.
+  const first = info.state.last_seq;
+  const startedAt = Date.now();
+  await sleep(1_000);
+  const later = await jsm.streams.info(stream);
+  const avg = later.state.messages > 0 ? later.state.bytes / later.state.messages : 0;
+  const ingress = ((later.state.last_seq - first) * avg) / ((Date.now() - startedAt) / 1000);
+  const budget = outageBudgetSeconds({
+    bytes: later.state.bytes,
+    maxBytes: later.config.max_bytes,
+    maxAgeMs: (later.config.max_age ?? 0) / 1e6,
+    ingressBytesPerSecond: ingress,
+  });
+  const min = opts.minOutageBudgetSeconds ?? 3600;
+  checks.push(
+    budget >= min
+      ? {
+          name: `${name}: outage budget`,
+          status: "ok",
+          detail: `${Math.round(budget)} s at the current input (limits: max_bytes ${later.config.max_bytes}, max_age ${Math.round((later.config.max_age ?? 0) / 1e9)} s)`,
+        }
+      : {
+          name: `${name}: outage budget`,
+          status: "fail",
+          detail: `${Math.round(budget)} s at the current input, below the ${min} s wanted`,
+          fix: `raise the stream's max_bytes (and max_age) so it holds ${min} s of peak input`,
+        },
+  );
+  return checks;
+}
+
+/** Whether the hub stream sources each region of the context, and how recently each source was active. */
+function hubSourceChecks(context: OperatorContext, info: StreamInfo): Check[] {
+  return Object.keys(context.regions).map((region): Check => {
+    const source = (info.sources ?? []).find((s) => s.name === regionalStreamName(region));
+    if (!source) {
+      return {
+        name: `hub: sources ${region}`,
+        status: "fail",
+        detail: "the hub stream does not source this region",
+        fix: "add the region to the hub stream's sources (the hub chart's regions list)",
+      };
+    }
+    const activeSeconds = source.active >= 0 ? source.active / 1e9 : Infinity;
+    if (source.error) {
+      return {
+        name: `hub: leaf link ${region}`,
+        status: "fail",
+        detail: source.error.description,
+        fix: "check the region's leafnode remote and its credentials",
+      };
+    }
+    return activeSeconds > 60
+      ? {
+          name: `hub: leaf link ${region}`,
+          status: "warn",
+          detail: `source last active ${Math.round(activeSeconds)} s ago, lag ${source.lag}`,
+          fix: "a region with traffic should be sourced within seconds: check the leafnode connection (/leafz)",
+        }
+      : { name: `hub: leaf link ${region}`, status: "ok", detail: `sourced, lag ${source.lag}` };
+  });
+}
+
 async function serverChecks(
   context: OperatorContext,
   name: string,
@@ -57,48 +185,10 @@ async function serverChecks(
     return;
   }
   try {
-    const version = nc.info?.version ?? "unknown";
-    checks.push(
-      natsServerIsRecentEnough(version)
-        ? { name: `${name}: nats-server version`, status: "ok", detail: version }
-        : {
-            name: `${name}: nats-server version`,
-            status: "fail",
-            detail: `${version} (needs ≥ ${MIN_NATS_SERVER_VERSION.join(".")})`,
-            fix: "upgrade nats-server to 2.15: older servers stall a stream source on every duplicate and lack durable sourcing, which the hub relies on",
-          },
-    );
+    checks.push(versionCheck(name, nc.info?.version ?? "unknown"));
     const jsm = await jetstreamManager(nc, { checkAPI: false });
     const account = await jsm.getAccountInfo().catch(() => undefined);
-    const actual = account?.domain ?? "";
-    checks.push(
-      actual === domain
-        ? { name: `${name}: JetStream domain`, status: "ok", detail: domain }
-        : {
-            name: `${name}: JetStream domain`,
-            status: "fail",
-            detail: `"${actual}" (expected "${domain}")`,
-            fix: `set jetstream { domain: ${domain} } in the server's config`,
-          },
-    );
-    const sync = syncAlways(configFile);
-    checks.push(
-      sync === true
-        ? { name: `${name}: sync_interval`, status: "ok", detail: "always (a PubAck survives power loss)" }
-        : sync === false
-          ? {
-              name: `${name}: sync_interval`,
-              status: "warn",
-              detail: "lazy fsync (the default, every 2 minutes)",
-              fix: "set jetstream { sync_interval: always } where a PubAck must survive power loss (about 5× slower publishes here; see deploy/README.md)",
-            }
-          : {
-              name: `${name}: sync_interval`,
-              status: "warn",
-              detail: "unknown (no config file in the context)",
-              fix: "add the server's configFile to the context, or check the config by hand",
-            },
-    );
+    checks.push(domainCheck(name, account?.domain ?? "", domain), syncCheck(name, configFile));
     const info = await jsm.streams.info(stream).catch(() => undefined);
     if (!info) {
       checks.push({
@@ -114,81 +204,9 @@ async function serverChecks(
       status: "ok",
       detail: `${info.state.messages} messages, discard ${info.config.discard}, ${info.config.num_replicas} replica(s)`,
     });
-    if (stream !== HUB_STREAM) {
-      const sourceConsumer = await jsm.consumers.info(stream, HUB_SOURCE_CONSUMER).catch(() => undefined);
-      checks.push(
-        sourceConsumer
-          ? {
-              name: `${name}: hub source consumer`,
-              status: "ok",
-              detail: `${HUB_SOURCE_CONSUMER}, ${sourceConsumer.num_pending} not yet sourced`,
-            }
-          : {
-              name: `${name}: hub source consumer`,
-              status: "fail",
-              detail: `${HUB_SOURCE_CONSUMER} is missing on ${stream}: the hub cannot source this region`,
-              fix: "provision the region again (the gateway chart's Job, or `tributary up` locally): it creates the consumer from hubSourceConsumerConfig",
-            },
-      );
-      const first = info.state.last_seq;
-      const startedAt = Date.now();
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      const later = await jsm.streams.info(stream);
-      const avg = later.state.messages > 0 ? later.state.bytes / later.state.messages : 0;
-      const ingress = ((later.state.last_seq - first) * avg) / ((Date.now() - startedAt) / 1000);
-      const budget = outageBudgetSeconds({
-        bytes: later.state.bytes,
-        maxBytes: later.config.max_bytes,
-        maxAgeMs: (later.config.max_age ?? 0) / 1e6,
-        ingressBytesPerSecond: ingress,
-      });
-      const min = opts.minOutageBudgetSeconds ?? 3600;
-      checks.push(
-        budget >= min
-          ? {
-              name: `${name}: outage budget`,
-              status: "ok",
-              detail: `${Math.round(budget)} s at the current input (limits: max_bytes ${later.config.max_bytes}, max_age ${Math.round((later.config.max_age ?? 0) / 1e9)} s)`,
-            }
-          : {
-              name: `${name}: outage budget`,
-              status: "fail",
-              detail: `${Math.round(budget)} s at the current input, below the ${min} s wanted`,
-              fix: `raise the stream's max_bytes (and max_age) so it holds ${min} s of peak input`,
-            },
-      );
-    } else {
-      for (const region of Object.keys(context.regions)) {
-        const source = (info.sources ?? []).find((s) => s.name === regionalStreamName(region));
-        if (!source) {
-          checks.push({
-            name: `hub: sources ${region}`,
-            status: "fail",
-            detail: "the hub stream does not source this region",
-            fix: "add the region to the hub stream's sources (the hub chart's regions list)",
-          });
-          continue;
-        }
-        const activeSeconds = source.active >= 0 ? source.active / 1e9 : Infinity;
-        checks.push(
-          source.error
-            ? {
-                name: `hub: leaf link ${region}`,
-                status: "fail",
-                detail: source.error.description,
-                fix: "check the region's leafnode remote and its credentials",
-              }
-            : activeSeconds > 60
-              ? {
-                  name: `hub: leaf link ${region}`,
-                  status: "warn",
-                  detail: `source last active ${Math.round(activeSeconds)} s ago, lag ${source.lag}`,
-                  fix: "a region with traffic should be sourced within seconds: check the leafnode connection (/leafz)",
-                }
-              : { name: `hub: leaf link ${region}`, status: "ok", detail: `sourced, lag ${source.lag}` },
-        );
-      }
-    }
+    checks.push(
+      ...(stream === HUB_STREAM ? hubSourceChecks(context, info) : await regionStreamChecks(jsm, name, info, opts)),
+    );
   } finally {
     await nc.close();
   }
