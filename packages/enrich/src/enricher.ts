@@ -105,17 +105,11 @@ function compilePaths(fields: Partial<FieldPaths> | undefined, base: FieldPaths)
   };
 }
 
-export function createEnricher(options: EnrichOptions): Enricher {
-  const ipMode = options.ip.mode;
-  const hasher =
-    options.ip.hashKey !== undefined
-      ? new RotatingHasher(options.ip.hashKey, options.ip.saltRotationSeconds)
-      : undefined;
-  if (ipMode === "hash" && !hasher)
-    throw new EnrichError(
-      "enrich_config_invalid",
-      "enrich.ip.mode is hash but no hash key is set — set enrich.hashKeyEnv (or hashKeyFile), or use mode truncate",
-    );
+/** Per source: where its fields are read from and what is redacted (the global rules, then its own). */
+function compilePlans(
+  options: EnrichOptions,
+  hasher: RotatingHasher | undefined,
+): { defaultPlan: SourcePlan; plans: Map<string, SourcePlan> } {
   const base: FieldPaths = { ...DEFAULT_FIELD_PATHS, ...options.fields };
   const globalRedactions = compileRedactions(options.redact ?? [], hasher, "enrich.redact");
   const defaultPlan: SourcePlan = { paths: compilePaths(undefined, base), redactions: globalRedactions };
@@ -129,6 +123,35 @@ export function createEnricher(options: EnrichOptions): Enricher {
       ],
     });
   }
+  return { defaultPlan, plans };
+}
+
+/**
+ * The in-memory visitor id of the stateful rules: a hash of the full IP and UA under a random
+ * per-process key (a key prefix; never stored, so a plain hash is enough and is faster than an HMAC).
+ */
+function visitorOf(visitorKey: Buffer, ip: string | null, ua: string | null): string | null {
+  if (ip === null) return null;
+  return createHash("sha256")
+    .update(visitorKey)
+    .update(ip)
+    .update("\u0000")
+    .update(ua ?? "")
+    .digest("base64url");
+}
+
+export function createEnricher(options: EnrichOptions): Enricher {
+  const ipMode = options.ip.mode;
+  const hasher =
+    options.ip.hashKey !== undefined
+      ? new RotatingHasher(options.ip.hashKey, options.ip.saltRotationSeconds)
+      : undefined;
+  if (ipMode === "hash" && !hasher)
+    throw new EnrichError(
+      "enrich_config_invalid",
+      "enrich.ip.mode is hash but no hash key is set — set enrich.hashKeyEnv (or hashKeyFile), or use mode truncate",
+    );
+  const { defaultPlan, plans } = compilePlans(options, hasher);
   const maxKeys = options.maxKeys ?? DEFAULT_RULE_MAX_KEYS;
   const unique = new UniquenessTracker(uniqueRule(options.uniqueRule ?? DEFAULT_UNIQUE_RULE), maxKeys);
   const suspicion = new SuspicionRules(options.suspicious, maxKeys);
@@ -155,16 +178,7 @@ export function createEnricher(options: EnrichOptions): Enricher {
       const agent = ua !== null ? classifyAgent(ua) : null;
       const geo = ip !== null && options.geo ? options.geo.lookup(ip) : null;
       const meta = campaign !== null ? options.campaigns?.get(campaign) : undefined;
-      // A keyed hash (key prefix): an in-memory id only, so a plain hash is enough and is faster than an HMAC.
-      const visitor =
-        ip === null
-          ? null
-          : createHash("sha256")
-              .update(visitorKey)
-              .update(ip)
-              .update("\u0000")
-              .update(ua ?? "")
-              .digest("base64url");
+      const visitor = visitorOf(visitorKey, ip, ua);
       const verdict = clickLike
         ? suspicion.judge({
             eventKey: row.event_key,
