@@ -250,7 +250,6 @@ export class Deliverer {
   }
 
   async #handle(msg: JsMsg): Promise<void> {
-    const { config } = this.#opts;
     const attempt = msg.info.deliveryCount;
     const event = eventFromMessage(msg.headers, msg.data);
     if (!event)
@@ -261,119 +260,142 @@ export class Deliverer {
         "missing_headers",
         `no ${EventHeader.MsgId} or ${EventHeader.Source} header`,
       );
-    if (!routes(config, event)) {
-      this.stats.filtered++;
-      msg.ack();
-      return;
-    }
+    if (!routes(this.#opts.config, event)) return this.#skip(msg);
     const keepAlive = setInterval(() => msg.working(), Math.max(500, Math.floor(this.#opts.ackWaitMs / 3)));
     keepAlive.unref();
     try {
-      let body: Uint8Array = event.body;
-      if (this.#filter || this.#transformer) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(decoder.decode(event.body));
-        } catch {
-          return await this.#deadLetter(
-            msg,
-            event,
-            attempt,
-            "invalid_json",
-            "the body is not JSON; the filter/transform needs JSON",
-          );
-        }
-        const input = sandboxInput(event, parsed);
-        if (this.#filter) {
-          let match: boolean;
-          try {
-            match = await this.#filter(input);
-          } catch (err) {
-            this.stats.filterFailures++;
-            return await this.#deadLetter(msg, event, attempt, "filter_failed", describeFilterError(err));
-          }
-          if (!match) {
-            this.stats.filtered++;
-            msg.ack();
-            return;
-          }
-        }
-        if (this.#transformer) {
-          const result = await this.#transformer.run(input);
-          if (!result.ok) {
-            this.stats.transformFailures++;
-            return await this.#deadLetter(msg, event, attempt, result.code, result.message);
-          }
-          if (result.body === null) {
-            this.stats.filtered++;
-            msg.ack();
-            return;
-          }
-          body = encoder.encode(result.body);
-        }
-      }
+      const body = await this.#prepare(msg, event, attempt);
+      if (body === undefined) return; // filtered out or dead-lettered already
       await this.#bucket?.take(this.#stop.signal);
-      let held = false;
-      for (;;) {
-        if (this.#stop.signal.aborted && held) {
-          msg.nak(); // stopping while the breaker holds it: back to the stream for the next run
-          return;
-        }
-        let result: SendResult;
-        try {
-          result = await this.#breaker.execute(() => this.#attempt(event, body, attempt));
-        } catch (err) {
-          if (err instanceof BrokenCircuitError) {
-            // Open: no request. Hold the event (its delivery count stays) and look again soon.
-            if (!held) this.stats.breakerHeld++;
-            held = true;
-            await sleep(Math.min(250, Math.max(20, Math.floor(config.breaker.halfOpenAfterMs / 4))));
-            continue;
-          }
-          if (!(err instanceof RetryableDeliveryError)) throw err;
-          const detail = `${err.status ? `HTTP ${err.status}` : err.message}`;
-          if (attempt >= config.retry.maxAttempts) {
-            this.stats.exhausted++;
-            this.#record(event, attempt, "dlq", err.status, err.latencyMs, `attempts_exhausted: ${detail}`);
-            return await this.#deadLetter(
-              msg,
-              event,
-              attempt,
-              "attempts_exhausted",
-              `${attempt} attempts, last: ${detail}`,
-              err.status,
-              err.responseSnippet,
-              false,
-            );
-          }
-          const delay = retryDelayMs(attempt, config.retry, err.retryAfterMs);
-          this.stats.retried++;
-          this.#record(event, attempt, "retry", err.status, err.latencyMs, `retry: ${detail}`);
-          msg.nak(delay);
-          return;
-        }
-        if (classifyStatus(result.status) === "delivered") {
-          this.stats.delivered++;
-          this.#record(event, attempt, "delivered", result.status, result.latencyMs, "");
-          msg.ack();
-          return;
-        }
-        this.stats.rejected++;
-        this.#record(event, attempt, "dlq", result.status, result.latencyMs, `rejected: HTTP ${result.status}`);
-        return await this.#deadLetter(
-          msg,
-          event,
-          attempt,
-          "rejected",
-          `HTTP ${result.status}`,
-          result.status,
-          result.snippet,
-          false,
-        );
-      }
+      await this.#send(msg, event, body, attempt);
     } finally {
       clearInterval(keepAlive);
     }
+  }
+
+  /** Not for this destination (its routes, filter or transform said so): acked, counted. */
+  #skip(msg: JsMsg): void {
+    this.stats.filtered++;
+    msg.ack();
+  }
+
+  /**
+   * The body to send once the filter and the transform have run, or undefined when the message is
+   * settled already: filtered out (acked) or unusable for them (dead-lettered).
+   */
+  async #prepare(msg: JsMsg, event: DeliveryEvent, attempt: number): Promise<Uint8Array | undefined> {
+    if (!this.#filter && !this.#transformer) return event.body;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(decoder.decode(event.body));
+    } catch {
+      await this.#deadLetter(
+        msg,
+        event,
+        attempt,
+        "invalid_json",
+        "the body is not JSON; the filter/transform needs JSON",
+      );
+      return undefined;
+    }
+    const input = sandboxInput(event, parsed);
+    if (this.#filter) {
+      let match: boolean;
+      try {
+        match = await this.#filter(input);
+      } catch (err) {
+        this.stats.filterFailures++;
+        await this.#deadLetter(msg, event, attempt, "filter_failed", describeFilterError(err));
+        return undefined;
+      }
+      if (!match) {
+        this.#skip(msg);
+        return undefined;
+      }
+    }
+    if (!this.#transformer) return event.body;
+    const result = await this.#transformer.run(input);
+    if (!result.ok) {
+      this.stats.transformFailures++;
+      await this.#deadLetter(msg, event, attempt, result.code, result.message);
+      return undefined;
+    }
+    if (result.body === null) {
+      this.#skip(msg);
+      return undefined;
+    }
+    return encoder.encode(result.body);
+  }
+
+  /**
+   * Sends until the answer settles the message: delivered (ack), rejected (DLQ), retryable (nak
+   * with backoff, or DLQ when the attempts are spent). While the breaker is open no request is
+   * made: the event is held (its delivery count stays) and looked at again soon.
+   */
+  async #send(msg: JsMsg, event: DeliveryEvent, body: Uint8Array, attempt: number): Promise<void> {
+    const { config } = this.#opts;
+    let held = false;
+    for (;;) {
+      if (this.#stop.signal.aborted && held) {
+        msg.nak(); // stopping while the breaker holds it: back to the stream for the next run
+        return;
+      }
+      let result: SendResult;
+      try {
+        result = await this.#breaker.execute(() => this.#attempt(event, body, attempt));
+      } catch (err) {
+        if (err instanceof BrokenCircuitError) {
+          if (!held) this.stats.breakerHeld++;
+          held = true;
+          await sleep(Math.min(250, Math.max(20, Math.floor(config.breaker.halfOpenAfterMs / 4))));
+          continue;
+        }
+        if (!(err instanceof RetryableDeliveryError)) throw err;
+        return this.#retryLater(msg, event, attempt, err);
+      }
+      if (classifyStatus(result.status) === "delivered") {
+        this.stats.delivered++;
+        this.#record(event, attempt, "delivered", result.status, result.latencyMs, "");
+        msg.ack();
+        return;
+      }
+      this.stats.rejected++;
+      this.#record(event, attempt, "dlq", result.status, result.latencyMs, `rejected: HTTP ${result.status}`);
+      return this.#deadLetter(
+        msg,
+        event,
+        attempt,
+        "rejected",
+        `HTTP ${result.status}`,
+        result.status,
+        result.snippet,
+        false,
+      );
+    }
+  }
+
+  /** A retryable failure: back to the stream after the backoff, or to the DLQ once the attempts are spent. */
+  async #retryLater(msg: JsMsg, event: DeliveryEvent, attempt: number, err: RetryableDeliveryError): Promise<void> {
+    const { config } = this.#opts;
+    const detail = `${err.status ? `HTTP ${err.status}` : err.message}`;
+    if (attempt >= config.retry.maxAttempts) {
+      this.stats.exhausted++;
+      this.#record(event, attempt, "dlq", err.status, err.latencyMs, `attempts_exhausted: ${detail}`);
+      return this.#deadLetter(
+        msg,
+        event,
+        attempt,
+        "attempts_exhausted",
+        `${attempt} attempts, last: ${detail}`,
+        err.status,
+        err.responseSnippet,
+        false,
+      );
+    }
+    const delay = retryDelayMs(attempt, config.retry, err.retryAfterMs);
+    this.stats.retried++;
+    this.#record(event, attempt, "retry", err.status, err.latencyMs, `retry: ${detail}`);
+    msg.nak(delay);
   }
 
   /** One HTTP request. Resolves with a delivered or rejected answer; throws RetryableDeliveryError to count in the breaker. */
