@@ -17,19 +17,22 @@ runService({
   loadConfig: loadAggregatorSettings,
   // Refused NATS credentials are a setting to fix: exit 78.
   isConfigError: (err) => err instanceof NatsCredentialsError,
-  start: async ({ config: settings, telemetry, fail }) => {
+  start: async ({ config: settings, telemetry, fail, unlessStopped }) => {
     const { config, enricher } = settings;
     const sink = await openWarehouse(config.warehouseUrl);
     await sink.migrate();
     let service: AggregatorService | undefined;
     const http = buildAggregatorHttp(settings, sink, telemetry, () => service?.loader);
     await http.listen({ host: config.host, port: config.port });
-    const nc = await connectNats({
-      servers: config.nats.servers,
-      name: "tributary-aggregator",
-      waitOnFirstConnect: true,
-      ...natsCredentials(config.nats),
-    });
+    // The first connect retries until NATS answers; a stop before then ends the start (exit 0).
+    const nc = await unlessStopped(
+      connectNats({
+        servers: config.nats.servers,
+        name: "tributary-aggregator",
+        waitOnFirstConnect: true,
+        ...natsCredentials(config.nats),
+      }),
+    );
     const started = await AggregatorService.start({ nc, sink, config, telemetry, enricher, log: http.log });
     service = started;
     started.running.catch((err: unknown) =>
