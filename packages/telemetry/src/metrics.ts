@@ -1,4 +1,4 @@
-import type { Attributes, Histogram, Meter } from "@opentelemetry/api";
+import type { Attributes, BatchObservableResult, Histogram, Meter } from "@opentelemetry/api";
 import { BATCH_SIZE_BUCKETS, LATENCY_BUCKETS_SECONDS, OPERATION_BUCKETS_SECONDS } from "./buckets.js";
 
 /**
@@ -191,28 +191,8 @@ export interface AggregatorMetrics {
   recordLoad(batch: { events: number; flushSeconds: number; committedAtMs: number; rows: Iterable<LoadedRow> }): void;
 }
 
-export function createAggregatorMetrics(meter: Meter, snapshot: () => AggregatorSnapshot): AggregatorMetrics {
-  const latency = (name: string, description: string): Histogram =>
-    meter.createHistogram(name, {
-      description,
-      unit: "s",
-      advice: { explicitBucketBoundaries: [...LATENCY_BUCKETS_SECONDS] },
-    });
-  const e2e = latency(
-    METRICS.e2eLatency,
-    "Time from the gateway receiving an event to its row being committed in the warehouse",
-  );
-  const age = latency(METRICS.eventAgeAtLoad, "Time from the event's occurred_at to its row being committed");
-  const batchSize = meter.createHistogram(METRICS.loaderBatchSize, {
-    description: "Events per warehouse batch",
-    advice: { explicitBucketBoundaries: [...BATCH_SIZE_BUCKETS] },
-  });
-  const flush = meter.createHistogram(METRICS.loaderFlushDuration, {
-    description: "Time to load one batch (insert and commit, with retries)",
-    unit: "s",
-    advice: { explicitBucketBoundaries: [...OPERATION_BUCKETS_SECONDS] },
-  });
-
+/** The loader's counters: events loaded and poison, duplicates per depth, insert failures, health. */
+function loaderObservables(meter: Meter) {
   const loaderEvents = meter.createObservableCounter(instrumentName(METRICS.loaderEvents), {
     description: "Events handled by the loader: loaded (new rows) or poison (to the DLQ)",
   });
@@ -225,6 +205,21 @@ export function createAggregatorMetrics(meter: Meter, snapshot: () => Aggregator
   const healthy = meter.createObservableGauge(METRICS.loaderHealthy, {
     description: "1 while the warehouse accepts inserts, 0 while failing",
   });
+  return {
+    instruments: [loaderEvents, duplicates, insertFailures, healthy],
+    observe(observer: BatchObservableResult, loader: NonNullable<AggregatorSnapshot["loader"]>): void {
+      observer.observe(loaderEvents, loader.loaded, { outcome: "loaded" });
+      observer.observe(loaderEvents, loader.poison, { outcome: "poison" });
+      observer.observe(duplicates, loader.recentDuplicates, { depth: "aggregator" });
+      observer.observe(duplicates, loader.warehouseDuplicates, { depth: "warehouse" });
+      observer.observe(insertFailures, loader.insertFailures);
+      observer.observe(healthy, loader.healthy ? 1 : 0);
+    },
+  };
+}
+
+/** The hub as the aggregator last read it: consumer backlogs, the stream's fill, each region's source, the DLQ. */
+function hubObservables(meter: Meter) {
   const pending = meter.createObservableGauge(METRICS.hubConsumerPending, {
     description: "Messages in the hub stream the consumer has not been delivered yet",
   });
@@ -247,20 +242,9 @@ export function createAggregatorMetrics(meter: Meter, snapshot: () => Aggregator
   const dlq = meter.createObservableGauge(METRICS.dlqMessages, {
     description: "Poison events waiting in the DLQ stream",
   });
-
-  meter.addBatchObservableCallback(
-    (observer) => {
-      const s = snapshot();
-      if (s.loader) {
-        observer.observe(loaderEvents, s.loader.loaded, { outcome: "loaded" });
-        observer.observe(loaderEvents, s.loader.poison, { outcome: "poison" });
-        observer.observe(duplicates, s.loader.recentDuplicates, { depth: "aggregator" });
-        observer.observe(duplicates, s.loader.warehouseDuplicates, { depth: "warehouse" });
-        observer.observe(insertFailures, s.loader.insertFailures);
-        observer.observe(healthy, s.loader.healthy ? 1 : 0);
-      }
-      const hub = s.hub;
-      if (!hub) return;
+  return {
+    instruments: [pending, ackPending, hubMessages, hubBytes, hubMaxBytes, sourceLag, sourceActive, dlq],
+    observe(observer: BatchObservableResult, hub: NonNullable<AggregatorSnapshot["hub"]>): void {
       for (const c of hub.consumers) {
         observer.observe(pending, c.pending, { consumer: c.name });
         observer.observe(ackPending, c.ackPending, { consumer: c.name });
@@ -277,20 +261,40 @@ export function createAggregatorMetrics(meter: Meter, snapshot: () => Aggregator
       }
       if (hub.dlqMessages !== undefined) observer.observe(dlq, hub.dlqMessages);
     },
-    [
-      loaderEvents,
-      duplicates,
-      insertFailures,
-      healthy,
-      pending,
-      ackPending,
-      hubMessages,
-      hubBytes,
-      hubMaxBytes,
-      sourceLag,
-      sourceActive,
-      dlq,
-    ],
+  };
+}
+
+export function createAggregatorMetrics(meter: Meter, snapshot: () => AggregatorSnapshot): AggregatorMetrics {
+  const latency = (name: string, description: string): Histogram =>
+    meter.createHistogram(name, {
+      description,
+      unit: "s",
+      advice: { explicitBucketBoundaries: [...LATENCY_BUCKETS_SECONDS] },
+    });
+  const e2e = latency(
+    METRICS.e2eLatency,
+    "Time from the gateway receiving an event to its row being committed in the warehouse",
+  );
+  const age = latency(METRICS.eventAgeAtLoad, "Time from the event's occurred_at to its row being committed");
+  const batchSize = meter.createHistogram(METRICS.loaderBatchSize, {
+    description: "Events per warehouse batch",
+    advice: { explicitBucketBoundaries: [...BATCH_SIZE_BUCKETS] },
+  });
+  const flush = meter.createHistogram(METRICS.loaderFlushDuration, {
+    description: "Time to load one batch (insert and commit, with retries)",
+    unit: "s",
+    advice: { explicitBucketBoundaries: [...OPERATION_BUCKETS_SECONDS] },
+  });
+
+  const loader = loaderObservables(meter);
+  const hub = hubObservables(meter);
+  meter.addBatchObservableCallback(
+    (observer) => {
+      const snap = snapshot();
+      if (snap.loader) loader.observe(observer, snap.loader);
+      if (snap.hub) hub.observe(observer, snap.hub);
+    },
+    [...loader.instruments, ...hub.instruments],
   );
 
   // One attributes object per (region, source): recorded per row, allocated once.
