@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
@@ -38,6 +38,19 @@ describe("the repository stands on its own", () => {
       });
     }
     expect(found).toEqual([]);
+  });
+
+  it("links - every relative link in the Markdown files points at a file of the repository", () => {
+    const broken: string[] = [];
+    for (const file of trackedTextFiles().filter((f) => f.endsWith(".md"))) {
+      const text = readFileSync(join(ROOT, file), "utf8");
+      for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1]!.split("#")[0]!;
+        if (!target || /^[a-z]+:/i.test(target)) continue; // in-page anchors and URLs
+        if (!existsSync(join(ROOT, dirname(file), target))) broken.push(`${file}: ${m[1]}`);
+      }
+    }
+    expect(broken).toEqual([]);
   });
 
   it("links - the check itself finds each kind of outside reference", () => {
