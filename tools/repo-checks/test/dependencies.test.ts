@@ -75,3 +75,15 @@ describe("the layering holds", () => {
     expect(everyPackage.length).toBeGreaterThan(appNames.size + 10);
   });
 });
+
+describe("one app shape", () => {
+  it("mains - every app's main.ts is a short composition (under 60 lines): the work lives in its service and app modules", () => {
+    const long = apps
+      .map(({ dir }) => join(dir, "src", "main.ts"))
+      .filter((file) => existsSync(join(ROOT, file)))
+      .map((file) => ({ file, lines: readFileSync(join(ROOT, file), "utf8").trimEnd().split("\n").length }))
+      .filter(({ lines }) => lines >= 60)
+      .map(({ file, lines }) => `${file}: ${lines} lines`);
+    expect(long).toEqual([]);
+  });
+});
