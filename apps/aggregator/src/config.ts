@@ -1,6 +1,6 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { envString, loadConfig, StringEnum, serviceEnvOverrides } from "@tributary/config";
-import { HUB_STREAM } from "@tributary/streams";
+import { DEFAULT_DELIVERIES_DURABLE, HUB_LOADER_DURABLE, HUB_STREAM } from "@tributary/streams";
 import { DEFAULT_BATCH_POLICY, DEFAULT_FLUSHES_IN_FLIGHT } from "@tributary/loader";
 import type { Enricher } from "@tributary/enrich";
 import type { ApiToken } from "@tributary/query-api";
@@ -14,7 +14,7 @@ import {
 } from "./enrich-config.js";
 
 export const DEFAULT_HTTP_PORT = 8090;
-export const DEFAULT_DURABLE = "warehouse-loader";
+export const DEFAULT_DURABLE = HUB_LOADER_DURABLE;
 /**
  * The aggregator's dedupe depth sits between the streams' windows and the warehouse's key: it
  * catches the same event accepted in two regions (each regional stream stores it once) before a
@@ -105,7 +105,7 @@ export const AggregatorConfigSchema = Type.Object(
         }),
         durable: Type.String({
           pattern: "^[A-Za-z0-9_-]+$",
-          default: "deliveries-loader",
+          default: DEFAULT_DELIVERIES_DURABLE,
           description: "durable consumer name on DELIVERIES",
         }),
       },

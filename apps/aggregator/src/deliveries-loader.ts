@@ -4,7 +4,7 @@ import { PermissionViolationError, type NatsConnection } from "@nats-io/nats-cor
 import { DELIVERIES_STREAM, ensureConsumer, JetStreamErrorCode, loaderConsumerConfig } from "@tributary/streams";
 import { hasDeliveryLog, type DeliveryLogStore, type DeliveryRow, type WarehouseSink } from "@tributary/warehouse";
 
-export const DEFAULT_DELIVERIES_DURABLE = "deliveries-loader";
+export { DEFAULT_DELIVERIES_DURABLE } from "@tributary/streams";
 
 export interface DeliveriesLoaderCounters {
   batches: number;

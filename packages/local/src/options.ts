@@ -1,5 +1,6 @@
-/** The aggregator's durable consumer on the hub stream (the production configs name it too). */
-export const AGGREGATOR_DURABLE = "warehouse-loader";
+import { HUB_LOADER_DURABLE } from "@tributary/streams";
+/** The aggregator's durable consumer on the hub stream (packages/streams owns the name). */
+export const AGGREGATOR_DURABLE = HUB_LOADER_DURABLE;
 
 export interface TopologyOptions {
   /** Configs, credentials, secrets, NATS stores and the DuckDB file live here. */

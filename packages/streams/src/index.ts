@@ -6,6 +6,7 @@ export {
   EventHeader,
   eventKeyOf,
   eventSubject,
+  HUB_LOADER_DURABLE,
   HUB_SOURCE_CONSUMER,
   HUB_STREAM,
   hubSourceDeliverSubject,

@@ -5,6 +5,8 @@
 
 /** Stream at the hub that sources every region's stream. */
 export const HUB_STREAM = "EVENTS";
+/** The aggregator's durable consumer on the hub stream: the warehouse loader's position. */
+export const HUB_LOADER_DURABLE = "warehouse-loader";
 /** Poison events, with the reason, the original headers and the original bytes. */
 export const DLQ_STREAM = "EVENTS_DLQ";
 export const DLQ_SUBJECT_PREFIX = "dlq";

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { OperatorContext } from "@tributary/local";
-import { connectNats } from "@tributary/streams";
+import { connectNats, HUB_LOADER_DURABLE } from "@tributary/streams";
 import type { ServiceEndpoint } from "./http.js";
 
 /** The context file's shape: @tributary/local writes it for the local system, the CLI reads it. */
@@ -39,7 +39,7 @@ export function readContext(file: string): OperatorContext {
         `${file}: "${field}" is missing (see apps/cli/README.md for the format)`,
       );
   }
-  return { durable: "warehouse-loader", ...parsed } as OperatorContext;
+  return { durable: HUB_LOADER_DURABLE, ...parsed } as OperatorContext;
 }
 
 export function regionOf(
