@@ -62,6 +62,7 @@ export class Transformer {
   #deadline = 0;
   #broken = false;
   #modulesReplaced = 0;
+  #hostFailures = 0;
 
   private constructor(
     module: QuickJSWASMModule,
@@ -141,6 +142,11 @@ export class Transformer {
     this.#runtime = undefined;
   }
 
+  /** Runs that failed by the host throwing out of the WASM code (not by the transform's own error). */
+  get hostFailures(): number {
+    return this.#hostFailures;
+  }
+
   /** WASM modules thrown away after a host exception left one untidy (each loaded a fresh one). */
   get modulesReplaced(): number {
     return this.#modulesReplaced;
@@ -193,6 +199,7 @@ export class Transformer {
       // not to abort: replace the module.
       failure = classify({ message: (err as Error).message }, Date.now() > this.#deadline);
       this.#broken = true;
+      this.#hostFailures++;
     }
     this.#close();
     return failure;

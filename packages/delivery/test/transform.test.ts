@@ -62,15 +62,13 @@ describe("transform - QuickJS sandbox", () => {
     const t = await make(
       "function transform(e) { if (!e.deep) return { ok: 1 }; let a = []; for (let i = 0; i < 20000; i++) a = [a]; return a; }",
     );
-    let hostThrows = 0;
     for (let i = 0; i < 3; i++) {
-      const failed = await t.run({ deep: true });
-      expect(failed).toMatchObject({ ok: false });
-      // V8's own RangeError: the host threw out of the WASM code (QuickJS's would be "stack overflow").
-      if (!failed.ok && /Maximum call stack size exceeded/.test(failed.message)) hostThrows++;
+      expect(await t.run({ deep: true })).toMatchObject({ ok: false });
       expect(await t.run({})).toEqual({ ok: true, body: '{"ok":1}' });
-      // Each host throw was followed by a fresh module before the next event; nothing else replaces one.
-      expect(t.modulesReplaced).toBe(hostThrows);
+      // Each host throw (V8's stack overflow, or a trap, out of the WASM code: counted by the
+      // transformer, not read from a message that a slow machine may turn into a timeout) was
+      // followed by a fresh module before the next event; nothing else replaces one.
+      expect(t.modulesReplaced).toBe(t.hostFailures);
     }
   });
 
