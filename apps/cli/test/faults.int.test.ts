@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { sampleEvent, sleep, waitFor } from "@tributary/testkit";
-import { Ledger, loadedKeys, send, startTestTopology, steadyTraffic } from "./harness.js";
+import { hubState, Ledger, loadedKeys, send, startTestTopology, steadyTraffic } from "./harness.js";
 
 type TestTopology = Awaited<ReturnType<typeof startTestTopology>>;
 
@@ -16,18 +16,6 @@ function expectExactlyAcknowledged(ledger: Ledger, keys: string[]): void {
   expect(missing).toEqual([]); // none lost
   const unexpected = keys.filter((k) => !ledger.attempted.has(k));
   expect(unexpected).toEqual([]); // nothing invented
-}
-
-async function hubMessages(topology: TestTopology): Promise<number> {
-  const { connectNats } = await import("@tributary/streams");
-  const { jetstreamManager } = await import("@nats-io/jetstream");
-  const admin = topology.credentials.admin;
-  const nc = await connectNats({ servers: [topology.hub.url], name: "probe", user: admin.user, pass: admin.password });
-  try {
-    return (await (await jetstreamManager(nc)).streams.info("EVENTS")).state.messages;
-  } finally {
-    await nc.close();
-  }
 }
 
 describe("multi-region faults (each counts every event: sent, acknowledged, loaded)", () => {
@@ -67,10 +55,10 @@ describe("multi-region faults (each counts every event: sent, acknowledged, load
     link.cut();
     const cutStart = ledger.answers.length;
     await sleep(500);
-    const hubBefore = await hubMessages(topology);
+    const hubBefore = (await hubState(topology)).messages;
     await sleep(2_500);
     // The cut is real: nothing reaches the hub while the link is down.
-    expect(await hubMessages(topology)).toBe(hubBefore);
+    expect((await hubState(topology)).messages).toBe(hubBefore);
     const duringCut = ledger.answers.slice(cutStart);
     link.restore();
     await sleep(1_000);

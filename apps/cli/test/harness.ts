@@ -7,6 +7,8 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { Webhook } from "standardwebhooks";
 import { promisify } from "node:util";
 import { freePorts, postToGateway, sampleEvent, signWebhook, sleep, waitFor } from "@tributary/testkit";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connectNats, HUB_STREAM } from "@tributary/streams";
 import { DuckDbSink } from "@tributary/warehouse";
 import {
   DEFAULT_TOPOLOGY,
@@ -16,6 +18,18 @@ import {
   type Topology,
   type TopologyOptions,
 } from "@tributary/local";
+
+/** The hub stream as the admin sees it: its message count, and per sourced region stream the messages it has not taken yet. */
+export async function hubState(topology: Topology): Promise<{ messages: number; lag: Map<string, number> }> {
+  const admin = topology.credentials.admin;
+  const nc = await connectNats({ servers: [topology.hub.url], name: "probe", user: admin.user, pass: admin.password });
+  try {
+    const info = await (await jetstreamManager(nc)).streams.info(HUB_STREAM);
+    return { messages: info.state.messages, lag: new Map((info.sources ?? []).map((s) => [s.name, s.lag])) };
+  } finally {
+    await nc.close();
+  }
+}
 
 /** The whole system on free loopback ports in a temp dir, with small batches for quick tests. */
 export async function startTestTopology(

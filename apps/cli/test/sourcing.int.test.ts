@@ -1,27 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { connectNats } from "@tributary/streams";
 import { sampleEvent, sleep, waitFor } from "@tributary/testkit";
-import { Ledger, loadedKeys, send, startTestTopology } from "./harness.js";
+import { hubState, Ledger, loadedKeys, send, startTestTopology } from "./harness.js";
 
 type TestTopology = Awaited<ReturnType<typeof startTestTopology>>;
-
-interface HubState {
-  messages: number;
-  /** Per sourced region stream: how many of its messages the hub has not taken yet. */
-  lag: Map<string, number>;
-}
-
-async function hubState(topology: TestTopology): Promise<HubState> {
-  const admin = topology.credentials.admin;
-  const nc = await connectNats({ servers: [topology.hub.url], name: "probe", user: admin.user, pass: admin.password });
-  try {
-    const info = await (await jetstreamManager(nc)).streams.info("EVENTS");
-    return { messages: info.state.messages, lag: new Map((info.sources ?? []).map((s) => [s.name, s.lag])) };
-  } finally {
-    await nc.close();
-  }
-}
 
 /** Sends `count` new events to each region, in parallel batches; every one must be accepted. */
 async function sendNew(topology: TestTopology, ledger: Ledger, prefix: string, count: number): Promise<void> {

@@ -1,4 +1,4 @@
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import {
   connectNats,
   deliveriesStreamConfig,
@@ -20,16 +20,10 @@ import type { NatsPart } from "./nats.js";
  * part gets streams (and the hub-source consumer) with one replica per node.
  */
 export async function provision(hub: NatsPart, regions: Map<string, NatsPart>, admin: UserCredential): Promise<void> {
+  // Each region's stream and its hub-source consumer first: the hub stream sources through them.
   for (const [region, part] of regions) {
     const replicas = part.nodes.length;
-    const nc = await connectNats({
-      servers: part.nodes.map((n) => n.url),
-      name: "tributary-provision",
-      user: admin.user,
-      pass: admin.password,
-    });
-    try {
-      const jsm = await jetstreamManager(nc);
+    await asAdmin(part, admin, async (jsm) => {
       await ensureStream(
         jsm,
         regionalStreamConfig({ region, maxBytes: 1024 ** 3, ...(replicas > 1 ? { replicas } : {}) }),
@@ -38,19 +32,10 @@ export async function provision(hub: NatsPart, regions: Map<string, NatsPart>, a
         ...hubSourceConsumerConfig(region),
         ...(replicas > 1 ? { num_replicas: replicas } : {}),
       });
-    } finally {
-      await nc.close();
-    }
+    });
   }
   const replicas = hub.nodes.length > 1 ? { replicas: hub.nodes.length } : {};
-  const nc = await connectNats({
-    servers: hub.nodes.map((n) => n.url),
-    name: "tributary-provision",
-    user: admin.user,
-    pass: admin.password,
-  });
-  try {
-    const jsm = await jetstreamManager(nc);
+  await asAdmin(hub, admin, async (jsm) => {
     await ensureStream(jsm, hubStreamConfig({ regions: [...regions.keys()], maxBytes: 4 * 1024 ** 3, ...replicas }));
     await ensureStream(jsm, dlqStreamConfig(replicas));
     // The delivery process's streams: its DLQ, its replays, and the attempt log the aggregator
@@ -61,6 +46,23 @@ export async function provision(hub: NatsPart, regions: Map<string, NatsPart>, a
       deliveriesStreamConfig(replicas),
     ])
       await ensureStream(jsm, config);
+  });
+}
+
+/** Runs `work` with a JetStream manager of one NATS part, logged in as the admin; closes after. */
+async function asAdmin(
+  part: NatsPart,
+  admin: UserCredential,
+  work: (jsm: JetStreamManager) => Promise<void>,
+): Promise<void> {
+  const nc = await connectNats({
+    servers: part.nodes.map((n) => n.url),
+    name: "tributary-provision",
+    user: admin.user,
+    pass: admin.password,
+  });
+  try {
+    await work(await jetstreamManager(nc));
   } finally {
     await nc.close();
   }
