@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import { Type, type Static } from "@sinclair/typebox";
-import { ConfigError, StringEnum } from "@tributary/config";
+import { ConfigError, resolveSecret, SecretRef, StringEnum } from "@tributary/config";
 import {
   campaignFile,
   createEnricher,
@@ -135,15 +134,7 @@ export type ApiConfig = Static<typeof ApiConfigSchema>;
  * The operator endpoints (`/v1/reconcile/…`, `/v1/deliveries`: `tributary reconcile`, the delivery
  * log): a bearer token from an env var or a file. Without one they answer only loopback callers.
  */
-export const OperatorTokenSchema = Type.Optional(
-  Type.Object(
-    {
-      env: Type.Optional(Type.String({ minLength: 1, description: "environment variable holding the operator token" })),
-      file: Type.Optional(Type.String({ minLength: 1, description: "file holding the operator token" })),
-    },
-    { additionalProperties: false },
-  ),
-);
+export const OperatorTokenSchema = Type.Optional(SecretRef);
 
 /** The operator token's value, at least 16 characters; undefined when none is configured. */
 export function operatorToken(
@@ -151,7 +142,7 @@ export function operatorToken(
   env: NodeJS.ProcessEnv,
 ): string | undefined {
   if (ref === undefined) return undefined;
-  const token = readSecretRef("operatorToken", ref, env, "operator token");
+  const token = resolveSecret("operatorToken", ref, env, { what: "operator token" });
   if (token.length < 16)
     throw new ConfigError(
       "operatorToken",
@@ -161,46 +152,12 @@ export function operatorToken(
   return token;
 }
 
-function readSecretRef(
-  field: string,
-  ref: { env?: string | undefined; file?: string | undefined },
-  env: NodeJS.ProcessEnv,
-  what: string,
-): string {
-  if ((ref.env === undefined) === (ref.file === undefined))
-    throw new ConfigError(
-      field,
-      "needs exactly one of env or file",
-      `name the environment variable or the file that holds the ${what}`,
-    );
-  if (ref.env !== undefined) {
-    const value = env[ref.env];
-    if (!value)
-      throw new ConfigError(
-        `${field}.env`,
-        `environment variable ${ref.env} is not set`,
-        `export ${ref.env}=<${what}>`,
-      );
-    return value;
-  }
-  try {
-    return readFileSync(ref.file!, "utf8").replace(/\r?\n$/, "");
-  } catch (err) {
-    throw new ConfigError(
-      `${field}.file`,
-      `cannot read ${ref.file}: ${(err as Error).message}`,
-      `create the file with the ${what}`,
-      { cause: err },
-    );
-  }
-}
-
 /** The enrichment stage the config describes, or undefined when it is off. */
 export function buildEnricher(config: EnrichConfig, env: NodeJS.ProcessEnv): Enricher | undefined {
   if (!config.enabled) return undefined;
   const hasKey = config.hashKeyEnv !== undefined || config.hashKeyFile !== undefined;
   const hashKey = hasKey
-    ? readSecretRef("enrich.hashKey", { env: config.hashKeyEnv, file: config.hashKeyFile }, env, "hash key")
+    ? resolveSecret("enrich.hashKey", { env: config.hashKeyEnv, file: config.hashKeyFile }, env, { what: "hash key" })
     : undefined;
   if (config.ipMode === "hash" && hashKey === undefined)
     throw new ConfigError(

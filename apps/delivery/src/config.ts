@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import { Type, type Static } from "@sinclair/typebox";
-import { ConfigError, envString, loadConfig, StringEnum, serviceEnvOverrides } from "@tributary/config";
+import { ConfigError, envString, loadConfig, resolveSecret, StringEnum, serviceEnvOverrides } from "@tributary/config";
 import { DestinationSchema, type DestinationConfig } from "@tributary/delivery";
 import { standardWebhooksSigningKey, type SigningKey } from "@tributary/verify";
 
@@ -68,37 +67,6 @@ export interface LoadedDeliveryConfig {
   adminToken: string | undefined;
 }
 
-function readSecretText(
-  field: string,
-  ref: { env?: string | undefined; file?: string | undefined },
-  env: NodeJS.ProcessEnv,
-  example = "whsec_…",
-): string {
-  if ((ref.env === undefined) === (ref.file === undefined))
-    throw new ConfigError(
-      field,
-      "needs exactly one of env or file",
-      "name the environment variable or the file that holds the secret",
-    );
-  if (ref.env !== undefined) {
-    const value = envString(env, ref.env);
-    if (value === undefined)
-      throw new ConfigError(
-        `${field}.env`,
-        `environment variable ${ref.env} is not set`,
-        `export ${ref.env}=${example}`,
-      );
-    return value;
-  }
-  try {
-    return readFileSync(ref.file!, "utf8").replace(/\r?\n$/, "");
-  } catch (err) {
-    throw new ConfigError(`${field}.file`, `cannot read ${ref.file}`, "check the path and its permissions", {
-      cause: err,
-    });
-  }
-}
-
 function signingKeysOf(dest: DestinationConfig, index: number, env: NodeJS.ProcessEnv): SigningKey[] {
   const field = `destinations[${index}].signing`;
   if (dest.signing.type === "none") return [];
@@ -109,7 +77,7 @@ function signingKeysOf(dest: DestinationConfig, index: number, env: NodeJS.Proce
       'add { "id": "…", "env": "…" } holding a whsec_ secret, or set signing.type to "none"',
     );
   return dest.signing.secrets.map((ref, i) => {
-    const text = readSecretText(`${field}.secrets[${i}]`, ref, env);
+    const text = resolveSecret(`${field}.secrets[${i}]`, ref, env, { what: "signing secret", example: "whsec_…" });
     try {
       return standardWebhooksSigningKey(text);
     } catch (err) {
@@ -158,21 +126,18 @@ export function loadDeliveryConfig(
           "keep the header in one of headers and secretHeaders",
         );
       }
-      dest.headers[header] = readSecretText(
-        `destinations[${i}].secretHeaders.${header}`,
-        ref,
-        env,
-        "<the header's value>",
-      );
+      dest.headers[header] = resolveSecret(`destinations[${i}].secretHeaders.${header}`, ref, env, {
+        what: "header's value",
+        example: "<the header's value>",
+      });
     }
   });
-  const adminToken = config.adminToken ? envString(env, config.adminToken.env) : undefined;
-  if (config.adminToken && adminToken === undefined)
-    throw new ConfigError(
-      "adminToken.env",
-      `environment variable ${config.adminToken.env} is not set`,
-      `export ${config.adminToken.env}=<a long random token>`,
-    );
+  const adminToken = config.adminToken
+    ? resolveSecret("adminToken", config.adminToken, env, {
+        what: "admin token",
+        example: "<a long random token>",
+      })
+    : undefined;
   // The admin API lists dead letters (response snippets included) and replays ranges: open only on loopback.
   if (adminToken === undefined && !LOOPBACK_HOSTS.has(config.host)) {
     throw new ConfigError(

@@ -1,6 +1,14 @@
-import { readFileSync } from "node:fs";
 import { Type, type Static } from "@sinclair/typebox";
-import { ConfigError, envString, loadConfig, StringEnum, validateConfig, serviceEnvOverrides } from "@tributary/config";
+import {
+  ConfigError,
+  envString,
+  loadConfig,
+  resolveSecret,
+  SecretRef,
+  serviceEnvOverrides,
+  StringEnum,
+  validateConfig,
+} from "@tributary/config";
 import {
   ID_PATTERN,
   DEFAULT_DUPLICATE_WINDOW_MS,
@@ -50,26 +58,23 @@ export const DEFAULT_BATCH_MAX_ITEMS = 1000;
 export const DEFAULT_BATCH_MAX_BODY_BYTES = 4 * 1024 * 1024; // 4 MiB
 export const BATCH_MAX_BODY_BYTES_LIMIT = 64 * 1024 * 1024; // 64 MiB
 
-const SecretRef = Type.Object(
-  {
-    id: Type.String({
-      minLength: 1,
-      maxLength: 64,
-      description: "name each secret (e.g. its creation month); it labels which secret verified a request",
-    }),
-    env: Type.Optional(
-      Type.String({ minLength: 1, description: "name of the environment variable that holds the secret" }),
-    ),
-    file: Type.Optional(
-      Type.String({ minLength: 1, description: "path of a file that holds the secret (trailing newline ignored)" }),
-    ),
-    encoding: Type.Optional(
-      StringEnum(["utf8", "base64", "hex"], {
-        description:
-          "how the secret's text encodes its bytes (default utf8; standard-webhooks and svix read their whsec_/whpk_ form)",
+const SourceSecretRef = Type.Composite(
+  [
+    SecretRef,
+    Type.Object({
+      id: Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: "name each secret (e.g. its creation month); it labels which secret verified a request",
       }),
-    ),
-  },
+      encoding: Type.Optional(
+        StringEnum(["utf8", "base64", "hex"], {
+          description:
+            "how the secret's text encodes its bytes (default utf8; standard-webhooks and svix read their whsec_/whpk_ form)",
+        }),
+      ),
+    }),
+  ],
   { additionalProperties: false, description: "give the secret an id and exactly one of env or file" },
 );
 
@@ -104,7 +109,7 @@ const SchemeConfig = Type.Object(
 const SourceConfig = Type.Object(
   {
     scheme: SchemeConfig,
-    secrets: Type.Array(SecretRef, {
+    secrets: Type.Array(SourceSecretRef, {
       minItems: 1,
       maxItems: 8,
       description: "list 1 to 8 active secrets; several at once let you rotate without downtime",
@@ -291,32 +296,11 @@ export interface GatewayConfig extends Omit<GatewayConfigInput, "sources"> {
 
 function readSecret(
   field: string,
-  ref: Static<typeof SecretRef>,
+  ref: Static<typeof SourceSecretRef>,
   type: SchemeType,
   env: NodeJS.ProcessEnv,
 ): SourceSecret {
-  if ((ref.env === undefined) === (ref.file === undefined)) {
-    throw new ConfigError(
-      field,
-      "needs exactly one of env or file",
-      "name the environment variable or the file that holds the secret",
-    );
-  }
-  let text: string;
-  if (ref.env !== undefined) {
-    const value = envString(env, ref.env);
-    if (value === undefined)
-      throw new ConfigError(`${field}.env`, `environment variable ${ref.env} is not set`, `export ${ref.env}=<secret>`);
-    text = value;
-  } else {
-    try {
-      text = readFileSync(ref.file!, "utf8").replace(/\r?\n$/, "");
-    } catch (err) {
-      throw new ConfigError(`${field}.file`, `cannot read ${ref.file}`, "check the path and its permissions", {
-        cause: err,
-      });
-    }
-  }
+  const text = resolveSecret(field, ref, env);
   if (ref.encoding !== undefined && (type === "standard-webhooks" || type === "svix")) {
     throw new ConfigError(
       `${field}.encoding`,

@@ -3,3 +3,5 @@ export { loadConfig, readJsonFile, setPath, StringEnum, validateConfig } from ".
 export type { LoadConfigOptions } from "./load.js";
 export { configFileFrom, envInt, envList, envString, natsCredentials, serviceEnvOverrides } from "./env.js";
 export type { NatsLogin } from "./env.js";
+export { resolveSecret, SecretRef } from "./secrets.js";
+export type { ResolveSecretOptions } from "./secrets.js";

@@ -1,21 +1,21 @@
-import { readFileSync } from "node:fs";
 import { Type, type Static } from "@sinclair/typebox";
-import { ConfigError } from "@tributary/config";
+import { ConfigError, resolveSecret, SecretRef } from "@tributary/config";
 import type { ApiToken } from "./auth.js";
 import { DEFAULT_API_RATE_LIMIT } from "./auth-hook.js";
 
 /** A token in a config file: the secret itself lives in an environment variable or a file. */
-export const ApiTokenRefSchema = Type.Object(
-  {
-    id: Type.String({ minLength: 1, maxLength: 64, description: "a name for logs and rate limiting" }),
-    env: Type.Optional(Type.String({ minLength: 1, description: "environment variable holding the token" })),
-    file: Type.Optional(Type.String({ minLength: 1, description: "file holding the token" })),
-    sources: Type.Array(Type.String({ minLength: 1 }), {
-      minItems: 1,
-      description: 'sources the token may read; ["*"] for all',
+export const ApiTokenRefSchema = Type.Composite(
+  [
+    SecretRef,
+    Type.Object({
+      id: Type.String({ minLength: 1, maxLength: 64, description: "a name for logs and rate limiting" }),
+      sources: Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description: 'sources the token may read; ["*"] for all',
+      }),
     }),
-  },
-  { additionalProperties: false },
+  ],
+  { additionalProperties: false, description: "give the token an id, its sources and exactly one of env or file" },
 );
 export type ApiTokenRef = Static<typeof ApiTokenRefSchema>;
 
@@ -39,30 +39,7 @@ export function resolveApiTokens(refs: readonly ApiTokenRef[], env: NodeJS.Proce
     if (ids.has(ref.id))
       throw new ConfigError(`${at}.id`, `duplicate token id ${ref.id}`, "give every token its own id");
     ids.add(ref.id);
-    if ((ref.env === undefined) === (ref.file === undefined))
-      throw new ConfigError(
-        at,
-        "needs exactly one of env or file",
-        "name the environment variable or the file that holds the token",
-      );
-    let token: string;
-    if (ref.env !== undefined) {
-      const value = env[ref.env];
-      if (!value)
-        throw new ConfigError(`${at}.env`, `environment variable ${ref.env} is not set`, `export ${ref.env}=<token>`);
-      token = value;
-    } else {
-      try {
-        token = readFileSync(ref.file!, "utf8").replace(/\r?\n$/, "");
-      } catch (err) {
-        throw new ConfigError(
-          `${at}.file`,
-          `cannot read ${ref.file}: ${(err as Error).message}`,
-          "create the file with the token",
-          { cause: err },
-        );
-      }
-    }
+    const token = resolveSecret(at, ref, env, { what: "token" });
     if (token.length < 16)
       throw new ConfigError(at, "token is shorter than 16 characters", "use a random token (openssl rand -hex 24)");
     return { id: ref.id, token, sources: ref.sources };
