@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -7,6 +6,7 @@ import Fastify, {
   type FastifyRequest,
 } from "fastify";
 import { queryApiPlugin, type QueryApiDeps } from "@tributary/query-api";
+import { bearerGuard } from "@tributary/runtime";
 import {
   hasDeliveryLog,
   isEventQueries,
@@ -40,12 +40,12 @@ const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
 
 /**
  * Guards the operator endpoints: they read every source's keys and delivery errors, and a busy
- * caller would share the warehouse connection with the loader. Compared in constant time.
+ * caller would share the warehouse connection with the loader. The token is checked in constant
+ * time (bearerGuard, @tributary/runtime).
  */
-function operatorGuard(token: string | undefined) {
-  const expected = token === undefined ? undefined : createHash("sha256").update(`Bearer ${token}`).digest();
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (expected === undefined) {
+function operatorGuard(token: string | undefined): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
+  if (token === undefined)
+    return async (request, reply) => {
       if (LOOPBACK.has(request.socket.remoteAddress ?? "")) return;
       return reply.code(403).send({
         error: {
@@ -54,15 +54,12 @@ function operatorGuard(token: string | undefined) {
             "operator endpoints answer loopback callers only unless operatorToken is configured; set it and send it as a bearer token",
         },
       });
-    }
-    const given = createHash("sha256")
-      .update(request.headers.authorization ?? "")
-      .digest();
-    if (!timingSafeEqual(given, expected))
-      return reply
-        .code(401)
-        .send({ error: { code: "unauthorized", message: "missing or wrong operator bearer token" } });
-  };
+    };
+  return bearerGuard({
+    tokens: [{ token, principal: "operator" }],
+    onUnauthorized: (_request, reply) =>
+      reply.code(401).send({ error: { code: "unauthorized", message: "missing or wrong operator bearer token" } }),
+  });
 }
 
 export const MAX_EVENTS_PAGE = 1000;

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from "node:crypto";
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -14,6 +13,7 @@ import {
   replayDeliveryRange,
   type DestinationConfig,
 } from "@tributary/delivery";
+import { bearerGuard } from "@tributary/runtime";
 import type { DeliveryService } from "./service.js";
 
 export interface DeliveryAppDeps {
@@ -79,13 +79,15 @@ interface AdminScope {
 }
 
 function adminScope(deps: DeliveryAppDeps): AdminScope {
-  const token = deps.adminToken ? Buffer.from(`Bearer ${deps.adminToken}`) : undefined;
+  // Checked in constant time, whatever the given token's length (bearerGuard, @tributary/runtime).
+  const guard = deps.adminToken
+    ? bearerGuard({
+        tokens: [{ token: deps.adminToken, principal: "admin" }],
+        onUnauthorized: (_request, reply) => fail(reply, "unauthorized"),
+      })
+    : undefined;
   return {
-    admin: async (request, reply) => {
-      if (!token) return;
-      const given = Buffer.from(request.headers.authorization ?? "");
-      if (given.length !== token.length || !timingSafeEqual(given, token)) return fail(reply, "unauthorized");
-    },
+    admin: async (request, reply) => guard?.(request, reply),
     destinationOf: (name, reply) => {
       const service = deps.service();
       if (!service) return void fail(reply, "not_ready");

@@ -1,6 +1,7 @@
 import rateLimit from "@fastify/rate-limit";
-import type { FastifyInstance, FastifyRequest } from "fastify";
-import { isLoopback, type TokenRegistry } from "./auth.js";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { bearerGuard } from "@tributary/runtime";
+import { isLoopback, type Principal, type TokenRegistry } from "./auth.js";
 import { ApiError } from "./errors.js";
 import { OPENAPI_PATH } from "./openapi.js";
 
@@ -20,7 +21,7 @@ export async function registerRateLimit(
     max: limits.max,
     timeWindow: limits.windowMs,
     keyGenerator: (request: FastifyRequest) => {
-      const principal = registry.authenticate(request.headers.authorization);
+      const principal = registry.match(request.headers.authorization);
       return principal ? `t:${principal.id}` : `ip:${request.ip}`;
     },
     errorResponseBuilder: (_request, context) =>
@@ -36,21 +37,25 @@ export async function registerRateLimit(
 export function authHook(
   registry: TokenRegistry,
   anonymousLoopback: boolean | undefined,
-): (request: FastifyRequest) => Promise<void> {
-  return async (request) => {
-    if (request.routeOptions.url === OPENAPI_PATH) return;
-    const principal = registry.authenticate(request.headers.authorization);
-    if (principal) {
+): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
+  const guard = bearerGuard<Principal>({
+    tokens: registry,
+    anonymous: (request) =>
+      anonymousLoopback && isLoopback(request.socket.remoteAddress)
+        ? { id: "loopback", sources: undefined }
+        : undefined,
+    onAuthorized: (request, principal) => {
       request.principal = principal;
-      return;
-    }
-    if (request.headers.authorization === undefined && anonymousLoopback && isLoopback(request.socket.remoteAddress)) {
-      request.principal = { id: "loopback", sources: undefined };
-      return;
-    }
-    throw new ApiError(
-      "unauthorized",
-      request.headers.authorization ? "the bearer token is not valid" : "send Authorization: Bearer <token>",
-    );
+    },
+    onUnauthorized: (_request, _reply, refusal) => {
+      throw new ApiError(
+        "unauthorized",
+        refusal === "missing" ? "send Authorization: Bearer <token>" : "the bearer token is not valid",
+      );
+    },
+  });
+  return async (request, reply) => {
+    if (request.routeOptions.url === OPENAPI_PATH) return;
+    return guard(request, reply);
   };
 }

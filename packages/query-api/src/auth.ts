@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { BearerTokens } from "@tributary/runtime";
 import { ApiError } from "./errors.js";
 
 export interface ApiToken {
@@ -15,27 +15,19 @@ export interface Principal {
   sources: readonly string[] | undefined;
 }
 
-const digest = (token: string) => createHash("sha256").update(token).digest("hex");
-
 /**
- * Tokens are looked up by their SHA-256, so comparing a presented token never runs a byte-by-byte
- * compare against a secret (no timing side channel on the secret itself).
+ * The API's tokens, each standing for its principal: a presented bearer token is compared with
+ * every configured one in constant time (`BearerTokens`, @tributary/runtime), so the time of a
+ * refusal says nothing about the tokens.
  */
-export class TokenRegistry {
-  readonly #byDigest = new Map<string, Principal>();
+export class TokenRegistry extends BearerTokens<Principal> {
   constructor(tokens: readonly ApiToken[]) {
-    for (const t of tokens) {
-      this.#byDigest.set(digest(t.token), { id: t.id, sources: t.sources.includes("*") ? undefined : [...t.sources] });
-    }
-  }
-
-  get size(): number {
-    return this.#byDigest.size;
-  }
-
-  authenticate(header: string | undefined): Principal | undefined {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
-    return match ? this.#byDigest.get(digest(match[1]!)) : undefined;
+    super(
+      tokens.map((t) => ({
+        token: t.token,
+        principal: { id: t.id, sources: t.sources.includes("*") ? undefined : [...t.sources] },
+      })),
+    );
   }
 }
 
