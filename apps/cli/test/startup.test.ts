@@ -9,8 +9,8 @@ const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "tributary-cli-startup-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** A module hook that names every DuckDB module the process resolves, on stderr. */
-const HOOK = join(scratch, "report-duckdb.mjs");
+/** A module hook that names the DuckDB modules, and those of @tributary/streams, the process resolves (on stderr). */
+const HOOK = join(scratch, "report-modules.mjs");
 writeFileSync(
   HOOK,
   `import { registerHooks } from "node:module";
@@ -18,6 +18,7 @@ registerHooks({
   resolve(specifier, context, next) {
     const resolved = next(specifier, context);
     if (/duckdb/i.test(resolved.url)) process.stderr.write("DUCKDB " + resolved.url + "\\n");
+    if (/[/]packages[/]streams[/]/.test(resolved.url)) process.stderr.write("STREAMS " + resolved.url + "\\n");
     return resolved;
   },
 });
@@ -29,17 +30,18 @@ function tributary(...args: string[]) {
 }
 
 describe("tributary start-up", () => {
-  it("startup - `--help` loads no DuckDB bindings; a DLQ command loads them when it runs (the hook sees them)", () => {
+  it("startup - neither `--help` nor a DLQ command loads DuckDB bindings (the DLQ formats are @tributary/streams'; the hook sees that)", () => {
     const help = tributary("--help");
     expect(help.status).toBe(0);
     expect(help.stdout).toContain("Usage: tributary");
     expect(help.stderr).not.toContain("DUCKDB");
 
-    // The positive control: `dlq list` imports the loader (and the warehouse with it) before it
-    // reads the context, which is missing here.
+    // The positive control: the hook reports what `dlq list` resolves, @tributary/streams among it,
+    // before the command reads the context, which is missing here.
     const dlq = tributary("--context", join(scratch, "missing.json"), "dlq", "list");
     expect(dlq.status).toBe(1);
     expect(dlq.stderr).toContain("no operator context");
-    expect(dlq.stderr).toContain("DUCKDB");
+    expect(dlq.stderr).toContain("STREAMS");
+    expect(dlq.stderr).not.toContain("DUCKDB");
   });
 });

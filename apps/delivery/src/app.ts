@@ -6,13 +6,8 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
-import {
-  DEFAULT_REPLAY_LIMIT,
-  listDeliveryDlq,
-  replayDeliveryDlq,
-  replayDeliveryRange,
-  type DestinationConfig,
-} from "@tributary/delivery";
+import { replayDeliveryRange, type DestinationConfig } from "@tributary/delivery";
+import { DEFAULT_DELIVERY_REPLAY_LIMIT, listDeliveryDlq, replayDeliveryDlq } from "@tributary/streams";
 import { bearerGuard } from "@tributary/runtime";
 import type { DeliveryService } from "./service.js";
 
@@ -144,7 +139,7 @@ function dlqReplayRoute(app: FastifyInstance, { admin, destinationOf }: AdminSco
         params: nameParams,
         body: {
           type: ["object", "null"],
-          properties: { limit: { type: "integer", minimum: 1, maximum: DEFAULT_REPLAY_LIMIT } },
+          properties: { limit: { type: "integer", minimum: 1, maximum: DEFAULT_DELIVERY_REPLAY_LIMIT } },
           additionalProperties: false,
         },
       },
@@ -153,7 +148,7 @@ function dlqReplayRoute(app: FastifyInstance, { admin, destinationOf }: AdminSco
       const found = destinationOf(request.params.name, reply);
       if (!found) return reply;
       const result = await replayDeliveryDlq(found.service.js, found.service.jsm, request.params.name, {
-        limit: request.body?.limit ?? DEFAULT_REPLAY_LIMIT,
+        limit: request.body?.limit ?? DEFAULT_DELIVERY_REPLAY_LIMIT,
       });
       return reply.code(202).send({ status: "replaying", ...result });
     },
@@ -189,7 +184,7 @@ function rangeReplayRoute(app: FastifyInstance, { admin, destinationOf }: AdminS
       const result = await replayDeliveryRange(found.service.js, found.service.jsm, found.entry.config, {
         from,
         to,
-        limit: request.body.limit ?? DEFAULT_REPLAY_LIMIT,
+        limit: request.body.limit ?? DEFAULT_DELIVERY_REPLAY_LIMIT,
       });
       return reply.code(202).send({ status: "replaying", ...result });
     },

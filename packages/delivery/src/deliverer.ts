@@ -1,11 +1,10 @@
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
-import { deliveryLogSubject, EventHeader } from "@tributary/streams";
+import { deadLetterDelivery, deliveryLogSubject, EventHeader } from "@tributary/streams";
 import { signStandardWebhooks, type SigningKey } from "@tributary/verify";
 import type { CircuitBreakerPolicy } from "cockatiel";
 import { classifyStatus, retryDelayMs } from "./backoff.js";
 import { breakerState, BrokenCircuitError, destinationBreaker } from "./breaker.js";
 import type { DestinationConfig } from "./config.js";
-import { deadLetter } from "./dlq.js";
 import { DestinationConfigError, RetryableDeliveryError, type DeliveryFailureCode } from "./errors.js";
 import { eventFromMessage, routes, sandboxInput, type DeliveryEvent } from "./event.js";
 import { compileFilter, describeFilterError, type EventFilter } from "./filter.js";
@@ -521,7 +520,15 @@ export class Deliverer {
   ): Promise<void> {
     const reason = `${code}: ${detail}`;
     if (record) this.#record(event, attempt, "dlq", status, 0, reason);
-    if (await deadLetter(this.#opts.js, msg, { destination: this.name, reason, status, attempts: attempt, response })) {
+    if (
+      await deadLetterDelivery(this.#opts.js, msg, {
+        destination: this.name,
+        reason,
+        status,
+        attempts: attempt,
+        response,
+      })
+    ) {
       this.stats.dlq++;
       this.#opts.log.warn(
         { destination: this.name, eventKey: event?.key, reason },

@@ -1,9 +1,6 @@
 import type { MsgHdrs } from "@nats-io/nats-core";
 import { EventHeader, eventKeyOf } from "@tributary/streams";
 
-/** Where a DLQ entry or a replayed copy keeps the event key (their own Nats-Msg-Id must not dedupe). */
-export const ORIGINAL_MSG_ID = EventHeader.OriginalMsgId;
-
 /** An event as a destination sees it: the wire contract's headers and the raw body. */
 export interface DeliveryEvent {
   key: string;

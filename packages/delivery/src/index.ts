@@ -15,7 +15,7 @@ export {
   RetryableDeliveryError,
 } from "./errors.js";
 export type { DeliveryFailureCode } from "./errors.js";
-export { eventFromMessage, ORIGINAL_MSG_ID, routes, sandboxInput } from "./event.js";
+export { eventFromMessage, routes, sandboxInput } from "./event.js";
 export type { DeliveryEvent } from "./event.js";
 export { compileFilter, describeFilterError, FILTER_MAX_DEPTH } from "./filter.js";
 export type { EventFilter } from "./filter.js";
@@ -26,12 +26,9 @@ export { breakerState, destinationBreaker } from "./breaker.js";
 export type { BreakerState } from "./breaker.js";
 export { Deliverer } from "./deliverer.js";
 export type { AttemptStartHook, DeliveryLog, DelivererOptions } from "./deliverer.js";
-export { deadLetter, DeliveryDlqHeader } from "./dlq.js";
-export type { DeadLetter } from "./dlq.js";
 export { TokenBucket } from "./rate-limit.js";
 export { emptyStats } from "./records.js";
 export type { AttemptOutcome, AttemptRecord, DestinationStats } from "./records.js";
-export { DestinationSender, oneLine } from "./sender.js";
+export { DestinationSender } from "./sender.js";
 export type { SendResult } from "./sender.js";
-export { DEFAULT_REPLAY_LIMIT, listDeliveryDlq, replayDeliveryDlq, replayDeliveryRange } from "./replay.js";
-export type { DlqEntrySummary } from "./replay.js";
+export { replayDeliveryRange } from "./replay.js";

@@ -1,3 +1,4 @@
+import { oneLine } from "@tributary/streams";
 import { Pool } from "undici";
 import { parseRetryAfter } from "./backoff.js";
 import { RESPONSE_SNIPPET_BYTES } from "./config.js";
@@ -20,12 +21,6 @@ async function readSnippet(body: AsyncIterable<Uint8Array> & { dump?: () => Prom
     if (size >= RESPONSE_SNIPPET_BYTES) break;
   }
   return oneLine(Buffer.concat(chunks).subarray(0, RESPONSE_SNIPPET_BYTES).toString("utf8"));
-}
-
-export function oneLine(text: string): string {
-  // Header values (DLQ entries carry it) cannot hold line breaks or other control characters.
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what this removes
-  return text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
 }
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DELIVERY_DLQ_STREAM } from "@tributary/streams";
-import { listDeliveryDlq, replayDeliveryDlq, replayDeliveryRange } from "../src/index.js";
+import { DELIVERY_DLQ_STREAM, listDeliveryDlq, replayDeliveryDlq } from "@tributary/streams";
+import { replayDeliveryRange } from "../src/index.js";
 import { Destination, Hub, until } from "./harness.js";
 
 let hub: Hub;

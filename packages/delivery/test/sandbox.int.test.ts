@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { listDeliveryDlq } from "../src/index.js";
+import { listDeliveryDlq } from "@tributary/streams";
 import { Destination, Hub, until } from "./harness.js";
 
 let hub: Hub;

@@ -1,13 +1,12 @@
 import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { Tracer } from "@opentelemetry/api";
-import { EventHeader } from "@tributary/streams";
+import { deadLetterEvent, EventHeader } from "@tributary/streams";
 import type { AggregatorMetrics, LoadedRow } from "@tributary/telemetry";
 import type { RecentKeys } from "@tributary/dedupe";
 import type { WarehouseRow } from "@tributary/schema";
 import type { InsertResult, WarehouseSink } from "@tributary/warehouse";
 import { AdaptiveBatchSize, DEFAULT_ADAPTIVE } from "./adaptive.js";
 import { msUntilDue, type BatchPolicy, type BatchState } from "./batch-policy.js";
-import { deadLetter } from "./dlq.js";
 import { createInsertPolicy, isRejected, type InsertPolicy } from "./resilience.js";
 import type { RowOutcome, StreamMessage } from "./rows.js";
 import { BatchTrace } from "./tracing.js";
@@ -313,7 +312,7 @@ export class Loader {
   }
 
   async #deadLetter(msg: JsMsg, reason: string): Promise<void> {
-    if (await deadLetter(this.opts.js, msg, reason)) {
+    if (await deadLetterEvent(this.opts.js, msg, reason)) {
       this.counters.poison++;
       this.opts.log.warn({ reason, origin: `${msg.info.stream}:${msg.seq}` }, "poison event moved to the DLQ");
     } else {

@@ -1,5 +1,5 @@
 import { createEventValidator, parseEventBody, toWarehouseRow, type WarehouseRow } from "@tributary/schema";
-import { EventHeader, eventKeyOf } from "@tributary/streams";
+import { EventHeader, eventKeyOf, regionSeqOf } from "@tributary/streams";
 
 export type RowOutcome = { ok: true; row: WarehouseRow } | { ok: false; reason: string };
 
@@ -18,22 +18,6 @@ export interface StreamMessage {
   headers?: { get(name: string): string } | undefined;
   data: Uint8Array;
   seq: number;
-}
-
-/**
- * The origin region's stream sequence. A message sourced into the hub carries
- * `Nats-Stream-Source: <stream>[:<hash>] <seq> …`; a replayed one carries it as
- * `Tributary-Region-Seq`; read directly from a regional stream, it is the message's own sequence.
- */
-export function regionSeqOf(msg: StreamMessage): number {
-  const replayed = Number(msg.headers?.get(EventHeader.RegionSeq) || NaN);
-  if (Number.isSafeInteger(replayed) && replayed > 0) return replayed;
-  const sourced = msg.headers?.get("Nats-Stream-Source");
-  if (sourced) {
-    const seq = Number(sourced.split(" ")[1]);
-    if (Number.isSafeInteger(seq) && seq > 0) return seq;
-  }
-  return msg.seq;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { readDlqEntry, replayDlqEntry } from "@tributary/streams";
 import { waitFor } from "@tributary/testkit";
-import { readDlqEntry, replayDlqEntry } from "../src/index.js";
 import { LoaderBench } from "./harness.js";
 
 describe("loader", () => {

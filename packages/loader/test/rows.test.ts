@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { regionSeqOf, rowFromMessage, type StreamMessage } from "../src/index.js";
+import { rowFromMessage, type StreamMessage } from "../src/index.js";
 
 function message(headers: Record<string, string>, body: string, seq = 5): StreamMessage {
   return { headers: { get: (name: string) => headers[name] ?? "" }, data: new TextEncoder().encode(body), seq };
@@ -48,10 +48,10 @@ describe("rows", () => {
     expect((outcome as { reason: string }).reason).toMatch(/^schema_violation/);
   });
 
-  it("rows - a sourced message keeps its origin region's sequence", () => {
-    expect(regionSeqOf(message({ "Nats-Stream-Source": "EVENTS_US:f3a1 17 > >" }, "{}", 900))).toBe(17);
-    expect(regionSeqOf(message({}, "{}", 900))).toBe(900);
-    expect(regionSeqOf(message({ "Nats-Stream-Source": "garbage" }, "{}", 900))).toBe(900);
+  it("rows - a sourced message keeps its origin region's sequence (regionSeqOf of @tributary/streams)", () => {
+    const headers = { ...goodHeaders, "Nats-Stream-Source": "EVENTS_US:f3a1 17 > >" };
+    const outcome = rowFromMessage(message(headers, '{"event":"link.clicked","data":{"link_id":"l1"}}', 900));
+    expect(outcome).toMatchObject({ ok: true, row: { region_seq: 17 } });
   });
 });
 

@@ -15,6 +15,7 @@ export {
   MIN_NATS_SERVER_VERSION,
   natsServerIsRecentEnough,
   regionalStreamName,
+  regionSeqOf,
   regionSubjects,
   REPLAY_SUBJECT_PREFIX,
   replaySubject,
@@ -82,3 +83,15 @@ export {
   deliveryReplaySubject,
 } from "./delivery.js";
 export type { DeliveryConsumerOptions, DeliveryStreamOptions } from "./delivery.js";
+export { firstSeqAtOrAfter, nextBySubject } from "./stored.js";
+export { DeliveryDlqHeader, oneLine } from "./dlq/headers.js";
+export { replayHeaders } from "./dlq/entry.js";
+export { deadLetterEvent, dlqEntryOf, readDlqEntry, replayDlqEntry } from "./dlq/events.js";
+export type { DlqEntry } from "./dlq/events.js";
+export {
+  deadLetterDelivery,
+  DEFAULT_DELIVERY_REPLAY_LIMIT,
+  listDeliveryDlq,
+  replayDeliveryDlq,
+} from "./dlq/delivery.js";
+export type { DeliveryDeadLetter, DeliveryDlqEntry } from "./dlq/delivery.js";

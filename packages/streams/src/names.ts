@@ -39,6 +39,22 @@ export function eventKeyOf(headers: { get(name: string): string } | undefined): 
   return headers?.get(EventHeader.MsgId) || headers?.get(EventHeader.OriginalMsgId) || undefined;
 }
 
+/**
+ * The origin region's stream sequence. A message sourced into the hub carries
+ * `Nats-Stream-Source: <stream>[:<hash>] <seq> …`; a replayed one carries it as
+ * `Tributary-Region-Seq`; read directly from a regional stream, it is the message's own sequence.
+ */
+export function regionSeqOf(msg: { headers?: { get(name: string): string } | undefined; seq: number }): number {
+  const replayed = Number(msg.headers?.get(EventHeader.RegionSeq) || NaN);
+  if (Number.isSafeInteger(replayed) && replayed > 0) return replayed;
+  const sourced = msg.headers?.get("Nats-Stream-Source");
+  if (sourced) {
+    const seq = Number(sourced.split(" ")[1]);
+    if (Number.isSafeInteger(seq) && seq > 0) return seq;
+  }
+  return msg.seq;
+}
+
 /** Region and source ids become subject tokens and stream names: keep them to a safe alphabet. */
 export const ID_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
 

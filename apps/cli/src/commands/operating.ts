@@ -7,6 +7,7 @@ import { cliOf, type Cli } from "../cli.js";
 import { OperatorError } from "../ops/context.js";
 import { collectStatus } from "../ops/status.js";
 import { reconcile } from "../ops/reconcile.js";
+import { allDlqSeqs, dropDlq, listDlq, replayDlq, showDlq } from "../ops/dlq.js";
 import { replayRange, type ReplayProgress } from "../ops/replay.js";
 import { doctor } from "../ops/doctor.js";
 import {
@@ -18,11 +19,6 @@ import {
   replayText,
   statusText,
 } from "../render/operating.js";
-
-// The DLQ commands read entries with @tributary/loader, which loads the warehouse and with it
-// DuckDB's native bindings: imported when one of them runs, so `--help` and every other command
-// start without them.
-const dlqOps = () => import("../ops/dlq.js");
 
 /** Operating a deployment: `status`, `reconcile`, `dlq …`, `replay` (and `doctor`, registered on its own). */
 export function registerOperating(program: Command): void {
@@ -88,14 +84,14 @@ function registerDlq(program: Command, cli: Cli): void {
     .description("the DLQ's entries, oldest first")
     .option("--limit <n>", "at most", positiveInt, 100)
     .action(async (opts: { limit: number }) => {
-      const list = await (await dlqOps()).listDlq(cli.context(), opts);
+      const list = await listDlq(cli.context(), opts);
       cli.print(list, () => dlqListText(list));
     });
   dlq
     .command("show <seq>")
     .description("one entry: its reason, origin, headers and body")
     .action(async (seq: string) => {
-      const entry = await (await dlqOps()).showDlq(cli.context(), seqList([seq])[0]!);
+      const entry = await showDlq(cli.context(), seqList([seq])[0]!);
       cli.print(entry, () => dlqEntryText(entry));
     });
   dlq
@@ -104,7 +100,6 @@ function registerDlq(program: Command, cli: Cli): void {
     .option("--all", "every entry")
     .option("--body-file <file>", "replace the body with this file's bytes (a corrected event)")
     .action(async (seqs: string[], opts: { all?: boolean; bodyFile?: string }) => {
-      const { allDlqSeqs, replayDlq } = await dlqOps();
       const context = cli.context();
       const targets = opts.all ? await allDlqSeqs(context) : seqList(seqs);
       if (targets.length === 0)
@@ -125,7 +120,6 @@ function registerDlq(program: Command, cli: Cli): void {
 }
 
 async function dropDlqEntries(cli: Cli, seqs: string[], opts: { all?: boolean; yes?: boolean }): Promise<void> {
-  const { allDlqSeqs, dropDlq } = await dlqOps();
   const context = cli.context();
   const targets = opts.all ? await allDlqSeqs(context) : seqList(seqs);
   if (targets.length === 0)

@@ -1,4 +1,4 @@
-import type { DlqEntrySummary } from "@tributary/delivery";
+import type { DeliveryDlqEntry } from "@tributary/streams";
 import { aggregatorEndpoint, deliveryEndpoint, OperatorError, type OperatorContext } from "./context.js";
 import { serviceJson } from "./http.js";
 
@@ -62,7 +62,7 @@ export async function destinationStatus(context: OperatorContext): Promise<Desti
 }
 
 /** A dead letter as the delivery process lists it. */
-export type DestinationDlqEntry = DlqEntrySummary;
+export type DestinationDlqEntry = DeliveryDlqEntry;
 
 const path = (name: string, rest: string) => `/v1/destinations/${encodeURIComponent(name)}${rest}`;
 

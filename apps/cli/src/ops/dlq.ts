@@ -1,6 +1,5 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { readDlqEntry, replayDlqEntry, type DlqEntry } from "@tributary/loader";
-import { DLQ_STREAM, EventHeader } from "@tributary/streams";
+import { DLQ_STREAM, dlqEntryOf, EventHeader, readDlqEntry, replayDlqEntry, type DlqEntry } from "@tributary/streams";
 import { connectAdmin, OperatorError, type OperatorContext } from "./context.js";
 import { readStreamRange } from "./stream-reader.js";
 
@@ -65,15 +64,7 @@ export async function listDlq(
       { stream: DLQ_STREAM, fromSeq: info.state.first_seq, toSeq: info.state.last_seq },
       (msg) => {
         if (entries.length >= limit) return;
-        const entry: DlqEntry = {
-          seq: msg.seq,
-          subject: msg.subject,
-          reason: msg.headers?.get(EventHeader.DlqReason) ?? "",
-          origin: msg.headers?.get(EventHeader.DlqOrigin) ?? "",
-          eventKey: msg.headers?.get("Tributary-Original-Msg-Id") ?? "",
-          headers: msg.headers!,
-          data: msg.data,
-        };
+        const entry = dlqEntryOf({ seq: msg.seq, subject: msg.subject, headers: msg.headers!, data: msg.data });
         entries.push(summaryOf(entry, msg.time, msg.data.length));
       },
     );

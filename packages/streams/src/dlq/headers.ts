@@ -1,0 +1,31 @@
+import { EventHeader } from "../names.js";
+
+/**
+ * Headers a delivery DLQ entry (`DELIVERY_DLQ`) adds to the event's own, besides the reason and
+ * origin every DLQ entry carries (`EventHeader.DlqReason`, `EventHeader.DlqOrigin`).
+ */
+export const DeliveryDlqHeader = {
+  Destination: "Tributary-Destination",
+  Status: "Tributary-Delivery-Status",
+  Attempts: "Tributary-Delivery-Attempts",
+  /** Start of the destination's answer, one line. */
+  Response: "Tributary-Delivery-Response",
+  /** When the event was set aside (ISO). */
+  At: "Tributary-Dlq-At",
+} as const;
+
+/**
+ * Every header a DLQ entry of either format adds: an entry written for an event that had been
+ * replayed from a DLQ drops the old ones, and a replayed copy carries none of them.
+ */
+export const DLQ_ENTRY_HEADERS: ReadonlySet<string> = new Set([
+  EventHeader.DlqReason,
+  EventHeader.DlqOrigin,
+  ...Object.values(DeliveryDlqHeader),
+]);
+
+/** A header value from any text: control characters (line breaks among them) become one space. */
+export function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this removes
+  return text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
+}

@@ -1,0 +1,46 @@
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
+
+/**
+ * Reading stored messages one at a time (DLQ entries, replays): by sequence, the next of a subject,
+ * the first at a time. Each answers null when there is no such message; other errors are thrown.
+ */
+
+type GetQuery = { seq: number } | { seq: number; next_by_subj: string } | { start_time: string; next_by_subj: string };
+
+async function get(jsm: JetStreamManager, stream: string, query: GetQuery): Promise<StoredMsg | null> {
+  try {
+    // The client's typings offer `next_by_subj` and `start_time` only on direct get, which the DLQ
+    // streams do not enable; the server's MSG.GET takes them.
+    return await jsm.streams.getMessage(stream, query as { seq: number });
+  } catch (err) {
+    // The client answers null for "no message found"; a version that throws it means the same.
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return null;
+    throw err;
+  }
+}
+
+/** The message stored at `seq`, or null (never stored, deleted or aged out). */
+export function storedMessage(jsm: JetStreamManager, stream: string, seq: number): Promise<StoredMsg | null> {
+  return get(jsm, stream, { seq });
+}
+
+/** The next message of `subject` at or after `seq` (the server's `next_by_subj`); null at the end. */
+export function nextBySubject(
+  jsm: JetStreamManager,
+  stream: string,
+  seq: number,
+  subject: string,
+): Promise<StoredMsg | null> {
+  return get(jsm, stream, { seq, next_by_subj: subject });
+}
+
+/** The first sequence of `stream` stored at or after `time`: one get-by-time request (nats-server >= 2.11). */
+export async function firstSeqAtOrAfter(
+  jsm: JetStreamManager,
+  stream: string,
+  time: Date,
+): Promise<number | undefined> {
+  // `next_by_subj` with the start time skips deleted sequences: the first stored message at or after it.
+  const m = await get(jsm, stream, { start_time: time.toISOString(), next_by_subj: ">" });
+  return m?.seq;
+}
