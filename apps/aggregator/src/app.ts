@@ -6,6 +6,7 @@ import Fastify, {
   type FastifyRequest,
 } from "fastify";
 import { queryApiPlugin, type QueryApiDeps } from "@tributary/query-api";
+import type { ErrorCatalogue } from "@tributary/errors";
 import { bearerGuard } from "@tributary/runtime";
 import {
   hasDeliveryLog,
@@ -38,6 +39,30 @@ export interface AggregatorHttpDeps {
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
 
+/** Refusals of the aggregator's own endpoints (the query API has its own); README.md's table is generated from it. */
+export const AGGREGATOR_API_ERRORS = {
+  operator_token_required: {
+    status: 403,
+    meaning: "Operator endpoints answer loopback callers only while no `operatorToken` is configured.",
+    fix: "Configure `operatorToken` and send it as a bearer token, or call from the same host.",
+  },
+  unauthorized: {
+    status: 401,
+    meaning: "Missing or wrong operator bearer token.",
+    fix: "Send `Authorization: Bearer <operatorToken>`.",
+  },
+  not_supported: {
+    status: 404,
+    meaning: "This warehouse keeps no delivery log.",
+    fix: "Read delivery attempts where the log is kept (the DuckDB or ClickHouse deployment that loads it).",
+  },
+} as const satisfies ErrorCatalogue;
+
+function refuse(reply: FastifyReply, code: keyof typeof AGGREGATOR_API_ERRORS, message?: string): FastifyReply {
+  const spec = AGGREGATOR_API_ERRORS[code];
+  return reply.code(spec.status).send({ error: { code, message: message ?? spec.meaning } });
+}
+
 /**
  * Guards the operator endpoints: they read every source's keys and delivery errors, and a busy
  * caller would share the warehouse connection with the loader. The token is checked in constant
@@ -47,18 +72,11 @@ function operatorGuard(token: string | undefined): (request: FastifyRequest, rep
   if (token === undefined)
     return async (request, reply) => {
       if (LOOPBACK.has(request.socket.remoteAddress ?? "")) return;
-      return reply.code(403).send({
-        error: {
-          code: "operator_token_required",
-          message:
-            "operator endpoints answer loopback callers only unless operatorToken is configured; set it and send it as a bearer token",
-        },
-      });
+      return refuse(reply, "operator_token_required");
     };
   return bearerGuard({
     tokens: [{ token, principal: "operator" }],
-    onUnauthorized: (_request, reply) =>
-      reply.code(401).send({ error: { code: "unauthorized", message: "missing or wrong operator bearer token" } }),
+    onUnauthorized: (_request, reply) => refuse(reply, "unauthorized"),
   });
 }
 
@@ -173,10 +191,7 @@ function registerDeliveryLogRoute(
       },
     },
     async (request, reply) => {
-      if (!hasDeliveryLog(reader))
-        return reply
-          .code(404)
-          .send({ error: { code: "not_supported", message: "this warehouse keeps no delivery log" } });
+      if (!hasDeliveryLog(reader)) return refuse(reply, "not_supported");
       const { limit = 20, destination, event_key: eventKey, outcome } = request.query;
       const query = {
         ...(destination ? { destination } : {}),

@@ -1,6 +1,6 @@
 import { natsCredentials } from "@tributary/config";
 import { runService } from "@tributary/runtime";
-import { connectNats, NatsCredentialsError } from "@tributary/streams";
+import { connectNats } from "@tributary/streams";
 import { openWarehouse } from "@tributary/warehouse";
 import { buildAggregatorHttp } from "./app.js";
 import { loadAggregatorSettings } from "./config.js";
@@ -16,7 +16,6 @@ runService({
   packageJson: new URL("../package.json", import.meta.url),
   loadConfig: loadAggregatorSettings,
   // Refused NATS credentials are a setting to fix: exit 78.
-  isConfigError: (err) => err instanceof NatsCredentialsError,
   start: async ({ config: settings, telemetry, fail, unlessStopped }) => {
     const { config, enricher } = settings;
     const sink = await openWarehouse(config.warehouseUrl);

@@ -8,6 +8,7 @@ import Fastify, {
 } from "fastify";
 import { replayDeliveryRange, type DestinationConfig } from "@tributary/delivery";
 import { DEFAULT_DELIVERY_REPLAY_LIMIT, listDeliveryDlq, replayDeliveryDlq } from "@tributary/streams";
+import type { ErrorCatalogue } from "@tributary/errors";
 import { bearerGuard } from "@tributary/runtime";
 import type { DeliveryService } from "./service.js";
 
@@ -20,18 +21,30 @@ export interface DeliveryAppDeps {
   logger?: FastifyBaseLogger | boolean | { level: string };
 }
 
-/** Error codes of this API (stable; the table is in README.md). */
-export const DeliveryApiError = {
-  unknown_destination: { status: 404, message: "no destination with this name" },
-  unauthorized: { status: 401, message: "missing or wrong bearer token" },
-  invalid_range: { status: 400, message: "from must be before to" },
-  not_ready: { status: 503, message: "the deliverers are not running yet" },
-} as const;
-type ApiErrorCode = keyof typeof DeliveryApiError;
+/** Error codes of this API (stable; README.md's table is generated from it). */
+export const DELIVERY_API_ERRORS = {
+  unauthorized: {
+    status: 401,
+    meaning: "Missing or wrong bearer token.",
+    fix: "Send `Authorization: Bearer <adminToken>`.",
+  },
+  unknown_destination: {
+    status: 404,
+    meaning: "No destination with this name is configured.",
+    fix: "Use a name `GET /v1/stats` lists.",
+  },
+  invalid_range: { status: 400, meaning: "`from` is not before `to`.", fix: "Give an ISO time range with from < to." },
+  not_ready: {
+    status: 503,
+    meaning: "The deliverers are not running yet (streams missing, or still starting).",
+    fix: "Retry later; the log says what it waits for.",
+  },
+} as const satisfies ErrorCatalogue;
+type DeliveryApiErrorCode = keyof typeof DELIVERY_API_ERRORS;
 
-function fail(reply: FastifyReply, code: ApiErrorCode, message?: string) {
-  const e = DeliveryApiError[code];
-  return reply.code(e.status).send({ error: { code, message: message ?? e.message } });
+function fail(reply: FastifyReply, code: DeliveryApiErrorCode, message?: string) {
+  const spec = DELIVERY_API_ERRORS[code];
+  return reply.code(spec.status).send({ error: { code, message: message ?? spec.meaning } });
 }
 
 const MAX_LIST = 1_000;

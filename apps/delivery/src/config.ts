@@ -81,9 +81,8 @@ function signingKeysOf(dest: DestinationConfig, index: number, env: NodeJS.Proce
     try {
       return standardWebhooksSigningKey(text);
     } catch (err) {
-      throw new ConfigError(`${field}.secrets[${i}]`, (err as Error).message, "give the secret as whsec_<base64>", {
-        cause: err,
-      });
+      if (!(err instanceof ConfigError)) throw err;
+      throw new ConfigError(`${field}.secrets[${i}]`, err.problem, "give the secret as whsec_<base64>", { cause: err });
     }
   });
 }

@@ -1,4 +1,4 @@
-export { buildApp, DeliveryApiError } from "./app.js";
+export { buildApp, DELIVERY_API_ERRORS } from "./app.js";
 export type { DeliveryAppDeps } from "./app.js";
 export {
   DEFAULT_DELIVERY_ACK_WAIT_MS,

@@ -1,7 +1,6 @@
 import { natsCredentials } from "@tributary/config";
-import { isDestinationConfigError } from "@tributary/delivery";
 import { runService } from "@tributary/runtime";
-import { connectNats, NatsCredentialsError } from "@tributary/streams";
+import { connectNats } from "@tributary/streams";
 import { instrumentFastify } from "@tributary/telemetry";
 import { buildApp } from "./app.js";
 import { loadDeliveryConfig } from "./config.js";
@@ -12,7 +11,6 @@ runService({
   name: "delivery",
   packageJson: new URL("../package.json", import.meta.url),
   loadConfig: loadDeliveryConfig,
-  isConfigError: (err) => err instanceof NatsCredentialsError || isDestinationConfigError(err),
   deadlineNote: "unacked events are redelivered",
   start: async ({ config: { config, signingKeys, adminToken }, telemetry, signal, unlessStopped }) => {
     // The first connect retries until NATS answers; a stop before then ends the start (exit 0).

@@ -37,7 +37,7 @@ describe("admin endpoints - bearer token", () => {
     const sameLength = await dlq(`Bearer ${ADMIN_TOKEN.replace(/f$/, "0")}`);
     const shorter = await dlq("Bearer x");
     const longer = await dlq(`Bearer ${ADMIN_TOKEN}${ADMIN_TOKEN}`);
-    const refused = { error: { code: "unauthorized", message: "missing or wrong bearer token" } };
+    const refused = { error: { code: "unauthorized", message: "Missing or wrong bearer token." } };
     for (const res of [sameLength, shorter, longer]) {
       expect(res.status).toBe(401);
       expect(res.body).toEqual(refused);
@@ -49,7 +49,7 @@ describe("admin endpoints - bearer token", () => {
     for (const header of [undefined, `Basic ${ADMIN_TOKEN}`, "Bearer", `Bearer ${ADMIN_TOKEN} ${ADMIN_TOKEN}`]) {
       const res = await dlq(header);
       expect(res.status).toBe(401);
-      expect(res.body).toEqual({ error: { code: "unauthorized", message: "missing or wrong bearer token" } });
+      expect(res.body).toEqual({ error: { code: "unauthorized", message: "Missing or wrong bearer token." } });
     }
   });
 });

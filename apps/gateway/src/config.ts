@@ -315,7 +315,8 @@ function readSecret(
         ? decodeSecret(text, type)
         : { key: Buffer.from(text, ref.encoding), kind: "hmac" as const };
   } catch (err) {
-    throw new ConfigError(field, (err as Error).message, "check the secret's text and the source's scheme", {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new ConfigError(field, err.problem, err.fix || "check the secret's text and the source's scheme", {
       cause: err,
     });
   }
@@ -337,9 +338,15 @@ function resolveSource(id: string, input: SourceConfigInput, env: NodeJS.Process
     // createScheme checks the options of each type at run time (and names the bad field).
     scheme = createScheme(input.scheme as VerifySchemeConfig);
   } catch (err) {
-    throw new ConfigError(`${field}.scheme`, (err as Error).message, "see the scheme list in the README", {
-      cause: err,
-    });
+    if (!(err instanceof ConfigError)) throw err;
+    throw new ConfigError(
+      `${field}.scheme.${err.field}`,
+      err.problem,
+      err.fix || "see the scheme list in docs/sources.md",
+      {
+        cause: err,
+      },
+    );
   }
   const ids = new Set<string>();
   const secrets = input.secrets.map((ref, i) => {

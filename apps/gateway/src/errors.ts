@@ -1,6 +1,8 @@
+import { defineErrors, type CodedErrorOptions } from "@tributary/errors";
+
 /**
  * Every error the gateway answers with, in one place: stable code → HTTP status, meaning, fix.
- * ERRORS.md documents the same table; a test keeps the two in step.
+ * docs/errors.md is generated from it; a test keeps the two in step.
  */
 export const GATEWAY_ERRORS = {
   unknown_source: {
@@ -82,7 +84,7 @@ export const GATEWAY_ERRORS = {
   overloaded: {
     status: 503,
     meaning:
-      "This gateway process is at its limit (publishes in flight, event-loop delay or heap); nothing was stored.",
+      "This gateway process is at its limit; `error.details.limit` says which (`publishes_in_flight`, `event_loop_delay` or `heap_used`). Nothing was stored.",
     fix: "Retry after `Retry-After` seconds, ideally with jitter; another instance may answer.",
   },
   buffer_full: {
@@ -115,24 +117,17 @@ export const GATEWAY_ERRORS = {
 
 export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;
 
-export interface GatewayErrorOptions extends ErrorOptions {
+export interface GatewayErrorOptions extends CodedErrorOptions {
   /** For a 503: seconds the sender should wait, when computed (else the configured default). */
   retryAfterSeconds?: number;
 }
 
-/** A refusal with a stable code; the error handler turns it into `{ error: { code, message } }`. */
-export class GatewayError extends Error {
-  readonly status: number;
+/** A refusal with a stable code; the error handler turns it into `{ error: { code, message, details? } }`. */
+export class GatewayError extends defineErrors("GatewayError", GATEWAY_ERRORS) {
+  declare readonly status: number;
   readonly retryAfterSeconds: number | undefined;
-  constructor(
-    readonly code: GatewayErrorCode,
-    message: string,
-    readonly details?: unknown,
-    options?: GatewayErrorOptions,
-  ) {
-    super(message, options);
-    this.name = "GatewayError";
-    this.status = GATEWAY_ERRORS[code].status;
+  constructor(code: GatewayErrorCode, message: string, options?: GatewayErrorOptions) {
+    super(code, message, options);
     this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }

@@ -84,7 +84,7 @@ function prepare(
     strict: source.strict,
     eventType: headerEventType(source, headers),
   });
-  if (!validated.ok) throw new GatewayError("schema_violation", validated.message, validated.errors);
+  if (!validated.ok) throw new GatewayError("schema_violation", validated.message, { details: validated.errors });
   const event = validated.event;
   if (!event.known) ctx.counters.unknownEventType(source.id);
   const { eventKey } = deriveEventKey({
@@ -108,10 +108,7 @@ function overloaded(ctx: IngestContext, what: string): GatewayError {
   return new GatewayError(
     "overloaded",
     `${what}: ${ctx.limiter.inFlight} events are awaiting the regional stream's acknowledgement in this process`,
-    undefined,
-    {
-      retryAfterSeconds: ctx.overloadRetryAfter(),
-    },
+    { details: { limit: "publishes_in_flight" }, retryAfterSeconds: ctx.overloadRetryAfter() },
   );
 }
 
@@ -119,14 +116,14 @@ function overloaded(ctx: IngestContext, what: string): GatewayError {
 async function publishFailure(err: unknown, ctx: IngestContext): Promise<GatewayError> {
   if (isPublishError(err)) {
     if (err.code === "buffer_full")
-      return new GatewayError("buffer_full", err.message, undefined, {
+      return new GatewayError("buffer_full", err.message, {
         cause: err,
         retryAfterSeconds: await ctx.fullRetryAfter(),
       });
-    return new GatewayError("buffer_unavailable", err.message, undefined, { cause: err });
+    return new GatewayError("buffer_unavailable", err.message, { cause: err });
   }
   if (err instanceof GatewayError) return err;
-  return new GatewayError("internal_error", "unexpected error while publishing", undefined, { cause: err });
+  return new GatewayError("internal_error", "unexpected error while publishing", { cause: err });
 }
 
 /**

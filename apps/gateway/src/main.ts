@@ -1,5 +1,4 @@
 import { runService } from "@tributary/runtime";
-import { NatsCredentialsError } from "@tributary/streams";
 import { buildApp } from "./app.js";
 import { loadGatewayConfig } from "./config.js";
 import { RegionalPublisher } from "./publisher.js";
@@ -8,7 +7,6 @@ runService({
   name: "gateway",
   packageJson: new URL("../package.json", import.meta.url),
   loadConfig: loadGatewayConfig,
-  isConfigError: (err) => err instanceof NatsCredentialsError,
   telemetryAttributes: (config) => ({ "tributary.region": config.region }),
   start: async ({ config, telemetry, fail }) => {
     // The app owns the logger; the publisher logs through it, so it is made second.

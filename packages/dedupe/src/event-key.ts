@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { DedupeConfigError } from "./errors.js";
+import { ConfigError } from "@tributary/errors";
 
 /** Longest provider id kept verbatim, in characters. */
 export const EVENT_ID_MAX_LENGTH = 256;
@@ -58,12 +58,12 @@ export function isValidSourceId(source: string): boolean {
 /**
  * The event key, promise 3: the provider's delivery id when present, else the configured body
  * field, else the SHA-256 of the raw body (a retry sends the same bytes). Pure and total for any
- * event input; throws DedupeConfigError only for an invalid source id, which is configuration.
+ * event input; throws ConfigError only for an invalid source id, which is configuration.
  */
 export function deriveEventKey(input: EventKeyInput): EventKey {
   const { source, deliveryId, bodyEventId, rawBody } = input;
   if (typeof source !== "string" || !isValidSourceId(source)) {
-    throw new DedupeConfigError("source", 'must be 1-128 visible ASCII characters without ":"');
+    throw new ConfigError("source", 'must be 1-128 visible ASCII characters without ":"');
   }
   let eventId: string;
   let idSource: IdSource;

@@ -1,5 +1,4 @@
 export { readBodyField, isValidFieldPath } from "./body-field.js";
-export { DedupeConfigError, isDedupeConfigError } from "./errors.js";
 export {
   EVENT_ID_MAX_LENGTH,
   HASHED_ID_PREFIX,

@@ -1,4 +1,4 @@
-import { DedupeConfigError } from "./errors.js";
+import { ConfigError } from "@tributary/errors";
 import { Fifo } from "./fifo.js";
 
 export interface RecentKeysOptions {
@@ -68,10 +68,10 @@ export class RecentKeys {
   constructor(options: RecentKeysOptions = DEFAULT_RECENT_KEYS) {
     const { maxKeys, windowMs } = options;
     if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) {
-      throw new DedupeConfigError("maxKeys", "must be a positive integer");
+      throw new ConfigError("maxKeys", "must be a positive integer");
     }
     if (!Number.isFinite(windowMs) || windowMs <= 0) {
-      throw new DedupeConfigError("windowMs", "must be a positive number of milliseconds");
+      throw new ConfigError("windowMs", "must be a positive number of milliseconds");
     }
     this.maxKeys = maxKeys;
     this.windowMs = windowMs;

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { DedupeConfigError, deriveEventKey, normaliseEventId } from "../src/index.js";
+import { ConfigError } from "@tributary/errors";
+import { deriveEventKey, normaliseEventId } from "../src/index.js";
 
 // Expected hashes are computed here with node:crypto, not with the code under test.
 const sha256 = (data: Buffer | string) => `sha256:${createHash("sha256").update(data).digest("hex")}`;
@@ -86,14 +87,14 @@ describe("deriveEventKey", () => {
     expect(normaliseEventId("ok")).toBe("ok");
   });
 
-  it("config - an invalid source id throws DedupeConfigError naming source", () => {
+  it("config - an invalid source id throws ConfigError naming source", () => {
     for (const source of ["", "a:b", "has space", "x".repeat(129), "ünï"]) {
-      expect(() => deriveEventKey({ source, rawBody: BODY }), source).toThrow(DedupeConfigError);
+      expect(() => deriveEventKey({ source, rawBody: BODY }), source).toThrow(ConfigError);
     }
     try {
       deriveEventKey({ source: "a:b", rawBody: BODY });
     } catch (err) {
-      expect((err as DedupeConfigError).field).toBe("source");
+      expect((err as ConfigError).field).toBe("source");
     }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RECENT_KEYS, DedupeConfigError, RecentKeys } from "../src/index.js";
+import { ConfigError } from "@tributary/errors";
+import { DEFAULT_RECENT_KEYS, RecentKeys } from "../src/index.js";
 
 const WINDOW = 1000;
 
@@ -132,7 +133,7 @@ describe("RecentKeys", () => {
     expect(keys.windowMs).toBe(86_400_000);
   });
 
-  it("config - bad options throw DedupeConfigError naming the field", () => {
+  it("config - bad options throw ConfigError naming the field", () => {
     const cases: Array<[unknown, string]> = [
       [{ maxKeys: 0, windowMs: 1 }, "maxKeys"],
       [{ maxKeys: 1.5, windowMs: 1 }, "maxKeys"],
@@ -147,8 +148,8 @@ describe("RecentKeys", () => {
       } catch (err) {
         error = err;
       }
-      expect(error, field).toBeInstanceOf(DedupeConfigError);
-      expect((error as DedupeConfigError).field).toBe(field);
+      expect(error, field).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).field).toBe(field);
     }
   });
 });

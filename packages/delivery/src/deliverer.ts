@@ -5,7 +5,8 @@ import type { CircuitBreakerPolicy } from "cockatiel";
 import { classifyStatus, retryDelayMs } from "./backoff.js";
 import { breakerState, BrokenCircuitError, destinationBreaker } from "./breaker.js";
 import type { DestinationConfig } from "./config.js";
-import { DestinationConfigError, RetryableDeliveryError, type DeliveryFailureCode } from "./errors.js";
+import { ConfigError } from "@tributary/errors";
+import { RetryableDeliveryError, type DeliveryFailureCode } from "./errors.js";
 import { eventFromMessage, routes, sandboxInput, type DeliveryEvent } from "./event.js";
 import { compileFilter, describeFilterError, type EventFilter } from "./filter.js";
 import { TokenBucket } from "./rate-limit.js";
@@ -119,7 +120,7 @@ export class Deliverer {
   static async create(opts: DelivererOptions, field = "destination"): Promise<Deliverer> {
     const { config } = opts;
     if (config.signing.type === "standard-webhooks" && opts.signingKeys.length === 0) {
-      throw new DestinationConfigError(
+      throw new ConfigError(
         `${field}.signing.secrets`,
         "is empty but signing.type is standard-webhooks",
         'add a whsec_ secret, or set signing.type to "none"',
@@ -376,24 +377,24 @@ export class Deliverer {
   /** A retryable failure: back to the stream after the backoff, or to the DLQ once the attempts are spent. */
   async #retryLater(msg: JsMsg, event: DeliveryEvent, attempt: number, err: RetryableDeliveryError): Promise<void> {
     const { config } = this.#opts;
-    const detail = `${err.status ? `HTTP ${err.status}` : err.message}`;
+    const detail = `${err.responseStatus ? `HTTP ${err.responseStatus}` : err.message}`;
     if (attempt >= config.retry.maxAttempts) {
       this.stats.exhausted++;
-      this.#record(event, attempt, "dlq", err.status, err.latencyMs, `attempts_exhausted: ${detail}`);
+      this.#record(event, attempt, "dlq", err.responseStatus, err.latencyMs, `attempts_exhausted: ${detail}`);
       return this.#deadLetter(
         msg,
         event,
         attempt,
         "attempts_exhausted",
         `${attempt} attempts, last: ${detail}`,
-        err.status,
+        err.responseStatus,
         err.responseSnippet,
         false,
       );
     }
     const delay = retryDelayMs(attempt, config.retry, err.retryAfterMs);
     this.stats.retried++;
-    this.#record(event, attempt, "retry", err.status, err.latencyMs, `retry: ${detail}`);
+    this.#record(event, attempt, "retry", err.responseStatus, err.latencyMs, `retry: ${detail}`);
     msg.nak(delay);
   }
 

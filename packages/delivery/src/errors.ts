@@ -1,59 +1,63 @@
+import { defineErrors } from "@tributary/errors";
+
 /**
  * Why an event did not reach a destination, as recorded in the delivery log and the DLQ's
  * `Tributary-Dlq-Reason` (`<code>: <detail>`). Stable: dashboards and replays select on them.
  */
-export const DeliveryFailureCodes = {
-  /** The destination answered a 4xx other than 408/429: the request will not get better. */
-  rejected: "rejected",
-  /** Retryable failures until `retry.maxAttempts`. */
-  attempts_exhausted: "attempts_exhausted",
-  /** The body is not JSON, but the destination has a filter or a transform that needs it. */
-  invalid_json: "invalid_json",
-  /** The filter expression failed on this event (an error or its time/depth limit). */
-  filter_failed: "filter_failed",
-  /** The transformation threw, or returned something that is not JSON. */
-  transform_failed: "transform_failed",
-  /** The transformation ran past its time limit (a loop) and was interrupted. */
-  transform_timeout: "transform_timeout",
-  /** The transformation ran out of its memory limit. */
-  transform_memory: "transform_memory",
-  /** The message lacks the wire contract's headers. */
-  missing_headers: "missing_headers",
+export const DELIVERY_FAILURES = {
+  rejected: {
+    meaning: "The destination answered a 4xx other than 408 or 429: the same request will not get better.",
+    fix: "Fix the destination (or the transform that shapes the body), then replay the DLQ entry.",
+  },
+  attempts_exhausted: {
+    meaning:
+      "Every attempt up to `retry.maxAttempts` failed in a retryable way (timeout, refused connection, 408, 429, 5xx).",
+    fix: "Bring the destination back, then replay; raise `retry.maxAttempts` for longer outages.",
+  },
+  invalid_json: {
+    meaning: "The event body is not JSON, but the destination has a filter or a transform that needs it.",
+    fix: "Drop the filter or transform for this source, or send JSON bodies.",
+  },
+  filter_failed: {
+    meaning: "The filter expression failed on this event (an error, or its time or depth limit).",
+    fix: "Correct the filter, then replay.",
+  },
+  transform_failed: {
+    meaning: "The transform threw, or returned something that is not JSON.",
+    fix: "Correct the transform, then replay.",
+  },
+  transform_timeout: {
+    meaning: "The transform ran past `sandbox.timeoutMs` (a loop) and was interrupted.",
+    fix: "Remove the loop, or raise `sandbox.timeoutMs`.",
+  },
+  transform_memory: {
+    meaning: "The transform ran out of `sandbox.memoryBytes`.",
+    fix: "Build less in the transform, or raise `sandbox.memoryBytes`.",
+  },
+  missing_headers: {
+    meaning: "The message lacks the wire contract's headers (source, event id, key): it cannot be routed or signed.",
+    fix: "Publish only through a gateway; replaying will not help.",
+  },
 } as const;
-export type DeliveryFailureCode = (typeof DeliveryFailureCodes)[keyof typeof DeliveryFailureCodes];
-
-/** A destination's config cannot work (bad filter syntax, transform without `transform`, …). */
-export class DestinationConfigError extends Error {
-  readonly code = "destination_config_invalid";
-  constructor(
-    readonly field: string,
-    problem: string,
-    readonly fix: string,
-    options?: ErrorOptions,
-  ) {
-    super(`config ${field}: ${problem}${fix ? ` — ${fix}` : ""}`, options);
-    this.name = "DestinationConfigError";
-  }
-}
-
-export function isDestinationConfigError(err: unknown): err is DestinationConfigError {
-  return err instanceof DestinationConfigError;
-}
+export type DeliveryFailureCode = keyof typeof DELIVERY_FAILURES;
 
 /** A retryable attempt failure: thrown inside the breaker so it counts there. */
-export class RetryableDeliveryError extends Error {
-  readonly code = "delivery_retryable";
+export class RetryableDeliveryError extends defineErrors("RetryableDeliveryError", {
+  delivery_retryable: {
+    meaning: "One attempt failed in a way worth retrying; the retry policy and the breaker decide what comes next.",
+    fix: "Nothing: internal to the deliverer. After the last attempt the event goes to the DLQ as `attempts_exhausted`.",
+  },
+}) {
   constructor(
     message: string,
     /** HTTP status, 0 when there was no answer (timeout, refused connection). */
-    readonly status: number,
+    readonly responseStatus: number,
     /** From `Retry-After` on 429/503, in ms. */
     readonly retryAfterMs: number | undefined,
     readonly responseSnippet: string,
     readonly latencyMs: number,
     options?: ErrorOptions,
   ) {
-    super(message, options);
-    this.name = "RetryableDeliveryError";
+    super("delivery_retryable", message, options);
   }
 }

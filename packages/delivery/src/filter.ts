@@ -1,5 +1,5 @@
 import jsonata from "jsonata";
-import { DestinationConfigError } from "./errors.js";
+import { ConfigError } from "@tributary/errors";
 
 export type EventFilter = (input: unknown) => Promise<boolean>;
 
@@ -17,7 +17,7 @@ export function compileFilter(expression: string, opts: { timeoutMs: number; fie
     expr = jsonata(expression, { timeout: opts.timeoutMs, stack: FILTER_MAX_DEPTH });
   } catch (err) {
     const e = err as { message?: string; position?: number };
-    throw new DestinationConfigError(
+    throw new ConfigError(
       opts.field ?? "filter",
       `is not a valid JSONata expression (${e.message ?? String(err)} at ${e.position ?? "?"})`,
       "see https://docs.jsonata.org",

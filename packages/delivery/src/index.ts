@@ -8,12 +8,7 @@ export {
   RESPONSE_SNIPPET_BYTES,
 } from "./config.js";
 export type { DestinationConfig } from "./config.js";
-export {
-  DeliveryFailureCodes,
-  DestinationConfigError,
-  isDestinationConfigError,
-  RetryableDeliveryError,
-} from "./errors.js";
+export { DELIVERY_FAILURES, RetryableDeliveryError } from "./errors.js";
 export type { DeliveryFailureCode } from "./errors.js";
 export { eventFromMessage, routes, sandboxInput } from "./event.js";
 export type { DeliveryEvent } from "./event.js";

@@ -4,7 +4,8 @@ import {
   type QuickJSRuntime,
   type QuickJSWASMModule,
 } from "quickjs-emscripten";
-import { DestinationConfigError, type DeliveryFailureCode } from "./errors.js";
+import { ConfigError } from "@tributary/errors";
+import type { DeliveryFailureCode } from "./errors.js";
 
 export type TransformResult =
   | { ok: true; /** JSON text to send; null when the transform skipped the event. */ body: string | null }
@@ -60,6 +61,8 @@ export class Transformer {
   #runtime: QuickJSRuntime | undefined;
   #context: QuickJSContext | undefined;
   #deadline = 0;
+  /** Set by the interrupt handler when it stopped the code at the deadline: a timeout, whatever the error says. */
+  #interrupted = false;
   #broken = false;
   #modulesReplaced = 0;
   #hostFailures = 0;
@@ -79,7 +82,7 @@ export class Transformer {
       t.#open();
     } catch (err) {
       t.dispose();
-      throw new DestinationConfigError(
+      throw new ConfigError(
         field,
         `does not load: ${(err as Error).message}`,
         "define function transform(event) { return … } in plain JavaScript",
@@ -91,7 +94,7 @@ export class Transformer {
     probe.dispose();
     if (kind !== "function") {
       t.dispose();
-      throw new DestinationConfigError(
+      throw new ConfigError(
         field,
         "does not define function transform(event)",
         "define function transform(event) { return … }",
@@ -105,7 +108,11 @@ export class Transformer {
     const runtime = this.#module.newRuntime();
     runtime.setMemoryLimit(this.limits.memoryBytes);
     runtime.setMaxStackSize(MAX_STACK_BYTES);
-    runtime.setInterruptHandler(() => Date.now() > this.#deadline);
+    runtime.setInterruptHandler(() => {
+      if (Date.now() <= this.#deadline) return false;
+      this.#interrupted = true;
+      return true;
+    });
     const context = runtime.newContext();
     this.#runtime = runtime;
     this.#context = context;
@@ -166,6 +173,7 @@ export class Transformer {
       return { ok: false, code: "transform_failed", message: (err as Error).message };
     }
     this.#deadline = Date.now() + this.limits.timeoutMs;
+    this.#interrupted = false;
     let failure: TransformResult;
     try {
       const fn = context.getProp(context.global, "__tributary_run");
@@ -175,7 +183,7 @@ export class Transformer {
         if (result.error) {
           try {
             const detail = context.dump(result.error) as { name?: string; message?: string } | string;
-            failure = classify(detail, Date.now() > this.#deadline);
+            failure = classify(detail, this.#interrupted || Date.now() > this.#deadline);
           } finally {
             result.error.dispose();
           }
@@ -197,7 +205,7 @@ export class Transformer {
       // deeply nested value; a WebAssembly trap). The C heap was left mid-update, so neither this
       // runtime nor the module it lives in may serve another event, even when freeing it happens
       // not to abort: replace the module.
-      failure = classify({ message: (err as Error).message }, Date.now() > this.#deadline);
+      failure = classify({ message: (err as Error).message }, this.#interrupted || Date.now() > this.#deadline);
       this.#broken = true;
       this.#hostFailures++;
     }
@@ -212,16 +220,18 @@ export class Transformer {
 
 function classify(
   detail: { name?: string; message?: string } | string,
-  pastDeadline: boolean,
+  interrupted: boolean,
 ): TransformResult & { ok: false } {
   const message =
     typeof detail === "string" ? detail : `${detail?.name ? `${detail.name}: ` : ""}${detail?.message ?? "error"}`;
-  if (/interrupted/i.test(message) || pastDeadline)
+  if (interrupted)
     return {
       ok: false,
       code: "transform_timeout",
       message: "the transform ran past its time limit and was interrupted",
     };
+  // QuickJS reports its memory limit only as an InternalError with this text (no code, no state to
+  // ask afterwards), so this one decision reads the engine's message.
   if (/out of memory/i.test(message))
     return { ok: false, code: "transform_memory", message: "the transform ran out of its memory limit" };
   return { ok: false, code: "transform_failed", message: message.slice(0, 500) };

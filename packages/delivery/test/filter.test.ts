@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compileFilter, describeFilterError, isDestinationConfigError } from "../src/index.js";
+import { isConfigError } from "@tributary/errors";
+import { compileFilter, describeFilterError } from "../src/index.js";
 
 describe("filter - JSONata", () => {
   it("matches on the payload and the event fields", async () => {
@@ -29,7 +30,7 @@ describe("filter - JSONata", () => {
         compileFilter("body.(", { timeoutMs: 50, field: "destinations[1].filter" });
         return false;
       } catch (err) {
-        return isDestinationConfigError(err) && err.message.includes("destinations[1].filter");
+        return isConfigError(err) && err.message.includes("destinations[1].filter");
       }
     });
   });

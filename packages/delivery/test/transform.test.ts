@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { isDestinationConfigError, Transformer } from "../src/index.js";
+import { isConfigError } from "@tributary/errors";
+import { Transformer } from "../src/index.js";
 
 // Generous for a loaded machine: only the loop and the memory hog should ever reach these limits.
 const limits = { timeoutMs: 200, memoryBytes: 4 * 1024 * 1024 };
@@ -86,7 +87,7 @@ describe("transform - QuickJS sandbox", () => {
 
   it("code that does not load or lacks transform() is a config error naming the field", async () => {
     await expect(Transformer.create("function transform(e) {", limits, "destinations[0].transform")).rejects.toSatisfy(
-      (err: unknown) => isDestinationConfigError(err) && /destinations\[0\]\.transform/.test((err as Error).message),
+      (err: unknown) => isConfigError(err) && /destinations\[0\]\.transform/.test((err as Error).message),
     );
     await expect(Transformer.create("const x = 1;", limits)).rejects.toThrow(/does not define function transform/);
   });

@@ -1,13 +1,20 @@
-/** Stable codes for what can go wrong while setting enrichment up (never per event: events degrade to NULLs). */
-export type EnrichErrorCode = "geo_database_unreadable" | "campaign_file_unreadable" | "enrich_config_invalid";
+import { defineErrors } from "@tributary/errors";
 
-export class EnrichError extends Error {
-  constructor(
-    readonly code: EnrichErrorCode,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = "EnrichError";
-  }
-}
+/** What can go wrong while setting enrichment up (never per event: events degrade to NULLs). */
+export const ENRICH_ERRORS = {
+  geo_database_unreadable: {
+    meaning: "The geo database file cannot be read or is not an MMDB file.",
+    fix: "Point `enrich.geo.database` at a readable GeoLite2/GeoIP2 City or Country .mmdb file, or leave it out.",
+  },
+  campaign_file_unreadable: {
+    meaning: "The campaign mapping file cannot be read or is not valid.",
+    fix: "Check `enrich.campaigns.file`: a readable JSON file of the documented shape.",
+  },
+  enrich_config_invalid: {
+    meaning: "An enrichment option cannot work as given.",
+    fix: "Correct the option the message names.",
+  },
+} as const;
+export type EnrichErrorCode = keyof typeof ENRICH_ERRORS;
+
+export class EnrichError extends defineErrors("EnrichError", ENRICH_ERRORS) {}

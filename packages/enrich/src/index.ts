@@ -4,7 +4,7 @@ export { campaignFile, campaignMap, DEFAULT_CAMPAIGN_RECHECK_MS } from "./campai
 export type { CampaignLookup } from "./campaigns.js";
 export { createEnricher, DEFAULT_FIELD_PATHS } from "./enricher.js";
 export type { Enricher, EnrichOptions, FieldPaths, SourceEnrichOptions } from "./enricher.js";
-export { EnrichError } from "./errors.js";
+export { ENRICH_ERRORS, EnrichError } from "./errors.js";
 export type { EnrichErrorCode } from "./errors.js";
 export { bundledGeoDatabasePath, openGeoDatabase } from "./geo.js";
 export type { GeoLookup, GeoResult } from "./geo.js";

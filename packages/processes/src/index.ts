@@ -1,6 +1,7 @@
 export {
   findNatsServer,
   MIN_NATS_SERVER_VERSION,
+  NATS_BINARY_ERRORS,
   NatsServerNotFoundError,
   NatsServerTooOldError,
   natsServerVersion,

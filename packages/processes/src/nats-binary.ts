@@ -1,3 +1,4 @@
+import { defineErrors } from "@tributary/errors";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join, delimiter } from "node:path";
@@ -18,23 +19,35 @@ const HOW_TO_GET_ONE =
   "Run `npm test` or `npm start` from the repo root (they install nats-server 2.15 into .tools/), " +
   "or set TRIBUTARY_NATS_SERVER to a nats-server >= 2.14 binary.";
 
+export const NATS_BINARY_ERRORS = {
+  nats_server_not_found: {
+    meaning: "No nats-server binary was found (TRIBUTARY_NATS_SERVER, .tools/, the PATH).",
+    fix: HOW_TO_GET_ONE,
+  },
+  nats_server_too_old: {
+    meaning: `The nats-server found is older than ${MIN_NATS_SERVER_VERSION.join(".")}, which stalls stream sources on duplicates.`,
+    fix: HOW_TO_GET_ONE,
+  },
+} as const;
+
+class NatsBinaryError extends defineErrors("NatsBinaryError", NATS_BINARY_ERRORS) {}
+
 /** Thrown when no nats-server binary can be found; the message says how to get one. */
-export class NatsServerNotFoundError extends Error {
-  readonly code = "nats_server_not_found";
+export class NatsServerNotFoundError extends NatsBinaryError {
   constructor() {
-    super(`nats-server was not found. ${HOW_TO_GET_ONE}`);
+    super("nats_server_not_found", `nats-server was not found. ${HOW_TO_GET_ONE}`);
     this.name = "NatsServerNotFoundError";
   }
 }
 
 /** Thrown when the only nats-server found is older than MIN_NATS_SERVER_VERSION. */
-export class NatsServerTooOldError extends Error {
-  readonly code = "nats_server_too_old";
+export class NatsServerTooOldError extends NatsBinaryError {
   constructor(
     readonly binary: string,
     readonly version: string,
   ) {
     super(
+      "nats_server_too_old",
       `${binary} is nats-server ${version}, older than ${MIN_NATS_SERVER_VERSION.join(".")}: it stalls stream sources on duplicates. ${HOW_TO_GET_ONE}`,
     );
     this.name = "NatsServerTooOldError";

@@ -1,4 +1,6 @@
-/** The query API's refusals: one code, one status, one place (ERRORS table in the README, kept in step by a test). */
+import { defineErrors } from "@tributary/errors";
+
+/** The query API's refusals: one code, one status, one place (docs/errors.md is generated from it). */
 export const API_ERRORS = {
   unauthorized: {
     status: 401,
@@ -26,16 +28,10 @@ export const API_ERRORS = {
 
 export type ApiErrorCode = keyof typeof API_ERRORS;
 
-export class ApiError extends Error {
-  readonly status: number;
-  constructor(
-    readonly code: ApiErrorCode,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-    this.name = "ApiError";
-    this.status = API_ERRORS[code].status;
+export class ApiError extends defineErrors("ApiError", API_ERRORS) {
+  declare readonly status: number;
+  constructor(code: ApiErrorCode, message: string, field?: string) {
+    super(code, message, field === undefined ? undefined : { field });
   }
 }
 

@@ -62,10 +62,11 @@ export interface ServiceOptions<C> {
   name: string;
   /** The app's package.json, for its version: `new URL("../package.json", import.meta.url)`. */
   packageJson: URL;
-  /** Builds the typed config; a ConfigError (or what `isConfigError` accepts) exits 78 with its message. */
+  /**
+   * Builds the typed config. A ConfigError, from here or from start (refused NATS credentials, a bad
+   * destination filter), exits 78 with its message.
+   */
   loadConfig(env: NodeJS.ProcessEnv, file: string | undefined): C;
-  /** Errors that mean "fix the settings" besides ConfigError (refused NATS credentials): exit 78. */
-  isConfigError?(err: unknown): boolean;
   /** Resource attributes every signal carries, e.g. the region. */
   telemetryAttributes?(config: C): Record<string, string>;
   /** Default DEFAULT_SHUTDOWN_DEADLINE_MS. */
@@ -175,7 +176,7 @@ function graceOptions(processName: string, options: ServiceOptions<unknown>): cl
 export function runService<C>(options: ServiceOptions<C>): void {
   const processName = `tributary-${options.name}`;
   const env = options.env ?? process.env;
-  const codeOf: ExitCodeOf = (err) => (isConfigError(err) || options.isConfigError?.(err) ? EXIT_CONFIG : EXIT_FAILURE);
+  const codeOf: ExitCodeOf = (err) => (isConfigError(err) ? EXIT_CONFIG : EXIT_FAILURE);
   let config: C;
   try {
     config = options.loadConfig(env, configFileFrom(options.argv ?? process.argv, env));

@@ -148,7 +148,9 @@ describe("runService", () => {
   it("start - an error the app calls a config problem (refused credentials) exits 78 with its message alone", async () => {
     const service = run({ FIXTURE_MODE: "start-refused" });
     expect(await service.exit).toBe(EXIT_CONFIG);
-    expect(service.output().stderr).toBe('tributary-fixture: NATS refused user "x": check nats.user\n');
+    expect(service.output().stderr).toBe(
+      'tributary-fixture: config nats.user: NATS refused user "x" — check nats.user\n',
+    );
   });
 
   it("config - a bad setting exits 78 with the field and the fix, before anything starts", async () => {
@@ -180,7 +182,7 @@ describe("runService", () => {
 
     const refused = run({ FIXTURE_MODE: "refused-later" });
     expect(await refused.exit).toBe(78);
-    expect(messages(refused.output().stdout)).toContain('refused user "x"');
+    expect(messages(refused.output().stdout)).toContain('config nats.user: refused user "x" — check nats.user');
     expect(messages(refused.output().stdout).at(-1)).toBe("fixture stopped");
   });
 });

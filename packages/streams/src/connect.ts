@@ -1,13 +1,14 @@
+import { ConfigError } from "@tributary/errors";
 import { AuthorizationError } from "@nats-io/nats-core";
 import { connect, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
 
-/** NATS refused the credentials: a config problem, so apps stop at start with this message. */
-export class NatsCredentialsError extends Error {
-  readonly code = "nats_credentials_rejected";
+/** NATS refused the credentials: a config problem, so services stop at start (exit 78) with this message. */
+export class NatsCredentialsError extends ConfigError {
   constructor(servers: string[], user: string | undefined, options?: ErrorOptions) {
     super(
-      `NATS at ${servers.join(", ")} refused ${user ? `user ${JSON.stringify(user)}` : "a connection without credentials"}: ` +
-        "check nats.user and nats.pass (TRIBUTARY_NATS_USER, TRIBUTARY_NATS_PASS)",
+      "nats.user",
+      `NATS at ${servers.join(", ")} refused ${user ? `user ${JSON.stringify(user)}` : "a connection without credentials"}`,
+      "check nats.user and nats.pass (TRIBUTARY_NATS_USER, TRIBUTARY_NATS_PASS)",
       options,
     );
     this.name = "NatsCredentialsError";

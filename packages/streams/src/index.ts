@@ -44,6 +44,7 @@ export {
   JetStreamErrorCode,
   pubAckFailure,
   publishEvent,
+  PUBLISH_ERRORS,
   PublishError,
 } from "./publish.js";
 export type { EventMessage, PublishFailureCode, PublishReceipt } from "./publish.js";

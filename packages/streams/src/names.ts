@@ -1,3 +1,4 @@
+import { ConfigError } from "@tributary/errors";
 /**
  * Names and subjects of the wire contract (docs/architecture.md). Everything that builds a
  * subject or a stream name goes through here, so the topology has one definition.
@@ -58,10 +59,14 @@ export function regionSeqOf(msg: { headers?: { get(name: string): string } | und
 /** Region and source ids become subject tokens and stream names: keep them to a safe alphabet. */
 export const ID_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
 
-export class InvalidNameError extends Error {
-  readonly code = "invalid_name";
+/** A region or source id that cannot become a subject token: a config problem wherever it is met. */
+export class InvalidNameError extends ConfigError {
   constructor(what: string, value: string) {
-    super(`${what} ${JSON.stringify(value)} must match ${ID_PATTERN} (lower-case letters, digits, _ and -, up to 32)`);
+    super(
+      what,
+      `${JSON.stringify(value)} must match ${ID_PATTERN}`,
+      "use lower-case letters, digits, _ and -, up to 32",
+    );
     this.name = "InvalidNameError";
   }
 }

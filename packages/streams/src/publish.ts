@@ -1,3 +1,4 @@
+import { defineErrors } from "@tributary/errors";
 import { headers as createHeaders, type MsgHdrs } from "@nats-io/nats-core";
 import { JetStreamApiError, type JetStreamClient } from "@nats-io/jetstream";
 import { EventHeader } from "./names.js";
@@ -24,18 +25,23 @@ export interface PublishReceipt {
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 5_000;
 
 /** Why the regional stream could not take an event; each maps to one HTTP answer at the edge. */
-export type PublishFailureCode = "buffer_full" | "buffer_unavailable" | "stream_not_found";
+export const PUBLISH_ERRORS = {
+  buffer_full: {
+    meaning: "The stream is at its byte or message limit and discards new messages: nothing was stored.",
+    fix: "Retry later; the loader or the hub link is behind. Raise the stream's limits if it happens in normal traffic.",
+  },
+  buffer_unavailable: {
+    meaning: "The stream did not acknowledge in time (no responders, a timeout, a leader election): it may be stored.",
+    fix: "Retry with the same event key: a stored event answers as a duplicate, never a second event.",
+  },
+  stream_not_found: {
+    meaning: "The regional stream does not exist on the server.",
+    fix: "Provision the streams (`tributary` provisioning, or the Helm chart's job) before starting gateways.",
+  },
+} as const;
+export type PublishFailureCode = keyof typeof PUBLISH_ERRORS;
 
-export class PublishError extends Error {
-  constructor(
-    readonly code: PublishFailureCode,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = "PublishError";
-  }
-}
+export class PublishError extends defineErrors("PublishError", PUBLISH_ERRORS) {}
 
 export function isPublishError(err: unknown): err is PublishError {
   return err instanceof PublishError;

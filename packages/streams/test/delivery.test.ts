@@ -38,7 +38,7 @@ describe("delivery topology - names and filters", () => {
   });
 
   it("refuses destination names that are not safe subject tokens", () => {
-    expect(() => deliveryConsumerName("Bad.Name")).toThrow(/destination "Bad.Name" must match/);
+    expect(() => deliveryConsumerName("Bad.Name")).toThrow(/config destination: "Bad.Name" must match/);
   });
 
   it("a delivery user may use only its destinations' consumers and subjects", () => {

@@ -18,12 +18,13 @@ export interface GatewayAnswer {
  * read). Nothing was verified or stored, so resending is exactly what a webhook sender does. On a
  * loaded machine (CI: two packages' tests on two cores) a gateway process that is not scheduled for
  * one 500 ms sample has no event-loop samples at all, which under-pressure reports as an infinite
- * delay ("the event loop is Infinity ms behind"). The other 503 overloaded (in-flight publish limit)
+ * delay. The other 503 overloaded (`details.limit` = `publishes_in_flight`)
  * is not this: it says the regional stream is slow, and tests see it.
  */
 export function isPressureRefusal(status: number, json: unknown): boolean {
-  const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-  return status === 503 && error?.code === "overloaded" && /event loop|heap/.test(error.message ?? "");
+  const error = (json as { error?: { code?: string; details?: { limit?: string } } } | undefined)?.error;
+  const limit = error?.details?.limit;
+  return status === 503 && error?.code === "overloaded" && (limit === "event_loop_delay" || limit === "heap_used");
 }
 
 /**

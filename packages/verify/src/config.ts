@@ -1,4 +1,4 @@
-import { SchemeConfigError } from "./errors.js";
+import { ConfigError } from "@tributary/errors";
 
 /** A scheme config as read from a file: plain fields, not yet trusted. */
 export type ConfigFields = Readonly<Record<string, unknown>>;
@@ -28,18 +28,18 @@ export function readHeaderOptions(
     const value = fields[option];
     let header: string | null;
     if (value === undefined && fallback !== undefined) header = fallback;
-    else if (value === undefined) throw new SchemeConfigError(option, "is required");
+    else if (value === undefined) throw new ConfigError(option, "is required");
     else if (value === null) {
-      if (!nullable.includes(option)) throw new SchemeConfigError(option, "is required and cannot be null");
+      if (!nullable.includes(option)) throw new ConfigError(option, "is required and cannot be null");
       header = null;
     } else if (typeof value === "string" && HEADER_NAME.test(value)) {
       header = value.toLowerCase();
     } else {
-      throw new SchemeConfigError(option, "must be an HTTP header name (letters, digits, - and _)");
+      throw new ConfigError(option, "must be an HTTP header name (letters, digits, - and _)");
     }
     if (header !== null) {
       const other = seen.get(header);
-      if (other !== undefined) throw new SchemeConfigError(option, `names the same header as ${other} (${header})`);
+      if (other !== undefined) throw new ConfigError(option, `names the same header as ${other} (${header})`);
       seen.set(header, option);
     }
     options[option] = header;
@@ -57,5 +57,5 @@ export function readChoice<T extends string>(
   const value = fields[option];
   if (value === undefined) return fallback;
   if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
-  throw new SchemeConfigError(option, `must be one of ${allowed.join(", ")}`);
+  throw new ConfigError(option, `must be one of ${allowed.join(", ")}`);
 }

@@ -1,5 +1,5 @@
 import { readHeaderOptions, type ConfigFields, type HeaderDefaults } from "./config.js";
-import { SchemeConfigError } from "./errors.js";
+import { ConfigError } from "@tributary/errors";
 import { GENERIC_HMAC, genericHmacScheme, type HmacAlgorithm, type SignatureEncoding } from "./schemes/generic-hmac.js";
 import { GENERIC_HMAC_OPTIONS, parseGenericHmacOptions } from "./schemes/generic-hmac-config.js";
 import { GITHUB, GITHUB_DEFAULTS, githubScheme } from "./schemes/github.js";
@@ -135,24 +135,24 @@ export function isSchemeType(value: unknown): value is SchemeType {
 
 /**
  * Builds a scheme from a plain config object (as read from a config file). Throws
- * `SchemeConfigError` naming the bad field; unknown fields are refused, not ignored, so a typo
+ * `ConfigError` naming the bad field; unknown fields are refused, not ignored, so a typo
  * in a header option cannot silently fall back to the default header.
  */
 export function createScheme(config: SchemeConfig): SignatureScheme {
   const raw: unknown = config;
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw new SchemeConfigError("config", 'must be an object like { "type": "webhook-hmac-sha256" }');
+    throw new ConfigError("config", 'must be an object like { "type": "webhook-hmac-sha256" }');
   }
   const fields = raw as ConfigFields;
 
   const type = fields["type"] ?? DEFAULT_SCHEME_TYPE;
-  if (!isSchemeType(type)) throw new SchemeConfigError("type", `must be one of ${SCHEME_TYPES.join(", ")}`);
+  if (!isSchemeType(type)) throw new ConfigError("type", `must be one of ${SCHEME_TYPES.join(", ")}`);
   const scheme = SCHEMES[type];
 
   for (const field of Object.keys(fields)) {
     if (field !== "type" && !scheme.options.includes(field)) {
       const allowed = ["type", ...scheme.options].join(", ");
-      throw new SchemeConfigError(field, `is not an option of scheme ${type} (options: ${allowed})`);
+      throw new ConfigError(field, `is not an option of scheme ${type} (options: ${allowed})`);
     }
   }
   return scheme.build(fields);

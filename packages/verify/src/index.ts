@@ -13,7 +13,6 @@ export type {
 } from "./create-scheme.js";
 export { VERIFY_FAILURE_CODES, isVerifyFailureCode } from "./codes.js";
 export type { VerifyFailure, VerifyFailureCode } from "./codes.js";
-export { SchemeConfigError, isSchemeConfigError } from "./errors.js";
 export { MAX_HEADER_LENGTH } from "./headers.js";
 export { ED25519_PRIVATE_KEY_PREFIX, ED25519_PUBLIC_KEY_PREFIX, HMAC_SECRET_PREFIX, decodeSecret } from "./secrets.js";
 export type { DecodedSecret } from "./secrets.js";

@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { SchemeConfigError } from "./errors.js";
+import { ConfigError } from "@tributary/errors";
 import { decodeSecret } from "./secrets.js";
 
 /**
@@ -29,13 +29,13 @@ export interface SigningKey {
 }
 
 /**
- * Decodes a `whsec_<base64>` signing secret once (at start-up). Throws SchemeConfigError for
+ * Decodes a `whsec_<base64>` signing secret once (at start-up). Throws ConfigError for
  * anything else — Ed25519 (`v1a`) signing is not offered: no destination asked for it yet.
  */
 export function standardWebhooksSigningKey(text: string): SigningKey {
   const decoded = decodeSecret(text, "standard-webhooks");
   if (decoded.kind !== "hmac")
-    throw new SchemeConfigError("secret", "must be a whsec_ HMAC secret to sign outbound requests");
+    throw new ConfigError("secret", "must be a whsec_ HMAC secret to sign outbound requests");
   return { key: decoded.key };
 }
 
@@ -47,9 +47,9 @@ export function signStandardWebhooks(
   input: StandardWebhooksSignInput,
   keys: readonly SigningKey[],
 ): StandardWebhooksHeaders {
-  if (keys.length === 0) throw new SchemeConfigError("secrets", "at least one signing secret is needed");
+  if (keys.length === 0) throw new ConfigError("secrets", "at least one signing secret is needed");
   if (!Number.isSafeInteger(input.timestampSeconds) || input.timestampSeconds < 0) {
-    throw new SchemeConfigError("timestampSeconds", "must be a non-negative integer (Unix seconds)");
+    throw new ConfigError("timestampSeconds", "must be a non-negative integer (Unix seconds)");
   }
   const timestamp = String(input.timestampSeconds);
   const prefix = Buffer.from(`${input.id}.${timestamp}.`, "utf8");

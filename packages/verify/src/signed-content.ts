@@ -1,4 +1,4 @@
-import { SchemeConfigError } from "./errors.js";
+import { ConfigError } from "@tributary/errors";
 
 /** The pieces of the signed bytes, in order: fixed text, or a request part. */
 export type ContentPart =
@@ -16,7 +16,7 @@ type Placeholder = (typeof PLACEHOLDERS)[number];
 export function parseSignedContent(template: string): ContentPart[] {
   const field = "signedContent";
   if (template.length === 0 || template.length > 128) {
-    throw new SchemeConfigError(field, 'must be 1 to 128 characters, e.g. "{timestamp}.{body}"');
+    throw new ConfigError(field, 'must be 1 to 128 characters, e.g. "{timestamp}.{body}"');
   }
   const parts: ContentPart[] = [];
   const seen = new Set<Placeholder>();
@@ -24,21 +24,21 @@ export function parseSignedContent(template: string): ContentPart[] {
   while (rest.length > 0) {
     const open = rest.indexOf("{");
     const literal = open === -1 ? rest : rest.slice(0, open);
-    if (literal.includes("}")) throw new SchemeConfigError(field, "has a } without a matching {");
+    if (literal.includes("}")) throw new ConfigError(field, "has a } without a matching {");
     if (literal.length > 0) parts.push({ kind: "literal", bytes: Buffer.from(literal, "utf8") });
     if (open === -1) break;
     const close = rest.indexOf("}", open);
     const name = close === -1 ? "" : rest.slice(open + 1, close);
     if (!(PLACEHOLDERS as readonly string[]).includes(name)) {
-      throw new SchemeConfigError(field, "may only use the placeholders {id}, {timestamp} and {body}");
+      throw new ConfigError(field, "may only use the placeholders {id}, {timestamp} and {body}");
     }
     const placeholder = name as Placeholder;
-    if (seen.has(placeholder)) throw new SchemeConfigError(field, `uses {${placeholder}} more than once`);
+    if (seen.has(placeholder)) throw new ConfigError(field, `uses {${placeholder}} more than once`);
     seen.add(placeholder);
     parts.push({ kind: placeholder });
     rest = rest.slice(close + 1);
   }
-  if (!seen.has("body")) throw new SchemeConfigError(field, "must include {body}");
+  if (!seen.has("body")) throw new ConfigError(field, "must include {body}");
   return parts;
 }
 

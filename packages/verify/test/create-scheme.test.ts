@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { SCHEME_TYPES, SchemeConfigError, createScheme, isSchemeConfigError, isSchemeType } from "../src/index.js";
+import { ConfigError, isConfigError } from "@tributary/errors";
+import { SCHEME_TYPES, createScheme, isSchemeType } from "../src/index.js";
 import type { SchemeConfig } from "../src/index.js";
 
-function configError(config: unknown): SchemeConfigError {
+function configError(config: unknown): ConfigError {
   try {
     createScheme(config as SchemeConfig);
   } catch (err) {
-    if (isSchemeConfigError(err)) return err;
+    if (isConfigError(err)) return err;
     throw err;
   }
   throw new Error("expected createScheme to throw");
@@ -57,8 +58,8 @@ describe("createScheme", () => {
 
   it("config - an unknown type names the type field", () => {
     const err = configError({ type: "paypal" });
-    expect(err).toBeInstanceOf(SchemeConfigError);
-    expect(err.name).toBe("SchemeConfigError");
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.name).toBe("ConfigError");
     expect(err.field).toBe("type");
     expect(err.message).toContain("webhook-hmac-sha256");
   });

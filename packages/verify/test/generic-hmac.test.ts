@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { SchemeConfigError, createScheme, isSchemeConfigError } from "../src/index.js";
+import { ConfigError, isConfigError } from "@tributary/errors";
+import { createScheme } from "../src/index.js";
 import type { GenericHmacConfig, HeaderValue, SchemeConfig } from "../src/index.js";
 import { BODY, CURRENT, NOW, PREVIOUS, ctx, failureCode, flipByte, flipChar } from "./fixtures.js";
 
@@ -10,11 +11,11 @@ function mac(algorithm: string, key: Buffer, parts: Array<string | Buffer>): Buf
   return h.digest();
 }
 
-function configError(config: unknown): SchemeConfigError {
+function configError(config: unknown): ConfigError {
   try {
     createScheme(config as SchemeConfig);
   } catch (err) {
-    if (isSchemeConfigError(err)) return err;
+    if (isConfigError(err)) return err;
     throw err;
   }
   throw new Error("expected createScheme to throw");

@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { SCHEME_TYPES, SchemeConfigError, decodeSecret } from "../src/index.js";
+import { ConfigError } from "@tributary/errors";
+import { SCHEME_TYPES, decodeSecret } from "../src/index.js";
 import type { SchemeType } from "../src/index.js";
 import { ed25519KeyPair } from "./fixtures.js";
 
-function decodeError(text: string, type: SchemeType): SchemeConfigError {
+function decodeError(text: string, type: SchemeType): ConfigError {
   try {
     decodeSecret(text, type);
   } catch (err) {
-    if (err instanceof SchemeConfigError) return err;
+    if (err instanceof ConfigError) return err;
     throw err;
   }
   throw new Error("expected decodeSecret to throw");
@@ -36,12 +37,10 @@ describe("decodeSecret", () => {
   });
 
   it("standard-webhooks - bad base64, empty secrets and wrong key sizes are refused", () => {
-    expect(() => decodeSecret("whsec_", "standard-webhooks")).toThrow(SchemeConfigError);
-    expect(() => decodeSecret("whsec_not base64!", "standard-webhooks")).toThrow(SchemeConfigError);
-    expect(() => decodeSecret(`whpk_${Buffer.alloc(31).toString("base64")}`, "standard-webhooks")).toThrow(
-      SchemeConfigError,
-    );
-    expect(() => decodeSecret(`${whpk}AAAA`, "standard-webhooks")).toThrow(SchemeConfigError);
+    expect(() => decodeSecret("whsec_", "standard-webhooks")).toThrow(ConfigError);
+    expect(() => decodeSecret("whsec_not base64!", "standard-webhooks")).toThrow(ConfigError);
+    expect(() => decodeSecret(`whpk_${Buffer.alloc(31).toString("base64")}`, "standard-webhooks")).toThrow(ConfigError);
+    expect(() => decodeSecret(`${whpk}AAAA`, "standard-webhooks")).toThrow(ConfigError);
   });
 
   it("every type - a whsk_ private key is refused: receivers need only the public key", () => {

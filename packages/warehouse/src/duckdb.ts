@@ -74,7 +74,8 @@ ON CONFLICT DO NOTHING`;
 /**
  * DuckDB errors about the data itself (a malformed JSON payload, a value out of range) — the
  * loader isolates such rows for the DLQ; anything else (I/O, memory, a closed database) is an
- * outage to retry.
+ * outage to retry. DuckDB's error type (duckdb_error_type in its C API) is not exposed by
+ * @duckdb/node-api, only as the message's first words, so this one decision reads the message.
  */
 function refusesData(message: string): boolean {
   return /^(Conversion|Invalid Input|Constraint|Out of Range) Error/.test(message);

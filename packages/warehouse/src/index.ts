@@ -4,7 +4,7 @@ export type { ClickHouseOptions, ClickHouseServerInfo } from "./clickhouse.js";
 export { clickHouseFeatures, clickHouseTableDdl } from "./clickhouse-schema.js";
 export type { ClickHouseFeatures, ClickHouseLayout } from "./clickhouse-schema.js";
 export { openWarehouse } from "./open.js";
-export { WarehouseError } from "./sink.js";
+export { WAREHOUSE_ERRORS, WarehouseError } from "./sink.js";
 export type { EventPage, InsertResult, StoredEvent, WarehouseReader, WarehouseSink } from "./sink.js";
 export { isReconcileReader, rangesOf } from "./reconcile.js";
 export type { ReconcileReader } from "./reconcile.js";

@@ -1,3 +1,4 @@
+import { defineErrors } from "@tributary/errors";
 import type { WarehouseRow } from "@tributary/schema";
 
 export interface InsertResult {
@@ -49,16 +50,23 @@ export interface WarehouseReader {
   eventKeys(): Promise<string[]>;
 }
 
-export class WarehouseError extends Error {
-  constructor(
-    readonly code: "warehouse_unavailable" | "warehouse_rejected" | "warehouse_url_invalid",
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = "WarehouseError";
-  }
-}
+export const WAREHOUSE_ERRORS = {
+  warehouse_unavailable: {
+    meaning:
+      "The warehouse did not answer, or failed for a reason that is not the data (I/O, memory, a closed database).",
+    fix: "Nothing to do for the data: the loader backs off, its breaker opens, and events wait in the hub stream. Bring the warehouse back.",
+  },
+  warehouse_rejected: {
+    meaning: "The warehouse refused the data itself (a malformed payload, a value out of range).",
+    fix: "The loader isolates the refused rows and moves them to the DLQ with the warehouse's reason; correct and replay them.",
+  },
+  warehouse_url_invalid: {
+    meaning: "The warehouse URL cannot be used (unknown scheme, unknown option, a bad value).",
+    fix: "Use duckdb:<path> or clickhouse://host:port/database with the options the README lists.",
+  },
+} as const;
+
+export class WarehouseError extends defineErrors("WarehouseError", WAREHOUSE_ERRORS) {}
 
 /** Keeps the first row of each key: a batch can hold the same event twice (cross-region retries). */
 export function uniqueByKey(rows: readonly WarehouseRow[]): WarehouseRow[] {

@@ -1,3 +1,4 @@
+import { defineErrors } from "@tributary/errors";
 import { existsSync, readFileSync } from "node:fs";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { OperatorContext } from "@tributary/local";
@@ -7,17 +8,32 @@ import type { ServiceEndpoint } from "./http.js";
 /** The context file's shape: @tributary/local writes it for the local system, the CLI reads it. */
 export type { OperatorContext };
 
-export class OperatorError extends Error {
-  constructor(
-    readonly code:
-      "context_missing" | "context_invalid" | "unknown_region" | "not_found" | "unreachable" | "bad_argument",
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = "OperatorError";
-  }
-}
+export const OPERATOR_ERRORS = {
+  context_missing: {
+    meaning: "No operator context file: the CLI does not know where the deployment is.",
+    fix: "Start the local system (`npm start`), or pass `--context <file>` / set TRIBUTARY_CONTEXT.",
+  },
+  context_invalid: {
+    meaning: "The operator context file is not valid JSON of the expected shape.",
+    fix: "Correct the field the message names, or recreate it with `tributary up`.",
+  },
+  unknown_region: { meaning: "The region named is not in the operator context.", fix: "Use one the message lists." },
+  not_found: {
+    meaning: "The stream message, DLQ entry or destination asked for does not exist.",
+    fix: "List first (`dlq`, `destinations`), then ask for what is there.",
+  },
+  unreachable: {
+    meaning: "A service or nats-server of the deployment did not answer.",
+    fix: "Check that it runs (`tributary status`, `tributary doctor`) and that the context's URLs are right.",
+  },
+  bad_argument: {
+    meaning: "A command-line argument is missing or malformed (exit code 2).",
+    fix: "See the command's --help.",
+  },
+} as const;
+
+/** What an operator command could not do; the CLI prints the message and exits 1 (2 for bad_argument). */
+export class OperatorError extends defineErrors("OperatorError", OPERATOR_ERRORS) {}
 
 export function readContext(file: string): OperatorContext {
   if (!existsSync(file)) {

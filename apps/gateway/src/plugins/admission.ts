@@ -57,13 +57,14 @@ function pressureGuard(app: FastifyInstance, config: GatewayConfig): void {
     sampleInterval: 500,
     pressureHandler: (request, _reply, type, value) => {
       if (!request.routeOptions.url?.startsWith("/v1/sources/")) return;
-      const what =
-        type === "heapUsedBytes"
-          ? `heap in use is ${Math.round((value ?? 0) / 1024 / 1024)} MiB`
-          : `the event loop is ${Math.round(value ?? 0)} ms behind`;
+      const heap = type === "heapUsedBytes";
+      const what = heap
+        ? `heap in use is ${Math.round((value ?? 0) / 1024 / 1024)} MiB`
+        : `the event loop is ${Math.round(value ?? 0)} ms behind`;
       // A rejected promise goes to the error handler as our own code, with a Retry-After.
       return Promise.reject(
-        new GatewayError("overloaded", `the gateway is overloaded: ${what}`, undefined, {
+        new GatewayError("overloaded", `the gateway is overloaded: ${what}`, {
+          details: { limit: heap ? "heap_used" : "event_loop_delay" },
           retryAfterSeconds: config.retryAfterSeconds,
         }),
       );
@@ -161,15 +162,14 @@ function admit(state: GatewayState, request: FastifyRequest<{ Params: { sourceId
   checkShape(request, config, source, batch);
   const stream = state.stream();
   if (stream?.full)
-    throw new GatewayError("buffer_full", "the regional stream is full", undefined, {
+    throw new GatewayError("buffer_full", "the regional stream is full", {
       retryAfterSeconds: stream.retryAfterSeconds(),
     });
   if (limiter.inFlight >= limiter.maxInFlight) {
     throw new GatewayError(
       "overloaded",
       `the gateway is at its limit of ${limiter.maxInFlight} events awaiting the regional stream`,
-      undefined,
-      { retryAfterSeconds: state.ingest.overloadRetryAfter() },
+      { details: { limit: "publishes_in_flight" }, retryAfterSeconds: state.ingest.overloadRetryAfter() },
     );
   }
   request.tributarySource = source;

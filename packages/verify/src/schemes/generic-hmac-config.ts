@@ -1,5 +1,5 @@
 import { readChoice, readHeaderOptions, type ConfigFields } from "../config.js";
-import { SchemeConfigError } from "../errors.js";
+import { ConfigError } from "@tributary/errors";
 import { parseSignedContent, signs } from "../signed-content.js";
 import { HMAC_ALGORITHMS, SIGNATURE_ENCODINGS, type GenericHmacOptions } from "./generic-hmac.js";
 
@@ -28,13 +28,13 @@ export function parseGenericHmacOptions(fields: ConfigFields): GenericHmacOption
     "idHeader",
   ]);
   const signatureHeader = headers["signatureHeader"];
-  if (typeof signatureHeader !== "string") throw new SchemeConfigError("signatureHeader", "is required");
+  if (typeof signatureHeader !== "string") throw new ConfigError("signatureHeader", "is required");
   const timestampHeader = headers["timestampHeader"] ?? null;
   const idHeader = headers["idHeader"] ?? null;
 
   const prefix = fields["prefix"] ?? "";
   if (typeof prefix !== "string" || (prefix !== "" && !PREFIX.test(prefix))) {
-    throw new SchemeConfigError(
+    throw new ConfigError(
       "prefix",
       'must be up to 32 visible ASCII characters without spaces or commas, e.g. "sha256="',
     );
@@ -42,18 +42,18 @@ export function parseGenericHmacOptions(fields: ConfigFields): GenericHmacOption
 
   const template = fields["signedContent"] ?? (timestampHeader === null ? "{body}" : "{timestamp}.{body}");
   if (typeof template !== "string")
-    throw new SchemeConfigError("signedContent", 'must be a template string such as "{timestamp}.{body}"');
+    throw new ConfigError("signedContent", 'must be a template string such as "{timestamp}.{body}"');
   const signedContent = parseSignedContent(template);
   if (signs(signedContent, "timestamp") && timestampHeader === null) {
-    throw new SchemeConfigError("timestampHeader", "is required when signedContent includes {timestamp}");
+    throw new ConfigError("timestampHeader", "is required when signedContent includes {timestamp}");
   }
   if (!signs(signedContent, "timestamp") && timestampHeader !== null) {
     // A timestamp outside the signature can be rewritten by whoever replays the request, so a
     // tolerance check on it would look like replay protection without being any.
-    throw new SchemeConfigError("signedContent", "must include {timestamp} when timestampHeader is set");
+    throw new ConfigError("signedContent", "must include {timestamp} when timestampHeader is set");
   }
   if (signs(signedContent, "id") && idHeader === null) {
-    throw new SchemeConfigError("idHeader", "is required when signedContent includes {id}");
+    throw new ConfigError("idHeader", "is required when signedContent includes {id}");
   }
 
   return {
