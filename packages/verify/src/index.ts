@@ -30,5 +30,5 @@ export type {
   VerifyRequest,
   VerifyResult,
 } from "./types.js";
-export { signStandardWebhooks, standardWebhooksSigningKey } from "./sign.js";
+export { MIN_SIGNING_SECRET_BYTES, signStandardWebhooks, standardWebhooksSigningKey } from "./sign.js";
 export type { SigningKey, StandardWebhooksHeaders, StandardWebhooksSignInput } from "./sign.js";

@@ -29,13 +29,27 @@ export interface SigningKey {
 }
 
 /**
+ * Fewest bytes of an outbound signing key: the Standard Webhooks spec asks for secrets of 24 to 64
+ * random bytes. A shorter key would make every delivery's signature only as strong as a guessable
+ * secret, and receivers cannot tell; inbound secrets have their floor for the same reason.
+ */
+export const MIN_SIGNING_SECRET_BYTES = 24;
+
+/**
  * Decodes a `whsec_<base64>` signing secret once (at start-up). Throws ConfigError for
- * anything else — Ed25519 (`v1a`) signing is not offered: no destination asked for it yet.
+ * anything else, and for a key shorter than MIN_SIGNING_SECRET_BYTES — Ed25519 (`v1a`) signing
+ * is not offered: no destination asked for it yet.
  */
 export function standardWebhooksSigningKey(text: string): SigningKey {
   const decoded = decodeSecret(text, "standard-webhooks");
   if (decoded.kind !== "hmac")
     throw new ConfigError("secret", "must be a whsec_ HMAC secret to sign outbound requests");
+  if (decoded.key.length < MIN_SIGNING_SECRET_BYTES)
+    throw new ConfigError(
+      "secret",
+      `decodes to ${decoded.key.length} bytes; an outbound signing secret needs at least ${MIN_SIGNING_SECRET_BYTES} bytes`,
+      `generate one: echo "whsec_$(openssl rand -base64 32)"`,
+    );
   return { key: decoded.key };
 }
 

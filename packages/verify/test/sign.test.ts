@@ -62,6 +62,15 @@ describe("signStandardWebhooks - round trip", () => {
     expect(result).toMatchObject({ ok: false, code: "signature_mismatch" });
   });
 
+  it("L11 - an outbound signing secret shorter than 24 bytes is refused, as short inbound secrets are", () => {
+    const refused = expect.objectContaining({ code: "config_invalid", field: "secret" });
+    for (const text of ["only-23-bytes-of-secret", "x"])
+      expect(() => standardWebhooksSigningKey("whsec_" + Buffer.from(text).toString("base64"))).toThrow(refused);
+    expect(
+      standardWebhooksSigningKey("whsec_" + Buffer.from("exactly-24-bytes-secret!").toString("base64")).key,
+    ).toHaveLength(24);
+  });
+
   it("refuses keys that cannot sign, naming the field", () => {
     expect(() => standardWebhooksSigningKey("not-a-secret")).toThrow(/whsec_/);
     expect(() => signStandardWebhooks({ id: "x", timestampSeconds: NOW, body: BODY }, [])).toThrow(/at least one/);
