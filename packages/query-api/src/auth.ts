@@ -39,8 +39,3 @@ export function scopeSources(principal: Principal, asked: string | undefined): r
   }
   return [asked];
 }
-
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
-}

@@ -9,7 +9,7 @@ export const API_ERRORS = {
   },
   forbidden_source: {
     status: 403,
-    meaning: "the token is not scoped to the source asked for (or the event's source)",
+    meaning: "the token is not scoped to the source asked for",
     fix: "use a token for that source, or ask without source",
   },
   invalid_parameter: {
@@ -17,7 +17,11 @@ export const API_ERRORS = {
     meaning: "a query parameter is unknown, malformed or out of range; `field` names it",
     fix: "correct the named parameter",
   },
-  not_found: { status: 404, meaning: "no event has this key", fix: "check the key (source:event_id)" },
+  not_found: {
+    status: 404,
+    meaning: "no event with this key that the token may read (another source's event answers the same)",
+    fix: "check the key (source:event_id) and the token's sources",
+  },
   rate_limited: {
     status: 429,
     meaning: "too many requests from this token (or address) in the window",

@@ -1,4 +1,4 @@
-export { isLoopback, scopeSources, TokenRegistry } from "./auth.js";
+export { scopeSources, TokenRegistry } from "./auth.js";
 export type { ApiToken, Principal } from "./auth.js";
 export { API_ERRORS, ApiError } from "./errors.js";
 export type { ApiErrorCode } from "./errors.js";
@@ -7,5 +7,6 @@ export { queryApiPlugin, registerQueryApi } from "./plugin.js";
 export { ANALYTICS_VIEWS } from "./routes/analytics.js";
 export type { QueryApiDeps } from "./plugin.js";
 export { DEFAULT_PAGE, MAX_PAGE } from "./schemas.js";
+export { DEFAULT_MAX_PAGE_BYTES } from "./page.js";
 export { ApiTokenRefSchema, RateLimitSchema, resolveApiTokens } from "./config.js";
 export type { ApiTokenRef } from "./config.js";

@@ -1,7 +1,8 @@
 import swagger from "@fastify/swagger";
 import type { FastifyInstance } from "fastify";
+import { OWN_AUTH } from "@tributary/runtime";
 
-/** Where the OpenAPI document is served; the one route that needs no token. */
+/** Where the OpenAPI document is served (to any valid token, like every route of the API). */
 export const OPENAPI_PATH = "/v1/openapi.json";
 
 /**
@@ -25,5 +26,5 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
 
 /** Serves the document (hidden from itself). */
 export function registerOpenApiRoute(app: FastifyInstance): void {
-  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  app.get(OPENAPI_PATH, { config: { ...OWN_AUTH }, schema: { hide: true } }, async () => app.swagger());
 }

@@ -4,6 +4,7 @@ import { TokenRegistry, type ApiToken, type Principal } from "./auth.js";
 import { authHook, DEFAULT_API_RATE_LIMIT, registerRateLimit } from "./auth-hook.js";
 import { queryApiErrorHandler } from "./error-handler.js";
 import { registerOpenApi, registerOpenApiRoute } from "./openapi.js";
+import { DEFAULT_MAX_PAGE_BYTES } from "./page.js";
 import { registerAnalyticsRoutes } from "./routes/analytics.js";
 import { registerEventRoutes } from "./routes/events.js";
 
@@ -11,12 +12,15 @@ export interface QueryApiDeps {
   queries: EventQueries;
   tokens: readonly ApiToken[];
   /**
-   * Requests without a token from a loopback address read every source (the local
-   * `tributary rows` and dev loop). Off by default; remote callers always need a token.
+   * Local development only: requests without a token from exactly 127.0.0.1 or ::1 read every
+   * source (the local `tributary rows` and dev loop). Off by default; never where a proxy or a
+   * sidecar forwards over loopback (every caller would be "local").
    */
   anonymousLoopback?: boolean;
-  /** Requests per window per token (or per address without one). Default 600 per minute. */
+  /** Requests per window per token (or per address without a valid one). Default 600 per minute. */
   rateLimit?: { max: number; windowMs: number };
+  /** Bytes of events (payloads included) one page holds at most. Default DEFAULT_MAX_PAGE_BYTES (8 MiB). */
+  maxPageBytes?: number;
 }
 
 declare module "fastify" {
@@ -36,9 +40,10 @@ export async function queryApiPlugin(app: FastifyInstance, deps: QueryApiDeps): 
   app.setErrorHandler(queryApiErrorHandler);
   // Before the routes: the OpenAPI document collects each route as it is added.
   await registerOpenApi(app);
+  // The rate limit first: a refused token is counted before it is refused.
   await registerRateLimit(app, registry, deps.rateLimit ?? DEFAULT_API_RATE_LIMIT);
   app.addHook("onRequest", authHook(registry, deps.anonymousLoopback));
-  registerEventRoutes(app, deps.queries);
+  registerEventRoutes(app, deps.queries, deps.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES);
   registerAnalyticsRoutes(app, deps.queries);
   registerOpenApiRoute(app);
 }

@@ -23,9 +23,18 @@ const filters = {
 
 export const EventsQuery = Type.Object(
   {
-    limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE, description: "rows per page" }),
+    limit: Type.Integer({
+      minimum: 1,
+      maximum: MAX_PAGE,
+      default: DEFAULT_PAGE,
+      description:
+        "rows per page at most; a page also ends at the server's byte budget (has_more and next_cursor say so)",
+    }),
     starting_after: Text("an event key: the page starts after it (Stripe's convention)"),
     cursor: Text("the next_cursor of the previous page"),
+    include_payload: Type.Optional(
+      Type.Boolean({ description: "send each event's payload (the body as sent, up to 1 MiB); left out by default" }),
+    ),
     ...filters,
     link: Text("link id"),
     is_unique: Type.Optional(Type.Boolean({ description: "only unique (true) or repeat (false) clicks" })),

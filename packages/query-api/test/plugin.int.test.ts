@@ -157,13 +157,13 @@ describe("query API", () => {
     for (const e of bots) expect(e).toMatchObject({ bot_kind: "prefetcher", is_suspicious: false });
   });
 
-  it("auth - a token for one source cannot read another's events (403); no or a wrong token is 401", async () => {
+  it("auth - a token for one source cannot list another's events (403) nor read one by key (404); no or a wrong token is 401", async () => {
     const cross = await get("/v1/events?source=other");
     expect(cross.status).toBe(403);
     expect(cross.body.error).toMatchObject({ code: "forbidden_source", field: "source" });
     const otherKey = (await get("/v1/events?limit=1", OTHER)).body.data[0].event_key as string;
     expect(otherKey.startsWith("other:")).toBe(true);
-    expect((await get(`/v1/events/${encodeURIComponent(otherKey)}`)).status).toBe(403);
+    expect((await get(`/v1/events/${encodeURIComponent(otherKey)}`)).status).toBe(404);
     expect((await get(`/v1/analytics/countries?source=other`)).status).toBe(403);
     // Without a source filter a token sees only its own sources.
     const own = (await get("/v1/events?limit=1000", OTHER)).body.data as Array<{ source: string }>;
@@ -206,8 +206,9 @@ describe("query API", () => {
     expect(us.reduce((s: number, r: { events: number }) => s + r.events, 0)).toBe(usRows);
   });
 
-  it("openapi - documents every route with its parameters", async () => {
-    const res = await app.inject({ method: "GET", url: "/v1/openapi.json" });
+  it("openapi - documents every route with its parameters, to a valid token only", async () => {
+    expect((await app.inject({ method: "GET", url: "/v1/openapi.json" })).statusCode).toBe(401);
+    const res = await app.inject({ method: "GET", url: "/v1/openapi.json", headers: auth(OTHER) });
     expect(res.statusCode).toBe(200);
     const doc = res.json() as {
       openapi: string;
@@ -218,7 +219,7 @@ describe("query API", () => {
       expect.arrayContaining(["/v1/events", "/v1/events/{key}", "/v1/analytics/minutes", "/v1/analytics/countries"]),
     );
     expect(doc.paths["/v1/events"]!.get.parameters!.map((p) => p.name)).toEqual(
-      expect.arrayContaining(["limit", "cursor", "starting_after", "country", "is_unique"]),
+      expect.arrayContaining(["limit", "cursor", "starting_after", "include_payload", "country", "is_unique"]),
     );
   });
 

@@ -57,6 +57,13 @@ export function limitConnections(app: FastifyInstance, limits: HttpServerLimits 
   app.server.maxConnections = limits.maxConnections;
 }
 
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The route checks credentials itself (`OWN_AUTH`): `guardRoutes` adds no guard. */
+    ownAuth?: boolean;
+  }
+}
+
 /**
  * Route `config` of a route that checks credentials itself (the query API's scoped tokens):
  * `guardRoutes` leaves it to its own check.
@@ -74,7 +81,7 @@ type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 export function guardRoutes(app: FastifyInstance, options: { guard: Guard; open: readonly string[] }): void {
   const open = new Set(options.open);
   app.addHook("onRoute", (route) => {
-    if (open.has(route.url) || (route.config as { ownAuth?: boolean } | undefined)?.ownAuth === true) return;
+    if (open.has(route.url) || route.config?.ownAuth === true) return;
     const own =
       route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
     route.onRequest = [options.guard, ...own];

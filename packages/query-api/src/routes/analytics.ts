@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { AnalyticsGroup, EventQueries } from "@tributary/warehouse";
+import { OWN_AUTH } from "@tributary/runtime";
 import { scopeSources } from "../auth.js";
 import { AnalyticsQuerystring, ErrorResponse } from "../schemas.js";
 import { date, freshness, refuseUnknown } from "./common.js";
@@ -21,6 +22,7 @@ export function registerAnalyticsRoutes(app: FastifyInstance, queries: EventQuer
     app.get<{ Querystring: AnalyticsQuerystring }>(
       `/v1/analytics/${view}`,
       {
+        config: { ...OWN_AUTH },
         preValidation: refuseUnknown(Object.keys(AnalyticsQuerystring.properties)),
         schema: {
           summary: `Event counts by ${groupBy} (from the per-minute rollup: equal to the rows loaded)`,

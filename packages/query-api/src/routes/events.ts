@@ -1,7 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type { EventFilter, EventQueries, QueriedEvent } from "@tributary/warehouse";
+import { OWN_AUTH } from "@tributary/runtime";
 import { scopeSources } from "../auth.js";
 import { ApiError } from "../errors.js";
+import { readPage } from "../page.js";
 import { DEFAULT_PAGE, ErrorResponse, EventParams, EventsQuery } from "../schemas.js";
 import { date, freshness, refuseUnknown } from "./common.js";
 
@@ -20,10 +22,13 @@ function decodeCursor(cursor: string): number {
   return Number(match[1]);
 }
 
-function present(event: QueriedEvent): Record<string, unknown> {
+/** An event as the API shows it; list pages leave the payload (up to 1 MiB each) out unless asked. */
+function present(event: QueriedEvent, withPayload = true): Record<string, unknown> {
+  const { payload, ...rest } = event;
   return {
     object: "event",
-    ...event,
+    ...rest,
+    ...(withPayload ? { payload } : {}),
     campaign_meta: event.campaign_meta === null ? null : (JSON.parse(event.campaign_meta) as unknown),
   };
 }
@@ -65,11 +70,15 @@ function filterOf(q: EventsQuery, sources: readonly string[] | undefined): Event
   };
 }
 
-/** `GET /v1/events` (filtered cursor pages by load sequence) and `GET /v1/events/:key`. */
-export function registerEventRoutes(app: FastifyInstance, queries: EventQueries): void {
+/**
+ * `GET /v1/events` (filtered cursor pages by load sequence, at most `maxPageBytes` each) and
+ * `GET /v1/events/:key`.
+ */
+export function registerEventRoutes(app: FastifyInstance, queries: EventQueries, maxPageBytes: number): void {
   app.get<{ Querystring: EventsQuery }>(
     "/v1/events",
     {
+      config: { ...OWN_AUTH },
       preValidation: refuseUnknown(Object.keys(EventsQuery.properties)),
       schema: {
         summary: "List events, newest load first, with filters and cursor pagination",
@@ -84,13 +93,17 @@ export function registerEventRoutes(app: FastifyInstance, queries: EventQueries)
       const sources = scopeSources(request.principal!, q.source);
       const startingAfter = await startingAfterOf(queries, q, sources);
       const [page, fresh] = await Promise.all([
-        queries.listEvents(filterOf(q, sources), { limit: q.limit ?? DEFAULT_PAGE, startingAfter }),
+        readPage(queries, filterOf(q, sources), {
+          limit: q.limit ?? DEFAULT_PAGE,
+          startingAfter,
+          maxBytes: maxPageBytes,
+        }),
         freshness(queries, sources),
       ]);
       const last = page.rows.at(-1);
       return {
         object: "list",
-        data: page.rows.map(present),
+        data: page.rows.map((event) => present(event, q.include_payload === true)),
         has_more: page.hasMore,
         next_cursor: page.hasMore && last ? encodeCursor(last.load_seq) : null,
         freshness: fresh,
@@ -101,22 +114,19 @@ export function registerEventRoutes(app: FastifyInstance, queries: EventQueries)
   app.get<{ Params: EventParams }>(
     "/v1/events/:key",
     {
+      config: { ...OWN_AUTH },
       schema: {
-        summary: "One event by its key",
+        summary: "One event by its key, with its payload",
         params: EventParams,
-        response: { 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse },
+        response: { 401: ErrorResponse, 404: ErrorResponse },
       },
     },
     async (request) => {
       const event = await queries.getEvent(request.params.key);
-      if (!event) throw new ApiError("not_found", `no event ${request.params.key}`);
       const sources = request.principal!.sources;
-      if (sources !== undefined && !sources.includes(event.source))
-        throw new ApiError(
-          "forbidden_source",
-          `token ${request.principal!.id} may not read source ${event.source}`,
-          "key",
-        );
+      // Another source's event is "not found", word for word: a token must not learn which keys exist elsewhere.
+      if (!event || (sources !== undefined && !sources.includes(event.source)))
+        throw new ApiError("not_found", `no event ${request.params.key}`);
       return { ...present(event), freshness: await freshness(queries, [event.source]) };
     },
   );
