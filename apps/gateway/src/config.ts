@@ -32,7 +32,20 @@ import {
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024; // 256 KiB: webhooks are small; raise per source
-export const MAX_BODY_BYTES_LIMIT = 1024 * 1024; // the regional stream's largest message
+/**
+ * nats-server's `max_payload`: the largest message, headers and body together, a server takes.
+ * 1 MiB is nats-server's default, and no server config in this repository raises it; a body the
+ * server cannot take would be answered "retry later" and retried by the sender for days.
+ */
+export const NATS_MAX_PAYLOAD_BYTES = 1024 * 1024;
+/**
+ * Room kept for an event's NATS headers: the key (at most ~300 bytes), source, region,
+ * received-at, event type (at most 100 bytes) and traceparent come to well under 1 KiB; 8 KiB
+ * leaves room for headers added later.
+ */
+export const HEADER_ALLOWANCE_BYTES = 8 * 1024;
+/** The largest `maxBodyBytes`: what max_payload leaves after the headers. */
+export const MAX_BODY_BYTES_LIMIT = NATS_MAX_PAYLOAD_BYTES - HEADER_ALLOWANCE_BYTES;
 export const DEFAULT_RETRY_AFTER_SECONDS = 2;
 
 /**
@@ -137,7 +150,7 @@ const SourceConfig = Type.Object(
       minimum: 64,
       maximum: MAX_BODY_BYTES_LIMIT,
       default: DEFAULT_MAX_BODY_BYTES,
-      description: `largest accepted body in bytes (at most ${MAX_BODY_BYTES_LIMIT})`,
+      description: `largest accepted body in bytes (at most ${MAX_BODY_BYTES_LIMIT}: NATS's 1 MiB max_payload less room for headers)`,
     }),
     rateLimit: Type.Optional(
       Type.Object(
@@ -383,7 +396,30 @@ export function resolveGatewayConfig(input: unknown, env: NodeJS.ProcessEnv = pr
   return finish(validateConfig(GatewayConfigSchema, input), env);
 }
 
+/**
+ * NATS URLs end up in logs and in the errors NATS clients raise; a password inside one would be
+ * printed with them. The login has its own settings (the password from env or a file), so a URL
+ * with userinfo is refused, without echoing it.
+ */
+function checkNatsServers(servers: readonly string[]): void {
+  servers.forEach((server, i) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(server);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || url.username !== "" || url.password !== "")
+      throw new ConfigError(
+        `nats.servers[${i}]`,
+        url === undefined ? "is not a URL" : "holds a user or password, which logs and errors would show",
+        "give nats://host:port; the user goes in nats.user (TRIBUTARY_NATS_USER), the password in TRIBUTARY_NATS_PASS",
+      );
+  });
+}
+
 function finish(input: GatewayConfigInput, env: NodeJS.ProcessEnv): GatewayConfig {
+  checkNatsServers(input.nats.servers);
   const entries = Object.entries(input.sources);
   if (entries.length === 0)
     throw new ConfigError("sources", "no source is configured", "add at least one source under `sources`");

@@ -22,8 +22,9 @@ export const GATEWAY_ERRORS = {
   },
   payload_too_large: {
     status: 413,
-    meaning: "The body is larger than the source's `maxBodyBytes`.",
-    fix: "Send smaller events or raise `maxBodyBytes` for the source.",
+    meaning:
+      "The body is larger than the source's `maxBodyBytes`, or than the regional stream can store with its headers: never storable, so not worth retrying.",
+    fix: "Send smaller events or raise `maxBodyBytes` for the source (within what NATS takes).",
   },
   signature_missing: {
     status: 401,

@@ -120,6 +120,8 @@ async function publishFailure(err: unknown, ctx: IngestContext): Promise<Gateway
         cause: err,
         retryAfterSeconds: await ctx.fullRetryAfter(),
       });
+    // Never storable, so never "retry later": the sender would retry it for days.
+    if (err.code === "message_too_large") return new GatewayError("payload_too_large", err.message, { cause: err });
     return new GatewayError("buffer_unavailable", err.message, { cause: err });
   }
   if (err instanceof GatewayError) return err;

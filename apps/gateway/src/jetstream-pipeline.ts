@@ -136,7 +136,7 @@ export class JetStreamPipeline {
     this.#onFull = options.onFull;
     this.#inbox = `${createInbox()}.`;
     this.#sub = nc.subscribe(`${this.#inbox}*`, {
-      callback: (err, msg) => (err ? this.failAll(err.message) : this.#onAck(msg)),
+      callback: (err, msg) => (err ? this.failAll("the PubAck subscription failed") : this.#onAck(msg)),
     });
     this.#sweeper = setInterval(() => this.#sweep(), Math.max(10, Math.min(250, Math.floor(options.timeoutMs / 4))));
     this.#sweeper.unref();
@@ -149,7 +149,7 @@ export class JetStreamPipeline {
 
   /**
    * Publishes one event with its key as `Nats-Msg-Id` and resolves on the stream's PubAck; every
-   * failure is a PublishError (buffer_full, stream_not_found, buffer_unavailable).
+   * failure is a PublishError (buffer_full, stream_not_found, message_too_large, buffer_unavailable).
    */
   publish(msg: EventMessage): Promise<PublishReceipt> {
     return new Promise<PublishReceipt>((resolve, reject) => {
@@ -158,6 +158,13 @@ export class JetStreamPipeline {
         headers = this.#headers.encode(msg);
       } catch (err) {
         reject(err);
+        return;
+      }
+      // The client would throw at write time (body + headers over the server's max_payload) and
+      // the sender would be told to retry forever; refused here instead, as never storable.
+      const maxPayload = this.#nc.info?.max_payload;
+      if (maxPayload !== undefined && headers.length + msg.body.length > maxPayload) {
+        reject(new PublishError("message_too_large", "the event is larger than the regional NATS server takes"));
         return;
       }
       const token = this.#token++;
@@ -190,10 +197,9 @@ export class JetStreamPipeline {
       } catch (err) {
         const pending = this.#pending.get(item.token);
         this.#pending.delete(item.token);
+        // Fixed text for the sender; the client's own message stays in `cause`.
         pending?.reject(
-          new PublishError("buffer_unavailable", `the regional stream did not acknowledge: ${(err as Error).message}`, {
-            cause: err,
-          }),
+          new PublishError("buffer_unavailable", "the regional stream did not acknowledge", { cause: err }),
         );
       }
     }

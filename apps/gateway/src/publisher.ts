@@ -15,6 +15,7 @@ import { FillTracker, type FillState, type StreamSample } from "./admission.js";
 import type { GatewayConfig } from "./config.js";
 import { JetStreamPipeline } from "./jetstream-pipeline.js";
 import type { RegionalStream } from "./plugins/state.js";
+import { checkRegionLimits } from "./region-limits.js";
 
 /** Why the gateway is not ready, for /readyz. */
 export type NotReadyReason =
@@ -104,12 +105,10 @@ export class RegionalPublisher implements RegionalStream {
     });
     this.#streamName = wanted.name;
     this.#jsm = jsm;
-    if (stream.manage) {
-      await ensureStream(jsm, wanted);
-    } else {
-      await this.#waitForStream(jsm, wanted.name);
-    }
-    if (this.#closed) return;
+    const info = stream.manage ? await ensureStream(jsm, wanted) : await this.#waitForStream(jsm, wanted.name);
+    if (this.#closed || info === undefined) return;
+    // A ConfigError (exit 78) when the region cannot hold what the sources accept.
+    checkRegionLimits(this.config, { maxPayload: nc.info?.max_payload, maxMsgSize: info.config.max_msg_size });
     await this.#sample();
     this.#pipeline = new JetStreamPipeline(nc, {
       timeoutMs: nats.publishTimeoutMs,
@@ -126,18 +125,18 @@ export class RegionalPublisher implements RegionalStream {
     void this.#watch(nc);
   }
 
-  /** When operators provision the stream, wait (not ready) until it exists. */
-  async #waitForStream(jsm: JetStreamManager, name: string): Promise<void> {
+  /** When operators provision the stream, wait (not ready) until it exists; undefined if closed meanwhile. */
+  async #waitForStream(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {
     for (let attempt = 0; !this.#closed; attempt++) {
       try {
-        await jsm.streams.info(name);
-        return;
+        return await jsm.streams.info(name);
       } catch (err) {
         if (attempt % 10 === 0)
           this.log.warn({ err, stream: name }, "regional stream not available yet; not ready until it is");
         await new Promise((resolve) => setTimeout(resolve, 1000).unref());
       }
     }
+    return undefined;
   }
 
   /** Reads the stream's fill level; one reading at a time, failures only make the last one stale. */

@@ -1,10 +1,15 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "@tributary/config";
 import { SCHEME_TYPES } from "@tributary/verify";
-import { loadGatewayConfig, resolveGatewayConfig } from "../src/config.js";
+import {
+  HEADER_ALLOWANCE_BYTES,
+  loadGatewayConfig,
+  MAX_BODY_BYTES_LIMIT,
+  resolveGatewayConfig,
+} from "../src/config.js";
 
 const SECRET = "a-secret-of-enough-length-0123";
 const base = {
@@ -114,19 +119,58 @@ describe("gateway config", () => {
     expect(err.problem).toBe(`must be one of ${SCHEME_TYPES.map((t) => JSON.stringify(t)).join(", ")}`);
   });
 
+  it("L10 - a NATS URL carrying a user or password is refused without echoing it (it would reach logs and errors)", () => {
+    for (const [url, at] of [
+      ["nats://gateway-us:hunter2-secret@127.0.0.1:4222", 0],
+      ["tls://:hunter2-secret@nats.example:4222", 1],
+    ] as const) {
+      const servers = at === 0 ? [url] : ["nats://127.0.0.1:4222", url];
+      const err = configError(() => resolveGatewayConfig({ ...base, nats: { servers } }, { DEMO_SECRET: SECRET }));
+      expect(err.field).toBe(`nats.servers[${at}]`);
+      expect(err.message).not.toContain("hunter2");
+    }
+    const env = { DEMO_SECRET: SECRET, TRIBUTARY_NATS_URL: "nats://u:hunter2-secret@127.0.0.1:4222" };
+    const dir = mkdtempSync(join(tmpdir(), "gw-config-"));
+    try {
+      writeFileSync(join(dir, "gateway.json"), JSON.stringify(base));
+      expect(configError(() => loadGatewayConfig(env, join(dir, "gateway.json"))).field).toBe("nats.servers[0]");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("M12 - a maxBodyBytes that leaves NATS's 1 MiB max_payload no room for the headers is a config error naming the field", () => {
+    const source = (maxBodyBytes: number) => ({
+      ...base,
+      sources: { demo: { ...base.sources.demo, maxBodyBytes } },
+    });
+    expect(configError(() => resolveGatewayConfig(source(1024 * 1024), { DEMO_SECRET: SECRET })).field).toBe(
+      "sources.demo.maxBodyBytes",
+    );
+    expect(
+      resolveGatewayConfig(source(MAX_BODY_BYTES_LIMIT), { DEMO_SECRET: SECRET }).sources.get("demo")!.maxBodyBytes,
+    ).toBe(MAX_BODY_BYTES_LIMIT);
+    expect(MAX_BODY_BYTES_LIMIT + HEADER_ALLOWANCE_BYTES).toBe(1024 * 1024);
+  });
+
   it("config - env overrides the file", () => {
     const dir = mkdtempSync(join(tmpdir(), "gw-config-"));
     const file = join(dir, "gateway.json");
     writeFileSync(file, JSON.stringify(base));
-    const config = loadGatewayConfig(
-      {
-        DEMO_SECRET: SECRET,
-        TRIBUTARY_PORT: "9999",
-        TRIBUTARY_NATS_URL: "nats://127.0.0.1:4223, nats://127.0.0.1:4224",
-        TRIBUTARY_REGION: "eu",
-      },
-      file,
-    );
+    let config;
+    try {
+      config = loadGatewayConfig(
+        {
+          DEMO_SECRET: SECRET,
+          TRIBUTARY_PORT: "9999",
+          TRIBUTARY_NATS_URL: "nats://127.0.0.1:4223, nats://127.0.0.1:4224",
+          TRIBUTARY_REGION: "eu",
+        },
+        file,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(config.port).toBe(9999);
     expect(config.region).toBe("eu");
     expect(config.nats.servers).toEqual(["nats://127.0.0.1:4223", "nats://127.0.0.1:4224"]);

@@ -24,33 +24,45 @@ export async function startGateway(
   overrides: Record<string, unknown> = {},
   now?: () => number,
   natsOptions: NatsServerOptions = {},
+  /** Runs against the nats-server before the gateway connects (e.g. provisions the stream itself). */
+  prepare?: (nats: NatsServer) => Promise<void>,
 ): Promise<GatewayUnderTest> {
   const nats = await startNatsServer({ domain: "us", ...natsOptions });
-  const config = resolveGatewayConfig(
-    {
-      region: "us",
-      port: 0,
-      logLevel: "silent",
-      nats: { servers: [nats.url], publishTimeoutMs: 1000 },
-      stream: { maxBytes: 64 * 1024 * 1024 },
-      sources: {
-        demo: {
-          scheme: { type: "webhook-hmac-sha256" },
-          secrets: [
-            { id: "current", env: "GW_TEST_SECRET" },
-            { id: "previous", env: "GW_TEST_OLD_SECRET" },
-          ],
-          maxBodyBytes: 4096,
-        },
-      },
-      ...overrides,
-    },
-    { GW_TEST_SECRET: SECRET, GW_TEST_OLD_SECRET: OLD_SECRET },
-  );
   let publisher: RegionalPublisher | undefined;
-  const app = buildApp({ config, stream: () => publisher, ...(now ? { now } : {}), logger: false });
-  publisher = new RegionalPublisher(config, app.log);
-  await publisher.start();
+  let app: FastifyInstance | undefined;
+  try {
+    await prepare?.(nats);
+    const config = resolveGatewayConfig(
+      {
+        region: "us",
+        port: 0,
+        logLevel: "silent",
+        nats: { servers: [nats.url], publishTimeoutMs: 1000 },
+        stream: { maxBytes: 64 * 1024 * 1024 },
+        sources: {
+          demo: {
+            scheme: { type: "webhook-hmac-sha256" },
+            secrets: [
+              { id: "current", env: "GW_TEST_SECRET" },
+              { id: "previous", env: "GW_TEST_OLD_SECRET" },
+            ],
+            maxBodyBytes: 4096,
+          },
+        },
+        ...overrides,
+      },
+      { GW_TEST_SECRET: SECRET, GW_TEST_OLD_SECRET: OLD_SECRET },
+    );
+    app = buildApp({ config, stream: () => publisher, ...(now ? { now } : {}), logger: false });
+    publisher = new RegionalPublisher(config, app.log);
+    await publisher.start();
+  } catch (err) {
+    // A gateway that does not start leaves nothing running behind it.
+    await app?.close();
+    await publisher?.close();
+    await nats.cleanup();
+    throw err;
+  }
   const address = await app.listen({ host: "127.0.0.1", port: 0 });
   const observer = await connectNats({ servers: [nats.url], name: "observer" });
   return {
@@ -64,7 +76,7 @@ export async function startGateway(
       return (await jsm.streams.info("EVENTS_US")).state.messages;
     },
     async close() {
-      await app.close();
+      await app!.close();
       await publisher!.close();
       await observer.close();
       await nats.cleanup();

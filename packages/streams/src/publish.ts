@@ -38,6 +38,11 @@ export const PUBLISH_ERRORS = {
     meaning: "The regional stream does not exist on the server.",
     fix: "Provision the streams (`tributary` provisioning, or the Helm chart's job) before starting gateways.",
   },
+  message_too_large: {
+    meaning:
+      "The event with its headers is larger than the server's max_payload or the stream's max_msg_size: nothing was stored, and a retry never will be.",
+    fix: "Send a smaller event; keep each source's maxBodyBytes below what the server and the stream take.",
+  },
 } as const;
 export type PublishFailureCode = keyof typeof PUBLISH_ERRORS;
 
@@ -52,6 +57,8 @@ export const JetStreamErrorCode = {
   /** "maximum messages/bytes exceeded": a `discard: new` stream at its limits. */
   StreamStoreFailed: 10077,
   StreamNotFound: 10059,
+  /** "message size exceeds maximum allowed": the stream's max_msg_size. */
+  StreamMessageExceedsMaximum: 10054,
 } as const;
 
 const FULL_MESSAGE = /maximum (bytes|messages|messages per subject) exceeded/i;
@@ -59,25 +66,30 @@ const FULL_MESSAGE = /maximum (bytes|messages|messages per subject) exceeded/i;
 /**
  * The PublishError for a JetStream API error in a PubAck (`err_code`, `description`): one
  * classification for every publish path (js.publish here, the gateway's pipelined publisher).
+ *
+ * Messages are fixed text: they reach webhook senders on the internet, and the server's
+ * description names streams, subjects and limits. The description stays on the error as its
+ * `cause`, for whoever logs it.
  */
 export function pubAckFailure(errCode: number | undefined, description: string, options?: ErrorOptions): PublishError {
+  const withDescription = { ...options, cause: options?.cause ?? new Error(description) };
   if (errCode === JetStreamErrorCode.StreamStoreFailed || FULL_MESSAGE.test(description)) {
-    return new PublishError("buffer_full", "the regional stream is full", options);
+    return new PublishError("buffer_full", "the regional stream is full", withDescription);
   }
   if (errCode === JetStreamErrorCode.StreamNotFound) {
-    return new PublishError("stream_not_found", "the regional stream does not exist", options);
+    return new PublishError("stream_not_found", "the regional stream does not exist", withDescription);
   }
-  return new PublishError("buffer_unavailable", `the regional stream refused the event: ${description}`, options);
+  if (errCode === JetStreamErrorCode.StreamMessageExceedsMaximum) {
+    return new PublishError("message_too_large", "the event is larger than the regional stream takes", withDescription);
+  }
+  return new PublishError("buffer_unavailable", "the regional stream refused the event", withDescription);
 }
 
 function classify(err: unknown): PublishError {
   if (err instanceof JetStreamApiError) return pubAckFailure(err.code, err.message, { cause: err });
-  // Timeouts, no responders (server down or JetStream not ready), a closed or draining connection.
-  return new PublishError(
-    "buffer_unavailable",
-    `the regional stream did not acknowledge: ${(err as Error)?.message ?? String(err)}`,
-    { cause: err },
-  );
+  // Timeouts, no responders (server down or JetStream not ready), a closed or draining connection;
+  // the client's own text stays in `cause` (fixed text for senders, as above).
+  return new PublishError("buffer_unavailable", "the regional stream did not acknowledge", { cause: err });
 }
 
 export function eventHeaders(msg: EventMessage): MsgHdrs {
