@@ -1,11 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import { gunzip, gzip } from "node:zlib";
-import { Pool } from "undici";
+import { Pool, type Dispatcher } from "undici";
 import { WarehouseError } from "./sink.js";
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
+
+/**
+ * The largest answer the client reads, compressed or inflated: a read past it fails instead of
+ * being buffered whole. The query API's pages stay far below it (8 MiB budgets); a query that
+ * would return more is a bug or an attack, and in the aggregator it would share the heap with
+ * the loader.
+ */
+export const DEFAULT_MAX_ANSWER_BYTES = 128 * 1024 * 1024;
 
 export interface ClickHouseHttpOptions {
   /** `http://host:port` or `https://host:port`. */
@@ -20,6 +28,8 @@ export interface ClickHouseHttpOptions {
   connections: number;
   /** How errors name the server (never with the password). */
   label: string;
+  /** The largest answer read, before and after gunzip (default DEFAULT_MAX_ANSWER_BYTES). */
+  maxAnswerBytes?: number;
 }
 
 /** A one-column String table sent with a query (ClickHouse "external data"). */
@@ -166,6 +176,7 @@ export class ClickHouseHttp {
         answer = await this.#attempt(params, body, headers, timeoutMs);
         break;
       } catch (err) {
+        if (err instanceof WarehouseError) throw err; // the answer itself was refused (too large)
         if (attempt === 1 && options.kind !== "insert" && isStaleSocket(err)) continue;
         throw new WarehouseError(
           "warehouse_unavailable",
@@ -197,15 +208,45 @@ export class ClickHouseHttp {
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
-    let raw = Buffer.from(await res.body.arrayBuffer());
-    if (String(res.headers["content-encoding"] ?? "").toLowerCase() === "gzip" && raw.length > 0)
-      raw = await gunzipAsync(raw);
+    const maxBytes = this.opts.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+    let raw = await this.#readCapped(res.body, maxBytes);
+    if (String(res.headers["content-encoding"] ?? "").toLowerCase() === "gzip" && raw.length > 0) {
+      try {
+        raw = await gunzipAsync(raw, { maxOutputLength: maxBytes });
+      } catch (err) {
+        if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") throw this.#tooLarge(maxBytes, err);
+        throw err;
+      }
+    }
     const header = res.headers["x-clickhouse-exception-code"];
     return {
       status: res.statusCode,
       text: raw.toString("utf8"),
       codeHeader: Array.isArray(header) ? header[0] : header,
     };
+  }
+
+  /** The body, read chunk by chunk; past `maxBytes` the rest is not read (the socket is dropped). */
+  async #readCapped(body: Dispatcher.ResponseData["body"], maxBytes: number): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      length += chunk.length;
+      if (length > maxBytes) {
+        body.destroy();
+        throw this.#tooLarge(maxBytes);
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks, length);
+  }
+
+  #tooLarge(maxBytes: number, cause?: unknown): WarehouseError {
+    return new WarehouseError(
+      "warehouse_unavailable",
+      `ClickHouse at ${this.opts.label} answered more than ${maxBytes} bytes; the answer was not read`,
+      { details: { limit: "answer_bytes", maxBytes }, ...(cause !== undefined ? { cause } : {}) },
+    );
   }
 
   async close(): Promise<void> {
