@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ENRICHED_COLUMNS, type WarehouseRow } from "@tributary/schema";
 import {
+  cachedAgentClassifier,
   campaignFile,
   campaignMap,
   categorizeReferrer,
@@ -36,6 +37,33 @@ const UA = {
   whatsapp: "WhatsApp/2.23.20.0",
   telegram: "TelegramBot (like TwitterBot)",
   discord: "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+  chromeIphone:
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1",
+  firefoxIphone:
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) FxiOS/132.0 Mobile/15E148 Safari/605.1.15",
+  firefoxAndroid: "Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0",
+  chromeAndroidTablet:
+    "Mozilla/5.0 (Linux; Android 13; SM-X200) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+  samsungInternet:
+    "Mozilla/5.0 (Linux; Android 13; SAMSUNG SM-A536B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36",
+  facebookAndroid:
+    "Mozilla/5.0 (Linux; Android 14; SM-G991B Build/UP1A.231005.007; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/131.0.6778.81 Mobile Safari/537.36 [FB_IAB/FB4A;FBAV/489.0.0.66.81;]",
+  instagramIphone:
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 356.0.0.25.109 (iPhone15,3; iOS 17_6; en_US; en; scale=3.00; 1290x2796; 652133128)",
+  edgeWindows:
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+  safariMac:
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+  chromebook:
+    "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+  firefoxUbuntu: "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+  tizenTv:
+    "Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/4.0 Chrome/76.0.3809.146 TV Safari/537.36",
+  xbox: "Mozilla/5.0 (Windows NT 10.0; Win64; x64; Xbox; Xbox One) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edge/44.18363.8131",
+  quest:
+    "Mozilla/5.0 (Linux; U; Android 13; en-us; Quest 3) AppleWebKit/537.36 (KHTML, like Gecko) OculusBrowser/35.0 SamsungBrowser/4.0 Chrome/128.0.6613.88 VR Safari/537.36",
+  galaxyWatch:
+    "Mozilla/5.0 (Linux; Android 11; SM-R890) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/102.0.5005.125 Mobile Safari/537.36",
 };
 
 function row(over: Partial<WarehouseRow> = {}): WarehouseRow {
@@ -90,6 +118,21 @@ describe("enrich - user agents", () => {
     ["chromeAndroid", "mobile", "Android", "Mobile Chrome", null],
     ["safariIpad", "tablet", "iOS", "Mobile Safari", null],
     ["firefoxMac", "desktop", "macOS", "Firefox", null],
+    ["chromeIphone", "mobile", "iOS", "Mobile Chrome", null],
+    ["firefoxIphone", "mobile", "iOS", "Mobile Firefox", null],
+    ["firefoxAndroid", "mobile", "Android", "Mobile Firefox", null],
+    ["chromeAndroidTablet", "tablet", "Android", "Chrome", null],
+    ["samsungInternet", "mobile", "Android", "Samsung Internet", null],
+    ["facebookAndroid", "mobile", "Android", "Facebook", null],
+    ["instagramIphone", "mobile", "iOS", "Instagram", null],
+    ["edgeWindows", "desktop", "Windows", "Edge", null],
+    ["safariMac", "desktop", "macOS", "Safari", null],
+    ["chromebook", "desktop", "Chrome OS", "Chrome", null],
+    ["firefoxUbuntu", "desktop", "Ubuntu", "Firefox", null],
+    ["tizenTv", "smarttv", "Tizen", "Samsung Internet", null],
+    ["xbox", "console", "Xbox", "Edge", null],
+    ["quest", "xr", "Android", "Oculus Browser", null],
+    ["galaxyWatch", "wearable", "Android", "Mobile Chrome", null],
   ] as const)("%s is a %s on %s with %s", (name, device, os, browser, kind) => {
     const info = classifyAgent(UA[name]);
     expect(info).toMatchObject({
@@ -111,6 +154,32 @@ describe("enrich - user agents", () => {
       expect(classifyAgent(UA[name])).toMatchObject({ is_bot: true, bot_kind: "prefetcher" });
     },
   );
+});
+
+describe("enrich - the user-agent cache", () => {
+  it("keeps the recently used: a UA read again outlives newer ones, the least recently used goes first", () => {
+    const classify = cachedAgentClassifier(2);
+    const windows = classify(UA.chromeWindows);
+    const iphone = classify(UA.safariIphone);
+    expect(classify(UA.chromeWindows)).toBe(windows); // a hit: now the most recently used
+    classify(UA.firefoxMac); // the cache is full: the iPhone UA, least recently used, goes
+    expect(classify(UA.chromeWindows)).toBe(windows);
+    const iphoneAgain = classify(UA.safariIphone);
+    expect(iphoneAgain).not.toBe(iphone);
+    expect(iphoneAgain).toEqual(iphone);
+  });
+
+  it("gives what the uncached classification gives, and nothing for a missing UA", () => {
+    const classify = cachedAgentClassifier();
+    for (const ua of Object.values(UA)) expect(classify(ua)).toEqual(classifyAgent(ua));
+    expect(classify(null)).toEqual({
+      device_type: "unknown",
+      os_name: null,
+      browser_name: null,
+      is_bot: false,
+      bot_kind: null,
+    });
+  });
 });
 
 describe("enrich - referrers", () => {
