@@ -8,3 +8,5 @@ export { createInsertPolicy, isRejected, isTransient } from "./resilience.js";
 export type { InsertPolicy, InsertPolicyOptions } from "./resilience.js";
 export { rowFromMessage } from "./rows.js";
 export type { RowEnricher, RowOutcome, StreamMessage } from "./rows.js";
+export { originMismatch } from "./provenance.js";
+export type { ClaimedOrigin } from "./provenance.js";

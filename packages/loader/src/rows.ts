@@ -1,5 +1,6 @@
 import { createEventValidator, parseEventBody, toWarehouseRow, type WarehouseRow } from "@tributary/schema";
 import { EventHeader, eventKeyOf, regionSeqOf } from "@tributary/streams";
+import { originMismatch } from "./provenance.js";
 
 export type RowOutcome = { ok: true; row: WarehouseRow } | { ok: false; reason: string };
 
@@ -15,6 +16,8 @@ const validator = createEventValidator();
 
 /** What the mapping needs of a stream message; a JsMsg fits, and unit tests build plain ones. */
 export interface StreamMessage {
+  /** The subject it was stored under: its headers must agree with it (originMismatch). */
+  subject: string;
   headers?: { get(name: string): string } | undefined;
   data: Uint8Array;
   seq: number;
@@ -22,7 +25,8 @@ export interface StreamMessage {
 
 /**
  * Maps a stream message to a warehouse row. The gateway validated it already; anything that fails
- * here (a foreign publisher, a hand-edited stream) is poison for the DLQ, never a crash.
+ * here (a foreign publisher, a hand-edited stream, headers that disagree with the subject) is
+ * poison for the DLQ, never a crash.
  */
 export function rowFromMessage(msg: StreamMessage, enricher?: RowEnricher): RowOutcome {
   const h = msg.headers;
@@ -36,6 +40,14 @@ export function rowFromMessage(msg: StreamMessage, enricher?: RowEnricher): RowO
       reason: "missing_headers: Nats-Msg-Id, Tributary-Source, Tributary-Region and Tributary-Received-At are required",
     };
   }
+  const mismatch = originMismatch(msg.subject, {
+    eventKey,
+    source,
+    region,
+    eventType: h?.get(EventHeader.EventType) ?? "",
+    streamSource: h?.get("Nats-Stream-Source") ?? "",
+  });
+  if (mismatch) return { ok: false, reason: `header_mismatch: ${mismatch}` };
   const receivedAt = new Date(receivedAtText);
   if (Number.isNaN(receivedAt.getTime())) return { ok: false, reason: `invalid_received_at: ${receivedAtText}` };
   const parsed = parseEventBody(Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength));

@@ -4,9 +4,7 @@ import { eventKeyOf } from "@tributary/streams";
 import type { StreamMessage } from "./rows.js";
 
 /** What a span needs to know of a stream message (a JsMsg fits). */
-interface TracedMessage extends StreamMessage {
-  subject: string;
-}
+type TracedMessage = StreamMessage;
 
 /**
  * The spans of one batch: a consumer span per event, child of the producer span whose

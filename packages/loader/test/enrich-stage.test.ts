@@ -10,7 +10,12 @@ function message(body: string, source = "demo"): StreamMessage {
     "Tributary-Received-At": "2026-11-23T10:00:00.000Z",
     "Tributary-Event-Type": "link.clicked",
   };
-  return { headers: { get: (name: string) => headers[name] ?? "" }, data: new TextEncoder().encode(body), seq: 5 };
+  return {
+    subject: `events.us.${source}.link.clicked`,
+    headers: { get: (name: string) => headers[name] ?? "" },
+    data: new TextEncoder().encode(body),
+    seq: 5,
+  };
 }
 
 const body = JSON.stringify({

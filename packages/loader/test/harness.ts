@@ -48,7 +48,16 @@ export class LoaderBench {
   }
 
   /** Publishes events as the gateway would (headers of the wire contract, key as Nats-Msg-Id). */
-  async publish(count: number, opts: { prefix?: string; body?: (i: number) => string } = {}): Promise<string[]> {
+  async publish(
+    count: number,
+    opts: {
+      prefix?: string;
+      body?: (i: number) => string;
+      /** Headers set over the gateway's (a forged message). */
+      headers?: Record<string, string>;
+      subject?: string;
+    } = {},
+  ): Promise<string[]> {
     const keys: string[] = [];
     const pending: Array<Promise<unknown>> = [];
     for (let i = 0; i < count; i++) {
@@ -59,11 +68,14 @@ export class LoaderBench {
       h.set(EventHeader.Region, "us");
       h.set(EventHeader.ReceivedAt, new Date().toISOString());
       h.set(EventHeader.EventType, "link.clicked");
+      for (const [name, value] of Object.entries(opts.headers ?? {})) h.set(name, value);
       const body =
         opts.body?.(i) ??
         JSON.stringify({ event: "link.clicked", timestamp: new Date().toISOString(), data: { link_id: `lnk_${i}` } });
-      pending.push(this.js.publish("events.us.demo.link.clicked", new TextEncoder().encode(body), { headers: h }));
-      keys.push(key);
+      pending.push(
+        this.js.publish(opts.subject ?? "events.us.demo.link.clicked", new TextEncoder().encode(body), { headers: h }),
+      );
+      keys.push(h.get(EventHeader.MsgId));
       if (pending.length >= 256) await Promise.all(pending.splice(0));
     }
     await Promise.all(pending);

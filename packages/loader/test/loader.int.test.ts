@@ -49,6 +49,27 @@ describe("loader", () => {
     await close();
   });
 
+  it("M9 - events whose headers disagree with their subject go to the DLQ (header_mismatch), the genuine ones load", async () => {
+    bench = await LoaderBench.start();
+    const b = bench;
+    const good = await b.publish(100, { prefix: "good" });
+    // A compromised region-us gateway: stamped as region eu, and as another source's key.
+    await b.publish(1, { prefix: "as-eu", headers: { "Tributary-Region": "eu" } });
+    await b.publish(1, { headers: { "Nats-Msg-Id": "stripe:evt_1", "Tributary-Source": "stripe" } });
+    const { loader, close } = await b.loader();
+    await waitFor(
+      "100 rows and two DLQ entries",
+      async () => ((await b.sink.countEvents()) === 100 && (await b.dlqCount()) === 2 ? true : undefined),
+      30_000,
+    );
+    expect(new Set(await b.sink.eventKeys())).toEqual(new Set(good));
+    expect(loader.counters.poison).toBe(2);
+    const reasons = [(await readDlqEntry(b.jsm, 1)).reason, (await readDlqEntry(b.jsm, 2)).reason].sort();
+    expect(reasons[0]).toMatch(/^header_mismatch: Tributary-Region "eu" on events\.us\.demo\.link\.clicked/);
+    expect(reasons[1]).toMatch(/^header_mismatch: Tributary-Source "stripe" on events\.us\.demo\.link\.clicked/);
+    await close();
+  });
+
   it("replicas - two loaders on one durable consumer share the work with no duplicate rows", async () => {
     bench = await LoaderBench.start();
     const b = bench;
