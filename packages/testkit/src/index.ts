@@ -32,6 +32,8 @@ export type {
   TcpProxy,
 } from "@tributary/processes";
 export { sampleEvent, signWebhook } from "./signing.js";
+export { testCertificates } from "./certificates.js";
+export type { TestCertificates } from "./certificates.js";
 export { startOtlpReceiver } from "./otlp-receiver.js";
 export type { OtlpReceiver, ReceivedSpan } from "./otlp-receiver.js";
 export { findPrometheusDir, promtool, PrometheusNotFoundError, startPrometheus } from "./prometheus.js";
