@@ -7,7 +7,15 @@ import Fastify, {
 } from "fastify";
 import { queryApiPlugin, type QueryApiDeps } from "@tributary/query-api";
 import type { ErrorCatalogue } from "@tributary/errors";
-import { bearerGuard } from "@tributary/runtime";
+import {
+  bearerGuard,
+  guardRoutes,
+  HTTP_SERVER_LIMITS,
+  httpServerOptions,
+  isLoopbackAddress,
+  limitConnections,
+  type HttpServerLimits,
+} from "@tributary/runtime";
 import {
   hasDeliveryLog,
   isEventQueries,
@@ -28,23 +36,27 @@ export interface AggregatorHttpDeps {
   telemetry?: Telemetry;
   /** The operator's reconciliation reads (`tributary reconcile`), when the warehouse offers them. */
   reconcile?: ReconcileReader;
-  /** The query API (events, analytics); without it, /v1/events is the plain newest-rows list. */
+  /** The query API (events, analytics) with its own scoped tokens; without it no route serves events. */
   api?: QueryApiDeps | undefined;
   /**
-   * Bearer token of the operator endpoints (reconciliation reads, the delivery log); without one
-   * they answer loopback callers only.
+   * Bearer token of every route that is neither a probe nor the query API's: the operator
+   * endpoints (reconciliation reads, the delivery log), /v1/stats and /metrics. Without one they
+   * answer nobody, unless `operatorLoopback` lets token-less loopback callers through.
    */
   operatorToken?: string | undefined;
+  /** Local development only: token-less callers at exactly 127.0.0.1 or ::1 pass the operator guard. */
+  operatorLoopback?: boolean | undefined;
+  /** Server timeouts and connection cap; default HTTP_SERVER_LIMITS (@tributary/runtime). */
+  limits?: HttpServerLimits | undefined;
 }
-
-const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
 
 /** Refusals of the aggregator's own endpoints (the query API has its own); README.md's table is generated from it. */
 export const AGGREGATOR_API_ERRORS = {
   operator_token_required: {
     status: 403,
-    meaning: "Operator endpoints answer loopback callers only while no `operatorToken` is configured.",
-    fix: "Configure `operatorToken` and send it as a bearer token, or call from the same host.",
+    meaning:
+      "No `operatorToken` is configured: the operator endpoints, `/v1/stats` and `/metrics` answer nobody (with `operatorLoopback` on, token-less callers at 127.0.0.1 or ::1 only).",
+    fix: "Configure `operatorToken` and send it as a bearer token (`operatorLoopback: true` is for local development only).",
   },
   unauthorized: {
     status: 401,
@@ -63,56 +75,57 @@ function refuse(reply: FastifyReply, code: keyof typeof AGGREGATOR_API_ERRORS, m
   return reply.code(spec.status).send({ error: { code, message: message ?? spec.meaning } });
 }
 
+type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
 /**
- * Guards the operator endpoints: they read every source's keys and delivery errors, and a busy
- * caller would share the warehouse connection with the loader. The token is checked in constant
- * time (bearerGuard, @tributary/runtime).
+ * Guards everything but the probes and the query API: the operator endpoints read every source's
+ * keys and delivery errors, stats and metrics map the deployment, and a busy caller would share
+ * the warehouse connection with the loader. The token is checked in constant time (bearerGuard,
+ * @tributary/runtime). Without a token nobody passes, except a token-less loopback caller where
+ * `operatorLoopback` (local development) says so: never by default, since a proxy or a
+ * port-forward in the pod makes every caller loopback.
  */
-function operatorGuard(token: string | undefined): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
-  if (token === undefined)
-    return async (request, reply) => {
-      if (LOOPBACK.has(request.socket.remoteAddress ?? "")) return;
-      return refuse(reply, "operator_token_required");
-    };
+function operatorGuard(token: string | undefined, loopback: boolean | undefined): Guard {
   return bearerGuard({
-    tokens: [{ token, principal: "operator" }],
-    onUnauthorized: (_request, reply) => refuse(reply, "unauthorized"),
+    tokens: token === undefined ? [] : [{ token, principal: "operator" }],
+    ...(loopback
+      ? { anonymous: (request) => (isLoopbackAddress(request.socket.remoteAddress) ? "loopback" : undefined) }
+      : {}),
+    onUnauthorized: (_request, reply) =>
+      refuse(reply, token === undefined ? "operator_token_required" : "unauthorized"),
   });
 }
 
 export const MAX_EVENTS_PAGE = 1000;
 
+/** The routes anyone may call: Kubernetes' probes, which carry nothing but "ok" and "ready". */
+export const OPEN_ROUTES = ["/healthz", "/readyz"] as const;
+
 /**
- * Health and a small read endpoint. DuckDB allows one writer process, so while it is the warehouse
- * the rows are read through the aggregator that holds the file.
+ * Health, stats, the operator reads and (given `api`) the query API. DuckDB allows one writer
+ * process, so while it is the warehouse the rows are read through the aggregator that holds the
+ * file. Deny by default: every route but the probes needs the operator token, except the query
+ * API's, which check their own scoped tokens. Everything is registered in one plugin, so each
+ * route, /metrics included, goes through the onRoute hooks (the guard's, and a caller's that
+ * lists the routes).
  */
 export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
+  const limits = deps.limits ?? HTTP_SERVER_LIMITS;
   const app = Fastify({
+    ...httpServerOptions(limits),
     logger: deps.logger ?? false,
     logController: new LogController({ disableRequestLogging: true }),
   });
-  if (deps.telemetry) instrumentFastify(app, deps.telemetry);
-  registerHealthRoutes(app, deps);
-  const operatorOnly = operatorGuard(deps.operatorToken);
-  if (deps.reconcile) registerReconcileRoutes(app, deps.reconcile, operatorOnly);
-  registerDeliveryLogRoute(app, deps.reader, operatorOnly);
-  if (deps.api) {
-    void app.register(queryApiPlugin, deps.api);
-  } else {
-    app.get<{ Querystring: { limit?: number } }>(
-      "/v1/events",
-      {
-        schema: {
-          querystring: {
-            type: "object",
-            properties: { limit: { type: "integer", minimum: 1, maximum: MAX_EVENTS_PAGE, default: 20 } },
-            additionalProperties: false,
-          },
-        },
-      },
-      async (request) => ({ data: await deps.reader.recentEvents(request.query.limit ?? 20) }),
-    );
-  }
+  limitConnections(app, limits);
+  void app.register(async (routes) => {
+    guardRoutes(routes, { guard: operatorGuard(deps.operatorToken, deps.operatorLoopback), open: OPEN_ROUTES });
+    // Hooks in this plugin apply to every route (the query API's too): /metrics and the spans.
+    if (deps.telemetry) instrumentFastify(routes, deps.telemetry);
+    registerHealthRoutes(routes, deps);
+    if (deps.reconcile) registerReconcileRoutes(routes, deps.reconcile);
+    registerDeliveryLogRoute(routes, deps.reader);
+    if (deps.api) await routes.register(queryApiPlugin, deps.api);
+  });
   return app;
 }
 
@@ -138,13 +151,14 @@ export function buildAggregatorHttp(
         ? { queries: sink, tokens, anonymousLoopback: api.anonymousLoopback, rateLimit: api.rateLimit }
         : undefined,
     operatorToken,
+    operatorLoopback: config.operatorLoopback,
     // OTEL_SDK_DISABLED=true turns telemetry off entirely: no spans, no /metrics.
     ...(telemetry.settings.disabled ? {} : { telemetry }),
     ...(isReconcileReader(sink) ? { reconcile: sink } : {}),
   });
 }
 
-/** `/healthz` (the process serves), `/readyz` (the loader runs and inserts succeed) and `/v1/stats`. */
+/** `/healthz` (the process serves), `/readyz` (the loader runs and inserts succeed), and `/v1/stats` (operator). */
 function registerHealthRoutes(app: FastifyInstance, deps: AggregatorHttpDeps): void {
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
@@ -168,15 +182,10 @@ function registerHealthRoutes(app: FastifyInstance, deps: AggregatorHttpDeps): v
 }
 
 /** The delivery log: attempts to HTTP destinations, newest first (an operator endpoint). */
-function registerDeliveryLogRoute(
-  app: FastifyInstance,
-  reader: WarehouseReader,
-  onRequest: ReturnType<typeof operatorGuard>,
-): void {
+function registerDeliveryLogRoute(app: FastifyInstance, reader: WarehouseReader): void {
   app.get<{ Querystring: { limit?: number; destination?: string; event_key?: string; outcome?: string } }>(
     "/v1/deliveries",
     {
-      onRequest,
       schema: {
         querystring: {
           type: "object",
@@ -212,13 +221,9 @@ export const MAX_RECONCILE_KEYS = 10_000;
 /**
  * Operator reads for `tributary reconcile`: which region sequences the warehouse holds (as ranges),
  * which it holds twice, and which of a set of event keys it has. Served here because DuckDB is one
- * process; like /v1/stats they carry no event contents.
+ * process; no event contents, but every source's keys: the operator's (deny by default).
  */
-function registerReconcileRoutes(
-  app: FastifyInstance,
-  reader: ReconcileReader,
-  onRequest: ReturnType<typeof operatorGuard>,
-): void {
+function registerReconcileRoutes(app: FastifyInstance, reader: ReconcileReader): void {
   const region = {
     type: "object",
     properties: { region: { type: "string", pattern: "^[a-z][a-z0-9_-]{0,31}$" } },
@@ -226,7 +231,7 @@ function registerReconcileRoutes(
   } as const;
   app.get<{ Params: { region: string } }>(
     "/v1/reconcile/:region/ranges",
-    { onRequest, schema: { params: region } },
+    { schema: { params: region } },
     async (request) => ({
       region: request.params.region,
       ranges: await reader.seqRanges(request.params.region),
@@ -235,7 +240,6 @@ function registerReconcileRoutes(
   app.get<{ Params: { region: string }; Querystring: { limit?: number } }>(
     "/v1/reconcile/:region/doubles",
     {
-      onRequest,
       schema: {
         params: region,
         querystring: {
@@ -253,7 +257,6 @@ function registerReconcileRoutes(
   app.post<{ Body: { keys: string[] } }>(
     "/v1/reconcile/keys",
     {
-      onRequest,
       // Up to 10,000 keys of up to 512 bytes, JSON-quoted.
       bodyLimit: 8 * 1024 * 1024,
       schema: {

@@ -1,5 +1,6 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { envString, loadConfig, StringEnum, serviceEnvOverrides } from "@tributary/config";
+import { ConfigError, envString, loadConfig, StringEnum, serviceEnvOverrides } from "@tributary/config";
+import { isLoopbackHost } from "@tributary/runtime";
 import { DEFAULT_DELIVERIES_DURABLE, HUB_LOADER_DURABLE, HUB_STREAM } from "@tributary/streams";
 import { DEFAULT_BATCH_POLICY, DEFAULT_FLUSHES_IN_FLIGHT } from "@tributary/loader";
 import type { Enricher } from "@tributary/enrich";
@@ -147,6 +148,11 @@ export const AggregatorConfigSchema = Type.Object(
     enrich: EnrichConfigSchema,
     api: ApiConfigSchema,
     operatorToken: OperatorTokenSchema,
+    operatorLoopback: Type.Boolean({
+      default: false,
+      description:
+        "local development only: token-less callers at exactly 127.0.0.1 or ::1 pass the operator guard (/v1/stats, /metrics, the operator endpoints); needs a loopback host (`tributary up` sets it)",
+    }),
   },
   { additionalProperties: false },
 );
@@ -179,9 +185,24 @@ export interface AggregatorSettings {
   operatorToken: string | undefined;
 }
 
+/**
+ * The loopback switches let token-less callers in; they are for a developer's machine, where the
+ * aggregator listens on loopback. Listening beyond it, the same switch would open the endpoints to
+ * whatever forwards over loopback in the pod (a proxy sidecar, a port-forward): refused at start.
+ */
+function checkLoopbackSwitches(config: AggregatorConfig): void {
+  if (isLoopbackHost(config.host)) return;
+  const fix = `listen on 127.0.0.1 (host), or turn it off and use tokens`;
+  if (config.operatorLoopback)
+    throw new ConfigError("operatorLoopback", `is on while the aggregator listens on ${config.host}`, fix);
+  if (config.api.anonymousLoopback)
+    throw new ConfigError("api.anonymousLoopback", `is on while the aggregator listens on ${config.host}`, fix);
+}
+
 /** Everything the process needs before it starts; a ConfigError names the field and the fix (main exits 78). */
 export function loadAggregatorSettings(env: NodeJS.ProcessEnv, file: string | undefined): AggregatorSettings {
   const config = loadAggregatorConfig(env, file);
+  checkLoopbackSwitches(config);
   return {
     config,
     enricher: buildEnricher(config.enrich, env),

@@ -110,7 +110,8 @@ describe("delivery log - loaded into the warehouse's deliveries table", () => {
     expect(await sink.countDeliveries({ destination: "crm" })).toBe(125);
     expect(await sink.countDeliveries({ outcome: "retry" })).toBe(25);
     expect(first.loader.counters).toMatchObject({ loaded: 250, unreadable: 1 });
-    const http = buildHttp({ reader: sink, loader: () => undefined });
+    // inject comes from 127.0.0.1: the local-development switch lets it read the operator endpoint.
+    const http = buildHttp({ reader: sink, loader: () => undefined, operatorLoopback: true });
     const page = (await http.inject({ url: "/v1/deliveries?destination=slack&outcome=retry&limit=5" })).json() as {
       data: Array<{ destination: string; outcome: string; status: number }>;
       total: number;

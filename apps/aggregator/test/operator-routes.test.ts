@@ -14,15 +14,22 @@ const reconcile: ReconcileReader = {
 };
 
 describe("operator endpoints", () => {
-  it("operator - without a token only loopback callers are answered", async () => {
-    const app = buildHttp({ reader, loader: () => undefined, reconcile });
-    expect((await app.inject({ url: "/v1/reconcile/us/ranges" })).json()).toEqual({ region: "us", ranges: [[1, 3]] });
-    const remote = await app.inject({ url: "/v1/reconcile/us/ranges", remoteAddress: "10.0.0.5" });
+  it("operator - without a token nobody is answered; with operatorLoopback (local development) loopback callers are", async () => {
+    const closed = buildHttp({ reader, loader: () => undefined, reconcile });
+    for (const remoteAddress of ["127.0.0.1", "10.0.0.5"]) {
+      const res = await closed.inject({ url: "/v1/reconcile/us/ranges", remoteAddress });
+      expect(res.statusCode).toBe(403);
+      expect(res.json()).toMatchObject({ error: { code: "operator_token_required" } });
+    }
+    await closed.close();
+    const local = buildHttp({ reader, loader: () => undefined, reconcile, operatorLoopback: true });
+    expect((await local.inject({ url: "/v1/reconcile/us/ranges" })).json()).toEqual({ region: "us", ranges: [[1, 3]] });
+    const remote = await local.inject({ url: "/v1/reconcile/us/ranges", remoteAddress: "10.0.0.5" });
     expect(remote.statusCode).toBe(403);
     expect(remote.json()).toMatchObject({ error: { code: "operator_token_required" } });
     expect(
       (
-        await app.inject({
+        await local.inject({
           method: "POST",
           url: "/v1/reconcile/keys",
           payload: { keys: ["a"] },
@@ -30,9 +37,10 @@ describe("operator endpoints", () => {
         })
       ).statusCode,
     ).toBe(403);
-    // Counts stay open: health checks and the helm test read them.
-    expect((await app.inject({ url: "/v1/stats", remoteAddress: "10.0.0.5" })).statusCode).toBe(200);
-    await app.close();
+    // Stats are the operator's too; only the probes are open.
+    expect((await local.inject({ url: "/v1/stats", remoteAddress: "10.0.0.5" })).statusCode).toBe(403);
+    expect((await local.inject({ url: "/healthz", remoteAddress: "10.0.0.5" })).statusCode).toBe(200);
+    await local.close();
   });
 
   it("operator - with a token every caller needs it, loopback too", async () => {

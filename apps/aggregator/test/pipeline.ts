@@ -19,6 +19,9 @@ export const SECRET = "pipeline-secret-0123456789abcdef";
 const GATEWAY_MAIN = fileURLToPath(import.meta.resolve("@tributary/gateway/main"));
 const AGGREGATOR_MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 
+/** The aggregator's operator token in these tests. */
+export const OPERATOR_TOKEN = "operator-token-0123456789abcdef";
+
 /** One region end to end, every part a real process: nats-server, gateway, aggregator, DuckDB file. */
 export class Pipeline {
   gateway!: Service;
@@ -60,6 +63,8 @@ export class Pipeline {
         stream: "EVENTS_US",
         ackWaitMs: 5_000,
         batch: { maxEvents: 100, maxAgeMs: 50 },
+        // /v1/stats is the operator's: the harness reads it with the operator token.
+        operatorToken: { env: "OPERATOR_TOKEN" },
         ...opts.aggregator,
       }),
     );
@@ -84,16 +89,23 @@ export class Pipeline {
     this.aggregator = await startService({
       name: "aggregator",
       entry: AGGREGATOR_MAIN,
-      env: { TRIBUTARY_CONFIG: join(this.dir, "aggregator.json") },
+      env: { TRIBUTARY_CONFIG: join(this.dir, "aggregator.json"), OPERATOR_TOKEN },
       readyUrl: `${this.aggregatorUrl}/readyz`,
     });
     return this.aggregator;
   }
 
+  /** The running aggregator's /v1/stats (an operator endpoint). */
+  async stats(): Promise<{ rows: number; loader: { duplicates: number } }> {
+    const res = await fetch(`${this.aggregatorUrl}/v1/stats`, {
+      headers: { authorization: `Bearer ${OPERATOR_TOKEN}` },
+    });
+    return (await res.json()) as { rows: number; loader: { duplicates: number } };
+  }
+
   /** Rows the running aggregator reports. */
   async rowCount(): Promise<number> {
-    const res = await fetch(`${this.aggregatorUrl}/v1/stats`);
-    return ((await res.json()) as { rows: number }).rows;
+    return (await this.stats()).rows;
   }
 
   async waitForRows(expected: number, timeoutMs = 60_000): Promise<void> {

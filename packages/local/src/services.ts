@@ -87,8 +87,10 @@ export async function startAggregator(plan: Plan, hubUrls: string[], started: St
     manageStreams: false,
     stream: "EVENTS",
     durable: AGGREGATOR_DURABLE,
-    // The local loop reads rows without a token (`tributary rows`, curl); never a production default.
+    // The local loop reads rows, stats and metrics without a token (`tributary rows`, `status`, curl,
+    // a local Prometheus): local-development switches, never a production default.
     api: { anonymousLoopback: true },
+    operatorLoopback: true,
     ...options.aggregatorOverrides,
   });
   const url = `http://127.0.0.1:${options.aggregatorPort}`;
