@@ -2,14 +2,19 @@ import {
   AckPolicy,
   DeliverPolicy,
   DiscardPolicy,
+  JetStreamApiError,
   RetentionPolicy,
   StorageType,
   type ConsumerConfig,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
   type StreamConfig,
 } from "@nats-io/jetstream";
 import { HUB_STREAM, ID_PATTERN, InvalidNameError } from "./names.js";
 import { durableConsumerPermissions } from "./consumer-permissions.js";
 import type { Permissions } from "./permissions.js";
+import { AGGREGATOR_USER, DELIVERY_USER, inboxPermission } from "./users.js";
 
 /**
  * Delivery to HTTP destinations (packages/delivery) at the hub. Each destination reads EVENTS
@@ -105,6 +110,78 @@ export function deliveryReplayConsumerConfig(
   };
 }
 
+/**
+ * The consumer a destination's time-range replay reads the hub stream through: the destination's
+ * own filter subjects from the range's start, in memory, acked by nobody, and removed by the server
+ * a minute after its last use (so a replay cut short by a crash leaves nothing behind for long).
+ * The delivery user may create it only with those filters (deliveryPermissions), which is what
+ * keeps a replay to the destination's own events.
+ */
+export function deliveryScanConsumerName(destination: string): string {
+  return `${deliveryConsumerName(destination)}-scan`;
+}
+
+export function deliveryScanConsumerConfig(opts: {
+  destination: string;
+  filterSubjects: readonly string[];
+  from: Date;
+}): Partial<ConsumerConfig> & { durable_name: string } {
+  return {
+    durable_name: deliveryScanConsumerName(opts.destination),
+    ack_policy: AckPolicy.None,
+    deliver_policy: DeliverPolicy.StartTime,
+    opt_start_time: opts.from.toISOString(),
+    inactive_threshold: 60_000 * MS,
+    mem_storage: true,
+    num_replicas: 1,
+    ...(opts.filterSubjects.length === 1
+      ? { filter_subject: opts.filterSubjects[0]! }
+      : { filter_subjects: [...opts.filterSubjects] }),
+  };
+}
+
+const CONSUMER_NOT_FOUND = 10014;
+const SCAN_BATCH = 256;
+
+/**
+ * The events of one destination's filter subjects stored in [from, to], oldest first: what a
+ * time-range replay reads, without touching any other subject of the hub stream. Reads through the
+ * destination's scan consumer, made for this read and deleted after it; one range read per
+ * destination at a time (a second one replaces the first's consumer, and the first then fails).
+ */
+export async function* readDestinationRange(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  opts: { destination: string; filterSubjects: readonly string[]; from: Date; to: Date },
+): AsyncGenerator<JsMsg> {
+  const config = deliveryScanConsumerConfig(opts);
+  const name = config.durable_name;
+  const drop = () =>
+    jsm.consumers.delete(HUB_STREAM, name).catch((err: unknown) => {
+      if (!(err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND)) throw err;
+      return false;
+    });
+  // A read cut short may have left its consumer, whose start time cannot change: start afresh.
+  await drop();
+  let pending = (await jsm.consumers.add(HUB_STREAM, config)).num_pending;
+  const toNanos = BigInt(opts.to.getTime()) * 1_000_000n;
+  try {
+    const consumer = await js.consumers.get(HUB_STREAM, name);
+    while (pending > 0) {
+      let got = 0;
+      for await (const m of await consumer.fetch({ max_messages: Math.min(pending, SCAN_BATCH), expires: 5_000 })) {
+        got++;
+        pending = m.info.pending;
+        if (m.timestampNanos > toNanos) return;
+        yield m;
+      }
+      if (got === 0) return; // nothing more arrived in time: the rest aged out meanwhile
+    }
+  } finally {
+    await drop().catch(() => undefined);
+  }
+}
+
 type Config = Partial<StreamConfig> & { name: string; subjects: string[] };
 
 /**
@@ -172,33 +249,50 @@ export function deliveriesStreamConfig(opts: DeliveryStreamOptions = {}): Config
   );
 }
 
-const INBOX = "_INBOX.>";
+/**
+ * A destination as its NATS user's permissions see it: its name, and the sources and types it
+ * takes (none: every source, every type). A bare name is a destination of every source and type.
+ */
+export type DeliveryScope = string | { name: string; sources?: readonly string[]; types?: readonly string[] };
+
+function scopeOf(scope: DeliveryScope): { name: string; filterSubjects: string[] } {
+  const { name, sources = [], types = [] } = typeof scope === "string" ? { name: scope } : scope;
+  assertDestinationName(name);
+  return { name, filterSubjects: deliveryFilterSubjects(sources, types) };
+}
 
 /**
- * The delivery process: its destinations' durable consumers on EVENTS and DELIVERY_REPLAY (create,
- * inspect, pull, ack), writing their DLQ, replay and log subjects, and reading the DLQ (admin
- * replay reads entries by sequence and deletes them once put back). No stream management.
+ * The delivery process: per destination, its durable consumers on EVENTS (pinned to its filter
+ * subjects where nats-server can pin them, see durableConsumerPermissions) and DELIVERY_REPLAY
+ * (pinned to its own `redeliver.{destination}`), the consumer its time-range replays read through
+ * (the same filter), and its DLQ, replay and log subjects; reading and deleting DLQ entries (DLQ
+ * replays). It cannot read the hub stream by sequence: a destination sees only its own subjects.
+ * No stream management; its replies come to its own inbox.
  */
-export function deliveryPermissions(destinations: readonly string[]): Permissions {
+export function deliveryPermissions(destinations: readonly DeliveryScope[]): Permissions {
   const publish = [
     `$JS.API.INFO`,
     `$JS.API.STREAM.INFO.${HUB_STREAM}`,
     `$JS.API.STREAM.INFO.${DELIVERY_DLQ_STREAM}`,
     `$JS.API.STREAM.INFO.${DELIVERY_REPLAY_STREAM}`,
     `$JS.API.STREAM.INFO.${DELIVERIES_STREAM}`,
-  ];
-  publish.push(
     `$JS.API.STREAM.MSG.GET.${DELIVERY_DLQ_STREAM}`,
     `$JS.API.STREAM.MSG.DELETE.${DELIVERY_DLQ_STREAM}`,
-    `$JS.API.DIRECT.GET.${HUB_STREAM}`,
-    `$JS.API.STREAM.MSG.GET.${HUB_STREAM}`,
-  );
-  for (const destination of destinations) {
-    publish.push(...durableConsumerPermissions(HUB_STREAM, deliveryConsumerName(destination)));
-    publish.push(...durableConsumerPermissions(DELIVERY_REPLAY_STREAM, `${deliveryConsumerName(destination)}-replay`));
-    publish.push(deliveryDlqSubject(destination), deliveryReplaySubject(destination), deliveryLogSubject(destination));
+  ];
+  for (const { name, filterSubjects } of destinations.map(scopeOf)) {
+    const consumer = deliveryConsumerName(name);
+    publish.push(...durableConsumerPermissions(HUB_STREAM, consumer, filterSubjects));
+    publish.push(
+      ...durableConsumerPermissions(DELIVERY_REPLAY_STREAM, `${consumer}-replay`, [deliveryReplaySubject(name)]),
+    );
+    const scan = deliveryScanConsumerName(name);
+    publish.push(
+      ...durableConsumerPermissions(HUB_STREAM, scan, filterSubjects),
+      `$JS.API.CONSUMER.DELETE.${HUB_STREAM}.${scan}`,
+    );
+    publish.push(deliveryDlqSubject(name), deliveryReplaySubject(name), deliveryLogSubject(name));
   }
-  return { publish, subscribe: [INBOX] };
+  return { publish, subscribe: [inboxPermission(DELIVERY_USER)] };
 }
 
 /**
@@ -210,6 +304,6 @@ export const DEFAULT_DELIVERIES_DURABLE = "deliveries-loader";
 export function deliveriesLoaderPermissions(durable = DEFAULT_DELIVERIES_DURABLE): Permissions {
   return {
     publish: [`$JS.API.STREAM.INFO.${DELIVERIES_STREAM}`, ...durableConsumerPermissions(DELIVERIES_STREAM, durable)],
-    subscribe: [INBOX],
+    subscribe: [inboxPermission(AGGREGATOR_USER)],
   };
 }

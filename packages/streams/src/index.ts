@@ -26,6 +26,7 @@ export {
   DEFAULT_DUPLICATE_WINDOW_MS,
   DEFAULT_MAX_MSG_BYTES,
   DEFAULT_REGION_MAX_AGE_MS,
+  DEFAULT_REGION_MAX_MSG_SIZE,
   DEFAULT_REGION_MAX_BYTES,
   dlqStreamConfig,
   HUB_SOURCE_MAX_IN_FLIGHT,
@@ -34,7 +35,13 @@ export {
   regionalStreamConfig,
 } from "./stream-config.js";
 export type { LoaderConsumerOptions, RegionalStreamOptions } from "./stream-config.js";
-export { connectNats, NatsCredentialsError } from "./connect.js";
+export {
+  connectNats,
+  NatsCredentialsError,
+  RECONNECT_JITTER_MS,
+  RECONNECT_JITTER_TLS_MS,
+  RECONNECT_WAIT_MS,
+} from "./connect.js";
 export type { NatsConnectOptions } from "./connect.js";
 export { ensureConsumer, ensureStream, retryWhileStreamMissing } from "./ensure.js";
 export {
@@ -53,12 +60,35 @@ export {
   DEFAULT_HUB_MAX_AGE_MS,
   DEFAULT_HUB_MAX_BYTES,
   hubStreamConfig,
+  regionPinningTransform,
 } from "./stream-config.js";
 export type { HubStreamOptions } from "./stream-config.js";
 export { aggregatorPermissions, gatewayPermissions, leafPermissions, linkExports } from "./permissions.js";
 export type { Permissions } from "./permissions.js";
-export { ACCOUNT, linkAccountName, renderHubServerConfig, renderRegionServerConfig } from "./server-config.js";
-export type { ClusterOptions, HubServerOptions, RegionServerOptions, UserCredential } from "./server-config.js";
+export {
+  ADMIN_USER,
+  AGGREGATOR_USER,
+  DELIVERY_USER,
+  gatewayUser,
+  inboxPermission,
+  inboxPrefix,
+  leafUser,
+} from "./users.js";
+export {
+  ACCOUNT,
+  linkAccountName,
+  MAX_PAYLOAD_BYTES,
+  renderHubServerConfig,
+  renderRegionServerConfig,
+} from "./server-config.js";
+export type {
+  ClusterOptions,
+  HubServerOptions,
+  RegionServerOptions,
+  TlsFiles,
+  TlsRemote,
+  UserCredential,
+} from "./server-config.js";
 export { MAX_OUTAGE_BUDGET_SECONDS, outageBudgetSeconds } from "./outage-budget.js";
 export type { OutageBudgetInput } from "./outage-budget.js";
 export {
@@ -82,8 +112,11 @@ export {
   deliveryReplayConsumerConfig,
   deliveryReplayStreamConfig,
   deliveryReplaySubject,
+  deliveryScanConsumerConfig,
+  deliveryScanConsumerName,
+  readDestinationRange,
 } from "./delivery.js";
-export type { DeliveryConsumerOptions, DeliveryStreamOptions } from "./delivery.js";
+export type { DeliveryConsumerOptions, DeliveryScope, DeliveryStreamOptions } from "./delivery.js";
 export { firstSeqAtOrAfter, nextBySubject } from "./stored.js";
 export { DeliveryDlqHeader, oneLine } from "./dlq/headers.js";
 export { replayHeaders } from "./dlq/entry.js";

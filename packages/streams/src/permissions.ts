@@ -1,5 +1,6 @@
 import { durableConsumerPermissions } from "./consumer-permissions.js";
 import { DEFAULT_DELIVERIES_DURABLE, deliveriesLoaderPermissions } from "./delivery.js";
+import { AGGREGATOR_USER, gatewayUser, inboxPermission } from "./users.js";
 import {
   DLQ_STREAM,
   DLQ_SUBJECT_PREFIX,
@@ -16,9 +17,6 @@ export interface Permissions {
   subscribe: string[];
 }
 
-/** Replies to requests (PubAcks, JetStream API answers) come to the client's inbox. */
-const INBOX = "_INBOX.>";
-
 /**
  * A regional gateway: publish its own region's events and read its stream's info (fill level,
  * readiness). It cannot create or delete streams, read events, or publish to another region.
@@ -27,7 +25,7 @@ export function gatewayPermissions(region: string): Permissions {
   const stream = regionalStreamName(region);
   return {
     publish: [regionSubjects(region), `$JS.API.STREAM.INFO.${stream}`],
-    subscribe: [INBOX],
+    subscribe: [inboxPermission(gatewayUser(region))],
   };
 }
 
@@ -47,7 +45,7 @@ export function aggregatorPermissions(durable: string, deliveriesDurable = DEFAU
       `${DLQ_SUBJECT_PREFIX}.>`,
       ...deliveries.publish,
     ],
-    subscribe: [INBOX],
+    subscribe: [inboxPermission(AGGREGATOR_USER)],
   };
 }
 

@@ -1,4 +1,5 @@
-import { deliveryPermissions } from "./delivery.js";
+import { ConfigError } from "@tributary/errors";
+import { deliveryPermissions, type DeliveryScope } from "./delivery.js";
 import { regionalStreamName } from "./names.js";
 import {
   aggregatorPermissions,
@@ -14,8 +15,36 @@ import {
  * cluster of servers for each (`cluster`: the same config per node but its name and ports). All
  * clients live in one account, TRIBUTARY, each user with least privilege; the leafnode link has its
  * own user. Passwords are given as values or as `$ENV_VAR` references that nats-server resolves.
+ * Every listener and link runs TLS (client port, leafnodes, routes) unless the whole server is on
+ * loopback and says `insecurePlaintext` (the local system, tests).
  */
 export const ACCOUNT = "TRIBUTARY";
+
+/**
+ * The largest message (body and headers) every server of the topology takes: nats-server's
+ * `max_payload`, set in every config and chart. Its default, 1 MiB, is the gateway's largest body,
+ * so a near-limit event with its headers could never be published or dead-lettered; 2 MiB holds
+ * the largest body, its headers and a DLQ entry's extra headers. The gateway keeps its
+ * `maxBodyBytes` below this less its headers.
+ */
+export const MAX_PAYLOAD_BYTES = 2 * 1024 * 1024;
+
+/** The certificate files of one TLS listener, as paths nats-server reads. */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+  /** The CA that peers' certificates are checked against (needed with `verify`). */
+  caFile?: string;
+  /** Require a certificate from every peer, signed by `caFile` (mutual TLS). */
+  verify?: boolean;
+}
+
+/** TLS of an outgoing link: the CA the other side's certificate is checked against, and our own certificate when it asks for one. */
+export interface TlsRemote {
+  caFile: string;
+  certFile?: string;
+  keyFile?: string;
+}
 
 /**
  * The hub-side account a region's leafnode link binds to (`LINK_US`). One per region, so the only
@@ -46,6 +75,12 @@ export interface ClusterOptions {
   /** `nats-route://host:port` of the cluster's nodes (a node's own address in the list is skipped by nats-server). */
   routes: readonly string[];
   /**
+   * TLS of the routes, both ways: each node's certificate serves its listener and is presented to
+   * the nodes it connects to; with `verify` (what production wants) a route must present one
+   * signed by `caFile`.
+   */
+  tls?: TlsFiles;
+  /**
    * Routes authenticate with this user: the listener requires it and every route URL carries it.
    * A literal password (nats-server substitutes no `$VAR` inside a URL).
    */
@@ -75,6 +110,15 @@ export interface RegionServerOptions {
   serverName?: string;
   /** This server is one node of the region's cluster; each node has the same leafnode remote to the hub. */
   cluster?: ClusterOptions;
+  /** TLS of the client port (the gateway and operators connect here). */
+  tls?: TlsFiles;
+  /** TLS of the leafnode link to the hub: the CA of the hub's leafnode certificate. */
+  hubTls?: TlsRemote;
+  /**
+   * No TLS anywhere: only for a server on loopback (the local system, tests). Refused with any
+   * other host or with a hub URL the renderer cannot see (a `$VAR`).
+   */
+  insecurePlaintext?: boolean;
 }
 
 export interface HubServerOptions {
@@ -92,7 +136,7 @@ export interface HubServerOptions {
    * The delivery process's user (apps/delivery), allowed only its destinations' consumers and
    * subjects (`deliveryPermissions`); absent when no delivery process runs.
    */
-  delivery?: { credential: UserCredential; destinations: readonly string[] };
+  delivery?: { credential: UserCredential; destinations: readonly DeliveryScope[] };
   /**
    * The leafnode address the hub tells regions to reconnect to. Regions learn it from the hub and
    * use it over the configured URL, so behind a proxy or load balancer it must be that address.
@@ -103,6 +147,12 @@ export interface HubServerOptions {
   serverName?: string;
   /** This server is one node of the hub's cluster. */
   cluster?: ClusterOptions;
+  /** TLS of the client port (the aggregator, the delivery process and operators connect here). */
+  tls?: TlsFiles;
+  /** TLS of the leafnode listener the regions connect to (over the internet). */
+  leafnodeTls?: TlsFiles;
+  /** No TLS anywhere: only for a server on loopback, as RegionServerOptions.insecurePlaintext. */
+  insecurePlaintext?: boolean;
 }
 
 function quote(value: string): string {
@@ -143,6 +193,55 @@ function withCredential(address: string, cred: UserCredential): string {
   return url.toString();
 }
 
+/** A `tls {}` block at `indent`. */
+function tlsBlock(indent: string, tls: TlsFiles | TlsRemote): string[] {
+  const files: Array<[string, string | undefined]> = [
+    ["cert_file", tls.certFile],
+    ["key_file", tls.keyFile],
+    ["ca_file", tls.caFile],
+  ];
+  return [
+    `${indent}tls {`,
+    ...files.flatMap(([key, path]) => (path ? [`${indent}  ${key}: ${JSON.stringify(path)}`] : [])),
+    ...("verify" in tls && tls.verify ? [`${indent}  verify: true`] : []),
+    `${indent}}`,
+  ];
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+/**
+ * The production rule: every listener and link of a server runs TLS. Plaintext is allowed only
+ * when asked for and every address the server listens on or dials is loopback.
+ */
+function assertTransport(opts: {
+  insecurePlaintext: boolean | undefined;
+  hosts: readonly string[];
+  urls: readonly string[];
+  missing: ReadonlyArray<[field: string, present: boolean]>;
+}): void {
+  if (opts.insecurePlaintext) {
+    const outside = [
+      ...opts.hosts.filter((h) => !LOOPBACK.has(h)),
+      ...opts.urls.filter((u) => u.startsWith("$") || !LOOPBACK.has(new URL(u).hostname.replace(/^\[|\]$/g, ""))),
+    ];
+    if (outside.length > 0)
+      throw new ConfigError(
+        "insecurePlaintext",
+        `plaintext is for a server on loopback only, and this one would listen on or dial ${outside.join(", ")}`,
+        "give the TLS certificate files (tls, leafnode TLS, cluster.tls) instead",
+      );
+    return;
+  }
+  for (const [field, present] of opts.missing)
+    if (!present)
+      throw new ConfigError(
+        field,
+        "is required: every listener and link of a production server runs TLS",
+        `give its certificate files, or set insecurePlaintext for a server on loopback only`,
+      );
+}
+
 /** The `cluster {}` block of one node, or nothing for a lone server. */
 function clusterBlock(cluster: ClusterOptions | undefined, serverName: string | undefined, host: string): string[] {
   if (!cluster) return [];
@@ -166,6 +265,7 @@ function clusterBlock(cluster: ClusterOptions | undefined, serverName: string | 
           "  }",
         ]
       : []),
+    ...(cluster.tls ? tlsBlock("  ", cluster.tls) : []),
     "  routes: [",
     ...cluster.routes.map((route) => `    ${JSON.stringify(cred ? withCredential(route, cred) : route)}`),
     "  ]",
@@ -174,20 +274,32 @@ function clusterBlock(cluster: ClusterOptions | undefined, serverName: string | 
 }
 
 export function renderRegionServerConfig(opts: RegionServerOptions): string {
-  let remote: string;
-  if (typeof opts.hubLeafnodeUrl === "string" && opts.hubLeafnodeUrl.startsWith("$")) {
-    remote = `url: ${opts.hubLeafnodeUrl}`;
-  } else if (typeof opts.hubLeafnodeUrl === "string" || opts.hubLeafnodeUrl.length === 1) {
-    const url = typeof opts.hubLeafnodeUrl === "string" ? opts.hubLeafnodeUrl : opts.hubLeafnodeUrl[0]!;
-    remote = `url: ${JSON.stringify(withCredential(url, opts.leaf))}`;
-  } else {
-    remote = `urls: ${list(opts.hubLeafnodeUrl.map((url) => withCredential(url, opts.leaf)))}`;
-  }
+  const urls = typeof opts.hubLeafnodeUrl === "string" ? [opts.hubLeafnodeUrl] : [...opts.hubLeafnodeUrl];
   const host = opts.host ?? "127.0.0.1";
+  assertTransport({
+    insecurePlaintext: opts.insecurePlaintext,
+    hosts: [host, ...(opts.cluster ? [opts.cluster.host ?? host] : [])],
+    urls: [...urls, ...(opts.cluster?.routes ?? [])],
+    missing: [
+      ["tls", opts.tls !== undefined],
+      ["hubTls", opts.hubTls !== undefined],
+      ...(opts.cluster ? [["cluster.tls", opts.cluster.tls !== undefined] as [string, boolean]] : []),
+    ],
+  });
+  let remote: string;
+  if (urls.length === 1 && urls[0]!.startsWith("$")) {
+    remote = `url: ${urls[0]}`;
+  } else if (urls.length === 1) {
+    remote = `url: ${JSON.stringify(withCredential(urls[0]!, opts.leaf))}`;
+  } else {
+    remote = `urls: ${list(urls.map((url) => withCredential(url, opts.leaf)))}`;
+  }
   return [
     `server_name: ${JSON.stringify(opts.serverName ?? `tributary-${opts.region}`)}`,
     `host: ${JSON.stringify(host)}`,
     `port: ${opts.port ?? 4222}`,
+    `max_payload: ${MAX_PAYLOAD_BYTES}`,
+    ...(opts.tls ? tlsBlock("", opts.tls) : []),
     jetstreamBlock(opts.storeDir, opts.region, opts.syncInterval),
     "accounts {",
     `  ${ACCOUNT}: {`,
@@ -200,7 +312,9 @@ export function renderRegionServerConfig(opts: RegionServerOptions): string {
     "}",
     "leafnodes {",
     "  remotes: [",
-    `    { ${remote}, account: ${ACCOUNT} }`,
+    ...(opts.hubTls
+      ? [`    {`, `      ${remote}`, `      account: ${ACCOUNT}`, ...tlsBlock("      ", opts.hubTls), `    }`]
+      : [`    { ${remote}, account: ${ACCOUNT} }`]),
     "  ]",
     "}",
     ...clusterBlock(opts.cluster, opts.serverName, host),
@@ -241,10 +355,23 @@ function linkAccount(leaf: { region: string; credential: UserCredential }): stri
 }
 
 export function renderHubServerConfig(opts: HubServerOptions): string {
+  const host = opts.host ?? "127.0.0.1";
+  assertTransport({
+    insecurePlaintext: opts.insecurePlaintext,
+    hosts: [host, ...(opts.cluster ? [opts.cluster.host ?? host] : [])],
+    urls: opts.cluster?.routes ?? [],
+    missing: [
+      ["tls", opts.tls !== undefined],
+      ["leafnodeTls", opts.leafnodeTls !== undefined],
+      ...(opts.cluster ? [["cluster.tls", opts.cluster.tls !== undefined] as [string, boolean]] : []),
+    ],
+  });
   return [
     `server_name: ${JSON.stringify(opts.serverName ?? "tributary-hub")}`,
-    `host: ${JSON.stringify(opts.host ?? "127.0.0.1")}`,
+    `host: ${JSON.stringify(host)}`,
     `port: ${opts.port ?? 4222}`,
+    `max_payload: ${MAX_PAYLOAD_BYTES}`,
+    ...(opts.tls ? tlsBlock("", opts.tls) : []),
     jetstreamBlock(opts.storeDir, "hub", opts.syncInterval),
     "accounts {",
     `  ${ACCOUNT}: {`,
@@ -266,11 +393,12 @@ export function renderHubServerConfig(opts: HubServerOptions): string {
     ...opts.leafs.flatMap(linkAccount),
     "}",
     "leafnodes {",
-    `  host: ${JSON.stringify(opts.host ?? "127.0.0.1")}`,
+    `  host: ${JSON.stringify(host)}`,
     `  port: ${opts.leafnodePort ?? 7422}`,
     ...(opts.leafnodeAdvertise ? [`  advertise: ${JSON.stringify(opts.leafnodeAdvertise)}`] : []),
+    ...(opts.leafnodeTls ? tlsBlock("  ", opts.leafnodeTls) : []),
     "}",
-    ...clusterBlock(opts.cluster, opts.serverName, opts.host ?? "127.0.0.1"),
+    ...clusterBlock(opts.cluster, opts.serverName, host),
     "",
   ].join("\n");
 }

@@ -32,6 +32,8 @@ export const DEFAULT_REGION_MAX_BYTES = 10 * 1024 ** 3; // 10 GiB
  */
 export const DEFAULT_DUPLICATE_WINDOW_MS = 15 * 60 * 1000; // 15 minutes
 export const DEFAULT_MAX_MSG_BYTES = 1024 * 1024; // 1 MiB, the largest accepted body
+/** The regional stream's largest message by default: the largest body plus room for its headers. */
+export const DEFAULT_REGION_MAX_MSG_SIZE = DEFAULT_MAX_MSG_BYTES + 64 * 1024;
 
 export interface RegionalStreamOptions {
   region: string;
@@ -59,7 +61,7 @@ export function regionalStreamConfig(
     max_bytes: opts.maxBytes ?? DEFAULT_REGION_MAX_BYTES,
     max_age: (opts.maxAgeMs ?? DEFAULT_REGION_MAX_AGE_MS) * MS,
     duplicate_window: (opts.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS) * MS,
-    max_msg_size: opts.maxMsgBytes ?? DEFAULT_MAX_MSG_BYTES + 64 * 1024, // body + headers
+    max_msg_size: opts.maxMsgBytes ?? DEFAULT_REGION_MAX_MSG_SIZE, // body + headers
     num_replicas: opts.replicas ?? 1,
   };
 }
@@ -149,8 +151,20 @@ export function hubStreamConfig(opts: HubStreamOptions): Partial<StreamConfig> &
       name: regionalStreamName(region),
       external: { api: `$JS.${region}.API`, deliver: sourceDeliverPrefix(region) },
       consumer: { name: HUB_SOURCE_CONSUMER, deliver_subject: hubSourceDeliverSubject(region) },
+      subject_transforms: [regionPinningTransform(region)],
     })),
   };
+}
+
+/**
+ * What the hub does to every event a region's source brings: its region token becomes that
+ * region's, so a region can only ever add `events.{its region}.…` to the hub, whatever subjects its
+ * stream holds. (A source read through a durable consumer cannot carry a filter of its own: the
+ * consumer filters, in the region, see hubSourceConsumerConfig; this transform is the hub's own
+ * check, which nats-server applies as it stores each sourced message.)
+ */
+export function regionPinningTransform(region: string): { src: string; dest: string } {
+  return { src: "events.*.>", dest: regionSubjects(region) };
 }
 
 /** How many sourced messages may be in flight to the hub before the region waits for its flow-control answer. */
@@ -161,12 +175,16 @@ export const HUB_SOURCE_MAX_IN_FLIGHT = 20_000;
  * (nats-server >= 2.14) keeps the position in the region, and the hub resets it to where it stopped
  * instead of creating a new consumer each time; on a restart the hub watches the deliver subject and
  * resumes at the first heartbeat rather than after a long back-off. nats-server requires this shape:
- * push, `flow_control` acks, flow control on, 1 s heartbeats, no ack wait.
+ * push, `flow_control` acks, flow control on, 1 s heartbeats, no ack wait. Its filter is the
+ * region's own subjects.
  */
 export function hubSourceConsumerConfig(region: string): Partial<ConsumerConfig> & { durable_name: string } {
   return {
     durable_name: HUB_SOURCE_CONSUMER,
     deliver_subject: hubSourceDeliverSubject(region),
+    // Only the region's own events leave for the hub, even from a stream that holds more
+    // subjects (a mistaken or hostile stream edit in the region).
+    filter_subject: regionSubjects(region),
     deliver_policy: DeliverPolicy.All,
     ack_policy: AckPolicy.FlowControl,
     flow_control: true,

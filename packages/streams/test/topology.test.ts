@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { DiscardPolicy } from "@nats-io/jetstream";
 import {
   aggregatorPermissions,
+  deliveryPermissions,
+  DEFAULT_REGION_MAX_MSG_SIZE,
   gatewayPermissions,
+  inboxPrefix,
+  MAX_PAYLOAD_BYTES,
   hubSourceConsumerConfig,
   hubStreamConfig,
   leafPermissions,
@@ -13,7 +17,36 @@ import {
   regionalStreamConfig,
   renderHubServerConfig,
   renderRegionServerConfig,
+  type HubServerOptions,
+  type RegionServerOptions,
 } from "../src/index.js";
+
+const TLS = { certFile: "/tls/tls.crt", keyFile: "/tls/tls.key", caFile: "/tls/ca.crt" };
+
+/** What the production renderer is given: every listener on all interfaces, TLS files for each. */
+const productionRegion = (extra: Partial<RegionServerOptions> = {}): RegionServerOptions => ({
+  region: "us",
+  storeDir: "/data",
+  host: "0.0.0.0",
+  hubLeafnodeUrl: "$HUB_LEAFNODE_URL",
+  admin: { user: "admin", password: "$ADMIN_PASSWORD" },
+  gateway: { user: "gateway-us", password: "$GATEWAY_US_PASSWORD" },
+  leaf: { user: "leaf-us", password: "$LEAF_US_PASSWORD" },
+  tls: TLS,
+  hubTls: { caFile: "/hub/ca.crt" },
+  ...extra,
+});
+const productionHub = (extra: Partial<HubServerOptions> = {}): HubServerOptions => ({
+  storeDir: "/data",
+  host: "0.0.0.0",
+  admin: { user: "admin", password: "$ADMIN_PASSWORD" },
+  aggregator: { user: "aggregator", password: "$AGGREGATOR_PASSWORD" },
+  aggregatorDurable: "warehouse-loader",
+  leafs: [{ region: "us", credential: { user: "leaf-us", password: "$LEAF_US_PASSWORD" } }],
+  tls: TLS,
+  leafnodeTls: TLS,
+  ...extra,
+});
 
 describe("topology as code", () => {
   it("hub - sources every region through its domain API and refuses rather than drops when full", () => {
@@ -24,11 +57,13 @@ describe("topology as code", () => {
         name: "EVENTS_US",
         external: { api: "$JS.us.API", deliver: "deliver.us" },
         consumer: { name: "hub-source", deliver_subject: "deliver.us.hub-source" },
+        subject_transforms: [{ src: "events.*.>", dest: "events.us.>" }],
       },
       {
         name: "EVENTS_EU_WEST",
         external: { api: "$JS.eu-west.API", deliver: "deliver.eu-west" },
         consumer: { name: "hub-source", deliver_subject: "deliver.eu-west.hub-source" },
+        subject_transforms: [{ src: "events.*.>", dest: "events.eu-west.>" }],
       },
     ]);
     expect(config.subjects).toEqual(["replay.>"]);
@@ -76,6 +111,7 @@ describe("topology as code", () => {
 
   it("hub config - each region's link logs in to its own account, which shares only that region's sourcing subjects", () => {
     const text = renderHubServerConfig({
+      insecurePlaintext: true,
       storeDir: "/d",
       admin: { user: "admin", password: "a" },
       aggregator: { user: "aggregator", password: "b" },
@@ -106,6 +142,7 @@ describe("topology as code", () => {
 
   it("server config - credentials in the leafnode URL are escaped", () => {
     const text = renderRegionServerConfig({
+      insecurePlaintext: true,
       region: "us",
       storeDir: "/d",
       hubLeafnodeUrl: "nats-leaf://127.0.0.1:7422",
@@ -118,6 +155,7 @@ describe("topology as code", () => {
 
   const regionNode = (node: number, extra: Partial<Parameters<typeof renderRegionServerConfig>[0]> = {}) =>
     renderRegionServerConfig({
+      insecurePlaintext: true,
       region: "us",
       storeDir: `/d/${node}`,
       port: 4230 + node,
@@ -199,6 +237,7 @@ describe("topology as code", () => {
   it("cluster - hub nodes render the cluster block after their leafnode listener; without `cluster` a server renders none", () => {
     const hub = (cluster?: Parameters<typeof renderHubServerConfig>[0]["cluster"]) =>
       renderHubServerConfig({
+        insecurePlaintext: true,
         storeDir: "/d",
         admin: { user: "admin", password: "a" },
         aggregator: { user: "aggregator", password: "b" },
@@ -219,5 +258,105 @@ describe("topology as code", () => {
       'leafnodes {\n  host: "127.0.0.1"\n  port: 7422\n}\ncluster {\n  name: "tributary-hub"\n  listen: "127.0.0.1:6233"',
     );
     expect(node).toContain('"nats-route://route:r@127.0.0.1:6231"');
+  });
+
+  it("H2 - the production renderer puts TLS on the client port, the leafnode listener and the leafnode link", () => {
+    const hub = renderHubServerConfig(productionHub());
+    expect(hub).toContain(
+      'port: 4222\nmax_payload: 2097152\ntls {\n  cert_file: "/tls/tls.crt"\n  key_file: "/tls/tls.key"\n  ca_file: "/tls/ca.crt"\n}',
+    );
+    expect(hub.slice(hub.indexOf("leafnodes {"))).toContain(
+      '  port: 7422\n  tls {\n    cert_file: "/tls/tls.crt"\n    key_file: "/tls/tls.key"\n    ca_file: "/tls/ca.crt"\n  }\n}',
+    );
+    const region = renderRegionServerConfig(productionRegion());
+    expect(region).toContain('tls {\n  cert_file: "/tls/tls.crt"');
+    expect(region).toContain(
+      '    {\n      url: $HUB_LEAFNODE_URL\n      account: TRIBUTARY\n      tls {\n        ca_file: "/hub/ca.crt"\n      }\n    }',
+    );
+  });
+
+  it("H2 - a server without TLS is refused unless it is plaintext on loopback, said so", () => {
+    expect(() => renderHubServerConfig(productionHub({ tls: undefined }))).toThrow(/config tls: is required/);
+    expect(() => renderHubServerConfig(productionHub({ leafnodeTls: undefined }))).toThrow(
+      /config leafnodeTls: is required/,
+    );
+    expect(() => renderRegionServerConfig(productionRegion({ hubTls: undefined }))).toThrow(
+      /config hubTls: is required/,
+    );
+    // Plaintext is asked for, but the server would listen on every interface or dial an unknown hub.
+    const plain = { tls: undefined, hubTls: undefined, leafnodeTls: undefined, insecurePlaintext: true };
+    expect(() => renderHubServerConfig(productionHub(plain))).toThrow(/loopback only.*0\.0\.0\.0/);
+    expect(() => renderRegionServerConfig(productionRegion({ ...plain, host: "127.0.0.1" }))).toThrow(
+      /loopback only.*\$HUB_LEAFNODE_URL/,
+    );
+    expect(() =>
+      renderRegionServerConfig(
+        productionRegion({ ...plain, host: "127.0.0.1", hubLeafnodeUrl: "nats-leaf://hub.example:7422" }),
+      ),
+    ).toThrow(/hub\.example/);
+    const local = renderRegionServerConfig(
+      productionRegion({ ...plain, host: "127.0.0.1", hubLeafnodeUrl: "nats-leaf://127.0.0.1:7422" }),
+    );
+    expect(local).not.toContain("tls {");
+    // A cluster's routes need TLS too.
+    const cluster = { name: "tributary-us", port: 6222, routes: ["nats-route://us-1:6222"] };
+    expect(() => renderRegionServerConfig(productionRegion({ serverName: "us-0", cluster }))).toThrow(
+      /config cluster\.tls: is required/,
+    );
+    const routed = renderRegionServerConfig(
+      productionRegion({ serverName: "us-0", cluster: { ...cluster, tls: { ...TLS, verify: true } } }),
+    );
+    expect(routed.slice(routed.indexOf("cluster {"))).toContain(
+      '  tls {\n    cert_file: "/tls/tls.crt"\n    key_file: "/tls/tls.key"\n    ca_file: "/tls/ca.crt"\n    verify: true\n  }',
+    );
+  });
+
+  it("M12 - every rendered server takes messages of MAX_PAYLOAD_BYTES, room for the largest body, its headers and a DLQ entry", () => {
+    expect(MAX_PAYLOAD_BYTES).toBeGreaterThanOrEqual(DEFAULT_REGION_MAX_MSG_SIZE + 64 * 1024);
+    for (const text of [renderHubServerConfig(productionHub()), renderRegionServerConfig(productionRegion())])
+      expect(text).toContain(`\nmax_payload: ${MAX_PAYLOAD_BYTES}\n`);
+    expect(regionalStreamConfig({ region: "us" }).max_msg_size).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
+  });
+
+  it("M9 - each region's events leave only under its own subjects, and the hub pins what a region's source brings to that region", () => {
+    expect(hubSourceConsumerConfig("eu").filter_subject).toBe("events.eu.>");
+    const sources = hubStreamConfig({ regions: ["us", "eu"] }).sources!;
+    expect(sources.map((s) => s.subject_transforms)).toEqual([
+      [{ src: "events.*.>", dest: "events.us.>" }],
+      [{ src: "events.*.>", dest: "events.eu.>" }],
+    ]);
+  });
+
+  it("M8 - every client user may subscribe to its own inbox only, never the shared _INBOX.>", () => {
+    expect(gatewayPermissions("us").subscribe).toEqual(["_INBOX_gateway-us.>"]);
+    expect(aggregatorPermissions("warehouse-loader").subscribe).toEqual(["_INBOX_aggregator.>"]);
+    expect(deliveryPermissions(["crm"]).subscribe).toEqual(["_INBOX_delivery.>"]);
+    expect(inboxPrefix("gateway-eu")).toBe("_INBOX_gateway-eu");
+    expect(() => inboxPrefix("a.b")).toThrow(/config nats\.user: "a\.b" cannot name an inbox/);
+  });
+
+  it("M8 - consumers are created on their exact subjects only: no wildcard after the durable, a single filter pinned in the subject", () => {
+    const agg = aggregatorPermissions("warehouse-loader").publish.filter((s) => s.includes("CREATE"));
+    expect(agg).toEqual([
+      "$JS.API.CONSUMER.CREATE.EVENTS.warehouse-loader",
+      "$JS.API.CONSUMER.CREATE.DELIVERIES.deliveries-loader",
+    ]);
+    const one = deliveryPermissions([{ name: "crm", sources: ["demo"], types: ["link.clicked"] }]).publish;
+    expect(one.filter((s) => s.includes("CREATE"))).toEqual([
+      "$JS.API.CONSUMER.CREATE.EVENTS.delivery-crm.events.*.demo.link.clicked",
+      "$JS.API.CONSUMER.CREATE.DELIVERY_REPLAY.delivery-crm-replay.redeliver.crm",
+      "$JS.API.CONSUMER.CREATE.EVENTS.delivery-crm-scan.events.*.demo.link.clicked",
+    ]);
+    // Several filter subjects: the one create subject that can carry them.
+    const two = deliveryPermissions([{ name: "bi", sources: ["a", "b"] }]).publish;
+    expect(two).toContain("$JS.API.CONSUMER.DURABLE.CREATE.EVENTS.delivery-bi");
+    expect(two.some((s) => s.endsWith(".>") && s.includes("CONSUMER.CREATE"))).toBe(false);
+    // A bare name is a destination of every source and type.
+    expect(deliveryPermissions(["x"]).publish).toContain("$JS.API.CONSUMER.CREATE.EVENTS.delivery-x.events.*.*.>");
+  });
+
+  it("M8 - the delivery user cannot read the hub stream by sequence, only through its destinations' own consumers", () => {
+    const publish = deliveryPermissions(["crm"]).publish;
+    expect(publish.filter((s) => s.includes(".GET."))).toEqual(["$JS.API.STREAM.MSG.GET.DELIVERY_DLQ"]);
   });
 });
