@@ -1,10 +1,10 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import {
   DEFAULT_DELIVERY_REPLAY_LIMIT,
+  deliveryFilterSubjects,
   deliveryReplaySubject,
-  firstSeqAtOrAfter,
   HUB_STREAM,
-  nextBySubject,
+  readDestinationRange,
   replayHeaders,
 } from "@tributary/streams";
 import { eventFromMessage, routes } from "./event.js";
@@ -23,19 +23,22 @@ export async function replayDeliveryRange(
   range: { from: Date; to: Date; limit?: number },
 ): Promise<{ replayed: number; scanned: number; truncated: boolean }> {
   const limit = range.limit ?? DEFAULT_DELIVERY_REPLAY_LIMIT;
-  let seq = await firstSeqAtOrAfter(jsm, HUB_STREAM, range.from);
   let replayed = 0;
   let scanned = 0;
-  while (seq !== undefined) {
-    const m = await nextBySubject(jsm, HUB_STREAM, seq, ">");
-    if (!m || m.time.getTime() > range.to.getTime()) break;
-    seq = m.seq + 1;
+  // Read through the destination's own filter subjects (its NATS user may read no other event of
+  // the hub stream), from the range's start.
+  for await (const m of readDestinationRange(js, jsm, {
+    destination: destination.name,
+    filterSubjects: deliveryFilterSubjects(destination.sources, destination.types),
+    from: range.from,
+    to: range.to,
+  })) {
     scanned++;
-    const event = eventFromMessage(m.header, m.data);
+    const event = eventFromMessage(m.headers, m.data);
     if (!event || !routes(destination, event)) continue;
     if (replayed >= limit) return { replayed, scanned, truncated: true };
     await js.publish(deliveryReplaySubject(destination.name), m.data, {
-      headers: replayHeaders(m.header, { key: event.key, from: `${HUB_STREAM}:${m.seq}` }),
+      headers: replayHeaders(m.headers, { key: event.key, from: `${HUB_STREAM}:${m.seq}` }),
     });
     replayed++;
   }
