@@ -1,8 +1,8 @@
-import Fastify from "fastify";
 import { ConfigError } from "@tributary/config";
-import { registerQueryApi, resolveApiTokens } from "@tributary/query-api";
+import { resolveApiTokens } from "@tributary/query-api";
 import { runService } from "@tributary/runtime";
 import { isEventQueries, openWarehouse } from "@tributary/warehouse";
+import { buildApiApp } from "./app.js";
 import { loadApiConfig } from "./config.js";
 
 /**
@@ -22,17 +22,12 @@ runService({
     const sink = await openWarehouse(config.warehouseUrl);
     if (!isEventQueries(sink))
       throw new ConfigError("warehouseUrl", `the ${sink.kind} warehouse cannot serve queries`, "");
-    const app = Fastify({ logger: { level: config.logLevel } });
-    app.get("/healthz", async () => ({ status: "ok" }));
-    app.get("/readyz", async (_request, reply) => {
-      try {
-        await sink.health();
-        return { status: "ready" };
-      } catch {
-        return reply.code(503).send({ status: "not_ready" });
-      }
+    const app = buildApiApp({
+      warehouse: sink,
+      tokens,
+      rateLimit: config.rateLimit,
+      logger: { level: config.logLevel },
     });
-    await registerQueryApi(app, { queries: sink, tokens, rateLimit: config.rateLimit });
     await app.listen({ host: config.host, port: config.port });
     return {
       log: app.log,
