@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { queryApiPlugin, type ApiToken } from "@tributary/query-api";
+import { HTTP_SERVER_LIMITS, httpServerOptions, limitConnections, type HttpServerLimits } from "@tributary/runtime";
 import type { EventQueries, WarehouseSink } from "@tributary/warehouse";
 
 export interface ApiAppDeps {
@@ -8,11 +9,18 @@ export interface ApiAppDeps {
   tokens: readonly ApiToken[];
   rateLimit?: { max: number; windowMs: number };
   logger?: FastifyBaseLogger | boolean | { level: string };
+  /** Server timeouts and connection cap; default HTTP_SERVER_LIMITS (@tributary/runtime). */
+  limits?: HttpServerLimits;
 }
 
-/** The standalone server's app: the probes beside the query API (its routes, tokens and limits). */
+/**
+ * The standalone server's app: the probes beside the query API (its routes, tokens and limits),
+ * on a server that bounds its clients (a body trickled in is cut off with 408).
+ */
 export function buildApiApp(deps: ApiAppDeps): FastifyInstance {
-  const app = Fastify({ logger: deps.logger ?? false });
+  const limits = deps.limits ?? HTTP_SERVER_LIMITS;
+  const app = Fastify({ ...httpServerOptions(limits), logger: deps.logger ?? false });
+  limitConnections(app, limits);
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
     try {
