@@ -50,6 +50,11 @@ export const DeliveryAppConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    allowPrivate: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        "non-public addresses every destination may reach (added to each destination's own allowPrivate): CIDRs or host names; everything else that is not public is refused at connect time",
+    }),
     destinations: Type.Array(DestinationSchema, {
       default: [],
       description: "where events go; see packages/delivery/README.md",
@@ -109,6 +114,8 @@ export function loadDeliveryConfig(
         "give every destination its own name",
       );
     names.add(dest.name);
+    // The process-wide allow-list is each destination's too (the local system allows loopback so).
+    dest.allowPrivate = [...new Set([...config.allowPrivate, ...dest.allowPrivate])];
     if (dest.timeoutMs * 2 > config.ackWaitMs)
       throw new ConfigError(
         `destinations[${i}].timeoutMs`,

@@ -75,6 +75,7 @@ describe("delivery app - stats and admin API", () => {
       configPath,
       JSON.stringify({
         adminToken: { env: "ADMIN_TOKEN" },
+        allowPrivate: ["127.0.0.0/8"], // the test destinations are on loopback
         destinations: [
           {
             name: "crm",
@@ -188,6 +189,7 @@ describe("delivery app - stats and admin API", () => {
       JSON.stringify({
         port: 0,
         ackWaitMs: 2_000,
+        allowPrivate: ["127.0.0.0/8"], // the test destinations are on loopback
         destinations: [
           {
             name: "killed",
@@ -240,6 +242,7 @@ describe("delivery app - stats and admin API", () => {
       configPath,
       JSON.stringify({
         port: 0,
+        allowPrivate: ["127.0.0.0/8"], // the test destinations are on loopback
         destinations: [{ name: "proc", url: destUrl, start: "new", signing: { type: "none" } }],
       }),
     );
@@ -275,6 +278,7 @@ describe("delivery app - stats and admin API", () => {
       configPath,
       JSON.stringify({
         port,
+        allowPrivate: ["127.0.0.0/8"], // the test destinations are on loopback
         destinations: [{ name: "early", url: destUrl, start: "all", signing: { type: "none" } }],
       }),
     );

@@ -36,6 +36,22 @@ describe("delivery config - loading", () => {
     expect(loaded.signingKeys.get("crm")).toHaveLength(1);
   });
 
+  it("M10 - the app's allowPrivate is added to every destination's own, and nothing private is allowed by default", () => {
+    const loaded = loadDeliveryConfig(
+      { CRM_SECRET: SECRET },
+      file({
+        allowPrivate: ["127.0.0.0/8"],
+        destinations: [dest(), dest({ name: "erp", allowPrivate: ["10.20.0.0/16", "127.0.0.0/8"] })],
+      }),
+    );
+    expect(loaded.config.destinations.map((d) => d.allowPrivate)).toEqual([
+      ["127.0.0.0/8"],
+      ["127.0.0.0/8", "10.20.0.0/16"],
+    ]);
+    const plain = loadDeliveryConfig({ CRM_SECRET: SECRET }, file({ destinations: [dest()] }));
+    expect(plain.config.destinations[0]!.allowPrivate).toEqual([]);
+  });
+
   it("errors name the field and the fix", () => {
     expect(() => loadDeliveryConfig({}, file({ destinations: [dest()] }))).toThrow(
       "config destinations[0].signing.secrets[0].env: environment variable CRM_SECRET is not set — export CRM_SECRET=whsec_…",

@@ -55,6 +55,7 @@ describe("hub side end to end - delivery process and aggregator", () => {
       configPath,
       JSON.stringify({
         port: deliveryPort,
+        allowPrivate: ["127.0.0.0/8"], // the test destinations are on loopback
         destinations: [
           { name: "crm", url, start: "all", signing: { type: "none" }, retry: { initialDelayMs: 50, maxDelayMs: 100 } },
         ],

@@ -62,7 +62,13 @@ describe("delivery user - least privilege", () => {
     });
     const url = `${await dest.listen({ host: "127.0.0.1", port: 0 })}/in`;
     const nc = await connectNats({ servers: [server.url], name: "delivery", user: "delivery", pass: "d" });
-    const config = validateConfig(DestinationSchema, { name: "crm", url, start: "all", signing: { type: "none" } });
+    const config = validateConfig(DestinationSchema, {
+      name: "crm",
+      url,
+      start: "all",
+      signing: { type: "none" },
+      allowPrivate: ["127.0.0.0/8"],
+    });
     const service = await DeliveryService.start({
       nc,
       destinations: [config],

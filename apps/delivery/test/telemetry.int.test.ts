@@ -32,7 +32,11 @@ it("telemetry - a delivery span per attempt, linked to the event's trace and pas
     const configPath = join(dir, "delivery.json");
     writeFileSync(
       configPath,
-      JSON.stringify({ port, destinations: [{ name: "tel", url: destUrl, start: "new", signing: { type: "none" } }] }),
+      JSON.stringify({
+        port,
+        allowPrivate: ["127.0.0.0/8"],
+        destinations: [{ name: "tel", url: destUrl, start: "new", signing: { type: "none" } }],
+      }),
     );
     svc = await startService({
       name: "delivery",

@@ -40,6 +40,11 @@ export const DestinationSchema = Type.Object(
       description: "lower-case id: the consumer is delivery-<name>, the DLQ subject delivery-dlq.<name>",
     }),
     url: Type.String({ pattern: "^https?://[^\\s]+$", description: "the http(s) URL events are POSTed to" }),
+    allowPrivate: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        "non-public addresses this destination may reach (loopback, RFC 1918, link-local, CGNAT…: refused otherwise, checked at every connect): CIDRs (10.20.0.0/16, fd00::/8) or host names (any address the name resolves to)",
+    }),
     sources: Type.Array(Type.String({ pattern: "^[a-z][a-z0-9_-]{0,31}$" }), {
       default: [],
       description: "source ids taken; empty takes every source",

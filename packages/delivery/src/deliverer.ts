@@ -2,6 +2,7 @@ import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from "@nats-i
 import { deadLetterDelivery, deliveryLogSubject, EventHeader } from "@tributary/streams";
 import { signStandardWebhooks, type SigningKey } from "@tributary/verify";
 import type { CircuitBreakerPolicy } from "cockatiel";
+import { AddressPolicy, AddressRefusedError } from "./address-policy.js";
 import { classifyStatus, retryDelayMs } from "./backoff.js";
 import { breakerState, BrokenCircuitError, destinationBreaker } from "./breaker.js";
 import type { DestinationConfig } from "./config.js";
@@ -95,13 +96,18 @@ export class Deliverer {
   readonly #stop = new AbortController();
   #idleWaiters: Array<() => void> = [];
 
-  private constructor(opts: DelivererOptions, filter: EventFilter | undefined, transformer: Transformer | undefined) {
+  private constructor(
+    opts: DelivererOptions,
+    filter: EventFilter | undefined,
+    transformer: Transformer | undefined,
+    policy: AddressPolicy,
+  ) {
     const { config } = opts;
     this.#opts = opts;
     this.name = config.name;
     this.#filter = filter;
     this.#transformer = transformer;
-    this.#sender = new DestinationSender(config.url, config.timeoutMs, config.maxInFlight);
+    this.#sender = new DestinationSender(config.url, config.timeoutMs, config.maxInFlight, policy);
     this.#breaker = destinationBreaker(config.breaker);
     this.#breaker.onBreak(() => {
       this.stats.breakerOpens++;
@@ -126,13 +132,15 @@ export class Deliverer {
         'add a whsec_ secret, or set signing.type to "none"',
       );
     }
+    const policy = AddressPolicy.create(config.allowPrivate, `${field}.allowPrivate`);
+    policy.checkUrl(config.url, `${field}.url`);
     const filter = config.filter
       ? compileFilter(config.filter, { timeoutMs: config.sandbox.filterTimeoutMs, field: `${field}.filter` })
       : undefined;
     const transformer = config.transform
       ? await Transformer.create(config.transform, config.sandbox, `${field}.transform`)
       : undefined;
-    return new Deliverer(opts, filter, transformer);
+    return new Deliverer(opts, filter, transformer, policy);
   }
 
   readonly #slots: Slots[] = [];
@@ -350,6 +358,11 @@ export class Deliverer {
           await sleep(Math.min(250, Math.max(20, Math.floor(config.breaker.halfOpenAfterMs / 4))));
           continue;
         }
+        if (err instanceof AddressRefusedError) {
+          // Policy, not health: no request was made, and the same address would be refused again.
+          this.stats.addressRefused++;
+          return this.#deadLetter(msg, event, attempt, "address_refused", err.message);
+        }
         if (!(err instanceof RetryableDeliveryError)) throw err;
         return this.#retryLater(msg, event, attempt, err);
       }
@@ -430,6 +443,10 @@ export class Deliverer {
       result = await this.#sender.send(body, headers);
     } catch (err) {
       const latencyMs = performance.now() - started;
+      if (err instanceof AddressRefusedError) {
+        end?.(this.#recordOf(event, attempt, "dlq", 0, latencyMs, `address_refused: ${err.message}`));
+        throw err;
+      }
       this.#latency(latencyMs);
       const e = err as { name?: string; code?: string; message?: string };
       const reason =

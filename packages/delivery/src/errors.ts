@@ -34,6 +34,11 @@ export const DELIVERY_FAILURES = {
     meaning: "The transform ran out of `sandbox.memoryBytes`.",
     fix: "Build less in the transform, or raise `sandbox.memoryBytes`.",
   },
+  address_refused: {
+    meaning:
+      "The destination's host is, or resolved at connect time to, a loopback, private, link-local, CGNAT, multicast or otherwise non-public address that its `allowPrivate` does not list: no request was made.",
+    fix: "If the destination really is internal, add its CIDR or host name to `allowPrivate` (the destination's, or the delivery app's for every destination), then replay; otherwise its DNS points where it must not.",
+  },
   missing_headers: {
     meaning: "The message lacks the wire contract's headers (source, event id, key): it cannot be routed or signed.",
     fix: "Publish only through a gateway; replaying will not help.",

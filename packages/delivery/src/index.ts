@@ -9,6 +9,8 @@ export {
 } from "./config.js";
 export type { DestinationConfig } from "./config.js";
 export { DELIVERY_FAILURES, RetryableDeliveryError } from "./errors.js";
+export { AddressPolicy, AddressRefusedError, policyConnector, policyLookup } from "./address-policy.js";
+export type { AllowedAddresses } from "./address-policy.js";
 export type { DeliveryFailureCode } from "./errors.js";
 export { eventFromMessage, routes, sandboxInput } from "./event.js";
 export type { DeliveryEvent } from "./event.js";

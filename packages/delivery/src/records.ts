@@ -36,6 +36,8 @@ export interface DestinationStats {
   exhausted: number;
   transformFailures: number;
   filterFailures: number;
+  /** Events dead-lettered because the destination's address was refused (`address_refused`). */
+  addressRefused: number;
   /** HTTP requests made. */
   attempts: number;
   /** Times an event waited because the breaker was open (no request made). */
@@ -60,6 +62,7 @@ export function emptyStats(): DestinationStats {
     exhausted: 0,
     transformFailures: 0,
     filterFailures: 0,
+    addressRefused: 0,
     attempts: 0,
     breakerHeld: 0,
     breakerOpens: 0,

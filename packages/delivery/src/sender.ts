@@ -1,5 +1,6 @@
 import { oneLine } from "@tributary/streams";
 import { Pool } from "undici";
+import { policyConnector, type AddressPolicy } from "./address-policy.js";
 import { parseRetryAfter } from "./backoff.js";
 import { RESPONSE_SNIPPET_BYTES } from "./config.js";
 
@@ -25,7 +26,9 @@ async function readSnippet(body: AsyncIterable<Uint8Array> & { dump?: () => Prom
 
 /**
  * POSTs to one destination over a keep-alive undici Pool (connections = maxInFlight). A timeout
- * covers the whole request (connect, headers and body); redirects are not followed.
+ * covers the whole request (connect, headers and body); redirects are not followed. Every
+ * connection goes through the address policy (policyConnector): a refused address fails the
+ * request with AddressRefusedError before anything is sent.
  */
 export class DestinationSender {
   readonly #pool: Pool;
@@ -35,6 +38,7 @@ export class DestinationSender {
     url: string,
     readonly timeoutMs: number,
     connections: number,
+    policy: AddressPolicy,
   ) {
     const parsed = new URL(url);
     this.#path = `${parsed.pathname}${parsed.search}`;
@@ -43,7 +47,7 @@ export class DestinationSender {
       pipelining: 1,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
-      connectTimeout: Math.min(timeoutMs, 10_000),
+      connect: policyConnector(policy, Math.min(timeoutMs, 10_000)),
       keepAliveTimeout: 30_000,
     });
   }

@@ -133,6 +133,9 @@ export async function startDelivery(
       logLevel: plan.logLevel,
       nats: { servers: hubUrls, user: credentials.delivery!.user },
       manageStreams: false,
+      // Local destinations are the developer's own receivers on this machine, which the delivery
+      // address policy refuses unless listed: loopback only, nothing else private.
+      allowPrivate: ["127.0.0.0/8", "::1/128"],
       destinations,
     },
     0o600, // a destination's headers may carry a credential
