@@ -1,6 +1,6 @@
 import { ConfigError } from "@tributary/errors";
 import { AuthorizationError } from "@nats-io/nats-core";
-import { connect, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
+import { connect, createInbox, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
 import { inboxPrefix } from "./users.js";
 
 /** A server URL as it may be shown: without a password or token it carries. */
@@ -81,4 +81,15 @@ export async function connectNats(opts: NatsConnectOptions): Promise<NatsConnect
     if (err instanceof AuthorizationError) throw new NatsCredentialsError(opts.servers, opts.user, { cause: err });
     throw err;
   }
+}
+
+/**
+ * A new inbox subject under the connection's own prefix (`_INBOX_{user}` from connectNats): for
+ * code that subscribes to replies itself (the gateway's pipelined PubAcks) instead of through
+ * `request()`, which nats.js already points there. nats.js keeps the prefix in the connection's
+ * options, which its NatsConnection type does not show.
+ */
+export function inboxOf(nc: NatsConnection): string {
+  const options = (nc as NatsConnection & { options?: Pick<ConnectionOptions, "inboxPrefix"> }).options;
+  return createInbox(options?.inboxPrefix);
 }

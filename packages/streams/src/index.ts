@@ -37,6 +37,7 @@ export {
 export type { LoaderConsumerOptions, RegionalStreamOptions } from "./stream-config.js";
 export {
   connectNats,
+  inboxOf,
   NatsCredentialsError,
   RECONNECT_JITTER_MS,
   RECONNECT_JITTER_TLS_MS,
