@@ -1,5 +1,12 @@
-import { createInbox, MsgHdrsImpl, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { EventHeader, pubAckFailure, PublishError, type EventMessage, type PublishReceipt } from "@tributary/streams";
+import { MsgHdrsImpl, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import {
+  EventHeader,
+  inboxOf,
+  pubAckFailure,
+  PublishError,
+  type EventMessage,
+  type PublishReceipt,
+} from "@tributary/streams";
 
 /** Header values must not break the NATS header block. */
 const UNSAFE_HEADER_VALUE = /[\r\n]/;
@@ -134,7 +141,8 @@ export class JetStreamPipeline {
     this.#nc = nc;
     this.#timeoutMs = options.timeoutMs;
     this.#onFull = options.onFull;
-    this.#inbox = `${createInbox()}.`;
+    // Under the connection's own inbox prefix: the gateway's NATS user may subscribe there only.
+    this.#inbox = `${inboxOf(nc)}.`;
     this.#sub = nc.subscribe(`${this.#inbox}*`, {
       callback: (err, msg) => (err ? this.failAll("the PubAck subscription failed") : this.#onAck(msg)),
     });
