@@ -1,6 +1,6 @@
 export { startTopology } from "./topology.js";
 export type { RegionHandle, Topology } from "./topology.js";
-export { AGGREGATOR_DURABLE, DEFAULT_DELIVERY_PORT, DEFAULT_TOPOLOGY } from "./options.js";
+export { AGGREGATOR_DURABLE, DEFAULT_DELIVERY_PORT, DEFAULT_TOPOLOGY, deliveryScopeOf } from "./options.js";
 export type { DestinationSpec, TopologyOptions } from "./options.js";
 export { readSecret, secretFileOf } from "./state.js";
 export type { Credentials } from "./state.js";

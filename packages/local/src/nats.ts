@@ -12,7 +12,7 @@ import {
   type ClusterOptions,
   type UserCredential,
 } from "@tributary/streams";
-import { AGGREGATOR_DURABLE } from "./options.js";
+import { AGGREGATOR_DURABLE, deliveryScopeOf } from "./options.js";
 import type { Plan, Started } from "./plan.js";
 
 /** One part's nats-servers: a lone server, or the nodes of its cluster. */
@@ -100,6 +100,9 @@ export async function startHub(plan: Plan, link: TcpProxy | undefined, started: 
     route: credentials.routes?.["tributary-hub"],
     render: (ctx) =>
       renderHubServerConfig({
+        // Every listener, link and route of the local system is on 127.0.0.1 (the renderer checks
+        // it): plaintext there, where production runs TLS.
+        insecurePlaintext: true,
         storeDir: ctx.storeDir,
         port: portOf(ctx.port, ctx.index, options.hubPort),
         leafnodePort: portOf(ctx.leafnodePort, ctx.index, options.hubLeafnodePort),
@@ -108,7 +111,7 @@ export async function startHub(plan: Plan, link: TcpProxy | undefined, started: 
         aggregatorDurable: AGGREGATOR_DURABLE,
         leafs: options.regions.map((region) => ({ region, credential: credentials.leafs[region]! })),
         ...(credentials.delivery && destinations.length > 0
-          ? { delivery: { credential: credentials.delivery, destinations: destinations.map((d) => d.name) } }
+          ? { delivery: { credential: credentials.delivery, destinations: destinations.map(deliveryScopeOf) } }
           : {}),
         ...(link ? { leafnodeAdvertise: `127.0.0.1:${link.port}` } : {}),
         ...(options.syncInterval ? { syncInterval: options.syncInterval } : {}),
@@ -143,6 +146,7 @@ export async function startRegions(
       route: credentials.routes?.[`tributary-${region}`],
       render: (ctx) =>
         renderRegionServerConfig({
+          insecurePlaintext: true, // loopback only, as the hub's
           region,
           storeDir: ctx.storeDir,
           port: portOf(ctx.port, ctx.index, port),

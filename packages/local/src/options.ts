@@ -51,6 +51,16 @@ export interface TopologyOptions {
 /** One destination as apps/delivery's config takes it (validated by the delivery process at start). */
 export type DestinationSpec = { name: string } & Record<string, unknown>;
 
+/**
+ * What the delivery user's NATS permissions need of a destination: its name and the sources and
+ * types it takes, which pin its consumers' filters (packages/streams deliveryPermissions).
+ */
+export function deliveryScopeOf(spec: DestinationSpec): { name: string; sources: string[]; types: string[] } {
+  const strings = (value: unknown) =>
+    Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+  return { name: spec.name, sources: strings(spec.sources), types: strings(spec.types) };
+}
+
 export const DEFAULT_DELIVERY_PORT = 8091;
 
 export const DEFAULT_TOPOLOGY: TopologyOptions = {

@@ -1,25 +1,34 @@
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { JetStreamApiError, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import {
   connectNats,
   deliveriesStreamConfig,
+  deliveryConsumerName,
   deliveryDlqStreamConfig,
+  deliveryFilterSubjects,
   deliveryReplayStreamConfig,
   dlqStreamConfig,
   ensureConsumer,
   ensureStream,
   hubSourceConsumerConfig,
+  HUB_STREAM,
   hubStreamConfig,
   regionalStreamConfig,
   regionalStreamName,
   type UserCredential,
 } from "@tributary/streams";
 import type { NatsPart } from "./nats.js";
+import { deliveryScopeOf, type DestinationSpec } from "./options.js";
 
 /**
  * The streams, provisioned by the admin user: the apps' own users cannot create them. A clustered
  * part gets streams (and the hub-source consumer) with one replica per node.
  */
-export async function provision(hub: NatsPart, regions: Map<string, NatsPart>, admin: UserCredential): Promise<void> {
+export async function provision(
+  hub: NatsPart,
+  regions: Map<string, NatsPart>,
+  admin: UserCredential,
+  destinations: readonly DestinationSpec[] = [],
+): Promise<void> {
   // Each region's stream and its hub-source consumer first: the hub stream sources through them.
   for (const [region, part] of regions) {
     const replicas = part.nodes.length;
@@ -46,7 +55,40 @@ export async function provision(hub: NatsPart, regions: Map<string, NatsPart>, a
       deliveriesStreamConfig(replicas),
     ])
       await ensureStream(jsm, config);
+    await alignDeliveryFilters(jsm, destinations);
   });
+}
+
+const CONSUMER_NOT_FOUND = 10014;
+
+/**
+ * A destination's consumer on EVENTS keeps the filter it was made with. The delivery process
+ * resets it to the destination's sources and types at start, but its NATS user may send the
+ * consumer's create only with the configured filter (packages/streams deliveryPermissions), and the
+ * client builds that request from the consumer's current filter: after a destination's sources or
+ * types changed since the last run, the admin moves the existing consumer to them first.
+ */
+async function alignDeliveryFilters(jsm: JetStreamManager, destinations: readonly DestinationSpec[]): Promise<void> {
+  for (const { name, sources, types } of destinations.map(deliveryScopeOf)) {
+    const durable = deliveryConsumerName(name);
+    const wanted = deliveryFilterSubjects(sources, types);
+    let current: string[];
+    try {
+      const { config } = await jsm.consumers.info(HUB_STREAM, durable);
+      current = config.filter_subjects ?? (config.filter_subject ? [config.filter_subject] : []);
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND) continue; // made by the process
+      throw err;
+    }
+    if (current.join("\n") === wanted.join("\n")) continue;
+    await jsm.consumers.update(
+      HUB_STREAM,
+      durable,
+      wanted.length === 1
+        ? { filter_subject: wanted[0]!, filter_subjects: undefined }
+        : { filter_subjects: wanted, filter_subject: undefined },
+    );
+  }
 }
 
 /** Runs `work` with a JetStream manager of one NATS part, logged in as the admin; closes after. */

@@ -64,7 +64,7 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
     const hub = await startHub(plan, link, started);
     hubLeafnodePort = hub.nodes[0]!.ports.leafnode!;
     const servers = await startRegions(plan, hub, link, started);
-    await provision(hub, servers, plan.credentials.admin);
+    await provision(hub, servers, plan.credentials.admin, plan.destinations);
     const hubUrls = hub.nodes.map((n) => n.url);
     const gateways = await startGateways(plan, servers, started);
     const aggregator = await startAggregator(plan, hubUrls, started);
