@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Option, type Command } from "commander";
-import { DEFAULT_TOPOLOGY, readSecret, secretFileOf, startTopology } from "@tributary/local";
+import { DEFAULT_TOPOLOGY, deliveryScopeOf, readSecret, secretFileOf, startTopology } from "@tributary/local";
 import { positiveInt, rate, ratio, readDestinations } from "../args.js";
 import { cliOf, type Cli } from "../cli.js";
 import { aggregatorEndpoint, OperatorError, regionOf } from "../ops/context.js";
 import { serviceJson } from "../ops/http.js";
-import { renderProductionNatsConfigs } from "../render-nats.js";
+import { DEFAULT_TLS_DIR, renderProductionNatsConfigs } from "../render-nats.js";
 import { upBanner } from "../render/local.js";
 import { SENDABLE_SCHEMES, sendEvents, signerFor } from "../send.js";
 
@@ -27,20 +27,31 @@ export function registerLocal(program: Command): void {
     });
   program
     .command("render-nats")
-    .description("write the production nats-server configs (hub, one per region)")
+    .description("write the production nats-server configs (hub, one per region), TLS on every listener and link")
     .option("--out <dir>", "where", "deploy/nats")
     .option("--regions <list>", "comma-separated region ids", "us,eu")
-    .option("--destinations <list>", "comma-separated destination names: the hub gets a delivery user for them")
-    .action((opts: { out: string; regions: string; destinations?: string }) => {
-      mkdirSync(opts.out, { recursive: true });
-      for (const [name, text] of renderProductionNatsConfigs(
-        opts.regions.split(","),
-        opts.destinations?.split(",") ?? [],
-      )) {
-        writeFileSync(join(opts.out, name), text);
-        console.log(`wrote ${join(opts.out, name)}`);
-      }
-    });
+    .option(
+      "--destinations <list>",
+      "comma-separated destination names of every source and type: the hub gets a delivery user for them",
+    )
+    .option(
+      "--destinations-file <file>",
+      "the delivery process's destinations (JSON, as `up --destinations`): the delivery user's consumers are pinned to each one's sources and types",
+    )
+    .option("--tls-dir <dir>", "where the servers read tls.crt, tls.key (and, in regions, hub-ca.crt)", DEFAULT_TLS_DIR)
+    .action(
+      (opts: { out: string; regions: string; destinations?: string; destinationsFile?: string; tlsDir: string }) => {
+        const destinations = [
+          ...(opts.destinations?.split(",") ?? []),
+          ...(opts.destinationsFile ? readDestinations(opts.destinationsFile).map(deliveryScopeOf) : []),
+        ];
+        mkdirSync(opts.out, { recursive: true });
+        for (const [name, text] of renderProductionNatsConfigs(opts.regions.split(","), destinations, opts.tlsDir)) {
+          writeFileSync(join(opts.out, name), text);
+          console.log(`wrote ${join(opts.out, name)}`);
+        }
+      },
+    );
 }
 
 function registerUp(program: Command, cli: Cli): void {
