@@ -16,7 +16,7 @@ export interface PlannedRequest {
   path: string;
   contentType: string;
   body: string;
-  /** Delivery id (x-webhook-id) of a single event; batches key items by their bytes. */
+  /** Delivery id (x-webhook-id) of a single event, also its body's event_id, which keys it (as it keys batch items). */
   deliveryId: string | undefined;
   events: PlannedEvent[];
   /** The region it goes to first. */
@@ -83,7 +83,8 @@ export class Workload {
         contentType: "application/x-ndjson",
         body: items.map((i) => i.body).join("\n") + "\n",
         deliveryId: undefined,
-        events: items.map((i) => ({ key: `${source}:sha256:${sha256Hex(i.body)}`, seq: i.seq })),
+        // Keyed by each body's event_id (the default scheme's id field), as single events are.
+        events: items.map((i) => ({ key: `${source}:${i.id}`, seq: i.seq })),
       };
     }
     const event = this.#event(now);

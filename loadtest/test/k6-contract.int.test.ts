@@ -4,7 +4,6 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { freePorts, signWebhook } from "@tributary/testkit";
 import { makeEvent } from "../k6/lib/payload.js";
-import { sha256Hex } from "../src/workload.js";
 import { startLocalSystem, type LocalSystem } from "../src/system.js";
 import { findTier, loadTiers, requestRate } from "../src/tiers.js";
 
@@ -147,8 +146,10 @@ describe("k6 script contract (the script's own code under a shim of k6's modules
     const answer = (await res.json()) as { accepted: number; items: Array<{ status: string; event_key: string }> };
     expect(answer.accepted).toBe(bodies.length);
     expect(answer.items.map((i) => i.event_key)).toEqual(bodies.map((b) => builder.batchItemKey("demo", b)));
-    // …which is also the key the local driver predicts for the same bytes.
-    expect(answer.items.map((i) => i.event_key)).toEqual(bodies.map((b) => `demo:sha256:${sha256Hex(b)}`));
+    // …which is also the key the local driver predicts: the body's event_id.
+    expect(answer.items.map((i) => i.event_key)).toEqual(
+      bodies.map((b) => `demo:${(JSON.parse(b) as { event_id: string }).event_id}`),
+    );
   });
 
   it("setup - aborts the test when the target is not ready", async () => {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { makeEvent, pickType, prng } from "../k6/lib/payload.js";
 import { batchProbability, findTier, loadTiers, requestRate } from "../src/tiers.js";
-import { sha256Hex, Workload } from "../src/workload.js";
+import { Workload } from "../src/workload.js";
 
 describe("tiers", () => {
   it("tiers.json - the four throughput tiers, each valid", () => {
@@ -65,7 +65,7 @@ describe("payloads and workload", () => {
     expect(prng(1)()).toBe(prng(1)());
   });
 
-  it("workload - keys are what the gateway derives: demo:<delivery id> for one event, demo:sha256:<item bytes> for batch items; resends repeat a request", () => {
+  it("workload - keys are what the gateway derives: demo:<the body's event_id> for one event and for batch items; resends repeat a request", () => {
     const tiers = loadTiers();
     const tier = { ...findTier(tiers, "100-1k"), resendShare: 0.2, batch: { share: 0.5, size: 4 } };
     const w = new Workload(tiers, tier, ["us", "eu"], "run1", 5);
@@ -76,7 +76,9 @@ describe("payloads and workload", () => {
       if (req.kind === "single") expect(req.events[0]!.key).toBe(`demo:${req.deliveryId}`);
       if (req.kind === "batch") {
         const lines = req.body.trimEnd().split("\n");
-        expect(req.events.map((e) => e.key)).toEqual(lines.map((l) => `demo:sha256:${sha256Hex(l)}`));
+        expect(req.events.map((e) => e.key)).toEqual(
+          lines.map((l) => `demo:${(JSON.parse(l) as { event_id: string }).event_id}`),
+        );
       }
       w.acknowledged(req);
     }

@@ -98,7 +98,8 @@ const SchemeConfig = Type.Object(
     timestampHeader: Type.Optional(Type.String({ minLength: 1 })),
     idHeader: Type.Optional(
       Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
-        description: "header holding the provider's delivery id (the event key); null to key by the body",
+        description:
+          "header holding a delivery id the signature covers (standard-webhooks, svix, hmac with {id}); schemes that sign none take only null",
       }),
     ),
     // The generic `hmac` scheme's options; createScheme refuses them on the other types.
@@ -131,12 +132,14 @@ const SourceConfig = Type.Object(
       minimum: 1,
       maximum: 86_400,
       default: DEFAULT_TOLERANCE_SECONDS,
-      description: "how far (seconds) a signed timestamp may be from now",
+      description:
+        "how far (seconds) a signed timestamp may be from now; at most half of stream.duplicateWindowSeconds",
     }),
     idField: Type.Optional(
       Type.String({
         pattern: "^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*$",
-        description: "dotted path of the event id in the body, e.g. event_id or data.click_id",
+        description:
+          "dotted path of the event id in the body, e.g. event_id or data.click_id (default: the scheme's, id for stripe and event_id for webhook-hmac-sha256)",
       }),
     ),
     eventTypeHeader: Type.Optional(
@@ -381,7 +384,8 @@ function resolveSource(id: string, input: SourceConfigInput, env: NodeJS.Process
       ? DEFAULT_EVENT_TYPE_HEADERS[input.scheme.type ?? ""]
       : (input.eventTypeHeader ?? undefined)
     )?.toLowerCase(),
-    // Stripe names the event id in the body only: key by it unless the source says otherwise.
+    // Schemes that key by a field of the (signed) body name it (Stripe's id, the deep-link
+    // envelope's event_id): key by it unless the source says otherwise.
     idField: input.idField ?? (scheme.deliveryIdSource.from === "body" ? scheme.deliveryIdSource.field : undefined),
     strict: input.strict,
     maxBodyBytes: input.maxBodyBytes,
@@ -418,12 +422,35 @@ function checkNatsServers(servers: readonly string[]): void {
   });
 }
 
+/**
+ * A signed timestamp is accepted within ±toleranceSeconds, so one captured request can be replayed
+ * for 2 × toleranceSeconds. Only while its first copy is inside the regional stream's duplicate
+ * window is a replay answered as a duplicate with nothing stored, so the window must cover that
+ * span. (Schemes that sign no timestamp have no such span: a replay keeps its key however late.)
+ * `whose`: the configured window (`stream.duplicateWindowSeconds`) or the provisioned stream's.
+ */
+export function checkToleranceAgainstWindow(
+  sources: Iterable<ResolvedSource>,
+  duplicateWindowSeconds: number,
+  whose: "configured" | "provisioned",
+): void {
+  for (const source of sources) {
+    if (!source.scheme.signsTimestamp || 2 * source.toleranceSeconds <= duplicateWindowSeconds) continue;
+    throw new ConfigError(
+      `sources.${source.id}.toleranceSeconds`,
+      `accepts a signed request for 2 × ${source.toleranceSeconds} s, longer than the ${whose} duplicate window of the regional stream (${duplicateWindowSeconds} s): a replay late in that span would be stored again`,
+      `lower it to at most ${Math.floor(duplicateWindowSeconds / 2)}, or make the duplicate window (stream.duplicateWindowSeconds) at least ${2 * source.toleranceSeconds}`,
+    );
+  }
+}
+
 function finish(input: GatewayConfigInput, env: NodeJS.ProcessEnv): GatewayConfig {
   checkNatsServers(input.nats.servers);
   const entries = Object.entries(input.sources);
   if (entries.length === 0)
     throw new ConfigError("sources", "no source is configured", "add at least one source under `sources`");
   const sources = new Map(entries.map(([id, source]) => [id, resolveSource(id, source, env)]));
+  checkToleranceAgainstWindow(sources.values(), input.stream.duplicateWindowSeconds, "configured");
   return { ...input, sources };
 }
 

@@ -89,7 +89,9 @@ function prepare(
   if (!event.known) ctx.counters.unknownEventType(source.id);
   const { eventKey } = deriveEventKey({
     source: source.id,
-    deliveryId,
+    // Signed ids only (the scheme never reads an unsigned one): a replay keeps its key, whatever
+    // unsigned header it changes, the event type header included (it never enters the key).
+    signedDeliveryId: deliveryId,
     bodyEventId: source.idField ? readBodyField(parsed.value, source.idField) : null,
     rawBody,
   });

@@ -108,7 +108,11 @@ export class RegionalPublisher implements RegionalStream {
     const info = stream.manage ? await ensureStream(jsm, wanted) : await this.#waitForStream(jsm, wanted.name);
     if (this.#closed || info === undefined) return;
     // A ConfigError (exit 78) when the region cannot hold what the sources accept.
-    checkRegionLimits(this.config, { maxPayload: nc.info?.max_payload, maxMsgSize: info.config.max_msg_size });
+    checkRegionLimits(this.config, {
+      maxPayload: nc.info?.max_payload,
+      maxMsgSize: info.config.max_msg_size,
+      duplicateWindowNs: info.config.duplicate_window,
+    });
     await this.#sample();
     this.#pipeline = new JetStreamPipeline(nc, {
       timeoutMs: nats.publishTimeoutMs,

@@ -33,9 +33,20 @@ async function postBatch(
   return { status: res.status, headers: res.headers, json: (await res.json()) as BatchAnswer["json"] };
 }
 
-/** The key of an item without a configured idField: written here, not taken from the code under test. */
+/** The key of an item without an event id: written here, not taken from the code under test. */
 function hashKey(bytes: string): string {
   return `demo:sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+/** The key of an item with the deep-link envelope's event_id (the default scheme's id field). */
+function idKey(bytes: string): string {
+  return `demo:${(JSON.parse(bytes) as { event_id: string }).event_id}`;
+}
+
+/** A sample event without its event_id, so it is keyed by its bytes. */
+function withoutId(body: string): string {
+  const { event_id: _id, ...rest } = JSON.parse(body) as Record<string, unknown>;
+  return JSON.stringify(rest);
 }
 
 describe("gateway batch", () => {
@@ -66,7 +77,7 @@ describe("gateway batch", () => {
     const jsm = await jetstreamManager(gw.observer);
     for (const [i, item] of res.json.items!.entries()) {
       expect(item.status).toBe("accepted");
-      expect(item.event_key).toBe(hashKey(events[i]!));
+      expect(item.event_key).toBe(idKey(events[i]!));
       const stored = await jsm.streams.getMessage("EVENTS_US", { seq: item.seq! });
       expect(Buffer.from(stored!.data).toString()).toBe(events[i]);
       expect(stored!.header.get("Nats-Msg-Id")).toBe(item.event_key);
@@ -74,8 +85,10 @@ describe("gateway batch", () => {
     }
   });
 
-  it("batch - JSON array: each element's own bytes are the message and the key", async () => {
-    const events = Array.from({ length: 5 }, (_, i) => sampleEvent({ type: i % 2 ? "link.opened" : "link.clicked" }));
+  it("batch - JSON array: each element's own bytes are the message and, without an event id, the key", async () => {
+    const events = Array.from({ length: 5 }, (_, i) =>
+      withoutId(sampleEvent({ type: i % 2 ? "link.opened" : "link.clicked" })),
+    );
     const res = await postBatch(gw, `[\n  ${events.join(",\n  ")}\n]`, "application/json");
     expect(res.status).toBe(202);
     const jsm = await jetstreamManager(gw.observer);

@@ -153,6 +153,42 @@ describe("gateway config", () => {
     expect(MAX_BODY_BYTES_LIMIT + HEADER_ALLOWANCE_BYTES).toBe(1024 * 1024);
   });
 
+  it("M1 - a timestamp tolerance the duplicate window cannot guard is a config error: a request is accepted for 2 × toleranceSeconds", () => {
+    const withTolerance = (toleranceSeconds: number, duplicateWindowSeconds = 900, type = "webhook-hmac-sha256") => ({
+      ...base,
+      stream: { duplicateWindowSeconds },
+      sources: { demo: { ...base.sources.demo, scheme: { type }, toleranceSeconds } },
+    });
+    const err = configError(() => resolveGatewayConfig(withTolerance(451), { DEMO_SECRET: SECRET }));
+    expect(err.field).toBe("sources.demo.toleranceSeconds");
+    expect(
+      resolveGatewayConfig(withTolerance(450), { DEMO_SECRET: SECRET }).sources.get("demo")!.toleranceSeconds,
+    ).toBe(450);
+    // A day of tolerance needs a two-day window; schemes that sign no timestamp have no such span.
+    expect(configError(() => resolveGatewayConfig(withTolerance(86_400), { DEMO_SECRET: SECRET })).field).toBe(
+      "sources.demo.toleranceSeconds",
+    );
+    expect(resolveGatewayConfig(withTolerance(86_400, 172_800), { DEMO_SECRET: SECRET }).sources.size).toBe(1);
+    expect(resolveGatewayConfig(withTolerance(86_400, 900, "github"), { DEMO_SECRET: SECRET }).sources.size).toBe(1);
+  });
+
+  it("M1 - an id header the scheme does not sign is a config error naming the field; null is accepted", () => {
+    const withId = (type: string, idHeader: string | null) => ({
+      ...base,
+      sources: { demo: { ...base.sources.demo, scheme: { type, idHeader } } },
+    });
+    for (const [type, header] of [
+      ["webhook-hmac-sha256", "x-webhook-id"],
+      ["github", "x-github-delivery"],
+      ["shopify", "x-shopify-webhook-id"],
+    ] as const) {
+      expect(configError(() => resolveGatewayConfig(withId(type, header), { DEMO_SECRET: SECRET })).field).toBe(
+        "sources.demo.scheme.idHeader",
+      );
+      expect(resolveGatewayConfig(withId(type, null), { DEMO_SECRET: SECRET }).sources.size).toBe(1);
+    }
+  });
+
   it("config - env overrides the file", () => {
     const dir = mkdtempSync(join(tmpdir(), "gw-config-"));
     const file = join(dir, "gateway.json");

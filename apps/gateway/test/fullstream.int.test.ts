@@ -1,13 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { sampleEvent, signWebhook } from "@tributary/testkit";
-import { SECRET, startGateway } from "./helpers.js";
+import { DEMO_SOURCE, SECRET, startGateway } from "./helpers.js";
 
 describe("gateway with a full stream", () => {
   it("full stream - 503 buffer_full with a computed Retry-After, readyz false, nothing lost or evicted", async () => {
     // A tiny stream (about twenty events) whose oldest event ages out after a minute.
     const gw = await startGateway({
       stream: { maxBytes: 8192, maxAgeSeconds: 60, duplicateWindowSeconds: 30 },
+      // A signed request is accepted for 2 × the tolerance: the 30 s window must cover it.
+      sources: { demo: { ...DEMO_SOURCE, toleranceSeconds: 15 } },
       admission: { streamCheckIntervalMs: 200 },
     });
     try {
@@ -69,7 +71,10 @@ describe("gateway with a full stream", () => {
   });
 
   it("full stream - a batch that fills the stream: the items that fit are stored, the rest are buffer_full (200 partial, Retry-After)", async () => {
-    const gw = await startGateway({ stream: { maxBytes: 8192, maxAgeSeconds: 60, duplicateWindowSeconds: 30 } });
+    const gw = await startGateway({
+      stream: { maxBytes: 8192, maxAgeSeconds: 60, duplicateWindowSeconds: 30 },
+      sources: { demo: { ...DEMO_SOURCE, toleranceSeconds: 15 } },
+    });
     try {
       const events = Array.from({ length: 40 }, () => sampleEvent());
       const body = events.join("\n");

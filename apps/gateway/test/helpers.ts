@@ -9,6 +9,16 @@ import { RegionalPublisher } from "../src/publisher.js";
 export const SECRET = "test-secret-0123456789abcdef";
 export const OLD_SECRET = "old-secret-0123456789abcdef!!";
 
+/** The `demo` source every gateway under test has unless `sources` is overridden. */
+export const DEMO_SOURCE = {
+  scheme: { type: "webhook-hmac-sha256" },
+  secrets: [
+    { id: "current", env: "GW_TEST_SECRET" },
+    { id: "previous", env: "GW_TEST_OLD_SECRET" },
+  ],
+  maxBodyBytes: 4096,
+};
+
 export interface GatewayUnderTest {
   nats: NatsServer;
   app: FastifyInstance;
@@ -39,16 +49,7 @@ export async function startGateway(
         logLevel: "silent",
         nats: { servers: [nats.url], publishTimeoutMs: 1000 },
         stream: { maxBytes: 64 * 1024 * 1024 },
-        sources: {
-          demo: {
-            scheme: { type: "webhook-hmac-sha256" },
-            secrets: [
-              { id: "current", env: "GW_TEST_SECRET" },
-              { id: "previous", env: "GW_TEST_OLD_SECRET" },
-            ],
-            maxBodyBytes: 4096,
-          },
-        },
+        sources: { demo: DEMO_SOURCE },
         ...overrides,
       },
       { GW_TEST_SECRET: SECRET, GW_TEST_OLD_SECRET: OLD_SECRET },

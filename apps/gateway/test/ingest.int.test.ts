@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { sampleEvent, signWebhook } from "@tributary/testkit";
@@ -22,7 +23,7 @@ describe("gateway ingest", () => {
     const res = await post(gw, body, signWebhook({ secret: SECRET, body }));
     expect(res.status).toBe(202);
     expect(res.json).toMatchObject({ status: "accepted", region: "us", stream: "EVENTS_US" });
-    expect(res.json.event_key).toMatch(/^demo:sha256:[0-9a-f]{64}$/);
+    expect(res.json.event_key).toBe(`demo:${(JSON.parse(body) as { event_id: string }).event_id}`);
     expect(res.headers.get("tributary-event-key")).toBe(res.json.event_key);
     const stored = await (await jetstreamManager(gw.observer)).streams.getMessage("EVENTS_US", { seq: res.json.seq });
     expect(Buffer.from(stored!.data).toString()).toBe(body);
@@ -45,10 +46,14 @@ describe("gateway ingest", () => {
     expect(await gw.streamMessages()).toBe(before);
   });
 
-  it("ingest - the delivery id header becomes the event key", async () => {
-    const body = sampleEvent();
-    const res = await post(gw, body, signWebhook({ secret: SECRET, body, deliveryId: "evt_123" }));
+  it("ingest - the body's event_id is the event key, else the body's hash; the unsigned x-webhook-id never is", async () => {
+    const body = sampleEvent({ seed: "evt_123" });
+    const res = await post(gw, body, signWebhook({ secret: SECRET, body, deliveryId: "dlv_ignored" }));
     expect(res.json.event_key).toBe("demo:evt_123");
+    const { event_id: _id, ...rest } = JSON.parse(sampleEvent()) as Record<string, unknown>;
+    const anonymous = JSON.stringify(rest);
+    const hashed = await post(gw, anonymous, signWebhook({ secret: SECRET, body: anonymous, deliveryId: "dlv_x" }));
+    expect(hashed.json.event_key).toBe(`demo:sha256:${createHash("sha256").update(anonymous).digest("hex")}`);
   });
 
   it("ingest - a rotated-out secret still verifies while it is listed, and is counted", async () => {

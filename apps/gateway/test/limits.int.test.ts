@@ -74,6 +74,18 @@ describe("gateway size limits against a real nats-server", () => {
     await expect(stream).rejects.toMatchObject({ field: "sources.demo.maxBodyBytes" });
   });
 
+  it("M1 - a provisioned stream whose duplicate window cannot guard a source's tolerance stops the start, naming the field", async () => {
+    // Operators provisioned a 5-minute window; the source accepts a request for 2 × 300 s.
+    const started = startGateway(
+      { stream: { manage: false } },
+      undefined,
+      {},
+      provision({ duplicate_window: 300 * 1_000_000_000 }),
+    );
+    await expect(started).rejects.toBeInstanceOf(ConfigError);
+    await expect(started).rejects.toMatchObject({ field: "sources.demo.toleranceSeconds" });
+  });
+
   it("L10 - a JetStream refusal reaches the sender as fixed text, never the server's description", async () => {
     const gw = await startGateway({ stream: { manage: false } }, undefined, {}, provision());
     try {

@@ -2,8 +2,9 @@
 /**
  * Builds the requests the k6 script sends, signed exactly as the gateway verifies the
  * `webhook-hmac-sha256` scheme: `X-Webhook-Signature` = hex HMAC-SHA256 of
- * `${X-Webhook-Timestamp}.${body}`, the delivery id in `X-Webhook-Id` (the event key). A batch
- * is NDJSON under one signature; its items are keyed by the SHA-256 of their bytes.
+ * `${X-Webhook-Timestamp}.${body}`, the delivery id in `X-Webhook-Id`. The gateway keys each
+ * event by its body's `event_id` (the scheme signs the body, not that header), which payload.js
+ * sets to the same id. A batch is NDJSON under one signature; its items are keyed the same way.
  * The contract test (test/k6-contract.int.test.ts) runs this file under a shim of k6/crypto
  * and sends what it builds to a real gateway.
  */
@@ -62,11 +63,13 @@ export function batchRequest(input) {
 }
 
 /**
- * The event key the gateway derives for a batch item (no idField configured): `source:sha256:<hex>`.
+ * The event key the gateway derives for a batch item: `source:<event_id>` (the default scheme's
+ * id field, which every body from payload.js carries), else `source:sha256:<hex of its bytes>`.
  * @param {string} source
  * @param {string} item
  * @returns {string}
  */
 export function batchItemKey(source, item) {
-  return `${source}:sha256:${crypto.sha256(item, "hex")}`;
+  const id = /** @type {{ event_id?: unknown }} */ (JSON.parse(item)).event_id;
+  return typeof id === "string" && id !== "" ? `${source}:${id}` : `${source}:sha256:${crypto.sha256(item, "hex")}`;
 }

@@ -22,8 +22,12 @@ export type IdSource = "delivery-id" | "body-field" | "body-hash";
 export interface EventKeyInput {
   /** The configured source id (from the route). */
   source: string;
-  /** The provider's delivery id header, e.g. `webhook-id`; null/empty when absent. */
-  deliveryId?: string | null | undefined;
+  /**
+   * A delivery id the request's signature covers (Standard Webhooks' `webhook-id`, as
+   * @tributary/verify returns it); null/empty when absent. Never an unsigned header: whoever
+   * replays a request could change it, and every new id would be a new key.
+   */
+  signedDeliveryId?: string | null | undefined;
   /** The configured body field's value (see readBodyField); null/empty when absent. */
   bodyEventId?: string | null | undefined;
   /** The body exactly as received. */
@@ -56,12 +60,13 @@ export function isValidSourceId(source: string): boolean {
 }
 
 /**
- * The event key, promise 3: the provider's delivery id when present, else the configured body
- * field, else the SHA-256 of the raw body (a retry sends the same bytes). Pure and total for any
- * event input; throws ConfigError only for an invalid source id, which is configuration.
+ * The event key, promise 3: the signed delivery id when present, else the configured body field,
+ * else the SHA-256 of the raw body (a retry sends the same bytes). Every one of them is covered by
+ * the signature, so a replayed request keeps its key. Pure and total for any event input; throws
+ * ConfigError only for an invalid source id, which is configuration.
  */
 export function deriveEventKey(input: EventKeyInput): EventKey {
-  const { source, deliveryId, bodyEventId, rawBody } = input;
+  const { source, signedDeliveryId: deliveryId, bodyEventId, rawBody } = input;
   if (typeof source !== "string" || !isValidSourceId(source)) {
     throw new ConfigError("source", 'must be 1-128 visible ASCII characters without ":"');
   }

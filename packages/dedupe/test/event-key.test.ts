@@ -9,7 +9,9 @@ const BODY = Buffer.from('{"event":"link.clicked","timestamp":"2026-05-18T14:32:
 
 describe("deriveEventKey", () => {
   it("precedence - the delivery id wins over the body field and the body hash", () => {
-    expect(deriveEventKey({ source: "promo", deliveryId: "msg_2Lh9", bodyEventId: "evt_1", rawBody: BODY })).toEqual({
+    expect(
+      deriveEventKey({ source: "promo", signedDeliveryId: "msg_2Lh9", bodyEventId: "evt_1", rawBody: BODY }),
+    ).toEqual({
       eventKey: "promo:msg_2Lh9",
       eventId: "msg_2Lh9",
       idSource: "delivery-id",
@@ -17,7 +19,7 @@ describe("deriveEventKey", () => {
   });
 
   it("precedence - the body field is used when there is no delivery id", () => {
-    expect(deriveEventKey({ source: "promo", deliveryId: null, bodyEventId: "evt_1", rawBody: BODY })).toEqual({
+    expect(deriveEventKey({ source: "promo", signedDeliveryId: null, bodyEventId: "evt_1", rawBody: BODY })).toEqual({
       eventKey: "promo:evt_1",
       eventId: "evt_1",
       idSource: "body-field",
@@ -34,7 +36,7 @@ describe("deriveEventKey", () => {
   });
 
   it("precedence - empty strings count as absent", () => {
-    expect(deriveEventKey({ source: "promo", deliveryId: "", bodyEventId: "", rawBody: BODY }).idSource).toBe(
+    expect(deriveEventKey({ source: "promo", signedDeliveryId: "", bodyEventId: "", rawBody: BODY }).idSource).toBe(
       "body-hash",
     );
   });
@@ -55,16 +57,16 @@ describe("deriveEventKey", () => {
   });
 
   it("sources - the same id in two sources gives two keys", () => {
-    const a = deriveEventKey({ source: "promo", deliveryId: "x", rawBody: BODY });
-    const b = deriveEventKey({ source: "billing", deliveryId: "x", rawBody: BODY });
+    const a = deriveEventKey({ source: "promo", signedDeliveryId: "x", rawBody: BODY });
+    const b = deriveEventKey({ source: "billing", signedDeliveryId: "x", rawBody: BODY });
     expect(a.eventKey).not.toBe(b.eventKey);
   });
 
   it("ids - 256 visible ASCII characters are kept, 257 are hashed", () => {
     const id256 = "a".repeat(256);
     const id257 = "a".repeat(257);
-    expect(deriveEventKey({ source: "s", deliveryId: id256, rawBody: BODY }).eventId).toBe(id256);
-    const long = deriveEventKey({ source: "s", deliveryId: id257, rawBody: BODY });
+    expect(deriveEventKey({ source: "s", signedDeliveryId: id256, rawBody: BODY }).eventId).toBe(id256);
+    const long = deriveEventKey({ source: "s", signedDeliveryId: id257, rawBody: BODY });
     expect(long).toEqual({ eventKey: `s:${sha256(id257)}`, eventId: sha256(id257), idSource: "delivery-id" });
   });
 
@@ -79,7 +81,7 @@ describe("deriveEventKey", () => {
 
   it('ids - punctuation including ":" is kept verbatim (the source never contains ":")', () => {
     const id = "evt:2026-05-18/abc_DEF.123~!";
-    expect(deriveEventKey({ source: "s", deliveryId: id, rawBody: BODY }).eventKey).toBe(`s:${id}`);
+    expect(deriveEventKey({ source: "s", signedDeliveryId: id, rawBody: BODY }).eventKey).toBe(`s:${id}`);
   });
 
   it("ids - normaliseEventId is stable", () => {

@@ -15,7 +15,7 @@ export function signWebhookHmacSha256(input: {
   body: string | Uint8Array;
   /** Unix seconds; default now. */
   timestamp?: number;
-  /** Sent as `x-webhook-id`, the delivery id the event key is made from. */
+  /** Sent as `x-webhook-id`, as the platforms send it; the gateway does not key by it (it is not signed). */
   deliveryId?: string;
 }): Record<string, string> {
   const timestamp = String(input.timestamp ?? Math.floor(Date.now() / 1000));

@@ -27,13 +27,18 @@ export function signWebhook(input: {
 
 let counter = 0;
 
-/** A sample deep-link event in their webhook envelope; unique unless `seed` repeats. */
+/**
+ * A sample deep-link event in their webhook envelope; unique unless `seed` repeats. The seed is
+ * also its `event_id`, the envelope's event id, which keys it at the gateway: two bodies made from
+ * one seed (moments apart, so with different timestamps) are the same event.
+ */
 export function sampleEvent(
   overrides: { type?: string; seed?: number | string; data?: Record<string, unknown> } = {},
 ): string {
   const seed = overrides.seed ?? `${process.pid}-${Date.now()}-${counter++}`;
   return JSON.stringify({
     event: overrides.type ?? "link.clicked",
+    event_id: String(seed),
     timestamp: new Date().toISOString(),
     data: {
       link_id: `lnk_${seed}`,

@@ -15,19 +15,22 @@ import {
 } from "./schemes/webhook-hmac-sha256.js";
 import type { SignatureScheme } from "./types.js";
 
-/** Header options are names, case-insensitive; `idHeader: null` turns the delivery id off. */
+/**
+ * Header options are names, case-insensitive. Schemes whose signature covers no id header accept
+ * `idHeader: null` only (what used to turn an unsigned delivery id off): see UNSIGNED_ID_SCHEMES.
+ */
 export interface WebhookHmacSha256Config {
   /** Optional: this is the default scheme. */
   type?: typeof WEBHOOK_HMAC_SHA256;
   signatureHeader?: string; // default x-webhook-signature
   timestampHeader?: string; // default x-webhook-timestamp
-  idHeader?: string | null; // default x-webhook-id
+  idHeader?: null; // x-webhook-id is not signed: keyed by the body's event_id or hash
 }
 
 export interface HmacSha256BodyConfig {
   type: typeof HMAC_SHA256_BODY;
   signatureHeader?: string; // default x-webhook-signature
-  idHeader?: string | null; // default null: no delivery id (see HMAC_SHA256_BODY_DEFAULTS)
+  idHeader?: null; // the body alone is signed: keyed by its hash
 }
 
 /** All three headers are signed inputs, so none can be turned off. */
@@ -54,13 +57,13 @@ export interface StripeConfig {
 export interface GithubConfig {
   type: typeof GITHUB;
   signatureHeader?: string; // default x-hub-signature-256
-  idHeader?: string | null; // default x-github-delivery (not signed)
+  idHeader?: null; // x-github-delivery is not signed: keyed by the body's hash
 }
 
 export interface ShopifyConfig {
   type: typeof SHOPIFY;
   signatureHeader?: string; // default x-shopify-hmac-sha256
-  idHeader?: string | null; // default x-shopify-webhook-id (not signed)
+  idHeader?: null; // x-shopify-webhook-id is not signed: keyed by the body's hash
 }
 
 /** A MAC of configurable content in one header, for providers without a scheme of their own. */
@@ -71,7 +74,7 @@ export interface GenericHmacConfig {
   encoding?: SignatureEncoding; // default hex
   prefix?: string | null; // default none; e.g. "sha256="
   timestampHeader?: string | null; // default none; Unix seconds, must be signed
-  idHeader?: string | null; // default none
+  idHeader?: string | null; // default none; must be signed ({id} in signedContent)
   /** Placeholders {id}, {timestamp}, {body}; default "{body}", or "{timestamp}.{body}" with a timestampHeader. */
   signedContent?: string;
 }
@@ -113,13 +116,13 @@ function headerScheme<O extends Readonly<Record<string, string | null>>>(
 
 /** Adding a provider: one file under schemes/, one line here, one member in SchemeConfig. */
 const SCHEMES: Readonly<Record<SchemeType, SchemeEntry>> = {
-  [WEBHOOK_HMAC_SHA256]: headerScheme(WEBHOOK_HMAC_SHA256_DEFAULTS, ["idHeader"], webhookHmacSha256Scheme),
-  [HMAC_SHA256_BODY]: headerScheme(HMAC_SHA256_BODY_DEFAULTS, ["idHeader"], hmacSha256BodyScheme),
+  [WEBHOOK_HMAC_SHA256]: headerScheme(WEBHOOK_HMAC_SHA256_DEFAULTS, [], webhookHmacSha256Scheme),
+  [HMAC_SHA256_BODY]: headerScheme(HMAC_SHA256_BODY_DEFAULTS, [], hmacSha256BodyScheme),
   [STANDARD_WEBHOOKS]: headerScheme(STANDARD_WEBHOOKS_DEFAULTS, [], standardWebhooksScheme),
   [SVIX]: headerScheme(SVIX_DEFAULTS, [], svixScheme),
   [STRIPE]: headerScheme(STRIPE_DEFAULTS, [], stripeScheme),
-  [GITHUB]: headerScheme(GITHUB_DEFAULTS, ["idHeader"], githubScheme),
-  [SHOPIFY]: headerScheme(SHOPIFY_DEFAULTS, ["idHeader"], shopifyScheme),
+  [GITHUB]: headerScheme(GITHUB_DEFAULTS, [], githubScheme),
+  [SHOPIFY]: headerScheme(SHOPIFY_DEFAULTS, [], shopifyScheme),
   [GENERIC_HMAC]: {
     options: GENERIC_HMAC_OPTIONS,
     build: (fields) => genericHmacScheme(parseGenericHmacOptions(fields)),
@@ -127,6 +130,27 @@ const SCHEMES: Readonly<Record<SchemeType, SchemeEntry>> = {
 };
 
 export const SCHEME_TYPES: readonly SchemeType[] = Object.freeze(Object.keys(SCHEMES) as SchemeType[]);
+
+/**
+ * Schemes whose signature covers no id header. Their providers' delivery-id headers (GitHub's,
+ * Shopify's, the deep-link platforms') used to be the event key, but whoever replays a captured
+ * request can put a fresh id there, and each fresh id was a new key: a new row and a new delivery.
+ * They are keyed by signed content instead (a body field or the body's hash). `idHeader: null`,
+ * which used to mean "key by the body", is still accepted; a header name is refused.
+ */
+const UNSIGNED_ID_SCHEMES: ReadonlySet<SchemeType> = new Set([WEBHOOK_HMAC_SHA256, HMAC_SHA256_BODY, GITHUB, SHOPIFY]);
+
+function withoutUnsignedIdHeader(type: SchemeType, fields: ConfigFields): ConfigFields {
+  if (!UNSIGNED_ID_SCHEMES.has(type) || !Object.hasOwn(fields, "idHeader")) return fields;
+  if (fields["idHeader"] !== null)
+    throw new ConfigError(
+      "idHeader",
+      `is not covered by the ${type} signature: a replay could carry any id there, so it cannot key events`,
+      "remove idHeader; events are keyed by the body's id field (the source's idField) or the body's SHA-256",
+    );
+  const { idHeader: _off, ...rest } = fields;
+  return rest;
+}
 
 /** True for a known scheme type name. */
 export function isSchemeType(value: unknown): value is SchemeType {
@@ -148,12 +172,13 @@ export function createScheme(config: SchemeConfig): SignatureScheme {
   const type = fields["type"] ?? DEFAULT_SCHEME_TYPE;
   if (!isSchemeType(type)) throw new ConfigError("type", `must be one of ${SCHEME_TYPES.join(", ")}`);
   const scheme = SCHEMES[type];
+  const options = withoutUnsignedIdHeader(type, fields);
 
-  for (const field of Object.keys(fields)) {
+  for (const field of Object.keys(options)) {
     if (field !== "type" && !scheme.options.includes(field)) {
       const allowed = ["type", ...scheme.options].join(", ");
       throw new ConfigError(field, `is not an option of scheme ${type} (options: ${allowed})`);
     }
   }
-  return scheme.build(fields);
+  return scheme.build(options);
 }

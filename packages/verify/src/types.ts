@@ -43,17 +43,28 @@ export interface VerifyContext {
   nowSeconds: number;
 }
 
+/** `deliveryId`: the signed id header's value (see DeliveryIdSource), never an unsigned one. */
 export type VerifyResult =
   { ok: true; secretId: string; timestamp: number | null; deliveryId: string | null } | VerifyFailure;
 
 /**
- * Where a scheme finds the provider's delivery id, for the event key. `header`: `verify` returns
- * it as `deliveryId`. `body`: the id is a field of the JSON body (Stripe's event `id`), which this
- * package never parses; `verify` returns `deliveryId: null` and the caller reads the field (the
- * gateway's `idField`). `none`: the key falls back to the body hash.
+ * What identifies an event for the event key, from what the scheme's signature covers: whoever
+ * replays a captured request can change anything outside it (a fresh id header would make a fresh
+ * key, a new row and a new delivery), so only signed content may key.
+ *
+ * - `header`: an id header inside the signed content (Standard Webhooks' `webhook-id`); `verify`
+ *   returns it as `deliveryId`.
+ * - `body`: a field of the JSON body, which the body's signature covers (Stripe's event `id`, the
+ *   deep-link envelope's `event_id`); this package never parses bodies, so `verify` returns
+ *   `deliveryId: null` and the caller reads the field (the gateway's `idField`), falling back to
+ *   the body's hash when it is absent.
+ * - `none`: the body's hash.
+ *
+ * No scheme offers an id header its signature does not cover: providers whose delivery-id header
+ * is unsigned (GitHub, Shopify, the deep-link platforms) are keyed by their body.
  */
 export type DeliveryIdSource =
-  | { readonly from: "header"; readonly header: string; readonly signed: boolean }
+  | { readonly from: "header"; readonly header: string }
   | { readonly from: "body"; readonly field: string }
   | { readonly from: "none" };
 
@@ -61,5 +72,10 @@ export type DeliveryIdSource =
 export interface SignatureScheme {
   readonly name: string;
   readonly deliveryIdSource: DeliveryIdSource;
+  /**
+   * The signature covers a timestamp checked against `toleranceSeconds`, so a captured request is
+   * accepted only within that window. Without one, only deduplication of the key stops a replay.
+   */
+  readonly signsTimestamp: boolean;
   verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult;
 }

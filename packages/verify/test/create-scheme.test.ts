@@ -44,16 +44,33 @@ describe("createScheme", () => {
         return [type, createScheme(config as SchemeConfig).deliveryIdSource];
       }),
     );
+    // Only what the signature covers: a signed id header, a field of the (signed) body, or the body's hash.
     expect(sources).toEqual({
-      "webhook-hmac-sha256": { from: "header", header: "x-webhook-id", signed: false },
+      "webhook-hmac-sha256": { from: "body", field: "event_id" },
       "hmac-sha256-body": { from: "none" },
-      "standard-webhooks": { from: "header", header: "webhook-id", signed: true },
-      svix: { from: "header", header: "svix-id", signed: true },
+      "standard-webhooks": { from: "header", header: "webhook-id" },
+      svix: { from: "header", header: "svix-id" },
       stripe: { from: "body", field: "id" },
-      github: { from: "header", header: "x-github-delivery", signed: false },
-      shopify: { from: "header", header: "x-shopify-webhook-id", signed: false },
+      github: { from: "none" },
+      shopify: { from: "none" },
       hmac: { from: "none" },
     });
+  });
+
+  it("config - every scheme says whether its signature covers a timestamp (which bounds a replay in time)", () => {
+    const timestamped = SCHEME_TYPES.filter((type) => {
+      const config = type === "hmac" ? { type, signatureHeader: "x-signature" } : { type };
+      return createScheme(config as SchemeConfig).signsTimestamp;
+    });
+    expect(timestamped).toEqual(["webhook-hmac-sha256", "standard-webhooks", "svix", "stripe"]);
+  });
+
+  it("H3 - no scheme takes an id header its signature does not cover; null (key by the body) is still accepted", () => {
+    for (const type of ["webhook-hmac-sha256", "hmac-sha256-body", "github", "shopify"] as const) {
+      const err = configError({ type, idHeader: "x-delivery-id" });
+      expect(err.field, type).toBe("idHeader");
+      expect(createScheme({ type, idHeader: null } as SchemeConfig).name).toBe(type);
+    }
   });
 
   it("config - an unknown type names the type field", () => {
@@ -82,7 +99,7 @@ describe("createScheme", () => {
     expect(configError({ signatureHeader: "" }).field).toBe("signatureHeader");
     expect(configError({ signatureHeader: "x sig" }).field).toBe("signatureHeader");
     expect(configError({ timestampHeader: "x-ts:" }).field).toBe("timestampHeader");
-    expect(configError({ idHeader: 42 }).field).toBe("idHeader");
+    expect(configError({ type: "standard-webhooks", idHeader: 42 }).field).toBe("idHeader");
     expect(configError({ signatureHeader: "x".repeat(129) }).field).toBe("signatureHeader");
   });
 
@@ -104,6 +121,6 @@ describe("createScheme", () => {
   it("config - two options naming the same header (any case) are refused", () => {
     const err = configError({ signatureHeader: "X-Sig", timestampHeader: "x-sig" });
     expect(err.field).toBe("timestampHeader");
-    expect(configError({ type: "hmac-sha256-body", idHeader: "X-Webhook-Signature" }).field).toBe("idHeader");
+    expect(configError({ type: "standard-webhooks", idHeader: "Webhook-Signature" }).field).toBe("idHeader");
   });
 });

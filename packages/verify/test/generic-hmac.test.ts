@@ -73,7 +73,8 @@ describe("hmac (generic) - verify", () => {
       idHeader: "x-id",
       signedContent: "{id}.{timestamp}.{body}",
     });
-    expect(scheme.deliveryIdSource).toEqual({ from: "header", header: "x-id", signed: true });
+    expect(scheme.deliveryIdSource).toEqual({ from: "header", header: "x-id" });
+    expect(scheme.signsTimestamp).toBe(true);
     const ts = String(NOW);
     const sig = mac("sha256", PREVIOUS.key, ["evt_42.", ts, ".", BODY]).toString("hex");
     const headers: Record<string, HeaderValue> = { "x-sig": sig, "x-ts": ts, "x-id": "evt_42" };
@@ -106,13 +107,14 @@ describe("hmac (generic) - verify", () => {
     );
   });
 
-  it("an unsigned id header is read but marked unsigned", () => {
-    const scheme = createScheme({ type: "hmac", signatureHeader: "x-sig", idHeader: "x-id" });
-    expect(scheme.deliveryIdSource).toEqual({ from: "header", header: "x-id", signed: false });
-    const sig = mac("sha256", CURRENT.key, [BODY]).toString("hex");
-    expect(scheme.verify({ headers: { "x-sig": sig, "x-id": "abc" }, rawBody: BODY }, ctx())).toMatchObject({
-      deliveryId: "abc",
-    });
+  it("H3 - an id header the template does not sign is a config error: a replay could carry any id, so it cannot key events", () => {
+    expect(configError({ type: "hmac", signatureHeader: "x-sig", idHeader: "x-id" }).field).toBe("idHeader");
+    expect(
+      configError({ type: "hmac", signatureHeader: "x-sig", timestampHeader: "x-ts", idHeader: "x-id" }).field,
+    ).toBe("idHeader");
+    const scheme = createScheme({ type: "hmac", signatureHeader: "x-sig", idHeader: null });
+    expect(scheme.deliveryIdSource).toEqual({ from: "none" });
+    expect(scheme.signsTimestamp).toBe(false);
   });
 });
 

@@ -34,11 +34,17 @@ describe("hmac-sha256-body", () => {
     ).toBe(true);
   });
 
-  it("delivery id - read only when idHeader is configured", () => {
-    const withId = createScheme({ type: "hmac-sha256-body", idHeader: "X-Webhook-Id" });
-    expect(withId.verify({ headers: headers(), rawBody: BODY }, ctx())).toMatchObject({
+  it("delivery id - none: only the body is signed, so an id header cannot be configured (a replay could change it)", () => {
+    expect(scheme.deliveryIdSource).toEqual({ from: "none" });
+    expect(scheme.signsTimestamp).toBe(false);
+    expect(() => createScheme({ type: "hmac-sha256-body", idHeader: "X-Webhook-Id" } as never)).toThrow(
+      expect.objectContaining({ field: "idHeader" }),
+    );
+    expect(
+      createScheme({ type: "hmac-sha256-body", idHeader: null }).verify({ headers: headers(), rawBody: BODY }, ctx()),
+    ).toMatchObject({
       ok: true,
-      deliveryId: "dlv_1",
+      deliveryId: null,
     });
   });
 

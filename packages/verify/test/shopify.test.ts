@@ -29,14 +29,22 @@ function verify(sig: HeaderValue, body: Buffer = BODY, secrets: SourceSecret[] =
 }
 
 describe("shopify", () => {
-  it("valid - a base64 HMAC from the Shopify library verifies; X-Shopify-Webhook-Id is the delivery id", async () => {
+  it("valid - a base64 HMAC from the Shopify library verifies", async () => {
     expect(verify(await shopifySignature())).toEqual({
       ok: true,
       secretId: "shop-1",
       timestamp: null,
-      deliveryId: WEBHOOK_ID,
+      deliveryId: null,
     });
-    expect(scheme.deliveryIdSource).toEqual({ from: "header", header: "x-shopify-webhook-id", signed: false });
+    expect(scheme.signsTimestamp).toBe(false);
+  });
+
+  it("H3 - X-Shopify-Webhook-Id is not signed, so it is never read and cannot be the id header", async () => {
+    expect(scheme.deliveryIdSource).toEqual({ from: "none" });
+    expect(verify(await shopifySignature())).toMatchObject({ ok: true, deliveryId: null });
+    expect(() => createScheme({ type: "shopify", idHeader: "x-shopify-webhook-id" } as never)).toThrow(
+      expect.objectContaining({ field: "idHeader" }),
+    );
   });
 
   it("rotation - the second active secret verifies and is named", async () => {

@@ -62,7 +62,7 @@ describe("standard-webhooks v1 (official library)", () => {
     const result = verify(headers(officialSignature(SECRET_TEXT)));
     expect(result).toEqual({ ok: true, secretId: "current", timestamp: NOW, deliveryId: MSG_ID });
     expect(scheme.name).toBe("standard-webhooks");
-    expect(scheme.deliveryIdSource).toEqual({ from: "header", header: "webhook-id", signed: true });
+    expect(scheme.deliveryIdSource).toEqual({ from: "header", header: "webhook-id" });
   });
 
   it("valid - the raw body bytes are signed, also when they are not UTF-8", () => {

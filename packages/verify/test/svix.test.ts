@@ -21,7 +21,7 @@ describe("svix", () => {
     const result = scheme.verify({ headers: headers(), rawBody: BODY }, ctx({ secrets: [CURRENT] }));
     expect(result).toEqual({ ok: true, secretId: "svix-1", timestamp: NOW, deliveryId: MSG_ID });
     expect(scheme.name).toBe("svix");
-    expect(scheme.deliveryIdSource).toEqual({ from: "header", header: "svix-id", signed: true });
+    expect(scheme.deliveryIdSource).toEqual({ from: "header", header: "svix-id" });
   });
 
   it("headers - the unbranded webhook-* names are not read by the svix type", () => {

@@ -55,6 +55,15 @@ export function parseGenericHmacOptions(fields: ConfigFields): GenericHmacOption
   if (signs(signedContent, "id") && idHeader === null) {
     throw new ConfigError("idHeader", "is required when signedContent includes {id}");
   }
+  if (!signs(signedContent, "id") && idHeader !== null) {
+    // An id outside the signature can be rewritten by whoever replays the request: each fresh id
+    // would be a fresh event key, a new row and a new delivery.
+    throw new ConfigError(
+      "idHeader",
+      "is not in signedContent: a replay could carry any id there, so it cannot key events",
+      'add {id} to signedContent (e.g. "{id}.{timestamp}.{body}"), or remove idHeader to key by the body',
+    );
+  }
 
   return {
     algorithm: readChoice(fields, "algorithm", HMAC_ALGORITHMS, "sha256"),

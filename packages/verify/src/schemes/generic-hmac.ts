@@ -1,6 +1,5 @@
 import { createHmac } from "node:crypto";
 import { fail } from "../codes.js";
-import { readDeliveryId } from "../delivery-id.js";
 import { headerBytes, parseBase64, parseHex } from "../encoding.js";
 import { readSingleHeader } from "../headers.js";
 import { findMatchingSecret } from "../hmac.js";
@@ -46,8 +45,9 @@ export function genericHmacScheme(options: GenericHmacOptions, name: string = GE
   const format = `${prefix === "" ? "" : `"${prefix}" followed by `}the ${encoding} HMAC-${algorithm.toUpperCase()}`;
   const decode = encoding === "hex" ? parseHex : parseBase64;
 
+  // The config parser refuses an id header outside signedContent: only a signed id may key.
   const deliveryIdSource: DeliveryIdSource =
-    idHeader === null ? { from: "none" } : { from: "header", header: idHeader, signed: signsId };
+    idHeader === null ? { from: "none" } : { from: "header", header: idHeader };
 
   function verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult {
     const sig = readSingleHeader(req.headers, signatureHeader);
@@ -100,9 +100,8 @@ export function genericHmacScheme(options: GenericHmacOptions, name: string = GE
     });
     if (secret === null) return fail("signature_mismatch");
 
-    const deliveryId = signsId ? idValue : readDeliveryId(req.headers, idHeader);
-    return { ok: true, secretId: secret.id, timestamp, deliveryId };
+    return { ok: true, secretId: secret.id, timestamp, deliveryId: idValue };
   }
 
-  return { name, deliveryIdSource, verify };
+  return { name, deliveryIdSource, signsTimestamp: timestampHeader !== null, verify };
 }

@@ -5,24 +5,22 @@ import { genericHmacScheme } from "./generic-hmac.js";
 export const GITHUB = "github";
 
 export type GithubOptions = {
-  /** Lower-case header names (createScheme normalises them). */
+  /** Lower-case header name (createScheme normalises it). */
   signatureHeader: string;
-  /** null: do not read a delivery id. */
-  idHeader: string | null;
 };
 
 export const GITHUB_DEFAULTS: Readonly<GithubOptions> = Object.freeze({
   signatureHeader: "x-hub-signature-256",
-  idHeader: "x-github-delivery",
 });
 
 const BODY_ONLY = parseSignedContent("{body}");
 
 /**
  * GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`, secret as typed
- * (UTF-8). No timestamp, so no tolerance. The delivery id `X-GitHub-Delivery` is the event key
- * (GitHub keeps it on redelivery) but is not signed: a captured request can be replayed under a
- * fresh id, and nothing bounds that in time. Set `idHeader: null` to key by the body hash instead.
+ * (UTF-8). No timestamp, so no tolerance. `X-GitHub-Delivery` is not signed: a captured request
+ * could be replayed under a fresh id, and nothing bounds that in time, so it is not read and events
+ * are keyed by the body's hash (a redelivery sends the same body, so it keeps its key). Neither is
+ * `X-GitHub-Event`; the gateway never lets the type it names into the key.
  * The legacy SHA-1 `X-Hub-Signature` is not accepted.
  */
 export function githubScheme(options: GithubOptions): SignatureScheme {
@@ -32,7 +30,7 @@ export function githubScheme(options: GithubOptions): SignatureScheme {
       encoding: "hex",
       signatureHeader: options.signatureHeader,
       timestampHeader: null,
-      idHeader: options.idHeader,
+      idHeader: null,
       prefix: "sha256=",
       signedContent: BODY_ONLY,
     },

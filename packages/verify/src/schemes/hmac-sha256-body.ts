@@ -1,6 +1,5 @@
 import { createHmac } from "node:crypto";
 import { fail } from "../codes.js";
-import { readDeliveryId } from "../delivery-id.js";
 import { readSingleHeader } from "../headers.js";
 import { findMatchingSecret, parseHexSha256 } from "../hmac.js";
 import type { DeliveryIdSource, SignatureScheme, VerifyContext, VerifyRequest, VerifyResult } from "../types.js";
@@ -10,27 +9,20 @@ export const HMAC_SHA256_BODY = "hmac-sha256-body";
 export type HmacSha256BodyOptions = {
   /** Lower-case header name (createScheme normalises it). */
   signatureHeader: string;
-  /** null: do not read a delivery id. */
-  idHeader: string | null;
 };
 
-/**
- * No delivery id by default. Without a signed timestamp nothing bounds a replay, and the id
- * header is not signed: a captured request could be resent forever under fresh ids, each a new
- * event key. Keyed by a body field or the body hash (both signed), a replay stays a duplicate.
- * Configure `idHeader` only for senders you trust with that.
- */
 export const HMAC_SHA256_BODY_DEFAULTS: Readonly<HmacSha256BodyOptions> = Object.freeze({
   signatureHeader: "x-webhook-signature",
-  idHeader: null,
 });
 
 /**
  * The older seed receiver: `X-Webhook-Signature` is the hex HMAC-SHA256 of the raw body alone.
- * There is no timestamp, so replays are stopped only by deduplication on the event key.
+ * There is no timestamp, so replays are stopped only by deduplication on the event key, and no
+ * id header is read: it would not be signed, so a captured request could be resent forever under
+ * fresh ids, each a new key. Keyed by a body field or the body's hash, a replay stays a duplicate.
  */
 export function hmacSha256BodyScheme(options: HmacSha256BodyOptions): SignatureScheme {
-  const { signatureHeader, idHeader } = options;
+  const { signatureHeader } = options;
 
   function verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult {
     const sig = readSingleHeader(req.headers, signatureHeader);
@@ -47,10 +39,9 @@ export function hmacSha256BodyScheme(options: HmacSha256BodyOptions): SignatureS
     );
     if (secret === null) return fail("signature_mismatch");
 
-    return { ok: true, secretId: secret.id, timestamp: null, deliveryId: readDeliveryId(req.headers, idHeader) };
+    return { ok: true, secretId: secret.id, timestamp: null, deliveryId: null };
   }
 
-  const deliveryIdSource: DeliveryIdSource =
-    idHeader === null ? { from: "none" } : { from: "header", header: idHeader, signed: false };
-  return { name: HMAC_SHA256_BODY, deliveryIdSource, verify };
+  const deliveryIdSource: DeliveryIdSource = { from: "none" };
+  return { name: HMAC_SHA256_BODY, deliveryIdSource, signsTimestamp: false, verify };
 }

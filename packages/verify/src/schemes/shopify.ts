@@ -5,15 +5,12 @@ import { genericHmacScheme } from "./generic-hmac.js";
 export const SHOPIFY = "shopify";
 
 export type ShopifyOptions = {
-  /** Lower-case header names (createScheme normalises them). */
+  /** Lower-case header name (createScheme normalises it). */
   signatureHeader: string;
-  /** null: do not read a delivery id. */
-  idHeader: string | null;
 };
 
 export const SHOPIFY_DEFAULTS: Readonly<ShopifyOptions> = Object.freeze({
   signatureHeader: "x-shopify-hmac-sha256",
-  idHeader: "x-shopify-webhook-id",
 });
 
 const BODY_ONLY = parseSignedContent("{body}");
@@ -21,8 +18,10 @@ const BODY_ONLY = parseSignedContent("{body}");
 /**
  * Shopify: `X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256 of the raw body>`, keyed with the app's
  * client secret as typed (UTF-8). No signed timestamp (`X-Shopify-Triggered-At` is not covered
- * by the MAC, so no tolerance is applied to it). The delivery id `X-Shopify-Webhook-Id` is not
- * signed either: the same replay caveat as GitHub applies, and `idHeader: null` keys by body hash.
+ * by the MAC, so no tolerance is applied to it). `X-Shopify-Webhook-Id` is not signed either, so
+ * as with GitHub it is not read and events are keyed by the body's hash (a retry resends the same
+ * body). The body's own `id` is the resource's (an order's), shared by its create and update
+ * events, so it cannot key them.
  */
 export function shopifyScheme(options: ShopifyOptions): SignatureScheme {
   return genericHmacScheme(
@@ -31,7 +30,7 @@ export function shopifyScheme(options: ShopifyOptions): SignatureScheme {
       encoding: "base64",
       signatureHeader: options.signatureHeader,
       timestampHeader: null,
-      idHeader: options.idHeader,
+      idHeader: null,
       prefix: "",
       signedContent: BODY_ONLY,
     },

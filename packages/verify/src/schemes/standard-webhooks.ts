@@ -111,5 +111,5 @@ export function standardWebhooksScheme(
     return { ok: true, secretId: secret.id, timestamp, deliveryId: id.value };
   }
 
-  return { name, deliveryIdSource: { from: "header", header: idHeader, signed: true }, verify };
+  return { name, deliveryIdSource: { from: "header", header: idHeader }, signsTimestamp: true, verify };
 }

@@ -80,5 +80,5 @@ export function stripeScheme(options: StripeOptions): SignatureScheme {
     return { ok: true, secretId: secret.id, timestamp, deliveryId: null };
   }
 
-  return { name: STRIPE, deliveryIdSource: { from: "body", field: "id" }, verify };
+  return { name: STRIPE, deliveryIdSource: { from: "body", field: "id" }, signsTimestamp: true, verify };
 }

@@ -1,6 +1,5 @@
 import { createHmac } from "node:crypto";
 import { fail } from "../codes.js";
-import { readDeliveryId } from "../delivery-id.js";
 import { readSingleHeader } from "../headers.js";
 import { findMatchingSecret, parseHexSha256 } from "../hmac.js";
 import { parseUnixSeconds, withinTolerance } from "../timestamp.js";
@@ -12,15 +11,18 @@ export type WebhookHmacSha256Options = {
   /** Lower-case header names (createScheme normalises them). */
   signatureHeader: string;
   timestampHeader: string;
-  /** null: do not read a delivery id. */
-  idHeader: string | null;
 };
 
 export const WEBHOOK_HMAC_SHA256_DEFAULTS: Readonly<WebhookHmacSha256Options> = Object.freeze({
   signatureHeader: "x-webhook-signature",
   timestampHeader: "x-webhook-timestamp",
-  idHeader: "x-webhook-id",
 });
+
+/**
+ * The event id of the deep-link envelope (`event_id`, as packages/schema names it). The body is
+ * signed, so the id in it is too; a body without one is keyed by its hash.
+ */
+const ENVELOPE_ID_FIELD = "event_id";
 
 /**
  * The deep-link platforms' scheme: `X-Webhook-Signature` is the hex HMAC-SHA256 of
@@ -29,12 +31,13 @@ export const WEBHOOK_HMAC_SHA256_DEFAULTS: Readonly<WebhookHmacSha256Options> = 
  * Order of checks: every cheap, public check (presence, format, tolerance) runs before any HMAC,
  * so unsigned, malformed and stale requests cost no hashing of the body.
  *
- * The delivery-id header is not covered by the signature in this scheme: whoever replays a
- * captured request inside the tolerance window can change it. Keys built from it are therefore
- * only as strong as the window; a body field or the body hash is covered by the signature.
+ * The senders' `X-Webhook-Id` is not covered by the signature: whoever replays a captured request
+ * inside the tolerance window could change it, and each new id would be a new event key. It is not
+ * read; events are keyed by the body's `event_id`, or the body's hash (a retry resends the same
+ * body, re-signed with a new timestamp, so it keeps its key).
  */
 export function webhookHmacSha256Scheme(options: WebhookHmacSha256Options): SignatureScheme {
-  const { signatureHeader, timestampHeader, idHeader } = options;
+  const { signatureHeader, timestampHeader } = options;
 
   function verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult {
     const sig = readSingleHeader(req.headers, signatureHeader);
@@ -66,10 +69,9 @@ export function webhookHmacSha256Scheme(options: WebhookHmacSha256Options): Sign
     );
     if (secret === null) return fail("signature_mismatch");
 
-    return { ok: true, secretId: secret.id, timestamp, deliveryId: readDeliveryId(req.headers, idHeader) };
+    return { ok: true, secretId: secret.id, timestamp, deliveryId: null };
   }
 
-  const deliveryIdSource: DeliveryIdSource =
-    idHeader === null ? { from: "none" } : { from: "header", header: idHeader, signed: false };
-  return { name: WEBHOOK_HMAC_SHA256, deliveryIdSource, verify };
+  const deliveryIdSource: DeliveryIdSource = { from: "body", field: ENVELOPE_ID_FIELD };
+  return { name: WEBHOOK_HMAC_SHA256, deliveryIdSource, signsTimestamp: true, verify };
 }
