@@ -21,8 +21,11 @@ export function appendEnriched(appender: DuckDBAppender, enriched: EnrichedField
 }
 
 /**
- * Per-minute counts by source, type, campaign, country and device; NULL dimensions are '' (a
- * primary key cannot hold NULL). Minutes are of event time: occurred_at, else received_at.
+ * Per-minute counts by source, type, campaign, country and device; NULL dimensions are '' (the
+ * grouping treats them as one value). Minutes are of event time: occurred_at, else received_at.
+ * Each batch appends its own increments, so one cell can have several rows: readers sum them
+ * (every analytics query does), and `compactRollup` folds them into one row per cell now and then.
+ * Appending, not upserting, keeps a batch's cost independent of how many cells it touches.
  */
 export const DUCKDB_ROLLUP_DDL = `
 CREATE TABLE IF NOT EXISTS events_rollup_minute (
@@ -34,23 +37,37 @@ CREATE TABLE IF NOT EXISTS events_rollup_minute (
   device     VARCHAR NOT NULL,
   events     BIGINT NOT NULL,
   unique_events     BIGINT NOT NULL,
-  suspicious_events BIGINT NOT NULL,
-  PRIMARY KEY (minute, source, event_type, campaign, country, device)
+  suspicious_events BIGINT NOT NULL
 )`;
+
+export const ROLLUP_COLUMNS =
+  "minute, source, event_type, campaign, country, device, events, unique_events, suspicious_events";
+
+const SUMMED_ROLLUP = `SELECT minute, source, event_type, campaign, country, device,
+  sum(events)::BIGINT AS events, sum(unique_events)::BIGINT AS unique_events, sum(suspicious_events)::BIGINT AS suspicious_events
+FROM events_rollup_minute GROUP BY ALL`;
+
+/**
+ * Statements that fold the rollup to one row per cell (in one transaction): also how a file whose
+ * rollup table still has the old primary key (it was upserted) moves to the keyless table.
+ */
+export const COMPACT_ROLLUP = [
+  `CREATE OR REPLACE TEMP TABLE events_rollup_compacted AS ${SUMMED_ROLLUP}`,
+  "DROP TABLE events_rollup_minute",
+  DUCKDB_ROLLUP_DDL,
+  `INSERT INTO events_rollup_minute (${ROLLUP_COLUMNS}) SELECT ${ROLLUP_COLUMNS} FROM events_rollup_compacted`,
+  "DROP TABLE events_rollup_compacted",
+];
 
 /** Adds the rows loaded above `highWater` to the rollup (run in the batch's own transaction). */
 export function rollupStatement(highWater: number): string {
   return `
-INSERT INTO events_rollup_minute
+INSERT INTO events_rollup_minute (${ROLLUP_COLUMNS})
 SELECT date_trunc('minute', coalesce(occurred_at, received_at)) AS minute, source, event_type,
        coalesce(campaign, '') AS campaign, coalesce(geo_country, '') AS country, coalesce(device_type, '') AS device,
        count(*) AS events, count(*) FILTER (WHERE is_unique) AS unique_events, count(*) FILTER (WHERE is_suspicious) AS suspicious_events
 FROM events WHERE load_seq > ${Math.trunc(highWater)}
-GROUP BY ALL
-ON CONFLICT (minute, source, event_type, campaign, country, device) DO UPDATE SET
-  events = events + EXCLUDED.events,
-  unique_events = unique_events + EXCLUDED.unique_events,
-  suspicious_events = suspicious_events + EXCLUDED.suspicious_events`;
+GROUP BY ALL`;
 }
 
 const iso = (column: string) => `strftime(${column} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ')`;

@@ -1,4 +1,5 @@
-export { DEFAULT_DUCKDB_MEMORY_LIMIT, DuckDbSink } from "./duckdb.js";
+export { DEFAULT_DUCKDB_CHECKPOINT_THRESHOLD, DEFAULT_DUCKDB_MEMORY_LIMIT, DuckDbSink } from "./duckdb.js";
+export type { DuckDbSinkOptions } from "./duckdb.js";
 export { ClickHouseSink, parseClickHouseUrl } from "./clickhouse.js";
 export type { ClickHouseOptions, ClickHouseServerInfo } from "./clickhouse.js";
 export { clickHouseFeatures, clickHouseTableDdl } from "./clickhouse-schema.js";

@@ -82,6 +82,42 @@ describe("duckdb sink", () => {
     expect(await sink.countEvents({ source: "demo" })).toBe(1);
   });
 
+  it("insert - load_seq rises across new batches, batches with known keys and a reopen, never reused", async () => {
+    await sink.insertBatch([row("demo:a"), row("demo:b")]); // every key new: appended straight in
+    await sink.insertBatch([row("demo:b"), row("demo:c")]); // one known key: staged, known skipped
+    await sink.close();
+    sink = await DuckDbSink.open(join(dir, "w.duckdb"));
+    await sink.migrate();
+    await sink.insertBatch([row("demo:d")]);
+    const page = await sink.listEvents({}, { limit: 10 });
+    const seqs = page.rows.map((e) => [e.event_key, e.load_seq] as const);
+    expect(seqs.map(([key]) => key)).toEqual(["demo:d", "demo:c", "demo:b", "demo:a"]);
+    const numbers = seqs.map(([, seq]) => seq);
+    expect(new Set(numbers).size).toBe(4);
+    expect([...numbers].sort((x, y) => y - x)).toEqual(numbers);
+  });
+
+  it("migrate - a file whose columns stand in another order still loads every column into its own", async () => {
+    await sink.close();
+    const { DuckDBInstance } = await import("@duckdb/node-api");
+    const file = join(dir, "reordered.duckdb");
+    const instance = await DuckDBInstance.create(file);
+    const connection = await instance.connect();
+    // An older layout: payload last, the load sequence before the base columns' end.
+    await connection.run(`CREATE TABLE events (event_key VARCHAR PRIMARY KEY, load_seq BIGINT, source VARCHAR NOT NULL,
+      event_id VARCHAR NOT NULL, event_type VARCHAR NOT NULL, schema_version VARCHAR, occurred_at TIMESTAMPTZ,
+      received_at TIMESTAMPTZ NOT NULL, loaded_at TIMESTAMPTZ NOT NULL, region VARCHAR NOT NULL,
+      region_seq UBIGINT NOT NULL, payload JSON NOT NULL)`);
+    connection.closeSync();
+    instance.closeSync();
+    sink = await DuckDbSink.open(file);
+    await sink.migrate();
+    await sink.insertBatch([row("demo:a", 7)]);
+    const [stored] = await sink.recentEvents(1);
+    expect(stored).toMatchObject({ event_key: "demo:a", source: "demo", region: "us", region_seq: 7 });
+    expect(stored!.payload).toEqual({ event: "link.clicked", data: { link_id: "demo:a" } });
+  });
+
   it("open - an unknown URL scheme names the supported form", async () => {
     await expect(openWarehouse("postgres://x")).rejects.toThrow(/duckdb:\/\/\//);
   });
