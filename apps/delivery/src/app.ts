@@ -9,15 +9,47 @@ import Fastify, {
 import { replayDeliveryRange, type DestinationConfig } from "@tributary/delivery";
 import { DEFAULT_DELIVERY_REPLAY_LIMIT, listDeliveryDlq, replayDeliveryDlq } from "@tributary/streams";
 import type { ErrorCatalogue } from "@tributary/errors";
-import { bearerGuard } from "@tributary/runtime";
+import {
+  bearerGuard,
+  guardRoutes,
+  HTTP_SERVER_LIMITS,
+  httpServerOptions,
+  isLoopbackAddress,
+  limitConnections,
+  type HttpServerLimits,
+} from "@tributary/runtime";
+import { instrumentFastify, type Telemetry } from "@tributary/telemetry";
+import { LagCache } from "./lags.js";
 import type { DeliveryService } from "./service.js";
+
+/** What one time-range replay may do before it answers: events read, and time. */
+export interface RangeReplayBudget {
+  /** Events read from the hub stream at most (each is a message fetched from NATS). */
+  maxScan: number;
+  /** Time spent at most; the answer comes within it plus one fetch (5 s). */
+  timeoutMs: number;
+}
+
+/** A call reads 100,000 events or runs 20 s at most, then says where to resume. */
+export const DEFAULT_RANGE_REPLAY_BUDGET: Readonly<RangeReplayBudget> = { maxScan: 100_000, timeoutMs: 20_000 };
 
 export interface DeliveryAppDeps {
   service: () => DeliveryService | undefined;
   /** NATS connection state, for readiness. */
   natsConnected: () => boolean;
-  /** Bearer token of the admin endpoints; undefined leaves them open (bind to loopback then). */
+  /**
+   * Bearer token of every route but the probes: /v1/stats, /metrics and the admin API. Without
+   * one they answer nobody, unless `adminLoopback` lets token-less loopback callers through.
+   */
   adminToken?: string | undefined;
+  /** Local development only: token-less callers at exactly 127.0.0.1 or ::1 pass the admin guard. */
+  adminLoopback?: boolean | undefined;
+  /** Serves /metrics (and traces the /v1 routes) when given. */
+  telemetry?: Telemetry | undefined;
+  /** Bounds of one time-range replay; default DEFAULT_RANGE_REPLAY_BUDGET. */
+  replay?: RangeReplayBudget | undefined;
+  /** Server timeouts and connection cap; default HTTP_SERVER_LIMITS (@tributary/runtime). */
+  limits?: HttpServerLimits | undefined;
   logger?: FastifyBaseLogger | boolean | { level: string };
 }
 
@@ -28,12 +60,23 @@ export const DELIVERY_API_ERRORS = {
     meaning: "Missing or wrong bearer token.",
     fix: "Send `Authorization: Bearer <adminToken>`.",
   },
+  admin_token_required: {
+    status: 403,
+    meaning:
+      "No `adminToken` is configured: `/v1/stats`, `/metrics` and the admin API answer nobody (with `adminLoopback` on, token-less callers at 127.0.0.1 or ::1 only).",
+    fix: "Configure `adminToken` and send it as a bearer token (`adminLoopback: true` is for local development only).",
+  },
   unknown_destination: {
     status: 404,
     meaning: "No destination with this name is configured.",
     fix: "Use a name `GET /v1/stats` lists.",
   },
   invalid_range: { status: 400, meaning: "`from` is not before `to`.", fix: "Give an ISO time range with from < to." },
+  replay_in_progress: {
+    status: 409,
+    meaning: "A time-range replay is running in this process; one runs at a time.",
+    fix: "Wait for its answer, then ask again.",
+  },
   not_ready: {
     status: 503,
     meaning: "The deliverers are not running yet (streams missing, or still starting).",
@@ -49,8 +92,28 @@ function fail(reply: FastifyReply, code: DeliveryApiErrorCode, message?: string)
 
 const MAX_LIST = 1_000;
 
+/** The routes anyone may call: Kubernetes' probes, which carry nothing but "ok" and "ready". */
+export const OPEN_ROUTES = ["/healthz", "/readyz"] as const;
+
+/**
+ * The admin guard: the token, checked in constant time (bearerGuard, @tributary/runtime), in
+ * onRequest, so an unauthenticated body is never read or validated. Without a token nobody
+ * passes, except a token-less loopback caller where `adminLoopback` (local development) says so.
+ */
+function adminGuard(deps: DeliveryAppDeps): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
+  const token = deps.adminToken;
+  return bearerGuard({
+    tokens: token === undefined ? [] : [{ token, principal: "admin" }],
+    ...(deps.adminLoopback
+      ? { anonymous: (request) => (isLoopbackAddress(request.socket.remoteAddress) ? "loopback" : undefined) }
+      : {}),
+    onUnauthorized: (_request, reply) => fail(reply, token === undefined ? "admin_token_required" : "unauthorized"),
+  });
+}
+
 /** `/healthz`, `/readyz` and `/v1/stats` (per destination: counters, breaker, lag in the stream). */
 const statusRoutes: FastifyPluginCallback<DeliveryAppDeps> = (app, deps, done) => {
+  const lags = new LagCache();
   app.get("/healthz", async () => ({ status: "ok" }));
   // Ready when the deliverers run and NATS is reachable; a failing destination does not make the
   // process unready (its breaker handles it; restarting would not help).
@@ -67,43 +130,26 @@ const statusRoutes: FastifyPluginCallback<DeliveryAppDeps> = (app, deps, done) =
         "not_ready",
         "the deliverers are not running yet (waiting for the streams to be provisioned, or starting)",
       );
+    const lag = await lags.lags(service);
     const destinations: Record<string, unknown> = {};
     for (const [name, { deliverer }] of service.deliverers)
-      destinations[name] = { ...deliverer.snapshot(), consumer: await service.lag(name) };
+      destinations[name] = { ...deliverer.snapshot(), consumer: lag.get(name) ?? null };
     return { destinations };
   });
   done();
 };
 
-/** The admin API's context: bearer-token check and the destination a request names. */
-interface AdminScope {
-  /** preHandler: 401 without the admin token (when one is configured). */
-  admin(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
-  /** The service and the named destination, or undefined with the reply sent (503 or 404). */
-  destinationOf(
-    name: string,
-    reply: FastifyReply,
-  ): { service: DeliveryService; entry: { config: DestinationConfig } } | undefined;
-}
-
-function adminScope(deps: DeliveryAppDeps): AdminScope {
-  // Checked in constant time, whatever the given token's length (bearerGuard, @tributary/runtime).
-  const guard = deps.adminToken
-    ? bearerGuard({
-        tokens: [{ token: deps.adminToken, principal: "admin" }],
-        onUnauthorized: (_request, reply) => fail(reply, "unauthorized"),
-      })
-    : undefined;
-  return {
-    admin: async (request, reply) => guard?.(request, reply),
-    destinationOf: (name, reply) => {
-      const service = deps.service();
-      if (!service) return void fail(reply, "not_ready");
-      const entry = service.deliverers.get(name);
-      if (!entry) return void fail(reply, "unknown_destination", `no destination named ${JSON.stringify(name)}`);
-      return { service, entry };
-    },
-  };
+/** The service and the named destination, or undefined with the reply sent (503 or 404). */
+function destinationOf(
+  deps: DeliveryAppDeps,
+  name: string,
+  reply: FastifyReply,
+): { service: DeliveryService; entry: { config: DestinationConfig } } | undefined {
+  const service = deps.service();
+  if (!service) return void fail(reply, "not_ready");
+  const entry = service.deliverers.get(name);
+  if (!entry) return void fail(reply, "unknown_destination", `no destination named ${JSON.stringify(name)}`);
+  return { service, entry };
 }
 
 const nameParams = {
@@ -113,11 +159,10 @@ const nameParams = {
 } as const;
 
 /** `GET /v1/destinations/:name/dlq`: a page of the destination's DLQ entries. */
-function dlqListRoute(app: FastifyInstance, { admin, destinationOf }: AdminScope): void {
+function dlqListRoute(app: FastifyInstance, deps: DeliveryAppDeps): void {
   app.get<{ Params: { name: string }; Querystring: { limit: number; from_seq: number } }>(
     "/v1/destinations/:name/dlq",
     {
-      preHandler: admin,
       schema: {
         params: nameParams,
         querystring: {
@@ -131,7 +176,7 @@ function dlqListRoute(app: FastifyInstance, { admin, destinationOf }: AdminScope
       },
     },
     async (request, reply) => {
-      const found = destinationOf(request.params.name, reply);
+      const found = destinationOf(deps, request.params.name, reply);
       if (!found) return reply;
       const data = await listDeliveryDlq(found.service.jsm, request.params.name, {
         limit: request.query.limit,
@@ -143,11 +188,10 @@ function dlqListRoute(app: FastifyInstance, { admin, destinationOf }: AdminScope
 }
 
 /** `POST /v1/destinations/:name/dlq/replay`: the DLQ entries go back to the destination. */
-function dlqReplayRoute(app: FastifyInstance, { admin, destinationOf }: AdminScope): void {
+function dlqReplayRoute(app: FastifyInstance, deps: DeliveryAppDeps): void {
   app.post<{ Params: { name: string }; Body: { limit?: number } | undefined }>(
     "/v1/destinations/:name/dlq/replay",
     {
-      preHandler: admin,
       schema: {
         params: nameParams,
         body: {
@@ -158,7 +202,7 @@ function dlqReplayRoute(app: FastifyInstance, { admin, destinationOf }: AdminSco
       },
     },
     async (request, reply) => {
-      const found = destinationOf(request.params.name, reply);
+      const found = destinationOf(deps, request.params.name, reply);
       if (!found) return reply;
       const result = await replayDeliveryDlq(found.service.js, found.service.jsm, request.params.name, {
         limit: request.body?.limit ?? DEFAULT_DELIVERY_REPLAY_LIMIT,
@@ -168,12 +212,30 @@ function dlqReplayRoute(app: FastifyInstance, { admin, destinationOf }: AdminSco
   );
 }
 
-/** `POST /v1/destinations/:name/replay`: a time range of the hub stream, delivered to it again. */
-function rangeReplayRoute(app: FastifyInstance, { admin, destinationOf }: AdminScope): void {
+/** A replay's signal: aborted at its time budget, or when the caller hangs up (nobody reads the answer). */
+function replaySignal(reply: FastifyReply, timeoutMs: number): AbortSignal {
+  const gone = new AbortController();
+  // The response closes before it finished only when the connection went away.
+  reply.raw.once("close", () => {
+    if (!reply.raw.writableFinished) gone.abort();
+  });
+  return AbortSignal.any([AbortSignal.timeout(timeoutMs), gone.signal]);
+}
+
+/**
+ * `POST /v1/destinations/:name/replay`: a time range of the hub stream, delivered to it again.
+ * Bounded work inside the request (see README): one at a time per process (each destination has
+ * one scan consumer, and every replay is NATS work), at most `maxScan` events read and
+ * `timeoutMs` spent; a call cut short says where to resume (`resume_from`). Chosen over a
+ * background job: nothing to lose on a restart, no job state to keep, and the CLI already runs a
+ * truncated replay again from where it stopped.
+ */
+function rangeReplayRoute(app: FastifyInstance, deps: DeliveryAppDeps): void {
+  const budget = deps.replay ?? DEFAULT_RANGE_REPLAY_BUDGET;
+  let running = false;
   app.post<{ Params: { name: string }; Body: { from: string; to: string; limit?: number } }>(
     "/v1/destinations/:name/replay",
     {
-      preHandler: admin,
       schema: {
         params: nameParams,
         body: {
@@ -189,40 +251,65 @@ function rangeReplayRoute(app: FastifyInstance, { admin, destinationOf }: AdminS
       },
     },
     async (request, reply) => {
-      const found = destinationOf(request.params.name, reply);
+      const found = destinationOf(deps, request.params.name, reply);
       if (!found) return reply;
       const from = new Date(request.body.from);
       const to = new Date(request.body.to);
       if (!(from.getTime() <= to.getTime())) return fail(reply, "invalid_range");
-      const result = await replayDeliveryRange(found.service.js, found.service.jsm, found.entry.config, {
-        from,
-        to,
-        limit: request.body.limit ?? DEFAULT_DELIVERY_REPLAY_LIMIT,
-      });
-      return reply.code(202).send({ status: "replaying", ...result });
+      if (running) return fail(reply, "replay_in_progress");
+      running = true;
+      try {
+        const result = await replayDeliveryRange(found.service.js, found.service.jsm, found.entry.config, {
+          from,
+          to,
+          limit: request.body.limit ?? DEFAULT_DELIVERY_REPLAY_LIMIT,
+          maxScan: budget.maxScan,
+          signal: replaySignal(reply, budget.timeoutMs),
+        });
+        return reply.code(202).send({
+          status: "replaying",
+          replayed: result.replayed,
+          scanned: result.scanned,
+          truncated: result.truncated,
+          // "limit", "scan_budget" or "time_budget" (a deadline, or the caller gone); null when the range was read to its end.
+          stopped: result.stopped === undefined ? null : result.stopped === "aborted" ? "time_budget" : result.stopped,
+          resume_from: result.resumeFrom?.toISOString() ?? null,
+        });
+      } finally {
+        running = false;
+      }
     },
   );
 }
 
 /** The admin API: list a destination's DLQ, replay it, replay a time range of the hub stream to it. */
 const adminRoutes: FastifyPluginCallback<DeliveryAppDeps> = (app, deps, done) => {
-  const scope = adminScope(deps);
-  dlqListRoute(app, scope);
-  dlqReplayRoute(app, scope);
-  rangeReplayRoute(app, scope);
+  dlqListRoute(app, deps);
+  dlqReplayRoute(app, deps);
+  rangeReplayRoute(app, deps);
   done();
 };
 
 /**
- * Health, per-destination stats (counters, breaker state, lag in the stream) and the admin API:
- * list a destination's DLQ, replay it, replay a time range of the hub stream to it.
+ * Health, per-destination stats (counters, breaker state, lag in the stream), /metrics and the
+ * admin API: list a destination's DLQ, replay it, replay a time range of the hub stream to it.
+ * Deny by default: every route but the probes needs the admin token (`guardRoutes`). Everything is
+ * registered in one plugin, so each route, /metrics included, goes through the onRoute hooks (the
+ * guard's, and a caller's that lists the routes).
  */
 export function buildApp(deps: DeliveryAppDeps): FastifyInstance {
+  const limits = deps.limits ?? HTTP_SERVER_LIMITS;
   const app = Fastify({
+    ...httpServerOptions(limits),
     logger: deps.logger ?? false,
     logController: new LogController({ disableRequestLogging: true }),
   });
-  void app.register(statusRoutes, deps);
-  void app.register(adminRoutes, deps);
+  limitConnections(app, limits);
+  void app.register(async (routes) => {
+    guardRoutes(routes, { guard: adminGuard(deps), open: OPEN_ROUTES });
+    if (deps.telemetry) instrumentFastify(routes, deps.telemetry);
+    await routes.register(statusRoutes, deps);
+    await routes.register(adminRoutes, deps);
+  });
   return app;
 }

@@ -1,6 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { ConfigError, envString, loadConfig, resolveSecret, StringEnum, serviceEnvOverrides } from "@tributary/config";
 import { DestinationSchema, type DestinationConfig } from "@tributary/delivery";
+import { isLoopbackHost } from "@tributary/runtime";
 import { standardWebhooksSigningKey, type SigningKey } from "@tributary/verify";
 
 export const DEFAULT_HTTP_PORT = 8091;
@@ -44,12 +45,18 @@ export const DeliveryAppConfigSchema = Type.Object(
         {
           env: Type.String({
             minLength: 1,
-            description: "environment variable holding the bearer token of the admin (replay) endpoints",
+            description:
+              "environment variable holding the bearer token (at least 16 characters) of /v1/stats, /metrics and the admin (DLQ, replay) endpoints",
           }),
         },
         { additionalProperties: false },
       ),
     ),
+    adminLoopback: Type.Boolean({
+      default: false,
+      description:
+        "local development only: token-less callers at exactly 127.0.0.1 or ::1 pass the admin guard; needs a loopback host (`tributary up` sets it)",
+    }),
     allowPrivate: Type.Array(Type.String({ minLength: 1 }), {
       default: [],
       description:
@@ -91,8 +98,6 @@ function signingKeysOf(dest: DestinationConfig, index: number, env: NodeJS.Proce
     }
   });
 }
-
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
 
 export function loadDeliveryConfig(
   env: NodeJS.ProcessEnv = process.env,
@@ -138,19 +143,32 @@ export function loadDeliveryConfig(
       });
     }
   });
-  const adminToken = config.adminToken
-    ? resolveSecret("adminToken", config.adminToken, env, {
-        what: "admin token",
-        example: "<a long random token>",
-      })
-    : undefined;
-  // The admin API lists dead letters (response snippets included) and replays ranges: open only on loopback.
-  if (adminToken === undefined && !LOOPBACK_HOSTS.has(config.host)) {
+  return { config, signingKeys, adminToken: adminTokenOf(config, env) };
+}
+
+/**
+ * The admin token, at least 16 characters; undefined leaves the admin API, /v1/stats and
+ * /metrics answering nobody. `adminLoopback` lets token-less loopback callers in on a developer's
+ * machine; listening beyond loopback, it would let in whatever forwards over loopback in the pod
+ * (a proxy sidecar, a port-forward): refused at start.
+ */
+function adminTokenOf(config: DeliveryAppConfig, env: NodeJS.ProcessEnv): string | undefined {
+  if (config.adminLoopback && !isLoopbackHost(config.host))
+    throw new ConfigError(
+      "adminLoopback",
+      `is on while the delivery process listens on ${config.host}`,
+      "listen on 127.0.0.1 (host), or turn it off and set adminToken",
+    );
+  if (config.adminToken === undefined) return undefined;
+  const token = resolveSecret("adminToken", config.adminToken, env, {
+    what: "admin token",
+    example: "<a long random token>",
+  });
+  if (token.length < 16)
     throw new ConfigError(
       "adminToken",
-      `the admin API would be open on ${config.host} without a token`,
-      "set adminToken.env to a variable holding a long random token, or listen on 127.0.0.1",
+      "is shorter than 16 characters",
+      "use a long random token, e.g. `openssl rand -hex 24`",
     );
-  }
-  return { config, signingKeys, adminToken };
+  return token;
 }

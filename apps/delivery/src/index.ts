@@ -1,5 +1,5 @@
-export { buildApp, DELIVERY_API_ERRORS } from "./app.js";
-export type { DeliveryAppDeps } from "./app.js";
+export { buildApp, DEFAULT_RANGE_REPLAY_BUDGET, DELIVERY_API_ERRORS, OPEN_ROUTES } from "./app.js";
+export type { DeliveryAppDeps, RangeReplayBudget } from "./app.js";
 export {
   DEFAULT_DELIVERY_ACK_WAIT_MS,
   DEFAULT_HTTP_PORT,

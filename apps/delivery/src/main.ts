@@ -1,7 +1,6 @@
 import { natsCredentials } from "@tributary/config";
 import { runService } from "@tributary/runtime";
 import { connectNats } from "@tributary/streams";
-import { instrumentFastify } from "@tributary/telemetry";
 import { buildApp } from "./app.js";
 import { loadDeliveryConfig } from "./config.js";
 import { DeliveryService } from "./service.js";
@@ -24,9 +23,16 @@ runService({
     );
     let service: DeliveryService | undefined;
     const natsConnected = () => !nc.isClosed() && !nc.isDraining();
-    const http = buildApp({ service: () => service, natsConnected, adminToken, logger: { level: config.logLevel } });
+    const http = buildApp({
+      service: () => service,
+      natsConnected,
+      adminToken,
+      adminLoopback: config.adminLoopback,
+      // OTEL_SDK_DISABLED=true turns telemetry off entirely: no spans, no /metrics.
+      ...(telemetry.settings.disabled ? {} : { telemetry }),
+      logger: { level: config.logLevel },
+    });
     const log = http.log;
-    if (!telemetry.settings.disabled) instrumentFastify(http, telemetry);
     const gauges = deliveryGauges(telemetry, () => service);
     await http.listen({ host: config.host, port: config.port });
     const { destinations, ackWaitMs, manageStreams } = config;

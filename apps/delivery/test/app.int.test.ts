@@ -89,7 +89,7 @@ describe("delivery app - stats and admin API", () => {
       }),
     );
     const loaded = loadDeliveryConfig(
-      { CRM_SECRET: SECRET, ADMIN_TOKEN: "secret-token", TRIBUTARY_NATS_URL: server.url },
+      { CRM_SECRET: SECRET, ADMIN_TOKEN: "secret-token-0123456789", TRIBUTARY_NATS_URL: server.url },
       configPath,
     );
     const svcNc = await connectNats({ servers: [server.url], name: "delivery" });
@@ -106,7 +106,7 @@ describe("delivery app - stats and admin API", () => {
       natsConnected: () => !svcNc.isClosed(),
       adminToken: loaded.adminToken,
     });
-    const auth = { authorization: "Bearer secret-token" };
+    const auth = { authorization: "Bearer secret-token-0123456789" };
     try {
       const keys = await publish(10, "a");
       await until(
@@ -116,7 +116,8 @@ describe("delivery app - stats and admin API", () => {
         "9 delivered, 1 rejected",
       );
       expect((await app.inject({ url: "/readyz" })).statusCode).toBe(200);
-      const stats = (await app.inject({ url: "/v1/stats" })).json() as {
+      expect((await app.inject({ url: "/v1/stats" })).statusCode).toBe(401);
+      const stats = (await app.inject({ url: "/v1/stats", headers: auth })).json() as {
         destinations: { crm: { delivered: number; dlq: number; breakerState: string; consumer: { pending: number } } };
       };
       expect(stats.destinations.crm).toMatchObject({
@@ -279,6 +280,7 @@ describe("delivery app - stats and admin API", () => {
       JSON.stringify({
         port,
         allowPrivate: ["127.0.0.0/8"], // the test destinations are on loopback
+        adminLoopback: true, // stats read from this host without a token, as on a developer's machine
         destinations: [{ name: "early", url: destUrl, start: "all", signing: { type: "none" } }],
       }),
     );

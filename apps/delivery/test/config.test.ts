@@ -80,10 +80,13 @@ describe("delivery config - loading", () => {
     expect(() =>
       loadDeliveryConfig({}, file({ destinations: [dest({ signing: { type: "none" }, retries: 3 })] })),
     ).toThrow(/destinations\[0\]\.retries: is not a known setting/);
-    // The admin API is never open beyond loopback without a token.
+    // Token-less loopback access is for a developer's machine: never beyond loopback.
     expect(() =>
-      loadDeliveryConfig({ TRIBUTARY_HOST: "0.0.0.0" }, file({ destinations: [dest({ signing: { type: "none" } })] })),
-    ).toThrow(/adminToken: the admin API would be open on 0\.0\.0\.0/);
+      loadDeliveryConfig(
+        { TRIBUTARY_HOST: "0.0.0.0" },
+        file({ adminLoopback: true, destinations: [dest({ signing: { type: "none" } })] }),
+      ),
+    ).toThrow(/adminLoopback: is on while the delivery process listens on 0\.0\.0\.0/);
   });
 
   it("secretHeaders: a credential header's value comes from env or a file, never the config file; errors name the header", () => {
@@ -140,11 +143,11 @@ describe("delivery config - loading", () => {
 
   it("env overrides the file; the admin token comes from the env it names", () => {
     const loaded = loadDeliveryConfig(
-      { TRIBUTARY_PORT: "9999", ADMIN: "t0ken" },
+      { TRIBUTARY_PORT: "9999", ADMIN: "t0ken-0123456789ab" },
       file({ adminToken: { env: "ADMIN" } }),
     );
     expect(loaded.config.port).toBe(9999);
-    expect(loaded.adminToken).toBe("t0ken");
+    expect(loaded.adminToken).toBe("t0ken-0123456789ab");
     expect(() => loadDeliveryConfig({}, file({ adminToken: { env: "ADMIN" } }))).toThrow(/adminToken\.env/);
   });
 });

@@ -10,6 +10,8 @@ import { freePorts, startNatsServer, startService, type NatsServer } from "@trib
 
 const AGGREGATOR_MAIN = fileURLToPath(import.meta.resolve("@tributary/aggregator/main"));
 const DELIVERY_MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+const ADMIN_TOKEN = "admin-token-0123456789abcdef";
+const OPERATOR_TOKEN = "operator-token-0123456789abcdef";
 
 let dir: string;
 let server: NatsServer;
@@ -55,16 +57,20 @@ describe("hub side end to end - delivery process and aggregator", () => {
       configPath,
       JSON.stringify({
         port: deliveryPort,
+        adminToken: { env: "ADMIN_TOKEN" },
         allowPrivate: ["127.0.0.0/8"], // the test destinations are on loopback
         destinations: [
           { name: "crm", url, start: "all", signing: { type: "none" }, retry: { initialDelayMs: 50, maxDelayMs: 100 } },
         ],
       }),
     );
+    // Stats, the delivery log and the admin API want their tokens.
+    const aggregatorConfig = join(dir, "aggregator.json");
+    writeFileSync(aggregatorConfig, JSON.stringify({ operatorToken: { env: "OPERATOR_TOKEN" } }));
     const delivery = await startService({
       name: "delivery",
       entry: DELIVERY_MAIN,
-      env: { TRIBUTARY_CONFIG: configPath, TRIBUTARY_NATS_URL: server.url, TRIBUTARY_LOG_LEVEL: "warn" },
+      env: { TRIBUTARY_CONFIG: configPath, TRIBUTARY_NATS_URL: server.url, TRIBUTARY_LOG_LEVEL: "warn", ADMIN_TOKEN },
       readyUrl: `http://127.0.0.1:${deliveryPort}/readyz`,
     });
     // Started after the delivery process, which creates the DELIVERIES stream the aggregator loads.
@@ -72,6 +78,8 @@ describe("hub side end to end - delivery process and aggregator", () => {
       name: "aggregator",
       entry: AGGREGATOR_MAIN,
       env: {
+        TRIBUTARY_CONFIG: aggregatorConfig,
+        OPERATOR_TOKEN,
         TRIBUTARY_NATS_URL: server.url,
         TRIBUTARY_PORT: String(aggregatorPort),
         TRIBUTARY_WAREHOUSE_URL: `duckdb://${join(dir, "w.duckdb")}`,
@@ -102,24 +110,30 @@ describe("hub side end to end - delivery process and aggregator", () => {
         });
       }
       const api = `http://127.0.0.1:${aggregatorPort}`;
+      const operator = { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } };
       await until(
-        async () => ((await (await fetch(`${api}/v1/stats`)).json()) as { rows: number }).rows === 20,
+        async () => ((await (await fetch(`${api}/v1/stats`, operator)).json()) as { rows: number }).rows === 20,
         "20 rows in the warehouse",
       );
       await until(() => keys.every((k) => seen.has(k)), "20 events at the destination");
       await until(
         async () =>
-          ((await (await fetch(`${api}/v1/deliveries?destination=crm`)).json()) as { total: number }).total === 21,
+          ((await (await fetch(`${api}/v1/deliveries?destination=crm`, operator)).json()) as { total: number })
+            .total === 21,
         "21 attempts in the delivery log",
       );
-      const history = (await (await fetch(`${api}/v1/deliveries?event_key=demo:x-3`)).json()) as {
+      const history = (await (await fetch(`${api}/v1/deliveries?event_key=demo:x-3`, operator)).json()) as {
         data: Array<{ attempt: number; outcome: string; status: number }>;
       };
       expect(history.data.map((d) => [d.attempt, d.outcome, d.status])).toEqual([
         [2, "delivered", 200],
         [1, "retry", 503],
       ]);
-      const stats = (await (await fetch(`http://127.0.0.1:${deliveryPort}/v1/stats`)).json()) as {
+      const stats = (await (
+        await fetch(`http://127.0.0.1:${deliveryPort}/v1/stats`, {
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        })
+      ).json()) as {
         destinations: { crm: { delivered: number; retried: number; consumer: { pending: number } } };
       };
       expect(stats.destinations.crm).toMatchObject({ delivered: 20, retried: 1, consumer: { pending: 0 } });

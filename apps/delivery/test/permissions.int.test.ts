@@ -77,7 +77,8 @@ describe("delivery user - least privilege", () => {
       manageStreams: false,
       log: { info() {}, warn() {}, error() {} },
     });
-    const app = buildApp({ service: () => service, natsConnected: () => true });
+    // inject comes from 127.0.0.1: the local-development switch lets it use the admin API.
+    const app = buildApp({ service: () => service, natsConnected: () => true, adminLoopback: true });
     try {
       const js = jetstream(admin);
       for (let i = 0; i < 5; i++) {

@@ -35,6 +35,7 @@ it("telemetry - a delivery span per attempt, linked to the event's trace and pas
       JSON.stringify({
         port,
         allowPrivate: ["127.0.0.0/8"],
+        adminToken: { env: "ADMIN_TOKEN" }, // /metrics is the admin's: Prometheus sends the token
         destinations: [{ name: "tel", url: destUrl, start: "new", signing: { type: "none" } }],
       }),
     );
@@ -47,6 +48,7 @@ it("telemetry - a delivery span per attempt, linked to the event's trace and pas
         TRIBUTARY_LOG_LEVEL: "warn",
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         OTEL_METRICS_EXPORTER: "none",
+        ADMIN_TOKEN: "metrics-token-0123456789",
       },
       readyUrl: `http://127.0.0.1:${port}/readyz`,
     });
@@ -77,7 +79,10 @@ it("telemetry - a delivery span per attempt, linked to the event's trace and pas
     // The destination was called as part of the delivery's trace.
     expect(received).toEqual([{ id: "demo:traced", traceparent: `00-${span.traceId}-${span.spanId}-01` }]);
 
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(401);
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: "Bearer metrics-token-0123456789" } })
+    ).text();
     expect(metrics).toMatch(/tributary_delivery_events_total\{destination="tel",outcome="delivered"\} 1/);
     expect(metrics).toMatch(
       /tributary_delivery_attempt_duration_seconds_count\{destination="tel",outcome="delivered"\} 1/,

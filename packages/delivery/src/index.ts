@@ -29,3 +29,4 @@ export type { AttemptOutcome, AttemptRecord, DestinationStats } from "./records.
 export { DestinationSender } from "./sender.js";
 export type { SendResult } from "./sender.js";
 export { replayDeliveryRange } from "./replay.js";
+export type { RangeReplayResult, RangeReplayStop } from "./replay.js";

@@ -136,6 +136,9 @@ export async function startDelivery(
       // Local destinations are the developer's own receivers on this machine, which the delivery
       // address policy refuses unless listed: loopback only, nothing else private.
       allowPrivate: ["127.0.0.0/8", "::1/128"],
+      // `tributary destinations` and a local Prometheus read stats, metrics and the DLQ without a
+      // token: a local-development switch, never a production default.
+      adminLoopback: true,
       destinations,
     },
     0o600, // a destination's headers may carry a credential
