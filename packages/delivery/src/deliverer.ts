@@ -1,5 +1,5 @@
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
-import { deadLetterDelivery, deliveryLogSubject, EventHeader } from "@tributary/streams";
+import { deadLetterDelivery, deliveryLogSubject, EventHeader, type DeliveryDeadLetter } from "@tributary/streams";
 import { signStandardWebhooks, type SigningKey } from "@tributary/verify";
 import type { CircuitBreakerPolicy } from "cockatiel";
 import { AddressPolicy, AddressRefusedError } from "./address-policy.js";
@@ -59,6 +59,20 @@ const USER_AGENT = "Tributary-Delivery/0.1";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/**
+ * Events whose outcome is final (dead-lettered) but whose DLQ write failed, remembered at most this
+ * many per destination: each is nak'ed and, when it comes back, only its DLQ write is tried again.
+ * Beyond the bound (or after a restart) such an event is handled afresh, one more request at worst.
+ */
+const MAX_UNWRITTEN_LETTERS = 10_000;
+
+/** A dead letter waiting for its DLQ write, with the tries so far. */
+interface UnwrittenLetter {
+  event: DeliveryEvent | undefined;
+  letter: DeliveryDeadLetter;
+  tries: number;
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** One consumer's request slots: events in hand plus those a pull in progress may still bring. */
@@ -94,6 +108,7 @@ export class Deliverer {
   readonly #fetches = new Set<ConsumerMessages>();
   readonly #logWrites = new Set<Promise<unknown>>();
   readonly #stop = new AbortController();
+  readonly #unwritten = new Map<string, UnwrittenLetter>();
   #idleWaiters: Array<() => void> = [];
 
   private constructor(
@@ -258,6 +273,9 @@ export class Deliverer {
   }
 
   async #handle(msg: JsMsg): Promise<void> {
+    // Its outcome is final already, only its DLQ write failed: write it, never ask the destination again.
+    const unwritten = this.#unwritten.get(letterKey(msg));
+    if (unwritten) return this.#writeDeadLetter(msg, unwritten);
     const attempt = msg.info.deliveryCount;
     const event = eventFromMessage(msg.headers, msg.data);
     if (!event)
@@ -538,26 +556,45 @@ export class Deliverer {
   ): Promise<void> {
     const reason = `${code}: ${detail}`;
     if (record) this.#record(event, attempt, "dlq", status, 0, reason);
-    if (
-      await deadLetterDelivery(this.#opts.js, msg, {
-        destination: this.name,
-        reason,
-        status,
-        attempts: attempt,
-        response,
-      })
-    ) {
+    const letter = { destination: this.name, reason, status, attempts: attempt, response };
+    await this.#writeDeadLetter(msg, { event, letter, tries: 0 });
+  }
+
+  /**
+   * The DLQ write of a final outcome. A failed write naks the event with backoff and remembers the
+   * letter, so when the event comes back only the write is tried again; after DLQ_WRITE_ATTEMPTS
+   * failed writes the event is given up (terminated) and counted in `dlqAbandoned`.
+   */
+  async #writeDeadLetter(msg: JsMsg, unwritten: UnwrittenLetter): Promise<void> {
+    const key = letterKey(msg);
+    const { event, letter } = unwritten;
+    unwritten.tries++;
+    const outcome = await deadLetterDelivery(this.#opts.js, msg, letter, unwritten.tries);
+    const context = { destination: this.name, eventKey: event?.key, reason: letter.reason, tries: unwritten.tries };
+    if (outcome === "retrying") {
+      this.stats.dlqWriteFailures++;
+      this.#unwritten.delete(key); // re-inserted: the map's order is the order of the last failure
+      if (this.#unwritten.size >= MAX_UNWRITTEN_LETTERS) this.#unwritten.delete(this.#unwritten.keys().next().value!);
+      this.#unwritten.set(key, unwritten);
+      this.#opts.log.error(context, "could not write to the delivery DLQ; the write is tried again later");
+      return;
+    }
+    this.#unwritten.delete(key);
+    if (outcome === "stored") {
       this.stats.dlq++;
-      this.#opts.log.warn(
-        { destination: this.name, eventKey: event?.key, reason },
-        "event moved to the destination's DLQ",
-      );
+      this.#opts.log.warn(context, "event moved to the destination's DLQ");
     } else {
       this.stats.dlqWriteFailures++;
+      this.stats.dlqAbandoned++;
       this.#opts.log.error(
-        { destination: this.name, eventKey: event?.key, reason },
-        "could not write to the delivery DLQ; the event will be redelivered",
+        context,
+        "the delivery DLQ refused this event every time: given up (its bytes stay in the hub stream for a range replay)",
       );
     }
   }
+}
+
+/** One stream message, across its redeliveries. */
+function letterKey(msg: JsMsg): string {
+  return `${msg.info.stream}:${msg.seq}`;
 }

@@ -48,7 +48,10 @@ export interface DestinationStats {
   latencyMs: { count: number; sum: number; max: number };
   /** Delivery-log records the DELIVERIES stream did not take. */
   logFailures: number;
+  /** DLQ writes that failed (each is tried again later, up to a bound). */
   dlqWriteFailures: number;
+  /** Dead-lettered events the DLQ refused every time: terminated without an entry (terminal state). */
+  dlqAbandoned: number;
 }
 
 export function emptyStats(): DestinationStats {
@@ -71,5 +74,6 @@ export function emptyStats(): DestinationStats {
     latencyMs: { count: 0, sum: 0, max: 0 },
     logFailures: 0,
     dlqWriteFailures: 0,
+    dlqAbandoned: 0,
   };
 }

@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DELIVERY_DLQ_STREAM, listDeliveryDlq, replayDeliveryDlq } from "@tributary/streams";
+import {
+  DELIVERY_DLQ_STREAM,
+  deliveryDlqStreamConfig,
+  ensureStream,
+  listDeliveryDlq,
+  replayDeliveryDlq,
+} from "@tributary/streams";
 import { replayDeliveryRange } from "../src/index.js";
 import { Destination, Hub, until } from "./harness.js";
 
@@ -16,6 +22,22 @@ afterEach(async () => {
 const index = (id: string) => Number(id.split("-").pop());
 
 describe("delivery - DLQ and replay", () => {
+  it("M12 - a rejected event whose DLQ write fails is not POSTed again: only the write is tried again, and it lands once the DLQ takes it", async () => {
+    const dest = await Destination.start(() => ({ status: 400, body: "no such customer" }));
+    destinations.push(dest);
+    await hub.jsm.streams.delete(DELIVERY_DLQ_STREAM); // every DLQ write fails, as with a full DLQ
+    const { deliverer } = await hub.deliver(Hub.config({ name: "full", url: dest.url }));
+    const [key] = await hub.publish(1, { prefix: "full" });
+    await until(() => deliverer.stats.dlqWriteFailures === 1, 10_000, "the failed DLQ write");
+    expect(dest.received).toHaveLength(1);
+    await ensureStream(hub.jsm, deliveryDlqStreamConfig()); // the DLQ has room again
+    await until(() => deliverer.stats.dlq === 1, 15_000, "the entry written on the event's return");
+    expect(dest.received).toHaveLength(1); // the destination was not asked again
+    const [entry] = await listDeliveryDlq(hub.jsm, "full");
+    expect(entry).toMatchObject({ eventKey: key, reason: "rejected: HTTP 400", status: 400 });
+    expect(deliverer.stats).toMatchObject({ rejected: 1, attempts: 1, dlqAbandoned: 0 });
+  });
+
   it("4xx goes to the DLQ at once with the response; exhausted attempts go there too; a DLQ replay delivers them with the same ids", async () => {
     let fixed = false;
     const dest = await Destination.start((req) => {
@@ -58,7 +80,7 @@ describe("delivery - DLQ and replay", () => {
     for (const e of entries) expect(dest.received.filter((r) => r.id === e.eventKey)).toHaveLength(e.attempts);
 
     fixed = true;
-    expect(await replayDeliveryDlq(hub.js, hub.jsm, "crm")).toEqual({ replayed: 20 });
+    expect(await replayDeliveryDlq(hub.js, hub.jsm, "crm")).toEqual({ replayed: 20, skipped: 0 });
     await until(() => deliverer.stats.delivered === 100, 20_000, "replayed entries delivered");
     expect(await hub.streamCount(DELIVERY_DLQ_STREAM)).toBe(0);
     expect([...dest.ids()].sort()).toEqual([...keys].sort());

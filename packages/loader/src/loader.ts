@@ -22,6 +22,8 @@ export interface LoaderCounters {
   insertFailures: number;
   /** Batches split to find rows the warehouse refused. */
   bisections: number;
+  /** Poison events the DLQ refused DLQ_WRITE_ATTEMPTS times: terminated without an entry. */
+  dlqAbandoned: number;
 }
 
 /** The little a loader logs; pino, Fastify's logger or console fit. */
@@ -109,6 +111,7 @@ export class Loader {
     poison: 0,
     insertFailures: 0,
     bisections: 0,
+    dlqAbandoned: 0,
   };
   readonly adaptive: AdaptiveBatchSize;
   /** The newest receipt time among the rows this process committed, and when (freshness for `/v1/stats`). */
@@ -312,11 +315,17 @@ export class Loader {
   }
 
   async #deadLetter(msg: JsMsg, reason: string): Promise<void> {
-    if (await deadLetterEvent(this.opts.js, msg, reason)) {
+    const outcome = await deadLetterEvent(this.opts.js, msg, reason);
+    const origin = `${msg.info.stream}:${msg.seq}`;
+    if (outcome === "stored") {
       this.counters.poison++;
-      this.opts.log.warn({ reason, origin: `${msg.info.stream}:${msg.seq}` }, "poison event moved to the DLQ");
+      this.opts.log.warn({ reason, origin }, "poison event moved to the DLQ");
+    } else if (outcome === "retrying") {
+      this.opts.log.error({ reason, origin }, "could not write a poison event to the DLQ; it will be redelivered");
     } else {
-      this.opts.log.error({ reason }, "could not write a poison event to the DLQ; it will be redelivered");
+      // Terminal: the DLQ refused it every time (full, or gone); the hub stream still has it.
+      this.counters.dlqAbandoned++;
+      this.opts.log.error({ reason, origin }, "the DLQ refused a poison event every time: given up");
     }
   }
 }

@@ -119,9 +119,17 @@ export {
 } from "./delivery.js";
 export type { DeliveryConsumerOptions, DeliveryScope, DeliveryStreamOptions } from "./delivery.js";
 export { firstSeqAtOrAfter, nextBySubject } from "./stored.js";
-export { DeliveryDlqHeader, oneLine } from "./dlq/headers.js";
-export { replayHeaders } from "./dlq/entry.js";
-export { deadLetterEvent, dlqEntryOf, readDlqEntry, replayDlqEntry } from "./dlq/events.js";
+export { DeliveryDlqHeader, DLQ_BODY_OMITTED, oneLine } from "./dlq/headers.js";
+export { DLQ_WRITE_ATTEMPTS, dlqRetryDelayMs, entryBytes, omittedBytes, replayHeaders } from "./dlq/entry.js";
+export type { DeadLetterOutcome } from "./dlq/entry.js";
+export {
+  deadLetterEvent,
+  deadLetterLogRecord,
+  DELIVERY_LOG_DLQ_SUBJECT,
+  dlqEntryOf,
+  readDlqEntry,
+  replayDlqEntry,
+} from "./dlq/events.js";
 export type { DlqEntry } from "./dlq/events.js";
 export {
   deadLetterDelivery,

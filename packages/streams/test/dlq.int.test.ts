@@ -34,6 +34,9 @@ import {
   regionalStreamName,
   replayDeliveryDlq,
   replayDlqEntry,
+  DLQ_BODY_OMITTED,
+  DLQ_WRITE_ATTEMPTS,
+  dlqRetryDelayMs,
 } from "../src/index.js";
 
 const body = new TextEncoder().encode('{"event":"link.clicked","data":{"link_id":42}}');
@@ -72,10 +75,10 @@ describe("DLQ formats", () => {
   });
 
   /** Accepted in region us (as the gateway does); resolves with its sequence in the region's stream. */
-  async function publish(key: string, extraHeaders: Record<string, string> = {}): Promise<number> {
+  async function publish(key: string, extraHeaders: Record<string, string> = {}, bytes = body): Promise<number> {
     const receipt = await publishEvent(js, {
       subject: eventSubject("us", "demo", "link.clicked"),
-      body,
+      body: bytes,
       eventKey: key,
       source: "demo",
       region: "us",
@@ -112,7 +115,7 @@ describe("DLQ formats", () => {
       return { msg: next!, durable: first.durable };
     });
     expect(msg.headers?.get("Nats-Stream-Source")).toMatch(new RegExp(`^${REGION_STREAM} ${regionSeq} `));
-    expect(await deadLetterEvent(js, msg, "schema_violation: data.link_id must be string\r\nat line 2")).toBe(true);
+    expect(await deadLetterEvent(js, msg, "schema_violation: data.link_id must be string\r\nat line 2")).toBe("stored");
 
     const entry = await readDlqEntry(jsm, 1);
     expect(entry).toMatchObject({
@@ -190,7 +193,7 @@ describe("DLQ formats", () => {
       return { msg: next! };
     });
     expect(copy.seq).toBe(replayedSeq);
-    expect(await deadLetterEvent(js, copy, "missing_headers: still")).toBe(true);
+    expect(await deadLetterEvent(js, copy, "missing_headers: still")).toBe("stored");
     const entry = await readDlqEntry(jsm, 2);
     expect(entry).toMatchObject({ eventKey: "demo:foreign", reason: "missing_headers: still" });
     expect(entry.headers.values(EventHeader.DlqReason)).toEqual(["missing_headers: still"]);
@@ -208,7 +211,7 @@ describe("DLQ formats", () => {
     await publish("demo:poison-4");
     const { msg, durable } = await take(HUB_STREAM);
     await jsm.streams.delete(DLQ_STREAM);
-    expect(await deadLetterEvent(js, msg, "schema_violation: x")).toBe(false);
+    expect(await deadLetterEvent(js, msg, "schema_violation: x")).toBe("retrying");
     const info = await jsm.consumers.info(HUB_STREAM, durable);
     expect(info.num_ack_pending + info.num_pending).toBe(1); // nak'ed: it will be delivered again
   });
@@ -226,7 +229,7 @@ describe("DLQ formats", () => {
         attempts: 1,
         response: '{"error":\n"unknown customer"}',
       }),
-    ).toBe(true);
+    ).toBe("stored");
     const second = await (await js.consumers.get(HUB_STREAM, durable)).next({ expires: 5_000 });
     await deadLetterDelivery(js, second!, {
       destination: "crm",
@@ -273,9 +276,9 @@ describe("DLQ formats", () => {
     const consumer = await js.consumers.get(HUB_STREAM, durable);
     for (let i = 1; i < 3; i++) await deadLetterDelivery(js, (await consumer.next({ expires: 5_000 }))!, rejected);
 
-    expect(await replayDeliveryDlq(js, jsm, "crm", { limit: 2 })).toEqual({ replayed: 2 });
+    expect(await replayDeliveryDlq(js, jsm, "crm", { limit: 2 })).toEqual({ replayed: 2, skipped: 0 });
     expect((await listDeliveryDlq(jsm, "crm")).map((e) => e.eventKey)).toEqual(["demo:r-2"]);
-    expect(await replayDeliveryDlq(js, jsm, "crm")).toEqual({ replayed: 1 });
+    expect(await replayDeliveryDlq(js, jsm, "crm")).toEqual({ replayed: 1, skipped: 0 });
     expect(await count(DELIVERY_DLQ_STREAM)).toBe(0);
     expect(await count(DELIVERY_REPLAY_STREAM)).toBe(3);
 
@@ -295,5 +298,54 @@ describe("DLQ formats", () => {
     const stored = await jsm.streams.getMessage(DELIVERY_DLQ_STREAM, { seq: entry!.seq });
     expect(stored!.header.values(EventHeader.DlqReason)).toEqual(["rejected: HTTP 410"]);
     expect(stored!.header.has(DeliveryDlqHeader.Response)).toBe(false);
+  });
+  it("M12 - an event too large for a DLQ entry is stored as a reference to its origin (not nak'ed forever); reading or replaying it takes the bytes from there", async () => {
+    // A DLQ whose entries may be 2 KiB: an event of 2,000 bytes plus the entry's headers does not fit.
+    const big = new TextEncoder().encode(JSON.stringify({ event: "link.clicked", data: { pad: "x".repeat(1_950) } }));
+    for (const name of [DLQ_STREAM, DELIVERY_DLQ_STREAM]) {
+      const { config } = await jsm.streams.info(name);
+      await jsm.streams.update(name, { ...config, max_msg_size: 2_048 });
+    }
+    await publish("demo:big-1", {}, big);
+    await publish("demo:big-2", {}, big);
+    const { msg, durable } = await take(HUB_STREAM);
+    expect(await deadLetterEvent(js, msg, "schema_violation: too big to keep")).toBe("stored");
+    const entry = await readDlqEntry(jsm, 1);
+    expect(entry.headers.get(DLQ_BODY_OMITTED)).toBe(String(big.length));
+    expect(entry).toMatchObject({
+      eventKey: "demo:big-1",
+      omittedBytes: big.length,
+      origin: `${HUB_STREAM}:${msg.seq}`,
+    });
+    expect(entry.data).toEqual(big); // from the origin, which still has it
+    const replayed = await replayDlqEntry(js, entry);
+    const copy = await jsm.streams.getMessage(HUB_STREAM, { seq: replayed.seq });
+    expect(copy!.data).toEqual(big);
+    expect(copy!.header.has(DLQ_BODY_OMITTED)).toBe(false);
+
+    const second = await (await js.consumers.get(HUB_STREAM, durable)).next({ expires: 5_000 });
+    const rejected = { destination: "crm", reason: "rejected: HTTP 413", status: 413, attempts: 1, response: "" };
+    expect(await deadLetterDelivery(js, second!, rejected)).toBe("stored");
+    expect(await replayDeliveryDlq(js, jsm, "crm")).toEqual({ replayed: 1, skipped: 0 });
+    const redelivered = await jsm.streams.getMessage(DELIVERY_REPLAY_STREAM, { seq: 1 });
+    expect(redelivered!.data).toEqual(big);
+  });
+
+  it("M12 - a DLQ that keeps refusing is retried with a growing backoff, then the event is given up (abandoned, terminated), never redelivered forever", async () => {
+    expect([1, 2, 3, 10].map(dlqRetryDelayMs)).toEqual([5_000, 10_000, 20_000, 300_000]);
+    await publish("demo:full-1");
+    await publish("demo:full-2");
+    const { msg, durable } = await take(HUB_STREAM);
+    await jsm.streams.delete(DELIVERY_DLQ_STREAM); // every write now fails, as with a full DLQ
+    const rejected = { destination: "crm", reason: "rejected: HTTP 400", status: 400, attempts: 1, response: "" };
+    expect(await deadLetterDelivery(js, msg, rejected, 1)).toBe("retrying");
+    const last = await (await js.consumers.get(HUB_STREAM, durable)).next({ expires: 5_000 });
+    expect(last!.headers?.get(EventHeader.MsgId)).toBe("demo:full-2"); // the first waits out its backoff
+    expect(await deadLetterDelivery(js, last!, rejected, DLQ_WRITE_ATTEMPTS)).toBe("abandoned");
+    // The first is still to come back (after 5 s); the abandoned one never will.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const info = await jsm.consumers.info(HUB_STREAM, durable);
+    expect(info.num_ack_pending + info.num_pending).toBe(1);
+    expect(info.delivered.stream_seq).toBe(last!.info.streamSequence);
   });
 });

@@ -3,7 +3,7 @@ import type { JetStreamClient, JetStreamManager, JsMsg, StoredMsg } from "@nats-
 import { DELIVERY_DLQ_STREAM, deliveryDlqSubject, deliveryReplaySubject } from "../delivery.js";
 import { EventHeader } from "../names.js";
 import { nextBySubject } from "../stored.js";
-import { deadLetterHeaders, replayHeaders, storeDeadLetter } from "./entry.js";
+import { deadLetterHeaders, entryBytes, replayHeaders, storeDeadLetter, type DeadLetterOutcome } from "./entry.js";
 import { DeliveryDlqHeader, oneLine } from "./headers.js";
 
 /**
@@ -28,21 +28,31 @@ export interface DeliveryDeadLetter {
 
 /**
  * Moves the event to `delivery-dlq.{destination}` with its original bytes and headers, the reason
- * and origin and the `DeliveryDlqHeader`s, then acks it. If the DLQ write
- * fails the event is nak'ed (tried again later), never dropped.
+ * and origin and the `DeliveryDlqHeader`s, then acks it. An event too large for an entry is kept as
+ * a reference to its origin. If the DLQ write fails the event is nak'ed with backoff, to be written
+ * again when it comes back (the deliverer remembers the letter, so the destination is not asked
+ * again), and given up (terminated, `abandoned`) at the `attempt`-th failed write
+ * (storeDeadLetter, DLQ_WRITE_ATTEMPTS).
  */
 export async function deadLetterDelivery(
   js: JetStreamClient,
   msg: JsMsg,
   letter: DeliveryDeadLetter,
-): Promise<boolean> {
+  attempt = 1,
+): Promise<DeadLetterOutcome> {
   const h = deadLetterHeaders(msg, letter.reason);
   h.set(DeliveryDlqHeader.Destination, letter.destination);
   h.set(DeliveryDlqHeader.Status, String(letter.status));
   h.set(DeliveryDlqHeader.Attempts, String(letter.attempts));
   h.set(DeliveryDlqHeader.At, new Date().toISOString());
   if (letter.response) h.set(DeliveryDlqHeader.Response, oneLine(letter.response));
-  return storeDeadLetter(js, msg, { subject: deliveryDlqSubject(letter.destination), headers: h }, (m) => m.ack());
+  return storeDeadLetter(
+    js,
+    msg,
+    { subject: deliveryDlqSubject(letter.destination), headers: h },
+    (m) => m.ack(),
+    attempt,
+  );
 }
 
 /** An entry of a destination's DLQ, as the delivery process lists it (and its HTTP API answers). */
@@ -95,22 +105,30 @@ export async function listDeliveryDlq(
  * Puts a destination's DLQ entries back for that destination only: each is published to
  * `redeliver.{destination}` (the deliverer's replay consumer takes it, with fresh attempts) and,
  * once the stream acknowledged the copy, deleted from the DLQ. A crash in between leaves both:
- * the event is delivered once more at worst, with the same id.
+ * the event is delivered once more at worst, with the same id. An entry that holds a reference
+ * (the event was too large for an entry) takes the bytes from its origin; one whose origin no
+ * longer has them (or may not be read) stays in the DLQ and counts as `skipped`.
  */
 export async function replayDeliveryDlq(
   js: JetStreamClient,
   jsm: JetStreamManager,
   destination: string,
   opts: { limit?: number } = {},
-): Promise<{ replayed: number }> {
+): Promise<{ replayed: number; skipped: number }> {
   const limit = opts.limit ?? DEFAULT_DELIVERY_REPLAY_LIMIT;
   let replayed = 0;
+  let skipped = 0;
   let seq = 1;
   while (replayed < limit) {
     const m = await nextBySubject(jsm, DELIVERY_DLQ_STREAM, seq, deliveryDlqSubject(destination));
     if (!m) break;
     seq = m.seq + 1;
-    await js.publish(deliveryReplaySubject(destination), m.data, {
+    const data = await entryBytes(jsm, m);
+    if (!data) {
+      skipped++;
+      continue;
+    }
+    await js.publish(deliveryReplaySubject(destination), data, {
       headers: replayHeaders(m.header, {
         key: header(m.header, EventHeader.OriginalMsgId),
         from: `${DELIVERY_DLQ_STREAM}:${m.seq}`,
@@ -119,5 +137,5 @@ export async function replayDeliveryDlq(
     await jsm.streams.deleteMessage(DELIVERY_DLQ_STREAM, m.seq, false);
     replayed++;
   }
-  return { replayed };
+  return { replayed, skipped };
 }

@@ -2,7 +2,14 @@ import type { MsgHdrs } from "@nats-io/nats-core";
 import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import { DLQ_STREAM, dlqSubject, EventHeader, ID_PATTERN, regionSeqOf, replaySubject } from "../names.js";
 import { storedMessage } from "../stored.js";
-import { deadLetterHeaders, replayHeaders, storeDeadLetter } from "./entry.js";
+import {
+  deadLetterHeaders,
+  entryBytes,
+  omittedBytes,
+  replayHeaders,
+  storeDeadLetter,
+  type DeadLetterOutcome,
+} from "./entry.js";
 
 /**
  * The events DLQ (`EVENTS_DLQ`, `dlq.{source}`): poison events the warehouse loader could not
@@ -19,17 +26,32 @@ function sourceToken(headers: MsgHdrs | undefined): string {
  * Moves a poison event to `dlq.{source}` with its original bytes and headers,
  * `Tributary-Dlq-Reason` and `Tributary-Dlq-Origin`, and the origin region's sequence as
  * `Tributary-Region-Seq` when the event came through sourcing (its `Nats-Stream-Source` cannot be
- * kept), then terminates it: it is never delivered to this consumer again. If the DLQ write fails
- * the event is nak'ed, never dropped.
+ * kept), then terminates it: it is never delivered to this consumer again. An event too large for
+ * an entry is kept as a reference to its origin; if the DLQ write fails the event is nak'ed with
+ * backoff, and given up (terminated, `abandoned`) after DLQ_WRITE_ATTEMPTS deliveries
+ * (storeDeadLetter).
  */
-export async function deadLetterEvent(js: JetStreamClient, msg: JsMsg, reason: string): Promise<boolean> {
+export async function deadLetterEvent(js: JetStreamClient, msg: JsMsg, reason: string): Promise<DeadLetterOutcome> {
+  return storeDeadLetterOn(js, msg, reason, dlqSubject(sourceToken(msg.headers)));
+}
+
+/**
+ * The subject of delivery-log records (`DELIVERIES`) the warehouse would not store: in the events
+ * DLQ, which the aggregator may write, under a token no source id can be (ids start with a letter).
+ */
+export const DELIVERY_LOG_DLQ_SUBJECT = dlqSubject("_delivery-log");
+
+/** Moves a delivery-log record the warehouse would not store to DELIVERY_LOG_DLQ_SUBJECT, as deadLetterEvent does. */
+export function deadLetterLogRecord(js: JetStreamClient, msg: JsMsg, reason: string): Promise<DeadLetterOutcome> {
+  return storeDeadLetterOn(js, msg, reason, DELIVERY_LOG_DLQ_SUBJECT);
+}
+
+function storeDeadLetterOn(js: JetStreamClient, msg: JsMsg, reason: string, subject: string) {
   const headers = deadLetterHeaders(msg, reason);
   const regionSeq = regionSeqOf({ headers: msg.headers, seq: 0 });
   if (regionSeq > 0) headers.set(EventHeader.RegionSeq, String(regionSeq));
   const storedReason = headers.get(EventHeader.DlqReason);
-  return storeDeadLetter(js, msg, { subject: dlqSubject(sourceToken(msg.headers)), headers }, (m) =>
-    m.term(storedReason.slice(0, 200)),
-  );
+  return storeDeadLetter(js, msg, { subject, headers }, (m) => m.term(storedReason.slice(0, 200)));
 }
 
 /** An entry of the events DLQ. */
@@ -41,7 +63,13 @@ export interface DlqEntry {
   origin: string;
   eventKey: string;
   headers: MsgHdrs;
+  /**
+   * The event's bytes. An entry that holds a reference (omittedBytes > 0) has none of its own:
+   * readDlqEntry fills them in from the origin while it keeps them, otherwise they stay empty.
+   */
   data: Uint8Array;
+  /** The event's size when the entry holds a reference to its origin instead of its bytes; 0 otherwise. */
+  omittedBytes: number;
 }
 
 /** The entry a stored DLQ message holds (however it was read: by sequence, or a range of the stream). */
@@ -54,6 +82,7 @@ export function dlqEntryOf(msg: { seq: number; subject: string; headers: MsgHdrs
     eventKey: msg.headers.get(EventHeader.OriginalMsgId),
     headers: msg.headers,
     data: msg.data,
+    omittedBytes: omittedBytes(msg.headers),
   };
 }
 
@@ -61,7 +90,8 @@ export function dlqEntryOf(msg: { seq: number; subject: string; headers: MsgHdrs
 export async function readDlqEntry(jsm: JetStreamManager, seq: number): Promise<DlqEntry> {
   const stored = await storedMessage(jsm, DLQ_STREAM, seq);
   if (!stored) throw new Error(`no DLQ entry with sequence ${seq}`);
-  return dlqEntryOf({ seq, subject: stored.subject, headers: stored.header, data: stored.data });
+  const data = (await entryBytes(jsm, stored)) ?? new Uint8Array(0);
+  return dlqEntryOf({ seq, subject: stored.subject, headers: stored.header, data });
 }
 
 /**
@@ -75,6 +105,10 @@ export async function replayDlqEntry(
   entry: DlqEntry,
   fixedBody?: Uint8Array,
 ): Promise<{ stream: string; seq: number }> {
+  if (entry.omittedBytes > 0 && entry.data.length === 0 && !fixedBody)
+    throw new Error(
+      `DLQ entry ${entry.seq} holds no bytes (the event had ${entry.omittedBytes}) and its origin ${entry.origin} no longer has them: replay it with a body`,
+    );
   const h = replayHeaders(entry.headers, { key: entry.eventKey, from: `${DLQ_STREAM}:${entry.seq}` });
   const originSeq = regionSeqOf({ headers: entry.headers, seq: 0 });
   if (originSeq > 0) h.set(EventHeader.RegionSeq, String(originSeq));

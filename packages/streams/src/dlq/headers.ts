@@ -15,12 +15,20 @@ export const DeliveryDlqHeader = {
 } as const;
 
 /**
+ * On an entry that holds a reference instead of the event's bytes (the entry would have been too
+ * large for the server): how many bytes the event had. The bytes are then read from the entry's
+ * origin (`Tributary-Dlq-Origin`, `<stream>:<seq>`) for as long as that stream keeps them.
+ */
+export const DLQ_BODY_OMITTED = "Tributary-Dlq-Body-Omitted";
+
+/**
  * Every header a DLQ entry of either format adds: an entry written for an event that had been
  * replayed from a DLQ drops the old ones, and a replayed copy carries none of them.
  */
 export const DLQ_ENTRY_HEADERS: ReadonlySet<string> = new Set([
   EventHeader.DlqReason,
   EventHeader.DlqOrigin,
+  DLQ_BODY_OMITTED,
   ...Object.values(DeliveryDlqHeader),
 ]);
 
