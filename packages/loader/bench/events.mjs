@@ -35,17 +35,31 @@ export function zipf(n, s, rand) {
 function userAgents() {
   const uas = [];
   for (let v = 100; v <= 131; v++) {
-    uas.push(`Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${v}.0.0.0 Safari/537.36`);
-    uas.push(`Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${v}.0.0.0 Safari/537.36`);
-    uas.push(`Mozilla/5.0 (Linux; Android 1${v % 5}; SM-S91${v % 8}B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${v}.0.0.0 Mobile Safari/537.36`);
-    uas.push(`Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${v}.0.0.0 Safari/537.36 Edg/${v}.0.0.0`);
+    uas.push(
+      `Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${v}.0.0.0 Safari/537.36`,
+    );
+    uas.push(
+      `Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${v}.0.0.0 Safari/537.36`,
+    );
+    uas.push(
+      `Mozilla/5.0 (Linux; Android 1${v % 5}; SM-S91${v % 8}B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${v}.0.0.0 Mobile Safari/537.36`,
+    );
+    uas.push(
+      `Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${v}.0.0.0 Safari/537.36 Edg/${v}.0.0.0`,
+    );
     uas.push(`Mozilla/5.0 (X11; Linux x86_64; rv:${v}.0) Gecko/20100101 Firefox/${v}.0`);
   }
   for (let major = 15; major <= 18; major++)
     for (let minor = 0; minor <= 6; minor++) {
-      uas.push(`Mozilla/5.0 (iPhone; CPU iPhone OS ${major}_${minor} like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/${major}.${minor} Mobile/15E148 Safari/604.1`);
-      uas.push(`Mozilla/5.0 (iPad; CPU OS ${major}_${minor} like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/${major}.${minor} Mobile/15E148 Safari/604.1`);
-      uas.push(`Mozilla/5.0 (iPhone; CPU iPhone OS ${major}_${minor} like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 3${major}${minor}.0.0.0 (iPhone14,5; iOS ${major}_${minor}; en_US)`);
+      uas.push(
+        `Mozilla/5.0 (iPhone; CPU iPhone OS ${major}_${minor} like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/${major}.${minor} Mobile/15E148 Safari/604.1`,
+      );
+      uas.push(
+        `Mozilla/5.0 (iPad; CPU OS ${major}_${minor} like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/${major}.${minor} Mobile/15E148 Safari/604.1`,
+      );
+      uas.push(
+        `Mozilla/5.0 (iPhone; CPU iPhone OS ${major}_${minor} like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 3${major}${minor}.0.0.0 (iPhone14,5; iOS ${major}_${minor}; en_US)`,
+      );
     }
   uas.push(
     "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
@@ -59,19 +73,28 @@ function userAgents() {
 }
 
 const REFERRERS = [
-  "https://t.co/x", "https://www.google.com/", "https://www.facebook.com/", "https://l.instagram.com/",
-  "https://www.linkedin.com/", "https://news.ycombinator.com/", "https://mail.google.com/", "https://www.bing.com/",
-  "https://duckduckgo.com/", "https://www.reddit.com/", "", "https://example.com/blog/post",
+  "https://t.co/x",
+  "https://www.google.com/",
+  "https://www.facebook.com/",
+  "https://l.instagram.com/",
+  "https://www.linkedin.com/",
+  "https://news.ycombinator.com/",
+  "https://mail.google.com/",
+  "https://www.bing.com/",
+  "https://duckduckgo.com/",
+  "https://www.reddit.com/",
+  "",
+  "https://example.com/blog/post",
 ];
 
-/** `next(i)` → the JSON body of event i, about `size` bytes, with an IP, a UA and a referrer. */
+/** `next()` → the JSON body of the next event, about `size` bytes, with an IP, a UA and a referrer. */
 export function clickBodies({ size = 1024, seed = 42, addresses = 50_000 } = {}) {
   const rand = random(seed);
   const uas = userAgents();
   const pickUa = zipf(uas.length, 1.1, rand);
   const pickIp = zipf(addresses, 1.05, rand);
   const pickLink = zipf(5_000, 1.0, rand);
-  return (i) => {
+  return () => {
     const ip = pickIp();
     const link = pickLink();
     const body = {
@@ -80,7 +103,10 @@ export function clickBodies({ size = 1024, seed = 42, addresses = 50_000 } = {})
       data: {
         link_id: `lnk_${link}`,
         campaign: `c${link % 50}`,
-        ip: ip % 10 === 9 ? `2a00:1450:${(ip >> 8).toString(16)}::${(ip & 255).toString(16)}` : `${1 + (ip % 223)}.${(ip >> 8) & 255}.${ip & 255}.${(ip * 7) & 255}`,
+        ip:
+          ip % 10 === 9
+            ? `2a00:1450:${(ip >> 8).toString(16)}::${(ip & 255).toString(16)}`
+            : `${1 + (ip % 223)}.${(ip >> 8) & 255}.${ip & 255}.${(ip * 7) & 255}`,
         user_agent: uas[pickUa()],
         referrer: REFERRERS[Math.floor(rand() * REFERRERS.length)],
         filler: "",

@@ -26,11 +26,7 @@ import {
   loaderConsumerConfig,
 } from "@tributary/streams";
 import { startNatsServer } from "@tributary/testkit";
-import {
-  DEFAULT_DUCKDB_CHECKPOINT_THRESHOLD,
-  DEFAULT_DUCKDB_MEMORY_LIMIT,
-  DuckDbSink,
-} from "@tributary/warehouse";
+import { DEFAULT_DUCKDB_CHECKPOINT_THRESHOLD, DEFAULT_DUCKDB_MEMORY_LIMIT, DuckDbSink } from "@tributary/warehouse";
 import { AdaptiveBatchSize, Loader, rowFromMessage } from "../dist/index.js";
 import { clickBodies } from "./events.mjs";
 
@@ -51,7 +47,11 @@ const enricher = values.enrich ? createEnricher({ geo: openGeoDatabase(), ip: { 
 const body = clickBodies({ size: Number(values.size) });
 const bodies = new Map(); // chunk start → bodies, so the three runs see the same events
 const bodiesOf = (start) => {
-  if (!bodies.has(start)) bodies.set(start, Array.from({ length: Math.min(CHUNK, N - start) }, (_, j) => body(start + j)));
+  if (!bodies.has(start))
+    bodies.set(
+      start,
+      Array.from({ length: Math.min(CHUNK, N - start) }, (_, j) => body(start + j)),
+    );
   return bodies.get(start);
 };
 const receivedAt = new Date().toISOString();
@@ -79,11 +79,18 @@ function columnWriters(columns) {
   const ts = (d) => new DuckDBTimestampTZValue(BigInt(d.getTime()) * 1000n);
   return columns.map(({ name, type }) => (a, row, seq) => {
     const value =
-      name === "loaded_at" ? new Date() : name === "load_seq" ? seq : name in row ? row[name] : (row.enriched?.[name] ?? null);
+      name === "loaded_at"
+        ? new Date()
+        : name === "load_seq"
+          ? seq
+          : name in row
+            ? row[name]
+            : (row.enriched?.[name] ?? null);
     if (value === null || value === undefined) a.appendNull();
     else if (value instanceof Date) a.appendTimestampTZ(ts(value));
     else if (typeof value === "boolean") a.appendBoolean(value);
-    else if (typeof value === "number") type === "UBIGINT" ? a.appendUBigInt(BigInt(value)) : a.appendBigInt(BigInt(value));
+    else if (typeof value === "number" && type === "UBIGINT") a.appendUBigInt(BigInt(value));
+    else if (typeof value === "number") a.appendBigInt(BigInt(value));
     else a.appendVarchar(value);
   });
 }
@@ -143,7 +150,9 @@ async function loaderRun(dir) {
     await ensureStream(jsm, dlqStreamConfig());
     const js = jetstream(nc);
     for (let start = 0; start < N; start += CHUNK) {
-      const pending = bodiesOf(start).map((text, j) => js.publish(SUBJECT, Buffer.from(text), { headers: headersOf(start + j) }));
+      const pending = bodiesOf(start).map((text, j) =>
+        js.publish(SUBJECT, Buffer.from(text), { headers: headersOf(start + j) }),
+      );
       await Promise.all(pending);
       bodies.delete(start);
     }
@@ -158,7 +167,12 @@ async function loaderRun(dir) {
       sink,
       toRow: (msg) => rowFromMessage(msg, enricher),
       policy: { maxEvents: 5_000, maxBytes: 16 * 1024 * 1024, maxAgeMs: 100 },
-      adaptive: new AdaptiveBatchSize({ min: 500, max: 5_000, targetLatencyMs: Number(values["target-ms"]), initial: 1_000 }),
+      adaptive: new AdaptiveBatchSize({
+        min: 500,
+        max: 5_000,
+        targetLatencyMs: Number(values["target-ms"]),
+        initial: 1_000,
+      }),
       maxFlushesInFlight: Number(values["in-flight"]),
       ackWaitMs: 60_000,
       log: { info() {}, warn() {}, error() {} },
@@ -190,9 +204,13 @@ try {
   console.log(`events: ${f(N)} × ${values.size} B, enrichment ${enricher ? "on" : "off"}`);
   console.log(`engine (DuckDB Appender, keyed table, ${CHUNK}/append): ${f(engine)} rows/s`);
   if (enrichment) console.log(`map + enrich alone (one thread):            ${f(enrichment)} events/s`);
-  console.log(`loader (stream ▸ map ▸ batch ▸ DuckDB ▸ ack):  ${f(loader.rate)} rows/s (${loader.seconds.toFixed(1)} s)`);
+  console.log(
+    `loader (stream ▸ map ▸ batch ▸ DuckDB ▸ ack):  ${f(loader.rate)} rows/s (${loader.seconds.toFixed(1)} s)`,
+  );
   console.log(`loader / engine: ${((loader.rate / engine) * 100).toFixed(0)}%`);
-  console.log(`loader process peak RSS while draining: ${loader.peakRssMiB.toFixed(0)} MiB (adaptive batch ended at ${loader.finalBatch})`);
+  console.log(
+    `loader process peak RSS while draining: ${loader.peakRssMiB.toFixed(0)} MiB (adaptive batch ended at ${loader.finalBatch})`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
