@@ -21,19 +21,22 @@ export function buildApiApp(deps: ApiAppDeps): FastifyInstance {
   const limits = deps.limits ?? HTTP_SERVER_LIMITS;
   const app = Fastify({ ...httpServerOptions(limits), logger: deps.logger ?? false });
   limitConnections(app, limits);
-  app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/readyz", async (_request, reply) => {
-    try {
-      await deps.warehouse.health();
-      return { status: "ready" };
-    } catch {
-      return reply.code(503).send({ status: "not_ready" });
-    }
-  });
-  void app.register(queryApiPlugin, {
-    queries: deps.warehouse,
-    tokens: deps.tokens,
-    ...(deps.rateLimit ? { rateLimit: deps.rateLimit } : {}),
+  // In a plugin, like every app's routes: each passes through the onRoute hooks (a caller's that lists them).
+  void app.register(async (routes) => {
+    routes.get("/healthz", async () => ({ status: "ok" }));
+    routes.get("/readyz", async (_request, reply) => {
+      try {
+        await deps.warehouse.health();
+        return { status: "ready" };
+      } catch {
+        return reply.code(503).send({ status: "not_ready" });
+      }
+    });
+    await routes.register(queryApiPlugin, {
+      queries: deps.warehouse,
+      tokens: deps.tokens,
+      ...(deps.rateLimit ? { rateLimit: deps.rateLimit } : {}),
+    });
   });
   return app;
 }
