@@ -237,7 +237,9 @@ async function startGateway(mode: string): Promise<GatewayUnderLoad> {
       port,
       logLevel: "warn",
       nats: { servers: [nats.url] },
-      sources: { demo: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "bench", env: "BENCH_SECRET" }] } },
+      sources: {
+        demo: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "bench", env: "BENCH_SECRET" }], batch: true },
+      },
     }),
   );
   const env: NodeJS.ProcessEnv = { TRIBUTARY_CONFIG: join(dir, "gateway.json"), BENCH_SECRET: SECRET };

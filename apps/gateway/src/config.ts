@@ -67,8 +67,12 @@ export const DEFAULT_NEARLY_FULL_RATIO = 0.9;
 export const DEFAULT_MAX_RETRY_AFTER_SECONDS = 300; // 5 minutes
 /** Items per batch request. */
 export const DEFAULT_BATCH_MAX_ITEMS = 1000;
-/** Bytes per batch request (each item also obeys its source's maxBodyBytes). */
-export const DEFAULT_BATCH_MAX_BODY_BYTES = 4 * 1024 * 1024; // 4 MiB
+/**
+ * Bytes per batch request (each item also obeys its source's maxBodyBytes). Batches are read and
+ * hashed whole before the signature is known to be good, so the default stays small: 1000 typical
+ * events; a source that needs more says so.
+ */
+export const DEFAULT_BATCH_MAX_BODY_BYTES = 1024 * 1024; // 1 MiB
 export const BATCH_MAX_BODY_BYTES_LIMIT = 64 * 1024 * 1024; // 64 MiB
 
 const SourceSecretRef = Type.Composite(
@@ -155,6 +159,30 @@ const SourceConfig = Type.Object(
       default: DEFAULT_MAX_BODY_BYTES,
       description: `largest accepted body in bytes (at most ${MAX_BODY_BYTES_LIMIT}: NATS's 1 MiB max_payload less room for headers)`,
     }),
+    batch: Type.Optional(
+      Type.Union(
+        [
+          Type.Boolean(),
+          Type.Object(
+            {
+              maxItems: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: "events per batch" })),
+              maxBodyBytes: Type.Optional(
+                Type.Integer({
+                  minimum: 1024,
+                  maximum: BATCH_MAX_BODY_BYTES_LIMIT,
+                  description: `bytes per batch request (at most ${BATCH_MAX_BODY_BYTES_LIMIT})`,
+                }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        ],
+        {
+          description:
+            "true, or { maxItems, maxBodyBytes } (default: the gateway's batch settings), to take batches on /batch; off by default",
+        },
+      ),
+    ),
     rateLimit: Type.Optional(
       Type.Object(
         {
@@ -166,7 +194,10 @@ const SourceConfig = Type.Object(
             description: "length of the rate-limit window in seconds",
           }),
         },
-        { additionalProperties: false, description: "cap a source's requests: { max, windowSeconds }" },
+        {
+          additionalProperties: false,
+          description: "cap a source's verified requests: { max, windowSeconds } (unsigned ones are not counted)",
+        },
       ),
     ),
   },
@@ -270,16 +301,16 @@ export const GatewayConfigSchema = Type.Object(
           minimum: 1,
           maximum: 100_000,
           default: DEFAULT_BATCH_MAX_ITEMS,
-          description: "events per batch request",
+          description: "events per batch request, for sources that take batches and set none",
         }),
         maxBodyBytes: Type.Integer({
           minimum: 1024,
           maximum: BATCH_MAX_BODY_BYTES_LIMIT,
           default: DEFAULT_BATCH_MAX_BODY_BYTES,
-          description: `bytes per batch request (at most ${BATCH_MAX_BODY_BYTES_LIMIT})`,
+          description: `bytes per batch request (at most ${BATCH_MAX_BODY_BYTES_LIMIT}), for sources that take batches and set none`,
         }),
       },
-      { additionalProperties: false, default: {} },
+      { additionalProperties: false, default: {}, description: "defaults of the sources that set batch" },
     ),
     sources: Type.Record(Type.String(), SourceConfig, { description: "configure at least one source" }),
   },
@@ -303,7 +334,14 @@ export interface ResolvedSource {
   eventTypeHeader: string | undefined;
   strict: boolean;
   maxBodyBytes: number;
+  /** Set when the source takes batches on /batch (off by default: providers never batch). */
+  batch: BatchLimits | undefined;
   rateLimit: { max: number; windowMs: number } | undefined;
+}
+
+export interface BatchLimits {
+  maxItems: number;
+  maxBodyBytes: number;
 }
 
 export interface GatewayConfig extends Omit<GatewayConfigInput, "sources"> {
@@ -341,7 +379,12 @@ function readSecret(
   return { id: ref.id, key: decoded.key, kind: decoded.kind };
 }
 
-function resolveSource(id: string, input: SourceConfigInput, env: NodeJS.ProcessEnv): ResolvedSource {
+function resolveSource(
+  id: string,
+  input: SourceConfigInput,
+  batchDefaults: BatchLimits,
+  env: NodeJS.ProcessEnv,
+): ResolvedSource {
   const field = `sources.${id}`;
   if (!ID_PATTERN.test(id))
     throw new ConfigError(
@@ -389,6 +432,10 @@ function resolveSource(id: string, input: SourceConfigInput, env: NodeJS.Process
     idField: input.idField ?? (scheme.deliveryIdSource.from === "body" ? scheme.deliveryIdSource.field : undefined),
     strict: input.strict,
     maxBodyBytes: input.maxBodyBytes,
+    batch:
+      input.batch === undefined || input.batch === false
+        ? undefined
+        : { ...batchDefaults, ...(input.batch === true ? {} : input.batch) },
     rateLimit: input.rateLimit
       ? { max: input.rateLimit.max, windowMs: input.rateLimit.windowSeconds * 1000 }
       : undefined,
@@ -449,7 +496,7 @@ function finish(input: GatewayConfigInput, env: NodeJS.ProcessEnv): GatewayConfi
   const entries = Object.entries(input.sources);
   if (entries.length === 0)
     throw new ConfigError("sources", "no source is configured", "add at least one source under `sources`");
-  const sources = new Map(entries.map(([id, source]) => [id, resolveSource(id, source, env)]));
+  const sources = new Map(entries.map(([id, source]) => [id, resolveSource(id, source, input.batch, env)]));
   checkToleranceAgainstWindow(sources.values(), input.stream.duplicateWindowSeconds, "configured");
   return { ...input, sources };
 }

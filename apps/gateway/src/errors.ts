@@ -15,6 +15,12 @@ export const GATEWAY_ERRORS = {
     meaning: "No such endpoint.",
     fix: "POST events to /v1/sources/{sourceId}/events, batches to /v1/sources/{sourceId}/batch.",
   },
+  batch_not_enabled: {
+    status: 404,
+    meaning:
+      "This source does not take batches: `/batch` is for first-party producers, and a source enables it with `batch`.",
+    fix: "POST one event per request to /v1/sources/{sourceId}/events, or set `batch` on the source.",
+  },
   unsupported_media_type: {
     status: 415,
     meaning: "The body is not sent as JSON (a batch: as NDJSON or a JSON array).",

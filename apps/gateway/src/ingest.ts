@@ -6,7 +6,7 @@ import { eventSubject, isPublishError, type EventMessage, type PublishReceipt } 
 import type { VerifyResult } from "@tributary/verify";
 import type { InFlightLimiter } from "./admission.js";
 import { splitJsonArray, splitNdjson } from "./batch.js";
-import type { ResolvedSource } from "./config.js";
+import type { BatchLimits, ResolvedSource } from "./config.js";
 import type { GatewayCounters } from "./counters.js";
 import { GatewayError, type GatewayErrorCode } from "./errors.js";
 
@@ -40,26 +40,52 @@ export interface IngestResult {
 // Schemas are compiled once per process, never per request.
 const validator = createEventValidator();
 
-type Verified = Extract<VerifyResult, { ok: true }>;
+/** A request whose signature checked out: what verified it, and when it was received. */
+export type VerifiedRequest = Extract<VerifyResult, { ok: true }> & { receivedAtMs: number };
 
-/** Signature and timestamp over the raw bytes, before any JSON parse (unsigned garbage costs one HMAC). */
-function verifyBody(
+/**
+ * The scheme's header checks alone (presence, format, timestamp tolerance): run before the body
+ * is read, so a request that cannot verify costs no buffering and no HMAC.
+ */
+export function checkSignatureHeaders(source: ResolvedSource, headers: IncomingHttpHeaders, nowMs: number): void {
+  const failure = source.scheme.checkHeaders(headers, {
+    toleranceSeconds: source.toleranceSeconds,
+    nowSeconds: Math.floor(nowMs / 1000),
+  });
+  if (failure !== null) throw new GatewayError(failure.code, failure.message);
+}
+
+/**
+ * Size, then signature and timestamp over the raw bytes, before any JSON parse (unsigned garbage
+ * costs one HMAC per secret). `limit` is the route's: the source's maxBodyBytes for one event, its
+ * batch.maxBodyBytes for a batch (the body was cut off at it while it streamed in).
+ */
+export function verifyRequest(
   source: ResolvedSource,
   headers: IncomingHttpHeaders,
   rawBody: Buffer,
-  nowMs: number,
+  limit: { bytes: number; code: "payload_too_large" | "batch_too_large" },
   ctx: IngestContext,
-): Verified {
+): VerifiedRequest {
+  if (rawBody.length > limit.bytes)
+    throw new GatewayError(
+      limit.code,
+      `the body is ${rawBody.length} bytes; source ${source.id} accepts at most ${limit.bytes} here`,
+    );
+  const receivedAtMs = ctx.now();
   const verified = source.scheme.verify(
     { headers, rawBody },
-    { secrets: source.secrets, toleranceSeconds: source.toleranceSeconds, nowSeconds: Math.floor(nowMs / 1000) },
+    {
+      secrets: source.secrets,
+      toleranceSeconds: source.toleranceSeconds,
+      nowSeconds: Math.floor(receivedAtMs / 1000),
+    },
   );
   if (!verified.ok) throw new GatewayError(verified.code, verified.message);
   ctx.counters.secretUsed(source.id, verified.secretId);
-  return verified;
+  return { ...verified, receivedAtMs };
 }
 
-/** One event's bytes → the message to publish: one JSON parse, validation, key. */
 /**
  * The event type a header names (GitHub's `X-GitHub-Event: push`, Shopify's
  * `X-Shopify-Topic: orders/create` → `orders.create`, since types become subject tokens).
@@ -70,6 +96,7 @@ function headerEventType(source: ResolvedSource, headers: IncomingHttpHeaders | 
   return typeof value === "string" && value.length <= 100 ? value.trim().replace(/\//g, ".") : undefined;
 }
 
+/** One event's bytes → the message to publish: one JSON parse, validation, key. */
 function prepare(
   source: ResolvedSource,
   rawBody: Buffer,
@@ -131,26 +158,19 @@ async function publishFailure(err: unknown, ctx: IngestContext): Promise<Gateway
 }
 
 /**
- * One event through the edge, cheapest refusal first: size, signature (before any JSON parse, so
- * unsigned garbage costs one HMAC), JSON, schema, key, admission, then the durable publish.
- * Resolves only after the regional stream's PubAck; every refusal is a GatewayError with a code.
+ * One verified event (verifyRequest) through the rest of the edge: JSON, schema, key, admission,
+ * then the durable publish. Resolves only after the regional stream's PubAck; every refusal is a
+ * GatewayError with a code.
  */
 export async function ingestEvent(
   source: ResolvedSource,
+  verified: VerifiedRequest,
   headers: IncomingHttpHeaders,
   rawBody: Buffer,
   ctx: IngestContext,
   trace?: Context,
 ): Promise<IngestResult> {
-  if (rawBody.length > source.maxBodyBytes) {
-    throw new GatewayError(
-      "payload_too_large",
-      `body is ${rawBody.length} bytes; source ${source.id} accepts at most ${source.maxBodyBytes}`,
-    );
-  }
-  const nowMs = ctx.now();
-  const verified = verifyBody(source, headers, rawBody, nowMs, ctx);
-  const msg = prepare(source, rawBody, verified.deliveryId, new Date(nowMs), ctx, headers);
+  const msg = prepare(source, rawBody, verified.deliveryId, new Date(verified.receivedAtMs), ctx, headers);
 
   if (!ctx.limiter.tryAcquire(1)) throw overloaded(ctx, "the gateway is at its publish limit");
   let receipt: PublishReceipt;
@@ -188,11 +208,6 @@ export interface BatchResult {
   items: BatchItemResult[];
   /** The longest Retry-After among items that failed with a 503 code, if any. */
   retryAfterSeconds?: number;
-}
-
-export interface BatchLimits {
-  maxItems: number;
-  maxBodyBytes: number;
 }
 
 function itemError(err: unknown, eventKey?: string): BatchItemResult {
@@ -303,33 +318,25 @@ function batchResult(items: BatchItemResult[], ctx: IngestContext, retryAfterSec
 }
 
 /**
- * A batch from a first-party producer: one signature over the whole body, then every item on its
- * own — its own bytes as the stream message, its own key (the source's idField, else the SHA-256
- * of its bytes), its own result. The batch is admitted whole or refused whole (503 overloaded,
- * nothing stored); once admitted, all its publishes are issued together (pipelined on one
- * connection) and awaited together.
+ * A verified batch (verifyRequest: one signature over the whole body) from a first-party producer,
+ * then every item on its own — its own bytes as the stream message, its own key (the source's id
+ * field, else the SHA-256 of its bytes), its own result. The batch is admitted whole or refused
+ * whole (503 overloaded, nothing stored); once admitted, all its publishes are issued together
+ * (pipelined on one connection) and awaited together.
  */
 export async function ingestBatch(
   source: ResolvedSource,
-  headers: IncomingHttpHeaders,
+  verified: VerifiedRequest,
   rawBody: Buffer,
   format: BatchFormat,
   limits: BatchLimits,
   ctx: IngestContext,
   trace?: Context,
 ): Promise<BatchResult> {
-  if (rawBody.length > limits.maxBodyBytes) {
-    throw new GatewayError(
-      "batch_too_large",
-      `the batch is ${rawBody.length} bytes; this gateway accepts at most ${limits.maxBodyBytes}`,
-    );
-  }
-  const nowMs = ctx.now();
-  verifyBody(source, headers, rawBody, nowMs, ctx);
   const split = format === "ndjson" ? splitNdjson(rawBody, limits.maxItems) : splitJsonArray(rawBody, limits.maxItems);
   if (!split.ok) throw new GatewayError(split.code, split.message);
 
-  const { items, ready } = prepareItems(source, split.items, new Date(nowMs), ctx);
+  const { items, ready } = prepareItems(source, split.items, new Date(verified.receivedAtMs), ctx);
   if (ready.length > 0 && !ctx.limiter.tryAcquire(ready.length)) {
     throw overloaded(ctx, `the gateway cannot take ${ready.length} more publishes now`);
   }

@@ -192,6 +192,7 @@ describe("gateway batch keys", () => {
           scheme: { type: "webhook-hmac-sha256" },
           secrets: [{ id: "current", env: "GW_TEST_SECRET" }],
           idField: "event_id",
+          batch: true,
         },
       },
     });

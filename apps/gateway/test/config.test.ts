@@ -46,7 +46,17 @@ describe("gateway config", () => {
       nearlyFullRatio: 0.9,
       maxRetryAfterSeconds: 300,
     });
-    expect(config.batch).toEqual({ maxItems: 1000, maxBodyBytes: 4 * 1024 * 1024 });
+    expect(config.batch).toEqual({ maxItems: 1000, maxBodyBytes: 1024 * 1024 });
+    // Batches are off per source unless it says so; its own settings fall back to those above.
+    expect(config.sources.get("demo")!.batch).toBeUndefined();
+    const batched = (batch: unknown) =>
+      resolveGatewayConfig(
+        { ...base, batch: { maxItems: 50 }, sources: { demo: { ...base.sources.demo, batch } } },
+        { DEMO_SECRET: SECRET },
+      ).sources.get("demo")!.batch;
+    expect(batched(true)).toEqual({ maxItems: 50, maxBodyBytes: 1024 * 1024 });
+    expect(batched({ maxBodyBytes: 8192 })).toEqual({ maxItems: 50, maxBodyBytes: 8192 });
+    expect(batched(false)).toBeUndefined();
     expect(
       configError(() => resolveGatewayConfig({ ...base, admission: { nearlyFullRatio: 1.5 } }, { DEMO_SECRET: SECRET }))
         .field,

@@ -17,6 +17,7 @@ export const DEMO_SOURCE = {
     { id: "previous", env: "GW_TEST_OLD_SECRET" },
   ],
   maxBodyBytes: 4096,
+  batch: true,
 };
 
 export interface GatewayUnderTest {

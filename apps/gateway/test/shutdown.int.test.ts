@@ -38,7 +38,9 @@ describe("gateway shutdown", () => {
         port,
         logLevel: "warn",
         nats: { servers: [nats.url] },
-        sources: { demo: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "k", env: "DEMO_SECRET" }] } },
+        sources: {
+          demo: { scheme: { type: "webhook-hmac-sha256" }, secrets: [{ id: "k", env: "DEMO_SECRET" }], batch: true },
+        },
       }),
     );
     const url = `http://127.0.0.1:${port}`;

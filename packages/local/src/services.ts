@@ -52,6 +52,8 @@ export async function startGateways(
         [options.source]: {
           scheme: { type: LOCAL_SOURCE_SCHEME },
           secrets: [{ id: "local", file: plan.secretFile }],
+          // The load test sends batches too; a source takes them only when it says so.
+          batch: true,
         },
       },
     });

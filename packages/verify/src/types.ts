@@ -68,6 +68,9 @@ export type DeliveryIdSource =
   | { readonly from: "body"; readonly field: string }
   | { readonly from: "none" };
 
+/** What a check of the headers alone needs: the clock and tolerance, no secrets (it computes no MAC). */
+export type HeaderCheckContext = Pick<VerifyContext, "toleranceSeconds" | "nowSeconds">;
+
 /** A provider's signature format. Implementations never throw on request input. */
 export interface SignatureScheme {
   readonly name: string;
@@ -78,4 +81,10 @@ export interface SignatureScheme {
    */
   readonly signsTimestamp: boolean;
   verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult;
+  /**
+   * The checks `verify` makes before any MAC (presence, format, repetition, tolerance), on the
+   * headers alone: the failure `verify` would return, or null when they pass. A caller runs it
+   * before reading the body, so a request that cannot verify costs neither buffering nor hashing.
+   */
+  checkHeaders(headers: Record<string, HeaderValue>, ctx: HeaderCheckContext): VerifyFailure | null;
 }

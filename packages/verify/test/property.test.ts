@@ -8,6 +8,8 @@ import { CURRENT, NOW, ctx, ed25519KeyPair } from "./fixtures.js";
 // with a catalogued code — it never throws and never verifies. Signatures here are random, so a
 // pass would mean a forgery (2^-256 by chance).
 
+const failureOf = (code: keyof typeof VERIFY_FAILURE_CODES) => ({ code, message: VERIFY_FAILURE_CODES[code].message });
+
 const PUBLIC_KEY: SourceSecret = { id: "pk", key: ed25519KeyPair().publicKey, kind: "ed25519-public" };
 const SECRETS = [CURRENT, PUBLIC_KEY];
 
@@ -155,6 +157,24 @@ describe("property - random requests", () => {
         { numRuns: 200 },
       );
       expect(comparedMacs).toBeGreaterThan(150); // most runs got past every format and window check
+    });
+  }
+
+  for (const config of CONFIGS) {
+    const scheme = createScheme(config);
+    const forged = FORGED[scheme.name]!;
+    it(`M4 - ${scheme.name}: checkHeaders, run before the body is read, refuses exactly what verify refuses before any MAC`, () => {
+      const c = ctx({ secrets: SECRETS });
+      fc.assert(
+        fc.property(fc.oneof(headers, forged), body, (h, rawBody) => {
+          const early = scheme.checkHeaders(h, c);
+          const result = scheme.verify({ headers: h, rawBody }, c);
+          if (early !== null) expect(result).toEqual(early);
+          // Past the header checks, only the MAC comparison can refuse (with the catalogue's message).
+          else if (!result.ok) expect(result).toEqual({ ok: false, ...failureOf("signature_mismatch") });
+        }),
+        { numRuns: 300 },
+      );
     });
   }
 

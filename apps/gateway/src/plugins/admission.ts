@@ -5,13 +5,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { DEFAULT_MAX_HEAP_USED_RATIO, type GatewayConfig, type ResolvedSource } from "../config.js";
 import { GatewayError } from "../errors.js";
-import type { BatchFormat } from "../ingest.js";
+import { checkSignatureHeaders, type BatchFormat, type VerifiedRequest } from "../ingest.js";
 import type { GatewayState } from "./state.js";
 
 declare module "fastify" {
   interface FastifyRequest {
     tributarySource?: ResolvedSource;
     tributaryBatchFormat?: BatchFormat;
+    /** Set once the signature checked out (the ingest routes' preHandler). */
+    tributaryVerified?: VerifiedRequest;
   }
 }
 
@@ -77,14 +79,17 @@ const sourceIdOf = (request: FastifyRequest) => (request.params as { sourceId: s
 
 /**
  * The ingest routes' `config` for per-source rate limits, counted in this process's memory (N
- * replicas allow N × max). Sources without a limit, and unknown ones (refused just after), are not
- * counted at all.
+ * replicas allow N × max). Counted in preHandler, after the route's own preHandler has verified
+ * the signature: a request that does not verify never spends its source's budget, so nobody can
+ * lock a sender out by sending junk in its name (@fastify/rate-limit appends its hook after the
+ * route's own). Sources without a limit, and unknown ones (refused before), are not counted.
  */
 export function rateLimitRouteConfig(config: GatewayConfig): object {
   if (!anyRateLimit(config)) return {};
   const limitOf = (key: string) => config.sources.get(key)?.rateLimit;
   return {
     rateLimit: {
+      hook: "preHandler",
       keyGenerator: sourceIdOf,
       allowList: (_request: FastifyRequest, key: string) => limitOf(key) === undefined,
       max: (_request: FastifyRequest, key: string) => limitOf(key)?.max ?? Number.MAX_SAFE_INTEGER,
@@ -110,7 +115,7 @@ export const admissionPlugin = fp<GatewayState>(
       const noCounters = { "x-ratelimit-limit": false, "x-ratelimit-remaining": false, "x-ratelimit-reset": false };
       void app.register(rateLimit, {
         global: false,
-        hook: "onRequest",
+        hook: "preHandler",
         addHeadersOnExceeding: noCounters,
         addHeaders: { ...noCounters, "retry-after": true },
       });
@@ -120,13 +125,21 @@ export const admissionPlugin = fp<GatewayState>(
   { name: "tributary-gateway-admission" },
 );
 
+/** The largest body a route takes from a source: its event limit, or its batch limit. */
+export function bodyLimitOf(source: ResolvedSource, batch: boolean): number {
+  return batch ? (source.batch?.maxBodyBytes ?? 0) : source.maxBodyBytes;
+}
+
 /** Declared size and media type: 413 or 415 before the body is read; sets the batch's format. */
-function checkShape(request: FastifyRequest, config: GatewayConfig, source: ResolvedSource, batch: boolean): void {
+function checkShape(request: FastifyRequest, source: ResolvedSource, batch: boolean): void {
   const declared = Number(request.headers["content-length"] ?? 0);
-  const limit = batch ? config.batch.maxBodyBytes : source.maxBodyBytes;
+  const limit = bodyLimitOf(source, batch);
   if (declared > limit) {
     throw batch
-      ? new GatewayError("batch_too_large", `the batch is ${declared} bytes; this gateway accepts at most ${limit}`)
+      ? new GatewayError(
+          "batch_too_large",
+          `the batch is ${declared} bytes; source ${source.id} takes batches of at most ${limit}`,
+        )
       : new GatewayError(
           "payload_too_large",
           `body is ${declared} bytes; source ${source.id} accepts at most ${limit}`,
@@ -150,8 +163,9 @@ function checkShape(request: FastifyRequest, config: GatewayConfig, source: Reso
 }
 
 /**
- * Refusals before the body is read, cheapest first: shutting down, unknown source, declared
- * oversize, wrong media type, a stream known to be full, no publish slot free.
+ * Refusals before the body is read, cheapest first: shutting down, unknown source, a batch to a
+ * source that takes none, declared oversize, wrong media type, signature headers that cannot
+ * verify (missing, malformed, stale), a stream known to be full, no publish slot free.
  */
 function admit(state: GatewayState, request: FastifyRequest<{ Params: { sourceId: string } }>, batch: boolean): void {
   const { config, limiter } = state;
@@ -159,7 +173,10 @@ function admit(state: GatewayState, request: FastifyRequest<{ Params: { sourceId
   const source = config.sources.get(request.params.sourceId);
   if (!source)
     throw new GatewayError("unknown_source", `source ${JSON.stringify(request.params.sourceId)} is not configured`);
-  checkShape(request, config, source, batch);
+  if (batch && source.batch === undefined)
+    throw new GatewayError("batch_not_enabled", `source ${source.id} does not take batches`);
+  checkShape(request, source, batch);
+  checkSignatureHeaders(source, request.headers, state.ingest.now());
   const stream = state.stream();
   if (stream?.full)
     throw new GatewayError("buffer_full", "the regional stream is full", {

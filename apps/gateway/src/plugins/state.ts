@@ -44,6 +44,8 @@ export interface GatewayState {
   readonly ingest: IngestContext;
   /** The largest body any source accepts: the server's and the events route's body limit. */
   readonly maxEventBytes: number;
+  /** The largest batch any source takes: the batch route's body limit (each source's own is applied as the body streams in). */
+  readonly maxBatchBytes: number;
   /** `closing` turns true when close() begins: ingest refused, /readyz not ready, connections told to go. */
   readonly lifecycle: { closing: boolean };
   stream(): RegionalStream | undefined;
@@ -90,6 +92,8 @@ export function gatewayState(deps: GatewayDeps): GatewayState {
     limiter,
     ingest,
     maxEventBytes: Math.max(...[...config.sources.values()].map((s) => s.maxBodyBytes)),
+    // At least 1: Fastify needs a limit even when no source takes batches (admission refuses them all).
+    maxBatchBytes: Math.max(1, ...[...config.sources.values()].map((s) => s.batch?.maxBodyBytes ?? 0)),
     lifecycle: { closing: false },
     stream: deps.stream,
     readiness: () => deps.stream()?.readiness() ?? STARTING,

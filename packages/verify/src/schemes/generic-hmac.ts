@@ -5,7 +5,16 @@ import { readSingleHeader } from "../headers.js";
 import { findMatchingSecret } from "../hmac.js";
 import { signs, type ContentPart } from "../signed-content.js";
 import { checkTimestamp } from "../timestamp.js";
-import type { DeliveryIdSource, SignatureScheme, VerifyContext, VerifyRequest, VerifyResult } from "../types.js";
+import type { VerifyFailure } from "../codes.js";
+import type {
+  DeliveryIdSource,
+  HeaderCheckContext,
+  HeaderValue,
+  SignatureScheme,
+  VerifyContext,
+  VerifyRequest,
+  VerifyResult,
+} from "../types.js";
 
 export const GENERIC_HMAC = "hmac";
 
@@ -38,6 +47,10 @@ export interface GenericHmacOptions {
  * any HMAC. The timestamp is only read when the template signs it (enforced by the config
  * parser): tolerance on an unsigned timestamp would stop nothing, since a replayer can rewrite it.
  */
+/** Where the body goes among the signed pieces (parse runs before the body is at hand). */
+const BODY: unique symbol = Symbol("body");
+type ContentPiece = Buffer | typeof BODY;
+
 export function genericHmacScheme(options: GenericHmacOptions, name: string = GENERIC_HMAC): SignatureScheme {
   const { algorithm, encoding, signatureHeader, timestampHeader, idHeader, prefix, signedContent } = options;
   const digestBytes = DIGEST_BYTES[algorithm];
@@ -49,12 +62,18 @@ export function genericHmacScheme(options: GenericHmacOptions, name: string = GE
   const deliveryIdSource: DeliveryIdSource =
     idHeader === null ? { from: "none" } : { from: "header", header: idHeader };
 
-  function verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult {
-    const sig = readSingleHeader(req.headers, signatureHeader);
+  /** Every check before the MAC: what it needs, or the failure. */
+  function parse(
+    headers: Record<string, HeaderValue>,
+    ctx: HeaderCheckContext,
+  ):
+    | VerifyFailure
+    | { ok: true; candidate: Buffer; timestamp: number | null; pieces: ContentPiece[]; id: string | null } {
+    const sig = readSingleHeader(headers, signatureHeader);
     if (sig.kind === "missing") return fail("signature_missing", `Header ${signatureHeader} is missing.`);
-    const ts = timestampHeader === null ? null : readSingleHeader(req.headers, timestampHeader);
+    const ts = timestampHeader === null ? null : readSingleHeader(headers, timestampHeader);
     if (ts?.kind === "missing") return fail("timestamp_missing", `Header ${timestampHeader} is missing.`);
-    const id = signsId && idHeader !== null ? readSingleHeader(req.headers, idHeader) : null;
+    const id = signsId && idHeader !== null ? readSingleHeader(headers, idHeader) : null;
     if (id?.kind === "missing") {
       return fail("signature_mismatch", `Header ${idHeader} is missing; it is part of the signed content.`);
     }
@@ -86,22 +105,34 @@ export function genericHmacScheme(options: GenericHmacOptions, name: string = GE
       idValue = id.value;
     }
 
-    const pieces: Buffer[] = [];
+    // The signed content in order; the body's place is kept for verify to fill in.
+    const pieces: ContentPiece[] = [];
     for (const part of signedContent) {
       if (part.kind === "literal") pieces.push(part.bytes);
-      else if (part.kind === "body") pieces.push(req.rawBody);
+      else if (part.kind === "body") pieces.push(BODY);
       else if (part.kind === "timestamp" && timestampBytes !== null) pieces.push(timestampBytes);
       else if (part.kind === "id" && idBytes !== null) pieces.push(idBytes);
     }
+    return { ok: true, candidate, timestamp, pieces, id: idValue };
+  }
+
+  function verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult {
+    const parsed = parse(req.headers, ctx);
+    if (!parsed.ok) return parsed;
+    const { candidate, timestamp, pieces } = parsed;
     const secret = findMatchingSecret(ctx.secrets, [candidate], (key) => {
       const mac = createHmac(algorithm, key);
-      for (const piece of pieces) mac.update(piece);
+      for (const piece of pieces) mac.update(piece === BODY ? req.rawBody : piece);
       return mac.digest();
     });
     if (secret === null) return fail("signature_mismatch");
 
-    return { ok: true, secretId: secret.id, timestamp, deliveryId: idValue };
+    return { ok: true, secretId: secret.id, timestamp, deliveryId: parsed.id };
   }
 
-  return { name, deliveryIdSource, signsTimestamp: timestampHeader !== null, verify };
+  const checkHeaders = (headers: Record<string, HeaderValue>, ctx: HeaderCheckContext) => {
+    const parsed = parse(headers, ctx);
+    return parsed.ok ? null : parsed;
+  };
+  return { name, deliveryIdSource, signsTimestamp: timestampHeader !== null, verify, checkHeaders };
 }

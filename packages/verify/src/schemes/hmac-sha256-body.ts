@@ -2,7 +2,15 @@ import { createHmac } from "node:crypto";
 import { fail } from "../codes.js";
 import { readSingleHeader } from "../headers.js";
 import { findMatchingSecret, parseHexSha256 } from "../hmac.js";
-import type { DeliveryIdSource, SignatureScheme, VerifyContext, VerifyRequest, VerifyResult } from "../types.js";
+import type { VerifyFailure } from "../codes.js";
+import type {
+  DeliveryIdSource,
+  HeaderValue,
+  SignatureScheme,
+  VerifyContext,
+  VerifyRequest,
+  VerifyResult,
+} from "../types.js";
 
 export const HMAC_SHA256_BODY = "hmac-sha256-body";
 
@@ -24,8 +32,9 @@ export const HMAC_SHA256_BODY_DEFAULTS: Readonly<HmacSha256BodyOptions> = Object
 export function hmacSha256BodyScheme(options: HmacSha256BodyOptions): SignatureScheme {
   const { signatureHeader } = options;
 
-  function verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult {
-    const sig = readSingleHeader(req.headers, signatureHeader);
+  /** Every check before the MAC: the signature to compare, or the failure. */
+  function parse(headers: Record<string, HeaderValue>): VerifyFailure | { ok: true; candidate: Buffer } {
+    const sig = readSingleHeader(headers, signatureHeader);
     if (sig.kind === "missing") return fail("signature_missing", `Header ${signatureHeader} is missing.`);
     if (sig.kind === "repeated") return fail("signature_mismatch", `Header ${signatureHeader} appears more than once.`);
     if (sig.kind === "oversized") return fail("signature_mismatch", `Header ${signatureHeader} is too long.`);
@@ -33,7 +42,13 @@ export function hmacSha256BodyScheme(options: HmacSha256BodyOptions): SignatureS
     if (candidate === null) {
       return fail("signature_mismatch", `Header ${signatureHeader} is not a 64-digit hex HMAC-SHA256.`);
     }
+    return { ok: true, candidate };
+  }
 
+  function verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult {
+    const parsed = parse(req.headers);
+    if (!parsed.ok) return parsed;
+    const { candidate } = parsed;
     const secret = findMatchingSecret(ctx.secrets, [candidate], (key) =>
       createHmac("sha256", key).update(req.rawBody).digest(),
     );
@@ -42,6 +57,10 @@ export function hmacSha256BodyScheme(options: HmacSha256BodyOptions): SignatureS
     return { ok: true, secretId: secret.id, timestamp: null, deliveryId: null };
   }
 
+  const checkHeaders = (headers: Record<string, HeaderValue>) => {
+    const parsed = parse(headers);
+    return parsed.ok ? null : parsed;
+  };
   const deliveryIdSource: DeliveryIdSource = { from: "none" };
-  return { name: HMAC_SHA256_BODY, deliveryIdSource, signsTimestamp: false, verify };
+  return { name: HMAC_SHA256_BODY, deliveryIdSource, signsTimestamp: false, verify, checkHeaders };
 }

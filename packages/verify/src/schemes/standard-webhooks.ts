@@ -6,7 +6,25 @@ import { readSingleHeader } from "../headers.js";
 import { findMatchingSecret } from "../hmac.js";
 import { MAX_ED25519_SIGNATURES, MAX_SIGNATURES, splitEntries } from "../signature-list.js";
 import { checkTimestamp } from "../timestamp.js";
-import type { SignatureScheme, VerifyContext, VerifyRequest, VerifyResult } from "../types.js";
+import type { VerifyFailure } from "../codes.js";
+import type {
+  HeaderCheckContext,
+  HeaderValue,
+  SignatureScheme,
+  VerifyContext,
+  VerifyRequest,
+  VerifyResult,
+} from "../types.js";
+
+interface Parsed {
+  ok: true;
+  hmacCandidates: Buffer[];
+  ed25519Candidates: Buffer[];
+  timestamp: number;
+  /** `${id}.${timestamp}.` as sent: the signed content before the body. */
+  prefix: Buffer;
+  id: string;
+}
 
 export const STANDARD_WEBHOOKS = "standard-webhooks";
 
@@ -46,12 +64,13 @@ export function standardWebhooksScheme(
 ): SignatureScheme {
   const { signatureHeader, timestampHeader, idHeader } = options;
 
-  function verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult {
-    const sig = readSingleHeader(req.headers, signatureHeader);
+  /** Every check before the MAC: what it needs, or the failure. */
+  function parse(headers: Record<string, HeaderValue>, ctx: HeaderCheckContext): VerifyFailure | Parsed {
+    const sig = readSingleHeader(headers, signatureHeader);
     if (sig.kind === "missing") return fail("signature_missing", `Header ${signatureHeader} is missing.`);
-    const ts = readSingleHeader(req.headers, timestampHeader);
+    const ts = readSingleHeader(headers, timestampHeader);
     if (ts.kind === "missing") return fail("timestamp_missing", `Header ${timestampHeader} is missing.`);
-    const id = readSingleHeader(req.headers, idHeader);
+    const id = readSingleHeader(headers, idHeader);
     if (id.kind === "missing") {
       return fail("signature_mismatch", `Header ${idHeader} is missing; it is part of the signed content.`);
     }
@@ -100,6 +119,13 @@ export function standardWebhooksScheme(
 
     // `${id}.${timestamp}.` as sent (timestamp digits are ASCII), then the raw body bytes.
     const prefix = Buffer.concat([idBytes, Buffer.from(`.${ts.value}.`, "latin1")]);
+    return { ok: true, hmacCandidates, ed25519Candidates, timestamp, prefix, id: id.value };
+  }
+
+  function verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult {
+    const parsed = parse(req.headers, ctx);
+    if (!parsed.ok) return parsed;
+    const { hmacCandidates, ed25519Candidates, timestamp, prefix } = parsed;
     let secret = findMatchingSecret(ctx.secrets, hmacCandidates, (key) =>
       createHmac("sha256", key).update(prefix).update(req.rawBody).digest(),
     );
@@ -108,8 +134,12 @@ export function standardWebhooksScheme(
     }
     if (secret === null) return fail("signature_mismatch");
 
-    return { ok: true, secretId: secret.id, timestamp, deliveryId: id.value };
+    return { ok: true, secretId: secret.id, timestamp, deliveryId: parsed.id };
   }
 
-  return { name, deliveryIdSource: { from: "header", header: idHeader }, signsTimestamp: true, verify };
+  const checkHeaders = (headers: Record<string, HeaderValue>, ctx: HeaderCheckContext) => {
+    const parsed = parse(headers, ctx);
+    return parsed.ok ? null : parsed;
+  };
+  return { name, deliveryIdSource: { from: "header", header: idHeader }, signsTimestamp: true, verify, checkHeaders };
 }

@@ -5,7 +5,15 @@ import { readSingleHeader } from "../headers.js";
 import { findMatchingSecret } from "../hmac.js";
 import { MAX_SIGNATURES, splitEntries } from "../signature-list.js";
 import { checkTimestamp } from "../timestamp.js";
-import type { SignatureScheme, VerifyContext, VerifyRequest, VerifyResult } from "../types.js";
+import type { VerifyFailure } from "../codes.js";
+import type {
+  HeaderCheckContext,
+  HeaderValue,
+  SignatureScheme,
+  VerifyContext,
+  VerifyRequest,
+  VerifyResult,
+} from "../types.js";
 
 export const STRIPE = "stripe";
 
@@ -36,8 +44,12 @@ const HMAC_SHA256_BYTES = 32;
 export function stripeScheme(options: StripeOptions): SignatureScheme {
   const { signatureHeader } = options;
 
-  function verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult {
-    const sig = readSingleHeader(req.headers, signatureHeader);
+  /** Every check before the MAC: what it needs, or the failure. */
+  function parse(
+    headers: Record<string, HeaderValue>,
+    ctx: HeaderCheckContext,
+  ): VerifyFailure | { ok: true; candidates: Buffer[]; timestamp: number; prefix: Buffer } {
+    const sig = readSingleHeader(headers, signatureHeader);
     if (sig.kind === "missing") return fail("signature_missing", `Header ${signatureHeader} is missing.`);
     if (sig.kind === "repeated") return fail("signature_mismatch", `Header ${signatureHeader} appears more than once.`);
     if (sig.kind === "oversized") return fail("signature_mismatch", `Header ${signatureHeader} is too long.`);
@@ -70,8 +82,13 @@ export function stripeScheme(options: StripeOptions): SignatureScheme {
       return fail("timestamp_invalid", `Header ${signatureHeader} has more than one t= timestamp.`);
     const timestamp = checkTimestamp(t, `The t= timestamp in ${signatureHeader}`, ctx);
     if (typeof timestamp !== "number") return timestamp;
+    return { ok: true, candidates, timestamp, prefix: Buffer.from(`${t}.`, "latin1") }; // digits only, checked above
+  }
 
-    const prefix = Buffer.from(`${t}.`, "latin1"); // digits only, checked above
+  function verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult {
+    const parsed = parse(req.headers, ctx);
+    if (!parsed.ok) return parsed;
+    const { candidates, timestamp, prefix } = parsed;
     const secret = findMatchingSecret(ctx.secrets, candidates, (key) =>
       createHmac("sha256", key).update(prefix).update(req.rawBody).digest(),
     );
@@ -80,5 +97,9 @@ export function stripeScheme(options: StripeOptions): SignatureScheme {
     return { ok: true, secretId: secret.id, timestamp, deliveryId: null };
   }
 
-  return { name: STRIPE, deliveryIdSource: { from: "body", field: "id" }, signsTimestamp: true, verify };
+  const checkHeaders = (headers: Record<string, HeaderValue>, ctx: HeaderCheckContext) => {
+    const parsed = parse(headers, ctx);
+    return parsed.ok ? null : parsed;
+  };
+  return { name: STRIPE, deliveryIdSource: { from: "body", field: "id" }, signsTimestamp: true, verify, checkHeaders };
 }

@@ -3,7 +3,16 @@ import { fail } from "../codes.js";
 import { readSingleHeader } from "../headers.js";
 import { findMatchingSecret, parseHexSha256 } from "../hmac.js";
 import { parseUnixSeconds, withinTolerance } from "../timestamp.js";
-import type { DeliveryIdSource, SignatureScheme, VerifyContext, VerifyRequest, VerifyResult } from "../types.js";
+import type { VerifyFailure } from "../codes.js";
+import type {
+  DeliveryIdSource,
+  HeaderCheckContext,
+  HeaderValue,
+  SignatureScheme,
+  VerifyContext,
+  VerifyRequest,
+  VerifyResult,
+} from "../types.js";
 
 export const WEBHOOK_HMAC_SHA256 = "webhook-hmac-sha256";
 
@@ -39,10 +48,14 @@ const ENVELOPE_ID_FIELD = "event_id";
 export function webhookHmacSha256Scheme(options: WebhookHmacSha256Options): SignatureScheme {
   const { signatureHeader, timestampHeader } = options;
 
-  function verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult {
-    const sig = readSingleHeader(req.headers, signatureHeader);
+  /** Every check before the MAC: what it needs, or the failure. */
+  function parse(
+    headers: Record<string, HeaderValue>,
+    ctx: HeaderCheckContext,
+  ): VerifyFailure | { ok: true; candidate: Buffer; timestamp: number; prefix: Buffer } {
+    const sig = readSingleHeader(headers, signatureHeader);
     if (sig.kind === "missing") return fail("signature_missing", `Header ${signatureHeader} is missing.`);
-    const ts = readSingleHeader(req.headers, timestampHeader);
+    const ts = readSingleHeader(headers, timestampHeader);
     if (ts.kind === "missing") return fail("timestamp_missing", `Header ${timestampHeader} is missing.`);
 
     if (sig.kind === "repeated") return fail("signature_mismatch", `Header ${signatureHeader} appears more than once.`);
@@ -61,9 +74,14 @@ export function webhookHmacSha256Scheme(options: WebhookHmacSha256Options): Sign
     if (!withinTolerance(timestamp, ctx.nowSeconds, ctx.toleranceSeconds)) {
       return fail("timestamp_out_of_tolerance");
     }
-
     // The signed text is the header's digits exactly as sent, a dot, then the raw bytes.
-    const prefix = Buffer.from(`${ts.value}.`, "latin1");
+    return { ok: true, candidate, timestamp, prefix: Buffer.from(`${ts.value}.`, "latin1") };
+  }
+
+  function verify(req: VerifyRequest, ctx: VerifyContext): VerifyResult {
+    const parsed = parse(req.headers, ctx);
+    if (!parsed.ok) return parsed;
+    const { candidate, timestamp, prefix } = parsed;
     const secret = findMatchingSecret(ctx.secrets, [candidate], (key) =>
       createHmac("sha256", key).update(prefix).update(req.rawBody).digest(),
     );
@@ -72,6 +90,10 @@ export function webhookHmacSha256Scheme(options: WebhookHmacSha256Options): Sign
     return { ok: true, secretId: secret.id, timestamp, deliveryId: null };
   }
 
+  const checkHeaders = (headers: Record<string, HeaderValue>, ctx: HeaderCheckContext) => {
+    const parsed = parse(headers, ctx);
+    return parsed.ok ? null : parsed;
+  };
   const deliveryIdSource: DeliveryIdSource = { from: "body", field: ENVELOPE_ID_FIELD };
-  return { name: WEBHOOK_HMAC_SHA256, deliveryIdSource, signsTimestamp: true, verify };
+  return { name: WEBHOOK_HMAC_SHA256, deliveryIdSource, signsTimestamp: true, verify, checkHeaders };
 }
