@@ -1,5 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from "fastify";
+import { httpServerOptions, limitConnections, type HttpServerLimits } from "@tributary/runtime";
 import { instrumentFastify } from "@tributary/telemetry";
+import type { GatewayConfig } from "./config.js";
 import { admissionPlugin } from "./plugins/admission.js";
 import { errorsPlugin } from "./plugins/errors.js";
 import { ingestRoutes } from "./plugins/ingest.js";
@@ -14,13 +16,16 @@ import { statusRoutes } from "./plugins/status.js";
  */
 export function buildApp(deps: GatewayDeps): FastifyInstance {
   const state = gatewayState(deps);
+  const limits = serverLimits(deps.config.http);
   const app = Fastify({
+    ...httpServerOptions(limits),
     logger: deps.logger ?? { level: deps.config.logLevel },
     // Per-request logs cost throughput; refusals are counted instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: state.maxEventBytes,
     return503OnClosing: false, // answered by the admission plugin with our own code and Retry-After
   });
+  limitConnections(app, limits);
   // /metrics, and a server span per ingest request (hooks on the root apply to every route).
   if (deps.telemetry) instrumentFastify(app, deps.telemetry, { tracedPrefix: "/v1/sources/" });
   void app.register(errorsPlugin, state);
@@ -28,6 +33,16 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   void app.register(statusRoutes, state);
   void app.register(ingestRoutes, state);
   return app;
+}
+
+/**
+ * The configured limits as the runtime's server options take them. Node looks for requests past
+ * their timeouts every timeoutCheckIntervalMs (its own default is 30 s, which would let a 1 s
+ * timeout run to 31 s): a quarter of the shortest timeout, between 100 ms and 2 s.
+ */
+function serverLimits(http: GatewayConfig["http"]): HttpServerLimits {
+  const shortest = Math.min(http.headersTimeoutMs, http.requestTimeoutMs);
+  return { ...http, timeoutCheckIntervalMs: Math.max(100, Math.min(2_000, Math.floor(shortest / 4))) };
 }
 
 export { GATEWAY_ERRORS, GatewayError } from "./errors.js";

@@ -63,6 +63,21 @@ export const DEFAULT_MAX_HEAP_USED_RATIO = 0.85;
 export const DEFAULT_STREAM_CHECK_INTERVAL_MS = 1000; // 1 second
 /** Fill level at which /readyz turns false, so a load balancer moves traffic away in time. */
 export const DEFAULT_NEARLY_FULL_RATIO = 0.9;
+/**
+ * The ingest server's limits. A request must arrive whole within requestTimeoutMs (a body trickled
+ * in is cut off with 408: Fastify's default leaves it unbounded, holding its buffer and connection
+ * for as long as the sender likes). Keep-alive outlasts the 60 s idle timeout of common load
+ * balancers, as Fastify's own 72 s does, so the balancer closes idle connections first; the
+ * connection timeout (no traffic either way) outlasts keep-alive and a publish awaiting its PubAck.
+ */
+export const DEFAULT_HTTP_LIMITS = Object.freeze({
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 72_000,
+  connectionTimeoutMs: 120_000,
+  maxConnections: 10_000,
+});
+
 /** Upper bound of a computed Retry-After (a full stream may take days to drain). */
 export const DEFAULT_MAX_RETRY_AFTER_SECONDS = 300; // 5 minutes
 /** Items per batch request. */
@@ -222,6 +237,42 @@ export const GatewayConfigSchema = Type.Object(
     }),
     logLevel: StringEnum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { default: "info" }),
     retryAfterSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: DEFAULT_RETRY_AFTER_SECONDS }),
+    http: Type.Object(
+      {
+        headersTimeoutMs: Type.Integer({
+          minimum: 1000,
+          maximum: 600_000,
+          default: DEFAULT_HTTP_LIMITS.headersTimeoutMs,
+          description: "time to send a request's headers; at most requestTimeoutMs",
+        }),
+        requestTimeoutMs: Type.Integer({
+          minimum: 1000,
+          maximum: 600_000,
+          default: DEFAULT_HTTP_LIMITS.requestTimeoutMs,
+          description: "time to send a whole request, headers and body; a body trickled in is cut off with 408",
+        }),
+        keepAliveTimeoutMs: Type.Integer({
+          minimum: 1000,
+          maximum: 600_000,
+          default: DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs,
+          description:
+            "an idle keep-alive connection is closed after this; longer than the load balancer's idle timeout",
+        }),
+        connectionTimeoutMs: Type.Integer({
+          minimum: 1000,
+          maximum: 3_600_000,
+          default: DEFAULT_HTTP_LIMITS.connectionTimeoutMs,
+          description: "a connection without traffic either way is closed after this; longer than keep-alive",
+        }),
+        maxConnections: Type.Integer({
+          minimum: 1,
+          maximum: 1_000_000,
+          default: DEFAULT_HTTP_LIMITS.maxConnections,
+          description: "connections open at once; more are refused at accept",
+        }),
+      },
+      { additionalProperties: false, default: {}, description: "the ingest server's timeouts and connection cap" },
+    ),
     nats: Type.Object(
       {
         servers: Type.Array(Type.String({ pattern: "^(nats|tls)://" }), {
@@ -491,8 +542,26 @@ export function checkToleranceAgainstWindow(
   }
 }
 
+/** What Node and the publish path need of the server limits, beyond each value's own range. */
+function checkHttpLimits(http: GatewayConfigInput["http"], publishTimeoutMs: number): void {
+  if (http.headersTimeoutMs > http.requestTimeoutMs)
+    throw new ConfigError(
+      "http.headersTimeoutMs",
+      `is longer than http.requestTimeoutMs (${http.requestTimeoutMs}), which Node refuses`,
+      "keep it at most requestTimeoutMs",
+    );
+  const floor = Math.max(http.keepAliveTimeoutMs, publishTimeoutMs);
+  if (http.connectionTimeoutMs <= floor)
+    throw new ConfigError(
+      "http.connectionTimeoutMs",
+      `must outlast http.keepAliveTimeoutMs and nats.publishTimeoutMs (${floor} ms): an idle keep-alive connection, or one awaiting its PubAck, is silent that long`,
+      `raise it above ${floor}`,
+    );
+}
+
 function finish(input: GatewayConfigInput, env: NodeJS.ProcessEnv): GatewayConfig {
   checkNatsServers(input.nats.servers);
+  checkHttpLimits(input.http, input.nats.publishTimeoutMs);
   const entries = Object.entries(input.sources);
   if (entries.length === 0)
     throw new ConfigError("sources", "no source is configured", "add at least one source under `sources`");
