@@ -1,7 +1,21 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { JetStreamApiError, jetstream, jetstreamManager, type Consumer, type JsMsg } from "@nats-io/jetstream";
+import {
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  type Consumer,
+  type JetStreamClient,
+  type JsMsg,
+} from "@nats-io/jetstream";
 import { PermissionViolationError, type NatsConnection } from "@nats-io/nats-core";
-import { DELIVERIES_STREAM, ensureConsumer, JetStreamErrorCode, loaderConsumerConfig } from "@tributary/streams";
+import { ISOLATE_AFTER_FAILURES, isolateFailing, isolationReason } from "@tributary/loader";
+import {
+  DELIVERIES_STREAM,
+  deadLetterLogRecord,
+  ensureConsumer,
+  JetStreamErrorCode,
+  loaderConsumerConfig,
+} from "@tributary/streams";
 import { hasDeliveryLog, type DeliveryLogStore, type DeliveryRow, type WarehouseSink } from "@tributary/warehouse";
 
 export { DEFAULT_DELIVERIES_DURABLE } from "@tributary/streams";
@@ -13,11 +27,21 @@ export interface DeliveriesLoaderCounters {
   /** Records that were not a delivery-log record (acked and skipped). */
   unreadable: number;
   insertFailures: number;
+  /** Records the warehouse failed on alone while it took the others: moved to the DLQ. */
+  poison: number;
+  /** Of those, the ones the DLQ refused every time (terminated without an entry). */
+  dlqAbandoned: number;
 }
 
 interface Log {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
+}
+
+/** A pulled record and its row. */
+interface Pulled {
+  msg: JsMsg;
+  row: DeliveryRow;
 }
 
 /** A delivery-log record (packages/delivery's AttemptRecord) as a warehouse row; null when unreadable. */
@@ -51,8 +75,11 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
 /**
  * Loads the delivery process's attempt log (`DELIVERIES` stream) into the warehouse's
  * `deliveries` table: pull a batch, insert (idempotent by the record's stream sequence), ack.
- * Deliberately simpler than the event loader: small records, no dedupe window, no DLQ. While the
- * warehouse fails the batch is nak'ed and pulled again after a pause.
+ * Deliberately simpler than the event loader: small records, no dedupe window. While the warehouse
+ * fails the batch is nak'ed and pulled again after a pause; after ISOLATE_AFTER_FAILURES failures in
+ * a row (then twice as many each time nothing went in) an isolation round (`isolateFailing` of
+ * @tributary/loader) loads what it can and moves a record the warehouse fails on alone to the DLQ
+ * (`deadLetterLogRecord`), so one record cannot stall the log for good.
  */
 export class DeliveriesLoader {
   readonly counters: DeliveriesLoaderCounters = {
@@ -61,6 +88,8 @@ export class DeliveriesLoader {
     duplicates: 0,
     unreadable: 0,
     insertFailures: 0,
+    poison: 0,
+    dlqAbandoned: 0,
   };
   readonly #stop = new AbortController();
 
@@ -69,10 +98,13 @@ export class DeliveriesLoader {
     private readonly store: DeliveryLogStore,
     private readonly log: Log,
     private readonly batchSize = 1_000,
+    /** Where a poison record is dead-lettered; without it such records wait like the rest. */
+    private readonly js?: JetStreamClient,
   ) {}
 
   async run(): Promise<void> {
     let failures = 0;
+    let nextRound = ISOLATE_AFTER_FAILURES;
     while (!this.#stop.signal.aborted) {
       const msgs: JsMsg[] = [];
       try {
@@ -84,28 +116,61 @@ export class DeliveriesLoader {
         continue;
       }
       if (msgs.length === 0) continue;
-      const rows: DeliveryRow[] = [];
-      for (const m of msgs) {
-        const row = deliveryRowOf(m);
-        if (row) rows.push(row);
-        else this.counters.unreadable++;
+      const pulled: Pulled[] = [];
+      for (const msg of msgs) {
+        const row = deliveryRowOf(msg);
+        if (row) pulled.push({ msg, row });
+        else {
+          this.counters.unreadable++;
+          msg.ack();
+        }
       }
       try {
-        const result = await this.store.insertDeliveries(rows);
-        this.counters.batches++;
-        this.counters.loaded += result.inserted;
-        this.counters.duplicates += result.duplicates;
-        for (const m of msgs) m.ack();
+        await this.#insert(pulled);
         failures = 0;
+        nextRound = ISOLATE_AFTER_FAILURES;
       } catch (err) {
         this.counters.insertFailures++;
         failures++;
         if (failures === 1 || failures % 10 === 0)
           this.log.warn({ err, failures }, "delivery log: insert failed; the batch will be loaded again");
-        for (const m of msgs) m.nak();
+        if (this.js && failures >= nextRound) {
+          const undecided = await this.#isolate(pulled, this.js);
+          if (undecided.length < pulled.length) {
+            failures = 0; // the warehouse took something: it is up
+            nextRound = ISOLATE_AFTER_FAILURES;
+          } else nextRound *= 2;
+          for (const p of undecided) p.msg.nak();
+          if (undecided.length === 0) continue;
+        } else for (const p of pulled) p.msg.nak();
         await pause(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)), this.#stop.signal);
       }
     }
+  }
+
+  /** Inserts the records' rows and acks them. */
+  async #insert(pulled: readonly Pulled[]): Promise<void> {
+    const result = await this.store.insertDeliveries(pulled.map((p) => p.row));
+    this.counters.batches++;
+    this.counters.loaded += result.inserted;
+    this.counters.duplicates += result.duplicates;
+    for (const p of pulled) p.msg.ack();
+  }
+
+  /** An isolation round: loads what goes in, dead-letters what fails alone; answers the rest. */
+  async #isolate(pulled: readonly Pulled[], js: JetStreamClient): Promise<Pulled[]> {
+    const round = await isolateFailing(pulled, (chunk) => this.#insert(chunk));
+    for (const { item, error } of round.poison) {
+      const reason = isolationReason(error);
+      const outcome = await deadLetterLogRecord(js, item.msg, reason);
+      if (outcome === "stored") this.counters.poison++;
+      if (outcome === "abandoned") this.counters.dlqAbandoned++;
+      this.log.warn(
+        { reason, origin: `${item.msg.info.stream}:${item.msg.seq}`, outcome },
+        "delivery log: a record the warehouse fails on alone goes to the DLQ",
+      );
+    }
+    return round.undecided;
   }
 
   stop(): void {
@@ -184,7 +249,7 @@ export async function startDeliveriesLoader(
     loaderConsumerConfig({ durable: opts.durable, maxAckPending: 10_000, ackWaitMs: opts.ackWaitMs }),
   );
   const consumer = await jetstream(opts.nc).consumers.get(DELIVERIES_STREAM, opts.durable);
-  const loader = new DeliveriesLoader(consumer, opts.sink, opts.log);
+  const loader = new DeliveriesLoader(consumer, opts.sink, opts.log, undefined, jetstream(opts.nc));
   opts.log.info({ stream: DELIVERIES_STREAM, durable: opts.durable }, "loading the delivery log");
   return { loader, running: loader.run() };
 }

@@ -3,9 +3,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { connectNats, deliveriesStreamConfig, deliveryLogSubject, ensureStream } from "@tributary/streams";
+import {
+  connectNats,
+  deliveriesStreamConfig,
+  deliveryLogSubject,
+  DELIVERY_LOG_DLQ_SUBJECT,
+  DLQ_STREAM,
+  dlqStreamConfig,
+  ensureStream,
+  EventHeader,
+} from "@tributary/streams";
 import { startNatsServer, type NatsServer } from "@tributary/testkit";
-import { DuckDbSink } from "@tributary/warehouse";
+import { DuckDbSink, WarehouseError, type DeliveryRow } from "@tributary/warehouse";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { startDeliveriesLoader } from "../src/deliveries-loader.js";
 import { buildHttp } from "../src/app.js";
@@ -136,5 +145,49 @@ describe("delivery log - loaded into the warehouse's deliveries table", () => {
     await second.running;
     expect(second.loader.counters).toMatchObject({ loaded: 0, duplicates: 250 });
     expect(await sink.countDeliveries()).toBe(250);
+  });
+  it("L7 - a record the warehouse fails on with an error that is not a data error no longer stalls the log: it goes to the DLQ, the rest load", async () => {
+    const jsm = await jetstreamManager(nc);
+    await ensureStream(jsm, deliveriesStreamConfig());
+    await ensureStream(jsm, dlqStreamConfig());
+    // The real DuckDB, except that any batch holding one record fails the way DuckDB's INTERNAL
+    // errors or a ClickHouse code outside its data errors do: as warehouse_unavailable.
+    const flaky = new Proxy(sink, {
+      get(target, prop) {
+        if (prop === "insertDeliveries")
+          return (rows: readonly DeliveryRow[]) =>
+            rows.some((r) => r.event_key === "demo:poison")
+              ? Promise.reject(new WarehouseError("warehouse_unavailable", "INTERNAL Error: Attempted to access index"))
+              : target.insertDeliveries(rows);
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const js = jetstream(nc);
+    const at = new Date().toISOString();
+    for (let i = 0; i < 40; i++) {
+      const record = { destination: "crm", event_key: i === 17 ? "demo:poison" : `demo:p-${i}`, attempt: 1 };
+      const data = JSON.stringify({ ...record, outcome: "delivered", status: 200, latency_ms: 1, error: "", at });
+      await js.publish(deliveryLogSubject("crm"), new TextEncoder().encode(data));
+    }
+    const started = (await startDeliveriesLoader({
+      nc,
+      sink: flaky,
+      durable: "deliveries-loader",
+      ackWaitMs: 30_000,
+      log,
+    }))!;
+    const deadline = Date.now() + 40_000;
+    while ((await sink.countDeliveries()) < 39 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    started.loader.stop();
+    await started.running;
+    expect(await sink.countDeliveries()).toBe(39);
+    expect(started.loader.counters).toMatchObject({ loaded: 39, poison: 1 });
+    const entry = await jsm.streams.getMessage(DLQ_STREAM, { seq: 1 });
+    expect(entry!.subject).toBe(DELIVERY_LOG_DLQ_SUBJECT);
+    expect(entry!.header.get(EventHeader.DlqReason)).toMatch(/^warehouse_failed: warehouse_unavailable INTERNAL Error/);
+    expect(JSON.parse(new TextDecoder().decode(entry!.data))).toMatchObject({ event_key: "demo:poison" });
+    const info = await jsm.consumers.info("DELIVERIES", "deliveries-loader");
+    expect(info.num_ack_pending + info.num_pending).toBe(0);
   });
 });

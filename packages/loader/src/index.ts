@@ -10,3 +10,5 @@ export { rowFromMessage } from "./rows.js";
 export type { RowEnricher, RowOutcome, StreamMessage } from "./rows.js";
 export { originMismatch } from "./provenance.js";
 export type { ClaimedOrigin } from "./provenance.js";
+export { ISOLATE_AFTER_FAILURES, isolateFailing, isolationReason } from "./isolate.js";
+export type { IsolationRound } from "./isolate.js";

@@ -7,6 +7,7 @@ import type { WarehouseRow } from "@tributary/schema";
 import type { InsertResult, WarehouseSink } from "@tributary/warehouse";
 import { AdaptiveBatchSize, DEFAULT_ADAPTIVE } from "./adaptive.js";
 import { msUntilDue, type BatchPolicy, type BatchState } from "./batch-policy.js";
+import { ISOLATE_AFTER_FAILURES, isolateFailing, isolationReason } from "./isolate.js";
 import { createInsertPolicy, isRejected, type InsertPolicy } from "./resilience.js";
 import type { RowOutcome, StreamMessage } from "./rows.js";
 import { BatchTrace } from "./tracing.js";
@@ -20,7 +21,7 @@ export interface LoaderCounters {
   duplicates: number;
   poison: number;
   insertFailures: number;
-  /** Batches split to find rows the warehouse refused. */
+  /** Batches split to find rows the warehouse refused, or failed on (isolation rounds). */
   bisections: number;
   /** Poison events the DLQ refused DLQ_WRITE_ATTEMPTS times: terminated without an entry. */
   dlqAbandoned: number;
@@ -75,6 +76,15 @@ interface Held {
   row: WarehouseRow;
 }
 
+/** A batch's failures in a row, and after how many the next isolation round is due. */
+interface Suspicion {
+  failures: number;
+  nextRound: number;
+}
+
+/** Thrown out of the insert policy's retries when a batch is due an isolation round. */
+class SuspectBatch extends Error {}
+
 /**
  * The rows a committed batch added, for the latency histograms (one observation per new row). A
  * sink reports how many rows were new, not which (ClickHouse cannot say): when some were already
@@ -120,6 +130,8 @@ export class Loader {
   readonly #abort = new AbortController();
   readonly #inFlight = new Set<Promise<void>>();
   #lastInsertFailed = false;
+  /** Inserts committed so far: another flush's commit shows the warehouse is up. */
+  #commits = 0;
 
   constructor(private readonly opts: LoaderOptions) {
     this.adaptive =
@@ -278,16 +290,19 @@ export class Loader {
   /**
    * Inserts the rows and acks their messages. When the warehouse refuses the batch because of its
    * data, the batch is split in halves until the refused rows stand alone; those go to the DLQ.
+   * When it keeps failing the batch otherwise, the batch is retried (the warehouse may be down)
+   * until an isolation round is due (isolate.ts), which finds a row it fails on alone.
    */
-  async #insertIsolating(held: Held[]): Promise<InsertResult> {
+  async #insertIsolating(
+    held: Held[],
+    suspicion: Suspicion = { failures: 0, nextRound: ISOLATE_AFTER_FAILURES },
+  ): Promise<InsertResult> {
     if (held.length === 0) return { inserted: 0, duplicates: 0 };
     let result: InsertResult;
     try {
-      result = await this.#insert.policy.execute(
-        () => this.opts.sink.insertBatch(held.map((h) => h.row)),
-        this.#abort.signal,
-      );
+      result = await this.#insertRetrying(held, suspicion);
     } catch (err) {
+      if (err instanceof SuspectBatch) return this.#isolationRound(held, suspicion);
       if (!isRejected(err)) throw err;
       if (held.length === 1) {
         await this.#deadLetter(held[0]!.msg, `warehouse_rejected: ${err.message}`);
@@ -299,13 +314,76 @@ export class Loader {
       const right = await this.#insertIsolating(held.slice(middle));
       return { inserted: left.inserted + right.inserted, duplicates: left.duplicates + right.duplicates };
     }
-    // Remembered only once committed: a key of a failed batch must not hide its redelivery.
+    this.#committed(held);
+    return result;
+  }
+
+  /** Acks committed rows. Keys are remembered only once committed: a key of a failed batch must not hide its redelivery. */
+  #committed(held: readonly Held[]): void {
+    this.#commits++;
     const now = Date.now();
     for (const h of held) {
       this.opts.recentKeys?.checkAndAdd(h.row.event_key, now);
       h.msg.ack();
     }
-    return result;
+  }
+
+  /**
+   * The policy's retries (backoff, breaker), stopped with SuspectBatch once this batch has failed
+   * `nextRound` times in a row, or ISOLATE_AFTER_FAILURES times while another flush committed
+   * meanwhile (the warehouse is up: this batch is what it fails on).
+   */
+  async #insertRetrying(held: readonly Held[], suspicion: Suspicion): Promise<InsertResult> {
+    const due = new AbortController();
+    const commitsBefore = this.#commits;
+    try {
+      return await this.#insert.policy.execute(
+        async () => {
+          try {
+            return await this.opts.sink.insertBatch(held.map((h) => h.row));
+          } catch (err) {
+            if (!isRejected(err)) {
+              suspicion.failures++;
+              const othersCommitted = this.#commits > commitsBefore;
+              if (suspicion.failures >= (othersCommitted ? ISOLATE_AFTER_FAILURES : suspicion.nextRound)) due.abort();
+            }
+            throw err;
+          }
+        },
+        AbortSignal.any([this.#abort.signal, due.signal]),
+      );
+    } catch (err) {
+      if (due.signal.aborted && !this.#abort.signal.aborted)
+        throw new SuspectBatch("isolation round due", { cause: err });
+      throw err;
+    }
+  }
+
+  /**
+   * An isolation round over a batch the warehouse keeps failing: what goes in is acked, a row that
+   * fails alone while the warehouse takes others goes to the DLQ (`warehouse_failed`), and the rest
+   * (nothing went in: the warehouse is down) goes back to the retries, its next round twice as far.
+   */
+  async #isolationRound(held: Held[], suspicion: Suspicion): Promise<InsertResult> {
+    this.counters.bisections++;
+    const total: InsertResult = { inserted: 0, duplicates: 0 };
+    const commitsBefore = this.#commits;
+    const round = await isolateFailing(
+      held,
+      async (chunk) => {
+        const result = await this.opts.sink.insertBatch(chunk.map((h) => h.row));
+        total.inserted += result.inserted;
+        total.duplicates += result.duplicates;
+        this.#committed(chunk);
+      },
+      { alive: () => this.#commits > commitsBefore },
+    );
+    for (const { item, error } of round.poison) await this.#deadLetter(item.msg, isolationReason(error));
+    if (round.undecided.length < held.length)
+      Object.assign(suspicion, { failures: 0, nextRound: ISOLATE_AFTER_FAILURES });
+    else suspicion.nextRound *= 2;
+    const rest = await this.#insertIsolating(round.undecided, suspicion);
+    return { inserted: total.inserted + rest.inserted, duplicates: total.duplicates + rest.duplicates };
   }
 
   #noteLoad(held: readonly Held[], committedAtMs: number): void {

@@ -37,11 +37,11 @@ export interface InsertPolicy {
 
 /**
  * Retry with exponential backoff (100 ms doubling to 5 s, no attempt limit: a batch is held until
- * the warehouse takes it or the loader stops), around a circuit breaker that opens after a few
- * consecutive failures and probes again after about 1 s, growing to 30 s (cockatiel's decorrelated
- * jitter, kept here: replicas probing a recovering warehouse spread out; a destination's breaker in
- * packages/delivery waits exactly what its config says). One policy per loader, as cockatiel's
- * breakers must be shared to count. Data the warehouse refuses is not retried.
+ * the warehouse takes it, the loader stops, or the loader breaks off for an isolation round), around
+ * a circuit breaker that opens after a few consecutive failures and probes again after about 1 s,
+ * growing to 30 s (cockatiel's decorrelated jitter: replicas probing a recovering warehouse spread
+ * out). One policy per loader, as cockatiel's breakers must be shared to count. Data the warehouse
+ * refuses is not retried.
  */
 export function createInsertPolicy(opts: InsertPolicyOptions = {}): InsertPolicy {
   const breaker = circuitBreaker(handleWhen(isTransient), {

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startClickHouse, waitFor, type ClickHouseTestServer } from "@tributary/testkit";
-import { ClickHouseSink } from "@tributary/warehouse";
+import type { WarehouseRow } from "@tributary/schema";
+import { ClickHouseSink, DuckDbSink, WarehouseError } from "@tributary/warehouse";
 import { rowFromMessage } from "../src/index.js";
 import { LoaderBench } from "./harness.js";
 
@@ -40,6 +44,51 @@ describe("loader faults", () => {
     expect(entry?.header.get("Tributary-Dlq-Reason")).toMatch(/^warehouse_rejected: /);
     expect(entry?.header.get("Tributary-Original-Msg-Id")).toBe(refusedKey);
     await close();
+  });
+
+  it("L7 - a row the warehouse fails on with an error that is not a data error is isolated to the DLQ (warehouse_failed); the rest of its batch and the later ones load", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tributary-loader-l7-"));
+    try {
+      let poisonKey = "";
+      // The real DuckDB, except that any batch holding one row fails the way DuckDB's INTERNAL or
+      // out-of-memory errors and ClickHouse codes outside its data errors do: warehouse_unavailable.
+      bench = await LoaderBench.start(async () => {
+        const real = await DuckDbSink.open(join(dir, "w.duckdb"));
+        return new Proxy(real, {
+          get(target, prop) {
+            if (prop === "insertBatch")
+              return (rows: readonly WarehouseRow[]) =>
+                rows.some((r) => r.event_key === poisonKey)
+                  ? Promise.reject(
+                      new WarehouseError("warehouse_unavailable", "INTERNAL Error: Attempted to access index"),
+                    )
+                  : target.insertBatch(rows);
+            const value: unknown = Reflect.get(target, prop, target);
+            return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          },
+        });
+      });
+      const b = bench;
+      const keys = await b.publish(1_000, { prefix: "held" });
+      poisonKey = keys[321]!;
+      const { loader, close } = await b.loader();
+      const later = await b.publish(500, { prefix: "later" });
+      await waitFor(
+        "1,499 rows and one DLQ entry",
+        async () => ((await b.sink.countEvents()) === 1_499 && (await b.dlqCount()) === 1 ? true : undefined),
+        25_000,
+      );
+      expect(new Set(await b.sink.eventKeys())).toEqual(new Set([...keys, ...later].filter((k) => k !== poisonKey)));
+      const entry = await b.jsm.streams.getMessage("EVENTS_DLQ", { seq: 1 });
+      expect(entry?.header.get("Tributary-Original-Msg-Id")).toBe(poisonKey);
+      expect(entry?.header.get("Tributary-Dlq-Reason")).toMatch(
+        /^warehouse_failed: warehouse_unavailable INTERNAL Error/,
+      );
+      expect(loader.counters.poison).toBe(1);
+      await close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("warehouse down - ClickHouse stopped under steady input: nothing acked, memory bounded, the backlog waits in the stream; back up, everything loads exactly once", async () => {
