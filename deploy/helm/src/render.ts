@@ -60,17 +60,18 @@ export async function renderChart(chart: ChartName, options: RenderOptions = {})
 }
 
 /**
- * The NATS chart writes nats.conf as JSON with some bare tokens (`$VAR`, sizes like `20Gi`):
- * quoting those gives JSON, which is how the tests compare the config with packages/streams.
+ * The NATS chart writes nats.conf as JSON with some bare tokens (`$VAR`, sizes like `20Gi`), as
+ * values and as list items (`$ROUTE_URL_0`): quoting those gives JSON, which is how the tests
+ * compare the config with packages/streams.
  */
 export function parseNatsChartConfig(text: string): Record<string, unknown> {
+  const quote = (all: string, head: string, value: string, comma: string) =>
+    /^(-?\d+(\.\d+)?|true|false|null)$/.test(value) ? all : `${head}${JSON.stringify(value)}${comma}`;
   const json = text
     .split("\n")
     .filter((line) => !/^\s*include\s/.test(line))
     .map((line) =>
-      line.replace(/^(\s*"[^"]+": )([^"[{\s][^,]*?)(,?)$/, (all, key: string, value: string, comma: string) =>
-        /^(-?\d+(\.\d+)?|true|false|null)$/.test(value) ? all : `${key}${JSON.stringify(value)}${comma}`,
-      ),
+      line.replace(/^(\s*"[^"]+": )([^"[{\s][^,]*?)(,?)$/, quote).replace(/^(\s*)([^"[\]{}\s][^,]*?)(,?)$/, quote),
     )
     .join("\n");
   return JSON.parse(json) as Record<string, unknown>;

@@ -17,7 +17,9 @@ import {
   ACCOUNT,
   aggregatorPermissions,
   deliveriesStreamConfig,
+  deliveryConsumerConfig,
   deliveryDlqStreamConfig,
+  deliveryFilterSubjects,
   deliveryPermissions,
   deliveryReplayStreamConfig,
   dlqStreamConfig,
@@ -27,6 +29,7 @@ import {
   leafPermissions,
   linkAccountName,
   linkExports,
+  MAX_PAYLOAD_BYTES,
   natsServerIsRecentEnough,
   regionalStreamConfig,
   regionalStreamName,
@@ -320,11 +323,12 @@ describe.each(CHARTS)("%s", (chart) => {
       chart === "tributary-gateway"
         ? configMapJson(objects, "-gateway", "gateway.json")
         : configMapJson(objects, "-aggregator", "aggregator.json");
-    expect((appConfig.nats as { servers: string[] }).servers).toEqual(["nats://tributary-nats:4222"]);
+    // Over TLS: the client port requires it, and the app's tls:// URL refuses a server without it.
+    expect((appConfig.nats as { servers: string[] }).servers).toEqual(["tls://tributary-nats:4222"]);
     const job = objects.find((o) => o.kind === "Job")!;
     expect(podSpecOf(job)!.containers[0]!.env).toContainEqual({
       name: "NATS_URL",
-      value: "nats://tributary-nats:4222",
+      value: "tls://tributary-nats:4222",
     });
     const monitor = objects.find((o) => o.kind === "ServiceMonitor")!;
     const monitorSpec = monitor.spec as {
@@ -413,8 +417,9 @@ describe("one source of truth: the charts against packages/streams", () => {
         subscribe: { allow: gatewayPermissions(region).subscribe },
       });
       for (const u of users.values()) expect(u.allowed_connection_types).toEqual(["STANDARD"]);
+      // TLS on the link whatever HUB_LEAFNODE_URL's scheme (no tlsCA here: the system's CAs).
       expect((config.leafnodes as { remotes: unknown[] }).remotes).toEqual([
-        { url: "$HUB_LEAFNODE_URL", account: "TRIBUTARY" },
+        { url: "$HUB_LEAFNODE_URL", account: "TRIBUTARY", tls: {} },
       ]);
     }
   });
@@ -468,8 +473,14 @@ describe("one source of truth: the charts against packages/streams", () => {
     expect(usersOf(natsConfigOf(await renderChart("tributary-hub"))).has("delivery")).toBe(false);
     const destinations = [
       { name: "crm", url: "https://crm.example.com/hooks", signing: { type: "none" } },
-      { name: "bi_team", url: "http://bi.internal:8080/in", signing: { type: "none" } },
-      { name: "partner-eu", url: "https://partner.example.eu/", signing: { type: "none" } },
+      { name: "bi_team", url: "http://bi.internal:8080/in", sources: ["demo"], signing: { type: "none" } },
+      {
+        name: "partner-eu",
+        url: "https://partner.example.eu/",
+        sources: ["demo", "shop"],
+        types: ["link.clicked", "order.paid"],
+        signing: { type: "none" },
+      },
     ];
     for (const list of [[], destinations.slice(0, 1), destinations]) {
       const objects = await renderChart("tributary-hub", {
@@ -477,7 +488,7 @@ describe("one source of truth: the charts against packages/streams", () => {
       });
       const users = usersOf(natsConfigOf(objects));
       expect([...users.keys()].sort()).toEqual(["admin", "aggregator", "delivery"]);
-      const expected = deliveryPermissions(list.map((d) => d.name));
+      const expected = deliveryPermissions(list);
       expect(users.get("delivery")!.permissions).toEqual({
         publish: { allow: expected.publish },
         subscribe: { allow: expected.subscribe },
@@ -706,7 +717,7 @@ describe("delivery (hub)", () => {
       expect(loaded.config.host).toBe("0.0.0.0");
       expect(loaded.config.port).toBe(8091);
       expect(loaded.config.manageStreams).toBe(false);
-      expect(loaded.config.nats).toEqual({ servers: ["nats://tributary-nats:4222"], user: "delivery", pass: "x" });
+      expect(loaded.config.nats).toEqual({ servers: ["tls://tributary-nats:4222"], user: "delivery", pass: "x" });
       expect(loaded.adminToken).toBe("an-admin-token-of-some-length");
       expect(loaded.config.destinations.map((d) => d.name)).toEqual(["crm", "analytics"]);
       expect(loaded.signingKeys.get("crm")).toHaveLength(2);
@@ -833,7 +844,7 @@ describe("delivery (hub)", () => {
       expect.objectContaining({ name: "http", port: 8091 }),
     );
     expect(configMapJson(withMonitor, "-delivery", "delivery.json").nats).toEqual({
-      servers: ["nats://tributary-nats:4222"],
+      servers: ["tls://tributary-nats:4222"],
       user: "delivery",
     });
   });
@@ -904,5 +915,377 @@ describe("delivery (hub)", () => {
     await expect(
       renderChart("tributary-hub", { setJson: { ...outside, "delivery.signingSecrets.existingSecret": "s" } }),
     ).rejects.toThrow(/outside the mounted signing Secret/);
+  });
+});
+
+/** The StatefulSet of this release's NATS servers, and its pod template's labels and spec. */
+function natsStatefulSet(objects: K8sObject[]) {
+  const sts = objects.find((o) => o.kind === "StatefulSet")!;
+  const spec = sts.spec as {
+    serviceName: string;
+    template: {
+      metadata: { labels: Record<string, string> };
+      spec: PodSpecLike & {
+        automountServiceAccountToken?: boolean;
+        volumes: Array<{ name: string; secret?: { secretName: string } }>;
+        containers: Array<{
+          name: string;
+          env?: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+        }>;
+      };
+    };
+  };
+  return {
+    name: sts.metadata.name,
+    headless: spec.serviceName,
+    labels: spec.template.metadata.labels,
+    pod: spec.template.spec,
+  };
+}
+
+function selects(policy: K8sObject, labels: Record<string, string>): boolean {
+  const match = (policy.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector.matchLabels;
+  return Object.entries(match).every(([k, v]) => labels[k] === v);
+}
+
+type Peer = { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: unknown; ipBlock?: unknown };
+type IngressRule = { ports: Array<{ port: number }>; from?: Peer[] };
+
+/** Every shipped values file of both charts, rendered. */
+async function everyShippedRender(): Promise<Array<{ chart: ChartName; file: string; objects: K8sObject[] }>> {
+  const all: Array<{ chart: ChartName; file: string; objects: K8sObject[] }> = [];
+  for (const chart of CHARTS)
+    for (const file of valuesFilesOf(chart))
+      all.push({
+        chart,
+        file: `${chart}/${file ? file.slice(file.lastIndexOf("/") + 1) : "values.yaml"}`,
+        objects: await renderChart(chart, file ? { valuesFiles: [file] } : {}),
+      });
+  return all;
+}
+
+describe("NATS in the charts: routes, TLS, network, least privilege", () => {
+  let shipped: Array<{ chart: ChartName; file: string; objects: K8sObject[] }>;
+  beforeAll(async () => {
+    shipped = await everyShippedRender();
+  }, 120_000);
+
+  it("H1 - every NATS route block has credentials from the Secret and mutual TLS, in every shipped values file that clusters NATS", () => {
+    const clustered = shipped.filter(({ objects }) => natsConfigOf(objects).cluster !== undefined);
+    expect(clustered.map((r) => r.file).sort()).toEqual([
+      "tributary-gateway/values-eu.yaml",
+      "tributary-gateway/values-us.yaml",
+      "tributary-hub/values-delivery.yaml",
+      "tributary-hub/values-production.yaml",
+      "tributary-hub/values.yaml",
+    ]);
+    for (const { file, objects } of clustered) {
+      const cluster = natsConfigOf(objects).cluster as {
+        authorization?: { user: string; password: string };
+        routes: string[];
+        tls?: Record<string, unknown>;
+      };
+      expect(cluster.authorization, file).toEqual({ user: "route", password: "$ROUTE_PASSWORD" });
+      expect(cluster.routes, file).toEqual(["$ROUTE_URL_0", "$ROUTE_URL_1", "$ROUTE_URL_2"]);
+      expect(cluster.tls, file).toEqual({
+        cert_file: "/etc/nats-certs/cluster/tls.crt",
+        key_file: "/etc/nats-certs/cluster/tls.key",
+        ca_file: "/etc/nats-certs/cluster/ca.crt",
+        verify: true,
+      });
+      // Each route URL carries the credentials, composed by Kubernetes from the Secret's password.
+      const sts = natsStatefulSet(objects);
+      const env = sts.pod.containers.find((c) => c.name === "nats")!.env!;
+      const natsSecret = file.includes("gateway")
+        ? `tributary-${/values-(\w+)/.exec(file)![1]}-nats`
+        : "tributary-hub-nats";
+      expect(
+        env.find((e) => e.name === "ROUTE_PASSWORD"),
+        file,
+      ).toEqual({
+        name: "ROUTE_PASSWORD",
+        valueFrom: { secretKeyRef: { name: natsSecret, key: "ROUTE_PASSWORD" } },
+      });
+      for (const i of [0, 1, 2])
+        expect(env.find((e) => e.name === `ROUTE_URL_${i}`)?.value, file).toBe(
+          `tls://route:$(ROUTE_PASSWORD)@${sts.name}-${i}.${sts.headless}:6222`,
+        );
+      // The certificates come from a Secret.
+      expect(sts.pod.volumes.find((v) => v.name === "cluster-tls")?.secret?.secretName, file).toMatch(/-nats-tls$/);
+    }
+  });
+
+  it("H1 - a NetworkPolicy selects every NATS pod: clients only from the pods that use NATS, routes only among the NATS servers, the monitor port only from this namespace", () => {
+    for (const { chart, file, objects } of shipped) {
+      const { labels } = natsStatefulSet(objects);
+      const policies = objects.filter((o) => o.kind === "NetworkPolicy" && selects(o, labels));
+      expect(policies.length, file).toBe(1);
+      const spec = policies[0]!.spec as { policyTypes: string[]; ingress: IngressRule[] };
+      expect(spec.policyTypes, file).toEqual(["Ingress", "Egress"]);
+      const rule = (port: number) => spec.ingress.find((r) => r.ports.some((p) => p.port === port));
+      const selectorsOf = (r: IngressRule | undefined) => (r?.from ?? []).map((p) => p.podSelector?.matchLabels);
+      const apps =
+        chart === "tributary-gateway"
+          ? [{ "app.kubernetes.io/name": "tributary-gateway", "app.kubernetes.io/instance": "tributary" }]
+          : [
+              { "app.kubernetes.io/name": "tributary-aggregator", "app.kubernetes.io/instance": "tributary" },
+              ...(file.includes("values-delivery")
+                ? [{ "app.kubernetes.io/name": "tributary-delivery", "app.kubernetes.io/instance": "tributary" }]
+                : []),
+            ];
+      expect(selectorsOf(rule(4222)), file).toEqual([
+        ...apps,
+        { "app.kubernetes.io/instance": "tributary", "app.kubernetes.io/component": "provision" },
+      ]);
+      if (natsConfigOf(objects).cluster)
+        expect(selectorsOf(rule(6222)), file).toEqual(
+          [
+            {
+              ...labels,
+              "app.kubernetes.io/version": undefined,
+              "app.kubernetes.io/managed-by": undefined,
+              "helm.sh/chart": undefined,
+            },
+          ].map((l) => Object.fromEntries(Object.entries(l).filter(([, v]) => v !== undefined))),
+        );
+      else expect(rule(6222), file).toBeUndefined();
+      expect(rule(8222)?.from, file).toEqual([{ podSelector: {} }]);
+      // The hub's leafnode port is the regions' way in (from outside the cluster, TLS and a user each).
+      if (chart === "tributary-hub") expect(rule(7422), file).toBeDefined();
+      expect(spec.ingress.length, file).toBe(chart === "tributary-hub" ? 4 : natsConfigOf(objects).cluster ? 3 : 2);
+    }
+  });
+
+  it("H1 - helm template fails with route TLS, route authentication, client TLS or the hub's leafnode TLS off, unless a nats.insecure value says so", async () => {
+    const cases: Array<[ChartName, Record<string, unknown>, RegExp, string]> = [
+      [
+        "tributary-hub",
+        { "nats.config.cluster.tls.enabled": false },
+        /nats\.config\.cluster\.tls/,
+        "allowPlaintextRoutes",
+      ],
+      ["tributary-hub", { "nats.routeAuth.enabled": false }, /nats\.routeAuth\.enabled/, "allowUnauthenticatedRoutes"],
+      ["tributary-hub", { "nats.config.nats.tls.enabled": false }, /nats\.config\.nats\.tls/, "allowPlaintextClients"],
+      [
+        "tributary-hub",
+        { "nats.config.leafnodes.tls.enabled": false },
+        /nats\.config\.leafnodes\.tls/,
+        "allowPlaintextLeafnodes",
+      ],
+      [
+        "tributary-gateway",
+        { "nats.config.cluster.enabled": true, "nats.config.cluster.tls.enabled": false },
+        /nats\.config\.cluster\.tls/,
+        "allowPlaintextRoutes",
+      ],
+      [
+        "tributary-gateway",
+        { "nats.config.cluster.enabled": true, "nats.routeAuth.enabled": false },
+        /nats\.routeAuth\.enabled/,
+        "allowUnauthenticatedRoutes",
+      ],
+      [
+        "tributary-gateway",
+        { "nats.config.nats.tls.secretName": "" },
+        /nats\.config\.nats\.tls/,
+        "allowPlaintextClients",
+      ],
+    ];
+    for (const [chart, off, refusal, insecure] of cases) {
+      await expect(renderChart(chart, { setJson: off }), `${chart} ${JSON.stringify(off)}`).rejects.toThrow(refusal);
+      const accepted = await renderChart(chart, { setJson: { ...off, [`nats.insecure.${insecure}`]: true } });
+      expect(natsConfigOf(accepted), `${chart} ${insecure}`).toBeDefined();
+    }
+    // Said on purpose, plaintext routes render without TLS and without credentials.
+    const plain = natsConfigOf(
+      await renderChart("tributary-hub", {
+        setJson: {
+          "nats.config.cluster.tls.enabled": false,
+          "nats.routeAuth.enabled": false,
+          "nats.insecure": { allowPlaintextRoutes: true, allowUnauthenticatedRoutes: true },
+        },
+      }),
+    ).cluster as Record<string, unknown>;
+    expect(plain.tls).toBeUndefined();
+    expect(plain.authorization).toBeUndefined();
+  });
+
+  it("H2 - the charts' NATS client ports run TLS; the apps and the provisioning Job connect with tls:// and trust the CA of the NATS Secret", () => {
+    for (const { file, objects } of shipped) {
+      const tls = natsConfigOf(objects).tls as Record<string, string> | undefined;
+      expect(tls?.cert_file, file).toBe("/etc/nats-certs/nats/tls.crt");
+      const clients = objects.filter(
+        (o) =>
+          (o.kind === "Deployment" || o.kind === "Job") &&
+          JSON.stringify(o).includes('TRIBUTARY_NATS_PASS"') !== (o.kind === "Job"),
+      );
+      expect(clients.length, file).toBeGreaterThan(1);
+      for (const o of clients) {
+        const pod = podSpecOf(o)! as PodSpecLike & { volumes: Array<{ name: string; secret?: unknown }> };
+        expect(pod.containers[0]!.env, `${file}: ${o.metadata.name}`).toContainEqual({
+          name: "NODE_EXTRA_CA_CERTS",
+          value: "/etc/tributary/nats-ca/ca.crt",
+        });
+        expect(
+          pod.volumes.find((v) => v.name === "nats-ca"),
+          `${file}: ${o.metadata.name}`,
+        ).toEqual({
+          name: "nats-ca",
+          secret: { secretName: expect.stringMatching(/-nats-tls$/), items: [{ key: "ca.crt", path: "ca.crt" }] },
+        });
+      }
+    }
+  });
+
+  it("M12 - every NATS server the charts render takes messages of MAX_PAYLOAD_BYTES", () => {
+    for (const { file, objects } of shipped) expect(natsConfigOf(objects).max_payload, file).toBe(MAX_PAYLOAD_BYTES);
+  });
+
+  it("M8 - in the charts each user reads only its own inbox, consumers are created on exact subjects, and the delivery user reads no hub event by sequence", () => {
+    for (const { file, objects } of shipped) {
+      for (const u of usersOf(natsConfigOf(objects)).values()) {
+        if (!u.permissions) continue;
+        expect(u.permissions.subscribe.allow, `${file}: ${u.user}`).toEqual([`_INBOX_${u.user}.>`]);
+        const creates = u.permissions.publish.allow.filter(
+          (s) => s.includes("CONSUMER.CREATE") || s.includes("DURABLE.CREATE"),
+        );
+        for (const c of creates)
+          expect(c, `${file}: ${u.user}`).toMatch(
+            /^\$JS\.API\.CONSUMER\.(DURABLE\.)?CREATE\.[A-Z_]+\.[a-z0-9_-]+(\.(?!>$)[^.]+)*(\.>)?$/,
+          );
+        for (const c of creates) expect(c.endsWith(`${c.split(".")[5]}.>`), `${file}: ${c}`).toBe(false);
+        if (u.user === "delivery")
+          expect(
+            u.permissions.publish.allow.filter((s) => /GET\.EVENTS/.test(s)),
+            file,
+          ).toEqual([]);
+      }
+    }
+  });
+
+  it("M9 - each region's hub-source sends only its region's subjects, and the hub pins every source's events to its region", () => {
+    for (const { chart, file, objects } of shipped) {
+      const streams = objects.find((o) => o.metadata.name.endsWith("-streams"))!.data as Record<string, string>;
+      if (chart === "tributary-gateway") {
+        const region = file.includes("values-eu") ? "eu" : "us";
+        const consumer = JSON.parse(streams[`EVENTS_${region.toUpperCase()}.hub-source.consumer.json`]!) as {
+          config: { filter_subject: string };
+        };
+        expect(consumer.config.filter_subject, file).toBe(`events.${region}.>`);
+      } else {
+        const hub = JSON.parse(streams["EVENTS.json"]!) as {
+          sources: Array<{ name: string; subject_transforms: unknown }>;
+        };
+        for (const source of hub.sources) {
+          const region = source.name.slice("EVENTS_".length).toLowerCase();
+          expect(source.subject_transforms, file).toEqual([{ src: "events.*.>", dest: `events.${region}.>` }]);
+        }
+      }
+    }
+  });
+
+  it("L9 - NATS pods mount no ServiceAccount token (nor any other pod the charts render)", () => {
+    for (const { file, objects } of shipped) {
+      expect(natsStatefulSet(objects).pod.automountServiceAccountToken, file).toBe(false);
+      for (const o of objects) {
+        const pod = podSpecOf(o) as (PodSpecLike & { automountServiceAccountToken?: boolean }) | undefined;
+        if (pod) expect(pod.automountServiceAccountToken, `${file}: ${o.kind} ${o.metadata.name}`).toBe(false);
+      }
+    }
+  });
+
+  it("L9 - the helm test sends no real event unless helmTest.sendEvent, and then mounts only the test source's key", async () => {
+    const testPod = (objects: K8sObject[]) => {
+      const pod = objects.find((o) => o.kind === "Pod" && o.metadata.annotations?.["helm.sh/hook"] === "test")!;
+      return pod.spec as {
+        containers: Array<{ env: Array<{ name: string }> }>;
+        volumes: Array<Record<string, unknown>>;
+      };
+    };
+    const quiet = testPod(await renderChart("tributary-gateway"));
+    expect(quiet.containers[0]!.env.map((e) => e.name)).toEqual(["GATEWAY_URL"]);
+    expect(quiet.volumes.map((v) => v.name)).toEqual(["test"]);
+    const sending = testPod(
+      await renderChart("tributary-gateway", {
+        setJson: { "helmTest.sendEvent": true, "helmTest.secretKey": "tests" },
+      }),
+    );
+    expect(sending.containers[0]!.env.map((e) => e.name)).toEqual(["GATEWAY_URL", "SOURCE", "SIGNING_KEY_FILE"]);
+    expect(sending.volumes).toContainEqual({
+      name: "source-secrets",
+      secret: { secretName: "tributary-sources", items: [{ key: "tests", path: "tests" }], defaultMode: 0o400 },
+    });
+  });
+
+  it("L9 - a destination URL or header that carries a credential fails the render instead of landing in the ConfigMap", async () => {
+    const render = (dest: Record<string, unknown>) =>
+      renderChart("tributary-hub", {
+        setJson: {
+          "global.tributary.delivery": {
+            enabled: true,
+            destinations: [{ name: "crm", url: "https://x.example/", signing: { type: "none" }, ...dest }],
+          },
+        },
+      });
+    await expect(render({ url: "https://user:s3cret@x.example/hook" })).rejects.toThrow(/carries a user or password/);
+    for (const url of [
+      "https://x.example/hook?api_key=abc",
+      "https://x.example/hook?a=1&token=abc",
+      "https://x.example/?sig=x",
+    ])
+      await expect(render({ url }), url).rejects.toThrow(/query looks like it carries a credential/);
+    for (const header of ["X-Auth", "X-Access-Key", "X-Session-Id"])
+      await expect(render({ headers: { [header]: "v" } }), header).rejects.toThrow(/secretHeaders/);
+    // Plain query parameters and header names pass.
+    const ok = await render({ url: "https://x.example/hook?design=blue&monkey=1", headers: { "x-team": "growth" } });
+    expect(configMapJson(ok, "-delivery", "delivery.json").destinations).toMatchObject([
+      { url: "https://x.example/hook?design=blue&monkey=1" },
+    ]);
+  });
+
+  it("provisioning - the hub's Job moves each destination's existing consumer to its current filters (and creates none)", async () => {
+    const objects = await renderChart("tributary-hub", {
+      setJson: {
+        "global.tributary.delivery": {
+          enabled: true,
+          destinations: [
+            {
+              name: "crm",
+              url: "https://x.example/",
+              sources: ["demo"],
+              types: ["link.clicked"],
+              signing: { type: "none" },
+            },
+            { name: "bi", url: "https://y.example/", sources: ["a", "b"], signing: { type: "none" } },
+          ],
+        },
+      },
+    });
+    const filtersOf = (sources: string[], types: string[]) => {
+      const c = deliveryConsumerConfig({
+        destination: "x",
+        filterSubjects: deliveryFilterSubjects(sources, types),
+        maxAckPending: 1,
+        ackWaitMs: 1,
+      });
+      return { filter_subject: c.filter_subject, filter_subjects: c.filter_subjects };
+    };
+    for (const [name, sources, types] of [
+      ["crm", ["demo"], ["link.clicked"]],
+      ["bi", ["a", "b"], []],
+    ] as const) {
+      const file = configMapJson(objects, "-streams", `EVENTS.delivery-${name}.consumer.json`) as {
+        config: Record<string, unknown>;
+      };
+      const wanted = Object.fromEntries(
+        Object.entries(filtersOf([...sources], [...types])).filter(([, v]) => v !== undefined),
+      );
+      expect(file).toEqual({
+        stream_name: "EVENTS",
+        config: { durable_name: `delivery-${name}`, ...wanted },
+        update: ["filter_subject", "filter_subjects"],
+        create: false,
+      });
+    }
   });
 });

@@ -1,31 +1,33 @@
 import { execFile } from "node:child_process";
 import { Webhook } from "standardwebhooks";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
 import {
   findNatsServer,
   freePorts,
   startNatsServer,
   startService,
+  testCertificates,
   waitFor,
   type NatsServer,
   type Service,
+  type TestCertificates,
 } from "@tributary/testkit";
 import {
+  connectNats,
   deliveryConsumerConfig,
   deliveryFilterSubjects,
   hubSourceConsumerConfig,
   loaderConsumerConfig,
 } from "@tributary/streams";
 import { renderChart, type ChartName, type K8sObject } from "../src/index.js";
-import { loopbackCertificates } from "./tls.js";
 
 const run = promisify(execFile);
 const GATEWAY_APP = fileURLToPath(new URL("../../../apps/gateway/", import.meta.url));
@@ -43,6 +45,9 @@ const ENV = {
 /** Where the chart mounts the signing Secret (tributary-hub.delivery.secretsDir). */
 const SECRETS_DIR = "/var/run/tributary/destinations";
 const DESTINATION_SECRET = `whsec_${Buffer.alloc(24, "crm").toString("base64")}`;
+/** The aggregator's operator token (its Secret's `token`): /v1/stats, reconciliation and the delivery log need it. */
+const OPERATOR_TOKEN = "an-operator-token-for-the-helm-test";
+const asOperator = { authorization: `Bearer ${OPERATOR_TOKEN}` };
 
 /** Values that make a chart's NATS config run on this machine: loopback, free ports, temp dirs, one server. */
 function testValues(dir: string, port: number, extra: Record<string, unknown>): Record<string, unknown> {
@@ -66,12 +71,20 @@ function dataOf(objects: K8sObject[], nameSuffix: string): Record<string, string
   return cm.data as Record<string, string>;
 }
 
-/** nats-server resolves `$VAR` from its environment; the testkit's server gets the values inlined. */
+/** nats-server resolves `$VAR` from its environment; the testkit's server gets the values inlined (values and list items). */
 function inlineEnv(conf: string, env: Record<string, string>): string {
-  return conf.replace(/: \$([A-Z_][A-Z0-9_]*)/g, (all, name: string) =>
-    name in env ? `: ${JSON.stringify(env[name])}` : all,
+  return conf.replace(/(: |^\s*)\$([A-Z_][A-Z0-9_]*)/gm, (all, head: string, name: string) =>
+    name in env ? `${head}${JSON.stringify(env[name])}` : all,
   );
 }
+
+/** The TLS the charts' servers read from their Secrets (here the test's files), and what clients trust. */
+let certs: TestCertificates;
+/** A `tls://` URL of a test server (the apps and the Job reach NATS so in the charts). */
+const tlsUrl = (server: NatsServer) => `tls://127.0.0.1:${server.ports.client}`;
+/** A client of a chart's server as the apps connect: TLS with the CA, the user's own inbox. */
+const connectAs = (server: NatsServer, user: string, pass: string) =>
+  connectNats({ servers: [tlsUrl(server)], name: `test-${user}`, user, pass, tls: { caFile: certs.caFile } });
 
 /** The NATS chart writes one `{ … }` object; the testkit appends lines, so take its body. */
 function body(conf: string): string {
@@ -91,6 +104,7 @@ async function provision(objects: K8sObject[], dir: string, natsUrl: string): Pr
       STREAMS_DIR: streamsDir,
       NATS_URL: natsUrl,
       ADMIN_PASSWORD: ENV.ADMIN_PASSWORD,
+      NODE_EXTRA_CA_CERTS: certs.caFile,
       PROVISION_TIMEOUT_MS: "20000",
     },
   });
@@ -124,19 +138,23 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
       });
     });
     await new Promise<void>((resolve) => destination.listen(destinationPort, "127.0.0.1", resolve));
-    // The hub's leafnode listener runs with TLS, as in production: a test CA, a certificate for 127.0.0.1.
-    const tls = await loopbackCertificates();
+    // The client ports and the hub's leafnode listener run TLS, as in production: a test CA, a
+    // certificate for 127.0.0.1, laid out as the TLS Secrets hold them (tls.crt, tls.key, ca.crt).
     mkdirSync(join(dir, "tls"));
-    writeFileSync(join(dir, "tls", "tls.crt"), tls.cert);
-    writeFileSync(join(dir, "tls", "tls.key"), tls.key, { mode: 0o600 });
-    writeFileSync(join(dir, "tls", "ca.crt"), tls.caCert);
+    certs = await testCertificates(join(dir, "tls"));
+    copyFileSync(certs.certFile, join(dir, "tls", "tls.crt"));
+    copyFileSync(certs.keyFile, join(dir, "tls", "tls.key"));
+    copyFileSync(certs.caFile, join(dir, "tls", "ca.crt"));
     const render = (chart: ChartName, sub: string, port: number, extra: Record<string, unknown>) =>
-      renderChart(chart, { setJson: testValues(join(dir, sub), port, extra) });
+      renderChart(chart, {
+        setJson: testValues(join(dir, sub), port, { "nats.config.nats.tls.dir": join(dir, "tls"), ...extra }),
+      });
     hubObjects = await render("tributary-hub", "hub", hubPort!, {
       "global.tributary.regions": ["us"],
       "nats.config.leafnodes.port": leafPort,
       "nats.config.leafnodes.tls.dir": join(dir, "tls"),
       "hubStream.replicas": 1,
+      "operator.existingSecret": "tributary-operator",
       "hubStream.maxBytes": 256 * 1024 ** 2,
       "dlqStream.replicas": 1,
       "dlqStream.maxBytes": 64 * 1024 ** 2,
@@ -156,6 +174,8 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
           {
             name: "crm",
             url: `http://127.0.0.1:${destinationPort}/hook`,
+            // A receiver on this machine: private addresses are refused unless listed.
+            allowPrivate: ["127.0.0.1/32"],
             sources: ["demo"],
             types: ["link.clicked"],
             start: "all",
@@ -173,6 +193,8 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
       "nats.tlsCA": { enabled: true, secretName: "tributary-hub-ca", dir: join(dir, "tls"), key: "ca.crt" },
       // The source secret as the chart mounts it, here a file in the temp dir.
       "sources.demo.secrets": [{ id: "2026-11", file: join(dir, "sources", "demo") }],
+      // The helm test sends a real event here (a test system); off by default.
+      "helmTest.sendEvent": true,
     });
     mkdirSync(join(dir, "sources"));
     writeFileSync(join(dir, "sources", "demo"), `${SOURCE_SECRET}\n`);
@@ -229,16 +251,16 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
 
     // The chart's provisioning Job, run here as a script: the streams appear, as packages/streams
     // defines them, and in the region, after its stream, the durable consumer the hub sources through.
-    expect(await provision(regionObjects, join(dir, "us"), region.url)).toMatch(
+    expect(await provision(regionObjects, join(dir, "us"), tlsUrl(region))).toMatch(
       /created stream EVENTS_US\n.*created consumer hub-source on EVENTS_US/s,
     );
-    const hubOut = await provision(hubObjects, join(dir, "hub"), hub.url);
+    const hubOut = await provision(hubObjects, join(dir, "hub"), tlsUrl(hub));
     expect(hubOut).toContain("created stream EVENTS");
     expect(hubOut).toContain("created stream EVENTS_DLQ");
     for (const stream of ["DELIVERIES", "DELIVERY_DLQ", "DELIVERY_REPLAY"])
       expect(hubOut).toContain(`created stream ${stream}`);
     // Run again (helm upgrade): it updates in place.
-    expect(await provision(regionObjects, join(dir, "us"), region.url)).toMatch(
+    expect(await provision(regionObjects, join(dir, "us"), tlsUrl(region))).toMatch(
       /updated stream EVENTS_US\n.*updated consumer hub-source on EVENTS_US/s,
     );
 
@@ -255,7 +277,7 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     expect(hubVarz.leaf?.tls_required).toBe(true);
 
     // Publish in the region as the gateway's user from the chart, as the gateway does.
-    const gw = await connect({ servers: region.url, user: "gateway-us", pass: ENV.GATEWAY_PASSWORD });
+    const gw = await connectAs(region, "gateway-us", ENV.GATEWAY_PASSWORD);
     conns.push(gw);
     const h = headers();
     h.set("Nats-Msg-Id", "demo:helm-1");
@@ -269,7 +291,7 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     expect(ack.seq).toBe(1);
 
     // … and the hub stream sources it over the leafnode link, with its headers.
-    const admin = await connect({ servers: hub.url, user: "admin", pass: ENV.ADMIN_PASSWORD });
+    const admin = await connectAs(hub, "admin", ENV.ADMIN_PASSWORD);
     conns.push(admin);
     const jsm = await jetstreamManager(admin);
     await waitFor(
@@ -286,7 +308,7 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     // It came through the region's durable consumer hub-source (durable sourcing), the only consumer
     // on the regional stream (an ephemeral source consumer would show here too), exactly as
     // packages/streams configures it, and bound to the hub's source.
-    const regionAdmin = await connect({ servers: region.url, user: "admin", pass: ENV.ADMIN_PASSWORD });
+    const regionAdmin = await connectAs(region, "admin", ENV.ADMIN_PASSWORD);
     conns.push(regionAdmin);
     const consumers = await (await jetstreamManager(regionAdmin)).consumers.list("EVENTS_US").next();
     expect(consumers.map((c) => c.name)).toEqual(["hub-source"]);
@@ -299,7 +321,7 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
   // link is back; that request is lost, and nats-server waits 5 s for it before watching the deliver
   // subject and resuming at the consumer's next heartbeat (1 s): ~5 s in all.
   it("hub restart - an event buffered in the region while the hub is down reaches it within seconds of its restart (durable sourcing through the rendered configs)", async () => {
-    const gw = await connect({ servers: region.url, user: "gateway-us", pass: ENV.GATEWAY_PASSWORD });
+    const gw = await connectAs(region, "gateway-us", ENV.GATEWAY_PASSWORD);
     conns.push(gw);
     await hub.stop();
     // A type no destination takes, so the delivery process started later posts only the helm test's event.
@@ -315,7 +337,7 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
 
     const restartedAt = Date.now();
     await hub.restart();
-    const admin = await connect({ servers: hub.url, user: "admin", pass: ENV.ADMIN_PASSWORD });
+    const admin = await connectAs(hub, "admin", ENV.ADMIN_PASSWORD);
     conns.push(admin);
     const jsm = await jetstreamManager(admin);
     await waitFor(
@@ -329,14 +351,14 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     expect(resumed).toBeLessThan(10_000);
     expect((await jsm.streams.getMessage("EVENTS", { seq: 2 }))!.header.get("Nats-Msg-Id")).toBe("demo:helm-2");
     // The hub reset the region's hub-source to where it stopped rather than creating a consumer.
-    const regionAdmin = await connect({ servers: region.url, user: "admin", pass: ENV.ADMIN_PASSWORD });
+    const regionAdmin = await connectAs(region, "admin", ENV.ADMIN_PASSWORD);
     conns.push(regionAdmin);
     const consumers = await (await jetstreamManager(regionAdmin)).consumers.list("EVENTS_US").next();
     expect(consumers.map((c) => [c.name, c.delivered.stream_seq])).toEqual([["hub-source", 2]]);
   }, 60_000);
 
   it("least privilege - the chart's gateway user cannot publish another region's events or manage streams", async () => {
-    const gw = await connect({ servers: region.url, user: "gateway-us", pass: ENV.GATEWAY_PASSWORD });
+    const gw = await connectAs(region, "gateway-us", ENV.GATEWAY_PASSWORD);
     conns.push(gw);
     await expect(jetstream(gw, { timeout: 2000 }).publish("events.eu.demo.link.clicked", "{}")).rejects.toThrow();
     await expect(gw.request("$JS.API.STREAM.DELETE.EVENTS_US", undefined, { timeout: 2000 })).rejects.toThrow(
@@ -345,7 +367,7 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
   }, 30_000);
 
   it("least privilege - the chart's delivery user takes its destinations' consumers and subjects, not another destination's, nor the aggregator's, nor stream management", async () => {
-    const nc = await connect({ servers: hub.url, user: "delivery", pass: ENV.DELIVERY_PASSWORD });
+    const nc = await connectAs(hub, "delivery", ENV.DELIVERY_PASSWORD);
     conns.push(nc);
     const jsm = await jetstreamManager(nc, { timeout: 2000 });
     // bi's consumer exactly as the delivery process creates it (so the process, started later, finds it as it would).
@@ -414,7 +436,11 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
       "@tributary/gateway/main",
       dataOf(regionObjects, "-gateway")["gateway.json"]!,
       gatewayPort!,
-      { TRIBUTARY_NATS_URL: region.url, TRIBUTARY_NATS_PASS: ENV.GATEWAY_PASSWORD },
+      {
+        TRIBUTARY_NATS_URL: tlsUrl(region),
+        TRIBUTARY_NATS_PASS: ENV.GATEWAY_PASSWORD,
+        NODE_EXTRA_CA_CERTS: certs.caFile,
+      },
       "/readyz",
     );
     await startFromChart(
@@ -423,8 +449,10 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
       dataOf(hubObjects, "-aggregator")["aggregator.json"]!,
       aggregatorPort!,
       {
-        TRIBUTARY_NATS_URL: hub.url,
+        TRIBUTARY_NATS_URL: tlsUrl(hub),
         TRIBUTARY_NATS_PASS: ENV.AGGREGATOR_PASSWORD,
+        TRIBUTARY_OPERATOR_TOKEN: OPERATOR_TOKEN,
+        NODE_EXTRA_CA_CERTS: certs.caFile,
         TRIBUTARY_WAREHOUSE_URL: `duckdb://${join(dir, "events.duckdb")}`,
       },
       "/healthz",
@@ -441,8 +469,9 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
       deliveryConfig,
       deliveryPort!,
       {
-        TRIBUTARY_NATS_URL: hub.url,
+        TRIBUTARY_NATS_URL: tlsUrl(hub),
         TRIBUTARY_NATS_PASS: ENV.DELIVERY_PASSWORD,
+        NODE_EXTRA_CA_CERTS: certs.caFile,
         TRIBUTARY_DELIVERY_ADMIN_TOKEN: "a-delivery-admin-token",
       },
       "/readyz",
@@ -467,7 +496,11 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     const pod = hubObjects.find((o) => o.kind === "Pod" && o.metadata.name.endsWith("-aggregator-test"))!;
     const args = (pod.spec as { containers: Array<{ args: string[] }> }).containers[0]!.args;
     const checked = await run(process.execPath, args, {
-      env: { ...process.env, AGGREGATOR_URL: `http://127.0.0.1:${aggregatorPort}` },
+      env: {
+        ...process.env,
+        AGGREGATOR_URL: `http://127.0.0.1:${aggregatorPort}`,
+        TRIBUTARY_OPERATOR_TOKEN: OPERATOR_TOKEN,
+      },
     });
     expect(checked.stdout).toContain("warehouse stats: 200");
 
@@ -478,7 +511,7 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
       async () => {
         const res = await fetch(`http://127.0.0.1:${aggregatorPort}/v1/reconcile/keys`, {
           method: "POST",
-          headers: { "content-type": "application/json" },
+          headers: { "content-type": "application/json", ...asOperator },
           body: JSON.stringify({ keys: [eventKey] }),
         });
         return ((await res.json()) as { present: string[] }).present.includes(eventKey) ? true : undefined;
@@ -505,7 +538,9 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     await waitFor(
       "crm's delivered attempt in the warehouse's delivery log",
       async () => {
-        const res = await fetch(`http://127.0.0.1:${aggregatorPort}/v1/deliveries?destination=crm&outcome=delivered`);
+        const res = await fetch(`http://127.0.0.1:${aggregatorPort}/v1/deliveries?destination=crm&outcome=delivered`, {
+          headers: asOperator,
+        });
         const log = (await res.json()) as { data: Array<{ event_key: string }> };
         return log.data.some((d) => d.event_key === eventKey) ? true : undefined;
       },
@@ -513,4 +548,146 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
       250,
     );
   }, 120_000);
+  it("H2 - the charts' client ports require TLS: a client that does not trust the NATS CA is refused", async () => {
+    for (const server of [hub, region]) {
+      const varz = (await (await fetch(`http://127.0.0.1:${server.ports.monitoring}/varz`)).json()) as {
+        tls_required?: boolean;
+      };
+      expect(varz.tls_required).toBe(true);
+      await expect(
+        connectNats({
+          servers: [tlsUrl(server)],
+          name: "stranger",
+          user: "admin",
+          pass: ENV.ADMIN_PASSWORD,
+          tls: { caFile: certs.stranger.caFile },
+        }),
+      ).rejects.toThrow();
+    }
+  });
+
+  it("M9 - through the charts' configs, an other-region subject in the region's stream (an admin's edit) never reaches the hub", async () => {
+    const regionAdmin = await connectAs(region, "admin", ENV.ADMIN_PASSWORD);
+    conns.push(regionAdmin);
+    const jsm = await jetstreamManager(regionAdmin);
+    const stream = (await jsm.streams.info("EVENTS_US")).config;
+    await jsm.streams.update("EVENTS_US", { ...stream, subjects: ["events.us.>", "events.eu.>"] });
+    const js = jetstream(regionAdmin);
+    await js.publish("events.eu.demo.link.clicked", JSON.stringify({ forged: true }));
+    const own = await js.publish("events.us.demo.page.viewed", JSON.stringify({ own: true }));
+    const admin = await connectAs(hub, "admin", ENV.ADMIN_PASSWORD);
+    conns.push(admin);
+    const hubJsm = await jetstreamManager(admin);
+    await waitFor(
+      "the region's own event at the hub",
+      async () => {
+        const last = await hubJsm.streams.getMessage("EVENTS", { last_by_subj: "events.us.demo.page.viewed" });
+        return last?.header.get("Nats-Stream-Source").includes(` ${own.seq} `) ? true : undefined;
+      },
+      20_000,
+      100,
+    );
+    const info = await hubJsm.streams.info("EVENTS", { subjects_filter: ">" });
+    expect(Object.keys(info.state.subjects ?? {}).filter((s) => !s.startsWith("events.us."))).toEqual([]);
+  }, 30_000);
+});
+
+describe("charts' NATS cluster routes - run from the hub chart's config", () => {
+  let dir: string;
+  const servers: NatsServer[] = [];
+  const ROUTE_PASSWORD = "0123456789abcdef0123456789abcdef";
+  let clusterPorts: number[];
+  let nodes: NatsServer[];
+
+  /** The servers a node has routes to, by name (nats-server pools several connections per peer). */
+  async function routedTo(server: NatsServer): Promise<string[]> {
+    const routez = (await (await fetch(`http://127.0.0.1:${server.ports.monitoring}/routez`)).json()) as {
+      routes?: Array<{ remote_name?: string }>;
+    };
+    return [...new Set((routez.routes ?? []).map((r) => r.remote_name ?? "?"))].sort();
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "helm-routes-"));
+    mkdirSync(join(dir, "tls"));
+    certs = await testCertificates(join(dir, "tls"));
+    copyFileSync(certs.certFile, join(dir, "tls", "tls.crt"));
+    copyFileSync(certs.keyFile, join(dir, "tls", "tls.key"));
+    copyFileSync(certs.caFile, join(dir, "tls", "ca.crt"));
+    const ports = await freePorts(6);
+    clusterPorts = [ports[1]!, ports[4]!];
+    // What Kubernetes composes from the Secret for every node (tributary.natsRouteEnv), here on loopback.
+    const env = {
+      ...ENV,
+      ROUTE_PASSWORD,
+      ROUTE_URL_0: `tls://route:${ROUTE_PASSWORD}@127.0.0.1:${clusterPorts[0]}`,
+      ROUTE_URL_1: `tls://route:${ROUTE_PASSWORD}@127.0.0.1:${clusterPorts[1]}`,
+    };
+    nodes = [];
+    for (const i of [0, 1]) {
+      const [client, cluster, leaf] = ports.slice(i * 3, i * 3 + 3);
+      const objects = await renderChart("tributary-hub", {
+        setJson: testValues(join(dir, `hub-${i}`), client!, {
+          "global.tributary.regions": ["us"],
+          "nats.config.nats.tls.dir": join(dir, "tls"),
+          "nats.config.leafnodes.port": leaf,
+          "nats.config.leafnodes.tls.dir": join(dir, "tls"),
+          "nats.config.cluster.enabled": true,
+          "nats.config.cluster.replicas": 2,
+          "nats.config.cluster.port": cluster,
+          "nats.config.cluster.tls.dir": join(dir, "tls"),
+        }),
+      });
+      const conf = dataOf(objects, "-nats-config")["nats.conf"]!;
+      const node = await startNatsServer({
+        name: `hub-${i}`,
+        dir: join(dir, `hub-${i}`),
+        leafnodeListener: true,
+        config: () => body(inlineEnv(conf, { ...env, SERVER_NAME: `hub-${i}` })),
+      });
+      servers.push(node);
+      nodes.push(node);
+    }
+  }, 60_000);
+  afterAll(async () => {
+    for (const s of servers.reverse()) await s.cleanup().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("H1 - the chart's servers route to each other with the route password over mutual TLS; a server without the password, or with a certificate of another CA, cannot join", async () => {
+    await waitFor(
+      "the two hub servers routed to each other",
+      async () =>
+        (await routedTo(nodes[0]!)).join() === "hub-1" && (await routedTo(nodes[1]!)).join() === "hub-0"
+          ? true
+          : undefined,
+      20_000,
+      100,
+    );
+    const cluster = (tls: string, url: string) =>
+      `cluster {\n  name: "tributary-nats"\n  listen: "127.0.0.1:-1"\n  ${tls}\n  routes: [${JSON.stringify(url)}]\n}`;
+    const target = `127.0.0.1:${clusterPorts[0]}`;
+    const rogues = {
+      // Any pod of the cluster, as the finding had it: plaintext, no credentials.
+      plaintext: cluster("", `nats-route://${target}`),
+      // The password (leaked), but not a certificate of the cluster's CA.
+      "stranger certificate": cluster(
+        `tls { cert_file: ${JSON.stringify(certs.stranger.certFile)}, key_file: ${JSON.stringify(certs.stranger.keyFile)}, ca_file: ${JSON.stringify(certs.caFile)} }`,
+        `tls://route:${ROUTE_PASSWORD}@${target}`,
+      ),
+      // A certificate of the cluster's CA (a stolen one), but not the password.
+      "wrong password": cluster(
+        `tls { cert_file: ${JSON.stringify(certs.certFile)}, key_file: ${JSON.stringify(certs.keyFile)}, ca_file: ${JSON.stringify(certs.caFile)} }`,
+        `tls://route:wrong@${target}`,
+      ),
+    };
+    for (const [what, extraConfig] of Object.entries(rogues)) {
+      const rogue = await startNatsServer({ name: `rogue`, jetstream: false, extraConfig });
+      servers.push(rogue);
+      await new Promise((r) => setTimeout(r, 2_500)); // route attempts go out at once and every second
+      expect(await routedTo(rogue), what).toEqual([]);
+      expect(await routedTo(nodes[0]!), what).toEqual(["hub-1"]);
+      await rogue.cleanup();
+    }
+  }, 60_000);
 });

@@ -1,9 +1,12 @@
 // Creates or updates the streams described by the JSON files in STREAMS_DIR, then the durable
 // consumers described by its `*.consumer.json` files (JetStream's consumer create request:
-// {stream_name, config}), as the NATS admin user (the apps' own users cannot manage streams). A
-// consumer comes after the streams, as it lives on one. Runs in the app image as a Job per release
-// revision; the JSON is rendered by the chart to match packages/streams (a test keeps them equal).
-// The NATS client comes from the app's own node_modules (APP_DIR), so the Job needs no other image.
+// {stream_name, config}, optionally with `update`: the config keys applied to an existing consumer
+// instead of the whole config, and `create: false`: leave a missing consumer to its own process),
+// as the NATS admin user (the apps' own users cannot manage streams). A consumer comes after the
+// streams, as it lives on one. Runs in the app image as a Job per release revision; the JSON is
+// rendered by the chart to match packages/streams (a test keeps them equal). The NATS client comes
+// from the app's own node_modules (APP_DIR), so the Job needs no other image. A tls:// NATS_URL
+// makes it refuse a server without TLS (the CA comes through NODE_EXTRA_CA_CERTS).
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -35,11 +38,13 @@ async function found(info, notFound) {
 async function connectWithRetry() {
   for (;;) {
     try {
+      const servers = env.NATS_URL.split(",");
       return await connect({
-        servers: env.NATS_URL.split(","),
+        servers,
         user: "admin",
         pass: env.ADMIN_PASSWORD,
         name: "tributary-provision",
+        ...(servers.some((s) => s.startsWith("tls://")) ? { tls: {} } : {}),
       });
     } catch (err) {
       // NATS starts with the release: wait for it rather than fail the hook at once.
@@ -65,11 +70,17 @@ try {
     console.log(`${exists ? "updated" : "created"} stream ${config.name}`);
   }
   for (const file of files.filter((f) => f.endsWith(".consumer.json"))) {
-    const { stream_name: stream, config } = read(file);
+    const { stream_name: stream, config, update, create = true } = read(file);
     const exists = await found(() => jsm.consumers.info(stream, config.durable_name), CONSUMER_NOT_FOUND);
-    // An update sends the whole config: nats-server applies what may change on a live consumer and
-    // refuses the rest, which fails the Job with its reason.
-    if (exists) await jsm.consumers.update(stream, config.durable_name, config);
+    if (!exists && !create) {
+      console.log(`left consumer ${config.durable_name} on ${stream} to its process`);
+      continue;
+    }
+    // An update sends the whole config, or the keys `update` lists (an absent one is cleared):
+    // nats-server applies what may change on a live consumer and refuses the rest, which fails the
+    // Job with its reason.
+    const changes = update ? Object.fromEntries(update.map((key) => [key, config[key]])) : config;
+    if (exists) await jsm.consumers.update(stream, config.durable_name, changes);
     else await jsm.consumers.add(stream, config);
     console.log(`${exists ? "updated" : "created"} consumer ${config.durable_name} on ${stream}`);
   }

@@ -24,13 +24,49 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
 
-{{/* The NATS service of this release (the official chart names it after the release). */}}
+{{/* The NATS service of this release (the official chart names it after the release), over TLS when its client port has it. */}}
 {{- define "tributary-gateway.natsUrls" -}}
 {{- if .Values.gateway.natsServers -}}
 {{- .Values.gateway.natsServers | toJson -}}
 {{- else -}}
-{{- list (printf "nats://%s-nats:%v" .Release.Name .Values.nats.config.nats.port) | toJson -}}
+{{- list (printf "%s://%s-nats:%v" (ternary "tls" "nats" (eq (include "tributary-gateway.natsTls" .) "true")) .Release.Name .Values.nats.config.nats.port) | toJson -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+Whether this release's NATS client port runs TLS: then the pods that connect to it (the gateway,
+the provisioning Job) trust the CA of its certificate (ca.crt of the same Secret) through
+NODE_EXTRA_CA_CERTS, which Node adds to its trusted CAs; the apps' tls:// URL makes them refuse a
+server without TLS.
+*/}}
+{{- define "tributary-gateway.natsTls" -}}
+{{- if and .Values.nats.enabled .Values.nats.config.nats.tls.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{- define "tributary-gateway.natsCaEnv" -}}
+{{- if eq (include "tributary-gateway.natsTls" .) "true" }}
+- name: NODE_EXTRA_CA_CERTS
+  value: /etc/tributary/nats-ca/ca.crt
+{{- end }}
+{{- end -}}
+
+{{- define "tributary-gateway.natsCaMount" -}}
+{{- if eq (include "tributary-gateway.natsTls" .) "true" }}
+- name: nats-ca
+  mountPath: /etc/tributary/nats-ca
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "tributary-gateway.natsCaVolume" -}}
+{{- if eq (include "tributary-gateway.natsTls" .) "true" }}
+- name: nats-ca
+  secret:
+    secretName: {{ .Values.nats.config.nats.tls.secretName | quote }}
+    items:
+      - key: ca.crt
+        path: ca.crt
+{{- end }}
 {{- end -}}
 
 {{/* The gateway's config file (apps/gateway/src/config.ts): no secret in it, only file paths. */}}
@@ -83,7 +119,8 @@ this region (durable sourcing): as hubSourceConsumerConfig (packages/streams/src
 builds it, wrapped as JetStream's consumer create request. The region keeps the position, so a
 restarted hub resumes where it stopped within seconds. nats-server requires this shape: push to the
 region's deliver subject, `flow_control` acks with flow control on, 1 s heartbeats; at most
-20,000 messages in flight before the region waits for the hub's flow-control answer.
+20,000 messages in flight before the region waits for the hub's flow-control answer. It sends only
+the region's own subjects, even from a stream that holds more.
 */}}
 {{- define "tributary-gateway.hubSourceConsumerConfig" -}}
 {{- $region := .Values.global.tributary.region -}}
@@ -92,9 +129,17 @@ region's deliver subject, `flow_control` acks with flow control on, 1 s heartbea
   "config" (dict
     "durable_name" "hub-source"
     "deliver_subject" (printf "deliver.%s.hub-source" $region)
+    "filter_subject" (printf "events.%s.>" $region)
     "deliver_policy" "all"
     "ack_policy" "flow_control"
     "flow_control" true
     "idle_heartbeat" 1000000000
     "max_ack_pending" 20000)) -}}
+{{- end -}}
+
+{{/* The NATS chart's pod labels of this release's servers (its StatefulSet's selector). */}}
+{{- define "tributary-gateway.natsSelectorLabels" -}}
+app.kubernetes.io/name: nats
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: nats
 {{- end -}}

@@ -26,6 +26,10 @@ sync_interval: {{ .syncInterval | quote }}
 {{- define "tributary.natsRegionConfig" -}}
 {{- $region := .Values.global.tributary.region -}}
 {{- $stream := include "tributary.streamName" $region -}}
+{{- $user := include "tributary.gatewayUser" $region -}}
+# The largest message any server of the topology takes (packages/streams MAX_PAYLOAD_BYTES): the
+# largest body with its headers, and its DLQ entry.
+max_payload: {{ include "tributary.maxPayload" . }}
 accounts:
   TRIBUTARY:
     jetstream: enabled
@@ -33,22 +37,74 @@ accounts:
       - user: admin
         password: "<< $ADMIN_PASSWORD >>"
         allowed_connection_types: [STANDARD]
-      - user: {{ include "tributary.gatewayUser" $region | quote }}
+      - user: {{ $user | quote }}
         password: "<< $GATEWAY_PASSWORD >>"
         allowed_connection_types: [STANDARD]
         permissions:
           publish:
             allow: [{{ printf "events.%s.>" $region | quote }}, {{ printf "$JS.API.STREAM.INFO.%s" $stream | quote }}]
           subscribe:
-            allow: ["_INBOX.>"]
+            # Its own replies only (packages/streams inboxPermission; connectNats sets the prefix).
+            allow: [{{ printf "_INBOX_%s.>" $user | quote }}]
 leafnodes:
   remotes:
     - url: "<< $HUB_LEAFNODE_URL >>"
       account: TRIBUTARY
-      {{- if and .Values.tlsCA.enabled (or .Values.tlsCA.configMapName .Values.tlsCA.secretName) }}
+      {{- if not .Values.insecure.allowPlaintextLeafnodes }}
+      # TLS whatever the URL's scheme: the hub's certificate checked against the CA of tlsCA, or
+      # against the system's CAs without one.
       tls:
+        {{- if and .Values.tlsCA.enabled (or .Values.tlsCA.configMapName .Values.tlsCA.secretName) }}
         ca_file: {{ printf "%s/%s" .Values.tlsCA.dir .Values.tlsCA.key | quote }}
+        {{- else }}
+        {}
+        {{- end }}
       {{- end }}
+{{- end -}}
+
+{{/* packages/streams MAX_PAYLOAD_BYTES (2 MiB); test/charts.test.ts compares them. */}}
+{{- define "tributary.maxPayload" -}}2097152{{- end -}}
+
+{{/*
+The cluster's routes, authenticated: user `route` with ROUTE_PASSWORD from
+global.tributary.natsSecret, in the listener and in each route URL. nats-server reads a password
+only whole from a variable, never inside a URL, so each node's URL is an env var of its own that
+Kubernetes composes from the Secret (tributary.natsRouteEnv); the password must be URL-safe
+(e.g. `openssl rand -hex 32`).
+*/}}
+{{- define "tributary.natsRouteAuth" -}}
+{{- if .Values.routeAuth.enabled }}
+authorization:
+  user: route
+  password: "<< $ROUTE_PASSWORD >>"
+routes:
+  {{- range $i, $_ := until (int .Values.config.cluster.replicas) }}
+  - {{ printf "<< $ROUTE_URL_%d >>" $i | quote }}
+  {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* The route TLS: mutual, each node's certificate checked against the CA in its own Secret. */}}
+{{- define "tributary.natsRouteTls" -}}
+ca_file: {{ printf "%s/ca.crt" (trimSuffix "/" .Values.config.cluster.tls.dir) | quote }}
+verify: true
+{{- end -}}
+
+{{/* The route URLs' env vars (see tributary.natsRouteAuth). */}}
+{{- define "tributary.natsRouteEnv" -}}
+{{- if and .Values.config.cluster.enabled .Values.routeAuth.enabled }}
+ROUTE_PASSWORD:
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.global.tributary.natsSecret | quote }}
+      key: ROUTE_PASSWORD
+{{- $proto := ternary "tls" "nats" .Values.config.cluster.tls.enabled }}
+{{- range $i, $_ := until (int .Values.config.cluster.replicas) }}
+{{ printf "ROUTE_URL_%d" $i }}: {{ printf "%s://route:$(ROUTE_PASSWORD)@%s-%d.%s:%v" $proto $.Values.statefulSet.name $i $.Values.headlessService.name $.Values.config.cluster.port | quote }}
+{{- end }}
+{{- else }}
+{}
+{{- end }}
 {{- end -}}
 
 {{- define "tributary.natsHardenedContainer" -}}
@@ -68,6 +124,8 @@ envFrom:
 
 {{- define "tributary.natsPodSecurity" -}}
 spec:
+  # nats-server never talks to the Kubernetes API: no ServiceAccount token in its pods.
+  automountServiceAccountToken: false
   securityContext:
     runAsNonRoot: true
     runAsUser: 1000

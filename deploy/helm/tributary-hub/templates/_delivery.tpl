@@ -29,8 +29,15 @@ apps/delivery's config file (apps/delivery/src/config.ts). Its NATS user cannot 
 {{- $d := .Values.delivery -}}
 {{- $destinations := .Values.global.tributary.delivery.destinations -}}
 {{- range $i, $dest := $destinations -}}
+{{- $url := urlParse $dest.url -}}
+{{- if $url.userinfo -}}
+{{- fail (printf "global.tributary.delivery.destinations[%d] (%s): the url carries a user or password, which would sit in this chart's ConfigMap (and the delivery process does not send it): put the credential in secretHeaders (e.g. authorization: {file: %s/<key>})" $i $dest.name (include "tributary-hub.delivery.secretsDir" $)) -}}
+{{- end -}}
+{{- if regexMatch "(?i)(^|[&;])([a-z0-9]*[_.-])?(token|secret|password|passwd|pwd|key|apikey|signature|sig|auth|credentials?)=" $url.query -}}
+{{- fail (printf "global.tributary.delivery.destinations[%d] (%s): the url's query looks like it carries a credential, which would sit in this chart's ConfigMap: send it as a header from secretHeaders instead" $i $dest.name) -}}
+{{- end -}}
 {{- range $header, $_ := ($dest.headers | default dict) -}}
-{{- if regexMatch "(?i)(authorization|token|secret|password|api-?key|cookie)" $header -}}
+{{- if regexMatch "(?i)(auth|token|secret|passw|api-?key|access-?key|cookie|session|signature|credential)" $header -}}
 {{- fail (printf "global.tributary.delivery.destinations[%d] (%s): headers.%s looks like a credential: move it to secretHeaders (%s: {file: %s/<key>}) so it comes from the signing Secret, not this chart's ConfigMap" $i $dest.name $header $header (include "tributary-hub.delivery.secretsDir" $)) -}}
 {{- end -}}
 {{- end -}}
@@ -78,4 +85,19 @@ delivery process when enabled. Objects every workload gets alike (PDB, ServiceMo
 {{- $workloads = append $workloads "tributary-hub.delivery" -}}
 {{- end -}}
 {{- toJson $workloads -}}
+{{- end -}}
+
+{{/*
+A destination's consumer filters as provision.mjs applies them to an existing consumer (and
+creates none): deliveryConsumerConfig's filter_subject or filter_subjects (packages/streams).
+*/}}
+{{- define "tributary-hub.deliveryFilterUpdate" -}}
+{{- $filters := include "tributary.deliveryFilterSubjects" . | fromJsonArray -}}
+{{- $config := dict "durable_name" (printf "delivery-%s" .name) -}}
+{{- if eq (len $filters) 1 -}}
+{{- $_ := set $config "filter_subject" (first $filters) -}}
+{{- else -}}
+{{- $_ := set $config "filter_subjects" $filters -}}
+{{- end -}}
+{{- toPrettyJson (dict "stream_name" "EVENTS" "config" $config "update" (list "filter_subject" "filter_subjects") "create" false) -}}
 {{- end -}}

@@ -31,8 +31,51 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if .Values.aggregator.natsServers -}}
 {{- .Values.aggregator.natsServers | toJson -}}
 {{- else -}}
-{{- list (printf "nats://%s-nats:%v" .Release.Name .Values.nats.config.nats.port) | toJson -}}
+{{- list (printf "%s://%s-nats:%v" (ternary "tls" "nats" (eq (include "tributary-hub.natsTls" .) "true")) .Release.Name .Values.nats.config.nats.port) | toJson -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+Whether this release's NATS client port runs TLS: then the pods that connect to it (the
+aggregator, the delivery process, the provisioning Job) trust the CA of its certificate (ca.crt of
+the same Secret) through NODE_EXTRA_CA_CERTS, which Node adds to its trusted CAs; the apps' tls://
+URL makes them refuse a server without TLS.
+*/}}
+{{- define "tributary-hub.natsTls" -}}
+{{- if and .Values.nats.enabled .Values.nats.config.nats.tls.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{- define "tributary-hub.natsCaEnv" -}}
+{{- if eq (include "tributary-hub.natsTls" .) "true" }}
+- name: NODE_EXTRA_CA_CERTS
+  value: /etc/tributary/nats-ca/ca.crt
+{{- end }}
+{{- end -}}
+
+{{- define "tributary-hub.natsCaMount" -}}
+{{- if eq (include "tributary-hub.natsTls" .) "true" }}
+- name: nats-ca
+  mountPath: /etc/tributary/nats-ca
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "tributary-hub.natsCaVolume" -}}
+{{- if eq (include "tributary-hub.natsTls" .) "true" }}
+- name: nats-ca
+  secret:
+    secretName: {{ .Values.nats.config.nats.tls.secretName | quote }}
+    items:
+      - key: ca.crt
+        path: ca.crt
+{{- end }}
+{{- end -}}
+
+{{/* The NATS chart's pod labels of this release's servers (its StatefulSet's selector). */}}
+{{- define "tributary-hub.natsSelectorLabels" -}}
+app.kubernetes.io/name: nats
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: nats
 {{- end -}}
 
 {{/* The aggregator's config file (apps/aggregator/src/config.ts); the warehouse URL comes from the secret. */}}
@@ -82,7 +125,8 @@ Each source reads its region's durable consumer `hub-source` (durable sourcing):
 the position, so a restarted hub resumes where it stopped within seconds. The region's own release
 creates that consumer (tributary-gateway's provisioning Job); the duplicate window drops the same
 event accepted in two regions (a sender retrying elsewhere), so the loader and every destination
-read it once.
+read it once. Each source's transform stores whatever events.{any}.… a region brings as
+events.{that region}.…: no region can add events under another's subjects.
 */}}
 {{- define "tributary-hub.hubStreamConfig" -}}
 {{- $s := .Values.hubStream -}}
@@ -91,7 +135,8 @@ read it once.
 {{- $sources = append $sources (dict
   "name" (include "tributary.streamName" .)
   "external" (dict "api" (printf "$JS.%s.API" .) "deliver" (printf "deliver.%s" .))
-  "consumer" (dict "name" "hub-source" "deliver_subject" (printf "deliver.%s.hub-source" .))) -}}
+  "consumer" (dict "name" "hub-source" "deliver_subject" (printf "deliver.%s.hub-source" .))
+  "subject_transforms" (list (dict "src" "events.*.>" "dest" (printf "events.%s.>" .)))) -}}
 {{- end -}}
 {{- toPrettyJson (dict
   "name" "EVENTS"

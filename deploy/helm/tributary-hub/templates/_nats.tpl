@@ -19,6 +19,9 @@ sync_interval: {{ . | quote }}
 
 {{- define "tributary.natsHubConfig" -}}
 {{- $delivery := .Values.global.tributary.delivery -}}
+# The largest message any server of the topology takes (packages/streams MAX_PAYLOAD_BYTES): the
+# largest body with its headers, and its DLQ entry.
+max_payload: {{ include "tributary.maxPayload" . }}
 accounts:
   TRIBUTARY:
     jetstream: enabled
@@ -35,17 +38,20 @@ accounts:
               - "$JS.API.INFO"
               - "$JS.API.STREAM.INFO.EVENTS"
               - "$JS.API.STREAM.INFO.EVENTS_DLQ"
-              {{- include "tributary.durableConsumerPermissions" (list "EVENTS" .Values.global.tributary.durable) | nindent 14 }}
+              {{- include "tributary.durableConsumerPermissions" (list "EVENTS" .Values.global.tributary.durable (list)) | nindent 14 }}
               - "dlq.>"
               # its durable on DELIVERIES: the delivery log (apps/delivery) loaded into the warehouse
               - "$JS.API.STREAM.INFO.DELIVERIES"
-              {{- include "tributary.durableConsumerPermissions" (list "DELIVERIES" "deliveries-loader") | nindent 14 }}
+              {{- include "tributary.durableConsumerPermissions" (list "DELIVERIES" "deliveries-loader" (list)) | nindent 14 }}
           subscribe:
-            allow: ["_INBOX.>"]
+            # Its own replies only (packages/streams inboxPermission; connectNats sets the prefix).
+            allow: ["_INBOX_aggregator.>"]
       {{- if $delivery.enabled }}
       # The delivery process (packages/streams deliveryPermissions): per destination its durable
-      # consumers on EVENTS and DELIVERY_REPLAY and its own DLQ, replay and log subjects; reads
-      # and deletes DLQ entries for replays; no stream management.
+      # consumers on EVENTS (pinned to the destination's filter subjects where nats-server can pin
+      # them) and DELIVERY_REPLAY, the scan consumer of its time-range replays, and its own DLQ,
+      # replay and log subjects; reads and deletes DLQ entries for replays. It reads no hub event by
+      # sequence and manages no stream.
       - user: delivery
         password: "<< $DELIVERY_PASSWORD >>"
         allowed_connection_types: [STANDARD]
@@ -59,18 +65,19 @@ accounts:
               - "$JS.API.STREAM.INFO.DELIVERIES"
               - "$JS.API.STREAM.MSG.GET.DELIVERY_DLQ"
               - "$JS.API.STREAM.MSG.DELETE.DELIVERY_DLQ"
-              - "$JS.API.DIRECT.GET.EVENTS"
-              - "$JS.API.STREAM.MSG.GET.EVENTS"
               {{- range $delivery.destinations }}
               {{- $durable := printf "delivery-%s" .name }}
-              {{- include "tributary.durableConsumerPermissions" (list "EVENTS" $durable) | nindent 14 }}
-              {{- include "tributary.durableConsumerPermissions" (list "DELIVERY_REPLAY" (printf "%s-replay" $durable)) | nindent 14 }}
+              {{- $filters := include "tributary.deliveryFilterSubjects" . | fromJsonArray }}
+              {{- include "tributary.durableConsumerPermissions" (list "EVENTS" $durable $filters) | nindent 14 }}
+              {{- include "tributary.durableConsumerPermissions" (list "DELIVERY_REPLAY" (printf "%s-replay" $durable) (list (printf "redeliver.%s" .name))) | nindent 14 }}
+              {{- include "tributary.durableConsumerPermissions" (list "EVENTS" (printf "%s-scan" $durable) $filters) | nindent 14 }}
+              - {{ printf "$JS.API.CONSUMER.DELETE.EVENTS.%s-scan" $durable | quote }}
               - {{ printf "delivery-dlq.%s" .name | quote }}
               - {{ printf "redeliver.%s" .name | quote }}
               - {{ printf "deliveries.%s" .name | quote }}
               {{- end }}
           subscribe:
-            allow: ["_INBOX.>"]
+            allow: ["_INBOX_delivery.>"]
       {{- end }}
     # Each region's sourcing subjects, from the account its leafnode link logs in to.
     imports:
@@ -121,16 +128,86 @@ accounts:
 
 {{/*
 What pulling from one durable consumer takes, as packages/streams durableConsumerPermissions
-lists it: (list stream durable).
+lists it: (list stream durable filterSubjects). The create is the exact subject the client sends:
+without a filter it ends at the durable; one filter subject is pinned in it (nats-server checks
+it against the config); several filters go through DURABLE.CREATE, which cannot carry them.
 */}}
 {{- define "tributary.durableConsumerPermissions" -}}
 {{- $consumer := printf "%s.%s" (index . 0) (index . 1) -}}
+{{- $filters := without (index . 2) ">" -}}
 - {{ printf "$JS.API.CONSUMER.INFO.%s" $consumer | quote }}
-- {{ printf "$JS.API.CONSUMER.CREATE.%s" $consumer | quote }}
-- {{ printf "$JS.API.CONSUMER.CREATE.%s.>" $consumer | quote }}
+{{- if gt (len $filters) 1 }}
 - {{ printf "$JS.API.CONSUMER.DURABLE.CREATE.%s" $consumer | quote }}
+{{- else if eq (len $filters) 1 }}
+- {{ printf "$JS.API.CONSUMER.CREATE.%s.%s" $consumer (first $filters) | quote }}
+{{- else }}
+- {{ printf "$JS.API.CONSUMER.CREATE.%s" $consumer | quote }}
+{{- end }}
 - {{ printf "$JS.API.CONSUMER.MSG.NEXT.%s" $consumer | quote }}
 - {{ printf "$JS.ACK.%s.>" $consumer | quote }}
+{{- end -}}
+
+{{/*
+A destination's filter subjects, as packages/streams deliveryFilterSubjects builds them: its
+sources × types (`events.*.{source}.{type}`), `*` for every source and `>` for every type. JSON.
+*/}}
+{{- define "tributary.deliveryFilterSubjects" -}}
+{{- $sources := uniq (.sources | default list) -}}
+{{- $types := uniq (.types | default list) -}}
+{{- if not $sources }}{{ $sources = list "*" }}{{ end -}}
+{{- if not $types }}{{ $types = list ">" }}{{ end -}}
+{{- $subjects := list -}}
+{{- range $source := $sources -}}
+{{- range $type := $types -}}
+{{- $subjects = append $subjects (printf "events.*.%s.%s" $source $type) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $subjects -}}
+{{- end -}}
+
+{{/* packages/streams MAX_PAYLOAD_BYTES (2 MiB); test/charts.test.ts compares them. */}}
+{{- define "tributary.maxPayload" -}}2097152{{- end -}}
+
+{{/*
+The cluster's routes, authenticated: user `route` with ROUTE_PASSWORD from
+global.tributary.natsSecret, in the listener and in each route URL. nats-server reads a password
+only whole from a variable, never inside a URL, so each node's URL is an env var of its own that
+Kubernetes composes from the Secret (tributary.natsRouteEnv); the password must be URL-safe
+(e.g. `openssl rand -hex 32`).
+*/}}
+{{- define "tributary.natsRouteAuth" -}}
+{{- if .Values.routeAuth.enabled }}
+authorization:
+  user: route
+  password: "<< $ROUTE_PASSWORD >>"
+routes:
+  {{- range $i, $_ := until (int .Values.config.cluster.replicas) }}
+  - {{ printf "<< $ROUTE_URL_%d >>" $i | quote }}
+  {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* The route TLS: mutual, each node's certificate checked against the CA in its own Secret. */}}
+{{- define "tributary.natsRouteTls" -}}
+ca_file: {{ printf "%s/ca.crt" (trimSuffix "/" .Values.config.cluster.tls.dir) | quote }}
+verify: true
+{{- end -}}
+
+{{/* The route URLs' env vars (see tributary.natsRouteAuth). */}}
+{{- define "tributary.natsRouteEnv" -}}
+{{- if and .Values.config.cluster.enabled .Values.routeAuth.enabled }}
+ROUTE_PASSWORD:
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.global.tributary.natsSecret | quote }}
+      key: ROUTE_PASSWORD
+{{- $proto := ternary "tls" "nats" .Values.config.cluster.tls.enabled }}
+{{- range $i, $_ := until (int .Values.config.cluster.replicas) }}
+{{ printf "ROUTE_URL_%d" $i }}: {{ printf "%s://route:$(ROUTE_PASSWORD)@%s-%d.%s:%v" $proto $.Values.statefulSet.name $i $.Values.headlessService.name $.Values.config.cluster.port | quote }}
+{{- end }}
+{{- else }}
+{}
+{{- end }}
 {{- end -}}
 
 {{- define "tributary.streamName" -}}
@@ -173,6 +250,8 @@ envFrom:
 
 {{- define "tributary.natsPodSecurity" -}}
 spec:
+  # nats-server never talks to the Kubernetes API: no ServiceAccount token in its pods.
+  automountServiceAccountToken: false
   securityContext:
     runAsNonRoot: true
     runAsUser: 1000
