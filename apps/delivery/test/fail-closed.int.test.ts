@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "@tributary/config";
 import { HTTP_SERVER_LIMITS } from "@tributary/runtime";
@@ -23,6 +23,7 @@ let nc: NatsConnection;
 let js: JetStreamClient;
 let service: DeliveryService;
 let telemetry: Telemetry;
+let receiver: FastifyInstance;
 const apps: FastifyInstance[] = [];
 let configCount = 0;
 
@@ -61,12 +62,13 @@ beforeAll(async () => {
   const hub = hubStreamConfig({ regions: [] });
   await ensureStream(await jetstreamManager(nc), { ...hub, subjects: [...(hub.subjects ?? []), "events.>"] });
   js = jetstream(nc);
-  // These tests are about the admin API, not delivery: the destination's filter takes no event, so
-  // nothing is ever sent (and its host, under .invalid, never resolves).
+  // These tests are about the admin API; the destination is a receiver on loopback that takes everything.
+  receiver = Fastify();
+  receiver.post("/in", async () => ({ ok: true }));
+  const url = `${await receiver.listen({ host: "127.0.0.1", port: 0 })}/in`;
   const loaded = configFrom({
-    destinations: [
-      { name: "crm", url: "https://crm.invalid/in", start: "all", filter: "false", signing: { type: "none" } },
-    ],
+    allowPrivate: ["127.0.0.0/8"],
+    destinations: [{ name: "crm", url, start: "all", signing: { type: "none" } }],
   });
   service = await DeliveryService.start({
     nc,
@@ -84,6 +86,7 @@ afterAll(async () => {
   await service?.stop();
   await nc?.drain();
   await telemetry?.shutdown();
+  await receiver?.close();
   await server?.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
