@@ -54,7 +54,7 @@ describe("ClickHouse HTTP client - answer size cap", () => {
 
   const read = (settings: Record<string, number>) => http.query("SELECT 1", { kind: "read", settings });
 
-  it("M7 - an answer within the cap is read whole", async () => {
+  it("an answer within the cap is read whole", async () => {
     expect(await read({ size: 3 * MiB })).toHaveLength(3 * MiB);
   });
 
