@@ -15,8 +15,8 @@ export {
   traceLogFields,
 } from "./trace-context.js";
 export type { HeaderReader } from "./trace-context.js";
-export { instrumentFastify, withContext } from "./fastify.js";
-export type { InstrumentFastifyOptions } from "./fastify.js";
+export { instrumentFastify, serveMetrics, traceRequests, withContext } from "./fastify.js";
+export type { InstrumentFastifyOptions, TraceRequestsOptions } from "./fastify.js";
 export { BATCH_SIZE_BUCKETS, LATENCY_BUCKETS_SECONDS, OPERATION_BUCKETS_SECONDS } from "./buckets.js";
 export { METRICS, createAggregatorMetrics, createDeliveryMetrics, createGatewayMetrics } from "./metrics.js";
 export type {

@@ -72,6 +72,56 @@ describe("telemetry", () => {
     expect(extracted?.traceId).toBe("0af7651916cd43dd8448eb211c80319c");
   });
 
+  it("L6 - an untrusted edge (callerTrace: link) starts its own trace: the caller's traceparent is a link without its tracestate, and cannot force sampling", async () => {
+    const traced = async (env: Record<string, string>) => {
+      const exporter = new InMemorySpanExporter();
+      telemetry = startTelemetry({
+        serviceName: "t",
+        serviceVersion: "0",
+        env,
+        spanProcessors: [new SimpleSpanProcessor({ exporter })],
+      });
+      const app = Fastify();
+      instrumentFastify(app, telemetry, { tracedPrefix: "/v1/", callerTrace: "link" });
+      let injected: Record<string, string> | undefined;
+      app.post("/v1/things", async (request, reply) => {
+        injected = traceHeadersOf(request.otelContext!);
+        return reply.code(202).send({ ok: true });
+      });
+      await app.inject({
+        method: "POST",
+        url: "/v1/things",
+        headers: { traceparent: PARENT, tracestate: "vendor=attacker-chosen" },
+        payload: {},
+      });
+      await app.close();
+      const spans = exporter.getFinishedSpans(); // before the shutdown, which empties the exporter
+      await telemetry.shutdown();
+      telemetry = undefined;
+      return { spans, injected };
+    };
+
+    // Always sampled here: a root span of a trace of its own, linked to the caller's span.
+    const { spans, injected } = await traced({});
+    const server = spans.find((s) => s.kind === SpanKind.SERVER)!;
+    expect(server.spanContext().traceId).not.toBe("0af7651916cd43dd8448eb211c80319c");
+    expect(server.parentSpanContext).toBeUndefined();
+    expect(server.links).toHaveLength(1);
+    expect(server.links[0]!.context).toMatchObject({
+      traceId: "0af7651916cd43dd8448eb211c80319c",
+      spanId: "b7ad6b7169203331",
+    });
+    expect(server.links[0]!.context.traceState).toBeUndefined();
+    // What travels on (NATS headers) is our trace, and no tracestate at all.
+    expect(injected?.traceparent).toContain(server.spanContext().traceId);
+    expect(injected?.tracestate).toBeUndefined();
+
+    // Under a ratio sampler the caller's sampled flag decides nothing: ratio 0 records nothing.
+    const sampled = await traced({ OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0" });
+    expect(sampled.spans).toEqual([]);
+    expect(sampled.injected?.traceparent).toMatch(/-00$/);
+  });
+
   it("metrics - /metrics serves the Prometheus format; latency histograms reach hours, not +Inf", async () => {
     telemetry = startTelemetry({ serviceName: "t", serviceVersion: "0", env: {} });
     const metrics = createAggregatorMetrics(telemetry.meter, () => ({
