@@ -45,6 +45,7 @@ export class Pipeline {
       JSON.stringify({
         region: "us",
         port: gatewayPort,
+        opsPort: 0, // any free port: test files run side by side
         logLevel: "warn",
         nats: { servers: [nats.url] },
         stream: { maxBytes: 256 * 1024 * 1024 },

@@ -149,7 +149,8 @@ describe("telemetry end to end: traces from request to warehouse row, metrics a 
       `tributary_loader_events_total{outcome="loaded"} ${expectedRows}`,
     );
 
-    const us = await (await fetch(`${topology.regions.get("us")!.gatewayUrl}/metrics`)).text();
+    // The gateway's metrics are on its operations port, not the ingest port senders reach.
+    const us = await (await fetch(`${topology.regions.get("us")!.gatewayOpsUrl}/metrics`)).text();
     expect(us).toMatch(/tributary_gateway_events_total\{region="us",source="demo",outcome="duplicate",code=""\} 1/);
     expect(us).toMatch(/tributary_gateway_publish_duration_seconds_count\{region="us"\} \d+/);
   }, 60_000);
@@ -163,7 +164,7 @@ describe("telemetry end to end: traces from request to warehouse row, metrics a 
       prometheus = await startPrometheus({
         dir,
         jobs: {
-          gateway: [...topology.regions.values()].map((r) => hostOf(r.gatewayUrl)),
+          gateway: [...topology.regions.values()].map((r) => hostOf(r.gatewayOpsUrl)),
           aggregator: [hostOf(topology.aggregatorUrl)],
           delivery: [hostOf(topology.delivery!.url)],
         },

@@ -235,6 +235,7 @@ async function startGateway(mode: string): Promise<GatewayUnderLoad> {
     JSON.stringify({
       region: "us",
       port,
+      opsPort: 0,
       logLevel: "warn",
       nats: { servers: [nats.url] },
       sources: {

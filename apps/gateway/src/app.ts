@@ -1,21 +1,34 @@
 import Fastify, { LogController, type FastifyInstance } from "fastify";
-import { httpServerOptions, limitConnections, type HttpServerLimits } from "@tributary/runtime";
-import { instrumentFastify } from "@tributary/telemetry";
+import { HTTP_SERVER_LIMITS, httpServerOptions, limitConnections, type HttpServerLimits } from "@tributary/runtime";
+import { serveMetrics, traceRequests } from "@tributary/telemetry";
 import type { GatewayConfig } from "./config.js";
 import { admissionPlugin } from "./plugins/admission.js";
 import { errorsPlugin } from "./plugins/errors.js";
 import { ingestRoutes } from "./plugins/ingest.js";
-import { gatewayState, type GatewayDeps } from "./plugins/state.js";
-import { statusRoutes } from "./plugins/status.js";
+import { gatewayState, type GatewayDeps, type GatewayState } from "./plugins/state.js";
+import { probeRoutes, statsRoutes } from "./plugins/status.js";
+
+/** The gateway's two HTTP servers; the caller listens on each (config `host`/`port`, `opsHost`/`opsPort`). */
+export interface Gateway {
+  /** What senders reach: ingest and the load balancer's probes. */
+  app: FastifyInstance;
+  /** What operators and Prometheus reach: /metrics, /v1/stats and the probes with their details. */
+  ops: FastifyInstance;
+}
 
 /**
- * The gateway's HTTP side, one plugin per concern, registered in this order (it matters: the
- * rate-limit plugin must see the ingest routes declared after it): error mapping, admission and
- * pressure, health and stats, ingest. They share one GatewayState (counters, the in-flight
- * limiter, the regional stream, whether the server is closing).
+ * The gateway's HTTP side: the ingest server, one plugin per concern, registered in this order (it
+ * matters: the rate-limit plugin must see the ingest routes declared after it): error mapping,
+ * admission and pressure, probes, ingest; and the operations server. They share one GatewayState
+ * (counters, the in-flight limiter, the regional stream, whether the server is closing).
  */
-export function buildApp(deps: GatewayDeps): FastifyInstance {
+export function buildGateway(deps: GatewayDeps): Gateway {
   const state = gatewayState(deps);
+  const app = ingestServer(deps, state);
+  return { app, ops: opsServer(deps, state, app) };
+}
+
+function ingestServer(deps: GatewayDeps, state: GatewayState): FastifyInstance {
   const limits = serverLimits(deps.config.http);
   const app = Fastify({
     ...httpServerOptions(limits),
@@ -26,13 +39,27 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
     return503OnClosing: false, // answered by the admission plugin with our own code and Retry-After
   });
   limitConnections(app, limits);
-  // /metrics, and a server span per ingest request (hooks on the root apply to every route).
-  if (deps.telemetry) instrumentFastify(app, deps.telemetry, { tracedPrefix: "/v1/sources/" });
+  // A server span per ingest request, its own trace: senders are not trusted with ours.
+  if (deps.telemetry) traceRequests(app, deps.telemetry, { tracedPrefix: "/v1/sources/", callerTrace: "link" });
   void app.register(errorsPlugin, state);
   void app.register(admissionPlugin, state);
-  void app.register(statusRoutes, state);
+  void app.register(probeRoutes, { state, detailed: false });
   void app.register(ingestRoutes, state);
   return app;
+}
+
+/**
+ * The operations server: scrapes and operators' reads, never shed by the pressure guard (it guards
+ * the ingest server), with the limits of the other apps' internal servers. It logs through the
+ * ingest server's logger.
+ */
+function opsServer(deps: GatewayDeps, state: GatewayState, ingest: FastifyInstance): FastifyInstance {
+  const ops = Fastify({ ...httpServerOptions(HTTP_SERVER_LIMITS), loggerInstance: ingest.log });
+  limitConnections(ops, HTTP_SERVER_LIMITS);
+  if (deps.telemetry) serveMetrics(ops, deps.telemetry);
+  void ops.register(probeRoutes, { state, detailed: true });
+  void ops.register(statsRoutes, { state, memoryUsage: () => ingest.memoryUsage() });
+  return ops;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import {
   ConfigError,
+  envInt,
   envString,
   loadConfig,
   resolveSecret,
@@ -31,6 +32,14 @@ import {
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = "127.0.0.1";
+/**
+ * The operations port (/metrics, /v1/stats, the probes): apart from the ingest port, so what the
+ * internet reaches carries no counters, source or secret ids, or capacity signals. 9464 is the
+ * port OpenTelemetry's Prometheus exporters use; loopback unless configured (a pod's address for
+ * an in-cluster Prometheus, never published by the Service).
+ */
+export const DEFAULT_OPS_PORT = 9464;
+export const DEFAULT_OPS_HOST = "127.0.0.1";
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024; // 256 KiB: webhooks are small; raise per source
 /**
  * nats-server's `max_payload`: the largest message, headers and body together, a server takes.
@@ -234,6 +243,18 @@ export const GatewayConfigSchema = Type.Object(
       maximum: 65535,
       default: DEFAULT_PORT,
       description: "TCP port; env TRIBUTARY_PORT",
+    }),
+    opsHost: Type.String({
+      default: DEFAULT_OPS_HOST,
+      description:
+        "address of the operations port (/metrics, /v1/stats, probes): loopback, or the pod's own address for Prometheus; env TRIBUTARY_OPS_HOST",
+    }),
+    opsPort: Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      default: DEFAULT_OPS_PORT,
+      description:
+        "TCP port of the operations server (0: any free port); never the ingest port; env TRIBUTARY_OPS_PORT",
     }),
     logLevel: StringEnum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { default: "info" }),
     retryAfterSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: DEFAULT_RETRY_AFTER_SECONDS }),
@@ -561,6 +582,12 @@ function checkHttpLimits(http: GatewayConfigInput["http"], publishTimeoutMs: num
 
 function finish(input: GatewayConfigInput, env: NodeJS.ProcessEnv): GatewayConfig {
   checkNatsServers(input.nats.servers);
+  if (input.opsPort !== 0 && input.opsPort === input.port)
+    throw new ConfigError(
+      "opsPort",
+      `is the ingest port (${input.port}): /metrics and /v1/stats would be served to every sender`,
+      "give the operations server a port of its own (default 9464)",
+    );
   checkHttpLimits(input.http, input.nats.publishTimeoutMs);
   const entries = Object.entries(input.sources);
   if (entries.length === 0)
@@ -583,6 +610,8 @@ export function loadGatewayConfig(
     overrides: {
       ...serviceEnvOverrides(env),
       region: envString(env, "TRIBUTARY_REGION"),
+      opsHost: envString(env, "TRIBUTARY_OPS_HOST"),
+      opsPort: envInt(env, "TRIBUTARY_OPS_PORT"),
     },
   });
   return finish(input, env);

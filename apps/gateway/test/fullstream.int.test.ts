@@ -52,7 +52,8 @@ describe("gateway with a full stream", () => {
       expect(((await batchRes.json()) as { error: { code: string } }).error.code).toBe("buffer_full");
       expect(Number(batchRes.headers.get("retry-after"))).toBeGreaterThan(30);
 
-      const ready = await fetch(`${gw.url}/readyz`);
+      expect((await fetch(`${gw.url}/readyz`)).status).toBe(503);
+      const ready = await fetch(`${gw.opsUrl}/readyz`); // the reason is for operators
       expect(ready.status).toBe(503);
       expect(((await ready.json()) as { reason: string }).reason).toMatch(/^stream_(full|nearly_full)$/);
 

@@ -3,7 +3,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { FastifyInstance } from "fastify";
 import { connectNats } from "@tributary/streams";
 import { startNatsServer, type NatsServer, type NatsServerOptions } from "@tributary/testkit";
-import { buildApp, resolveGatewayConfig } from "../src/app.js";
+import type { Telemetry } from "@tributary/telemetry";
+import { buildGateway, resolveGatewayConfig, type Gateway } from "../src/app.js";
 import { RegionalPublisher } from "../src/publisher.js";
 
 export const SECRET = "test-secret-0123456789abcdef";
@@ -22,8 +23,11 @@ export const DEMO_SOURCE = {
 
 export interface GatewayUnderTest {
   nats: NatsServer;
+  /** The ingest server, and `url` where it listens. */
   app: FastifyInstance;
   url: string;
+  /** Where the operations server (/metrics, /v1/stats, detailed probes) listens. */
+  opsUrl: string;
   publisher: RegionalPublisher;
   /** A separate connection for assertions on the stream. */
   observer: NatsConnection;
@@ -37,16 +41,18 @@ export async function startGateway(
   natsOptions: NatsServerOptions = {},
   /** Runs against the nats-server before the gateway connects (e.g. provisions the stream itself). */
   prepare?: (nats: NatsServer) => Promise<void>,
+  telemetry?: Telemetry,
 ): Promise<GatewayUnderTest> {
   const nats = await startNatsServer({ domain: "us", ...natsOptions });
   let publisher: RegionalPublisher | undefined;
-  let app: FastifyInstance | undefined;
+  let gateway: Gateway | undefined;
   try {
     await prepare?.(nats);
     const config = resolveGatewayConfig(
       {
         region: "us",
         port: 0,
+        opsPort: 0,
         logLevel: "silent",
         nats: { servers: [nats.url], publishTimeoutMs: 1000 },
         stream: { maxBytes: 64 * 1024 * 1024 },
@@ -55,22 +61,32 @@ export async function startGateway(
       },
       { GW_TEST_SECRET: SECRET, GW_TEST_OLD_SECRET: OLD_SECRET },
     );
-    app = buildApp({ config, stream: () => publisher, ...(now ? { now } : {}), logger: false });
-    publisher = new RegionalPublisher(config, app.log);
+    gateway = buildGateway({
+      config,
+      stream: () => publisher,
+      ...(now ? { now } : {}),
+      ...(telemetry ? { telemetry } : {}),
+      logger: false,
+    });
+    publisher = new RegionalPublisher(config, gateway.app.log);
     await publisher.start();
   } catch (err) {
     // A gateway that does not start leaves nothing running behind it.
-    await app?.close();
+    await gateway?.app.close();
+    await gateway?.ops.close();
     await publisher?.close();
     await nats.cleanup();
     throw err;
   }
+  const { app, ops } = gateway;
   const address = await app.listen({ host: "127.0.0.1", port: 0 });
+  const opsAddress = await ops.listen({ host: "127.0.0.1", port: 0 });
   const observer = await connectNats({ servers: [nats.url], name: "observer" });
   return {
     nats,
     app,
     url: address,
+    opsUrl: opsAddress,
     publisher,
     observer,
     async streamMessages() {
@@ -78,8 +94,9 @@ export async function startGateway(
       return (await jsm.streams.info("EVENTS_US")).state.messages;
     },
     async close() {
-      await app!.close();
-      await publisher!.close();
+      await app.close();
+      await publisher.close();
+      await ops.close();
       await observer.close();
       await nats.cleanup();
     },

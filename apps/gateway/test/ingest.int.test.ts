@@ -59,14 +59,14 @@ describe("gateway ingest", () => {
   it("ingest - a rotated-out secret still verifies while it is listed, and is counted", async () => {
     const body = sampleEvent();
     expect((await post(gw, body, signWebhook({ secret: OLD_SECRET, body }))).status).toBe(202);
-    const stats = (await (await fetch(`${gw.url}/v1/stats`)).json()) as any;
+    const stats = (await (await fetch(`${gw.opsUrl}/v1/stats`)).json()) as any;
     expect(stats.secrets.demo.previous.count).toBeGreaterThanOrEqual(1);
   });
 
   it("ingest - unknown event types are accepted and counted", async () => {
     const body = JSON.stringify({ event: "order.refunded", timestamp: new Date().toISOString(), data: { id: 1 } });
     expect((await post(gw, body, signWebhook({ secret: SECRET, body }))).status).toBe(202);
-    const stats = (await (await fetch(`${gw.url}/v1/stats`)).json()) as any;
+    const stats = (await (await fetch(`${gw.opsUrl}/v1/stats`)).json()) as any;
     expect(stats.unknown_event_types.demo).toBeGreaterThanOrEqual(1);
   });
 
@@ -199,7 +199,8 @@ describe("gateway without its NATS", () => {
       expect(res.json.error.code).toBe("buffer_unavailable");
       expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
       expect(Date.now() - started).toBeLessThan(5_000);
-      const notReady = await fetch(`${gw.url}/readyz`);
+      expect((await fetch(`${gw.url}/readyz`)).status).toBe(503);
+      const notReady = await fetch(`${gw.opsUrl}/readyz`); // the reason is for operators
       expect(notReady.status).toBe(503);
       expect(((await notReady.json()) as { reason: string }).reason).toBe("nats_disconnected");
 

@@ -55,7 +55,7 @@ describe("gateway under overload", () => {
       };
       const watcher = async () => {
         while (Date.now() < deadline) {
-          const stats = (await (await fetch(`${gw.url}/v1/stats`)).json()) as { admission: { in_flight: number } };
+          const stats = (await (await fetch(`${gw.opsUrl}/v1/stats`)).json()) as { admission: { in_flight: number } };
           maxInFlight = Math.max(maxInFlight, stats.admission.in_flight);
           heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
           await new Promise((r) => setTimeout(r, 50));

@@ -36,6 +36,7 @@ describe("gateway shutdown", () => {
       JSON.stringify({
         region: "us",
         port,
+        opsPort: 0,
         logLevel: "warn",
         nats: { servers: [nats.url] },
         sources: {

@@ -4,7 +4,7 @@ import type { EventMessage } from "@tributary/streams";
 import { startTelemetry, type Telemetry } from "@tributary/telemetry";
 import { signWebhook, sampleEvent } from "@tributary/testkit";
 import { afterEach, describe, expect, it } from "vitest";
-import { buildApp, resolveGatewayConfig, type RegionalStream } from "../src/app.js";
+import { buildGateway, resolveGatewayConfig, type RegionalStream } from "../src/app.js";
 
 const SECRET = "telemetry-secret-0123456789abcdef";
 const TRACE = "0af7651916cd43dd8448eb211c80319c";
@@ -31,17 +31,33 @@ function gateway(telemetry: Telemetry) {
     freshRetryAfterSeconds: async () => 2,
     streamState: () => undefined,
   };
-  const app = buildApp({ config, telemetry, stream: () => stream, logger: false });
-  const send = (traceFlags: string, n = 1) => {
+  const { app } = buildGateway({ config, telemetry, stream: () => stream, logger: false });
+  const send = (traceFlags: string, n = 1, extra: Record<string, string> = {}) => {
     const body = sampleEvent({ seed: `${traceFlags}-${n}` });
     return app.inject({
       method: "POST",
       url: "/v1/sources/demo/events",
-      headers: { ...signWebhook({ secret: SECRET, body }), traceparent: `00-${TRACE}-b7ad6b7169203331-${traceFlags}` },
+      headers: {
+        ...signWebhook({ secret: SECRET, body }),
+        traceparent: `00-${TRACE}-b7ad6b7169203331-${traceFlags}`,
+        ...extra,
+      },
       payload: body,
     });
   };
   return { app, published, send };
+}
+
+/** Telemetry recording every finished span; `env` picks the sampler. */
+function recording(env: Record<string, string> = {}) {
+  const exporter = new InMemorySpanExporter();
+  const telemetry = startTelemetry({
+    serviceName: "g",
+    serviceVersion: "0",
+    env,
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+  });
+  return { telemetry, exporter };
 }
 
 describe("gateway telemetry", () => {
@@ -51,38 +67,45 @@ describe("gateway telemetry", () => {
   });
 
   it("traces - a sampled request: server span ▸ publish span, whose traceparent the message carries", async () => {
-    const exporter = new InMemorySpanExporter();
-    telemetry = startTelemetry({
-      serviceName: "g",
-      serviceVersion: "0",
-      env: {},
-      spanProcessors: [new SimpleSpanProcessor({ exporter })],
-    });
+    const recorded = recording();
+    telemetry = recorded.telemetry;
     const { app, published, send } = gateway(telemetry);
     expect((await send("01")).statusCode).toBe(202);
     await app.close();
-    const producer = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.PRODUCER)!;
-    const server = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER)!;
+    const producer = recorded.exporter.getFinishedSpans().find((s) => s.kind === SpanKind.PRODUCER)!;
+    const server = recorded.exporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER)!;
     expect(producer.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
-    expect(published[0]!.extraHeaders!.traceparent).toBe(`00-${TRACE}-${producer.spanContext().spanId}-01`);
+    expect(published[0]!.extraHeaders!.traceparent).toBe(
+      `00-${server.spanContext().traceId}-${producer.spanContext().spanId}-01`,
+    );
   });
 
-  it("traces - an unsampled request records no span, and its decision travels on in the message (flag 00)", async () => {
-    const exporter = new InMemorySpanExporter();
-    telemetry = startTelemetry({
-      serviceName: "g",
-      serviceVersion: "0",
-      env: {},
-      spanProcessors: [new SimpleSpanProcessor({ exporter })],
-    });
+  it("L6 - a sender's traceparent and tracestate are not ours: a new trace, linked to the sender's span, and only ours travels on", async () => {
+    const recorded = recording();
+    telemetry = recorded.telemetry;
     const { app, published, send } = gateway(telemetry);
-    expect((await send("00", 1)).statusCode).toBe(202);
-    expect((await send("00", 2)).statusCode).toBe(202);
+    expect((await send("01", 1, { tracestate: "vendor=sender-chosen" })).statusCode).toBe(202);
     await app.close();
-    expect(exporter.getFinishedSpans()).toEqual([]);
+    const server = recorded.exporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER)!;
+    expect(server.spanContext().traceId).not.toBe(TRACE);
+    expect(server.parentSpanContext).toBeUndefined();
+    expect(server.links.map((l) => l.context)).toEqual([expect.objectContaining({ traceId: TRACE })]);
+    expect(published[0]!.extraHeaders!.traceparent).not.toContain(TRACE);
+    expect(published[0]!.extraHeaders!.tracestate).toBeUndefined();
+  });
+
+  it("L6 - a sender's sampled flag cannot force sampling: under a ratio sampler of 0 nothing is recorded, and the decision (flag 00) travels on", async () => {
+    const recorded = recording({ OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0" });
+    telemetry = recorded.telemetry;
+    const { app, published, send } = gateway(telemetry);
+    expect((await send("01", 1)).statusCode).toBe(202);
+    expect((await send("01", 2)).statusCode).toBe(202);
+    await app.close();
+    expect(recorded.exporter.getFinishedSpans()).toEqual([]);
     expect(published.map((m) => m.extraHeaders!.traceparent)).toEqual([
-      expect.stringMatching(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-00$`)),
+      expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/),
       expect.stringMatching(/-00$/),
     ]);
+    expect(published[0]!.extraHeaders!.traceparent).not.toContain(TRACE);
   });
 });

@@ -14,6 +14,11 @@ export interface TopologyOptions {
   /** Client port of each region's nats-server, in the order of `regions` (or -1 for all). */
   regionPorts: readonly number[] | -1;
   gatewayPorts: readonly number[];
+  /**
+   * Each gateway's operations port (/metrics, /v1/stats, detailed probes), in the order of
+   * `regions`; free ports when not given (the `up` banner and the context say where).
+   */
+  gatewayOpsPorts?: readonly number[];
   aggregatorPort: number;
   /**
    * Destinations for the delivery process (apps/delivery's `destinations`, as JSON). With none,

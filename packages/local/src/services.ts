@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startService, type Service } from "@tributary/processes";
+import { freePorts, startService, type Service } from "@tributary/processes";
 import { appEntry, type LocalApp } from "./apps.js";
 import type { NatsPart } from "./nats.js";
 import { AGGREGATOR_DURABLE, DEFAULT_DELIVERY_PORT } from "./options.js";
@@ -36,15 +36,18 @@ export async function startGateways(
   plan: Plan,
   regions: Map<string, NatsPart>,
   started: Started,
-): Promise<Map<string, { gateway: Service; gatewayUrl: string }>> {
+): Promise<Map<string, { gateway: Service; gatewayUrl: string; gatewayOpsUrl: string }>> {
   const { options, credentials } = plan;
-  const gateways = new Map<string, { gateway: Service; gatewayUrl: string }>();
+  const gateways = new Map<string, { gateway: Service; gatewayUrl: string; gatewayOpsUrl: string }>();
   for (const [i, region] of options.regions.entries()) {
     const configFile = join(plan.stateDir, `gateway-${region}.json`);
     const port = options.gatewayPorts[i]!;
+    // /metrics and /v1/stats are on a port of their own, off the ingest port.
+    const opsPort = options.gatewayOpsPorts?.[i] ?? (await freePorts(1))[0]!;
     writeConfig(configFile, {
       region,
       port,
+      opsPort,
       logLevel: plan.logLevel,
       nats: { servers: regions.get(region)!.nodes.map((n) => n.url), user: credentials.gateways[region]!.user },
       stream: { manage: false },
@@ -65,7 +68,7 @@ export async function startGateways(
       url: gatewayUrl,
     });
     started.add(() => gateway.stop());
-    gateways.set(region, { gateway, gatewayUrl });
+    gateways.set(region, { gateway, gatewayUrl, gatewayOpsUrl: `http://127.0.0.1:${opsPort}` });
   }
   return gateways;
 }

@@ -20,6 +20,8 @@ export interface RegionHandle {
   cluster: NatsCluster | undefined;
   gateway: Service;
   gatewayUrl: string;
+  /** The gateway's operations server: /metrics, /v1/stats, the probes with their details. */
+  gatewayOpsUrl: string;
   /** Present with cuttableLinks: the leafnode links to the hub (one proxy shared by all regions). */
   link: TcpProxy | undefined;
 }
@@ -86,7 +88,7 @@ export async function startTopology(options: TopologyOptions = DEFAULT_TOPOLOGY)
 function regionHandle(
   region: string,
   part: NatsPart,
-  app: { gateway: Service; gatewayUrl: string },
+  app: { gateway: Service; gatewayUrl: string; gatewayOpsUrl: string },
   link: TcpProxy | undefined,
 ): RegionHandle {
   const natsUrls = part.nodes.map((n) => n.url);

@@ -20,7 +20,7 @@ Tributary is running:
 ${regionLines}
   hub         NATS ${topology.hubNodes.map((n) => n.url).join(", ")} (domain hub, stream EVENTS sourcing every region${topology.hubNodes.length > 1 ? `, R${topology.hubNodes.length}` : ""})
   aggregator  ${topology.aggregatorUrl}   (DuckDB: ${stateDir}/tributary.duckdb)
-${topology.delivery ? `  delivery    ${topology.delivery.url}   (destinations: ${destinations.map((d) => d.name).join(", ")}; \`npm run tributary -- destinations\`)\n` : ""}  metrics     ${us.gatewayUrl}/metrics, ${topology.aggregatorUrl}/metrics${topology.delivery ? `, ${topology.delivery.url}/metrics` : ""} (Prometheus format)
+${topology.delivery ? `  delivery    ${topology.delivery.url}   (destinations: ${destinations.map((d) => d.name).join(", ")}; \`npm run tributary -- destinations\`)\n` : ""}  metrics     ${us.gatewayOpsUrl}/metrics, ${topology.aggregatorUrl}/metrics${topology.delivery ? `, ${topology.delivery.url}/metrics` : ""} (Prometheus format)
 
 Send a signed event to region us (copy and paste into another terminal; use port ${DEFAULT_TOPOLOGY.gatewayPorts[1]} for eu):
 
