@@ -13,6 +13,8 @@ import {
 import {
   ID_PATTERN,
   DEFAULT_DUPLICATE_WINDOW_MS,
+  DEFAULT_MAX_MSG_BYTES,
+  MAX_PAYLOAD_BYTES,
   DEFAULT_REGION_MAX_AGE_MS,
   DEFAULT_REGION_MAX_BYTES,
   DEFAULT_PUBLISH_TIMEOUT_MS,
@@ -42,19 +44,19 @@ export const DEFAULT_OPS_PORT = 9464;
 export const DEFAULT_OPS_HOST = "127.0.0.1";
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024; // 256 KiB: webhooks are small; raise per source
 /**
- * nats-server's `max_payload`: the largest message, headers and body together, a server takes.
- * 1 MiB is nats-server's default, and no server config in this repository raises it; a body the
- * server cannot take would be answered "retry later" and retried by the sender for days.
- */
-export const NATS_MAX_PAYLOAD_BYTES = 1024 * 1024;
-/**
  * Room kept for an event's NATS headers: the key (at most ~300 bytes), source, region,
  * received-at, event type (at most 100 bytes) and traceparent come to well under 1 KiB; 8 KiB
  * leaves room for headers added later.
  */
 export const HEADER_ALLOWANCE_BYTES = 8 * 1024;
-/** The largest `maxBodyBytes`: what max_payload leaves after the headers. */
-export const MAX_BODY_BYTES_LIMIT = NATS_MAX_PAYLOAD_BYTES - HEADER_ALLOWANCE_BYTES;
+/**
+ * The largest `maxBodyBytes`: a body that, with its headers, fits the `max_payload` every server
+ * config here sets (MAX_PAYLOAD_BYTES) and the regional stream's message size (its largest body,
+ * DEFAULT_MAX_MSG_BYTES, plus room for headers). A body the region cannot take would otherwise be
+ * answered "retry later" and retried by its sender for days. Servers or streams set lower (a stock
+ * nats-server takes 1 MiB) are caught at start (region-limits.ts).
+ */
+export const MAX_BODY_BYTES_LIMIT = Math.min(MAX_PAYLOAD_BYTES - HEADER_ALLOWANCE_BYTES, DEFAULT_MAX_MSG_BYTES);
 export const DEFAULT_RETRY_AFTER_SECONDS = 2;
 
 /**
@@ -181,7 +183,7 @@ const SourceConfig = Type.Object(
       minimum: 64,
       maximum: MAX_BODY_BYTES_LIMIT,
       default: DEFAULT_MAX_BODY_BYTES,
-      description: `largest accepted body in bytes (at most ${MAX_BODY_BYTES_LIMIT}: NATS's 1 MiB max_payload less room for headers)`,
+      description: `largest accepted body in bytes (at most ${MAX_BODY_BYTES_LIMIT}, and what the regional NATS server takes less 8 KiB for headers)`,
     }),
     batch: Type.Optional(
       Type.Union(

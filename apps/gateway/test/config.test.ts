@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "@tributary/config";
+import { DEFAULT_REGION_MAX_MSG_SIZE, MAX_PAYLOAD_BYTES } from "@tributary/streams";
 import { SCHEME_TYPES } from "@tributary/verify";
 import {
   HEADER_ALLOWANCE_BYTES,
@@ -149,18 +150,19 @@ describe("gateway config", () => {
     }
   });
 
-  it("M12 - a maxBodyBytes that leaves NATS's 1 MiB max_payload no room for the headers is a config error naming the field", () => {
+  it("config - maxBodyBytes is capped where the repository's servers (max_payload) and the regional stream still take the body with its headers", () => {
     const source = (maxBodyBytes: number) => ({
       ...base,
       sources: { demo: { ...base.sources.demo, maxBodyBytes } },
     });
-    expect(configError(() => resolveGatewayConfig(source(1024 * 1024), { DEMO_SECRET: SECRET })).field).toBe(
-      "sources.demo.maxBodyBytes",
-    );
+    expect(
+      configError(() => resolveGatewayConfig(source(MAX_BODY_BYTES_LIMIT + 1), { DEMO_SECRET: SECRET })).field,
+    ).toBe("sources.demo.maxBodyBytes");
     expect(
       resolveGatewayConfig(source(MAX_BODY_BYTES_LIMIT), { DEMO_SECRET: SECRET }).sources.get("demo")!.maxBodyBytes,
     ).toBe(MAX_BODY_BYTES_LIMIT);
-    expect(MAX_BODY_BYTES_LIMIT + HEADER_ALLOWANCE_BYTES).toBe(1024 * 1024);
+    expect(MAX_BODY_BYTES_LIMIT + HEADER_ALLOWANCE_BYTES).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
+    expect(MAX_BODY_BYTES_LIMIT + HEADER_ALLOWANCE_BYTES).toBeLessThanOrEqual(DEFAULT_REGION_MAX_MSG_SIZE);
   });
 
   it("M1 - a timestamp tolerance the duplicate window cannot guard is a config error: a request is accepted for 2 × toleranceSeconds", () => {

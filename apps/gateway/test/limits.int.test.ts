@@ -1,7 +1,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "@tributary/config";
-import { connectNats, regionalStreamConfig } from "@tributary/streams";
+import { connectNats, MAX_PAYLOAD_BYTES, regionalStreamConfig } from "@tributary/streams";
 import { sampleEvent, signWebhook, type NatsServer } from "@tributary/testkit";
 import { MAX_BODY_BYTES_LIMIT } from "../src/config.js";
 import { SECRET, startGateway, type GatewayUnderTest } from "./helpers.js";
@@ -45,16 +45,24 @@ async function alterStream(gw: GatewayUnderTest, change: Record<string, unknown>
 }
 
 describe("gateway size limits against a real nats-server", () => {
-  it("M12 - a body at the largest maxBodyBytes the config allows is stored (202), never a retryable 503", async () => {
-    const gw = await startGateway({
-      sources: {
-        demo: {
-          scheme: { type: "webhook-hmac-sha256" },
-          secrets: [{ id: "current", env: "GW_TEST_SECRET" }],
-          maxBodyBytes: MAX_BODY_BYTES_LIMIT,
-        },
+  const largest = {
+    sources: {
+      demo: {
+        scheme: { type: "webhook-hmac-sha256" },
+        secrets: [{ id: "current", env: "GW_TEST_SECRET" }],
+        maxBodyBytes: MAX_BODY_BYTES_LIMIT,
       },
-    });
+    },
+  };
+
+  it("M12 - a source taking the largest bodies against a stock nats-server (1 MiB max_payload) stops the start naming the field, instead of answering them 503 forever", async () => {
+    const started = startGateway(largest);
+    await expect(started).rejects.toBeInstanceOf(ConfigError);
+    await expect(started).rejects.toMatchObject({ field: "sources.demo.maxBodyBytes" });
+  });
+
+  it("limits - against a server configured as the repository's (max_payload 2 MiB), a body at the largest maxBodyBytes is stored (202)", async () => {
+    const gw = await startGateway(largest, undefined, { extraConfig: `max_payload: ${MAX_PAYLOAD_BYTES}` });
     try {
       const res = await post(gw.url, eventOfSize(MAX_BODY_BYTES_LIMIT));
       expect(res.status).toBe(202);
