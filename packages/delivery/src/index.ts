@@ -14,7 +14,13 @@ export type { AllowedAddresses } from "./address-policy.js";
 export type { DeliveryFailureCode } from "./errors.js";
 export { eventFromMessage, routes, sandboxInput } from "./event.js";
 export type { DeliveryEvent } from "./event.js";
-export { compileFilter, describeFilterError, FILTER_MAX_DEPTH } from "./filter.js";
+export {
+  compileFilter,
+  describeFilterError,
+  FILTER_MAX_DEPTH,
+  FILTER_MAX_SEQUENCE,
+  FilterTimeoutError,
+} from "./filter.js";
 export type { EventFilter } from "./filter.js";
 export { Transformer } from "./transform.js";
 export type { TransformLimits, TransformResult } from "./transform.js";

@@ -6,6 +6,7 @@ import {
 } from "quickjs-emscripten";
 import { ConfigError } from "@tributary/errors";
 import type { DeliveryFailureCode } from "./errors.js";
+import { CpuDeadline } from "./sandbox/cpu.js";
 
 export type TransformResult =
   | { ok: true; /** JSON text to send; null when the transform skipped the event. */ body: string | null }
@@ -16,6 +17,7 @@ export type TransformResult =
     };
 
 export interface TransformLimits {
+  /** CPU time of one run, ms (the interrupt handler checks it). */
   timeoutMs: number;
   memoryBytes: number;
 }
@@ -57,22 +59,23 @@ function quickjs(): Promise<QuickJSWASMModule> {
  * failure the runtime is thrown away, so a half-done or poisoned state never serves the next event.
  */
 export class Transformer {
+  readonly code: string;
+  readonly limits: TransformLimits;
   #module: QuickJSWASMModule;
   #runtime: QuickJSRuntime | undefined;
   #context: QuickJSContext | undefined;
-  #deadline = 0;
+  #deadline = new CpuDeadline(0);
   /** Set by the interrupt handler when it stopped the code at the deadline: a timeout, whatever the error says. */
   #interrupted = false;
   #broken = false;
   #modulesReplaced = 0;
   #hostFailures = 0;
 
-  private constructor(
-    module: QuickJSWASMModule,
-    readonly code: string,
-    readonly limits: TransformLimits,
-  ) {
+  // Plain fields, no parameter properties: the sandbox worker runs this file as Node strips its types.
+  private constructor(module: QuickJSWASMModule, code: string, limits: TransformLimits) {
     this.#module = module;
+    this.code = code;
+    this.limits = limits;
   }
 
   /** Loads QuickJS and evaluates the code once, so a syntax error stops the start, naming the field. */
@@ -109,14 +112,14 @@ export class Transformer {
     runtime.setMemoryLimit(this.limits.memoryBytes);
     runtime.setMaxStackSize(MAX_STACK_BYTES);
     runtime.setInterruptHandler(() => {
-      if (Date.now() <= this.#deadline) return false;
+      if (!this.#deadline.exceeded()) return false;
       this.#interrupted = true;
       return true;
     });
     const context = runtime.newContext();
     this.#runtime = runtime;
     this.#context = context;
-    this.#deadline = Date.now() + this.limits.timeoutMs * 10; // loading the code gets a little more time
+    this.#deadline = new CpuDeadline(this.limits.timeoutMs * 10); // loading the code gets a little more time
     for (const source of [this.code, ENTRY]) {
       const result = context.evalCode(source, "transform.js");
       if (result.error) {
@@ -172,7 +175,7 @@ export class Transformer {
     } catch (err) {
       return { ok: false, code: "transform_failed", message: (err as Error).message };
     }
-    this.#deadline = Date.now() + this.limits.timeoutMs;
+    this.#deadline = new CpuDeadline(this.limits.timeoutMs);
     this.#interrupted = false;
     let failure: TransformResult;
     try {
@@ -183,7 +186,7 @@ export class Transformer {
         if (result.error) {
           try {
             const detail = context.dump(result.error) as { name?: string; message?: string } | string;
-            failure = classify(detail, this.#interrupted || Date.now() > this.#deadline);
+            failure = classify(detail, this.#interrupted || this.#deadline.exceeded());
           } finally {
             result.error.dispose();
           }
@@ -205,7 +208,7 @@ export class Transformer {
       // deeply nested value; a WebAssembly trap). The C heap was left mid-update, so neither this
       // runtime nor the module it lives in may serve another event, even when freeing it happens
       // not to abort: replace the module.
-      failure = classify({ message: (err as Error).message }, this.#interrupted || Date.now() > this.#deadline);
+      failure = classify({ message: (err as Error).message }, this.#interrupted || this.#deadline.exceeded());
       this.#broken = true;
       this.#hostFailures++;
     }
@@ -228,7 +231,7 @@ function classify(
     return {
       ok: false,
       code: "transform_timeout",
-      message: "the transform ran past its time limit and was interrupted",
+      message: "the transform used more than its CPU time and was interrupted",
     };
   // QuickJS reports its memory limit only as an InternalError with this text (no code, no state to
   // ask afterwards), so this one decision reads the engine's message.
