@@ -11,12 +11,13 @@ export const DEFAULT_RETRY = {
 } as const;
 export const DEFAULT_BREAKER = { failuresToOpen: 5, halfOpenAfterMs: 5_000, maxHalfOpenAfterMs: 60_000 } as const;
 /**
- * Sandbox limits. The transform's deadline is QuickJS CPU time on the event loop, so it is short.
- * The filter's is wall-clock time of an async evaluation that interleaves with other events (a
- * transform running blocks it meanwhile), so it is longer: it stops runaway recursion, it is not a
- * latency budget.
+ * Sandbox limits. Both time limits are CPU time on the destination's sandbox worker thread (not
+ * wall-clock time, which a busy machine stretches): the transform's is short; the filter's is
+ * longer because it stops runaway expressions, it is not a latency budget.
  */
 export const DEFAULT_SANDBOX = { timeoutMs: 50, filterTimeoutMs: 1_000, memoryBytes: 16 * 1024 * 1024 } as const;
+/** The most memory a transform's QuickJS runtime may have (its WASM memory never shrinks). */
+export const MAX_SANDBOX_MEMORY_BYTES = 64 * 1024 * 1024;
 /** Bytes of an error response kept in the DLQ entry and the delivery log. */
 export const RESPONSE_SNIPPET_BYTES = 512;
 
@@ -163,16 +164,17 @@ export const DestinationSchema = Type.Object(
           minimum: 1,
           maximum: 10_000,
           default: DEFAULT_SANDBOX.timeoutMs,
-          description: "time limit of the transform per event, ms",
+          description: "CPU time limit of the transform per event, ms",
         }),
         filterTimeoutMs: Type.Integer({
           minimum: 1,
           maximum: 60_000,
           default: DEFAULT_SANDBOX.filterTimeoutMs,
-          description: "time limit of the filter per event (wall clock), ms",
+          description: "CPU time limit of the filter per event, ms",
         }),
         memoryBytes: Type.Integer({
           minimum: 1024 * 1024,
+          maximum: MAX_SANDBOX_MEMORY_BYTES,
           default: DEFAULT_SANDBOX.memoryBytes,
           description: "memory limit of the transform's QuickJS runtime",
         }),

@@ -5,15 +5,15 @@ import type { CircuitBreakerPolicy } from "cockatiel";
 import { AddressPolicy, AddressRefusedError } from "./address-policy.js";
 import { classifyStatus, retryDelayMs } from "./backoff.js";
 import { breakerState, BrokenCircuitError, destinationBreaker } from "./breaker.js";
-import type { DestinationConfig } from "./config.js";
+import { RESPONSE_SNIPPET_BYTES, type DestinationConfig } from "./config.js";
 import { ConfigError } from "@tributary/errors";
 import { RetryableDeliveryError, type DeliveryFailureCode } from "./errors.js";
-import { eventFromMessage, routes, sandboxInput, type DeliveryEvent } from "./event.js";
-import { compileFilter, describeFilterError, type EventFilter } from "./filter.js";
+import { eventFromMessage, routes, type DeliveryEvent } from "./event.js";
 import { TokenBucket } from "./rate-limit.js";
 import { emptyStats, type AttemptRecord, type DestinationStats } from "./records.js";
 import { DestinationSender, type SendResult } from "./sender.js";
-import { Transformer } from "./transform.js";
+import { Sandbox } from "./sandbox/host.js";
+import { scrubDetail } from "./scrub.js";
 
 /** The little a deliverer logs; pino, Fastify's logger or console fit. */
 export interface DeliveryLog {
@@ -60,6 +60,13 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
+ * Deliveries on which a filter or transform may run past its CPU time before the event is
+ * dead-lettered (`filter_timeout`, `transform_timeout`): the limits count CPU time, yet a stalled
+ * machine or a GC can still push one run over, which is not the event's fault.
+ */
+export const SANDBOX_TIMEOUT_ATTEMPTS = 3;
+
+/**
  * Events whose outcome is final (dead-lettered) but whose DLQ write failed, remembered at most this
  * many per destination: each is nak'ed and, when it comes back, only its DLQ write is tried again.
  * Beyond the bound (or after a restart) such an event is handled afresh, one more request at worst.
@@ -102,8 +109,7 @@ export class Deliverer {
   readonly #opts: DelivererOptions;
   readonly #sender: DestinationSender;
   readonly #breaker: CircuitBreakerPolicy;
-  readonly #filter: EventFilter | undefined;
-  readonly #transformer: Transformer | undefined;
+  readonly #sandbox: Sandbox | undefined;
   readonly #bucket: TokenBucket | undefined;
   readonly #fetches = new Set<ConsumerMessages>();
   readonly #logWrites = new Set<Promise<unknown>>();
@@ -111,17 +117,11 @@ export class Deliverer {
   readonly #unwritten = new Map<string, UnwrittenLetter>();
   #idleWaiters: Array<() => void> = [];
 
-  private constructor(
-    opts: DelivererOptions,
-    filter: EventFilter | undefined,
-    transformer: Transformer | undefined,
-    policy: AddressPolicy,
-  ) {
+  private constructor(opts: DelivererOptions, sandbox: Sandbox | undefined, policy: AddressPolicy) {
     const { config } = opts;
     this.#opts = opts;
     this.name = config.name;
-    this.#filter = filter;
-    this.#transformer = transformer;
+    this.#sandbox = sandbox;
     this.#sender = new DestinationSender(config.url, config.timeoutMs, config.maxInFlight, policy);
     this.#breaker = destinationBreaker(config.breaker);
     this.#breaker.onBreak(() => {
@@ -149,13 +149,19 @@ export class Deliverer {
     }
     const policy = AddressPolicy.create(config.allowPrivate, `${field}.allowPrivate`);
     policy.checkUrl(config.url, `${field}.url`);
-    const filter = config.filter
-      ? compileFilter(config.filter, { timeoutMs: config.sandbox.filterTimeoutMs, field: `${field}.filter` })
-      : undefined;
-    const transformer = config.transform
-      ? await Transformer.create(config.transform, config.sandbox, `${field}.transform`)
-      : undefined;
-    return new Deliverer(opts, filter, transformer, policy);
+    // The filter and the transform run on a worker thread of the destination's own (sandbox/).
+    const sandbox =
+      config.filter || config.transform
+        ? await Sandbox.create({
+            field,
+            ...(config.filter ? { filter: config.filter } : {}),
+            ...(config.transform ? { transform: config.transform } : {}),
+            filterCpuMs: config.sandbox.filterTimeoutMs,
+            transformCpuMs: config.sandbox.timeoutMs,
+            memoryBytes: config.sandbox.memoryBytes,
+          })
+        : undefined;
+    return new Deliverer(opts, sandbox, policy);
   }
 
   readonly #slots: Slots[] = [];
@@ -191,7 +197,7 @@ export class Deliverer {
 
   async close(): Promise<void> {
     await this.#sender.close();
-    this.#transformer?.dispose();
+    await this.#sandbox?.close();
   }
 
   get breakerState(): DestinationStats["breakerState"] {
@@ -310,47 +316,42 @@ export class Deliverer {
    * settled already: filtered out (acked) or unusable for them (dead-lettered).
    */
   async #prepare(msg: JsMsg, event: DeliveryEvent, attempt: number): Promise<Uint8Array | undefined> {
-    if (!this.#filter && !this.#transformer) return event.body;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(decoder.decode(event.body));
-    } catch {
-      await this.#deadLetter(
-        msg,
-        event,
-        attempt,
-        "invalid_json",
-        "the body is not JSON; the filter/transform needs JSON",
-      );
-      return undefined;
-    }
-    const input = sandboxInput(event, parsed);
-    if (this.#filter) {
-      let match: boolean;
-      try {
-        match = await this.#filter(input);
-      } catch (err) {
-        this.stats.filterFailures++;
-        await this.#deadLetter(msg, event, attempt, "filter_failed", describeFilterError(err));
-        return undefined;
-      }
-      if (!match) {
+    if (!this.#sandbox) return event.body;
+    const outcome = await this.#sandbox.run(event);
+    this.stats.sandboxRestarts = this.#sandbox.restarts;
+    switch (outcome.kind) {
+      case "send":
+        return outcome.body === undefined ? event.body : encoder.encode(outcome.body);
+      case "skip":
         this.#skip(msg);
         return undefined;
+      case "failed":
+        if (outcome.code === "filter_failed") this.stats.filterFailures++;
+        else if (outcome.code !== "invalid_json") this.stats.transformFailures++;
+        await this.#deadLetter(msg, event, attempt, outcome.code, outcome.detail);
+        return undefined;
+      case "timeout": {
+        const { retry } = this.#opts.config;
+        if (attempt >= Math.min(SANDBOX_TIMEOUT_ATTEMPTS, retry.maxAttempts)) {
+          if (outcome.code === "filter_timeout") this.stats.filterFailures++;
+          else this.stats.transformFailures++;
+          await this.#deadLetter(msg, event, attempt, outcome.code, `${outcome.detail} (${attempt} deliveries)`);
+        } else {
+          this.stats.sandboxTimeouts++;
+          this.#record(event, attempt, "retry", 0, 0, `${outcome.code}: ${outcome.detail}`);
+          msg.nak(retryDelayMs(attempt, retry, undefined));
+        }
+        return undefined;
       }
+      case "unavailable":
+        // Not the event's fault (the worker is being replaced): again soon, without spending an attempt's DLQ.
+        this.#opts.log.warn(
+          { destination: this.name, eventKey: event.key, detail: outcome.detail },
+          "sandbox unavailable",
+        );
+        msg.nak(1_000);
+        return undefined;
     }
-    if (!this.#transformer) return event.body;
-    const result = await this.#transformer.run(input);
-    if (!result.ok) {
-      this.stats.transformFailures++;
-      await this.#deadLetter(msg, event, attempt, result.code, result.message);
-      return undefined;
-    }
-    if (result.body === null) {
-      this.#skip(msg);
-      return undefined;
-    }
-    return encoder.encode(result.body);
   }
 
   /**
@@ -382,7 +383,7 @@ export class Deliverer {
           return this.#deadLetter(msg, event, attempt, "address_refused", err.message);
         }
         if (!(err instanceof RetryableDeliveryError)) throw err;
-        return this.#retryLater(msg, event, attempt, err);
+        return this.#retryLater(msg, event, body, attempt, err);
       }
       if (classifyStatus(result.status) === "delivered") {
         this.stats.delivered++;
@@ -399,14 +400,20 @@ export class Deliverer {
         "rejected",
         `HTTP ${result.status}`,
         result.status,
-        result.snippet,
+        this.#scrubbed(result.snippet, event, body),
         false,
       );
     }
   }
 
   /** A retryable failure: back to the stream after the backoff, or to the DLQ once the attempts are spent. */
-  async #retryLater(msg: JsMsg, event: DeliveryEvent, attempt: number, err: RetryableDeliveryError): Promise<void> {
+  async #retryLater(
+    msg: JsMsg,
+    event: DeliveryEvent,
+    body: Uint8Array,
+    attempt: number,
+    err: RetryableDeliveryError,
+  ): Promise<void> {
     const { config } = this.#opts;
     const detail = `${err.responseStatus ? `HTTP ${err.responseStatus}` : err.message}`;
     if (attempt >= config.retry.maxAttempts) {
@@ -419,7 +426,7 @@ export class Deliverer {
         "attempts_exhausted",
         `${attempt} attempts, last: ${detail}`,
         err.responseStatus,
-        err.responseSnippet,
+        this.#scrubbed(err.responseSnippet, event, body),
         false,
       );
     }
@@ -495,6 +502,17 @@ export class Deliverer {
         result.latencyMs,
       );
     return result;
+  }
+
+  /**
+   * A destination's answer as the DLQ keeps it: destinations echo what they were sent, so stretches
+   * of the event's body (as received, and as sent after a transform) are cut to a snippet (scrub.ts).
+   */
+  #scrubbed(snippet: string, event: DeliveryEvent, sent: Uint8Array): string {
+    if (!snippet) return snippet;
+    const bodies = [decoder.decode(event.body)];
+    if (sent !== event.body) bodies.push(decoder.decode(sent));
+    return scrubDetail(snippet, bodies, RESPONSE_SNIPPET_BYTES);
   }
 
   #latency(ms: number): void {

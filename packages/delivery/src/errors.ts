@@ -19,16 +19,23 @@ export const DELIVERY_FAILURES = {
     fix: "Drop the filter or transform for this source, or send JSON bodies.",
   },
   filter_failed: {
-    meaning: "The filter expression failed on this event (an error, or its time or depth limit).",
+    meaning:
+      "The filter expression failed on this event: an error, its depth or sequence limit, or the sandbox worker's memory.",
     fix: "Correct the filter, then replay.",
+  },
+  filter_timeout: {
+    meaning:
+      "The filter used more than `sandbox.filterTimeoutMs` of CPU time on this event on each of its first 3 deliveries (a run past it is retried first: a stalled machine is not the event's fault).",
+    fix: "Make the filter cheaper, or raise `sandbox.filterTimeoutMs`, then replay.",
   },
   transform_failed: {
     meaning: "The transform threw, or returned something that is not JSON.",
     fix: "Correct the transform, then replay.",
   },
   transform_timeout: {
-    meaning: "The transform ran past `sandbox.timeoutMs` (a loop) and was interrupted.",
-    fix: "Remove the loop, or raise `sandbox.timeoutMs`.",
+    meaning:
+      "The transform used more than `sandbox.timeoutMs` of CPU time (a loop) and was interrupted, on each of its first 3 deliveries.",
+    fix: "Remove the loop, or raise `sandbox.timeoutMs`, then replay.",
   },
   transform_memory: {
     meaning: "The transform ran out of `sandbox.memoryBytes`.",

@@ -5,6 +5,7 @@ export {
   DEFAULT_RETRY,
   DEFAULT_SANDBOX,
   DestinationSchema,
+  MAX_SANDBOX_MEMORY_BYTES,
   RESPONSE_SNIPPET_BYTES,
 } from "./config.js";
 export type { DestinationConfig } from "./config.js";
@@ -21,13 +22,16 @@ export {
   FILTER_MAX_SEQUENCE,
   FilterTimeoutError,
 } from "./filter.js";
+export { Sandbox, SANDBOX_HEAP_MB } from "./sandbox/host.js";
+export type { SandboxOutcome, SandboxSpec } from "./sandbox/protocol.js";
+export { BODY_SNIPPET_CHARS, MAX_DETAIL_CHARS, scrubDetail } from "./scrub.js";
 export type { EventFilter } from "./filter.js";
 export { Transformer } from "./transform.js";
 export type { TransformLimits, TransformResult } from "./transform.js";
 export { classifyStatus, parseRetryAfter, retryDelayMs } from "./backoff.js";
 export { breakerState, destinationBreaker } from "./breaker.js";
 export type { BreakerState } from "./breaker.js";
-export { Deliverer } from "./deliverer.js";
+export { Deliverer, SANDBOX_TIMEOUT_ATTEMPTS } from "./deliverer.js";
 export type { AttemptStartHook, DeliveryLog, DelivererOptions } from "./deliverer.js";
 export { TokenBucket } from "./rate-limit.js";
 export { emptyStats } from "./records.js";

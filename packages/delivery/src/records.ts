@@ -34,8 +34,14 @@ export interface DestinationStats {
   dlq: number;
   rejected: number;
   exhausted: number;
+  /** Dead-lettered by the transform (an error, its memory, or past its CPU time on every try). */
   transformFailures: number;
+  /** Dead-lettered by the filter (an error, its limits, or past its CPU time on every try). */
   filterFailures: number;
+  /** Filter or transform runs past their CPU time that were retried (nak with backoff). */
+  sandboxTimeouts: number;
+  /** Sandbox workers replaced (ended by the watchdog, out of memory, or crashed). */
+  sandboxRestarts: number;
   /** Events dead-lettered because the destination's address was refused (`address_refused`). */
   addressRefused: number;
   /** HTTP requests made. */
@@ -65,6 +71,8 @@ export function emptyStats(): DestinationStats {
     exhausted: 0,
     transformFailures: 0,
     filterFailures: 0,
+    sandboxTimeouts: 0,
+    sandboxRestarts: 0,
     addressRefused: 0,
     attempts: 0,
     breakerHeld: 0,

@@ -26,7 +26,7 @@ describe("delivery - filters and transformations", () => {
         url: dest.url,
         filter: 'body.data.country = "US"',
         transform,
-        sandbox: { timeoutMs: 250 },
+        sandbox: { timeoutMs: 100 },
       }), // only the loop reaches it, even on a loaded machine
     );
     const modes = ["ok", "ok", "ok", "throw", "loop"];
