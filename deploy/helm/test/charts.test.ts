@@ -335,11 +335,24 @@ describe.each(CHARTS)("%s", (chart) => {
       selector: { matchLabels: Record<string, string> };
       endpoints: Array<{ port: string; path: string }>;
     };
-    expect(monitorSpec.endpoints).toEqual([expect.objectContaining({ port: "http", path: "/metrics" })]);
-    const appService = [...services.values()].find((svc) =>
-      Object.entries(monitorSpec.selector.matchLabels).every(([k, v]) => svc.selector[k] === v),
-    )!;
-    expect(appService.ports.map((p) => p.name)).toContain("http");
+    // The gateway serves /metrics on its operations port, never on the port senders reach.
+    const port = chart === "tributary-gateway" ? "ops" : "http";
+    expect(monitorSpec.endpoints).toEqual([expect.objectContaining({ port, path: "/metrics" })]);
+    // A ServiceMonitor selects Services by their labels: exactly one, with that port.
+    const scraped = objects.filter(
+      (o) =>
+        o.kind === "Service" &&
+        Object.entries(monitorSpec.selector.matchLabels).every(([k, v]) => o.metadata.labels?.[k] === v),
+    );
+    expect(scraped.map((o) => o.metadata.name)).toEqual([
+      chart === "tributary-gateway" ? "tributary-gateway-ops" : "tributary-aggregator",
+    ]);
+    expect((scraped[0]!.spec as { ports: Array<{ name: string }> }).ports.map((p) => p.name)).toContain(port);
+    if (chart === "tributary-gateway") {
+      expect(services.get("tributary-gateway")!.ports.map((p) => p.name)).toEqual(["http"]);
+      const config = configMapJson(objects, "-gateway", "gateway.json");
+      expect([config.opsHost, config.opsPort]).toEqual(["0.0.0.0", 9464]);
+    }
   });
 
   it("nats - JetStream has the chart's domain and `sync_interval: always` in every shipped values file", () => {

@@ -440,6 +440,9 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
         TRIBUTARY_NATS_URL: tlsUrl(region),
         TRIBUTARY_NATS_PASS: ENV.GATEWAY_PASSWORD,
         NODE_EXTRA_CA_CERTS: certs.caFile,
+        // The chart's operations port, here on loopback and any free port.
+        TRIBUTARY_OPS_HOST: "127.0.0.1",
+        TRIBUTARY_OPS_PORT: "0",
       },
       "/readyz",
     );

@@ -76,6 +76,8 @@ server without TLS.
   "region" .Values.global.tributary.region
   "host" "0.0.0.0"
   "port" (int $g.port)
+  "opsHost" "0.0.0.0"
+  "opsPort" (int $g.opsPort)
   "logLevel" $g.logLevel
   "nats" (dict "servers" (include "tributary-gateway.natsUrls" . | fromJsonArray) "user" (include "tributary.gatewayUser" .Values.global.tributary.region) "publishTimeoutMs" (int $g.publishTimeoutMs))
   "stream" (dict "manage" false "maxBytes" (int64 .Values.stream.maxBytes) "maxAgeSeconds" (int64 .Values.stream.maxAgeSeconds) "duplicateWindowSeconds" (int64 .Values.stream.duplicateWindowSeconds) "replicas" (int .Values.stream.replicas))
