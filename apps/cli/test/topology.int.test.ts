@@ -79,9 +79,13 @@ describe("tributary up (the README's start command): a hub, two regions, the agg
         eventType: "link.clicked",
         receivedAt: new Date(),
       };
+      // Senders see fixed text; NATS's refusal is the error's cause.
       await expect(
         publishEvent(js, { ...msg, subject: eventSubject("eu", "demo", "link.clicked") }, 1000),
-      ).rejects.toThrow(/Permissions Violation/);
+      ).rejects.toMatchObject({
+        code: "buffer_unavailable",
+        cause: { message: expect.stringMatching(/Permissions Violation/) },
+      });
       const jsm = await jetstreamManager(nc, { checkAPI: false });
       await expect(jsm.streams.delete("EVENTS_US")).rejects.toThrow(/Permissions Violation/);
     } finally {
