@@ -230,7 +230,7 @@ export class Loader {
       const outcome = this.opts.toRow(msg);
       if (!outcome.ok) {
         poison.push(this.#deadLetter(msg, outcome.reason));
-        spans?.end(msg, "poison", outcome.reason);
+        spans?.end(msg, "poison", reasonCode(outcome.reason));
       } else if (recentKeys?.has(outcome.row.event_key, now) && !msg.headers?.has(EventHeader.ReplayedFrom))
         alreadyLoaded.push(msg);
       // A replay (`tributary replay`, a DLQ replay) always reaches the warehouse: it is how rows lost
@@ -397,13 +397,28 @@ export class Loader {
     const origin = `${msg.info.stream}:${msg.seq}`;
     if (outcome === "stored") {
       this.counters.poison++;
-      this.opts.log.warn({ reason, origin }, "poison event moved to the DLQ");
+      this.opts.log.warn({ reason: reasonCode(reason), origin }, "poison event moved to the DLQ");
     } else if (outcome === "retrying") {
-      this.opts.log.error({ reason, origin }, "could not write a poison event to the DLQ; it will be redelivered");
+      this.opts.log.error(
+        { reason: reasonCode(reason), origin },
+        "could not write a poison event to the DLQ; it will be redelivered",
+      );
     } else {
       // Terminal: the DLQ refused it every time (full, or gone); the hub stream still has it.
       this.counters.dlqAbandoned++;
-      this.opts.log.error({ reason, origin }, "the DLQ refused a poison event every time: given up");
+      this.opts.log.error(
+        { reason: reasonCode(reason), origin },
+        "the DLQ refused a poison event every time: given up",
+      );
     }
   }
+}
+
+/**
+ * A poison reason's code (`invalid_json`, `schema_violation`, …) without its detail: the detail can
+ * quote the event's body (V8's JSON errors do), which belongs in the DLQ entry, not in logs or traces.
+ */
+export function reasonCode(reason: string): string {
+  const colon = reason.indexOf(":");
+  return colon < 0 ? reason : reason.slice(0, colon);
 }

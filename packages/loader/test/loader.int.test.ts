@@ -49,6 +49,21 @@ describe("loader", () => {
     await close();
   });
 
+  it("L10 - a poison event's log line and span carry its reason's code, never text quoted from its body", async () => {
+    bench = await LoaderBench.start();
+    const b = bench;
+    await b.publish(1, { prefix: "leak", body: () => "{not json, card 4111111111111111" });
+    const lines: unknown[] = [];
+    const capture = (obj: unknown, message: string) => lines.push({ obj, message });
+    const { close } = await b.loader({ log: { info: capture, warn: capture, error: capture } });
+    await waitFor("the DLQ entry", async () => ((await b.dlqCount()) === 1 ? true : undefined), 30_000);
+    await close();
+    const logged = JSON.stringify(lines);
+    expect(logged).toContain('"reason":"invalid_json"');
+    expect(logged).not.toContain("4111");
+    expect((await readDlqEntry(b.jsm, 1)).reason).toMatch(/^invalid_json: /); // the detail stays in the DLQ
+  });
+
   it("M9 - events whose headers disagree with their subject go to the DLQ (header_mismatch), the genuine ones load", async () => {
     bench = await LoaderBench.start();
     const b = bench;
