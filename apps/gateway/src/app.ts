@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { HTTP_SERVER_LIMITS, httpServerOptions, limitConnections, type HttpServerLimits } from "@tributary/runtime";
 import { serveMetrics, traceRequests } from "@tributary/telemetry";
 import type { GatewayConfig } from "./config.js";
+import { clientErrorHandler, frameworkErrors, refuseUnmetExpectations, requireHost } from "./http-refusals.js";
 import { admissionPlugin } from "./plugins/admission.js";
 import { errorsPlugin } from "./plugins/errors.js";
 import { ingestRoutes } from "./plugins/ingest.js";
@@ -30,8 +31,14 @@ export function buildGateway(deps: GatewayDeps): Gateway {
 
 function ingestServer(deps: GatewayDeps, state: GatewayState): FastifyInstance {
   const limits = serverLimits(deps.config.http);
+  const options = httpServerOptions(limits);
   const app = Fastify({
-    ...httpServerOptions(limits),
+    ...options,
+    // A request without Host is refused by the requireHost hook, with a code, not by Node with an empty 400.
+    http: { ...options.http, requireHostHeader: false },
+    // Refusals below the routes (parser, timeouts, router) in the gateway's own shape and codes.
+    clientErrorHandler: clientErrorHandler(state.counters),
+    frameworkErrors: frameworkErrors(state.counters),
     logger: deps.logger ?? { level: deps.config.logLevel },
     // Per-request logs cost throughput; refusals are counted instead.
     logController: new LogController({ disableRequestLogging: true }),
@@ -39,6 +46,8 @@ function ingestServer(deps: GatewayDeps, state: GatewayState): FastifyInstance {
     return503OnClosing: false, // answered by the admission plugin with our own code and Retry-After
   });
   limitConnections(app, limits);
+  refuseUnmetExpectations(app.server, state.counters);
+  app.addHook("onRequest", requireHost);
   // A server span per ingest request, its own trace: senders are not trusted with ours.
   if (deps.telemetry) traceRequests(app, deps.telemetry, { tracedPrefix: "/v1/sources/", callerTrace: "link" });
   void app.register(errorsPlugin, state);

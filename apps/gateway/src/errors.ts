@@ -112,8 +112,25 @@ export const GATEWAY_ERRORS = {
   },
   bad_request: {
     status: 400,
-    meaning: "The request is malformed at the HTTP level.",
-    fix: "Check the request line and headers.",
+    meaning:
+      "The request is malformed at the HTTP level: its request line, headers or body framing (Content-Length, chunked encoding), a URL that does not percent-decode, or an HTTP/1.1 request without Host.",
+    fix: "Check the request line, the headers and the body's framing.",
+  },
+  request_timeout: {
+    status: 408,
+    meaning:
+      "The request did not arrive in time: its headers within `http.headersTimeoutMs`, or all of it within `http.requestTimeoutMs`. The connection is closed; nothing was stored.",
+    fix: "Send the whole request at once; a proxy in front should buffer request bodies or time out first.",
+  },
+  headers_too_large: {
+    status: 431,
+    meaning: "The request line and headers are larger than the server takes (16 KiB).",
+    fix: "Send fewer or shorter headers.",
+  },
+  expectation_failed: {
+    status: 417,
+    meaning: "The request's `Expect` header asks for something other than `100-continue`.",
+    fix: "Drop the Expect header, or send `Expect: 100-continue`.",
   },
   internal_error: {
     status: 500,

@@ -3,6 +3,7 @@ import fp from "fastify-plugin";
 import { traceLogFields } from "@tributary/telemetry";
 import { UNKNOWN_SOURCE } from "../counters.js";
 import { GatewayError, type GatewayErrorCode } from "../errors.js";
+import { refusedBeforeBody } from "../http-refusals.js";
 import type { GatewayState } from "./state.js";
 
 // Fastify's own errors that a sender can cause, mapped to our stable codes.
@@ -28,6 +29,7 @@ export const errorsPlugin = fp<GatewayState>(
     };
     const send = (request: FastifyRequest, reply: FastifyReply, err: GatewayError) => {
       counters.refusal(err.code, sourceLabel(request));
+      refusedBeforeBody(request.raw);
       if (err.status === 503) reply.header("retry-after", String(err.retryAfterSeconds ?? config.retryAfterSeconds));
       const error: Record<string, unknown> = { code: err.code, message: err.message };
       if (err.details !== undefined) error.details = err.details;
@@ -36,6 +38,10 @@ export const errorsPlugin = fp<GatewayState>(
 
     app.setErrorHandler((err: FastifyError, request, reply) => {
       if (err instanceof GatewayError) return send(request, reply, err);
+      // The connection ended while the body was read: Node's parser or timeouts refused the request
+      // (the clientError handler answered and counted it), or the sender went away. No one reads this.
+      if (err.code === "ECONNRESET")
+        return reply.code(400).send({ error: { code: "bad_request", message: "the connection ended mid-request" } });
       const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
       if (mapped) return send(request, reply, new GatewayError(mapped, err.message));
       if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
