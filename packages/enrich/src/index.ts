@@ -2,7 +2,7 @@ export { cachedAgentClassifier, classifyAgent, DEFAULT_UA_CACHE_SIZE } from "./a
 export type { AgentInfo } from "./agent.js";
 export { campaignFile, campaignMap, DEFAULT_CAMPAIGN_RECHECK_MS } from "./campaigns.js";
 export type { CampaignLookup } from "./campaigns.js";
-export { createEnricher, DEFAULT_FIELD_PATHS } from "./enricher.js";
+export { createEnricher, DEFAULT_FIELD_PATHS, DEFAULT_IP_CACHE_SIZE } from "./enricher.js";
 export type { Enricher, EnrichOptions, FieldPaths, SourceEnrichOptions } from "./enricher.js";
 export { ENRICH_ERRORS, EnrichError } from "./errors.js";
 export type { EnrichErrorCode } from "./errors.js";

@@ -245,6 +245,30 @@ describe("enrich - privacy", () => {
     },
   );
 
+  it("cache - an address seen again gives the same geo and truncation; in hash mode its ip_anon still follows the salt's period", () => {
+    const truncating = createEnricher({ geo, ip: { mode: "truncate" }, ipCacheSize: 2 });
+    const seen = ["81.2.69.142", "8.8.8.8", "1.1.1.1", "81.2.69.142", "::ffff:81.2.69.142"].map((ip) => {
+      const { body, text } = click({ link_id: "l1", ip });
+      const e = truncating.enrich(row({ payload: text }), body).enriched!;
+      return [e.geo_country, e.ip_anon];
+    });
+    expect(seen[3]).toEqual(seen[0]); // from the cache
+    expect(seen[4]).toEqual(seen[0]); // the mapped form is the same address
+    expect(seen[0]).toEqual(["GB", "81.2.69.0"]);
+
+    const hashing = createEnricher({
+      geo,
+      ip: { mode: "hash", hashKey: "a-secret-key-of-32-bytes-length!", saltRotationSeconds: 60 },
+    });
+    const anonAt = (iso: string) => {
+      const { body, text } = click({ link_id: "l1", ip: "8.8.8.8" });
+      const at = new Date(iso);
+      return hashing.enrich(row({ payload: text, occurred_at: at, received_at: at }), body).enriched!.ip_anon;
+    };
+    expect(anonAt("2026-12-01T10:00:05Z")).toBe(anonAt("2026-12-01T10:00:50Z"));
+    expect(anonAt("2026-12-01T10:01:05Z")).not.toBe(anonAt("2026-12-01T10:00:05Z"));
+  });
+
   it("redaction drops and hashes the listed paths per source; other sources and unlisted fields stay verbatim", () => {
     const enricher = createEnricher({
       geo,
