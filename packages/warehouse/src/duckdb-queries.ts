@@ -1,5 +1,4 @@
-import type { DuckDBAppender } from "@duckdb/node-api";
-import { ENRICHED_COLUMNS, type EnrichedFields } from "@tributary/schema";
+import { ENRICHED_COLUMNS } from "@tributary/schema";
 import type { AnalyticsQuery, AnalyticsRow, EventFilter, EventListPage, EventQueries, QueriedEvent } from "./query.js";
 
 export const LOAD_SEQ_DDL = "CREATE SEQUENCE IF NOT EXISTS events_load_seq START 1";
@@ -9,15 +8,6 @@ const duckType = (type: string) => (type === "boolean" ? "BOOLEAN" : "VARCHAR");
 /** The enriched columns as DDL (staging keeps JSON as text, like the payload). */
 export function duckDbEnrichedDdl(separator: string): string {
   return ENRICHED_COLUMNS.map((c) => `${separator}${c.name} ${duckType(c.type)}`).join("");
-}
-
-export function appendEnriched(appender: DuckDBAppender, enriched: EnrichedFields | undefined): void {
-  for (const c of ENRICHED_COLUMNS) {
-    const value = enriched?.[c.name] ?? null;
-    if (value === null) appender.appendNull();
-    else if (typeof value === "boolean") appender.appendBoolean(value);
-    else appender.appendVarchar(value);
-  }
 }
 
 /**
