@@ -9,7 +9,23 @@ export const DEFAULT_RETRY = {
   maxDelayMs: 5 * 60_000,
   maxRetryAfterMs: 60 * 60_000,
 } as const;
-export const DEFAULT_BREAKER = { failuresToOpen: 5, halfOpenAfterMs: 5_000, maxHalfOpenAfterMs: 60_000 } as const;
+/**
+ * The breaker (breaker.ts has the rule): open on 5 attempts in a row without an answer, on 20
+ * failures in a row, or when at least half of at least 20 attempts in the last 10 s failed
+ * (opossum's and resilience4j's threshold, opossum's window); probe after 5 s doubling to 60 s;
+ * pause the destination after an hour of failing (longer than a deploy or a maintenance window,
+ * which the breaker rides out and recovers from by itself; short enough that an operator hears of
+ * a dead subscription within the hour).
+ */
+export const DEFAULT_BREAKER = {
+  failuresToOpen: 5,
+  failureRateToOpen: 0.5,
+  minimumAttempts: 20,
+  windowMs: 10_000,
+  halfOpenAfterMs: 5_000,
+  maxHalfOpenAfterMs: 60_000,
+  pauseAfterMs: 60 * 60_000,
+} as const;
 /**
  * Sandbox limits. Both time limits are CPU time on the destination's sandbox worker thread (not
  * wall-clock time, which a busy machine stretches): the transform's is short; the filter's is
@@ -132,7 +148,26 @@ export const DestinationSchema = Type.Object(
         failuresToOpen: Type.Integer({
           minimum: 1,
           default: DEFAULT_BREAKER.failuresToOpen,
-          description: "consecutive retryable failures that open the circuit",
+          description:
+            "attempts in a row without an HTTP answer (refused, reset, timed out) that open the circuit at once: a stopped destination",
+        }),
+        failureRateToOpen: Type.Number({
+          exclusiveMinimum: 0,
+          maximum: 1,
+          default: DEFAULT_BREAKER.failureRateToOpen,
+          description:
+            "share of retryable failures (no answer, 408, 429, 5xx) among the attempts of the last windowMs that opens the circuit",
+        }),
+        minimumAttempts: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_BREAKER.minimumAttempts,
+          description:
+            "attempts the window must hold before its failure rate counts; as many retryable failures in a row open the circuit too",
+        }),
+        windowMs: Type.Integer({
+          minimum: 100,
+          default: DEFAULT_BREAKER.windowMs,
+          description: "length of the sliding window the failure rate is judged over, ms (10 buckets)",
         }),
         halfOpenAfterMs: Type.Integer({
           minimum: 1,
@@ -140,6 +175,12 @@ export const DestinationSchema = Type.Object(
           description: "first wait before a probe, doubling while probes fail",
         }),
         maxHalfOpenAfterMs: Type.Integer({ minimum: 1, default: DEFAULT_BREAKER.maxHalfOpenAfterMs }),
+        pauseAfterMs: Type.Integer({
+          minimum: 0,
+          default: DEFAULT_BREAKER.pauseAfterMs,
+          description:
+            "how long the circuit may stay open (or half-open) before the destination is paused until resumed, ms; 0 never pauses",
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

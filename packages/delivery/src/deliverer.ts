@@ -1,10 +1,9 @@
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { deadLetterDelivery, deliveryLogSubject, EventHeader, type DeliveryDeadLetter } from "@tributary/streams";
 import { signStandardWebhooks, type SigningKey } from "@tributary/verify";
-import type { CircuitBreakerPolicy } from "cockatiel";
 import { AddressPolicy, AddressRefusedError } from "./address-policy.js";
 import { classifyStatus, retryDelayMs } from "./backoff.js";
-import { breakerState, BrokenCircuitError, destinationBreaker } from "./breaker.js";
+import { DestinationBreaker, formatMs, type BreakerPermit, type BreakerTransition } from "./breaker.js";
 import { RESPONSE_SNIPPET_BYTES, type DestinationConfig } from "./config.js";
 import { ConfigError } from "@tributary/errors";
 import { RetryableDeliveryError, type DeliveryFailureCode } from "./errors.js";
@@ -53,6 +52,28 @@ export interface DelivererOptions {
   fetchExpiresMs?: number;
   /** Clock for signatures (Unix seconds), for tests. */
   nowSeconds?: () => number;
+  /**
+   * Every change of the destination's state: each breaker transition (`open`, `half_open`,
+   * `closed`), and `paused` / `resumed` (by `breaker.pauseAfterMs`, or by pause() and resume()).
+   * Where the app publishes an operator event and a metric, and persists `paused` (a restarted
+   * deliverer is paused again by calling pause() before run()). Called synchronously; a throw is
+   * logged and ignored.
+   */
+  onStateChange?: (change: DestinationStateChange) => void;
+}
+
+/** What a destination's state became; `half_open` is the breaker's `half-open`. */
+export type DestinationState = "open" | "half_open" | "closed" | "paused" | "resumed";
+
+export interface DestinationStateChange {
+  destination: string;
+  state: DestinationState;
+  /** Why, for an operator: the breaker's rule that fired and the last failure, or the reason given to pause(). */
+  reason: string;
+  /** ISO time of the change. */
+  at: string;
+  /** True when the deliverer decided it (the breaker, `pauseAfterMs`); false for a pause() or resume() call. */
+  automatic: boolean;
 }
 
 const USER_AGENT = "Tributary-Delivery/0.1";
@@ -100,6 +121,8 @@ function wake(slots: Slots): void {
  * destination's circuit breaker ▸ ack / nak with backoff / DLQ. Attempts are the stream's delivery
  * count. While the breaker is open no request is made: the events in hand are held (in-progress
  * acks, so their delivery count does not grow) and no more are pulled; the breaker's probe decides.
+ * Paused (pause(), or the breaker open for `breaker.pauseAfterMs`), nothing is pulled and no
+ * request is made, not even a probe: events in hand are held the same way until resume().
  * Each destination has its own deliverer, pool, breaker and consumer, so a slow one never slows
  * another or the warehouse loader.
  */
@@ -108,7 +131,7 @@ export class Deliverer {
   readonly name: string;
   readonly #opts: DelivererOptions;
   readonly #sender: DestinationSender;
-  readonly #breaker: CircuitBreakerPolicy;
+  readonly #breaker: DestinationBreaker;
   readonly #sandbox: Sandbox | undefined;
   readonly #bucket: TokenBucket | undefined;
   readonly #fetches = new Set<ConsumerMessages>();
@@ -116,6 +139,10 @@ export class Deliverer {
   readonly #stop = new AbortController();
   readonly #unwritten = new Map<string, UnwrittenLetter>();
   #idleWaiters: Array<() => void> = [];
+  #paused = false;
+  #resumeWaiters: Array<() => void> = [];
+  #pauseTimer: NodeJS.Timeout | undefined;
+  #openedBecause = "";
 
   private constructor(opts: DelivererOptions, sandbox: Sandbox | undefined, policy: AddressPolicy) {
     const { config } = opts;
@@ -123,12 +150,8 @@ export class Deliverer {
     this.name = config.name;
     this.#sandbox = sandbox;
     this.#sender = new DestinationSender(config.url, config.timeoutMs, config.maxInFlight, policy);
-    this.#breaker = destinationBreaker(config.breaker);
-    this.#breaker.onBreak(() => {
-      this.stats.breakerOpens++;
-      opts.log.warn({ destination: this.name }, "destination failing: circuit open, deliveries held");
-    });
-    this.#breaker.onReset(() => opts.log.info({ destination: this.name }, "destination recovered: circuit closed"));
+    this.#breaker = new DestinationBreaker(config.breaker);
+    this.#breaker.onTransition((t) => this.#breakerMoved(t));
     this.#bucket = config.rateLimit
       ? new TokenBucket(
           config.rateLimit.perSecond,
@@ -188,11 +211,97 @@ export class Deliverer {
     await Promise.all(this.#logWrites);
   }
 
-  /** Stops pulling; events held for the breaker are handed back, requests in flight finish. */
+  /** Stops pulling; events held for the breaker (or the pause) are handed back, requests in flight finish. */
   stop(): void {
     this.#stop.abort();
+    clearTimeout(this.#pauseTimer);
     for (const f of this.#fetches) f.stop();
+    this.#wakeAll();
+  }
+
+  /**
+   * Stops pulling and sending: the backlog stays in the stream, requests in flight finish, events
+   * already in hand are held (in-progress acks: neither acked nor nak'ed, their delivery count
+   * unchanged) until resume(). Also before run(), to start paused. False when paused already.
+   */
+  pause(reason: string): boolean {
+    return this.#pause(reason, false);
+  }
+
+  /**
+   * Goes on where pause() stopped. An open breaker probes at once (with its first wait again should
+   * the probe fail), and `pauseAfterMs` counts from now. False when not paused.
+   */
+  resume(reason = "resumed"): boolean {
+    if (!this.#paused) return false;
+    this.#paused = false;
+    Object.assign(this.stats, { paused: false, pausedReason: "", pausedAt: "" });
+    if (this.#breaker.state !== "closed") {
+      this.#breaker.probeSoon();
+      this.#armPause();
+    }
+    this.#opts.log.info({ destination: this.name, reason }, "destination resumed");
+    this.#wakeAll();
+    this.#changed("resumed", reason, false);
+    return true;
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  #pause(reason: string, automatic: boolean): boolean {
+    if (this.#paused) return false;
+    this.#paused = true;
+    clearTimeout(this.#pauseTimer);
+    this.stats.pauses++;
+    Object.assign(this.stats, { paused: true, pausedReason: reason, pausedAt: new Date().toISOString() });
+    this.#opts.log.warn({ destination: this.name, reason, automatic }, "destination paused: deliveries held");
+    this.#changed("paused", reason, automatic);
+    return true;
+  }
+
+  /** `breaker.pauseAfterMs` from now, unless 0 or paused already. */
+  #armPause(): void {
+    clearTimeout(this.#pauseTimer);
+    const after = this.#opts.config.breaker.pauseAfterMs;
+    if (!after || this.#paused || this.#stop.signal.aborted) return;
+    this.#pauseTimer = setTimeout(() => {
+      if (this.#breaker.state === "closed") return;
+      const state = this.#breaker.state;
+      this.#pause(`failing for ${formatMs(after)} (circuit ${state}; opened on: ${this.#openedBecause})`, true);
+    }, after);
+    this.#pauseTimer.unref();
+  }
+
+  #breakerMoved(t: BreakerTransition): void {
+    const context = { destination: this.name, reason: t.reason };
+    if (t.to === "open") {
+      this.stats.breakerOpens++;
+      if (t.from === "closed") {
+        this.#openedBecause = t.reason;
+        this.#opts.log.warn(context, "destination failing: circuit open, deliveries held");
+        this.#armPause();
+      }
+    } else if (t.to === "closed") {
+      clearTimeout(this.#pauseTimer);
+      this.#opts.log.info(context, "destination recovered: circuit closed");
+    }
+    this.#changed(t.to === "half-open" ? "half_open" : t.to, t.reason, true);
+  }
+
+  #changed(state: DestinationState, reason: string, automatic: boolean): void {
+    const change = { destination: this.name, state, reason, at: new Date().toISOString(), automatic };
+    try {
+      this.#opts.onStateChange?.(change);
+    } catch (err) {
+      this.#opts.log.error({ err, destination: this.name, state }, "onStateChange failed");
+    }
+  }
+
+  #wakeAll(): void {
     for (const slots of this.#slots) wake(slots);
+    for (const resolve of this.#resumeWaiters.splice(0)) resolve();
   }
 
   async close(): Promise<void> {
@@ -201,11 +310,16 @@ export class Deliverer {
   }
 
   get breakerState(): DestinationStats["breakerState"] {
-    return breakerState(this.#breaker);
+    return this.#breaker.state;
   }
 
   snapshot(): DestinationStats {
-    return { ...this.stats, breakerState: this.breakerState, latencyMs: { ...this.stats.latencyMs } };
+    return {
+      ...this.stats,
+      breakerState: this.breakerState,
+      breakerWindow: this.#breaker.window,
+      latencyMs: { ...this.stats.latencyMs },
+    };
   }
 
   async #pump(consumer: Consumer, slots: Slots, onDemand: boolean): Promise<void> {
@@ -213,7 +327,7 @@ export class Deliverer {
     const minChunk = Math.max(1, Math.floor(slots.size / 4));
     const free = () => slots.size - slots.inFlight - slots.reserved;
     while (!this.#stop.signal.aborted) {
-      while (!this.#stop.signal.aborted && free() < minChunk) {
+      while (!this.#stop.signal.aborted && (this.#paused || free() < minChunk)) {
         await new Promise<void>((resolve) => slots.waiters.push(resolve));
       }
       if (this.#stop.signal.aborted) break;
@@ -356,35 +470,31 @@ export class Deliverer {
 
   /**
    * Sends until the answer settles the message: delivered (ack), rejected (DLQ), retryable (nak
-   * with backoff, or DLQ when the attempts are spent). While the breaker is open no request is
-   * made: the event is held (its delivery count stays) and looked at again soon.
+   * with backoff, or DLQ when the attempts are spent). While the breaker is open, or the deliverer
+   * paused, no request is made: the event is held (its delivery count stays) and looked at again
+   * soon, or on resume().
    */
   async #send(msg: JsMsg, event: DeliveryEvent, body: Uint8Array, attempt: number): Promise<void> {
-    const { config } = this.#opts;
     let held = false;
     for (;;) {
       if (this.#stop.signal.aborted && held) {
         msg.nak(); // stopping while the breaker holds it: back to the stream for the next run
         return;
       }
+      const permit = this.#paused ? undefined : this.#breaker.acquire();
+      if (!permit) {
+        if (!held && !this.#paused) this.stats.breakerHeld++;
+        held = true;
+        await this.#hold();
+        continue;
+      }
       let result: SendResult;
       try {
-        result = await this.#breaker.execute(() => this.#attempt(event, body, attempt));
+        result = await this.#attempt(event, body, attempt);
       } catch (err) {
-        if (err instanceof BrokenCircuitError) {
-          if (!held) this.stats.breakerHeld++;
-          held = true;
-          await sleep(Math.min(250, Math.max(20, Math.floor(config.breaker.halfOpenAfterMs / 4))));
-          continue;
-        }
-        if (err instanceof AddressRefusedError) {
-          // Policy, not health: no request was made, and the same address would be refused again.
-          this.stats.addressRefused++;
-          return this.#deadLetter(msg, event, attempt, "address_refused", err.message);
-        }
-        if (!(err instanceof RetryableDeliveryError)) throw err;
-        return this.#retryLater(msg, event, body, attempt, err);
+        return this.#attemptFailed(msg, event, body, attempt, permit, err);
       }
+      this.#breaker.succeeded(permit, `HTTP ${result.status}`);
       if (classifyStatus(result.status) === "delivered") {
         this.stats.delivered++;
         this.#record(event, attempt, "delivered", result.status, result.latencyMs, "");
@@ -404,6 +514,37 @@ export class Deliverer {
         false,
       );
     }
+  }
+
+  /** Until a held event is looked at again: the breaker's next look, or the end of a pause. */
+  async #hold(): Promise<void> {
+    if (this.#paused && !this.#stop.signal.aborted) {
+      await new Promise<void>((resolve) => this.#resumeWaiters.push(resolve));
+      return;
+    }
+    await sleep(Math.min(250, Math.max(20, Math.floor(this.#opts.config.breaker.halfOpenAfterMs / 4))));
+  }
+
+  /** An attempt that threw: a retryable failure counts in the breaker; a refused address is policy, not health. */
+  async #attemptFailed(
+    msg: JsMsg,
+    event: DeliveryEvent,
+    body: Uint8Array,
+    attempt: number,
+    permit: BreakerPermit,
+    err: unknown,
+  ): Promise<void> {
+    if (err instanceof RetryableDeliveryError) {
+      this.#breaker.failed(permit, err.responseStatus === 0 ? "no_answer" : "answer", err.message);
+      return this.#retryLater(msg, event, body, attempt, err);
+    }
+    this.#breaker.released(permit);
+    if (err instanceof AddressRefusedError) {
+      // No request was made, and the same address would be refused again.
+      this.stats.addressRefused++;
+      return this.#deadLetter(msg, event, attempt, "address_refused", err.message);
+    }
+    throw err;
   }
 
   /** A retryable failure: back to the stream after the backoff, or to the DLQ once the attempts are spent. */

@@ -29,10 +29,23 @@ export type { EventFilter } from "./filter.js";
 export { Transformer } from "./transform.js";
 export type { TransformLimits, TransformResult } from "./transform.js";
 export { classifyStatus, parseRetryAfter, retryDelayMs } from "./backoff.js";
-export { breakerState, destinationBreaker } from "./breaker.js";
-export type { BreakerState } from "./breaker.js";
+export { DestinationBreaker, destinationBreaker, PROBE_JITTER, SlidingWindow, WINDOW_BUCKETS } from "./breaker.js";
+export type {
+  AttemptFailureKind,
+  BreakerClock,
+  BreakerPermit,
+  BreakerSettings,
+  BreakerState,
+  BreakerTransition,
+} from "./breaker.js";
 export { Deliverer, SANDBOX_TIMEOUT_ATTEMPTS } from "./deliverer.js";
-export type { AttemptStartHook, DeliveryLog, DelivererOptions } from "./deliverer.js";
+export type {
+  AttemptStartHook,
+  DeliveryLog,
+  DelivererOptions,
+  DestinationState,
+  DestinationStateChange,
+} from "./deliverer.js";
 export { TokenBucket } from "./rate-limit.js";
 export { emptyStats } from "./records.js";
 export type { AttemptOutcome, AttemptRecord, DestinationStats } from "./records.js";

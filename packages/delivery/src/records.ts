@@ -48,8 +48,19 @@ export interface DestinationStats {
   attempts: number;
   /** Times an event waited because the breaker was open (no request made). */
   breakerHeld: number;
+  /** Times the breaker opened (also again after a failed probe). */
   breakerOpens: number;
   breakerState: "closed" | "open" | "half-open";
+  /** The breaker's sliding window now: attempts and retryable failures (in snapshot(); reset on closing). */
+  breakerWindow: { attempts: number; failures: number };
+  /** Paused (pause(), or the breaker open for `breaker.pauseAfterMs`): nothing pulled, no requests. */
+  paused: boolean;
+  /** Why, while paused; "" otherwise. */
+  pausedReason: string;
+  /** ISO time it was paused; "" when not paused. */
+  pausedAt: string;
+  /** Times it was paused. */
+  pauses: number;
   inFlight: number;
   latencyMs: { count: number; sum: number; max: number };
   /** Delivery-log records the DELIVERIES stream did not take. */
@@ -78,6 +89,11 @@ export function emptyStats(): DestinationStats {
     breakerHeld: 0,
     breakerOpens: 0,
     breakerState: "closed",
+    breakerWindow: { attempts: 0, failures: 0 },
+    paused: false,
+    pausedReason: "",
+    pausedAt: "",
+    pauses: 0,
     inFlight: 0,
     latencyMs: { count: 0, sum: 0, max: 0 },
     logFailures: 0,

@@ -115,7 +115,7 @@ describe("delivery - faults", () => {
         timeoutMs: 300,
         maxInFlight: 32,
         retry,
-        breaker: { failuresToOpen: 1000 },
+        breaker: { failuresToOpen: 1000, minimumAttempts: 1000 }, // out of the way: first attempts fail 80 %
       }),
       { onAttempt: (r) => records.push(r) },
     );

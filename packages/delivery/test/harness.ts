@@ -51,7 +51,8 @@ export class Destination {
     readonly url: string,
   ) {}
 
-  static async start(behaviour?: Behaviour): Promise<Destination> {
+  /** On a free loopback port, or on `port` (a destination coming back where it was). */
+  static async start(behaviour?: Behaviour, port = 0): Promise<Destination> {
     const app = Fastify({ logger: false, forceCloseConnections: true });
     app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => done(null, body));
     let dest: Destination | undefined;
@@ -73,10 +74,14 @@ export class Destination {
       for (const [k, v] of Object.entries(answer.headers ?? {})) reply.header(k, v);
       return reply.code(answer.status ?? 200).send(answer.body ?? "ok");
     });
-    const address = await app.listen({ host: "127.0.0.1", port: 0 });
+    const address = await app.listen({ host: "127.0.0.1", port });
     dest = new Destination(app, `${address}/hook`);
     if (behaviour) dest.behaviour = behaviour;
     return dest;
+  }
+
+  get port(): number {
+    return Number(new URL(this.url).port);
   }
 
   ids(): Set<string> {
@@ -171,6 +176,7 @@ export class Hub {
   async deliver(
     config: DestinationConfig,
     overrides: Partial<DelivererOptions> = {},
+    beforeRun?: (deliverer: Deliverer) => void,
   ): Promise<{ deliverer: Deliverer; done: Promise<void> }> {
     const nc = await connectNats({ servers: [this.server.url], name: `delivery-${config.name}` });
     const jsm = await jetstreamManager(nc);
@@ -205,6 +211,7 @@ export class Hub {
       log: silentLog,
       ...overrides,
     });
+    beforeRun?.(deliverer);
     const done = deliverer.run();
     this.#running.push({ deliverer, done, nc });
     return { deliverer, done };
