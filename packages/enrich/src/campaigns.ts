@@ -4,7 +4,13 @@ import { EnrichError } from "./errors.js";
 export interface CampaignLookup {
   /** The campaign's metadata, or undefined when the lookup does not know it. */
   get(id: string): Record<string, unknown> | undefined;
+  /** Where its entries come from, for another thread to build the same lookup. */
+  readonly source?: CampaignSource;
 }
+
+/** A campaign file (re-read when it changes) or fixed entries. */
+export type CampaignSource =
+  { file: string; recheckMs?: number } | { entries: Record<string, Record<string, unknown>> };
 
 export const DEFAULT_CAMPAIGN_RECHECK_MS = 30_000;
 
@@ -66,6 +72,7 @@ export function campaignFile(path: string, options: { recheckMs?: number; now?: 
   let current = read();
   let checkedAt = now();
   return {
+    source: { file: path, recheckMs },
     get(id: string) {
       const t = now();
       if (t - checkedAt >= recheckMs) {
@@ -84,5 +91,5 @@ export function campaignFile(path: string, options: { recheckMs?: number; now?: 
 /** A fixed lookup (tests, or campaigns given inline in the config). */
 export function campaignMap(entries: Record<string, Record<string, unknown>>): CampaignLookup {
   const map = new Map(Object.entries(entries));
-  return { get: (id) => map.get(id) };
+  return { get: (id) => map.get(id), source: { entries } };
 }

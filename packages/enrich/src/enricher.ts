@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { EnrichedFields, WarehouseRow } from "@tributary/schema";
 import { cachedAgentClassifier, DEFAULT_UA_CACHE_SIZE } from "./agent.js";
-import type { CampaignLookup } from "./campaigns.js";
+import { campaignFile, campaignMap, type CampaignLookup, type CampaignSource } from "./campaigns.js";
 import { EnrichError } from "./errors.js";
 import { LRUCache } from "lru-cache";
-import type { GeoLookup, GeoResult } from "./geo.js";
+import { openGeoDatabase, type GeoLookup, type GeoResult } from "./geo.js";
 import { firstString, splitPath } from "./paths.js";
 import {
   anonymizeIp,
@@ -24,6 +24,7 @@ import {
   SuspicionRules,
   UniquenessTracker,
   uniqueRule,
+  type PendingSuspicion,
   type SuspicionRule,
 } from "./rules.js";
 
@@ -74,9 +75,41 @@ export interface EnrichOptions {
   uaCacheSize?: number;
   /** Distinct client addresses whose normal form, geo and truncation are cached (default 50 000). */
   ipCacheSize?: number;
+  /**
+   * The key visitor ids are hashed under (32 bytes; random per enricher by default). Enrichers
+   * that share one process's stateful verdicts share it (`portable()` carries it).
+   */
+  visitorKey?: Uint8Array;
 }
 
 export const DEFAULT_IP_CACHE_SIZE = 50_000;
+/** Distinct visitors (address and user agent) whose id is cached. */
+const VISITOR_CACHE_SIZE = 50_000;
+/** Distinct referrers whose category is cached. */
+const REFERRER_CACHE_SIZE = 10_000;
+
+/**
+ * EnrichOptions that can be posted to another thread: the geo database and campaign lookup by
+ * where they come from, with the visitor key, so that the enricher built from them there
+ * (`enricherFromPortable`) derives exactly what this one does.
+ */
+export type PortableEnrichOptions = Omit<EnrichOptions, "geo" | "campaigns" | "visitorKey"> & {
+  /** The MMDB file (null: geo off). */
+  geoDatabase: string | null;
+  campaigns?: CampaignSource;
+  visitorKey: Uint8Array;
+};
+
+/** What the stateful rules need of an event, made by `prepare` wherever the event was parsed. */
+export interface PendingVerdicts {
+  /** The uniqueness rule's key; null leaves is_unique NULL. */
+  uniqueKey: string | null;
+  /** null for an event that is not judged (no IP and no UA): is_suspicious NULL. */
+  suspicion: PendingSuspicion | null;
+}
+
+/** The columns only the process-wide state can decide. */
+export type StatefulVerdicts = Pick<EnrichedFields, "is_unique" | "is_suspicious" | "suspicious_reason">;
 
 /** What an address always yields, whatever the event: cached, since clients send many events. */
 interface AddressFacts {
@@ -103,9 +136,21 @@ export interface Enricher {
   /**
    * Returns the row with its enriched columns set, and its payload redacted when a rule applies.
    * `body` is the parsed payload (it may be changed in place by redaction). Never throws for an
-   * event's content: what cannot be derived is NULL.
+   * event's content: what cannot be derived is NULL. The same as `settle` after `prepare`.
    */
   enrich(row: WarehouseRow, body: unknown): WarehouseRow;
+  /**
+   * Everything an event yields on its own (any thread, any order): the row with its enriched
+   * columns but is_unique, is_suspicious and suspicious_reason NULL, and what `settle` needs.
+   */
+  prepare(row: WarehouseRow, body: unknown): { row: WarehouseRow; pending: PendingVerdicts };
+  /**
+   * The verdicts that depend on the events seen before (uniqueness, bursts): on one thread, in
+   * stream order, for each prepared event exactly as `enrich` would have.
+   */
+  settle(eventKey: string, pending: PendingVerdicts): StatefulVerdicts;
+  /** Options that rebuild this enricher on another thread, or undefined when its geo or campaign lookup is an object only this thread has. */
+  portable(): PortableEnrichOptions | undefined;
 }
 
 function compilePaths(fields: Partial<FieldPaths> | undefined, base: FieldPaths): CompiledPaths {
@@ -144,7 +189,7 @@ function compilePlans(
  * The in-memory visitor id of the stateful rules: a hash of the full IP and UA under a random
  * per-process key (a key prefix; never stored, so a plain hash is enough and is faster than an HMAC).
  */
-function visitorOf(visitorKey: Buffer, ip: string | null, ua: string | null): string | null {
+function visitorOf(visitorKey: Uint8Array, ip: string | null, ua: string | null): string | null {
   if (ip === null) return null;
   return createHash("sha256")
     .update(visitorKey)
@@ -152,6 +197,35 @@ function visitorOf(visitorKey: Buffer, ip: string | null, ua: string | null): st
     .update("\u0000")
     .update(ua ?? "")
     .digest("base64url");
+}
+
+/** visitorOf behind an LRU: a visitor sends many events, and the hash was a fifth of the stage. */
+function cachedVisitors(visitorKey: Uint8Array): (ip: string | null, ua: string | null) => string | null {
+  const visitors = new LRUCache<string, string>({ max: VISITOR_CACHE_SIZE });
+  return (ip, ua) => {
+    if (ip === null) return null;
+    const key = `${ip}\u0000${ua ?? ""}`;
+    let visitor = visitors.get(key);
+    if (visitor === undefined) {
+      visitor = visitorOf(visitorKey, ip, ua)!;
+      visitors.set(key, visitor);
+    }
+    return visitor;
+  };
+}
+
+/** categorizeReferrer behind an LRU: it parses a URL, and referrers repeat. */
+function cachedReferrers(internal: readonly string[]): (referrer: string | null) => string {
+  const categories = new LRUCache<string, string>({ max: REFERRER_CACHE_SIZE });
+  return (referrer) => {
+    if (referrer === null) return categorizeReferrer(null, internal);
+    let category = categories.get(referrer);
+    if (category === undefined) {
+      category = categorizeReferrer(referrer, internal);
+      categories.set(referrer, category);
+    }
+    return category;
+  };
 }
 
 /**
@@ -175,6 +249,75 @@ function addressFacts(options: EnrichOptions): (rawIp: string) => AddressFacts {
   };
 }
 
+/** The stateless derivation of one event: prepare()'s body. */
+type Derive = (row: WarehouseRow, body: unknown) => { row: WarehouseRow; pending: PendingVerdicts };
+
+function deriver(
+  options: EnrichOptions,
+  hasher: RotatingHasher | undefined,
+  unique: UniquenessTracker,
+  suspicion: SuspicionRules,
+  visitorKey: Uint8Array,
+): Derive {
+  const ipMode = options.ip.mode;
+  const { defaultPlan, plans } = compilePlans(options, hasher);
+  const classifyAgent = cachedAgentClassifier(options.uaCacheSize ?? DEFAULT_UA_CACHE_SIZE);
+  const factsOf = addressFacts(options);
+  const visitorOf = cachedVisitors(visitorKey);
+  const referrerCategory = cachedReferrers(options.internalDomains ?? []);
+  return (row, body) => {
+    const plan = plans.get(row.source) ?? defaultPlan;
+    const p = plan.paths;
+    const at = row.occurred_at ?? row.received_at;
+    // Read the inputs before redaction can remove them.
+    const rawIp = firstString(body, p.ip);
+    const address = rawIp === null ? null : factsOf(rawIp);
+    const ip = address?.ip ?? null;
+    const ua = firstString(body, p.userAgent);
+    const referrer = firstString(body, p.referrer);
+    const link = firstString(body, p.link);
+    const campaign = firstString(body, p.campaign);
+    const clickLike = ip !== null || ua !== null;
+    const agent = ua !== null ? classifyAgent(ua) : null;
+    const geo = address?.geo ?? null;
+    const meta = campaign !== null ? options.campaigns?.get(campaign) : undefined;
+    const visitor = visitorOf(ip, ua);
+    const enriched: EnrichedFields = {
+      link_id: link,
+      campaign,
+      campaign_meta: meta === undefined ? null : JSON.stringify(meta),
+      geo_country: geo?.country ?? null,
+      geo_region: geo?.region ?? null,
+      device_type: agent?.device_type ?? null,
+      os_name: agent?.os_name ?? null,
+      browser_name: agent?.browser_name ?? null,
+      is_bot: agent ? agent.is_bot : null,
+      bot_kind: agent?.bot_kind ?? null,
+      referrer_category: clickLike || referrer !== null ? referrerCategory(referrer) : null,
+      ip_anon: ipMode === "truncate" ? (address?.truncated ?? null) : anonymizeIp(ip, ipMode, hasher, at),
+      is_unique: null,
+      is_suspicious: null,
+      suspicious_reason: null,
+    };
+    const pending: PendingVerdicts = {
+      uniqueKey: unique.keyOf({ visitor, link, campaign, source: row.source, at }),
+      suspicion: clickLike
+        ? suspicion.prejudge({
+            visitor,
+            userAgent: ua,
+            ip,
+            country: geo?.country ?? null,
+            botKind: agent?.bot_kind ?? null,
+            at,
+          })
+        : null,
+    };
+    let payload = row.payload;
+    if (plan.redactions.length > 0 && redact(body, plan.redactions, hasher, at)) payload = JSON.stringify(body);
+    return { row: { ...row, payload, enriched }, pending };
+  };
+}
+
 export function createEnricher(options: EnrichOptions): Enricher {
   const ipMode = options.ip.mode;
   const hasher =
@@ -186,68 +329,54 @@ export function createEnricher(options: EnrichOptions): Enricher {
       "enrich_config_invalid",
       "enrich.ip.mode is hash but no hash key is set — set enrich.hashKeyEnv (or hashKeyFile), or use mode truncate",
     );
-  const { defaultPlan, plans } = compilePlans(options, hasher);
   const maxKeys = options.maxKeys ?? DEFAULT_RULE_MAX_KEYS;
   const unique = new UniquenessTracker(uniqueRule(options.uniqueRule ?? DEFAULT_UNIQUE_RULE), maxKeys);
   const suspicion = new SuspicionRules(options.suspicious, maxKeys);
-  // Visitor identity for the stateful rules lives only in this process's memory, keyed by a
-  // random per-process key: it is never stored, so it can use the full IP and UA.
-  const visitorKey = randomBytes(32);
-  const internal = options.internalDomains ?? [];
-  const classifyAgent = cachedAgentClassifier(options.uaCacheSize ?? DEFAULT_UA_CACHE_SIZE);
-  const factsOf = addressFacts(options);
-
-  return {
-    enrich(row, body) {
-      const plan = plans.get(row.source) ?? defaultPlan;
-      const p = plan.paths;
-      const at = row.occurred_at ?? row.received_at;
-      // Read the inputs before redaction can remove them.
-      const rawIp = firstString(body, p.ip);
-      const address = rawIp === null ? null : factsOf(rawIp);
-      const ip = address?.ip ?? null;
-      const ua = firstString(body, p.userAgent);
-      const referrer = firstString(body, p.referrer);
-      const link = firstString(body, p.link);
-      const campaign = firstString(body, p.campaign);
-      const clickLike = ip !== null || ua !== null;
-
-      const agent = ua !== null ? classifyAgent(ua) : null;
-      const geo = address?.geo ?? null;
-      const meta = campaign !== null ? options.campaigns?.get(campaign) : undefined;
-      const visitor = visitorOf(visitorKey, ip, ua);
-      const verdict = clickLike
-        ? suspicion.judge({
-            eventKey: row.event_key,
-            visitor,
-            userAgent: ua,
-            ip,
-            country: geo?.country ?? null,
-            botKind: agent?.bot_kind ?? null,
-            at,
-          })
-        : null;
-
-      const enriched: EnrichedFields = {
-        link_id: link,
-        campaign,
-        campaign_meta: meta === undefined ? null : JSON.stringify(meta),
-        geo_country: geo?.country ?? null,
-        geo_region: geo?.region ?? null,
-        device_type: agent?.device_type ?? null,
-        os_name: agent?.os_name ?? null,
-        browser_name: agent?.browser_name ?? null,
-        is_bot: agent ? agent.is_bot : null,
-        bot_kind: agent?.bot_kind ?? null,
-        referrer_category: clickLike || referrer !== null ? categorizeReferrer(referrer, internal) : null,
-        ip_anon: ipMode === "truncate" ? (address?.truncated ?? null) : anonymizeIp(ip, ipMode, hasher, at),
-        is_unique: unique.isUnique({ eventKey: row.event_key, visitor, link, campaign, source: row.source, at }),
-        is_suspicious: verdict ? verdict.suspicious : null,
-        suspicious_reason: verdict?.reason ?? null,
-      };
-      let payload = row.payload;
-      if (plan.redactions.length > 0 && redact(body, plan.redactions, hasher, at)) payload = JSON.stringify(body);
-      return { ...row, payload, enriched };
-    },
+  // Visitor identity for the stateful rules lives only in memory, keyed by a random key: it is
+  // never stored, so it can use the full IP and UA.
+  const visitorKey = options.visitorKey ?? randomBytes(32);
+  const derive = deriver(options, hasher, unique, suspicion, visitorKey);
+  const settle = (eventKey: string, pending: PendingVerdicts): StatefulVerdicts => {
+    const verdict = pending.suspicion ? suspicion.settle(eventKey, pending.suspicion) : null;
+    return {
+      is_unique: unique.isFirst(pending.uniqueKey, eventKey),
+      is_suspicious: verdict ? verdict.suspicious : null,
+      suspicious_reason: verdict?.reason ?? null,
+    };
   };
+  return {
+    prepare: derive,
+    settle,
+    enrich(row, body) {
+      const prepared = derive(row, body);
+      const out = prepared.row;
+      Object.assign(out.enriched!, settle(out.event_key, prepared.pending));
+      return out;
+    },
+    portable: () => portableOptions(options, visitorKey),
+  };
+}
+
+function portableOptions(options: EnrichOptions, visitorKey: Uint8Array): PortableEnrichOptions | undefined {
+  const { geo, campaigns, visitorKey: _key, ...rest } = options;
+  if (geo && geo.path === undefined) return undefined;
+  if (campaigns && campaigns.source === undefined) return undefined;
+  return {
+    ...rest,
+    geoDatabase: geo ? geo.path! : null,
+    ...(campaigns ? { campaigns: campaigns.source! } : {}),
+    visitorKey,
+  };
+}
+
+/** The enricher that `portable()` describes, built on this thread (a worker's). */
+export function enricherFromPortable(portable: PortableEnrichOptions): Enricher {
+  const { geoDatabase, campaigns, ...rest } = portable;
+  return createEnricher({
+    ...rest,
+    geo: geoDatabase === null ? null : openGeoDatabase(geoDatabase),
+    ...(campaigns
+      ? { campaigns: "file" in campaigns ? campaignFile(campaigns.file, campaigns) : campaignMap(campaigns.entries) }
+      : {}),
+  });
 }

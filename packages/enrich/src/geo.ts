@@ -11,6 +11,8 @@ export interface GeoResult {
 export interface GeoLookup {
   lookup(ip: string): GeoResult;
   readonly databaseType: string;
+  /** The MMDB file it reads, when it reads one (another thread can open it too). */
+  readonly path?: string;
 }
 
 const NONE: GeoResult = { country: null, region: null };
@@ -49,6 +51,7 @@ export function openGeoDatabase(path: string = bundledGeoDatabasePath()): GeoLoo
   }
   return {
     databaseType: reader.metadata.databaseType,
+    path,
     lookup(ip: string): GeoResult {
       let record: MmdbRecord | null;
       try {

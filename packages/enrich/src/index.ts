@@ -1,9 +1,17 @@
 export { cachedAgentClassifier, classifyAgent, DEFAULT_UA_CACHE_SIZE } from "./agent.js";
 export type { AgentInfo } from "./agent.js";
 export { campaignFile, campaignMap, DEFAULT_CAMPAIGN_RECHECK_MS } from "./campaigns.js";
-export type { CampaignLookup } from "./campaigns.js";
-export { createEnricher, DEFAULT_FIELD_PATHS, DEFAULT_IP_CACHE_SIZE } from "./enricher.js";
-export type { Enricher, EnrichOptions, FieldPaths, SourceEnrichOptions } from "./enricher.js";
+export type { CampaignLookup, CampaignSource } from "./campaigns.js";
+export { createEnricher, DEFAULT_FIELD_PATHS, DEFAULT_IP_CACHE_SIZE, enricherFromPortable } from "./enricher.js";
+export type {
+  Enricher,
+  EnrichOptions,
+  FieldPaths,
+  PendingVerdicts,
+  PortableEnrichOptions,
+  SourceEnrichOptions,
+  StatefulVerdicts,
+} from "./enricher.js";
 export { ENRICH_ERRORS, EnrichError } from "./errors.js";
 export type { EnrichErrorCode } from "./errors.js";
 export { bundledGeoDatabasePath, openGeoDatabase } from "./geo.js";
@@ -27,4 +35,4 @@ export {
   UniquenessTracker,
   uniqueRule,
 } from "./rules.js";
-export type { SuspicionRule, UniqueRule } from "./rules.js";
+export type { PendingSuspicion, SuspicionRule, SuspicionVerdict, UniqueRule } from "./rules.js";

@@ -74,6 +74,11 @@ export class UniquenessTracker {
 
   /** null when the rule's inputs are missing (no visitor, or no link for a per-link rule). */
   isUnique(input: UniqueInput): boolean | null {
+    return this.isFirst(this.keyOf(input), input.eventKey);
+  }
+
+  /** What makes two clicks the same under the rule, with the window (null when an input is missing): no state. */
+  keyOf(input: Omit<UniqueInput, "eventKey">): string | null {
     if (input.visitor === null) return null;
     const parts: string[] = [input.visitor];
     for (const by of this.rule.by) {
@@ -82,13 +87,18 @@ export class UniquenessTracker {
       parts.push(value);
     }
     parts.push(String(Math.floor(input.at.getTime() / (this.rule.windowSeconds * 1000))));
-    const key = parts.join("\u0000");
+    return parts.join("\u0000");
+  }
+
+  /** The stateful half: whether the event is the key's first (or is that first again, redelivered). */
+  isFirst(key: string | null, eventKey: string): boolean | null {
+    if (key === null) return null;
     const first = this.#firsts.get(key);
     if (first === undefined) {
-      this.#firsts.set(key, input.eventKey);
+      this.#firsts.set(key, eventKey);
       return true;
     }
-    return first === input.eventKey;
+    return first === eventKey;
   }
 }
 
@@ -106,6 +116,19 @@ export const DEFAULT_SUSPICION_RULES: readonly SuspicionRule[] = [
   { rule: "missing_user_agent" },
   { rule: "burst", maxPerMinute: 30 },
 ];
+
+export interface SuspicionVerdict {
+  suspicious: boolean;
+  reason: string | null;
+}
+
+/** What `settle` needs of an event, made by `prejudge` where the event was parsed (any thread). */
+export interface PendingSuspicion {
+  /** Index of the first rule other than `burst` that matches; the rule count when none does. */
+  firstHit: number;
+  /** Visitor and UTC minute; null without a visitor. */
+  burstKey: string | null;
+}
 
 export interface SuspicionInput {
   eventKey: string;
@@ -138,40 +161,59 @@ export class SuspicionRules {
     }
   }
 
-  judge(input: SuspicionInput): { suspicious: boolean; reason: string | null } {
-    for (const r of this.rules) {
-      let hit = false;
-      switch (r.rule) {
-        case "bot":
-          hit = input.botKind === "bot";
-          break;
-        case "prefetcher":
-          hit = input.botKind === "prefetcher";
-          break;
-        case "missing_user_agent":
-          hit = input.userAgent === null;
-          break;
-        case "missing_ip":
-          hit = input.ip === null;
-          break;
-        case "country_not_allowed":
-          hit = input.country !== null && !r.countries.includes(input.country);
-          break;
-        case "burst": {
-          if (input.visitor === null) break;
-          const key = `${input.visitor}\u0000${Math.floor(input.at.getTime() / 60_000)}`;
-          let seen = this.#bursts.get(key);
-          if (!seen) {
-            seen = new Set();
-            this.#bursts.set(key, seen);
-          }
-          seen.add(input.eventKey);
-          hit = seen.size > r.maxPerMinute;
-          break;
-        }
+  judge(input: SuspicionInput): SuspicionVerdict {
+    return this.settle(input.eventKey, this.prejudge(input));
+  }
+
+  /**
+   * The half of `judge` that needs no state, wherever the event is parsed: the first rule other
+   * than `burst` that matches, and the burst key (visitor and minute; null without a visitor).
+   */
+  prejudge(input: Omit<SuspicionInput, "eventKey">): PendingSuspicion {
+    let firstHit = this.rules.length;
+    for (const [i, r] of this.rules.entries()) {
+      if (r.rule !== "burst" && this.#statelessHit(r, input)) {
+        firstHit = i;
+        break;
       }
-      if (hit) return { suspicious: true, reason: r.rule };
     }
-    return { suspicious: false, reason: null };
+    const burstKey = input.visitor === null ? null : `${input.visitor}\u0000${Math.floor(input.at.getTime() / 60_000)}`;
+    return { firstHit, burstKey };
+  }
+
+  /**
+   * The stateful half, on one thread in stream order: the burst rules before the first stateless
+   * hit count the event in its visitor's minute, and the first rule that matches names the reason —
+   * the same verdict, and the same counts, as `judge` in one pass.
+   */
+  settle(eventKey: string, pending: PendingSuspicion): SuspicionVerdict {
+    for (let i = 0; i < pending.firstHit; i++) {
+      const r = this.rules[i]!;
+      if (r.rule !== "burst" || pending.burstKey === null) continue;
+      let seen = this.#bursts.get(pending.burstKey);
+      if (!seen) {
+        seen = new Set();
+        this.#bursts.set(pending.burstKey, seen);
+      }
+      seen.add(eventKey);
+      if (seen.size > r.maxPerMinute) return { suspicious: true, reason: r.rule };
+    }
+    const hit = this.rules[pending.firstHit];
+    return hit ? { suspicious: true, reason: hit.rule } : { suspicious: false, reason: null };
+  }
+
+  #statelessHit(r: Exclude<SuspicionRule, { rule: "burst" }>, input: Omit<SuspicionInput, "eventKey">): boolean {
+    switch (r.rule) {
+      case "bot":
+        return input.botKind === "bot";
+      case "prefetcher":
+        return input.botKind === "prefetcher";
+      case "missing_user_agent":
+        return input.userAgent === null;
+      case "missing_ip":
+        return input.ip === null;
+      case "country_not_allowed":
+        return input.country !== null && !r.countries.includes(input.country);
+    }
   }
 }

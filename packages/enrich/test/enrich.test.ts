@@ -10,6 +10,7 @@ import {
   categorizeReferrer,
   classifyAgent,
   createEnricher,
+  enricherFromPortable,
   EnrichError,
   openGeoDatabase,
   truncateIp,
@@ -378,5 +379,99 @@ describe("enrich - classification", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("enrich - the stage split for worker threads (prepare anywhere, settle in order on one thread)", () => {
+  /** A stream with repeats, bursts, bots, missing inputs and minutes, drawn from a fixed seed. */
+  function stream(n: number): Array<{ key: string; data: Record<string, unknown>; at: Date }> {
+    let s = 7;
+    const rand = (k: number) => (s = (s * 1103515245 + 12345) >>> 0) % k;
+    const uas = [UA.chromeWindows, UA.safariIphone, UA.googlebot, UA.slack, null];
+    const ips = ["8.8.8.8", "1.1.1.1", "2a00:1450:4001::1", "10.0.0.1", "8.8.4.4", null];
+    return Array.from({ length: n }, (_, i) => {
+      const data: Record<string, unknown> = { link_id: `l${rand(3)}`, campaign: `c${rand(2)}` };
+      const ua = uas[rand(uas.length)];
+      const ip = ips[rand(ips.length)];
+      if (ua !== null) data.user_agent = ua;
+      if (ip !== null) data.ip = ip;
+      // Redeliveries: some events come again with the same key.
+      const key = i > 10 && rand(8) === 0 ? `k${i - 1 - rand(10)}` : `k${i}`;
+      return { key, data, at: new Date(Date.UTC(2026, 10, 29, 12, Math.floor(i / 40), i % 60)) };
+    });
+  }
+  const options = {
+    geo,
+    ip: { mode: "truncate" as const },
+    uniqueRule: "per_campaign_24h",
+    suspicious: [
+      { rule: "burst" as const, maxPerMinute: 4 },
+      { rule: "bot" as const },
+      { rule: "missing_user_agent" as const },
+      { rule: "burst" as const, maxPerMinute: 2 },
+      { rule: "country_not_allowed" as const, countries: ["US"] },
+    ],
+  };
+
+  it("settle after prepare gives what enrich gives, event for event, with the rules' state in the same order", () => {
+    const events = stream(600);
+    const visitorKey = new Uint8Array(32).fill(3);
+    const whole = createEnricher({ ...options, visitorKey });
+    const worker = createEnricher({ ...options, visitorKey });
+    const settler = createEnricher({ ...options, visitorKey });
+    for (const e of events) {
+      const { body, text } = click(e.data);
+      const r = row({ event_key: e.key, payload: text, occurred_at: e.at });
+      const expected = whole.enrich(r, structuredClone(body));
+      // prepare on one enricher ("a worker"), settle on another ("the loader's thread"), as the pool does.
+      const prepared = worker.prepare(r, structuredClone(body));
+      const verdicts = settler.settle(r.event_key, structuredClone(prepared.pending));
+      expect({ ...prepared.row, enriched: { ...prepared.row.enriched!, ...verdicts } }).toEqual(expected);
+    }
+  });
+
+  it("the verdicts are those of a one-pass judge over the rules in order (bursts counted only up to the first stateless match)", () => {
+    const enricher = createEnricher({ ...options, geo: null });
+    const bursts = new Map<string, Set<string>>();
+    const reference = (key: string, visitor: string, botKind: string | null, ua: string | null, at: Date) => {
+      for (const r of options.suspicious) {
+        if (r.rule === "bot" && botKind === "bot") return "bot";
+        if (r.rule === "missing_user_agent" && ua === null) return "missing_user_agent";
+        if (r.rule === "burst") {
+          const k = `${visitor}/${Math.floor(at.getTime() / 60_000)}`;
+          const seen = bursts.get(k) ?? new Set<string>();
+          bursts.set(k, seen.add(key));
+          if (seen.size > r.maxPerMinute) return "burst";
+        }
+      }
+      return null;
+    };
+    for (const e of stream(400).filter((e) => typeof e.data.ip === "string")) {
+      const { body, text } = click(e.data);
+      const ua = (e.data.user_agent as string | undefined) ?? null;
+      const got = enricher.enrich(row({ event_key: e.key, payload: text, occurred_at: e.at }), body).enriched!;
+      const expected = reference(e.key, `${e.data.ip as string}|${ua}`, got.bot_kind, ua, e.at);
+      expect([got.suspicious_reason, e.key]).toEqual([expected, e.key]);
+    }
+  });
+
+  it("portable - the options rebuild an enricher that prepares the same rows; a lookup only this thread has makes it unportable", () => {
+    const enricher = createEnricher({ ...options, campaigns: campaignMap({ c1: { name: "One" } }) });
+    const portable = enricher.portable()!;
+    expect(portable.geoDatabase).toBe(geo.path);
+    const copy = enricherFromPortable(structuredClone(portable));
+    for (const e of stream(50)) {
+      const { body, text } = click(e.data);
+      const r = row({ event_key: e.key, payload: text, occurred_at: e.at });
+      expect(copy.prepare(r, structuredClone(body))).toEqual(enricher.prepare(r, structuredClone(body)));
+    }
+    const custom = createEnricher({
+      geo: { databaseType: "x", lookup: () => ({ country: null, region: null }) },
+      ip: { mode: "truncate" },
+    });
+    expect(custom.portable()).toBeUndefined();
+    expect(
+      createEnricher({ geo: null, ip: { mode: "drop" }, campaigns: { get: () => undefined } }).portable(),
+    ).toBeUndefined();
   });
 });

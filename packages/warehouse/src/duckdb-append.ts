@@ -1,62 +1,141 @@
-import { DuckDBTimestampTZValue, type DuckDBAppender } from "@duckdb/node-api";
-import { ENRICHED_COLUMNS, type WarehouseRow } from "@tributary/schema";
+// @duckdb/node-bindings (the C API under @duckdb/node-api, the same pinned version): a data
+// chunk's fixed-width columns are copied in one call each (copy_data_to_vector), where the
+// Appender's append calls and node-api's vectors take them one value at a time (a native call,
+// and a BigInt or a value object, per value).
+import bindings, { type Vector } from "@duckdb/node-bindings";
+import { DuckDBDataChunk, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBType } from "@duckdb/node-api";
+import { ENRICHED_COLUMNS } from "@tributary/schema";
+import { NULL_FLAG, type EventColumns } from "./duckdb-columns.js";
 
-/** What the sink assigns at insert, the same for every row of a batch but `loadSeq`. */
+/** What the sink assigns at insert: one load time for the batch, and consecutive `load_seq` from `firstLoadSeq`. */
 export interface LoadStamp {
-  loadedAt: DuckDBTimestampTZValue;
-  loadSeq: number;
+  loadedAtMs: number;
+  firstLoadSeq: number;
 }
 
-type ColumnWriter = (appender: DuckDBAppender, row: WarehouseRow, stamp: LoadStamp) => void;
+/** Fills rows [from, from + n) of the columns into a chunk's vector (positions 0 … n - 1). */
+type ColumnFill = (vector: Vector, cols: EventColumns, from: number, n: number, stamp: LoadStamp) => void;
 
 export function toTimestamp(date: Date): DuckDBTimestampTZValue {
   return new DuckDBTimestampTZValue(BigInt(date.getTime()) * 1000n);
 }
 
-const nullableVarchar = (appender: DuckDBAppender, value: string | null) =>
-  value === null ? appender.appendNull() : appender.appendVarchar(value);
+/** A validity mask (bit set = valid) built only once a NULL turns up; written to the vector at the end. */
+class Nulls {
+  #words: BigUint64Array | undefined;
+  constructor(private readonly n: number) {}
+  set(i: number): void {
+    this.#words ??= new BigUint64Array(Math.ceil(this.n / 64)).fill(0xffffffffffffffffn);
+    this.#words[i >> 6]! &= ~(1n << BigInt(i & 63));
+  }
+  write(vector: Vector): void {
+    if (!this.#words) return;
+    bindings.vector_ensure_validity_writable(vector);
+    bindings.copy_data_to_vector_validity(vector, 0, this.#words.buffer as ArrayBuffer, 0, this.#words.byteLength);
+  }
+}
 
-const BASE_WRITERS: Record<string, ColumnWriter> = {
-  event_key: (a, r) => a.appendVarchar(r.event_key),
-  source: (a, r) => a.appendVarchar(r.source),
-  event_id: (a, r) => a.appendVarchar(r.event_id),
-  event_type: (a, r) => a.appendVarchar(r.event_type),
-  schema_version: (a, r) => nullableVarchar(a, r.schema_version),
-  occurred_at: (a, r) => (r.occurred_at === null ? a.appendNull() : a.appendTimestampTZ(toTimestamp(r.occurred_at))),
-  received_at: (a, r) => a.appendTimestampTZ(toTimestamp(r.received_at)),
-  loaded_at: (a, _r, s) => a.appendTimestampTZ(s.loadedAt),
-  region: (a, r) => a.appendVarchar(r.region),
-  region_seq: (a, r) => a.appendUBigInt(BigInt(r.region_seq)),
-  payload: (a, r) => a.appendVarchar(r.payload),
-  load_seq: (a, _r, s) => a.appendBigInt(BigInt(s.loadSeq)),
+const copy = (vector: Vector, data: BigInt64Array | Uint8Array) =>
+  bindings.copy_data_to_vector(vector, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+
+function text(pick: (cols: EventColumns) => ReadonlyArray<string | null> | undefined): ColumnFill {
+  return (vector, cols, from, n) => {
+    const values = pick(cols);
+    const nulls = new Nulls(n);
+    for (let i = 0; i < n; i++) {
+      const value = values?.[from + i] ?? null;
+      if (value === null) nulls.set(i);
+      else bindings.vector_assign_string_element(vector, i, value);
+    }
+    nulls.write(vector);
+  };
+}
+
+/** Epoch milliseconds (NaN for NULL) as TIMESTAMPTZ microseconds. */
+function timestamp(pick: (cols: EventColumns) => Float64Array): ColumnFill {
+  return (vector, cols, from, n) => {
+    const values = pick(cols);
+    const micros = new BigInt64Array(n);
+    const nulls = new Nulls(n);
+    for (let i = 0; i < n; i++) {
+      const ms = values[from + i]!;
+      if (Number.isNaN(ms)) nulls.set(i);
+      else micros[i] = BigInt(Math.trunc(ms)) * 1000n;
+    }
+    copy(vector, micros);
+    nulls.write(vector);
+  };
+}
+
+function flag(name: "is_bot" | "is_unique" | "is_suspicious"): ColumnFill {
+  return (vector, cols, from, n) => {
+    const values = cols.enriched?.[name];
+    const bytes = new Uint8Array(n);
+    const nulls = new Nulls(n);
+    for (let i = 0; i < n; i++) {
+      const value = values ? values[from + i]! : NULL_FLAG;
+      if (value === NULL_FLAG) nulls.set(i);
+      else bytes[i] = value;
+    }
+    copy(vector, bytes);
+    nulls.write(vector);
+  };
+}
+
+const FILLS: Record<string, ColumnFill> = {
+  event_key: text((c) => c.event_key),
+  source: text((c) => c.source),
+  event_id: text((c) => c.event_id),
+  event_type: text((c) => c.event_type),
+  schema_version: text((c) => c.schema_version),
+  occurred_at: timestamp((c) => c.occurred_at),
+  received_at: timestamp((c) => c.received_at),
+  loaded_at: (vector, _c, _f, n, stamp) => copy(vector, new BigInt64Array(n).fill(BigInt(stamp.loadedAtMs) * 1000n)),
+  region: text((c) => c.region),
+  region_seq: (vector, cols, from, n) =>
+    copy(
+      vector,
+      BigInt64Array.from(cols.region_seq.subarray(from, from + n), (v) => BigInt(v)),
+    ),
+  payload: text((c) => c.payload),
+  load_seq: (vector, _c, from, n, stamp) =>
+    copy(
+      vector,
+      BigInt64Array.from({ length: n }, (_, i) => BigInt(stamp.firstLoadSeq + from + i)),
+    ),
+  ...Object.fromEntries(
+    ENRICHED_COLUMNS.map(({ name, type }): [string, ColumnFill] => [
+      name,
+      type === "boolean"
+        ? flag(name as "is_bot" | "is_unique" | "is_suspicious")
+        : text((c) => (c.enriched as unknown as Record<string, Array<string | null>> | null)?.[name]),
+    ]),
+  ),
 };
 
-const ENRICHED_WRITERS: Record<string, ColumnWriter> = Object.fromEntries(
-  ENRICHED_COLUMNS.map((column): [string, ColumnWriter] => [
-    column.name,
-    (a, r) => {
-      const value = r.enriched?.[column.name] ?? null;
-      if (value === null) a.appendNull();
-      else if (typeof value === "boolean") a.appendBoolean(value);
-      else a.appendVarchar(value);
-    },
-  ]),
-);
-
 /**
- * Appends one row to the events table with its columns in the table's own order. The Appender is
- * positional, and a file migrated by ALTER TABLE may order its columns differently from a new one,
- * so the order is read from the file once (at migrate) and the writers are lined up to it.
+ * Appends event columns to a table through its Appender as data chunks (2,048 rows each, DuckDB's
+ * vector size), its columns in the table's own order: the Appender is positional, and a file
+ * migrated by ALTER TABLE may order its columns differently from a new one, so the order is read
+ * from the file once (at migrate) and the fills are lined up to it.
  */
-export function eventRowAppender(columnsInTableOrder: readonly string[]): ColumnWriter {
-  const writers = columnsInTableOrder.map((name) => {
-    const writer = BASE_WRITERS[name] ?? ENRICHED_WRITERS[name];
-    if (!writer) throw new TypeError(`events.${name}: a column this sink does not know how to fill`);
-    return writer;
+export function eventChunkAppender(
+  columnsInTableOrder: readonly string[],
+): (appender: DuckDBAppender, cols: EventColumns, stamp: LoadStamp) => void {
+  const fills = columnsInTableOrder.map((name) => {
+    const fill = FILLS[name];
+    if (!fill) throw new TypeError(`events.${name}: a column this sink does not know how to fill`);
+    return fill;
   });
-  return (appender, row, stamp) => {
-    for (const write of writers) write(appender, row, stamp);
-    appender.endRow();
+  const size = bindings.vector_size();
+  return (appender, cols, stamp) => {
+    const types: DuckDBType[] = fills.map((_, i) => appender.columnType(i));
+    for (let from = 0; from < cols.length; from += size) {
+      const n = Math.min(size, cols.length - from);
+      const chunk = DuckDBDataChunk.create(types, n);
+      fills.forEach((fill, i) => fill(bindings.data_chunk_get_vector(chunk.chunk, i), cols, from, n, stamp));
+      appender.appendDataChunk(chunk);
+    }
   };
 }
 
@@ -80,21 +159,23 @@ const MINUTE_MS = 60_000;
  * (minute of event time, else receipt time, in UTC; NULL dimensions as ''), computed here so a
  * batch does not scan the events table to count what it has just appended.
  */
-export function rollupCells(rows: readonly WarehouseRow[]): RollupCell[] {
+export function rollupCells(cols: EventColumns): RollupCell[] {
   const cells = new Map<string, RollupCell>();
-  for (const row of rows) {
-    const time = (row.occurred_at ?? row.received_at).getTime();
+  const e = cols.enriched;
+  for (let i = 0; i < cols.length; i++) {
+    const occurred = cols.occurred_at[i]!;
+    const time = Number.isNaN(occurred) ? cols.received_at[i]! : occurred;
     const minuteMs = Math.floor(time / MINUTE_MS) * MINUTE_MS;
-    const campaign = row.enriched?.campaign ?? "";
-    const country = row.enriched?.geo_country ?? "";
-    const device = row.enriched?.device_type ?? "";
-    const key = JSON.stringify([minuteMs, row.source, row.event_type, campaign, country, device]);
+    const campaign = e?.campaign[i] ?? "";
+    const country = e?.geo_country[i] ?? "";
+    const device = e?.device_type[i] ?? "";
+    const key = JSON.stringify([minuteMs, cols.source[i], cols.event_type[i], campaign, country, device]);
     let cell = cells.get(key);
     if (!cell) {
       cell = {
         minuteMs,
-        source: row.source,
-        eventType: row.event_type,
+        source: cols.source[i]!,
+        eventType: cols.event_type[i]!,
         campaign,
         country,
         device,
@@ -105,8 +186,8 @@ export function rollupCells(rows: readonly WarehouseRow[]): RollupCell[] {
       cells.set(key, cell);
     }
     cell.events++;
-    if (row.enriched?.is_unique === true) cell.uniqueEvents++;
-    if (row.enriched?.is_suspicious === true) cell.suspiciousEvents++;
+    if (e?.is_unique[i] === 1) cell.uniqueEvents++;
+    if (e?.is_suspicious[i] === 1) cell.suspiciousEvents++;
   }
   return [...cells.values()];
 }

@@ -4,7 +4,8 @@ import { DuckDBInstance, listValue, type DuckDBAppender, type DuckDBConnection }
 import { ENRICHED_COLUMNS, type WarehouseRow } from "@tributary/schema";
 import { DUCKDB_SEQ_DOUBLES, DUCKDB_SEQ_RANGES, type ReconcileReader } from "./reconcile.js";
 import { DEFAULT_READ_LANE, ReadLane, type ReadLaneOptions } from "./duckdb-reads.js";
-import { appendRollupCell, eventRowAppender, rollupCells, toTimestamp, type RollupCell } from "./duckdb-append.js";
+import { appendRollupCell, eventChunkAppender, rollupCells, type RollupCell } from "./duckdb-append.js";
+import { columnsOfRows, firstOfEachKey, pickColumns, type EventColumns } from "./duckdb-columns.js";
 import {
   duckDbEnrichedDdl,
   COMPACT_ROLLUP,
@@ -15,7 +16,6 @@ import {
 } from "./duckdb-queries.js";
 import type { AnalyticsQuery, AnalyticsRow, EventFilter, EventListPage, EventQueries, QueriedEvent } from "./query.js";
 import {
-  uniqueByKey,
   WarehouseError,
   type InsertResult,
   type StoredEvent,
@@ -71,8 +71,8 @@ const STAGING_COLUMNS = [
   "payload",
   ...ENRICHED_COLUMNS.map((c) => c.name),
 ];
-/** Staging rows are written by the same column writers as the table's (staging has no load stamp). */
-const appendStagedRow = eventRowAppender(STAGING_COLUMNS);
+/** Staging rows are written by the same column fills as the table's (staging has no load stamp). */
+const appendStaged = eventChunkAppender(STAGING_COLUMNS);
 const CREATE_STAGING = `
 CREATE TEMP TABLE IF NOT EXISTS ${STAGING} (
   event_key VARCHAR, source VARCHAR, event_id VARCHAR, event_type VARCHAR, schema_version VARCHAR,
@@ -134,8 +134,8 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
   #nextLoadSeq = 1;
   /** Rollup rows as last folded, and appended since: when to fold again (amortised: each row is folded O(1) times). */
   #rollupRows = { folded: 0, appended: 0 };
-  /** Appends an events row in the file's column order (known after migrate). */
-  #appendEvent: ReturnType<typeof eventRowAppender> | undefined;
+  /** Appends events columns in the file's column order (known after migrate). */
+  #appendEvents: ReturnType<typeof eventChunkAppender> | undefined;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -192,7 +192,7 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
       const columns = await this.connection.runAndReadAll(
         `SELECT column_name FROM duckdb_columns() WHERE table_name = '${TABLE}' AND schema_name = 'main' ORDER BY column_index`,
       );
-      this.#appendEvent = eventRowAppender(columns.getRowObjectsJS().map((r) => String(r.column_name)));
+      this.#appendEvents = eventChunkAppender(columns.getRowObjectsJS().map((r) => String(r.column_name)));
       const last = await this.connection.runAndReadAll(`SELECT coalesce(max(load_seq), 0)::BIGINT AS s FROM ${TABLE}`);
       this.#nextLoadSeq = Number(last.getRowObjectsJS()[0]?.s ?? 0) + 1;
     });
@@ -233,12 +233,21 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
   }
 
   insertBatch(rows: readonly WarehouseRow[]): Promise<InsertResult> {
-    if (rows.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
+    return this.insertColumns(columnsOfRows(rows));
+  }
+
+  /**
+   * insertBatch for rows held column by column (the loader's mapping workers make them so): the
+   * same transaction, keys and rollup, without a row object per event on the writer's thread.
+   */
+  insertColumns(cols: EventColumns): Promise<InsertResult> {
+    if (cols.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
     return this.#serial(async () => {
-      const unique = uniqueByKey(rows);
+      const keep = firstOfEachKey(cols);
+      const unique = keep ? pickColumns(cols, keep) : cols;
       try {
         const inserted = (await this.#appendAllNew(unique)) ?? (await this.#insertSkippingKnown(unique));
-        return { inserted, duplicates: rows.length - inserted };
+        return { inserted, duplicates: cols.length - inserted };
       } catch (err) {
         await this.connection.run("ROLLBACK").catch(() => undefined);
         if (err instanceof WarehouseError) throw err;
@@ -259,19 +268,15 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
    * then takes the path that skips known keys (undefined here). An outage fails there as well and
    * is reported from there.
    */
-  async #appendAllNew(rows: readonly WarehouseRow[]): Promise<number | undefined> {
-    const appendEvent = this.#appendEvent;
-    if (!appendEvent) throw new WarehouseError("warehouse_unavailable", "DuckDbSink.insertBatch before migrate()");
+  async #appendAllNew(rows: EventColumns): Promise<number | undefined> {
+    const appendEvents = this.#appendEvents;
+    if (!appendEvents) throw new WarehouseError("warehouse_unavailable", "DuckDbSink.insertBatch before migrate()");
     const first = this.#nextLoadSeq;
     await this.connection.run("BEGIN TRANSACTION");
     try {
       const appender = await this.connection.createAppender(TABLE);
       try {
-        const stamp = { loadedAt: toTimestamp(new Date()), loadSeq: first };
-        for (const row of rows) {
-          appendEvent(appender, row, stamp);
-          stamp.loadSeq++;
-        }
+        appendEvents(appender, rows, { loadedAtMs: Date.now(), firstLoadSeq: first });
         appender.flushSync();
       } finally {
         closeQuietly(appender);
@@ -336,14 +341,13 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
    * NOTHING. Rows this batch inserts are exactly those above the high-water mark, so the rollup
    * counts inserted rows only (never a resend's duplicate).
    */
-  async #insertSkippingKnown(rows: readonly WarehouseRow[]): Promise<number> {
+  async #insertSkippingKnown(rows: EventColumns): Promise<number> {
     const base = this.#nextLoadSeq - 1;
     await this.connection.run("BEGIN TRANSACTION");
     await this.connection.run(`DELETE FROM ${STAGING}`);
     const appender = await this.connection.createAppender(STAGING, "main", "temp");
     try {
-      const stamp = { loadedAt: toTimestamp(new Date()), loadSeq: 0 }; // not columns of staging
-      for (const row of rows) appendStagedRow(appender, row, stamp);
+      appendStaged(appender, rows, { loadedAtMs: 0, firstLoadSeq: 0 }); // not columns of staging
       appender.flushSync();
     } finally {
       closeQuietly(appender);

@@ -1,5 +1,15 @@
 export { DEFAULT_DUCKDB_CHECKPOINT_THRESHOLD, DEFAULT_DUCKDB_MEMORY_LIMIT, DuckDbSink } from "./duckdb.js";
 export type { DuckDbSinkOptions } from "./duckdb.js";
+export {
+  columnsOfRows,
+  concatColumns,
+  emptyColumns,
+  NULL_FLAG,
+  pickColumns,
+  rowOfColumns,
+  setColumnsRow,
+} from "./duckdb-columns.js";
+export type { EnrichedColumns, EventColumns } from "./duckdb-columns.js";
 export { ClickHouseSink, parseClickHouseUrl } from "./clickhouse.js";
 export type { ClickHouseOptions, ClickHouseServerInfo } from "./clickhouse.js";
 export { clickHouseFeatures, clickHouseTableDdl } from "./clickhouse-schema.js";

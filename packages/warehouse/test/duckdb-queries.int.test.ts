@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { emptyEnrichment, type EnrichedFields, type WarehouseRow } from "@tributary/schema";
-import { DuckDbSink } from "../src/index.js";
+import { columnsOfRows, concatColumns, DuckDbSink, pickColumns, rowOfColumns } from "../src/index.js";
 
 function row(n: number, over: Partial<EnrichedFields> = {}, source = "demo"): WarehouseRow {
   return {
@@ -173,5 +173,68 @@ describe("duckdb sink - enriched columns, rollups, queries", () => {
       ["demo:old", 1],
     ]);
     expect((await sink.analytics({ groupBy: "source" }))[0]).toMatchObject({ key: "demo", events: 2 });
+  });
+});
+
+describe("duckdb sink - rows given column by column (insertColumns, data chunks)", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "tributary-duckdb-cols-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Every column of every row, as text, in key order. */
+  async function dump(path: string): Promise<unknown[]> {
+    const instance = await DuckDBInstance.create(path);
+    const c = await instance.connect();
+    const read = async (sql: string) => (await c.runAndReadAll(sql)).getRowObjectsJS();
+    const events = await read(
+      "SELECT * EXCLUDE (loaded_at) REPLACE (occurred_at::VARCHAR AS occurred_at, received_at::VARCHAR AS received_at, payload::VARCHAR AS payload, campaign_meta::VARCHAR AS campaign_meta) FROM events ORDER BY event_key",
+    );
+    const rollup = await read(
+      "SELECT minute::VARCHAR AS minute, source, event_type, campaign, country, device, sum(events)::INT AS e, sum(unique_events)::INT AS u, sum(suspicious_events)::INT AS s FROM events_rollup_minute GROUP BY ALL ORDER BY ALL",
+    );
+    c.closeSync();
+    instance.closeSync();
+    return JSON.parse(JSON.stringify([events, rollup], (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v)));
+  }
+
+  it("the same rows, NULLs and flags as insertBatch, over more than one chunk, with duplicates in a batch and known keys (the staged path)", async () => {
+    const all = Array.from({ length: 5_000 }, (_, i) =>
+      row(i, {
+        is_unique: i % 5 === 0 ? null : i % 2 === 0,
+        is_bot: i % 3 === 0 ? null : i % 3 === 1,
+        suspicious_reason: i % 7 === 0 ? "burst" : null,
+        campaign_meta: i % 11 === 0 ? '{"name":"ü ✓"}' : null,
+        os_name: i % 13 === 0 ? "Ünïcødé 𝔘" : null,
+      }),
+    );
+    all[3] = { ...all[3]!, occurred_at: null, schema_version: "1.0" };
+    delete all[4]!.enriched;
+    const batches = [all.slice(0, 3_000), [...all.slice(2_500, 5_000), ...all.slice(4_990)]];
+    const paths = [join(dir, "rows.duckdb"), join(dir, "columns.duckdb")];
+    for (const [k, path] of paths.entries()) {
+      const sink = await DuckDbSink.open(path);
+      await sink.migrate();
+      for (const batch of batches) await (k === 0 ? sink.insertBatch(batch) : sink.insertColumns(columnsOfRows(batch)));
+      await sink.close();
+    }
+    const [rows, columns] = [await dump(paths[0]!), await dump(paths[1]!)];
+    expect(columns).toEqual(rows);
+    const events = (rows as unknown[][])[0] as Array<Record<string, unknown>>;
+    expect(events).toHaveLength(5_000);
+    const third = events.find((e) => e.event_key === "demo:e3")!;
+    expect([third.occurred_at, third.schema_version]).toEqual([null, "1.0"]);
+    expect(events.find((e) => e.event_key === "demo:e4")!.link_id).toBeNull();
+    expect(events.find((e) => e.event_key === "demo:e13")!.os_name).toBe("Ünïcødé 𝔘");
+  });
+
+  it("columns round-trip: rowOfColumns gives back the rows, pickColumns a subset in the order asked", () => {
+    const rows = [row(1), { ...row(2), occurred_at: null }, row(3, { is_bot: true, is_unique: null })];
+    const cols = columnsOfRows(rows);
+    expect(rows.map((_, i) => rowOfColumns(cols, i))).toEqual(rows);
+    const picked = pickColumns(cols, [2, 0]);
+    expect([rowOfColumns(picked, 0), rowOfColumns(picked, 1)]).toEqual([rows[2], rows[0]]);
+    expect(rowOfColumns(concatColumns([picked, cols]), 3)).toEqual(rows[1]);
   });
 });
