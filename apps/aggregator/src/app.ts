@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
+import type { ControlConnection } from "@tributary/control-api";
 import { queryApiPlugin, type QueryApiDeps } from "@tributary/query-api";
 import type { ErrorCatalogue } from "@tributary/errors";
 import {
@@ -138,6 +139,7 @@ export function buildAggregatorHttp(
   sink: WarehouseSink & WarehouseReader,
   telemetry: Telemetry,
   loader: () => Loader | undefined,
+  control?: { readonly connection: ControlConnection | undefined },
 ): FastifyInstance {
   const { config, tokens, operatorToken } = settings;
   const api = config.api;
@@ -148,7 +150,21 @@ export function buildAggregatorHttp(
     logger: { level: config.logLevel, ...(telemetry.tracing ? { mixin: () => traceLogFields() } : {}) },
     api:
       api.enabled && isEventQueries(sink)
-        ? { queries: sink, tokens, anonymousLoopback: api.anonymousLoopback, rateLimit: api.rateLimit }
+        ? {
+            queries: sink,
+            tokens,
+            anonymousLoopback: api.anonymousLoopback,
+            rateLimit: api.rateLimit,
+            ...(settings.control && control
+              ? {
+                  control: {
+                    connection: () => control.connection,
+                    keys: settings.control.keys,
+                    allowPrivate: config.control.allowPrivate,
+                  },
+                }
+              : {}),
+          }
         : undefined,
     operatorToken,
     operatorLoopback: config.operatorLoopback,

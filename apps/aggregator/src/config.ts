@@ -1,3 +1,4 @@
+import { SealingKeys } from "@tributary/control";
 import { Type, type Static } from "@sinclair/typebox";
 import { ConfigError, envString, loadConfig, StringEnum, serviceEnvOverrides } from "@tributary/config";
 import { isLoopbackHost } from "@tributary/runtime";
@@ -57,6 +58,21 @@ export const AggregatorConfigSchema = Type.Object(
       default: true,
       description: "create the DLQ stream at start; false when operators provision streams (least-privilege users)",
     }),
+    control: Type.Object(
+      {
+        enabled: Type.Boolean({
+          default: false,
+          description:
+            "serve the management API (/v1/sources, /v1/subscriptions, /v1/audit) beside the query API; needs TRIBUTARY_SEALING_KEYS (or _FILE) and the control user's password in TRIBUTARY_CONTROL_NATS_PASS",
+        }),
+        user: Type.String({ default: "control", description: "the hub NATS user of the management API" }),
+        allowPrivate: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description: "non-public addresses a subscription's test send may reach (the delivery process's list)",
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     stream: Type.String({
       minLength: 1,
       default: HUB_STREAM,
@@ -183,6 +199,8 @@ export interface AggregatorSettings {
   enricher: Enricher | undefined;
   tokens: ApiToken[];
   operatorToken: string | undefined;
+  /** The management API's sealing keys and hub login, when `control.enabled`. */
+  control: { keys: SealingKeys; user: string; pass: string } | undefined;
 }
 
 /**
@@ -208,5 +226,17 @@ export function loadAggregatorSettings(env: NodeJS.ProcessEnv, file: string | un
     enricher: buildEnricher(config.enrich, env),
     tokens: apiTokens(config.api, env),
     operatorToken: operatorToken(config.operatorToken, env),
+    control: config.control.enabled ? controlSettings(config.control.user, env) : undefined,
   };
+}
+
+function controlSettings(user: string, env: NodeJS.ProcessEnv): NonNullable<AggregatorSettings["control"]> {
+  const pass = env.TRIBUTARY_CONTROL_NATS_PASS;
+  if (!pass)
+    throw new ConfigError(
+      "control.enabled",
+      "is on without the control user's password",
+      "set TRIBUTARY_CONTROL_NATS_PASS (the hub's `control` user), or turn control off",
+    );
+  return { keys: SealingKeys.fromEnv(env), user, pass };
 }

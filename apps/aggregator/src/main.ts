@@ -4,12 +4,13 @@ import { connectNats } from "@tributary/streams";
 import { openWarehouse } from "@tributary/warehouse";
 import { buildAggregatorHttp } from "./app.js";
 import { loadAggregatorSettings } from "./config.js";
+import { ControlLink } from "./control.js";
 import { AggregatorService } from "./service.js";
 
 /**
- * The aggregator process: HTTP first (health answers while NATS or the hub stream is awaited), then
- * the hub connection and the pipeline (service.ts). A stop flushes the batch in hand, drains NATS
- * (the last acks), closes HTTP and the warehouse; runService's deadline exits 1 past 25 s.
+ * The aggregator process: HTTP first (health answers meanwhile), then the management API's and the
+ * pipeline's hub connections (control.ts, service.ts). A stop flushes the batch in hand, drains
+ * NATS, closes HTTP and the warehouse; runService's deadline exits 1 past 25 s.
  */
 runService({
   name: "aggregator",
@@ -21,8 +22,10 @@ runService({
     const sink = await openWarehouse(config.warehouseUrl);
     await sink.migrate();
     let service: AggregatorService | undefined;
-    const http = buildAggregatorHttp(settings, sink, telemetry, () => service?.loader);
+    const control = new ControlLink(settings.control);
+    const http = buildAggregatorHttp(settings, sink, telemetry, () => service?.loader, control);
     await http.listen({ host: config.host, port: config.port });
+    await unlessStopped(control.start(config.nats.servers));
     // The first connect retries until NATS answers; a stop before then ends the start (exit 0).
     const nc = await unlessStopped(
       connectNats({
@@ -43,6 +46,7 @@ runService({
       stop: [
         ["loader", () => started.stop()],
         ["nats", () => nc.drain()], // sends the last acks
+        ["control", () => control.close()],
         ["http", () => http.close()],
         ["warehouse", () => sink.close()],
       ],

@@ -70,7 +70,7 @@ describe("aggregator config - enrichment and API", () => {
   it("config - API tokens come from env or file, scoped, and refuse a missing or short secret", () => {
     const config = configWith({ api: { tokens: [{ id: "acme", env: "ACME", sources: ["acme"] }] } });
     expect(apiTokens(config.api, { ACME: "a".repeat(24) })).toEqual([
-      { id: "acme", token: "a".repeat(24), sources: ["acme"] },
+      { id: "acme", token: "a".repeat(24), sources: ["acme"], scope: "read" },
     ]);
     expect(configError(() => apiTokens(config.api, {})).field).toBe("api.tokens[0].env");
     expect(configError(() => apiTokens(config.api, { ACME: "short" })).field).toBe("api.tokens[0]");

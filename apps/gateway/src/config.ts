@@ -1,5 +1,14 @@
 import { Type, type Static } from "@sinclair/typebox";
 import {
+  BATCH_MAX_BODY_BYTES_LIMIT,
+  DEFAULT_MAX_BODY_BYTES,
+  HEADER_ALLOWANCE_BYTES,
+  MAX_BODY_BYTES_LIMIT,
+  secretPlace,
+  SourceSettingsSchema,
+  type SourceRecord,
+} from "@tributary/control";
+import {
   ConfigError,
   envInt,
   envString,
@@ -13,8 +22,6 @@ import {
 import {
   ID_PATTERN,
   DEFAULT_DUPLICATE_WINDOW_MS,
-  DEFAULT_MAX_MSG_BYTES,
-  MAX_PAYLOAD_BYTES,
   DEFAULT_REGION_MAX_AGE_MS,
   DEFAULT_REGION_MAX_BYTES,
   DEFAULT_PUBLISH_TIMEOUT_MS,
@@ -22,10 +29,6 @@ import {
 import {
   createScheme,
   decodeSecret,
-  DEFAULT_TOLERANCE_SECONDS,
-  HMAC_ALGORITHMS,
-  SCHEME_TYPES,
-  SIGNATURE_ENCODINGS,
   type SchemeConfig as VerifySchemeConfig,
   type SchemeType,
   type SignatureScheme,
@@ -42,21 +45,7 @@ export const DEFAULT_HOST = "127.0.0.1";
  */
 export const DEFAULT_OPS_PORT = 9464;
 export const DEFAULT_OPS_HOST = "127.0.0.1";
-export const DEFAULT_MAX_BODY_BYTES = 256 * 1024; // 256 KiB: webhooks are small; raise per source
-/**
- * Room kept for an event's NATS headers: the key (at most ~300 bytes), source, region,
- * received-at, event type (at most 100 bytes) and traceparent come to well under 1 KiB; 8 KiB
- * leaves room for headers added later.
- */
-export const HEADER_ALLOWANCE_BYTES = 8 * 1024;
-/**
- * The largest `maxBodyBytes`: a body that, with its headers, fits the `max_payload` every server
- * config here sets (MAX_PAYLOAD_BYTES) and the regional stream's message size (its largest body,
- * DEFAULT_MAX_MSG_BYTES, plus room for headers). A body the region cannot take would otherwise be
- * answered "retry later" and retried by its sender for days. Servers or streams set lower (a stock
- * nats-server takes 1 MiB) are caught at start (region-limits.ts).
- */
-export const MAX_BODY_BYTES_LIMIT = Math.min(MAX_PAYLOAD_BYTES - HEADER_ALLOWANCE_BYTES, DEFAULT_MAX_MSG_BYTES);
+export { BATCH_MAX_BODY_BYTES_LIMIT, DEFAULT_MAX_BODY_BYTES, HEADER_ALLOWANCE_BYTES, MAX_BODY_BYTES_LIMIT };
 export const DEFAULT_RETRY_AFTER_SECONDS = 2;
 
 /**
@@ -99,7 +88,6 @@ export const DEFAULT_BATCH_MAX_ITEMS = 1000;
  * events; a source that needs more says so.
  */
 export const DEFAULT_BATCH_MAX_BODY_BYTES = 1024 * 1024; // 1 MiB
-export const BATCH_MAX_BODY_BYTES_LIMIT = 64 * 1024 * 1024; // 64 MiB
 
 const SourceSecretRef = Type.Composite(
   [
@@ -121,112 +109,17 @@ const SourceSecretRef = Type.Composite(
   { additionalProperties: false, description: "give the secret an id and exactly one of env or file" },
 );
 
-const SchemeConfig = Type.Object(
-  {
-    type: StringEnum(SCHEME_TYPES, { description: "the signature scheme the sender uses" }),
-    signatureHeader: Type.Optional(Type.String({ minLength: 1 })),
-    timestampHeader: Type.Optional(Type.String({ minLength: 1 })),
-    idHeader: Type.Optional(
-      Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
-        description:
-          "header holding a delivery id the signature covers (standard-webhooks, svix, hmac with {id}); schemes that sign none take only null",
+const SourceConfig = Type.Composite(
+  [
+    SourceSettingsSchema,
+    Type.Object({
+      secrets: Type.Array(SourceSecretRef, {
+        minItems: 1,
+        maxItems: 8,
+        description: "list 1 to 8 active secrets; several at once let you rotate without downtime",
       }),
-    ),
-    // The generic `hmac` scheme's options; createScheme refuses them on the other types.
-    algorithm: Type.Optional(StringEnum(HMAC_ALGORITHMS)),
-    encoding: Type.Optional(StringEnum(SIGNATURE_ENCODINGS)),
-    prefix: Type.Optional(
-      Type.Union([Type.String(), Type.Null()], {
-        description: "text before the signature in its header, e.g. sha256=",
-      }),
-    ),
-    signedContent: Type.Optional(
-      Type.String({
-        minLength: 1,
-        description: "what is signed, from {id}, {timestamp} and {body}, e.g. {timestamp}.{body}",
-      }),
-    ),
-  },
-  { additionalProperties: false },
-);
-
-const SourceConfig = Type.Object(
-  {
-    scheme: SchemeConfig,
-    secrets: Type.Array(SourceSecretRef, {
-      minItems: 1,
-      maxItems: 8,
-      description: "list 1 to 8 active secrets; several at once let you rotate without downtime",
     }),
-    toleranceSeconds: Type.Integer({
-      minimum: 1,
-      maximum: 86_400,
-      default: DEFAULT_TOLERANCE_SECONDS,
-      description:
-        "how far (seconds) a signed timestamp may be from now; at most half of stream.duplicateWindowSeconds",
-    }),
-    idField: Type.Optional(
-      Type.String({
-        pattern: "^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*$",
-        description:
-          "dotted path of the event id in the body, e.g. event_id or data.click_id (default: the scheme's, id for stripe and event_id for webhook-hmac-sha256)",
-      }),
-    ),
-    eventTypeHeader: Type.Optional(
-      Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
-        description:
-          "header naming the event type when the body does not (github: x-github-event, shopify: x-shopify-topic by default); null for none",
-      }),
-    ),
-    strict: Type.Boolean({ default: false, description: "true refuses event types without a known schema" }),
-    maxBodyBytes: Type.Integer({
-      minimum: 64,
-      maximum: MAX_BODY_BYTES_LIMIT,
-      default: DEFAULT_MAX_BODY_BYTES,
-      description: `largest accepted body in bytes (at most ${MAX_BODY_BYTES_LIMIT}, and what the regional NATS server takes less 8 KiB for headers)`,
-    }),
-    batch: Type.Optional(
-      Type.Union(
-        [
-          Type.Boolean(),
-          Type.Object(
-            {
-              maxItems: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: "events per batch" })),
-              maxBodyBytes: Type.Optional(
-                Type.Integer({
-                  minimum: 1024,
-                  maximum: BATCH_MAX_BODY_BYTES_LIMIT,
-                  description: `bytes per batch request (at most ${BATCH_MAX_BODY_BYTES_LIMIT})`,
-                }),
-              ),
-            },
-            { additionalProperties: false },
-          ),
-        ],
-        {
-          description:
-            "true, or { maxItems, maxBodyBytes } (default: the gateway's batch settings), to take batches on /batch; off by default",
-        },
-      ),
-    ),
-    rateLimit: Type.Optional(
-      Type.Object(
-        {
-          max: Type.Integer({ minimum: 1, description: "requests allowed per window, per gateway process" }),
-          windowSeconds: Type.Integer({
-            minimum: 1,
-            maximum: 86_400,
-            default: 1,
-            description: "length of the rate-limit window in seconds",
-          }),
-        },
-        {
-          additionalProperties: false,
-          description: "cap a source's verified requests: { max, windowSeconds } (unsigned ones are not counted)",
-        },
-      ),
-    ),
-  },
+  ],
   { additionalProperties: false },
 );
 
@@ -386,7 +279,20 @@ export const GatewayConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {}, description: "defaults of the sources that set batch" },
     ),
-    sources: Type.Record(Type.String(), SourceConfig, { description: "configure at least one source" }),
+    sources: Type.Record(Type.String(), SourceConfig, {
+      default: {},
+      description: "configure at least one source here, or turn control on and manage them through the management API",
+    }),
+    control: Type.Object(
+      {
+        enabled: Type.Boolean({
+          default: false,
+          description:
+            "also take sources from the region's mirror of the control bucket, watched: changes apply without a restart (a record wins over a file source of the same id); needs TRIBUTARY_SEALING_KEYS (or _FILE)",
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false },
 );
@@ -592,8 +498,12 @@ function finish(input: GatewayConfigInput, env: NodeJS.ProcessEnv): GatewayConfi
     );
   checkHttpLimits(input.http, input.nats.publishTimeoutMs);
   const entries = Object.entries(input.sources);
-  if (entries.length === 0)
-    throw new ConfigError("sources", "no source is configured", "add at least one source under `sources`");
+  if (entries.length === 0 && !input.control.enabled)
+    throw new ConfigError(
+      "sources",
+      "no source is configured",
+      "add at least one source under `sources`, or turn `control.enabled` on to manage them at runtime",
+    );
   const sources = new Map(entries.map(([id, source]) => [id, resolveSource(id, source, input.batch, env)]));
   checkToleranceAgainstWindow(sources.values(), input.stream.duplicateWindowSeconds, "configured");
   return { ...input, sources };
@@ -617,4 +527,25 @@ export function loadGatewayConfig(
     },
   });
   return finish(input, env);
+}
+
+/**
+ * A source from the control bucket, resolved exactly as a file source is: its settings validated
+ * against the same schema, its sealed secrets opened (`open`) and read like env references.
+ * Throws a ConfigError naming the field when the record is not a valid source.
+ */
+export function resolveSourceRecord(
+  id: string,
+  record: SourceRecord,
+  batchDefaults: BatchLimits,
+  open: (sealed: string, place: string) => string,
+): ResolvedSource {
+  const env: Record<string, string> = {};
+  const secrets = record.secrets.map((secret, i) => {
+    env[`SEALED_${i}`] = open(secret.sealed, secretPlace("sources", id, secret.id));
+    return { id: secret.id, env: `SEALED_${i}`, ...(secret.encoding ? { encoding: secret.encoding } : {}) };
+  });
+  const { secrets: _sealed, createdAt: _c, updatedAt: _u, managedBy: _m, ...settings } = record;
+  const input = validateConfig(SourceConfig, { ...settings, secrets });
+  return resolveSource(id, input, batchDefaults, env);
 }

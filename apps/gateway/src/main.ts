@@ -2,6 +2,8 @@ import { runService } from "@tributary/runtime";
 import { buildGateway } from "./app.js";
 import { loadGatewayConfig } from "./config.js";
 import { RegionalPublisher } from "./publisher.js";
+import { SourceRegistry, watchSources } from "./source-registry.js";
+import { SealingKeys } from "@tributary/control";
 
 runService({
   name: "gateway",
@@ -18,11 +20,18 @@ runService({
       stream: () => publisher,
     });
     const regional = new RegionalPublisher(config, app.log);
+    const registry = config.control.enabled ? new SourceRegistry(config, SealingKeys.fromEnv(), app.log) : undefined;
+    let watching: { stop: () => void } | undefined;
     publisher = regional;
     const opsAddress = await ops.listen({ host: config.opsHost, port: config.opsPort });
     const address = await app.listen({ host: config.host, port: config.port });
     // NATS is set up in the background: until then /readyz says "starting". Refused credentials exit 78.
-    const connecting = regional.start().catch((err: unknown) => fail(err, "could not set up the regional stream"));
+    const connecting = regional
+      .start()
+      .then(async () => {
+        if (registry && regional.connection) watching = await watchSources(regional.connection, registry);
+      })
+      .catch((err: unknown) => fail(err, "could not set up the regional stream or its sources"));
     return {
       log: app.log,
       started: [
@@ -34,6 +43,7 @@ runService({
       // the operations server answers probes and scrapes until the end.
       stop: [
         ["http", () => app.close()],
+        ["sources", () => watching?.stop()],
         ["nats", () => regional.close()],
         ["setup", () => connecting],
         ["ops", () => ops.close()],

@@ -80,6 +80,11 @@ export class RegionalPublisher implements RegionalStream {
     });
   }
 
+  /** The regional NATS connection once start() has connected (the control bucket's mirror is read through it). */
+  get connection(): NatsConnection | undefined {
+    return this.#nc;
+  }
+
   /** Connects (retrying until it succeeds or close() is called) and ensures the stream. */
   async start(): Promise<void> {
     const { nats, stream, region } = this.config;

@@ -9,3 +9,14 @@ export {
   regionMirrorOptions,
 } from "./store.js";
 export type { RecordChange, ResourceKind, StoredRecord } from "./store.js";
+export {
+  BATCH_MAX_BODY_BYTES_LIMIT,
+  DEFAULT_MAX_BODY_BYTES,
+  HEADER_ALLOWANCE_BYTES,
+  MAX_BODY_BYTES_LIMIT,
+  SchemeSettingsSchema,
+  SourceSettingsSchema,
+} from "./source-settings.js";
+export type { SourceSettings } from "./source-settings.js";
+export { secretPlace } from "./records.js";
+export type { SourceRecord, StoredSecret } from "./records.js";

@@ -1,10 +1,10 @@
 import { JetStreamApiError, type JetStreamClient } from "@nats-io/jetstream";
 import { Kvm, type KV, type KvEntry, type KvOptions } from "@nats-io/kv";
 import { defineErrors } from "@tributary/errors";
-import { ID_PATTERN } from "@tributary/streams";
+import { CONTROL_BUCKET, controlMirrorSource, ID_PATTERN } from "@tributary/streams";
 
-/** The control plane's bucket: at the hub, and as a read-only mirror in each region's domain. */
-export const CONTROL_BUCKET = "tributary_control";
+export { CONTROL_BUCKET };
+
 /** Earlier values kept per key: the audit stream holds the full history; this is for quick undo and diffs. */
 export const CONTROL_HISTORY = 10;
 
@@ -52,8 +52,9 @@ export function hubBucketOptions(opts: { replicas?: number } = {}): Partial<KvOp
 }
 
 /** A region's copy: a mirror of the hub's bucket, kept by the region's server while the link is up, read while it is down. */
-export function regionMirrorOptions(hubDomain: string): Partial<KvOptions> {
-  return { history: CONTROL_HISTORY, mirror: { name: CONTROL_BUCKET, domain: hubDomain } };
+export function regionMirrorOptions(region: string, opts: { replicas?: number } = {}): Partial<KvOptions> {
+  // The mirror's deliver prefix is the region's own, which the hub exports to that region's link only.
+  return { history: CONTROL_HISTORY, replicas: opts.replicas ?? 1, mirror: controlMirrorSource(region) };
 }
 
 const WRONG_LAST_SEQUENCE = 10071;
@@ -87,8 +88,21 @@ export class ControlStore {
   }
 
   /** A region's mirror of the hub's bucket, created when missing (read-only). */
-  static async regionMirror(js: JetStreamClient, hubDomain: string): Promise<ControlStore> {
-    return new ControlStore(await new Kvm(js).create(CONTROL_BUCKET, regionMirrorOptions(hubDomain)), false);
+  static async regionMirror(
+    js: JetStreamClient,
+    region: string,
+    opts: { replicas?: number } = {},
+  ): Promise<ControlStore> {
+    return new ControlStore(await new Kvm(js).create(CONTROL_BUCKET, regionMirrorOptions(region, opts)), false);
+  }
+
+  /**
+   * The bucket as it is, without creating it: what least-privilege readers (a gateway on its
+   * region's mirror, the delivery process and the management API at the hub) open, once the
+   * provisioning has made it.
+   */
+  static async open(js: JetStreamClient, opts: { writable: boolean }): Promise<ControlStore> {
+    return new ControlStore(await new Kvm(js).open(CONTROL_BUCKET), opts.writable);
   }
 
   async get<T>(kind: ResourceKind, id: string): Promise<StoredRecord<T> | undefined> {

@@ -48,7 +48,7 @@ describe("control store - hub bucket and a region's mirror over a leafnode", () 
     const regionConn = await connect({ servers: region.url });
     conns.push(hubConn, regionConn);
     hubStore = await ControlStore.hub(jetstream(hubConn));
-    regionStore = await ControlStore.regionMirror(jetstream(regionConn), "hub");
+    regionStore = await ControlStore.regionMirror(jetstream(regionConn), "us");
   });
   afterAll(async () => {
     for (const nc of conns) await nc.close().catch(() => undefined);

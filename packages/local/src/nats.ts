@@ -109,6 +109,7 @@ export async function startHub(plan: Plan, link: TcpProxy | undefined, started: 
         admin: credentials.admin,
         aggregator: credentials.aggregator,
         aggregatorDurable: AGGREGATOR_DURABLE,
+        ...(credentials.control ? { control: credentials.control } : {}),
         leafs: options.regions.map((region) => ({ region, credential: credentials.leafs[region]! })),
         ...(credentials.delivery && destinations.length > 0
           ? { delivery: { credential: credentials.delivery, destinations: destinations.map(deliveryScopeOf) } }

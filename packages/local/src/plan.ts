@@ -1,7 +1,13 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import type { DestinationSpec, TopologyOptions } from "./options.js";
-import { ensureSecret, loadOrCreateCredentials, secretFileOf, type Credentials } from "./state.js";
+import {
+  ensureControlSecrets,
+  ensureSecret,
+  loadOrCreateCredentials,
+  secretFileOf,
+  type Credentials,
+} from "./state.js";
 
 /** The options resolved once, as every step of startTopology reads them. */
 export interface Plan {
@@ -16,6 +22,9 @@ export interface Plan {
   credentials: Credentials;
   /** The local source's signing secret (made on the first run). */
   secretFile: string;
+  /** The control bucket's sealing key and the API's admin token (made on the first run). */
+  sealingKeysFile: string;
+  apiTokenFile: string;
   logLevel: string;
   output: "inherit" | "buffer";
 }
@@ -35,7 +44,10 @@ export function planOf(options: TopologyOptions): Plan {
   const credentials = loadOrCreateCredentials(stateDir, options.regions, destinations.length > 0, clustered);
   const secretFile = secretFileOf(stateDir, options.source);
   ensureSecret(secretFile);
+  const { sealingKeysFile, apiTokenFile } = ensureControlSecrets(stateDir);
   return {
+    sealingKeysFile,
+    apiTokenFile,
     options,
     stateDir,
     destinations,

@@ -1,5 +1,8 @@
-import { JetStreamApiError, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { jetstream, JetStreamApiError, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { ControlStore } from "@tributary/control";
 import {
+  auditStreamConfig,
   connectNats,
   deliveriesStreamConfig,
   deliveryConsumerName,
@@ -43,6 +46,7 @@ export async function provision(
       });
     });
   }
+  await provisionControl(hub, regions, admin);
   const replicas = hub.nodes.length > 1 ? { replicas: hub.nodes.length } : {};
   await asAdmin(hub, admin, async (jsm) => {
     await ensureStream(jsm, hubStreamConfig({ regions: [...regions.keys()], maxBytes: 4 * 1024 ** 3, ...replicas }));
@@ -95,7 +99,7 @@ async function alignDeliveryFilters(jsm: JetStreamManager, destinations: readonl
 async function asAdmin(
   part: NatsPart,
   admin: UserCredential,
-  work: (jsm: JetStreamManager) => Promise<void>,
+  work: (jsm: JetStreamManager, nc: NatsConnection) => Promise<void>,
 ): Promise<void> {
   const nc = await connectNats({
     servers: part.nodes.map((n) => n.url),
@@ -104,8 +108,24 @@ async function asAdmin(
     pass: admin.password,
   });
   try {
-    await work(await jetstreamManager(nc));
+    await work(await jetstreamManager(nc), nc);
   } finally {
     await nc.close();
   }
+}
+
+/**
+ * The control plane: the bucket and the audit stream at the hub, and each region's mirror of the
+ * bucket (the gateways read it; they may not create it).
+ */
+async function provisionControl(hub: NatsPart, regions: Map<string, NatsPart>, admin: UserCredential): Promise<void> {
+  const replicas = hub.nodes.length;
+  await asAdmin(hub, admin, async (jsm, nc) => {
+    await ControlStore.hub(jetstream(nc), { replicas });
+    await ensureStream(jsm, auditStreamConfig({ replicas }));
+  });
+  for (const [region, part] of regions)
+    await asAdmin(part, admin, async (_jsm, nc) => {
+      await ControlStore.regionMirror(jetstream(nc), region, { replicas: part.nodes.length });
+    });
 }

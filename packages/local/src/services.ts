@@ -16,7 +16,7 @@ function writeConfig(file: string, config: Record<string, unknown>, mode?: numbe
 function startApp(
   plan: Plan,
   app: LocalApp,
-  opts: { name: string; configFile: string; natsPassword: string; url: string },
+  opts: { name: string; configFile: string; natsPassword: string; url: string; env?: Record<string, string> },
 ): Promise<Service> {
   return startService({
     name: opts.name,
@@ -25,6 +25,9 @@ function startApp(
       ...plan.options.appEnv,
       TRIBUTARY_CONFIG: opts.configFile,
       TRIBUTARY_NATS_PASS: opts.natsPassword,
+      // Every app that reads secret values from the control bucket opens them with this key.
+      TRIBUTARY_SEALING_KEYS_FILE: plan.sealingKeysFile,
+      ...opts.env,
     },
     readyUrl: `${opts.url}/readyz`,
     output: plan.output,
@@ -51,6 +54,8 @@ export async function startGateways(
       logLevel: plan.logLevel,
       nats: { servers: regions.get(region)!.nodes.map((n) => n.url), user: credentials.gateways[region]!.user },
       stream: { manage: false },
+      // Sources added through the management API reach this gateway through its region's mirror.
+      control: { enabled: true },
       sources: {
         [options.source]: {
           scheme: { type: LOCAL_SOURCE_SCHEME },
@@ -94,7 +99,12 @@ export async function startAggregator(plan: Plan, hubUrls: string[], started: St
     durable: AGGREGATOR_DURABLE,
     // The local loop reads rows, stats and metrics without a token (`tributary rows`, `status`, curl,
     // a local Prometheus): local-development switches, never a production default.
-    api: { anonymousLoopback: true },
+    api: {
+      anonymousLoopback: true,
+      // The local admin token (printed by `npm start`): the management API's changes need one.
+      tokens: [{ id: "local-admin", file: plan.apiTokenFile, sources: ["*"], scope: "admin" }],
+    },
+    control: { enabled: true, allowPrivate: ["127.0.0.0/8", "::1/128"] },
     operatorLoopback: true,
     ...options.aggregatorOverrides,
   });
@@ -105,6 +115,7 @@ export async function startAggregator(plan: Plan, hubUrls: string[], started: St
       configFile,
       natsPassword: credentials.aggregator.password,
       url,
+      env: { TRIBUTARY_CONTROL_NATS_PASS: credentials.control!.password },
     });
   let service = await start();
   started.add(() => service.stop());

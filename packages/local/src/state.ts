@@ -11,6 +11,8 @@ export interface Credentials {
   delivery?: UserCredential;
   gateways: Record<string, UserCredential>;
   leafs: Record<string, UserCredential>;
+  /** The management API's hub user. */
+  control?: UserCredential;
   /** Route users of the clusters, by cluster name (`tributary-us`, `tributary-hub`); made when one first runs. */
   routes?: Record<string, UserCredential>;
 }
@@ -36,6 +38,7 @@ export function loadOrCreateCredentials(
     leafs: {},
   };
   if (withDelivery) creds.delivery ??= { user: "delivery", password: password() };
+  creds.control ??= { user: "control", password: password() };
   for (const region of regions) {
     creds.gateways[region] ??= { user: `gateway-${region}`, password: password() };
     creds.leafs[region] ??= { user: `leaf-${region}`, password: password() };
@@ -60,4 +63,19 @@ export function secretFileOf(stateDir: string, source: string): string {
 
 export function readSecret(file: string): string {
   return readFileSync(file, "utf8").trim();
+}
+
+/**
+ * The control plane's local secrets, made once (mode 0600): the sealing key of secret values in the
+ * control bucket (`local:<32 random bytes, base64>`) and an admin token of the API.
+ */
+export function ensureControlSecrets(stateDir: string): { sealingKeysFile: string; apiTokenFile: string } {
+  const dir = join(resolve(stateDir), "secrets");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const sealingKeysFile = join(dir, "sealing-keys");
+  const apiTokenFile = join(dir, "api-token");
+  if (!existsSync(sealingKeysFile))
+    writeFileSync(sealingKeysFile, `local:${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
+  if (!existsSync(apiTokenFile)) writeFileSync(apiTokenFile, randomBytes(24).toString("hex") + "\n", { mode: 0o600 });
+  return { sealingKeysFile, apiTokenFile };
 }

@@ -50,7 +50,7 @@ export function authHook(
     tokens: registry,
     anonymous: (request) =>
       anonymousLoopback && isLoopbackAddress(request.socket.remoteAddress)
-        ? { id: "loopback", sources: undefined }
+        ? { id: "loopback", sources: undefined, scope: "read" as const }
         : undefined,
     onAuthorized: (request, principal) => {
       request.principal = principal;

@@ -7,12 +7,17 @@ export interface ApiToken {
   token: string;
   /** The sources this token may read; `["*"]` for all. */
   sources: readonly string[];
+  /** What it may change through the management routes (default read: nothing). */
+  scope?: Scope;
 }
+
+export type Scope = "read" | "write" | "admin";
 
 /** What a request may read: the token's id and its sources (undefined = every source). */
 export interface Principal {
   id: string;
   sources: readonly string[] | undefined;
+  scope: Scope;
 }
 
 /**
@@ -25,7 +30,11 @@ export class TokenRegistry extends BearerTokens<Principal> {
     super(
       tokens.map((t) => ({
         token: t.token,
-        principal: { id: t.id, sources: t.sources.includes("*") ? undefined : [...t.sources] },
+        principal: {
+          id: t.id,
+          sources: t.sources.includes("*") ? undefined : [...t.sources],
+          scope: t.scope ?? "read",
+        },
       })),
     );
   }

@@ -13,6 +13,12 @@ export const ApiTokenRefSchema = Type.Composite(
         minItems: 1,
         description: 'sources the token may read; ["*"] for all',
       }),
+      scope: Type.Optional(
+        Type.Union([Type.Literal("read"), Type.Literal("write"), Type.Literal("admin")], {
+          description:
+            "read (default): events, analytics, sources and subscriptions; write: also change subscriptions, test and resend; admin: also change sources and their secrets, read the audit log",
+        }),
+      ),
     }),
   ],
   { additionalProperties: false, description: "give the token an id, its sources and exactly one of env or file" },
@@ -42,6 +48,6 @@ export function resolveApiTokens(refs: readonly ApiTokenRef[], env: NodeJS.Proce
     const token = resolveSecret(at, ref, env, { what: "token" });
     if (token.length < 16)
       throw new ConfigError(at, "token is shorter than 16 characters", "use a random token (openssl rand -hex 24)");
-    return { id: ref.id, token, sources: ref.sources };
+    return { id: ref.id, token, sources: ref.sources, scope: ref.scope ?? "read" };
   });
 }

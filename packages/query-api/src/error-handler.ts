@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { CodedError } from "@tributary/errors";
 import { ApiError, errorBody } from "./errors.js";
 
 /** The field a schema error is about: the unknown, missing or invalid parameter. */
@@ -23,6 +24,11 @@ export function queryApiErrorHandler(err: FastifyError, request: FastifyRequest,
     if (err.code === "unauthorized") void reply.header("www-authenticate", 'Bearer realm="tributary"');
     return reply.code(err.status).send(errorBody(err.code, err.message, err.field));
   }
+  // The management routes' codes (and any other catalogue's) carry their own status.
+  if (err instanceof CodedError && err.status !== undefined && err.status < 500)
+    return reply.code(err.status).send(errorBody(err.code, err.message, err.field));
+  if (err instanceof CodedError && err.status === 503)
+    return reply.code(503).header("retry-after", "5").send(errorBody(err.code, err.message));
   if (err.validation) {
     const field = fieldOf(err);
     const message = err.validation[0]?.message ?? "invalid";

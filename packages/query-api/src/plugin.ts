@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { registerControlRoutes, type ControlApiDeps } from "@tributary/control-api";
 import type { EventQueries } from "@tributary/warehouse";
 import { TokenRegistry, type ApiToken, type Principal } from "./auth.js";
 import { authHook, DEFAULT_API_RATE_LIMIT, registerRateLimit } from "./auth-hook.js";
@@ -21,6 +22,8 @@ export interface QueryApiDeps {
   rateLimit?: { max: number; windowMs: number };
   /** Bytes of events (payloads included) one page holds at most. Default DEFAULT_MAX_PAGE_BYTES (8 MiB). */
   maxPageBytes?: number;
+  /** The management routes (sources, subscriptions, audit) over the control bucket; absent: not served. */
+  control?: ControlApiDeps;
 }
 
 declare module "fastify" {
@@ -45,10 +48,28 @@ export async function queryApiPlugin(app: FastifyInstance, deps: QueryApiDeps): 
   app.addHook("onRequest", authHook(registry, deps.anonymousLoopback));
   registerEventRoutes(app, deps.queries, deps.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES);
   registerAnalyticsRoutes(app, deps.queries);
+  if (deps.control)
+    registerControlRoutes(app, { ...deps.control, findEvent: deps.control.findEvent ?? findEventIn(deps.queries) });
   registerOpenApiRoute(app);
 }
 
 /** Registers the query API on an app (encapsulated: its hooks and limits stay inside). */
 export async function registerQueryApi(app: FastifyInstance, deps: QueryApiDeps): Promise<void> {
   await app.register(queryApiPlugin, deps);
+}
+
+/** Where the warehouse says an event is: what a resend by key reads the hub stream with. */
+function findEventIn(queries: EventQueries): NonNullable<ControlApiDeps["findEvent"]> {
+  return async (key) => {
+    const row = await queries.getEvent(key);
+    return row
+      ? {
+          key: row.event_key,
+          source: row.source,
+          type: row.event_type,
+          region: row.region,
+          receivedAt: row.received_at,
+        }
+      : undefined;
+  };
 }

@@ -13,6 +13,7 @@ import {
 } from "@nats-io/jetstream";
 import { HUB_STREAM, ID_PATTERN, InvalidNameError } from "./names.js";
 import { durableConsumerPermissions } from "./consumer-permissions.js";
+import { controlReadPermissions } from "./control.js";
 import type { Permissions } from "./permissions.js";
 import { AGGREGATOR_USER, DELIVERY_USER, inboxPermission } from "./users.js";
 
@@ -293,6 +294,48 @@ export function deliveryPermissions(destinations: readonly DeliveryScope[]): Per
     publish.push(deliveryDlqSubject(name), deliveryReplaySubject(name), deliveryLogSubject(name));
   }
   return { publish, subscribe: [inboxPermission(DELIVERY_USER)] };
+}
+
+/**
+ * The delivery process when subscriptions are managed at runtime (the control bucket): consumers
+ * come and go with subscriptions, so its user may create, read, pull from and delete any consumer
+ * on EVENTS and DELIVERY_REPLAY, except the aggregator's durable (denied by name: NATS wildcards
+ * match whole tokens, so `delivery-*` cannot be granted as a prefix). What a subscription reads is
+ * then bounded by the process, not by the server: the cost of changing subscriptions without a
+ * server config reload. It also watches the control bucket.
+ */
+export function managedDeliveryPermissions(aggregatorDurable: string): Permissions {
+  const consumers = (stream: string) => [
+    `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.INFO.${stream}.*`,
+    `$JS.API.CONSUMER.DELETE.${stream}.*`,
+    `$JS.API.CONSUMER.MSG.NEXT.${stream}.*`,
+    `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.*`,
+    `$JS.ACK.${stream}.>`,
+  ];
+  const aggregator = `${HUB_STREAM}.${aggregatorDurable}`;
+  return {
+    publish: [
+      ...deliveryPermissions([]).publish,
+      ...consumers(HUB_STREAM),
+      ...consumers(DELIVERY_REPLAY_STREAM),
+      `$JS.API.CONSUMER.LIST.${HUB_STREAM}`,
+      `${DELIVERY_DLQ_SUBJECT_PREFIX}.*`,
+      `${DELIVERY_REPLAY_SUBJECT_PREFIX}.*`,
+      `${DELIVERIES_SUBJECT_PREFIX}.*`,
+      ...controlReadPermissions(),
+    ],
+    denyPublish: [
+      `$JS.API.CONSUMER.CREATE.${aggregator}`,
+      `$JS.API.CONSUMER.CREATE.${aggregator}.>`,
+      `$JS.API.CONSUMER.INFO.${aggregator}`,
+      `$JS.API.CONSUMER.DELETE.${aggregator}`,
+      `$JS.API.CONSUMER.MSG.NEXT.${aggregator}`,
+      `$JS.API.CONSUMER.DURABLE.CREATE.${aggregator}`,
+      `$JS.ACK.${aggregator}.>`,
+    ],
+    subscribe: [inboxPermission(DELIVERY_USER)],
+  };
 }
 
 /**

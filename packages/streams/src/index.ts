@@ -70,6 +70,7 @@ export {
   ADMIN_USER,
   AGGREGATOR_USER,
   DELIVERY_USER,
+  CONTROL_USER,
   gatewayUser,
   inboxPermission,
   inboxPrefix,
@@ -108,6 +109,7 @@ export {
   deliveryFilterSubjects,
   deliveryLogSubject,
   deliveryPermissions,
+  managedDeliveryPermissions,
   deliveriesLoaderPermissions,
   DEFAULT_DELIVERIES_DURABLE,
   deliveryReplayConsumerConfig,
@@ -138,3 +140,18 @@ export {
   replayDeliveryDlq,
 } from "./dlq/delivery.js";
 export type { DeliveryDeadLetter, DeliveryDlqEntry } from "./dlq/delivery.js";
+export {
+  AUDIT_STREAM,
+  AUDIT_SUBJECT_PREFIX,
+  auditStreamConfig,
+  auditSubject,
+  CONTROL_BUCKET,
+  CONTROL_KV_STREAM,
+  controlMirrorDeliverPrefix,
+  controlMirrorExports,
+  controlMirrorLeafPermissions,
+  controlMirrorSource,
+  controlPermissions,
+  controlReadPermissions,
+  HUB_DOMAIN,
+} from "./control.js";

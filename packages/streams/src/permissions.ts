@@ -1,4 +1,5 @@
 import { durableConsumerPermissions } from "./consumer-permissions.js";
+import { controlMirrorLeafPermissions, controlReadPermissions } from "./control.js";
 import { DEFAULT_DELIVERIES_DURABLE, deliveriesLoaderPermissions } from "./delivery.js";
 import { AGGREGATOR_USER, gatewayUser, inboxPermission } from "./users.js";
 import {
@@ -15,6 +16,8 @@ import {
 export interface Permissions {
   publish: string[];
   subscribe: string[];
+  /** Subjects refused although an allow-list wildcard covers them. */
+  denyPublish?: string[];
 }
 
 /**
@@ -24,7 +27,8 @@ export interface Permissions {
 export function gatewayPermissions(region: string): Permissions {
   const stream = regionalStreamName(region);
   return {
-    publish: [regionSubjects(region), `$JS.API.STREAM.INFO.${stream}`],
+    // And its region's mirror of the control bucket, read and watched: sources change at runtime.
+    publish: [regionSubjects(region), `$JS.API.STREAM.INFO.${stream}`, ...controlReadPermissions()],
     subscribe: [inboxPermission(gatewayUser(region))],
   };
 }
@@ -76,8 +80,10 @@ export function linkExports(region: string): { services: string[]; streams: stri
  */
 export function leafPermissions(region: string): Permissions {
   const exported = linkExports(region);
+  // And the region's mirror of the control bucket (controlMirrorLeafPermissions).
+  const mirror = controlMirrorLeafPermissions(region);
   return {
-    publish: ["_R_.>", ...exported.streams],
-    subscribe: exported.services,
+    publish: ["_R_.>", ...exported.streams, ...mirror.publish],
+    subscribe: [...exported.services, ...mirror.subscribe],
   };
 }

@@ -1,5 +1,6 @@
 import { ConfigError } from "@tributary/errors";
-import { deliveryPermissions, type DeliveryScope } from "./delivery.js";
+import { controlMirrorExports, controlPermissions } from "./control.js";
+import { deliveryPermissions, managedDeliveryPermissions, type DeliveryScope } from "./delivery.js";
 import { regionalStreamName } from "./names.js";
 import {
   aggregatorPermissions,
@@ -136,7 +137,9 @@ export interface HubServerOptions {
    * The delivery process's user (apps/delivery), allowed only its destinations' consumers and
    * subjects (`deliveryPermissions`); absent when no delivery process runs.
    */
-  delivery?: { credential: UserCredential; destinations: readonly DeliveryScope[] };
+  delivery?: { credential: UserCredential; destinations: readonly DeliveryScope[]; managed?: boolean };
+  /** The management API's user (`controlPermissions`); absent when no management API runs. */
+  control?: UserCredential;
   /**
    * The leafnode address the hub tells regions to reconnect to. Regions learn it from the hub and
    * use it over the configured URL, so behind a proxy or load balancer it must be that address.
@@ -171,7 +174,7 @@ function list(values: readonly string[]): string {
  */
 function user(cred: UserCredential, connection: "STANDARD" | "LEAFNODE", permissions?: Permissions): string {
   const perms = permissions
-    ? `, permissions: { publish: { allow: ${list(permissions.publish)} }, subscribe: { allow: ${list(permissions.subscribe)} } }`
+    ? `, permissions: { publish: { allow: ${list(permissions.publish)}${permissions.denyPublish ? `, deny: ${list(permissions.denyPublish)}` : ""} }, subscribe: { allow: ${list(permissions.subscribe)} } }`
     : "";
   return `      { user: ${JSON.stringify(cred.user)}, password: ${quote(cred.password)}, allowed_connection_types: ["${connection}"]${perms} }`;
 }
@@ -340,6 +343,7 @@ function linkImports(regions: readonly string[]): string[] {
 
 function linkAccount(leaf: { region: string; credential: UserCredential }): string[] {
   const exported = linkExports(leaf.region);
+  const mirror = controlMirrorExports(leaf.region);
   const toHub = `accounts: [${JSON.stringify(ACCOUNT)}]`;
   return [
     `  ${linkAccountName(leaf.region)}: {`,
@@ -350,8 +354,28 @@ function linkAccount(leaf: { region: string; credential: UserCredential }): stri
     ...exported.services.map((subject) => `      { service: ${JSON.stringify(subject)}, ${toHub} }`),
     ...exported.streams.map((subject) => `      { stream: ${JSON.stringify(subject)}, ${toHub} }`),
     "    ]",
+    "    imports: [",
+    ...mirror.services.map(
+      (subject) => `      { service: { account: ${ACCOUNT}, subject: ${JSON.stringify(subject)} } }`,
+    ),
+    ...mirror.streams.map(
+      (subject) => `      { stream: { account: ${ACCOUNT}, subject: ${JSON.stringify(subject)} } }`,
+    ),
+    "    ]",
     "  }",
   ];
+}
+
+/** The TRIBUTARY account's exports of the control bucket's mirror subjects, each region's to its own link account. */
+function controlMirrorAccountExports(regions: readonly string[]): string[] {
+  return regions.flatMap((region) => {
+    const to = `accounts: [${JSON.stringify(linkAccountName(region))}]`;
+    const mirror = controlMirrorExports(region);
+    return [
+      ...mirror.services.map((subject) => `      { service: ${JSON.stringify(subject)}, ${to} }`),
+      ...mirror.streams.map((subject) => `      { stream: ${JSON.stringify(subject)}, ${to} }`),
+    ];
+  });
 }
 
 export function renderHubServerConfig(opts: HubServerOptions): string {
@@ -381,9 +405,21 @@ export function renderHubServerConfig(opts: HubServerOptions): string {
       user(opts.admin, "STANDARD"),
       user(opts.aggregator, "STANDARD", aggregatorPermissions(opts.aggregatorDurable)),
       ...(opts.delivery
-        ? [user(opts.delivery.credential, "STANDARD", deliveryPermissions(opts.delivery.destinations))]
+        ? [
+            user(
+              opts.delivery.credential,
+              "STANDARD",
+              opts.delivery.managed
+                ? managedDeliveryPermissions(opts.aggregatorDurable)
+                : deliveryPermissions(opts.delivery.destinations),
+            ),
+          ]
         : []),
+      ...(opts.control ? [user(opts.control, "STANDARD", controlPermissions())] : []),
     ].join(",\n"),
+    "    ]",
+    "    exports: [",
+    controlMirrorAccountExports(opts.leafs.map((leaf) => leaf.region)).join(",\n"),
     "    ]",
     "    imports: [",
     linkImports(opts.leafs.map((leaf) => leaf.region)).join(",\n"),

@@ -4,6 +4,8 @@ import { ConfigError } from "@tributary/errors";
 export const ADMIN_USER = "admin";
 export const AGGREGATOR_USER = "aggregator";
 export const DELIVERY_USER = "delivery";
+/** The management API (sources, subscriptions, audit) at the hub. */
+export const CONTROL_USER = "control";
 export function gatewayUser(region: string): string {
   return `gateway-${region}`;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DiscardPolicy } from "@nats-io/jetstream";
 import {
   aggregatorPermissions,
+  controlReadPermissions,
   deliveryPermissions,
   DEFAULT_REGION_MAX_MSG_SIZE,
   gatewayPermissions,
@@ -77,7 +78,14 @@ describe("topology as code", () => {
   });
 
   it("permissions - a gateway may publish only its own region's events", () => {
-    expect(gatewayPermissions("eu").publish).toEqual(["events.eu.>", "$JS.API.STREAM.INFO.EVENTS_EU"]);
+    const publish = gatewayPermissions("eu").publish;
+    expect(publish.slice(0, 2)).toEqual(["events.eu.>", "$JS.API.STREAM.INFO.EVENTS_EU"]);
+    // The rest is reading its region's mirror of the control bucket: no other stream, no writes.
+    expect(publish.slice(2)).toEqual(controlReadPermissions());
+    expect(publish.slice(2).every((s) => s.includes("KV_tributary_control") || s === "$JS.API.STREAM.NAMES")).toBe(
+      true,
+    );
+    expect(publish.some((s) => s.startsWith("$KV."))).toBe(false);
   });
 
   it("permissions - the aggregator may use only its own durables (hub stream, delivery log) and the DLQ", () => {
@@ -92,9 +100,21 @@ describe("topology as code", () => {
 
   it("permissions - a region's leaf link carries only its own sourcing traffic", () => {
     const perms = leafPermissions("us");
-    expect(perms.publish).toEqual(["_R_.>", "deliver.us.>"]); // replies only through its own link account
+    // Replies only through its own link account; and its mirror of the control bucket: the create
+    // request and flow-control replies of that one stream.
+    expect(perms.publish).toEqual([
+      "_R_.>",
+      "deliver.us.>",
+      "$JS.hub.API.CONSUMER.CREATE.KV_tributary_control",
+      "$JS.FC.KV_tributary_control.>",
+    ]);
     expect(perms.publish.some((s) => s.startsWith("$JSC"))).toBe(false);
-    expect(perms.subscribe.every((s) => s.includes("EVENTS_US"))).toBe(true);
+    expect(perms.subscribe).toEqual([
+      "$JS.us.API.CONSUMER.RESET.EVENTS_US.hub-source",
+      "$JS.FC.EVENTS_US.>",
+      "deliver.control.us.>",
+      "$JSC.R.>",
+    ]);
   });
 
   it("hub source consumer - the durable consumer nats-server requires for durable sourcing, delivering inside the region's prefix", () => {

@@ -74,7 +74,9 @@ function pressureGuard(app: FastifyInstance, config: GatewayConfig): void {
   });
 }
 
-const anyRateLimit = (config: GatewayConfig) => [...config.sources.values()].some((s) => s.rateLimit !== undefined);
+// Sources from the control bucket may gain a limit at any time: the hook is always there with control on.
+const anyRateLimit = (config: GatewayConfig) =>
+  config.control.enabled || [...config.sources.values()].some((s) => s.rateLimit !== undefined);
 const sourceIdOf = (request: FastifyRequest) => (request.params as { sourceId: string }).sourceId;
 
 /**

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from "fastify";
 import { PublishError, regionalStreamName, type EventMessage, type PublishReceipt } from "@tributary/streams";
 import { createGatewayMetrics, type RegionStreamState, type Telemetry } from "@tributary/telemetry";
 import { InFlightLimiter } from "../admission.js";
-import type { GatewayConfig } from "../config.js";
+import { BATCH_MAX_BODY_BYTES_LIMIT, MAX_BODY_BYTES_LIMIT, type GatewayConfig } from "../config.js";
 import { GatewayCounters } from "../counters.js";
 import type { IngestContext } from "../ingest.js";
 import type { Readiness } from "../publisher.js";
@@ -91,9 +91,15 @@ export function gatewayState(deps: GatewayDeps): GatewayState {
     counters,
     limiter,
     ingest,
-    maxEventBytes: Math.max(...[...config.sources.values()].map((s) => s.maxBodyBytes)),
+    // With sources changed at runtime the route limits are the largest any source may set; each
+    // source's own limit is applied to the declared length and as the body streams in.
+    maxEventBytes: config.control.enabled
+      ? MAX_BODY_BYTES_LIMIT
+      : Math.max(...[...config.sources.values()].map((s) => s.maxBodyBytes)),
     // At least 1: Fastify needs a limit even when no source takes batches (admission refuses them all).
-    maxBatchBytes: Math.max(1, ...[...config.sources.values()].map((s) => s.batch?.maxBodyBytes ?? 0)),
+    maxBatchBytes: config.control.enabled
+      ? BATCH_MAX_BODY_BYTES_LIMIT
+      : Math.max(1, ...[...config.sources.values()].map((s) => s.batch?.maxBodyBytes ?? 0)),
     lifecycle: { closing: false },
     stream: deps.stream,
     readiness: () => deps.stream()?.readiness() ?? STARTING,

@@ -1,0 +1,48 @@
+import { defineErrors } from "@tributary/errors";
+
+/** The management API's refusals (rendered by the API's error handler like every other code). */
+export const MANAGEMENT_ERRORS = {
+  forbidden_scope: {
+    status: 403,
+    meaning:
+      "the token's scope does not allow this: `read` reads, `write` changes subscriptions, `admin` also changes sources and reads the audit log",
+    fix: "use a token with the scope named in the message",
+  },
+  resource_not_found: {
+    status: 404,
+    meaning: "no source, subscription or secret with this id",
+    fix: "list the resources to find the id",
+  },
+  already_exists: { status: 409, meaning: "a resource with this id exists", fix: "pick another id, or update it" },
+  revision_conflict: {
+    status: 409,
+    meaning: "the resource changed since the revision given in If-Match",
+    fix: "read it again and apply the change to the current revision",
+  },
+  invalid_resource: {
+    status: 400,
+    meaning: "the resource is malformed or inconsistent (a scheme option, a secret's text, a filter); `field` names it",
+    fix: "correct the named field",
+  },
+  secret_limit: {
+    status: 409,
+    meaning: "a source holds 8 secrets at most, and keeps at least one",
+    fix: "retire a secret before adding one, or add one before retiring the last",
+  },
+  event_not_found: {
+    status: 404,
+    meaning: "the event is not in the warehouse, or no longer in the hub stream (aged out)",
+    fix: "check the key; events older than the hub stream's retention cannot be resent",
+  },
+  control_unavailable: {
+    status: 503,
+    meaning: "the control bucket or the hub did not answer",
+    fix: "retry later",
+  },
+} as const;
+
+export type ManagementErrorCode = keyof typeof MANAGEMENT_ERRORS;
+
+export class ManagementError extends defineErrors("ManagementError", MANAGEMENT_ERRORS) {
+  declare readonly status: number;
+}

@@ -1,0 +1,12 @@
+export { registerControlRoutes } from "./plugin.js";
+export type { ControlApiDeps, ControlConnection } from "./plugin.js";
+export { MANAGEMENT_ERRORS, ManagementError } from "./errors.js";
+export type { ManagementErrorCode } from "./errors.js";
+export { SCOPES } from "./scopes.js";
+export type { Actor, Scope } from "./scopes.js";
+export { AuditLog } from "./audit.js";
+export type { AuditRecord } from "./audit.js";
+export { secretPlace } from "./resources.js";
+export type { SourceRecord, StoredSecret, SubscriptionRecord } from "./resources.js";
+export { signingKeysOf, subscriptionView } from "./subscriptions.js";
+export type { EventLocation } from "./delivery-ops.js";

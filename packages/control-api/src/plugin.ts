@@ -1,0 +1,55 @@
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type {} from "@fastify/swagger"; // route schemas carry `tags`
+import type { FastifyInstance } from "fastify";
+import type { ControlStore, SealingKeys } from "@tributary/control";
+import { AuditLog } from "./audit.js";
+import { ManagementError } from "./errors.js";
+import type { EventLocation } from "./delivery-ops.js";
+import { registerOperationRoutes } from "./operations.js";
+import { Records } from "./records.js";
+import { registerSourceRoutes } from "./sources.js";
+import { registerSubscriptionRoutes } from "./subscriptions.js";
+
+/** The hub connection the routes use: undefined until the process has connected (503 meanwhile). */
+export interface ControlConnection {
+  store: ControlStore;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+}
+
+export interface ControlApiDeps {
+  connection: () => ControlConnection | undefined;
+  keys: SealingKeys;
+  /** Where the warehouse says an event is, for resend by key. */
+  findEvent?: (key: string) => Promise<EventLocation | undefined>;
+  /** Non-public addresses subscriptions may reach (test sends); the delivery process's list. */
+  allowPrivate?: readonly string[];
+  now?: () => Date;
+}
+
+/**
+ * The management routes, registered on the host API (the query API's plugin): its auth hook sets
+ * `request.principal` with a scope, its error handler renders the codes, its OpenAPI document
+ * lists the routes.
+ */
+export function registerControlRoutes(app: FastifyInstance, deps: ControlApiDeps): void {
+  const now = deps.now ?? (() => new Date());
+  const records = new Records(() => deps.connection()?.store);
+  const audit = new AuditLog(deps.connection, now);
+  const nats = () => {
+    const connection = deps.connection();
+    if (!connection) throw new ManagementError("control_unavailable", "not connected to the hub yet");
+    return connection;
+  };
+  registerSourceRoutes(app, { records, keys: deps.keys, audit, now });
+  registerSubscriptionRoutes(app, { records, keys: deps.keys, audit, now });
+  registerOperationRoutes(app, {
+    records,
+    keys: deps.keys,
+    audit,
+    nats,
+    now,
+    allowPrivate: deps.allowPrivate ?? [],
+    ...(deps.findEvent ? { findEvent: deps.findEvent } : {}),
+  });
+}

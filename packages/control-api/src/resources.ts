@@ -1,0 +1,122 @@
+import { Type, type Static } from "@sinclair/typebox";
+import { SourceSettingsSchema, type StoredSecret } from "@tributary/control";
+
+export { secretPlace } from "@tributary/control";
+export type { SourceRecord, StoredSecret } from "@tributary/control";
+import { DestinationSchema } from "@tributary/delivery";
+
+/**
+ * The resources as stored in the control bucket and as the API shows them. A stored record holds
+ * secrets sealed (`SealingKeys`); a view holds their ids and dates only, never a value.
+ */
+
+const Id = Type.String({ pattern: "^[a-z][a-z0-9_-]{0,31}$", description: "lower-case id" });
+const SecretId = Type.String({ pattern: "^[A-Za-z0-9_.-]{1,64}$", description: "the secret's name" });
+
+export const SecretView = Type.Object({
+  id: Type.String(),
+  createdAt: Type.String(),
+  expiresAt: Type.Optional(Type.String()),
+});
+
+// ---- sources ----
+
+export const SourceSecretInput = Type.Object(
+  {
+    id: SecretId,
+    value: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 4096,
+        description: "the secret's text as the sender shows it; absent: the server makes one and returns it once",
+      }),
+    ),
+    encoding: Type.Optional(Type.Union([Type.Literal("utf8"), Type.Literal("base64"), Type.Literal("hex")])),
+  },
+  { additionalProperties: false },
+);
+
+export const SourceCreate = Type.Composite(
+  [
+    Type.Object({ id: Id }),
+    SourceSettingsSchema,
+    Type.Object({ secrets: Type.Optional(Type.Array(SourceSecretInput, { minItems: 1, maxItems: 8 })) }),
+  ],
+  { additionalProperties: false },
+);
+export type SourceCreate = Static<typeof SourceCreate>;
+
+/** A change to a source's settings: the fields given replace the current ones (secrets have routes of their own). */
+export const SourceUpdate = Type.Partial(SourceSettingsSchema, { additionalProperties: false });
+export type SourceUpdate = Static<typeof SourceUpdate>;
+
+export const SourceView = Type.Composite([
+  Type.Object({ id: Type.String(), revision: Type.Integer() }),
+  Type.Omit(SourceSettingsSchema, []),
+  Type.Object({
+    secrets: Type.Array(SecretView),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+    managedBy: Type.String(),
+  }),
+]);
+
+// ---- subscriptions ----
+
+const DestinationSettings = Type.Omit(DestinationSchema, ["name", "signing", "secretHeaders"]);
+
+export const SubscriptionCreate = Type.Composite(
+  [
+    Type.Object({ id: Id }),
+    DestinationSettings,
+    Type.Object({
+      paused: Type.Optional(Type.Boolean({ default: false })),
+      description: Type.Optional(Type.String({ maxLength: 500 })),
+    }),
+  ],
+  { additionalProperties: false },
+);
+export type SubscriptionCreate = Static<typeof SubscriptionCreate>;
+
+export const SubscriptionUpdate = Type.Partial(
+  Type.Composite([DestinationSettings, Type.Object({ description: Type.String({ maxLength: 500 }) })]),
+  { additionalProperties: false },
+);
+export type SubscriptionUpdate = Static<typeof SubscriptionUpdate>;
+
+export type SubscriptionSettings = Static<typeof DestinationSettings>;
+export interface SubscriptionRecord extends SubscriptionSettings {
+  description?: string;
+  paused: boolean;
+  pausedReason?: string;
+  pausedAt?: string;
+  /** standard-webhooks signing secrets (whsec_…), sealed; every unexpired one signs. */
+  signingSecrets: StoredSecret[];
+  createdAt: string;
+  updatedAt: string;
+  managedBy: "api" | "apply";
+}
+
+export const SubscriptionView = Type.Composite([
+  Type.Object({ id: Type.String(), revision: Type.Integer() }),
+  DestinationSettings,
+  Type.Object({
+    description: Type.Optional(Type.String()),
+    paused: Type.Boolean(),
+    pausedReason: Type.Optional(Type.String()),
+    pausedAt: Type.Optional(Type.String()),
+    signingSecrets: Type.Array(SecretView),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+    managedBy: Type.String(),
+  }),
+]);
+
+/** A secret as the API shows it. */
+export function secretView(secret: StoredSecret): Static<typeof SecretView> {
+  return {
+    id: secret.id,
+    createdAt: secret.createdAt,
+    ...(secret.expiresAt ? { expiresAt: secret.expiresAt } : {}),
+  };
+}

@@ -1,0 +1,252 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import swagger from "@fastify/swagger";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
+import { Ajv } from "ajv";
+import addFormatsModule from "ajv-formats";
+import Fastify, { type FastifyInstance } from "fastify";
+import { Webhook } from "standardwebhooks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ControlStore, SealingKeys } from "@tributary/control";
+import { CodedError } from "@tributary/errors";
+import { auditStreamConfig, CONTROL_BUCKET, ensureStream } from "@tributary/streams";
+import { startNatsServer, type NatsServer } from "@tributary/testkit";
+import { registerControlRoutes, type Scope } from "../src/index.js";
+
+const TOKENS: Record<string, Scope> = { reader: "read", writer: "write", admin: "admin" };
+
+/**
+ * The management routes on a small host that does what the query API's plugin does for them: a
+ * principal with a scope per token, coded errors rendered, the OpenAPI document collected.
+ */
+async function host(deps: Parameters<typeof registerControlRoutes>[1], logs: string[]): Promise<FastifyInstance> {
+  const app = Fastify({ logger: { level: "debug", stream: { write: (line: string) => void logs.push(line) } } });
+  await app.register(swagger, { openapi: { info: { title: "test", version: "1" } } });
+  app.addHook("onRequest", async (request) => {
+    const token = request.headers.authorization?.replace(/^Bearer /, "") ?? "";
+    const scope = TOKENS[token];
+    if (scope) (request as { principal?: unknown }).principal = { id: token, scope };
+  });
+  app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number }, _request, reply) => {
+    if (err instanceof CodedError && err.status)
+      return reply.code(err.status).send({ error: { code: err.code, message: err.message, field: err.field } });
+    if (err.validation) return reply.code(400).send({ error: { code: "invalid_parameter", message: err.message } });
+    return reply.code(500).send({ error: { code: "internal", message: String(err) } });
+  });
+  registerControlRoutes(app, deps);
+  await app.ready();
+  return app;
+}
+
+describe("management routes - sources, subscriptions, scopes, secrets and the audit log on a real bucket", () => {
+  let dir: string;
+  let server: NatsServer;
+  let nc: NatsConnection;
+  let app: FastifyInstance;
+  let endpoint: Server;
+  let endpointUrl: string;
+  const received: Array<{ headers: Record<string, string>; body: string }> = [];
+  const logs: string[] = [];
+  const keys = SealingKeys.parse(`k1:${randomBytes(32).toString("base64")}`, "test");
+  const secretsSeen: string[] = [];
+
+  const call = async (token: string, method: string, url: string, payload?: unknown, headers = {}) => {
+    const res = await app.inject({
+      method: method as "GET",
+      url,
+      headers: { authorization: `Bearer ${token}`, ...headers },
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
+    return {
+      status: res.statusCode,
+      body: res.body ? (JSON.parse(res.body) as Record<string, any>) : undefined,
+      raw: res.body,
+    };
+  };
+
+  /** Every response body is checked against the route's response schema in the OpenAPI document. */
+  const ajv = addFormatsModule.default(new Ajv({ strict: false }));
+  const conforms = (method: string, route: string, status: number, body: unknown) => {
+    const doc = app.swagger() as unknown as {
+      paths: Record<string, Record<string, { responses: Record<string, any> }>>;
+    };
+    const op = doc.paths[route]?.[method.toLowerCase()];
+    expect(op, `${method} ${route} is in the OpenAPI document`).toBeDefined();
+    const schema = op!.responses[String(status)]?.content?.["application/json"]?.schema;
+    if (schema) expect(ajv.validate(schema, body), JSON.stringify(ajv.errors)).toBe(true);
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "control-api-"));
+    server = await startNatsServer({ name: "hub", domain: "hub", dir });
+    nc = await connect({ servers: server.url });
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const store = await ControlStore.hub(js);
+    await ensureStream(jsm, auditStreamConfig());
+    app = await host({ connection: () => ({ store, js, jsm }), keys, allowPrivate: ["127.0.0.0/8"] }, logs);
+    endpoint = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        received.push({ headers: req.headers as Record<string, string>, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => endpoint.listen(0, "127.0.0.1", r));
+    endpointUrl = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/hook`;
+  });
+  afterAll(async () => {
+    await app?.close();
+    endpoint?.close();
+    await nc?.close();
+    await server?.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("sources - created with a server-made secret shown once; read, changed, rotated and refused with codes", async () => {
+    const created = await call("admin", "POST", "/v1/sources", { id: "shop", scheme: { type: "standard-webhooks" } });
+    expect(created.status).toBe(201);
+    conforms("POST", "/v1/sources", 201, created.body);
+    const secret = created.body!.secrets[0].value as string;
+    expect(secret).toMatch(/^whsec_/);
+    secretsSeen.push(secret);
+
+    const shown = await call("reader", "GET", "/v1/sources/shop");
+    expect(shown.status).toBe(200);
+    conforms("GET", "/v1/sources/{id}", 200, shown.body);
+    expect(shown.body!.secrets).toEqual([{ id: "s1", createdAt: expect.any(String) }]);
+
+    expect(
+      (await call("admin", "POST", "/v1/sources", { id: "shop", scheme: { type: "stripe" } })).body!.error.code,
+    ).toBe("already_exists");
+    const badOption = await call("admin", "POST", "/v1/sources", { id: "gh", scheme: { type: "github", prefix: 3 } });
+    expect(badOption.status).toBe(400);
+    const badSecret = await call("admin", "POST", "/v1/sources", {
+      id: "gh",
+      scheme: { type: "github" },
+      secrets: [{ id: "a", value: "short" }],
+    });
+    expect(badSecret.body!.error).toMatchObject({ code: "invalid_resource", field: "secrets[0]" });
+    expect((await call("admin", "GET", "/v1/sources/gh")).status).toBe(404);
+
+    const stale = await call("admin", "PATCH", "/v1/sources/shop", { toleranceSeconds: 60 }, { "if-match": '"999"' });
+    expect(stale.body!.error.code).toBe("revision_conflict");
+    const patched = await call("admin", "PATCH", "/v1/sources/shop", { toleranceSeconds: 60 });
+    expect(patched.body).toMatchObject({ toleranceSeconds: 60, revision: 2 });
+    conforms("PATCH", "/v1/sources/{id}", 200, patched.body);
+    expect((await call("admin", "PATCH", "/v1/sources/shop", { scheme: { type: "stripe" } })).body!.error.field).toBe(
+      "scheme.type",
+    );
+
+    const added = await call("admin", "POST", "/v1/sources/shop/secrets", { id: "s2" });
+    expect(added.status).toBe(201);
+    secretsSeen.push(added.body!.value as string);
+    expect(
+      (await call("admin", "DELETE", "/v1/sources/shop/secrets/s1")).body!.secrets.map((s: { id: string }) => s.id),
+    ).toEqual(["s2"]);
+    expect((await call("admin", "DELETE", "/v1/sources/shop/secrets/s2")).body!.error.code).toBe("secret_limit");
+  });
+
+  it("scopes - read reads, write changes subscriptions only, admin changes sources; refusals change nothing", async () => {
+    expect((await call("reader", "GET", "/v1/sources")).status).toBe(200);
+    const refused = await call("reader", "POST", "/v1/subscriptions", { id: "nope", url: endpointUrl });
+    expect(refused).toMatchObject({ status: 403, body: { error: { code: "forbidden_scope" } } });
+    expect((await call("writer", "DELETE", "/v1/sources/shop")).body!.error.code).toBe("forbidden_scope");
+    expect((await call("writer", "GET", "/v1/audit")).status).toBe(403);
+    expect((await call("admin", "GET", "/v1/subscriptions/nope")).status).toBe(404);
+    expect((await call("admin", "GET", "/v1/sources/shop")).status).toBe(200);
+  });
+
+  it("subscriptions - the signing secret once, filters checked when written, pause and resume, rotation with overlap", async () => {
+    const bad = await call("writer", "POST", "/v1/subscriptions", { id: "crm", url: endpointUrl, filter: "body.(" });
+    expect(bad.body!.error).toMatchObject({ code: "invalid_resource", field: "filter" });
+    const created = await call("writer", "POST", "/v1/subscriptions", {
+      id: "crm",
+      url: endpointUrl,
+      sources: ["shop"],
+      filter: "body.type = 'order.paid'",
+    });
+    expect(created.status).toBe(201);
+    conforms("POST", "/v1/subscriptions", 201, created.body);
+    const signingSecret = created.body!.signingSecret as string;
+    secretsSeen.push(signingSecret);
+
+    const tested = await call("writer", "POST", "/v1/subscriptions/crm/test");
+    expect(tested.body).toMatchObject({ delivered: true, status: 204 });
+    conforms("POST", "/v1/subscriptions/{id}/test", 200, tested.body);
+    const got = received.at(-1)!;
+    // The reference Standard Webhooks library verifies it with the secret shown at creation.
+    expect(new Webhook(signingSecret).verify(got.body, got.headers)).toMatchObject({ type: "tributary.test" });
+
+    const paused = await call("writer", "POST", "/v1/subscriptions/crm/pause", { reason: "endpoint migration" });
+    expect(paused.body).toMatchObject({ paused: true, pausedReason: "endpoint migration" });
+    const resumed = await call("writer", "POST", "/v1/subscriptions/crm/resume");
+    expect(resumed.body!.paused).toBe(false);
+    expect(resumed.body!.pausedReason).toBeUndefined();
+
+    const rotated = await call("writer", "POST", "/v1/subscriptions/crm/rotate-secret", { overlapSeconds: 3600 });
+    expect(rotated.status).toBe(200);
+    secretsSeen.push(rotated.body!.signingSecret as string);
+    const ids = rotated.body!.subscription.signingSecrets.map((s: { id: string; expiresAt?: string }) => [
+      s.id,
+      !!s.expiresAt,
+    ]);
+    expect(ids).toEqual([
+      ["k1", true],
+      ["k2", false],
+    ]);
+    // During the overlap both secrets sign: a receiver on either verifies.
+    await call("writer", "POST", "/v1/subscriptions/crm/test");
+    const both = received.at(-1)!;
+    expect(new Webhook(signingSecret).verify(both.body, both.headers)).toBeTruthy();
+    expect(new Webhook(rotated.body!.signingSecret as string).verify(both.body, both.headers)).toBeTruthy();
+
+    const listed = await call("reader", "GET", "/v1/subscriptions");
+    conforms("GET", "/v1/subscriptions", 200, listed.body);
+    expect((await call("writer", "DELETE", "/v1/subscriptions/crm")).status).toBe(204);
+    expect((await call("reader", "GET", "/v1/subscriptions/crm")).status).toBe(404);
+  });
+
+  it("the audit log - who, what, before and after, in order; readable by admin", async () => {
+    const audit = await call("admin", "GET", "/v1/audit?kind=subscriptions&id=crm");
+    conforms("GET", "/v1/audit", 200, audit.body);
+    const actions = audit.body!.data.map((r: { action: string; actor: string }) => `${r.actor}:${r.action}`);
+    expect(actions).toEqual([
+      "writer:create",
+      "writer:test",
+      "writer:pause",
+      "writer:resume",
+      "writer:rotate_secret",
+      "writer:test",
+      "writer:delete",
+    ]);
+    const sources = await call("admin", "GET", "/v1/audit?kind=sources");
+    expect(sources.body!.data[0]).toMatchObject({ action: "create", kind: "sources", id: "shop", actor: "admin" });
+  });
+
+  it("no secret value after its creation response: not in the bucket in clear, the audit stream or the logs", async () => {
+    expect(secretsSeen).toHaveLength(4);
+    const kv = await new Kvm(jetstream(nc)).open(CONTROL_BUCKET);
+    const stored: string[] = [];
+    for await (const entry of await kv.history({ key: ">" })) stored.push(entry.string());
+    const jsm = await jetstreamManager(nc);
+    const auditInfo = await jsm.streams.info("CONTROL_AUDIT");
+    const audit: string[] = [];
+    for (let seq = 1; seq <= auditInfo.state.last_seq; seq++)
+      audit.push(new TextDecoder().decode((await jsm.streams.getMessage("CONTROL_AUDIT", { seq }))!.data));
+    expect(stored.length).toBeGreaterThan(0);
+    expect(audit.length).toBeGreaterThan(5);
+    for (const secret of secretsSeen) {
+      const body = secret.replace(/^whsec_/, "");
+      for (const text of [...stored, ...audit, ...logs]) expect(text).not.toContain(body);
+    }
+  });
+});
