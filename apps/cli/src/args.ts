@@ -10,6 +10,12 @@ export function positiveInt(value: string): number {
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("must be a whole number of 1 or more");
   return n;
 }
+/** 0 or more (a duration that may be none, e.g. an overlap). */
+export function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError("must be a whole number of 0 or more");
+  return n;
+}
 /** A whole number from 1 to `max` (what the service's API takes in one call). */
 export function upTo(max: number): (value: string) => number {
   return (value) => {

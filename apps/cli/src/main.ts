@@ -5,6 +5,7 @@ import { OperatorError } from "./ops/context.js";
 import { registerLocal } from "./commands/local.js";
 import { registerDoctor, registerOperating } from "./commands/operating.js";
 import { registerDestinations } from "./commands/destinations.js";
+import { registerManagement } from "./commands/management.js";
 
 const program = new Command();
 // Usage errors exit 2 (the README's promise), not commander's 1: it throws instead of exiting,
@@ -18,6 +19,8 @@ program
   .option("--state-dir <dir>", "where `up` keeps the local system's state", DEFAULT_TOPOLOGY.stateDir)
   .option("--context <file>", "the deployment to operate on (default: <state-dir>/context.json, written by `up`)")
   .option("--json", "print JSON for scripts instead of tables")
+  .option("--api-url <url>", "the management API (default: TRIBUTARY_API_URL, else the context's apiUrl/aggregatorUrl)")
+  .option("--api-token <token>", "its bearer token (default: TRIBUTARY_API_TOKEN, else the context's apiToken)")
   .showHelpAfterError("(add --help for usage)")
   .addHelpText(
     "after",
@@ -33,14 +36,17 @@ Examples:
   $ tributary replay --region us --from-seq 1000 --to 2000
   $ tributary destinations && tributary destinations log crm --outcome dlq
   $ tributary doctor                              # versions, domains, leaf links, sync_interval, budgets
+  $ tributary sources create shop --scheme standard-webhooks --secret-env SHOP_SECRET
+  $ tributary config diff --file tributary.json && tributary config apply --file tributary.json
   $ tributary --context prod.json status --json   # a deployment, described by a context file (apps/cli/README.md)`,
   );
 
-// In the order `--help` lists them: the local system, operating, destinations, doctor.
+// In the order `--help` lists them: the local system, operating, destinations, doctor, management.
 registerLocal(program);
 registerOperating(program);
 registerDestinations(program);
 registerDoctor(program);
+registerManagement(program);
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2); // commander printed it
