@@ -1,18 +1,21 @@
 // The loader against the engine, in one run:
-//   pnpm --filter @tributary/loader bench                       (100,000 events of 1 KiB, enrichment on)
+//   pnpm --filter @tributary/loader bench                       (100,000 events of 1 KiB)
 //   pnpm --filter @tributary/loader bench --events 1000000      (the 1M backlog, with RSS)
-//   pnpm --filter @tributary/loader bench --no-enrich           (rows without the enrichment stage)
+//   … --workers N          mapping workers (default: the cores less one; 0 maps on the loader's thread)
+//   … --only enrich|plain  one loader run instead of both
 // 1. engine: the rows the loader would make (mapped and enriched beforehand, untimed) appended by
-//    DuckDB's own Appender into the same keyed events table, 5,000 per append, the sink's settings;
+//    DuckDB's own Appender into the same keyed events table, 5,000 per append, the sink's
+//    settings: row by row (append per value), and as data chunks (node-api's DuckDBDataChunk);
 // 2. enrichment alone: the mapping + enrichment stage over the same events on this thread;
-// 3. loader: the same events as a backlog in a real file-backed JetStream stream, drained through
-//    pull ▸ map and enrich ▸ adaptive batch ▸ insert ▸ ack.
-// Prints rows/s of each, loader / engine, and the peak RSS while the loader drains.
-import { mkdtempSync, rmSync } from "node:fs";
+// 3. loader, without and with enrichment: the same events as a backlog in a real file-backed
+//    JetStream stream, drained through pull ▸ map and enrich ▸ adaptive batch ▸ insert ▸ ack.
+// Prints rows/s of each, loader / engine (the faster engine figure), the CPU the bench process and
+// nats-server used while the loader drained, and the peak RSS.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { DuckDBInstance, DuckDBTimestampTZValue } from "@duckdb/node-api";
+import { DuckDBDataChunk, DuckDBInstance, DuckDBTimestampTZValue } from "@duckdb/node-api";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { headers as createHeaders } from "@nats-io/nats-core";
 import { createEnricher, openGeoDatabase } from "@tributary/enrich";
@@ -27,7 +30,7 @@ import {
 } from "@tributary/streams";
 import { startNatsServer } from "@tributary/testkit";
 import { DEFAULT_DUCKDB_CHECKPOINT_THRESHOLD, DEFAULT_DUCKDB_MEMORY_LIMIT, DuckDbSink } from "@tributary/warehouse";
-import { AdaptiveBatchSize, Loader, rowFromMessage } from "../dist/index.js";
+import { AdaptiveBatchSize, defaultMappingWorkers, Loader, MappingPool, rowFromMessage } from "../dist/index.js";
 import { clickBodies } from "./events.mjs";
 
 const { values } = parseArgs({
@@ -37,22 +40,23 @@ const { values } = parseArgs({
     size: { type: "string", default: "1024" },
     "in-flight": { type: "string", default: "1" },
     "target-ms": { type: "string", default: "1000" },
-    enrich: { type: "boolean", default: true },
+    workers: { type: "string", default: String(defaultMappingWorkers()) },
+    only: { type: "string" },
   },
-  allowNegative: true,
 });
 const N = Number(values.events);
 const CHUNK = 5_000;
-const enricher = values.enrich ? createEnricher({ geo: openGeoDatabase(), ip: { mode: "truncate" } }) : undefined;
-const body = clickBodies({ size: Number(values.size) });
-const bodies = new Map(); // chunk start → bodies, so the three runs see the same events
+const WORKERS = Number(values.workers);
+const newEnricher = () => createEnricher({ geo: openGeoDatabase(), ip: { mode: "truncate" } });
+const enricher = newEnricher(); // the engine's rows and the stage alone
+// Every phase walks the events from the first, a chunk at a time, and draws them again from the
+// same seeded generator: the same events each time, without holding a million bodies.
+let drawn = { next: 0, body: clickBodies({ size: Number(values.size) }) };
 const bodiesOf = (start) => {
-  if (!bodies.has(start))
-    bodies.set(
-      start,
-      Array.from({ length: Math.min(CHUNK, N - start) }, (_, j) => body(start + j)),
-    );
-  return bodies.get(start);
+  if (start === 0) drawn = { next: 0, body: clickBodies({ size: Number(values.size) }) };
+  if (start !== drawn.next) throw new Error(`bench: chunks are drawn in order (${start} after ${drawn.next})`);
+  drawn.next = start + CHUNK;
+  return Array.from({ length: Math.min(CHUNK, N - start) }, (_, j) => drawn.body(start + j));
 };
 const receivedAt = new Date().toISOString();
 
@@ -67,9 +71,9 @@ function headersOf(i) {
 }
 const SUBJECT = "events.us.demo.link.clicked";
 const messageOf = (i, text) => ({ subject: SUBJECT, headers: headersOf(i), data: Buffer.from(text), seq: i + 1 });
-const rowsOf = (start) =>
+const rowsOf = (start, enrich = enricher) =>
   bodiesOf(start).map((text, j) => {
-    const outcome = rowFromMessage(messageOf(start + j, text), enricher);
+    const outcome = rowFromMessage(messageOf(start + j, text), enrich);
     if (!outcome.ok) throw new Error(`bench event ${start + j} does not map: ${outcome.reason}`);
     return outcome.row;
   });
@@ -95,8 +99,25 @@ function columnWriters(columns) {
   });
 }
 
-async function engineRun(dir) {
-  const path = join(dir, "engine.duckdb");
+/** DuckDB's data chunks filled through node-api's own vectors (setColumnValues), a column at a time. */
+function chunkValues(columns, rows, start) {
+  const ts = (d) => (d ? new DuckDBTimestampTZValue(BigInt(d.getTime()) * 1000n) : null);
+  const now = ts(new Date());
+  return columns.map(({ name, type }) =>
+    rows.map((row, j) => {
+      if (name === "loaded_at") return now;
+      if (name === "load_seq") return BigInt(start + j + 1);
+      const value = name in row ? row[name] : (row.enriched?.[name] ?? null);
+      if (value instanceof Date) return ts(value);
+      if (typeof value === "number") return type === "UBIGINT" ? BigInt(value) : BigInt(value);
+      return value ?? null;
+    }),
+  );
+}
+
+/** The engine: rows made beforehand (untimed) appended into the sink's keyed table, `mode` "rows" or "chunks". */
+async function engineRun(dir, mode) {
+  const path = join(dir, `engine-${mode}.duckdb`);
   const sink = await DuckDbSink.open(path); // only to create the same table
   await sink.migrate();
   await sink.close();
@@ -115,10 +136,20 @@ async function engineRun(dir) {
     const rows = rowsOf(start);
     const t = performance.now();
     const a = await c.createAppender("events");
-    rows.forEach((row, j) => {
-      for (const write of writers) write(a, row, start + j + 1);
-      a.endRow();
-    });
+    if (mode === "rows")
+      rows.forEach((row, j) => {
+        for (const write of writers) write(a, row, start + j + 1);
+        a.endRow();
+      });
+    else {
+      const types = columns.map((_, i) => a.columnType(i));
+      for (let from = 0; from < rows.length; from += 2048) {
+        const part = rows.slice(from, from + 2048);
+        const chunk = DuckDBDataChunk.create(types, part.length);
+        chunkValues(columns, part, start + from).forEach((values, i) => chunk.setColumnValues(i, values));
+        a.appendDataChunk(chunk);
+      }
+    }
     a.flushSync();
     a.closeSync();
     ms += performance.now() - t;
@@ -140,8 +171,14 @@ function enrichmentRun() {
   return n / (ms / 1000);
 }
 
-async function loaderRun(dir) {
-  const server = await startNatsServer({ domain: "hub", dir: join(dir, "nats") });
+/** CPU seconds a process has used (utime + stime), from /proc. */
+function cpuSecondsOf(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function loaderRun(dir, enrich) {
+  const server = await startNatsServer({ domain: "hub", dir: join(dir, `nats-${enrich}`) });
   const nc = await connectNats({ servers: [server.url], name: "bench" });
   try {
     const jsm = await jetstreamManager(nc);
@@ -154,18 +191,20 @@ async function loaderRun(dir) {
         js.publish(SUBJECT, Buffer.from(text), { headers: headersOf(start + j) }),
       );
       await Promise.all(pending);
-      bodies.delete(start);
     }
-    const sink = await DuckDbSink.open(join(dir, "loader.duckdb"));
+    const sink = await DuckDbSink.open(join(dir, `loader-${enrich}.duckdb`));
     await sink.migrate();
     await ensureConsumer(jsm, "EVENTS", loaderConsumerConfig({ durable: "bench", maxAckPending: 20_000 }));
     const consumer = await js.consumers.get("EVENTS", "bench");
     const messages = await consumer.consume({ max_messages: 15_000 });
+    // A fresh enricher per run: uniqueness and bursts start from nothing, as in a new process.
+    const stage = enrich ? newEnricher() : undefined;
+    const pool = WORKERS > 0 ? new MappingPool({ workers: WORKERS, enricher: stage }) : undefined;
     const loader = new Loader({
       messages,
       js,
       sink,
-      toRow: (msg) => rowFromMessage(msg, enricher),
+      ...(pool ? { mapper: pool } : { toRow: (msg) => rowFromMessage(msg, stage) }),
       policy: { maxEvents: 5_000, maxBytes: 16 * 1024 * 1024, maxAgeMs: 100 },
       adaptive: new AdaptiveBatchSize({
         min: 500,
@@ -180,14 +219,24 @@ async function loaderRun(dir) {
     let peakRss = 0;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
     const started = performance.now();
+    const cpu = { bench: process.cpuUsage(), nats: cpuSecondsOf(server.pid) };
     const running = loader.run();
     while (loader.counters.loaded < N) await new Promise((r) => setTimeout(r, 20));
     const seconds = (performance.now() - started) / 1000;
+    const benchCpu = process.cpuUsage(cpu.bench);
+    const natsCpu = cpuSecondsOf(server.pid) - cpu.nats;
     clearInterval(sampler);
     loader.stop();
     await running;
+    await pool?.close();
     await sink.close();
-    return { rate: N / seconds, seconds, peakRssMiB: peakRss / 2 ** 20, finalBatch: loader.adaptive.current };
+    return {
+      rate: N / seconds,
+      seconds,
+      peakRssMiB: peakRss / 2 ** 20,
+      finalBatch: loader.adaptive.current,
+      cpu: { bench: (benchCpu.user + benchCpu.system) / 1e6, nats: natsCpu },
+    };
   } finally {
     await nc.drain();
     await server.cleanup();
@@ -196,21 +245,27 @@ async function loaderRun(dir) {
 
 const dir = mkdtempSync(join(tmpdir(), "tributary-loader-bench-"));
 try {
-  const engine = await engineRun(dir);
-  const enrichment = enricher ? enrichmentRun() : undefined;
-  const loader = await loaderRun(dir);
   const f = (n) => Math.round(n).toLocaleString("en");
+  const engine = { rows: await engineRun(dir, "rows"), chunks: await engineRun(dir, "chunks") };
+  const best = Math.max(engine.rows, engine.chunks);
+  const enrichment = enrichmentRun();
+  const runs = [];
+  for (const enrich of [false, true])
+    if (!values.only || values.only === (enrich ? "enrich" : "plain"))
+      runs.push([enrich, await loaderRun(dir, enrich)]);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}`);
-  console.log(`events: ${f(N)} × ${values.size} B, enrichment ${enricher ? "on" : "off"}`);
-  console.log(`engine (DuckDB Appender, keyed table, ${CHUNK}/append): ${f(engine)} rows/s`);
-  if (enrichment) console.log(`map + enrich alone (one thread):            ${f(enrichment)} events/s`);
   console.log(
-    `loader (stream ▸ map ▸ batch ▸ DuckDB ▸ ack):  ${f(loader.rate)} rows/s (${loader.seconds.toFixed(1)} s)`,
+    `events: ${f(N)} × ${values.size} B; mapping ${WORKERS > 0 ? `on ${WORKERS} worker thread(s)` : "on the loader's thread"}`,
   );
-  console.log(`loader / engine: ${((loader.rate / engine) * 100).toFixed(0)}%`);
-  console.log(
-    `loader process peak RSS while draining: ${loader.peakRssMiB.toFixed(0)} MiB (adaptive batch ended at ${loader.finalBatch})`,
-  );
+  console.log(`engine, Appender row by row (keyed table, ${CHUNK}/append): ${f(engine.rows)} rows/s`);
+  console.log(`engine, Appender data chunks (keyed table, ${CHUNK}/append): ${f(engine.chunks)} rows/s`);
+  console.log(`map + enrich alone (one thread):            ${f(enrichment)} events/s`);
+  for (const [enrich, loader] of runs) {
+    console.log(
+      `loader, enrichment ${enrich ? "on " : "off"} (stream ▸ map ▸ batch ▸ DuckDB ▸ ack): ${f(loader.rate)} rows/s (${loader.seconds.toFixed(1)} s), ${((loader.rate / best) * 100).toFixed(0)}% of the engine; ` +
+        `CPU ${loader.cpu.bench.toFixed(1)} s bench + ${loader.cpu.nats.toFixed(1)} s nats-server; peak RSS ${loader.peakRssMiB.toFixed(0)} MiB (batch ended at ${loader.finalBatch})`,
+    );
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -3,11 +3,17 @@ import type { Tracer } from "@opentelemetry/api";
 import { deadLetterEvent, EventHeader } from "@tributary/streams";
 import type { AggregatorMetrics, LoadedRow } from "@tributary/telemetry";
 import type { RecentKeys } from "@tributary/dedupe";
-import type { WarehouseRow } from "@tributary/schema";
-import type { InsertResult, WarehouseSink } from "@tributary/warehouse";
+import {
+  pickColumns,
+  rowOfColumns,
+  type EventColumns,
+  type InsertResult,
+  type WarehouseSink,
+} from "@tributary/warehouse";
 import { AdaptiveBatchSize, DEFAULT_ADAPTIVE } from "./adaptive.js";
 import { msUntilDue, type BatchPolicy, type BatchState } from "./batch-policy.js";
 import { ISOLATE_AFTER_FAILURES, isolateFailing, isolationReason } from "./isolate.js";
+import { joinMapped, mapEach, type BatchMapper, type MappedBatch } from "./mapped.js";
 import { createInsertPolicy, isRejected, type InsertPolicy } from "./resilience.js";
 import type { RowOutcome, StreamMessage } from "./rows.js";
 import { BatchTrace } from "./tracing.js";
@@ -38,8 +44,10 @@ export interface LoaderOptions {
   messages: ConsumerMessages;
   js: JetStreamClient;
   sink: WarehouseSink;
-  /** Maps a stream message to a row, or names why it is poison. */
-  toRow: (msg: StreamMessage) => RowOutcome;
+  /** Maps a stream message to a row, or names why it is poison (on this thread; or give `mapper`). */
+  toRow?: (msg: StreamMessage) => RowOutcome;
+  /** Maps whole batches, e.g. a MappingPool on worker threads; used instead of `toRow`. */
+  mapper?: BatchMapper;
   /** `maxEvents` is the ceiling; the adaptive size moves below it. */
   policy: BatchPolicy;
   adaptive?: AdaptiveBatchSize;
@@ -60,6 +68,9 @@ export interface LoaderOptions {
 
 export const DEFAULT_FLUSHES_IN_FLIGHT = 2;
 
+/** A filling batch is handed to the mapper this many messages at a time: mapped while it fills. */
+export const MAP_STEP = 1_000;
+
 const TIMEOUT = Symbol("timeout");
 
 function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> {
@@ -71,9 +82,29 @@ function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIM
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** A message being loaded, and its row: position `at` in its batch's columns. */
 interface Held {
   msg: JsMsg;
-  row: WarehouseRow;
+  rows: EventColumns;
+  at: number;
+}
+
+/** A sink that takes rows column by column (DuckDbSink); others get row objects. */
+interface ColumnSink {
+  insertColumns(cols: EventColumns): Promise<InsertResult>;
+}
+const takesColumns = (sink: WarehouseSink): sink is WarehouseSink & ColumnSink =>
+  typeof (sink as Partial<ColumnSink>).insertColumns === "function";
+
+/** The rows of `held`, in order, as columns: the batch's own when they are all of it. */
+function columnsOf(held: readonly Held[]): EventColumns {
+  const rows = held[0]?.rows;
+  if (!rows) throw new TypeError("columnsOf: no rows");
+  if (held.length === rows.length && held.every((h, i) => h.at === i && h.rows === rows)) return rows;
+  return pickColumns(
+    rows,
+    held.map((h) => h.at),
+  );
 }
 
 /** A batch's failures in a row, and after how many the next isolation round is due. */
@@ -94,12 +125,13 @@ class SuspectBatch extends Error {}
 function* loadedRows(held: readonly Held[], result: InsertResult): Iterable<LoadedRow> {
   const n = Math.min(result.inserted, held.length);
   for (let i = 0; i < n; i++) {
-    const row = held[i]!.row;
+    const { rows, at } = held[i]!;
+    const occurred = rows.occurred_at[at]!;
     yield {
-      region: row.region,
-      source: row.source,
-      receivedAtMs: row.received_at.getTime(),
-      occurredAtMs: row.occurred_at?.getTime() ?? null,
+      region: rows.region[at]!,
+      source: rows.source[at]!,
+      receivedAtMs: rows.received_at[at]!,
+      occurredAtMs: Number.isNaN(occurred) ? null : occurred,
     };
   }
 }
@@ -134,6 +166,7 @@ export class Loader {
   #commits = 0;
 
   constructor(private readonly opts: LoaderOptions) {
+    if (!opts.toRow === !opts.mapper) throw new TypeError("Loader: give either toRow or mapper");
     this.adaptive =
       opts.adaptive ??
       new AdaptiveBatchSize({
@@ -169,19 +202,35 @@ export class Loader {
     const it = messages[Symbol.asyncIterator]();
     let pending: Promise<IteratorResult<JsMsg>> | undefined;
     let batch: JsMsg[] = [];
+    // The batch's messages handed to the mapper so far, a step at a time (in order), and their mapping.
+    let mapping: Array<Promise<MappedBatch>> = [];
+    let mappedUpTo = 0;
+    const mapRest = () => {
+      if (mappedUpTo === batch.length) return;
+      const part = this.#map(batch.slice(mappedUpTo));
+      part.catch(() => undefined); // handled in #flush, once the batch has a slot
+      mapping.push(part);
+      mappedUpTo = batch.length;
+    };
     const state: BatchState = { events: 0, bytes: 0, startedAt: undefined };
 
     const dispatch = async () => {
+      mapRest();
       const current = batch;
+      const parts = mapping;
       const wasFull = state.events >= this.adaptive.current;
       batch = [];
+      mapping = [];
+      mappedUpTo = 0;
       state.events = 0;
       state.bytes = 0;
       state.startedAt = undefined;
       if (current.length === 0) return;
+      const mapped = Promise.all(parts).then(joinMapped);
+      mapped.catch(() => undefined);
       // Backpressure: with every slot busy, stop taking messages until one frees up.
       while (this.#inFlight.size >= maxInFlight) await Promise.race(this.#inFlight);
-      const flush: Promise<void> = this.#flush(current, wasFull).finally(() => this.#inFlight.delete(flush));
+      const flush: Promise<void> = this.#flush(current, wasFull, mapped).finally(() => this.#inFlight.delete(flush));
       this.#inFlight.add(flush);
     };
 
@@ -200,6 +249,8 @@ export class Loader {
       state.bytes += msg.data.length;
       state.startedAt ??= Date.now();
       if (state.events >= this.adaptive.current || state.bytes >= policy.maxBytes) await dispatch();
+      // The mapper's workers map the batch while it fills; on this thread, mapping waits for the flush.
+      else if (this.opts.mapper && batch.length - mappedUpTo >= MAP_STEP) mapRest();
     }
     await dispatch();
     await Promise.all(this.#inFlight);
@@ -216,28 +267,56 @@ export class Loader {
     this.stop();
   }
 
-  async #flush(msgs: JsMsg[], wasFull: boolean): Promise<void> {
-    const { recentKeys, tracer } = this.opts;
+  #map(msgs: JsMsg[]): Promise<MappedBatch> {
+    const { mapper, toRow } = this.opts;
+    if (mapper) return mapper.map(msgs);
+    try {
+      return Promise.resolve(mapEach(msgs, toRow!));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  /** The batch's messages by fate: poison (dead-lettered here), loaded recently (acked with the batch), to load. */
+  async #sort(msgs: JsMsg[], mapped: MappedBatch, spans: BatchTrace<JsMsg> | undefined) {
+    const { recentKeys } = this.opts;
     const now = Date.now();
+    const held: Held[] = [];
+    const alreadyLoaded: JsMsg[] = [];
+    const poison: Array<Promise<unknown>> = [];
+    msgs.forEach((msg, i) => {
+      const at = mapped.rowOf[i]!;
+      if (at < 0) {
+        const reason = mapped.poison.get(i) ?? "unmappable";
+        poison.push(this.#deadLetter(msg, reason));
+        spans?.end(msg, "poison", reasonCode(reason));
+      } else if (recentKeys?.has(mapped.rows.event_key[at]!, now) && !msg.headers?.has(EventHeader.ReplayedFrom))
+        alreadyLoaded.push(msg);
+      // A replay (`tributary replay`, a DLQ replay) always reaches the warehouse: it is how rows lost
+      // there are restored, and the warehouse key still keeps it to one row.
+      else held.push({ msg, rows: mapped.rows, at });
+    });
+    await Promise.all(poison);
+    return { held, alreadyLoaded };
+  }
+
+  async #flush(msgs: JsMsg[], wasFull: boolean, mapping: Promise<MappedBatch>): Promise<void> {
+    const { tracer } = this.opts;
     const spans =
       tracer && msgs.length > 0
         ? new BatchTrace(tracer, msgs, { stream: msgs[0]!.info.stream, consumer: msgs[0]!.info.consumer })
         : undefined;
-    const held: Held[] = [];
-    const alreadyLoaded: JsMsg[] = [];
-    const poison: Array<Promise<unknown>> = [];
-    for (const msg of msgs) {
-      const outcome = this.opts.toRow(msg);
-      if (!outcome.ok) {
-        poison.push(this.#deadLetter(msg, outcome.reason));
-        spans?.end(msg, "poison", reasonCode(outcome.reason));
-      } else if (recentKeys?.has(outcome.row.event_key, now) && !msg.headers?.has(EventHeader.ReplayedFrom))
-        alreadyLoaded.push(msg);
-      // A replay (`tributary replay`, a DLQ replay) always reaches the warehouse: it is how rows lost
-      // there are restored, and the warehouse key still keeps it to one row.
-      else held.push({ msg, row: outcome.row });
+    let mapped: MappedBatch;
+    try {
+      mapped = await mapping;
+    } catch (err) {
+      // A worker that died, or a bug: nothing was decided about these messages; they come back.
+      this.opts.log.error({ err, events: msgs.length }, "batch not mapped; handing it back for redelivery");
+      spans?.endAll("redelivered");
+      for (const msg of msgs) msg.nak();
+      return;
     }
-    await Promise.all(poison);
+    const { held, alreadyLoaded } = await this.#sort(msgs, mapped, spans);
 
     // Keep the held messages ours while the insert (or its retries) runs.
     const keepAlive = setInterval(
@@ -323,7 +402,7 @@ export class Loader {
     this.#commits++;
     const now = Date.now();
     for (const h of held) {
-      this.opts.recentKeys?.checkAndAdd(h.row.event_key, now);
+      this.opts.recentKeys?.checkAndAdd(h.rows.event_key[h.at]!, now);
       h.msg.ack();
     }
   }
@@ -333,6 +412,14 @@ export class Loader {
    * `nextRound` times in a row, or ISOLATE_AFTER_FAILURES times while another flush committed
    * meanwhile (the warehouse is up: this batch is what it fails on).
    */
+  /** One insert of the held rows: column by column where the sink takes that. */
+  #insertRows(held: readonly Held[]): Promise<InsertResult> {
+    const { sink } = this.opts;
+    const cols = columnsOf(held);
+    if (takesColumns(sink)) return sink.insertColumns(cols);
+    return sink.insertBatch(Array.from({ length: cols.length }, (_, i) => rowOfColumns(cols, i)));
+  }
+
   async #insertRetrying(held: readonly Held[], suspicion: Suspicion): Promise<InsertResult> {
     const due = new AbortController();
     const commitsBefore = this.#commits;
@@ -340,7 +427,7 @@ export class Loader {
       return await this.#insert.policy.execute(
         async () => {
           try {
-            return await this.opts.sink.insertBatch(held.map((h) => h.row));
+            return await this.#insertRows(held);
           } catch (err) {
             if (!isRejected(err)) {
               suspicion.failures++;
@@ -371,7 +458,7 @@ export class Loader {
     const round = await isolateFailing(
       held,
       async (chunk) => {
-        const result = await this.opts.sink.insertBatch(chunk.map((h) => h.row));
+        const result = await this.#insertRows(chunk);
         total.inserted += result.inserted;
         total.duplicates += result.duplicates;
         this.#committed(chunk);
@@ -388,7 +475,7 @@ export class Loader {
 
   #noteLoad(held: readonly Held[], committedAtMs: number): void {
     let newest = this.lastLoad?.newestReceivedAt.getTime() ?? 0;
-    for (const h of held) newest = Math.max(newest, h.row.received_at.getTime());
+    for (const h of held) newest = Math.max(newest, h.rows.received_at[h.at]!);
     this.lastLoad = { newestReceivedAt: new Date(newest), committedAt: new Date(committedAtMs) };
   }
 

@@ -23,12 +23,29 @@ export interface StreamMessage {
   seq: number;
 }
 
+/** A message mapped to its row, with the body parsed once (for the enrichment stage), or why it is poison. */
+export type MappedMessage = { ok: true; row: WarehouseRow; body: unknown } | { ok: false; reason: string };
+
 /**
  * Maps a stream message to a warehouse row. The gateway validated it already; anything that fails
  * here (a foreign publisher, a hand-edited stream, headers that disagree with the subject) is
  * poison for the DLQ, never a crash.
  */
 export function rowFromMessage(msg: StreamMessage, enricher?: RowEnricher): RowOutcome {
+  const mapped = mapMessage(msg);
+  if (!mapped.ok) return mapped;
+  if (!enricher) return { ok: true, row: mapped.row };
+  try {
+    return { ok: true, row: enricher.enrich(mapped.row, mapped.body) };
+  } catch (err) {
+    // Enrichment derives NULLs rather than throwing; a throw is a bug, and the DLQ keeps the
+    // event for a replay once it is fixed rather than loading it without its columns.
+    return { ok: false, reason: `enrich_failed: ${(err as Error).message}` };
+  }
+}
+
+/** rowFromMessage without the enrichment stage, keeping the parsed body for it. */
+export function mapMessage(msg: StreamMessage): MappedMessage {
   const h = msg.headers;
   const eventKey = eventKeyOf(h);
   const source = h?.get(EventHeader.Source);
@@ -69,14 +86,7 @@ export function rowFromMessage(msg: StreamMessage, enricher?: RowEnricher): RowO
       receivedAt,
       payloadJson: parsed.text, // as received, less a BOM
     });
-    if (!enricher) return { ok: true, row };
-    try {
-      return { ok: true, row: enricher.enrich(row, parsed.value) };
-    } catch (err) {
-      // Enrichment derives NULLs rather than throwing; a throw is a bug, and the DLQ keeps the
-      // event for a replay once it is fixed rather than loading it without its columns.
-      return { ok: false, reason: `enrich_failed: ${(err as Error).message}` };
-    }
+    return { ok: true, row, body: parsed.value };
   } catch (err) {
     // toWarehouseRow refuses impossible values (an empty key, a bad sequence): poison, not a crash.
     return { ok: false, reason: `unmappable: ${(err as Error).message}` };

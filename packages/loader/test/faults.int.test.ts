@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startClickHouse, waitFor, type ClickHouseTestServer } from "@tributary/testkit";
 import type { WarehouseRow } from "@tributary/schema";
-import { ClickHouseSink, DuckDbSink, WarehouseError } from "@tributary/warehouse";
+import { ClickHouseSink, DuckDbSink, WarehouseError, type EventColumns } from "@tributary/warehouse";
 import { rowFromMessage } from "../src/index.js";
 import { LoaderBench } from "./harness.js";
 
@@ -56,13 +56,14 @@ describe("loader faults", () => {
         const real = await DuckDbSink.open(join(dir, "w.duckdb"));
         return new Proxy(real, {
           get(target, prop) {
+            const fail = () =>
+              Promise.reject(new WarehouseError("warehouse_unavailable", "INTERNAL Error: Attempted to access index"));
             if (prop === "insertBatch")
               return (rows: readonly WarehouseRow[]) =>
-                rows.some((r) => r.event_key === poisonKey)
-                  ? Promise.reject(
-                      new WarehouseError("warehouse_unavailable", "INTERNAL Error: Attempted to access index"),
-                    )
-                  : target.insertBatch(rows);
+                rows.some((r) => r.event_key === poisonKey) ? fail() : target.insertBatch(rows);
+            // The loader writes to DuckDB column by column.
+            if (prop === "insertColumns")
+              return (cols: EventColumns) => (cols.event_key.includes(poisonKey) ? fail() : target.insertColumns(cols));
             const value: unknown = Reflect.get(target, prop, target);
             return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
           },
