@@ -8,7 +8,7 @@ import {
 import type { NatsConnection } from "@nats-io/nats-core";
 import { RecentKeys } from "@tributary/dedupe";
 import type { Enricher } from "@tributary/enrich";
-import { AdaptiveBatchSize, Loader, rowFromMessage } from "@tributary/loader";
+import { AdaptiveBatchSize, defaultMappingWorkers, Loader, MappingPool, rowFromMessage } from "@tributary/loader";
 import {
   DLQ_STREAM,
   dlqStreamConfig,
@@ -62,6 +62,8 @@ export class AggregatorService {
   readonly #stopping = new AbortController();
   #loader: Loader | undefined;
   #loaderRunning: Promise<void> | undefined;
+  /** The loader's mapping workers (parse, validate, map, enrich), closed after it stops. */
+  #pool: MappingPool | undefined;
   #hub: HubMonitor | undefined;
   #deliveries: Promise<StartedDeliveries | undefined> = Promise.resolve(undefined);
   /** The loader once it runs; undefined when stopped before the stream appeared; rejects if the consumer could not be set up. */
@@ -105,6 +107,7 @@ export class AggregatorService {
     const deliveries = await this.#deliveries;
     deliveries?.loader.stop();
     await this.#loaderRunning?.catch((err: unknown) => log.error({ err }, "loader failed while stopping"));
+    await this.#pool?.close().catch((err: unknown) => log.error({ err }, "mapping workers failed while stopping"));
     await deliveries?.running.catch((err: unknown) => log.error({ err }, "delivery-log loader failed while stopping"));
     await this.#hub?.stop();
   }
@@ -189,11 +192,12 @@ export class AggregatorService {
   #createLoader(messages: ConsumerMessages, js: JetStreamClient, metrics: AggregatorMetrics | undefined): Loader {
     const { sink, config, telemetry, enricher, log } = this.#opts;
     const recentKeys = config.dedupe.maxKeys > 0 ? new RecentKeys(config.dedupe) : undefined;
+    this.#pool = this.#createPool();
     return new Loader({
       messages,
       js,
       sink,
-      toRow: (msg) => rowFromMessage(msg, enricher),
+      ...(this.#pool ? { mapper: this.#pool } : { toRow: (msg) => rowFromMessage(msg, enricher) }),
       policy: config.batch,
       adaptive: new AdaptiveBatchSize({
         min: config.batch.minEvents,
@@ -207,6 +211,20 @@ export class AggregatorService {
       ...(metrics ? { metrics } : {}),
       ...(telemetry?.tracing ? { tracer: telemetry.tracer } : {}),
     });
+  }
+
+  /**
+   * Mapping and enrichment on worker threads (the cores less one, 1 to 4), so the loader's thread
+   * only pulls, appends and acks. An enricher that cannot be rebuilt on a worker (a geo or campaign
+   * lookup made by hand, not from a file) keeps mapping on the loader's thread.
+   */
+  #createPool(): MappingPool | undefined {
+    const { enricher, log } = this.#opts;
+    if (enricher && !enricher.portable()) {
+      log.warn({}, "enrichment runs on the loader's thread: its lookups cannot be rebuilt on worker threads");
+      return undefined;
+    }
+    return new MappingPool({ workers: defaultMappingWorkers(), ...(enricher ? { enricher } : {}) });
   }
 
   /** The delivery-log loader (with `deliveries.enabled`); a failure to start only turns it off. */
