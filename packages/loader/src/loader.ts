@@ -11,7 +11,7 @@ import {
   type WarehouseSink,
 } from "@tributary/warehouse";
 import { AdaptiveBatchSize, DEFAULT_ADAPTIVE } from "./adaptive.js";
-import { msUntilDue, type BatchPolicy, type BatchState } from "./batch-policy.js";
+import type { BatchPolicy, BatchState } from "./batch-policy.js";
 import { ISOLATE_AFTER_FAILURES, isolateFailing, isolationReason } from "./isolate.js";
 import { joinMapped, mapEach, type BatchMapper, type MappedBatch } from "./mapped.js";
 import { createInsertPolicy, isRejected, type InsertPolicy } from "./resilience.js";
@@ -73,13 +73,30 @@ export const MAP_STEP = 1_000;
 
 const TIMEOUT = Symbol("timeout");
 
-function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> {
-  if (ms === Infinity) return promise;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof TIMEOUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMEOUT), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/** Resolves to TIMEOUT when the filling batch is due by age: one timer per batch, not one per message. */
+class Deadline {
+  #at = Infinity;
+  #timer: NodeJS.Timeout | undefined;
+  #due: Promise<typeof TIMEOUT> | undefined;
+
+  /** The promise for `at` (epoch ms; Infinity: none), made once per distinct `at`. */
+  until(at: number): Promise<typeof TIMEOUT> | undefined {
+    if (at !== this.#at) {
+      this.clear();
+      this.#at = at;
+      if (at !== Infinity)
+        this.#due = new Promise((resolve) => {
+          this.#timer = setTimeout(() => resolve(TIMEOUT), Math.max(0, at - Date.now()));
+        });
+    }
+    return this.#due;
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+    this.#at = Infinity;
+    this.#due = undefined;
+  }
 }
 
 /** A message being loaded, and its row: position `at` in its batch's columns. */
@@ -213,6 +230,7 @@ export class Loader {
       mappedUpTo = batch.length;
     };
     const state: BatchState = { events: 0, bytes: 0, startedAt: undefined };
+    const deadline = new Deadline();
 
     const dispatch = async () => {
       mapRest();
@@ -236,7 +254,8 @@ export class Loader {
 
     for (;;) {
       pending ??= it.next();
-      const next = await raceTimeout(pending, msUntilDue(policy, state, Date.now()));
+      const due = deadline.until(state.startedAt === undefined ? Infinity : state.startedAt + policy.maxAgeMs);
+      const next = due ? await Promise.race([pending, due]) : await pending;
       if (next === TIMEOUT) {
         await dispatch();
         continue;
@@ -252,6 +271,7 @@ export class Loader {
       // The mapper's workers map the batch while it fills; on this thread, mapping waits for the flush.
       else if (this.opts.mapper && batch.length - mappedUpTo >= MAP_STEP) mapRest();
     }
+    deadline.clear();
     await dispatch();
     await Promise.all(this.#inFlight);
   }

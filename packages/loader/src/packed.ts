@@ -71,13 +71,18 @@ export function packMessages(msgs: readonly JsMsg[]): PackedMessages {
   const bytes = new Uint8Array(size);
   const ends = new Uint32Array(parts.length * 4);
   let at = 0;
-  parts.forEach((p, i) => {
-    [p.subject, p.reply, p.headers, p.data].forEach((b, k) => {
-      bytes.set(b, at);
-      at += b.length;
-      ends[i * 4 + k] = at;
-    });
-  });
+  let e = 0;
+  const put = (b: Uint8Array) => {
+    bytes.set(b, at);
+    at += b.length;
+    ends[e++] = at;
+  };
+  for (const p of parts) {
+    put(p.subject);
+    put(p.reply);
+    put(p.headers);
+    put(p.data);
+  }
   return { count: parts.length, bytes: bytes.buffer, ends };
 }
 

@@ -3,7 +3,7 @@
 // Appender's append calls and node-api's vectors take them one value at a time (a native call,
 // and a BigInt or a value object, per value).
 import bindings, { type Vector } from "@duckdb/node-bindings";
-import { DuckDBDataChunk, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBType } from "@duckdb/node-api";
+import { DuckDBDataChunk, type DuckDBAppender, type DuckDBType } from "@duckdb/node-api";
 import { ENRICHED_COLUMNS } from "@tributary/schema";
 import { NULL_FLAG, type EventColumns } from "./duckdb-columns.js";
 
@@ -15,10 +15,6 @@ export interface LoadStamp {
 
 /** Fills rows [from, from + n) of the columns into a chunk's vector (positions 0 … n - 1). */
 type ColumnFill = (vector: Vector, cols: EventColumns, from: number, n: number, stamp: LoadStamp) => void;
-
-export function toTimestamp(date: Date): DuckDBTimestampTZValue {
-  return new DuckDBTimestampTZValue(BigInt(date.getTime()) * 1000n);
-}
 
 /** A validity mask (bit set = valid) built only once a NULL turns up; written to the vector at the end. */
 class Nulls {
@@ -192,15 +188,36 @@ export function rollupCells(cols: EventColumns): RollupCell[] {
   return [...cells.values()];
 }
 
-export function appendRollupCell(appender: DuckDBAppender, cell: RollupCell): void {
-  appender.appendTimestampTZ(new DuckDBTimestampTZValue(BigInt(cell.minuteMs) * 1000n));
-  appender.appendVarchar(cell.source);
-  appender.appendVarchar(cell.eventType);
-  appender.appendVarchar(cell.campaign);
-  appender.appendVarchar(cell.country);
-  appender.appendVarchar(cell.device);
-  appender.appendBigInt(BigInt(cell.events));
-  appender.appendBigInt(BigInt(cell.uniqueEvents));
-  appender.appendBigInt(BigInt(cell.suspiciousEvents));
-  appender.endRow();
+/** Appends rollup cells (in `events_rollup_minute`'s column order) as data chunks. */
+export function appendRollupCells(appender: DuckDBAppender, cells: readonly RollupCell[]): void {
+  const size = bindings.vector_size();
+  const types: DuckDBType[] = Array.from({ length: 9 }, (_, i) => appender.columnType(i));
+  const texts: Array<(c: RollupCell) => string> = [
+    (c) => c.source,
+    (c) => c.eventType,
+    (c) => c.campaign,
+    (c) => c.country,
+    (c) => c.device,
+  ];
+  const counts: Array<(c: RollupCell) => number> = [(c) => c.events, (c) => c.uniqueEvents, (c) => c.suspiciousEvents];
+  for (let from = 0; from < cells.length; from += size) {
+    const part = cells.slice(from, from + size);
+    const chunk = DuckDBDataChunk.create(types, part.length);
+    const vector = (i: number) => bindings.data_chunk_get_vector(chunk.chunk, i);
+    copy(
+      vector(0),
+      BigInt64Array.from(part, (c) => BigInt(c.minuteMs) * 1000n),
+    );
+    texts.forEach((pick, k) => {
+      const v = vector(1 + k);
+      part.forEach((c, i) => bindings.vector_assign_string_element(v, i, pick(c)));
+    });
+    counts.forEach((pick, k) =>
+      copy(
+        vector(6 + k),
+        BigInt64Array.from(part, (c) => BigInt(pick(c))),
+      ),
+    );
+    appender.appendDataChunk(chunk);
+  }
 }

@@ -4,7 +4,7 @@ import { DuckDBInstance, listValue, type DuckDBAppender, type DuckDBConnection }
 import { ENRICHED_COLUMNS, type WarehouseRow } from "@tributary/schema";
 import { DUCKDB_SEQ_DOUBLES, DUCKDB_SEQ_RANGES, type ReconcileReader } from "./reconcile.js";
 import { DEFAULT_READ_LANE, ReadLane, type ReadLaneOptions } from "./duckdb-reads.js";
-import { appendRollupCell, eventChunkAppender, rollupCells, type RollupCell } from "./duckdb-append.js";
+import { appendRollupCells, eventChunkAppender, rollupCells, type RollupCell } from "./duckdb-append.js";
 import { columnsOfRows, firstOfEachKey, pickColumns, type EventColumns } from "./duckdb-columns.js";
 import {
   duckDbEnrichedDdl,
@@ -313,7 +313,7 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
   async #appendToRollup(cells: readonly RollupCell[]): Promise<void> {
     const appender = await this.connection.createAppender("events_rollup_minute");
     try {
-      for (const cell of cells) appendRollupCell(appender, cell);
+      appendRollupCells(appender, cells);
       appender.flushSync();
     } finally {
       closeQuietly(appender);
