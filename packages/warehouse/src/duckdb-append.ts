@@ -2,6 +2,7 @@
 // chunk's fixed-width columns are copied in one call each (copy_data_to_vector), where the
 // Appender's append calls and node-api's vectors take them one value at a time (a native call,
 // and a BigInt or a value object, per value).
+import { endianness } from "node:os";
 import bindings, { type Vector } from "@duckdb/node-bindings";
 import { DuckDBDataChunk, type DuckDBAppender, type DuckDBType } from "@duckdb/node-api";
 import { ENRICHED_COLUMNS } from "@tributary/schema";
@@ -24,6 +25,9 @@ class Nulls {
     this.#words ??= new BigUint64Array(Math.ceil(this.n / 64)).fill(0xffffffffffffffffn);
     this.#words[i >> 6]! &= ~(1n << BigInt(i & 63));
   }
+  all(): void {
+    this.#words = new BigUint64Array(Math.ceil(this.n / 64));
+  }
   write(vector: Vector): void {
     if (!this.#words) return;
     bindings.vector_ensure_validity_writable(vector);
@@ -31,18 +35,63 @@ class Nulls {
   }
 }
 
-const copy = (vector: Vector, data: BigInt64Array | Uint8Array) =>
+const copy = (vector: Vector, data: BigInt64Array | Uint8Array | Uint32Array) =>
   bindings.copy_data_to_vector(vector, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
 
+const LITTLE_ENDIAN = endianness() === "LE";
+const TWO_32 = 2 ** 32;
+
+/**
+ * 64-bit integers (safe integers: timestamps in µs, sequences) written as two 32-bit halves, so a
+ * column costs no BigInt per value (on a big-endian machine, BigInts).
+ */
+class Int64s {
+  readonly words: Uint32Array;
+  readonly #big: BigInt64Array | undefined;
+  constructor(n: number) {
+    this.words = new Uint32Array(n * 2);
+    this.#big = LITTLE_ENDIAN ? undefined : new BigInt64Array(this.words.buffer);
+  }
+  set(i: number, value: number): void {
+    if (this.#big) {
+      this.#big[i] = BigInt(value);
+      return;
+    }
+    const high = Math.floor(value / TWO_32);
+    this.words[i * 2] = value - high * TWO_32;
+    this.words[i * 2 + 1] = high; // two's complement: a negative high half wraps as Uint32
+  }
+}
+
+/** The one value rows [from, from + n) all hold (null for all NULL), or undefined when they differ. */
+function sameValue(
+  values: ReadonlyArray<string | null> | undefined,
+  from: number,
+  n: number,
+): string | null | undefined {
+  const first = values?.[from] ?? null;
+  for (let i = 1; i < n; i++) if ((values?.[from + i] ?? null) !== first) return undefined;
+  return first;
+}
+
+/**
+ * Text, one native call per value; a column holding one value in the whole chunk (a batch's
+ * source, region and type, an enriched column with nothing derived) as a constant vector or all
+ * NULL, in one call.
+ */
 function text(pick: (cols: EventColumns) => ReadonlyArray<string | null> | undefined): ColumnFill {
   return (vector, cols, from, n) => {
     const values = pick(cols);
     const nulls = new Nulls(n);
-    for (let i = 0; i < n; i++) {
-      const value = values?.[from + i] ?? null;
-      if (value === null) nulls.set(i);
-      else bindings.vector_assign_string_element(vector, i, value);
-    }
+    const same = sameValue(values, from, n);
+    if (same === null) nulls.all();
+    else if (same !== undefined) bindings.vector_reference_value(vector, bindings.create_varchar(same));
+    else
+      for (let i = 0; i < n; i++) {
+        const value = values?.[from + i] ?? null;
+        if (value === null) nulls.set(i);
+        else bindings.vector_assign_string_element(vector, i, value);
+      }
     nulls.write(vector);
   };
 }
@@ -51,14 +100,14 @@ function text(pick: (cols: EventColumns) => ReadonlyArray<string | null> | undef
 function timestamp(pick: (cols: EventColumns) => Float64Array): ColumnFill {
   return (vector, cols, from, n) => {
     const values = pick(cols);
-    const micros = new BigInt64Array(n);
+    const micros = new Int64s(n);
     const nulls = new Nulls(n);
     for (let i = 0; i < n; i++) {
       const ms = values[from + i]!;
       if (Number.isNaN(ms)) nulls.set(i);
-      else micros[i] = BigInt(Math.trunc(ms)) * 1000n;
+      else micros.set(i, Math.trunc(ms) * 1000);
     }
-    copy(vector, micros);
+    copy(vector, micros.words);
     nulls.write(vector);
   };
 }
@@ -88,17 +137,17 @@ const FILLS: Record<string, ColumnFill> = {
   received_at: timestamp((c) => c.received_at),
   loaded_at: (vector, _c, _f, n, stamp) => copy(vector, new BigInt64Array(n).fill(BigInt(stamp.loadedAtMs) * 1000n)),
   region: text((c) => c.region),
-  region_seq: (vector, cols, from, n) =>
-    copy(
-      vector,
-      BigInt64Array.from(cols.region_seq.subarray(from, from + n), (v) => BigInt(v)),
-    ),
+  region_seq: (vector, cols, from, n) => {
+    const seqs = new Int64s(n);
+    for (let i = 0; i < n; i++) seqs.set(i, cols.region_seq[from + i]!);
+    copy(vector, seqs.words);
+  },
   payload: text((c) => c.payload),
-  load_seq: (vector, _c, from, n, stamp) =>
-    copy(
-      vector,
-      BigInt64Array.from({ length: n }, (_, i) => BigInt(stamp.firstLoadSeq + from + i)),
-    ),
+  load_seq: (vector, _c, from, n, stamp) => {
+    const seqs = new Int64s(n);
+    for (let i = 0; i < n; i++) seqs.set(i, stamp.firstLoadSeq + from + i);
+    copy(vector, seqs.words);
+  },
   ...Object.fromEntries(
     ENRICHED_COLUMNS.map(({ name, type }): [string, ColumnFill] => [
       name,
