@@ -28,8 +28,13 @@ import {
   hubStreamConfig,
   loaderConsumerConfig,
 } from "@tributary/streams";
-import { startNatsServer } from "@tributary/testkit";
-import { DEFAULT_DUCKDB_CHECKPOINT_THRESHOLD, DEFAULT_DUCKDB_MEMORY_LIMIT, DuckDbSink } from "@tributary/warehouse";
+import { startClickHouse, startNatsServer } from "@tributary/testkit";
+import {
+  ClickHouseSink,
+  DEFAULT_DUCKDB_CHECKPOINT_THRESHOLD,
+  DEFAULT_DUCKDB_MEMORY_LIMIT,
+  DuckDbSink,
+} from "@tributary/warehouse";
 import { AdaptiveBatchSize, defaultMappingWorkers, Loader, MappingPool, rowFromMessage } from "../dist/index.js";
 import { clickBodies } from "./events.mjs";
 
@@ -42,7 +47,9 @@ const { values } = parseArgs({
     "target-ms": { type: "string", default: "1000" },
     workers: { type: "string", default: String(defaultMappingWorkers()) },
     only: { type: "string" },
+    clickhouse: { type: "boolean", default: true },
   },
+  allowNegative: true,
 });
 const N = Number(values.events);
 const CHUNK = 5_000;
@@ -159,6 +166,76 @@ async function engineRun(dir, mode) {
   return N / (ms / 1000);
 }
 
+/** A row's value for a ClickHouse column of the sink's table, as JSONEachRow takes it. */
+function clickHouseValue(row, name, type, loadedAt) {
+  const base = name.endsWith("_at_ms") ? name.slice(0, -3) : name;
+  const value =
+    base === "loaded_at"
+      ? loadedAt
+      : base in row
+        ? row[base]
+        : name === "load_seq"
+          ? 0
+          : (row.enriched?.[name] ?? null);
+  if (!(value instanceof Date)) return value;
+  if (name.endsWith("_ms")) return value.getTime();
+  if (type.includes("DateTime64")) return value.toISOString().slice(0, 23).replace("T", " ");
+  return Math.floor(value.getTime() / 1000);
+}
+
+/**
+ * ClickHouse's own insert of the same rows: the sink's table (its migrate), rows encoded as
+ * JSONEachRow beforehand (untimed), `INSERT INTO events FORMAT JSONEachRow` over HTTP, 5,000 rows
+ * per insert. The server shares the machine's cores like DuckDB's engine runs do.
+ */
+async function clickHouseRun() {
+  const server = await startClickHouse();
+  try {
+    const sink = await ClickHouseSink.open(server.url("bench"));
+    await sink.migrate();
+    await sink.close();
+    const endpoint = `http://127.0.0.1:${server.httpPort}/?database=bench&query=`;
+    const sql = async (query, body) => {
+      const res = await fetch(endpoint + encodeURIComponent(query), { method: "POST", body });
+      if (!res.ok) throw new Error(`ClickHouse: ${res.status} ${await res.text()}`);
+      return res.text();
+    };
+    const columns = (
+      await sql(
+        "SELECT name, type FROM system.columns WHERE database = 'bench' AND table = 'events' FORMAT JSONEachRow",
+      )
+    )
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    const insert = `INSERT INTO events (${columns.map((c) => c.name).join(", ")}) FORMAT JSONEachRow`;
+    let ms = 0;
+    for (let start = 0; start < N; start += CHUNK) {
+      const loadedAt = new Date();
+      const body = rowsOf(start)
+        .map((row, j) =>
+          JSON.stringify(
+            Object.fromEntries(
+              columns.map(({ name, type }) => [
+                name,
+                name === "load_seq" ? start + j + 1 : clickHouseValue(row, name, type, loadedAt),
+              ]),
+            ),
+          ),
+        )
+        .join("\n");
+      const t = performance.now();
+      await sql(insert, body);
+      ms += performance.now() - t;
+    }
+    const count = Number(await sql("SELECT count() FROM events"));
+    if (count !== N) throw new Error(`ClickHouse holds ${count} rows, not ${N}`);
+    return N / (ms / 1000);
+  } finally {
+    await server.dispose();
+  }
+}
+
 function enrichmentRun() {
   const n = Math.min(N, 200_000);
   let ms = 0;
@@ -248,6 +325,7 @@ try {
   const f = (n) => Math.round(n).toLocaleString("en");
   const engine = { rows: await engineRun(dir, "rows"), chunks: await engineRun(dir, "chunks") };
   const best = Math.max(engine.rows, engine.chunks);
+  const clickhouse = values.clickhouse ? await clickHouseRun().catch((err) => err) : undefined;
   const enrichment = enrichmentRun();
   const runs = [];
   for (const enrich of [false, true])
@@ -259,6 +337,9 @@ try {
   );
   console.log(`engine, Appender row by row (keyed table, ${CHUNK}/append): ${f(engine.rows)} rows/s`);
   console.log(`engine, Appender data chunks (keyed table, ${CHUNK}/append): ${f(engine.chunks)} rows/s`);
+  if (clickhouse instanceof Error) console.log(`ClickHouse engine: not measured (${clickhouse.message})`);
+  else if (clickhouse !== undefined)
+    console.log(`ClickHouse engine, INSERT … FORMAT JSONEachRow (${CHUNK}/insert): ${f(clickhouse)} rows/s`);
   console.log(`map + enrich alone (one thread):            ${f(enrichment)} events/s`);
   for (const [enrich, loader] of runs) {
     console.log(
