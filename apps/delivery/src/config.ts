@@ -62,6 +62,16 @@ export const DeliveryAppConfigSchema = Type.Object(
       description:
         "non-public addresses every destination may reach (added to each destination's own allowPrivate): CIDRs or host names; everything else that is not public is refused at connect time",
     }),
+    control: Type.Object(
+      {
+        enabled: Type.Boolean({
+          default: false,
+          description:
+            "also deliver to the control bucket's subscriptions, watched: created, changed, paused and deleted through the management API without a restart; needs TRIBUTARY_SEALING_KEYS (or _FILE) and a hub user with managedDeliveryPermissions",
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     destinations: Type.Array(DestinationSchema, {
       default: [],
       description: "where events go; see packages/delivery/README.md",

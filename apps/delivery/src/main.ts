@@ -3,7 +3,8 @@ import { runService } from "@tributary/runtime";
 import { connectNats } from "@tributary/streams";
 import { buildApp } from "./app.js";
 import { loadDeliveryConfig } from "./config.js";
-import { DeliveryService } from "./service.js";
+import { startDelivery, stopDelivery } from "./control.js";
+import type { DeliveryService } from "./service.js";
 import { deliveryGauges, deliveryTelemetryHooks } from "./telemetry.js";
 
 runService({
@@ -35,21 +36,18 @@ runService({
     const log = http.log;
     const gauges = deliveryGauges(telemetry, () => service);
     await http.listen({ host: config.host, port: config.port });
-    const { destinations, ackWaitMs, manageStreams } = config;
+    const { destinations, ackWaitMs, manageStreams, allowPrivate } = config;
     const hooks = deliveryTelemetryHooks(telemetry, gauges.metrics);
     const options = { nc, destinations, signingKeys, ackWaitMs, manageStreams, log, ...hooks };
-    // Waits, unready, while a stream it reads is not provisioned yet; the stop's signal ends the wait.
-    service = await DeliveryService.startWhenProvisioned(options, signal);
+    const { sync, ...started } = await startDelivery(options, signal, { ...config.control, allowPrivate });
+    service = started.service;
     if (service) gauges.readLags();
     return {
       log,
       started: [{ destinations: destinations.map((d) => d.name) }, "delivering"],
       stopping: "shutting down: finishing the requests in flight",
       stop: [
-        [
-          "deliverers",
-          () => service?.stop().catch((err: unknown) => log.error({ err }, "deliverers failed while stopping")),
-        ],
+        ["deliverers", () => stopDelivery({ service, sync }, log)],
         ["nats", () => nc.drain()], // sends the last acks
         ["lag reads", () => gauges.stop()],
         ["http", () => http.close()],

@@ -1,5 +1,6 @@
 import {
   jetstream,
+  JetStreamApiError,
   jetstreamManager,
   type ConsumerUpdateConfig,
   type JetStreamClient,
@@ -38,16 +39,33 @@ export interface DeliveryServiceOptions {
   log: DeliveryLog;
   onAttempt?: DelivererOptions["onAttempt"];
   onAttemptStart?: AttemptStartHook;
+  onStateChange?: DelivererOptions["onStateChange"];
 }
 
-/** The running deliverers of one process, one per destination, and what the HTTP side needs. */
+/** One destination's running deliverer: its config, and the promise its run() settles. */
+interface Running {
+  deliverer: Deliverer;
+  config: DestinationConfig;
+  running: Promise<void>;
+}
+
+/**
+ * The running deliverers of one process, one per destination, and what the HTTP side needs.
+ * Destinations come and go while it runs (the control bucket's subscriptions): `apply` starts or
+ * replaces one, `remove` stops one and deletes its consumers, without touching the others.
+ */
 export class DeliveryService {
-  readonly #running: Array<Promise<void>> = [];
+  readonly #running = new Map<string, Running>();
   private constructor(
     readonly js: JetStreamClient,
     readonly jsm: JetStreamManager,
-    readonly deliverers: Map<string, { deliverer: Deliverer; config: DestinationConfig }>,
+    private readonly opts: DeliveryServiceOptions,
   ) {}
+
+  /** Each destination's deliverer and config (the stats and admin routes read it). */
+  get deliverers(): ReadonlyMap<string, { deliverer: Deliverer; config: DestinationConfig }> {
+    return this.#running;
+  }
 
   /**
    * Creates (or updates) each destination's durable consumers and starts its deliverer. A
@@ -59,55 +77,111 @@ export class DeliveryService {
     if (opts.manageStreams)
       for (const config of [deliveryDlqStreamConfig(), deliveryReplayStreamConfig(), deliveriesStreamConfig()])
         await ensureStream(jsm, config);
-    const deliverers = new Map<string, { deliverer: Deliverer; config: DestinationConfig }>();
-    const service = new DeliveryService(js, jsm, deliverers);
+    const service = new DeliveryService(js, jsm, opts);
     // Every consumer first, then the deliverers: a start that fails (a stream not provisioned yet)
     // leaves nothing running, so it can simply be tried again.
-    for (const config of opts.destinations) {
-      // Bounded by the deliverer's request slots; a little above so acks in flight do not stall pulls.
-      const maxAckPending = config.maxInFlight * 4;
-      const main = deliveryConsumerConfig({
-        destination: config.name,
-        filterSubjects: deliveryFilterSubjects(config.sources, config.types),
-        maxAckPending,
-        ackWaitMs: opts.ackWaitMs,
-        deliverPolicy: config.start,
-      });
-      await ensureConsumer(jsm, HUB_STREAM, main);
-      // ensureConsumer keeps a live consumer's filter; a destination's filter follows its config.
-      // The one of the two fields not in use is sent as undefined, which drops it from the update.
-      await jsm.consumers.update(HUB_STREAM, main.durable_name, {
-        filter_subject: main.filter_subject,
-        filter_subjects: main.filter_subjects,
-      } as Partial<ConsumerUpdateConfig>);
-      await ensureConsumer(
-        jsm,
-        DELIVERY_REPLAY_STREAM,
-        deliveryReplayConsumerConfig({ destination: config.name, maxAckPending, ackWaitMs: opts.ackWaitMs }),
-      );
-    }
-    for (const [i, config] of opts.destinations.entries()) {
-      const consumers = [
-        await js.consumers.get(HUB_STREAM, deliveryConsumerName(config.name)),
-        await js.consumers.get(DELIVERY_REPLAY_STREAM, `${deliveryConsumerName(config.name)}-replay`),
-      ];
-      const deliverer = await Deliverer.create(
-        {
-          config,
-          js,
-          consumers,
-          signingKeys: opts.signingKeys.get(config.name) ?? [],
-          ackWaitMs: opts.ackWaitMs,
-          log: opts.log,
-          ...(opts.onAttempt ? { onAttempt: opts.onAttempt } : {}),
-          ...(opts.onAttemptStart ? { onAttemptStart: opts.onAttemptStart } : {}),
-        },
-        `destinations[${i}]`,
-      );
-      deliverers.set(config.name, { deliverer, config });
-      service.#running.push(deliverer.run());
-    }
+    for (const config of opts.destinations) await service.#ensureConsumers(config);
+    for (const [i, config] of opts.destinations.entries())
+      await service.#start(config, opts.signingKeys.get(config.name) ?? [], `destinations[${i}]`);
     return service;
+  }
+
+  /** The destination's consumers on EVENTS and DELIVERY_REPLAY, their filters set to its sources and types. */
+  async #ensureConsumers(config: DestinationConfig): Promise<void> {
+    const { jsm, opts } = this;
+    // Bounded by the deliverer's request slots; a little above so acks in flight do not stall pulls.
+    const maxAckPending = config.maxInFlight * 4;
+    const main = deliveryConsumerConfig({
+      destination: config.name,
+      filterSubjects: deliveryFilterSubjects(config.sources, config.types),
+      maxAckPending,
+      ackWaitMs: opts.ackWaitMs,
+      deliverPolicy: config.start,
+    });
+    await ensureConsumer(jsm, HUB_STREAM, main);
+    // ensureConsumer keeps a live consumer's filter; a destination's filter follows its config.
+    // The one of the two fields not in use is sent as undefined, which drops it from the update.
+    await jsm.consumers.update(HUB_STREAM, main.durable_name, {
+      filter_subject: main.filter_subject,
+      filter_subjects: main.filter_subjects,
+      max_ack_pending: maxAckPending,
+    } as Partial<ConsumerUpdateConfig>);
+    await ensureConsumer(
+      jsm,
+      DELIVERY_REPLAY_STREAM,
+      deliveryReplayConsumerConfig({ destination: config.name, maxAckPending, ackWaitMs: opts.ackWaitMs }),
+    );
+  }
+
+  async #start(
+    config: DestinationConfig,
+    signingKeys: SigningKey[],
+    field: string,
+    paused?: { reason: string },
+  ): Promise<void> {
+    const { js, opts } = this;
+    const consumers = [
+      await js.consumers.get(HUB_STREAM, deliveryConsumerName(config.name)),
+      await js.consumers.get(DELIVERY_REPLAY_STREAM, `${deliveryConsumerName(config.name)}-replay`),
+    ];
+    const deliverer = await Deliverer.create(
+      {
+        config,
+        js,
+        consumers,
+        signingKeys,
+        ackWaitMs: opts.ackWaitMs,
+        log: opts.log,
+        ...(opts.onAttempt ? { onAttempt: opts.onAttempt } : {}),
+        ...(opts.onAttemptStart ? { onAttemptStart: opts.onAttemptStart } : {}),
+        ...(opts.onStateChange ? { onStateChange: opts.onStateChange } : {}),
+      },
+      field,
+    );
+    // A stored pause holds from the first moment: nothing is pulled.
+    if (paused) deliverer.pause(paused.reason);
+    this.#running.set(config.name, { deliverer, config, running: deliverer.run() });
+  }
+
+  /**
+   * Starts a destination, or replaces its deliverer with one on the new config: the old one stops
+   * pulling and finishes what it holds first (events it did not settle are redelivered to the new
+   * one). The consumer keeps its position; its filter follows the new sources and types.
+   */
+  async apply(config: DestinationConfig, signingKeys: SigningKey[], paused?: { reason: string }): Promise<void> {
+    await this.#stopOne(config.name);
+    await this.#ensureConsumers(config);
+    await this.#start(config, signingKeys, `subscriptions.${config.name}`, paused);
+  }
+
+  /** Pauses or resumes a running destination in place (no new deliverer, nothing redelivered). */
+  setPaused(name: string, paused: { reason: string } | undefined): boolean {
+    const entry = this.#running.get(name);
+    if (!entry) return false;
+    if (paused) entry.deliverer.pause(paused.reason);
+    else entry.deliverer.resume("resumed");
+    return true;
+  }
+
+  /** Stops a destination and deletes its consumers (its backlog position goes with them). */
+  async remove(name: string): Promise<void> {
+    await this.#stopOne(name);
+    for (const [stream, durable] of [
+      [HUB_STREAM, deliveryConsumerName(name)],
+      [DELIVERY_REPLAY_STREAM, `${deliveryConsumerName(name)}-replay`],
+    ] as const)
+      await this.jsm.consumers.delete(stream, durable).catch((err: unknown) => {
+        if (!(err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND)) throw err;
+      });
+  }
+
+  async #stopOne(name: string): Promise<void> {
+    const entry = this.#running.get(name);
+    if (!entry) return;
+    this.#running.delete(name);
+    entry.deliverer.stop();
+    await entry.running;
+    await entry.deliverer.close();
   }
 
   /**
@@ -140,8 +214,12 @@ export class DeliveryService {
 
   /** Stops pulling everywhere and waits for the requests in flight (graceful drain). */
   async stop(): Promise<void> {
-    for (const { deliverer } of this.deliverers.values()) deliverer.stop();
-    await Promise.all(this.#running);
-    for (const { deliverer } of this.deliverers.values()) await deliverer.close();
+    const entries = [...this.#running.values()];
+    for (const { deliverer } of entries) deliverer.stop();
+    await Promise.all(entries.map((e) => e.running));
+    for (const { deliverer } of entries) await deliverer.close();
+    this.#running.clear();
   }
 }
+
+const CONSUMER_NOT_FOUND = 10014;

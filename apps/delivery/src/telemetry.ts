@@ -34,6 +34,8 @@ export function deliveryGauges(telemetry: Telemetry, service: () => DeliveryServ
         breakerOpens: s.breakerOpens,
         breakerState: s.breakerState,
         inFlight: s.inFlight,
+        paused: s.paused,
+        pauses: s.pauses,
         lag: lags.get(destination),
       };
     }

@@ -103,8 +103,8 @@ function registerResend(app: FastifyInstance, deps: OperationDeps): void {
       const location = await deps.findEvent?.(request.body.key);
       if (!location) throw new ManagementError("event_not_found", `no event ${request.body.key} in the warehouse`);
       const { js, jsm } = deps.nats();
-      const stored = await locateEvent(jsm, location);
-      await resendStored(js, id, stored);
+      const stored = await withHub(locateEvent(jsm, location));
+      await withHub(resendStored(js, id, stored));
       await deps.audit.record(actor, {
         action: "resend",
         kind: "subscriptions",
@@ -148,6 +148,7 @@ function registerBulk(app: FastifyInstance, deps: OperationDeps): void {
   }>(
     "/v1/subscriptions/:id/resend-bulk",
     {
+      config: { ...OWN_AUTH },
       schema: {
         tags: ["subscriptions"],
         params: IdParams,
@@ -172,19 +173,21 @@ function registerBulk(app: FastifyInstance, deps: OperationDeps): void {
       const from = new Date(body.from);
       const to = new Date(body.to);
       if (!(from <= to)) throw new ManagementError("invalid_resource", "from must not be after to", { field: "from" });
-      const result = await bulkResend(
-        deps.nats(),
-        { id, sources: value.sources, types: value.types },
-        {
-          from,
-          to,
-          ...(body.sources ? { sources: body.sources } : {}),
-          ...(body.types ? { types: body.types } : {}),
-          ...(body.outcome ? { outcome: body.outcome } : {}),
-          dryRun: body.dryRun,
-          limit: body.limit,
-          maxScan: BULK_SCAN_LIMIT,
-        },
+      const result = await withHub(
+        bulkResend(
+          deps.nats(),
+          { id, sources: value.sources, types: value.types },
+          {
+            from,
+            to,
+            ...(body.sources ? { sources: body.sources } : {}),
+            ...(body.types ? { types: body.types } : {}),
+            ...(body.outcome ? { outcome: body.outcome } : {}),
+            dryRun: body.dryRun,
+            limit: body.limit,
+            maxScan: BULK_SCAN_LIMIT,
+          },
+        ),
       );
       if (!body.dryRun)
         await deps.audit.record(actor, {
@@ -253,4 +256,14 @@ export function registerOperationRoutes(app: FastifyInstance, deps: OperationDep
   registerResend(app, deps);
   registerBulk(app, deps);
   registerAudit(app, deps);
+}
+
+/** A hub stream read or write that failed for want of the hub (or its stream): 503, not a 500. */
+async function withHub<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof ManagementError) throw err;
+    throw new ManagementError("control_unavailable", "the hub stream did not answer", { cause: err });
+  }
 }

@@ -1,5 +1,5 @@
-import { Type, type Static } from "@sinclair/typebox";
-import { SourceSettingsSchema, type StoredSecret } from "@tributary/control";
+import { Type, type Static, type TObject } from "@sinclair/typebox";
+import { SourceSettingsSchema, type StoredSecret, type SubscriptionState } from "@tributary/control";
 
 export { secretPlace } from "@tributary/control";
 export type { SourceRecord, StoredSecret } from "@tributary/control";
@@ -46,8 +46,60 @@ export const SourceCreate = Type.Composite(
 );
 export type SourceCreate = Static<typeof SourceCreate>;
 
+/**
+ * A schema for a partial change: the same fields, none required, no defaults (the validator fills
+ * defaults in, so a change that kept them would reset every field it does not name), and `null`
+ * accepted for each optional field, which removes it (`{"filter": null}`).
+ */
+function changeOf<T extends TObject>(schema: T, required: readonly string[]): T {
+  const strip = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(strip);
+    if (node === null || typeof node !== "object") return node;
+    const copy: Record<string | symbol, unknown> = {};
+    for (const key of Reflect.ownKeys(node)) {
+      if (key === "default") continue;
+      copy[key] = strip((node as Record<string | symbol, unknown>)[key]);
+    }
+    return copy;
+  };
+  const stripped = strip(schema) as T;
+  const properties = Object.fromEntries(
+    Object.entries(stripped.properties).map(([name, property]) => [
+      name,
+      Type.Optional(required.includes(name) ? property : Type.Union([property, Type.Null()])),
+    ]),
+  );
+  return Type.Object(properties, { additionalProperties: false }) as unknown as T;
+}
+
+/** The change with its `null` fields removed from `current`, the others replacing them. */
+export function applyChange<T extends object>(current: T, change: Record<string, unknown>): T {
+  const next = { ...current } as Record<string, unknown>;
+  for (const [name, value] of Object.entries(change)) {
+    if (value === null) delete next[name];
+    else if (value !== undefined) next[name] = value;
+  }
+  return next as T;
+}
+
+/** The settings every record keeps (a change may replace them, never remove them). */
+const SOURCE_REQUIRED = ["scheme", "toleranceSeconds", "strict", "maxBodyBytes"];
+const SUBSCRIPTION_REQUIRED = [
+  "url",
+  "allowPrivate",
+  "sources",
+  "types",
+  "headers",
+  "timeoutMs",
+  "maxInFlight",
+  "retry",
+  "breaker",
+  "sandbox",
+  "start",
+];
+
 /** A change to a source's settings: the fields given replace the current ones (secrets have routes of their own). */
-export const SourceUpdate = Type.Partial(SourceSettingsSchema, { additionalProperties: false });
+export const SourceUpdate = changeOf(Type.Partial(SourceSettingsSchema), SOURCE_REQUIRED);
 export type SourceUpdate = Static<typeof SourceUpdate>;
 
 export const SourceView = Type.Composite([
@@ -78,24 +130,15 @@ export const SubscriptionCreate = Type.Composite(
 );
 export type SubscriptionCreate = Static<typeof SubscriptionCreate>;
 
-export const SubscriptionUpdate = Type.Partial(
-  Type.Composite([DestinationSettings, Type.Object({ description: Type.String({ maxLength: 500 }) })]),
-  { additionalProperties: false },
+export const SubscriptionUpdate = changeOf(
+  Type.Partial(Type.Composite([DestinationSettings, Type.Object({ description: Type.String({ maxLength: 500 }) })])),
+  SUBSCRIPTION_REQUIRED,
 );
 export type SubscriptionUpdate = Static<typeof SubscriptionUpdate>;
 
 export type SubscriptionSettings = Static<typeof DestinationSettings>;
-export interface SubscriptionRecord extends SubscriptionSettings {
-  description?: string;
-  paused: boolean;
-  pausedReason?: string;
-  pausedAt?: string;
-  /** standard-webhooks signing secrets (whsec_…), sealed; every unexpired one signs. */
-  signingSecrets: StoredSecret[];
-  createdAt: string;
-  updatedAt: string;
-  managedBy: "api" | "apply";
-}
+/** A subscription as the control bucket holds it: delivery settings and its state (@tributary/control). */
+export interface SubscriptionRecord extends SubscriptionSettings, SubscriptionState {}
 
 export const SubscriptionView = Type.Composite([
   Type.Object({ id: Type.String(), revision: Type.Integer() }),

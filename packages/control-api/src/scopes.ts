@@ -27,3 +27,11 @@ export function requireScope(request: FastifyRequest, needed: Scope): Actor {
     throw new ManagementError("forbidden_scope", `token ${actor.id} has scope ${actor.scope}; this needs ${needed}`);
   return actor;
 }
+
+/**
+ * Who a change is recorded as made by: `apply` when the declarative config made it (the CLI's
+ * `config apply` sends `Tributary-Managed-By: apply`), `api` otherwise. `config diff` reads it.
+ */
+export function managedByOf(request: FastifyRequest): "api" | "apply" {
+  return request.headers["tributary-managed-by"] === "apply" ? "apply" : "api";
+}

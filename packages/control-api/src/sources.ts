@@ -7,6 +7,7 @@ import type { AuditLog } from "./audit.js";
 import { ManagementError } from "./errors.js";
 import { ifMatchOf, type Records } from "./records.js";
 import {
+  applyChange,
   secretPlace,
   secretView,
   SecretView,
@@ -17,7 +18,7 @@ import {
   type SourceRecord,
   type StoredSecret,
 } from "./resources.js";
-import { requireScope } from "./scopes.js";
+import { managedByOf, requireScope } from "./scopes.js";
 import { checkScheme, checkSourceSecret, generateSourceSecret } from "./secrets.js";
 
 export interface SourceRouteDeps {
@@ -106,7 +107,7 @@ function registerSourceCreate(app: FastifyInstance, deps: SourceRouteDeps): void
         secrets: sealed.map((s) => s.stored),
         createdAt: at,
         updatedAt: at,
-        managedBy: "api",
+        managedBy: managedByOf(request),
       };
       const created = await deps.records.create("sources", id, record);
       const shown = view(id, created.revision, record);
@@ -144,7 +145,11 @@ function registerSourceChanges(app: FastifyInstance, deps: SourceRouteDeps): voi
               "a source's scheme type cannot change (its secrets are of that type); create a new source",
               { field: "scheme.type" },
             );
-          return { ...current, ...request.body, updatedAt: deps.now().toISOString(), managedBy: "api" };
+          return {
+            ...applyChange(current, request.body),
+            updatedAt: deps.now().toISOString(),
+            managedBy: managedByOf(request),
+          };
         },
         ifMatchOf(request.headers["if-match"] as string | undefined),
       );

@@ -2,13 +2,14 @@ import type {} from "@fastify/swagger";
 import { Type } from "@sinclair/typebox";
 import { OWN_AUTH } from "@tributary/runtime";
 import type { FastifyInstance } from "fastify";
-import type { SealingKeys } from "@tributary/control";
+import { openSigningKeys, type SealingKeys } from "@tributary/control";
 import { compileFilter, describeFilterError } from "@tributary/delivery";
-import { standardWebhooksSigningKey, type SigningKey } from "@tributary/verify";
+import type { SigningKey } from "@tributary/verify";
 import type { AuditLog } from "./audit.js";
 import { ManagementError } from "./errors.js";
 import { ifMatchOf, type Records } from "./records.js";
 import {
+  applyChange,
   secretPlace,
   secretView,
   SecretView,
@@ -19,7 +20,7 @@ import {
   type SubscriptionRecord,
 } from "./resources.js";
 import type { Actor } from "./scopes.js";
-import { requireScope } from "./scopes.js";
+import { managedByOf, requireScope } from "./scopes.js";
 import { generateSigningSecret } from "./secrets.js";
 
 export interface SubscriptionRouteDeps {
@@ -41,9 +42,7 @@ export function subscriptionView(id: string, revision: number, record: Subscript
 
 /** The signing keys of a subscription now: every secret not yet expired, opened. */
 export function signingKeysOf(keys: SealingKeys, id: string, record: SubscriptionRecord, now: Date): SigningKey[] {
-  return record.signingSecrets
-    .filter((s) => s.expiresAt === undefined || Date.parse(s.expiresAt) > now.getTime())
-    .map((s) => standardWebhooksSigningKey(keys.open(s.sealed, secretPlace("subscriptions", id, s.id))));
+  return openSigningKeys(keys, id, record.signingSecrets, now);
 }
 
 /** A filter is checked when it is written (compiled as the deliverer will), not at its first event. */
@@ -142,7 +141,7 @@ function registerCreate(app: FastifyInstance, deps: SubscriptionRouteDeps): void
         signingSecrets: [secret.stored],
         createdAt: at,
         updatedAt: at,
-        managedBy: "api",
+        managedBy: managedByOf(request),
       };
       const created = await deps.records.create("subscriptions", id, record);
       const shown = subscriptionView(id, created.revision, record);
@@ -167,13 +166,17 @@ function registerChanges(app: FastifyInstance, deps: SubscriptionRouteDeps): voi
     },
     async (request) => {
       const actor = requireScope(request, "write");
-      checkFilter(request.body.filter);
+      checkFilter(request.body.filter ?? undefined);
       return changeAndAudit(
         deps,
         actor,
         "update",
         request.params.id,
-        (current) => ({ ...current, ...request.body, updatedAt: deps.now().toISOString(), managedBy: "api" }),
+        (current) => ({
+          ...applyChange(current, request.body),
+          updatedAt: deps.now().toISOString(),
+          managedBy: managedByOf(request),
+        }),
         ifMatchOf(request.headers["if-match"] as string | undefined),
       );
     },
@@ -198,6 +201,9 @@ function registerChanges(app: FastifyInstance, deps: SubscriptionRouteDeps): voi
       return reply.code(204).send();
     },
   );
+}
+
+function registerPause(app: FastifyInstance, deps: SubscriptionRouteDeps): void {
   for (const paused of [true, false]) {
     app.post<{ Params: { id: string }; Body: { reason?: string } | null | undefined }>(
       `/v1/subscriptions/:id/${paused ? "pause" : "resume"}`,
@@ -293,5 +299,6 @@ export function registerSubscriptionRoutes(app: FastifyInstance, deps: Subscript
   registerReads(app, deps);
   registerCreate(app, deps);
   registerChanges(app, deps);
+  registerPause(app, deps);
   registerRotation(app, deps);
 }

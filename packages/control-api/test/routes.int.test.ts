@@ -26,6 +26,8 @@ const TOKENS: Record<string, Scope> = { reader: "read", writer: "write", admin: 
  * The management routes on a small host that does what the query API's plugin does for them: a
  * principal with a scope per token, coded errors rendered, the OpenAPI document collected.
  */
+const routes: Array<{ url: string; ownAuth: boolean }> = [];
+
 async function host(deps: Parameters<typeof registerControlRoutes>[1], logs: string[]): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: "debug", stream: { write: (line: string) => void logs.push(line) } } });
   await app.register(swagger, { openapi: { info: { title: "test", version: "1" } } });
@@ -40,6 +42,7 @@ async function host(deps: Parameters<typeof registerControlRoutes>[1], logs: str
     if (err.validation) return reply.code(400).send({ error: { code: "invalid_parameter", message: err.message } });
     return reply.code(500).send({ error: { code: "internal", message: String(err) } });
   });
+  app.addHook("onRoute", (route) => void routes.push({ url: route.url, ownAuth: route.config?.ownAuth === true }));
   registerControlRoutes(app, deps);
   await app.ready();
   return app;
@@ -111,6 +114,15 @@ describe("management routes - sources, subscriptions, scopes, secrets and the au
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("every route checks its token's scope itself (OWN_AUTH), so a host's operator guard does not stand in front of it", () => {
+    expect(routes.length).toBeGreaterThan(15);
+    expect(routes.filter((r) => r.url.startsWith("/v1/") && !r.ownAuth)).toEqual([]);
+    // And every one is in the OpenAPI document.
+    const paths = Object.keys((app.swagger() as unknown as { paths: Record<string, unknown> }).paths);
+    const asOpenApi = (url: string) => url.replace(/:(\w+)/g, "{$1}");
+    expect(routes.filter((r) => !paths.includes(asOpenApi(r.url))).map((r) => r.url)).toEqual([]);
+  });
+
   it("sources - created with a server-made secret shown once; read, changed, rotated and refused with codes", async () => {
     const created = await call("admin", "POST", "/v1/sources", { id: "shop", scheme: { type: "standard-webhooks" } });
     expect(created.status).toBe(201);
@@ -155,6 +167,27 @@ describe("management routes - sources, subscriptions, scopes, secrets and the au
     expect((await call("admin", "DELETE", "/v1/sources/shop/secrets/s2")).body!.error.code).toBe("secret_limit");
   });
 
+  it("a change names only what it changes: the settings it leaves out keep their values (no defaults filled in)", async () => {
+    await call("admin", "POST", "/v1/sources", {
+      id: "strict",
+      scheme: { type: "stripe" },
+      strict: true,
+      maxBodyBytes: 1000,
+      secrets: [{ id: "s1", value: "whsec_" + "a".repeat(32) }],
+    });
+    const patched = await call("admin", "PATCH", "/v1/sources/strict", { toleranceSeconds: 60 });
+    expect(patched.body).toMatchObject({ toleranceSeconds: 60, strict: true, maxBodyBytes: 1000 });
+    const applied = await call(
+      "admin",
+      "PATCH",
+      "/v1/sources/strict",
+      { strict: false },
+      { "tributary-managed-by": "apply" },
+    );
+    expect(applied.body).toMatchObject({ strict: false, toleranceSeconds: 60, managedBy: "apply" });
+    expect((await call("admin", "DELETE", "/v1/sources/strict")).status).toBe(204);
+  });
+
   it("scopes - read reads, write changes subscriptions only, admin changes sources; refusals change nothing", async () => {
     expect((await call("reader", "GET", "/v1/sources")).status).toBe(200);
     const refused = await call("reader", "POST", "/v1/subscriptions", { id: "nope", url: endpointUrl });
@@ -185,6 +218,12 @@ describe("management routes - sources, subscriptions, scopes, secrets and the au
     const got = received.at(-1)!;
     // The reference Standard Webhooks library verifies it with the secret shown at creation.
     expect(new Webhook(signingSecret).verify(got.body, got.headers)).toMatchObject({ type: "tributary.test" });
+
+    // A change names what it changes; null removes an optional setting; the rest stays.
+    const unfiltered = await call("writer", "PATCH", "/v1/subscriptions/crm", { filter: null, timeoutMs: 5000 });
+    expect(unfiltered.body).toMatchObject({ sources: ["shop"], timeoutMs: 5000 });
+    expect(unfiltered.body!.filter).toBeUndefined();
+    expect((await call("writer", "PATCH", "/v1/subscriptions/crm", { url: null })).status).toBe(400);
 
     const paused = await call("writer", "POST", "/v1/subscriptions/crm/pause", { reason: "endpoint migration" });
     expect(paused.body).toMatchObject({ paused: true, pausedReason: "endpoint migration" });
@@ -222,6 +261,7 @@ describe("management routes - sources, subscriptions, scopes, secrets and the au
     expect(actions).toEqual([
       "writer:create",
       "writer:test",
+      "writer:update",
       "writer:pause",
       "writer:resume",
       "writer:rotate_secret",

@@ -18,5 +18,5 @@ export {
   SourceSettingsSchema,
 } from "./source-settings.js";
 export type { SourceSettings } from "./source-settings.js";
-export { secretPlace } from "./records.js";
-export type { SourceRecord, StoredSecret } from "./records.js";
+export { nextExpiry, openSigningKeys, secretPlace, SUBSCRIPTION_STATE_FIELDS } from "./records.js";
+export type { SourceRecord, StoredSecret, SubscriptionState } from "./records.js";

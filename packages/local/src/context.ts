@@ -20,6 +20,10 @@ export interface OperatorContext {
   deliveryUrl?: string;
   /** Its admin token (`adminToken`), when it is not reached over loopback. */
   deliveryToken?: string;
+  /** The management and query API's address (default: aggregatorUrl, which serves it on DuckDB). */
+  apiUrl?: string;
+  /** A bearer token of that API (an admin token for the local system). */
+  apiToken?: string;
   /** The aggregator's durable consumer on the hub stream. */
   durable: string;
 }

@@ -111,8 +111,15 @@ export async function startHub(plan: Plan, link: TcpProxy | undefined, started: 
         aggregatorDurable: AGGREGATOR_DURABLE,
         ...(credentials.control ? { control: credentials.control } : {}),
         leafs: options.regions.map((region) => ({ region, credential: credentials.leafs[region]! })),
-        ...(credentials.delivery && destinations.length > 0
-          ? { delivery: { credential: credentials.delivery, destinations: destinations.map(deliveryScopeOf) } }
+        // Managed: subscriptions come and go at runtime, so the user is not pinned to today's destinations.
+        ...(credentials.delivery
+          ? {
+              delivery: {
+                credential: credentials.delivery,
+                destinations: destinations.map(deliveryScopeOf),
+                managed: true,
+              },
+            }
           : {}),
         ...(link ? { leafnodeAdvertise: `127.0.0.1:${link.port}` } : {}),
         ...(options.syncInterval ? { syncInterval: options.syncInterval } : {}),

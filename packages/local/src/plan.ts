@@ -41,7 +41,7 @@ export function planOf(options: TopologyOptions): Plan {
   const clustered = [...(hubSize > 1 ? ["hub"] : []), ...options.regions.filter((r) => regionSize(r) > 1)].map(
     (name) => `tributary-${name}`,
   );
-  const credentials = loadOrCreateCredentials(stateDir, options.regions, destinations.length > 0, clustered);
+  const credentials = loadOrCreateCredentials(stateDir, options.regions, true, clustered);
   const secretFile = secretFileOf(stateDir, options.source);
   ensureSecret(secretFile);
   const { sealingKeysFile, apiTokenFile } = ensureControlSecrets(stateDir);

@@ -132,16 +132,17 @@ export async function startAggregator(plan: Plan, hubUrls: string[], started: St
   };
 }
 
-/** The delivery process (user `delivery`) when destinations are given; undefined otherwise. */
+/** The delivery process (user `delivery`): the given destinations and the control bucket's subscriptions. */
 export async function startDelivery(
   plan: Plan,
   hubUrls: string[],
   started: Started,
-): Promise<{ service: Service; url: string } | undefined> {
+): Promise<{ service: Service; url: string }> {
   const { options, credentials, destinations } = plan;
-  if (destinations.length === 0) return undefined;
   const configFile = join(plan.stateDir, "delivery.json");
-  const port = options.deliveryPort ?? DEFAULT_DELIVERY_PORT;
+  // It always runs: subscriptions made through the management API need it. Without destinations
+  // of its own and no port asked for, any free port (test systems run side by side).
+  const port = options.deliveryPort ?? (destinations.length > 0 ? DEFAULT_DELIVERY_PORT : (await freePorts(1))[0]!);
   writeConfig(
     configFile,
     {
@@ -155,6 +156,8 @@ export async function startDelivery(
       // `tributary destinations` and a local Prometheus read stats, metrics and the DLQ without a
       // token: a local-development switch, never a production default.
       adminLoopback: true,
+      // The subscriptions of the management API, watched (its user may manage any delivery consumer).
+      control: { enabled: true },
       destinations,
     },
     0o600, // a destination's headers may carry a credential

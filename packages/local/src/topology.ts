@@ -1,3 +1,4 @@
+import { readSecret } from "./state.js";
 import { join } from "node:path";
 import { startTcpProxy, type NatsCluster, type NatsServer, type Service, type TcpProxy } from "@tributary/processes";
 import { writeContext, type OperatorContext } from "./context.js";
@@ -38,9 +39,11 @@ export interface Topology {
   regions: Map<string, RegionHandle>;
   aggregator: Service;
   aggregatorUrl: string;
-  /** Present when destinations were given. */
-  delivery: { service: Service; url: string } | undefined;
+  /** The delivery process: the given destinations and the management API's subscriptions. */
+  delivery: { service: Service; url: string };
   secretFile: string;
+  /** An admin token of the query and management API the aggregator serves. */
+  apiToken: string;
   /** Starts the aggregator again (after a kill in a fault test). */
   restartAggregator(): Promise<Service>;
   stop(): Promise<void>;
@@ -49,7 +52,8 @@ export interface Topology {
 /**
  * The whole system on loopback: a hub nats-server (domain `hub`) and one nats-server per region
  * (domain = region) linked to it as leafnodes, every stream provisioned, a gateway per region and
- * the aggregator loading the hub stream into DuckDB (and the delivery process, with destinations).
+ * the aggregator loading the hub stream into DuckDB (serving the query and management APIs) and the
+ * delivery process.
  * Each app runs as its own process with least-privilege NATS credentials, as in production. If a
  * step fails, what had started is stopped again.
  */
@@ -122,9 +126,10 @@ function assemble(
     aggregatorUrl: aggregator.url,
     delivery,
     secretFile: plan.secretFile,
+    apiToken: readSecret(plan.apiTokenFile),
     restartAggregator: () => aggregator.restart(),
     async stop() {
-      await delivery?.service.stop();
+      await delivery.service.stop();
       await aggregator.service.stop();
       await Promise.all([...regions.values()].map((r) => r.gateway.stop()));
       for (const part of servers.values()) await stopPart(part);
@@ -150,7 +155,8 @@ function contextOf(topology: Topology): OperatorContext {
     ),
     admin: topology.credentials.admin,
     aggregatorUrl: topology.aggregatorUrl,
-    ...(topology.delivery ? { deliveryUrl: topology.delivery.url } : {}),
+    deliveryUrl: topology.delivery.url,
+    apiToken: topology.apiToken,
     durable: AGGREGATOR_DURABLE,
   };
 }

@@ -15,7 +15,11 @@ describe("planOf", () => {
     expect(first.hubSize).toBe(1);
     expect(first.regionSize("us")).toBe(1);
     expect(Object.keys(first.credentials.gateways)).toEqual(["us", "eu"]);
-    expect(first.credentials.delivery).toBeUndefined();
+    // The delivery process and the management API always run: their users exist from the first run.
+    expect(first.credentials.delivery?.user).toBe("delivery");
+    expect(first.credentials.control?.user).toBe("control");
+    expect(statSync(first.sealingKeysFile).mode & 0o777).toBe(0o600);
+    expect(readSecret(first.sealingKeysFile)).toMatch(/^local:[A-Za-z0-9+/]{43}=$/);
     expect(first.credentials.routes).toBeUndefined();
     expect(first.secretFile).toBe(secretFileOf(stateDir, "demo"));
     expect(readSecret(first.secretFile)).toMatch(/^[0-9a-f]{64}$/);
@@ -31,7 +35,7 @@ describe("planOf", () => {
     expect(second.credentials.admin).toEqual(first.credentials.admin);
     expect(second.credentials.gateways).toEqual(first.credentials.gateways);
     expect(readSecret(second.secretFile)).toBe(readSecret(first.secretFile));
-    expect(second.credentials.delivery?.user).toBe("delivery");
+    expect(second.credentials.delivery).toEqual(first.credentials.delivery);
     expect(second.hubSize).toBe(3);
     expect([second.regionSize("us"), second.regionSize("eu")]).toEqual([3, 1]);
     expect(Object.keys(second.credentials.routes ?? {}).sort()).toEqual(["tributary-hub", "tributary-us"]);

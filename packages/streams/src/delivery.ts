@@ -13,7 +13,7 @@ import {
 } from "@nats-io/jetstream";
 import { HUB_STREAM, ID_PATTERN, InvalidNameError } from "./names.js";
 import { durableConsumerPermissions } from "./consumer-permissions.js";
-import { controlReadPermissions } from "./control.js";
+import { AUDIT_SUBJECT_PREFIX, CONTROL_BUCKET, controlReadPermissions } from "./control.js";
 import type { Permissions } from "./permissions.js";
 import { AGGREGATOR_USER, DELIVERY_USER, inboxPermission } from "./users.js";
 
@@ -324,6 +324,9 @@ export function managedDeliveryPermissions(aggregatorDurable: string): Permissio
       `${DELIVERY_REPLAY_SUBJECT_PREFIX}.*`,
       `${DELIVERIES_SUBJECT_PREFIX}.*`,
       ...controlReadPermissions(),
+      // An automatic pause is written into the subscription's record, and audited.
+      `$KV.${CONTROL_BUCKET}.subscriptions.*`,
+      `${AUDIT_SUBJECT_PREFIX}.subscriptions.*`,
     ],
     denyPublish: [
       `$JS.API.CONSUMER.CREATE.${aggregator}`,

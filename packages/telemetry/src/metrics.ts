@@ -39,6 +39,8 @@ export const METRICS = {
   deliveryBreakerState: "tributary_delivery_breaker_state",
   deliveryBreakerOpens: "tributary_delivery_breaker_opens_total",
   deliveryInFlight: "tributary_delivery_in_flight",
+  deliveryPaused: "tributary_delivery_paused",
+  deliveryPauses: "tributary_delivery_pauses",
 } as const;
 
 /** The OpenTelemetry instrument name for a Prometheus name (the exporter adds `_total` back). */
@@ -333,6 +335,10 @@ export interface DestinationCounts {
   breakerOpens: number;
   breakerState: "closed" | "open" | "half-open";
   inFlight: number;
+  /** Paused (by an operator, or automatically after failing too long): nothing is sent. */
+  paused?: boolean;
+  /** Times it was paused since the process started. */
+  pauses?: number;
   /** The destination's durable consumer on the hub stream, as last read. */
   lag: { pending: number; ackPending: number } | undefined;
 }
@@ -370,6 +376,12 @@ export function createDeliveryMetrics(meter: Meter, snapshot: () => Iterable<Des
   const inFlight = meter.createObservableGauge(METRICS.deliveryInFlight, {
     description: "Requests to a destination awaiting an answer",
   });
+  const paused = meter.createObservableGauge(METRICS.deliveryPaused, {
+    description: "1 while a destination is paused (its backlog waits in the stream), else 0",
+  });
+  const pauses = meter.createObservableCounter(instrumentName(METRICS.deliveryPauses), {
+    description: "Times a destination was paused (by an operator, or after failing for breaker.pauseAfterMs)",
+  });
   const pending = meter.createObservableGauge(METRICS.hubConsumerPending, {
     description: "Messages in the hub stream the consumer has not been delivered yet",
   });
@@ -388,13 +400,15 @@ export function createDeliveryMetrics(meter: Meter, snapshot: () => Iterable<Des
         observer.observe(opens, d.breakerOpens, attrs);
         observer.observe(state, BREAKER_STATE_VALUE[d.breakerState], attrs);
         observer.observe(inFlight, d.inFlight, attrs);
+        if (d.paused !== undefined) observer.observe(paused, d.paused ? 1 : 0, attrs);
+        if (d.pauses !== undefined) observer.observe(pauses, d.pauses, attrs);
         if (d.lag) {
           observer.observe(pending, d.lag.pending, { consumer: `delivery-${d.destination}` });
           observer.observe(ackPending, d.lag.ackPending, { consumer: `delivery-${d.destination}` });
         }
       }
     },
-    [events, attempts, opens, state, inFlight, pending, ackPending],
+    [events, attempts, opens, state, inFlight, paused, pauses, pending, ackPending],
   );
   return { recordAttempt: (destination, outcome, seconds) => duration.record(seconds, { destination, outcome }) };
 }

@@ -1,7 +1,14 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Option, type Command } from "commander";
-import { DEFAULT_TOPOLOGY, deliveryScopeOf, readSecret, secretFileOf, startTopology } from "@tributary/local";
+import {
+  DEFAULT_DELIVERY_PORT,
+  DEFAULT_TOPOLOGY,
+  deliveryScopeOf,
+  readSecret,
+  secretFileOf,
+  startTopology,
+} from "@tributary/local";
 import { positiveInt, rate, ratio, readDestinations } from "../args.js";
 import { cliOf, type Cli } from "../cli.js";
 import { aggregatorEndpoint, OperatorError, regionOf } from "../ops/context.js";
@@ -58,7 +65,7 @@ function registerUp(program: Command, cli: Cli): void {
   program
     .command("up")
     .description(
-      "start the local system: a hub and two regions (us, eu), a gateway per region and the aggregator loading DuckDB; Ctrl-C (or `tributary down`) stops it",
+      "start the local system: a hub and two regions (us, eu), a gateway per region, the aggregator loading DuckDB (serving the query and management APIs) and the delivery process; Ctrl-C (or `tributary down`) stops it",
     )
     .option(
       "--destinations <file>",
@@ -75,11 +82,13 @@ function registerUp(program: Command, cli: Cli): void {
         ...DEFAULT_TOPOLOGY,
         stateDir,
         destinations,
+        // The delivery process always runs (subscriptions of the management API); its usual port.
+        deliveryPort: DEFAULT_DELIVERY_PORT,
         output: "inherit" as const,
         ...(opts.cluster ? { cluster: { size: 3 } } : {}),
       };
       console.log(
-        `starting the hub, the regions${opts.cluster ? " (3-node clusters each)" : ""} and their gateways, the aggregator${destinations.length > 0 ? " and the delivery process" : ""}…`,
+        `starting the hub, the regions${opts.cluster ? " (3-node clusters each)" : ""} and their gateways, the aggregator and the delivery process…`,
       );
       const topology = await startTopology(options);
       const pidFile = join(stateDir, "up.pid");

@@ -20,7 +20,10 @@ Tributary is running:
 ${regionLines}
   hub         NATS ${topology.hubNodes.map((n) => n.url).join(", ")} (domain hub, stream EVENTS sourcing every region${topology.hubNodes.length > 1 ? `, R${topology.hubNodes.length}` : ""})
   aggregator  ${topology.aggregatorUrl}   (DuckDB: ${stateDir}/tributary.duckdb)
-${topology.delivery ? `  delivery    ${topology.delivery.url}   (destinations: ${destinations.map((d) => d.name).join(", ")}; \`npm run tributary -- destinations\`)\n` : ""}  metrics     ${us.gatewayOpsUrl}/metrics, ${topology.aggregatorUrl}/metrics${topology.delivery ? `, ${topology.delivery.url}/metrics` : ""} (Prometheus format)
+  delivery    ${topology.delivery.url}   (${destinations.length > 0 ? `destinations: ${destinations.map((d) => d.name).join(", ")}, and ` : ""}the management API's subscriptions; \`npm run tributary -- destinations\`)
+  API         ${topology.aggregatorUrl}/v1/openapi.json   (events, analytics, sources, subscriptions, audit)
+              admin token: ${topology.apiToken}   (also in ${stateDir}/context.json, which the CLI reads)
+  metrics     ${us.gatewayOpsUrl}/metrics, ${topology.aggregatorUrl}/metrics, ${topology.delivery.url}/metrics (Prometheus format)
 
 Send a signed event to region us (copy and paste into another terminal; use port ${DEFAULT_TOPOLOGY.gatewayPorts[1]} for eu):
 
@@ -33,6 +36,12 @@ See the rows that landed in DuckDB (an event sent to both regions is one row), a
   npm run tributary -- rows
   npm run tributary -- status
   npm run tributary -- reconcile
+
+Manage sources and webhook subscriptions at runtime (no restart; both regions follow within seconds):
+
+  npm run tributary -- sources create shop --scheme standard-webhooks
+  npm run tributary -- subscriptions create crm --url http://127.0.0.1:9000/hooks --source shop
+  npm run tributary -- subscriptions test crm
 
 Press Ctrl-C (or run \`npm run tributary -- down\`) to stop.
 `;
