@@ -13,9 +13,15 @@ import * as coreV1 from "kubernetes-models/v1";
 import { resolveGatewayConfig } from "@tributary/gateway";
 import { DestinationSchema } from "@tributary/delivery";
 import { loadDeliveryConfig } from "@tributary/delivery-app";
+import { loadAggregatorSettings } from "@tributary/aggregator/config";
 import {
   ACCOUNT,
   aggregatorPermissions,
+  auditStreamConfig,
+  CONTROL_KV_STREAM,
+  controlMirrorExports,
+  controlPermissions,
+  controlReadPermissions,
   deliveriesStreamConfig,
   deliveryConsumerConfig,
   deliveryDlqStreamConfig,
@@ -29,10 +35,14 @@ import {
   leafPermissions,
   linkAccountName,
   linkExports,
+  managedDeliveryPermissions,
   MAX_PAYLOAD_BYTES,
   natsServerIsRecentEnough,
   regionalStreamConfig,
   regionalStreamName,
+  renderHubServerConfig,
+  renderRegionServerConfig,
+  type DeliveryScope,
 } from "@tributary/streams";
 import {
   CHARTS,
@@ -46,6 +56,8 @@ import {
   type ChartName,
   type K8sObject,
 } from "../src/index.js";
+import { loadControl, requestedStreamConfig } from "./control.js";
+import { parseNatsConf } from "./nats-conf.js";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
 
@@ -110,7 +122,7 @@ interface NatsUser {
   user: string;
   password: string;
   allowed_connection_types: string[];
-  permissions?: { publish: { allow: string[] }; subscribe: { allow: string[] } };
+  permissions?: { publish: { allow: string[]; deny?: string[] }; subscribe: { allow: string[] } };
 }
 interface NatsAccount {
   jetstream?: string;
@@ -223,7 +235,7 @@ describe.each(CHARTS)("%s", (chart) => {
       for (const o of objects) {
         for (const c of podSpecOf(o)?.containers ?? []) {
           for (const e of c.env ?? []) {
-            if (/PASS|SECRET|TOKEN|WAREHOUSE_URL/.test(e.name))
+            if (/PASS|SECRET|TOKEN|WAREHOUSE_URL|SEALING/.test(e.name))
               expect(e.value, `${file}: ${o.metadata.name}/${c.name} env ${e.name}`).toBeUndefined();
           }
         }
@@ -437,7 +449,7 @@ describe("one source of truth: the charts against packages/streams", () => {
     }
   });
 
-  it("hub - accounts, users and permissions match packages/streams: the aggregator in TRIBUTARY; each region's leaf user alone in its link account, exporting exactly linkExports, which TRIBUTARY imports", async () => {
+  it("hub - accounts, users and permissions match packages/streams: the aggregator in TRIBUTARY; each region's leaf user alone in its link account, exporting exactly linkExports, which TRIBUTARY imports, and importing exactly its own controlMirrorExports, which TRIBUTARY exports to it alone", async () => {
     const regions = ["us", "eu", "ap-south"];
     const objects = await renderChart("tributary-hub", { setJson: { "global.tributary.regions": regions } });
     const config = natsConfigOf(objects);
@@ -469,7 +481,22 @@ describe("one source of truth: the charts against packages/streams", () => {
         ...exported.services.map((service) => ({ service, accounts: [ACCOUNT] })),
         ...exported.streams.map((stream) => ({ stream, accounts: [ACCOUNT] })),
       ]);
+      const mirror = controlMirrorExports(region);
+      expect(link.imports, region).toEqual([
+        ...mirror.services.map((subject) => ({ service: { account: ACCOUNT, subject } })),
+        ...mirror.streams.map((subject) => ({ stream: { account: ACCOUNT, subject } })),
+      ]);
     }
+    expect(accounts[ACCOUNT]!.exports).toEqual(
+      regions.flatMap((region) => {
+        const to = [linkAccountName(region)];
+        const mirror = controlMirrorExports(region);
+        return [
+          ...mirror.services.map((service) => ({ service, accounts: to })),
+          ...mirror.streams.map((stream) => ({ stream, accounts: to })),
+        ];
+      }),
+    );
     expect(accounts[ACCOUNT]!.imports).toEqual(
       regions.flatMap((region) => {
         const account = linkAccountName(region);
@@ -513,6 +540,139 @@ describe("one source of truth: the charts against packages/streams", () => {
         publish: { allow: agg.publish },
         subscribe: { allow: agg.subscribe },
       });
+    }
+  });
+
+  it("hub - with control, the delivery user has exactly managedDeliveryPermissions (the aggregator's durable denied) and the user control exactly controlPermissions; without, neither", async () => {
+    const control = { "global.tributary.control.enabled": true, "control.sealingKeys.existingSecret": "seal" };
+    const destinations = [{ name: "crm", url: "https://crm.example.com/hooks", signing: { type: "none" } }];
+    for (const durable of ["warehouse-loader", "loader-b"]) {
+      const objects = await renderChart("tributary-hub", {
+        setJson: {
+          ...control,
+          "global.tributary.durable": durable,
+          "global.tributary.delivery": { enabled: true, destinations },
+        },
+      });
+      const users = usersOf(natsConfigOf(objects));
+      expect([...users.keys()]).toEqual(["admin", "aggregator", "delivery", "control"]);
+      const managed = managedDeliveryPermissions(durable);
+      expect(users.get("delivery")!.permissions).toEqual({
+        publish: { allow: managed.publish, deny: managed.denyPublish },
+        subscribe: { allow: managed.subscribe },
+      });
+      const api = controlPermissions();
+      expect(users.get("control")!.permissions).toEqual({
+        publish: { allow: api.publish },
+        subscribe: { allow: api.subscribe },
+      });
+      expect(users.get("control")!.password).toBe("$CONTROL_PASSWORD");
+      for (const u of users.values()) expect(u.allowed_connection_types).toEqual(["STANDARD"]);
+    }
+    // Control without the delivery process: the control user, no delivery user.
+    const alone = usersOf(natsConfigOf(await renderChart("tributary-hub", { setJson: control })));
+    expect([...alone.keys()]).toEqual(["admin", "aggregator", "control"]);
+    const off = usersOf(
+      natsConfigOf(
+        await renderChart("tributary-hub", {
+          setJson: { "global.tributary.delivery": { enabled: true, destinations } },
+        }),
+      ),
+    );
+    expect([...off.keys()]).toEqual(["admin", "aggregator", "delivery"]);
+    expect(off.get("delivery")!.permissions!.publish.deny).toBeUndefined();
+  });
+
+  it("hub - the rendered accounts are exactly what renderHubServerConfig renders for the same inputs (several regions; control on and off; no delivery, configured destinations, managed)", async () => {
+    const destinations = [
+      { name: "crm", url: "https://crm.example.com/hooks", signing: { type: "none" } },
+      {
+        name: "partner-eu",
+        url: "https://partner.example.eu/",
+        sources: ["demo", "shop"],
+        types: ["link.clicked"],
+        signing: { type: "none" },
+      },
+    ];
+    const regions = ["us", "eu", "ap-south"];
+    const env = (name: string) => `$${name}`;
+    for (const control of [false, true]) {
+      for (const delivery of [undefined, destinations]) {
+        const objects = await renderChart("tributary-hub", {
+          setJson: {
+            "global.tributary.regions": regions,
+            "global.tributary.control.enabled": control,
+            "control.sealingKeys.existingSecret": "seal",
+            "global.tributary.delivery": { enabled: delivery !== undefined, destinations: delivery ?? [] },
+          },
+        });
+        const code = parseNatsConf(
+          renderHubServerConfig({
+            storeDir: "/data",
+            tls: { certFile: "/tls/tls.crt", keyFile: "/tls/tls.key" },
+            leafnodeTls: { certFile: "/tls/tls.crt", keyFile: "/tls/tls.key" },
+            admin: { user: "admin", password: env("ADMIN_PASSWORD") },
+            aggregator: { user: "aggregator", password: env("AGGREGATOR_PASSWORD") },
+            aggregatorDurable: "warehouse-loader",
+            leafs: regions.map((region) => ({
+              region,
+              credential: {
+                user: `leaf-${region}`,
+                password: env(`LEAF_${region.toUpperCase().replace(/-/g, "_")}_PASSWORD`),
+              },
+            })),
+            ...(delivery
+              ? {
+                  delivery: {
+                    credential: { user: "delivery", password: env("DELIVERY_PASSWORD") },
+                    destinations: delivery.map(
+                      ({ name, sources, types }) => ({ name, sources, types }) as DeliveryScope,
+                    ),
+                    managed: control,
+                  },
+                }
+              : {}),
+            ...(control ? { control: { user: "control", password: env("CONTROL_PASSWORD") } } : {}),
+          }),
+        );
+        const chart = natsConfigOf(objects);
+        const what = `control ${control}, delivery ${delivery ? "on" : "off"}`;
+        expect(chart.accounts, what).toEqual(code.accounts);
+        expect((chart.jetstream as Record<string, unknown>).domain, what).toBe(
+          (code.jetstream as Record<string, unknown>).domain,
+        );
+        expect(chart.max_payload, what).toBe(code.max_payload);
+      }
+    }
+  });
+
+  it("gateway - the rendered accounts are exactly what renderRegionServerConfig renders for the same region, with control on or off", async () => {
+    for (const region of ["us", "ap-south"]) {
+      const code = parseNatsConf(
+        renderRegionServerConfig({
+          region,
+          storeDir: "/data",
+          hubLeafnodeUrl: "$HUB_LEAFNODE_URL",
+          tls: { certFile: "/tls/tls.crt", keyFile: "/tls/tls.key" },
+          hubTls: { caFile: "/tls/ca.crt" },
+          admin: { user: "admin", password: "$ADMIN_PASSWORD" },
+          gateway: { user: `gateway-${region}`, password: "$GATEWAY_PASSWORD" },
+          leaf: { user: `leaf-${region}`, password: "$LEAF_PASSWORD" },
+        }),
+      );
+      for (const control of [false, true]) {
+        const config = natsConfigOf(
+          await renderChart("tributary-gateway", {
+            setJson: {
+              "global.tributary.region": region,
+              "global.tributary.control.enabled": control,
+              "control.sealingKeys.existingSecret": "seal",
+            },
+          }),
+        );
+        expect(config.accounts, `${region} control ${control}`).toEqual(code.accounts);
+        expect((config.jetstream as Record<string, unknown>).domain).toBe(region);
+      }
     }
   });
 
@@ -988,6 +1148,7 @@ describe("NATS in the charts: routes, TLS, network, least privilege", () => {
     expect(clustered.map((r) => r.file).sort()).toEqual([
       "tributary-gateway/values-eu.yaml",
       "tributary-gateway/values-us.yaml",
+      "tributary-hub/values-control.yaml",
       "tributary-hub/values-delivery.yaml",
       "tributary-hub/values-production.yaml",
       "tributary-hub/values.yaml",
@@ -1042,7 +1203,7 @@ describe("NATS in the charts: routes, TLS, network, least privilege", () => {
           ? [{ "app.kubernetes.io/name": "tributary-gateway", "app.kubernetes.io/instance": "tributary" }]
           : [
               { "app.kubernetes.io/name": "tributary-aggregator", "app.kubernetes.io/instance": "tributary" },
-              ...(file.includes("values-delivery")
+              ...(/values-(delivery|control)/.test(file)
                 ? [{ "app.kubernetes.io/name": "tributary-delivery", "app.kubernetes.io/instance": "tributary" }]
                 : []),
             ];
@@ -1154,13 +1315,24 @@ describe("NATS in the charts: routes, TLS, network, least privilege", () => {
     for (const { file, objects } of shipped) expect(natsConfigOf(objects).max_payload, file).toBe(MAX_PAYLOAD_BYTES);
   });
 
-  it("M8 - in the charts each user reads only its own inbox, consumers are created on exact subjects, and the delivery user reads no hub event by sequence", () => {
+  it("M8 - in the charts each user reads only its own inbox, consumers are created on exact subjects (but the control bucket's and the managed delivery user's), and the delivery user reads no hub event by sequence", () => {
     for (const { file, objects } of shipped) {
       for (const u of usersOf(natsConfigOf(objects)).values()) {
         if (!u.permissions) continue;
         expect(u.permissions.subscribe.allow, `${file}: ${u.user}`).toEqual([`_INBOX_${u.user}.>`]);
+        // The control bucket is read through ordered consumers nats.js names (one per watch), and
+        // with control the delivery user's consumers come and go with subscriptions: those creates
+        // are wildcards by design (packages/streams controlReadPermissions, managedDeliveryPermissions),
+        // the managed user denied the aggregator's durable by name.
+        const managed = u.user === "delivery" && u.permissions.publish.deny !== undefined;
+        if (managed)
+          expect(u.permissions.publish.deny, file).toContain("$JS.API.CONSUMER.CREATE.EVENTS.warehouse-loader.>");
+        const byDesign = new Set([
+          ...controlReadPermissions(),
+          ...(managed ? managedDeliveryPermissions("warehouse-loader").publish : []),
+        ]);
         const creates = u.permissions.publish.allow.filter(
-          (s) => s.includes("CONSUMER.CREATE") || s.includes("DURABLE.CREATE"),
+          (s) => (s.includes("CONSUMER.CREATE") || s.includes("DURABLE.CREATE")) && !byDesign.has(s),
         );
         for (const c of creates)
           expect(c, `${file}: ${u.user}`).toMatch(
@@ -1300,5 +1472,236 @@ describe("NATS in the charts: routes, TLS, network, least privilege", () => {
         create: false,
       });
     }
+  });
+});
+
+describe("control plane", () => {
+  const CONTROL = {
+    "global.tributary.control.enabled": true,
+    "control.sealingKeys.existingSecret": "tributary-control-sealing",
+  };
+  const CONTROL_VALUES = join(chartDir("tributary-hub"), "values-control.yaml");
+  const envOf = (objects: K8sObject[], name: string) =>
+    podSpecOf(objects.find((o) => o.kind === "Deployment" && o.metadata.name === name)!)!.containers[0]!.env as Array<{
+      name: string;
+      value?: string;
+      valueFrom?: unknown;
+    }>;
+  const streamFiles = (objects: K8sObject[]) =>
+    Object.keys(objects.find((o) => o.metadata.name.endsWith("-streams"))!.data as Record<string, string>)
+      .filter((k) => k.endsWith(".json"))
+      .sort();
+
+  it("streams - the hub's Job creates the bucket's stream exactly as ControlStore.hub asks nats-server for it (@nats-io/kv) and CONTROL_AUDIT as auditStreamConfig", async () => {
+    const { ControlStore } = await loadControl();
+    for (const replicas of [3, 1]) {
+      const objects = await renderChart("tributary-hub", { setJson: { ...CONTROL, "control.replicas": replicas } });
+      expect(configMapJson(objects, "-streams", `${CONTROL_KV_STREAM}.json`)).toEqual(
+        await requestedStreamConfig((js) => ControlStore.hub(js, { replicas })),
+      );
+      expect(configMapJson(objects, "-streams", "CONTROL_AUDIT.json")).toEqual(
+        JSON.parse(JSON.stringify(auditStreamConfig({ replicas }))),
+      );
+    }
+  });
+
+  it("streams - each region's Job creates its mirror of the bucket exactly as ControlStore.regionMirror asks nats-server for it: read through the hub domain, delivered to the region's own prefix", async () => {
+    const { ControlStore } = await loadControl();
+    for (const [region, replicas] of [
+      ["us", 1],
+      ["eu", 3],
+      ["ap-south", 1],
+    ] as const) {
+      const objects = await renderChart("tributary-gateway", {
+        setJson: { ...CONTROL, "global.tributary.region": region, "stream.replicas": replicas },
+      });
+      const mirror = configMapJson(objects, "-streams", `${CONTROL_KV_STREAM}.json`);
+      expect(mirror).toEqual(await requestedStreamConfig((js) => ControlStore.regionMirror(js, region, { replicas })));
+      expect(mirror.mirror).toEqual({
+        name: CONTROL_KV_STREAM,
+        external: { api: "$JS.hub.API", deliver: `deliver.control.${region}` },
+      });
+      // The prefix is the one the hub exports to this region's link account alone.
+      expect(controlMirrorExports(region).streams).toEqual([`deliver.control.${region}.>`]);
+      const stream = regionalStreamName(region);
+      expect(streamFiles(objects)).toEqual([
+        `${stream}.hub-source.consumer.json`,
+        `${stream}.json`,
+        "KV_tributary_control.json",
+      ]);
+    }
+  });
+
+  it("off by default - no control user, stream, env or config in either chart (the NATS configs still carry the mirror exports and permissions, as the code renders them)", async () => {
+    const hub = await renderChart("tributary-hub", {
+      valuesFiles: [join(chartDir("tributary-hub"), "values-delivery.yaml")],
+    });
+    const gateway = await renderChart("tributary-gateway");
+    expect(usersOf(natsConfigOf(hub)).has("control")).toBe(false);
+    expect(streamFiles(hub)).not.toContain("KV_tributary_control.json");
+    expect(streamFiles(hub)).not.toContain("CONTROL_AUDIT.json");
+    expect(streamFiles(gateway)).not.toContain("KV_tributary_control.json");
+    expect(configMapJson(hub, "-aggregator", "aggregator.json").control).toBeUndefined();
+    expect(configMapJson(hub, "-delivery", "delivery.json").control).toBeUndefined();
+    expect(configMapJson(gateway, "-gateway", "gateway.json").control).toBeUndefined();
+    const text = JSON.stringify([...hub, ...gateway].filter((o) => o.kind === "Deployment"));
+    expect(text).not.toMatch(/SEALING|CONTROL_NATS_PASS|CONTROL_PASSWORD/);
+    expect(accountsOf(natsConfigOf(hub))[ACCOUNT]!.exports).toHaveLength(6);
+    expect(usersOf(natsConfigOf(gateway)).get("gateway-us")!.permissions!.publish.allow).toEqual(
+      expect.arrayContaining(controlReadPermissions()),
+    );
+  });
+
+  it("aggregator - with control, its config passes apps/aggregator's own loader with the env the Deployment gives it: the management API as user control, the sealing keys, the token scopes", async () => {
+    const objects = await renderChart("tributary-hub", {
+      valuesFiles: [CONTROL_VALUES],
+      setJson: { "control.allowPrivate": ["10.0.0.0/8"] },
+    });
+    const env = envOf(objects, "tributary-aggregator");
+    expect(env).toContainEqual({
+      name: "TRIBUTARY_CONTROL_NATS_PASS",
+      valueFrom: { secretKeyRef: { name: "tributary-hub-nats", key: "CONTROL_PASSWORD" } },
+    });
+    expect(env).toContainEqual({
+      name: "TRIBUTARY_SEALING_KEYS",
+      valueFrom: { secretKeyRef: { name: "tributary-control-sealing", key: "keys" } },
+    });
+    const dir = mkdtempSync(join(tmpdir(), "helm-aggregator-config-"));
+    try {
+      const file = join(dir, "aggregator.json");
+      writeFileSync(
+        file,
+        (
+          objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "tributary-aggregator")!.data as Record<
+            string,
+            string
+          >
+        )["aggregator.json"]!,
+      );
+      // What the Secrets hold, under the env names the Deployment sets.
+      const values: Record<string, string> = {
+        TRIBUTARY_NATS_PASS: "x",
+        TRIBUTARY_CONTROL_NATS_PASS: "control-pw",
+        TRIBUTARY_SEALING_KEYS: `k1:${Buffer.alloc(32, 1).toString("base64")}`,
+      };
+      for (const e of env)
+        if (e.name.startsWith("TRIBUTARY_API_TOKEN_")) values[e.name] = `token-of-${e.name.toLowerCase()}`;
+      const settings = loadAggregatorSettings(values, file);
+      expect(settings.config.control).toEqual({ enabled: true, user: "control", allowPrivate: ["10.0.0.0/8"] });
+      expect(settings.control?.user).toBe("control");
+      expect(settings.control?.pass).toBe("control-pw");
+      expect(settings.tokens.map((t) => [t.id, t.scope])).toEqual([
+        ["ops", "admin"],
+        ["deploys", "write"],
+        ["bi-team", "read"],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("delivery - with control, its config passes apps/delivery's own loader: control on, the subscriptions' non-public addresses allowed, the sealing keys from their Secret", async () => {
+    const objects = await renderChart("tributary-hub", {
+      valuesFiles: [CONTROL_VALUES],
+      setJson: { "control.allowPrivate": ["10.0.0.0/8"] },
+    });
+    expect(envOf(objects, "tributary-delivery")).toContainEqual({
+      name: "TRIBUTARY_SEALING_KEYS",
+      valueFrom: { secretKeyRef: { name: "tributary-control-sealing", key: "keys" } },
+    });
+    const dir = mkdtempSync(join(tmpdir(), "helm-delivery-control-"));
+    try {
+      const file = join(dir, "delivery.json");
+      writeFileSync(
+        file,
+        (
+          objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "tributary-delivery")!.data as Record<
+            string,
+            string
+          >
+        )["delivery.json"]!,
+      );
+      const loaded = loadDeliveryConfig(
+        { TRIBUTARY_DELIVERY_ADMIN_TOKEN: "an-admin-token-of-some-length", TRIBUTARY_NATS_PASS: "x" },
+        file,
+      );
+      expect((loaded.config as { control?: unknown }).control).toEqual({ enabled: true });
+      expect(loaded.config.allowPrivate).toEqual(["10.0.0.0/8"]);
+      expect(loaded.config.destinations).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("gateway - with control, its config passes apps/gateway's loader without any source of its own, and the gateway gets the sealing keys from their Secret", async () => {
+    const objects = await renderChart("tributary-gateway", { setJson: { ...CONTROL, sources: { demo: null } } });
+    const config = resolveGatewayConfig(configMapJson(objects, "-gateway", "gateway.json"), {
+      TRIBUTARY_NATS_PASS: "x",
+    });
+    expect(config.control).toEqual({ enabled: true });
+    expect(config.sources.size).toBe(0);
+    expect(envOf(objects, "tributary-gateway")).toContainEqual({
+      name: "TRIBUTARY_SEALING_KEYS",
+      valueFrom: { secretKeyRef: { name: "tributary-control-sealing", key: "keys" } },
+    });
+    await expect(renderChart("tributary-gateway", { setJson: { sources: { demo: null } } })).rejects.toThrow(
+      /sources is empty: .*global.tributary.control.enabled/,
+    );
+  });
+
+  it("helm, kubernetes - the gateway chart with control on passes `helm lint --strict` and every object validates against the Kubernetes schemas (the hub's: values-control.yaml above)", async () => {
+    for (const region of ["us", "eu"]) {
+      const valuesFiles = [join(chartDir("tributary-gateway"), `values-${region}.yaml`)];
+      expect(await lintChart("tributary-gateway", { valuesFiles, setJson: CONTROL })).toContain("0 chart(s) failed");
+      for (const o of await renderChart("tributary-gateway", { valuesFiles, setJson: CONTROL })) {
+        const key = `${o.apiVersion}/${o.kind}`;
+        if (key === "monitoring.coreos.com/v1/ServiceMonitor") continue;
+        expect(() => new MODELS[key]!(o as never).validate(), `${key} ${o.metadata.name}`).not.toThrow();
+      }
+    }
+  });
+
+  it("required secrets - control without the sealing keys' Secret fails the render of either chart and names the value to set", async () => {
+    for (const chart of CHARTS)
+      await expect(
+        renderChart(chart, { setJson: { "global.tributary.control.enabled": true } }),
+        chart,
+      ).rejects.toThrow(/control.sealingKeys.existingSecret/);
+  });
+
+  it("schema - a token scope other than read, write or admin fails", async () => {
+    await expect(
+      renderChart("tributary-hub", {
+        setJson: { queryApi: { existingSecret: "t", tokens: [{ id: "a", sources: ["*"], scope: "owner" }] } },
+      }),
+    ).rejects.toThrow(/scope/);
+  });
+
+  it("network - with control, the delivery process and the aggregator's test sends reach the subscriptions' ports (control.subscriptionPorts), narrowed by delivery.networkPolicy.destinationPeers", async () => {
+    const peers = [{ ipBlock: { cidr: "203.0.113.0/24" } }];
+    const objects = await renderChart("tributary-hub", {
+      valuesFiles: [CONTROL_VALUES],
+      setJson: { "control.subscriptionPorts": [443, 8443], "delivery.networkPolicy.destinationPeers": peers },
+    });
+    const egressOf = (name: string) =>
+      (objects.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === name)!.spec as { egress: unknown[] })
+        .egress;
+    const rule = {
+      ports: [
+        { port: 443, protocol: "TCP" },
+        { port: 8443, protocol: "TCP" },
+      ],
+      to: peers,
+    };
+    expect(egressOf("tributary-delivery")).toContainEqual(rule);
+    expect(egressOf("tributary-aggregator")).toContainEqual(rule);
+    const off = await renderChart("tributary-hub");
+    expect(
+      (
+        off.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "tributary-aggregator")!.spec as {
+          egress: unknown[];
+        }
+      ).egress,
+    ).toHaveLength(2);
   });
 });

@@ -28,6 +28,7 @@ import {
   loaderConsumerConfig,
 } from "@tributary/streams";
 import { renderChart, type ChartName, type K8sObject } from "../src/index.js";
+import { loadControl } from "./control.js";
 
 const run = promisify(execFile);
 const GATEWAY_APP = fileURLToPath(new URL("../../../apps/gateway/", import.meta.url));
@@ -693,4 +694,367 @@ describe("charts' NATS cluster routes - run from the hub chart's config", () => 
       await rogue.cleanup();
     }
   }, 60_000);
+});
+
+describe("control plane through the charts - the bucket, the audit stream and a region's mirror as the charts provision them; sources and subscriptions changed at runtime", () => {
+  let dir: string;
+  const servers: NatsServer[] = [];
+  const conns: NatsConnection[] = [];
+  const services: Service[] = [];
+  let hub: NatsServer;
+  let region: NatsServer;
+  let hubObjects: K8sObject[];
+  let regionObjects: K8sObject[];
+  let receiver: Server;
+  let receiverPort: number;
+  const received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+  const CONTROL_ENV = { ...ENV, CONTROL_PASSWORD: "control-pw" };
+  /** The sealing keys' Secret, as the hub's and the region's releases both read it. */
+  const SEALING_KEYS = `k1:${Buffer.alloc(32, 7).toString("base64")}`;
+  const ADMIN_TOKEN = "an-admin-api-token-for-the-helm-test";
+  const READ_TOKEN = "a-read-api-token-for-the-helm-test";
+  let aggregatorUrl: string;
+  let gatewayUrl: string;
+
+  const api = async (token: string, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${aggregatorUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (res.status === 204 ? {} : await res.json()) as Record<string, any> };
+  };
+
+  /** One app started from the config file its chart rendered; what differs from the cluster comes by env. */
+  async function startFromChart(
+    app: string,
+    entry: string,
+    config: string,
+    port: number,
+    env: Record<string, string>,
+    readyPath: string,
+  ) {
+    const configFile = join(dir, `${app}.json`);
+    writeFileSync(configFile, config);
+    services.push(
+      await startService({
+        name: `control-${app}`,
+        entry: fileURLToPath(import.meta.resolve(entry)),
+        env: {
+          TRIBUTARY_CONFIG: configFile,
+          TRIBUTARY_HOST: "127.0.0.1",
+          TRIBUTARY_PORT: String(port),
+          NODE_EXTRA_CA_CERTS: certs.caFile,
+          ...env,
+        },
+        readyUrl: `http://127.0.0.1:${port}${readyPath}`,
+      }),
+    );
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "helm-control-"));
+    const [hubPort, leafPort, regionPort, port] = await freePorts(4);
+    receiverPort = port!;
+    receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      req.on("end", () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(receiverPort, "127.0.0.1", resolve));
+    mkdirSync(join(dir, "tls"));
+    certs = await testCertificates(join(dir, "tls"));
+    copyFileSync(certs.certFile, join(dir, "tls", "tls.crt"));
+    copyFileSync(certs.keyFile, join(dir, "tls", "tls.key"));
+    copyFileSync(certs.caFile, join(dir, "tls", "ca.crt"));
+    const control = {
+      "global.tributary.control.enabled": true,
+      "control.sealingKeys.existingSecret": "tributary-control-sealing",
+    };
+    const render = (chart: ChartName, sub: string, port: number, extra: Record<string, unknown>) =>
+      renderChart(chart, {
+        setJson: testValues(join(dir, sub), port, {
+          "nats.config.nats.tls.dir": join(dir, "tls"),
+          ...control,
+          ...extra,
+        }),
+      });
+    hubObjects = await render("tributary-hub", "hub", hubPort!, {
+      "global.tributary.regions": ["us"],
+      "nats.config.leafnodes.port": leafPort,
+      "nats.config.leafnodes.tls.dir": join(dir, "tls"),
+      "hubStream.replicas": 1,
+      "hubStream.maxBytes": 256 * 1024 ** 2,
+      "dlqStream.replicas": 1,
+      "dlqStream.maxBytes": 64 * 1024 ** 2,
+      deliveryStreams: {
+        dlq: { maxBytes: 64 * 1024 ** 2 },
+        replay: { maxBytes: 64 * 1024 ** 2 },
+        log: { maxBytes: 64 * 1024 ** 2 },
+        replicas: 1,
+      },
+      "control.replicas": 1,
+      // The subscription's receiver is on this machine: a private address, listed.
+      "control.allowPrivate": ["127.0.0.1/32"],
+      // Every subscription comes from the management API: no destination here.
+      "global.tributary.delivery": { enabled: true, destinations: [] },
+      queryApi: {
+        existingSecret: "tributary-api-tokens",
+        tokens: [
+          { id: "ops", sources: ["*"], scope: "admin" },
+          { id: "viewer", sources: ["*"] },
+        ],
+      },
+    });
+    regionObjects = await render("tributary-gateway", "us", regionPort!, {
+      "global.tributary.region": "us",
+      "stream.maxBytes": 256 * 1024 ** 2,
+      "nats.tlsCA": { enabled: true, secretName: "tributary-hub-ca", dir: join(dir, "tls"), key: "ca.crt" },
+      // No source of its own: each comes from the control bucket's mirror.
+      sources: { demo: null },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const svc of services) await svc.stop().catch(() => undefined);
+    for (const nc of conns) await nc.close().catch(() => undefined);
+    for (const s of servers.reverse()) await s.cleanup().catch(() => undefined);
+    await new Promise((resolve) => receiver?.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("nats-server -t - the real server accepts the configs the charts render with control on", async () => {
+    const env = {
+      ...process.env,
+      ...CONTROL_ENV,
+      SERVER_NAME: "test",
+      HUB_LEAFNODE_URL: "nats-leaf://leaf-us:leaf-us-pw@127.0.0.1:7422",
+    };
+    for (const [name, objects] of [
+      ["hub", hubObjects],
+      ["region", regionObjects],
+    ] as const) {
+      const file = join(dir, `${name}.conf`);
+      writeFileSync(file, dataOf(objects, "-nats-config")["nats.conf"]!);
+      const { stdout, stderr } = await run(findNatsServer(), ["-t", "-c", file], { env });
+      expect(`${stdout}${stderr}`, name).toMatch(/is valid/);
+    }
+  });
+
+  it("provisioning - the charts' Jobs create the bucket and CONTROL_AUDIT at the hub and the region's mirror, and update them in place on a second run (helm upgrade); the servers keep what the ConfigMaps say", async () => {
+    hub = await startNatsServer({
+      name: "hub",
+      dir: join(dir, "hub"),
+      leafnodeListener: true,
+      config: () =>
+        body(inlineEnv(dataOf(hubObjects, "-nats-config")["nats.conf"]!, { ...CONTROL_ENV, SERVER_NAME: "hub-0" })),
+    });
+    servers.push(hub);
+    const leafUrl = `nats-leaf://leaf-us:${ENV.LEAF_US_PASSWORD}@127.0.0.1:${hub.ports.leafnode}`;
+    region = await startNatsServer({
+      name: "us",
+      dir: join(dir, "us"),
+      config: () =>
+        body(
+          inlineEnv(dataOf(regionObjects, "-nats-config")["nats.conf"]!, {
+            ...ENV,
+            SERVER_NAME: "us-0",
+            HUB_LEAFNODE_URL: leafUrl,
+          }),
+        ),
+    });
+    servers.push(region);
+
+    const hubOut = await provision(hubObjects, join(dir, "hub"), tlsUrl(hub));
+    expect(hubOut).toContain("created stream CONTROL_AUDIT");
+    expect(hubOut).toContain("created stream KV_tributary_control");
+    expect(await provision(regionObjects, join(dir, "us"), tlsUrl(region))).toMatch(
+      /created stream EVENTS_US\n.*created stream KV_tributary_control\n.*created consumer hub-source on EVENTS_US/s,
+    );
+    expect(await provision(hubObjects, join(dir, "hub"), tlsUrl(hub))).toContain("updated stream KV_tributary_control");
+    expect(await provision(regionObjects, join(dir, "us"), tlsUrl(region))).toContain(
+      "updated stream KV_tributary_control",
+    );
+
+    const infoOf = async (server: NatsServer, stream: string) => {
+      const nc = await connectAs(server, "admin", ENV.ADMIN_PASSWORD);
+      conns.push(nc);
+      return (await (await jetstreamManager(nc)).streams.info(stream)).config;
+    };
+    const json = (objects: K8sObject[], file: string) =>
+      JSON.parse(dataOf(objects, "-streams")[file]!) as Record<string, unknown>;
+    expect(await infoOf(hub, "KV_tributary_control")).toMatchObject(json(hubObjects, "KV_tributary_control.json"));
+    expect(await infoOf(hub, "CONTROL_AUDIT")).toMatchObject(json(hubObjects, "CONTROL_AUDIT.json"));
+    expect(await infoOf(region, "KV_tributary_control")).toMatchObject(
+      json(regionObjects, "KV_tributary_control.json"),
+    );
+  }, 60_000);
+
+  it("sources - one created through the aggregator's management API (an admin token; a read token is refused) reaches the region's mirror over the leafnode link, and the gateway started from its chart accepts its events without a restart", async () => {
+    const [aggregatorPort, gatewayPort] = await freePorts(2);
+    aggregatorUrl = `http://127.0.0.1:${aggregatorPort}`;
+    gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    await startFromChart(
+      "aggregator",
+      "@tributary/aggregator/main",
+      dataOf(hubObjects, "-aggregator")["aggregator.json"]!,
+      aggregatorPort!,
+      {
+        TRIBUTARY_NATS_URL: tlsUrl(hub),
+        TRIBUTARY_NATS_PASS: ENV.AGGREGATOR_PASSWORD,
+        TRIBUTARY_CONTROL_NATS_PASS: CONTROL_ENV.CONTROL_PASSWORD,
+        TRIBUTARY_SEALING_KEYS: SEALING_KEYS,
+        TRIBUTARY_API_TOKEN_OPS: ADMIN_TOKEN,
+        TRIBUTARY_API_TOKEN_VIEWER: READ_TOKEN,
+        TRIBUTARY_WAREHOUSE_URL: `duckdb://${join(dir, "events.duckdb")}`,
+      },
+      "/healthz",
+    );
+    await startFromChart(
+      "gateway",
+      "@tributary/gateway/main",
+      dataOf(regionObjects, "-gateway")["gateway.json"]!,
+      gatewayPort!,
+      {
+        TRIBUTARY_NATS_URL: tlsUrl(region),
+        TRIBUTARY_NATS_PASS: ENV.GATEWAY_PASSWORD,
+        TRIBUTARY_SEALING_KEYS: SEALING_KEYS,
+        TRIBUTARY_OPS_HOST: "127.0.0.1",
+        TRIBUTARY_OPS_PORT: "0",
+      },
+      "/readyz",
+    );
+
+    const source = { id: "acme", scheme: { type: "webhook-hmac-sha256" } };
+    await waitFor(
+      "the management API connected as the chart's control user",
+      async () => ((await api(READ_TOKEN, "GET", "/v1/sources")).status === 200 ? true : undefined),
+      20_000,
+      200,
+    );
+    expect((await api(READ_TOKEN, "POST", "/v1/sources", source)).status).toBe(403);
+    const created = await api(ADMIN_TOKEN, "POST", "/v1/sources", source);
+    expect(created.status).toBe(201);
+    const secret = created.body.secrets[0].value as string;
+
+    // In the region's mirror, as the chart's gateway user reads it.
+    const { ControlStore } = await loadControl();
+    const gw = await connectAs(region, "gateway-us", ENV.GATEWAY_PASSWORD);
+    conns.push(gw);
+    const mirror = await ControlStore.open(jetstream(gw), { writable: false });
+    await waitFor(
+      "the source in the region's mirror",
+      async () => ((await mirror.list("sources")).some((r) => r.id === "acme") ? true : undefined),
+      20_000,
+      200,
+    );
+
+    // The chart's gateway test hook, against the source that exists only in the bucket: 202.
+    const keyFile = join(dir, "acme-secret");
+    writeFileSync(keyFile, `${secret}\n`);
+    const sendScript = join(dir, "helm-test.mjs");
+    writeFileSync(sendScript, dataOf(regionObjects, "-gateway-test")["helm-test.mjs"]!);
+    const sent = await run(process.execPath, [sendScript], {
+      env: {
+        ...process.env,
+        GATEWAY_URL: gatewayUrl,
+        SOURCE: "acme",
+        SIGNING_KEY_FILE: keyFile,
+        TEST_TIMEOUT_MS: "20000",
+      },
+    });
+    expect(sent.stdout).toMatch(/^receipt: 202 /);
+  }, 90_000);
+
+  it("subscriptions - one created through the management API is delivered by the delivery process started from the chart (managed permissions), signed with the secret the API gave once", async () => {
+    const [deliveryPort] = await freePorts(1);
+    await startFromChart(
+      "delivery",
+      "@tributary/delivery-app/main",
+      dataOf(hubObjects, "-delivery")["delivery.json"]!,
+      deliveryPort!,
+      {
+        TRIBUTARY_NATS_URL: tlsUrl(hub),
+        TRIBUTARY_NATS_PASS: ENV.DELIVERY_PASSWORD,
+        TRIBUTARY_SEALING_KEYS: SEALING_KEYS,
+        TRIBUTARY_DELIVERY_ADMIN_TOKEN: "a-delivery-admin-token",
+      },
+      "/readyz",
+    );
+    const created = await api(ADMIN_TOKEN, "POST", "/v1/subscriptions", {
+      id: "hooks",
+      url: `http://127.0.0.1:${receiverPort}/hooks`,
+      sources: ["acme"],
+    });
+    expect(created.status).toBe(201);
+    const signing = new Webhook(created.body.signingSecret as string);
+    const admin = await connectAs(hub, "admin", ENV.ADMIN_PASSWORD);
+    conns.push(admin);
+    const jsm = await jetstreamManager(admin);
+    await waitFor(
+      "the subscription's consumer, made by the delivery process",
+      async () => ((await jsm.consumers.info("EVENTS", "delivery-hooks").catch(() => undefined)) ? true : undefined),
+      20_000,
+      200,
+    );
+
+    const keyFile = join(dir, "acme-secret");
+    const sent = await run(process.execPath, [join(dir, "helm-test.mjs")], {
+      env: {
+        ...process.env,
+        GATEWAY_URL: gatewayUrl,
+        SOURCE: "acme",
+        SIGNING_KEY_FILE: keyFile,
+        TEST_TIMEOUT_MS: "20000",
+      },
+    });
+    const eventKey = (JSON.parse(sent.stdout.slice(sent.stdout.indexOf("{"))) as { event_key: string }).event_key;
+    await waitFor(
+      "the event at the subscription's receiver",
+      async () => (received.some((r) => r.headers["webhook-id"] === eventKey) ? true : undefined),
+      45_000,
+      200,
+    );
+    const delivered = received.find((r) => r.headers["webhook-id"] === eventKey)!;
+    const headers = Object.fromEntries(Object.entries(delivered.headers).map(([k, v]) => [k, String(v)]));
+    expect(() => signing.verify(delivered.body, headers)).not.toThrow();
+  }, 90_000);
+
+  it("least privilege - the managed delivery user cannot touch the aggregator's consumer or a source's record; the control user cannot consume EVENTS or manage streams", async () => {
+    const delivery = await connectAs(hub, "delivery", ENV.DELIVERY_PASSWORD);
+    conns.push(delivery);
+    const loader = loaderConsumerConfig({ durable: "warehouse-loader", maxAckPending: 10, ackWaitMs: 60_000 });
+    await expect(
+      delivery.request(
+        "$JS.API.CONSUMER.CREATE.EVENTS.warehouse-loader",
+        JSON.stringify({ stream_name: "EVENTS", config: loader }),
+        { timeout: 2000 },
+      ),
+    ).rejects.toThrow(/Permissions Violation/);
+    await expect(
+      delivery.request("$JS.API.CONSUMER.DELETE.EVENTS.warehouse-loader", undefined, { timeout: 2000 }),
+    ).rejects.toThrow(/Permissions Violation/);
+    await expect(
+      jetstream(delivery, { timeout: 2000 }).publish("$KV.tributary_control.sources.acme", "{}"),
+    ).rejects.toThrow();
+
+    const control = await connectAs(hub, "control", CONTROL_ENV.CONTROL_PASSWORD);
+    conns.push(control);
+    await expect(
+      control.request(
+        "$JS.API.CONSUMER.CREATE.EVENTS.warehouse-loader",
+        JSON.stringify({ stream_name: "EVENTS", config: loader }),
+        { timeout: 2000 },
+      ),
+    ).rejects.toThrow(/Permissions Violation/);
+    await expect(control.request("$JS.API.STREAM.DELETE.CONTROL_AUDIT", undefined, { timeout: 2000 })).rejects.toThrow(
+      /Permissions Violation/,
+    );
+  }, 30_000);
 });

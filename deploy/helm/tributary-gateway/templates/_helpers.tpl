@@ -82,9 +82,58 @@ server without TLS.
   "nats" (dict "servers" (include "tributary-gateway.natsUrls" . | fromJsonArray) "user" (include "tributary.gatewayUser" .Values.global.tributary.region) "publishTimeoutMs" (int $g.publishTimeoutMs))
   "stream" (dict "manage" false "maxBytes" (int64 .Values.stream.maxBytes) "maxAgeSeconds" (int64 .Values.stream.maxAgeSeconds) "duplicateWindowSeconds" (int64 .Values.stream.duplicateWindowSeconds) "replicas" (int .Values.stream.replicas))
   "admission" (dict "maxInFlightPublishes" (int $g.maxInFlightPublishes))
-  "sources" .Values.sources
+  "sources" (.Values.sources | default dict)
 -}}
+{{- if (include "tributary-gateway.controlEnabled" .) -}}
+{{- $_ := set $config "control" (dict "enabled" true) -}}
+{{- else if not .Values.sources -}}
+{{- fail "sources is empty: configure at least one source, or turn global.tributary.control.enabled on and manage them through the hub's management API" -}}
+{{- end -}}
 {{- toPrettyJson $config -}}
+{{- end -}}
+
+{{/* Whether the control plane is on (global.tributary.control.enabled): "true" or empty. */}}
+{{- define "tributary-gateway.controlEnabled" -}}
+{{- if (.Values.global.tributary.control | default dict).enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+The sealing keys (TRIBUTARY_SEALING_KEYS, packages/control SealingKeys) from their Secret, with
+control: the gateway opens the source secrets of the control bucket's records with them.
+*/}}
+{{- define "tributary-gateway.sealingKeysEnv" -}}
+{{- if (include "tributary-gateway.controlEnabled" .) }}
+- name: TRIBUTARY_SEALING_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "control.sealingKeys.existingSecret must name the Secret holding the sealing keys (the hub's, copied into this region) when global.tributary.control.enabled is on" .Values.control.sealingKeys.existingSecret | quote }}
+      key: {{ .Values.control.sealingKeys.key | quote }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The region's mirror of the hub's control bucket, as @tributary/control's
+ControlStore.regionMirror asks nats-server for it (@nats-io/kv's bucket with
+regionMirrorOptions): the bucket's stream KV_tributary_control without subjects, mirroring the
+hub's through the hub domain's API (`$JS.hub.API`), delivered to the region's own prefix
+`deliver.control.<region>` (the only one the hub exports to this region's link), 10 revisions per
+key. test/charts.test.ts compares the two.
+*/}}
+{{- define "tributary-gateway.controlMirrorStreamConfig" -}}
+{{- $region := .Values.global.tributary.region -}}
+{{- toPrettyJson (dict
+  "name" "KV_tributary_control"
+  "retention" "limits"
+  "max_msgs_per_subject" 10
+  "max_bytes" -1
+  "max_msg_size" -1
+  "storage" "file"
+  "mirror" (dict "name" "KV_tributary_control" "external" (dict "api" "$JS.hub.API" "deliver" (printf "deliver.control.%s" $region)))
+  "mirror_direct" true
+  "discard" "new"
+  "allow_direct" true
+  "num_replicas" (int .Values.stream.replicas)
+  "allow_rollup_hdrs" true) -}}
 {{- end -}}
 
 {{/* Pod and container hardening shared by every pod of the chart. */}}

@@ -40,9 +40,14 @@ accounts:
       - user: {{ $user | quote }}
         password: "<< $GATEWAY_PASSWORD >>"
         allowed_connection_types: [STANDARD]
+        # Its region's events and its stream's info; and its region's mirror of the control bucket,
+        # read and watched, as sources change at runtime (packages/streams gatewayPermissions).
         permissions:
           publish:
-            allow: [{{ printf "events.%s.>" $region | quote }}, {{ printf "$JS.API.STREAM.INFO.%s" $stream | quote }}]
+            allow:
+              - {{ printf "events.%s.>" $region | quote }}
+              - {{ printf "$JS.API.STREAM.INFO.%s" $stream | quote }}
+              {{- include "tributary.controlReadPermissions" . | nindent 14 }}
           subscribe:
             # Its own replies only (packages/streams inboxPermission; connectNats sets the prefix).
             allow: [{{ printf "_INBOX_%s.>" $user | quote }}]
@@ -60,6 +65,24 @@ leafnodes:
         {}
         {{- end }}
       {{- end }}
+{{- end -}}
+
+{{/*
+Reading the control bucket's stream KV_tributary_control (packages/streams controlReadPermissions):
+its stream info, direct gets, and watching it through an ordered consumer of its own. A YAML list.
+In a region the stream is the region's mirror of the hub's bucket.
+*/}}
+{{- define "tributary.controlReadPermissions" -}}
+- "$JS.API.STREAM.INFO.KV_tributary_control"
+- "$JS.API.STREAM.NAMES"
+- "$JS.API.DIRECT.GET.KV_tributary_control.>"
+- "$JS.API.DIRECT.GET.KV_tributary_control"
+- "$JS.API.STREAM.MSG.GET.KV_tributary_control"
+- "$JS.API.CONSUMER.CREATE.KV_tributary_control.>"
+- "$JS.API.CONSUMER.DELETE.KV_tributary_control.>"
+- "$JS.API.CONSUMER.INFO.KV_tributary_control.>"
+- "$JS.API.CONSUMER.MSG.NEXT.KV_tributary_control.>"
+- "$JS.FC.KV_tributary_control.>"
 {{- end -}}
 
 {{/* packages/streams MAX_PAYLOAD_BYTES (2 MiB); test/charts.test.ts compares them. */}}

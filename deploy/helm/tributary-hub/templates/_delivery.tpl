@@ -50,7 +50,7 @@ apps/delivery's config file (apps/delivery/src/config.ts). Its NATS user cannot 
 {{- end -}}
 {{- end -}}
 {{- end -}}
-{{- toPrettyJson (dict
+{{- $config := dict
   "host" "0.0.0.0"
   "port" (int $d.port)
   "logLevel" $d.logLevel
@@ -58,12 +58,27 @@ apps/delivery's config file (apps/delivery/src/config.ts). Its NATS user cannot 
   "manageStreams" false
   "ackWaitMs" (int $d.ackWaitMs)
   "adminToken" (dict "env" "TRIBUTARY_DELIVERY_ADMIN_TOKEN")
-  "destinations" $destinations) -}}
+  "destinations" $destinations
+-}}
+{{- if (include "tributary-hub.controlEnabled" .) -}}
+{{- /* The control bucket's subscriptions too, watched; their non-public addresses allowed. */ -}}
+{{- $_ := set $config "control" (dict "enabled" true) -}}
+{{- $_ := set $config "allowPrivate" .Values.control.allowPrivate -}}
+{{- end -}}
+{{- toPrettyJson $config -}}
 {{- end -}}
 
-{{/* Every port the destinations' URLs name (443 for https, 80 for http unless given), once each. */}}
+{{/*
+Every port the destinations' URLs name (443 for https, 80 for http unless given), and with control
+the subscriptions' ports (control.subscriptionPorts), once each.
+*/}}
 {{- define "tributary-hub.delivery.destinationPorts" -}}
 {{- $ports := list -}}
+{{- if (include "tributary-hub.controlEnabled" .) -}}
+{{- range .Values.control.subscriptionPorts -}}
+{{- $ports = append $ports (toString .) -}}
+{{- end -}}
+{{- end -}}
 {{- range .Values.global.tributary.delivery.destinations -}}
 {{- $url := urlParse .url -}}
 {{- $port := ternary "443" "80" (eq $url.scheme "https") -}}

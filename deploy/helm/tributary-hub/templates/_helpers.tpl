@@ -97,14 +97,39 @@ app.kubernetes.io/component: nats
 {{- if .Values.operator.existingSecret -}}
 {{- $_ := set $config "operatorToken" (dict "env" "TRIBUTARY_OPERATOR_TOKEN") -}}
 {{- end -}}
+{{- if (include "tributary-hub.controlEnabled" .) -}}
+{{- $_ := set $config "control" (dict "enabled" true "user" "control" "allowPrivate" .Values.control.allowPrivate) -}}
+{{- end -}}
 {{- toPrettyJson $config -}}
+{{- end -}}
+
+{{/* Whether the control plane is on (global.tributary.control.enabled): "true" or empty. */}}
+{{- define "tributary-hub.controlEnabled" -}}
+{{- if (.Values.global.tributary.control | default dict).enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+The sealing keys (TRIBUTARY_SEALING_KEYS, packages/control SealingKeys) from their Secret, with
+control: the management API seals the secrets it keeps in the bucket, the delivery process opens
+its subscriptions' signing secrets.
+*/}}
+{{- define "tributary-hub.sealingKeysEnv" -}}
+{{- if (include "tributary-hub.controlEnabled" .) }}
+- name: TRIBUTARY_SEALING_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "control.sealingKeys.existingSecret must name the Secret holding the sealing keys when global.tributary.control.enabled is on" .Values.control.sealingKeys.existingSecret | quote }}
+      key: {{ .Values.control.sealingKeys.key | quote }}
+{{- end }}
 {{- end -}}
 
 {{/* Query API tokens as the aggregator's config names them: each token's value in an env var. */}}
 {{- define "tributary-hub.apiTokens" -}}
 {{- $tokens := list -}}
 {{- range .Values.queryApi.tokens -}}
-{{- $tokens = append $tokens (dict "id" .id "env" (include "tributary-hub.apiTokenVar" .id) "sources" .sources) -}}
+{{- $token := dict "id" .id "env" (include "tributary-hub.apiTokenVar" .id) "sources" .sources -}}
+{{- with .scope }}{{ $_ := set $token "scope" . }}{{ end -}}
+{{- $tokens = append $tokens $token -}}
 {{- end -}}
 {{- toJson $tokens -}}
 {{- end -}}
@@ -170,6 +195,41 @@ its oldest records.
 
 {{- define "tributary-hub.deliveriesStreamConfig" -}}
 {{- include "tributary-hub.limitsStreamConfig" (dict "name" "DELIVERIES" "subject" "deliveries.>" "discard" "old" "limits" .Values.deliveryStreams.log "replicas" .Values.deliveryStreams.replicas) -}}
+{{- end -}}
+
+{{/*
+The control plane's streams at the hub. The bucket's stream as @tributary/control's
+ControlStore.hub asks nats-server for it (@nats-io/kv's bucket with hubBucketOptions: 10 revisions
+per key, file storage, direct gets, rollups, a full bucket refusing writes); CONTROL_AUDIT as
+packages/streams auditStreamConfig builds it (a year, 1 GiB, no direct gets). test/charts.test.ts
+compares both.
+*/}}
+{{- define "tributary-hub.controlBucketStreamConfig" -}}
+{{- toPrettyJson (dict
+  "name" "KV_tributary_control"
+  "retention" "limits"
+  "max_msgs_per_subject" 10
+  "max_bytes" -1
+  "max_msg_size" -1
+  "storage" "file"
+  "subjects" (list "$KV.tributary_control.>")
+  "discard" "new"
+  "allow_direct" true
+  "num_replicas" (int .Values.control.replicas)
+  "allow_rollup_hdrs" true) -}}
+{{- end -}}
+
+{{- define "tributary-hub.auditStreamConfig" -}}
+{{- toPrettyJson (dict
+  "name" "CONTROL_AUDIT"
+  "subjects" (list "audit.>")
+  "retention" "limits"
+  "storage" "file"
+  "max_age" (mul 31536000 1000000000)
+  "max_bytes" 1073741824
+  "discard" "old"
+  "num_replicas" (int .Values.control.replicas)
+  "allow_direct" false) -}}
 {{- end -}}
 
 {{/* A file-stored limits stream of one subject: (dict name subject discard limits{maxBytes,maxAgeSeconds} replicas). */}}

@@ -19,6 +19,7 @@ sync_interval: {{ . | quote }}
 
 {{- define "tributary.natsHubConfig" -}}
 {{- $delivery := .Values.global.tributary.delivery -}}
+{{- $control := .Values.global.tributary.control | default dict -}}
 # The largest message any server of the topology takes (packages/streams MAX_PAYLOAD_BYTES): the
 # largest body with its headers, and its DLQ entry.
 max_payload: {{ include "tributary.maxPayload" . }}
@@ -46,7 +47,53 @@ accounts:
           subscribe:
             # Its own replies only (packages/streams inboxPermission; connectNats sets the prefix).
             allow: ["_INBOX_aggregator.>"]
-      {{- if $delivery.enabled }}
+      {{- if and $delivery.enabled $control.enabled }}
+      # The delivery process when subscriptions are managed at runtime (packages/streams
+      # managedDeliveryPermissions): consumers come and go with subscriptions, so it may create,
+      # read, pull from and delete any consumer on EVENTS and DELIVERY_REPLAY except the
+      # aggregator's durable (denied by name), write any destination's DLQ, replay and log subjects,
+      # watch the control bucket, and write a subscription's record and audit entry (an automatic
+      # pause). What a subscription reads is bounded by the process, not by nats-server.
+      {{- $aggregator := printf "EVENTS.%s" .Values.global.tributary.durable }}
+      - user: delivery
+        password: "<< $DELIVERY_PASSWORD >>"
+        allowed_connection_types: [STANDARD]
+        permissions:
+          publish:
+            allow:
+              - "$JS.API.INFO"
+              - "$JS.API.STREAM.INFO.EVENTS"
+              - "$JS.API.STREAM.INFO.DELIVERY_DLQ"
+              - "$JS.API.STREAM.INFO.DELIVERY_REPLAY"
+              - "$JS.API.STREAM.INFO.DELIVERIES"
+              - "$JS.API.STREAM.MSG.GET.DELIVERY_DLQ"
+              - "$JS.API.STREAM.MSG.DELETE.DELIVERY_DLQ"
+              {{- range list "EVENTS" "DELIVERY_REPLAY" }}
+              - {{ printf "$JS.API.CONSUMER.CREATE.%s.>" . | quote }}
+              - {{ printf "$JS.API.CONSUMER.INFO.%s.*" . | quote }}
+              - {{ printf "$JS.API.CONSUMER.DELETE.%s.*" . | quote }}
+              - {{ printf "$JS.API.CONSUMER.MSG.NEXT.%s.*" . | quote }}
+              - {{ printf "$JS.API.CONSUMER.DURABLE.CREATE.%s.*" . | quote }}
+              - {{ printf "$JS.ACK.%s.>" . | quote }}
+              {{- end }}
+              - "$JS.API.CONSUMER.LIST.EVENTS"
+              - "delivery-dlq.*"
+              - "redeliver.*"
+              - "deliveries.*"
+              {{- include "tributary.controlReadPermissions" . | nindent 14 }}
+              - "$KV.tributary_control.subscriptions.*"
+              - "audit.subscriptions.*"
+            deny:
+              - {{ printf "$JS.API.CONSUMER.CREATE.%s" $aggregator | quote }}
+              - {{ printf "$JS.API.CONSUMER.CREATE.%s.>" $aggregator | quote }}
+              - {{ printf "$JS.API.CONSUMER.INFO.%s" $aggregator | quote }}
+              - {{ printf "$JS.API.CONSUMER.DELETE.%s" $aggregator | quote }}
+              - {{ printf "$JS.API.CONSUMER.MSG.NEXT.%s" $aggregator | quote }}
+              - {{ printf "$JS.API.CONSUMER.DURABLE.CREATE.%s" $aggregator | quote }}
+              - {{ printf "$JS.ACK.%s.>" $aggregator | quote }}
+          subscribe:
+            allow: ["_INBOX_delivery.>"]
+      {{- else if $delivery.enabled }}
       # The delivery process (packages/streams deliveryPermissions): per destination its durable
       # consumers on EVENTS (pinned to the destination's filter subjects where nats-server can pin
       # them) and DELIVERY_REPLAY, the scan consumer of its time-range replays, and its own DLQ,
@@ -79,6 +126,48 @@ accounts:
           subscribe:
             allow: ["_INBOX_delivery.>"]
       {{- end }}
+      {{- if $control.enabled }}
+      # The management API on the aggregator (packages/streams controlPermissions): the control
+      # bucket read and written, the audit stream written and read by sequence, hub events and the
+      # delivery log read by sequence (resends), events put back for one subscription. No consumer
+      # on EVENTS and no stream management (the provisioning Job makes the bucket and CONTROL_AUDIT).
+      - user: control
+        password: "<< $CONTROL_PASSWORD >>"
+        allowed_connection_types: [STANDARD]
+        permissions:
+          publish:
+            allow:
+              - "$JS.API.INFO"
+              {{- include "tributary.controlReadPermissions" . | nindent 14 }}
+              - "$KV.tributary_control.>"
+              - "$JS.API.STREAM.INFO.CONTROL_AUDIT"
+              - "audit.>"
+              - "$JS.API.STREAM.MSG.GET.CONTROL_AUDIT"
+              - "$JS.API.STREAM.INFO.EVENTS"
+              - "$JS.API.STREAM.MSG.GET.EVENTS"
+              - "$JS.API.STREAM.INFO.DELIVERIES"
+              - "$JS.API.STREAM.MSG.GET.DELIVERIES"
+              - "$JS.API.STREAM.INFO.DELIVERY_REPLAY"
+              - "redeliver.*"
+          subscribe:
+            allow: ["_INBOX_control.>"]
+      {{- end }}
+    # The control bucket's mirror traffic, each region's to its own link account only (packages/streams
+    # controlMirrorExports): the mirror's consumer create, its flow-control replies, and the region's
+    # deliver prefix. Rendered with control off too, as the code renders it: nothing uses them then.
+    exports:
+      {{- range .Values.global.tributary.regions }}
+      {{- $account := include "tributary.linkAccountName" . }}
+      {{- $mirror := include "tributary.controlMirrorExports" . | fromYaml }}
+      {{- range $mirror.services }}
+      - service: {{ . | quote }}
+        accounts: [{{ $account }}]
+      {{- end }}
+      {{- range $mirror.streams }}
+      - stream: {{ . | quote }}
+        accounts: [{{ $account }}]
+      {{- end }}
+      {{- end }}
     # Each region's sourcing subjects, from the account its leafnode link logs in to.
     imports:
       {{- range .Values.global.tributary.regions }}
@@ -101,19 +190,19 @@ accounts:
   */}}
   {{- range .Values.global.tributary.regions }}
   {{- $exports := include "tributary.linkExports" . | fromYaml }}
+  {{- $mirror := include "tributary.controlMirrorExports" . | fromYaml }}
+  {{- $mirrorLeaf := include "tributary.controlMirrorLeafPermissions" . | fromYaml }}
   {{ include "tributary.linkAccountName" . }}:
     users:
       - user: {{ printf "leaf-%s" . | quote }}
         password: {{ printf "<< $%s >>" (include "tributary.leafPasswordVar" .) | quote }}
         allowed_connection_types: [LEAFNODE]
+        # And the region's mirror of the control bucket (packages/streams controlMirrorLeafPermissions).
         permissions:
           publish:
-            allow: {{ prepend $exports.streams "_R_.>" | toJson }}
+            allow: {{ concat (list "_R_.>") $exports.streams $mirrorLeaf.publish | toJson }}
           subscribe:
-            allow:
-              {{- range $exports.services }}
-              - {{ . | quote }}
-              {{- end }}
+            allow: {{ concat $exports.services $mirrorLeaf.subscribe | toJson }}
     exports:
       {{- range $exports.services }}
       - service: {{ . | quote }}
@@ -122,6 +211,14 @@ accounts:
       {{- range $exports.streams }}
       - stream: {{ . | quote }}
         accounts: [TRIBUTARY]
+      {{- end }}
+    # The control bucket's mirror traffic that TRIBUTARY exports to this region alone.
+    imports:
+      {{- range $mirror.services }}
+      - service: { account: TRIBUTARY, subject: {{ . | quote }} }
+      {{- end }}
+      {{- range $mirror.streams }}
+      - stream: { account: TRIBUTARY, subject: {{ . | quote }} }
       {{- end }}
   {{- end }}
 {{- end -}}
@@ -231,6 +328,56 @@ services:
   - {{ printf "$JS.FC.%s.>" $stream | quote }}
 streams:
   - {{ printf "deliver.%s.>" . | quote }}
+{{- end -}}
+
+{{/*
+The control bucket (packages/streams control.ts): KV bucket `tributary_control`, its stream
+KV_tributary_control at the hub; each region keeps a mirror of it, read through the hub domain's
+API and delivered to the region's own prefix `deliver.control.<region>`.
+*/}}
+
+{{/*
+What the hub's TRIBUTARY account exports to one region's link account for its mirror
+(controlMirrorExports), as YAML: the mirror's consumer create and flow-control replies (services),
+the region's deliver prefix (streams).
+*/}}
+{{- define "tributary.controlMirrorExports" -}}
+services:
+  - "$JS.API.CONSUMER.CREATE.KV_tributary_control"
+  - "$JS.FC.KV_tributary_control.>"
+streams:
+  - {{ printf "deliver.control.%s.>" . | quote }}
+{{- end -}}
+
+{{/*
+The leaf user's share of the mirror (controlMirrorLeafPermissions), in nats-server's leaf terms:
+publish what the region sends the hub (the create as the region sends it, flow-control replies),
+subscribe what the hub sends back (the deliveries, the create's reply).
+*/}}
+{{- define "tributary.controlMirrorLeafPermissions" -}}
+publish:
+  - "$JS.hub.API.CONSUMER.CREATE.KV_tributary_control"
+  - "$JS.FC.KV_tributary_control.>"
+subscribe:
+  - {{ printf "deliver.control.%s.>" . | quote }}
+  - "$JSC.R.>"
+{{- end -}}
+
+{{/*
+Reading the bucket (controlReadPermissions): its stream info, direct gets, and watching it through
+an ordered consumer of its own. A YAML list.
+*/}}
+{{- define "tributary.controlReadPermissions" -}}
+- "$JS.API.STREAM.INFO.KV_tributary_control"
+- "$JS.API.STREAM.NAMES"
+- "$JS.API.DIRECT.GET.KV_tributary_control.>"
+- "$JS.API.DIRECT.GET.KV_tributary_control"
+- "$JS.API.STREAM.MSG.GET.KV_tributary_control"
+- "$JS.API.CONSUMER.CREATE.KV_tributary_control.>"
+- "$JS.API.CONSUMER.DELETE.KV_tributary_control.>"
+- "$JS.API.CONSUMER.INFO.KV_tributary_control.>"
+- "$JS.API.CONSUMER.MSG.NEXT.KV_tributary_control.>"
+- "$JS.FC.KV_tributary_control.>"
 {{- end -}}
 
 {{- define "tributary.natsHardenedContainer" -}}
