@@ -248,9 +248,10 @@ function enrichmentRun() {
   return n / (ms / 1000);
 }
 
-/** CPU seconds a process has used (utime + stime), from /proc. */
-function cpuSecondsOf(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+/** CPU seconds a process (or, under /proc/<pid>/task/<tid>, one of its threads) has used: utime + stime. */
+function cpuSecondsOf(pid, tid) {
+  const path = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
+  const fields = readFileSync(path, "utf8").split(") ")[1].split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
@@ -296,11 +297,16 @@ async function loaderRun(dir, enrich) {
     let peakRss = 0;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
     const started = performance.now();
-    const cpu = { bench: process.cpuUsage(), nats: cpuSecondsOf(server.pid) };
+    const cpu = {
+      bench: process.cpuUsage(),
+      main: cpuSecondsOf(process.pid, process.pid),
+      nats: cpuSecondsOf(server.pid),
+    };
     const running = loader.run();
     while (loader.counters.loaded < N) await new Promise((r) => setTimeout(r, 20));
     const seconds = (performance.now() - started) / 1000;
     const benchCpu = process.cpuUsage(cpu.bench);
+    const mainCpu = cpuSecondsOf(process.pid, process.pid) - cpu.main;
     const natsCpu = cpuSecondsOf(server.pid) - cpu.nats;
     clearInterval(sampler);
     loader.stop();
@@ -312,7 +318,7 @@ async function loaderRun(dir, enrich) {
       seconds,
       peakRssMiB: peakRss / 2 ** 20,
       finalBatch: loader.adaptive.current,
-      cpu: { bench: (benchCpu.user + benchCpu.system) / 1e6, nats: natsCpu },
+      cpu: { bench: (benchCpu.user + benchCpu.system) / 1e6, main: mainCpu, nats: natsCpu },
     };
   } finally {
     await nc.drain();
@@ -344,7 +350,7 @@ try {
   for (const [enrich, loader] of runs) {
     console.log(
       `loader, enrichment ${enrich ? "on " : "off"} (stream ▸ map ▸ batch ▸ DuckDB ▸ ack): ${f(loader.rate)} rows/s (${loader.seconds.toFixed(1)} s), ${((loader.rate / best) * 100).toFixed(0)}% of the engine; ` +
-        `CPU ${loader.cpu.bench.toFixed(1)} s bench + ${loader.cpu.nats.toFixed(1)} s nats-server; peak RSS ${loader.peakRssMiB.toFixed(0)} MiB (batch ended at ${loader.finalBatch})`,
+        `CPU ${loader.cpu.bench.toFixed(1)} s bench (${loader.cpu.main.toFixed(1)} s its main thread) + ${loader.cpu.nats.toFixed(1)} s nats-server; peak RSS ${loader.peakRssMiB.toFixed(0)} MiB (batch ended at ${loader.finalBatch})`,
     );
   }
 } finally {
