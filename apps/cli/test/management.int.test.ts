@@ -377,6 +377,8 @@ describe("management commands (sources, subscriptions, config) against the manag
     expect(restored.stdout).toMatch(/subscriptions\/hook: set types/);
     const hook = await json("read", "subscriptions", "show", "hook");
     expect([hook.types, hook.retry.maxAttempts]).toEqual([["link.clicked"], 3]);
+    // The last writer is recorded: the API's update said api, the apply that restored it says apply.
+    expect(hook.managedBy).toBe("apply");
 
     // A secret the file adds is read from its file reference and added; never printed.
     const s2 = `whsec_${randomBytes(32).toString("base64")}`;

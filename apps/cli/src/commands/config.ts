@@ -58,7 +58,7 @@ async function apply(cli: Cli, opts: { file: string; prune?: boolean; secretsDir
   const api = cli.api();
   const desired = await readDesiredConfig(opts.file);
   const plan = await planConfig(api, desired, { prune: opts.prune ?? false });
-  const result = await applyConfig(api, plan, opts.secretsDir ? { secretsDir: opts.secretsDir } : {});
+  const result = await applyConfig(api.asApply(), plan, opts.secretsDir ? { secretsDir: opts.secretsDir } : {});
   for (const note of plan.notes) console.error(`note: ${note}`);
   for (const r of plan.resources) for (const note of r.notes) console.error(`note: ${r.kind}/${r.id}: ${note}`);
   cli.print(result, () => applyText(result));

@@ -109,7 +109,16 @@ export interface ApiAnswer<T> {
 
 /** JSON requests to the management API with the endpoint's token. */
 export class ManagementApi {
-  constructor(readonly endpoint: ManagementEndpoint) {}
+  constructor(
+    readonly endpoint: ManagementEndpoint,
+    /** Who the changes are recorded as made by: `apply` for `config apply` (the records' managedBy). */
+    readonly writer: "api" | "apply" = "api",
+  ) {}
+
+  /** The same endpoint, its changes recorded as the declarative config's (`managedBy: apply`). */
+  asApply(): ManagementApi {
+    return new ManagementApi(this.endpoint, "apply");
+  }
 
   async request<T>(
     method: "GET" | "POST" | "PATCH" | "DELETE",
@@ -120,6 +129,7 @@ export class ManagementApi {
     if (this.endpoint.token) headers.authorization = `Bearer ${this.endpoint.token}`;
     if (opts.body !== undefined) headers["content-type"] = "application/json";
     if (opts.ifMatch !== undefined) headers["if-match"] = `"${opts.ifMatch}"`;
+    if (this.writer === "apply") headers["tributary-managed-by"] = "apply";
     let res: Response;
     try {
       res = await fetch(`${this.endpoint.baseUrl}${path}`, {
