@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-time (and idempotent) set-up behind the README's two commands:
-# nats-server >= 2.10, ClickHouse and Prometheus (with --for-tests), pnpm via corepack, the locked packages (Node 24 comes with them as the `node`
+# nats-server >= 2.10, ClickHouse, Prometheus and Chromium (with --for-tests), pnpm via corepack, the locked packages (Node 24 comes with them as the `node`
 # package), and the build. Every step says what is missing when it cannot do its job.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,6 +18,9 @@ if [ "${1:-}" = "--for-tests" ]; then
   # The telemetry tests run a real Prometheus against the apps and promtool against the alert rules.
   prom_dir="$(bash scripts/ensure-prometheus.sh)"
   say "prometheus: $prom_dir ($("$prom_dir/prometheus" --version 2>&1 | head -n1))"
+  # The console's browser tests drive a real Chromium (playwright-core, no downloaded browser).
+  chromium_bin="$(bash scripts/ensure-chromium.sh)"
+  say "chromium: $chromium_bin ($("$chromium_bin" --version 2>/dev/null | head -n1))"
 fi
 
 frozen="--frozen-lockfile"

@@ -5,6 +5,9 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
+import { extname } from "node:path";
+import fastifyStatic from "@fastify/static";
+import { consoleAssetsDir } from "@tributary/console";
 import type { ControlConnection } from "@tributary/control-api";
 import { queryApiPlugin, type QueryApiDeps } from "@tributary/query-api";
 import type { ErrorCatalogue } from "@tributary/errors";
@@ -49,6 +52,11 @@ export interface AggregatorHttpDeps {
   operatorLoopback?: boolean | undefined;
   /** Server timeouts and connection cap; default HTTP_SERVER_LIMITS (@tributary/runtime). */
   limits?: HttpServerLimits | undefined;
+  /**
+   * The web console's built files (@tributary/console), served at /console/ beside the query API
+   * they call; served only with `api`. Default: the console package's.
+   */
+  consoleDir?: string | undefined;
 }
 
 /** Refusals of the aggregator's own endpoints (the query API has its own); README.md's table is generated from it. */
@@ -99,8 +107,14 @@ function operatorGuard(token: string | undefined, loopback: boolean | undefined)
 
 export const MAX_EVENTS_PAGE = 1000;
 
-/** The routes anyone may call: Kubernetes' probes, which carry nothing but "ok" and "ready". */
-export const OPEN_ROUTES = ["/healthz", "/readyz"] as const;
+/** Where the web console is served: its static files (and index.html for every other path below). */
+export const CONSOLE_ROUTES = ["/console", "/console/", "/console/*"] as const;
+
+/**
+ * The routes anyone may call: Kubernetes' probes, which carry nothing but "ok" and "ready", and
+ * the web console's static files, which carry no data (the page asks the API with the user's token).
+ */
+export const OPEN_ROUTES = ["/healthz", "/readyz", ...CONSOLE_ROUTES] as const;
 
 /**
  * Health, stats, the operator reads and (given `api`) the query API. DuckDB allows one writer
@@ -125,9 +139,40 @@ export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
     registerHealthRoutes(routes, deps);
     if (deps.reconcile) registerReconcileRoutes(routes, deps.reconcile);
     registerDeliveryLogRoute(routes, deps.reader);
-    if (deps.api) await routes.register(queryApiPlugin, deps.api);
+    if (deps.api) {
+      await routes.register(queryApiPlugin, deps.api);
+      await registerConsoleRoutes(routes, deps.consoleDir ?? consoleAssetsDir);
+    }
   });
   return app;
+}
+
+/**
+ * The web console: `/console/<file>` from its built files (hashed names under assets/ cached for
+ * a year), index.html for every other path below /console/, so a route reloaded or shared opens
+ * the console. A strict content security policy keeps the page to its own scripts and to this
+ * origin's API, where the bearer token it holds goes.
+ */
+async function registerConsoleRoutes(app: FastifyInstance, root: string): Promise<void> {
+  await app.register(fastifyStatic, { root, serve: false });
+  const headers = {
+    "content-security-policy":
+      "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+  };
+  const page = (reply: FastifyReply) =>
+    reply.headers(headers).header("cache-control", "no-cache").sendFile("index.html", { cacheControl: false });
+  app.get("/console", async (_request, reply) => reply.redirect("/console/"));
+  app.get("/console/", async (_request, reply) => page(reply));
+  app.get<{ Params: { "*": string } }>("/console/*", async (request, reply) => {
+    const path = request.params["*"];
+    if (extname(path) === "") return page(reply);
+    void reply.headers(headers);
+    return path.startsWith("assets/")
+      ? reply.sendFile(path, { maxAge: 365 * 24 * 3600 * 1000, immutable: true })
+      : reply.header("cache-control", "no-cache").sendFile(path, { cacheControl: false });
+  });
 }
 
 /**

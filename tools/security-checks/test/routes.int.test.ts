@@ -118,9 +118,15 @@ afterAll(async () => {
 });
 
 describe("every route of every app refuses a request without credentials unless it is public", () => {
-  it("the documented public list is the ingest routes and the probes", () => {
+  it("the documented public list is the ingest routes, the probes and the console's static files", () => {
     expect([...documentedPublicRoutes()].sort()).toEqual(
       [
+        "GET /console",
+        "GET /console/",
+        "GET /console/*",
+        "HEAD /console",
+        "HEAD /console/",
+        "HEAD /console/*",
         "GET /healthz",
         "GET /readyz",
         "HEAD /healthz",

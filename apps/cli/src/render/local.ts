@@ -23,6 +23,7 @@ ${regionLines}
   delivery    ${topology.delivery.url}   (${destinations.length > 0 ? `destinations: ${destinations.map((d) => d.name).join(", ")}, and ` : ""}the management API's subscriptions; \`npm run tributary -- destinations\`)
   API         ${topology.aggregatorUrl}/v1/openapi.json   (events, analytics, sources, subscriptions, audit)
               admin token: ${topology.apiToken}   (also in ${stateDir}/context.json, which the CLI reads)
+  console     ${topology.aggregatorUrl}/console/   (the web console: sign in with the admin token)
   metrics     ${us.gatewayOpsUrl}/metrics, ${topology.aggregatorUrl}/metrics, ${topology.delivery.url}/metrics (Prometheus format)
 
 Send a signed event to region us (copy and paste into another terminal; use port ${DEFAULT_TOPOLOGY.gatewayPorts[1]} for eu):

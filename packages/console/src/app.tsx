@@ -1,0 +1,141 @@
+import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import { apiClient, type ApiError } from "./api/client";
+import { EventDetailPage } from "./pages/event-detail";
+import { EventsPage } from "./pages/events";
+import { SignInPage } from "./pages/sign-in";
+import { SourcesPage } from "./pages/sources";
+import { SubscriptionsPage } from "./pages/subscriptions";
+import { href, navigate, useRoute, type Route } from "./router";
+import {
+  forgetToken,
+  probeScope,
+  scopeBelow,
+  sessionOf,
+  SessionContext,
+  storedToken,
+  storeToken,
+  type Scope,
+  type Session,
+} from "./session";
+
+const NAV = [
+  { part: "events", label: "Events" },
+  { part: "subscriptions", label: "Subscriptions" },
+  { part: "sources", label: "Sources" },
+] as const;
+
+interface SignedIn {
+  token: string;
+  scope: Scope;
+}
+
+/** Signs in with a token: asks the API what it may do (changing nothing); undefined when unknown. */
+async function signIn(token: string): Promise<SignedIn | undefined> {
+  const scope = await probeScope(apiClient(token, () => {}));
+  return scope === "invalid" ? undefined : { token, scope };
+}
+
+function useSignedIn() {
+  const [signedIn, setSignedIn] = useState<SignedIn | undefined>();
+  const [checking, setChecking] = useState(() => storedToken() !== undefined);
+  const [notice, setNotice] = useState<string>();
+  const signOut = useCallback((why?: string) => {
+    forgetToken();
+    setSignedIn(undefined);
+    setNotice(why);
+    navigate(href(["sign-in"]));
+  }, []);
+  useEffect(() => {
+    const token = storedToken();
+    if (token === undefined) return;
+    void signIn(token).then((found) => {
+      setChecking(false);
+      if (found) setSignedIn(found);
+      else signOut("The stored token is no longer accepted: sign in again.");
+    });
+  }, [signOut]);
+  const accept = useCallback((found: SignedIn) => {
+    storeToken(found.token);
+    setNotice(undefined);
+    setSignedIn(found);
+  }, []);
+  return { signedIn, setSignedIn, checking, notice, signOut, accept };
+}
+
+/** The session of a signed-in token: a 401 signs out, a 403 forbidden_scope lowers the known scope. */
+function useSession(signedIn: SignedIn | undefined, update: (s: SignedIn) => void, signOut: (why?: string) => void) {
+  return useMemo<Session | undefined>(() => {
+    if (!signedIn) return undefined;
+    const onRefused = (error: ApiError) => {
+      if (error.status === 401) signOut("The API no longer accepts this token: sign in again.");
+      else if (error.code === "forbidden_scope")
+        update({ ...signedIn, scope: scopeBelow(error.message, signedIn.scope) });
+    };
+    return sessionOf(apiClient(signedIn.token, onRefused), signedIn.scope, () => signOut());
+  }, [signedIn, update, signOut]);
+}
+
+export function App() {
+  const route = useRoute();
+  const { signedIn, setSignedIn, checking, notice, signOut, accept } = useSignedIn();
+  const session = useSession(signedIn, setSignedIn, signOut);
+  return (
+    <>
+      <a class="skip" href="#main" onClick={skipToMain}>
+        Skip to content
+      </a>
+      <header class="banner">
+        <p class="brand">Tributary console</p>
+        {session ? <Nav route={route} session={session} /> : null}
+      </header>
+      <main id="main" tabIndex={-1}>
+        {checking ? (
+          <p role="status">Checking the stored token…</p>
+        ) : session ? (
+          <SessionContext.Provider value={session}>
+            <Page route={route} />
+          </SessionContext.Provider>
+        ) : (
+          <SignInPage notice={notice} signIn={signIn} onSignedIn={(found) => accept(found)} />
+        )}
+      </main>
+    </>
+  );
+}
+
+/** The skip link moves the focus without changing the hash (the hash is the route). */
+function skipToMain(event: Event): void {
+  event.preventDefault();
+  document.getElementById("main")?.focus();
+}
+
+function Nav({ route, session }: { route: Route; session: Session }) {
+  const current = route.parts[0] ?? "events";
+  return (
+    <nav aria-label="Main">
+      <ul>
+        {NAV.map((item) => (
+          <li key={item.part}>
+            <a href={href([item.part])} aria-current={current === item.part ? "page" : undefined}>
+              {item.label}
+            </a>
+          </li>
+        ))}
+      </ul>
+      <p class="who">
+        Token scope: <strong data-testid="scope">{session.scope}</strong>{" "}
+        <button type="button" onClick={session.signOut}>
+          Sign out
+        </button>
+      </p>
+    </nav>
+  );
+}
+
+function Page({ route }: { route: Route }) {
+  const [first, second] = route.parts;
+  if (first === "events" && second !== undefined) return <EventDetailPage eventKey={second} />;
+  if (first === "subscriptions") return <SubscriptionsPage />;
+  if (first === "sources") return <SourcesPage />;
+  return <EventsPage query={route.query} />;
+}

@@ -1,0 +1,330 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import axe from "axe-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePorts } from "@tributary/processes";
+// The local system by path, not as a declared dependency: the local system runs the aggregator,
+// which serves this package, so declaring it would make the workspace's build graph a cycle. Its
+// build comes first all the same (turbo.json: this package's test depends on its build).
+import { DEFAULT_TOPOLOGY, signWebhookHmacSha256, startTopology, type Topology } from "../../local/dist/index.js";
+
+/** Debian's Chromium (scripts/ensure-chromium.sh installs it); playwright-core downloads no browser. */
+const CHROMIUM = process.env.TRIBUTARY_CHROMIUM ?? "/usr/bin/chromium";
+const SHOTS = join(import.meta.dirname, "..", "test-results");
+
+declare global {
+  interface Window {
+    axe: typeof axe;
+  }
+}
+
+/** Polls until `check` holds, failing after `ms`. */
+async function within(ms: number, check: () => Promise<boolean>): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > ms) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** axe-core in the page: every serious or critical violation, as "rule: target" lines. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(axe.source);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(" ")} - ${v.help}`));
+}
+
+/** The page passes axe (no serious or critical violation) and is photographed for the record. */
+async function checkPage(page: Page, name: string): Promise<void> {
+  expect(await seriousViolations(page), `axe on ${name}`).toEqual([]);
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+describe("the web console in a real browser, over the local multi-region system", () => {
+  let topology: Topology;
+  let stateDir: string;
+  let browser: Browser;
+  let readToken: string;
+  let endpoint: Server;
+  let endpointUrl: string;
+  const received: Received[] = [];
+  const sent = new Map<string, string>(); // event key -> region
+  const pageErrors: string[] = [];
+
+  const api = async (method: string, path: string, payload?: unknown, token = topology.apiToken) => {
+    const res = await fetch(`${topology.aggregatorUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(payload === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+    });
+    return { status: res.status, body: (res.status === 204 ? undefined : await res.json()) as any };
+  };
+
+  /** A browser tab of its own (its own sessionStorage), failing the test on any page error or CSP refusal. */
+  const newPage = async (): Promise<{ context: BrowserContext; page: Page }> => {
+    pageErrors.length = 0;
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    page.on("console", (msg) => {
+      if (msg.type() === "error" && !/Failed to load resource/.test(msg.text())) pageErrors.push(msg.text());
+    });
+    return { context, page };
+  };
+
+  const signIn = async (page: Page, token: string) => {
+    await page.goto(`${topology.aggregatorUrl}/console/`);
+    await page.getByLabel("API token").fill(token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { level: 1, name: "Events" }).waitFor();
+  };
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    stateDir = mkdtempSync(join(tmpdir(), "tributary-console-"));
+    // A read-only token beside the local admin token (a file reference, as the local system's own).
+    readToken = randomBytes(24).toString("hex");
+    const readTokenFile = join(stateDir, "read-token");
+    writeFileSync(readTokenFile, readToken + "\n", { mode: 0o600 });
+    const [us, eu, aggregatorPort] = await freePorts(3);
+    topology = await startTopology({
+      ...DEFAULT_TOPOLOGY,
+      stateDir,
+      hubPort: -1,
+      hubLeafnodePort: -1,
+      regionPorts: -1,
+      gatewayPorts: [us!, eu!],
+      aggregatorPort: aggregatorPort!,
+      logLevel: "warn",
+      aggregatorOverrides: {
+        api: {
+          anonymousLoopback: true,
+          tokens: [
+            // The local admin token, where the local system keeps it (secrets/api-token in its state).
+            { id: "local-admin", file: join(stateDir, "secrets", "api-token"), sources: ["*"], scope: "admin" },
+            { id: "viewer", file: readTokenFile, sources: ["*"], scope: "read" },
+          ],
+        },
+      },
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+    endpoint = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => endpoint.listen(0, "127.0.0.1", r));
+    endpointUrl = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/hooks`;
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    endpoint?.close();
+    await topology?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it("signed events sent through both regions appear on the Events page, page by page, and open in detail", async () => {
+    // A source made through the API; its secret signs events sent to both regions' gateways.
+    const created = await api("POST", "/v1/sources", { id: "shop", scheme: { type: "webhook-hmac-sha256" } });
+    expect(created.status).toBe(201);
+    const secret = created.body.secrets[0].value as string;
+    const regions = [...topology.regions.entries()];
+    const send = async (region: string, gatewayUrl: string) => {
+      const eventId = randomUUID();
+      const body = JSON.stringify({
+        event_id: eventId,
+        type: "link.clicked",
+        occurred_at: new Date().toISOString(),
+        data: { link_id: `l-${region}` },
+      });
+      const res = await fetch(`${gatewayUrl}/v1/sources/shop/events`, {
+        method: "POST",
+        headers: signWebhookHmacSha256({ secret, body }),
+        body,
+      });
+      if (res.status === 202) sent.set(`shop:${eventId}`, region);
+      return res.status;
+    };
+    // The gateways apply the new source within seconds; from then on every event is taken.
+    await within(15_000, async () =>
+      (await Promise.all(regions.map(([r, h]) => send(r, h.gatewayUrl)))).every((s) => s === 202),
+    );
+    for (let i = 0; i < 2; i++) for (const [r, h] of regions) expect(await send(r, h.gatewayUrl)).toBe(202);
+    await within(
+      30_000,
+      async () => (await api("GET", "/v1/events?source=shop&limit=100")).body.data?.length >= sent.size,
+    );
+
+    const { context, page } = await newPage();
+    await page.goto(`${topology.aggregatorUrl}/console/`);
+    await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+    await checkPage(page, "sign-in");
+    await signIn(page, topology.apiToken);
+    await expect.poll(() => page.getByTestId("scope").textContent()).toBe("admin");
+    for (const key of sent.keys()) await page.getByRole("link", { name: key }).waitFor();
+    const shownRegions = new Set(await page.getByTestId("region").allTextContents());
+    expect(shownRegions).toEqual(new Set(["us", "eu"]));
+    await checkPage(page, "events");
+
+    // Cursor pages of four: the first page, "Next page", the rest; every event once.
+    const keysShown = async () => (await page.locator("main tbody tr td:first-child a").allTextContents()).sort();
+    await page.goto(`${topology.aggregatorUrl}/console/#/events?source=shop&limit=4`);
+    await page.getByRole("link", { name: "Next page" }).waitFor();
+    await expect.poll(async () => (await keysShown()).length).toBe(4);
+    const first = await keysShown();
+    await page.getByRole("link", { name: "Next page" }).click();
+    await page.getByRole("link", { name: "First page" }).waitFor();
+    await expect.poll(async () => (await keysShown()).some((k) => first.includes(k))).toBe(false);
+    expect([...first, ...(await keysShown())].sort()).toEqual([...sent.keys()].sort());
+
+    // Each region's event opens in detail: by a click, and by its URL (shareable, reloadable).
+    for (const [key, region] of sent) {
+      await page.goto(`${topology.aggregatorUrl}/console/#/events?source=shop`);
+      await page.getByRole("link", { name: key }).click();
+      await page.getByRole("heading", { level: 1, name: `Event ${key}` }).waitFor();
+      expect(await page.getByTestId("event-region").textContent()).toBe(region);
+      expect(await page.getByTestId("payload").textContent()).toContain(key.slice("shop:".length));
+    }
+    const [key, region] = [...sent].find(([, r]) => r === "eu")!;
+    await page.goto(`${topology.aggregatorUrl}/console/#/events/${encodeURIComponent(key)}`);
+    await page.reload();
+    await page.getByRole("heading", { level: 1, name: `Event ${key}` }).waitFor();
+    expect(await page.getByTestId("event-region").textContent()).toBe(region);
+    await checkPage(page, "event-detail");
+    await context.close();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("a subscription created on the page shows its secret once, test-sends to the endpoint, pauses and resumes; an event resends to it", async () => {
+    const { context, page } = await newPage();
+    await signIn(page, topology.apiToken);
+    await page.getByRole("link", { name: "Subscriptions" }).click();
+    await page.getByRole("heading", { level: 1, name: "Subscriptions" }).waitFor();
+    await page.getByLabel("Id").fill("hooks");
+    await page.getByLabel("Endpoint URL").fill(endpointUrl);
+    await page.getByLabel("Sources").fill("shop");
+    await page.getByRole("button", { name: "Create subscription" }).click();
+    const secret = page.getByTestId("secret-value");
+    await secret.waitFor();
+    expect(await secret.textContent()).toMatch(/^whsec_/);
+    const row = page.getByTestId("subscription-hooks");
+    await row.waitFor();
+    expect(await row.getByTestId("state").textContent()).toBe("active");
+    await checkPage(page, "subscriptions");
+
+    // The test send reaches the loopback endpoint; the page shows what it answered.
+    await row.getByRole("button", { name: "Send test" }).click();
+    await page.getByTestId("test-result").waitFor();
+    expect(await page.getByTestId("test-result").textContent()).toContain("HTTP 204");
+    await within(10_000, async () => received.length >= 1);
+    expect(received[0]!.headers["webhook-id"]).toBeTruthy();
+
+    await row.getByRole("button", { name: "Pause" }).click();
+    await expect.poll(() => row.getByTestId("state").textContent()).toMatch(/^paused/);
+    expect((await api("GET", "/v1/subscriptions/hooks")).body.paused).toBe(true);
+    await row.getByRole("button", { name: "Resume" }).click();
+    await expect.poll(() => row.getByTestId("state").textContent()).toBe("active");
+    expect((await api("GET", "/v1/subscriptions/hooks")).body.paused).toBe(false);
+
+    // Shown once: after a reload the secret is gone (the API never shows it again).
+    await page.reload();
+    await row.waitFor();
+    expect(await page.getByTestId("secret-value").count()).toBe(0);
+
+    // "Resend to subscription…" from an event's page: the endpoint gets it with its key as webhook-id.
+    const [key] = [...sent.keys()];
+    await page.goto(`${topology.aggregatorUrl}/console/#/events/${encodeURIComponent(key!)}`);
+    await page.getByLabel("Subscription", { exact: true }).selectOption("hooks");
+    await page.getByRole("button", { name: "Resend to subscription…" }).click();
+    await page.getByText(/Resent to hooks/).waitFor();
+    await within(20_000, async () => received.some((r) => r.headers["webhook-id"] === key));
+    await context.close();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("sources: secret ids and dates listed; a secret added shows its value once and can be retired", async () => {
+    const { context, page } = await newPage();
+    await signIn(page, topology.apiToken);
+    await page.getByRole("link", { name: "Sources" }).click();
+    const card = page.getByTestId("source-shop");
+    await card.waitFor();
+    await card.getByLabel("New secret id").fill("s2");
+    await card.getByRole("button", { name: "Add secret" }).click();
+    await page.getByTestId("secret-value").waitFor();
+    expect((await page.getByTestId("secret-value").textContent())!.length).toBeGreaterThanOrEqual(32);
+    await card.getByRole("rowheader", { name: "s2" }).waitFor();
+    await checkPage(page, "sources");
+    await card.getByRole("button", { name: "Retire s2" }).click();
+    await page.getByText("Secret s2 of shop retired.").waitFor();
+    expect((await api("GET", "/v1/sources/shop")).body.secrets.map((s: { id: string }) => s.id)).not.toContain("s2");
+    await context.close();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("a read-only token sees every page with no button that changes anything, and its direct write is refused (403)", async () => {
+    const { context, page } = await newPage();
+    await signIn(page, readToken);
+    await expect.poll(() => page.getByTestId("scope").textContent()).toBe("read");
+    const changing = /create|add|retire|pause|resume|delete|test|resend/i;
+    const mainButtons = () => page.locator("main button").allTextContents();
+
+    await page.getByRole("link", { name: "Subscriptions" }).click();
+    await page.getByTestId("subscription-hooks").waitFor();
+    expect(await mainButtons()).toEqual([]);
+    expect(await page.locator("main form").count()).toBe(0);
+    await checkPage(page, "subscriptions-read-only");
+
+    await page.getByRole("link", { name: "Sources" }).click();
+    await page.getByTestId("source-shop").waitFor();
+    expect((await mainButtons()).filter((t) => changing.test(t))).toEqual([]);
+    expect(await page.locator("main form").count()).toBe(0);
+    await checkPage(page, "sources-read-only");
+
+    const [key] = [...sent.keys()];
+    await page.goto(`${topology.aggregatorUrl}/console/#/events/${encodeURIComponent(key!)}`);
+    await page.getByTestId("payload").waitFor();
+    expect(await mainButtons()).toEqual([]);
+    await checkPage(page, "event-detail-read-only");
+
+    // The API refuses the token's writes whatever a page shows: asked from the page, with its token.
+    const refused = await page.evaluate(async (token) => {
+      const res = await fetch("/v1/subscriptions/hooks/pause", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: "{}",
+      });
+      return { status: res.status, body: (await res.json()) as { error: { code: string } } };
+    }, readToken);
+    expect(refused).toMatchObject({ status: 403, body: { error: { code: "forbidden_scope" } } });
+    expect((await api("GET", "/v1/subscriptions/hooks")).body.paused).toBe(false);
+    await context.close();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("the console's files carry the page's security headers, and every path below /console/ opens it", async () => {
+    const res = await fetch(`${topology.aggregatorUrl}/console/subscriptions`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-security-policy")).toContain("default-src 'self'");
+    expect(await res.text()).toContain('<div id="app">');
+    expect((await fetch(`${topology.aggregatorUrl}/console/assets/missing.js`)).status).toBe(404);
+  });
+});
