@@ -2,15 +2,19 @@ import type { ComponentChildren, JSX } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { ApiError } from "./api/client";
 
+/** The first page after a load keeps the browser's focus (the skip link comes first); later ones take it. */
+let loaded = false;
+
 /**
- * A page's one h1. It takes the focus when the page opens (a screen reader announces the new
- * page, the keyboard starts from it) and names the document.
+ * A page's one h1. It takes the focus when the user moves to the page (a screen reader announces
+ * the new page, the keyboard starts from it), not on the first page of a load, and names the document.
  */
 export function PageHeading({ children, title }: { children: ComponentChildren; title: string }) {
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · Tributary console`;
-    ref.current?.focus();
+    if (loaded) ref.current?.focus();
+    loaded = true;
   }, [title]);
   return (
     <h1 ref={ref} tabIndex={-1}>

@@ -57,6 +57,7 @@ describe("the web console in a real browser, over the local multi-region system"
   let stateDir: string;
   let browser: Browser;
   let readToken: string;
+  let writeToken: string;
   let endpoint: Server;
   let endpointUrl: string;
   const received: Received[] = [];
@@ -97,10 +98,14 @@ describe("the web console in a real browser, over the local multi-region system"
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     stateDir = mkdtempSync(join(tmpdir(), "tributary-console-"));
-    // A read-only token beside the local admin token (a file reference, as the local system's own).
+    // A read-only and a write token beside the local admin token (file references, as the local system's own).
+    const tokenFile = (name: string, token: string) => {
+      const file = join(stateDir, `${name}-token`);
+      writeFileSync(file, token + "\n", { mode: 0o600 });
+      return file;
+    };
     readToken = randomBytes(24).toString("hex");
-    const readTokenFile = join(stateDir, "read-token");
-    writeFileSync(readTokenFile, readToken + "\n", { mode: 0o600 });
+    writeToken = randomBytes(24).toString("hex");
     const [us, eu, aggregatorPort] = await freePorts(3);
     topology = await startTopology({
       ...DEFAULT_TOPOLOGY,
@@ -117,7 +122,8 @@ describe("the web console in a real browser, over the local multi-region system"
           tokens: [
             // The local admin token, where the local system keeps it (secrets/api-token in its state).
             { id: "local-admin", file: join(stateDir, "secrets", "api-token"), sources: ["*"], scope: "admin" },
-            { id: "viewer", file: readTokenFile, sources: ["*"], scope: "read" },
+            { id: "viewer", file: tokenFile("read", readToken), sources: ["*"], scope: "read" },
+            { id: "operator", file: tokenFile("write", writeToken), sources: ["*"], scope: "write" },
           ],
         },
       },
@@ -178,7 +184,16 @@ describe("the web console in a real browser, over the local multi-region system"
     await page.goto(`${topology.aggregatorUrl}/console/`);
     await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
     await checkPage(page, "sign-in");
-    await signIn(page, topology.apiToken);
+    // By keyboard alone: the skip link comes first and leads to the content; the token field, Enter.
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+    await page.keyboard.press("Enter");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("main");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("token");
+    await page.keyboard.type(topology.apiToken);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { level: 1, name: "Events" }).waitFor();
     await expect.poll(() => page.getByTestId("scope").textContent()).toBe("admin");
     for (const key of sent.keys()) await page.getByRole("link", { name: key }).waitFor();
     const shownRegions = new Set(await page.getByTestId("region").allTextContents());
@@ -257,6 +272,20 @@ describe("the web console in a real browser, over the local multi-region system"
     await page.getByRole("button", { name: "Resend to subscription…" }).click();
     await page.getByText(/Resent to hooks/).waitFor();
     await within(20_000, async () => received.some((r) => r.headers["webhook-id"] === key));
+
+    // Delete asks first; confirmed, the subscription is gone from the page and the API.
+    await page.getByRole("link", { name: "Subscriptions" }).click();
+    await page.getByLabel("Id").fill("doomed");
+    await page.getByLabel("Endpoint URL").fill(endpointUrl);
+    await page.getByRole("button", { name: "Create subscription" }).click();
+    const doomed = page.getByTestId("subscription-doomed");
+    await doomed.getByRole("button", { name: "Delete…" }).click();
+    await doomed.getByRole("button", { name: "Keep it" }).click();
+    await doomed.getByRole("button", { name: "Delete…" }).click();
+    await doomed.getByRole("button", { name: "Delete doomed for good" }).click();
+    await page.getByText("doomed deleted.").waitFor();
+    await expect.poll(() => doomed.count()).toBe(0);
+    expect((await api("GET", "/v1/subscriptions/doomed")).status).toBe(404);
     await context.close();
     expect(pageErrors).toEqual([]);
   });
@@ -265,6 +294,15 @@ describe("the web console in a real browser, over the local multi-region system"
     const { context, page } = await newPage();
     await signIn(page, topology.apiToken);
     await page.getByRole("link", { name: "Sources" }).click();
+    // Created on the page: its first secret's value shown once.
+    await page.getByLabel("Id").fill("crm");
+    await page.getByLabel("Signature scheme").selectOption("standard-webhooks");
+    await page.getByRole("button", { name: "Create source" }).click();
+    await page.getByText("Source crm created.").waitFor();
+    expect(await page.getByTestId("secret-value").count()).toBe(1);
+    await page.getByTestId("source-crm").waitFor();
+    expect((await api("GET", "/v1/sources/crm")).body.scheme.type).toBe("standard-webhooks");
+
     const card = page.getByTestId("source-shop");
     await card.waitFor();
     await card.getByLabel("New secret id").fill("s2");
@@ -316,6 +354,21 @@ describe("the web console in a real browser, over the local multi-region system"
     }, readToken);
     expect(refused).toMatchObject({ status: 403, body: { error: { code: "forbidden_scope" } } });
     expect((await api("GET", "/v1/subscriptions/hooks")).body.paused).toBe(false);
+    await context.close();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("a write token changes subscriptions but sees no button that changes sources", async () => {
+    const { context, page } = await newPage();
+    await signIn(page, writeToken);
+    await expect.poll(() => page.getByTestId("scope").textContent()).toBe("write");
+    await page.getByRole("link", { name: "Subscriptions" }).click();
+    await page.getByTestId("subscription-hooks").getByRole("button", { name: "Pause" }).waitFor();
+    expect(await page.getByRole("button", { name: "Create subscription" }).count()).toBe(1);
+    await page.getByRole("link", { name: "Sources" }).click();
+    await page.getByTestId("source-shop").waitFor();
+    expect(await page.locator("main button").allTextContents()).toEqual([]);
+    expect(await page.locator("main form").count()).toBe(0);
     await context.close();
     expect(pageErrors).toEqual([]);
   });
