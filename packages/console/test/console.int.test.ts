@@ -211,6 +211,15 @@ describe("the web console in a real browser, over the local multi-region system"
     await expect.poll(async () => (await keysShown()).some((k) => first.includes(k))).toBe(false);
     expect([...first, ...(await keysShown())].sort()).toEqual([...sent.keys()].sort());
 
+    // The filter form writes the page's URL (shareable): a source without events shows none.
+    await page.goto(`${topology.aggregatorUrl}/console/#/events`);
+    await page.getByLabel("Source", { exact: true }).fill("nosuch");
+    await page.getByLabel("Suspicious").selectOption("false");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await page.getByText("No events match.").waitFor();
+    expect(page.url()).toContain("source=nosuch");
+    expect(page.url()).toContain("is_suspicious=false");
+
     // Each region's event opens in detail: by a click, and by its URL (shareable, reloadable).
     for (const [key, region] of sent) {
       await page.goto(`${topology.aggregatorUrl}/console/#/events?source=shop`);

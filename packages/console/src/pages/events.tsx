@@ -17,7 +17,9 @@ const TIME_FILTERS = [
   { name: "occurred_to", label: "Occurred before" },
 ] as const;
 const DEVICES = ["mobile", "tablet", "desktop", "smarttv", "console", "wearable", "embedded", "xr", "bot", "unknown"];
-const FILTER_NAMES = [...TEXT_FILTERS, ...TIME_FILTERS].map((f) => f.name as string).concat(["device", "is_unique"]);
+const FILTER_NAMES = [...TEXT_FILTERS, ...TIME_FILTERS]
+  .map((f) => f.name as string)
+  .concat(["device", "is_unique", "is_suspicious"]);
 const PAGE_SIZE = 50;
 
 /** The API query of the page's URL: its filters, the cursor of the page shown, its size (`limit`). */
@@ -29,7 +31,7 @@ function apiQuery(query: URLSearchParams): EventQuery {
   for (const name of [...FILTER_NAMES, "cursor"]) {
     const value = query.get(name);
     if (value === null || value === "") continue;
-    out[name] = name === "is_unique" ? value === "true" : value;
+    out[name] = name.startsWith("is_") ? value === "true" : value;
   }
   return out as EventQuery;
 }
@@ -115,6 +117,19 @@ function Filters({ initial }: { initial: Record<string, string> }) {
           <option value="">all</option>
           <option value="true">unique only</option>
           <option value="false">repeats only</option>
+        </select>
+      </div>
+      <div class="field">
+        <label for="filter-is_suspicious">Suspicious</label>
+        <select
+          id="filter-is_suspicious"
+          name="is_suspicious"
+          value={values.is_suspicious}
+          onChange={set("is_suspicious")}
+        >
+          <option value="">all</option>
+          <option value="true">suspicious only</option>
+          <option value="false">clean only</option>
         </select>
       </div>
       {TIME_FILTERS.map((f) => (
