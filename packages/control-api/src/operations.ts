@@ -250,8 +250,34 @@ function registerAudit(app: FastifyInstance, deps: OperationDeps): void {
   );
 }
 
-/** Test sends, resends, bulk resends and the audit log. */
+function registerWhoami(app: FastifyInstance): void {
+  app.get(
+    "/v1/whoami",
+    {
+      config: { ...OWN_AUTH },
+      schema: {
+        tags: ["tokens"],
+        description: "The token's id, its scope and the sources it reads (null: every source)",
+        response: {
+          200: Type.Object({
+            id: Type.String(),
+            scope: Type.Union([Type.Literal("read"), Type.Literal("write"), Type.Literal("admin")]),
+            sources: Type.Union([Type.Array(Type.String()), Type.Null()]),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const actor = requireScope(request, "read");
+      const principal = (request as { principal?: { sources?: readonly string[] } }).principal;
+      return { id: actor.id, scope: actor.scope, sources: principal?.sources ? [...principal.sources] : null };
+    },
+  );
+}
+
+/** Test sends, resends, bulk resends, the audit log, and who a token is. */
 export function registerOperationRoutes(app: FastifyInstance, deps: OperationDeps): void {
+  registerWhoami(app);
   registerTest(app, deps);
   registerResend(app, deps);
   registerBulk(app, deps);

@@ -188,6 +188,12 @@ describe("management routes - sources, subscriptions, scopes, secrets and the au
     expect((await call("admin", "DELETE", "/v1/sources/strict")).status).toBe(204);
   });
 
+  it("whoami - a token learns its id and scope without trying a change", async () => {
+    const me = await call("writer", "GET", "/v1/whoami");
+    expect(me.body).toEqual({ id: "writer", scope: "write", sources: null });
+    conforms("GET", "/v1/whoami", 200, me.body);
+  });
+
   it("scopes - read reads, write changes subscriptions only, admin changes sources; refusals change nothing", async () => {
     expect((await call("reader", "GET", "/v1/sources")).status).toBe(200);
     const refused = await call("reader", "POST", "/v1/subscriptions", { id: "nope", url: endpointUrl });
