@@ -8,13 +8,13 @@ import { SubscriptionsPage } from "./pages/subscriptions";
 import { href, navigate, useRoute, type Route } from "./router";
 import {
   forgetToken,
-  probeScope,
   scopeBelow,
   sessionOf,
   SessionContext,
   storedToken,
   storeToken,
-  type Scope,
+  whoAmI,
+  type Identity,
   type Session,
 } from "./session";
 
@@ -26,13 +26,13 @@ const NAV = [
 
 interface SignedIn {
   token: string;
-  scope: Scope;
+  identity: Identity;
 }
 
-/** Signs in with a token: asks the API what it may do (changing nothing); undefined when unknown. */
+/** Signs in with a token: asks the API who it is (`GET /v1/whoami`); undefined when unknown. */
 async function signIn(token: string): Promise<SignedIn | undefined> {
-  const scope = await probeScope(apiClient(token, () => {}));
-  return scope === "invalid" ? undefined : { token, scope };
+  const identity = await whoAmI(apiClient(token, () => {}));
+  return identity === "invalid" ? undefined : { token, identity };
 }
 
 function useSignedIn() {
@@ -48,11 +48,17 @@ function useSignedIn() {
   useEffect(() => {
     const token = storedToken();
     if (token === undefined) return;
-    void signIn(token).then((found) => {
-      setChecking(false);
-      if (found) setSignedIn(found);
-      else signOut("The stored token is no longer accepted: sign in again.");
-    });
+    signIn(token).then(
+      (found) => {
+        setChecking(false);
+        if (found) setSignedIn(found);
+        else signOut("The stored token is no longer accepted: sign in again.");
+      },
+      () => {
+        setChecking(false);
+        signOut("The API did not say who the stored token is: sign in again.");
+      },
+    );
   }, [signOut]);
   const accept = useCallback((found: SignedIn) => {
     storeToken(found.token);
@@ -68,10 +74,13 @@ function useSession(signedIn: SignedIn | undefined, update: (s: SignedIn) => voi
     if (!signedIn) return undefined;
     const onRefused = (error: ApiError) => {
       if (error.status === 401) signOut("The API no longer accepts this token: sign in again.");
-      else if (error.code === "forbidden_scope")
-        update({ ...signedIn, scope: scopeBelow(error.message, signedIn.scope) });
+      else if (error.code === "forbidden_scope") {
+        // A refusal after sign-in (the token's scope was lowered meanwhile): show less from now on.
+        const scope = scopeBelow(error.message, signedIn.identity.scope);
+        if (scope !== signedIn.identity.scope) update({ ...signedIn, identity: { ...signedIn.identity, scope } });
+      }
     };
-    return sessionOf(apiClient(signedIn.token, onRefused), signedIn.scope, () => signOut());
+    return sessionOf(apiClient(signedIn.token, onRefused), signedIn.identity, () => signOut());
   }, [signedIn, update, signOut]);
 }
 
@@ -123,7 +132,9 @@ function Nav({ route, session }: { route: Route; session: Session }) {
         ))}
       </ul>
       <p class="who">
-        Token scope: <strong data-testid="scope">{session.scope}</strong>{" "}
+        Token <strong data-testid="token-id">{session.identity.id}</strong>, scope{" "}
+        <strong data-testid="scope">{session.scope}</strong>
+        {session.identity.sources ? `, sources ${session.identity.sources.join(", ")}` : ""}{" "}
         <button type="button" onClick={session.signOut}>
           Sign out
         </button>

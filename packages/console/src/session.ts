@@ -19,27 +19,22 @@ export function forgetToken(): void {
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
-/** A subscription id that cannot exist (ids are lower-case): the scope probe's target. */
-const PROBE_ID = "~scope-probe";
-const EPOCH = "1970-01-01T00:00:00.000Z";
+/** Who a token is, as `GET /v1/whoami` says: its id, its scope, the sources it reads (null: every one). */
+export interface Identity {
+  id: string;
+  scope: Scope;
+  sources: string[] | null;
+}
 
 /**
- * Learns what the token may do without changing anything. The API has no route that says a
- * token's scope, so the console asks two questions whose answers differ by scope: the audit log
- * (admin reads it), then a bulk resend's dry run (it only counts) for a subscription that cannot
- * exist: a read token is refused (403) before the lookup, a write token gets 404. "invalid" when
- * the API does not know the token at all.
+ * Asks the API who the token is (`GET /v1/whoami`, which changes nothing): "invalid" when the API
+ * does not know the token (401); any other refusal or failure throws, so sign-in can say why.
  */
-export async function probeScope(api: Api): Promise<Scope | "invalid"> {
-  const events = await api.GET("/v1/events", { params: { query: { limit: 1 } } });
-  if (events.response.status === 401) return "invalid";
-  const audit = await api.GET("/v1/audit", { params: { query: { limit: 1 } } });
-  if (audit.response.ok) return "admin";
-  const dryRun = await api.POST("/v1/subscriptions/{id}/resend-bulk", {
-    params: { path: { id: PROBE_ID } },
-    body: { from: EPOCH, to: EPOCH, dryRun: true, limit: 1 },
-  });
-  return dryRun.response.status === 403 ? "read" : "write";
+export async function whoAmI(api: Api): Promise<Identity | "invalid"> {
+  const { data, response } = await api.GET("/v1/whoami");
+  if (response.status === 401) return "invalid";
+  if (!response.ok || !data) throw new Error(`The API answered ${response.status} to GET /v1/whoami.`);
+  return { id: data.id, scope: data.scope, sources: data.sources };
 }
 
 /** The scope a refusal shows the token has at most ("… this needs write" means it is below write). */
@@ -53,6 +48,8 @@ export function scopeBelow(message: string, current: Scope): Scope {
 export interface Session {
   api: Api;
   scope: Scope;
+  /** The token's id and sources (whoami), shown in the banner. */
+  identity: Identity;
   /** Subscriptions: create, change, test, resend. */
   canWrite: boolean;
   /** Sources and their secrets. */
@@ -68,6 +65,7 @@ export function useSession(): Session {
   return session;
 }
 
-export function sessionOf(api: Api, scope: Scope, signOut: () => void): Session {
-  return { api, scope, canWrite: LEVEL[scope] >= 1, canAdmin: LEVEL[scope] >= 2, signOut };
+export function sessionOf(api: Api, identity: Identity, signOut: () => void): Session {
+  const scope = identity.scope;
+  return { api, scope, identity, canWrite: LEVEL[scope] >= 1, canAdmin: LEVEL[scope] >= 2, signOut };
 }

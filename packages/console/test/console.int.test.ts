@@ -195,6 +195,7 @@ describe("the web console in a real browser, over the local multi-region system"
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { level: 1, name: "Events" }).waitFor();
     await expect.poll(() => page.getByTestId("scope").textContent()).toBe("admin");
+    expect(await page.getByTestId("token-id").textContent()).toBe("local-admin");
     for (const key of sent.keys()) await page.getByRole("link", { name: key }).waitFor();
     const shownRegions = new Set(await page.getByTestId("region").allTextContents());
     expect(shownRegions).toEqual(new Set(["us", "eu"]));
@@ -331,6 +332,7 @@ describe("the web console in a real browser, over the local multi-region system"
     const { context, page } = await newPage();
     await signIn(page, readToken);
     await expect.poll(() => page.getByTestId("scope").textContent()).toBe("read");
+    expect(await page.getByTestId("token-id").textContent()).toBe("viewer");
     const changing = /create|add|retire|pause|resume|delete|test|resend/i;
     const mainButtons = () => page.locator("main button").allTextContents();
 
@@ -371,6 +373,7 @@ describe("the web console in a real browser, over the local multi-region system"
     const { context, page } = await newPage();
     await signIn(page, writeToken);
     await expect.poll(() => page.getByTestId("scope").textContent()).toBe("write");
+    expect(await page.getByTestId("token-id").textContent()).toBe("operator");
     await page.getByRole("link", { name: "Subscriptions" }).click();
     await page.getByTestId("subscription-hooks").getByRole("button", { name: "Pause" }).waitFor();
     expect(await page.getByRole("button", { name: "Create subscription" }).count()).toBe(1);

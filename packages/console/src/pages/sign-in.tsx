@@ -1,12 +1,12 @@
 import { useState } from "preact/hooks";
 import { ErrorNote, PageHeading } from "../components";
 import { href, navigate } from "../router";
-import type { Scope } from "../session";
+import type { Identity } from "../session";
 
 interface Props {
   notice: string | undefined;
-  signIn: (token: string) => Promise<{ token: string; scope: Scope } | undefined>;
-  onSignedIn: (found: { token: string; scope: Scope }) => void;
+  signIn: (token: string) => Promise<{ token: string; identity: Identity } | undefined>;
+  onSignedIn: (found: { token: string; identity: Identity }) => void;
 }
 
 /**
