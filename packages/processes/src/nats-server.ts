@@ -75,6 +75,11 @@ function renderConfig(opts: NatsServerOptions, dir: string, ports: Partial<NatsS
     lines.push(
       `jetstream {`,
       `  store_dir: ${JSON.stringify(join(dir, "jetstream"))}`,
+      // Streams reserve their max_bytes against this limit, which nats-server otherwise sets to 75 %
+      // of the disk's free space when it starts: the project's default stream sizes (a 50 GiB hub)
+      // would then fail with "insufficient storage resources" wherever the disk has less free, which
+      // says nothing about the code. Test streams hold megabytes.
+      `  max_file_store: 1T`,
       ...(opts.domain ? [`  domain: ${JSON.stringify(opts.domain)}`] : []),
       ...(opts.jetstreamExtra ? [`  ${opts.jetstreamExtra}`] : []),
       `}`,
