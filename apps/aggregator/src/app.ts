@@ -198,6 +198,7 @@ export function buildAggregatorHttp(
         ? {
             queries: sink,
             tokens,
+            ...(hasDeliveryLog(sink) ? { deliveries: sink } : {}),
             anonymousLoopback: api.anonymousLoopback,
             rateLimit: api.rateLimit,
             ...(settings.control && control

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { queryApiPlugin, type ApiToken } from "@tributary/query-api";
 import { HTTP_SERVER_LIMITS, httpServerOptions, limitConnections, type HttpServerLimits } from "@tributary/runtime";
-import type { EventQueries, WarehouseSink } from "@tributary/warehouse";
+import { hasDeliveryLog, type EventQueries, type WarehouseSink } from "@tributary/warehouse";
 
 export interface ApiAppDeps {
   /** The warehouse's reads, and its health for /readyz. */
@@ -35,6 +35,7 @@ export function buildApiApp(deps: ApiAppDeps): FastifyInstance {
     await routes.register(queryApiPlugin, {
       queries: deps.warehouse,
       tokens: deps.tokens,
+      ...(hasDeliveryLog(deps.warehouse) ? { deliveries: deps.warehouse } : {}),
       ...(deps.rateLimit ? { rateLimit: deps.rateLimit } : {}),
     });
   });

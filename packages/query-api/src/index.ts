@@ -10,3 +10,5 @@ export { DEFAULT_PAGE, MAX_PAGE } from "./schemas.js";
 export { DEFAULT_MAX_PAGE_BYTES } from "./page.js";
 export { ApiTokenRefSchema, RateLimitSchema, resolveApiTokens } from "./config.js";
 export type { ApiTokenRef } from "./config.js";
+export { MAX_ATTEMPTS_PAGE } from "./routes/deliveries.js";
+export type { DeliveryLogReader } from "./routes/deliveries.js";

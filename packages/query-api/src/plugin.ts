@@ -7,6 +7,7 @@ import { queryApiErrorHandler } from "./error-handler.js";
 import { registerOpenApi, registerOpenApiRoute } from "./openapi.js";
 import { DEFAULT_MAX_PAGE_BYTES } from "./page.js";
 import { registerAnalyticsRoutes } from "./routes/analytics.js";
+import { registerDeliveryRoutes, type DeliveryLogReader } from "./routes/deliveries.js";
 import { registerEventRoutes } from "./routes/events.js";
 
 export interface QueryApiDeps {
@@ -22,6 +23,8 @@ export interface QueryApiDeps {
   rateLimit?: { max: number; windowMs: number };
   /** Bytes of events (payloads included) one page holds at most. Default DEFAULT_MAX_PAGE_BYTES (8 MiB). */
   maxPageBytes?: number;
+  /** The delivery log (the warehouse's attempts table): each event's and subscription's attempts. */
+  deliveries?: DeliveryLogReader;
   /** The management routes (sources, subscriptions, audit) over the control bucket; absent: not served. */
   control?: ControlApiDeps;
 }
@@ -48,6 +51,7 @@ export async function queryApiPlugin(app: FastifyInstance, deps: QueryApiDeps): 
   app.addHook("onRequest", authHook(registry, deps.anonymousLoopback));
   registerEventRoutes(app, deps.queries, deps.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES);
   registerAnalyticsRoutes(app, deps.queries);
+  if (deps.deliveries) registerDeliveryRoutes(app, deps.queries, deps.deliveries);
   if (deps.control)
     registerControlRoutes(app, { ...deps.control, findEvent: deps.control.findEvent ?? findEventIn(deps.queries) });
   registerOpenApiRoute(app);

@@ -66,6 +66,54 @@ describe("query API", () => {
     await sink.migrate();
     await sink.insertBatch(rows(300, "demo"));
     await sink.insertBatch(rows(50, "other"));
+    await sink.migrateDeliveries();
+    const at = (s: number) => new Date(Date.UTC(2026, 10, 29, 13, 0, s));
+    await sink.insertDeliveries([
+      {
+        log_seq: 1,
+        destination: "crm",
+        event_key: "demo:e3",
+        attempt: 1,
+        outcome: "retry",
+        status: 503,
+        latency_ms: 12,
+        error: "http_503: busy",
+        at: at(1),
+      },
+      {
+        log_seq: 2,
+        destination: "crm",
+        event_key: "demo:e3",
+        attempt: 2,
+        outcome: "delivered",
+        status: 200,
+        latency_ms: 9,
+        error: "",
+        at: at(2),
+      },
+      {
+        log_seq: 3,
+        destination: "slack",
+        event_key: "demo:e3",
+        attempt: 1,
+        outcome: "delivered",
+        status: 204,
+        latency_ms: 30,
+        error: "",
+        at: at(3),
+      },
+      {
+        log_seq: 4,
+        destination: "crm",
+        event_key: "demo:e4",
+        attempt: 1,
+        outcome: "dlq",
+        status: 410,
+        latency_ms: 5,
+        error: "http_410: gone",
+        at: at(4),
+      },
+    ]);
     app = Fastify();
     await registerQueryApi(app, {
       queries: sink,
@@ -75,6 +123,7 @@ describe("query API", () => {
         { id: "admin", token: ADMIN, sources: ["*"] },
       ],
       rateLimit: { max: 10_000, windowMs: 60_000 },
+      deliveries: sink,
     });
     await app.ready();
   });
@@ -226,6 +275,31 @@ describe("query API", () => {
   it("errors - the README shows the catalogue as it is", () => {
     const { expected, actual } = checkErrorDoc(new URL("../README.md", import.meta.url), "query-api", API_ERRORS);
     expect(actual).toBe(expected);
+  });
+
+  it("deliveries - an event's attempts to every subscription, newest first, for a token that may read the event", async () => {
+    const timeline = await get("/v1/events/demo:e3/deliveries");
+    expect(timeline.status).toBe(200);
+    expect(timeline.body.total).toBe(3);
+    expect(timeline.body.data.map((a: any) => [a.subscription, a.attempt, a.outcome, a.status])).toEqual([
+      ["slack", 1, "delivered", 204],
+      ["crm", 2, "delivered", 200],
+      ["crm", 1, "retry", 503],
+    ]);
+    // Another source's token: the same 404 as for a key that does not exist.
+    expect((await get("/v1/events/demo:e3/deliveries", OTHER)).status).toBe(404);
+    expect((await get("/v1/events/demo:nope/deliveries")).status).toBe(404);
+  });
+
+  it("deliveries - a subscription's attempts by outcome, for a token of every source", async () => {
+    const dead = await get("/v1/subscriptions/crm/deliveries?outcome=dlq", ADMIN);
+    expect(dead.body).toMatchObject({
+      total: 1,
+      data: [{ event_key: "demo:e4", status: 410, error: "http_410: gone" }],
+    });
+    expect((await get("/v1/subscriptions/crm/deliveries", ADMIN)).body.total).toBe(3);
+    expect((await get("/v1/subscriptions/crm/deliveries", DEMO)).body.error.code).toBe("forbidden_source");
+    expect((await get("/v1/subscriptions/crm/deliveries?outcome=lost", ADMIN)).status).toBe(400);
   });
 });
 
