@@ -1,7 +1,9 @@
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { apiClient, type ApiError } from "./api/client";
+import { AuditPage } from "./pages/audit";
 import { EventDetailPage } from "./pages/event-detail";
 import { EventsPage } from "./pages/events";
+import { OverviewPage } from "./pages/overview";
 import { SignInPage } from "./pages/sign-in";
 import { SourcesPage } from "./pages/sources";
 import { SubscriptionsPage } from "./pages/subscriptions";
@@ -19,9 +21,11 @@ import {
 } from "./session";
 
 const NAV = [
-  { part: "events", label: "Events" },
-  { part: "subscriptions", label: "Subscriptions" },
-  { part: "sources", label: "Sources" },
+  { part: "overview", label: "Overview", admin: false },
+  { part: "events", label: "Events", admin: false },
+  { part: "subscriptions", label: "Subscriptions", admin: false },
+  { part: "sources", label: "Sources", admin: false },
+  { part: "audit", label: "Audit log", admin: true },
 ] as const;
 
 interface SignedIn {
@@ -119,11 +123,11 @@ function skipToMain(event: Event): void {
 }
 
 function Nav({ route, session }: { route: Route; session: Session }) {
-  const current = route.parts[0] ?? "events";
+  const current = route.parts[0] ?? "overview";
   return (
     <nav aria-label="Main">
       <ul>
-        {NAV.map((item) => (
+        {NAV.filter((item) => !item.admin || session.canAdmin).map((item) => (
           <li key={item.part}>
             <a href={href([item.part])} aria-current={current === item.part ? "page" : undefined}>
               {item.label}
@@ -148,5 +152,7 @@ function Page({ route }: { route: Route }) {
   if (first === "events" && second !== undefined) return <EventDetailPage eventKey={second} />;
   if (first === "subscriptions") return <SubscriptionsPage />;
   if (first === "sources") return <SourcesPage />;
-  return <EventsPage query={route.query} />;
+  if (first === "audit") return <AuditPage query={route.query} />;
+  if (first === "events") return <EventsPage query={route.query} />;
+  return <OverviewPage />;
 }

@@ -92,7 +92,16 @@ describe("the web console in a real browser, over the local multi-region system"
     await page.goto(`${topology.aggregatorUrl}/console/`);
     await page.getByLabel("API token").fill(token);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { level: 1, name: "Events" }).waitFor();
+    await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+  };
+
+  /** A chart's data table as label -> value (the table every chart carries for screen readers). */
+  const chartData = async (page: Page, id: string): Promise<Record<string, number>> => {
+    const rows = page.getByTestId(`chart-${id}`).locator("tbody tr");
+    const out: Record<string, number> = {};
+    for (const row of await rows.all())
+      out[(await row.locator("th").textContent())!] = Number(await row.getByTestId("value").textContent());
+    return out;
   };
 
   beforeAll(async () => {
@@ -193,9 +202,41 @@ describe("the web console in a real browser, over the local multi-region system"
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("token");
     await page.keyboard.type(topology.apiToken);
     await page.keyboard.press("Enter");
-    await page.getByRole("heading", { level: 1, name: "Events" }).waitFor();
+    await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
     await expect.poll(() => page.getByTestId("scope").textContent()).toBe("admin");
     expect(await page.getByTestId("token-id").textContent()).toBe("local-admin");
+
+    // The overview (the landing page): its charts' numbers are the API's for the same hour.
+    const overview = page.getByTestId("overview");
+    await overview.waitFor();
+    const from = (await overview.getAttribute("data-from"))!;
+    const to = (await overview.getAttribute("data-to"))!;
+    const window = `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+    const apiCounts = async (view: string) => {
+      const answer = (await api("GET", `/v1/analytics/${view}?${window}`)).body;
+      return { answer, counts: Object.fromEntries(answer.data.map((r: any) => [r.key ?? "unknown", r.events])) };
+    };
+    const bySource = await apiCounts("sources");
+    expect(bySource.counts).toEqual({ shop: sent.size });
+    expect(await chartData(page, "by-source")).toEqual(bySource.counts);
+    expect(await chartData(page, "by-type")).toEqual((await apiCounts("types")).counts);
+    const minutes = await apiCounts("minutes");
+    const shownMinutes = await chartData(page, "per-minute");
+    expect(Object.keys(shownMinutes)).toHaveLength(60);
+    for (const [minute, events] of Object.entries(minutes.counts)) expect(shownMinutes[minute]).toBe(events);
+    expect(Object.values(shownMinutes).reduce((a, b) => a + b, 0)).toBe(sent.size);
+    expect(await page.getByTestId("chart-per-minute").getByTestId("summary").textContent()).toContain(
+      `${sent.size} events in the last hour`,
+    );
+    expect(await page.getByTestId("freshness").getAttribute("data-newest")).toBe(
+      bySource.answer.freshness.newest_loaded_at,
+    );
+    // The data table opens for sighted users too.
+    await page.getByTestId("chart-by-source").getByRole("button", { name: "Show the data" }).click();
+    await checkPage(page, "overview");
+
+    await page.getByRole("link", { name: "Events", exact: true }).click();
+    await page.getByRole("heading", { level: 1, name: "Events" }).waitFor();
     for (const key of sent.keys()) await page.getByRole("link", { name: key }).waitFor();
     const shownRegions = new Set(await page.getByTestId("region").allTextContents());
     expect(shownRegions).toEqual(new Set(["us", "eu"]));
@@ -328,11 +369,68 @@ describe("the web console in a real browser, over the local multi-region system"
     expect(pageErrors).toEqual([]);
   });
 
+  it("the audit page lists the changes made here, each as a diff of fields; the overview shows the last ten", async () => {
+    const { context, page } = await newPage();
+    await signIn(page, topology.apiToken);
+    // The overview's recent changes are the API's last ten records, newest first.
+    const all = (await api("GET", "/v1/audit?limit=1000")).body.data as Array<{ action: string; id: string }>;
+    const table = page.getByTestId("recent-changes");
+    await table.waitFor();
+    const rows = await table.locator("tbody tr").all();
+    const shown = await Promise.all(rows.map(async (r) => (await r.locator("td").allTextContents()).slice(2)));
+    expect(shown).toEqual(
+      all
+        .slice(-10)
+        .reverse()
+        .map((r: any) => [r.action, r.kind, r.id]),
+    );
+
+    await page.getByRole("link", { name: "Audit log", exact: true }).click();
+    await page.getByRole("heading", { level: 1, name: "Audit log" }).waitFor();
+    await page.getByLabel("Kind").selectOption("subscriptions");
+    await page.getByLabel("Id", { exact: true }).fill("hooks");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await expect
+      .poll(async () => new Set(await page.getByTestId("audit-id").allTextContents()))
+      .toEqual(new Set(["hooks"]));
+    const actions = await page.getByTestId("audit-action").allTextContents();
+    for (const action of ["create", "test", "pause", "resume", "resend"]) expect(actions).toContain(action);
+    const expected = (await api("GET", "/v1/audit?kind=subscriptions&id=hooks&limit=25")).body.data;
+    expect(actions).toEqual(expected.map((r: { action: string }) => r.action));
+    // A pause is a diff of its fields: paused false -> true.
+    const pause = page
+      .getByTestId("audit-record")
+      .filter({ has: page.getByTestId("audit-action").getByText("pause", { exact: true }) });
+    const pausedRow = pause.first().getByRole("row", { name: /^paused / });
+    expect(await pausedRow.locator("td").allTextContents()).toEqual(["false", "true"]);
+    await checkPage(page, "audit");
+
+    // Pages of two, by since: every record of the filter once.
+    await page.goto(`${topology.aggregatorUrl}/console/#/audit?kind=subscriptions&id=hooks&limit=2`);
+    const seen: string[] = [];
+    for (;;) {
+      await expect.poll(() => page.getByTestId("audit-record").count()).toBeGreaterThan(0);
+      seen.push(...(await page.getByTestId("audit-action").allTextContents()));
+      const next = page.getByRole("link", { name: "Next page" });
+      if ((await next.count()) === 0) break;
+      const before = page.url();
+      await next.click();
+      await expect.poll(() => page.url()).not.toBe(before);
+    }
+    expect(seen).toEqual(actions);
+    await context.close();
+    expect(pageErrors).toEqual([]);
+  });
+
   it("a read-only token sees every page with no button that changes anything, and its direct write is refused (403)", async () => {
     const { context, page } = await newPage();
     await signIn(page, readToken);
     await expect.poll(() => page.getByTestId("scope").textContent()).toBe("read");
     expect(await page.getByTestId("token-id").textContent()).toBe("viewer");
+    await page.getByTestId("overview").waitFor();
+    expect(await page.getByRole("link", { name: "Audit log", exact: true }).count()).toBe(0);
+    expect(await page.getByTestId("recent-changes").count()).toBe(0);
+    await checkPage(page, "overview-read-only");
     const changing = /create|add|retire|pause|resume|delete|test|resend/i;
     const mainButtons = () => page.locator("main button").allTextContents();
 

@@ -69,6 +69,22 @@ export interface EventPage {
   freshness: { newest_loaded_at: string | null };
 }
 
+/** The analytics views (`GET /v1/analytics/{view}`), each one grouping of the per-minute rollup. */
+export type AnalyticsView = "minutes" | "days" | "countries" | "devices" | "campaigns" | "sources" | "types";
+export type AnalyticsQuery = NonNullable<paths["/v1/analytics/minutes"]["get"]["parameters"]["query"]>;
+
+/**
+ * An analytics answer. As for events, the document gives these routes no success schema, so the
+ * shape is written here after the route: one row per bucket (an ISO minute or day, or the value of
+ * the dimension; null for unknown), and the freshness every answer carries.
+ */
+export interface AnalyticsAnswer {
+  object: "analytics";
+  group_by: string;
+  data: Array<{ key: string | null; events: number; unique: number; suspicious: number }>;
+  freshness: { newest_loaded_at: string | null };
+}
+
 /** A refusal in the APIs' one error format. */
 export interface ApiError {
   status: number;

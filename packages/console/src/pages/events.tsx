@@ -152,7 +152,7 @@ function Filters({ initial }: { initial: Record<string, string> }) {
 }
 
 /** An ISO instant as a datetime-local input shows it (local time); the form sends it back as ISO. */
-function localInput(value: string | undefined): string {
+export function localInput(value: string | undefined): string {
   if (!value) return "";
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return value;

@@ -26,7 +26,7 @@ export function SignInPage({ notice, signIn, onSignedIn }: Props) {
       if (!found) setError(new Error("The API does not accept this token."));
       else {
         onSignedIn(found);
-        if (window.location.hash === "" || window.location.hash.startsWith("#/sign-in")) navigate(href(["events"]));
+        if (window.location.hash === "" || window.location.hash.startsWith("#/sign-in")) navigate(href(["overview"]));
       }
     } catch (err) {
       setError(err instanceof Error ? err : new Error(String(err)));
