@@ -55,6 +55,9 @@ try {
     join(dir, "aggregator.json"),
     JSON.stringify({
       port,
+      // /v1/stats (how many rows loaded) answers token-less callers only on loopback with this on.
+      host: "127.0.0.1",
+      operatorLoopback: true,
       logLevel: "warn",
       warehouseUrl: `duckdb://${join(dir, "events.duckdb")}`,
       nats: { servers: [server.url] },

@@ -12,6 +12,7 @@
 // Prints rows/s of each, loader / engine (the faster engine figure), the CPU the bench process and
 // nats-server used while the loader drained, and the peak RSS.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request } from "node:http";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -194,12 +195,29 @@ async function clickHouseRun() {
     const sink = await ClickHouseSink.open(server.url("bench"));
     await sink.migrate();
     await sink.close();
-    const endpoint = `http://127.0.0.1:${server.httpPort}/?database=bench&query=`;
-    const sql = async (query, body) => {
-      const res = await fetch(endpoint + encodeURIComponent(query), { method: "POST", body });
-      if (!res.ok) throw new Error(`ClickHouse: ${res.status} ${await res.text()}`);
-      return res.text();
-    };
+    // node:http without keep-alive: a connection per statement (ClickHouse closes idle ones after 3 s).
+    const sql = (query, body = "") =>
+      new Promise((resolve, reject) => {
+        const req = request(
+          {
+            host: "127.0.0.1",
+            port: server.httpPort,
+            method: "POST",
+            path: `/?database=bench&query=${encodeURIComponent(query)}`,
+            agent: false,
+          },
+          (res) => {
+            let text = "";
+            res.setEncoding("utf8");
+            res.on("data", (d) => (text += d));
+            res.on("end", () =>
+              res.statusCode === 200 ? resolve(text) : reject(new Error(`ClickHouse: ${res.statusCode} ${text}`)),
+            );
+          },
+        );
+        req.on("error", reject);
+        req.end(body);
+      });
     const columns = (
       await sql(
         "SELECT name, type FROM system.columns WHERE database = 'bench' AND table = 'events' FORMAT JSONEachRow",
@@ -343,7 +361,10 @@ try {
   );
   console.log(`engine, Appender row by row (keyed table, ${CHUNK}/append): ${f(engine.rows)} rows/s`);
   console.log(`engine, Appender data chunks (keyed table, ${CHUNK}/append): ${f(engine.chunks)} rows/s`);
-  if (clickhouse instanceof Error) console.log(`ClickHouse engine: not measured (${clickhouse.message})`);
+  if (clickhouse instanceof Error)
+    console.log(
+      `ClickHouse engine: not measured (${clickhouse.message}${clickhouse.cause ? `: ${clickhouse.cause}` : ""})`,
+    );
   else if (clickhouse !== undefined)
     console.log(`ClickHouse engine, INSERT … FORMAT JSONEachRow (${CHUNK}/insert): ${f(clickhouse)} rows/s`);
   console.log(`map + enrich alone (one thread):            ${f(enrichment)} events/s`);
