@@ -6,6 +6,7 @@ import { EventsPage } from "./pages/events";
 import { OverviewPage } from "./pages/overview";
 import { SignInPage } from "./pages/sign-in";
 import { SourcesPage } from "./pages/sources";
+import { SubscriptionDetailPage } from "./pages/subscription-detail";
 import { SubscriptionsPage } from "./pages/subscriptions";
 import { href, navigate, useRoute, type Route } from "./router";
 import {
@@ -150,6 +151,7 @@ function Nav({ route, session }: { route: Route; session: Session }) {
 function Page({ route }: { route: Route }) {
   const [first, second] = route.parts;
   if (first === "events" && second !== undefined) return <EventDetailPage eventKey={second} />;
+  if (first === "subscriptions" && second !== undefined) return <SubscriptionDetailPage id={second} />;
   if (first === "subscriptions") return <SubscriptionsPage />;
   if (first === "sources") return <SourcesPage />;
   if (first === "audit") return <AuditPage query={route.query} />;

@@ -341,6 +341,97 @@ describe("the web console in a real browser, over the local multi-region system"
     expect(pageErrors).toEqual([]);
   });
 
+  it("a subscription's page: bulk resend after a dry run, rotate the secret (shown once), edit with If-Match and a clear conflict", async () => {
+    const { context, page } = await newPage();
+    await signIn(page, writeToken);
+    await page.getByRole("link", { name: "Subscriptions", exact: true }).click();
+    await page.getByTestId("subscription-hooks").getByRole("link", { name: "hooks" }).click();
+    await page.getByRole("heading", { level: 1, name: "Subscription hooks" }).waitFor();
+    await checkPage(page, "subscription-detail");
+
+    // Bulk resend: the dry run counts what the API's dry run counts for the same request; then it resends
+    // exactly that, and the endpoint gets every event again with its webhook-id (the event key).
+    await page.getByRole("button", { name: "Count matching events" }).click();
+    const count = page.getByTestId("bulk-count");
+    await count.waitFor();
+    const request = JSON.parse((await count.getAttribute("data-request"))!);
+    expect(request.dryRun).toBe(true);
+    const dry = await api("POST", "/v1/subscriptions/hooks/resend-bulk", request);
+    const matched = Number(await page.getByTestId("bulk-matched").textContent());
+    expect(matched).toBe(dry.body.matched);
+    expect(matched).toBe(sent.size);
+    await checkPage(page, "subscription-bulk-resend");
+    const mark = received.length;
+    await page.getByRole("button", { name: `Resend ${matched} events` }).click();
+    await page.getByTestId("bulk-done").waitFor();
+    expect(await page.getByTestId("bulk-done").textContent()).toContain(`Resent ${matched} events`);
+    await within(30_000, async () =>
+      [...sent.keys()].every((k) => received.slice(mark).some((r) => r.headers["webhook-id"] === k)),
+    );
+
+    // Rotate: the new secret shown once; the API lists one more secret, the page none after a reload.
+    const secretsBefore = (await api("GET", "/v1/subscriptions/hooks")).body.signingSecrets.length;
+    await page.getByLabel("Overlap (seconds)").fill("3600");
+    await page.getByRole("button", { name: "Rotate secret" }).click();
+    await page.getByTestId("secret-value").waitFor();
+    expect(await page.getByTestId("secret-value").textContent()).toMatch(/^whsec_/);
+    expect(await page.getByTestId("secret-value").count()).toBe(1);
+    expect((await api("GET", "/v1/subscriptions/hooks")).body.signingSecrets).toHaveLength(secretsBefore + 1);
+    await checkPage(page, "subscription-rotated");
+    await page.reload();
+    await page.getByRole("heading", { level: 1, name: "Subscription hooks" }).waitFor();
+    await page.getByTestId("revision").waitFor();
+    expect(await page.getByTestId("secret-value").count()).toBe(0);
+
+    // Edit: only the fields changed are sent, with If-Match; an emptied filter is removed (null).
+    const save = () => page.getByRole("button", { name: "Save changes" }).click();
+    const revisionShown = async () => Number(await page.getByTestId("revision").textContent());
+    let revision = await revisionShown();
+    await page.getByLabel("Event types", { exact: true }).fill("link.clicked");
+    await page.getByLabel("Filter", { exact: true }).fill("type = 'link.clicked'");
+    await page.getByLabel("Headers", { exact: true }).fill("X-Team: growth");
+    await save();
+    await expect.poll(revisionShown).toBeGreaterThan(revision);
+    expect((await api("GET", "/v1/subscriptions/hooks")).body).toMatchObject({
+      types: ["link.clicked"],
+      filter: "type = 'link.clicked'",
+      headers: { "X-Team": "growth" },
+      url: endpointUrl,
+    });
+    revision = await revisionShown();
+    await page.getByLabel("Filter", { exact: true }).fill("");
+    await save();
+    await expect.poll(revisionShown).toBeGreaterThan(revision);
+    expect((await api("GET", "/v1/subscriptions/hooks")).body.filter).toBeUndefined();
+
+    // A change made elsewhere after the page was filled: the save is refused, clearly, and nothing is overwritten.
+    expect((await api("PATCH", "/v1/subscriptions/hooks", { description: "changed elsewhere" })).status).toBe(200);
+    await page.getByLabel("Endpoint URL").fill(`${endpointUrl}?v=2`);
+    await save();
+    const conflict = page.getByTestId("conflict");
+    await conflict.waitFor();
+    expect(await conflict.textContent()).toContain("Not saved: subscription hooks changed meanwhile");
+    expect((await api("GET", "/v1/subscriptions/hooks")).body.url).toBe(endpointUrl);
+    await checkPage(page, "subscription-conflict");
+    await page.getByRole("button", { name: "Load the current settings" }).click();
+    await expect.poll(() => page.getByTestId("conflict").count()).toBe(0);
+    expect(await page.getByLabel("Endpoint URL").inputValue()).toBe(endpointUrl);
+
+    // Paused from the form with a reason: the page shows the reason and when; resumed again.
+    await page.getByLabel("Paused", { exact: true }).check();
+    await page.getByLabel("Why paused").fill("maintenance window");
+    await save();
+    await expect.poll(() => page.getByTestId("state").textContent()).toBe("paused");
+    expect(await page.getByTestId("paused-reason").textContent()).toBe("maintenance window");
+    await checkPage(page, "subscription-paused");
+    await page.getByLabel("Paused", { exact: true }).uncheck();
+    await save();
+    await expect.poll(() => page.getByTestId("state").textContent()).toBe("active");
+    expect((await api("GET", "/v1/subscriptions/hooks")).body.paused).toBe(false);
+    await context.close();
+    expect(pageErrors).toEqual([]);
+  });
+
   it("sources: secret ids and dates listed; a secret added shows its value once and can be retired", async () => {
     const { context, page } = await newPage();
     await signIn(page, topology.apiToken);
@@ -445,6 +536,12 @@ describe("the web console in a real browser, over the local multi-region system"
     expect((await mainButtons()).filter((t) => changing.test(t))).toEqual([]);
     expect(await page.locator("main form").count()).toBe(0);
     await checkPage(page, "sources-read-only");
+
+    await page.goto(`${topology.aggregatorUrl}/console/#/subscriptions/hooks`);
+    await page.getByTestId("revision").waitFor();
+    expect(await mainButtons()).toEqual([]);
+    expect(await page.locator("main form").count()).toBe(0);
+    await checkPage(page, "subscription-detail-read-only");
 
     const [key] = [...sent.keys()];
     await page.goto(`${topology.aggregatorUrl}/console/#/events/${encodeURIComponent(key!)}`);

@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { unwrap, type ApiError, type Body, type Subscription, type TestSend } from "../api/client";
 import { ErrorNote, Field, PageHeading, SecretOnce, useLoad, When } from "../components";
+import { href } from "../router";
 import { useSession } from "../session";
 
 /** A comma-separated list as the API's array ("" is none). */
@@ -97,7 +98,9 @@ function SubscriptionTable({ subscriptions, act, onTested }: TableProps) {
         <tbody>
           {subscriptions.map((s) => (
             <tr key={s.id} data-testid={`subscription-${s.id}`}>
-              <th scope="row">{s.id}</th>
+              <th scope="row">
+                <a href={href(["subscriptions", s.id])}>{s.id}</a>
+              </th>
               <td>{s.url}</td>
               <td>{s.sources.length === 0 ? "every source" : s.sources.join(", ")}</td>
               <td data-testid="state">
