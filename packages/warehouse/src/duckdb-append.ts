@@ -175,11 +175,19 @@ export function eventChunkAppender(
   const size = bindings.vector_size();
   return (appender, cols, stamp) => {
     const types: DuckDBType[] = fills.map((_, i) => appender.columnType(i));
-    for (let from = 0; from < cols.length; from += size) {
-      const n = Math.min(size, cols.length - from);
-      const chunk = DuckDBDataChunk.create(types, n);
-      fills.forEach((fill, i) => fill(bindings.data_chunk_get_vector(chunk.chunk, i), cols, from, n, stamp));
-      appender.appendDataChunk(chunk);
+    // One chunk, reset after each append: its text lives in native memory that V8 does not see,
+    // so chunks left to the garbage collector piled up (hundreds of MiB while draining a backlog).
+    const chunk = DuckDBDataChunk.create(types);
+    try {
+      for (let from = 0; from < cols.length; from += size) {
+        const n = Math.min(size, cols.length - from);
+        chunk.reset();
+        chunk.rowCount = n;
+        fills.forEach((fill, i) => fill(bindings.data_chunk_get_vector(chunk.chunk, i), cols, from, n, stamp));
+        appender.appendDataChunk(chunk);
+      }
+    } finally {
+      chunk.reset();
     }
   };
 }
@@ -249,9 +257,11 @@ export function appendRollupCells(appender: DuckDBAppender, cells: readonly Roll
     (c) => c.device,
   ];
   const counts: Array<(c: RollupCell) => number> = [(c) => c.events, (c) => c.uniqueEvents, (c) => c.suspiciousEvents];
+  const chunk = DuckDBDataChunk.create(types);
   for (let from = 0; from < cells.length; from += size) {
     const part = cells.slice(from, from + size);
-    const chunk = DuckDBDataChunk.create(types, part.length);
+    chunk.reset();
+    chunk.rowCount = part.length;
     const vector = (i: number) => bindings.data_chunk_get_vector(chunk.chunk, i);
     copy(
       vector(0),
@@ -269,4 +279,5 @@ export function appendRollupCells(appender: DuckDBAppender, cells: readonly Roll
     );
     appender.appendDataChunk(chunk);
   }
+  chunk.reset();
 }
