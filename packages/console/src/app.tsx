@@ -5,6 +5,7 @@ import { EventDetailPage } from "./pages/event-detail";
 import { EventsPage } from "./pages/events";
 import { OverviewPage } from "./pages/overview";
 import { SignInPage } from "./pages/sign-in";
+import { SourceDetailPage } from "./pages/source-detail";
 import { SourcesPage } from "./pages/sources";
 import { SubscriptionDetailPage } from "./pages/subscription-detail";
 import { SubscriptionsPage } from "./pages/subscriptions";
@@ -150,10 +151,11 @@ function Nav({ route, session }: { route: Route; session: Session }) {
 
 function Page({ route }: { route: Route }) {
   const [first, second] = route.parts;
-  if (first === "events" && second !== undefined) return <EventDetailPage eventKey={second} />;
-  if (first === "subscriptions" && second !== undefined) return <SubscriptionDetailPage id={second} />;
+  if (first === "events" && second !== undefined) return <EventDetailPage key={second} eventKey={second} />;
+  if (first === "subscriptions" && second !== undefined) return <SubscriptionDetailPage key={second} id={second} />;
   if (first === "subscriptions") return <SubscriptionsPage />;
-  if (first === "sources") return <SourcesPage />;
+  if (first === "sources" && second !== undefined) return <SourceDetailPage key={second} id={second} />;
+  if (first === "sources") return <SourcesPage deleted={route.query.get("deleted") ?? undefined} />;
   if (first === "audit") return <AuditPage query={route.query} />;
   if (first === "events") return <EventsPage query={route.query} />;
   return <OverviewPage />;

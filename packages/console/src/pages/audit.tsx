@@ -13,6 +13,8 @@ const OVERLAP = 20;
 interface AuditPage {
   records: AuditRecord[];
   hasMore: boolean;
+  /** The page's query, so the page can tell an answer for the current URL from the one before. */
+  key: string;
 }
 
 /**
@@ -29,7 +31,11 @@ async function loadPage(api: Api, query: URLSearchParams, size: number): Promise
   if (query.get("since")) q.since = query.get("since")!;
   const { data } = unwrap(await api.GET("/v1/audit", { params: { query: q } }));
   const fresh = data.filter((r) => (r.seq ?? Infinity) > after);
-  return { records: fresh.slice(0, size), hasMore: fresh.length > size || data.length === q.limit };
+  return {
+    records: fresh.slice(0, size),
+    hasMore: fresh.length > size || data.length === q.limit,
+    key: query.toString(),
+  };
 }
 
 const FILTERS = ["kind", "id", "since", "limit"] as const;
@@ -50,7 +56,7 @@ export function AuditPage({ query }: { query: URLSearchParams }) {
       <ErrorNote error={page.error} />
       {page.loading && !page.data ? <p role="status">Loading…</p> : null}
       {page.data ? (
-        <>
+        <div data-testid="audit-records" data-current={page.data.key === key && !page.loading}>
           {page.data.records.length === 0 ? (
             <p>No changes match.</p>
           ) : (
@@ -64,7 +70,7 @@ export function AuditPage({ query }: { query: URLSearchParams }) {
               <span class="muted">No more changes</span>
             )}
           </nav>
-        </>
+        </div>
       ) : null}
     </>
   );

@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { unwrap, type ApiError, type Body, type Source } from "../api/client";
 import { ErrorNote, Field, PageHeading, SecretOnce, useLoad, When } from "../components";
+import { href } from "../router";
 import { useSession } from "../session";
 
 type SourceCreate = Body<"/v1/sources", "post">;
@@ -22,7 +23,7 @@ interface Made {
 }
 
 /** Sources and their secrets (ids and dates only); admin scope creates, adds and retires secrets. */
-export function SourcesPage() {
+export function SourcesPage({ deleted }: { deleted?: string | undefined }) {
   const { api, canAdmin } = useSession();
   const list = useLoad(async () => unwrap(await api.GET("/v1/sources")).data, "sources");
   const [made, setMade] = useState<Made[]>([]);
@@ -47,6 +48,7 @@ export function SourcesPage() {
       {canAdmin ? <CreateSource act={(what) => void act(what)} /> : null}
       <section aria-labelledby="sources-list">
         <h2 id="sources-list">All sources</h2>
+        {deleted && !message ? <p role="status">Source {deleted} deleted.</p> : null}
         {message ? <p role="status">{message}</p> : null}
         <ErrorNote error={error ?? list.error} />
         {made.map((m) => (
@@ -77,7 +79,9 @@ function SourceCard({ source: s, act }: { source: Source; act: Act }) {
     });
   return (
     <article class="card" aria-labelledby={`source-${s.id}`} data-testid={`source-${s.id}`}>
-      <h3 id={`source-${s.id}`}>{s.id}</h3>
+      <h3 id={`source-${s.id}`}>
+        <a href={href(["sources", s.id])}>{s.id}</a>
+      </h3>
       <p>
         Scheme <code>{s.scheme.type}</code> · created <When at={s.createdAt} /> · updated <When at={s.updatedAt} />
       </p>
