@@ -141,10 +141,10 @@ export function recipeOf(source: Pick<Source, "scheme" | "eventTypeHeader">): Re
 
 /** The `openssl` line that computes $SIG from the content, the key and the encoding. */
 function signLine(r: Recipe): string[] {
-  const out = r.encoding === "hex" ? "| sed 's/^.*= //'" : "-binary | base64";
+  const out = r.encoding === "hex" ? "| sed 's/^.*= //'" : "-binary | openssl base64 -A";
   if (r.key === "whsec")
     return [
-      `KEY=$(printf '%s' "\${SECRET#whsec_}" | base64 -d | od -An -v -tx1 | tr -d ' \\n')`,
+      `KEY=$(printf '%s' "\${SECRET#whsec_}" | openssl base64 -d -A | od -An -v -tx1 | tr -d ' \\n')`,
       `SIG=$(printf '%s' "${r.content}" | openssl dgst -${r.algorithm} -mac HMAC -macopt "hexkey:$KEY" ${out})`,
     ];
   return [`SIG=$(printf '%s' "${r.content}" | openssl dgst -${r.algorithm} -hmac "$SECRET" ${out})`];

@@ -641,6 +641,7 @@ describe("the web console in a real browser, over the local multi-region system"
     await page.getByRole("link", { name: "Subscriptions" }).click();
     await page.getByTestId("subscription-hooks").getByRole("button", { name: "Pause" }).waitFor();
     expect(await page.getByRole("button", { name: "Create subscription" }).count()).toBe(1);
+    expect(await page.getByRole("link", { name: "Audit log", exact: true }).count()).toBe(0);
     await page.getByRole("link", { name: "Sources" }).click();
     await page.getByTestId("source-shop").waitFor();
     expect(await page.locator("main button").allTextContents()).toEqual([]);
