@@ -78,7 +78,7 @@ function shorten(text: string, max: number): string {
 export function BarChart(props: Omit<FrameProps, "children">) {
   const { id, data } = props;
   const row = 26;
-  const labelWidth = 110;
+  const labelWidth = 130;
   const valueWidth = 44;
   const max = Math.max(1, ...data.map((d) => d.value));
   const height = Math.max(row, data.length * row);
@@ -101,7 +101,7 @@ export function BarChart(props: Omit<FrameProps, "children">) {
               <g key={d.label}>
                 <title>{`${d.title ?? d.label}: ${d.value}`}</title>
                 <text x={labelWidth - 8} y={y + row / 2} text-anchor="end" dominant-baseline="middle">
-                  {shorten(d.label, 16)}
+                  {shorten(d.label, 15)}
                 </text>
                 <rect x={labelWidth} y={y + 4} width={Math.max(d.value > 0 ? 2 : 0, width)} height={row - 8} />
                 <text x={labelWidth + width + 6} y={y + row / 2} dominant-baseline="middle">
@@ -151,8 +151,13 @@ export function ColumnChart(props: Omit<FrameProps, "children">) {
             </rect>
           );
         })}
-        {ticks.map((i) => (
-          <text key={i} x={left + i * step + step / 2} y={height - 4} text-anchor="middle">
+        {ticks.map((i, n) => (
+          <text
+            key={i}
+            x={n === 0 ? left : n === ticks.length - 1 ? WIDTH : left + i * step + step / 2}
+            y={height - 4}
+            text-anchor={n === 0 ? "start" : n === ticks.length - 1 ? "end" : "middle"}
+          >
             {data[i]!.label}
           </text>
         ))}

@@ -544,6 +544,7 @@ describe("the web console in a real browser, over the local multi-region system"
         .reverse()
         .map((r: any) => [r.action, r.kind, r.id]),
     );
+    await checkPage(page, "overview-later");
 
     await page.getByRole("link", { name: "Audit log", exact: true }).click();
     await page.getByRole("heading", { level: 1, name: "Audit log" }).waitFor();
