@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { DuckDBInstance, listValue, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api";
+import { DuckDBInstance, listValue, type DuckDBConnection } from "@duckdb/node-api";
 import { ENRICHED_COLUMNS, type WarehouseRow } from "@tributary/schema";
 import { DUCKDB_SEQ_DOUBLES, DUCKDB_SEQ_RANGES, type ReconcileReader } from "./reconcile.js";
 import { DEFAULT_READ_LANE, ReadLane, type ReadLaneOptions } from "./duckdb-reads.js";
@@ -24,6 +24,7 @@ import {
 } from "./sink.js";
 import type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
 import { duckdbDeliveries } from "./duckdb-deliveries.js";
+import { closeQuietly } from "./duckdb-appender-close.js";
 
 /** DuckDB's working-memory budget (it spills to disk beyond it). */
 export const DEFAULT_DUCKDB_MEMORY_LIMIT = "512MB";
@@ -112,15 +113,6 @@ const DEFAULT_ROLLUP_FOLD_MIN_ROWS = 100_000;
  */
 function refusesData(message: string): boolean {
   return /^(Conversion|Invalid Input|Constraint|Out of Range) Error/.test(message);
-}
-
-/** Closing flushes again; after a failed flush that throws the same error, already being handled. */
-function closeQuietly(appender: DuckDBAppender): void {
-  try {
-    appender.closeSync();
-  } catch {
-    // the append's own error is the one that matters
-  }
 }
 
 /**
