@@ -66,6 +66,11 @@ export const AggregatorConfigSchema = Type.Object(
             "serve the management API (/v1/sources, /v1/subscriptions, /v1/audit) beside the query API; needs TRIBUTARY_SEALING_KEYS (or _FILE) and the control user's password in TRIBUTARY_CONTROL_NATS_PASS",
         }),
         user: Type.String({ default: "control", description: "the hub NATS user of the management API" }),
+        lastUseEverySeconds: Type.Integer({
+          minimum: 1,
+          default: 15,
+          description: "how often the source secrets' last use seen in the events is written to the control bucket",
+        }),
         allowPrivate: Type.Array(Type.String({ minLength: 1 }), {
           default: [],
           description: "non-public addresses a subscription's test send may reach (the delivery process's list)",

@@ -4,6 +4,7 @@ import {
   type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
+  type JsMsg,
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { RecentKeys } from "@tributary/dedupe";
@@ -42,6 +43,8 @@ export interface AggregatorServiceOptions {
   /** The enrichment stage (`buildEnricher`); without it rows load without enriched columns. */
   enricher?: Enricher;
   log: AggregatorLog;
+  /** Sees every hub message the loader pulls (the source secrets' last use, secret-uses.ts). */
+  observe?: (msg: JsMsg) => void;
 }
 
 type StartedDeliveries = { loader: DeliveriesLoader; running: Promise<void> };
@@ -210,6 +213,7 @@ export class AggregatorService {
       log,
       ...(metrics ? { metrics } : {}),
       ...(telemetry?.tracing ? { tracer: telemetry.tracer } : {}),
+      ...(this.#opts.observe ? { observe: this.#opts.observe } : {}),
     });
   }
 

@@ -100,7 +100,7 @@ function headerEventType(source: ResolvedSource, headers: IncomingHttpHeaders | 
 function prepare(
   source: ResolvedSource,
   rawBody: Buffer,
-  deliveryId: string | null,
+  verified: { deliveryId: string | null; secretId: string },
   receivedAt: Date,
   ctx: IngestContext,
   headers?: IncomingHttpHeaders,
@@ -118,7 +118,7 @@ function prepare(
     source: source.id,
     // Signed ids only (the scheme never reads an unsigned one): a replay keeps its key, whatever
     // unsigned header it changes, the event type header included (it never enters the key).
-    signedDeliveryId: deliveryId,
+    signedDeliveryId: verified.deliveryId,
     bodyEventId: source.idField ? readBodyField(parsed.value, source.idField) : null,
     rawBody,
   });
@@ -130,6 +130,7 @@ function prepare(
     region: ctx.region,
     eventType: event.eventType,
     receivedAt,
+    secretId: verified.secretId,
   };
 }
 
@@ -170,7 +171,7 @@ export async function ingestEvent(
   ctx: IngestContext,
   trace?: Context,
 ): Promise<IngestResult> {
-  const msg = prepare(source, rawBody, verified.deliveryId, new Date(verified.receivedAtMs), ctx, headers);
+  const msg = prepare(source, rawBody, verified, new Date(verified.receivedAtMs), ctx, headers);
 
   if (!ctx.limiter.tryAcquire(1)) throw overloaded(ctx, "the gateway is at its publish limit");
   let receipt: PublishReceipt;
@@ -224,6 +225,7 @@ type ReadyItem = { index: number; msg: EventMessage };
 function prepareItems(
   source: ResolvedSource,
   bytesOf: Buffer[],
+  secretId: string,
   receivedAt: Date,
   ctx: IngestContext,
 ): { items: BatchItemResult[]; ready: ReadyItem[] } {
@@ -242,7 +244,7 @@ function prepareItems(
     }
     try {
       // A delivery-id header names one delivery, not each item: items key by idField or their bytes.
-      ready.push({ index, msg: prepare(source, bytes, null, receivedAt, ctx) });
+      ready.push({ index, msg: prepare(source, bytes, { deliveryId: null, secretId }, receivedAt, ctx) });
     } catch (err) {
       items[index] = itemError(err);
     }
@@ -336,7 +338,7 @@ export async function ingestBatch(
   const split = format === "ndjson" ? splitNdjson(rawBody, limits.maxItems) : splitJsonArray(rawBody, limits.maxItems);
   if (!split.ok) throw new GatewayError(split.code, split.message);
 
-  const { items, ready } = prepareItems(source, split.items, new Date(verified.receivedAtMs), ctx);
+  const { items, ready } = prepareItems(source, split.items, verified.secretId, new Date(verified.receivedAtMs), ctx);
   if (ready.length > 0 && !ctx.limiter.tryAcquire(ready.length)) {
     throw overloaded(ctx, `the gateway cannot take ${ready.length} more publishes now`);
   }

@@ -61,6 +61,10 @@ export class EventHeaderEncoder {
 
   encode(msg: EventMessage): Uint8Array {
     let text = `${this.#prefix(msg.source, msg.region)}${EventHeader.MsgId}: ${msg.eventKey}\r\n${EventHeader.ReceivedAt}: ${this.#iso(msg.receivedAt)}\r\n${EventHeader.EventType}: ${msg.eventType}\r\n`;
+    if (msg.secretId !== undefined) {
+      if (UNSAFE_HEADER_VALUE.test(msg.secretId)) throw new TypeError("secret id must not hold CR or LF");
+      text += `${EventHeader.SecretId}: ${msg.secretId}\r\n`;
+    }
     if (msg.extraHeaders !== undefined) {
       for (const name in msg.extraHeaders) {
         const value = msg.extraHeaders[name]!;

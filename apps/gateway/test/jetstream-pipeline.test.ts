@@ -17,6 +17,7 @@ describe("jetstream pipeline", () => {
     const encoder = new EventHeaderEncoder();
     const bytes = encoder.encode({
       ...base,
+      secretId: "s2",
       extraHeaders: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
     });
     const decoded = MsgHdrsImpl.decode(bytes);
@@ -25,6 +26,7 @@ describe("jetstream pipeline", () => {
     expect(decoded.get("Tributary-Region")).toBe("us");
     expect(decoded.get("Tributary-Received-At")).toBe("2026-03-04T14:32:08.441Z");
     expect(decoded.get("Tributary-Event-Type")).toBe("link.clicked");
+    expect(decoded.get("Tributary-Secret-Id")).toBe("s2");
     expect(decoded.get("traceparent")).toBe("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
     // The same block as the NATS client would build.
     const reference = new MsgHdrsImpl();
@@ -40,6 +42,7 @@ describe("jetstream pipeline", () => {
     const encoder = new EventHeaderEncoder();
     expect(() => encoder.encode({ ...base, eventKey: "demo:x\r\nNats-Msg-Id: y" })).toThrow(TypeError);
     expect(() => encoder.encode({ ...base, extraHeaders: { traceparent: "a\nb" } })).toThrow(TypeError);
+    expect(() => encoder.encode({ ...base, secretId: "s1\r\nNats-Msg-Id: y" })).toThrow(TypeError);
   });
 
   it("pubacks - plain acks by the fast path, errors and unknown shapes by JSON.parse", () => {

@@ -59,6 +59,16 @@ export class Records {
     }
   }
 
+  /** When the hub last saw each of a source's secrets verify an event (secret id → ISO time). */
+  secretUses(source: string): Promise<Map<string, string>> {
+    return this.store.secretUses(source).catch(codes);
+  }
+
+  /** Drops the last-use marks of a retired secret, or of a deleted source's every secret. */
+  forgetSecretUses(source: string, secretId?: string): Promise<void> {
+    return this.store.forgetSecretUses(source, secretId).catch(codes);
+  }
+
   async delete<T>(kind: ResourceKind, id: string, ifMatch?: number): Promise<StoredRecord<T>> {
     const before = await this.get<T>(kind, id);
     if (ifMatch !== undefined && before.revision !== ifMatch) throw conflict(kind, id);

@@ -17,6 +17,12 @@ export const SecretView = Type.Object({
   id: Type.String(),
   createdAt: Type.String(),
   expiresAt: Type.Optional(Type.String()),
+  lastUsedAt: Type.Optional(
+    Type.String({
+      description:
+        "a source secret's last use: when a gateway received the newest event verified with it that the hub has seen (absent: none seen since it was added); updated every 15 s or so",
+    }),
+  ),
 });
 
 // ---- sources ----
@@ -155,11 +161,12 @@ export const SubscriptionView = Type.Composite([
   }),
 ]);
 
-/** A secret as the API shows it. */
-export function secretView(secret: StoredSecret): Static<typeof SecretView> {
+/** A secret as the API shows it, with its last use when known. */
+export function secretView(secret: StoredSecret, lastUsedAt?: string): Static<typeof SecretView> {
   return {
     id: secret.id,
     createdAt: secret.createdAt,
     ...(secret.expiresAt ? { expiresAt: secret.expiresAt } : {}),
+    ...(lastUsedAt ? { lastUsedAt } : {}),
   };
 }

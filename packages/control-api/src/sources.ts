@@ -34,8 +34,9 @@ const ErrorReply = Type.Object({ error: Type.Object({ code: Type.String(), messa
 /** A secret made by the server, shown in this response and never again. */
 const NewSecret = Type.Object({ id: Type.String(), value: Type.String() });
 
-function view(id: string, revision: number, record: SourceRecord) {
-  return { id, revision, ...record, secrets: record.secrets.map(secretView) };
+/** `uses`: the secrets' last uses, shown on reads (a change's views and audit records leave them out). */
+function view(id: string, revision: number, record: SourceRecord, uses?: Map<string, string>) {
+  return { id, revision, ...record, secrets: record.secrets.map((s) => secretView(s, uses?.get(s.id))) };
 }
 
 /** Seals one secret of a source (given or made here), after checking it reads as the gateway will. */
@@ -67,7 +68,8 @@ function registerSourceReads(app: FastifyInstance, deps: SourceRouteDeps): void 
     async (request) => {
       requireScope(request, "read");
       const records = await deps.records.list<SourceRecord>("sources");
-      return { data: records.map((r) => view(r.id, r.revision, r.value)) };
+      const uses = await Promise.all(records.map((r) => deps.records.secretUses(r.id)));
+      return { data: records.map((r, i) => view(r.id, r.revision, r.value, uses[i])) };
     },
   );
 
@@ -78,7 +80,7 @@ function registerSourceReads(app: FastifyInstance, deps: SourceRouteDeps): void 
       requireScope(request, "read");
       const r = await deps.records.get<SourceRecord>("sources", request.params.id);
       void reply.header("etag", `"${r.revision}"`);
-      return view(r.id, r.revision, r.value);
+      return view(r.id, r.revision, r.value, await deps.records.secretUses(r.id));
     },
   );
 }
@@ -182,6 +184,7 @@ function registerSourceChanges(app: FastifyInstance, deps: SourceRouteDeps): voi
         id,
         before: view(id, before.revision, before.value),
       });
+      await deps.records.forgetSecretUses(id);
       return reply.code(204).send();
     },
   );
@@ -249,7 +252,8 @@ function registerSecretRoutes(app: FastifyInstance, deps: SourceRouteDeps): void
         };
       });
       await deps.audit.record(actor, { action: "retire_secret", kind: "sources", id, detail: { secret: secretId } });
-      return view(id, after.revision, after.value);
+      await deps.records.forgetSecretUses(id, secretId);
+      return view(id, after.revision, after.value, await deps.records.secretUses(id));
     },
   );
 }

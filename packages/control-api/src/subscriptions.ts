@@ -37,7 +37,7 @@ const tags = ["subscriptions"];
 export const DEFAULT_ROTATION_OVERLAP_SECONDS = 24 * 3600;
 
 export function subscriptionView(id: string, revision: number, record: SubscriptionRecord) {
-  return { id, revision, ...record, signingSecrets: record.signingSecrets.map(secretView) };
+  return { id, revision, ...record, signingSecrets: record.signingSecrets.map((s) => secretView(s)) };
 }
 
 /** The signing keys of a subscription now: every secret not yet expired, opened. */

@@ -60,6 +60,8 @@ export function regionMirrorOptions(region: string, opts: { replicas?: number } 
 const WRONG_LAST_SEQUENCE = 10071;
 
 const keyOf = (kind: ResourceKind, id: string) => `${kind}.${id}`;
+/** Secret last-use marks live under `usage.`: not a resource, never watched by the processes. */
+const USAGE_PREFIX = "usage";
 
 function recordOf<T>(entry: KvEntry): RecordChange<T> {
   const dot = entry.key.indexOf(".");
@@ -171,6 +173,40 @@ export class ControlStore {
       }
     })();
     return { ready, stop: () => iterator.stop() };
+  }
+
+  /**
+   * When the hub last saw an event verified with each secret of a source (`usage.<source>.<secret>`,
+   * ISO times): kept apart from the source's record, so that marking a use never conflicts with an
+   * edit (the record's revision is the API's If-Match).
+   */
+  async secretUses(source: string): Promise<Map<string, string>> {
+    assertId(source);
+    const uses = new Map<string, string>();
+    const prefix = `${USAGE_PREFIX}.${source}.`;
+    const keys: string[] = [];
+    for await (const key of await this.kv.keys(`${prefix}>`)) keys.push(key);
+    for (const key of keys) {
+      const entry = await this.kv.get(key);
+      if (entry && entry.operation === "PUT") uses.set(key.slice(prefix.length), entry.string());
+    }
+    return uses;
+  }
+
+  /** Records a secret's last use (the caller keeps it to the newest time, a few writes a minute). */
+  async markSecretUsed(source: string, secretId: string, at: string): Promise<void> {
+    this.#assertWritable();
+    assertId(source);
+    await this.kv.put(`${USAGE_PREFIX}.${source}.${secretId}`, at);
+  }
+
+  /** Forgets the uses of one secret, or of every secret of the source (retired, deleted). */
+  async forgetSecretUses(source: string, secretId?: string): Promise<void> {
+    this.#assertWritable();
+    assertId(source);
+    const keys: string[] = [];
+    for await (const key of await this.kv.keys(`${USAGE_PREFIX}.${source}.${secretId ?? ">"}`)) keys.push(key);
+    for (const key of keys) await this.kv.purge(key);
   }
 
   #assertWritable(): void {

@@ -64,6 +64,8 @@ export interface LoaderOptions {
   metrics?: Pick<AggregatorMetrics, "recordLoad">;
   /** With tracing on: a consumer span per event and a load span per batch (see BatchTrace). */
   tracer?: Tracer;
+  /** Sees every message as it is pulled, before any batching (e.g. to note which secret signed it). */
+  observe?: (msg: JsMsg) => void;
 }
 
 export const DEFAULT_FLUSHES_IN_FLIGHT = 2;
@@ -263,6 +265,7 @@ export class Loader {
       pending = undefined;
       if (next.done) break;
       const msg = next.value;
+      this.opts.observe?.(msg);
       batch.push(msg);
       state.events++;
       state.bytes += msg.data.length;

@@ -104,7 +104,8 @@ export async function startAggregator(plan: Plan, hubUrls: string[], started: St
       // The local admin token (printed by `npm start`): the management API's changes need one.
       tokens: [{ id: "local-admin", file: plan.apiTokenFile, sources: ["*"], scope: "admin" }],
     },
-    control: { enabled: true, allowPrivate: ["127.0.0.0/8", "::1/128"] },
+    // The secrets' last use shows in the API within seconds here (15 s by default).
+    control: { enabled: true, allowPrivate: ["127.0.0.0/8", "::1/128"], lastUseEverySeconds: 2 },
     operatorLoopback: true,
     ...options.aggregatorOverrides,
   });

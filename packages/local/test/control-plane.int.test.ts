@@ -105,6 +105,15 @@ describe("control plane on the local multi-region system - sources changed at ru
     const s2 = added.body.value as string;
     await within(10_000, () => everywhere("acme", s2, 202));
     expect(await everywhere("acme", s1, 202)).toBe(true);
+    // Each secret's last use reaches the API from the events the hub receives: how an operator
+    // sees that the old one is no longer sent before retiring it.
+    const sentAfter = new Date(Date.now() - 60_000).toISOString();
+    await within(20_000, async () => {
+      const secrets = (await api("GET", "/v1/sources/acme")).body.secrets as any[];
+      return secrets.length === 2 && secrets.every((s) => typeof s.lastUsedAt === "string" && s.lastUsedAt > sentAfter);
+    });
+    const listed = (await api("GET", "/v1/sources")).body.data.find((s: any) => s.id === "acme");
+    expect(listed.secrets.map((s: any) => typeof s.lastUsedAt)).toEqual(["string", "string"]);
     expect((await api("DELETE", "/v1/sources/acme/secrets/s1")).status).toBe(200);
     await within(10_000, () => everywhere("acme", s1, 401));
     expect(await everywhere("acme", s2, 202)).toBe(true);

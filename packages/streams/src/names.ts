@@ -21,6 +21,11 @@ export const EventHeader = {
   Region: "Tributary-Region",
   ReceivedAt: "Tributary-Received-At",
   EventType: "Tributary-Event-Type",
+  /**
+   * The id of the source secret the gateway verified the request with (an id, never the value):
+   * how the hub learns each secret's last use, to tell when an old one is safe to retire.
+   */
+  SecretId: "Tributary-Secret-Id",
   /** On DLQ messages: why the event was set aside, and where it came from. */
   DlqReason: "Tributary-Dlq-Reason",
   DlqOrigin: "Tributary-Dlq-Origin",

@@ -12,6 +12,8 @@ export interface EventMessage {
   region: string;
   eventType: string;
   receivedAt: Date;
+  /** The id of the source secret that verified it (`Tributary-Secret-Id`), when one did. */
+  secretId?: string;
   /** Extra headers, e.g. `traceparent`. */
   extraHeaders?: Record<string, string>;
 }
@@ -98,6 +100,7 @@ export function eventHeaders(msg: EventMessage): MsgHdrs {
   h.set(EventHeader.Region, msg.region);
   h.set(EventHeader.ReceivedAt, msg.receivedAt.toISOString());
   h.set(EventHeader.EventType, msg.eventType);
+  if (msg.secretId !== undefined) h.set(EventHeader.SecretId, msg.secretId);
   for (const [name, value] of Object.entries(msg.extraHeaders ?? {})) h.set(name, value);
   return h;
 }

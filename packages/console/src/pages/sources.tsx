@@ -92,6 +92,7 @@ function SourceCard({ source: s, act }: { source: Source; act: Act }) {
             <th scope="col">Secret id</th>
             <th scope="col">Created</th>
             <th scope="col">Expires</th>
+            <th scope="col">Last used</th>
             {canAdmin ? <th scope="col">Actions</th> : null}
           </tr>
         </thead>
@@ -103,6 +104,7 @@ function SourceCard({ source: s, act }: { source: Source; act: Act }) {
                 <When at={k.createdAt} />
               </td>
               <td>{k.expiresAt ? <When at={k.expiresAt} /> : "never"}</td>
+              <td>{k.lastUsedAt ? <When at={k.lastUsedAt} /> : "not seen"}</td>
               {canAdmin ? (
                 <td>
                   <button
