@@ -21,6 +21,29 @@ const Redaction = Type.Object(
   { additionalProperties: false },
 );
 const Paths = Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }));
+/** Where each input is read in a body, per field: dotted paths, the first one holding a value wins. */
+const FieldPathsSchema = Type.Object(
+  {
+    ip: Paths,
+    userAgent: Paths,
+    referrer: Paths,
+    link: Paths,
+    campaign: Paths,
+    country: Paths,
+    region: Paths,
+    deviceType: Paths,
+    platform: Paths,
+    channel: Paths,
+    revenue: Paths,
+    currency: Paths,
+  },
+  { additionalProperties: false },
+);
+const PayloadPrivacySchema = StringEnum(["reduced", "raw"], {
+  default: "reduced",
+  description:
+    "reduced: the stored, served and delivered payload has every client address rewritten as ip_anon and every user agent reduced to its families; raw keeps them (per source in sources.<id>.payload)",
+});
 const SuspicionRuleSchema = Type.Union([
   Type.Object(
     { rule: StringEnum(["bot", "prefetcher", "missing_user_agent", "missing_ip"]) },
@@ -85,21 +108,28 @@ export const EnrichConfigSchema = Type.Object(
       default: [],
       description: "payload fields dropped or hashed before load, for every source",
     }),
+    payload: PayloadPrivacySchema,
+    prefer: StringEnum(["sender", "derived"], {
+      default: "sender",
+      description:
+        "where the sender's own country, region, device type or platform and the derived one (IP geo, UA) both exist, which one the columns keep; the other fills in where one is missing",
+    }),
+    fields: Type.Optional(FieldPathsSchema),
     sources: Type.Record(
       Type.String(),
       Type.Object(
         {
-          fields: Type.Optional(
-            Type.Object(
-              { ip: Paths, userAgent: Paths, referrer: Paths, link: Paths, campaign: Paths },
-              { additionalProperties: false },
-            ),
-          ),
+          fields: Type.Optional(FieldPathsSchema),
           redact: Type.Optional(Type.Array(Redaction)),
+          payload: Type.Optional(
+            StringEnum(["reduced", "raw"], {
+              description: "raw: this source's payload keeps its client addresses and user agents (opt-in)",
+            }),
+          ),
         },
         { additionalProperties: false },
       ),
-      { default: {}, description: "per-source field paths and redactions" },
+      { default: {}, description: "per-source field paths, redactions and payload privacy" },
     ),
     maxKeys: Type.Integer({
       minimum: 1000,
@@ -180,6 +210,9 @@ export function buildEnricher(config: EnrichConfig, env: NodeJS.ProcessEnv): Enr
       uniqueRule: config.uniqueRule,
       ...(config.suspicious !== undefined ? { suspicious: config.suspicious as SuspicionRule[] } : {}),
       redact: config.redact,
+      payload: config.payload,
+      prefer: config.prefer,
+      ...(config.fields !== undefined ? { fields: config.fields } : {}),
       sources: config.sources,
       maxKeys: config.maxKeys,
     });

@@ -5,7 +5,6 @@ import { openWarehouse } from "@tributary/warehouse";
 import { buildAggregatorHttp } from "./app.js";
 import { loadAggregatorSettings } from "./config.js";
 import { ControlLink } from "./control.js";
-import { SecretUseTracker } from "./secret-uses.js";
 import { AggregatorService } from "./service.js";
 
 /**
@@ -23,12 +22,10 @@ runService({
     const sink = await openWarehouse(config.warehouseUrl);
     await sink.migrate();
     let service: AggregatorService | undefined;
-    const control = new ControlLink(settings.control);
+    const control = new ControlLink(settings.control, config.control.lastUseEverySeconds);
     const http = buildAggregatorHttp(settings, sink, telemetry, () => service?.loader, control);
     await http.listen({ host: config.host, port: config.port });
-    await unlessStopped(control.start(config.nats.servers));
-    const secretUses = settings.control ? new SecretUseTracker(() => control.connection?.store, http.log) : undefined;
-    secretUses?.start(config.control.lastUseEverySeconds * 1000);
+    await unlessStopped(control.start(config.nats.servers, http.log));
     // The first connect retries until NATS answers; a stop before then ends the start (exit 0).
     const nc = await unlessStopped(
       connectNats({
@@ -38,15 +35,8 @@ runService({
         ...natsCredentials(config.nats),
       }),
     );
-    const started = await AggregatorService.start({
-      nc,
-      sink,
-      config,
-      telemetry,
-      enricher,
-      log: http.log,
-      ...(secretUses ? { observe: (msg) => secretUses.observe(msg.headers) } : {}),
-    });
+    const pipeline = { nc, sink, config, telemetry, enricher, log: http.log };
+    const started = await AggregatorService.start({ ...pipeline, observe: control.observe });
     service = started;
     started.running.catch((err: unknown) =>
       fail(err, started.loader ? "loader stopped unexpectedly" : "could not start loading"),
@@ -57,7 +47,6 @@ runService({
       stop: [
         ["loader", () => started.stop()],
         ["nats", () => nc.drain()], // sends the last acks
-        ["secret uses", () => secretUses?.stop()],
         ["control", () => control.close()],
         ["http", () => http.close()],
         ["warehouse", () => sink.close()],

@@ -44,7 +44,7 @@ export interface AggregatorServiceOptions {
   enricher?: Enricher;
   log: AggregatorLog;
   /** Sees every hub message the loader pulls (the source secrets' last use, secret-uses.ts). */
-  observe?: (msg: JsMsg) => void;
+  observe?: ((msg: JsMsg) => void) | undefined;
 }
 
 type StartedDeliveries = { loader: DeliveriesLoader; running: Promise<void> };

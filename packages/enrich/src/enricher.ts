@@ -17,6 +17,7 @@ import {
   type IpPrivacyOptions,
   type RedactionRule,
 } from "./privacy.js";
+import { reducePayload, reducedUserAgent, type PayloadPrivacy } from "./payload-privacy.js";
 import { categorizeReferrer } from "./referrer.js";
 import {
   DEFAULT_RULE_MAX_KEYS,
@@ -27,14 +28,32 @@ import {
   type PendingSuspicion,
   type SuspicionRule,
 } from "./rules.js";
+import {
+  platformOfOs,
+  senderAmount,
+  senderCountry,
+  senderCurrency,
+  senderDeviceType,
+  senderRegion,
+  senderToken,
+  type SenderFields,
+} from "./sender-fields.js";
 
-/** Where each input lives in a body: dotted paths, the first non-empty string wins. */
+/** Where each input lives in a body: dotted paths, the first non-empty value wins. */
 export interface FieldPaths {
   ip: readonly string[];
   userAgent: readonly string[];
   referrer: readonly string[];
   link: readonly string[];
   campaign: readonly string[];
+  /** What senders already say (sender-fields.ts): used as they are where valid. */
+  country: readonly string[];
+  region: readonly string[];
+  deviceType: readonly string[];
+  platform: readonly string[];
+  channel: readonly string[];
+  revenue: readonly string[];
+  currency: readonly string[];
 }
 
 /**
@@ -47,10 +66,19 @@ export const DEFAULT_FIELD_PATHS: FieldPaths = {
   referrer: ["data.referrer", "data.click.referrer", "data.referer"],
   link: ["data.link_id", "data.link.id", "data.click.link_id"],
   campaign: ["data.campaign", "data.campaign.id", "data.campaign_id", "data.utm_campaign"],
+  country: ["data.ip_country", "data.country", "data.geo.country", "data.click.country"],
+  region: ["data.ip_region", "data.region", "data.geo.region", "data.click.region"],
+  deviceType: ["data.device_type", "data.click.device_type", "data.device.type"],
+  platform: ["data.platform", "data.click.platform"],
+  channel: ["data.channel", "data.click.channel", "data.campaign.channel", "data.utm_medium"],
+  revenue: ["data.revenue", "data.value", "data.amount"],
+  currency: ["data.currency", "data.revenue_currency"],
 };
 
 export interface SourceEnrichOptions {
   fields?: Partial<FieldPaths>;
+  /** `raw` keeps this source's client addresses and user agents in the payload (default: the enricher's). */
+  payload?: PayloadPrivacy;
   /** Applied to this source's payload before load, after the global `redact`. */
   redact?: readonly RedactionRule[];
 }
@@ -63,6 +91,17 @@ export interface EnrichOptions {
   /** Redactions for every source. */
   redact?: readonly RedactionRule[];
   sources?: Readonly<Record<string, SourceEnrichOptions>>;
+  /**
+   * `reduced` (default): the payload's address and user agent fields are rewritten to ip_anon and
+   * the UA's families before it is stored or delivered; `raw` leaves them. Per source in `sources`.
+   */
+  payload?: PayloadPrivacy;
+  /**
+   * Where the sender's own field (country, region, device type, platform) and the derivation (geo
+   * of the IP, families of the UA) both give a value: `sender` (default) takes the sender's, who
+   * saw the client; `derived` takes ours. The other always fills in where one is missing.
+   */
+  prefer?: "sender" | "derived";
   campaigns?: CampaignLookup;
   /** The operator's own domains: referrers from them are `internal`. */
   internalDomains?: readonly string[];
@@ -119,17 +158,12 @@ interface AddressFacts {
   truncated: string | null;
 }
 
-interface CompiledPaths {
-  ip: string[][];
-  userAgent: string[][];
-  referrer: string[][];
-  link: string[][];
-  campaign: string[][];
-}
+type CompiledPaths = Record<keyof FieldPaths, string[][]>;
 
 interface SourcePlan {
   paths: CompiledPaths;
   redactions: CompiledRedaction[];
+  payload: PayloadPrivacy;
 }
 
 export interface Enricher {
@@ -154,14 +188,8 @@ export interface Enricher {
 }
 
 function compilePaths(fields: Partial<FieldPaths> | undefined, base: FieldPaths): CompiledPaths {
-  const pick = (k: keyof FieldPaths) => (fields?.[k] ?? base[k]).map(splitPath);
-  return {
-    ip: pick("ip"),
-    userAgent: pick("userAgent"),
-    referrer: pick("referrer"),
-    link: pick("link"),
-    campaign: pick("campaign"),
-  };
+  const keys = Object.keys(base) as Array<keyof FieldPaths>;
+  return Object.fromEntries(keys.map((k) => [k, (fields?.[k] ?? base[k]).map(splitPath)])) as CompiledPaths;
 }
 
 /** Per source: where its fields are read from and what is redacted (the global rules, then its own). */
@@ -171,7 +199,8 @@ function compilePlans(
 ): { defaultPlan: SourcePlan; plans: Map<string, SourcePlan> } {
   const base: FieldPaths = { ...DEFAULT_FIELD_PATHS, ...options.fields };
   const globalRedactions = compileRedactions(options.redact ?? [], hasher, "enrich.redact");
-  const defaultPlan: SourcePlan = { paths: compilePaths(undefined, base), redactions: globalRedactions };
+  const payload = options.payload ?? "reduced";
+  const defaultPlan: SourcePlan = { paths: compilePaths(undefined, base), redactions: globalRedactions, payload };
   const plans = new Map<string, SourcePlan>();
   for (const [source, opts] of Object.entries(options.sources ?? {})) {
     plans.set(source, {
@@ -180,6 +209,7 @@ function compilePlans(
         ...globalRedactions,
         ...compileRedactions(opts.redact ?? [], hasher, `enrich.sources.${source}.redact`),
       ],
+      payload: opts.payload ?? payload,
     });
   }
   return { defaultPlan, plans };
@@ -249,6 +279,25 @@ function addressFacts(options: EnrichOptions): (rawIp: string) => AddressFacts {
 /** The stateless derivation of one event: prepare()'s body. */
 type Derive = (row: WarehouseRow, body: unknown) => { row: WarehouseRow; pending: PendingVerdicts };
 
+/** What the sender says, where it says it validly (sender-fields.ts). */
+function readSenderFields(body: unknown, p: CompiledPaths, derivedCountry: string | null): SenderFields {
+  const country = senderCountry(body, p.country);
+  return {
+    country,
+    region: senderRegion(body, p.region, country ?? derivedCountry),
+    deviceType: senderDeviceType(body, p.deviceType),
+    platform: senderToken(body, p.platform),
+    channel: senderToken(body, p.channel),
+    revenue: senderAmount(body, p.revenue),
+    currency: senderCurrency(body, p.currency),
+  };
+}
+
+/** The sender's value and ours, in the configured order of preference. */
+function choose(preferSender: boolean, sender: string | null, derived: string | null): string | null {
+  return preferSender ? (sender ?? derived) : (derived ?? sender);
+}
+
 function deriver(
   options: EnrichOptions,
   hasher: RotatingHasher | undefined,
@@ -257,16 +306,19 @@ function deriver(
   visitorKey: Uint8Array,
 ): Derive {
   const ipMode = options.ip.mode;
+  const preferSender = (options.prefer ?? "sender") === "sender";
   const { defaultPlan, plans } = compilePlans(options, hasher);
   const classifyAgent = cachedAgentClassifier(options.uaCacheSize ?? DEFAULT_UA_CACHE_SIZE);
   const factsOf = addressFacts(options);
   const visitorOf = cachedVisitors(visitorKey);
   const referrerCategory = cachedReferrers(options.internalDomains ?? []);
+  const anonymous = (ip: string | null, truncated: string | null, at: Date) =>
+    ipMode === "truncate" ? truncated : anonymizeIp(ip, ipMode, hasher, at);
   return (row, body) => {
     const plan = plans.get(row.source) ?? defaultPlan;
     const p = plan.paths;
     const at = row.occurred_at ?? row.received_at;
-    // Read the inputs before redaction can remove them.
+    // Read the inputs before the payload's privacy and redaction can change them.
     const rawIp = firstString(body, p.ip);
     const address = rawIp === null ? null : factsOf(rawIp);
     const ip = address?.ip ?? null;
@@ -277,40 +329,53 @@ function deriver(
     const clickLike = ip !== null || ua !== null;
     const agent = ua !== null ? classifyAgent(ua) : null;
     const geo = address?.geo ?? null;
+    const sender = readSenderFields(body, p, geo?.country ?? null);
     const meta = campaign !== null ? options.campaigns?.get(campaign) : undefined;
     const visitor = visitorOf(ip, ua);
+    const uniqueKey = unique.keyOf({ visitor, link, campaign, source: row.source, at });
+    const country = choose(preferSender, sender.country, geo?.country ?? null);
+    const deviceType = choose(preferSender, sender.deviceType, agent?.device_type ?? null);
     const enriched: EnrichedFields = {
       link_id: link,
       campaign,
       campaign_meta: meta === undefined ? null : JSON.stringify(meta),
-      geo_country: geo?.country ?? null,
-      geo_region: geo?.region ?? null,
-      device_type: agent?.device_type ?? null,
+      geo_country: country,
+      geo_region: choose(preferSender, sender.region, geo?.region ?? null),
+      device_type: deviceType,
       os_name: agent?.os_name ?? null,
       browser_name: agent?.browser_name ?? null,
       is_bot: agent ? agent.is_bot : null,
       bot_kind: agent?.bot_kind ?? null,
       referrer_category: clickLike || referrer !== null ? referrerCategory(referrer) : null,
-      ip_anon: ipMode === "truncate" ? (address?.truncated ?? null) : anonymizeIp(ip, ipMode, hasher, at),
+      ip_anon: anonymous(ip, address?.truncated ?? null, at),
       is_unique: null,
       is_suspicious: null,
       suspicious_reason: null,
+      channel: sender.channel,
+      platform: choose(preferSender, sender.platform, platformOfOs(agent?.os_name ?? null, deviceType)),
+      revenue: sender.revenue,
+      currency: sender.revenue !== null ? sender.currency : null,
+      unique_rule: uniqueKey !== null ? unique.rule.name : null,
     };
     const pending: PendingVerdicts = {
-      uniqueKey: unique.keyOf({ visitor, link, campaign, source: row.source, at }),
+      uniqueKey,
       suspicion: clickLike
-        ? suspicion.prejudge({
-            visitor,
-            userAgent: ua,
-            ip,
-            country: geo?.country ?? null,
-            botKind: agent?.bot_kind ?? null,
-            at,
-          })
+        ? suspicion.prejudge({ visitor, userAgent: ua, ip, country, botKind: agent?.bot_kind ?? null, at })
         : null,
     };
-    let payload = row.payload;
-    if (plan.redactions.length > 0 && redact(body, plan.redactions, hasher, at)) payload = JSON.stringify(body);
+    let changed = false;
+    if (plan.payload === "reduced")
+      changed = reducePayload(
+        body,
+        p,
+        (raw) => {
+          const facts = factsOf(raw);
+          return facts.ip === null ? null : anonymous(facts.ip, facts.truncated, at);
+        },
+        (text) => reducedUserAgent(classifyAgent(text)),
+      );
+    if (plan.redactions.length > 0) changed = redact(body, plan.redactions, hasher, at) || changed;
+    const payload = changed ? JSON.stringify(body) : row.payload;
     return { row: { ...row, payload, enriched }, pending };
   };
 }

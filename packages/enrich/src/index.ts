@@ -25,6 +25,8 @@ export {
   truncateIp,
 } from "./privacy.js";
 export type { IpMode, IpPrivacyOptions, RedactionRule } from "./privacy.js";
+export { reducedUserAgent } from "./payload-privacy.js";
+export type { PayloadPrivacy } from "./payload-privacy.js";
 export { categorizeReferrer } from "./referrer.js";
 export type { ReferrerCategory } from "./referrer.js";
 export {

@@ -17,6 +17,8 @@ import {
   RotatingHasher,
 } from "../src/index.js";
 
+import { SENDER_EXAMPLES } from "./sender-examples.js";
+
 const geo = openGeoDatabase();
 
 const UA = {
@@ -270,11 +272,12 @@ describe("enrich - privacy", () => {
     expect(anonAt("2026-12-01T10:01:05Z")).not.toBe(anonAt("2026-12-01T10:00:05Z"));
   });
 
-  it("redaction drops and hashes the listed paths per source; other sources and unlisted fields stay verbatim", () => {
+  it("redaction drops and hashes the listed paths per source; a raw source's payload and unlisted fields stay verbatim", () => {
     const enricher = createEnricher({
       geo,
       ip: { mode: "truncate", hashKey: "a-secret-key-of-32-bytes-length!" },
       sources: {
+        demo: { payload: "raw" },
         tolinku: {
           redact: [
             { path: "data.ip", action: "drop" },
@@ -291,6 +294,7 @@ describe("enrich - privacy", () => {
     expect(payload.data.user_agent).toMatch(/^h_/);
     expect(payload.data.campaign).toBe("spring");
     expect(out.payload).not.toContain("8.8.8.8");
+    expect(out.payload).not.toContain(UA.chromeWindows);
     // Enrichment still read the inputs before they were redacted.
     expect(out.enriched).toMatchObject({ geo_country: "US", browser_name: "Chrome" });
 
@@ -473,5 +477,135 @@ describe("enrich - the stage split for worker threads (prepare anywhere, settle 
     expect(
       createEnricher({ geo: null, ip: { mode: "drop" }, campaigns: { get: () => undefined } }).portable(),
     ).toBeUndefined();
+  });
+});
+
+describe("enrich - the payload's privacy (stored, served and delivered)", () => {
+  const hashKey = "a-secret-key-of-32-bytes-length!";
+  const body = (data: Record<string, unknown>) => ({ event: "link.clicked", timestamp: "2026-11-29T12:00:00Z", data });
+
+  it.each([
+    ["truncate", (v: unknown) => expect(v).toBe("8.8.8.0")],
+    ["hash", (v: unknown) => expect(v).toMatch(/^h_[\w-]{22}$/)],
+    ["drop", (v: unknown) => expect(v).toBeUndefined()],
+  ] as const)(
+    "by default every address and user agent field is rewritten to what enrichment keeps (ip mode %s)",
+    (mode, expectIp) => {
+      const enricher = createEnricher({ geo, ip: { mode, hashKey } });
+      const sent = body({
+        link_id: "l1",
+        ip: "8.8.8.8",
+        user_agent: UA.safariIphone,
+        click: { ip: "2a00:1450:4001:80b::200e", user_agent: UA.googlebot },
+        note: "kept",
+      });
+      const text = JSON.stringify(sent);
+      const out = enricher.enrich(row({ payload: text }), structuredClone(sent));
+      const stored = JSON.parse(out.payload) as { data: Record<string, any> };
+      expectIp(stored.data.ip);
+      expect(stored.data.user_agent).toBe("Mobile Safari; iOS; mobile");
+      expect(stored.data.click.user_agent).toBe("bot");
+      if (mode === "truncate") expect(stored.data.click.ip).toBe("2a00:1450:4001::");
+      for (const raw of ["8.8.8.8", "2a00:1450:4001:80b::200e", UA.safariIphone, UA.googlebot, "Googlebot", "17_4"])
+        expect(out.payload).not.toContain(raw);
+      expect(stored.data.note).toBe("kept");
+      // Enrichment read the values before they were rewritten.
+      expect(out.enriched).toMatchObject({ geo_country: "US", os_name: "iOS", device_type: "mobile" });
+    },
+  );
+
+  it("a field that is not an address is dropped rather than kept; a body with neither stays byte for byte", () => {
+    const enricher = createEnricher({ geo: null, ip: { mode: "truncate" } });
+    const odd = body({ ip: "not-an-ip 8.8.8.8" });
+    expect(JSON.parse(enricher.enrich(row(), odd).payload).data).toEqual({});
+    const plain = JSON.stringify(body({ link_id: "l1", campaign: "c" })).replace("{", "{ ");
+    expect(enricher.enrich(row({ payload: plain }), JSON.parse(plain)).payload).toBe(plain);
+  });
+
+  it("a source that opts in keeps them raw; the enriched columns are the same either way", () => {
+    const enricher = createEnricher({ geo, ip: { mode: "truncate" }, sources: { crm: { payload: "raw" } } });
+    const sent = body({ link_id: "l1", ip: "8.8.8.8", user_agent: UA.chromeWindows });
+    const text = JSON.stringify(sent);
+    const raw = enricher.enrich(row({ source: "crm", payload: text }), structuredClone(sent));
+    const reduced = enricher.enrich(row({ source: "demo", payload: text }), structuredClone(sent));
+    expect(raw.payload).toBe(text);
+    expect(reduced.payload).not.toContain("8.8.8.8");
+    const { is_unique: _a, ...rawColumns } = raw.enriched!;
+    const { is_unique: _b, ...reducedColumns } = reduced.enriched!;
+    expect(rawColumns).toEqual(reducedColumns);
+  });
+
+  it("the enricher-wide switch turns it off for every source", () => {
+    const enricher = createEnricher({ geo: null, ip: { mode: "truncate" }, payload: "raw" });
+    const text = JSON.stringify(body({ ip: "8.8.8.8", user_agent: UA.curl }));
+    expect(enricher.enrich(row({ payload: text }), JSON.parse(text)).payload).toBe(text);
+  });
+});
+
+describe("enrich - what senders already send", () => {
+  const enricher = createEnricher({ geo, ip: { mode: "truncate" } });
+  const enrich = (event: string, data: Record<string, unknown>, source = "demo") => {
+    const sent = { event, timestamp: "2026-11-29T12:00:00Z", data };
+    return enricher.enrich(row({ source, event_type: event, payload: JSON.stringify(sent) }), sent).enriched!;
+  };
+
+  it.each(SENDER_EXAMPLES)("$name: country, device, platform and channel are not NULL", ({ event, data, expected }) => {
+    const enriched = enrich(event, data);
+    expect(enriched).toMatchObject(expected);
+    for (const column of ["geo_country", "device_type", "platform", "channel"] as const)
+      expect(enriched[column], column).not.toBeNull();
+  });
+
+  it("the sender's value wins over the derived one by default; `prefer: derived` turns that round", () => {
+    const data = { link_id: "l1", ip: "8.8.8.8", country: "de", user_agent: UA.chromeWindows, device_type: "tablet" };
+    // (enrich rewrites the body it is given: each call gets its own copy)
+    expect(enrich("link.clicked", structuredClone(data))).toMatchObject({
+      geo_country: "DE",
+      device_type: "tablet",
+      platform: "web",
+    });
+    const derived = createEnricher({ geo, ip: { mode: "truncate" }, prefer: "derived" });
+    const sent = { event: "link.clicked", data: structuredClone(data) };
+    expect(derived.enrich(row({ payload: JSON.stringify(sent) }), sent).enriched).toMatchObject({
+      geo_country: "US",
+      device_type: "desktop",
+    });
+  });
+
+  it("values not of a column's form are ignored, never stored as new categories", () => {
+    const enriched = enrich("link.clicked", {
+      country: "Germany",
+      ip_region: "not a region",
+      device_type: "fridge",
+      platform: "iOS 17 (beta)",
+      channel: "E-mail campaign!",
+    });
+    expect(enriched).toMatchObject({
+      geo_country: null,
+      geo_region: null,
+      device_type: null,
+      platform: null,
+      channel: null,
+    });
+  });
+
+  it("revenue as exact decimal text with its currency; a currency without an amount is not kept", () => {
+    expect(enrich("link.conversion", { revenue: 49.99, currency: "usd" })).toMatchObject({
+      revenue: "49.99",
+      currency: "USD",
+    });
+    expect(enrich("link.conversion", { revenue: "0120.500" })).toMatchObject({ revenue: "120.5", currency: null });
+    expect(enrich("link.conversion", { revenue: "lots", currency: "EUR" })).toMatchObject({
+      revenue: null,
+      currency: null,
+    });
+  });
+
+  it("is_unique names the rule that decided it, and is NULL with it", () => {
+    expect(enrich("link.clicked", { link_id: "l9", ip: "8.8.4.4", user_agent: UA.curl })).toMatchObject({
+      is_unique: true,
+      unique_rule: "per_link_24h",
+    });
+    expect(enrich("link.clicked", { link_id: "l9" })).toMatchObject({ is_unique: null, unique_rule: null });
   });
 });

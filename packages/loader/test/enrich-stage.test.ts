@@ -34,13 +34,18 @@ describe("rows - enrich stage", () => {
   const enricher = createEnricher({
     geo: openGeoDatabase(),
     ip: { mode: "truncate" },
-    sources: { private: { redact: [{ path: "data.ip", action: "drop" }] } },
+    sources: { private: { redact: [{ path: "data.ip", action: "drop" }] }, crm: { payload: "raw" } },
   });
 
-  it("rows - the enriched columns are set from the body; the payload stays verbatim without a redaction", () => {
+  it("rows - the enriched columns are set from the body; the payload keeps only the truncated IP and the UA's families", () => {
     const outcome = rowFromMessage(message(body), enricher);
     if (!outcome.ok) throw new Error(outcome.reason);
-    expect(outcome.row.payload).toBe(body);
+    expect(JSON.parse(outcome.row.payload).data).toEqual({
+      link_id: "l1",
+      ip: "8.8.8.0",
+      user_agent: "Mobile Safari; iOS; mobile",
+      campaign: "spring",
+    });
     expect(outcome.row.enriched).toMatchObject({
       link_id: "l1",
       campaign: "spring",
@@ -49,6 +54,13 @@ describe("rows - enrich stage", () => {
       ip_anon: "8.8.8.0",
       is_unique: true,
     });
+  });
+
+  it("rows - a source that opts in to the raw payload keeps it byte for byte", () => {
+    const outcome = rowFromMessage(message(body, "crm"), enricher);
+    if (!outcome.ok) throw new Error(outcome.reason);
+    expect(outcome.row.payload).toBe(body);
+    expect(outcome.row.enriched?.ip_anon).toBe("8.8.8.0");
   });
 
   it("rows - a source's redaction rules change the payload before load", () => {

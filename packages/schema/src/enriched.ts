@@ -1,5 +1,5 @@
 /**
- * Columns the enrichment stage adds beside the raw payload. They never hold a raw IP or a full
+ * Columns the enrichment stage adds beside the payload. They never hold a raw IP or a full
  * user agent: `ip_anon` is a truncated address or a keyed hash, the UA is reduced to families.
  * Every one is nullable: an event without an IP, a UA or a link simply has nothing to derive.
  */
@@ -26,6 +26,16 @@ export interface EnrichedFields {
   is_unique: boolean | null;
   is_suspicious: boolean | null;
   suspicious_reason: string | null;
+  /** The sender's channel (email, social, paid_search…), lower-case. */
+  channel: string | null;
+  /** ios, android, web… : the sender's, else what the UA's OS means. */
+  platform: string | null;
+  /** A conversion's amount as decimal text (`49.99`): summed exactly in SQL. */
+  revenue: string | null;
+  /** ISO 4217, upper-case. */
+  currency: string | null;
+  /** The rule that decided is_unique (`per_link_24h`…), so a count says what "unique" meant then. */
+  unique_rule: string | null;
 }
 
 export type EnrichedColumnType = "string" | "boolean" | "json";
@@ -47,6 +57,11 @@ export const ENRICHED_COLUMNS = [
   { name: "is_unique", type: "boolean" },
   { name: "is_suspicious", type: "boolean" },
   { name: "suspicious_reason", type: "string" },
+  { name: "channel", type: "string" },
+  { name: "platform", type: "string" },
+  { name: "revenue", type: "string" },
+  { name: "currency", type: "string" },
+  { name: "unique_rule", type: "string" },
 ] as const satisfies ReadonlyArray<{ name: keyof EnrichedFields; type: EnrichedColumnType }>;
 
 /** Enriched fields of a row that was not enriched: every column NULL. */
@@ -67,5 +82,10 @@ export function emptyEnrichment(): EnrichedFields {
     is_unique: null,
     is_suspicious: null,
     suspicious_reason: null,
+    channel: null,
+    platform: null,
+    revenue: null,
+    currency: null,
+    unique_rule: null,
   };
 }

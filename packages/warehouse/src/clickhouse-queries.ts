@@ -36,6 +36,13 @@ function times(layout: ClickHouseLayout): { occurred: string; received: string; 
     : { occurred: "occurred_at_ms", received: "received_at_ms", loaded: "loaded_at_ms" };
 }
 
+/** The enriched columns of a JSONEachRow row, typed as the schema declares them. */
+function enrichedOf(r: Record<string, unknown>): EnrichedFields {
+  const out: Record<string, string | boolean | null> = {};
+  for (const c of ENRICHED_COLUMNS) out[c.name] = c.type === "boolean" ? bool(r[c.name]) : str(r[c.name]);
+  return out as unknown as EnrichedFields;
+}
+
 const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(Number(v)).toISOString());
 const bool = (v: unknown) => (v === null || v === undefined ? null : Number(v) === 1);
 const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
@@ -104,21 +111,7 @@ export class ClickHouseQueries implements EventQueries {
       region: String(r.region),
       region_seq: Number(r.region_seq),
       payload: parsePayload(String(r.payload)),
-      link_id: str(r.link_id),
-      campaign: str(r.campaign),
-      campaign_meta: str(r.campaign_meta),
-      geo_country: str(r.geo_country),
-      geo_region: str(r.geo_region),
-      device_type: str(r.device_type),
-      os_name: str(r.os_name),
-      browser_name: str(r.browser_name),
-      is_bot: bool(r.is_bot),
-      bot_kind: str(r.bot_kind),
-      referrer_category: str(r.referrer_category),
-      ip_anon: str(r.ip_anon),
-      is_unique: bool(r.is_unique),
-      is_suspicious: bool(r.is_suspicious),
-      suspicious_reason: str(r.suspicious_reason),
+      ...enrichedOf(r),
       load_seq: Number(r.load_seq),
     }));
   }

@@ -59,6 +59,11 @@ export interface EventRow {
   is_unique: boolean | null;
   is_suspicious: boolean | null;
   suspicious_reason: string | null;
+  channel: string | null;
+  platform: string | null;
+  revenue: string | null;
+  currency: string | null;
+  unique_rule: string | null;
 }
 
 export interface EventPage {

@@ -10,6 +10,8 @@ const ENRICHED: Array<[keyof EventRow, string]> = [
   ["geo_country", "Country"],
   ["geo_region", "Region (geo)"],
   ["device_type", "Device"],
+  ["platform", "Platform"],
+  ["channel", "Channel"],
   ["os_name", "OS"],
   ["browser_name", "Browser"],
   ["is_bot", "Bot"],
@@ -17,8 +19,11 @@ const ENRICHED: Array<[keyof EventRow, string]> = [
   ["referrer_category", "Referrer"],
   ["ip_anon", "IP (anonymised)"],
   ["is_unique", "Unique"],
+  ["unique_rule", "Unique by rule"],
   ["is_suspicious", "Suspicious"],
   ["suspicious_reason", "Why suspicious"],
+  ["revenue", "Revenue"],
+  ["currency", "Currency"],
 ];
 
 function shown(value: unknown): string {
@@ -27,7 +32,7 @@ function shown(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-/** One event: where and when it came in, what enrichment found, its raw payload; resend it (write). */
+/** One event: where and when it came in, what enrichment found, its payload as stored (client addresses and user agents reduced unless its source keeps them raw); resend it (write). */
 export function EventDetailPage({ eventKey }: { eventKey: string }) {
   const { api, canWrite } = useSession();
   const event = useLoad(
@@ -84,8 +89,8 @@ export function EventDetailPage({ eventKey }: { eventKey: string }) {
           </section>
           {canWrite ? <Resend eventKey={eventKey} /> : null}
           <section aria-labelledby="payload">
-            <h2 id="payload">Raw payload</h2>
-            <pre tabIndex={0} aria-label="Raw payload (JSON)" data-testid="payload">
+            <h2 id="payload">Payload as stored</h2>
+            <pre tabIndex={0} aria-label="Payload as stored (JSON)" data-testid="payload">
               {JSON.stringify(e.payload, null, 2)}
             </pre>
           </section>
