@@ -37,6 +37,7 @@ await app.register(queryApiPlugin, {
   queries,
   tokens: [{ id: "generate", token, sources: ["*"], scope: "read" }],
   control: { connection: () => undefined, keys: {} },
+  deliveries: { recentDeliveries: async () => [], countDeliveries: async () => 0 },
 });
 const answer = await app.inject({ url: "/v1/openapi.json", headers: { authorization: `Bearer ${token}` } });
 await app.close();

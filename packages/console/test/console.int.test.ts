@@ -50,6 +50,7 @@ async function checkPage(page: Page, name: string): Promise<void> {
 }
 
 interface Received {
+  url: string;
   headers: IncomingHttpHeaders;
   body: string;
 }
@@ -64,6 +65,7 @@ describe("the web console in a real browser, over the local multi-region system"
   let endpointUrl: string;
   const received: Received[] = [];
   const sent = new Map<string, string>(); // event key -> region
+  let flakyDown = true;
   let shopSecret: string;
   const pageErrors: string[] = [];
 
@@ -145,8 +147,9 @@ describe("the web console in a real browser, over the local multi-region system"
       let body = "";
       req.on("data", (c: Buffer) => (body += c.toString()));
       req.on("end", () => {
-        received.push({ headers: req.headers, body });
-        res.writeHead(204).end();
+        received.push({ url: req.url ?? "", headers: req.headers, body });
+        // `/flaky` fails while `flakyDown` holds: a subscription whose endpoint is failing.
+        res.writeHead(req.url === "/flaky" && flakyDown ? 503 : 204).end();
       });
     });
     await new Promise<void>((r) => endpoint.listen(0, "127.0.0.1", r));
@@ -257,6 +260,18 @@ describe("the web console in a real browser, over the local multi-region system"
     await expect.poll(async () => (await keysShown()).some((k) => first.includes(k))).toBe(false);
     expect([...first, ...(await keysShown())].sort()).toEqual([...sent.keys()].sort());
 
+    // The live tail: the first page read again every few seconds; an event sent meanwhile appears, marked new.
+    await page.goto(`${topology.aggregatorUrl}/console/#/events?source=shop`);
+    await page.getByRole("button", { name: "Live tail" }).click();
+    await page.getByRole("button", { name: "Stop live tail" }).waitFor();
+    const before = new Set(sent.keys());
+    expect(await send("us", topology.regions.get("us")!.gatewayUrl)).toBe(202);
+    const tailed = [...sent.keys()].find((k) => !before.has(k))!;
+    await page.locator("tr.arrived").getByRole("link", { name: tailed }).waitFor({ timeout: 30_000 });
+    await checkPage(page, "events-live-tail");
+    await page.getByRole("button", { name: "Stop live tail" }).click();
+    await page.getByRole("button", { name: "Live tail" }).waitFor();
+
     // The filter form writes the page's URL (shareable): a source without events shows none.
     await page.goto(`${topology.aggregatorUrl}/console/#/events`);
     await page.getByLabel("Source", { exact: true }).fill("nosuch");
@@ -327,6 +342,40 @@ describe("the web console in a real browser, over the local multi-region system"
     await page.getByRole("button", { name: "Resend to subscription…" }).click();
     await page.getByText(/Resent to hooks/).waitFor();
     await within(20_000, async () => received.some((r) => r.headers["webhook-id"] === key));
+
+    // A failing subscription: the event's page shows its failed attempts (from the delivery log);
+    // once the endpoint answers again, a resend from that page reaches it with the same webhook-id,
+    // and the timeline shows the delivered attempt.
+    const flaky = await api("POST", "/v1/subscriptions", {
+      id: "flaky",
+      url: endpointUrl.replace(/\/hooks$/, "/flaky"),
+      sources: ["shop"],
+      start: "all",
+      retry: { maxAttempts: 2, initialDelayMs: 20, maxDelayMs: 50 },
+    });
+    expect(flaky.status).toBe(201);
+    const attemptsOf = async (outcome?: string) =>
+      ((await api("GET", `/v1/events/${encodeURIComponent(key!)}/deliveries`)).body.data as any[]).filter(
+        (a) => a.subscription === "flaky" && (outcome === undefined || a.outcome === outcome),
+      ).length;
+    await within(30_000, async () => (await attemptsOf()) >= 2);
+    await page.reload();
+    const flakyAttempts = page.getByTestId("deliveries-flaky");
+    await flakyAttempts.waitFor();
+    expect(await flakyAttempts.locator("tbody tr").count()).toBeGreaterThanOrEqual(2);
+    expect(await flakyAttempts.textContent()).toContain("503");
+    await checkPage(page, "event-detail-deliveries");
+    flakyDown = false;
+    const beforeResend = received.length;
+    await page.getByLabel("Subscription", { exact: true }).selectOption("flaky");
+    await page.getByRole("button", { name: "Resend to subscription…" }).click();
+    await page.getByText(/Resent to flaky/).waitFor();
+    await within(20_000, async () =>
+      received.slice(beforeResend).some((r) => r.url === "/flaky" && r.headers["webhook-id"] === key),
+    );
+    await within(30_000, async () => (await attemptsOf("delivered")) >= 1);
+    await page.getByRole("button", { name: "Refresh deliveries" }).click();
+    await expect.poll(() => flakyAttempts.textContent(), { timeout: 10_000 }).toContain("delivered");
 
     // Delete asks first; confirmed, the subscription is gone from the page and the API.
     await page.getByRole("link", { name: "Subscriptions" }).click();
@@ -616,7 +665,8 @@ describe("the web console in a real browser, over the local multi-region system"
     const [key] = [...sent.keys()];
     await page.goto(`${topology.aggregatorUrl}/console/#/events/${encodeURIComponent(key!)}`);
     await page.getByTestId("payload").waitFor();
-    expect(await mainButtons()).toEqual([]);
+    // Reading the delivery log again is the one button, and it changes nothing.
+    expect(await mainButtons()).toEqual(["Refresh deliveries"]);
     await checkPage(page, "event-detail-read-only");
 
     // The API refuses the token's writes whatever a page shows: asked from the page, with its token.

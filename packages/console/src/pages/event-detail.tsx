@@ -3,6 +3,7 @@ import { unwrap, type ApiError, type EventRow } from "../api/client";
 import { ErrorNote, PageHeading, useLoad, When } from "../components";
 import { href } from "../router";
 import { useSession } from "../session";
+import { DeliveryTimeline } from "./delivery-timeline";
 
 const ENRICHED: Array<[keyof EventRow, string]> = [
   ["link_id", "Link"],
@@ -35,6 +36,8 @@ function shown(value: unknown): string {
 /** One event: where and when it came in, what enrichment found, its payload as stored (client addresses and user agents reduced unless its source keeps them raw); resend it (write). */
 export function EventDetailPage({ eventKey }: { eventKey: string }) {
   const { api, canWrite } = useSession();
+  // Each resend reads the delivery log again (its attempt shows once the log is loaded).
+  const [resent, setResent] = useState(0);
   const event = useLoad(
     async () =>
       unwrap(await api.GET("/v1/events/{key}", { params: { path: { key: eventKey } } })) as unknown as EventRow,
@@ -87,7 +90,8 @@ export function EventDetailPage({ eventKey }: { eventKey: string }) {
               ])}
             </dl>
           </section>
-          {canWrite ? <Resend eventKey={eventKey} /> : null}
+          <DeliveryTimeline eventKey={eventKey} round={resent} />
+          {canWrite ? <Resend eventKey={eventKey} onResent={() => setResent((n) => n + 1)} /> : null}
           <section aria-labelledby="payload">
             <h2 id="payload">Payload as stored</h2>
             <pre tabIndex={0} aria-label="Payload as stored (JSON)" data-testid="payload">
@@ -101,7 +105,7 @@ export function EventDetailPage({ eventKey }: { eventKey: string }) {
 }
 
 /** Resend this event to one subscription (the same webhook-id again): write scope. */
-function Resend({ eventKey }: { eventKey: string }) {
+function Resend({ eventKey, onResent }: { eventKey: string; onResent: () => void }) {
   const { api } = useSession();
   const subscriptions = useLoad(async () => unwrap(await api.GET("/v1/subscriptions")).data, "subscriptions");
   const [target, setTarget] = useState("");
@@ -116,6 +120,7 @@ function Resend({ eventKey }: { eventKey: string }) {
         await api.POST("/v1/subscriptions/{id}/resend", { params: { path: { id: target } }, body: { key: eventKey } }),
       );
       setResult(`Resent to ${target} (hub sequence ${sent.hubSeq}).`);
+      onResent();
     } catch (err) {
       setError(err as ApiError);
     }

@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { unwrap, type EventPage, type EventQuery } from "../api/client";
 import { ErrorNote, PageHeading, useLoad, When } from "../components";
 import { href, navigate } from "../router";
@@ -21,6 +21,8 @@ const FILTER_NAMES = [...TEXT_FILTERS, ...TIME_FILTERS]
   .map((f) => f.name as string)
   .concat(["device", "is_unique", "is_suspicious"]);
 const PAGE_SIZE = 50;
+/** How often the live tail reads the first page again. */
+const TAIL_EVERY_MS = 2_000;
 
 /** The API query of the page's URL: its filters, the cursor of the page shown, its size (`limit`). */
 function apiQuery(query: URLSearchParams): EventQuery {
@@ -51,17 +53,40 @@ export function EventsPage({ query }: { query: URLSearchParams }) {
   );
   const filters = filtersOf(query);
   const cursor = query.get("cursor");
+  const live = query.get("live") === "1" && !cursor;
+  const fresh = useArrivals(page.data, live);
+  useEffect(() => {
+    if (!live) return;
+    const timer = setInterval(page.reload, TAIL_EVERY_MS);
+    return () => clearInterval(timer);
+  }, [live, page.reload]);
   return (
     <>
       <PageHeading title="Events">Events</PageHeading>
       <Filters key={key} initial={filters} />
+      <p>
+        {live ? (
+          <a href={href(["events"], filters)} role="button" aria-pressed="true">
+            Stop live tail
+          </a>
+        ) : (
+          <a href={href(["events"], { ...filters, live: "1" })} role="button" aria-pressed="false">
+            Live tail
+          </a>
+        )}{" "}
+        <span class="muted">
+          {live ? `reads the newest events every ${TAIL_EVERY_MS / 1000} s; new rows are marked` : ""}
+        </span>
+      </p>
       <ErrorNote error={page.error} />
       {page.data ? (
         <>
           <p class="muted" role="status">
-            {page.loading ? "Loading… " : ""}Newest row loaded: <When at={page.data.freshness.newest_loaded_at} />
+            {page.loading && !live ? "Loading… " : ""}Newest row loaded:{" "}
+            <When at={page.data.freshness.newest_loaded_at} />
+            {live && fresh.size > 0 ? ` · ${fresh.size} new since the tail started` : ""}
           </p>
-          <EventTable page={page.data} />
+          <EventTable page={page.data} fresh={fresh} />
           <nav aria-label="Pages" class="pager">
             {cursor ? <a href={href(["events"], filters)}>First page</a> : null}
             {page.data.has_more && page.data.next_cursor ? (
@@ -76,6 +101,28 @@ export function EventsPage({ query }: { query: URLSearchParams }) {
       ) : null}
     </>
   );
+}
+
+/**
+ * The keys of rows that arrived while the tail runs (not on its first read), so the table can mark
+ * them. Reset when the tail stops.
+ */
+function useArrivals(page: EventPage | undefined, live: boolean): Set<string> {
+  const seen = useRef<Set<string> | undefined>(undefined);
+  const fresh = useRef(new Set<string>());
+  if (!live) {
+    seen.current = undefined;
+    fresh.current = new Set();
+  } else if (page) {
+    if (seen.current === undefined) seen.current = new Set(page.data.map((e) => e.event_key));
+    else
+      for (const e of page.data)
+        if (!seen.current.has(e.event_key)) {
+          seen.current.add(e.event_key);
+          fresh.current.add(e.event_key);
+        }
+  }
+  return fresh.current;
 }
 
 /** The filter form: submitting it changes the page's URL (so a filtered list is a shareable link). */
@@ -160,7 +207,7 @@ export function localInput(value: string | undefined): string {
   return local.toISOString().slice(0, 19);
 }
 
-function EventTable({ page }: { page: EventPage }) {
+function EventTable({ page, fresh }: { page: EventPage; fresh: ReadonlySet<string> }) {
   if (page.data.length === 0) return <p>No events match.</p>;
   return (
     <div class="table-wrap">
@@ -179,9 +226,10 @@ function EventTable({ page }: { page: EventPage }) {
         </thead>
         <tbody>
           {page.data.map((e) => (
-            <tr key={e.event_key}>
+            <tr key={e.event_key} class={fresh.has(e.event_key) ? "arrived" : undefined}>
               <td>
                 <a href={href(["events", e.event_key])}>{e.event_key}</a>
+                {fresh.has(e.event_key) ? <span class="badge"> new</span> : null}
               </td>
               <td>{e.event_type}</td>
               <td>{e.source}</td>
