@@ -1587,7 +1587,12 @@ describe("control plane", () => {
       for (const e of env)
         if (e.name.startsWith("TRIBUTARY_API_TOKEN_")) values[e.name] = `token-of-${e.name.toLowerCase()}`;
       const settings = loadAggregatorSettings(values, file);
-      expect(settings.config.control).toEqual({ enabled: true, user: "control", allowPrivate: ["10.0.0.0/8"] });
+      expect(settings.config.control).toEqual({
+        enabled: true,
+        user: "control",
+        allowPrivate: ["10.0.0.0/8"],
+        lastUseEverySeconds: 15,
+      });
       expect(settings.control?.user).toBe("control");
       expect(settings.control?.pass).toBe("control-pw");
       expect(settings.tokens.map((t) => [t.id, t.scope])).toEqual([
