@@ -4,3 +4,5 @@ export { CHARTS, CHARTS_DIR, chartDir, lintChart, parseNatsChartConfig, renderCh
 export type { ChartName, K8sObject, RenderOptions } from "./render.js";
 export { VALUES_END, VALUES_START, valuesDoc, ValuesDocError, valuesTable, withValuesTable } from "./values-doc.js";
 export type { ValueDoc } from "./values-doc.js";
+export { ENRICH_CHART_KEYS, enrichValuesSchema, withEnrichSchema, withoutDefaults } from "./enrich-schema.js";
+export type { JsonSchema } from "./enrich-schema.js";

@@ -1,4 +1,13 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,7 +22,7 @@ import * as coreV1 from "kubernetes-models/v1";
 import { resolveGatewayConfig } from "@tributary/gateway";
 import { DestinationSchema } from "@tributary/delivery";
 import { loadDeliveryConfig } from "@tributary/delivery-app";
-import { loadAggregatorSettings } from "@tributary/aggregator/config";
+import { AggregatorConfigSchema, loadAggregatorConfig, loadAggregatorSettings } from "@tributary/aggregator/config";
 import {
   ACCOUNT,
   aggregatorPermissions,
@@ -47,16 +56,21 @@ import {
 import {
   CHARTS,
   chartDir,
+  ENRICH_CHART_KEYS,
+  enrichValuesSchema,
   ensureHelm,
   helm,
   HelmError,
   lintChart,
   parseNatsChartConfig,
   renderChart,
+  withoutDefaults,
   type ChartName,
+  type JsonSchema,
   type K8sObject,
 } from "../src/index.js";
 import { loadControl, requestedStreamConfig } from "./control.js";
+import { loadEnrich } from "./enrich.js";
 import { parseNatsConf } from "./nats-conf.js";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
@@ -235,7 +249,7 @@ describe.each(CHARTS)("%s", (chart) => {
       for (const o of objects) {
         for (const c of podSpecOf(o)?.containers ?? []) {
           for (const e of c.env ?? []) {
-            if (/PASS|SECRET|TOKEN|WAREHOUSE_URL|SEALING/.test(e.name))
+            if (/PASS|SECRET|TOKEN|WAREHOUSE_URL|SEALING|HASH_KEY/.test(e.name))
               expect(e.value, `${file}: ${o.metadata.name}/${c.name} env ${e.name}`).toBeUndefined();
           }
         }
@@ -1150,6 +1164,7 @@ describe("NATS in the charts: routes, TLS, network, least privilege", () => {
       "tributary-gateway/values-us.yaml",
       "tributary-hub/values-control.yaml",
       "tributary-hub/values-delivery.yaml",
+      "tributary-hub/values-privacy.yaml",
       "tributary-hub/values-production.yaml",
       "tributary-hub/values.yaml",
     ]);
@@ -1708,5 +1723,333 @@ describe("control plane", () => {
         }
       ).egress,
     ).toHaveLength(2);
+  });
+});
+
+describe("enrichment and privacy (hub)", () => {
+  const PRIVACY_VALUES = join(chartDir("tributary-hub"), "values-privacy.yaml");
+  const HUB_SCHEMA = JSON.parse(readFileSync(join(chartDir("tributary-hub"), "values.schema.json"), "utf8")) as {
+    properties: { aggregator: { properties: { enrich: JsonSchema } } };
+  };
+  const chartEnrich = HUB_SCHEMA.properties.aggregator.properties.enrich as {
+    required: string[];
+    additionalProperties: boolean;
+    properties: Record<string, JsonSchema>;
+  };
+  const aggregatorEnrich = withoutDefaults(AggregatorConfigSchema.properties.enrich) as {
+    required: string[];
+    properties: Record<string, JsonSchema>;
+  };
+  interface EnvVar {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string } };
+  }
+  interface Mount {
+    name: string;
+    mountPath: string;
+    readOnly?: boolean;
+    subPath?: string;
+  }
+  interface Volume {
+    name: string;
+    configMap?: { name: string; items?: Array<{ key: string; path: string }> };
+    secret?: { secretName: string; defaultMode?: number; items?: Array<{ key: string; path: string }> };
+    persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+  }
+  const aggregatorPod = (objects: K8sObject[]) => {
+    const d = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "tributary-aggregator")!;
+    const pod = (d.spec as { template: { spec: { containers: Array<{ env: EnvVar[]; volumeMounts: Mount[] }> } } })
+      .template.spec as { containers: Array<{ env: EnvVar[]; volumeMounts: Mount[] }>; volumes: Volume[] };
+    return { env: pod.containers[0]!.env, mounts: pod.containers[0]!.volumeMounts, volumes: pod.volumes };
+  };
+  const configText = (objects: K8sObject[]) =>
+    (
+      objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "tributary-aggregator")!.data as Record<
+        string,
+        string
+      >
+    )["aggregator.json"]!;
+  const enrichOf = (objects: K8sObject[]) =>
+    (JSON.parse(configText(objects)) as { enrich: Record<string, unknown> }).enrich;
+
+  it("schema - aggregator.enrich in values.schema.json is the aggregator's EnrichConfigSchema (generated, `deploy-helm schema`): same keys, the secret and file keys as Kubernetes sources, every other key's schema exactly the aggregator's, the unique rule narrowed to UNIQUE_RULES", async () => {
+    const { UNIQUE_RULES } = await loadEnrich();
+    expect(chartEnrich).toEqual(
+      enrichValuesSchema(AggregatorConfigSchema.properties.enrich, Object.keys(UNIQUE_RULES)),
+    );
+    // Spelled out, so a key added to (or dropped from) the aggregator fails here by name.
+    const expectedKeys = [
+      ...new Set(Object.keys(aggregatorEnrich.properties).map((k) => ENRICH_CHART_KEYS[k] ?? k)),
+    ].sort();
+    expect(Object.keys(chartEnrich.properties).sort()).toEqual(expectedKeys);
+    expect(expectedKeys).toEqual(
+      [
+        "enabled",
+        "geoDatabase",
+        "ipMode",
+        "hashKey",
+        "saltRotationSeconds",
+        "campaignFile",
+        "internalDomains",
+        "uniqueRule",
+        "suspicious",
+        "redact",
+        "payload",
+        "prefer",
+        "fields",
+        "sources",
+        "maxKeys",
+      ].sort(),
+    );
+    for (const [key, schema] of Object.entries(aggregatorEnrich.properties)) {
+      if (ENRICH_CHART_KEYS[key] !== undefined) continue;
+      if (key === "uniqueRule") {
+        expect(chartEnrich.properties[key]).toEqual({ ...schema, enum: Object.keys(UNIQUE_RULES) });
+        continue;
+      }
+      expect(chartEnrich.properties[key], key).toEqual(schema);
+    }
+    expect(chartEnrich.required).toEqual(aggregatorEnrich.required);
+    expect(chartEnrich.additionalProperties).toBe(false);
+    expect(chartEnrich.properties.ipMode!.enum).toEqual(["truncate", "hash", "drop"]);
+    expect(chartEnrich.properties.payload!.enum).toEqual(["reduced", "raw"]);
+    expect(chartEnrich.properties.prefer!.enum).toEqual(["sender", "derived"]);
+    const perSource = Object.values(
+      chartEnrich.properties.sources!.patternProperties as Record<string, JsonSchema>,
+    )[0]!;
+    expect(perSource.additionalProperties).toBe(false);
+    expect(Object.keys(perSource.properties as object).sort()).toEqual(["fields", "payload", "redact"]);
+  });
+
+  it("defaults - values.yaml renders the aggregator's own enrich defaults (privacy on: ipMode truncate, payload reduced), its suspicion rules spelled out as DEFAULT_SUSPICION_RULES; nothing mounted, no key", async () => {
+    const { DEFAULT_SUSPICION_RULES, DEFAULT_SALT_ROTATION_SECONDS } = await loadEnrich();
+    const objects = await renderChart("tributary-hub");
+    const rendered = JSON.parse(configText(objects)) as Record<string, unknown>;
+    const dir = mkdtempSync(join(tmpdir(), "helm-enrich-defaults-"));
+    try {
+      const write = (name: string, config: Record<string, unknown>) => {
+        writeFileSync(join(dir, name), JSON.stringify(config));
+        return join(dir, name);
+      };
+      const env = { TRIBUTARY_NATS_PASS: "x" };
+      const ours = loadAggregatorConfig(env, write("ours.json", rendered)).enrich;
+      const { enrich: _omitted, ...withoutEnrich } = rendered;
+      const theirs = loadAggregatorConfig(env, write("theirs.json", withoutEnrich)).enrich;
+      expect(ours).toEqual({ ...theirs, suspicious: DEFAULT_SUSPICION_RULES });
+      expect(ours).toMatchObject({
+        enabled: true,
+        ipMode: "truncate",
+        payload: "reduced",
+        prefer: "sender",
+        saltRotationSeconds: DEFAULT_SALT_ROTATION_SECONDS,
+      });
+      expect(ours.hashKeyEnv ?? ours.hashKeyFile ?? ours.geoDatabase ?? ours.campaignFile).toBeUndefined();
+      // The settings load (bundled geo database, no key needed) and build the enricher.
+      expect(loadAggregatorSettings(env, join(dir, "ours.json")).enricher).toBeDefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const { env, mounts } = aggregatorPod(objects);
+    expect(env.map((e) => e.name)).not.toContain("TRIBUTARY_ENRICH_HASH_KEY");
+    expect(mounts.filter((m) => m.name.startsWith("enrich-"))).toEqual([]);
+  });
+
+  it("values-privacy.yaml - hashed IPs with the key from its Secret by env, the geo database from a volume and the campaign file from a ConfigMap mounted read-only where the config points, a hashed redaction, a per-source raw opt-in; the config passes the aggregator's own loader", async () => {
+    const { bundledGeoDatabasePath } = await loadEnrich();
+    const objects = await renderChart("tributary-hub", { valuesFiles: [PRIVACY_VALUES] });
+    const enrich = enrichOf(objects);
+    const DIR = "/var/run/tributary/enrich";
+    expect(enrich).toEqual({
+      enabled: true,
+      ipMode: "hash",
+      hashKeyEnv: "TRIBUTARY_ENRICH_HASH_KEY",
+      saltRotationSeconds: 86_400,
+      geoDatabase: `${DIR}/geo/GeoIP2-City.mmdb`,
+      campaignFile: `${DIR}/campaigns/campaigns.json`,
+      internalDomains: ["example.com", "example.net"],
+      uniqueRule: "per_link_24h",
+      suspicious: [{ rule: "bot" }, { rule: "missing_user_agent" }, { rule: "burst", maxPerMinute: 30 }],
+      redact: [{ path: "data.email", action: "hash" }],
+      payload: "reduced",
+      prefer: "sender",
+      sources: {
+        "partner-crm": {
+          payload: "raw",
+          redact: [{ path: "data.phone", action: "drop" }],
+          fields: { ip: ["data.client.ip", "data.ip"] },
+        },
+      },
+      maxKeys: 1_000_000,
+    });
+    const { env, mounts, volumes } = aggregatorPod(objects);
+    expect(env).toContainEqual({
+      name: "TRIBUTARY_ENRICH_HASH_KEY",
+      valueFrom: { secretKeyRef: { name: "tributary-enrich-hash-key", key: "key" } },
+    });
+    expect(mounts).toContainEqual({ name: "enrich-geo", mountPath: `${DIR}/geo`, readOnly: true });
+    expect(mounts).toContainEqual({ name: "enrich-campaigns", mountPath: `${DIR}/campaigns`, readOnly: true });
+    expect(volumes).toContainEqual({
+      name: "enrich-geo",
+      persistentVolumeClaim: { claimName: "tributary-geoip", readOnly: true },
+    });
+    // The whole ConfigMap key, not a subPath: an edited ConfigMap reaches the pod and is re-read.
+    expect(volumes).toContainEqual({
+      name: "enrich-campaigns",
+      configMap: { name: "tributary-campaigns", items: [{ key: "campaigns.json", path: "campaigns.json" }] },
+    });
+    expect(mounts.some((m) => m.subPath !== undefined)).toBe(false);
+    expect(mounts.filter((m) => m.name.startsWith("enrich-")).every((m) => m.readOnly === true)).toBe(true);
+    expect(volumes.some((v) => v.name === "enrich-hash-key")).toBe(false);
+
+    // The aggregator's loader, with the mounts as files (each mount path moved to a temp dir) and the
+    // env the Deployment gives it.
+    const dir = mkdtempSync(join(tmpdir(), "helm-enrich-privacy-"));
+    try {
+      let text = configText(objects);
+      for (const m of mounts.filter((x) => x.name.startsWith("enrich-"))) {
+        mkdirSync(join(dir, m.name));
+        text = text.split(`${m.mountPath}/`).join(`${join(dir, m.name)}/`);
+      }
+      copyFileSync(bundledGeoDatabasePath(), join(dir, "enrich-geo", "GeoIP2-City.mmdb"));
+      writeFileSync(join(dir, "enrich-campaigns", "campaigns.json"), JSON.stringify({ spring: { name: "Spring" } }));
+      writeFileSync(join(dir, "aggregator.json"), text);
+      const key = "0123456789abcdef0123456789abcdef";
+      const settings = loadAggregatorSettings(
+        { TRIBUTARY_NATS_PASS: "x", TRIBUTARY_ENRICH_HASH_KEY: key },
+        join(dir, "aggregator.json"),
+      );
+      const portable = settings.enricher!.portable() as unknown as {
+        ip: { mode: string; hashKey: string };
+        geoDatabase: string;
+        campaigns: { file: string };
+        payload: string;
+        sources: Record<string, { payload?: string }>;
+        redact: unknown[];
+      };
+      expect(portable.ip).toMatchObject({ mode: "hash", hashKey: key });
+      expect(portable.geoDatabase).toBe(join(dir, "enrich-geo", "GeoIP2-City.mmdb"));
+      expect(portable.campaigns.file).toBe(join(dir, "enrich-campaigns", "campaigns.json"));
+      expect(portable.payload).toBe("reduced");
+      expect(portable.sources["partner-crm"]!.payload).toBe("raw");
+      expect(portable.redact).toEqual([{ path: "data.email", action: "hash" }]);
+      // Without the Secret's value the aggregator refuses to start, as the chart's fail says.
+      expect(() => loadAggregatorSettings({ TRIBUTARY_NATS_PASS: "x" }, join(dir, "aggregator.json"))).toThrow(/hash/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("hash key as a file - hashKey.from file mounts only that key of the Secret read-only (mode 0400) and the config names it as hashKeyFile; no env var", async () => {
+    const objects = await renderChart("tributary-hub", {
+      setJson: {
+        "aggregator.enrich.ipMode": "hash",
+        "aggregator.enrich.hashKey": { existingSecret: "ip-key", key: "hmac", from: "file" },
+        "aggregator.enrich.geoDatabase": { secret: "geoip2", file: "GeoIP2-Country.mmdb" },
+      },
+    });
+    const enrich = enrichOf(objects);
+    expect(enrich.hashKeyFile).toBe("/var/run/tributary/enrich/hash-key/hmac");
+    expect(enrich.hashKeyEnv).toBeUndefined();
+    expect(enrich.geoDatabase).toBe("/var/run/tributary/enrich/geo/GeoIP2-Country.mmdb");
+    const { env, mounts, volumes } = aggregatorPod(objects);
+    expect(env.map((e) => e.name)).not.toContain("TRIBUTARY_ENRICH_HASH_KEY");
+    expect(mounts).toContainEqual({
+      name: "enrich-hash-key",
+      mountPath: "/var/run/tributary/enrich/hash-key",
+      readOnly: true,
+    });
+    expect(volumes).toContainEqual({
+      name: "enrich-hash-key",
+      secret: { secretName: "ip-key", defaultMode: 0o400, items: [{ key: "hmac", path: "hmac" }] },
+    });
+    expect(volumes).toContainEqual({
+      name: "enrich-geo",
+      secret: { secretName: "geoip2", items: [{ key: "GeoIP2-Country.mmdb", path: "GeoIP2-Country.mmdb" }] },
+    });
+  });
+
+  it("off - enabled false renders enrich {enabled: false} and mounts or reads nothing, even with a key and files named", async () => {
+    const objects = await renderChart("tributary-hub", {
+      valuesFiles: [PRIVACY_VALUES],
+      setJson: { "aggregator.enrich.enabled": false },
+    });
+    expect(enrichOf(objects)).toEqual({ enabled: false });
+    const { env, mounts, volumes } = aggregatorPod(objects);
+    expect(env.map((e) => e.name)).not.toContain("TRIBUTARY_ENRICH_HASH_KEY");
+    expect([...mounts, ...volumes].filter((m) => m.name.startsWith("enrich-"))).toEqual([]);
+  });
+
+  it("schema - a wrong ipMode, payload, prefer, unique rule, suspicion rule, minimum or an unknown key under enrich (or under a source) fails lint and template with the schema's message", async () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [
+        { "aggregator.enrich.ipMode": "weird" },
+        /aggregator\.enrich\.ipMode must be one of the following: "truncate", "hash", "drop"/,
+      ],
+      [
+        { "aggregator.enrich.payload": "open" },
+        /aggregator\.enrich\.payload must be one of the following: "reduced", "raw"/,
+      ],
+      [{ "aggregator.enrich.colour": "blue" }, /aggregator\.enrich: Additional property colour is not allowed/],
+      [{ "aggregator.enrich.prefer": "mine" }, /aggregator\.enrich\.prefer must be one of the following/],
+      [{ "aggregator.enrich.uniqueRule": "per_week" }, /aggregator\.enrich\.uniqueRule must be one of the following/],
+      [
+        { "aggregator.enrich.saltRotationSeconds": 59 },
+        /aggregator\.enrich\.saltRotationSeconds: Must be greater than or equal to 60/,
+      ],
+      [{ "aggregator.enrich.maxKeys": 999 }, /aggregator\.enrich\.maxKeys: Must be greater than or equal to 1000/],
+      [
+        { "aggregator.enrich.sources": { acme: { payload: "open" } } },
+        /aggregator\.enrich\.sources\.acme\.payload must be one of/,
+      ],
+      [{ "aggregator.enrich.sources": { acme: { ipMode: "drop" } } }, /Additional property ipMode is not allowed/],
+      [
+        { "aggregator.enrich.redact": [{ path: "data.ip", action: "mask" }] },
+        /aggregator\.enrich\.redact\.0\.action must be one of/,
+      ],
+      [{ "aggregator.enrich.suspicious": [{ rule: "burst" }] }, /aggregator\.enrich\.suspicious\.0/],
+      [{ "aggregator.enrich.fields": { ipAddress: ["data.ip"] } }, /Additional property ipAddress is not allowed/],
+      [
+        { "aggregator.enrich.hashKey": { existingSecret: "k", from: "vault" } },
+        /aggregator\.enrich\.hashKey\.from must be one of/,
+      ],
+      [
+        { "aggregator.enrich.geoDatabase": { file: "../etc/passwd" } },
+        /aggregator\.enrich\.geoDatabase\.file: Does not match pattern/,
+      ],
+    ];
+    for (const [setJson, message] of cases) {
+      await expect(renderChart("tributary-hub", { setJson }), JSON.stringify(setJson)).rejects.toThrow(message);
+      await expect(lintChart("tributary-hub", { setJson }), JSON.stringify(setJson)).rejects.toBeInstanceOf(HelmError);
+    }
+  });
+
+  it("required secrets - ipMode hash or a hashing redaction without hashKey.existingSecret fails the render and names the value to set; so does a file with two sources", async () => {
+    const KEY = /set aggregator\.enrich\.hashKey\.existingSecret/;
+    await expect(renderChart("tributary-hub", { setJson: { "aggregator.enrich.ipMode": "hash" } })).rejects.toThrow(
+      /aggregator\.enrich\.ipMode is hash but no HMAC key is set: set aggregator\.enrich\.hashKey\.existingSecret/,
+    );
+    await expect(
+      renderChart("tributary-hub", {
+        setJson: { "aggregator.enrich.redact": [{ path: "data.email", action: "hash" }] },
+      }),
+    ).rejects.toThrow(KEY);
+    await expect(
+      renderChart("tributary-hub", {
+        setJson: { "aggregator.enrich.sources": { acme: { redact: [{ path: "data.email", action: "hash" }] } } },
+      }),
+    ).rejects.toThrow(/aggregator\.enrich\.sources\.acme\.redact\[0\] hashes data\.email .*hashKey\.existingSecret/);
+    await expect(
+      renderChart("tributary-hub", {
+        setJson: { "aggregator.enrich.campaignFile": { configMap: "a", secret: "b" } },
+      }),
+    ).rejects.toThrow(/aggregator\.enrich\.campaignFile sets configMap and secret: set only one/);
+    // With the key, or with enrichment off, the same values render.
+    await renderChart("tributary-hub", {
+      setJson: { "aggregator.enrich.ipMode": "hash", "aggregator.enrich.hashKey.existingSecret": "ip-key" },
+    });
+    await renderChart("tributary-hub", {
+      setJson: { "aggregator.enrich.ipMode": "hash", "aggregator.enrich.enabled": false },
+    });
   });
 });

@@ -93,6 +93,7 @@ app.kubernetes.io/component: nats
   "ackWaitMs" (int $a.ackWaitMs)
   "batch" (dict "maxEvents" (int $a.batchMaxEvents))
   "api" (dict "anonymousLoopback" false "tokens" (include "tributary-hub.apiTokens" . | fromJsonArray))
+  "enrich" (include "tributary-hub.enrich.config" . | fromJson)
 -}}
 {{- if .Values.operator.existingSecret -}}
 {{- $_ := set $config "operatorToken" (dict "env" "TRIBUTARY_OPERATOR_TOKEN") -}}
