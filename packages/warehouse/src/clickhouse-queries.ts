@@ -1,6 +1,17 @@
 import { ENRICHED_COLUMNS, type EnrichedFields } from "@tributary/schema";
 import { sqlString, type ClickHouseLayout } from "./clickhouse-schema.js";
-import type { AnalyticsQuery, AnalyticsRow, EventFilter, EventListPage, EventQueries, QueriedEvent } from "./query.js";
+import type {
+  AnalyticsFilter,
+  AnalyticsQuery,
+  AnalyticsRow,
+  EventFilter,
+  EventListPage,
+  EventQueries,
+  QueriedEvent,
+  RevenueQuery,
+  RevenueRow,
+} from "./query.js";
+import { AMOUNT_PATTERN, canonicalDecimal } from "./query.js";
 
 /** Columns the events table gains for enrichment and paging, added by migrate() when missing. */
 export const CLICKHOUSE_EXTRA_COLUMNS: ReadonlyArray<{ name: string; type: string }> = [
@@ -55,6 +66,8 @@ function parsePayload(text: string): unknown {
   }
 }
 
+const eventMs = (t: ReturnType<typeof times>) => `ifNull(${t.occurred}, ${t.received})`;
+
 type Run = (sql: string) => Promise<Array<Record<string, unknown>>>;
 
 /**
@@ -83,6 +96,9 @@ export class ClickHouseQueries implements EventQueries {
     eq("device_type", filter.device);
     if (filter.isUnique !== undefined) w.push(`ifNull(is_unique, 0) = ${filter.isUnique ? 1 : 0}`);
     if (filter.isSuspicious !== undefined) w.push(`ifNull(is_suspicious, 0) = ${filter.isSuspicious ? 1 : 0}`);
+    if (filter.includeBots === false) w.push("ifNull(is_bot, 0) = 0");
+    if (filter.includeSuspicious === false) w.push("ifNull(is_suspicious, 0) = 0");
+    eq("referrer_category", filter.referrerCategory);
     const ms = (column: string, op: string, d: Date | undefined) =>
       d !== undefined && w.push(`${column} ${op} ${d.getTime()}`);
     ms(t.occurred, ">=", filter.occurredFrom);
@@ -132,34 +148,51 @@ export class ClickHouseQueries implements EventQueries {
     return (await this.#select([`event_key = ${sqlString(key)}`], "LIMIT 1"))[0];
   }
 
-  async analytics(query: AnalyticsQuery): Promise<AnalyticsRow[]> {
-    const t = times(await this.layout());
-    const eventMs = `ifNull(${t.occurred}, ${t.received})`;
+  /** The analytics filters as conditions on `events FINAL`; the range applies to the minute of event time (as on DuckDB). */
+  #analyticsWhere(filter: AnalyticsFilter, t: ReturnType<typeof times>): string[] {
     const where = this.#where(
       {
-        sources: query.sources,
-        type: query.type,
-        campaign: query.campaign,
-        country: query.country,
-        device: query.device,
+        sources: filter.sources,
+        type: filter.type,
+        campaign: filter.campaign,
+        country: filter.country,
+        device: filter.device,
+        link: filter.link,
+        includeBots: filter.includeBots,
+        includeSuspicious: filter.includeSuspicious,
+        referrerCategory: filter.referrerCategory,
       },
       t,
     );
-    if (query.from !== undefined) where.push(`${eventMs} >= ${query.from.getTime()}`);
-    if (query.to !== undefined) where.push(`${eventMs} < ${query.to.getTime()}`);
+    if (filter.channel !== undefined) where.push(`channel = ${sqlString(filter.channel)}`);
+    if (filter.platform !== undefined) where.push(`platform = ${sqlString(filter.platform)}`);
+    const minute = `intDiv(${eventMs(t)}, 60000) * 60000`;
+    if (filter.from !== undefined) where.push(`${minute} >= ${filter.from.getTime()}`);
+    if (filter.to !== undefined) where.push(`${minute} < ${filter.to.getTime()}`);
+    return where;
+  }
+
+  async analytics(query: AnalyticsQuery): Promise<AnalyticsRow[]> {
+    const t = times(await this.layout());
+    const where = this.#analyticsWhere(query, t);
     const keys: Record<AnalyticsQuery["groupBy"], string> = {
-      minute: `intDiv(${eventMs}, 60000) * 60000`,
-      day: `intDiv(${eventMs}, 86400000) * 86400000`,
+      minute: `intDiv(${eventMs(t)}, 60000) * 60000`,
+      day: `intDiv(${eventMs(t)}, 86400000) * 86400000`,
       country: "ifNull(geo_country, '')",
       device: "ifNull(device_type, '')",
       campaign: "ifNull(campaign, '')",
       source: "source",
       type: "event_type",
+      link: "ifNull(link_id, '')",
+      channel: "ifNull(channel, '')",
+      platform: "ifNull(platform, '')",
+      referrer: "ifNull(referrer_category, '')",
     };
     const timeSeries = query.groupBy === "minute" || query.groupBy === "day";
     const limit = Math.max(1, Math.trunc(query.limit ?? 1000));
     const rows = await this.run(
-      `SELECT ${keys[query.groupBy]} AS key, count() AS events, countIf(ifNull(is_unique, 0) = 1) AS uniq, countIf(ifNull(is_suspicious, 0) = 1) AS suspicious
+      `SELECT ${keys[query.groupBy]} AS key, count() AS events, countIf(ifNull(is_unique, 0) = 1) AS uniq, countIf(ifNull(is_suspicious, 0) = 1) AS suspicious,
+              groupUniqArrayIf(ifNull(unique_rule, ''), ifNull(is_unique, 0) = 1 AND ifNull(unique_rule, '') != '') AS rules
        FROM ${this.table} FINAL ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
        GROUP BY key ORDER BY ${timeSeries ? "key" : "events DESC, key"} LIMIT ${limit} FORMAT JSONEachRow`,
     );
@@ -168,6 +201,32 @@ export class ClickHouseQueries implements EventQueries {
       events: Number(r.events),
       unique: Number(r.uniq),
       suspicious: Number(r.suspicious),
+      unique_rules: ((r.rules as unknown[] | null) ?? []).map(String).sort(),
+    }));
+  }
+
+  /**
+   * Conversions per campaign and currency: Decimal128(6) sums (exact for every amount enrichment
+   * accepts), sent back as text. Rows whose revenue is not such an amount are left out (18.16 has
+   * no toDecimal128OrNull).
+   */
+  async revenue(query: RevenueQuery): Promise<RevenueRow[]> {
+    const t = times(await this.layout());
+    const where = this.#analyticsWhere(query, t);
+    where.push("revenue IS NOT NULL", `match(revenue, ${sqlString(AMOUNT_PATTERN)})`);
+    const limit = Math.max(1, Math.trunc(query.limit ?? 1000));
+    const rows = await this.run(
+      `SELECT ifNull(campaign, '') AS campaign_key, ifNull(currency, '') AS currency_key, count() AS conversions,
+              toString(sum(toDecimal128(assumeNotNull(revenue), 6))) AS total
+       FROM ${this.table} FINAL WHERE ${where.join(" AND ")}
+       GROUP BY campaign_key, currency_key
+       ORDER BY campaign_key = '', campaign_key, currency_key = '', currency_key LIMIT ${limit} FORMAT JSONEachRow`,
+    );
+    return rows.map((r) => ({
+      campaign: r.campaign_key === "" ? null : String(r.campaign_key),
+      currency: r.currency_key === "" ? null : String(r.currency_key),
+      conversions: Number(r.conversions),
+      revenue: canonicalDecimal(String(r.total)),
     }));
   }
 

@@ -21,7 +21,18 @@ import {
   CLICKHOUSE_EXTRA_NAMES,
   encodeExtra,
 } from "./clickhouse-queries.js";
-import type { AnalyticsQuery, AnalyticsRow, EventFilter, EventListPage, EventQueries, QueriedEvent } from "./query.js";
+import type {
+  AnalyticsQuery,
+  AnalyticsRow,
+  EventFilter,
+  EventListPage,
+  EventQueries,
+  QueriedEvent,
+  RevenueQuery,
+  RevenueRow,
+  RollupRebuild,
+  RollupRebuilder,
+} from "./query.js";
 import {
   uniqueByKey,
   WarehouseError,
@@ -145,7 +156,9 @@ function isoFromMs(value: unknown): string | null {
  * so a sink can be opened while the server is down; each call then fails with
  * `warehouse_unavailable` until it is back.
  */
-export class ClickHouseSink implements WarehouseSink, WarehouseReader, ReconcileReader, DeliveryLogStore, EventQueries {
+export class ClickHouseSink
+  implements WarehouseSink, WarehouseReader, ReconcileReader, DeliveryLogStore, EventQueries, RollupRebuilder
+{
   readonly kind = "clickhouse";
   readonly database: string;
   readonly #http: ClickHouseHttp;
@@ -556,6 +569,21 @@ export class ClickHouseSink implements WarehouseSink, WarehouseReader, Reconcile
 
   analytics(query: AnalyticsQuery): Promise<AnalyticsRow[]> {
     return this.#queries.analytics(query);
+  }
+
+  revenue(query: RevenueQuery): Promise<RevenueRow[]> {
+    return this.#queries.revenue(query);
+  }
+
+  /**
+   * ClickHouse keeps no stored rollups to rebuild: every analytics answer is aggregated from
+   * `events FINAL` when asked (see ClickHouseQueries), so it always equals the rows. The call
+   * answers with no tables, so one operator command serves either warehouse.
+   */
+  async rebuildRollups(options: { since?: Date | undefined } = {}): Promise<RollupRebuild> {
+    await this.health();
+    const since = options.since === undefined ? null : new Date(Math.floor(options.since.getTime() / 60_000) * 60_000);
+    return { since: since?.toISOString() ?? null, tables: [], ms: 0 };
   }
 
   freshness(sources?: readonly string[]): Promise<string | null> {

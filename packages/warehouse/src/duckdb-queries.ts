@@ -1,5 +1,17 @@
 import { ENRICHED_COLUMNS } from "@tributary/schema";
-import type { AnalyticsQuery, AnalyticsRow, EventFilter, EventListPage, EventQueries, QueriedEvent } from "./query.js";
+import { LINK_DAY_ROLLUP, MINUTE_ROLLUP, rowsAsRollup, type RollupSpec } from "./duckdb-rollups.js";
+import type {
+  AnalyticsFilter,
+  AnalyticsQuery,
+  AnalyticsRow,
+  EventFilter,
+  EventListPage,
+  EventQueries,
+  QueriedEvent,
+  RevenueQuery,
+  RevenueRow,
+} from "./query.js";
+import { AMOUNT_PATTERN, canonicalDecimal } from "./query.js";
 
 export const LOAD_SEQ_DDL = "CREATE SEQUENCE IF NOT EXISTS events_load_seq START 1";
 
@@ -8,56 +20,6 @@ const duckType = (type: string) => (type === "boolean" ? "BOOLEAN" : "VARCHAR");
 /** The enriched columns as DDL (staging keeps JSON as text, like the payload). */
 export function duckDbEnrichedDdl(separator: string): string {
   return ENRICHED_COLUMNS.map((c) => `${separator}${c.name} ${duckType(c.type)}`).join("");
-}
-
-/**
- * Per-minute counts by source, type, campaign, country and device; NULL dimensions are '' (the
- * grouping treats them as one value). Minutes are of event time: occurred_at, else received_at.
- * Each batch appends its own increments, so one cell can have several rows: readers sum them
- * (every analytics query does), and `compactRollup` folds them into one row per cell now and then.
- * Appending, not upserting, keeps a batch's cost independent of how many cells it touches.
- */
-export const DUCKDB_ROLLUP_DDL = `
-CREATE TABLE IF NOT EXISTS events_rollup_minute (
-  minute     TIMESTAMPTZ NOT NULL,
-  source     VARCHAR NOT NULL,
-  event_type VARCHAR NOT NULL,
-  campaign   VARCHAR NOT NULL,
-  country    VARCHAR NOT NULL,
-  device     VARCHAR NOT NULL,
-  events     BIGINT NOT NULL,
-  unique_events     BIGINT NOT NULL,
-  suspicious_events BIGINT NOT NULL
-)`;
-
-export const ROLLUP_COLUMNS =
-  "minute, source, event_type, campaign, country, device, events, unique_events, suspicious_events";
-
-const SUMMED_ROLLUP = `SELECT minute, source, event_type, campaign, country, device,
-  sum(events)::BIGINT AS events, sum(unique_events)::BIGINT AS unique_events, sum(suspicious_events)::BIGINT AS suspicious_events
-FROM events_rollup_minute GROUP BY ALL`;
-
-/**
- * Statements that fold the rollup to one row per cell (in one transaction): also how a file whose
- * rollup table still has the old primary key (it was upserted) moves to the keyless table.
- */
-export const COMPACT_ROLLUP = [
-  `CREATE OR REPLACE TEMP TABLE events_rollup_compacted AS ${SUMMED_ROLLUP}`,
-  "DROP TABLE events_rollup_minute",
-  DUCKDB_ROLLUP_DDL,
-  `INSERT INTO events_rollup_minute (${ROLLUP_COLUMNS}) SELECT ${ROLLUP_COLUMNS} FROM events_rollup_compacted`,
-  "DROP TABLE events_rollup_compacted",
-];
-
-/** Adds the rows loaded above `highWater` to the rollup (run in the batch's own transaction). */
-export function rollupStatement(highWater: number): string {
-  return `
-INSERT INTO events_rollup_minute (${ROLLUP_COLUMNS})
-SELECT date_trunc('minute', coalesce(occurred_at, received_at)) AS minute, source, event_type,
-       coalesce(campaign, '') AS campaign, coalesce(geo_country, '') AS country, coalesce(device_type, '') AS device,
-       count(*) AS events, count(*) FILTER (WHERE is_unique) AS unique_events, count(*) FILTER (WHERE is_suspicious) AS suspicious_events
-FROM events WHERE load_seq > ${Math.trunc(highWater)}
-GROUP BY ALL`;
 }
 
 const iso = (column: string) => `strftime(${column} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ')`;
@@ -110,16 +72,68 @@ function toEvent(row: Record<string, unknown>): QueriedEvent {
   };
 }
 
-// Grouped on the raw value, formatted after grouping (formatting a million rollup rows first costs ~10x).
-const GROUP_SQL: Record<AnalyticsQuery["groupBy"], string> = {
-  minute: "minute",
-  day: "date_trunc('day', minute)",
-  country: "country",
-  device: "device",
-  campaign: "campaign",
-  source: "source",
-  type: "event_type",
+/** The column of every rollup-shaped relation that each grouping reads (grouped raw, formatted after: ~10x cheaper). */
+const GROUP_SQL: Record<AnalyticsQuery["groupBy"], (time: string) => string> = {
+  minute: (time) => time,
+  day: (time) => `date_trunc('day', ${time})`,
+  country: () => "country",
+  device: () => "device",
+  campaign: () => "campaign",
+  source: () => "source",
+  type: () => "event_type",
+  link: () => "link_id",
+  channel: () => "channel",
+  platform: () => "platform",
+  referrer: () => "referrer_category",
 };
+
+/** The rows in every dimension a view groups or filters by: what a query no rollup answers aggregates. */
+const ROWS: RollupSpec = {
+  ...MINUTE_ROLLUP,
+  table: "events",
+  texts: [...MINUTE_ROLLUP.texts, { column: "link_id", from: "link_id" }],
+};
+
+const DAY_MS = 86_400_000;
+const onDay = (d: Date | undefined) => d === undefined || d.getTime() % DAY_MS === 0;
+
+/** The text filters and the columns they read, in every rollup-shaped relation. */
+const FILTER_COLUMNS = [
+  ["type", "event_type"],
+  ["campaign", "campaign"],
+  ["country", "country"],
+  ["device", "device"],
+  ["link", "link_id"],
+  ["channel", "channel"],
+  ["platform", "platform"],
+  ["referrerCategory", "referrer_category"],
+] as const satisfies ReadonlyArray<readonly [keyof AnalyticsFilter, string]>;
+
+/**
+ * Where a query is answered: the per-minute rollup when it has every column the query groups and
+ * filters by; else the per-link daily one when it does and the range falls on whole UTC days;
+ * else the rows themselves, aggregated in the same shape. All three give the same counts.
+ */
+function relationFor(query: AnalyticsQuery): { from: string; time: string } {
+  const needed: string[] = FILTER_COLUMNS.filter(([f]) => query[f] !== undefined).map(([, c]) => c);
+  if (query.groupBy !== "minute" && query.groupBy !== "day") needed.push(GROUP_SQL[query.groupBy](""));
+  const has = (spec: RollupSpec) => needed.every((c) => spec.texts.some((t) => t.column === c));
+  if (has(MINUTE_ROLLUP)) return { from: MINUTE_ROLLUP.table, time: "minute" };
+  if (has(LINK_DAY_ROLLUP) && query.groupBy !== "minute" && onDay(query.from) && onDay(query.to))
+    return { from: LINK_DAY_ROLLUP.table, time: "day" };
+  return { from: `(${rowsAsRollup(ROWS)})`, time: "minute" };
+}
+
+function analyticsWhere(filter: AnalyticsFilter, time: string): Where {
+  const w = new Where();
+  w.inList("source", filter.sources);
+  for (const [f, column] of FILTER_COLUMNS) w.add((p) => `${column} = ${p}`, filter[f] as string | undefined);
+  if (filter.includeBots === false) w.clauses.push("NOT is_bot");
+  if (filter.includeSuspicious === false) w.clauses.push("NOT is_suspicious");
+  w.add((p) => `${time} >= ${p}::TIMESTAMPTZ`, filter.from);
+  w.add((p) => `${time} < ${p}::TIMESTAMPTZ`, filter.to);
+  return w;
+}
 
 /** The query API's reads on DuckDB (SQL text with named parameters; values never spliced in). */
 export class DuckDbQueries implements EventQueries {
@@ -138,6 +152,9 @@ export class DuckDbQueries implements EventQueries {
     w.add((p) => `device_type = ${p}`, filter.device);
     w.add((p) => `is_unique = ${p}`, filter.isUnique);
     w.add((p) => `is_suspicious = ${p}`, filter.isSuspicious);
+    if (filter.includeBots === false) w.clauses.push("is_bot IS NOT TRUE");
+    if (filter.includeSuspicious === false) w.clauses.push("is_suspicious IS NOT TRUE");
+    w.add((p) => `referrer_category = ${p}`, filter.referrerCategory);
     w.add((p) => `occurred_at >= ${p}::TIMESTAMPTZ`, filter.occurredFrom);
     w.add((p) => `occurred_at < ${p}::TIMESTAMPTZ`, filter.occurredTo);
     w.add((p) => `received_at >= ${p}::TIMESTAMPTZ`, filter.receivedFrom);
@@ -159,23 +176,19 @@ export class DuckDbQueries implements EventQueries {
   }
 
   async analytics(query: AnalyticsQuery): Promise<AnalyticsRow[]> {
-    const w = new Where();
-    w.inList("source", query.sources);
-    w.add((p) => `event_type = ${p}`, query.type);
-    w.add((p) => `campaign = ${p}`, query.campaign);
-    w.add((p) => `country = ${p}`, query.country);
-    w.add((p) => `device = ${p}`, query.device);
-    w.add((p) => `minute >= ${p}::TIMESTAMPTZ`, query.from);
-    w.add((p) => `minute < ${p}::TIMESTAMPTZ`, query.to);
-    const key = GROUP_SQL[query.groupBy];
+    const relation = relationFor(query);
+    const w = analyticsWhere(query, relation.time);
+    const key = GROUP_SQL[query.groupBy](relation.time);
     const timeSeries = query.groupBy === "minute" || query.groupBy === "day";
-    const order = timeSeries ? "key" : "events DESC, key";
+    const order = timeSeries ? "k" : "events DESC, k";
     const limit = Math.max(1, Math.trunc(query.limit ?? 1000));
     const rows = await this.run(
-      `SELECT ${timeSeries ? iso("k") : "k"} AS key, events, uniq, suspicious FROM (
-         SELECT ${key} AS k, sum(events)::BIGINT AS events, sum(unique_events)::BIGINT AS uniq, sum(suspicious_events)::BIGINT AS suspicious
-         FROM events_rollup_minute ${w.sql()} GROUP BY k ORDER BY ${order.replace("key", "k")} LIMIT ${limit}
-       ) ORDER BY ${order.replace("key", "k")}`,
+      `SELECT ${timeSeries ? iso("k") : "k"} AS key, events, uniq, suspicious, rules FROM (
+         SELECT ${key} AS k, sum(events)::BIGINT AS events, sum(unique_events)::BIGINT AS uniq,
+                sum(suspicious_events)::BIGINT AS suspicious,
+                list(DISTINCT unique_rule) FILTER (WHERE unique_events > 0 AND unique_rule <> '') AS rules
+         FROM ${relation.from} ${w.sql()} GROUP BY k ORDER BY ${order} LIMIT ${limit}
+       ) ORDER BY ${order}`,
       w.params,
     );
     return rows.map((r) => ({
@@ -183,6 +196,29 @@ export class DuckDbQueries implements EventQueries {
       events: Number(r.events),
       unique: Number(r.uniq),
       suspicious: Number(r.suspicious),
+      unique_rules: ((r.rules as unknown[] | null) ?? []).map(String).sort(),
+    }));
+  }
+
+  /**
+   * Conversions (rows with a revenue) per campaign and currency, from the rows: DECIMAL(38, 6)
+   * sums, exact for every amount enrichment accepts (rows holding anything else are left out).
+   */
+  async revenue(query: RevenueQuery): Promise<RevenueRow[]> {
+    const w = analyticsWhere(query, "minute");
+    w.clauses.push("amount IS NOT NULL");
+    const limit = Math.max(1, Math.trunc(query.limit ?? 1000));
+    const rows = await this.run(
+      `SELECT nullif(campaign, '') AS campaign, currency, count(*)::BIGINT AS conversions, sum(amount)::VARCHAR AS revenue
+       FROM (${rowsAsRollup(ROWS, `regexp_full_match(revenue, '${AMOUNT_PATTERN}')`, ["TRY_CAST(revenue AS DECIMAL(38, 6)) AS amount", "currency"])})
+       ${w.sql()} GROUP BY ALL ORDER BY campaign NULLS LAST, currency NULLS LAST LIMIT ${limit}`,
+      w.params,
+    );
+    return rows.map((r) => ({
+      campaign: r.campaign === null ? null : String(r.campaign),
+      currency: r.currency === null ? null : String(r.currency),
+      conversions: Number(r.conversions),
+      revenue: canonicalDecimal(String(r.revenue)),
     }));
   }
 

@@ -4,17 +4,32 @@ import { DuckDBInstance, listValue, type DuckDBConnection } from "@duckdb/node-a
 import { ENRICHED_COLUMNS, type WarehouseRow } from "@tributary/schema";
 import { DUCKDB_SEQ_DOUBLES, DUCKDB_SEQ_RANGES, type ReconcileReader } from "./reconcile.js";
 import { DEFAULT_READ_LANE, ReadLane, type ReadLaneOptions } from "./duckdb-reads.js";
-import { appendRollupCells, eventChunkAppender, rollupCells, type RollupCell } from "./duckdb-append.js";
+import { eventChunkAppender } from "./duckdb-append.js";
 import { columnsOfRows, firstOfEachKey, pickColumns, type EventColumns } from "./duckdb-columns.js";
+import { duckDbEnrichedDdl, LOAD_SEQ_DDL, DuckDbQueries } from "./duckdb-queries.js";
 import {
-  duckDbEnrichedDdl,
-  COMPACT_ROLLUP,
-  DUCKDB_ROLLUP_DDL,
-  rollupStatement,
-  LOAD_SEQ_DDL,
-  DuckDbQueries,
-} from "./duckdb-queries.js";
-import type { AnalyticsQuery, AnalyticsRow, EventFilter, EventListPage, EventQueries, QueriedEvent } from "./query.js";
+  appendRollupCells,
+  compactRollup,
+  rebuildRollup,
+  rollupCells,
+  rollupColumns,
+  rollupDdl,
+  rollupFromRows,
+  ROLLUPS,
+  type RollupSpec,
+} from "./duckdb-rollups.js";
+import type {
+  AnalyticsQuery,
+  AnalyticsRow,
+  EventFilter,
+  EventListPage,
+  EventQueries,
+  QueriedEvent,
+  RevenueQuery,
+  RevenueRow,
+  RollupRebuild,
+  RollupRebuilder,
+} from "./query.js";
 import {
   WarehouseError,
   type InsertResult,
@@ -119,13 +134,15 @@ function refusesData(message: string): boolean {
  * DuckDB, the embedded default: one file, one writer process. Inserts are serialised on one
  * connection (DuckDB runs one write transaction per connection at a time).
  */
-export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileReader, DeliveryLogStore, EventQueries {
+export class DuckDbSink
+  implements WarehouseSink, WarehouseReader, ReconcileReader, DeliveryLogStore, EventQueries, RollupRebuilder
+{
   readonly kind = "duckdb";
   #queue: Promise<unknown> = Promise.resolve();
   /** The next `load_seq`: this process is the file's only writer, so it counts them itself (from the file's max at migrate). */
   #nextLoadSeq = 1;
-  /** Rollup rows as last folded, and appended since: when to fold again (amortised: each row is folded O(1) times). */
-  #rollupRows = { folded: 0, appended: 0 };
+  /** Per rollup table, rows as last folded and appended since: when to fold again (amortised: each row is folded O(1) times). */
+  #rollupRows = new Map<string, { folded: number; appended: number }>();
   /** Appends events columns in the file's column order (known after migrate). */
   #appendEvents: ReturnType<typeof eventChunkAppender> | undefined;
 
@@ -205,23 +222,37 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
         );
     }
     if (!have.has("load_seq")) await this.connection.run(`ALTER TABLE ${TABLE} ADD COLUMN load_seq BIGINT`);
-    const rollupMissing =
-      (
-        await this.connection.runAndReadAll(
-          `SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE table_name = 'events_rollup_minute'`,
-        )
-      ).getRowObjectsJS()[0]?.n === 0;
-    await this.connection.run(DUCKDB_ROLLUP_DDL);
     await this.connection.run(`UPDATE ${TABLE} SET load_seq = nextval('events_load_seq') WHERE load_seq IS NULL`);
-    if (rollupMissing) await this.connection.run(rollupStatement(0));
-    // Files whose rollup was upserted under a primary key move to the keyless, appended one.
-    const keyed = await this.connection.runAndReadAll(
-      `SELECT count(*)::INTEGER AS n FROM duckdb_constraints() WHERE table_name = 'events_rollup_minute' AND constraint_type = 'PRIMARY KEY'`,
+    for (const spec of ROLLUPS) await this.#migrateRollup(spec);
+  }
+
+  /**
+   * A rollup table missing, or made with other columns (before a dimension was added) or under a
+   * primary key (it was upserted once): made anew and computed from the rows.
+   */
+  async #migrateRollup(spec: RollupSpec): Promise<void> {
+    const columns = await this.connection.runAndReadAll(
+      `SELECT column_name FROM duckdb_columns() WHERE table_name = '${spec.table}' AND schema_name = 'main' ORDER BY column_index`,
     );
-    if (Number(keyed.getRowObjectsJS()[0]?.n ?? 0) > 0)
-      for (const sql of COMPACT_ROLLUP) await this.connection.run(sql);
-    const rollupRows = await this.connection.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM events_rollup_minute`);
-    this.#rollupRows = { folded: Number(rollupRows.getRowObjectsJS()[0]?.n ?? 0), appended: 0 };
+    const have = columns.getRowObjectsJS().map((r) => String(r.column_name));
+    const keyed = await this.connection.runAndReadAll(
+      `SELECT count(*)::INTEGER AS n FROM duckdb_constraints() WHERE table_name = '${spec.table}' AND constraint_type = 'PRIMARY KEY'`,
+    );
+    const current =
+      have.join(",") === rollupColumns(spec).join(",") && Number(keyed.getRowObjectsJS()[0]?.n ?? 0) === 0;
+    if (!current) {
+      await this.connection.run(`DROP TABLE IF EXISTS ${spec.table}`);
+      await this.connection.run(rollupDdl(spec));
+      await this.connection.run(rollupFromRows(spec, "TRUE"));
+    }
+    await this.#countRollupRows(spec);
+  }
+
+  async #countRollupRows(spec: RollupSpec): Promise<number> {
+    const rows = await this.connection.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${spec.table}`);
+    const n = Number(rows.getRowObjectsJS()[0]?.n ?? 0);
+    this.#rollupRows.set(spec.table, { folded: n, appended: 0 });
+    return n;
   }
 
   insertBatch(rows: readonly WarehouseRow[]): Promise<InsertResult> {
@@ -278,11 +309,11 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
       return undefined;
     }
     await this.#refuseMalformedPayloads(first);
-    const cells = rollupCells(rows);
-    await this.#appendToRollup(cells);
+    const appended = new Map<string, number>();
+    for (const spec of ROLLUPS) appended.set(spec.table, await this.#appendToRollup(spec, rows));
     await this.connection.run("COMMIT");
     this.#nextLoadSeq = first + rows.length;
-    this.#rollupRows.appended += cells.length;
+    for (const [table, n] of appended) this.#rollupRows.get(table)!.appended += n;
     // The batch is committed; folding only shortens the rollup, which reads the same either way, so a
     // failed fold must not make the caller load the batch again. It is tried again after the next one.
     await this.#foldRollupWhenDue().catch(() => undefined);
@@ -302,30 +333,59 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
       throw new WarehouseError("warehouse_rejected", `DuckDB insert failed: the payload of ${String(key)} is not JSON`);
   }
 
-  async #appendToRollup(cells: readonly RollupCell[]): Promise<void> {
-    const appender = await this.connection.createAppender("events_rollup_minute");
+  async #appendToRollup(spec: RollupSpec, rows: EventColumns): Promise<number> {
+    const cells = rollupCells(spec, rows);
+    const appender = await this.connection.createAppender(spec.table);
     try {
-      appendRollupCells(appender, cells);
+      appendRollupCells(spec, appender, cells);
       appender.flushSync();
     } finally {
       closeQuietly(appender);
     }
+    return cells.length;
   }
 
-  /** Folds the rollup to one row per cell once enough rows were appended since the last fold. */
+  /** Folds each rollup to one row per cell once enough rows were appended since its last fold. */
   async #foldRollupWhenDue(): Promise<void> {
-    const { folded, appended } = this.#rollupRows;
-    if (appended < Math.max(folded, this.rollupFoldMinRows)) return;
+    for (const spec of ROLLUPS) {
+      const { folded, appended } = this.#rollupRows.get(spec.table)!;
+      if (appended < Math.max(folded, this.rollupFoldMinRows)) continue;
+      await this.#transaction(compactRollup(spec));
+      await this.#countRollupRows(spec);
+    }
+  }
+
+  async #transaction(statements: readonly string[]): Promise<number[]> {
     await this.connection.run("BEGIN TRANSACTION");
     try {
-      for (const sql of COMPACT_ROLLUP) await this.connection.run(sql);
+      const changed: number[] = [];
+      for (const sql of statements) changed.push((await this.connection.run(sql)).rowsChanged);
       await this.connection.run("COMMIT");
+      return changed;
     } catch (err) {
       await this.connection.run("ROLLBACK").catch(() => undefined);
       throw err;
     }
-    const rows = await this.connection.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM events_rollup_minute`);
-    this.#rollupRows = { folded: Number(rows.getRowObjectsJS()[0]?.n ?? 0), appended: 0 };
+  }
+
+  /**
+   * Recomputes every rollup from the rows, all of it or from `since`'s bucket on (a day rollup from
+   * that day), in one transaction on the writer connection: loads queue behind it, so no batch is
+   * counted twice or missed, and readers see the old rollup until it commits.
+   */
+  rebuildRollups(options: { since?: Date | undefined } = {}): Promise<RollupRebuild> {
+    const started = Date.now();
+    return this.#serial(async () => {
+      await this.#transaction(ROLLUPS.flatMap((spec) => rebuildRollup(spec, options.since)));
+      const tables: RollupRebuild["tables"] = [];
+      for (const spec of ROLLUPS) {
+        await this.#transaction(compactRollup(spec));
+        tables.push({ table: spec.table, rows: await this.#countRollupRows(spec) });
+      }
+      const since =
+        options.since === undefined ? null : new Date(Math.floor(options.since.getTime() / 60_000) * 60_000);
+      return { since: since?.toISOString() ?? null, tables, ms: Date.now() - started };
+    });
   }
 
   /**
@@ -346,7 +406,10 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
     }
     const moved = await this.connection.run(moveStaged(base));
     if (moved.rowsChanged > 0)
-      this.#rollupRows.appended += (await this.connection.run(rollupStatement(base))).rowsChanged;
+      for (const spec of ROLLUPS)
+        this.#rollupRows.get(spec.table)!.appended += (
+          await this.connection.run(rollupFromRows(spec, `load_seq > ${Math.trunc(base)}`))
+        ).rowsChanged;
     await this.connection.run("COMMIT");
     this.#nextLoadSeq = base + rows.length + 1;
     return moved.rowsChanged;
@@ -451,6 +514,10 @@ export class DuckDbSink implements WarehouseSink, WarehouseReader, ReconcileRead
 
   analytics(query: AnalyticsQuery): Promise<AnalyticsRow[]> {
     return this.#queries.analytics(query);
+  }
+
+  revenue(query: RevenueQuery): Promise<RevenueRow[]> {
+    return this.#queries.revenue(query);
   }
 
   freshness(sources?: readonly string[]): Promise<string | null> {

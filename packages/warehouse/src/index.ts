@@ -21,8 +21,9 @@ export { isReconcileReader, rangesOf } from "./reconcile.js";
 export type { ReconcileReader } from "./reconcile.js";
 export { hasDeliveryLog } from "./deliveries.js";
 export type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
-export { isEventQueries } from "./query.js";
+export { isEventQueries, isRollupRebuilder } from "./query.js";
 export type {
+  AnalyticsFilter,
   AnalyticsGroup,
   AnalyticsQuery,
   AnalyticsRow,
@@ -30,5 +31,9 @@ export type {
   EventListPage,
   EventQueries,
   QueriedEvent,
+  RevenueQuery,
+  RevenueRow,
+  RollupRebuild,
+  RollupRebuilder,
 } from "./query.js";
 export { redactUrl } from "./open.js";

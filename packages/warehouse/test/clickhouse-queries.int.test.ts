@@ -56,6 +56,7 @@ describe("clickhouse sink - enriched columns and queries (real server)", () => {
       events: 200,
       unique: 50,
       suspicious: 29,
+      unique_rules: [],
     });
     expect(
       Object.fromEntries(

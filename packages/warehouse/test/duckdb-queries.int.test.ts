@@ -26,6 +26,7 @@ function row(n: number, over: Partial<EnrichedFields> = {}, source = "demo"): Wa
       device_type: "mobile",
       is_unique: n % 4 === 0,
       is_suspicious: n % 7 === 0,
+      unique_rule: "per_link_24h",
       ...over,
     },
   };
@@ -60,7 +61,13 @@ describe("duckdb sink - enriched columns, rollups, queries", () => {
     const byCampaign = await sink.analytics({ groupBy: "campaign" });
     expect(Object.fromEntries(byCampaign.map((r) => [r.key ?? "none", r.events]))).toEqual({ spring: 100, none: 100 });
     const unique = (await sink.analytics({ groupBy: "day" }))[0]!;
-    expect(unique).toEqual({ key: "2026-11-29T00:00:00.000Z", events: 200, unique: 50, suspicious: 29 });
+    expect(unique).toEqual({
+      key: "2026-11-29T00:00:00.000Z",
+      events: 200,
+      unique: 50,
+      suspicious: 29,
+      unique_rules: ["per_link_24h"],
+    });
     const filtered = await sink.analytics({ groupBy: "device", country: "US", type: "link.clicked" });
     expect(filtered[0]?.events).toBe(
       all.filter((r) => r.enriched!.geo_country === "US" && r.event_type === "link.clicked").length,
@@ -75,12 +82,18 @@ describe("duckdb sink - enriched columns, rollups, queries", () => {
     for (let i = 0; i < 200; i += 20) await sink.insertBatch(all.slice(i, i + 20)); // folds on the way
     await sink.insertBatch(all.slice(0, 30)); // known keys: the staged path adds nothing
     const byDay = (await sink.analytics({ groupBy: "day" }))[0]!;
-    expect(byDay).toEqual({ key: "2026-11-29T00:00:00.000Z", events: 200, unique: 50, suspicious: 29 });
+    expect(byDay).toEqual({
+      key: "2026-11-29T00:00:00.000Z",
+      events: 200,
+      unique: 50,
+      suspicious: 29,
+      unique_rules: ["per_link_24h"],
+    });
     await sink.close();
     const instance = await DuckDBInstance.create(join(dir, "w.duckdb"));
     const c = await instance.connect();
     const cells = await c.runAndReadAll(
-      "SELECT count(*)::INTEGER AS rows, count(DISTINCT (minute, source, event_type, campaign, country, device))::INTEGER AS cells FROM events_rollup_minute",
+      "SELECT count(*)::INTEGER AS rows, count(DISTINCT (minute, source, event_type, campaign, country, device, channel, platform, referrer_category, unique_rule, is_bot, is_suspicious))::INTEGER AS cells FROM events_rollup_minute",
     );
     const { rows, cells: distinct } = cells.getRowObjectsJS()[0] as { rows: number; cells: number };
     expect(rows).toBeLessThan(distinct * 2); // folded at least once since most rows came in
@@ -90,11 +103,13 @@ describe("duckdb sink - enriched columns, rollups, queries", () => {
     await sink.migrate();
   });
 
-  it("migrate - a rollup kept under a primary key (upserted) becomes the appended one with the same sums", async () => {
+  it("migrate - a rollup of an older shape (fewer dimensions, upserted under a primary key) is made anew from the rows", async () => {
+    await sink.insertBatch(Array.from({ length: 20 }, (_, i) => row(i)));
     await sink.close();
-    const path = join(dir, "keyed.duckdb");
+    const path = join(dir, "w.duckdb");
     const instance = await DuckDBInstance.create(path);
     const c = await instance.connect();
+    await c.run("DROP TABLE events_rollup_minute");
     await c.run(`CREATE TABLE events_rollup_minute (minute TIMESTAMPTZ NOT NULL, source VARCHAR NOT NULL,
       event_type VARCHAR NOT NULL, campaign VARCHAR NOT NULL, country VARCHAR NOT NULL, device VARCHAR NOT NULL,
       events BIGINT NOT NULL, unique_events BIGINT NOT NULL, suspicious_events BIGINT NOT NULL,
@@ -106,10 +121,11 @@ describe("duckdb sink - enriched columns, rollups, queries", () => {
     instance.closeSync();
     sink = await DuckDbSink.open(path);
     await sink.migrate();
-    await sink.insertBatch([row(1)]);
-    await sink.insertBatch([row(11)]); // the same cell as row 1: a keyed table would refuse the second append
+    expect((await sink.analytics({ groupBy: "day" }))[0]).toMatchObject({ events: 20, unique: 5 });
+    await sink.insertBatch([row(21)]);
+    await sink.insertBatch([row(41)]); // the same cell as row 21: a keyed table would refuse the second append
     const byDay = (await sink.analytics({ groupBy: "day" }))[0]!;
-    expect(byDay).toMatchObject({ key: "2026-11-29T00:00:00.000Z", events: 7 });
+    expect(byDay).toMatchObject({ key: "2026-11-29T00:00:00.000Z", events: 22 });
   });
 
   it("events - filters, pages newest first by load_seq, get by key", async () => {
