@@ -124,6 +124,7 @@ describe("query API - hardening", () => {
       },
       getEvent: (key) => sink.getEvent(key),
       analytics: (query) => sink.analytics(query),
+      revenue: (query) => sink.revenue(query),
       freshness: (sources) => sink.freshness(sources),
     };
     const app = await build({ queries, maxPageBytes: 1_000_000 });

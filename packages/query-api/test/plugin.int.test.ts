@@ -15,6 +15,7 @@ const UAS = [
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
   "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
 ];
+const REFERRERS = ["https://www.google.com/search?q=x", "https://t.co/abc", "", "https://news.example.org/a"];
 const validator = createEventValidator();
 const enricher = createEnricher({ geo: openGeoDatabase(), ip: { mode: "truncate" } });
 let counter = 0;
@@ -31,6 +32,9 @@ function rows(n: number, source: string): WarehouseRow[] {
         campaign: i % 2 ? "spring" : "fall",
         ip: IPS[i % IPS.length],
         user_agent: UAS[i % UAS.length],
+        referrer: REFERRERS[i % REFERRERS.length],
+        ...(i % 3 < 2 ? { channel: ["email", "social"][i % 3] } : {}),
+        ...(i % 6 === 0 ? { revenue: `${i % 50}.2${i % 10}`, currency: i % 4 ? "USD" : "EUR" } : {}),
       },
     });
     const parsed = parseEventBody(Buffer.from(text));
@@ -235,6 +239,13 @@ describe("query API", () => {
     ["/v1/events?starting_after=demo%3Anope", "starting_after"],
     ["/v1/analytics/days?from=2026-13-01", "from"],
     ["/v1/analytics/devices?device=phone", "device"],
+    ["/v1/events?referrer_category=spam", "referrer_category"],
+    ["/v1/events?include_bots=maybe", "include_bots"],
+    ["/v1/analytics/links?include_bots=maybe", "include_bots"],
+    ["/v1/analytics/channels?include_suspicious=perhaps", "include_suspicious"],
+    ["/v1/analytics/referrers?referrer_category=spam", "referrer_category"],
+    ["/v1/analytics/revenue?referrer_category=SEARCH", "referrer_category"],
+    ["/v1/analytics/revenue?group_by=day", "group_by"],
   ])("params - %s is 400 naming %s", async (url, field) => {
     const { status, body } = await get(url);
     expect(status).toBe(400);
@@ -255,6 +266,110 @@ describe("query API", () => {
     expect(us.reduce((s: number, r: { events: number }) => s + r.events, 0)).toBe(usRows);
   });
 
+  it("analytics - links, channels, platforms, referrers and revenue equal an aggregation of the rows, under every filter, while a producer loads", async () => {
+    let producing = true;
+    const producer = (async () => {
+      while (producing) {
+        await sink.insertBatch(rows(20, "demo"));
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    })();
+    const views = ["links", "channels", "platforms", "referrers", "days", "countries"];
+    try {
+      // Each answer is one snapshot of rows and rollups: between two counts of the rows.
+      for (let round = 0; round < 3; round++)
+        for (const view of views) {
+          const before = await sink.countEvents({ source: "demo" });
+          const { status, body } = await get(`/v1/analytics/${view}?limit=100000`);
+          expect(status).toBe(200);
+          const total = body.data.reduce((s: number, r: { events: number }) => s + r.events, 0);
+          expect(total).toBeGreaterThanOrEqual(before);
+          expect(total).toBeLessThanOrEqual(await sink.countEvents({ source: "demo" }));
+        }
+    } finally {
+      producing = false;
+      await producer;
+    }
+    const all = (await sink.listEvents({ sources: ["demo"] }, { limit: 100_000 })).rows;
+    const minuteOf = (e: (typeof all)[number]) =>
+      Math.floor(Date.parse(e.occurred_at ?? e.received_at) / 60_000) * 60_000;
+    const day = Date.UTC(2026, 10, 29);
+    const filters: Array<[string, (e: (typeof all)[number]) => boolean]> = [
+      ["", () => true],
+      ["include_bots=false", (e) => e.is_bot !== true],
+      [
+        "include_suspicious=false&referrer_category=search",
+        (e) => e.is_suspicious !== true && e.referrer_category === "search",
+      ],
+      [
+        `link=l1&from=${new Date(day).toISOString()}&to=${new Date(day + 86_400_000).toISOString()}`,
+        (e) => e.link_id === "l1" && minuteOf(e) >= day && minuteOf(e) < day + 86_400_000,
+      ],
+      ["channel=email&include_bots=false", (e) => e.channel === "email" && e.is_bot !== true],
+    ];
+    const keyOf: Record<string, (e: (typeof all)[number]) => string | null> = {
+      links: (e) => e.link_id,
+      channels: (e) => e.channel,
+      platforms: (e) => e.platform,
+      referrers: (e) => e.referrer_category,
+    };
+    for (const [query, keep] of filters)
+      for (const [view, key] of Object.entries(keyOf)) {
+        const expected: Record<string, { events: number; unique: number; suspicious: number; unique_rules: string[] }> =
+          {};
+        for (const e of all.filter(keep)) {
+          const k = String(key(e));
+          const cell = (expected[k] ??= { events: 0, unique: 0, suspicious: 0, unique_rules: [] });
+          cell.events++;
+          if (e.is_suspicious) cell.suspicious++;
+          if (e.is_unique) {
+            cell.unique++;
+            if (e.unique_rule && !cell.unique_rules.includes(e.unique_rule)) cell.unique_rules.push(e.unique_rule);
+          }
+        }
+        const { status, body } = await get(`/v1/analytics/${view}?limit=100000&${query}`);
+        expect(status, `${view}?${query}`).toBe(200);
+        const answer = Object.fromEntries(
+          body.data.map((r: any) => [
+            String(r.key),
+            { events: r.events, unique: r.unique, suspicious: r.suspicious, unique_rules: r.unique_rules },
+          ]),
+        );
+        expect(answer, `${view}?${query}`).toEqual(expected);
+        expect(Object.keys(answer).length, `${view}?${query}`).toBeGreaterThan(0);
+      }
+    const withRules = (await get("/v1/analytics/links")).body.data as Array<{ unique: number; unique_rules: string[] }>;
+    expect(withRules.filter((r) => r.unique > 0).every((r) => r.unique_rules.length > 0)).toBe(true);
+
+    // Revenue: exact decimal sums (in millionths here) per campaign and currency.
+    const sums: Record<string, { conversions: number; micros: bigint }> = {};
+    for (const e of all.filter((x) => x.revenue !== null)) {
+      const [whole, fraction = ""] = e.revenue!.split(".");
+      const cell = (sums[`${e.campaign}/${e.currency}`] ??= { conversions: 0, micros: 0n });
+      cell.conversions++;
+      cell.micros += BigInt(whole!) * 1_000_000n + BigInt(fraction.padEnd(6, "0"));
+    }
+    const revenue = await get("/v1/analytics/revenue");
+    expect(revenue.status).toBe(200);
+    expect(revenue.body.object).toBe("revenue");
+    const asText = (micros: bigint) =>
+      `${micros / 1_000_000n}.${String(micros % 1_000_000n).padStart(6, "0")}`.replace(/\.?0+$/, "");
+    expect(
+      Object.fromEntries(
+        revenue.body.data.map((r: any) => [`${r.campaign}/${r.currency}`, [r.conversions, r.revenue]]),
+      ),
+    ).toEqual(Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, [v.conversions, asText(v.micros)]])));
+    expect(Object.keys(sums).length).toBeGreaterThan(1);
+
+    // The same filters on the events themselves.
+    const people = (await get("/v1/events?include_bots=false&include_suspicious=false&limit=1000")).body.data;
+    expect(people.length).toBe(all.filter((e) => e.is_bot !== true && e.is_suspicious !== true).slice(0, 1000).length);
+    for (const e of people) expect(e.is_bot === true || e.is_suspicious === true).toBe(false);
+    const social = (await get("/v1/events?referrer_category=social&limit=1000")).body.data;
+    expect(social.length).toBe(all.filter((e) => e.referrer_category === "social").slice(0, 1000).length);
+    expect(social.length).toBeGreaterThan(0);
+  });
+
   it("openapi - documents every route with its parameters, to a valid token only", async () => {
     expect((await app.inject({ method: "GET", url: "/v1/openapi.json" })).statusCode).toBe(401);
     const res = await app.inject({ method: "GET", url: "/v1/openapi.json", headers: auth(OTHER) });
@@ -265,10 +380,34 @@ describe("query API", () => {
     };
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(["/v1/events", "/v1/events/{key}", "/v1/analytics/minutes", "/v1/analytics/countries"]),
+      expect.arrayContaining([
+        "/v1/events",
+        "/v1/events/{key}",
+        "/v1/analytics/minutes",
+        "/v1/analytics/countries",
+        "/v1/analytics/links",
+        "/v1/analytics/channels",
+        "/v1/analytics/platforms",
+        "/v1/analytics/referrers",
+        "/v1/analytics/revenue",
+      ]),
     );
+    for (const path of ["/v1/analytics/links", "/v1/analytics/revenue"])
+      expect(doc.paths[path]!.get.parameters!.map((p) => p.name)).toEqual(
+        expect.arrayContaining(["include_bots", "include_suspicious", "referrer_category", "link", "campaign", "from"]),
+      );
     expect(doc.paths["/v1/events"]!.get.parameters!.map((p) => p.name)).toEqual(
-      expect.arrayContaining(["limit", "cursor", "starting_after", "include_payload", "country", "is_unique"]),
+      expect.arrayContaining([
+        "limit",
+        "cursor",
+        "starting_after",
+        "include_payload",
+        "country",
+        "is_unique",
+        "include_bots",
+        "include_suspicious",
+        "referrer_category",
+      ]),
     );
   });
 
