@@ -9,7 +9,7 @@ import { extname } from "node:path";
 import fastifyStatic from "@fastify/static";
 import { consoleAssetsDir } from "@tributary/console";
 import type { ControlConnection } from "@tributary/control-api";
-import { queryApiPlugin, type QueryApiDeps } from "@tributary/query-api";
+import { queryApiPlugin, registerRebuildRoute, type QueryApiDeps } from "@tributary/query-api";
 import type { ErrorCatalogue } from "@tributary/errors";
 import {
   bearerGuard,
@@ -24,7 +24,9 @@ import {
   hasDeliveryLog,
   isEventQueries,
   isReconcileReader,
+  isRollupRebuilder,
   type ReconcileReader,
+  type RollupRebuilder,
   type WarehouseReader,
   type WarehouseSink,
 } from "@tributary/warehouse";
@@ -40,6 +42,8 @@ export interface AggregatorHttpDeps {
   telemetry?: Telemetry;
   /** The operator's reconciliation reads (`tributary reconcile`), when the warehouse offers them. */
   reconcile?: ReconcileReader;
+  /** Rebuilds the stored rollups from the rows (`tributary rebuild rollups`), when the warehouse offers it. */
+  rollups?: RollupRebuilder;
   /** The query API (events, analytics) with its own scoped tokens; without it no route serves events. */
   api?: QueryApiDeps | undefined;
   /**
@@ -138,6 +142,7 @@ export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
     if (deps.telemetry) instrumentFastify(routes, deps.telemetry);
     registerHealthRoutes(routes, deps);
     if (deps.reconcile) registerReconcileRoutes(routes, deps.reconcile);
+    if (deps.rollups) registerRebuildRoute(routes, deps.rollups);
     registerDeliveryLogRoute(routes, deps.reader);
     if (deps.api) {
       await routes.register(queryApiPlugin, deps.api);
@@ -217,6 +222,7 @@ export function buildAggregatorHttp(
     // OTEL_SDK_DISABLED=true turns telemetry off entirely: no spans, no /metrics.
     ...(telemetry.settings.disabled ? {} : { telemetry }),
     ...(isReconcileReader(sink) ? { reconcile: sink } : {}),
+    ...(isRollupRebuilder(sink) ? { rollups: sink } : {}),
   });
 }
 

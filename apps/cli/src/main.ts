@@ -32,6 +32,7 @@ Examples:
   $ tributary send --count 100 --rate 20 --resend-share 0.1 --region eu
   $ tributary status                              # streams, lag, outage budget, DLQ, warehouse freshness
   $ tributary reconcile                           # every acknowledged event has its row, none twice (exit 1 if not)
+  $ tributary rebuild rollups --since 2026-11-29T10:00:00Z  # analytics rollups recomputed from the rows
   $ tributary dlq list && tributary dlq replay 3 --body-file fixed.json
   $ tributary replay --region us --from-seq 1000 --to 2000
   $ tributary destinations && tributary destinations log crm --outcome dlq

@@ -62,6 +62,7 @@ const queries: EventQueries = {
     );
   },
   analytics: () => Promise.resolve([]),
+  revenue: () => Promise.resolve([]),
   freshness: () => Promise.resolve(null),
 };
 

@@ -12,3 +12,4 @@ export { ApiTokenRefSchema, RateLimitSchema, resolveApiTokens } from "./config.j
 export type { ApiTokenRef } from "./config.js";
 export { MAX_ATTEMPTS_PAGE } from "./routes/deliveries.js";
 export type { DeliveryLogReader } from "./routes/deliveries.js";
+export { registerRebuildRoute } from "./rebuild-route.js";

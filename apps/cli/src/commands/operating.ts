@@ -7,6 +7,7 @@ import { cliOf, type Cli } from "../cli.js";
 import { OperatorError } from "../ops/context.js";
 import { collectStatus } from "../ops/status.js";
 import { reconcile } from "../ops/reconcile.js";
+import { rebuildRollups, rebuildText } from "../ops/rollups.js";
 import { allDlqSeqs, dropDlq, listDlq, replayDlq, showDlq } from "../ops/dlq.js";
 import { replayRange, type ReplayProgress } from "../ops/replay.js";
 import { doctor } from "../ops/doctor.js";
@@ -55,8 +56,27 @@ export function registerOperating(program: Command): void {
       cli.print(result, () => reconcileText(result));
       if (!result.clean) process.exitCode = 1;
     });
+  registerRebuild(program, cli);
   registerDlq(program, cli);
   registerReplay(program, cli);
+}
+
+/** `rebuild rollups [--since <time>]`: the warehouse's rollups recomputed from its rows, through the aggregator. */
+function registerRebuild(program: Command, cli: Cli): void {
+  program
+    .command("rebuild")
+    .description("recompute derived tables from the event rows")
+    .command("rollups")
+    .description(
+      "recompute the warehouse's analytics rollups from the rows (after a fix to how they are counted): all of them, or every bucket from --since on; loads wait meanwhile",
+    )
+    .addOption(
+      new Option("--since <time>", "rebuild from this minute on (ISO 8601); default: all time").argParser(time),
+    )
+    .action(async (opts: { since?: Date }) => {
+      const result = await rebuildRollups(cli.context(), opts.since ? { since: opts.since } : {});
+      cli.print(result, () => rebuildText(result));
+    });
 }
 
 /** `doctor`: after `destinations` in the help, as it always was, so main.ts registers it last. */
