@@ -94,7 +94,7 @@ export async function startLocalSystem(
           pass: admin.password,
         });
         try {
-          const info = await (await jetstreamManager(nc)).consumers.info("EVENTS", AGGREGATOR_DURABLE);
+          const info = await (await jetstreamManager(nc)).consumers.info("EVENTS_ENRICHED", AGGREGATOR_DURABLE);
           return { pending: info.num_pending, ackPending: info.num_ack_pending };
         } finally {
           await nc.close();

@@ -2,7 +2,13 @@ import { SealingKeys } from "@tributary/control";
 import { Type, type Static } from "@sinclair/typebox";
 import { ConfigError, envString, loadConfig, StringEnum, serviceEnvOverrides } from "@tributary/config";
 import { isLoopbackHost } from "@tributary/runtime";
-import { DEFAULT_DELIVERIES_DURABLE, HUB_LOADER_DURABLE, HUB_STREAM } from "@tributary/streams";
+import {
+  DEFAULT_DELIVERIES_DURABLE,
+  ENRICHED_STREAM,
+  HUB_ENRICH_DURABLE,
+  HUB_LOADER_DURABLE,
+  HUB_STREAM,
+} from "@tributary/streams";
 import { DEFAULT_BATCH_POLICY, DEFAULT_FLUSHES_IN_FLIGHT } from "@tributary/loader";
 import type { Enricher } from "@tributary/enrich";
 import type { ApiToken } from "@tributary/query-api";
@@ -81,7 +87,17 @@ export const AggregatorConfigSchema = Type.Object(
     stream: Type.String({
       minLength: 1,
       default: HUB_STREAM,
-      description: "the stream to load from: EVENTS at the hub; env TRIBUTARY_STREAM",
+      description: "the stream the enrich stage reads: EVENTS at the hub; env TRIBUTARY_STREAM",
+    }),
+    enrichedStream: Type.String({
+      minLength: 1,
+      default: ENRICHED_STREAM,
+      description: "the stream the enrich stage writes and the loader (and every destination) reads",
+    }),
+    enrichDurable: Type.String({
+      pattern: "^[A-Za-z0-9_-]+$",
+      default: HUB_ENRICH_DURABLE,
+      description: "the enrich stage's durable consumer on the hub stream",
     }),
     durable: Type.String({
       pattern: "^[A-Za-z0-9_-]+$",

@@ -3,8 +3,10 @@ import type { HubState } from "@tributary/telemetry";
 
 export interface HubMonitorOptions {
   jsm: JetStreamManager;
+  /** The hub stream: its size and its sources. */
   stream: string;
-  durable: string;
+  /** The durable consumers whose backlog is reported: the enrich stage's and the loader's. */
+  consumers: ReadonlyArray<{ stream: string; durable: string }>;
   dlqStream: string;
   intervalMs: number;
   log: { debug(obj: object, msg?: string): void };
@@ -19,8 +21,8 @@ function regionOfSource(name: string): string {
 }
 
 /**
- * Reads the hub's state every `intervalMs` for the metrics: the loader's consumer (pending and
- * ack-pending), the hub stream's size and its per-region sources (lag, last activity), and the
+ * Reads the hub's state every `intervalMs` for the metrics: the enrich stage's and the loader's
+ * consumers (pending and ack-pending), the hub stream's size and its per-region sources (lag, last activity), and the
  * DLQ's size. A part that fails to read is absent until it reads again (a scrape never waits on NATS).
  *
  * The sources' lag is the hub's own view: while a link is down the hub cannot see the region, so
@@ -51,20 +53,24 @@ export class HubMonitor {
   }
 
   async #read(): Promise<void> {
-    const { jsm, stream, durable, dlqStream, log } = this.opts;
-    const [consumer, info, dlq] = await Promise.allSettled([
-      jsm.consumers.info(stream, durable),
+    const { jsm, stream, consumers, dlqStream, log } = this.opts;
+    const [info, dlq, ...read] = await Promise.allSettled([
       jsm.streams.info(stream),
       jsm.streams.info(dlqStream),
+      ...consumers.map((c) => jsm.consumers.info(c.stream, c.durable)),
     ]);
     // A part that cannot be read is left out (its metrics go absent), never shown at its last value:
     // a frozen lag or DLQ count would keep alerts quiet exactly when NATS is in trouble.
     const state: HubState = { consumers: [], stream: undefined, sources: [], dlqMessages: undefined };
-    if (consumer.status === "fulfilled") {
-      state.consumers = [
-        { name: durable, pending: consumer.value.num_pending, ackPending: consumer.value.num_ack_pending },
-      ];
-    } else log.debug({ err: consumer.reason }, "could not read the consumer's info");
+    read.forEach((consumer, i) => {
+      if (consumer.status === "fulfilled")
+        state.consumers.push({
+          name: consumers[i]!.durable,
+          pending: consumer.value.num_pending,
+          ackPending: consumer.value.num_ack_pending,
+        });
+      else log.debug({ err: consumer.reason }, "could not read a consumer's info");
+    });
     if (info.status === "fulfilled") {
       const s = info.value;
       state.stream = { messages: s.state.messages, bytes: s.state.bytes, maxBytes: s.config.max_bytes };

@@ -13,6 +13,8 @@ import { AdaptiveBatchSize, defaultMappingWorkers, Loader, MappingPool, rowFromM
 import {
   DLQ_STREAM,
   dlqStreamConfig,
+  ENRICHED_LOADER_SUBJECTS,
+  enrichedStreamConfig,
   ensureConsumer,
   ensureStream,
   loaderConsumerConfig,
@@ -23,6 +25,7 @@ import { redactUrl, type WarehouseSink } from "@tributary/warehouse";
 import type { AggregatorConfig } from "./config.js";
 import { startDeliveriesLoader, type DeliveriesLoader } from "./deliveries-loader.js";
 import { HubMonitor } from "./hub-monitor.js";
+import { startEnrichStage, type EnrichStage } from "./enrich-stage.js";
 
 /** What the service logs through; pino's (Fastify's `app.log`) fits. */
 export interface AggregatorLog {
@@ -40,7 +43,7 @@ export interface AggregatorServiceOptions {
   config: AggregatorConfig;
   /** Metrics (the meter) and, with tracing on, spans; without it the service records neither. */
   telemetry?: Telemetry;
-  /** The enrichment stage (`buildEnricher`); without it rows load without enriched columns. */
+  /** The enrich stage's enricher (`buildEnricher`); without it events go on without enriched columns. */
   enricher?: Enricher;
   log: AggregatorLog;
   /** Sees every hub message the loader pulls (the source secrets' last use, secret-uses.ts). */
@@ -65,6 +68,8 @@ export class AggregatorService {
   readonly #stopping = new AbortController();
   #loader: Loader | undefined;
   #loaderRunning: Promise<void> | undefined;
+  /** The enrich stage: hub stream → enriched stream, beside the loader. */
+  #stage: { stage: EnrichStage; running: Promise<void> } | undefined;
   /** The loader's mapping workers (parse, validate, map, enrich), closed after it stops. */
   #pool: MappingPool | undefined;
   #hub: HubMonitor | undefined;
@@ -80,14 +85,19 @@ export class AggregatorService {
   private constructor(opts: AggregatorServiceOptions, jsm: JetStreamManager) {
     this.#opts = opts;
     this.loading = this.#begin(jsm);
-    this.running = this.loading.then(() => this.#loaderRunning);
+    this.running = this.loading.then(() =>
+      Promise.all([this.#loaderRunning, this.#stage?.running]).then(() => undefined),
+    );
     // Watched by the owner; marked handled here so an unwatched failure is not also a crash.
     this.running.catch(() => undefined);
   }
 
   static async start(opts: AggregatorServiceOptions): Promise<AggregatorService> {
     const jsm = await jetstreamManager(opts.nc);
-    if (opts.config.manageStreams) await ensureStream(jsm, dlqStreamConfig());
+    if (opts.config.manageStreams) {
+      await ensureStream(jsm, dlqStreamConfig());
+      await ensureStream(jsm, enrichedStreamConfig());
+    }
     return new AggregatorService(opts, jsm);
   }
 
@@ -105,11 +115,13 @@ export class AggregatorService {
     const { log } = this.#opts;
     this.#stopping.abort();
     const loader = await this.loading.catch(() => undefined);
+    this.#stage?.stage.stop();
     loader?.stop();
     // Started (or given up) before the sink closes: a start in progress is stopped too.
     const deliveries = await this.#deliveries;
     deliveries?.loader.stop();
     await this.#loaderRunning?.catch((err: unknown) => log.error({ err }, "loader failed while stopping"));
+    await this.#stage?.running.catch((err: unknown) => log.error({ err }, "enrich stage failed while stopping"));
     await this.#pool?.close().catch((err: unknown) => log.error({ err }, "mapping workers failed while stopping"));
     await deliveries?.running.catch((err: unknown) => log.error({ err }, "delivery-log loader failed while stopping"));
     await this.#hub?.stop();
@@ -119,7 +131,18 @@ export class AggregatorService {
     const { nc, config, log } = this.#opts;
     if (!(await this.#ensureConsumer(jsm))) return undefined; // stopped while waiting
     const js = jetstream(nc);
-    const consumer = await js.consumers.get(config.stream, config.durable);
+    this.#stage = await startEnrichStage({
+      nc,
+      js,
+      jsm,
+      stream: config.stream,
+      durable: config.enrichDurable,
+      maxAckPending: config.maxAckPending,
+      ackWaitMs: config.ackWaitMs,
+      enricher: this.#opts.enricher,
+      log,
+    });
+    const consumer = await js.consumers.get(config.enrichedStream, config.durable);
     // The client-side buffer holds about one batch per flush slot and one filling: the stream keeps the rest.
     const messages = await consumer.consume({
       max_messages: Math.min(config.batch.maxEvents * (config.batch.flushesInFlight + 1), config.maxAckPending),
@@ -127,7 +150,10 @@ export class AggregatorService {
     this.#hub = new HubMonitor({
       jsm,
       stream: config.stream,
-      durable: config.durable,
+      consumers: [
+        { stream: config.stream, durable: config.enrichDurable },
+        { stream: config.enrichedStream, durable: config.durable },
+      ],
       dlqStream: DLQ_STREAM,
       intervalMs: config.metricsIntervalMs,
       log,
@@ -136,7 +162,7 @@ export class AggregatorService {
     const loader = this.#createLoader(messages, js, this.#createMetrics());
     this.#loader = loader;
     log.info(
-      { stream: config.stream, durable: config.durable, warehouse: redactUrl(config.warehouseUrl) },
+      { stream: config.enrichedStream, durable: config.durable, warehouse: redactUrl(config.warehouseUrl) },
       "aggregator loading",
     );
     this.#loaderRunning = loader.run();
@@ -148,18 +174,22 @@ export class AggregatorService {
   /** Creates or updates the durable consumer, waiting while the stream does not exist; false when stopped first. */
   async #ensureConsumer(jsm: JetStreamManager): Promise<boolean> {
     const { config, log } = this.#opts;
-    // Where operators provision the streams (a Helm Job), the hub stream may not exist yet.
+    // Where operators provision the streams (a Helm Job), the hub and enriched streams may not
+    // exist yet. The stage's consumer is made once both do (startEnrichStage).
     const info = await retryWhileStreamMissing(
-      () =>
-        ensureConsumer(
+      async () => {
+        await jsm.streams.info(config.stream);
+        return ensureConsumer(
           jsm,
-          config.stream,
+          config.enrichedStream,
           loaderConsumerConfig({
             durable: config.durable,
             maxAckPending: config.maxAckPending,
             ackWaitMs: config.ackWaitMs,
+            filterSubjects: ENRICHED_LOADER_SUBJECTS,
           }),
-        ),
+        );
+      },
       {
         onWait: (attempt) => {
           if (attempt % 15 === 0)
@@ -193,14 +223,15 @@ export class AggregatorService {
   }
 
   #createLoader(messages: ConsumerMessages, js: JetStreamClient, metrics: AggregatorMetrics | undefined): Loader {
-    const { sink, config, telemetry, enricher, log } = this.#opts;
+    const { sink, config, telemetry, log } = this.#opts;
     const recentKeys = config.dedupe.maxKeys > 0 ? new RecentKeys(config.dedupe) : undefined;
     this.#pool = this.#createPool();
     return new Loader({
       messages,
       js,
       sink,
-      ...(this.#pool ? { mapper: this.#pool } : { toRow: (msg) => rowFromMessage(msg, enricher) }),
+      // The enrich stage decided every enriched column: rows take them from the messages.
+      ...(this.#pool ? { mapper: this.#pool } : { toRow: (msg) => rowFromMessage(msg) }),
       policy: config.batch,
       adaptive: new AdaptiveBatchSize({
         min: config.batch.minEvents,
@@ -217,18 +248,9 @@ export class AggregatorService {
     });
   }
 
-  /**
-   * Mapping and enrichment on worker threads (the cores less one, 1 to 4), so the loader's thread
-   * only pulls, appends and acks. An enricher that cannot be rebuilt on a worker (a geo or campaign
-   * lookup made by hand, not from a file) keeps mapping on the loader's thread.
-   */
-  #createPool(): MappingPool | undefined {
-    const { enricher, log } = this.#opts;
-    if (enricher && !enricher.portable()) {
-      log.warn({}, "enrichment runs on the loader's thread: its lookups cannot be rebuilt on worker threads");
-      return undefined;
-    }
-    return new MappingPool({ workers: defaultMappingWorkers(), ...(enricher ? { enricher } : {}) });
+  /** Parsing, validation and mapping on worker threads, so the loader's thread only pulls, appends and acks. */
+  #createPool(): MappingPool {
+    return new MappingPool({ workers: defaultMappingWorkers(), enrichedMessages: true });
   }
 
   /** The delivery-log loader (with `deliveries.enabled`); a failure to start only turns it off. */

@@ -79,11 +79,11 @@ describe("aggregator - enrichment and the query API", () => {
     await p.waitForRows(1500);
 
     // A full replay: the loader's durable consumer is deleted, so the restarted aggregator reads the
-    // whole stream again (fresh recent-key memory): every row reaches the warehouse a second time.
+    // whole enriched stream again (fresh recent-key memory): every row reaches the warehouse a second time.
     await p.aggregator!.stop();
     const nc = await connectNats({ servers: [p.nats.url], name: "replayer" });
     try {
-      await (await jetstreamManager(nc)).consumers.delete("EVENTS_US", "warehouse-loader");
+      await (await jetstreamManager(nc)).consumers.delete("EVENTS_ENRICHED", "warehouse-loader");
     } finally {
       await nc.close();
     }

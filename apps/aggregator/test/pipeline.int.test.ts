@@ -81,7 +81,7 @@ describe("pipeline poison", () => {
       const entry = await jsm.streams.getMessage("EVENTS_DLQ", { seq: 1 });
       expect(entry?.header.get("Tributary-Dlq-Reason")).toMatch(/^invalid_json/);
       expect(entry?.header.get("Tributary-Original-Msg-Id")).toBe("demo:poison-1");
-      expect(entry?.header.get("Tributary-Dlq-Origin")).toMatch(/^EVENTS_US:\d+$/);
+      expect(entry?.header.get("Tributary-Dlq-Origin")).toMatch(/^EVENTS_ENRICHED:\d+$/);
       expect(new TextDecoder().decode(entry?.data)).toBe("{not json");
 
       const rows = await pipeline.rowsFromFile();

@@ -10,7 +10,8 @@ import {
   dlqStreamConfig,
   ensureStream,
   eventSubject,
-  HUB_STREAM,
+  ENRICHED_STREAM,
+  enrichedStreamConfig,
   hubStreamConfig,
   publishEvent,
 } from "@tributary/streams";
@@ -50,6 +51,7 @@ describe("aggregator service (in process: real nats-server, DuckDB file)", () =>
     const hub = hubStreamConfig({ regions: [] });
     await ensureStream(jsm, { ...hub, subjects: [...(hub.subjects ?? []), "events.>"] });
     await ensureStream(jsm, dlqStreamConfig());
+    await ensureStream(jsm, enrichedStreamConfig());
     sink = await DuckDbSink.open(join(dir, "events.duckdb"));
     await sink.migrate();
   });
@@ -118,7 +120,7 @@ describe("aggregator service (in process: real nats-server, DuckDB file)", () =>
     expect(new Set(rows.map((r) => r.event_key))).toEqual(new Set(keys));
     expect(loader!.counters).toMatchObject({ loaded: 500, poison: 1, duplicates: 0 });
     // Everything was acked (or terminated, the poison): nothing waits for redelivery.
-    const consumer = await jsm.consumers.info(HUB_STREAM, "warehouse-loader");
+    const consumer = await jsm.consumers.info(ENRICHED_STREAM, "warehouse-loader");
     expect(consumer.num_pending).toBe(0);
     expect(consumer.num_ack_pending).toBe(0);
   });

@@ -156,8 +156,8 @@ describe("tributary up --destinations: the delivery process in the local system"
     const nc = await connectNats({ servers: [topology.hub.url], name: "probe", user: cred.user, pass: cred.password });
     try {
       const jsm = await jetstreamManager(nc);
-      expect((await jsm.consumers.info("EVENTS", "delivery-crm")).name).toBe("delivery-crm");
-      await expect(jsm.consumers.info("EVENTS", "warehouse-loader")).rejects.toThrow();
+      expect((await jsm.consumers.info("EVENTS_ENRICHED", "delivery-crm")).name).toBe("delivery-crm");
+      await expect(jsm.consumers.info("EVENTS_ENRICHED", "warehouse-loader")).rejects.toThrow();
       await expect(jsm.streams.delete("EVENTS")).rejects.toThrow();
     } finally {
       await nc.close();

@@ -18,7 +18,7 @@ import {
   deliveryReplayStreamConfig,
   ensureStream,
   eventSubject,
-  HUB_STREAM,
+  ENRICHED_STREAM,
   publishEvent,
 } from "@tributary/streams";
 import { startNatsServer, type NatsServer } from "@tributary/testkit";
@@ -118,7 +118,7 @@ describe("management commands (sources, subscriptions, config) against the manag
     const store = await ControlStore.hub(js);
     await ensureStream(jsm, auditStreamConfig() as Parameters<typeof ensureStream>[1]);
     // The hub stream with three events, and the stream resends go to (what the delivery process reads).
-    await ensureStream(jsm, { name: HUB_STREAM, subjects: ["events.>"] });
+    await ensureStream(jsm, { name: ENRICHED_STREAM, subjects: ["events.>"] });
     await ensureStream(jsm, deliveryReplayStreamConfig());
     for (const e of EVENTS)
       await publishEvent(js, {

@@ -172,7 +172,7 @@ describe("operator commands against the local topology", () => {
     const seq = String(listed.entries[0]!.seq);
     const shown = await json<{ body: string; origin: string }>("dlq", "show", seq);
     expect(shown.data.body).toContain("broken");
-    expect(shown.data.origin).toMatch(/^EVENTS:/);
+    expect(shown.data.origin).toMatch(/^EVENTS_ENRICHED:/);
 
     const fixed = join(topology.stateDir, "fixed.json");
     writeFileSync(fixed, sampleEvent({ seed: "poisoned-fixed" }));

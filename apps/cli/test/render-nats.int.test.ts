@@ -74,8 +74,8 @@ describe("deploy/nats configs", () => {
       tlsDir,
     ).get("hub.conf")!;
     expect(hub).toContain('{ user: "delivery", password: $DELIVERY_PASSWORD, allowed_connection_types: ["STANDARD"]');
-    expect(hub).toContain('"$JS.API.CONSUMER.MSG.NEXT.EVENTS.delivery-crm"');
-    expect(hub).toContain('"$JS.API.CONSUMER.CREATE.EVENTS.delivery-slack.events.*.demo.link.clicked"');
+    expect(hub).toContain('"$JS.API.CONSUMER.MSG.NEXT.EVENTS_ENRICHED.delivery-crm"');
+    expect(hub).toContain('"$JS.API.CONSUMER.CREATE.EVENTS_ENRICHED.delivery-slack.events.*.demo.link.clicked"');
     expect(hub).toContain('"delivery-dlq.slack"');
     expect(hub).toContain('subscribe: { allow: ["_INBOX_delivery.>"] }');
     expect(hub).not.toContain("delivery-other");

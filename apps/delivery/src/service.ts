@@ -25,7 +25,7 @@ import {
   DELIVERY_REPLAY_STREAM,
   ensureConsumer,
   ensureStream,
-  HUB_STREAM,
+  ENRICHED_STREAM,
   retryWhileStreamMissing,
 } from "@tributary/streams";
 import type { SigningKey } from "@tributary/verify";
@@ -98,10 +98,10 @@ export class DeliveryService {
       ackWaitMs: opts.ackWaitMs,
       deliverPolicy: config.start,
     });
-    await ensureConsumer(jsm, HUB_STREAM, main);
+    await ensureConsumer(jsm, ENRICHED_STREAM, main);
     // ensureConsumer keeps a live consumer's filter; a destination's filter follows its config.
     // The one of the two fields not in use is sent as undefined, which drops it from the update.
-    await jsm.consumers.update(HUB_STREAM, main.durable_name, {
+    await jsm.consumers.update(ENRICHED_STREAM, main.durable_name, {
       filter_subject: main.filter_subject,
       filter_subjects: main.filter_subjects,
       max_ack_pending: maxAckPending,
@@ -121,7 +121,7 @@ export class DeliveryService {
   ): Promise<void> {
     const { js, opts } = this;
     const consumers = [
-      await js.consumers.get(HUB_STREAM, deliveryConsumerName(config.name)),
+      await js.consumers.get(ENRICHED_STREAM, deliveryConsumerName(config.name)),
       await js.consumers.get(DELIVERY_REPLAY_STREAM, `${deliveryConsumerName(config.name)}-replay`),
     ];
     const deliverer = await Deliverer.create(
@@ -167,7 +167,7 @@ export class DeliveryService {
   async remove(name: string): Promise<void> {
     await this.#stopOne(name);
     for (const [stream, durable] of [
-      [HUB_STREAM, deliveryConsumerName(name)],
+      [ENRICHED_STREAM, deliveryConsumerName(name)],
       [DELIVERY_REPLAY_STREAM, `${deliveryConsumerName(name)}-replay`],
     ] as const)
       await this.jsm.consumers.delete(stream, durable).catch((err: unknown) => {
@@ -194,7 +194,7 @@ export class DeliveryService {
       onWait: (attempt) => {
         if (attempt % 15 === 0)
           opts.log.warn(
-            { streams: [HUB_STREAM, DELIVERY_REPLAY_STREAM] },
+            { streams: [ENRICHED_STREAM, DELIVERY_REPLAY_STREAM] },
             "a stream it reads does not exist yet (EVENTS, DELIVERY_REPLAY); waiting for it to be provisioned",
           );
       },
@@ -205,7 +205,7 @@ export class DeliveryService {
   /** Each destination's position in the hub stream: backlog (pending) and events in hand. */
   async lag(name: string): Promise<{ pending: number; ackPending: number; redelivered: number } | null> {
     try {
-      const info = await this.jsm.consumers.info(HUB_STREAM, deliveryConsumerName(name));
+      const info = await this.jsm.consumers.info(ENRICHED_STREAM, deliveryConsumerName(name));
       return { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered };
     } catch {
       return null; // NATS unreachable: stats still answer with the counters

@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectNats, ensureStream, eventSubject, hubStreamConfig, publishEvent } from "@tributary/streams";
+import { connectNats, ensureStream, eventSubject, enrichedStreamConfig, publishEvent } from "@tributary/streams";
 import { freePorts, startNatsServer, startService, type NatsServer } from "@tributary/testkit";
 import { buildApp, DeliveryService, loadDeliveryConfig } from "../src/index.js";
 
@@ -50,8 +50,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "tributary-delivery-app-"));
   server = await startNatsServer({ domain: "hub", dir: join(dir, "nats") });
   nc = await connectNats({ servers: [server.url], name: "test" });
-  const hub = hubStreamConfig({ regions: [] });
-  await ensureStream(await jetstreamManager(nc), { ...hub, subjects: [...(hub.subjects ?? []), "events.>"] });
+  await ensureStream(await jetstreamManager(nc), { ...enrichedStreamConfig(), subjects: ["enriched.>", "events.>"] });
   js = jetstream(nc);
   dest = Fastify({ forceCloseConnections: true });
   dest.post("/in", async (request, reply) => {
@@ -210,7 +209,7 @@ describe("delivery app - stats and admin API", () => {
     try {
       await until(
         async () =>
-          (await jetstreamManager(nc)).consumers.info("EVENTS", "delivery-killed").then(
+          (await jetstreamManager(nc)).consumers.info("EVENTS_ENRICHED", "delivery-killed").then(
             () => true,
             () => false,
           ),
@@ -255,7 +254,7 @@ describe("delivery app - stats and admin API", () => {
     try {
       await until(
         async () =>
-          (await jetstreamManager(nc)).consumers.info("EVENTS", "delivery-proc").then(
+          (await jetstreamManager(nc)).consumers.info("EVENTS_ENRICHED", "delivery-proc").then(
             () => true,
             () => false,
           ),
@@ -318,8 +317,10 @@ describe("delivery app - stats and admin API", () => {
         10_000,
       );
       expect(await other.stop()).toBe(0);
-      const hub = hubStreamConfig({ regions: [] });
-      await ensureStream(await jetstreamManager(freshNc), { ...hub, subjects: [...(hub.subjects ?? []), "events.>"] });
+      await ensureStream(await jetstreamManager(freshNc), {
+        ...enrichedStreamConfig(),
+        subjects: ["enriched.>", "events.>"],
+      });
       const freshJs = jetstream(freshNc);
       await publishEvent(freshJs, {
         subject: eventSubject("us", "demo", "link.clicked"),

@@ -5,7 +5,14 @@ import { fileURLToPath } from "node:url";
 import Fastify from "fastify";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectNats, ensureStream, eventSubject, hubStreamConfig, publishEvent } from "@tributary/streams";
+import {
+  connectNats,
+  ensureStream,
+  eventSubject,
+  enrichedStreamConfig,
+  hubStreamConfig,
+  publishEvent,
+} from "@tributary/streams";
 import { freePorts, startNatsServer, startService, type NatsServer } from "@tributary/testkit";
 
 const AGGREGATOR_MAIN = fileURLToPath(import.meta.resolve("@tributary/aggregator/main"));
@@ -41,8 +48,12 @@ async function until(check: () => Promise<boolean> | boolean, what: string, time
 describe("hub side end to end - delivery process and aggregator", () => {
   it("events reach the warehouse and a destination; every attempt (a retry included) is queryable in the warehouse's delivery log", async () => {
     const nc = await connectNats({ servers: [server.url], name: "e2e" });
+    // The hub stream takes events.> directly (no region to source); the aggregator's enrich stage
+    // writes the enriched stream, which the delivery process and the loader read.
+    const jsm = await jetstreamManager(nc);
     const hub = hubStreamConfig({ regions: [] });
-    await ensureStream(await jetstreamManager(nc), { ...hub, subjects: [...(hub.subjects ?? []), "events.>"] });
+    await ensureStream(jsm, { ...hub, subjects: [...(hub.subjects ?? []), "events.>"] });
+    await ensureStream(jsm, enrichedStreamConfig());
     const seen = new Map<string, number>();
     const dest = Fastify({ forceCloseConnections: true });
     dest.post("/in", async (request, reply) => {

@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "@tributary/config";
 import { HTTP_SERVER_LIMITS } from "@tributary/runtime";
-import { connectNats, ensureStream, eventSubject, hubStreamConfig, publishEvent } from "@tributary/streams";
+import { connectNats, ensureStream, eventSubject, enrichedStreamConfig, publishEvent } from "@tributary/streams";
 import { startTelemetry, type Telemetry } from "@tributary/telemetry";
 import { startNatsServer, type NatsServer } from "@tributary/testkit";
 import { buildApp, DeliveryService, loadDeliveryConfig, type DeliveryAppDeps } from "../src/index.js";
@@ -59,8 +59,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "tributary-delivery-closed-"));
   server = await startNatsServer({ domain: "hub", dir: join(dir, "nats") });
   nc = await connectNats({ servers: [server.url], name: "test" });
-  const hub = hubStreamConfig({ regions: [] });
-  await ensureStream(await jetstreamManager(nc), { ...hub, subjects: [...(hub.subjects ?? []), "events.>"] });
+  await ensureStream(await jetstreamManager(nc), { ...enrichedStreamConfig(), subjects: ["enriched.>", "events.>"] });
   js = jetstream(nc);
   // These tests are about the admin API; the destination is a receiver on loopback that takes everything.
   receiver = Fastify();

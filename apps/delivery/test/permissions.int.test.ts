@@ -14,7 +14,7 @@ import {
   deliveryReplayStreamConfig,
   ensureStream,
   eventSubject,
-  hubStreamConfig,
+  enrichedStreamConfig,
   publishEvent,
 } from "@tributary/streams";
 import { startNatsServer, type NatsServer } from "@tributary/testkit";
@@ -39,8 +39,7 @@ beforeAll(async () => {
   });
   admin = await connectNats({ servers: [server.url], name: "admin", user: "admin", pass: "a" });
   const jsm = await jetstreamManager(admin);
-  const hub = hubStreamConfig({ regions: [] });
-  await ensureStream(jsm, { ...hub, subjects: [...(hub.subjects ?? []), "events.>"] });
+  await ensureStream(jsm, { ...enrichedStreamConfig(), subjects: ["enriched.>", "events.>"] });
   for (const config of [deliveryDlqStreamConfig(), deliveryReplayStreamConfig(), deliveriesStreamConfig()])
     await ensureStream(jsm, config);
 });
@@ -130,10 +129,10 @@ describe("delivery user - least privilege", () => {
 
       // Another destination's consumer is out of reach.
       await expect(
-        jetstreamManager(nc).then((jsm) => jsm.consumers.info("EVENTS", "delivery-other")),
+        jetstreamManager(nc).then((jsm) => jsm.consumers.info("EVENTS_ENRICHED", "delivery-other")),
       ).rejects.toThrow();
       await expect(
-        jetstreamManager(nc).then((jsm) => jsm.consumers.info("EVENTS", "warehouse-loader")),
+        jetstreamManager(nc).then((jsm) => jsm.consumers.info("EVENTS_ENRICHED", "warehouse-loader")),
       ).rejects.toThrow();
     } finally {
       await service.stop();

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Fastify from "fastify";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { expect, it } from "vitest";
-import { connectNats, ensureStream, eventSubject, hubStreamConfig, publishEvent } from "@tributary/streams";
+import { connectNats, ensureStream, eventSubject, enrichedStreamConfig, publishEvent } from "@tributary/streams";
 import { freePorts, startNatsServer, startOtlpReceiver, startService, waitFor } from "@tributary/testkit";
 
 const EVENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -27,8 +27,7 @@ it("telemetry - a delivery span per attempt, linked to the event's trace and pas
   const [port] = await freePorts(1);
   let svc: Awaited<ReturnType<typeof startService>> | undefined;
   try {
-    const hub = hubStreamConfig({ regions: [] });
-    await ensureStream(await jetstreamManager(nc), { ...hub, subjects: [...(hub.subjects ?? []), "events.>"] });
+    await ensureStream(await jetstreamManager(nc), { ...enrichedStreamConfig(), subjects: ["enriched.>", "events.>"] });
     const configPath = join(dir, "delivery.json");
     writeFileSync(
       configPath,

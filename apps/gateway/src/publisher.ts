@@ -4,6 +4,7 @@ import { natsCredentials } from "@tributary/config";
 import {
   connectNats,
   ensureStream,
+  JetStreamPipeline,
   PublishError,
   regionalStreamConfig,
   type EventMessage,
@@ -13,7 +14,7 @@ import type { RegionStreamState } from "@tributary/telemetry";
 import type { FastifyBaseLogger } from "fastify";
 import { FillTracker, type FillState, type StreamSample } from "./admission.js";
 import type { GatewayConfig } from "./config.js";
-import { JetStreamPipeline } from "./jetstream-pipeline.js";
+
 import type { RegionalStream } from "./plugins/state.js";
 import { checkRegionLimits } from "./region-limits.js";
 

@@ -32,6 +32,7 @@ import {
   controlPermissions,
   controlReadPermissions,
   deliveriesStreamConfig,
+  enrichedStreamConfig,
   deliveryConsumerConfig,
   deliveryDlqStreamConfig,
   deliveryFilterSubjects,
@@ -759,8 +760,18 @@ describe("one source of truth: the charts against packages/streams", () => {
         (k) => k.endsWith(".json"),
       );
     const hub = await renderChart("tributary-hub");
-    expect(streamFiles(hub).sort()).toEqual(["DELIVERIES.json", "EVENTS.json", "EVENTS_DLQ.json"]);
+    expect(streamFiles(hub).sort()).toEqual([
+      "DELIVERIES.json",
+      "EVENTS.json",
+      "EVENTS_DLQ.json",
+      "EVENTS_ENRICHED.json",
+    ]);
     expect(configMapJson(hub, "-streams", "DELIVERIES.json")).toEqual(deliveriesStreamConfig({ replicas: 3 }));
+    // The enriched stream takes the hub stream's limits.
+    const events = configMapJson(hub, "-streams", "EVENTS.json") as { max_bytes: number; max_age: number };
+    expect(configMapJson(hub, "-streams", "EVENTS_ENRICHED.json")).toEqual(
+      enrichedStreamConfig({ maxBytes: events.max_bytes, maxAgeMs: events.max_age / 1e6, replicas: 3 }),
+    );
 
     const delivery = await renderChart("tributary-hub", {
       valuesFiles: [join(chartDir("tributary-hub"), "values-delivery.yaml")],
@@ -1341,7 +1352,9 @@ describe("NATS in the charts: routes, TLS, network, least privilege", () => {
         // the managed user denied the aggregator's durable by name.
         const managed = u.user === "delivery" && u.permissions.publish.deny !== undefined;
         if (managed)
-          expect(u.permissions.publish.deny, file).toContain("$JS.API.CONSUMER.CREATE.EVENTS.warehouse-loader.>");
+          expect(u.permissions.publish.deny, file).toContain(
+            "$JS.API.CONSUMER.CREATE.EVENTS_ENRICHED.warehouse-loader.>",
+          );
         const byDesign = new Set([
           ...controlReadPermissions(),
           ...(managed ? managedDeliveryPermissions("warehouse-loader").publish : []),
@@ -1474,14 +1487,14 @@ describe("NATS in the charts: routes, TLS, network, least privilege", () => {
       ["crm", ["demo"], ["link.clicked"]],
       ["bi", ["a", "b"], []],
     ] as const) {
-      const file = configMapJson(objects, "-streams", `EVENTS.delivery-${name}.consumer.json`) as {
+      const file = configMapJson(objects, "-streams", `EVENTS_ENRICHED.delivery-${name}.consumer.json`) as {
         config: Record<string, unknown>;
       };
       const wanted = Object.fromEntries(
         Object.entries(filtersOf([...sources], [...types])).filter(([, v]) => v !== undefined),
       );
       expect(file).toEqual({
-        stream_name: "EVENTS",
+        stream_name: "EVENTS_ENRICHED",
         config: { durable_name: `delivery-${name}`, ...wanted },
         update: ["filter_subject", "filter_subjects"],
         create: false,

@@ -379,7 +379,7 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
       ackWaitMs: 60_000,
       deliverPolicy: "new",
     });
-    expect((await jsm.consumers.add("EVENTS", bi)).name).toBe("delivery-bi");
+    expect((await jsm.consumers.add("EVENTS_ENRICHED", bi)).name).toBe("delivery-bi");
     const dlqAck = await jetstream(nc, { timeout: 2000 }).publish("delivery-dlq.bi", "{}");
     expect(dlqAck.stream).toBe("DELIVERY_DLQ");
 
@@ -391,16 +391,16 @@ describe("charts' NATS configs - checked and run as the region + hub leafnode to
     });
     await expect(
       nc.request(
-        `$JS.API.CONSUMER.CREATE.EVENTS.delivery-partner`,
-        JSON.stringify({ stream_name: "EVENTS", config: partner }),
+        `$JS.API.CONSUMER.CREATE.EVENTS_ENRICHED.delivery-partner`,
+        JSON.stringify({ stream_name: "EVENTS_ENRICHED", config: partner }),
         { timeout: 2000 },
       ),
     ).rejects.toThrow(/Permissions Violation/);
     const loader = loaderConsumerConfig({ durable: "warehouse-loader", maxAckPending: 10, ackWaitMs: 60_000 });
     await expect(
       nc.request(
-        `$JS.API.CONSUMER.CREATE.EVENTS.warehouse-loader`,
-        JSON.stringify({ stream_name: "EVENTS", config: loader }),
+        `$JS.API.CONSUMER.CREATE.EVENTS_ENRICHED.warehouse-loader`,
+        JSON.stringify({ stream_name: "EVENTS_ENRICHED", config: loader }),
         { timeout: 2000 },
       ),
     ).rejects.toThrow(/Permissions Violation/);
@@ -999,7 +999,8 @@ describe("control plane through the charts - the bucket, the audit stream and a 
     const jsm = await jetstreamManager(admin);
     await waitFor(
       "the subscription's consumer, made by the delivery process",
-      async () => ((await jsm.consumers.info("EVENTS", "delivery-hooks").catch(() => undefined)) ? true : undefined),
+      async () =>
+        (await jsm.consumers.info("EVENTS_ENRICHED", "delivery-hooks").catch(() => undefined)) ? true : undefined,
       20_000,
       200,
     );
@@ -1032,13 +1033,13 @@ describe("control plane through the charts - the bucket, the audit stream and a 
     const loader = loaderConsumerConfig({ durable: "warehouse-loader", maxAckPending: 10, ackWaitMs: 60_000 });
     await expect(
       delivery.request(
-        "$JS.API.CONSUMER.CREATE.EVENTS.warehouse-loader",
-        JSON.stringify({ stream_name: "EVENTS", config: loader }),
+        "$JS.API.CONSUMER.CREATE.EVENTS_ENRICHED.warehouse-loader",
+        JSON.stringify({ stream_name: "EVENTS_ENRICHED", config: loader }),
         { timeout: 2000 },
       ),
     ).rejects.toThrow(/Permissions Violation/);
     await expect(
-      delivery.request("$JS.API.CONSUMER.DELETE.EVENTS.warehouse-loader", undefined, { timeout: 2000 }),
+      delivery.request("$JS.API.CONSUMER.DELETE.EVENTS_ENRICHED.warehouse-loader", undefined, { timeout: 2000 }),
     ).rejects.toThrow(/Permissions Violation/);
     await expect(
       jetstream(delivery, { timeout: 2000 }).publish("$KV.tributary_control.sources.acme", "{}"),
@@ -1048,8 +1049,8 @@ describe("control plane through the charts - the bucket, the audit stream and a 
     conns.push(control);
     await expect(
       control.request(
-        "$JS.API.CONSUMER.CREATE.EVENTS.warehouse-loader",
-        JSON.stringify({ stream_name: "EVENTS", config: loader }),
+        "$JS.API.CONSUMER.CREATE.EVENTS_ENRICHED.warehouse-loader",
+        JSON.stringify({ stream_name: "EVENTS_ENRICHED", config: loader }),
         { timeout: 2000 },
       ),
     ).rejects.toThrow(/Permissions Violation/);

@@ -7,7 +7,7 @@ import {
   deliveryReplaySubject,
   eventSubject,
   firstSeqAtOrAfter,
-  HUB_STREAM,
+  ENRICHED_STREAM,
   nextBySubject,
   replayHeaders,
 } from "@tributary/streams";
@@ -30,9 +30,9 @@ const LOCATE_SCAN = 50_000;
 /** The hub stream's copy of an event: read by its subject from the time it was received. */
 export async function locateEvent(jsm: JetStreamManager, event: EventLocation): Promise<StoredMsg> {
   const subject = eventSubject(event.region, event.source, event.type);
-  let seq = await firstSeqAtOrAfter(jsm, HUB_STREAM, new Date(Date.parse(event.receivedAt) - 1000));
+  let seq = await firstSeqAtOrAfter(jsm, ENRICHED_STREAM, new Date(Date.parse(event.receivedAt) - 1000));
   for (let scanned = 0; seq !== undefined && scanned < LOCATE_SCAN; scanned++) {
-    const m = await nextBySubject(jsm, HUB_STREAM, seq, subject);
+    const m = await nextBySubject(jsm, ENRICHED_STREAM, seq, subject);
     if (!m) break;
     if (eventFromMessage(m.header, m.data)?.key === event.key) return m;
     seq = m.seq + 1;
@@ -44,7 +44,7 @@ export async function locateEvent(jsm: JetStreamManager, event: EventLocation): 
 export async function resendStored(js: JetStreamClient, subscription: string, m: StoredMsg): Promise<void> {
   const event = eventFromMessage(m.header, m.data);
   await js.publish(deliveryReplaySubject(subscription), m.data, {
-    headers: replayHeaders(m.header, { key: event?.key, from: `${HUB_STREAM}:${m.seq}` }),
+    headers: replayHeaders(m.header, { key: event?.key, from: `${ENRICHED_STREAM}:${m.seq}` }),
   });
 }
 
@@ -91,9 +91,9 @@ export async function bulkResend(
 ): Promise<BulkResult> {
   const keys = filter.outcome ? await keysByOutcome(deps.jsm, subscription.id, filter) : undefined;
   const result: BulkResult = { matched: 0, resent: 0, scanned: 0, truncated: false };
-  let seq = await firstSeqAtOrAfter(deps.jsm, HUB_STREAM, filter.from);
+  let seq = await firstSeqAtOrAfter(deps.jsm, ENRICHED_STREAM, filter.from);
   while (seq !== undefined) {
-    const m = await nextBySubject(deps.jsm, HUB_STREAM, seq, "events.>");
+    const m = await nextBySubject(deps.jsm, ENRICHED_STREAM, seq, "events.>");
     if (!m || m.time > filter.to) break;
     if (result.scanned >= filter.maxScan || result.matched >= filter.limit) {
       result.truncated = true;

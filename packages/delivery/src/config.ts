@@ -73,9 +73,15 @@ export const DestinationSchema = Type.Object(
     filter: Type.Optional(
       Type.String({
         minLength: 1,
-        description: "JSONata expression over {key, source, type, region, receivedAt, body}; truthy delivers",
+        description:
+          "JSONata expression over {key, source, type, region, receivedAt, enrichment, body}; truthy delivers (e.g. `enrichment.is_bot = false and enrichment.geo_country = 'US'`)",
       }),
     ),
+    enriched: Type.Boolean({
+      default: false,
+      description:
+        "deliver each event with its enrichment (geo, device, bot and suspicion verdicts, uniqueness…) as an `enrichment` member of the body; the filter and the transform see it either way",
+    }),
     transform: Type.Optional(
       Type.String({
         minLength: 1,

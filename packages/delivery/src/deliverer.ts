@@ -7,7 +7,7 @@ import { DestinationBreaker, formatMs, type BreakerPermit, type BreakerTransitio
 import { RESPONSE_SNIPPET_BYTES, type DestinationConfig } from "./config.js";
 import { ConfigError } from "@tributary/errors";
 import { RetryableDeliveryError, type DeliveryFailureCode } from "./errors.js";
-import { eventFromMessage, routes, type DeliveryEvent } from "./event.js";
+import { eventFromMessage, routes, withEnrichment, type DeliveryEvent } from "./event.js";
 import { TokenBucket } from "./rate-limit.js";
 import { emptyStats, type AttemptRecord, type DestinationStats } from "./records.js";
 import { DestinationSender, type SendResult } from "./sender.js";
@@ -430,12 +430,13 @@ export class Deliverer {
    * settled already: filtered out (acked) or unusable for them (dead-lettered).
    */
   async #prepare(msg: JsMsg, event: DeliveryEvent, attempt: number): Promise<Uint8Array | undefined> {
-    if (!this.#sandbox) return event.body;
-    const outcome = await this.#sandbox.run(event);
+    const shown = this.#opts.config.enriched ? { ...event, body: withEnrichment(event) } : event;
+    if (!this.#sandbox) return shown.body;
+    const outcome = await this.#sandbox.run(shown);
     this.stats.sandboxRestarts = this.#sandbox.restarts;
     switch (outcome.kind) {
       case "send":
-        return outcome.body === undefined ? event.body : encoder.encode(outcome.body);
+        return outcome.body === undefined ? shown.body : encoder.encode(outcome.body);
       case "skip":
         this.#skip(msg);
         return undefined;

@@ -1,13 +1,15 @@
 import type { MsgHdrs } from "@nats-io/nats-core";
 import { EventHeader, eventKeyOf } from "@tributary/streams";
 
-/** An event as a destination sees it: the wire contract's headers and the raw body. */
+/** An event as a destination sees it: the wire contract's headers and the body as the enrich stage stored it. */
 export interface DeliveryEvent {
   key: string;
   source: string;
   type: string;
   region: string;
   receivedAt: string;
+  /** The enriched columns (`Tributary-Enrichment`): the same verdicts as the event's warehouse row. */
+  enrichment?: Record<string, unknown>;
   traceparent?: string;
   tracestate?: string;
   body: Uint8Array;
@@ -21,6 +23,7 @@ export function eventFromMessage(headers: MsgHdrs | undefined, body: Uint8Array)
   if (!key || !source) return undefined;
   const traceparent = get("traceparent");
   const tracestate = get("tracestate");
+  const enrichment = parseEnrichment(get(EventHeader.Enrichment));
   return {
     key,
     source,
@@ -29,8 +32,37 @@ export function eventFromMessage(headers: MsgHdrs | undefined, body: Uint8Array)
     receivedAt: get(EventHeader.ReceivedAt),
     ...(traceparent ? { traceparent } : {}),
     ...(tracestate ? { tracestate } : {}),
+    ...(enrichment ? { enrichment } : {}),
     body,
   };
+}
+
+function parseEnrichment(text: string): Record<string, unknown> | undefined {
+  if (!text) return undefined;
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The body a destination that asked for the enriched form gets: the event's JSON object with an
+ * `enrichment` member beside its own (the body unchanged when it is not an object or has none).
+ */
+export function withEnrichment(event: DeliveryEvent): Uint8Array {
+  if (!event.enrichment) return event.body;
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder().decode(event.body));
+  } catch {
+    return event.body;
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return event.body;
+  return new TextEncoder().encode(JSON.stringify({ ...(body as object), enrichment: event.enrichment }));
 }
 
 /** Whether the destination takes this source and type (replayed events carry no type in their subject). */
@@ -49,6 +81,7 @@ export function sandboxInput(event: DeliveryEvent, body: unknown): Record<string
     type: event.type,
     region: event.region,
     receivedAt: event.receivedAt,
+    enrichment: event.enrichment ?? null,
     body,
   };
 }

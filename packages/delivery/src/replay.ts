@@ -3,7 +3,7 @@ import {
   DEFAULT_DELIVERY_REPLAY_LIMIT,
   deliveryFilterSubjects,
   deliveryReplaySubject,
-  HUB_STREAM,
+  ENRICHED_STREAM,
   readDestinationRange,
   replayHeaders,
 } from "@tributary/streams";
@@ -70,7 +70,7 @@ export async function replayDeliveryRange(
     if (!event || !routes(destination, event)) continue;
     if (replayed >= limit) return stop("limit", m.time);
     await js.publish(deliveryReplaySubject(destination.name), m.data, {
-      headers: replayHeaders(m.headers, { key: event.key, from: `${HUB_STREAM}:${m.seq}` }),
+      headers: replayHeaders(m.headers, { key: event.key, from: `${ENRICHED_STREAM}:${m.seq}` }),
     });
     replayed++;
   }

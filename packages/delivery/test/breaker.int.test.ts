@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Loader, rowFromMessage } from "@tributary/loader";
-import { connectNats, ensureConsumer, HUB_STREAM, loaderConsumerConfig } from "@tributary/streams";
+import { connectNats, ensureConsumer, ENRICHED_STREAM, loaderConsumerConfig } from "@tributary/streams";
 import { DuckDbSink } from "@tributary/warehouse";
 import type { AttemptRecord } from "../src/index.js";
 import { Destination, Hub, silentLog, until } from "./harness.js";
@@ -33,11 +33,13 @@ describe("delivery - circuit breaker", () => {
     const nc = await connectNats({ servers: [hub.server.url], name: "loader" });
     await ensureConsumer(
       await jetstreamManager(nc),
-      HUB_STREAM,
+      ENRICHED_STREAM,
       loaderConsumerConfig({ durable: "warehouse-loader", maxAckPending: 5_000, ackWaitMs: 10_000 }),
     );
     const js = jetstream(nc);
-    const messages = await (await js.consumers.get(HUB_STREAM, "warehouse-loader")).consume({ max_messages: 1_000 });
+    const messages = await (
+      await js.consumers.get(ENRICHED_STREAM, "warehouse-loader")
+    ).consume({ max_messages: 1_000 });
     const loader = new Loader({
       messages,
       js,

@@ -16,8 +16,8 @@ import {
   ensureConsumer,
   ensureStream,
   eventSubject,
-  HUB_STREAM,
-  hubStreamConfig,
+  ENRICHED_STREAM,
+  enrichedStreamConfig,
   publishEvent,
 } from "@tributary/streams";
 import { startNatsServer, type NatsServer } from "@tributary/testkit";
@@ -109,8 +109,7 @@ export class Hub {
     const server = await startNatsServer({ domain: "hub", dir: join(dir, "nats") });
     const nc = await connectNats({ servers: [server.url], name: "delivery-test" });
     const jsm = await jetstreamManager(nc);
-    const hub = hubStreamConfig({ regions: [] });
-    await ensureStream(jsm, { ...hub, subjects: [...(hub.subjects ?? []), "events.>"] });
+    await ensureStream(jsm, { ...enrichedStreamConfig(), subjects: ["enriched.>", "events.>"] });
     for (const config of [deliveryDlqStreamConfig(), deliveryReplayStreamConfig(), deliveriesStreamConfig()])
       await ensureStream(jsm, config);
     return new Hub(dir, server, nc, jetstream(nc), jsm);
@@ -183,7 +182,7 @@ export class Hub {
     const ackWaitMs = 10_000;
     await ensureConsumer(
       jsm,
-      HUB_STREAM,
+      ENRICHED_STREAM,
       deliveryConsumerConfig({
         destination: config.name,
         filterSubjects: deliveryFilterSubjects(config.sources, config.types),
@@ -199,7 +198,7 @@ export class Hub {
     );
     const js = jetstream(nc);
     const consumers = [
-      await js.consumers.get(HUB_STREAM, `delivery-${config.name}`),
+      await js.consumers.get(ENRICHED_STREAM, `delivery-${config.name}`),
       await js.consumers.get(DELIVERY_REPLAY_STREAM, `delivery-${config.name}-replay`),
     ];
     const deliverer = await Deliverer.create({
@@ -218,7 +217,7 @@ export class Hub {
   }
 
   async consumerState(destination: string): Promise<{ pending: number; ackPending: number; redelivered: number }> {
-    const info = await this.jsm.consumers.info(HUB_STREAM, `delivery-${destination}`);
+    const info = await this.jsm.consumers.info(ENRICHED_STREAM, `delivery-${destination}`);
     return { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered };
   }
 

@@ -25,6 +25,8 @@ export interface MappedPart {
 /** What the pool gives each worker. */
 export interface MapWorkerData {
   enrich: PortableEnrichOptions | null;
+  /** Rows take their enriched columns from the messages (the enrich stage's header), not from `enrich`. */
+  enrichedMessages?: boolean;
 }
 
 const options = workerData as MapWorkerData | undefined;
@@ -64,7 +66,7 @@ function mapOne(packed: PackedMessages, i: number): MappedMessage {
  * less the verdicts only the loader's thread can settle.
  */
 export function mapPacked(packed: PackedMessages): MappedPart {
-  const rows = emptyColumns(packed.count, enricher !== undefined);
+  const rows = emptyColumns(packed.count, enricher !== undefined || options?.enrichedMessages === true);
   const rowOf = new Int32Array(packed.count).fill(-1);
   const poison: Array<[number, string]> = [];
   const pending: PendingColumns | null = enricher

@@ -19,6 +19,11 @@ export interface MappingPoolOptions {
    * on the loader's thread, in stream order.
    */
   enricher?: Enricher;
+  /**
+   * The messages carry their enriched columns (the enrich stage's `Tributary-Enrichment`): the
+   * workers read them instead of deriving any (give no `enricher` then).
+   */
+  enrichedMessages?: boolean;
 }
 
 /** Messages a worker takes at least, when a batch is split between workers. */
@@ -62,7 +67,7 @@ export class MappingPool implements BatchMapper {
         "MappingPool: the enricher's geo or campaign lookup cannot be rebuilt on a worker (use openGeoDatabase and campaignFile or campaignMap)",
       );
     this.#enricher = options.enricher;
-    const workerData: MapWorkerData = { enrich: portable ?? null };
+    const workerData: MapWorkerData = { enrich: portable ?? null, enrichedMessages: options.enrichedMessages === true };
     this.#pool = new Piscina({
       filename: ENTRY.href,
       minThreads: this.workers,

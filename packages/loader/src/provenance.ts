@@ -1,4 +1,4 @@
-import { REPLAY_SUBJECT_PREFIX, regionalStreamName } from "@tributary/streams";
+import { REPLAY_SUBJECT_PREFIX, REPLAYED_SUBJECT_PREFIX, regionalStreamName } from "@tributary/streams";
 
 /** The headers the loader would otherwise take on trust. */
 export interface ClaimedOrigin {
@@ -41,7 +41,7 @@ export function originMismatch(subject: string, claimed: ClaimedOrigin): string 
       if (stream !== regionalStreamName(region))
         return `sourced from ${quoted(stream)}, not ${regionalStreamName(region)}, on ${subject}`;
     }
-  } else if (tokens[0] === REPLAY_SUBJECT_PREFIX && tokens.length === 2) {
+  } else if ((tokens[0] === REPLAY_SUBJECT_PREFIX || tokens[0] === REPLAYED_SUBJECT_PREFIX) && tokens.length === 2) {
     source = tokens[1]!;
   } else {
     return `${quoted(subject)} is not an event subject (events.{region}.{source}.{type} or replay.{source})`;

@@ -1,4 +1,11 @@
-import { createEventValidator, parseEventBody, toWarehouseRow, type WarehouseRow } from "@tributary/schema";
+import {
+  createEventValidator,
+  ENRICHED_COLUMNS,
+  parseEventBody,
+  toWarehouseRow,
+  type EnrichedFields,
+  type WarehouseRow,
+} from "@tributary/schema";
 import { EventHeader, eventKeyOf, regionSeqOf } from "@tributary/streams";
 import { originMismatch } from "./provenance.js";
 
@@ -86,9 +93,39 @@ export function mapMessage(msg: StreamMessage): MappedMessage {
       receivedAt,
       payloadJson: parsed.text, // as received, less a BOM
     });
+    const enrichment = h?.get(EventHeader.Enrichment);
+    if (enrichment) {
+      const enriched = parseEnrichment(enrichment);
+      if (!enriched)
+        return { ok: false, reason: "invalid_enrichment: Tributary-Enrichment is not the enriched columns" };
+      row.enriched = enriched;
+    }
     return { ok: true, row, body: parsed.value };
   } catch (err) {
     // toWarehouseRow refuses impossible values (an empty key, a bad sequence): poison, not a crash.
     return { ok: false, reason: `unmappable: ${(err as Error).message}` };
   }
+}
+
+/**
+ * The enriched columns the enrich stage decided (`Tributary-Enrichment`), checked column by column:
+ * each one present, of its type or null. Undefined for anything else (the event is then poison:
+ * loading it without its verdicts would make the warehouse disagree with its destinations).
+ */
+export function parseEnrichment(text: string): EnrichedFields | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  const out: Record<string, string | boolean | null> = {};
+  for (const { name, type } of ENRICHED_COLUMNS) {
+    const v = record[name] ?? null;
+    if (v !== null && typeof v !== (type === "boolean" ? "boolean" : "string")) return undefined;
+    out[name] = v as string | boolean | null;
+  }
+  return out as unknown as EnrichedFields;
 }

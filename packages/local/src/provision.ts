@@ -11,9 +11,10 @@ import {
   deliveryReplayStreamConfig,
   dlqStreamConfig,
   ensureConsumer,
+  ENRICHED_STREAM,
+  enrichedStreamConfig,
   ensureStream,
   hubSourceConsumerConfig,
-  HUB_STREAM,
   hubStreamConfig,
   regionalStreamConfig,
   regionalStreamName,
@@ -50,6 +51,8 @@ export async function provision(
   const replicas = hub.nodes.length > 1 ? { replicas: hub.nodes.length } : {};
   await asAdmin(hub, admin, async (jsm) => {
     await ensureStream(jsm, hubStreamConfig({ regions: [...regions.keys()], maxBytes: 4 * 1024 ** 3, ...replicas }));
+    // What the aggregator's enrich stage writes, and the loader and every destination read.
+    await ensureStream(jsm, enrichedStreamConfig({ maxBytes: 4 * 1024 ** 3, ...replicas }));
     await ensureStream(jsm, dlqStreamConfig(replicas));
     // The delivery process's streams: its DLQ, its replays, and the attempt log the aggregator
     // loads (before the aggregator starts, so it loads the log from its first moment).
@@ -66,7 +69,7 @@ export async function provision(
 const CONSUMER_NOT_FOUND = 10014;
 
 /**
- * A destination's consumer on EVENTS keeps the filter it was made with. The delivery process
+ * A destination's consumer on the enriched stream keeps the filter it was made with. The delivery process
  * resets it to the destination's sources and types at start, but its NATS user may send the
  * consumer's create only with the configured filter (packages/streams deliveryPermissions), and the
  * client builds that request from the consumer's current filter: after a destination's sources or
@@ -78,7 +81,7 @@ async function alignDeliveryFilters(jsm: JetStreamManager, destinations: readonl
     const wanted = deliveryFilterSubjects(sources, types);
     let current: string[];
     try {
-      const { config } = await jsm.consumers.info(HUB_STREAM, durable);
+      const { config } = await jsm.consumers.info(ENRICHED_STREAM, durable);
       current = config.filter_subjects ?? (config.filter_subject ? [config.filter_subject] : []);
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND) continue; // made by the process
@@ -86,7 +89,7 @@ async function alignDeliveryFilters(jsm: JetStreamManager, destinations: readonl
     }
     if (current.join("\n") === wanted.join("\n")) continue;
     await jsm.consumers.update(
-      HUB_STREAM,
+      ENRICHED_STREAM,
       durable,
       wanted.length === 1
         ? { filter_subject: wanted[0]!, filter_subjects: undefined }

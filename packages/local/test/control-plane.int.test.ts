@@ -171,7 +171,7 @@ describe("control plane on the local multi-region system - sources changed at ru
       pass: admin.password,
     });
     const jsm = await jetstreamManager(nc);
-    const consumer = () => jsm.consumers.info("EVENTS", "delivery-hooks");
+    const consumer = () => jsm.consumers.info("EVENTS_ENRICHED", "delivery-hooks");
     const stats = async () =>
       ((await (await fetch(`${topology.delivery.url}/v1/stats`)).json()) as { destinations: Record<string, any> })
         .destinations.hooks as { paused: boolean; filtered: number } | undefined;

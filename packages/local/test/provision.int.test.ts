@@ -54,14 +54,14 @@ describe("provision - delivery consumers follow their destinations", () => {
           ackWaitMs: 30_000,
         });
       // The consumer as a previous run left it.
-      await (await jetstreamManager(admin)).consumers.add("EVENTS", config(["other"], []));
+      await (await jetstreamManager(admin)).consumers.add("EVENTS_ENRICHED", config(["other"], []));
       const jsm = await jetstreamManager(delivery, { timeout: 2_000 });
       // The process's first step at start (an update sent with the consumer's current filter): refused.
-      await expect(jsm.consumers.update("EVENTS", "delivery-crm", { max_ack_pending: 32 })).rejects.toThrow(
+      await expect(jsm.consumers.update("EVENTS_ENRICHED", "delivery-crm", { max_ack_pending: 32 })).rejects.toThrow(
         /Permissions Violation/,
       );
       await provision(part, new Map(), cred("admin"), [crm]);
-      const updated = await jsm.consumers.update("EVENTS", "delivery-crm", { max_ack_pending: 32 });
+      const updated = await jsm.consumers.update("EVENTS_ENRICHED", "delivery-crm", { max_ack_pending: 32 });
       expect(updated.config.filter_subject).toBe("events.*.demo.link.clicked");
       expect(updated.config.max_ack_pending).toBe(32);
     } finally {

@@ -1,6 +1,6 @@
 import { DiscardPolicy, RetentionPolicy, StorageType, type StreamConfig } from "@nats-io/jetstream";
 import { DELIVERIES_STREAM, DELIVERY_REPLAY_STREAM, DELIVERY_REPLAY_SUBJECT_PREFIX } from "./delivery.js";
-import { HUB_STREAM } from "./names.js";
+import { ENRICHED_STREAM } from "./names.js";
 import type { Permissions } from "./permissions.js";
 import { CONTROL_USER, inboxPermission } from "./users.js";
 
@@ -97,8 +97,8 @@ export function controlPermissions(): Permissions {
       `$JS.API.STREAM.INFO.${AUDIT_STREAM}`,
       `${AUDIT_SUBJECT_PREFIX}.>`,
       `$JS.API.STREAM.MSG.GET.${AUDIT_STREAM}`,
-      `$JS.API.STREAM.INFO.${HUB_STREAM}`,
-      `$JS.API.STREAM.MSG.GET.${HUB_STREAM}`,
+      `$JS.API.STREAM.INFO.${ENRICHED_STREAM}`,
+      `$JS.API.STREAM.MSG.GET.${ENRICHED_STREAM}`,
       `$JS.API.STREAM.INFO.${DELIVERIES_STREAM}`,
       `$JS.API.STREAM.MSG.GET.${DELIVERIES_STREAM}`,
       `$JS.API.STREAM.INFO.${DELIVERY_REPLAY_STREAM}`,

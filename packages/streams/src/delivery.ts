@@ -11,15 +11,16 @@ import {
   type JsMsg,
   type StreamConfig,
 } from "@nats-io/jetstream";
-import { HUB_STREAM, ID_PATTERN, InvalidNameError } from "./names.js";
+import { DERIVED_SUBJECT_PREFIX, ENRICHED_STREAM, ID_PATTERN, InvalidNameError } from "./names.js";
 import { durableConsumerPermissions } from "./consumer-permissions.js";
 import { AUDIT_SUBJECT_PREFIX, CONTROL_BUCKET, controlReadPermissions } from "./control.js";
 import type { Permissions } from "./permissions.js";
 import { AGGREGATOR_USER, DELIVERY_USER, inboxPermission } from "./users.js";
 
 /**
- * Delivery to HTTP destinations (packages/delivery) at the hub. Each destination reads EVENTS
- * through its own durable consumer `delivery-<destination>`, so its position, lag and backlog live
+ * Delivery to HTTP destinations (packages/delivery) at the hub. Each destination reads the
+ * enriched stream (EVENTS_ENRICHED: the events as the enrich stage made them, with the verdicts the
+ * warehouse rows get) through its own durable consumer `delivery-<destination>`, so its position, lag and backlog live
  * in the stream. Three hub streams of its own: the destination's dead letters, events put back for
  * one destination only (DLQ or time-range replay), and the log of every attempt (loaded into the
  * warehouse's `deliveries` table by the aggregator).
@@ -64,8 +65,16 @@ export function deliveryLogSubject(destination: string): string {
 export function deliveryFilterSubjects(sources: readonly string[], types: readonly string[]): string[] {
   const sourceTokens = sources.length > 0 ? [...new Set(sources)] : ["*"];
   const typeTokens = types.length > 0 ? [...new Set(types)] : [">"];
-  return sourceTokens.flatMap((source) => typeTokens.map((type) => `events.*.${source}.${type}`));
+  // A derived event (`click.flagged`) comes only to a destination that names its type.
+  const prefix = (type: string) => (DERIVED_EVENT_TYPES.includes(type) ? DERIVED_SUBJECT_PREFIX : "events");
+  return sourceTokens.flatMap((source) => typeTokens.map((type) => `${prefix(type)}.*.${source}.${type}`));
 }
+
+/**
+ * The events the enrich stage derives from others (on `derived.{region}.{source}.{type}`):
+ * `click.flagged`, a click judged suspicious, with the verdict and its reason.
+ */
+export const DERIVED_EVENT_TYPES: readonly string[] = ["click.flagged"];
 
 export interface DeliveryConsumerOptions {
   destination: string;
@@ -158,16 +167,16 @@ export async function* readDestinationRange(
   const config = deliveryScanConsumerConfig(opts);
   const name = config.durable_name;
   const drop = () =>
-    jsm.consumers.delete(HUB_STREAM, name).catch((err: unknown) => {
+    jsm.consumers.delete(ENRICHED_STREAM, name).catch((err: unknown) => {
       if (!(err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND)) throw err;
       return false;
     });
   // A read cut short may have left its consumer, whose start time cannot change: start afresh.
   await drop();
-  let pending = (await jsm.consumers.add(HUB_STREAM, config)).num_pending;
+  let pending = (await jsm.consumers.add(ENRICHED_STREAM, config)).num_pending;
   const toNanos = BigInt(opts.to.getTime()) * 1_000_000n;
   try {
-    const consumer = await js.consumers.get(HUB_STREAM, name);
+    const consumer = await js.consumers.get(ENRICHED_STREAM, name);
     while (pending > 0) {
       let got = 0;
       for await (const m of await consumer.fetch({ max_messages: Math.min(pending, SCAN_BATCH), expires: 5_000 })) {
@@ -273,7 +282,7 @@ function scopeOf(scope: DeliveryScope): { name: string; filterSubjects: string[]
 export function deliveryPermissions(destinations: readonly DeliveryScope[]): Permissions {
   const publish = [
     `$JS.API.INFO`,
-    `$JS.API.STREAM.INFO.${HUB_STREAM}`,
+    `$JS.API.STREAM.INFO.${ENRICHED_STREAM}`,
     `$JS.API.STREAM.INFO.${DELIVERY_DLQ_STREAM}`,
     `$JS.API.STREAM.INFO.${DELIVERY_REPLAY_STREAM}`,
     `$JS.API.STREAM.INFO.${DELIVERIES_STREAM}`,
@@ -282,14 +291,14 @@ export function deliveryPermissions(destinations: readonly DeliveryScope[]): Per
   ];
   for (const { name, filterSubjects } of destinations.map(scopeOf)) {
     const consumer = deliveryConsumerName(name);
-    publish.push(...durableConsumerPermissions(HUB_STREAM, consumer, filterSubjects));
+    publish.push(...durableConsumerPermissions(ENRICHED_STREAM, consumer, filterSubjects));
     publish.push(
       ...durableConsumerPermissions(DELIVERY_REPLAY_STREAM, `${consumer}-replay`, [deliveryReplaySubject(name)]),
     );
     const scan = deliveryScanConsumerName(name);
     publish.push(
-      ...durableConsumerPermissions(HUB_STREAM, scan, filterSubjects),
-      `$JS.API.CONSUMER.DELETE.${HUB_STREAM}.${scan}`,
+      ...durableConsumerPermissions(ENRICHED_STREAM, scan, filterSubjects),
+      `$JS.API.CONSUMER.DELETE.${ENRICHED_STREAM}.${scan}`,
     );
     publish.push(deliveryDlqSubject(name), deliveryReplaySubject(name), deliveryLogSubject(name));
   }
@@ -313,13 +322,13 @@ export function managedDeliveryPermissions(aggregatorDurable: string): Permissio
     `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.*`,
     `$JS.ACK.${stream}.>`,
   ];
-  const aggregator = `${HUB_STREAM}.${aggregatorDurable}`;
+  const aggregator = `${ENRICHED_STREAM}.${aggregatorDurable}`;
   return {
     publish: [
       ...deliveryPermissions([]).publish,
-      ...consumers(HUB_STREAM),
+      ...consumers(ENRICHED_STREAM),
       ...consumers(DELIVERY_REPLAY_STREAM),
-      `$JS.API.CONSUMER.LIST.${HUB_STREAM}`,
+      `$JS.API.CONSUMER.LIST.${ENRICHED_STREAM}`,
       `${DELIVERY_DLQ_SUBJECT_PREFIX}.*`,
       `${DELIVERY_REPLAY_SUBJECT_PREFIX}.*`,
       `${DELIVERIES_SUBJECT_PREFIX}.*`,

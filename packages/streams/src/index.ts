@@ -1,11 +1,18 @@
 export {
   assertId,
+  DERIVED_SUBJECT_PREFIX,
+  derivedSubject,
   dlqSubject,
   DLQ_STREAM,
   DLQ_SUBJECT_PREFIX,
+  ENRICHED_LOADER_SUBJECTS,
+  ENRICHED_PUBLISH_PREFIX,
+  ENRICHED_STREAM,
+  enrichedSubject,
   EventHeader,
   eventKeyOf,
   eventSubject,
+  HUB_ENRICH_DURABLE,
   HUB_LOADER_DURABLE,
   HUB_SOURCE_CONSUMER,
   HUB_STREAM,
@@ -18,6 +25,7 @@ export {
   regionSeqOf,
   regionSubjects,
   REPLAY_SUBJECT_PREFIX,
+  REPLAYED_SUBJECT_PREFIX,
   replaySubject,
   sourceDeliverPrefix,
 } from "./names.js";
@@ -56,14 +64,18 @@ export {
   PublishError,
 } from "./publish.js";
 export type { EventMessage, PublishFailureCode, PublishReceipt } from "./publish.js";
+export { EventHeaderEncoder, JetStreamPipeline, parsePubAck } from "./publish-pipeline.js";
+export type { JetStreamPipelineOptions } from "./publish-pipeline.js";
 export {
+  DEFAULT_ENRICHED_DUPLICATE_WINDOW_MS,
+  enrichedStreamConfig,
   DEFAULT_HUB_DUPLICATE_WINDOW_MS,
   DEFAULT_HUB_MAX_AGE_MS,
   DEFAULT_HUB_MAX_BYTES,
   hubStreamConfig,
   regionPinningTransform,
 } from "./stream-config.js";
-export type { HubStreamOptions } from "./stream-config.js";
+export type { EnrichedStreamOptions, HubStreamOptions } from "./stream-config.js";
 export { aggregatorPermissions, gatewayPermissions, leafPermissions, linkExports } from "./permissions.js";
 export type { Permissions } from "./permissions.js";
 export {
@@ -106,6 +118,7 @@ export {
   deliveryConsumerName,
   deliveryDlqStreamConfig,
   deliveryDlqSubject,
+  DERIVED_EVENT_TYPES,
   deliveryFilterSubjects,
   deliveryLogSubject,
   deliveryPermissions,

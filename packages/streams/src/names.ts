@@ -14,6 +14,29 @@ export const DLQ_SUBJECT_PREFIX = "dlq";
 /** The hub stream's own subjects: events put back from the DLQ (everything else comes by sourcing). */
 export const REPLAY_SUBJECT_PREFIX = "replay";
 
+/**
+ * The hub's stream of events as the enrich stage made them, once: enrichment in a header, the body
+ * with its client addresses and user agents reduced (unless its source keeps them raw). What the
+ * warehouse loader and every destination read, so both see the same verdicts for an event. It
+ * keeps the hub stream's subjects (`events.{region}.{source}.{type}`), so destinations filter alike.
+ */
+export const ENRICHED_STREAM = "EVENTS_ENRICHED";
+/** The enrich stage's durable consumer on the hub stream. */
+export const HUB_ENRICH_DURABLE = "enricher";
+/** DLQ replays, as enriched: `replayed.{source}` (the hub stream's `replay.{source}`). */
+export const REPLAYED_SUBJECT_PREFIX = "replayed";
+/** Events the stage derives from an event (`click.flagged`): `derived.{region}.{source}.{type}`, never loaded as rows. */
+export const DERIVED_SUBJECT_PREFIX = "derived";
+/**
+ * What the enrich stage publishes on: `enriched.{subject as stored}`. The enriched stream takes
+ * `enriched.>` and stores each message without the prefix (a subject transform), so its events
+ * keep the hub's `events.{region}.{source}.{type}` without overlapping a stream that takes those
+ * subjects (streams of one account may not share subjects).
+ */
+export const ENRICHED_PUBLISH_PREFIX = "enriched";
+/** What the loader reads of the enriched stream: events and replays, not derived events. */
+export const ENRICHED_LOADER_SUBJECTS = ["events.>", `${REPLAYED_SUBJECT_PREFIX}.>`] as const;
+
 /** Message headers Tributary writes on every event. */
 export const EventHeader = {
   MsgId: "Nats-Msg-Id",
@@ -21,6 +44,10 @@ export const EventHeader = {
   Region: "Tributary-Region",
   ReceivedAt: "Tributary-Received-At",
   EventType: "Tributary-Event-Type",
+  /** On enriched events: the enriched columns as JSON (schema's EnrichedFields), decided once by the enrich stage. */
+  Enrichment: "Tributary-Enrichment",
+  /** On derived events: the key of the event they were derived from. */
+  DerivedFrom: "Tributary-Derived-From",
   /**
    * The id of the source secret the gateway verified the request with (an id, never the value):
    * how the hub learns each secret's last use, to tell when an old one is safe to retire.
@@ -112,6 +139,17 @@ export function hubSourceDeliverSubject(region: string): string {
 
 export function replaySubject(source: string): string {
   return `${REPLAY_SUBJECT_PREFIX}.${source}`;
+}
+
+/** The subject the enrich stage stores what it made of a hub message under: events keep theirs, replays become `replayed.…`. */
+export function enrichedSubject(hubSubject: string): string {
+  return hubSubject.startsWith(`${REPLAY_SUBJECT_PREFIX}.`)
+    ? `${REPLAYED_SUBJECT_PREFIX}${hubSubject.slice(REPLAY_SUBJECT_PREFIX.length)}`
+    : hubSubject;
+}
+
+export function derivedSubject(region: string, source: string, eventType: string): string {
+  return `${DERIVED_SUBJECT_PREFIX}.${region}.${source}.${eventType}`;
 }
 
 export function dlqSubject(source: string): string {

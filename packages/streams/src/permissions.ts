@@ -5,6 +5,10 @@ import { AGGREGATOR_USER, gatewayUser, inboxPermission } from "./users.js";
 import {
   DLQ_STREAM,
   DLQ_SUBJECT_PREFIX,
+  ENRICHED_LOADER_SUBJECTS,
+  ENRICHED_PUBLISH_PREFIX,
+  ENRICHED_STREAM,
+  HUB_ENRICH_DURABLE,
   HUB_SOURCE_CONSUMER,
   HUB_STREAM,
   regionalStreamName,
@@ -34,8 +38,10 @@ export function gatewayPermissions(region: string): Permissions {
 }
 
 /**
- * The aggregator at the hub: create/inspect and pull from its own durable consumer on the hub
- * stream, ack what it loaded, and write poison events to the DLQ. No stream management.
+ * The aggregator at the hub: its enrich stage pulls from its durable on the hub stream and
+ * publishes to the enriched stream (events, replays, derived events); its loader pulls from its
+ * durable on the enriched stream, acks what it loaded, and writes poison events to the DLQ. No
+ * stream management.
  */
 export function aggregatorPermissions(durable: string, deliveriesDurable = DEFAULT_DELIVERIES_DURABLE): Permissions {
   // And its durable on DELIVERIES: the aggregator owns the warehouse, so it loads the delivery log too.
@@ -44,8 +50,11 @@ export function aggregatorPermissions(durable: string, deliveriesDurable = DEFAU
     publish: [
       `$JS.API.INFO`,
       `$JS.API.STREAM.INFO.${HUB_STREAM}`,
+      `$JS.API.STREAM.INFO.${ENRICHED_STREAM}`,
       `$JS.API.STREAM.INFO.${DLQ_STREAM}`,
-      ...durableConsumerPermissions(HUB_STREAM, durable),
+      ...durableConsumerPermissions(HUB_STREAM, HUB_ENRICH_DURABLE),
+      ...durableConsumerPermissions(ENRICHED_STREAM, durable, ENRICHED_LOADER_SUBJECTS),
+      `${ENRICHED_PUBLISH_PREFIX}.>`,
       `${DLQ_SUBJECT_PREFIX}.>`,
       ...deliveries.publish,
     ],

@@ -10,6 +10,8 @@ import {
 import {
   DLQ_STREAM,
   DLQ_SUBJECT_PREFIX,
+  ENRICHED_PUBLISH_PREFIX,
+  ENRICHED_STREAM,
   HUB_SOURCE_CONSUMER,
   HUB_STREAM,
   REPLAY_SUBJECT_PREFIX,
@@ -89,6 +91,8 @@ export interface LoaderConsumerOptions {
   maxAckPending: number;
   ackWaitMs?: number;
   filterSubject?: string;
+  /** Several filters (the loader on the enriched stream: events and replays). */
+  filterSubjects?: readonly string[];
 }
 
 /** A durable pull consumer that reads everything from the start and acks each message explicitly. */
@@ -101,8 +105,41 @@ export function loaderConsumerConfig(opts: LoaderConsumerOptions): Partial<Consu
     max_ack_pending: opts.maxAckPending,
     max_deliver: -1,
     ...(opts.filterSubject ? { filter_subject: opts.filterSubject } : {}),
+    ...(opts.filterSubjects ? { filter_subjects: [...opts.filterSubjects] } : {}),
   };
 }
+
+export interface EnrichedStreamOptions {
+  maxBytes?: number;
+  maxAgeMs?: number;
+  duplicateWindowMs?: number;
+  replicas?: number;
+}
+
+/**
+ * The enriched stream (ENRICHED_STREAM): the hub stream's limits, its own subjects (only the enrich
+ * stage publishes them), and a duplicate window on the event key, so an event the stage handles
+ * twice (a redelivery after a crash) is stored once, with the verdicts it got first. Full, it
+ * refuses: the stage waits, and the hub stream holds the events meanwhile.
+ */
+export function enrichedStreamConfig(opts: EnrichedStreamOptions = {}): Partial<StreamConfig> & { name: string } {
+  return {
+    name: ENRICHED_STREAM,
+    subjects: [`${ENRICHED_PUBLISH_PREFIX}.>`],
+    // Stored without the prefix: events.…, replayed.…, derived.… (ENRICHED_PUBLISH_PREFIX).
+    subject_transform: { src: `${ENRICHED_PUBLISH_PREFIX}.>`, dest: ">" },
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.New,
+    max_bytes: opts.maxBytes ?? DEFAULT_HUB_MAX_BYTES,
+    max_age: (opts.maxAgeMs ?? DEFAULT_HUB_MAX_AGE_MS) * MS,
+    duplicate_window: (opts.duplicateWindowMs ?? DEFAULT_ENRICHED_DUPLICATE_WINDOW_MS) * MS,
+    num_replicas: opts.replicas ?? 1,
+  };
+}
+
+/** Longer than the hub's: it must cover a stage crash and the redelivery of what it had in hand (ack wait). */
+export const DEFAULT_ENRICHED_DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
 
 /** How long the hub keeps events for every reader (the loader, delivery, replays). */
 export const DEFAULT_HUB_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000; // 7 days

@@ -43,7 +43,9 @@ describe("delivery topology - names and filters", () => {
 
   it("a delivery user may use only its destinations' consumers and subjects", () => {
     const p = deliveryPermissions(["crm"]);
-    expect(p.publish).toContain("$JS.API.CONSUMER.MSG.NEXT.EVENTS.delivery-crm");
+    expect(p.publish).toContain("$JS.API.CONSUMER.MSG.NEXT.EVENTS_ENRICHED.delivery-crm");
+    // The enriched stream only: the hub stream's raw bodies are the enrich stage's to read.
+    expect(p.publish.some((s) => /\.EVENTS\./.test(s))).toBe(false);
     expect(p.publish).toContain("delivery-dlq.crm");
     expect(p.publish.some((s) => s.includes("warehouse-loader"))).toBe(false);
     expect(p.publish.some((s) => s.startsWith("$JS.API.STREAM.CREATE"))).toBe(false);

@@ -15,7 +15,8 @@ import {
   deliveryReplayStreamConfig,
   ensureStream,
   eventSubject,
-  hubStreamConfig,
+  enrichedStreamConfig,
+  ENRICHED_LOADER_SUBJECTS,
   loaderConsumerConfig,
   publishEvent,
   readDestinationRange,
@@ -60,9 +61,11 @@ describe("NATS users at the hub: replies, consumers and reads stay each user's o
     });
     const nc = await connectAs("admin");
     admin = await jetstreamManager(nc);
-    // The hub stream takes events directly here (no region): what sourcing would bring.
-    const events = hubStreamConfig({ regions: [], maxBytes: 64 * 1024 ** 2 });
-    await ensureStream(admin, { ...events, subjects: [...events.subjects!, "events.>"] });
+    // The enriched stream takes events directly here (no region, no stage): what the enrich stage would publish.
+    await ensureStream(admin, {
+      ...enrichedStreamConfig({ maxBytes: 64 * 1024 ** 2 }),
+      subjects: ["enriched.>", "events.>"],
+    });
     for (const config of [deliveryDlqStreamConfig(), deliveryReplayStreamConfig(), deliveriesStreamConfig()])
       await ensureStream(admin, { ...config, max_bytes: 64 * 1024 ** 2 });
     const js = jetstream(nc);
@@ -103,8 +106,15 @@ describe("NATS users at the hub: replies, consumers and reads stay each user's o
 
     const aggregator = await connectAs("aggregator");
     const jsm = await jetstreamManager(aggregator);
-    await jsm.consumers.add("EVENTS", loaderConsumerConfig({ durable: "warehouse-loader", maxAckPending: 10 }));
-    const consumer = await jetstream(aggregator).consumers.get("EVENTS", "warehouse-loader");
+    await jsm.consumers.add(
+      "EVENTS_ENRICHED",
+      loaderConsumerConfig({
+        durable: "warehouse-loader",
+        maxAckPending: 10,
+        filterSubjects: ENRICHED_LOADER_SUBJECTS,
+      }),
+    );
+    const consumer = await jetstream(aggregator).consumers.get("EVENTS_ENRICHED", "warehouse-loader");
     const pulled: string[] = [];
     for await (const m of await consumer.fetch({ max_messages: 4, expires: 2_000 })) {
       pulled.push(m.subject);
@@ -115,7 +125,9 @@ describe("NATS users at the hub: replies, consumers and reads stay each user's o
     expect(sniffed).toEqual([]);
     expect(refused.join("\n")).toMatch(/Permissions Violation for Subscription to "_INBOX\.>"/);
     // The delivery user's own replies still reach it.
-    expect((await (await jetstreamManager(delivery)).streams.info("EVENTS")).config.name).toBe("EVENTS");
+    expect((await (await jetstreamManager(delivery)).streams.info("EVENTS_ENRICHED")).config.name).toBe(
+      "EVENTS_ENRICHED",
+    );
   });
 
   it("M8 - the delivery user cannot create its consumers with another filter, through the legacy create, or as another destination's replay", async () => {
@@ -128,17 +140,17 @@ describe("NATS users at the hub: replies, consumers and reads stay each user's o
       ackWaitMs: 30_000,
     });
     const request = (subject: string, config: object) =>
-      nc.request(subject, JSON.stringify({ stream_name: "EVENTS", config }), { timeout: 2_000 });
+      nc.request(subject, JSON.stringify({ stream_name: "EVENTS_ENRICHED", config }), { timeout: 2_000 });
     // Every event of the hub, through its own durable: refused.
-    await expect(jsm.consumers.add("EVENTS", { ...crm, filter_subject: "events.>" })).rejects.toThrow(
+    await expect(jsm.consumers.add("EVENTS_ENRICHED", { ...crm, filter_subject: "events.>" })).rejects.toThrow(
       /Permissions Violation/,
     );
     await expect(
-      request("$JS.API.CONSUMER.CREATE.EVENTS.delivery-crm.events.>", { ...crm, filter_subject: "events.>" }),
+      request("$JS.API.CONSUMER.CREATE.EVENTS_ENRICHED.delivery-crm.events.>", { ...crm, filter_subject: "events.>" }),
     ).rejects.toThrow(/Permissions Violation/);
     // The older create subject carries no filter, so the server could not check one: refused.
     await expect(
-      request("$JS.API.CONSUMER.DURABLE.CREATE.EVENTS.delivery-crm", { ...crm, filter_subject: "events.>" }),
+      request("$JS.API.CONSUMER.DURABLE.CREATE.EVENTS_ENRICHED.delivery-crm", { ...crm, filter_subject: "events.>" }),
     ).rejects.toThrow(/Permissions Violation/);
     // Its replay consumer reading another destination's replays: refused.
     const replay = deliveryReplayConsumerConfig({ destination: "crm", maxAckPending: 16, ackWaitMs: 30_000 });
@@ -146,20 +158,20 @@ describe("NATS users at the hub: replies, consumers and reads stay each user's o
       jsm.consumers.add("DELIVERY_REPLAY", { ...replay, filter_subject: "redeliver.other" }),
     ).rejects.toThrow(/Permissions Violation/);
     // Exactly its own configs: created, as the delivery process creates them.
-    expect((await jsm.consumers.add("EVENTS", crm)).config.filter_subject).toBe("events.*.demo.link.clicked");
+    expect((await jsm.consumers.add("EVENTS_ENRICHED", crm)).config.filter_subject).toBe("events.*.demo.link.clicked");
     expect((await jsm.consumers.add("DELIVERY_REPLAY", replay)).name).toBe("delivery-crm-replay");
     // Once it exists (as it does from the process's first start), nats-server keeps it a pull
     // consumer: it cannot be turned into a push consumer copying EVENTS into another stream.
-    await expect(jsm.consumers.add("EVENTS", { ...crm, deliver_subject: "dlq.forged" })).rejects.toThrow();
-    expect((await jsm.consumers.info("EVENTS", "delivery-crm")).config.deliver_subject).toBeUndefined();
+    await expect(jsm.consumers.add("EVENTS_ENRICHED", { ...crm, deliver_subject: "dlq.forged" })).rejects.toThrow();
+    expect((await jsm.consumers.info("EVENTS_ENRICHED", "delivery-crm")).config.deliver_subject).toBeUndefined();
   });
 
   it("M8 - the delivery user reads no hub event by sequence; a time range gives exactly its destination's events", async () => {
     const nc = await connectAs("delivery");
     const jsm = await jetstreamManager(nc, { timeout: 2_000 });
-    await expect(jsm.streams.getMessage("EVENTS", { seq: 2 })).rejects.toThrow(/Permissions Violation/);
+    await expect(jsm.streams.getMessage("EVENTS_ENRICHED", { seq: 2 })).rejects.toThrow(/Permissions Violation/);
     await expect(
-      nc.request("$JS.API.DIRECT.GET.EVENTS", JSON.stringify({ seq: 2 }), { timeout: 2_000 }),
+      nc.request("$JS.API.DIRECT.GET.EVENTS_ENRICHED", JSON.stringify({ seq: 2 }), { timeout: 2_000 }),
     ).rejects.toThrow(/Permissions Violation/);
 
     const read: string[] = [];
@@ -172,7 +184,7 @@ describe("NATS users at the hub: replies, consumers and reads stay each user's o
       read.push(`${m.seq} ${m.subject}`);
     expect(read).toEqual(["1 events.us.demo.link.clicked", "4 events.us.demo.link.clicked"]);
     // The read's consumer is gone once it is done.
-    const names = (await admin.consumers.list("EVENTS").next()).map((c) => c.name);
+    const names = (await admin.consumers.list("EVENTS_ENRICHED").next()).map((c) => c.name);
     expect(names).not.toContain("delivery-crm-scan");
     // An empty range reads nothing.
     const none: number[] = [];

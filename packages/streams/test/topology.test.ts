@@ -88,13 +88,21 @@ describe("topology as code", () => {
     expect(publish.some((s) => s.startsWith("$KV."))).toBe(false);
   });
 
-  it("permissions - the aggregator may use only its own durables (hub stream, delivery log) and the DLQ", () => {
+  it("permissions - the aggregator may use only its own durables (the stage's on the hub stream, the loader's on the enriched stream, the delivery log's) and the DLQ", () => {
     const perms = aggregatorPermissions("loader");
     expect(
       perms.publish
         .filter((s) => s.includes("CONSUMER"))
-        .every((s) => s.includes("EVENTS.loader") || s.includes("DELIVERIES.deliveries-loader")),
+        .every(
+          (s) =>
+            s.includes("EVENTS.enricher") ||
+            s.includes("EVENTS_ENRICHED.loader") ||
+            s.includes("DELIVERIES.deliveries-loader"),
+        ),
     ).toBe(true);
+    // It publishes what the stage makes: events, replays and derived events, nothing of the regions'.
+    expect(perms.publish).toEqual(expect.arrayContaining(["enriched.>", "dlq.>"]));
+    expect(perms.publish.some((s) => s.startsWith("events."))).toBe(false);
     expect(perms.publish.some((s) => s.includes("STREAM.CREATE") || s.includes("DELETE"))).toBe(false);
   });
 
@@ -358,21 +366,25 @@ describe("topology as code", () => {
   it("M8 - consumers are created on their exact subjects only: no wildcard after the durable, a single filter pinned in the subject", () => {
     const agg = aggregatorPermissions("warehouse-loader").publish.filter((s) => s.includes("CREATE"));
     expect(agg).toEqual([
-      "$JS.API.CONSUMER.CREATE.EVENTS.warehouse-loader",
+      "$JS.API.CONSUMER.CREATE.EVENTS.enricher",
+      // Two filters (events and replays): the create subject that can carry them.
+      "$JS.API.CONSUMER.DURABLE.CREATE.EVENTS_ENRICHED.warehouse-loader",
       "$JS.API.CONSUMER.CREATE.DELIVERIES.deliveries-loader",
     ]);
     const one = deliveryPermissions([{ name: "crm", sources: ["demo"], types: ["link.clicked"] }]).publish;
     expect(one.filter((s) => s.includes("CREATE"))).toEqual([
-      "$JS.API.CONSUMER.CREATE.EVENTS.delivery-crm.events.*.demo.link.clicked",
+      "$JS.API.CONSUMER.CREATE.EVENTS_ENRICHED.delivery-crm.events.*.demo.link.clicked",
       "$JS.API.CONSUMER.CREATE.DELIVERY_REPLAY.delivery-crm-replay.redeliver.crm",
-      "$JS.API.CONSUMER.CREATE.EVENTS.delivery-crm-scan.events.*.demo.link.clicked",
+      "$JS.API.CONSUMER.CREATE.EVENTS_ENRICHED.delivery-crm-scan.events.*.demo.link.clicked",
     ]);
     // Several filter subjects: the one create subject that can carry them.
     const two = deliveryPermissions([{ name: "bi", sources: ["a", "b"] }]).publish;
-    expect(two).toContain("$JS.API.CONSUMER.DURABLE.CREATE.EVENTS.delivery-bi");
+    expect(two).toContain("$JS.API.CONSUMER.DURABLE.CREATE.EVENTS_ENRICHED.delivery-bi");
     expect(two.some((s) => s.endsWith(".>") && s.includes("CONSUMER.CREATE"))).toBe(false);
     // A bare name is a destination of every source and type.
-    expect(deliveryPermissions(["x"]).publish).toContain("$JS.API.CONSUMER.CREATE.EVENTS.delivery-x.events.*.*.>");
+    expect(deliveryPermissions(["x"]).publish).toContain(
+      "$JS.API.CONSUMER.CREATE.EVENTS_ENRICHED.delivery-x.events.*.*.>",
+    );
   });
 
   it("M8 - the delivery user cannot read the hub stream by sequence, only through its destinations' own consumers", () => {

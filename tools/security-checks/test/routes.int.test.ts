@@ -10,7 +10,7 @@ import { buildApiApp } from "@tributary/api/app";
 import { buildApp as buildDeliveryApp, DeliveryService, loadDeliveryConfig } from "@tributary/delivery-app";
 import { buildGateway, resolveGatewayConfig } from "@tributary/gateway";
 import { OWN_AUTH } from "@tributary/runtime";
-import { connectNats, ensureStream, hubStreamConfig } from "@tributary/streams";
+import { connectNats, enrichedStreamConfig, ensureStream } from "@tributary/streams";
 import { startTelemetry, type Telemetry } from "@tributary/telemetry";
 import { startNatsServer, type NatsServer } from "@tributary/testkit";
 import { DuckDbSink } from "@tributary/warehouse";
@@ -83,8 +83,8 @@ beforeAll(async () => {
   // The delivery process needs NATS at build time: its deliverers and the streams they read.
   nats = await startNatsServer({ domain: "hub", dir: join(dir, "nats") });
   const nc = await connectNats({ servers: [nats.url], name: "routes" });
-  const hub = hubStreamConfig({ regions: [] });
-  await ensureStream(await jetstreamManager(nc), { ...hub, subjects: [...(hub.subjects ?? []), "events.>"] });
+  // The stream destinations read (the aggregator's enrich stage writes it).
+  await ensureStream(await jetstreamManager(nc), enrichedStreamConfig());
   const loaded = loadDeliveryConfig(
     { TRIBUTARY_NATS_URL: nats.url },
     configFile({

@@ -1,6 +1,13 @@
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { DLQ_STREAM, eventKeyOf, HUB_STREAM, regionalStreamName } from "@tributary/streams";
+import {
+  DLQ_STREAM,
+  ENRICHED_STREAM,
+  eventKeyOf,
+  HUB_ENRICH_DURABLE,
+  HUB_STREAM,
+  regionalStreamName,
+} from "@tributary/streams";
 import { aggregatorEndpoint, connectAdmin, regionOf, type OperatorContext } from "./context.js";
 import { serviceJson } from "./http.js";
 import { readStreamRange } from "./stream-reader.js";
@@ -87,11 +94,13 @@ async function dlqKeys(nc: NatsConnection, jsm: JetStreamManager): Promise<Set<s
   return keys;
 }
 
-/** Whether the hub still has work in flight for the loader (then gaps may be pending, not lost). */
+/** Whether the hub still has work in flight for the loader (then gaps may be pending, not lost): sourcing, the enrich stage, the loader. */
 async function inFlight(jsm: JetStreamManager, durable: string): Promise<boolean> {
-  const consumer = await jsm.consumers.info(HUB_STREAM, durable);
+  const stage = await jsm.consumers.info(HUB_STREAM, HUB_ENRICH_DURABLE);
+  const consumer = await jsm.consumers.info(ENRICHED_STREAM, durable);
   const info = await jsm.streams.info(HUB_STREAM);
-  return consumer.num_pending + consumer.num_ack_pending > 0 || (info.sources ?? []).some((src) => src.lag > 0);
+  const waiting = stage.num_pending + stage.num_ack_pending + consumer.num_pending + consumer.num_ack_pending;
+  return waiting > 0 || (info.sources ?? []).some((src) => src.lag > 0);
 }
 
 async function reconcileRegion(

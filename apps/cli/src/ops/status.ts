@@ -1,5 +1,12 @@
 import { jetstreamManager, type StreamInfo } from "@nats-io/jetstream";
-import { DLQ_STREAM, HUB_STREAM, outageBudgetSeconds, regionalStreamName } from "@tributary/streams";
+import {
+  DLQ_STREAM,
+  ENRICHED_STREAM,
+  HUB_ENRICH_DURABLE,
+  HUB_STREAM,
+  outageBudgetSeconds,
+  regionalStreamName,
+} from "@tributary/streams";
 import { aggregatorEndpoint, connectAdmin, type OperatorContext } from "./context.js";
 import { serviceJson } from "./http.js";
 import { destinationStatus, type DestinationStatus } from "./destinations.js";
@@ -26,7 +33,10 @@ export interface HubStatus {
   messages?: number;
   bytes?: number;
   sources: Array<{ region: string; lag: number; lastActiveSeconds: number | null; error?: string }>;
+  /** The loader's consumer on the enriched stream. */
   consumer?: { name: string; pending: number; ackPending: number; redelivered: number };
+  /** The enrich stage's consumer on the hub stream. */
+  enrichStage?: { name: string; pending: number; ackPending: number; redelivered: number };
   dlqMessages?: number;
 }
 
@@ -116,7 +126,15 @@ async function hubStatus(context: OperatorContext): Promise<HubStatus> {
           ...(s.error ? { error: s.error.description } : {}),
         })),
       };
-      const consumer = await jsm.consumers.info(HUB_STREAM, context.durable).catch(() => undefined);
+      const stage = await jsm.consumers.info(HUB_STREAM, HUB_ENRICH_DURABLE).catch(() => undefined);
+      if (stage)
+        status.enrichStage = {
+          name: HUB_ENRICH_DURABLE,
+          pending: stage.num_pending,
+          ackPending: stage.num_ack_pending,
+          redelivered: stage.num_redelivered,
+        };
+      const consumer = await jsm.consumers.info(ENRICHED_STREAM, context.durable).catch(() => undefined);
       if (consumer)
         status.consumer = {
           name: context.durable,

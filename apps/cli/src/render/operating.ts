@@ -35,6 +35,12 @@ export function statusText(s: StatusReport): string {
             `lag ${src.lag}, last active ${duration(src.lastActiveSeconds)} ago${src.error ? `, error: ${src.error}` : ""}`,
           ]),
           [
+            "enrich stage",
+            s.hub.enrichStage
+              ? `${s.hub.enrichStage.pending} pending, ${s.hub.enrichStage.ackPending} ack pending, ${s.hub.enrichStage.redelivered} redelivered`
+              : "missing",
+          ],
+          [
             "loader consumer",
             s.hub.consumer
               ? `${s.hub.consumer.pending} pending, ${s.hub.consumer.ackPending} ack pending, ${s.hub.consumer.redelivered} redelivered`

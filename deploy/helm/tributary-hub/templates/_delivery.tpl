@@ -114,5 +114,5 @@ creates none): deliveryConsumerConfig's filter_subject or filter_subjects (packa
 {{- else -}}
 {{- $_ := set $config "filter_subjects" $filters -}}
 {{- end -}}
-{{- toPrettyJson (dict "stream_name" "EVENTS" "config" $config "update" (list "filter_subject" "filter_subjects") "create" false) -}}
+{{- toPrettyJson (dict "stream_name" "EVENTS_ENRICHED" "config" $config "update" (list "filter_subject" "filter_subjects") "create" false) -}}
 {{- end -}}

@@ -177,6 +177,26 @@ events.{that region}.…: no region can add events under another's subjects.
   "sources" $sources) -}}
 {{- end -}}
 
+{{/*
+The enriched stream as packages/streams enrichedStreamConfig builds it: what the aggregator's enrich
+stage publishes on `enriched.>`, stored without the prefix (events.…, replayed.…, derived.…), with
+the hub stream's limits and a 10-minute duplicate window on the event key.
+*/}}
+{{- define "tributary-hub.enrichedStreamConfig" -}}
+{{- $s := .Values.hubStream -}}
+{{- toPrettyJson (dict
+  "name" "EVENTS_ENRICHED"
+  "subjects" (list "enriched.>")
+  "subject_transform" (dict "src" "enriched.>" "dest" ">")
+  "retention" "limits"
+  "storage" "file"
+  "discard" "new"
+  "max_bytes" (int64 $s.maxBytes)
+  "max_age" (mul (int64 $s.maxAgeSeconds) 1000000000)
+  "duplicate_window" (mul 600 1000000000)
+  "num_replicas" (int $s.replicas)) -}}
+{{- end -}}
+
 {{- define "tributary-hub.dlqStreamConfig" -}}
 {{- include "tributary-hub.limitsStreamConfig" (dict "name" "EVENTS_DLQ" "subject" "dlq.>" "discard" "old" "limits" .Values.dlqStream "replicas" .Values.dlqStream.replicas) -}}
 {{- end -}}

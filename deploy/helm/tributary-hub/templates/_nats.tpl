@@ -38,8 +38,12 @@ accounts:
             allow:
               - "$JS.API.INFO"
               - "$JS.API.STREAM.INFO.EVENTS"
+              - "$JS.API.STREAM.INFO.EVENTS_ENRICHED"
               - "$JS.API.STREAM.INFO.EVENTS_DLQ"
-              {{- include "tributary.durableConsumerPermissions" (list "EVENTS" .Values.global.tributary.durable (list)) | nindent 14 }}
+              # its enrich stage's durable on EVENTS, its loader's on EVENTS_ENRICHED (events and replays)
+              {{- include "tributary.durableConsumerPermissions" (list "EVENTS" "enricher" (list)) | nindent 14 }}
+              {{- include "tributary.durableConsumerPermissions" (list "EVENTS_ENRICHED" .Values.global.tributary.durable (list "events.>" "replayed.>")) | nindent 14 }}
+              - "enriched.>"
               - "dlq.>"
               # its durable on DELIVERIES: the delivery log (apps/delivery) loaded into the warehouse
               - "$JS.API.STREAM.INFO.DELIVERIES"
@@ -50,11 +54,11 @@ accounts:
       {{- if and $delivery.enabled $control.enabled }}
       # The delivery process when subscriptions are managed at runtime (packages/streams
       # managedDeliveryPermissions): consumers come and go with subscriptions, so it may create,
-      # read, pull from and delete any consumer on EVENTS and DELIVERY_REPLAY except the
+      # read, pull from and delete any consumer on EVENTS_ENRICHED and DELIVERY_REPLAY except the
       # aggregator's durable (denied by name), write any destination's DLQ, replay and log subjects,
       # watch the control bucket, and write a subscription's record and audit entry (an automatic
       # pause). What a subscription reads is bounded by the process, not by nats-server.
-      {{- $aggregator := printf "EVENTS.%s" .Values.global.tributary.durable }}
+      {{- $aggregator := printf "EVENTS_ENRICHED.%s" .Values.global.tributary.durable }}
       - user: delivery
         password: "<< $DELIVERY_PASSWORD >>"
         allowed_connection_types: [STANDARD]
@@ -62,13 +66,13 @@ accounts:
           publish:
             allow:
               - "$JS.API.INFO"
-              - "$JS.API.STREAM.INFO.EVENTS"
+              - "$JS.API.STREAM.INFO.EVENTS_ENRICHED"
               - "$JS.API.STREAM.INFO.DELIVERY_DLQ"
               - "$JS.API.STREAM.INFO.DELIVERY_REPLAY"
               - "$JS.API.STREAM.INFO.DELIVERIES"
               - "$JS.API.STREAM.MSG.GET.DELIVERY_DLQ"
               - "$JS.API.STREAM.MSG.DELETE.DELIVERY_DLQ"
-              {{- range list "EVENTS" "DELIVERY_REPLAY" }}
+              {{- range list "EVENTS_ENRICHED" "DELIVERY_REPLAY" }}
               - {{ printf "$JS.API.CONSUMER.CREATE.%s.>" . | quote }}
               - {{ printf "$JS.API.CONSUMER.INFO.%s.*" . | quote }}
               - {{ printf "$JS.API.CONSUMER.DELETE.%s.*" . | quote }}
@@ -76,7 +80,7 @@ accounts:
               - {{ printf "$JS.API.CONSUMER.DURABLE.CREATE.%s.*" . | quote }}
               - {{ printf "$JS.ACK.%s.>" . | quote }}
               {{- end }}
-              - "$JS.API.CONSUMER.LIST.EVENTS"
+              - "$JS.API.CONSUMER.LIST.EVENTS_ENRICHED"
               - "delivery-dlq.*"
               - "redeliver.*"
               - "deliveries.*"
@@ -95,7 +99,7 @@ accounts:
             allow: ["_INBOX_delivery.>"]
       {{- else if $delivery.enabled }}
       # The delivery process (packages/streams deliveryPermissions): per destination its durable
-      # consumers on EVENTS (pinned to the destination's filter subjects where nats-server can pin
+      # consumers on EVENTS_ENRICHED (pinned to the destination's filter subjects where nats-server can pin
       # them) and DELIVERY_REPLAY, the scan consumer of its time-range replays, and its own DLQ,
       # replay and log subjects; reads and deletes DLQ entries for replays. It reads no hub event by
       # sequence and manages no stream.
@@ -106,7 +110,7 @@ accounts:
           publish:
             allow:
               - "$JS.API.INFO"
-              - "$JS.API.STREAM.INFO.EVENTS"
+              - "$JS.API.STREAM.INFO.EVENTS_ENRICHED"
               - "$JS.API.STREAM.INFO.DELIVERY_DLQ"
               - "$JS.API.STREAM.INFO.DELIVERY_REPLAY"
               - "$JS.API.STREAM.INFO.DELIVERIES"
@@ -115,10 +119,10 @@ accounts:
               {{- range $delivery.destinations }}
               {{- $durable := printf "delivery-%s" .name }}
               {{- $filters := include "tributary.deliveryFilterSubjects" . | fromJsonArray }}
-              {{- include "tributary.durableConsumerPermissions" (list "EVENTS" $durable $filters) | nindent 14 }}
+              {{- include "tributary.durableConsumerPermissions" (list "EVENTS_ENRICHED" $durable $filters) | nindent 14 }}
               {{- include "tributary.durableConsumerPermissions" (list "DELIVERY_REPLAY" (printf "%s-replay" $durable) (list (printf "redeliver.%s" .name))) | nindent 14 }}
-              {{- include "tributary.durableConsumerPermissions" (list "EVENTS" (printf "%s-scan" $durable) $filters) | nindent 14 }}
-              - {{ printf "$JS.API.CONSUMER.DELETE.EVENTS.%s-scan" $durable | quote }}
+              {{- include "tributary.durableConsumerPermissions" (list "EVENTS_ENRICHED" (printf "%s-scan" $durable) $filters) | nindent 14 }}
+              - {{ printf "$JS.API.CONSUMER.DELETE.EVENTS_ENRICHED.%s-scan" $durable | quote }}
               - {{ printf "delivery-dlq.%s" .name | quote }}
               - {{ printf "redeliver.%s" .name | quote }}
               - {{ printf "deliveries.%s" .name | quote }}
@@ -130,7 +134,7 @@ accounts:
       # The management API on the aggregator (packages/streams controlPermissions): the control
       # bucket read and written, the audit stream written and read by sequence, hub events and the
       # delivery log read by sequence (resends), events put back for one subscription. No consumer
-      # on EVENTS and no stream management (the provisioning Job makes the bucket and CONTROL_AUDIT).
+      # on the event streams and no stream management (the provisioning Job makes the bucket and CONTROL_AUDIT).
       - user: control
         password: "<< $CONTROL_PASSWORD >>"
         allowed_connection_types: [STANDARD]
@@ -143,8 +147,8 @@ accounts:
               - "$JS.API.STREAM.INFO.CONTROL_AUDIT"
               - "audit.>"
               - "$JS.API.STREAM.MSG.GET.CONTROL_AUDIT"
-              - "$JS.API.STREAM.INFO.EVENTS"
-              - "$JS.API.STREAM.MSG.GET.EVENTS"
+              - "$JS.API.STREAM.INFO.EVENTS_ENRICHED"
+              - "$JS.API.STREAM.MSG.GET.EVENTS_ENRICHED"
               - "$JS.API.STREAM.INFO.DELIVERIES"
               - "$JS.API.STREAM.MSG.GET.DELIVERIES"
               - "$JS.API.STREAM.INFO.DELIVERY_REPLAY"
@@ -256,7 +260,9 @@ sources × types (`events.*.{source}.{type}`), `*` for every source and `>` for 
 {{- $subjects := list -}}
 {{- range $source := $sources -}}
 {{- range $type := $types -}}
-{{- $subjects = append $subjects (printf "events.*.%s.%s" $source $type) -}}
+{{- /* a derived event (packages/streams DERIVED_EVENT_TYPES) comes from derived.… */ -}}
+{{- $prefix := ternary "derived" "events" (has $type (list "click.flagged")) -}}
+{{- $subjects = append $subjects (printf "%s.*.%s.%s" $prefix $source $type) -}}
 {{- end -}}
 {{- end -}}
 {{- toJson $subjects -}}

@@ -98,6 +98,7 @@ export class Sandbox {
         type: event.type,
         region: event.region,
         receivedAt: event.receivedAt,
+        enrichment: event.enrichment ?? null,
       },
       // A copy in an ArrayBuffer of its own, to transfer: the message's bytes may be a view of a
       // larger buffer (Node's pool, which cannot be transferred).

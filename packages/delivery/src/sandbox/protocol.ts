@@ -25,6 +25,8 @@ export interface EventFields {
   type: string;
   region: string;
   receivedAt: string;
+  /** The enriched columns the enrich stage decided (null when it did not enrich the event). */
+  enrichment: Record<string, unknown> | null;
 }
 
 export interface SandboxJob {

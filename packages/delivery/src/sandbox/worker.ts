@@ -53,7 +53,8 @@ async function run(job: SandboxJob, filter?: EventFilter, transformer?: Transfor
   } catch {
     return { kind: "failed", code: "invalid_json", detail: "the body is not JSON; the filter/transform needs JSON" };
   }
-  const input = sandboxInput({ ...job.fields, body: job.body }, body);
+  const { enrichment, ...fields } = job.fields;
+  const input = sandboxInput({ ...fields, ...(enrichment ? { enrichment } : {}), body: job.body }, body);
   if (filter) {
     state[SHARED_STAGE] = Stage.filter;
     try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MsgHdrsImpl } from "@nats-io/transport-node";
-import { EventHeaderEncoder, parsePubAck } from "../src/jetstream-pipeline.js";
+import { MsgHdrsImpl } from "@nats-io/nats-core";
+import { EventHeaderEncoder, parsePubAck } from "../src/publish-pipeline.js";
 
 const base = {
   subject: "events.us.demo.link.clicked",

@@ -1,12 +1,7 @@
-import { MsgHdrsImpl, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import {
-  EventHeader,
-  inboxOf,
-  pubAckFailure,
-  PublishError,
-  type EventMessage,
-  type PublishReceipt,
-} from "@tributary/streams";
+import { MsgHdrsImpl, type Msg, type NatsConnection, type Subscription } from "@nats-io/nats-core";
+import { inboxOf } from "./connect.js";
+import { EventHeader } from "./names.js";
+import { pubAckFailure, PublishError, type EventMessage, type PublishReceipt } from "./publish.js";
 
 /** Header values must not break the NATS header block. */
 const UNSAFE_HEADER_VALUE = /[\r\n]/;
@@ -164,24 +159,31 @@ export class JetStreamPipeline {
    * failure is a PublishError (buffer_full, stream_not_found, message_too_large, buffer_unavailable).
    */
   publish(msg: EventMessage): Promise<PublishReceipt> {
+    let headers: Uint8Array;
+    try {
+      headers = this.#headers.encode(msg);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return this.publishEncoded(msg.subject, msg.body, headers);
+  }
+
+  /**
+   * The same for any message whose NATS header block is encoded already (`MsgHdrs.encode()`, or
+   * EventHeaderEncoder): `Nats-Msg-Id`, `Nats-Expected-Stream` and the rest go in that block.
+   */
+  publishEncoded(subject: string, body: Uint8Array, headers: Uint8Array): Promise<PublishReceipt> {
     return new Promise<PublishReceipt>((resolve, reject) => {
-      let headers: Uint8Array;
-      try {
-        headers = this.#headers.encode(msg);
-      } catch (err) {
-        reject(err);
-        return;
-      }
       // The client would throw at write time (body + headers over the server's max_payload) and
       // the sender would be told to retry forever; refused here instead, as never storable.
       const maxPayload = this.#nc.info?.max_payload;
-      if (maxPayload !== undefined && headers.length + msg.body.length > maxPayload) {
-        reject(new PublishError("message_too_large", "the event is larger than the regional NATS server takes"));
+      if (maxPayload !== undefined && headers.length + body.length > maxPayload) {
+        reject(new PublishError("message_too_large", "the event is larger than the NATS server takes"));
         return;
       }
       const token = this.#token++;
       this.#pending.set(token, { resolve, reject, deadline: performance.now() + this.#timeoutMs });
-      this.#queue.push({ subject: msg.subject, body: msg.body, token, headers });
+      this.#queue.push({ subject, body, token, headers });
       if (!this.#flushScheduled) {
         // Concurrent requests finish their checks in the same turn of the event loop; handing their
         // publishes to the client together, after that turn, makes them one socket write instead
