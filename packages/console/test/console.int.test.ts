@@ -227,6 +227,14 @@ describe("the web console in a real browser, over the local multi-region system"
     expect(bySource.counts).toEqual({ shop: sent.size });
     expect(await chartData(page, "by-source")).toEqual(bySource.counts);
     expect(await chartData(page, "by-type")).toEqual((await apiCounts("types")).counts);
+    // Links, channels and platforms as the API counts them (each region's events name its own link;
+    // these senders name no channel or platform); no conversions, so no revenue.
+    const byLink = await apiCounts("links");
+    expect(byLink.counts).toEqual({ "l-us": sent.size / 2, "l-eu": sent.size / 2 });
+    expect(await chartData(page, "by-link")).toEqual(byLink.counts);
+    expect(await chartData(page, "by-channel")).toEqual((await apiCounts("channels")).counts);
+    expect(await chartData(page, "by-platform")).toEqual((await apiCounts("platforms")).counts);
+    expect(await page.getByTestId("revenue-none").count()).toBe(1);
     const minutes = await apiCounts("minutes");
     const shownMinutes = await chartData(page, "per-minute");
     expect(Object.keys(shownMinutes)).toHaveLength(60);

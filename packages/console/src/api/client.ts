@@ -75,7 +75,21 @@ export interface EventPage {
 }
 
 /** The analytics views (`GET /v1/analytics/{view}`), each one grouping of the per-minute rollup. */
-export type AnalyticsView = "minutes" | "days" | "countries" | "devices" | "campaigns" | "sources" | "types";
+export type AnalyticsView =
+  | "minutes"
+  | "days"
+  | "countries"
+  | "devices"
+  | "campaigns"
+  | "sources"
+  | "types"
+  | "links"
+  | "channels"
+  | "platforms"
+  | "referrers";
+/** Conversions' revenue per campaign and currency (`GET /v1/analytics/revenue`): exact decimal sums as text. */
+export type RevenueRow =
+  paths["/v1/analytics/revenue"]["get"]["responses"]["200"]["content"]["application/json"]["data"][number];
 export type AnalyticsQuery = NonNullable<paths["/v1/analytics/minutes"]["get"]["parameters"]["query"]>;
 
 /**

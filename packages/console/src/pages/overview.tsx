@@ -1,4 +1,11 @@
-import { unwrap, type AnalyticsAnswer, type AnalyticsQuery, type AnalyticsView, type Api } from "../api/client";
+import {
+  unwrap,
+  type AnalyticsAnswer,
+  type AnalyticsQuery,
+  type AnalyticsView,
+  type Api,
+  type RevenueRow,
+} from "../api/client";
 import { recentAudit, type AuditRecord } from "../audit";
 import { BarChart, ColumnChart, type Datum } from "../charts";
 import { ErrorNote, PageHeading, useLoad, When } from "../components";
@@ -20,20 +27,28 @@ interface Overview {
   minutes: AnalyticsAnswer;
   sources: AnalyticsAnswer;
   types: AnalyticsAnswer;
+  links: AnalyticsAnswer;
+  channels: AnalyticsAnswer;
+  platforms: AnalyticsAnswer;
+  revenue: RevenueRow[];
   subscriptions: { active: number; paused: Array<{ id: string; reason?: string | undefined }> };
   audit?: AuditRecord[] | Error;
 }
 
-/** Everything the overview shows, read at once: three analytics views of the hour, subscriptions, audit. */
+/** Everything the overview shows, read at once: the analytics views of the hour, revenue, subscriptions, audit. */
 async function loadOverview(api: Api, withAudit: boolean): Promise<Overview> {
   const start = Math.floor(Date.now() / MINUTE) * MINUTE - (BUCKETS - 1) * MINUTE;
   const from = new Date(start).toISOString();
   const to = new Date(start + BUCKETS * MINUTE).toISOString();
   const window = { from, to, limit: 1000 };
-  const [minutes, sources, types, subs, audit] = await Promise.all([
+  const [minutes, sources, types, links, channels, platforms, revenue, subs, audit] = await Promise.all([
     analytics(api, "minutes", window),
     analytics(api, "sources", window),
     analytics(api, "types", window),
+    analytics(api, "links", window),
+    analytics(api, "channels", window),
+    analytics(api, "platforms", window),
+    api.GET("/v1/analytics/revenue", { params: { query: window } }).then((r) => unwrap(r).data),
     api.GET("/v1/subscriptions").then(unwrap),
     withAudit ? recentAudit(api, 10).catch((err: Error) => err) : undefined,
   ]);
@@ -44,6 +59,10 @@ async function loadOverview(api: Api, withAudit: boolean): Promise<Overview> {
     minutes,
     sources,
     types,
+    links,
+    channels,
+    platforms,
+    revenue,
     subscriptions: { active: subs.data.length - paused.length, paused },
     ...(audit ? { audit } : {}),
   };
@@ -61,6 +80,8 @@ function perMinute(o: Overview): Datum[] {
 }
 
 const byKey = (a: AnalyticsAnswer): Datum[] => a.data.map((r) => ({ label: r.key ?? "unknown", value: r.events }));
+/** The `n` largest buckets, largest first (a link view can hold thousands). */
+const top = (data: Datum[], n: number): Datum[] => [...data].sort((a, b) => b.value - a.value).slice(0, n);
 const total = (data: readonly Datum[]) => data.reduce((n, d) => n + d.value, 0);
 
 function minutesSummary(data: Datum[]): string {
@@ -137,6 +158,7 @@ function OverviewBody({ o }: { o: Overview }) {
           columns={["Event type", "Events"]}
         />
       </section>
+      <Audience o={o} />
       <section aria-labelledby="subscriptions-state" class="charts">
         <h2 id="subscriptions-state">Subscriptions</h2>
         <BarChart
@@ -227,5 +249,67 @@ function RecentChanges({ audit }: { audit: AuditRecord[] | Error }) {
         <a href={href(["audit"])}>The whole audit log</a>
       </p>
     </section>
+  );
+}
+
+/** Where the hour's clicks went and came from (links, channels, platforms), and what conversions earned. */
+function Audience({ o }: { o: Overview }) {
+  const links = top(byKey(o.links), 10);
+  const channels = byKey(o.channels);
+  const platforms = byKey(o.platforms);
+  return (
+    <section aria-labelledby="audience" class="charts">
+      <h2 id="audience">Links, channels and revenue</h2>
+      <BarChart
+        id="by-link"
+        title="Top links"
+        summary={shareSummary(links, "link", "was opened most")}
+        data={links}
+        columns={["Link", "Events"]}
+      />
+      <BarChart
+        id="by-channel"
+        title="Events by channel"
+        summary={shareSummary(channels, "channel", "brought the most")}
+        data={channels}
+        columns={["Channel", "Events"]}
+      />
+      <BarChart
+        id="by-platform"
+        title="Events by platform"
+        summary={shareSummary(platforms, "platform", "came most")}
+        data={platforms}
+        columns={["Platform", "Events"]}
+      />
+      <Revenue rows={o.revenue} />
+    </section>
+  );
+}
+
+/** Revenue per campaign and currency, as the API sums it (exact decimals; currencies never added up). */
+function Revenue({ rows }: { rows: RevenueRow[] }) {
+  if (rows.length === 0) return <p data-testid="revenue-none">No conversions with a revenue in the last hour.</p>;
+  return (
+    <table data-testid="revenue">
+      <caption>Revenue by campaign and currency</caption>
+      <thead>
+        <tr>
+          <th scope="col">Campaign</th>
+          <th scope="col">Currency</th>
+          <th scope="col">Conversions</th>
+          <th scope="col">Revenue</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={`${r.campaign ?? ""}/${r.currency ?? ""}`}>
+            <th scope="row">{r.campaign ?? "no campaign"}</th>
+            <td>{r.currency ?? "—"}</td>
+            <td>{r.conversions}</td>
+            <td data-testid="revenue-sum">{r.revenue}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
