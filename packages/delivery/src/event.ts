@@ -1,4 +1,5 @@
 import type { MsgHdrs } from "@nats-io/nats-core";
+import { parseEnrichment } from "@tributary/schema";
 import { EventHeader, eventKeyOf } from "@tributary/streams";
 
 /** An event as a destination sees it: the wire contract's headers and the body as the enrich stage stored it. */
@@ -23,7 +24,8 @@ export function eventFromMessage(headers: MsgHdrs | undefined, body: Uint8Array)
   if (!key || !source) return undefined;
   const traceparent = get("traceparent");
   const tracestate = get("tracestate");
-  const enrichment = parseEnrichment(get(EventHeader.Enrichment));
+  const header = get(EventHeader.Enrichment);
+  const enrichment = header ? (parseEnrichment(header) as unknown as Record<string, unknown> | undefined) : undefined;
   return {
     key,
     source,
@@ -35,18 +37,6 @@ export function eventFromMessage(headers: MsgHdrs | undefined, body: Uint8Array)
     ...(enrichment ? { enrichment } : {}),
     body,
   };
-}
-
-function parseEnrichment(text: string): Record<string, unknown> | undefined {
-  if (!text) return undefined;
-  try {
-    const value = JSON.parse(text) as unknown;
-    return value !== null && typeof value === "object" && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -1,9 +1,8 @@
 import {
   createEventValidator,
-  ENRICHED_COLUMNS,
+  parseEnrichment,
   parseEventBody,
   toWarehouseRow,
-  type EnrichedFields,
   type WarehouseRow,
 } from "@tributary/schema";
 import { EventHeader, eventKeyOf, regionSeqOf } from "@tributary/streams";
@@ -105,27 +104,4 @@ export function mapMessage(msg: StreamMessage): MappedMessage {
     // toWarehouseRow refuses impossible values (an empty key, a bad sequence): poison, not a crash.
     return { ok: false, reason: `unmappable: ${(err as Error).message}` };
   }
-}
-
-/**
- * The enriched columns the enrich stage decided (`Tributary-Enrichment`), checked column by column:
- * each one present, of its type or null. Undefined for anything else (the event is then poison:
- * loading it without its verdicts would make the warehouse disagree with its destinations).
- */
-export function parseEnrichment(text: string): EnrichedFields | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
-  const record = value as Record<string, unknown>;
-  const out: Record<string, string | boolean | null> = {};
-  for (const { name, type } of ENRICHED_COLUMNS) {
-    const v = record[name] ?? null;
-    if (v !== null && typeof v !== (type === "boolean" ? "boolean" : "string")) return undefined;
-    out[name] = v as string | boolean | null;
-  }
-  return out as unknown as EnrichedFields;
 }

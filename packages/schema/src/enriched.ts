@@ -89,3 +89,26 @@ export function emptyEnrichment(): EnrichedFields {
     unique_rule: null,
   };
 }
+
+/**
+ * The enriched columns the enrich stage decided (`Tributary-Enrichment`), checked column by column:
+ * each one present, of its type or null. Undefined for anything else (the loader then dead-letters
+ * the event: a row without its verdicts would disagree with its deliveries; a deliverer shows none).
+ */
+export function parseEnrichment(text: string): EnrichedFields | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  const out: Record<string, string | boolean | null> = {};
+  for (const { name, type } of ENRICHED_COLUMNS) {
+    const v = record[name] ?? null;
+    if (v !== null && typeof v !== (type === "boolean" ? "boolean" : "string")) return undefined;
+    out[name] = v as string | boolean | null;
+  }
+  return out as unknown as EnrichedFields;
+}

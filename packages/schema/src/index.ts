@@ -28,5 +28,5 @@ export type {
   WarehouseRowMeta,
 } from "./row.js";
 
-export { emptyEnrichment, ENRICHED_COLUMNS } from "./enriched.js";
+export { emptyEnrichment, ENRICHED_COLUMNS, parseEnrichment } from "./enriched.js";
 export type { EnrichedColumnType, EnrichedFields } from "./enriched.js";
