@@ -185,6 +185,12 @@ export interface Enricher {
   settle(eventKey: string, pending: PendingVerdicts): StatefulVerdicts;
   /** Options that rebuild this enricher on another thread, or undefined when its geo or campaign lookup is an object only this thread has. */
   portable(): PortableEnrichOptions | undefined;
+  /**
+   * The `visitor_hash` values one visitor (client address, user agent as sent) had from `from` to
+   * `to` under the current hash key: one per salt period. Throws visitor_hash_unavailable without
+   * a key, enrich_config_invalid when `ip` is not an address.
+   */
+  visitorHashes(ip: string, userAgent: string | null, from: Date, to: Date): string[];
 }
 
 function compilePaths(fields: Partial<FieldPaths> | undefined, base: FieldPaths): CompiledPaths {
@@ -356,6 +362,7 @@ function deriver(
       revenue: sender.revenue,
       currency: sender.revenue !== null ? sender.currency : null,
       unique_rule: uniqueKey !== null ? unique.rule.name : null,
+      visitor_hash: hasher && ip !== null ? hasher.hash(visitorHashInput(ip, ua), at) : null,
     };
     const pending: PendingVerdicts = {
       uniqueKey,
@@ -416,7 +423,22 @@ export function createEnricher(options: EnrichOptions): Enricher {
       return out;
     },
     portable: () => portableOptions(options, visitorKey),
+    visitorHashes(ip, userAgent, from, to) {
+      if (!hasher)
+        throw new EnrichError(
+          "visitor_hash_unavailable",
+          "no enrich hash key is configured: rows carry no visitor hash",
+        );
+      const normal = normalizeIp(ip);
+      if (normal === null) throw new EnrichError("enrich_config_invalid", `${JSON.stringify(ip)} is not an IP address`);
+      return hasher.hashesBetween(visitorHashInput(normal, userAgent), from, to);
+    },
   };
+}
+
+/** What visitor_hash hashes: the normal form of the address and the user agent as sent, apart from ip_anon's hashes. */
+function visitorHashInput(ip: string, userAgent: string | null): string {
+  return `visitor\u0000${ip}\u0000${userAgent ?? ""}`;
 }
 
 function portableOptions(options: EnrichOptions, visitorKey: Uint8Array): PortableEnrichOptions | undefined {

@@ -14,6 +14,14 @@ export const ENRICH_ERRORS = {
     meaning: "An enrichment option cannot work as given.",
     fix: "Correct the option the message names.",
   },
+  visitor_hash_unavailable: {
+    meaning: "No hash key is configured, so no visitor hashes are stored and one visitor's rows cannot be found.",
+    fix: "Set `enrich.hashKeyEnv` or `enrich.hashKeyFile` (rows loaded from then on carry a visitor hash); erase by event key or source meanwhile.",
+  },
+  enrich_range_too_long: {
+    meaning: "The time range spans more salt periods than one request recomputes.",
+    fix: "Give a shorter range (`from`/`to`), or erase in several requests.",
+  },
 } as const;
 export type EnrichErrorCode = keyof typeof ENRICH_ERRORS;
 

@@ -45,11 +45,39 @@ export class RotatingHasher {
   hash(value: string, at: Date): string {
     const period = Math.floor(at.getTime() / this.#rotationMs);
     if (period !== this.#period) {
-      this.#salt = createHmac("sha256", this.#key).update(`salt:${period}`).digest();
+      this.#salt = this.#saltOf(period);
       this.#period = period;
     }
-    return `h_${createHmac("sha256", this.#salt).update(value).digest("base64url").slice(0, 22)}`;
+    return hashUnder(this.#salt, value);
   }
+
+  /**
+   * The value's hash in every salt period from `from` to `to`: what finds one value's rows again
+   * (erasure) though each period hashed it differently. Refuses more than MAX_PERIODS periods.
+   */
+  hashesBetween(value: string, from: Date, to: Date): string[] {
+    const first = Math.floor(from.getTime() / this.#rotationMs);
+    const last = Math.floor(to.getTime() / this.#rotationMs);
+    if (last - first + 1 > MAX_PERIODS)
+      throw new EnrichError(
+        "enrich_range_too_long",
+        `${last - first + 1} salt periods from ${from.toISOString()} to ${to.toISOString()}; at most ${MAX_PERIODS}`,
+      );
+    const out: string[] = [];
+    for (let period = first; period <= last; period++) out.push(hashUnder(this.#saltOf(period), value));
+    return out;
+  }
+
+  #saltOf(period: number): Buffer {
+    return createHmac("sha256", this.#key).update(`salt:${period}`).digest();
+  }
+}
+
+/** Salt periods one hashesBetween call covers at most (ten years of daily salts). */
+export const MAX_PERIODS = 3660;
+
+function hashUnder(salt: Buffer, value: string): string {
+  return `h_${createHmac("sha256", salt).update(value).digest("base64url").slice(0, 22)}`;
 }
 
 /** IPv4 keeps its /24, IPv6 its /48 (the common analytics truncation, e.g. Google Analytics' IP anonymization). */

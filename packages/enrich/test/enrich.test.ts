@@ -609,3 +609,58 @@ describe("enrich - what senders already send", () => {
     expect(enrich("link.clicked", { link_id: "l9" })).toMatchObject({ is_unique: null, unique_rule: null });
   });
 });
+
+describe("enrich - visitor_hash (what erasure of one visitor finds rows by)", () => {
+  const hashKey = "a-secret-key-of-32-bytes-length!";
+  const at = (iso: string) => new Date(iso);
+  const hashOf = (enricher: ReturnType<typeof createEnricher>, ip: string, ua: string, iso: string) => {
+    const { body, text } = click({ link_id: "l1", ip, user_agent: ua });
+    return enricher.enrich(row({ payload: text, occurred_at: at(iso), received_at: at(iso) }), body).enriched!
+      .visitor_hash;
+  };
+
+  it("is one keyed hash per visitor and salt period, and the visitor's hashes over a range find every period's", () => {
+    const enricher = createEnricher({ geo, ip: { mode: "truncate", hashKey } });
+    const monday = hashOf(enricher, "8.8.8.8", UA.chromeWindows, "2026-12-01T10:00:00Z");
+    expect(monday).toMatch(/^h_/);
+    expect(hashOf(enricher, "8.8.8.8", UA.chromeWindows, "2026-12-01T23:00:00Z")).toBe(monday);
+    // Another period, another user agent or another address: another hash.
+    const tuesday = hashOf(enricher, "8.8.8.8", UA.chromeWindows, "2026-12-02T10:00:00Z");
+    expect(tuesday).not.toBe(monday);
+    expect(hashOf(enricher, "8.8.8.8", UA.firefoxMac, "2026-12-01T10:00:00Z")).not.toBe(monday);
+    expect(hashOf(enricher, "8.8.4.4", UA.chromeWindows, "2026-12-01T10:00:00Z")).not.toBe(monday);
+
+    const hashes = enricher.visitorHashes(
+      "::ffff:8.8.8.8",
+      UA.chromeWindows,
+      at("2026-11-30T00:00:00Z"),
+      at("2026-12-02T12:00:00Z"),
+    );
+    expect(hashes).toHaveLength(3);
+    expect(hashes).toContain(monday);
+    expect(hashes).toContain(tuesday);
+    // Another enricher under the same key (a restart) finds the same hashes; another key does not.
+    const restarted = createEnricher({ geo, ip: { mode: "truncate", hashKey } });
+    expect(hashOf(restarted, "8.8.8.8", UA.chromeWindows, "2026-12-01T10:00:00Z")).toBe(monday);
+    const rekeyed = createEnricher({ geo, ip: { mode: "truncate", hashKey: "another-secret-key-32-bytes-long" } });
+    expect(hashOf(rekeyed, "8.8.8.8", UA.chromeWindows, "2026-12-01T10:00:00Z")).not.toBe(monday);
+  });
+
+  it("is NULL without a hash key, and finding a visitor then says why it cannot", () => {
+    const enricher = createEnricher({ geo, ip: { mode: "truncate" } });
+    expect(hashOf(enricher, "8.8.8.8", UA.chromeWindows, "2026-12-01T10:00:00Z")).toBeNull();
+    expect(() =>
+      enricher.visitorHashes("8.8.8.8", null, at("2026-12-01T00:00:00Z"), at("2026-12-02T00:00:00Z")),
+    ).toThrow(expect.objectContaining({ code: "visitor_hash_unavailable" }));
+  });
+
+  it("refuses an address that is not one, and a range of more salt periods than it recomputes", () => {
+    const enricher = createEnricher({ geo, ip: { mode: "truncate", hashKey, saltRotationSeconds: 60 } });
+    expect(() =>
+      enricher.visitorHashes("not-an-ip", null, at("2026-12-01T00:00:00Z"), at("2026-12-01T00:01:00Z")),
+    ).toThrow(expect.objectContaining({ code: "enrich_config_invalid" }));
+    expect(() =>
+      enricher.visitorHashes("8.8.8.8", null, at("2026-01-01T00:00:00Z"), at("2026-12-01T00:00:00Z")),
+    ).toThrow(expect.objectContaining({ code: "enrich_range_too_long" }));
+  });
+});

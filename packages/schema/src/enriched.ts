@@ -36,6 +36,13 @@ export interface EnrichedFields {
   currency: string | null;
   /** The rule that decided is_unique (`per_link_24h`…), so a count says what "unique" meant then. */
   unique_rule: string | null;
+  /**
+   * The visitor (client address and full user agent) as a keyed hash whose salt rotates (daily by
+   * default): equal within one period, unlinkable across periods without the key. What erasure of
+   * one visitor finds their rows by (the hashes of each period, recomputed from the address and
+   * user agent under the current key). NULL without a hash key or without an address.
+   */
+  visitor_hash: string | null;
 }
 
 export type EnrichedColumnType = "string" | "boolean" | "json";
@@ -62,6 +69,7 @@ export const ENRICHED_COLUMNS = [
   { name: "revenue", type: "string" },
   { name: "currency", type: "string" },
   { name: "unique_rule", type: "string" },
+  { name: "visitor_hash", type: "string" },
 ] as const satisfies ReadonlyArray<{ name: keyof EnrichedFields; type: EnrichedColumnType }>;
 
 /** Enriched fields of a row that was not enriched: every column NULL. */
@@ -87,6 +95,7 @@ export function emptyEnrichment(): EnrichedFields {
     revenue: null,
     currency: null,
     unique_rule: null,
+    visitor_hash: null,
   };
 }
 

@@ -148,6 +148,12 @@ const FILLS: Record<string, ColumnFill> = {
     for (let i = 0; i < n; i++) seqs.set(i, stamp.firstLoadSeq + from + i);
     copy(vector, seqs.words);
   },
+  // Set by erasure only, never at load.
+  erased_at: (vector, _c, _f, n) => {
+    const nulls = new Nulls(n);
+    nulls.all();
+    nulls.write(vector);
+  },
   ...Object.fromEntries(
     ENRICHED_COLUMNS.map(({ name, type }): [string, ColumnFill] => [
       name,

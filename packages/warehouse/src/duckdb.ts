@@ -40,6 +40,17 @@ import {
 import type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
 import { duckdbDeliveries } from "./duckdb-deliveries.js";
 import { closeQuietly } from "./duckdb-appender-close.js";
+import { duckdbLifecycle, ERASED_AT_DDL } from "./duckdb-lifecycle.js";
+import {
+  clampRebuildSince,
+  cutoffOf,
+  type ErasureSelector,
+  type LifecycleStore,
+  type RetentionPolicy,
+  type RetentionSweep,
+  type RowErasure,
+  type TableLifecycle,
+} from "./lifecycle.js";
 
 /** DuckDB's working-memory budget (it spills to disk beyond it). */
 export const DEFAULT_DUCKDB_MEMORY_LIMIT = "512MB";
@@ -69,7 +80,8 @@ CREATE TABLE IF NOT EXISTS ${TABLE} (
   region         VARCHAR NOT NULL,
   region_seq     UBIGINT NOT NULL,
   payload        JSON NOT NULL${duckDbEnrichedDdl(",\n  ")},
-  load_seq       BIGINT
+  load_seq       BIGINT,
+  erased_at      TIMESTAMPTZ
 )`;
 
 // Staging has no key: the Appender fails a whole append on one duplicate key, so a batch holding
@@ -135,7 +147,14 @@ function refusesData(message: string): boolean {
  * connection (DuckDB runs one write transaction per connection at a time).
  */
 export class DuckDbSink
-  implements WarehouseSink, WarehouseReader, ReconcileReader, DeliveryLogStore, EventQueries, RollupRebuilder
+  implements
+    WarehouseSink,
+    WarehouseReader,
+    ReconcileReader,
+    DeliveryLogStore,
+    EventQueries,
+    RollupRebuilder,
+    LifecycleStore
 {
   readonly kind = "duckdb";
   #queue: Promise<unknown> = Promise.resolve();
@@ -145,6 +164,7 @@ export class DuckDbSink
   #rollupRows = new Map<string, { folded: number; appended: number }>();
   /** Appends events columns in the file's column order (known after migrate). */
   #appendEvents: ReturnType<typeof eventChunkAppender> | undefined;
+  #retention: RetentionPolicy = {};
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -223,6 +243,7 @@ export class DuckDbSink
     }
     if (!have.has("load_seq")) await this.connection.run(`ALTER TABLE ${TABLE} ADD COLUMN load_seq BIGINT`);
     await this.connection.run(`UPDATE ${TABLE} SET load_seq = nextval('events_load_seq') WHERE load_seq IS NULL`);
+    await this.connection.run(ERASED_AT_DDL);
     for (const spec of ROLLUPS) await this.#migrateRollup(spec);
   }
 
@@ -375,15 +396,16 @@ export class DuckDbSink
    */
   rebuildRollups(options: { since?: Date | undefined } = {}): Promise<RollupRebuild> {
     const started = Date.now();
+    // Under events retention the rows before the cutoff are gone: their buckets keep what was counted live.
+    const from = clampRebuildSince(options.since, this.eventsRetainedSince(new Date()));
     return this.#serial(async () => {
-      await this.#transaction(ROLLUPS.flatMap((spec) => rebuildRollup(spec, options.since)));
+      await this.#transaction(ROLLUPS.flatMap((spec) => rebuildRollup(spec, from)));
       const tables: RollupRebuild["tables"] = [];
       for (const spec of ROLLUPS) {
         await this.#transaction(compactRollup(spec));
         tables.push({ table: spec.table, rows: await this.#countRollupRows(spec) });
       }
-      const since =
-        options.since === undefined ? null : new Date(Math.floor(options.since.getTime() / 60_000) * 60_000);
+      const since = from === undefined ? null : new Date(Math.floor(from.getTime() / 60_000) * 60_000);
       return { since: since?.toISOString() ?? null, tables, ms: Date.now() - started };
     });
   }
@@ -497,6 +519,30 @@ export class DuckDbSink
   }
   recentDeliveries(limit: number, query: DeliveryQuery = {}): Promise<StoredDelivery[]> {
     return this.reads.run((c) => duckdbDeliveries.recent(c, limit, query));
+  }
+
+  // The data lifecycle (duckdb-lifecycle.ts): deletes and erasures on the writer connection, after the batches queued before them.
+  setRetention(policy: RetentionPolicy): void {
+    this.#retention = { ...policy };
+  }
+  eventsRetainedSince(now: Date): Date | undefined {
+    return cutoffOf(this.#retention.events, now);
+  }
+  enforceRetention(now: Date): Promise<RetentionSweep> {
+    return this.#serial(async () => {
+      const sweep = await duckdbLifecycle.enforce(this.connection, this.#retention, now);
+      if (sweep.rollups > 0) for (const spec of ROLLUPS) await this.#countRollupRows(spec);
+      return sweep;
+    });
+  }
+  lifecycle(): Promise<TableLifecycle[]> {
+    return this.reads.run((c) => duckdbLifecycle.describe(c, this.#retention));
+  }
+  eraseEvents(selector: ErasureSelector, at: Date): Promise<RowErasure> {
+    return this.#serial(() => duckdbLifecycle.erase(this.connection, selector, at));
+  }
+  erasedRows(region: string): Promise<number> {
+    return this.reads.run((c) => duckdbLifecycle.erasedRows(c, region));
   }
 
   // Reads of the query API, on the read lane: they never wait for (or hold up) an insert.

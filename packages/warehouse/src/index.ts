@@ -37,3 +37,13 @@ export type {
   RollupRebuilder,
 } from "./query.js";
 export { redactUrl } from "./open.js";
+export { clampRebuildSince, cutoffOf, isLifecycleStore, rebuildFloor } from "./lifecycle.js";
+export type {
+  ErasedEvent,
+  ErasureSelector,
+  LifecycleStore,
+  RetentionPolicy,
+  RetentionSweep,
+  RowErasure,
+  TableLifecycle,
+} from "./lifecycle.js";
