@@ -15,6 +15,13 @@ export interface ClickHouseFeatures {
    * table with `non_replicated_deduplication_window` so that a plain MergeTree honours it.
    */
   dedupToken: boolean;
+  /**
+   * Table TTLs (19.6 and later): retention is enforced by the engine at merges, set by `migrate()`
+   * from the policy. Without them `enforceRetention` deletes expired rows with mutations.
+   */
+  ttl: boolean;
+  /** `ALTER TABLE … REMOVE TTL` (20.12 and later), for a policy that stops expiring a table. */
+  removeTtl: boolean;
 }
 
 /**
@@ -38,7 +45,12 @@ function atLeast(parts: number[], major: number, minor: number): boolean {
 
 export function clickHouseFeatures(version: string): ClickHouseFeatures {
   const parts = parseClickHouseVersion(version);
-  return { dateTime64: atLeast(parts, 20, 5), dedupToken: atLeast(parts, 22, 2) };
+  return {
+    dateTime64: atLeast(parts, 20, 5),
+    dedupToken: atLeast(parts, 22, 2),
+    ttl: atLeast(parts, 19, 6),
+    removeTtl: atLeast(parts, 20, 12),
+  };
 }
 
 /** The layout a new table gets on a server with these features. */

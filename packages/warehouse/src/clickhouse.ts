@@ -43,6 +43,18 @@ import {
 } from "./sink.js";
 import { ClickHouseDeliveries } from "./clickhouse-deliveries.js";
 import type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
+import { ClickHouseLifecycle, DEFAULT_MUTATION_TIMEOUT_MS, erasedAtType } from "./clickhouse-lifecycle.js";
+import {
+  clampRebuildSince,
+  cutoffOf,
+  type ErasedEvent,
+  type ErasureSelector,
+  type LifecycleStore,
+  type RetentionPolicy,
+  type RetentionSweep,
+  type RowErasure,
+  type TableLifecycle,
+} from "./lifecycle.js";
 
 const TABLE = "events";
 /** Sequences per page when reconciliation reads a region's sequences. */
@@ -68,6 +80,8 @@ export interface ClickHouseOptions {
   connections?: number;
   /** `non_replicated_deduplication_window` of a new table on servers with the token. Default 1000. */
   dedupWindow?: number;
+  /** How long retention deletes and erasures wait for their mutations. Default 600 000 ms. */
+  mutationTimeoutMs?: number;
 }
 
 export interface ClickHouseServerInfo {
@@ -116,12 +130,18 @@ export function parseClickHouseUrl(url: string): ClickHouseOptions {
     if (key === "compression") {
       if (value !== "gzip" && value !== "none") throw invalid(`compression=${value}; use gzip or none`);
       options.compression = value;
-    } else if (key === "timeout_ms" || key === "connections" || key === "dedup_window") {
+    } else if (
+      key === "timeout_ms" ||
+      key === "connections" ||
+      key === "dedup_window" ||
+      key === "mutation_timeout_ms"
+    ) {
       const n = Number(value);
       if (!Number.isSafeInteger(n) || n <= 0) throw invalid(`${key}=${value}; use a positive integer`);
       if (key === "timeout_ms") options.timeoutMs = n;
       else if (key === "connections") options.connections = n;
-      else options.dedupWindow = n;
+      else if (key === "dedup_window") options.dedupWindow = n;
+      else options.mutationTimeoutMs = n;
     } else {
       throw invalid(`unknown parameter ${key}`);
     }
@@ -157,7 +177,14 @@ function isoFromMs(value: unknown): string | null {
  * `warehouse_unavailable` until it is back.
  */
 export class ClickHouseSink
-  implements WarehouseSink, WarehouseReader, ReconcileReader, DeliveryLogStore, EventQueries, RollupRebuilder
+  implements
+    WarehouseSink,
+    WarehouseReader,
+    ReconcileReader,
+    DeliveryLogStore,
+    EventQueries,
+    RollupRebuilder,
+    LifecycleStore
 {
   readonly kind = "clickhouse";
   readonly database: string;
@@ -170,6 +197,13 @@ export class ClickHouseSink
   #inserts: Promise<unknown> = Promise.resolve();
   readonly #deliveries: ClickHouseDeliveries;
   #lastSeq = 0;
+  readonly #lifecycle: ClickHouseLifecycle;
+  /** Undefined until setRetention: a sink never given a policy leaves the tables' TTLs alone. */
+  #retention: RetentionPolicy | undefined;
+  /** Whether the tables' TTLs follow #retention (set by migrate and by enforceRetention). */
+  #ttlsApplied = false;
+  /** Lifecycle operations run one at a time: two erasures must not count the same rows. */
+  #lifecycleQueue: Promise<unknown> = Promise.resolve();
 
   private constructor(options: ClickHouseOptions) {
     this.database = options.database ?? "default";
@@ -191,6 +225,13 @@ export class ClickHouseSink
       label: `${origin}/${this.database}`,
     });
     this.#deliveries = new ClickHouseDeliveries(this.#http, this.database);
+    this.#lifecycle = new ClickHouseLifecycle({
+      http: this.#http,
+      database: this.database,
+      layout: () => this.#requireLayout(),
+      exclusive: (work) => this.#exclusive(work),
+      mutationTimeoutMs: options.mutationTimeoutMs ?? DEFAULT_MUTATION_TIMEOUT_MS,
+    });
   }
 
   /** From a `clickhouse://` URL or options; does not connect yet. */
@@ -283,7 +324,8 @@ export class ClickHouseSink
         await this.#http.query(ddl, { kind: "ddl" });
       }
       this.#layout = null;
-      this.#layout = existing ?? (await this.#requireLayout());
+      const layout = existing ?? (await this.#requireLayout());
+      this.#layout = layout;
       // Enrichment columns and the load sequence, added to tables made before them.
       const columns = new Set(
         parseJsonEachRow(
@@ -299,6 +341,12 @@ export class ClickHouseSink
             kind: "ddl",
           });
       }
+      // Set by erasure only: inserts leave it out of their column list, so new rows get NULL.
+      if (!columns.has("erased_at"))
+        await this.#http.query(`ALTER TABLE ${this.#table} ADD COLUMN erased_at ${erasedAtType(layout)}`, {
+          kind: "ddl",
+        });
+      await this.#applyTtls(server.features);
     } catch (err) {
       this.#forget(err);
     }
@@ -310,7 +358,12 @@ export class ClickHouseSink
    */
   insertBatch(rows: readonly WarehouseRow[]): Promise<InsertResult> {
     if (rows.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
-    const run = this.#inserts.then(() => this.#insert(rows));
+    return this.#exclusive(() => this.#insert(rows));
+  }
+
+  /** Runs `work` in the queue of this sink's inserts (one at a time). */
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#inserts.then(work);
     this.#inserts = run.catch(() => undefined);
     return run;
   }
@@ -516,8 +569,10 @@ export class ClickHouseSink
   // The delivery log (clickhouse-deliveries.ts).
   async migrateDeliveries(): Promise<void> {
     try {
+      const server = await this.#detectServer();
       await this.#http.query(`CREATE DATABASE IF NOT EXISTS ${sqlIdentifier(this.database)}`, { kind: "ddl" });
       await this.#deliveries.migrate();
+      await this.#applyTtls(server.features);
     } catch (err) {
       this.#forget(err);
     }
@@ -578,12 +633,94 @@ export class ClickHouseSink
   /**
    * ClickHouse keeps no stored rollups to rebuild: every analytics answer is aggregated from
    * `events FINAL` when asked (see ClickHouseQueries), so it always equals the rows. The call
-   * answers with no tables, so one operator command serves either warehouse.
+   * answers with no tables, so one operator command serves either warehouse; its `since` is
+   * raised to the retention floor as DuckDB's is, so both answer the same.
    */
   async rebuildRollups(options: { since?: Date | undefined } = {}): Promise<RollupRebuild> {
     await this.health();
-    const since = options.since === undefined ? null : new Date(Math.floor(options.since.getTime() / 60_000) * 60_000);
+    const from = clampRebuildSince(options.since, this.eventsRetainedSince(new Date()));
+    const since = from === undefined ? null : new Date(Math.floor(from.getTime() / 60_000) * 60_000);
     return { since: since?.toISOString() ?? null, tables: [], ms: 0 };
+  }
+
+  // The data lifecycle (clickhouse-lifecycle.ts). Order: setRetention, then migrate() (and
+  // migrateDeliveries()), which set the TTLs on servers that have them; a policy set later reaches
+  // the TTLs at the next enforceRetention() or migrate(). On servers without TTL (18.16),
+  // enforceRetention() deletes expired rows itself.
+  setRetention(policy: RetentionPolicy): void {
+    this.#retention = { ...policy };
+    this.#ttlsApplied = false;
+  }
+
+  eventsRetainedSince(now: Date): Date | undefined {
+    return cutoffOf(this.#retention?.events, now);
+  }
+
+  /** Sets the tables' TTLs from the policy, when the sink has one and the server has TTL. */
+  async #applyTtls(features: ClickHouseFeatures): Promise<void> {
+    const policy = this.#retention;
+    if (policy === undefined || !features.ttl) return;
+    await this.#lifecycle.applyTtls(policy, features);
+    // Unless setRetention gave another policy meanwhile.
+    if (this.#retention === policy) this.#ttlsApplied = true;
+  }
+
+  /**
+   * With TTL the engine drops expired rows when it merges parts (checked every
+   * merge_with_ttl_timeout, 4 h by default on current releases, a day on older ones), so this
+   * only brings the TTLs up to a policy set since migrate() and answers zeros. It does not force
+   * the merge: `OPTIMIZE … FINAL` rewrites the whole table, far from cheap on the table this is
+   * for, and rows are only a few hours late without it. Without TTL it deletes the expired rows
+   * and waits for the mutations.
+   */
+  enforceRetention(now: Date): Promise<RetentionSweep> {
+    return this.#lifecycleStep(async () => {
+      const server = await this.#detectServer();
+      const policy = this.#retention ?? {};
+      if (!server.features.ttl) return this.#lifecycle.enforce(policy, now);
+      await this.#requireLayout();
+      if (!this.#ttlsApplied) await this.#applyTtls(server.features);
+      return { events: 0, deliveries: 0, rollups: 0 };
+    });
+  }
+
+  eraseEvents(selector: ErasureSelector, at: Date): Promise<RowErasure> {
+    return this.#lifecycleStep(() => this.#lifecycle.erase(selector, at));
+  }
+
+  // Reads: not queued behind a running mutation.
+  async erasureTargets(selector: ErasureSelector): Promise<ErasedEvent[]> {
+    try {
+      return await this.#lifecycle.targets(selector);
+    } catch (err) {
+      return this.#forget(err);
+    }
+  }
+
+  async lifecycle(): Promise<TableLifecycle[]> {
+    try {
+      const server = await this.#detectServer();
+      await this.#requireLayout();
+      return await this.#lifecycle.describe(this.#retention ?? {}, server.features);
+    } catch (err) {
+      return this.#forget(err);
+    }
+  }
+
+  async erasedRows(region: string): Promise<number> {
+    try {
+      await this.#requireLayout();
+      return await this.#lifecycle.erasedRows(region);
+    } catch (err) {
+      return this.#forget(err);
+    }
+  }
+
+  /** One lifecycle operation at a time; failures pass through #forget like every call's. */
+  #lifecycleStep<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#lifecycleQueue.then(work).catch((err: unknown) => this.#forget(err));
+    this.#lifecycleQueue = run.catch(() => undefined);
+    return run;
   }
 
   freshness(sources?: readonly string[]): Promise<string | null> {
@@ -591,6 +728,8 @@ export class ClickHouseSink
   }
 
   async close(): Promise<void> {
+    // A running erasure or retention pass ends first (its mutation is waited for, as DuckDB's queue is).
+    await this.#lifecycleQueue;
     await this.#inserts;
     await this.#http.close();
   }

@@ -64,7 +64,7 @@ describe("clickhouse sink (real server)", () => {
     await freshSink();
     const info = await sink.server();
     expect(info.version).toMatch(/^18\.16\./);
-    expect(info.features).toEqual({ dateTime64: false, dedupToken: false });
+    expect(info.features).toEqual({ dateTime64: false, dedupToken: false, ttl: false, removeTtl: false });
     expect(info.layout).toBe("epoch-ms");
     const ddl = await sql(`SHOW CREATE TABLE ${database}.events`);
     expect(ddl).toContain("ENGINE = ReplacingMergeTree ORDER BY event_key");

@@ -28,14 +28,23 @@ const row: WarehouseRow = {
 const loadedAt = Date.parse("2026-03-04T14:32:10.120Z");
 
 describe("clickhouse versions", () => {
-  it("18.16 gets the epoch-ms layout and no token; 20.5+ DateTime64; 22.2+ the token", () => {
-    expect(clickHouseFeatures("18.16.1")).toEqual({ dateTime64: false, dedupToken: false });
-    expect(clickHouseFeatures("20.4.9.110")).toEqual({ dateTime64: false, dedupToken: false });
-    expect(clickHouseFeatures("20.5.2.7")).toEqual({ dateTime64: true, dedupToken: false });
-    expect(clickHouseFeatures("22.1.4.30")).toEqual({ dateTime64: true, dedupToken: false });
-    expect(clickHouseFeatures("22.2.2.1")).toEqual({ dateTime64: true, dedupToken: true });
-    expect(clickHouseFeatures("24.8.4.13")).toEqual({ dateTime64: true, dedupToken: true });
-    expect(clickHouseFeatures("25.3.2.39-lts")).toEqual({ dateTime64: true, dedupToken: true });
+  it("18.16 gets the epoch-ms layout and no token; 20.5+ DateTime64; 22.2+ the token; TTL from 19.6", () => {
+    const f = (dateTime64: boolean, dedupToken: boolean, ttl: boolean, removeTtl: boolean) => ({
+      dateTime64,
+      dedupToken,
+      ttl,
+      removeTtl,
+    });
+    expect(clickHouseFeatures("18.16.1")).toEqual(f(false, false, false, false));
+    expect(clickHouseFeatures("19.5.4.22")).toEqual(f(false, false, false, false));
+    expect(clickHouseFeatures("19.6.2.11")).toEqual(f(false, false, true, false));
+    expect(clickHouseFeatures("20.4.9.110")).toEqual(f(false, false, true, false));
+    expect(clickHouseFeatures("20.5.2.7")).toEqual(f(true, false, true, false));
+    expect(clickHouseFeatures("20.12.3.3")).toEqual(f(true, false, true, true));
+    expect(clickHouseFeatures("22.1.4.30")).toEqual(f(true, false, true, true));
+    expect(clickHouseFeatures("22.2.2.1")).toEqual(f(true, true, true, true));
+    expect(clickHouseFeatures("24.8.4.13")).toEqual(f(true, true, true, true));
+    expect(clickHouseFeatures("25.3.2.39-lts")).toEqual(f(true, true, true, true));
     expect(preferredLayout(clickHouseFeatures("18.16.1"))).toBe("epoch-ms");
     expect(preferredLayout(clickHouseFeatures("24.8.4.13"))).toBe("datetime64");
     expect(() => clickHouseFeatures("nonsense")).toThrow(TypeError);
@@ -161,7 +170,7 @@ describe("clickhouse URLs", () => {
     });
     expect(
       parseClickHouseUrl(
-        "clickhouse://loader:p%40ss%3Aword@10.0.0.5/db?compression=none&timeout_ms=5000&connections=8",
+        "clickhouse://loader:p%40ss%3Aword@10.0.0.5/db?compression=none&timeout_ms=5000&connections=8&mutation_timeout_ms=60000",
       ),
     ).toEqual({
       host: "10.0.0.5",
@@ -173,6 +182,7 @@ describe("clickhouse URLs", () => {
       compression: "none",
       timeoutMs: 5000,
       connections: 8,
+      mutationTimeoutMs: 60000,
     });
     expect(parseClickHouseUrl("clickhouses://ch.example")).toEqual({ host: "ch.example", port: 8443, secure: true });
   });
@@ -184,6 +194,7 @@ describe("clickhouse URLs", () => {
       "clickhouse://h/db?compression=lz4",
       "clickhouse://h/db?x=1",
       "clickhouse://h/db?timeout_ms=0",
+      "clickhouse://h/db?mutation_timeout_ms=-5",
     ]) {
       expect(() => parseClickHouseUrl(url), url).toThrow(WarehouseError);
     }
