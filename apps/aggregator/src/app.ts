@@ -8,7 +8,8 @@ import Fastify, {
 import { extname } from "node:path";
 import fastifyStatic from "@fastify/static";
 import { consoleAssetsDir } from "@tributary/console";
-import type { ControlConnection } from "@tributary/control-api";
+import type { ControlConnection, ErasureBackend } from "@tributary/control-api";
+import { EnrichError, type Enricher } from "@tributary/enrich";
 import { queryApiPlugin, registerRebuildRoute, type QueryApiDeps } from "@tributary/query-api";
 import type { ErrorCatalogue } from "@tributary/errors";
 import {
@@ -22,6 +23,8 @@ import {
 } from "@tributary/runtime";
 import {
   hasDeliveryLog,
+  isLifecycleStore,
+  type LifecycleStore,
   isEventQueries,
   isReconcileReader,
   isRollupRebuilder,
@@ -33,6 +36,7 @@ import {
 import type { Loader } from "@tributary/loader";
 import { instrumentFastify, traceLogFields, type Telemetry } from "@tributary/telemetry";
 import type { AggregatorSettings } from "./config.js";
+import type { SweepReport } from "./retention.js";
 
 export interface AggregatorHttpDeps {
   reader: WarehouseReader;
@@ -44,6 +48,8 @@ export interface AggregatorHttpDeps {
   reconcile?: ReconcileReader;
   /** Rebuilds the stored rollups from the rows (`tributary rebuild rollups`), when the warehouse offers it. */
   rollups?: RollupRebuilder;
+  /** Each table's rows, oldest row and retention, and the last retention pass (`tributary status`). */
+  lifecycle?: { store: LifecycleStore; lastSweep: () => SweepReport | undefined };
   /** The query API (events, analytics) with its own scoped tokens; without it no route serves events. */
   api?: QueryApiDeps | undefined;
   /**
@@ -141,8 +147,9 @@ export function buildHttp(deps: AggregatorHttpDeps): FastifyInstance {
     // Hooks in this plugin apply to every route (the query API's too): /metrics and the spans.
     if (deps.telemetry) instrumentFastify(routes, deps.telemetry);
     registerHealthRoutes(routes, deps);
-    if (deps.reconcile) registerReconcileRoutes(routes, deps.reconcile);
+    if (deps.reconcile) registerReconcileRoutes(routes, deps.reconcile, deps.lifecycle?.store);
     if (deps.rollups) registerRebuildRoute(routes, deps.rollups);
+    if (deps.lifecycle) registerLifecycleRoute(routes, deps.lifecycle);
     registerDeliveryLogRoute(routes, deps.reader);
     if (deps.api) {
       await routes.register(queryApiPlugin, deps.api);
@@ -190,6 +197,7 @@ export function buildAggregatorHttp(
   telemetry: Telemetry,
   loader: () => Loader | undefined,
   control?: { readonly connection: ControlConnection | undefined },
+  lastSweep: () => SweepReport | undefined = () => undefined,
 ): FastifyInstance {
   const { config, tokens, operatorToken } = settings;
   const api = config.api;
@@ -212,6 +220,7 @@ export function buildAggregatorHttp(
                     connection: () => control.connection,
                     keys: settings.control.keys,
                     allowPrivate: config.control.allowPrivate,
+                    ...(isLifecycleStore(sink) ? { erasure: erasureBackend(sink, settings.enricher) } : {}),
                   },
                 }
               : {}),
@@ -223,7 +232,35 @@ export function buildAggregatorHttp(
     ...(telemetry.settings.disabled ? {} : { telemetry }),
     ...(isReconcileReader(sink) ? { reconcile: sink } : {}),
     ...(isRollupRebuilder(sink) ? { rollups: sink } : {}),
+    ...(isLifecycleStore(sink) ? { lifecycle: { store: sink, lastSweep } } : {}),
   });
+}
+
+/** Erasure's warehouse side: the sink's rows, and a visitor's hashes from the enrich stage's key. */
+function erasureBackend(sink: LifecycleStore, enricher: Enricher | undefined): ErasureBackend {
+  return {
+    findRows: (selector) => sink.erasureTargets(selector),
+    eraseRows: (selector, at) => sink.eraseEvents(selector, at),
+    retainedSince: (now) => sink.eventsRetainedSince(now),
+    visitorHashes: (ip, userAgent, from, to) => {
+      if (!enricher) throw new EnrichError("visitor_hash_unavailable", "enrichment is off: rows carry no visitor hash");
+      return enricher.visitorHashes(ip, userAgent, from, to);
+    },
+  };
+}
+
+/**
+ * `GET /v1/lifecycle` (operator): each table's rows, oldest row and retention, and the last
+ * retention pass. `tributary status` shows it.
+ */
+function registerLifecycleRoute(
+  app: FastifyInstance,
+  lifecycle: { store: LifecycleStore; lastSweep: () => SweepReport | undefined },
+): void {
+  app.get("/v1/lifecycle", async () => ({
+    tables: await lifecycle.store.lifecycle(),
+    lastSweep: lifecycle.lastSweep() ?? null,
+  }));
 }
 
 /** `/healthz` (the process serves), `/readyz` (the loader runs and inserts succeed), and `/v1/stats` (operator). */
@@ -291,7 +328,11 @@ export const MAX_RECONCILE_KEYS = 10_000;
  * which it holds twice, and which of a set of event keys it has. Served here because DuckDB is one
  * process; no event contents, but every source's keys: the operator's (deny by default).
  */
-function registerReconcileRoutes(app: FastifyInstance, reader: ReconcileReader): void {
+function registerReconcileRoutes(
+  app: FastifyInstance,
+  reader: ReconcileReader,
+  lifecycle: LifecycleStore | undefined,
+): void {
   const region = {
     type: "object",
     properties: { region: { type: "string", pattern: "^[a-z][a-z0-9_-]{0,31}$" } },
@@ -303,6 +344,10 @@ function registerReconcileRoutes(app: FastifyInstance, reader: ReconcileReader):
     async (request) => ({
       region: request.params.region,
       ranges: await reader.seqRanges(request.params.region),
+      // Rows erased in place still cover their sequence; reconciliation reports them as erased.
+      erased: lifecycle ? await lifecycle.erasedRows(request.params.region) : 0,
+      // Events received before this are past retention: their rows are gone by design, not lost.
+      retainedSince: lifecycle?.eventsRetainedSince(new Date())?.toISOString() ?? null,
     }),
   );
   app.get<{ Params: { region: string }; Querystring: { limit?: number } }>(

@@ -20,6 +20,7 @@ import {
   operatorToken,
   OperatorTokenSchema,
 } from "./enrich-config.js";
+import { RetentionConfigSchema } from "./retention.js";
 
 export const DEFAULT_HTTP_PORT = 8090;
 export const DEFAULT_DURABLE = HUB_LOADER_DURABLE;
@@ -182,6 +183,7 @@ export const AggregatorConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    retention: RetentionConfigSchema,
     enrich: EnrichConfigSchema,
     api: ApiConfigSchema,
     operatorToken: OperatorTokenSchema,

@@ -1,10 +1,11 @@
 import { natsCredentials } from "@tributary/config";
 import { runService } from "@tributary/runtime";
 import { connectNats } from "@tributary/streams";
-import { openWarehouse } from "@tributary/warehouse";
+import { isLifecycleStore, openWarehouse } from "@tributary/warehouse";
 import { buildAggregatorHttp } from "./app.js";
 import { loadAggregatorSettings } from "./config.js";
 import { ControlLink } from "./control.js";
+import { RetentionSweeper, retentionPolicyOf } from "./retention.js";
 import { AggregatorService } from "./service.js";
 
 /**
@@ -20,11 +21,23 @@ runService({
   start: async ({ config: settings, telemetry, fail, unlessStopped }) => {
     const { config, enricher } = settings;
     const sink = await openWarehouse(config.warehouseUrl);
+    // Before migrate: ClickHouse sets its tables' TTLs from the policy there.
+    if (isLifecycleStore(sink)) sink.setRetention(retentionPolicyOf(config.retention));
     await sink.migrate();
     let service: AggregatorService | undefined;
     const control = new ControlLink(settings.control, config.control.lastUseEverySeconds);
-    const http = buildAggregatorHttp(settings, sink, telemetry, () => service?.loader, control);
+    let sweeper: RetentionSweeper | undefined;
+    const http = buildAggregatorHttp(
+      settings,
+      sink,
+      telemetry,
+      () => service?.loader,
+      control,
+      () => sweeper?.last,
+    );
+    if (isLifecycleStore(sink)) sweeper = new RetentionSweeper(sink, http.log);
     await http.listen({ host: config.host, port: config.port });
+    sweeper?.start(config.retention.everySeconds * 1000);
     await unlessStopped(control.start(config.nats.servers, http.log));
     // The first connect retries until NATS answers; a stop before then ends the start (exit 0).
     const nc = await unlessStopped(
@@ -45,6 +58,7 @@ runService({
       log: http.log,
       stopping: "shutting down: flushing the current batch",
       stop: [
+        ["retention", async () => sweeper?.stop()],
         ["loader", () => started.stop()],
         ["nats", () => nc.drain()], // sends the last acks
         ["control", () => control.close()],

@@ -23,7 +23,12 @@ describe("operator endpoints", () => {
     }
     await closed.close();
     const local = buildHttp({ reader, loader: () => undefined, reconcile, operatorLoopback: true });
-    expect((await local.inject({ url: "/v1/reconcile/us/ranges" })).json()).toEqual({ region: "us", ranges: [[1, 3]] });
+    expect((await local.inject({ url: "/v1/reconcile/us/ranges" })).json()).toEqual({
+      region: "us",
+      ranges: [[1, 3]],
+      erased: 0,
+      retainedSince: null,
+    });
     const remote = await local.inject({ url: "/v1/reconcile/us/ranges", remoteAddress: "10.0.0.5" });
     expect(remote.statusCode).toBe(403);
     expect(remote.json()).toMatchObject({ error: { code: "operator_token_required" } });

@@ -1057,5 +1057,13 @@ describe("control plane through the charts - the bucket, the audit stream and a 
     await expect(control.request("$JS.API.STREAM.DELETE.CONTROL_AUDIT", undefined, { timeout: 2000 })).rejects.toThrow(
       /Permissions Violation/,
     );
+    // Erasure reads the event streams through its one consumer name; no other name, and no
+    // nameless create (whose body could name any consumer).
+    for (const subject of ["$JS.API.CONSUMER.CREATE.EVENTS.enricher", "$JS.API.CONSUMER.CREATE.EVENTS"])
+      await expect(
+        control.request(subject, JSON.stringify({ stream_name: "EVENTS", config: { name: "enricher" } }), {
+          timeout: 2000,
+        }),
+      ).rejects.toThrow(/Permissions Violation/);
   }, 30_000);
 });

@@ -10,7 +10,7 @@ export interface AuditRecord {
   at: string;
   actor: string;
   action: string;
-  kind: "sources" | "subscriptions";
+  kind: "sources" | "subscriptions" | "erasures";
   id: string;
   before?: unknown;
   after?: unknown;

@@ -34,6 +34,18 @@ export const MANAGEMENT_ERRORS = {
     meaning: "the event is not in the warehouse, or no longer in the hub stream (aged out)",
     fix: "check the key; events older than the hub stream's retention cannot be resent",
   },
+  visitor_hash_unavailable: {
+    status: 409,
+    meaning:
+      "no enrichment hash key is configured, so rows carry no visitor hash and one visitor's rows cannot be found",
+    fix: "set the aggregator's enrich.hashKeyEnv or enrich.hashKeyFile (rows loaded from then on can be found); erase by key or source meanwhile",
+  },
+  erasure_unavailable: {
+    status: 404,
+    meaning:
+      "this API does not serve erasure: it is served beside the warehouse, by the aggregator with the management API on",
+    fix: "send the request to the aggregator's API (`tributary erase` finds it from the context)",
+  },
   control_unavailable: {
     status: 503,
     meaning: "the control bucket or the hub did not answer",

@@ -10,3 +10,5 @@ export { secretPlace } from "./resources.js";
 export type { SourceRecord, StoredSecret, SubscriptionRecord } from "./resources.js";
 export { signingKeysOf, subscriptionView } from "./subscriptions.js";
 export type { EventLocation } from "./delivery-ops.js";
+export { DEFAULT_VISITOR_LOOKBACK_DAYS, MAX_ERASURE_KEYS } from "./erasure.js";
+export type { ErasedRow, ErasureBackend, ErasureResult, RowSelector } from "./erasure.js";

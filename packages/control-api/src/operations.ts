@@ -202,7 +202,9 @@ function registerBulk(app: FastifyInstance, deps: OperationDeps): void {
 }
 
 function registerAudit(app: FastifyInstance, deps: OperationDeps): void {
-  app.get<{ Querystring: { kind?: "sources" | "subscriptions"; id?: string; since?: string; limit: number } }>(
+  app.get<{
+    Querystring: { kind?: "sources" | "subscriptions" | "erasures"; id?: string; since?: string; limit: number };
+  }>(
     "/v1/audit",
     {
       config: { ...OWN_AUTH },
@@ -210,7 +212,9 @@ function registerAudit(app: FastifyInstance, deps: OperationDeps): void {
         tags: ["audit"],
         querystring: Type.Object(
           {
-            kind: Type.Optional(Type.Union([Type.Literal("sources"), Type.Literal("subscriptions")])),
+            kind: Type.Optional(
+              Type.Union([Type.Literal("sources"), Type.Literal("subscriptions"), Type.Literal("erasures")]),
+            ),
             id: Type.Optional(Type.String({ pattern: "^[a-z][a-z0-9_-]{0,31}$" })),
             since: Type.Optional(Type.String({ format: "date-time" })),
             limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),

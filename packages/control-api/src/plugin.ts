@@ -3,8 +3,9 @@ import type {} from "@fastify/swagger"; // route schemas carry `tags`
 import type { FastifyInstance } from "fastify";
 import type { ControlStore, SealingKeys } from "@tributary/control";
 import { AuditLog } from "./audit.js";
-import { ManagementError } from "./errors.js";
+import { MANAGEMENT_ERRORS, ManagementError } from "./errors.js";
 import type { EventLocation } from "./delivery-ops.js";
+import { registerErasureRoutes, type ErasureBackend } from "./erasure.js";
 import { registerOperationRoutes } from "./operations.js";
 import { Records } from "./records.js";
 import { registerSourceRoutes } from "./sources.js";
@@ -24,6 +25,8 @@ export interface ControlApiDeps {
   findEvent?: (key: string) => Promise<EventLocation | undefined>;
   /** Non-public addresses subscriptions may reach (test sends); the delivery process's list. */
   allowPrivate?: readonly string[];
+  /** The warehouse side of erasure; absent (an API without the warehouse): `POST /v1/erasures` answers erasure_unavailable. */
+  erasure?: ErasureBackend;
   now?: () => Date;
 }
 
@@ -52,4 +55,16 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlApiDeps
     allowPrivate: deps.allowPrivate ?? [],
     ...(deps.findEvent ? { findEvent: deps.findEvent } : {}),
   });
+  registerErasureRoutes(app, { backend: deps.erasure ?? noErasure, audit, nats, now });
 }
+
+const noErasure: ErasureBackend = {
+  findRows: () =>
+    Promise.reject(new ManagementError("erasure_unavailable", MANAGEMENT_ERRORS.erasure_unavailable.meaning)),
+  eraseRows: () =>
+    Promise.reject(new ManagementError("erasure_unavailable", MANAGEMENT_ERRORS.erasure_unavailable.meaning)),
+  retainedSince: () => undefined,
+  visitorHashes: () => {
+    throw new ManagementError("erasure_unavailable", MANAGEMENT_ERRORS.erasure_unavailable.meaning);
+  },
+};

@@ -25,6 +25,8 @@ export interface Plan {
   /** The control bucket's sealing key and the API's admin token (made on the first run). */
   sealingKeysFile: string;
   apiTokenFile: string;
+  /** The enrich stage's hash key (made on the first run). */
+  enrichHashKeyFile: string;
   logLevel: string;
   output: "inherit" | "buffer";
 }
@@ -44,10 +46,11 @@ export function planOf(options: TopologyOptions): Plan {
   const credentials = loadOrCreateCredentials(stateDir, options.regions, true, clustered);
   const secretFile = secretFileOf(stateDir, options.source);
   ensureSecret(secretFile);
-  const { sealingKeysFile, apiTokenFile } = ensureControlSecrets(stateDir);
+  const { sealingKeysFile, apiTokenFile, enrichHashKeyFile } = ensureControlSecrets(stateDir);
   return {
     sealingKeysFile,
     apiTokenFile,
+    enrichHashKeyFile,
     options,
     stateDir,
     destinations,

@@ -108,6 +108,8 @@ export async function startAggregator(plan: Plan, hubUrls: string[], started: St
     control: { enabled: true, allowPrivate: ["127.0.0.0/8", "::1/128"], lastUseEverySeconds: 2 },
     operatorLoopback: true,
     ...options.aggregatorOverrides,
+    // Visitor hashes under a key of this state dir (a test's enrich overrides keep it).
+    enrich: { hashKeyFile: plan.enrichHashKeyFile, ...(options.aggregatorOverrides?.enrich as object | undefined) },
   });
   const url = `http://127.0.0.1:${options.aggregatorPort}`;
   const start = () =>

@@ -67,9 +67,14 @@ export function readSecret(file: string): string {
 
 /**
  * The control plane's local secrets, made once (mode 0600): the sealing key of secret values in the
- * control bucket (`local:<32 random bytes, base64>`) and an admin token of the API.
+ * control bucket (`local:<32 random bytes, base64>`), an admin token of the API, and the enrich
+ * stage's hash key (visitor hashes, which erasure of one visitor finds their rows by).
  */
-export function ensureControlSecrets(stateDir: string): { sealingKeysFile: string; apiTokenFile: string } {
+export function ensureControlSecrets(stateDir: string): {
+  sealingKeysFile: string;
+  apiTokenFile: string;
+  enrichHashKeyFile: string;
+} {
   const dir = join(resolve(stateDir), "secrets");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const sealingKeysFile = join(dir, "sealing-keys");
@@ -77,5 +82,8 @@ export function ensureControlSecrets(stateDir: string): { sealingKeysFile: strin
   if (!existsSync(sealingKeysFile))
     writeFileSync(sealingKeysFile, `local:${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
   if (!existsSync(apiTokenFile)) writeFileSync(apiTokenFile, randomBytes(24).toString("hex") + "\n", { mode: 0o600 });
-  return { sealingKeysFile, apiTokenFile };
+  const enrichHashKeyFile = join(dir, "enrich-hash-key");
+  if (!existsSync(enrichHashKeyFile))
+    writeFileSync(enrichHashKeyFile, randomBytes(32).toString("hex") + "\n", { mode: 0o600 });
+  return { sealingKeysFile, apiTokenFile, enrichHashKeyFile };
 }

@@ -1,3 +1,4 @@
+import { erasurePermissions } from "./erasure.js";
 import { DiscardPolicy, RetentionPolicy, StorageType, type StreamConfig } from "@nats-io/jetstream";
 import { DELIVERIES_STREAM, DELIVERY_REPLAY_STREAM, DELIVERY_REPLAY_SUBJECT_PREFIX } from "./delivery.js";
 import { ENRICHED_STREAM } from "./names.js";
@@ -85,8 +86,9 @@ export function controlReadPermissions(): string[] {
  * The management API's user at the hub: the bucket read and written (KV puts are publishes to
  * `$KV.tributary_control.…`), the audit stream written and read by sequence, hub events and the
  * delivery log read by sequence and subject (resend, bulk resend by filter and outcome), and events
- * put back for one subscription (`redeliver.{subscription}` on DELIVERY_REPLAY). No consumers on
- * the hub stream and no stream management: the provisioning creates the bucket and the audit stream.
+ * put back for one subscription (`redeliver.{subscription}` on DELIVERY_REPLAY), and erasure's
+ * header reads and deletes on the streams that hold bodies (erasurePermissions). No stream
+ * management: the provisioning creates the bucket and the audit stream.
  */
 export function controlPermissions(): Permissions {
   return {
@@ -103,6 +105,7 @@ export function controlPermissions(): Permissions {
       `$JS.API.STREAM.MSG.GET.${DELIVERIES_STREAM}`,
       `$JS.API.STREAM.INFO.${DELIVERY_REPLAY_STREAM}`,
       `${DELIVERY_REPLAY_SUBJECT_PREFIX}.*`,
+      ...erasurePermissions(),
     ],
     subscribe: [inboxPermission(CONTROL_USER)],
   };

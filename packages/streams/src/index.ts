@@ -168,3 +168,7 @@ export {
   controlReadPermissions,
   HUB_DOMAIN,
 } from "./control.js";
+export { readStreamRange } from "./read-range.js";
+export type { ReadRange } from "./read-range.js";
+export { eraseHubCopies, eraseRegionalCopies, purgeSourceFromHub, purgeSourceFromRegion } from "./erasure.js";
+export type { RegionalCopy, StreamCopyRef, StreamCounts } from "./erasure.js";

@@ -134,22 +134,7 @@ export const duckdbLifecycle = {
           ).rowsChanged
         : 0;
       const pending = `${where} AND erased_at IS NULL`;
-      let events: ErasedEvent[] = [];
-      if (!("source" in selector)) {
-        const found = await connection.runAndReadAll(
-          `SELECT event_key, source, event_type, region, region_seq::BIGINT AS region_seq, ${iso("received_at")} AS received_at
-           FROM ${EVENTS} WHERE ${pending} ORDER BY received_at`,
-          params,
-        );
-        events = found.getRowObjectsJS().map((r) => ({
-          event_key: String(r.event_key),
-          source: String(r.source),
-          event_type: String(r.event_type),
-          region: String(r.region),
-          region_seq: Number(r.region_seq),
-          received_at: String(r.received_at),
-        }));
-      }
+      const events = await duckdbLifecycle.targets(connection, selector);
       const rows = (
         await connection.run(`UPDATE ${EVENTS} SET ${ANONYMISE}, erased_at = $at::TIMESTAMPTZ WHERE ${pending}`, {
           ...params,
@@ -158,6 +143,25 @@ export const duckdbLifecycle = {
       ).rowsChanged;
       return { rows, deliveries, events };
     });
+  },
+
+  /** The rows a key or visitor erasure would anonymise (not erased yet); none listed for a source. */
+  async targets(connection: DuckDBConnection, selector: ErasureSelector): Promise<ErasedEvent[]> {
+    if ("source" in selector) return [];
+    const { where, params } = selectorSql(selector);
+    const found = await connection.runAndReadAll(
+      `SELECT event_key, source, event_type, region, region_seq::BIGINT AS region_seq, ${iso("received_at")} AS received_at
+       FROM ${EVENTS} WHERE ${where} AND erased_at IS NULL ORDER BY received_at`,
+      params,
+    );
+    return found.getRowObjectsJS().map((r) => ({
+      event_key: String(r.event_key),
+      source: String(r.source),
+      event_type: String(r.event_type),
+      region: String(r.region),
+      region_seq: Number(r.region_seq),
+      received_at: String(r.received_at),
+    }));
   },
 
   async erasedRows(connection: DuckDBConnection, region: string): Promise<number> {

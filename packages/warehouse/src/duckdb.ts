@@ -44,6 +44,7 @@ import { duckdbLifecycle, ERASED_AT_DDL } from "./duckdb-lifecycle.js";
 import {
   clampRebuildSince,
   cutoffOf,
+  type ErasedEvent,
   type ErasureSelector,
   type LifecycleStore,
   type RetentionPolicy,
@@ -537,6 +538,9 @@ export class DuckDbSink
   }
   lifecycle(): Promise<TableLifecycle[]> {
     return this.reads.run((c) => duckdbLifecycle.describe(c, this.#retention));
+  }
+  erasureTargets(selector: ErasureSelector): Promise<ErasedEvent[]> {
+    return this.reads.run((c) => duckdbLifecycle.targets(c, selector));
   }
   eraseEvents(selector: ErasureSelector, at: Date): Promise<RowErasure> {
     return this.#serial(() => duckdbLifecycle.erase(this.connection, selector, at));

@@ -71,6 +71,8 @@ export interface LifecycleStore {
   setRetention(policy: RetentionPolicy): void;
   enforceRetention(now: Date): Promise<RetentionSweep>;
   lifecycle(): Promise<TableLifecycle[]>;
+  /** The events a key or visitor erasure would anonymise now (not erased yet); [] for a source. */
+  erasureTargets(selector: ErasureSelector): Promise<ErasedEvent[]>;
   eraseEvents(selector: ErasureSelector, at: Date): Promise<RowErasure>;
   /** Rows of a region that were erased (reconciliation reports them). */
   erasedRows(region: string): Promise<number>;

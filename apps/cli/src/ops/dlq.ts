@@ -1,7 +1,14 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { DLQ_STREAM, dlqEntryOf, EventHeader, readDlqEntry, replayDlqEntry, type DlqEntry } from "@tributary/streams";
+import {
+  DLQ_STREAM,
+  dlqEntryOf,
+  EventHeader,
+  readDlqEntry,
+  replayDlqEntry,
+  type DlqEntry,
+  readStreamRange,
+} from "@tributary/streams";
 import { connectAdmin, OperatorError, type OperatorContext } from "./context.js";
-import { readStreamRange } from "./stream-reader.js";
 
 export interface DlqSummary {
   seq: number;

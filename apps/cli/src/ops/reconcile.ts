@@ -4,13 +4,14 @@ import {
   DLQ_STREAM,
   ENRICHED_STREAM,
   eventKeyOf,
+  EventHeader,
   HUB_ENRICH_DURABLE,
   HUB_STREAM,
   regionalStreamName,
+  readStreamRange,
 } from "@tributary/streams";
 import { aggregatorEndpoint, connectAdmin, regionOf, type OperatorContext } from "./context.js";
 import { serviceJson } from "./http.js";
-import { readStreamRange } from "./stream-reader.js";
 
 export interface RegionReconciliation {
   region: string;
@@ -28,6 +29,10 @@ export interface RegionReconciliation {
   inDlq: number;
   /** Of those: not loaded yet (the hub or the loader still had work in flight when checked). */
   pending: number;
+  /** Of those: received before the warehouse's events retention: their rows were deleted by design. */
+  expired: number;
+  /** Rows of this region erased in place (anonymised): present, and reported, never lost. */
+  erased: number;
   /** Of those: acknowledged into the stream and in no row — lost. */
   lost: Array<{ seq: number; key: string }>;
   /** Region sequences held by more than one row. */
@@ -116,8 +121,11 @@ async function reconcileRegion(
     const info = await jsm.streams.info(stream);
     const first = info.state.first_seq;
     const last = info.state.last_seq;
-    const [{ ranges }, { doubles }] = await Promise.all([
-      aggregatorJson<{ ranges: Array<[number, number]> }>(context, `/v1/reconcile/${region}/ranges`),
+    const [{ ranges, erased, retainedSince }, { doubles }] = await Promise.all([
+      aggregatorJson<{ ranges: Array<[number, number]>; erased?: number; retainedSince?: string | null }>(
+        context,
+        `/v1/reconcile/${region}/ranges`,
+      ),
       aggregatorJson<{ doubles: Array<{ seq: number; keys: string[] }> }>(context, `/v1/reconcile/${region}/doubles`),
     ]);
     const result: RegionReconciliation = {
@@ -130,15 +138,22 @@ async function reconcileRegion(
       loadedAsAnotherCopy: 0,
       inDlq: 0,
       pending: 0,
+      expired: 0,
+      erased: erased ?? 0,
       lost: [],
       doubles,
     };
+    const retainedFrom = retainedSince ? Date.parse(retainedSince) : undefined;
     if (info.state.messages === 0) return result;
     // Only the gaps are read from the stream, headers only: cost follows the gaps, not the rows.
-    const gapKeys: Array<{ seq: number; key: string }> = [];
+    const gapKeys: Array<{ seq: number; key: string; receivedMs: number }> = [];
     for (const [a, b] of complement(first, last, ranges)) {
       await readStreamRange(nc, { stream, fromSeq: a, toSeq: b, headersOnly: true }, (msg) => {
-        gapKeys.push({ seq: msg.seq, key: eventKeyOf(msg.headers) ?? "" });
+        gapKeys.push({
+          seq: msg.seq,
+          key: eventKeyOf(msg.headers) ?? "",
+          receivedMs: Date.parse(msg.headers?.get(EventHeader.ReceivedAt) || "") || msg.info.timestampNanos / 1e6,
+        });
       });
     }
     result.gapSeqs = gapKeys.length;
@@ -148,6 +163,7 @@ async function reconcileRegion(
     );
     for (const gap of gapKeys) {
       if (present.has(gap.key)) result.loadedAsAnotherCopy++;
+      else if (retainedFrom !== undefined && gap.receivedMs < retainedFrom) result.expired++;
       else if (inDlq.has(gap.key)) result.inDlq++;
       // The loader does not load in sequence order (flushes run side by side, a batch handed back
       // comes again later): while it has work in flight, any gap may still be on its way.

@@ -1,8 +1,14 @@
 import { headers as createHeaders } from "@nats-io/nats-core";
 import { jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
-import { EventHeader, eventKeyOf, ID_PATTERN, regionalStreamName, replaySubject } from "@tributary/streams";
+import {
+  EventHeader,
+  eventKeyOf,
+  ID_PATTERN,
+  regionalStreamName,
+  replaySubject,
+  readStreamRange,
+} from "@tributary/streams";
 import { connectAdmin, OperatorError, regionOf, type OperatorContext } from "./context.js";
-import { readStreamRange } from "./stream-reader.js";
 
 export interface ReplayRange {
   region: string;

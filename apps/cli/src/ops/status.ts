@@ -48,6 +48,23 @@ export interface WarehouseStatus {
   newestLoadedAt?: string | null;
   /** Seconds from the newest loaded event's receipt to now: how stale the warehouse is. */
   lagSeconds?: number | null;
+  /** Each table's rows, oldest row and retention, and the last retention pass (absent: an aggregator without it). */
+  lifecycle?: WarehouseLifecycle;
+}
+
+export interface WarehouseLifecycle {
+  tables: Array<{
+    table: string;
+    rows: number;
+    oldest: string | null;
+    retentionSeconds: number | null;
+    enforcedBy: "delete" | "ttl" | null;
+  }>;
+  lastSweep: {
+    at: string;
+    removed?: { events: number; deliveries: number; rollups: number };
+    error?: string;
+  } | null;
 }
 
 /** Present when the context names a delivery process. */
@@ -161,8 +178,13 @@ async function warehouseStatus(context: OperatorContext): Promise<WarehouseStatu
       { timeoutMs: 5_000 },
     );
     const newest = stats.newest ?? null;
+    // An aggregator before the lifecycle route answers 404: the section is left out.
+    const lifecycle = await serviceJson<WarehouseLifecycle>(aggregatorEndpoint(context), "/v1/lifecycle", {
+      timeoutMs: 5_000,
+    }).catch(() => undefined);
     return {
       reachable: true,
+      ...(lifecycle ? { lifecycle } : {}),
       rows: stats.rows,
       newestReceivedAt: newest?.received_at ?? null,
       newestLoadedAt: newest?.loaded_at ?? null,

@@ -11,6 +11,7 @@ import {
   type SubscriptionView,
 } from "../ops/resources.js";
 import type { BulkResend, TestSend } from "../ops/subscriptions.js";
+import type { EraseReport } from "../ops/erase.js";
 
 // The text `sources`, `subscriptions` and `config` print without --json. Secret values appear
 // only in `secretsOnce`, for the answers that carry them.
@@ -133,4 +134,27 @@ export function applyText(result: ApplyResult): string {
   if (lines.length === 0 && result.cannot.length === 0) lines.push("nothing to change: the API matches the file");
   lines.push(...result.cannot.map((c) => `NOT APPLIED: ${c}`));
   return lines.join("\n");
+}
+
+export function eraseText(report: EraseReport): string {
+  const streams = Object.entries(report.streams)
+    .map(([stream, n]) => `${stream} ${n}`)
+    .join(", ");
+  const copies = report.regional.copies.reduce((sum, r) => sum + r.copies.length, 0);
+  const regional =
+    report.regionalDeleted === null
+      ? copies > 0 || report.regional.sources.length > 0
+        ? `regions: not reached (no operator context): ${copies} copies and ${report.regional.sources.length} source purges left to the regional streams' age limit`
+        : "regions: nothing to delete"
+      : `regions: ${
+          Object.entries(report.regionalDeleted)
+            .map(([region, n]) => `${region} ${n}`)
+            .join(", ") || "nothing to delete"
+        }`;
+  return [
+    `erasure ${report.id} (${report.selector}) at ${report.at}`,
+    `warehouse: ${report.rows} rows anonymised, ${report.deliveries} delivery log rows deleted`,
+    `hub streams: ${streams}`,
+    regional,
+  ].join("\n");
 }

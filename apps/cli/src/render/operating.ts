@@ -1,5 +1,5 @@
 import { bytes, duration, percent, table } from "../format.js";
-import type { StatusReport } from "../ops/status.js";
+import type { StatusReport, WarehouseLifecycle } from "../ops/status.js";
 import type { Reconciliation } from "../ops/reconcile.js";
 import type { ReplayResult } from "../ops/replay.js";
 import type { doctor } from "../ops/doctor.js";
@@ -62,17 +62,55 @@ export function statusText(s: StatusReport): string {
         ],
       )
     : `warehouse unreachable: ${w.error}`;
+  const lifecycle = w.lifecycle ? `\n${lifecycleText(w.lifecycle)}` : "";
   const delivery = !s.delivery
     ? ""
     : s.delivery.reachable
       ? `\n${destinationsText(s.delivery.destinations ?? [])}`
       : `\ndelivery unreachable: ${s.delivery.error}`;
-  return `${regions}\n${hub}\n${warehouse}${delivery}`;
+  return `${regions}\n${hub}\n${warehouse}${lifecycle}${delivery}`;
+}
+
+/** A retention in the config's units: `90d`, `12h`, `forever`. */
+function retentionText(seconds: number | null): string {
+  if (seconds === null) return "forever";
+  for (const [unit, size] of [
+    ["d", 86_400],
+    ["h", 3600],
+    ["m", 60],
+  ] as const)
+    if (seconds % size === 0) return `${seconds / size}${unit}`;
+  return `${seconds}s`;
+}
+
+function lifecycleText(l: WarehouseLifecycle): string {
+  const tables = table(
+    ["table", "rows", "oldest", "retention", "enforced by"],
+    l.tables.map((t) => [t.table, t.rows, t.oldest ?? "-", retentionText(t.retentionSeconds), t.enforcedBy ?? "-"]),
+  );
+  const sweep = !l.lastSweep
+    ? "retention: no pass yet"
+    : l.lastSweep.error
+      ? `retention: the last pass (${l.lastSweep.at}) failed: ${l.lastSweep.error}`
+      : `retention: last pass ${l.lastSweep.at} deleted ${l.lastSweep.removed?.events ?? 0} events, ${l.lastSweep.removed?.deliveries ?? 0} delivery log rows, ${l.lastSweep.removed?.rollups ?? 0} rollup rows`;
+  return `${tables}\n${sweep}`;
 }
 
 export function reconcileText(r: Reconciliation): string {
   const t = table(
-    ["region", "stream seqs", "row runs", "gaps", "as another copy", "in DLQ", "pending", "lost", "doubled"],
+    [
+      "region",
+      "stream seqs",
+      "row runs",
+      "gaps",
+      "as another copy",
+      "in DLQ",
+      "pending",
+      "expired",
+      "erased",
+      "lost",
+      "doubled",
+    ],
     r.regions.map((x) => [
       x.region,
       x.streamLastSeq === 0 ? "(empty)" : `${x.streamFirstSeq}–${x.streamLastSeq}`,
@@ -81,6 +119,8 @@ export function reconcileText(r: Reconciliation): string {
       x.loadedAsAnotherCopy,
       x.inDlq,
       x.pending,
+      x.expired,
+      x.erased,
       x.lost.length,
       x.doubles.length,
     ]),

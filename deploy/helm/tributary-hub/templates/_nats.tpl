@@ -133,8 +133,9 @@ accounts:
       {{- if $control.enabled }}
       # The management API on the aggregator (packages/streams controlPermissions): the control
       # bucket read and written, the audit stream written and read by sequence, hub events and the
-      # delivery log read by sequence (resends), events put back for one subscription. No consumer
-      # on the event streams and no stream management (the provisioning Job makes the bucket and CONTROL_AUDIT).
+      # delivery log read by sequence (resends), events put back for one subscription, and erasure's
+      # reads and deletes (tributary.erasurePermissions). No stream management (the provisioning Job
+      # makes the bucket and CONTROL_AUDIT).
       - user: control
         password: "<< $CONTROL_PASSWORD >>"
         allowed_connection_types: [STANDARD]
@@ -153,6 +154,7 @@ accounts:
               - "$JS.API.STREAM.MSG.GET.DELIVERIES"
               - "$JS.API.STREAM.INFO.DELIVERY_REPLAY"
               - "redeliver.*"
+              {{- include "tributary.erasurePermissions" . | nindent 14 }}
           subscribe:
             allow: ["_INBOX_control.>"]
       {{- end }}
@@ -384,6 +386,41 @@ an ordered consumer of its own. A YAML list.
 - "$JS.API.CONSUMER.INFO.KV_tributary_control.>"
 - "$JS.API.CONSUMER.MSG.NEXT.KV_tributary_control.>"
 - "$JS.FC.KV_tributary_control.>"
+{{- end -}}
+
+{{/*
+Erasure at the hub (packages/streams erasurePermissions): per erasable stream its info, its one
+consumer (tributary-erasure, exact subjects), and deleting messages and purging by subject.
+*/}}
+{{- define "tributary.erasurePermissions" -}}
+- "$JS.API.STREAM.INFO.EVENTS"
+- "$JS.API.STREAM.MSG.DELETE.EVENTS"
+- "$JS.API.STREAM.PURGE.EVENTS"
+- "$JS.API.CONSUMER.CREATE.EVENTS.tributary-erasure"
+- "$JS.API.CONSUMER.MSG.NEXT.EVENTS.tributary-erasure"
+- "$JS.API.CONSUMER.INFO.EVENTS.tributary-erasure"
+- "$JS.API.CONSUMER.DELETE.EVENTS.tributary-erasure"
+- "$JS.API.STREAM.INFO.EVENTS_ENRICHED"
+- "$JS.API.STREAM.MSG.DELETE.EVENTS_ENRICHED"
+- "$JS.API.STREAM.PURGE.EVENTS_ENRICHED"
+- "$JS.API.CONSUMER.CREATE.EVENTS_ENRICHED.tributary-erasure"
+- "$JS.API.CONSUMER.MSG.NEXT.EVENTS_ENRICHED.tributary-erasure"
+- "$JS.API.CONSUMER.INFO.EVENTS_ENRICHED.tributary-erasure"
+- "$JS.API.CONSUMER.DELETE.EVENTS_ENRICHED.tributary-erasure"
+- "$JS.API.STREAM.INFO.EVENTS_DLQ"
+- "$JS.API.STREAM.MSG.DELETE.EVENTS_DLQ"
+- "$JS.API.STREAM.PURGE.EVENTS_DLQ"
+- "$JS.API.CONSUMER.CREATE.EVENTS_DLQ.tributary-erasure"
+- "$JS.API.CONSUMER.MSG.NEXT.EVENTS_DLQ.tributary-erasure"
+- "$JS.API.CONSUMER.INFO.EVENTS_DLQ.tributary-erasure"
+- "$JS.API.CONSUMER.DELETE.EVENTS_DLQ.tributary-erasure"
+- "$JS.API.STREAM.INFO.DELIVERY_DLQ"
+- "$JS.API.STREAM.MSG.DELETE.DELIVERY_DLQ"
+- "$JS.API.STREAM.PURGE.DELIVERY_DLQ"
+- "$JS.API.CONSUMER.CREATE.DELIVERY_DLQ.tributary-erasure"
+- "$JS.API.CONSUMER.MSG.NEXT.DELIVERY_DLQ.tributary-erasure"
+- "$JS.API.CONSUMER.INFO.DELIVERY_DLQ.tributary-erasure"
+- "$JS.API.CONSUMER.DELETE.DELIVERY_DLQ.tributary-erasure"
 {{- end -}}
 
 {{- define "tributary.natsHardenedContainer" -}}

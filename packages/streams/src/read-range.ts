@@ -1,5 +1,5 @@
-import { DeliverPolicy, jetstream, type JsMsg } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { DeliverPolicy, jetstream, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
 
 export interface ReadRange {
   stream: string;
@@ -11,6 +11,8 @@ export interface ReadRange {
   toSeq: number;
   /** Headers only (reconciliation needs the keys, not the bodies). */
   headersOnly?: boolean;
+  /** Only messages on these subjects (wildcards allowed). */
+  filterSubjects?: readonly string[];
 }
 
 /**
@@ -19,16 +21,17 @@ export interface ReadRange {
  * direct get per sequence, and it skips deleted sequences by itself.
  */
 export async function readStreamRange(
-  nc: NatsConnection,
+  nc: NatsConnection | JetStreamClient,
   range: ReadRange,
   onMessage: (msg: JsMsg) => void | Promise<void>,
 ): Promise<number> {
-  const js = jetstream(nc);
+  const js = "consumers" in nc ? nc : jetstream(nc);
   const consumer = await js.consumers.get(range.stream, {
     ...(range.since
       ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: range.since.toISOString() }
       : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(1, range.fromSeq ?? 1) }),
     ...(range.headersOnly ? { headers_only: true } : {}),
+    ...(range.filterSubjects?.length ? { filter_subjects: [...range.filterSubjects] } : {}),
   });
   let read = 0;
   if (range.fromSeq !== undefined && range.fromSeq > range.toSeq) return 0;
