@@ -170,5 +170,13 @@ export {
 } from "./control.js";
 export { readStreamRange } from "./read-range.js";
 export type { ReadRange } from "./read-range.js";
-export { eraseHubCopies, eraseRegionalCopies, purgeSourceFromHub, purgeSourceFromRegion } from "./erasure.js";
+export {
+  ERASABLE_HUB_STREAMS,
+  ERASURE_CONSUMER,
+  erasurePermissions,
+  eraseHubCopies,
+  eraseRegionalCopies,
+  purgeSourceFromHub,
+  purgeSourceFromRegion,
+} from "./erasure.js";
 export type { RegionalCopy, StreamCopyRef, StreamCounts } from "./erasure.js";
