@@ -2066,3 +2066,93 @@ describe("enrichment and privacy (hub)", () => {
     });
   });
 });
+
+describe("data retention (hub)", () => {
+  const HUB_SCHEMA = JSON.parse(readFileSync(join(chartDir("tributary-hub"), "values.schema.json"), "utf8")) as {
+    properties: { aggregator: { properties: { retention: JsonSchema } } };
+  };
+  const DURATION = "^(forever|[1-9][0-9]{0,5}[smhd])$";
+  const DEFAULTS = { events: "90d", deliveries: "30d", rollups: "730d", everySeconds: 3600 };
+  const ENV = { TRIBUTARY_NATS_PASS: "x" };
+  const aggregatorJson = (objects: K8sObject[]) => configMapJson(objects, "-aggregator", "aggregator.json");
+  /** apps/aggregator's own loader on a config file as the pod reads it. */
+  const load = (config: Record<string, unknown>) => {
+    const dir = mkdtempSync(join(tmpdir(), "helm-retention-"));
+    try {
+      writeFileSync(join(dir, "aggregator.json"), JSON.stringify(config));
+      return loadAggregatorConfig(ENV, join(dir, "aggregator.json"));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const checksumOf = (objects: K8sObject[]) =>
+    (
+      objects.find((o) => o.kind === "Deployment" && o.metadata.name === "tributary-aggregator")!.spec as {
+        template: { metadata: { annotations: Record<string, string> } };
+      }
+    ).template.metadata.annotations["checksum/config"];
+
+  it("schema - aggregator.retention in values.schema.json is the aggregator's RetentionConfigSchema without its defaults (values.yaml holds them): the duration pattern, everySeconds an integer of at least 1, no other key", () => {
+    const { description, ...chart } = HUB_SCHEMA.properties.aggregator.properties.retention;
+    expect(chart).toEqual(withoutDefaults(AggregatorConfigSchema.properties.retention));
+    expect(description).toMatch(/apps\/aggregator\/src\/retention\.ts/);
+    // Spelled out, so a change on the aggregator's side fails here by name.
+    expect(chart).toMatchObject({
+      type: "object",
+      additionalProperties: false,
+      required: ["events", "deliveries", "rollups", "everySeconds"],
+      properties: {
+        events: { type: "string", pattern: DURATION },
+        deliveries: { type: "string", pattern: DURATION },
+        rollups: { type: "string", pattern: DURATION },
+        everySeconds: { type: "integer", minimum: 1 },
+      },
+    });
+  });
+
+  it("defaults - values.yaml renders the aggregator's own retention defaults (events 90d, deliveries 30d, rollups 730d, a pass every 3600 s); every shipped values file's aggregator config passes the aggregator's own loader with them", async () => {
+    const objects = await renderChart("tributary-hub");
+    const rendered = aggregatorJson(objects);
+    expect(rendered.retention).toEqual(DEFAULTS);
+    const { retention: _omitted, ...withoutRetention } = rendered;
+    expect(load(rendered).retention).toEqual(load(withoutRetention).retention);
+    expect(load(rendered).retention).toEqual(DEFAULTS);
+    for (const file of valuesFilesOf("tributary-hub").filter((f) => f !== undefined)) {
+      const config = aggregatorJson(await renderChart("tributary-hub", { valuesFiles: [file] }));
+      expect(load(config).retention, file).toEqual(DEFAULTS);
+    }
+  });
+
+  it("custom - set values render through as the aggregator's retention (forever included); one value set keeps the others' defaults; a change rolls the aggregator (config checksum)", async () => {
+    const custom = { events: "forever", deliveries: "12h", rollups: "3650d", everySeconds: 600 };
+    const defaults = await renderChart("tributary-hub");
+    const objects = await renderChart("tributary-hub", { setJson: { "aggregator.retention": custom } });
+    expect(aggregatorJson(objects).retention).toEqual(custom);
+    expect(load(aggregatorJson(objects)).retention).toEqual(custom);
+    expect(checksumOf(objects)).not.toBe(checksumOf(defaults));
+    const one = await renderChart("tributary-hub", { setJson: { "aggregator.retention.events": "7d" } });
+    expect(aggregatorJson(one).retention).toEqual({ ...DEFAULTS, events: "7d" });
+    expect(load(aggregatorJson(one)).retention).toEqual({ ...DEFAULTS, events: "7d" });
+  });
+
+  it("schema - a bad duration, an everySeconds below 1 or not an integer, or an unknown key fails lint and template with a message naming the value; the aggregator's loader refuses the same", async () => {
+    const cases: Array<[string, unknown, RegExp]> = [
+      ["events", "0d", /aggregator\.retention\.events: Does not match pattern/],
+      ["events", "90 days", /aggregator\.retention\.events: Does not match pattern/],
+      ["events", 90, /aggregator\.retention\.events: Invalid type\. Expected: string/],
+      ["deliveries", "1w", /aggregator\.retention\.deliveries: Does not match pattern/],
+      ["rollups", "1000000d", /aggregator\.retention\.rollups: Does not match pattern/],
+      ["rollups", "never", /aggregator\.retention\.rollups: Does not match pattern/],
+      ["everySeconds", 0, /aggregator\.retention\.everySeconds: Must be greater than or equal to 1/],
+      ["everySeconds", 1.5, /aggregator\.retention\.everySeconds: Invalid type\. Expected: integer/],
+      ["keep", "1d", /aggregator\.retention: Additional property keep is not allowed/],
+    ];
+    const rendered = aggregatorJson(await renderChart("tributary-hub"));
+    for (const [key, value, message] of cases) {
+      const setJson = { [`aggregator.retention.${key}`]: value };
+      await expect(renderChart("tributary-hub", { setJson }), JSON.stringify(setJson)).rejects.toThrow(message);
+      await expect(lintChart("tributary-hub", { setJson }), JSON.stringify(setJson)).rejects.toBeInstanceOf(HelmError);
+      expect(() => load({ ...rendered, retention: { ...DEFAULTS, [key]: value } }), JSON.stringify(setJson)).toThrow();
+    }
+  });
+});

@@ -94,6 +94,11 @@ app.kubernetes.io/component: nats
   "batch" (dict "maxEvents" (int $a.batchMaxEvents))
   "api" (dict "anonymousLoopback" false "tokens" (include "tributary-hub.apiTokens" . | fromJsonArray))
   "enrich" (include "tributary-hub.enrich.config" . | fromJson)
+  "retention" (dict
+    "events" $a.retention.events
+    "deliveries" $a.retention.deliveries
+    "rollups" $a.retention.rollups
+    "everySeconds" (int $a.retention.everySeconds))
 -}}
 {{- if .Values.operator.existingSecret -}}
 {{- $_ := set $config "operatorToken" (dict "env" "TRIBUTARY_OPERATOR_TOKEN") -}}
