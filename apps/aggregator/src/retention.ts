@@ -15,6 +15,8 @@ export const RetentionConfigSchema = Type.Object(
     rollups: Duration("730d", "how long the stored rollups keep a bucket (counts outlive the rows)"),
     everySeconds: Type.Integer({
       minimum: 1,
+      // A Node timer fires at once past 2^31 - 1 ms (about 24.8 days).
+      maximum: 2_147_483,
       default: 3600,
       description: "how often expired rows are deleted (ClickHouse with TTL drops them itself)",
     }),

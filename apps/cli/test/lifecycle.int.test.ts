@@ -270,6 +270,15 @@ describe("erasure and retention on the local system", () => {
       const expired = await reconcile(context, { settleMs: 30_000 });
       expect(expired.clean).toBe(true);
       expect(expired.regions.reduce((sum, r) => sum + r.expired, 0)).toBe(4);
+
+      // A whole source: its subjects purged in the hub's streams and in every region's.
+      const bySource = await erase(management, () => context, { source: "shop" });
+      expect(bySource.streams[HUB_STREAM]).toBe(4);
+      expect(bySource.streams[ENRICHED_STREAM]).toBe(4);
+      expect(bySource.streams[DELIVERY_DLQ_STREAM]).toBe(4);
+      expect(Object.values(bySource.regionalDeleted!).reduce((a, b) => a + b, 0)).toBe(4);
+      expect(await count(others)).toEqual({ hub: 0, enriched: 0, deliveryDlq: 0, regional: 0, deliveryLog: 0 });
+      expect((await reconcile(context, { settleMs: 30_000 })).clean).toBe(true);
     } finally {
       await hub.close();
       await Promise.all(regionNcs.map((nc) => nc.close()));

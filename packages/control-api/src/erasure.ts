@@ -198,7 +198,9 @@ async function eraseNow(
     const found = await deps.backend.findRows(selector);
     // Keys without a row can still have copies (a poison event in the loader's DLQ).
     const unloaded = "keys" in selector ? unloadedKeys(selector.keys, found) : [];
-    streams = await eraseHubCopies(js, jsm, [...found, ...unloaded]);
+    streams = await eraseHubCopies(js, jsm, [...found, ...unloaded], {
+      ...("visitorHashes" in selector ? { visitorHashes: selector.visitorHashes } : {}),
+    });
     erased = await deps.backend.eraseRows(selector, now);
     const seen = new Set(found.map((e) => e.event_key));
     const late = erased.events.filter((e) => !seen.has(e.event_key));

@@ -63,12 +63,11 @@ async function deleteMatching(
   js: JetStreamClient,
   jsm: JetStreamManager,
   stream: string,
-  opts: { since: Date; keys: ReadonlySet<string> },
+  opts: { since: Date | undefined; matches: (headers: JsMsg["headers"]) => boolean },
 ): Promise<number> {
   const matched: number[] = [];
   await scanHeaders(js, jsm, stream, opts.since, (msg) => {
-    const key = keyOfMessage(msg.headers);
-    if (key !== undefined && opts.keys.has(key)) matched.push(msg.seq);
+    if (opts.matches(msg.headers)) matched.push(msg.seq);
   });
   let deleted = 0;
   for (const seq of matched) if (await deleteQuietly(jsm, stream, seq)) deleted++;
@@ -146,6 +145,7 @@ export async function eraseHubCopies(
   js: JetStreamClient,
   jsm: JetStreamManager,
   events: readonly StreamCopyRef[],
+  opts: { visitorHashes?: readonly string[] } = {},
 ): Promise<StreamCounts> {
   const counts: StreamCounts = {
     [HUB_STREAM]: 0,
@@ -153,11 +153,39 @@ export async function eraseHubCopies(
     [DLQ_STREAM]: 0,
     [DELIVERY_DLQ_STREAM]: 0,
   };
-  if (events.length === 0) return counts;
   const keys = new Set(events.map((e) => e.event_key));
-  const since = new Date(Math.min(...events.map((e) => Date.parse(e.received_at))) - CLOCK_SLACK_MS);
-  for (const stream of ERASABLE_HUB_STREAMS) counts[stream] = await deleteMatching(js, jsm, stream, { since, keys });
+  const visitors = new Set(opts.visitorHashes ?? []);
+  const since =
+    events.length > 0
+      ? new Date(Math.min(...events.map((e) => Date.parse(e.received_at))) - CLOCK_SLACK_MS)
+      : undefined;
+  for (const stream of ERASABLE_HUB_STREAMS) {
+    // A visitor's events the loader set aside never became rows: the loader's DLQ is read whole and
+    // its entries matched by the visitor hash their enrichment carries.
+    const byVisitor = stream === DLQ_STREAM && visitors.size > 0;
+    if (!byVisitor && keys.size === 0) continue;
+    counts[stream] = await deleteMatching(js, jsm, stream, {
+      since: byVisitor ? undefined : since,
+      matches: (headers) => {
+        const key = keyOfMessage(headers);
+        if (key !== undefined && keys.has(key)) return true;
+        return byVisitor && visitors.has(visitorHashOf(headers) ?? "");
+      },
+    });
+  }
   return counts;
+}
+
+/** The visitor hash in a message's enrichment header, if it has one. */
+function visitorHashOf(headers: { get(name: string): string } | undefined): string | undefined {
+  const text = headers?.get(EventHeader.Enrichment);
+  if (!text) return undefined;
+  try {
+    const hash = (JSON.parse(text) as { visitor_hash?: unknown }).visitor_hash;
+    return typeof hash === "string" ? hash : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
