@@ -370,17 +370,13 @@ function deriver(
         ? suspicion.prejudge({ visitor, userAgent: ua, ip, country, botKind: agent?.bot_kind ?? null, at })
         : null,
     };
-    let changed = false;
-    if (plan.payload === "reduced")
-      changed = reducePayload(
-        body,
-        p,
-        (raw) => {
-          const facts = factsOf(raw);
-          return facts.ip === null ? null : anonymous(facts.ip, facts.truncated, at);
-        },
-        (text) => reducedUserAgent(classifyAgent(text)),
-      );
+    const reduceAddress = (raw: string) => {
+      const facts = factsOf(raw);
+      return facts.ip === null ? null : anonymous(facts.ip, facts.truncated, at);
+    };
+    let changed =
+      plan.payload === "reduced" &&
+      reducePayload(body, p, reduceAddress, (text) => reducedUserAgent(classifyAgent(text)));
     if (plan.redactions.length > 0) changed = redact(body, plan.redactions, hasher, at) || changed;
     const payload = changed ? JSON.stringify(body) : row.payload;
     return { row: { ...row, payload, enriched }, pending };
