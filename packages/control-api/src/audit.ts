@@ -10,7 +10,8 @@ export interface AuditRecord {
   at: string;
   actor: string;
   action: string;
-  kind: "sources" | "subscriptions" | "erasures";
+  /** `dlq`: the loader's dead letters (id: the source), replayed or dropped. */
+  kind: "sources" | "subscriptions" | "erasures" | "dlq";
   id: string;
   before?: unknown;
   after?: unknown;

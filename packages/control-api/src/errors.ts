@@ -5,7 +5,7 @@ export const MANAGEMENT_ERRORS = {
   forbidden_scope: {
     status: 403,
     meaning:
-      "the token's scope does not allow this: `read` reads, `write` changes subscriptions, `admin` also changes sources and reads the audit log",
+      "the token's scope does not allow this: `read` reads, `write` changes subscriptions (and replays or drops their dead letters), `admin` also changes sources, replays or drops the loader's dead letters and reads the audit log",
     fix: "use a token with the scope named in the message",
   },
   resource_not_found: {
@@ -45,6 +45,28 @@ export const MANAGEMENT_ERRORS = {
     meaning:
       "this API does not serve erasure: it is served beside the warehouse, by the aggregator with the management API on",
     fix: "send the request to the aggregator's API (`tributary erase` finds it from the context)",
+  },
+  dlq_entry_not_found: {
+    status: 404,
+    meaning:
+      "no dead letter with this sequence in this DLQ (replayed or dropped already, aged out, another subscription's, or of a source the token may not read)",
+    fix: "list the DLQ again to find the entry",
+  },
+  dlq_entry_empty: {
+    status: 409,
+    meaning:
+      "the entry keeps a reference instead of the event's bytes (the event was too large for an entry) and its origin stream no longer has them",
+    fix: "replay it with a corrected body, or drop it",
+  },
+  dlq_entry_not_replayable: {
+    status: 409,
+    meaning: "the entry is a delivery-log record the warehouse refused, not an event: there is nothing to replay",
+    fix: "read its reason, then drop it",
+  },
+  invalid_replay_body: {
+    status: 400,
+    meaning: "the corrected body of a replay is not a JSON object, or is larger than 1 MiB; nothing was replayed",
+    fix: "send the event as a JSON object in `body` (text), or leave `body` out to replay the entry as it is",
   },
   control_unavailable: {
     status: 503,

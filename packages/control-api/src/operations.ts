@@ -4,9 +4,10 @@ import { OWN_AUTH } from "@tributary/runtime";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { FastifyInstance } from "fastify";
 import type { SealingKeys } from "@tributary/control";
-import type { AuditLog } from "./audit.js";
+import type { AuditLog, AuditRecord } from "./audit.js";
 import { bulkResend, locateEvent, resendStored, sampleEvent, testSend, type EventLocation } from "./delivery-ops.js";
 import { ManagementError } from "./errors.js";
+import { withHub } from "./hub.js";
 import type { Records } from "./records.js";
 import type { SubscriptionRecord } from "./resources.js";
 import { requireScope } from "./scopes.js";
@@ -202,9 +203,7 @@ function registerBulk(app: FastifyInstance, deps: OperationDeps): void {
 }
 
 function registerAudit(app: FastifyInstance, deps: OperationDeps): void {
-  app.get<{
-    Querystring: { kind?: "sources" | "subscriptions" | "erasures"; id?: string; since?: string; limit: number };
-  }>(
+  app.get<{ Querystring: { kind?: AuditRecord["kind"]; id?: string; since?: string; limit: number } }>(
     "/v1/audit",
     {
       config: { ...OWN_AUTH },
@@ -213,9 +212,15 @@ function registerAudit(app: FastifyInstance, deps: OperationDeps): void {
         querystring: Type.Object(
           {
             kind: Type.Optional(
-              Type.Union([Type.Literal("sources"), Type.Literal("subscriptions"), Type.Literal("erasures")]),
+              Type.Union([
+                Type.Literal("sources"),
+                Type.Literal("subscriptions"),
+                Type.Literal("erasures"),
+                Type.Literal("dlq"),
+              ]),
             ),
-            id: Type.Optional(Type.String({ pattern: "^[a-z][a-z0-9_-]{0,31}$" })),
+            // `_delivery-log`: the loader DLQ's delivery-log records.
+            id: Type.Optional(Type.String({ pattern: "^(?:[a-z][a-z0-9_-]{0,31}|_delivery-log)$" })),
             since: Type.Optional(Type.String({ format: "date-time" })),
             limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
           },
@@ -286,14 +291,4 @@ export function registerOperationRoutes(app: FastifyInstance, deps: OperationDep
   registerResend(app, deps);
   registerBulk(app, deps);
   registerAudit(app, deps);
-}
-
-/** A hub stream read or write that failed for want of the hub (or its stream): 503, not a 500. */
-async function withHub<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (err) {
-    if (err instanceof ManagementError) throw err;
-    throw new ManagementError("control_unavailable", "the hub stream did not answer", { cause: err });
-  }
 }

@@ -6,9 +6,11 @@ import { AuditLog } from "./audit.js";
 import { MANAGEMENT_ERRORS, ManagementError } from "./errors.js";
 import type { EventLocation } from "./delivery-ops.js";
 import { registerErasureRoutes, type ErasureBackend } from "./erasure.js";
+import { registerLoaderDlqRoutes } from "./loader-dlq.js";
 import { registerOperationRoutes } from "./operations.js";
 import { Records } from "./records.js";
 import { registerSourceRoutes } from "./sources.js";
+import { registerSubscriptionDlqRoutes } from "./subscription-dlq.js";
 import { registerSubscriptionRoutes } from "./subscriptions.js";
 
 /** The hub connection the routes use: undefined until the process has connected (503 meanwhile). */
@@ -56,6 +58,8 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlApiDeps
     ...(deps.findEvent ? { findEvent: deps.findEvent } : {}),
   });
   registerErasureRoutes(app, { backend: deps.erasure ?? noErasure, audit, nats, now });
+  registerSubscriptionDlqRoutes(app, { records, audit, nats });
+  registerLoaderDlqRoutes(app, { audit, nats });
 }
 
 const noErasure: ErasureBackend = {

@@ -4,49 +4,20 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import swagger from "@fastify/swagger";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { Ajv } from "ajv";
-import addFormatsModule from "ajv-formats";
-import Fastify, { type FastifyInstance } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ControlStore, SealingKeys } from "@tributary/control";
-import { CodedError } from "@tributary/errors";
 import { auditStreamConfig, CONTROL_BUCKET, ensureStream } from "@tributary/streams";
 import { startNatsServer, type NatsServer } from "@tributary/testkit";
-import { registerControlRoutes, type Scope } from "../src/index.js";
+import { callerOf, conformsOf, host, type Caller, type Conforms } from "./host.js";
 
-const TOKENS: Record<string, Scope> = { reader: "read", writer: "write", admin: "admin" };
-
-/**
- * The management routes on a small host that does what the query API's plugin does for them: a
- * principal with a scope per token, coded errors rendered, the OpenAPI document collected.
- */
-const routes: Array<{ url: string; ownAuth: boolean }> = [];
-
-async function host(deps: Parameters<typeof registerControlRoutes>[1], logs: string[]): Promise<FastifyInstance> {
-  const app = Fastify({ logger: { level: "debug", stream: { write: (line: string) => void logs.push(line) } } });
-  await app.register(swagger, { openapi: { info: { title: "test", version: "1" } } });
-  app.addHook("onRequest", async (request) => {
-    const token = request.headers.authorization?.replace(/^Bearer /, "") ?? "";
-    const scope = TOKENS[token];
-    if (scope) (request as { principal?: unknown }).principal = { id: token, scope };
-  });
-  app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number }, _request, reply) => {
-    if (err instanceof CodedError && err.status)
-      return reply.code(err.status).send({ error: { code: err.code, message: err.message, field: err.field } });
-    if (err.validation) return reply.code(400).send({ error: { code: "invalid_parameter", message: err.message } });
-    return reply.code(500).send({ error: { code: "internal", message: String(err) } });
-  });
-  app.addHook("onRoute", (route) => void routes.push({ url: route.url, ownAuth: route.config?.ownAuth === true }));
-  registerControlRoutes(app, deps);
-  await app.ready();
-  return app;
-}
+/** Every route the host registered (host.ts). */
+let routes: Array<{ url: string; ownAuth: boolean }> = [];
 
 describe("management routes - sources, subscriptions, scopes, secrets and the audit log on a real bucket", () => {
   let dir: string;
@@ -60,31 +31,9 @@ describe("management routes - sources, subscriptions, scopes, secrets and the au
   const keys = SealingKeys.parse(`k1:${randomBytes(32).toString("base64")}`, "test");
   const secretsSeen: string[] = [];
 
-  const call = async (token: string, method: string, url: string, payload?: unknown, headers = {}) => {
-    const res = await app.inject({
-      method: method as "GET",
-      url,
-      headers: { authorization: `Bearer ${token}`, ...headers },
-      ...(payload === undefined ? {} : { payload: payload as object }),
-    });
-    return {
-      status: res.statusCode,
-      body: res.body ? (JSON.parse(res.body) as Record<string, any>) : undefined,
-      raw: res.body,
-    };
-  };
-
+  const call: Caller = (...args) => callerOf(app)(...args);
   /** Every response body is checked against the route's response schema in the OpenAPI document. */
-  const ajv = addFormatsModule.default(new Ajv({ strict: false }));
-  const conforms = (method: string, route: string, status: number, body: unknown) => {
-    const doc = app.swagger() as unknown as {
-      paths: Record<string, Record<string, { responses: Record<string, any> }>>;
-    };
-    const op = doc.paths[route]?.[method.toLowerCase()];
-    expect(op, `${method} ${route} is in the OpenAPI document`).toBeDefined();
-    const schema = op!.responses[String(status)]?.content?.["application/json"]?.schema;
-    if (schema) expect(ajv.validate(schema, body), JSON.stringify(ajv.errors)).toBe(true);
-  };
+  const conforms: Conforms = (...args) => conformsOf(app)(...args);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "control-api-"));
@@ -94,7 +43,10 @@ describe("management routes - sources, subscriptions, scopes, secrets and the au
     const jsm = await jetstreamManager(nc);
     const store = await ControlStore.hub(js);
     await ensureStream(jsm, auditStreamConfig());
-    app = await host({ connection: () => ({ store, js, jsm }), keys, allowPrivate: ["127.0.0.0/8"] }, logs);
+    ({ app, routes } = await host(
+      { connection: () => ({ store, js, jsm }), keys, allowPrivate: ["127.0.0.0/8"] },
+      logs,
+    ));
     endpoint = createServer((req, res) => {
       let body = "";
       req.on("data", (c: Buffer) => (body += c.toString()));

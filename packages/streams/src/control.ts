@@ -1,7 +1,12 @@
 import { erasurePermissions } from "./erasure.js";
 import { DiscardPolicy, RetentionPolicy, StorageType, type StreamConfig } from "@nats-io/jetstream";
-import { DELIVERIES_STREAM, DELIVERY_REPLAY_STREAM, DELIVERY_REPLAY_SUBJECT_PREFIX } from "./delivery.js";
-import { ENRICHED_STREAM } from "./names.js";
+import {
+  DELIVERIES_STREAM,
+  DELIVERY_DLQ_STREAM,
+  DELIVERY_REPLAY_STREAM,
+  DELIVERY_REPLAY_SUBJECT_PREFIX,
+} from "./delivery.js";
+import { DLQ_STREAM, ENRICHED_STREAM, REPLAY_SUBJECT_PREFIX } from "./names.js";
 import type { Permissions } from "./permissions.js";
 import { CONTROL_USER, inboxPermission } from "./users.js";
 
@@ -86,9 +91,12 @@ export function controlReadPermissions(): string[] {
  * The management API's user at the hub: the bucket read and written (KV puts are publishes to
  * `$KV.tributary_control.…`), the audit stream written and read by sequence, hub events and the
  * delivery log read by sequence and subject (resend, bulk resend by filter and outcome), and events
- * put back for one subscription (`redeliver.{subscription}` on DELIVERY_REPLAY), and erasure's
- * header reads and deletes on the streams that hold bodies (erasurePermissions). No stream
- * management: the provisioning creates the bucket and the audit stream.
+ * put back for one subscription (`redeliver.{subscription}` on DELIVERY_REPLAY). Both DLQs read by
+ * sequence and subject, their entries deleted (replayed or dropped), and the loader's replayed into
+ * the hub stream (`replay.{source}`); a reference entry's bytes read from its origin (the enriched
+ * stream, or DELIVERY_REPLAY for a replay that failed again). And erasure's header reads and
+ * deletes on the streams that hold bodies (erasurePermissions). No stream management: the
+ * provisioning creates the bucket and the audit stream.
  */
 export function controlPermissions(): Permissions {
   return {
@@ -104,7 +112,12 @@ export function controlPermissions(): Permissions {
       `$JS.API.STREAM.INFO.${DELIVERIES_STREAM}`,
       `$JS.API.STREAM.MSG.GET.${DELIVERIES_STREAM}`,
       `$JS.API.STREAM.INFO.${DELIVERY_REPLAY_STREAM}`,
+      `$JS.API.STREAM.MSG.GET.${DELIVERY_REPLAY_STREAM}`,
       `${DELIVERY_REPLAY_SUBJECT_PREFIX}.*`,
+      `$JS.API.STREAM.MSG.GET.${DELIVERY_DLQ_STREAM}`,
+      `$JS.API.STREAM.MSG.GET.${DLQ_STREAM}`,
+      `${REPLAY_SUBJECT_PREFIX}.*`,
+      // Also the DLQs' info and message deletes (a replayed or dropped entry), which erasure needs too.
       ...erasurePermissions(),
     ],
     subscribe: [inboxPermission(CONTROL_USER)],

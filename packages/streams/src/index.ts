@@ -133,26 +133,37 @@ export {
   readDestinationRange,
 } from "./delivery.js";
 export type { DeliveryConsumerOptions, DeliveryScope, DeliveryStreamOptions } from "./delivery.js";
-export { firstSeqAtOrAfter, nextBySubject } from "./stored.js";
-export { DeliveryDlqHeader, DLQ_BODY_OMITTED, oneLine } from "./dlq/headers.js";
+export { deleteStoredMessage, firstSeqAtOrAfter, nextBySubject, storedMessage } from "./stored.js";
+export { DeliveryDlqHeader, DLQ_BODY_OMITTED, headerRecord, oneLine } from "./dlq/headers.js";
 export { DLQ_WRITE_ATTEMPTS, dlqRetryDelayMs, entryBytes, omittedBytes, replayHeaders } from "./dlq/entry.js";
 export type { DeadLetterOutcome } from "./dlq/entry.js";
 export {
   deadLetterEvent,
   deadLetterLogRecord,
   DELIVERY_LOG_DLQ_SUBJECT,
+  countEventsDlq,
   dlqEntryOf,
+  dropDlqEntry,
+  eventsDlqSummaryOf,
+  findDlqEntry,
+  isDeliveryLogEntry,
+  listEventsDlq,
   readDlqEntry,
+  replayAndRemoveDlqEntry,
   replayDlqEntry,
 } from "./dlq/events.js";
-export type { DlqEntry } from "./dlq/events.js";
+export type { DlqEntry, EventsDlqSummary } from "./dlq/events.js";
 export {
+  countDeliveryDlq,
   deadLetterDelivery,
   DEFAULT_DELIVERY_REPLAY_LIMIT,
+  dropDeliveryDlqEntry,
   listDeliveryDlq,
+  readDeliveryDlqEntry,
   replayDeliveryDlq,
+  replayDeliveryDlqEntry,
 } from "./dlq/delivery.js";
-export type { DeliveryDeadLetter, DeliveryDlqEntry } from "./dlq/delivery.js";
+export type { DeliveryDeadLetter, DeliveryDlqDetail, DeliveryDlqEntry } from "./dlq/delivery.js";
 export {
   AUDIT_STREAM,
   AUDIT_SUBJECT_PREFIX,

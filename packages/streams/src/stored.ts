@@ -44,3 +44,19 @@ export async function firstSeqAtOrAfter(
   const m = await get(jsm, stream, { start_time: time.toISOString(), next_by_subj: ">" });
   return m?.seq;
 }
+
+/** The server's "message delete failed", whatever the cause: a missing message among them. */
+const MSG_DELETE_FAILED = 10057;
+
+/** Deletes the message at `seq` (not erased: a DLQ entry is gone, not shredded); false when there is none. */
+export async function deleteStoredMessage(jsm: JetStreamManager, stream: string, seq: number): Promise<boolean> {
+  try {
+    return await jsm.streams.deleteMessage(stream, seq, false);
+  } catch (err) {
+    // A missing message fails with the generic delete code ("no message found", "stream store EOF"
+    // past the end): asked again by sequence, its absence is certain, and any other failure stays one.
+    if (err instanceof JetStreamApiError && err.code === MSG_DELETE_FAILED && !(await storedMessage(jsm, stream, seq)))
+      return false;
+    throw err;
+  }
+}

@@ -12,6 +12,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { startNatsServer, waitFor, type NatsServer } from "@tributary/testkit";
 import {
   connectNats,
+  countEventsDlq,
   deadLetterDelivery,
   deadLetterEvent,
   DELIVERY_DLQ_STREAM,
@@ -22,6 +23,11 @@ import {
   DLQ_STREAM,
   dlqEntryOf,
   dlqStreamConfig,
+  dropDlqEntry,
+  eventsDlqSummaryOf,
+  findDlqEntry,
+  listEventsDlq,
+  replayAndRemoveDlqEntry,
   ensureConsumer,
   ensureStream,
   EventHeader,
@@ -203,6 +209,52 @@ describe("DLQ formats", () => {
     const again = await jsm.streams.getMessage(HUB_STREAM, { seq });
     expect(again!.header.values(EventHeader.ReplayedFrom)).toEqual([`${DLQ_STREAM}:2`]);
     expect(again!.header.get(EventHeader.OriginalMsgId)).toBe("demo:foreign");
+  });
+
+  it("events DLQ - what operators read: pages of some sources' entries within a scan budget, counts per source; a replay removes the entry, a drop is final, a missing one is false", async () => {
+    const sources = ["demo", "billing", "demo", "shop"];
+    for (const [i, source] of sources.entries()) await publish(`${source}:p-${i}`, { [EventHeader.Source]: source });
+    const { msg: first, durable } = await take(HUB_STREAM);
+    const consumer = await js.consumers.get(HUB_STREAM, durable);
+    for (let i = 0, msg = first; i < sources.length; i++, msg = (await consumer.next({ expires: 5_000 }))!)
+      await deadLetterEvent(js, msg, `warehouse_failed: ${i}`);
+    expect(await countEventsDlq(jsm)).toEqual({ demo: 2, billing: 1, shop: 1 });
+    const all = await listEventsDlq(jsm);
+    expect(all.nextSeq).toBeNull();
+    expect(all.entries.map((e) => [e.seq, e.source, e.eventKey, e.reason])).toEqual([
+      [1, "demo", "demo:p-0", "warehouse_failed: 0"],
+      [2, "billing", "billing:p-1", "warehouse_failed: 1"],
+      [3, "demo", "demo:p-2", "warehouse_failed: 2"],
+      [4, "shop", "shop:p-3", "warehouse_failed: 3"],
+    ]);
+    expect(all.entries[0]).toMatchObject({
+      region: "us",
+      eventType: "link.clicked",
+      bytes: body.length,
+      omittedBytes: 0,
+    });
+    // One source: its subject alone. Two: the rest skipped, within the scan budget (then a page may be short).
+    expect((await listEventsDlq(jsm, { sources: ["demo"], limit: 1 })).entries.map((e) => e.seq)).toEqual([1]);
+    expect(await listEventsDlq(jsm, { sources: ["demo"], fromSeq: 2 })).toMatchObject({
+      nextSeq: null,
+      entries: [{ seq: 3 }],
+    });
+    const short = await listEventsDlq(jsm, { sources: ["demo", "shop"], fromSeq: 2, maxScan: 1 });
+    expect(short).toEqual({ entries: [], nextSeq: 3 });
+    expect((await listEventsDlq(jsm, { sources: ["demo", "shop"], fromSeq: 3 })).entries.map((e) => e.seq)).toEqual([
+      3, 4,
+    ]);
+    expect(await listEventsDlq(jsm, { sources: [] })).toEqual({ entries: [], nextSeq: null });
+
+    const found = await findDlqEntry(jsm, 2);
+    expect(eventsDlqSummaryOf(found!.entry, found!.at)).toEqual(all.entries[1]);
+    const to = await replayAndRemoveDlqEntry(js, jsm, found!.entry);
+    expect((await jsm.streams.getMessage(HUB_STREAM, { seq: to.seq }))!.subject).toBe("replay.billing");
+    expect(await findDlqEntry(jsm, 2)).toBeUndefined();
+    expect(await dropDlqEntry(jsm, 1)).toBe(true);
+    expect(await dropDlqEntry(jsm, 1)).toBe(false); // deleted already
+    expect(await dropDlqEntry(jsm, 99)).toBe(false); // past the end
+    expect(await countEventsDlq(jsm)).toEqual({ demo: 1, shop: 1 });
   });
 
   it("events DLQ - a missing entry is an error naming its sequence; a failed DLQ write naks the event instead of dropping it", async () => {

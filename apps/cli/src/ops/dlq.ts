@@ -2,27 +2,18 @@ import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jet
 import {
   DLQ_STREAM,
   dlqEntryOf,
-  EventHeader,
-  readDlqEntry,
-  replayDlqEntry,
-  type DlqEntry,
+  dropDlqEntry,
+  eventsDlqSummaryOf,
+  findDlqEntry,
+  headerRecord,
   readStreamRange,
+  replayAndRemoveDlqEntry,
+  type EventsDlqSummary,
 } from "@tributary/streams";
 import { connectAdmin, OperatorError, type OperatorContext } from "./context.js";
 
-export interface DlqSummary {
-  seq: number;
-  /** When the event was set aside. */
-  at: string;
-  source: string;
-  region: string;
-  eventType: string;
-  eventKey: string;
-  reason: string;
-  /** `<stream>:<seq>` the poison event was consumed from. */
-  origin: string;
-  bytes: number;
-}
+/** An entry as the CLI lists it: the shape the management API lists too (`@tributary/streams`). */
+export type DlqSummary = EventsDlqSummary;
 
 export interface DlqDetail extends DlqSummary {
   headers: Record<string, string[]>;
@@ -42,20 +33,6 @@ async function withDlq<T>(
   }
 }
 
-function summaryOf(entry: DlqEntry, at: Date, bytes: number): DlqSummary {
-  return {
-    seq: entry.seq,
-    at: at.toISOString(),
-    source: entry.headers.get(EventHeader.Source),
-    region: entry.headers.get(EventHeader.Region),
-    eventType: entry.headers.get(EventHeader.EventType),
-    eventKey: entry.eventKey,
-    reason: entry.reason,
-    origin: entry.origin,
-    bytes,
-  };
-}
-
 /** The DLQ's entries, oldest first (`limit` of them), with their reasons. */
 export async function listDlq(
   context: OperatorContext,
@@ -72,7 +49,7 @@ export async function listDlq(
       (msg) => {
         if (entries.length >= limit) return;
         const entry = dlqEntryOf({ seq: msg.seq, subject: msg.subject, headers: msg.headers!, data: msg.data });
-        entries.push(summaryOf(entry, msg.time, msg.data.length));
+        entries.push(eventsDlqSummaryOf(entry, msg.time));
       },
     );
     return { total: info.state.messages, entries };
@@ -81,18 +58,13 @@ export async function listDlq(
 
 export async function showDlq(context: OperatorContext, seq: number): Promise<DlqDetail> {
   return withDlq(context, async (jsm) => {
-    const entry = await readDlqEntry(jsm, seq).catch((err: unknown) => {
-      throw new OperatorError("not_found", `no DLQ entry with sequence ${seq} (\`tributary dlq list\` shows them)`, {
-        cause: err,
-      });
-    });
-    const stored = await jsm.streams.getMessage(DLQ_STREAM, { seq });
-    const headers: Record<string, string[]> = {};
-    for (const [name, values] of entry.headers) headers[name] = values;
+    const found = await findDlqEntry(jsm, seq);
+    if (!found)
+      throw new OperatorError("not_found", `no DLQ entry with sequence ${seq} (\`tributary dlq list\` shows them)`);
     return {
-      ...summaryOf(entry, stored?.time ?? new Date(0), entry.data.length),
-      headers,
-      body: new TextDecoder().decode(entry.data),
+      ...eventsDlqSummaryOf(found.entry, found.at),
+      headers: headerRecord(found.entry.headers),
+      body: new TextDecoder().decode(found.entry.data),
     };
   });
 }
@@ -119,16 +91,12 @@ export async function replayDlq(
     const js = jetstream(nc);
     const results: DlqReplayResult[] = [];
     for (const seq of seqs) {
-      let entry: DlqEntry;
-      try {
-        entry = await readDlqEntry(jsm, seq);
-      } catch {
+      const found = await findDlqEntry(jsm, seq);
+      if (!found) {
         results.push({ seq, replayed: false, error: "no such entry (already replayed or dropped?)" });
         continue;
       }
-      const to = await replayDlqEntry(js, entry, opts.body);
-      await jsm.streams.deleteMessage(DLQ_STREAM, seq, false);
-      results.push({ seq, replayed: true, to });
+      results.push({ seq, replayed: true, to: await replayAndRemoveDlqEntry(js, jsm, found.entry, opts.body) });
     }
     return results;
   });
@@ -141,8 +109,7 @@ export async function dropDlq(
 ): Promise<Array<{ seq: number; dropped: boolean }>> {
   return withDlq(context, async (jsm) => {
     const out: Array<{ seq: number; dropped: boolean }> = [];
-    for (const seq of seqs)
-      out.push({ seq, dropped: await jsm.streams.deleteMessage(DLQ_STREAM, seq, false).catch(() => false) });
+    for (const seq of seqs) out.push({ seq, dropped: await dropDlqEntry(jsm, seq).catch(() => false) });
     return out;
   });
 }

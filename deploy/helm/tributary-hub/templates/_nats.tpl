@@ -133,8 +133,10 @@ accounts:
       {{- if $control.enabled }}
       # The management API on the aggregator (packages/streams controlPermissions): the control
       # bucket read and written, the audit stream written and read by sequence, hub events and the
-      # delivery log read by sequence (resends), events put back for one subscription, and erasure's
-      # reads and deletes (tributary.erasurePermissions). No stream management (the provisioning Job
+      # delivery log read by sequence (resends), events put back for one subscription; both DLQs read,
+      # replayed (a subscription's to redeliver.*, the loader's to replay.* of the hub stream) and
+      # dropped; and erasure's reads and deletes (tributary.erasurePermissions, which also grants the
+      # DLQs' info and deletes). No stream management (the provisioning Job
       # makes the bucket and CONTROL_AUDIT).
       - user: control
         password: "<< $CONTROL_PASSWORD >>"
@@ -153,7 +155,11 @@ accounts:
               - "$JS.API.STREAM.INFO.DELIVERIES"
               - "$JS.API.STREAM.MSG.GET.DELIVERIES"
               - "$JS.API.STREAM.INFO.DELIVERY_REPLAY"
+              - "$JS.API.STREAM.MSG.GET.DELIVERY_REPLAY"
               - "redeliver.*"
+              - "$JS.API.STREAM.MSG.GET.DELIVERY_DLQ"
+              - "$JS.API.STREAM.MSG.GET.EVENTS_DLQ"
+              - "replay.*"
               {{- include "tributary.erasurePermissions" . | nindent 14 }}
           subscribe:
             allow: ["_INBOX_control.>"]

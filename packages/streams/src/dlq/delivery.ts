@@ -2,8 +2,15 @@ import type { MsgHdrs } from "@nats-io/nats-core";
 import type { JetStreamClient, JetStreamManager, JsMsg, StoredMsg } from "@nats-io/jetstream";
 import { DELIVERY_DLQ_STREAM, deliveryDlqSubject, deliveryReplaySubject } from "../delivery.js";
 import { EventHeader } from "../names.js";
-import { nextBySubject } from "../stored.js";
-import { deadLetterHeaders, entryBytes, replayHeaders, storeDeadLetter, type DeadLetterOutcome } from "./entry.js";
+import { deleteStoredMessage, nextBySubject, storedMessage } from "../stored.js";
+import {
+  deadLetterHeaders,
+  entryBytes,
+  omittedBytes,
+  replayHeaders,
+  storeDeadLetter,
+  type DeadLetterOutcome,
+} from "./entry.js";
 import { DeliveryDlqHeader, oneLine } from "./headers.js";
 
 /**
@@ -55,16 +62,21 @@ export async function deadLetterDelivery(
   );
 }
 
-/** An entry of a destination's DLQ, as the delivery process lists it (and its HTTP API answers). */
+/** An entry of a destination's DLQ, as the delivery process and the management API list it. */
 export interface DeliveryDlqEntry {
   seq: number;
   eventKey: string;
+  /** The event's source and type ("" when its headers had none). */
+  source: string;
+  eventType: string;
   reason: string;
   status: number;
   attempts: number;
   response: string;
   /** When it was set aside (ISO). */
   at: string;
+  /** The event's size when the entry holds a reference to its origin instead of its bytes; 0 otherwise. */
+  omittedBytes: number;
 }
 
 function header(h: MsgHdrs, name: string): string {
@@ -75,19 +87,25 @@ function deliveryDlqEntryOf(m: StoredMsg): DeliveryDlqEntry {
   return {
     seq: m.seq,
     eventKey: header(m.header, EventHeader.OriginalMsgId),
+    source: header(m.header, EventHeader.Source),
+    eventType: header(m.header, EventHeader.EventType),
     reason: header(m.header, EventHeader.DlqReason),
     status: Number(header(m.header, DeliveryDlqHeader.Status) || 0),
     attempts: Number(header(m.header, DeliveryDlqHeader.Attempts) || 0),
     response: header(m.header, DeliveryDlqHeader.Response),
     at: header(m.header, DeliveryDlqHeader.At),
+    omittedBytes: omittedBytes(m.header),
   };
 }
 
-/** A destination's DLQ entries, oldest first, from `fromSeq` on (`limit` of them, 100 by default). */
+/**
+ * A destination's DLQ entries, oldest first, from `fromSeq` on (`limit` of them, 100 by default);
+ * with `sources`, only the entries of those sources.
+ */
 export async function listDeliveryDlq(
   jsm: JetStreamManager,
   destination: string,
-  opts: { limit?: number; fromSeq?: number } = {},
+  opts: { limit?: number; fromSeq?: number; sources?: readonly string[] } = {},
 ): Promise<DeliveryDlqEntry[]> {
   const out: DeliveryDlqEntry[] = [];
   let seq = opts.fromSeq ?? 1;
@@ -95,10 +113,97 @@ export async function listDeliveryDlq(
   while (out.length < limit) {
     const m = await nextBySubject(jsm, DELIVERY_DLQ_STREAM, seq, deliveryDlqSubject(destination));
     if (!m) break;
-    out.push(deliveryDlqEntryOf(m));
     seq = m.seq + 1;
+    const entry = deliveryDlqEntryOf(m);
+    if (!opts.sources || opts.sources.includes(entry.source)) out.push(entry);
   }
   return out;
+}
+
+/** How many entries a destination's DLQ holds (the stream's count of its subject). */
+export async function countDeliveryDlq(jsm: JetStreamManager, destination: string): Promise<number> {
+  const subject = deliveryDlqSubject(destination);
+  const info = await jsm.streams.info(DELIVERY_DLQ_STREAM, { subjects_filter: subject });
+  return info.state.subjects?.[subject] ?? 0;
+}
+
+/** One entry of a destination's DLQ in full: its listing, the event's headers, and its bytes. */
+export interface DeliveryDlqDetail {
+  entry: DeliveryDlqEntry;
+  headers: MsgHdrs;
+  /** The event as the deliverer had it; undefined when the entry holds a reference whose origin no longer has it. */
+  body: Uint8Array | undefined;
+}
+
+/** The stored entry at `seq` when it is one of this destination's; null otherwise. */
+async function storedEntry(jsm: JetStreamManager, destination: string, seq: number): Promise<StoredMsg | null> {
+  const m = await storedMessage(jsm, DELIVERY_DLQ_STREAM, seq);
+  return m?.subject === deliveryDlqSubject(destination) ? m : null;
+}
+
+/** One entry of a destination's DLQ by its sequence; undefined when it has none there (another destination's, gone). */
+export async function readDeliveryDlqEntry(
+  jsm: JetStreamManager,
+  destination: string,
+  seq: number,
+): Promise<DeliveryDlqDetail | undefined> {
+  const m = await storedEntry(jsm, destination, seq);
+  if (!m) return undefined;
+  return { entry: deliveryDlqEntryOf(m), headers: m.header, body: await entryBytes(jsm, m) };
+}
+
+/**
+ * Puts one stored entry back for its destination (`redeliver.{destination}`, with `body` instead of
+ * its own bytes when given: the deliverer filters, transforms and signs it as any event) and deletes
+ * it from the DLQ once the replay stream has the copy. Undefined, and left in place, when it holds
+ * a reference whose origin no longer has the bytes and no body is given.
+ */
+async function replayStored(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  destination: string,
+  m: StoredMsg,
+  body?: Uint8Array,
+): Promise<{ stream: string; seq: number } | undefined> {
+  const data = body ?? (await entryBytes(jsm, m));
+  if (!data) return undefined;
+  const ack = await js.publish(deliveryReplaySubject(destination), data, {
+    headers: replayHeaders(m.header, {
+      key: header(m.header, EventHeader.OriginalMsgId),
+      from: `${DELIVERY_DLQ_STREAM}:${m.seq}`,
+    }),
+  });
+  await deleteStoredMessage(jsm, DELIVERY_DLQ_STREAM, m.seq);
+  return { stream: ack.stream, seq: ack.seq };
+}
+
+/**
+ * Replays one entry of a destination's DLQ (optionally with a corrected body), as
+ * replayDeliveryDlq does each: `missing` when the destination has no entry at `seq`, `empty` when
+ * the entry holds no bytes any more and no body was given (it stays).
+ */
+export async function replayDeliveryDlqEntry(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  destination: string,
+  seq: number,
+  body?: Uint8Array,
+): Promise<{ replayed: { stream: string; seq: number }; entry: DeliveryDlqEntry } | "missing" | "empty"> {
+  const m = await storedEntry(jsm, destination, seq);
+  if (!m) return "missing";
+  const replayed = await replayStored(js, jsm, destination, m, body);
+  return replayed ? { replayed, entry: deliveryDlqEntryOf(m) } : "empty";
+}
+
+/** Deletes one entry of a destination's DLQ for good; undefined when it has none at `seq`. */
+export async function dropDeliveryDlqEntry(
+  jsm: JetStreamManager,
+  destination: string,
+  seq: number,
+): Promise<DeliveryDlqEntry | undefined> {
+  const m = await storedEntry(jsm, destination, seq);
+  if (!m || !(await deleteStoredMessage(jsm, DELIVERY_DLQ_STREAM, seq))) return undefined;
+  return deliveryDlqEntryOf(m);
 }
 
 /**
@@ -123,19 +228,8 @@ export async function replayDeliveryDlq(
     const m = await nextBySubject(jsm, DELIVERY_DLQ_STREAM, seq, deliveryDlqSubject(destination));
     if (!m) break;
     seq = m.seq + 1;
-    const data = await entryBytes(jsm, m);
-    if (!data) {
-      skipped++;
-      continue;
-    }
-    await js.publish(deliveryReplaySubject(destination), data, {
-      headers: replayHeaders(m.header, {
-        key: header(m.header, EventHeader.OriginalMsgId),
-        from: `${DELIVERY_DLQ_STREAM}:${m.seq}`,
-      }),
-    });
-    await jsm.streams.deleteMessage(DELIVERY_DLQ_STREAM, m.seq, false);
-    replayed++;
+    if (await replayStored(js, jsm, destination, m)) replayed++;
+    else skipped++;
   }
   return { replayed, skipped };
 }

@@ -37,3 +37,10 @@ export function oneLine(text: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are exactly what this removes
   return text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
 }
+
+/** A message's headers as a plain record (name to values), for an API answer or a CLI's JSON. */
+export function headerRecord(h: Iterable<[string, string[]]> | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, values] of h ?? []) out[name] = [...values];
+  return out;
+}
