@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { apiClient, type ApiError } from "./api/client";
 import { AuditPage } from "./pages/audit";
+import { DeadLettersPage } from "./pages/dead-letters";
 import { EventDetailPage } from "./pages/event-detail";
 import { EventsPage } from "./pages/events";
 import { OverviewPage } from "./pages/overview";
@@ -27,6 +28,7 @@ const NAV = [
   { part: "events", label: "Events", admin: false },
   { part: "subscriptions", label: "Subscriptions", admin: false },
   { part: "sources", label: "Sources", admin: false },
+  { part: "dead-letters", label: "Dead letters", admin: false },
   { part: "audit", label: "Audit log", admin: true },
 ] as const;
 
@@ -150,13 +152,17 @@ function Nav({ route, session }: { route: Route; session: Session }) {
 }
 
 function Page({ route }: { route: Route }) {
-  const [first, second] = route.parts;
+  const [first, second, third] = route.parts;
   if (first === "events" && second !== undefined) return <EventDetailPage key={second} eventKey={second} />;
-  if (first === "subscriptions" && second !== undefined) return <SubscriptionDetailPage key={second} id={second} />;
+  if (first === "subscriptions" && second !== undefined)
+    return (
+      <SubscriptionDetailPage key={second} id={second} tab={third === "dlq" ? "dlq" : "settings"} query={route.query} />
+    );
   if (first === "subscriptions") return <SubscriptionsPage />;
   if (first === "sources" && second !== undefined) return <SourceDetailPage key={second} id={second} />;
   if (first === "sources") return <SourcesPage deleted={route.query.get("deleted") ?? undefined} />;
   if (first === "audit") return <AuditPage query={route.query} />;
+  if (first === "dead-letters") return <DeadLettersPage query={route.query} />;
   if (first === "events") return <EventsPage query={route.query} />;
   return <OverviewPage />;
 }

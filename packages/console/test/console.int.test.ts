@@ -1,11 +1,14 @@
 import { execFile } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { jetstream } from "@nats-io/jetstream";
+import { headers as natsHeaders } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
 import axe from "axe-core";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -66,6 +69,7 @@ describe("the web console in a real browser, over the local multi-region system"
   const received: Received[] = [];
   const sent = new Map<string, string>(); // event key -> region
   let flakyDown = true;
+  let rejecting = true;
   let shopSecret: string;
   const pageErrors: string[] = [];
 
@@ -148,8 +152,10 @@ describe("the web console in a real browser, over the local multi-region system"
       req.on("data", (c: Buffer) => (body += c.toString()));
       req.on("end", () => {
         received.push({ url: req.url ?? "", headers: req.headers, body });
-        // `/flaky` fails while `flakyDown` holds: a subscription whose endpoint is failing.
-        res.writeHead(req.url === "/flaky" && flakyDown ? 503 : 204).end();
+        // `/flaky` fails while `flakyDown` holds: a subscription whose endpoint is failing; `/reject`
+        // refuses (400, straight to the DLQ) while `rejecting` holds.
+        const refused = (req.url === "/flaky" && flakyDown) || (req.url === "/reject" && rejecting);
+        res.writeHead(refused ? (req.url === "/reject" ? 400 : 503) : 204).end();
       });
     });
     await new Promise<void>((r) => endpoint.listen(0, "127.0.0.1", r));
@@ -640,6 +646,188 @@ describe("the web console in a real browser, over the local multi-region system"
     expect(pageErrors).toEqual([]);
   });
 
+  /** A Standard Webhooks signature (`v1,<base64>` of HMAC-SHA256 over `id.timestamp.body`), computed here. */
+  const signedBy = (secret: string, r: Received) => {
+    const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+    const mac = createHmac("sha256", key)
+      .update(`${r.headers["webhook-id"]}.${r.headers["webhook-timestamp"]}.${r.body}`)
+      .digest("base64");
+    return String(r.headers["webhook-signature"]).split(" ").includes(`v1,${mac}`);
+  };
+
+  it("a subscription's dead letters: listed on its DLQ tab, inspected, replayed with a corrected body through its transform and signature, replayed as is, dropped after a confirmation", async () => {
+    // Every shop event so far goes to an endpoint that refuses it: each one a dead letter.
+    const created = await api("POST", "/v1/subscriptions", {
+      id: "rejecting",
+      url: endpointUrl.replace(/\/hooks$/, "/reject"),
+      sources: ["shop"],
+      start: "all",
+      transform:
+        "function transform(e) { return { key: e.key, fixed: e.body.fixed === true, link: e.body.data.link_id }; }",
+    });
+    expect(created.status).toBe(201);
+    const secret = created.body.signingSecret as string;
+    const loaded = (await api("GET", "/v1/events?source=shop&limit=100")).body.data.length as number;
+    await within(30_000, async () => (await api("GET", "/v1/subscriptions/rejecting/dlq")).body.total >= loaded);
+    await new Promise((r) => setTimeout(r, 1000)); // any stragglers of the stream's shop events
+    const shopEvents = (await api("GET", "/v1/subscriptions/rejecting/dlq")).body.total as number;
+    const entries = (await api("GET", "/v1/subscriptions/rejecting/dlq")).body.data as Array<{
+      seq: number;
+      eventKey: string;
+    }>;
+
+    const { context, page } = await newPage();
+    await signIn(page, writeToken);
+    await page.goto(`${topology.aggregatorUrl}/console/#/subscriptions/rejecting`);
+    await page
+      .getByRole("navigation", { name: "Subscription rejecting" })
+      .getByRole("link", { name: "Dead letters" })
+      .click();
+    const list = page.getByTestId("dlq-list");
+    await list.waitFor();
+    expect(await list.locator("tbody tr").count()).toBe(shopEvents);
+    expect(await page.getByTestId("dlq-total").textContent()).toBe(`${shopEvents} entries in this subscription's DLQ.`);
+    expect(await list.getByTestId("dlq-reason").allTextContents()).toEqual(entries.map(() => "rejected: HTTP 400"));
+    await checkPage(page, "subscription-dlq");
+
+    // Inspected: its reason, the endpoint's answer, the event as set aside.
+    const [first, second, third] = entries;
+    await page.getByRole("link", { name: `Inspect dead letter ${first!.seq} (${first!.eventKey})` }).click();
+    const entry = page.getByTestId("dlq-entry");
+    await entry.waitFor();
+    expect(await entry.getByTestId("dlq-entry-key").textContent()).toBe(first!.eventKey);
+    expect(await entry.getByTestId("dlq-entry-reason").textContent()).toBe("rejected: HTTP 400");
+    const body = page.getByLabel("Body to replay");
+    const original = JSON.parse(await body.inputValue()) as Record<string, unknown>;
+    expect(original.event_id).toBe(first!.eventKey.replace(/^shop:/, ""));
+    await checkPage(page, "subscription-dlq-entry");
+
+    // A body that is not JSON is refused with the API's code; nothing moves.
+    await body.fill("{not json");
+    await entry.getByRole("button", { name: "Replay with this body" }).click();
+    await entry.getByRole("alert").getByText("invalid_replay_body").waitFor();
+    expect((await api("GET", `/v1/subscriptions/rejecting/dlq/${first!.seq}`)).status).toBe(200);
+
+    // Corrected and replayed: delivered once more through the transform, signed, with the event's key as webhook-id.
+    rejecting = false;
+    await body.fill(JSON.stringify({ ...original, fixed: true }));
+    const before = received.length;
+    await entry.getByRole("button", { name: "Replay with this body" }).click();
+    await page
+      .getByText(`Dead letter #${first!.seq} (${first!.eventKey}) sent to rejecting again, corrected.`)
+      .waitFor();
+    await expect.poll(() => list.locator("tbody tr").count()).toBe(shopEvents - 1);
+    await within(20_000, async () => received.slice(before).some((r) => r.url === "/reject"));
+    const delivered = received.slice(before).find((r) => r.url === "/reject")!;
+    expect(delivered.headers["webhook-id"]).toBe(first!.eventKey);
+    expect(JSON.parse(delivered.body)).toEqual({ key: first!.eventKey, fixed: true, link: expect.any(String) });
+    expect(signedBy(secret, delivered)).toBe(true);
+
+    // Replayed as it is: the event as first sent, through the same transform.
+    await page.getByRole("link", { name: `Inspect dead letter ${second!.seq} (${second!.eventKey})` }).click();
+    await entry.getByRole("button", { name: "Replay", exact: true }).click();
+    await page.getByText(`Dead letter #${second!.seq} (${second!.eventKey}) sent to rejecting again.`).waitFor();
+    await within(20_000, async () =>
+      received.some((r) => r.url === "/reject" && r.headers["webhook-id"] === second!.eventKey),
+    );
+    const again = received.find((r) => r.url === "/reject" && r.headers["webhook-id"] === second!.eventKey)!;
+    expect(JSON.parse(again.body)).toMatchObject({ key: second!.eventKey, fixed: false });
+
+    // Dropped after a confirmation: gone from the page and the API.
+    await page.getByRole("link", { name: `Inspect dead letter ${third!.seq} (${third!.eventKey})` }).click();
+    await entry.getByRole("button", { name: "Drop…" }).click();
+    await entry.getByRole("button", { name: "Keep it" }).click();
+    await entry.getByRole("button", { name: "Drop…" }).click();
+    await entry.getByRole("button", { name: `Drop #${third!.seq} for good` }).click();
+    await page.getByText(`Dead letter #${third!.seq} dropped.`).waitFor();
+    expect((await api("GET", `/v1/subscriptions/rejecting/dlq/${third!.seq}`)).status).toBe(404);
+    expect((await api("GET", "/v1/subscriptions/rejecting/dlq")).body.total).toBe(shopEvents - 3);
+    const audited = (await api("GET", "/v1/audit?kind=subscriptions&id=rejecting")).body.data as any[];
+    expect(audited.map((r) => r.action)).toEqual(["create", "dlq_replay", "dlq_replay", "dlq_drop"]);
+    await context.close();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("the loader's dead letters: counted by source, inspected, replayed with a corrected body into the warehouse, dropped; a write token may look but not change them", async () => {
+    // Poison events published straight into the hub, as a foreign publisher would: valid headers, a broken body.
+    const nc = await connect({
+      servers: topology.hub.url,
+      user: topology.credentials.admin.user,
+      pass: topology.credentials.admin.password,
+      inboxPrefix: "_INBOX_admin",
+    });
+    const ids = [0, 1, 2].map(() => `poison-${randomUUID()}`);
+    for (const id of ids) {
+      const h = natsHeaders();
+      h.set("Nats-Msg-Id", `shop:${id}`);
+      h.set("Tributary-Source", "shop");
+      h.set("Tributary-Region", "us");
+      h.set("Tributary-Received-At", new Date().toISOString());
+      h.set("Tributary-Event-Type", "link.clicked");
+      await jetstream(nc).publish("replay.shop", `{"event_id": "${id}", broken`, { headers: h });
+    }
+    await nc.close();
+    await within(30_000, async () => (await api("GET", "/v1/dlq?source=shop")).body.counts?.shop === 3);
+    const entries = (await api("GET", "/v1/dlq?source=shop")).body.data as Array<{ seq: number; eventKey: string }>;
+
+    // A write token reads them, and sees nothing that changes them (that takes admin).
+    const { context, page } = await newPage();
+    await signIn(page, writeToken);
+    await page.getByRole("link", { name: "Dead letters", exact: true }).click();
+    await page.getByRole("heading", { level: 1, name: "Dead letters" }).waitFor();
+    expect(await page.getByTestId("dlq-count-shop").getByTestId("count").textContent()).toBe("3");
+    await page.getByRole("link", { name: `Inspect dead letter ${entries[0]!.seq} (shop:${ids[0]})` }).click();
+    await page.getByTestId("dlq-entry-body").waitFor();
+    expect(await page.locator("main button").count()).toBe(0);
+    expect(await page.locator("main textarea").count()).toBe(0);
+    await context.close();
+
+    const admin = await newPage();
+    const p = admin.page;
+    await signIn(p, topology.apiToken);
+    await p.getByRole("link", { name: "Dead letters", exact: true }).click();
+    await p.getByTestId("dlq-count-shop").getByRole("link", { name: "shop" }).click();
+    await p.getByRole("heading", { level: 2, name: "Dead letters of shop" }).waitFor();
+    await checkPage(p, "dead-letters");
+    await p.getByRole("link", { name: `Inspect dead letter ${entries[0]!.seq} (shop:${ids[0]})` }).click();
+    const entry = p.getByTestId("dlq-entry");
+    expect(await entry.getByTestId("dlq-entry-reason").textContent()).toMatch(/^invalid_json/);
+    const body = p.getByLabel("Body to replay");
+    expect(await body.inputValue()).toBe(`{"event_id": "${ids[0]}", broken`);
+    await checkPage(p, "dead-letter-entry");
+
+    // Corrected and replayed: the event reaches the warehouse under its key, once.
+    const fixed = {
+      event_id: ids[0],
+      type: "link.clicked",
+      occurred_at: new Date().toISOString(),
+      data: { link_id: "l-fixed" },
+    };
+    await body.fill(JSON.stringify(fixed));
+    await entry.getByRole("button", { name: "Replay with this body" }).click();
+    await p
+      .getByText(`Dead letter #${entries[0]!.seq} (shop:${ids[0]}) put back into the hub stream, corrected.`)
+      .waitFor();
+    await within(30_000, async () => (await api("GET", `/v1/events/shop:${ids[0]}`)).status === 200);
+    expect((await api("GET", `/v1/events/shop:${ids[0]}`)).body.payload).toMatchObject({
+      data: { link_id: "l-fixed" },
+    });
+    await expect.poll(() => p.getByTestId("dlq-count-shop").getByTestId("count").textContent()).toBe("2");
+
+    // Dropped after a confirmation.
+    await p.getByRole("link", { name: `Inspect dead letter ${entries[1]!.seq} (shop:${ids[1]})` }).click();
+    await entry.getByRole("button", { name: "Drop…" }).click();
+    await entry.getByRole("button", { name: `Drop #${entries[1]!.seq} for good` }).click();
+    await p.getByText(`Dead letter #${entries[1]!.seq} dropped.`).waitFor();
+    expect((await api("GET", `/v1/dlq/${entries[1]!.seq}`)).status).toBe(404);
+    expect((await api("GET", "/v1/audit?kind=dlq&id=shop")).body.data.map((r: any) => r.action)).toEqual([
+      "dlq_replay",
+      "dlq_drop",
+    ]);
+    await admin.context.close();
+    expect(pageErrors).toEqual([]);
+  });
+
   it("a read-only token sees every page with no button that changes anything, and its direct write is refused (403)", async () => {
     const { context, page } = await newPage();
     await signIn(page, readToken);
@@ -670,6 +858,20 @@ describe("the web console in a real browser, over the local multi-region system"
     expect(await page.locator("main form").count()).toBe(0);
     await checkPage(page, "subscription-detail-read-only");
 
+    // Dead letters, a subscription's and the loader's: listed and inspected, nothing to replay or drop.
+    await page.goto(`${topology.aggregatorUrl}/console/#/subscriptions/rejecting/dlq`);
+    await page.getByTestId("dlq-list").locator("tbody tr th a").first().click();
+    await page.getByTestId("dlq-entry-body").waitFor();
+    expect(await mainButtons()).toEqual([]);
+    expect(await page.locator("main textarea").count()).toBe(0);
+    await checkPage(page, "subscription-dlq-read-only");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Dead letters" }).click();
+    await page.getByTestId("dlq-list").locator("tbody tr th a").first().click();
+    await page.getByTestId("dlq-entry-body").waitFor();
+    expect(await mainButtons()).toEqual([]);
+    expect(await page.locator("main textarea").count()).toBe(0);
+    await checkPage(page, "dead-letters-read-only");
+
     const [key] = [...sent.keys()];
     await page.goto(`${topology.aggregatorUrl}/console/#/events/${encodeURIComponent(key!)}`);
     await page.getByTestId("payload").waitFor();
@@ -688,6 +890,20 @@ describe("the web console in a real browser, over the local multi-region system"
     }, readToken);
     expect(refused).toMatchObject({ status: 403, body: { error: { code: "forbidden_scope" } } });
     expect((await api("GET", "/v1/subscriptions/hooks")).body.paused).toBe(false);
+    const [letter] = (await api("GET", "/v1/subscriptions/rejecting/dlq")).body.data as Array<{ seq: number }>;
+    const refusedReplay = await page.evaluate(
+      async ([token, seq]) =>
+        (
+          await fetch(`/v1/subscriptions/rejecting/dlq/${seq}/replay`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+            body: "{}",
+          })
+        ).status,
+      [readToken, letter!.seq] as const,
+    );
+    expect(refusedReplay).toBe(403);
+    expect((await api("GET", `/v1/subscriptions/rejecting/dlq/${letter!.seq}`)).status).toBe(200);
     await context.close();
     expect(pageErrors).toEqual([]);
   });

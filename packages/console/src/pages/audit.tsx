@@ -26,7 +26,7 @@ async function loadPage(api: Api, query: URLSearchParams, size: number): Promise
   const after = Number(query.get("after") ?? -1);
   const q: AuditQuery = { limit: Math.min(1000, size + 1 + OVERLAP) };
   const kind = query.get("kind");
-  if (kind === "sources" || kind === "subscriptions") q.kind = kind;
+  if (kind === "sources" || kind === "subscriptions" || kind === "dlq") q.kind = kind;
   if (kind && query.get("id")) q.id = query.get("id")!;
   if (query.get("since")) q.since = query.get("since")!;
   const { data } = unwrap(await api.GET("/v1/audit", { params: { query: q } }));
@@ -93,6 +93,7 @@ function AuditFilters({ initial }: { initial: Record<string, string> }) {
           <option value="">any</option>
           <option value="sources">sources</option>
           <option value="subscriptions">subscriptions</option>
+          <option value="dlq">dead letters (the loader's)</option>
         </select>
       </div>
       <div class="field">
@@ -136,7 +137,10 @@ function AuditEntry({ record: r }: { record: AuditRecord }) {
     <article class="card" aria-label={`${what} at ${r.at}`} data-testid="audit-record">
       <h2 class="h3">
         <span data-testid="audit-action">{r.action}</span> · {r.kind}{" "}
-        <a href={href([r.kind, r.id])} data-testid="audit-id">
+        <a
+          href={r.kind === "dlq" ? href(["dead-letters"], { source: r.id }) : href([r.kind, r.id])}
+          data-testid="audit-id"
+        >
           {r.id}
         </a>
       </h2>

@@ -4,10 +4,51 @@ import { ErrorNote, PageHeading, useLoad, When } from "../components";
 import { href } from "../router";
 import { useSession } from "../session";
 import { BulkResend, RotateSecret } from "./subscription-actions";
+import { SubscriptionDlq } from "./subscription-dlq";
 import { EditSubscription } from "./subscription-edit";
 
-/** One subscription: its settings and state; (write) edit, rotate its secret, resend in bulk. */
-export function SubscriptionDetailPage({ id }: { id: string }) {
+/**
+ * One subscription, in two tabs: its settings and state, with (write) edit, rotate its secret and
+ * resend in bulk; and its dead letters (`#/subscriptions/{id}/dlq`).
+ */
+export function SubscriptionDetailPage({
+  id,
+  tab,
+  query,
+}: {
+  id: string;
+  tab: "settings" | "dlq";
+  query: URLSearchParams;
+}) {
+  return (
+    <>
+      <p>
+        <a href={href(["subscriptions"])}>← Subscriptions</a>
+      </p>
+      <PageHeading title={tab === "dlq" ? `Dead letters of ${id}` : `Subscription ${id}`}>
+        Subscription {id}
+      </PageHeading>
+      <nav aria-label={`Subscription ${id}`} class="tabs">
+        <ul>
+          <li>
+            <a href={href(["subscriptions", id])} aria-current={tab === "settings" ? "page" : undefined}>
+              Settings
+            </a>
+          </li>
+          <li>
+            <a href={href(["subscriptions", id, "dlq"])} aria-current={tab === "dlq" ? "page" : undefined}>
+              Dead letters
+            </a>
+          </li>
+        </ul>
+      </nav>
+      {tab === "dlq" ? <SubscriptionDlq id={id} query={query} /> : <SubscriptionSettings id={id} />}
+    </>
+  );
+}
+
+/** The settings tab: settings and state; (write) edit, rotate the secret, resend in bulk. */
+function SubscriptionSettings({ id }: { id: string }) {
   const { api, canWrite } = useSession();
   const sub = useLoad(
     async () => unwrap(await api.GET("/v1/subscriptions/{id}", { params: { path: { id } } })),
@@ -21,10 +62,6 @@ export function SubscriptionDetailPage({ id }: { id: string }) {
   };
   return (
     <>
-      <p>
-        <a href={href(["subscriptions"])}>← Subscriptions</a>
-      </p>
-      <PageHeading title={`Subscription ${id}`}>Subscription {id}</PageHeading>
       <ErrorNote error={sub.error} />
       {sub.loading && !s ? <p role="status">Loading…</p> : null}
       {s ? (
