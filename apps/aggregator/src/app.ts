@@ -197,7 +197,7 @@ export function buildAggregatorHttp(
   telemetry: Telemetry,
   loader: () => Loader | undefined,
   control?: { readonly connection: ControlConnection | undefined },
-  lastSweep: () => SweepReport | undefined = () => undefined,
+  retention?: { readonly last: SweepReport | undefined },
 ): FastifyInstance {
   const { config, tokens, operatorToken } = settings;
   const api = config.api;
@@ -232,7 +232,7 @@ export function buildAggregatorHttp(
     ...(telemetry.settings.disabled ? {} : { telemetry }),
     ...(isReconcileReader(sink) ? { reconcile: sink } : {}),
     ...(isRollupRebuilder(sink) ? { rollups: sink } : {}),
-    ...(isLifecycleStore(sink) ? { lifecycle: { store: sink, lastSweep } } : {}),
+    ...(isLifecycleStore(sink) ? { lifecycle: { store: sink, lastSweep: () => retention?.last } } : {}),
   });
 }
 

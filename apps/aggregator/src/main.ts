@@ -1,11 +1,10 @@
 import { natsCredentials } from "@tributary/config";
 import { runService } from "@tributary/runtime";
 import { connectNats } from "@tributary/streams";
-import { isLifecycleStore, openWarehouse } from "@tributary/warehouse";
 import { buildAggregatorHttp } from "./app.js";
 import { loadAggregatorSettings } from "./config.js";
 import { ControlLink } from "./control.js";
-import { RetentionSweeper, retentionPolicyOf } from "./retention.js";
+import { openRetainedWarehouse } from "./retention.js";
 import { AggregatorService } from "./service.js";
 
 /**
@@ -20,24 +19,12 @@ runService({
   // Refused NATS credentials are a setting to fix: exit 78.
   start: async ({ config: settings, telemetry, fail, unlessStopped }) => {
     const { config, enricher } = settings;
-    const sink = await openWarehouse(config.warehouseUrl);
-    // Before migrate: ClickHouse sets its tables' TTLs from the policy there.
-    if (isLifecycleStore(sink)) sink.setRetention(retentionPolicyOf(config.retention));
-    await sink.migrate();
+    const { sink, sweeper } = await openRetainedWarehouse(config.warehouseUrl, config.retention);
     let service: AggregatorService | undefined;
     const control = new ControlLink(settings.control, config.control.lastUseEverySeconds);
-    let sweeper: RetentionSweeper | undefined;
-    const http = buildAggregatorHttp(
-      settings,
-      sink,
-      telemetry,
-      () => service?.loader,
-      control,
-      () => sweeper?.last,
-    );
-    if (isLifecycleStore(sink)) sweeper = new RetentionSweeper(sink, http.log);
+    const http = buildAggregatorHttp(settings, sink, telemetry, () => service?.loader, control, sweeper);
     await http.listen({ host: config.host, port: config.port });
-    sweeper?.start(config.retention.everySeconds * 1000);
+    sweeper?.start(config.retention.everySeconds * 1000, http.log);
     await unlessStopped(control.start(config.nats.servers, http.log));
     // The first connect retries until NATS answers; a stop before then ends the start (exit 0).
     const nc = await unlessStopped(

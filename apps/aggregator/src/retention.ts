@@ -1,5 +1,13 @@
 import { Type, type Static } from "@sinclair/typebox";
-import type { LifecycleStore, RetentionPolicy, RetentionSweep } from "@tributary/warehouse";
+import {
+  isLifecycleStore,
+  openWarehouse,
+  type LifecycleStore,
+  type RetentionPolicy,
+  type RetentionSweep,
+  type WarehouseReader,
+  type WarehouseSink,
+} from "@tributary/warehouse";
 
 /**
  * A retention: a count and a unit (`90d`, `12h`, `30m`, `45s`), or `forever`. Four units and one
@@ -63,10 +71,10 @@ export class RetentionSweeper {
   #running: Promise<void> | undefined;
   #last: SweepReport | undefined;
   #stopped = false;
+  #log: SweepLog | undefined;
 
   constructor(
     private readonly sink: LifecycleStore,
-    private readonly log: SweepLog,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -75,7 +83,8 @@ export class RetentionSweeper {
   }
 
   /** The first pass soon after start (a process restarted after a long stop has a backlog of expired rows). */
-  start(everyMs: number, firstAfterMs = Math.min(everyMs, 10_000)): void {
+  start(everyMs: number, log: SweepLog, firstAfterMs = Math.min(everyMs, 10_000)): void {
+    this.#log = log;
     const schedule = (delayMs: number) => {
       this.#timer = setTimeout(() => {
         this.#running = this.sweep().then(() => {
@@ -93,10 +102,10 @@ export class RetentionSweeper {
     try {
       const removed = await this.sink.enforceRetention(at);
       if (removed.events + removed.deliveries + removed.rollups > 0)
-        this.log.info({ removed }, "retention: expired rows deleted");
+        this.#log?.info({ removed }, "retention: expired rows deleted");
       this.#last = { at: at.toISOString(), removed };
     } catch (err) {
-      this.log.error({ err }, "retention pass failed; tried again at the next one");
+      this.#log?.error({ err }, "retention pass failed; tried again at the next one");
       this.#last = { at: at.toISOString(), error: (err as Error).message };
     }
     return this.#last;
@@ -107,4 +116,19 @@ export class RetentionSweeper {
     clearTimeout(this.#timer);
     await this.#running;
   }
+}
+
+/**
+ * The warehouse opened and migrated with its retention policy (set before migrate: ClickHouse sets
+ * its tables' TTLs there), and the sweeper that enforces it; none where the sink has no lifecycle.
+ */
+export async function openRetainedWarehouse(
+  url: string,
+  retention: RetentionConfig,
+): Promise<{ sink: WarehouseSink & WarehouseReader; sweeper: RetentionSweeper | undefined }> {
+  const sink = await openWarehouse(url);
+  const lifecycle = isLifecycleStore(sink) ? sink : undefined;
+  lifecycle?.setRetention(retentionPolicyOf(retention));
+  await sink.migrate();
+  return { sink, sweeper: lifecycle ? new RetentionSweeper(lifecycle) : undefined };
 }

@@ -50,7 +50,7 @@ describe("RetentionSweeper", () => {
   it("reports the last pass, and a failed pass without stopping the next", async () => {
     const store = sink([new Error("disk full"), { events: 3, deliveries: 1, rollups: 0 }]);
     const at = new Date("2026-12-01T00:00:00Z");
-    const sweeper = new RetentionSweeper(store, log, () => at);
+    const sweeper = new RetentionSweeper(store, () => at);
     expect(await sweeper.sweep()).toEqual({ at: at.toISOString(), error: "disk full" });
     expect(await sweeper.sweep()).toEqual({ at: at.toISOString(), removed: { events: 3, deliveries: 1, rollups: 0 } });
     expect(sweeper.last?.removed?.events).toBe(3);
@@ -59,8 +59,8 @@ describe("RetentionSweeper", () => {
 
   it("runs on its timer until stopped", async () => {
     const store = sink([]);
-    const sweeper = new RetentionSweeper(store, log);
-    sweeper.start(5, 1);
+    const sweeper = new RetentionSweeper(store);
+    sweeper.start(5, log, 1);
     await new Promise((r) => setTimeout(r, 60));
     await sweeper.stop();
     const passes = store.calls.length;

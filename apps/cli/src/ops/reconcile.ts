@@ -168,7 +168,7 @@ async function reconcileRegion(
       // The loader does not load in sequence order (flushes run side by side, a batch handed back
       // comes again later): while it has work in flight, any gap may still be on its way.
       else if (busy) result.pending++;
-      else result.lost.push(gap);
+      else result.lost.push({ seq: gap.seq, key: gap.key });
     }
     return result;
   } finally {
