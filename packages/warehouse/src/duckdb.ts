@@ -243,8 +243,9 @@ export class DuckDbSink
         );
     }
     if (!have.has("load_seq")) await this.connection.run(`ALTER TABLE ${TABLE} ADD COLUMN load_seq BIGINT`);
-    await this.connection.run(`UPDATE ${TABLE} SET load_seq = nextval('events_load_seq') WHERE load_seq IS NULL`);
+    // Every ALTER before the UPDATE: DuckDB refuses to commit a transaction that alters a table it updated.
     await this.connection.run(ERASED_AT_DDL);
+    await this.connection.run(`UPDATE ${TABLE} SET load_seq = nextval('events_load_seq') WHERE load_seq IS NULL`);
     for (const spec of ROLLUPS) await this.#migrateRollup(spec);
   }
 
