@@ -1,20 +1,20 @@
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
-import { headers as createHeaders, type MsgHdrs, type MsgHdrsImpl, type NatsConnection } from "@nats-io/nats-core";
+import { headers as createHeaders, type MsgHdrsImpl, type NatsConnection } from "@nats-io/nats-core";
 import type { Enricher } from "@tributary/enrich";
-import { mapMessage } from "@tributary/loader";
+import { packMessages, type PackedMessages } from "@tributary/loader";
 import type { EnrichedFields } from "@tributary/schema";
 import {
   derivedSubject,
   ENRICHED_PUBLISH_PREFIX,
   ENRICHED_STREAM,
-  enrichedSubject,
   EventHeader,
   ensureConsumer,
   eventKeyOf,
   JetStreamPipeline,
   loaderConsumerConfig,
-  regionSeqOf,
 } from "@tributary/streams";
+import { StagePool } from "./stage-pool.js";
+import { Outcome, type PreparedPart } from "./stage-part.js";
 
 /** Publishes awaiting the enriched stream's acknowledgement at most; the next message waits for room. */
 export const STAGE_MAX_IN_FLIGHT = 2_000;
@@ -37,22 +37,25 @@ export interface EnrichStageCounters {
   failures: number;
 }
 
-/** The headers of a hub message that the enriched one keeps: all but the server's own. */
-function copyHeaders(from: MsgHdrs | undefined): MsgHdrs {
-  const out = createHeaders();
-  if (!from) return out;
-  for (const name of from.keys()) {
-    // Nats-Msg-Id goes in as the publish's msgID; the sourcing header names the hub's source.
-    if (name === EventHeader.MsgId || name.startsWith("Nats-")) continue;
-    for (const value of from.values(name)) out.append(name, value);
-  }
-  return out;
-}
-
 /** Clicks are what the suspicion rules judge: a click judged suspicious gets its `click.flagged`. */
 function isClick(eventType: string): boolean {
   return eventType === "link.clicked" || eventType.startsWith("click.");
 }
+
+/** Hub messages prepared on a worker at once (fewer, larger tasks: a task's round trip is fixed). */
+export const STAGE_BATCH = 256;
+
+/** What prepares a batch of hub messages: the stage's worker pool (stage-pool.ts), or a function in a test. */
+export interface BatchPreparer {
+  prepare(packed: PackedMessages): Promise<PreparedPart>;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const ENRICHMENT_PREFIX = encoder.encode(`${EventHeader.Enrichment}: `);
+const END_OF_HEADERS = encoder.encode("\r\n");
+
+const json = (v: boolean | null) => (v === null ? "null" : v ? "true" : "false");
 
 /**
  * The enrich stage: reads the hub stream in order (its own durable consumer), enriches each event
@@ -64,16 +67,22 @@ function isClick(eventType: string): boolean {
  * destination read the enriched stream, so a row and a delivery of the same event carry the same
  * verdicts, and the raw body stays in the bounded regional and hub streams only.
  *
- * A hub message is acked once its enriched copy is stored; a failed publish hands it back (nak)
- * for a later try. Events the stage cannot map (not JSON, headers that disagree with the subject)
- * go on unchanged, and the loader dead-letters them with its reason, as before there was a stage.
+ * The work per event that needs no state (parse, validate, derive, reduce the body, the header
+ * block) runs on worker threads, a batch at a time (stage-worker.ts); this thread settles the
+ * verdicts that depend on every event seen before, batch after batch in stream order, completes
+ * each enrichment header and publishes (pipelined). A hub message is acked once its enriched copy
+ * is stored; a failed publish hands it back (nak) for a later try. Events the stage cannot map
+ * (not JSON, headers that disagree with the subject) go on unchanged, and the loader dead-letters
+ * them with its reason, as before there was a stage.
  */
 export class EnrichStage {
   readonly counters: EnrichStageCounters = { forwarded: 0, unmapped: 0, derived: 0, failures: 0 };
-  /** Publishes awaiting their acknowledgement, and who waits for one to end (room, or the last). */
+  /** Messages taken and not yet settled (acked or handed back), and who waits for room. */
   #inFlight = 0;
   #onSettled: (() => void) | undefined;
   #lastFailureLog = 0;
+  /** Batches are published in the order they were taken, whatever order the workers finish in. */
+  #published: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly opts: {
@@ -82,98 +91,143 @@ export class EnrichStage {
       publisher: JetStreamPipeline;
       /** Undefined with enrichment off: events go on as they came, without enriched columns. */
       enricher: Enricher | undefined;
+      /** Prepares batches off this thread (with the enricher's stateless part when there is one). */
+      preparer: BatchPreparer;
       log: EnrichStageLog;
     },
   ) {}
 
   async run(): Promise<void> {
+    let batch: JsMsg[] = [];
+    let flushing = false;
+    const flush = () => {
+      flushing = false;
+      if (batch.length === 0) return;
+      this.#dispatch(batch);
+      batch = [];
+    };
     for await (const msg of this.opts.messages) {
+      // Waiting lets the flush below run: a partial batch counted in flight is dispatched meanwhile.
       while (this.#inFlight >= STAGE_MAX_IN_FLIGHT) await this.#settled();
       this.#inFlight++;
-      void this.#forward(msg).finally(() => {
-        this.#inFlight--;
-        const wake = this.#onSettled;
-        this.#onSettled = undefined;
-        wake?.();
-      });
+      batch.push(msg);
+      if (batch.length >= STAGE_BATCH) flush();
+      else if (!flushing) {
+        flushing = true;
+        // After the messages that arrived together: a burst fills a batch, a trickle is not held.
+        setImmediate(flush);
+      }
     }
+    flush();
+    await this.#published;
     while (this.#inFlight > 0) await this.#settled();
   }
 
-  /** Resolves when the next publish in flight settles (a counter and one waiter: the loop is the only one waiting). */
+  /** Resolves when the next message in flight settles (one waiter: the loop). */
   #settled(): Promise<void> {
     return new Promise((resolve) => (this.#onSettled = resolve));
   }
 
-  /** Stops pulling; run() resolves once the publishes in flight are answered. */
+  #settle(): void {
+    this.#inFlight--;
+    const wake = this.#onSettled;
+    this.#onSettled = undefined;
+    wake?.();
+  }
+
+  /** Stops pulling; run() resolves once the messages in flight are answered. */
   stop(): void {
     this.opts.messages.stop();
   }
 
-  async #forward(msg: JsMsg): Promise<void> {
-    const out = this.#enrich(msg);
-    try {
-      await Promise.all(out.map((m) => this.#publish(m)));
-      msg.ack();
-    } catch (err) {
-      this.counters.failures++;
-      msg.nak(NAK_DELAY_MS);
-      const now = Date.now();
-      if (now - this.#lastFailureLog > 10_000) {
-        this.#lastFailureLog = now;
-        this.opts.log.warn(
-          { err, seq: msg.seq },
-          "could not store enriched events; the hub stream keeps them for later",
-        );
-      }
-    }
-  }
-
-  #publish(m: { subject: string; data: Uint8Array; headers: MsgHdrs; msgID?: string }): Promise<unknown> {
-    if (m.msgID) m.headers.set(EventHeader.MsgId, m.msgID);
-    m.headers.set("Nats-Expected-Stream", ENRICHED_STREAM);
-    return this.opts.publisher.publishEncoded(
-      `${ENRICHED_PUBLISH_PREFIX}.${m.subject}`,
-      m.data,
-      (m.headers as MsgHdrsImpl).encode(),
+  #dispatch(msgs: JsMsg[]): void {
+    const packed = packMessages(msgs);
+    const prepared = this.opts.preparer.prepare(packed);
+    // Swallowed here, seen in #publishBatch: the chain waits for the batch before it either way.
+    prepared.catch(() => undefined);
+    this.#published = this.#published.then(() =>
+      prepared.then(
+        (part) => this.#publishBatch(msgs, part),
+        (err: unknown) => {
+          for (const msg of msgs) this.#handBack(msg, err);
+        },
+      ),
     );
   }
 
-  /** The messages one hub message becomes: its enriched copy, and a derived event when there is one. */
-  #enrich(msg: JsMsg): Array<{ subject: string; data: Uint8Array; headers: MsgHdrs; msgID?: string }> {
-    const headers = copyHeaders(msg.headers);
-    headers.set(EventHeader.RegionSeq, String(regionSeqOf(msg)));
-    // A replay's own key header is Tributary-Original-Msg-Id: no msgID, the stream must not drop it.
-    const msgID = msg.headers?.get(EventHeader.MsgId) || undefined;
-    const subject = enrichedSubject(msg.subject);
-    const enricher = this.opts.enricher;
-    // A DLQ replay of an enriched event carries its verdicts already: they stay.
-    const mapped = enricher && !msg.headers?.has(EventHeader.Enrichment) ? mapMessage(msg) : undefined;
-    this.counters.forwarded++;
-    if (!mapped || !mapped.ok) {
-      if (mapped) this.counters.unmapped++;
-      return [{ subject, data: msg.data, headers, ...(msgID ? { msgID } : {}) }];
+  /** Settles each event's verdicts in stream order and publishes its enriched copy (and a derived one). */
+  #publishBatch(msgs: readonly JsMsg[], part: PreparedPart): void {
+    const bytes = new Uint8Array(part.bytes);
+    for (let i = 0; i < msgs.length; i++) {
+      const msg = msgs[i]!;
+      const start = i === 0 ? 0 : part.ends[i * 3 - 1]!;
+      const [headEnd, bodyEnd, enrichmentEnd] = part.ends.subarray(i * 3, i * 3 + 3) as unknown as [
+        number,
+        number,
+        number,
+      ];
+      const head = bytes.subarray(start, headEnd);
+      const body = bodyEnd > headEnd ? bytes.subarray(headEnd, bodyEnd) : msg.data;
+      this.counters.forwarded++;
+      const outcome = part.outcome[i];
+      if (outcome !== Outcome.Enriched) {
+        if (outcome === Outcome.Unmapped) this.counters.unmapped++;
+        this.#forward(msg, [this.#publish(part.subjects[i]!, body, concat(head, END_OF_HEADERS))]);
+        continue;
+      }
+      const firstHit = part.firstHit[i]!;
+      const verdict = this.opts.enricher!.settle(part.keys[i]!, {
+        uniqueKey: part.uniqueKey[i] ?? null,
+        suspicion: firstHit < 0 ? null : { firstHit, burstKey: part.burstKey[i] ?? null },
+      });
+      const stateful = encoder.encode(
+        `,"is_unique":${json(verdict.is_unique)},"is_suspicious":${json(verdict.is_suspicious)},"suspicious_reason":${JSON.stringify(verdict.suspicious_reason)}}\r\n\r\n`,
+      );
+      const enrichment = bytes.subarray(bodyEnd, enrichmentEnd);
+      const headers = concat(head, ENRICHMENT_PREFIX, enrichment, stateful);
+      const publishes = [this.#publish(part.subjects[i]!, body, headers)];
+      const eventType = msg.headers?.get(EventHeader.EventType) ?? "";
+      if (verdict.is_suspicious === true && isClick(eventType) && !msg.headers?.has(EventHeader.ReplayedFrom)) {
+        const enriched = JSON.parse(
+          `${decoder.decode(enrichment)}${decoder.decode(stateful).trimEnd()}`,
+        ) as EnrichedFields;
+        publishes.push(this.#publishFlagged(msg, part.keys[i]!, decoder.decode(body), enriched));
+        this.counters.derived++;
+      }
+      this.#forward(msg, publishes);
     }
-    let row;
-    try {
-      row = enricher!.enrich(mapped.row, mapped.body);
-    } catch {
-      // A bug, not an event's content: forwarded as it is, the loader's own enrichment check decides.
-      this.counters.unmapped++;
-      return [{ subject, data: msg.data, headers, ...(msgID ? { msgID } : {}) }];
+  }
+
+  /** Acks the hub message once every message it became is stored; hands it back otherwise. */
+  #forward(msg: JsMsg, publishes: Array<Promise<unknown>>): void {
+    void Promise.all(publishes).then(
+      () => {
+        msg.ack();
+        this.#settle();
+      },
+      (err: unknown) => this.#handBack(msg, err),
+    );
+  }
+
+  #handBack(msg: JsMsg, err: unknown): void {
+    this.counters.failures++;
+    msg.nak(NAK_DELAY_MS);
+    this.#settle();
+    const now = Date.now();
+    if (now - this.#lastFailureLog > 10_000) {
+      this.#lastFailureLog = now;
+      this.opts.log.warn({ err, seq: msg.seq }, "could not store enriched events; the hub stream keeps them for later");
     }
-    headers.set(EventHeader.Enrichment, JSON.stringify(row.enriched));
-    const out = [{ subject, data: Buffer.from(row.payload, "utf8"), headers, ...(msgID ? { msgID } : {}) }];
-    const eventType = msg.headers?.get(EventHeader.EventType) ?? "";
-    if (row.enriched?.is_suspicious === true && isClick(eventType) && !msg.headers?.has(EventHeader.ReplayedFrom)) {
-      out.push(this.#flagged(msg, row.event_key, row.source, row.region, row.payload, row.enriched));
-      this.counters.derived++;
-    }
-    return out;
+  }
+
+  #publish(subject: string, body: Uint8Array, headers: Uint8Array): Promise<unknown> {
+    return this.opts.publisher.publishEncoded(subject, body, headers);
   }
 
   /** `click.flagged`: the verdict and its reason, the enrichment, and the click as stored. */
-  #flagged(msg: JsMsg, key: string, source: string, region: string, payload: string, enriched: EnrichedFields) {
+  #publishFlagged(msg: JsMsg, key: string, payload: string, enriched: EnrichedFields): Promise<unknown> {
+    const source = msg.headers?.get(EventHeader.Source) ?? "";
+    const region = msg.headers?.get(EventHeader.Region) ?? "";
     const flaggedKey = `${source}:flagged:${key.slice(source.length + 1)}`;
     const body = JSON.stringify({
       type: "click.flagged",
@@ -189,13 +243,26 @@ export class EnrichStage {
     headers.set(EventHeader.EventType, "click.flagged");
     headers.set(EventHeader.DerivedFrom, eventKeyOf(msg.headers) ?? key);
     headers.set(EventHeader.Enrichment, JSON.stringify(enriched));
-    return {
-      subject: derivedSubject(region, source, "click.flagged"),
-      data: Buffer.from(body, "utf8"),
-      headers,
-      msgID: flaggedKey,
-    };
+    headers.set(EventHeader.MsgId, flaggedKey);
+    headers.set("Nats-Expected-Stream", ENRICHED_STREAM);
+    return this.#publish(
+      `${ENRICHED_PUBLISH_PREFIX}.${derivedSubject(region, source, "click.flagged")}`,
+      encoder.encode(body),
+      (headers as MsgHdrsImpl).encode(),
+    );
   }
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /**
@@ -211,6 +278,8 @@ export async function startEnrichStage(opts: {
   maxAckPending: number;
   ackWaitMs: number;
   enricher: Enricher | undefined;
+  /** The stage's worker threads (default defaultMappingWorkers()). */
+  workers?: number;
   log: EnrichStageLog;
 }): Promise<{ stage: EnrichStage; running: Promise<void> }> {
   const { js, jsm, stream, durable } = opts;
@@ -222,7 +291,17 @@ export async function startEnrichStage(opts: {
   const consumer = await js.consumers.get(stream, durable);
   const messages = await consumer.consume({ max_messages: Math.min(STAGE_MAX_IN_FLIGHT, opts.maxAckPending) });
   const publisher = new JetStreamPipeline(opts.nc, { timeoutMs: PUBLISH_TIMEOUT_MS });
-  const stage = new EnrichStage({ messages, publisher, enricher: opts.enricher, log: opts.log });
-  opts.log.info({ stream, durable, enrichment: opts.enricher !== undefined }, "enrich stage reading the hub stream");
-  return { stage, running: stage.run().finally(() => publisher.close()) };
+  const pool = new StagePool({ enricher: opts.enricher, ...(opts.workers ? { workers: opts.workers } : {}) });
+  const stage = new EnrichStage({ messages, publisher, enricher: opts.enricher, preparer: pool, log: opts.log });
+  opts.log.info(
+    { stream, durable, enrichment: opts.enricher !== undefined, workers: pool.workers },
+    "enrich stage reading the hub stream",
+  );
+  return {
+    stage,
+    running: stage.run().finally(async () => {
+      publisher.close();
+      await pool.close();
+    }),
+  };
 }

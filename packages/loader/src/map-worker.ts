@@ -1,7 +1,7 @@
 import { enricherFromPortable, type Enricher, type PortableEnrichOptions } from "@tributary/enrich";
 import { emptyColumns, pickColumns, setColumnsRow, type EventColumns } from "@tributary/warehouse/columns";
 import { workerData } from "piscina";
-import { unpackMessage, type PackedMessages } from "./packed.js";
+import { decodeHeaders, unpackMessage, type PackedMessages } from "./packed.js";
 import { mapMessage, type MappedMessage } from "./rows.js";
 
 /** What the stateful enrichment step needs of each row, column by column (cheap to post back). */
@@ -31,25 +31,6 @@ export interface MapWorkerData {
 
 const options = workerData as MapWorkerData | undefined;
 const enricher: Enricher | undefined = options?.enrich ? enricherFromPortable(options.enrich) : undefined;
-const decoder = new TextDecoder();
-
-/**
- * A NATS header block (`NATS/1.0\r\nName: value\r\n…`) read the way nats.js reads it — keys
- * exact, values trimmed, the first value of a repeated key — without building a MsgHdrs (a tenth
- * of the mapping's time): the mapping only gets and tests a few names.
- */
-export function decodeHeaders(block: Uint8Array): { get(name: string): string; has(name: string): boolean } {
-  const map = new Map<string, string>();
-  const lines = decoder.decode(block).split("\r\n");
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(":");
-    if (colon < 0) continue;
-    const key = line.slice(0, colon);
-    if (!map.has(key)) map.set(key, line.slice(colon + 1).trim());
-  }
-  return { get: (name) => map.get(name) ?? "", has: (name) => map.has(name) };
-}
 
 /** One message's row, or why it is poison; whatever happens, one message never fails its batch. */
 function mapOne(packed: PackedMessages, i: number): MappedMessage {

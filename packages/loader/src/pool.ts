@@ -29,6 +29,17 @@ export interface MappingPoolOptions {
 /** Messages a worker takes at least, when a batch is split between workers. */
 const MIN_PART = 500;
 
+/** A pool of exactly `workers` threads, kept for the process's life, each given `workerData`. */
+export function fixedWorkerPool(entry: URL, workers: number, workerData: unknown): Piscina {
+  return new Piscina({
+    filename: entry.href,
+    minThreads: workers,
+    maxThreads: workers,
+    idleTimeout: Infinity,
+    workerData,
+  });
+}
+
 export function defaultMappingWorkers(): number {
   return Math.max(1, Math.min(4, availableParallelism() - 1));
 }
@@ -68,13 +79,7 @@ export class MappingPool implements BatchMapper {
       );
     this.#enricher = options.enricher;
     const workerData: MapWorkerData = { enrich: portable ?? null, enrichedMessages: options.enrichedMessages === true };
-    this.#pool = new Piscina({
-      filename: ENTRY.href,
-      minThreads: this.workers,
-      maxThreads: this.workers,
-      idleTimeout: Infinity,
-      workerData,
-    });
+    this.#pool = fixedWorkerPool(ENTRY, this.workers, workerData);
   }
 
   map(msgs: readonly JsMsg[]): Promise<MappedBatch> {
