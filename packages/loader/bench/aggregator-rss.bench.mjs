@@ -10,6 +10,7 @@ import { headers as createHeaders } from "@nats-io/nats-core";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connectNats, ensureStream, EventHeader, hubStreamConfig } from "@tributary/streams";
 import { freePorts, startNatsServer, startService } from "@tributary/testkit";
+import { clickBodies } from "./events.mjs";
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== "--"),
@@ -23,7 +24,10 @@ try {
   const hub = hubStreamConfig({ regions: [], maxBytes: 8 * 1024 ** 3 });
   await ensureStream(await jetstreamManager(nc), { ...hub, subjects: [...hub.subjects, "events.>"] });
   const js = jetstream(nc);
-  const filler = "x".repeat(900);
+  // Clicks with the spread real traffic has (events.mjs): tens of thousands of addresses, a few
+  // hundred user agents, so the enrich stage's caches and workers see production's work.
+  const nextBody = clickBodies();
+  const encoder = new TextEncoder();
   const pending = [];
   for (let i = 0; i < N; i++) {
     const h = createHeaders();
@@ -32,19 +36,7 @@ try {
     h.set(EventHeader.Region, "us");
     h.set(EventHeader.ReceivedAt, new Date().toISOString());
     h.set(EventHeader.EventType, "link.clicked");
-    pending.push(
-      js.publish(
-        "events.us.demo.link.clicked",
-        new TextEncoder().encode(
-          JSON.stringify({
-            event: "link.clicked",
-            timestamp: new Date().toISOString(),
-            data: { link_id: `l${i}`, filler },
-          }),
-        ),
-        { headers: h },
-      ),
-    );
+    pending.push(js.publish("events.us.demo.link.clicked", encoder.encode(nextBody()), { headers: h }));
     if (pending.length >= 512) await Promise.all(pending.splice(0));
   }
   await Promise.all(pending);
