@@ -3,6 +3,7 @@
 // Chromium driven headless by playwright-core. The aggregator's HTTP app serves the console and the
 // query API over a DuckDB file, in this process.
 //   node bench/console-first-rows.bench.mjs [--events 100000] [--runs 7]
+/* global document, window, sessionStorage, MutationObserver -- in the functions the page runs (addInitScript, evaluate) */
 import { readdirSync, readFileSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
