@@ -37,14 +37,21 @@ export function encodeExtra(enriched: EnrichedFields | undefined, loadSeq: numbe
 }
 
 /** Millisecond expressions of the layout's instants. */
-function times(layout: ClickHouseLayout): { occurred: string; received: string; loaded: string } {
+function times(layout: ClickHouseLayout): { occurred: string; received: string; loaded: string; erased: string } {
   return layout === "datetime64"
     ? {
         occurred: "toUnixTimestamp64Milli(occurred_at)",
         received: "toUnixTimestamp64Milli(received_at)",
         loaded: "toUnixTimestamp64Milli(loaded_at)",
+        erased: "toUnixTimestamp64Milli(erased_at)",
       }
-    : { occurred: "occurred_at_ms", received: "received_at_ms", loaded: "loaded_at_ms" };
+    : // erased_at is whole seconds there (nothing reads its milliseconds).
+      {
+        occurred: "occurred_at_ms",
+        received: "received_at_ms",
+        loaded: "loaded_at_ms",
+        erased: "toUnixTimestamp(erased_at) * 1000",
+      };
 }
 
 /** The enriched columns of a JSONEachRow row, typed as the schema declares them. */
@@ -112,7 +119,8 @@ export class ClickHouseQueries implements EventQueries {
     const t = times(await this.layout());
     const rows = await this.run(
       `SELECT event_key, source, event_id, event_type, schema_version, ${t.occurred} AS occurred_ms, ${t.received} AS received_ms,
-              ${t.loaded} AS loaded_ms, region, region_seq, payload, ${CLICKHOUSE_EXTRA_NAMES.join(", ")}
+              ${t.loaded} AS loaded_ms, region, region_seq, payload, ${CLICKHOUSE_EXTRA_NAMES.join(", ")},
+              ${t.erased} AS erased_ms
        FROM ${this.table} FINAL ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ${tail} FORMAT JSONEachRow`,
     );
     return rows.map((r) => ({
@@ -129,6 +137,7 @@ export class ClickHouseQueries implements EventQueries {
       payload: parsePayload(String(r.payload)),
       ...enrichedOf(r),
       load_seq: Number(r.load_seq),
+      erased_at: iso(r.erased_ms),
     }));
   }
 

@@ -28,7 +28,7 @@ const SELECT_EVENT = `SELECT event_key, source, event_id, event_type, schema_ver
   ${iso("occurred_at")} AS occurred_at, ${iso("received_at")} AS received_at, ${iso("loaded_at")} AS loaded_at,
   region, region_seq::BIGINT AS region_seq, payload::VARCHAR AS payload,
   ${ENRICHED_COLUMNS.map((c) => (c.type === "json" ? `${c.name}::VARCHAR AS ${c.name}` : c.name)).join(", ")},
-  load_seq::BIGINT AS load_seq
+  load_seq::BIGINT AS load_seq, ${iso("erased_at")} AS erased_at
 FROM events`;
 
 type Params = Record<string, string | number | boolean>;

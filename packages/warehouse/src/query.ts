@@ -28,6 +28,8 @@ export interface EventFilter {
 /** A row with its enriched columns and its load sequence: the warehouse's commit order. */
 export interface QueriedEvent extends StoredEvent, EnrichedFields {
   load_seq: number;
+  /** ISO time it was erased (its payload, ip_anon and visitor_hash removed); null when it was not. */
+  erased_at: string | null;
 }
 
 export interface EventListPage {

@@ -119,6 +119,8 @@ describe("DuckDbSink lifecycle", () => {
     expect(result.events[0]).toMatchObject({ source: "links", region: "us", event_type: "link.clicked" });
     const erased = await sink.getEvent("links:e1");
     expect(erased).toMatchObject({ payload: {}, ip_anon: null, visitor_hash: null, geo_country: "US" });
+    expect(erased?.erased_at).toBe(NOW.toISOString());
+    expect((await sink.getEvent("links:e2"))?.erased_at).toBeNull();
     const kept = await sink.getEvent("links:e2");
     expect(kept).toMatchObject({ payload: { ip: "203.0.113.0", n: 2 }, visitor_hash: "h_even" });
     expect(await sink.countEvents()).toBe(10);

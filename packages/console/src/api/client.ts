@@ -43,6 +43,8 @@ export interface EventRow {
   region: string;
   region_seq: number;
   load_seq: number;
+  /** When it was erased (payload, ip_anon and visitor_hash removed); null when it was not. */
+  erased_at: string | null;
   payload?: unknown;
   link_id: string | null;
   campaign: string | null;

@@ -54,6 +54,12 @@ export function EventDetailPage({ eventKey }: { eventKey: string }) {
       {event.loading && !e ? <p role="status">Loading…</p> : null}
       {e ? (
         <>
+          {e.erased_at ? (
+            <p role="status" data-testid="erased">
+              Erased <When at={e.erased_at} />: its payload, anonymised IP and visitor hash were removed (`tributary
+              erase`); what the analytics count of it stays.
+            </p>
+          ) : null}
           <section aria-labelledby="where">
             <h2 id="where">Where and when</h2>
             <dl class="facts">
