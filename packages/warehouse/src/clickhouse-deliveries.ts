@@ -1,6 +1,13 @@
 import type { ClickHouseHttp } from "./clickhouse-http.js";
 import { sqlIdentifier, sqlString } from "./clickhouse-schema.js";
-import { uniqueBySeq, type DeliveryQuery, type DeliveryRow, type StoredDelivery } from "./deliveries.js";
+import {
+  deliveryHealthRow,
+  uniqueBySeq,
+  type DeliveryHealthRow,
+  type DeliveryQuery,
+  type DeliveryRow,
+  type StoredDelivery,
+} from "./deliveries.js";
 import type { InsertResult } from "./sink.js";
 
 /**
@@ -86,6 +93,20 @@ export class ClickHouseDeliveries {
       error: String(row.error),
       at: new Date(Number(row.attempted_at_ms)).toISOString(),
     }));
+  }
+
+  /** Latencies by nearest rank over the sorted array (1-based), as DuckDB's side computes them. */
+  async health(since: Date, destination?: string): Promise<DeliveryHealthRow[]> {
+    const only = destination !== undefined ? ` AND destination = ${sqlString(destination)}` : "";
+    const text = await this.http.query(
+      `SELECT destination, count() AS attempts, countIf(outcome = 'delivered') AS delivered,
+              arraySort(groupArray(latency_ms))[toUInt64(greatest(1, ceil(0.5 * count())))] AS p50_ms,
+              arraySort(groupArray(latency_ms))[toUInt64(greatest(1, ceil(0.95 * count())))] AS p95_ms
+       FROM ${this.#table} FINAL WHERE attempted_at_ms >= ${since.getTime()}${only}
+       GROUP BY destination ORDER BY destination FORMAT JSONEachRow`,
+      { kind: "read" },
+    );
+    return parse(text).map(deliveryHealthRow);
   }
 }
 

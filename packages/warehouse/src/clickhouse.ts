@@ -42,7 +42,7 @@ import {
   type WarehouseSink,
 } from "./sink.js";
 import { ClickHouseDeliveries } from "./clickhouse-deliveries.js";
-import type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
+import type { DeliveryHealthRow, DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
 import { ClickHouseLifecycle, DEFAULT_MUTATION_TIMEOUT_MS, erasedAtType } from "./clickhouse-lifecycle.js";
 import {
   clampRebuildSince,
@@ -585,6 +585,9 @@ export class ClickHouseSink
   }
   async recentDeliveries(limit: number, query: DeliveryQuery = {}): Promise<StoredDelivery[]> {
     return this.#deliveries.recent(limit, query).catch((err: unknown) => this.#forget(err));
+  }
+  async deliveryHealth(since: Date, destination?: string): Promise<DeliveryHealthRow[]> {
+    return this.#deliveries.health(since, destination).catch((err: unknown) => this.#forget(err));
   }
 
   /**

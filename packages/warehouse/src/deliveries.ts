@@ -31,6 +31,19 @@ export interface DeliveryQuery {
   outcome?: string;
 }
 
+/**
+ * One destination's attempts over a time window (`deliveryHealth`): how many, how many were
+ * delivered, and the latency percentiles by nearest rank (p95: the smallest latency that 95 % of
+ * the attempts did not exceed), so both engines answer the same number for the same rows.
+ */
+export interface DeliveryHealthRow {
+  destination: string;
+  attempts: number;
+  delivered: number;
+  p50_ms: number;
+  p95_ms: number;
+}
+
 /** What a sink offers for the delivery log (DuckDB and ClickHouse do). */
 export interface DeliveryLogStore {
   /** Creates the `deliveries` table; safe at every start. */
@@ -39,6 +52,8 @@ export interface DeliveryLogStore {
   countDeliveries(query?: DeliveryQuery): Promise<number>;
   /** Newest `at` first. */
   recentDeliveries(limit: number, query?: DeliveryQuery): Promise<StoredDelivery[]>;
+  /** Per destination (or only `destination`), the attempts made at or after `since`; destinations without any are left out. */
+  deliveryHealth(since: Date, destination?: string): Promise<DeliveryHealthRow[]>;
 }
 
 export function hasDeliveryLog(sink: object): sink is DeliveryLogStore {
@@ -49,4 +64,15 @@ export function hasDeliveryLog(sink: object): sink is DeliveryLogStore {
 export function uniqueBySeq(rows: readonly DeliveryRow[]): DeliveryRow[] {
   const seen = new Set<number>();
   return rows.filter((r) => (seen.has(r.log_seq) ? false : (seen.add(r.log_seq), true)));
+}
+
+/** The health rows as both engines answer them (numbers may come back as text or bigint). */
+export function deliveryHealthRow(row: Record<string, unknown>): DeliveryHealthRow {
+  return {
+    destination: String(row.destination),
+    attempts: Number(row.attempts),
+    delivered: Number(row.delivered),
+    p50_ms: Number(row.p50_ms),
+    p95_ms: Number(row.p95_ms),
+  };
 }

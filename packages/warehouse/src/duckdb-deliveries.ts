@@ -1,5 +1,12 @@
 import { DuckDBTimestampTZValue, type DuckDBConnection } from "@duckdb/node-api";
-import { uniqueBySeq, type DeliveryQuery, type DeliveryRow, type StoredDelivery } from "./deliveries.js";
+import {
+  deliveryHealthRow,
+  uniqueBySeq,
+  type DeliveryHealthRow,
+  type DeliveryQuery,
+  type DeliveryRow,
+  type StoredDelivery,
+} from "./deliveries.js";
 import { WarehouseError, type InsertResult } from "./sink.js";
 
 const TABLE = "deliveries";
@@ -113,5 +120,21 @@ export const duckdbDeliveries = {
       error: String(row.error),
       at: String(row.attempted_at),
     }));
+  },
+  /** Latencies by nearest rank over the sorted list (1-based), as ClickHouse's side computes them. */
+  async health(connection: DuckDBConnection, since: Date, destination?: string): Promise<DeliveryHealthRow[]> {
+    const params: Record<string, string> = { since: since.toISOString() };
+    if (destination !== undefined) params.destination = destination;
+    const result = await connection.runAndReadAll(
+      `SELECT destination, count(*)::BIGINT AS attempts,
+              count(*) FILTER (WHERE outcome = 'delivered')::BIGINT AS delivered,
+              list_sort(list(latency_ms))[greatest(1, ceil(0.5 * count(*)))::BIGINT] AS p50_ms,
+              list_sort(list(latency_ms))[greatest(1, ceil(0.95 * count(*)))::BIGINT] AS p95_ms
+       FROM ${TABLE}
+       WHERE attempted_at >= $since::TIMESTAMPTZ${destination !== undefined ? " AND destination = $destination" : ""}
+       GROUP BY destination ORDER BY destination`,
+      params,
+    );
+    return result.getRowObjectsJS().map(deliveryHealthRow);
   },
 };

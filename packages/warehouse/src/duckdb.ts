@@ -37,7 +37,7 @@ import {
   type WarehouseReader,
   type WarehouseSink,
 } from "./sink.js";
-import type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
+import type { DeliveryHealthRow, DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
 import { duckdbDeliveries } from "./duckdb-deliveries.js";
 import { closeQuietly } from "./duckdb-appender-close.js";
 import { duckdbLifecycle, ERASED_AT_DDL } from "./duckdb-lifecycle.js";
@@ -521,6 +521,9 @@ export class DuckDbSink
   }
   recentDeliveries(limit: number, query: DeliveryQuery = {}): Promise<StoredDelivery[]> {
     return this.reads.run((c) => duckdbDeliveries.recent(c, limit, query));
+  }
+  deliveryHealth(since: Date, destination?: string): Promise<DeliveryHealthRow[]> {
+    return this.reads.run((c) => duckdbDeliveries.health(c, since, destination));
   }
 
   // The data lifecycle (duckdb-lifecycle.ts): deletes and erasures on the writer connection, after the batches queued before them.

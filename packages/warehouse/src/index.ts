@@ -20,7 +20,7 @@ export type { EventPage, InsertResult, StoredEvent, WarehouseReader, WarehouseSi
 export { isReconcileReader, rangesOf } from "./reconcile.js";
 export type { ReconcileReader } from "./reconcile.js";
 export { hasDeliveryLog } from "./deliveries.js";
-export type { DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
+export type { DeliveryHealthRow, DeliveryLogStore, DeliveryQuery, DeliveryRow, StoredDelivery } from "./deliveries.js";
 export { isEventQueries, isRollupRebuilder } from "./query.js";
 export type {
   AnalyticsFilter,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startClickHouse, type ClickHouseTestServer } from "@tributary/testkit";
 import { ClickHouseSink, hasDeliveryLog, type DeliveryRow } from "../src/index.js";
+import { HEALTH_EXPECTED, HEALTH_ROWS, HEALTH_SINCE } from "./deliveries-health-fixture.js";
 
 function rec(seq: number, overrides: Partial<DeliveryRow> = {}): DeliveryRow {
   return {
@@ -58,6 +59,18 @@ describe("clickhouse delivery log (real server)", () => {
         error: "retry: HTTP 503 'quoted'",
         at: "2026-11-29T12:00:02.000Z",
       });
+    } finally {
+      await sink.close();
+    }
+  });
+  it("sums each destination's attempts since a time, as DuckDB does", async () => {
+    const sink = await ClickHouseSink.open(server.url("deliveries_health"));
+    try {
+      await sink.migrateDeliveries();
+      await sink.insertDeliveries(HEALTH_ROWS);
+      expect(await sink.deliveryHealth(HEALTH_SINCE)).toEqual(HEALTH_EXPECTED);
+      expect(await sink.deliveryHealth(HEALTH_SINCE, "slack")).toEqual([HEALTH_EXPECTED[1]]);
+      expect(await sink.deliveryHealth(new Date(HEALTH_SINCE.getTime() + 3_600_000))).toEqual([]);
     } finally {
       await sink.close();
     }

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DuckDbSink, hasDeliveryLog, type DeliveryRow } from "../src/index.js";
+import { HEALTH_EXPECTED, HEALTH_ROWS, HEALTH_SINCE } from "./deliveries-health-fixture.js";
 
 function rec(seq: number, overrides: Partial<DeliveryRow> = {}): DeliveryRow {
   return {
@@ -62,5 +63,11 @@ describe("duckdb delivery log", () => {
       error: "retry: HTTP 503",
       at: "2026-11-29T12:00:02.000Z",
     });
+  });
+  it("sums each destination's attempts since a time: count, delivered, p50 and p95 by nearest rank", async () => {
+    await sink.insertDeliveries(HEALTH_ROWS);
+    expect(await sink.deliveryHealth(HEALTH_SINCE)).toEqual(HEALTH_EXPECTED);
+    expect(await sink.deliveryHealth(HEALTH_SINCE, "slack")).toEqual([HEALTH_EXPECTED[1]]);
+    expect(await sink.deliveryHealth(new Date(HEALTH_SINCE.getTime() + 3_600_000))).toEqual([]);
   });
 });
