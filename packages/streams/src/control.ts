@@ -17,6 +17,11 @@ import { CONTROL_USER, inboxPermission } from "./users.js";
 export const CONTROL_BUCKET = "tributary_control";
 /** The stream behind the bucket (JetStream names a KV bucket's stream `KV_<bucket>`). */
 export const CONTROL_KV_STREAM = `KV_${CONTROL_BUCKET}`;
+/**
+ * The key prefix under which the delivery process writes each subscription's breaker state
+ * (`health.<subscription>`), apart from the subscription's record so it never moves its revision.
+ */
+export const CONTROL_HEALTH_PREFIX = "health";
 export const AUDIT_STREAM = "CONTROL_AUDIT";
 export const AUDIT_SUBJECT_PREFIX = "audit";
 /** The hub's JetStream domain, which a region's mirror reads through. */
@@ -91,7 +96,9 @@ export function controlReadPermissions(): string[] {
  * The management API's user at the hub: the bucket read and written (KV puts are publishes to
  * `$KV.tributary_control.…`), the audit stream written and read by sequence, hub events and the
  * delivery log read by sequence and subject (resend, bulk resend by filter and outcome), and events
- * put back for one subscription (`redeliver.{subscription}` on DELIVERY_REPLAY). Both DLQs read by
+ * put back for one subscription (`redeliver.{subscription}` on DELIVERY_REPLAY), a subscription's
+ * consumer info on the enriched stream (its backlog; the breaker state the delivery process writes
+ * under `health.` is in the bucket it reads anyway). Both DLQs read by
  * sequence and subject, their entries deleted (replayed or dropped), and the loader's replayed into
  * the hub stream (`replay.{source}`); a reference entry's bytes read from its origin (the enriched
  * stream, or DELIVERY_REPLAY for a replay that failed again). And erasure's header reads and
@@ -109,6 +116,10 @@ export function controlPermissions(): Permissions {
       `$JS.API.STREAM.MSG.GET.${AUDIT_STREAM}`,
       `$JS.API.STREAM.INFO.${ENRICHED_STREAM}`,
       `$JS.API.STREAM.MSG.GET.${ENRICHED_STREAM}`,
+      // A subscription's backlog: its consumer's info (`delivery-<id>`, deliveryConsumerName). NATS
+      // wildcards match whole tokens, so the prefix cannot be granted: info of any consumer of the
+      // stream, which reads and changes nothing else.
+      `$JS.API.CONSUMER.INFO.${ENRICHED_STREAM}.*`,
       `$JS.API.STREAM.INFO.${DELIVERIES_STREAM}`,
       `$JS.API.STREAM.MSG.GET.${DELIVERIES_STREAM}`,
       `$JS.API.STREAM.INFO.${DELIVERY_REPLAY_STREAM}`,

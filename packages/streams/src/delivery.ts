@@ -13,7 +13,7 @@ import {
 } from "@nats-io/jetstream";
 import { DERIVED_SUBJECT_PREFIX, ENRICHED_STREAM, ID_PATTERN, InvalidNameError } from "./names.js";
 import { durableConsumerPermissions } from "./consumer-permissions.js";
-import { AUDIT_SUBJECT_PREFIX, CONTROL_BUCKET, controlReadPermissions } from "./control.js";
+import { AUDIT_SUBJECT_PREFIX, CONTROL_BUCKET, CONTROL_HEALTH_PREFIX, controlReadPermissions } from "./control.js";
 import type { Permissions } from "./permissions.js";
 import { AGGREGATOR_USER, DELIVERY_USER, inboxPermission } from "./users.js";
 
@@ -311,7 +311,8 @@ export function deliveryPermissions(destinations: readonly DeliveryScope[]): Per
  * on EVENTS and DELIVERY_REPLAY, except the aggregator's durable (denied by name: NATS wildcards
  * match whole tokens, so `delivery-*` cannot be granted as a prefix). What a subscription reads is
  * then bounded by the process, not by the server: the cost of changing subscriptions without a
- * server config reload. It also watches the control bucket.
+ * server config reload. It also watches the control bucket and writes each subscription's breaker
+ * state into it (`health.<subscription>`).
  */
 export function managedDeliveryPermissions(aggregatorDurable: string): Permissions {
   const consumers = (stream: string) => [
@@ -335,6 +336,8 @@ export function managedDeliveryPermissions(aggregatorDurable: string): Permissio
       ...controlReadPermissions(),
       // An automatic pause is written into the subscription's record, and audited.
       `$KV.${CONTROL_BUCKET}.subscriptions.*`,
+      // Each subscription's breaker state, for the management API (`health.<subscription>`).
+      `$KV.${CONTROL_BUCKET}.${CONTROL_HEALTH_PREFIX}.*`,
       `${AUDIT_SUBJECT_PREFIX}.subscriptions.*`,
     ],
     denyPublish: [

@@ -170,6 +170,7 @@ export {
   auditStreamConfig,
   auditSubject,
   CONTROL_BUCKET,
+  CONTROL_HEALTH_PREFIX,
   CONTROL_KV_STREAM,
   controlMirrorDeliverPrefix,
   controlMirrorExports,

@@ -56,8 +56,8 @@ accounts:
       # managedDeliveryPermissions): consumers come and go with subscriptions, so it may create,
       # read, pull from and delete any consumer on EVENTS_ENRICHED and DELIVERY_REPLAY except the
       # aggregator's durable (denied by name), write any destination's DLQ, replay and log subjects,
-      # watch the control bucket, and write a subscription's record and audit entry (an automatic
-      # pause). What a subscription reads is bounded by the process, not by nats-server.
+      # watch the control bucket, write a subscription's record and audit entry (an automatic
+      # pause) and its breaker state (health.<subscription>). What a subscription reads is bounded by the process, not by nats-server.
       {{- $aggregator := printf "EVENTS_ENRICHED.%s" .Values.global.tributary.durable }}
       - user: delivery
         password: "<< $DELIVERY_PASSWORD >>"
@@ -86,6 +86,7 @@ accounts:
               - "deliveries.*"
               {{- include "tributary.controlReadPermissions" . | nindent 14 }}
               - "$KV.tributary_control.subscriptions.*"
+              - "$KV.tributary_control.health.*"
               - "audit.subscriptions.*"
             deny:
               - {{ printf "$JS.API.CONSUMER.CREATE.%s" $aggregator | quote }}
@@ -133,7 +134,8 @@ accounts:
       {{- if $control.enabled }}
       # The management API on the aggregator (packages/streams controlPermissions): the control
       # bucket read and written, the audit stream written and read by sequence, hub events and the
-      # delivery log read by sequence (resends), events put back for one subscription; both DLQs read,
+      # delivery log read by sequence (resends), events put back for one subscription, a
+      # subscription's consumer info on EVENTS_ENRICHED (its backlog); both DLQs read,
       # replayed (a subscription's to redeliver.*, the loader's to replay.* of the hub stream) and
       # dropped; and erasure's reads and deletes (tributary.erasurePermissions, which also grants the
       # DLQs' info and deletes). No stream management (the provisioning Job
@@ -152,6 +154,7 @@ accounts:
               - "$JS.API.STREAM.MSG.GET.CONTROL_AUDIT"
               - "$JS.API.STREAM.INFO.EVENTS_ENRICHED"
               - "$JS.API.STREAM.MSG.GET.EVENTS_ENRICHED"
+              - "$JS.API.CONSUMER.INFO.EVENTS_ENRICHED.*"
               - "$JS.API.STREAM.INFO.DELIVERIES"
               - "$JS.API.STREAM.MSG.GET.DELIVERIES"
               - "$JS.API.STREAM.INFO.DELIVERY_REPLAY"
