@@ -8,7 +8,7 @@ export {
   hubBucketOptions,
   regionMirrorOptions,
 } from "./store.js";
-export type { RecordChange, ResourceKind, StoredRecord } from "./store.js";
+export type { BreakerReport, RecordChange, ResourceKind, StoredRecord } from "./store.js";
 export {
   BATCH_MAX_BODY_BYTES_LIMIT,
   DEFAULT_MAX_BODY_BYTES,

@@ -1,7 +1,7 @@
 import { JetStreamApiError, type JetStreamClient } from "@nats-io/jetstream";
 import { Kvm, type KV, type KvEntry, type KvOptions } from "@nats-io/kv";
 import { defineErrors } from "@tributary/errors";
-import { CONTROL_BUCKET, controlMirrorSource, ID_PATTERN } from "@tributary/streams";
+import { CONTROL_BUCKET, CONTROL_HEALTH_PREFIX, controlMirrorSource, ID_PATTERN } from "@tributary/streams";
 
 export { CONTROL_BUCKET };
 
@@ -55,6 +55,21 @@ export function hubBucketOptions(opts: { replicas?: number } = {}): Partial<KvOp
 export function regionMirrorOptions(region: string, opts: { replicas?: number } = {}): Partial<KvOptions> {
   // The mirror's deliver prefix is the region's own, which the hub exports to that region's link only.
   return { history: CONTROL_HISTORY, replicas: opts.replicas ?? 1, mirror: controlMirrorSource(region) };
+}
+
+/**
+ * A subscription's circuit breaker as its delivery process last reported it (`health.<id>`):
+ * written when it changes and refreshed every few seconds, so a report older than that says the
+ * process stopped reporting (readers treat it as unknown).
+ */
+export interface BreakerReport {
+  state: "closed" | "open" | "half-open";
+  /** Why it is in this state (the rule that opened it and the last failure), when it moved. */
+  reason?: string;
+  /** ISO time the state was entered (as far as this process knows: its start for a breaker never moved). */
+  since: string;
+  /** ISO time of this report. */
+  reportedAt: string;
 }
 
 const WRONG_LAST_SEQUENCE = 10071;
@@ -207,6 +222,33 @@ export class ControlStore {
     const keys: string[] = [];
     for await (const key of await this.kv.keys(`${USAGE_PREFIX}.${source}.${secretId ?? ">"}`)) keys.push(key);
     for (const key of keys) await this.kv.purge(key);
+  }
+
+  /** Every subscription's breaker report, by subscription id. */
+  async breakerReports(): Promise<Map<string, BreakerReport>> {
+    const reports = new Map<string, BreakerReport>();
+    const prefix = `${CONTROL_HEALTH_PREFIX}.`;
+    const keys: string[] = [];
+    for await (const key of await this.kv.keys(`${prefix}*`)) keys.push(key);
+    for (const key of keys) {
+      const entry = await this.kv.get(key);
+      if (entry && entry.operation === "PUT") reports.set(key.slice(prefix.length), entry.json<BreakerReport>());
+    }
+    return reports;
+  }
+
+  /** One subscription's breaker report, when there is one. */
+  async breakerReport(id: string): Promise<BreakerReport | undefined> {
+    assertId(id);
+    const entry = await this.kv.get(`${CONTROL_HEALTH_PREFIX}.${id}`);
+    return entry && entry.operation === "PUT" ? entry.json<BreakerReport>() : undefined;
+  }
+
+  /** Writes a subscription's breaker report (the delivery process, a few times a minute at most). */
+  async reportBreaker(id: string, report: BreakerReport): Promise<void> {
+    this.#assertWritable();
+    assertId(id);
+    await this.kv.put(`${CONTROL_HEALTH_PREFIX}.${id}`, JSON.stringify(report));
   }
 
   #assertWritable(): void {

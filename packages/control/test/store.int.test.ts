@@ -114,4 +114,23 @@ describe("control store - hub bucket and a region's mirror over a leafnode", () 
     await eventually(() => seen.some((c) => c.id === "watched" && c.value === undefined));
     watcher.stop();
   });
+  it("breaker reports - written under health.<id> apart from the records, read one by one or all, refused in a region", async () => {
+    const report = {
+      state: "open" as const,
+      reason: "5 in a row",
+      since: "2026-12-07T10:00:00.000Z",
+      reportedAt: "2026-12-07T10:00:05.000Z",
+    };
+    await hubStore.reportBreaker("crm", report);
+    await hubStore.reportBreaker("slack", {
+      state: "closed",
+      since: "2026-12-07T09:00:00.000Z",
+      reportedAt: "2026-12-07T10:00:05.000Z",
+    });
+    expect(await hubStore.breakerReport("crm")).toEqual(report);
+    expect(await hubStore.breakerReport("absent")).toBeUndefined();
+    expect([...(await hubStore.breakerReports()).keys()].sort()).toEqual(["crm", "slack"]);
+    expect(await hubStore.list("subscriptions")).toEqual([]);
+    await expect(regionStore.reportBreaker("crm", report)).rejects.toMatchObject({ code: "read_only" });
+  });
 });
