@@ -16,6 +16,7 @@ import {
 } from "@tributary/delivery";
 import {
   deliveriesStreamConfig,
+  deliveryBacklog,
   deliveryConsumerConfig,
   deliveryConsumerName,
   deliveryDlqStreamConfig,
@@ -27,6 +28,7 @@ import {
   ensureStream,
   ENRICHED_STREAM,
   retryWhileStreamMissing,
+  type DeliveryBacklog,
 } from "@tributary/streams";
 import type { SigningKey } from "@tributary/verify";
 
@@ -203,13 +205,9 @@ export class DeliveryService {
   }
 
   /** Each destination's position in the hub stream: backlog (pending) and events in hand. */
-  async lag(name: string): Promise<{ pending: number; ackPending: number; redelivered: number } | null> {
-    try {
-      const info = await this.jsm.consumers.info(ENRICHED_STREAM, deliveryConsumerName(name));
-      return { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered };
-    } catch {
-      return null; // NATS unreachable: stats still answer with the counters
-    }
+  /** Null when NATS did not answer: stats still answer with the counters. */
+  lag(name: string): Promise<DeliveryBacklog | null> {
+    return deliveryBacklog(this.jsm, name);
   }
 
   /** Stops pulling everywhere and waits for the requests in flight (graceful drain). */

@@ -17,6 +17,7 @@ import {
 } from "@tributary/delivery";
 import { headers } from "@nats-io/nats-core";
 import { deliveryReplaySubject, EventHeader } from "@tributary/streams";
+import { BreakerReporter } from "./health.js";
 import type { DeliveryService } from "./service.js";
 
 type SubscriptionRecord = SubscriptionState & Record<string, unknown>;
@@ -41,6 +42,8 @@ export interface SubscriptionSyncOptions {
   allowPrivate: readonly string[];
   log: DeliveryLog;
   now?: () => Date;
+  /** How often every breaker is reported unchanged (BREAKER_REFRESH_MS). */
+  breakerRefreshMs?: number;
 }
 
 /**
@@ -48,16 +51,32 @@ export interface SubscriptionSyncOptions {
  * deliverer (consumer made), a changed one replaces only its own deliverer (consumer kept, filter
  * moved), a pause or resume acts in place, a deleted one stops and its consumers go. Changes are
  * applied one at a time, in the bucket's order. An automatic pause (the breaker) is written back
- * to the record, so it holds across restarts and shows in the API, and is audited.
+ * to the record, so it holds across restarts and shows in the API, and is audited. Each
+ * subscription's breaker state is reported into the bucket for the API (health.ts).
  */
 export class SubscriptionSync {
   readonly #applied = new Map<string, Applied>();
   #queue: Promise<void> = Promise.resolve();
   #stopWatch: (() => void) | undefined;
   readonly #now: () => Date;
+  readonly #breakers: BreakerReporter;
 
   constructor(private readonly opts: SubscriptionSyncOptions) {
     this.#now = opts.now ?? (() => new Date());
+    this.#breakers = new BreakerReporter({
+      store: opts.store,
+      running: () => this.#breakerStates(),
+      log: opts.log,
+      now: this.#now,
+      ...(opts.breakerRefreshMs !== undefined ? { refreshMs: opts.breakerRefreshMs } : {}),
+    });
+  }
+
+  *#breakerStates(): Iterable<[string, "closed" | "open" | "half-open"]> {
+    for (const id of this.#applied.keys()) {
+      const running = this.opts.service.deliverers.get(id);
+      if (running) yield [id, running.deliverer.breakerState];
+    }
   }
 
   /** Watches the bucket; resolves once the current subscriptions run. */
@@ -68,15 +87,18 @@ export class SubscriptionSync {
     this.#stopWatch = watch.stop;
     await watch.ready;
     await this.#queue;
+    this.#breakers.start();
   }
 
   stop(): void {
     this.#stopWatch?.();
+    this.#breakers.stop();
     for (const applied of this.#applied.values()) clearTimeout(applied.expiryTimer);
   }
 
   /** The deliverers' state hook: an automatic pause is persisted in the subscription's record. */
   onStateChange(change: DestinationStateChange): void {
+    if (this.#applied.has(change.destination)) this.#breakers.changed(change);
     if (change.state !== "paused" || !change.automatic || !this.#applied.has(change.destination)) return;
     this.opts.log.warn(
       { subscription: change.destination, reason: change.reason },
@@ -97,6 +119,7 @@ export class SubscriptionSync {
     clearTimeout(previous?.expiryTimer);
     if (value === undefined) {
       this.#applied.delete(id);
+      this.#breakers.removed(id);
       await this.opts.service.remove(id);
       this.opts.log.info({ subscription: id, revision }, "subscription removed");
       return;
@@ -109,6 +132,7 @@ export class SubscriptionSync {
       // Only its pause changed: in place, nothing redelivered.
     } else {
       await this.opts.service.apply(config, openSigningKeys(this.opts.keys, id, value.signingSecrets, now), paused);
+      this.#breakers.started(id);
     }
     const applied: Applied = { fingerprint, record: value };
     // When a rotated-out secret stops signing, the deliverer is made again without it.

@@ -12,3 +12,5 @@ export { signingKeysOf, subscriptionView } from "./subscriptions.js";
 export type { EventLocation } from "./delivery-ops.js";
 export { DEFAULT_VISITOR_LOOKBACK_DAYS, MAX_ERASURE_KEYS } from "./erasure.js";
 export type { ErasedRow, ErasureBackend, ErasureResult, RowSelector } from "./erasure.js";
+export { BREAKER_STALE_MS, HEALTH_WINDOW_MS } from "./health.js";
+export type { DeliveryStatsReader, DeliveryStatsRow, SubscriptionHealth } from "./health.js";

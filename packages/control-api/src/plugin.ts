@@ -6,6 +6,7 @@ import { AuditLog } from "./audit.js";
 import { MANAGEMENT_ERRORS, ManagementError } from "./errors.js";
 import type { EventLocation } from "./delivery-ops.js";
 import { registerErasureRoutes, type ErasureBackend } from "./erasure.js";
+import type { DeliveryStatsReader } from "./health.js";
 import { registerLoaderDlqRoutes } from "./loader-dlq.js";
 import { registerOperationRoutes } from "./operations.js";
 import { Records } from "./records.js";
@@ -29,6 +30,8 @@ export interface ControlApiDeps {
   allowPrivate?: readonly string[];
   /** The warehouse side of erasure; absent (an API without the warehouse): `POST /v1/erasures` answers erasure_unavailable. */
   erasure?: ErasureBackend;
+  /** The delivery log's sums per subscription (a subscription's health); absent: its attempt figures are null. */
+  deliveryStats?: DeliveryStatsReader;
   now?: () => Date;
 }
 
@@ -47,7 +50,13 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlApiDeps
     return connection;
   };
   registerSourceRoutes(app, { records, keys: deps.keys, audit, now });
-  registerSubscriptionRoutes(app, { records, keys: deps.keys, audit, now });
+  const health = {
+    connection: deps.connection,
+    now,
+    ...(deps.deliveryStats ? { stats: deps.deliveryStats } : {}),
+    log: (err: unknown, what: string) => app.log.warn({ err }, `subscription health: ${what} did not answer`),
+  };
+  registerSubscriptionRoutes(app, { records, keys: deps.keys, audit, now, health });
   registerOperationRoutes(app, {
     records,
     keys: deps.keys,

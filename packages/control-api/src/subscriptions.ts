@@ -7,6 +7,7 @@ import { compileFilter, describeFilterError } from "@tributary/delivery";
 import type { SigningKey } from "@tributary/verify";
 import type { AuditLog } from "./audit.js";
 import { ManagementError } from "./errors.js";
+import { healthOf, SubscriptionHealth, type HealthDeps } from "./health.js";
 import { ifMatchOf, type Records } from "./records.js";
 import {
   applyChange,
@@ -28,6 +29,7 @@ export interface SubscriptionRouteDeps {
   keys: SealingKeys;
   audit: AuditLog;
   now: () => Date;
+  health: HealthDeps;
 }
 
 export const IdParams = Type.Object({ id: Type.String() });
@@ -39,6 +41,9 @@ export const DEFAULT_ROTATION_OVERLAP_SECONDS = 24 * 3600;
 export function subscriptionView(id: string, revision: number, record: SubscriptionRecord) {
   return { id, revision, ...record, signingSecrets: record.signingSecrets.map((s) => secretView(s)) };
 }
+
+/** A subscription as the reads show it: its view and its delivery health (health.ts). */
+const SubscriptionRead = Type.Composite([SubscriptionView, Type.Object({ health: SubscriptionHealth })]);
 
 /** The signing keys of a subscription now: every secret not yet expired, opened. */
 export function signingKeysOf(keys: SealingKeys, id: string, record: SubscriptionRecord, now: Date): SigningKey[] {
@@ -92,25 +97,33 @@ function registerReads(app: FastifyInstance, deps: SubscriptionRouteDeps): void 
     "/v1/subscriptions",
     {
       config: { ...OWN_AUTH },
-      schema: { tags, response: { 200: Type.Object({ data: Type.Array(SubscriptionView) }) } },
+      schema: { tags, response: { 200: Type.Object({ data: Type.Array(SubscriptionRead) }) } },
     },
     async (request) => {
       requireScope(request, "read");
       const records = await deps.records.list<SubscriptionRecord>("subscriptions");
-      return { data: records.map((r) => subscriptionView(r.id, r.revision, r.value)) };
+      const health = await healthOf(
+        deps.health,
+        request,
+        records.map((r) => r.id),
+      );
+      return {
+        data: records.map((r) => ({ ...subscriptionView(r.id, r.revision, r.value), health: health.get(r.id) })),
+      };
     },
   );
   app.get<{ Params: { id: string } }>(
     "/v1/subscriptions/:id",
     {
       config: { ...OWN_AUTH },
-      schema: { tags, params: IdParams, response: { 200: SubscriptionView, 404: ErrorReply } },
+      schema: { tags, params: IdParams, response: { 200: SubscriptionRead, 404: ErrorReply } },
     },
     async (request, reply) => {
       requireScope(request, "read");
       const r = await deps.records.get<SubscriptionRecord>("subscriptions", request.params.id);
+      const health = await healthOf(deps.health, request, [r.id]);
       void reply.header("etag", `"${r.revision}"`);
-      return subscriptionView(r.id, r.revision, r.value);
+      return { ...subscriptionView(r.id, r.revision, r.value), health: health.get(r.id) };
     },
   );
 }

@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
@@ -12,9 +12,18 @@ import type { FastifyInstance } from "fastify";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ControlStore, SealingKeys } from "@tributary/control";
-import { auditStreamConfig, CONTROL_BUCKET, ensureStream } from "@tributary/streams";
+import {
+  auditStreamConfig,
+  CONTROL_BUCKET,
+  deliveryConsumerName,
+  ENRICHED_PUBLISH_PREFIX,
+  ENRICHED_STREAM,
+  enrichedStreamConfig,
+  ensureStream,
+} from "@tributary/streams";
 import { startNatsServer, type NatsServer } from "@tributary/testkit";
-import { callerOf, conformsOf, host, type Caller, type Conforms } from "./host.js";
+import type { DeliveryStatsRow } from "../src/index.js";
+import { callerOf, conformsOf, DEFAULT_TOKENS, host, type Caller, type Conforms } from "./host.js";
 
 /** Every route the host registered (host.ts). */
 let routes: Array<{ url: string; ownAuth: boolean }> = [];
@@ -30,6 +39,11 @@ describe("management routes - sources, subscriptions, scopes, secrets and the au
   const logs: string[] = [];
   const keys = SealingKeys.parse(`k1:${randomBytes(32).toString("base64")}`, "test");
   const secretsSeen: string[] = [];
+  /** What the delivery log answers (the warehouse's side has its own tests), and the windows asked for. */
+  let statsRows: DeliveryStatsRow[] = [];
+  const statsAsked: Array<{ since: Date; destination: string | undefined }> = [];
+  let store: ControlStore;
+  let jsm: Awaited<ReturnType<typeof jetstreamManager>>;
 
   const call: Caller = (...args) => callerOf(app)(...args);
   /** Every response body is checked against the route's response schema in the OpenAPI document. */
@@ -40,12 +54,21 @@ describe("management routes - sources, subscriptions, scopes, secrets and the au
     server = await startNatsServer({ name: "hub", domain: "hub", dir });
     nc = await connect({ servers: server.url });
     const js = jetstream(nc);
-    const jsm = await jetstreamManager(nc);
-    const store = await ControlStore.hub(js);
+    jsm = await jetstreamManager(nc);
+    store = await ControlStore.hub(js);
     await ensureStream(jsm, auditStreamConfig());
     ({ app, routes } = await host(
-      { connection: () => ({ store, js, jsm }), keys, allowPrivate: ["127.0.0.0/8"] },
+      {
+        connection: () => ({ store, js, jsm }),
+        keys,
+        allowPrivate: ["127.0.0.0/8"],
+        deliveryStats: (since, destination) => {
+          statsAsked.push({ since, destination });
+          return Promise.resolve(statsRows.filter((r) => destination === undefined || r.destination === destination));
+        },
+      },
       logs,
+      { ...DEFAULT_TOKENS, scoped: { scope: "read", sources: ["shop"] } },
     ));
     endpoint = createServer((req, res) => {
       let body = "";
@@ -210,6 +233,97 @@ describe("management routes - sources, subscriptions, scopes, secrets and the au
     conforms("GET", "/v1/subscriptions", 200, listed.body);
     expect((await call("writer", "DELETE", "/v1/subscriptions/crm")).status).toBe(204);
     expect((await call("reader", "GET", "/v1/subscriptions/crm")).status).toBe(404);
+  });
+
+  it("subscriptions - health: the breaker as the delivery process reported it (unknown once stale), the last hour of the delivery log, the backlog of its consumer", async () => {
+    for (const id of ["up", "down"])
+      expect((await call("writer", "POST", "/v1/subscriptions", { id, url: endpointUrl })).status).toBe(201);
+    // Nothing reported, no attempt, no consumer yet.
+    const fresh = await call("reader", "GET", "/v1/subscriptions/up");
+    conforms("GET", "/v1/subscriptions/{id}", 200, fresh.body);
+    expect(fresh.body!.health).toEqual({
+      breaker: "unknown",
+      windowSeconds: 3600,
+      attempts: 0,
+      successRate: null,
+      p50Ms: null,
+      p95Ms: null,
+      backlog: null,
+    });
+
+    // The delivery process's reports (apps/delivery health.ts), one of them two minutes old.
+    const now = Date.now();
+    const iso = (ago: number) => new Date(now - ago).toISOString();
+    await store.reportBreaker("up", { state: "closed", since: iso(600_000), reportedAt: iso(2_000) });
+    await store.reportBreaker("down", {
+      state: "open",
+      reason: "5 in a row (HTTP 503)",
+      since: iso(30_000),
+      reportedAt: iso(120_000),
+    });
+    statsRows = [
+      { destination: "up", attempts: 4, delivered: 4, p50_ms: 12, p95_ms: 40 },
+      { destination: "down", attempts: 10, delivered: 2, p50_ms: 30, p95_ms: 5000 },
+    ];
+    // Three events for "up" on the enriched stream, one handed out and not acked.
+    await ensureStream(jsm, enrichedStreamConfig());
+    await jsm.consumers.add(ENRICHED_STREAM, {
+      durable_name: deliveryConsumerName("up"),
+      ack_policy: AckPolicy.Explicit,
+    });
+    const js = jetstream(nc);
+    for (let i = 0; i < 3; i++) await js.publish(`${ENRICHED_PUBLISH_PREFIX}.events.us.shop.order`, `{"n":${i}}`);
+    const handed = await (await js.consumers.get(ENRICHED_STREAM, deliveryConsumerName("up"))).next();
+    expect(handed).not.toBeNull();
+
+    const listed = await call("reader", "GET", "/v1/subscriptions");
+    conforms("GET", "/v1/subscriptions", 200, listed.body);
+    const health = Object.fromEntries(
+      (listed.body!.data as Array<{ id: string; health: unknown }>).map((s) => [s.id, s.health]),
+    );
+    expect(health.up).toEqual({
+      breaker: "closed",
+      breakerSince: iso(600_000),
+      reportedAt: iso(2_000),
+      windowSeconds: 3600,
+      attempts: 4,
+      successRate: 1,
+      p50Ms: 12,
+      p95Ms: 40,
+      backlog: { pending: 2, ackPending: 1 },
+    });
+    // Stale: its process stopped reporting a minute ago, so the open breaker is not claimed.
+    expect(health.down).toMatchObject({ breaker: "unknown", reportedAt: iso(120_000), successRate: 0.2, p95Ms: 5000 });
+    const since = statsAsked.at(-1)!.since.getTime();
+    expect(Math.abs(Date.now() - 3_600_000 - since)).toBeLessThan(10_000);
+
+    await store.reportBreaker("down", {
+      state: "open",
+      reason: "5 in a row (HTTP 503)",
+      since: iso(30_000),
+      reportedAt: new Date().toISOString(),
+    });
+    const down = await call("reader", "GET", "/v1/subscriptions/down");
+    expect(down.body!.health).toMatchObject({ breaker: "open", breakerReason: "5 in a row (HTTP 503)", attempts: 10 });
+    expect(statsAsked.at(-1)!.destination).toBe("down");
+
+    // A token of some sources reads no figure that spans sources; the rest it reads.
+    const scoped = await call("scoped", "GET", "/v1/subscriptions/down");
+    expect(scoped.body!.health).toMatchObject({ breaker: "open", attempts: null, successRate: null, p95Ms: null });
+
+    // The delivery log failing leaves its figures null, the read answers.
+    const failing = statsAsked.length;
+    statsRows = {
+      filter: () => {
+        throw new Error("warehouse down");
+      },
+    } as unknown as DeliveryStatsRow[];
+    const degraded = await call("reader", "GET", "/v1/subscriptions/up");
+    expect(degraded.status).toBe(200);
+    expect(degraded.body!.health).toMatchObject({ breaker: "closed", attempts: null, backlog: { pending: 2 } });
+    expect(statsAsked.length).toBe(failing + 1);
+    statsRows = [];
+    for (const id of ["up", "down"]) await call("writer", "DELETE", `/v1/subscriptions/${id}`);
   });
 
   it("the audit log - who, what, before and after, in order; readable by admin", async () => {

@@ -296,6 +296,12 @@ describe("control plane on the local multi-region system - sources changed at ru
     for (let i = 0; i < 5; i++) await send(gateways()[i % 2]!, "down", secret);
     const opened = await within(10_000, async () => (await stats())?.breakerState !== "closed");
     expect(opened).toBeLessThan(10_000);
+    // The API shows it too: the breaker as the delivery process reported it (apps/delivery health.ts),
+    // and the failed attempts of the last hour from the delivery log in the warehouse.
+    const health = async () => (await api("GET", "/v1/subscriptions/gone")).body.health as Record<string, unknown>;
+    await within(10_000, async () => ["open", "half-open"].includes((await health()).breaker as string));
+    await within(20_000, async () => ((await health()).attempts as number) > 0);
+    expect(await health()).toMatchObject({ successRate: 0, backlog: { pending: expect.any(Number) } });
     await within(20_000, async () => (await api("GET", "/v1/subscriptions/gone")).body.paused === true);
     const record = (await api("GET", "/v1/subscriptions/gone")).body;
     expect(record.pausedReason).toMatch(/^automatic: /);

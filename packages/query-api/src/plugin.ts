@@ -23,7 +23,7 @@ export interface QueryApiDeps {
   rateLimit?: { max: number; windowMs: number };
   /** Bytes of events (payloads included) one page holds at most. Default DEFAULT_MAX_PAGE_BYTES (8 MiB). */
   maxPageBytes?: number;
-  /** The delivery log (the warehouse's attempts table): each event's and subscription's attempts. */
+  /** The delivery log (the warehouse's attempts table): each event's and subscription's attempts, a subscription's last hour. */
   deliveries?: DeliveryLogReader;
   /** The management routes (sources, subscriptions, audit) over the control bucket; absent: not served. */
   control?: ControlApiDeps;
@@ -52,8 +52,17 @@ export async function queryApiPlugin(app: FastifyInstance, deps: QueryApiDeps): 
   registerEventRoutes(app, deps.queries, deps.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES);
   registerAnalyticsRoutes(app, deps.queries);
   if (deps.deliveries) registerDeliveryRoutes(app, deps.queries, deps.deliveries);
-  if (deps.control)
-    registerControlRoutes(app, { ...deps.control, findEvent: deps.control.findEvent ?? findEventIn(deps.queries) });
+  if (deps.control) {
+    const log = deps.deliveries;
+    registerControlRoutes(app, {
+      ...deps.control,
+      findEvent: deps.control.findEvent ?? findEventIn(deps.queries),
+      // A subscription's health: its last hour in the delivery log.
+      ...(log && !deps.control.deliveryStats
+        ? { deliveryStats: (since: Date, destination?: string) => log.deliveryHealth(since, destination) }
+        : {}),
+    });
+  }
   registerOpenApiRoute(app);
 }
 

@@ -42,6 +42,26 @@ export function deliveryConsumerName(destination: string): string {
   assertDestinationName(destination);
   return `delivery-${destination}`;
 }
+/** A destination's backlog in the enriched stream: events not yet handed out, and handed out but not acked. */
+export interface DeliveryBacklog {
+  pending: number;
+  ackPending: number;
+  redelivered: number;
+}
+
+/**
+ * A destination's backlog, from its consumer's info (`delivery-<destination>`); null when the
+ * consumer does not exist (yet, or any more) or NATS did not answer.
+ */
+export async function deliveryBacklog(jsm: JetStreamManager, destination: string): Promise<DeliveryBacklog | null> {
+  try {
+    const info = await jsm.consumers.info(ENRICHED_STREAM, deliveryConsumerName(destination));
+    return { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered };
+  } catch {
+    return null;
+  }
+}
+
 export function deliveryDlqSubject(destination: string): string {
   return `${DELIVERY_DLQ_SUBJECT_PREFIX}.${destination}`;
 }

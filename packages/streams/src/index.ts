@@ -115,6 +115,7 @@ export {
   DELIVERY_REPLAY_STREAM,
   DELIVERY_REPLAY_SUBJECT_PREFIX,
   deliveryConsumerConfig,
+  deliveryBacklog,
   deliveryConsumerName,
   deliveryDlqStreamConfig,
   deliveryDlqSubject,
@@ -132,7 +133,7 @@ export {
   deliveryScanConsumerName,
   readDestinationRange,
 } from "./delivery.js";
-export type { DeliveryConsumerOptions, DeliveryScope, DeliveryStreamOptions } from "./delivery.js";
+export type { DeliveryBacklog, DeliveryConsumerOptions, DeliveryScope, DeliveryStreamOptions } from "./delivery.js";
 export { deleteStoredMessage, firstSeqAtOrAfter, nextBySubject, storedMessage } from "./stored.js";
 export { DeliveryDlqHeader, DLQ_BODY_OMITTED, headerRecord, oneLine } from "./dlq/headers.js";
 export { DLQ_WRITE_ATTEMPTS, dlqRetryDelayMs, entryBytes, omittedBytes, replayHeaders } from "./dlq/entry.js";

@@ -6,7 +6,7 @@ import { ApiError } from "../errors.js";
 import { ErrorResponse, EventParams } from "../schemas.js";
 
 /** What the delivery log answers the API with (the warehouse's `deliveries` table). */
-export type DeliveryLogReader = Pick<DeliveryLogStore, "recentDeliveries" | "countDeliveries">;
+export type DeliveryLogReader = Pick<DeliveryLogStore, "recentDeliveries" | "countDeliveries" | "deliveryHealth">;
 
 /** Attempts returned at most by one call. */
 export const MAX_ATTEMPTS_PAGE = 500;
