@@ -313,7 +313,7 @@ describe("the web console in a real browser, over the local multi-region system"
     expect(pageErrors).toEqual([]);
   });
 
-  it("a subscription created on the page shows its secret once, test-sends to the endpoint, pauses and resumes; an event resends to it", async () => {
+  it("a subscription created on the page shows its secret once, test-sends to the endpoint, pauses and resumes; an event resends to it; the list and its page show each one's health", async () => {
     const { context, page } = await newPage();
     await signIn(page, topology.apiToken);
     await page.getByRole("link", { name: "Subscriptions" }).click();
@@ -404,6 +404,31 @@ describe("the web console in a real browser, over the local multi-region system"
     await page.getByText("doomed deleted.").waitFor();
     await expect.poll(() => doomed.count()).toBe(0);
     expect((await api("GET", "/v1/subscriptions/doomed")).status).toBe(404);
+
+    // Health, last hour: the failing subscription (two or more refused attempts, one delivered)
+    // shows a low success rate or an open breaker, the healthy one 100%; the page says what the API says.
+    const health = async (id: string) => (await api("GET", `/v1/subscriptions/${id}`)).body.health;
+    await within(30_000, async () => (await health("hooks")).attempts > 0);
+    const flakyHealth = await health("flaky");
+    expect(flakyHealth.attempts).toBeGreaterThanOrEqual(3);
+    expect(flakyHealth.successRate).toBeLessThan(0.5);
+    expect(flakyHealth.backlog).toMatchObject({ pending: expect.any(Number) });
+    await page.reload();
+    const hooksRow = page.getByTestId("subscription-hooks");
+    await hooksRow.waitFor();
+    expect(await hooksRow.getByTestId("success-rate").textContent()).toBe("100%");
+    expect(["closed", "unknown"]).toContain(await hooksRow.getByTestId("breaker").textContent());
+    const flakyRow = page.getByTestId("subscription-flaky");
+    const flakyRate = Number((await flakyRow.getByTestId("success-rate").textContent())!.replace("%", ""));
+    const flakyBreaker = await flakyRow.getByTestId("breaker").textContent();
+    expect(flakyRate < 50 || flakyBreaker === "open" || flakyBreaker === "half-open").toBe(true);
+    await checkPage(page, "subscriptions-health");
+    await flakyRow.getByRole("link", { name: "flaky" }).click();
+    await page.getByRole("heading", { level: 2, name: "Health" }).waitFor();
+    expect(Number((await page.getByTestId("health-success-rate").textContent())!.replace("%", ""))).toBeLessThan(50);
+    expect(await page.getByTestId("health-attempts").textContent()).toMatch(/^\d+$/);
+    expect(await page.getByTestId("health-backlog").textContent()).toMatch(/^\d+/);
+    await checkPage(page, "subscription-health");
     await context.close();
     expect(pageErrors).toEqual([]);
   });

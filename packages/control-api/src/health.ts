@@ -2,6 +2,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyRequest } from "fastify";
 import type { BreakerReport } from "@tributary/control";
 import { deliveryBacklog } from "@tributary/streams";
+import { readableSources } from "./hub.js";
 import type { ControlConnection } from "./plugin.js";
 
 /** The window a subscription's success rate and latency are taken over. */
@@ -95,7 +96,7 @@ export async function healthOf(
 ): Promise<Map<string, SubscriptionHealth>> {
   const now = deps.now();
   const connection = deps.connection();
-  const everySource = (request as { principal?: { sources?: unknown } }).principal?.sources === undefined;
+  const everySource = readableSources(request) === undefined;
   const quietly = <T>(what: string, read: () => Promise<T>, fallback: T): Promise<T> =>
     read().catch((err: unknown) => {
       deps.log?.(err, what);

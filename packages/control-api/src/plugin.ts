@@ -9,6 +9,7 @@ import { registerErasureRoutes, type ErasureBackend } from "./erasure.js";
 import type { DeliveryStatsReader } from "./health.js";
 import { registerLoaderDlqRoutes } from "./loader-dlq.js";
 import { registerOperationRoutes } from "./operations.js";
+import { registerPreviewRoute } from "./preview.js";
 import { Records } from "./records.js";
 import { registerSourceRoutes } from "./sources.js";
 import { registerSubscriptionDlqRoutes } from "./subscription-dlq.js";
@@ -26,6 +27,8 @@ export interface ControlApiDeps {
   keys: SealingKeys;
   /** Where the warehouse says an event is, for resend by key. */
   findEvent?: (key: string) => Promise<EventLocation | undefined>;
+  /** The newest event in the warehouse among some sources (undefined: every source): what a filter preview runs on by default. */
+  newestEvent?: (sources: readonly string[] | undefined) => Promise<EventLocation | undefined>;
   /** Non-public addresses subscriptions may reach (test sends); the delivery process's list. */
   allowPrivate?: readonly string[];
   /** The warehouse side of erasure; absent (an API without the warehouse): `POST /v1/erasures` answers erasure_unavailable. */
@@ -65,6 +68,11 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlApiDeps
     now,
     allowPrivate: deps.allowPrivate ?? [],
     ...(deps.findEvent ? { findEvent: deps.findEvent } : {}),
+  });
+  registerPreviewRoute(app, {
+    nats,
+    ...(deps.findEvent ? { findEvent: deps.findEvent } : {}),
+    ...(deps.newestEvent ? { newestEvent: deps.newestEvent } : {}),
   });
   registerErasureRoutes(app, { backend: deps.erasure ?? noErasure, audit, nats, now });
   registerSubscriptionDlqRoutes(app, { records, audit, nats });

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
-import type { NatsConnection } from "@nats-io/nats-core";
+import { headers, type NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import type { FastifyInstance } from "fastify";
 import { Webhook } from "standardwebhooks";
@@ -20,9 +20,11 @@ import {
   ENRICHED_STREAM,
   enrichedStreamConfig,
   ensureStream,
+  EventHeader,
+  eventSubject,
 } from "@tributary/streams";
 import { startNatsServer, type NatsServer } from "@tributary/testkit";
-import type { DeliveryStatsRow } from "../src/index.js";
+import type { DeliveryStatsRow, EventLocation } from "../src/index.js";
 import { callerOf, conformsOf, DEFAULT_TOKENS, host, type Caller, type Conforms } from "./host.js";
 
 /** Every route the host registered (host.ts). */
@@ -43,6 +45,8 @@ describe("management routes - sources, subscriptions, scopes, secrets and the au
   let statsRows: DeliveryStatsRow[] = [];
   const statsAsked: Array<{ since: Date; destination: string | undefined }> = [];
   let store: ControlStore;
+  /** The events the warehouse would know of (findEvent, newestEvent), newest last. */
+  const warehouseEvents = new Map<string, EventLocation>();
   let jsm: Awaited<ReturnType<typeof jetstreamManager>>;
 
   const call: Caller = (...args) => callerOf(app)(...args);
@@ -62,6 +66,8 @@ describe("management routes - sources, subscriptions, scopes, secrets and the au
         connection: () => ({ store, js, jsm }),
         keys,
         allowPrivate: ["127.0.0.0/8"],
+        findEvent: (key) => Promise.resolve(warehouseEvents.get(key)),
+        newestEvent: () => Promise.resolve([...warehouseEvents.values()].at(-1)),
         deliveryStats: (since, destination) => {
           statsAsked.push({ since, destination });
           return Promise.resolve(statsRows.filter((r) => destination === undefined || r.destination === destination));
@@ -324,6 +330,62 @@ describe("management routes - sources, subscriptions, scopes, secrets and the au
     expect(statsAsked.length).toBe(failing + 1);
     statsRows = [];
     for (const id of ["up", "down"]) await call("writer", "DELETE", `/v1/subscriptions/${id}`);
+  });
+
+  it("preview - a filter and a transform run in the delivery sandbox on a real event of the hub stream; one that does not compile is refused with its field", async () => {
+    await ensureStream(jsm, enrichedStreamConfig());
+    const publish = async (key: string, body: unknown) => {
+      const location = { key, source: "shop", type: "order.paid", region: "us", receivedAt: new Date().toISOString() };
+      const h = headers();
+      h.set(EventHeader.OriginalMsgId, key);
+      h.set(EventHeader.Source, location.source);
+      h.set(EventHeader.EventType, location.type);
+      h.set(EventHeader.Region, location.region);
+      h.set(EventHeader.ReceivedAt, location.receivedAt);
+      const subject = eventSubject(location.region, location.source, location.type);
+      await jetstream(nc).publish(`${ENRICHED_PUBLISH_PREFIX}.${subject}`, JSON.stringify(body), { headers: h });
+      warehouseEvents.set(key, location);
+    };
+    const preview = (body: unknown, token = "writer") => call(token, "POST", "/v1/subscriptions/preview", body);
+    expect((await preview({ filter: "true" })).body!.error.code).toBe("event_not_found");
+    await publish("shop:p1", { type: "order.paid", data: { amount: 42 } });
+    await publish("shop:p2", { type: "order.paid", data: { amount: 7 } });
+
+    const bad = await preview({ filter: "body.data.amount >" });
+    expect(bad.status).toBe(400);
+    expect(bad.body!.error).toMatchObject({ code: "invalid_resource", field: "filter" });
+    expect(bad.body!.error.message).toMatch(/^filter: is not a valid JSONata expression .* at \d+\)$/);
+    const broken = await preview({ transform: "function transform(event) { return {" });
+    expect(broken.body!.error).toMatchObject({ code: "invalid_resource", field: "transform" });
+    expect((await preview({ transform: "const x = 1;" })).body!.error.field).toBe("transform");
+    expect((await preview({ filter: "true" }, "reader")).body!.error.code).toBe("forbidden_scope");
+
+    // The newest event by default; the transform's output is what the endpoint would be sent.
+    const shaped = await preview({
+      filter: "body.data.amount > 5",
+      transform: "function transform(event) { return { total: event.body.data.amount, key: event.key }; }",
+    });
+    expect(shaped.status).toBe(200);
+    conforms("POST", "/v1/subscriptions/preview", 200, shaped.body);
+    expect(shaped.body).toEqual({
+      event: { key: "shop:p2", source: "shop", type: "order.paid" },
+      matches: true,
+      output: JSON.stringify({ total: 7, key: "shop:p2" }),
+    });
+    expect(await preview({ filter: "body.data.amount > 10" })).toMatchObject({
+      body: { matches: false, output: null },
+    });
+    const chosen = await preview({ filter: "body.data.amount > 10", eventKey: "shop:p1" });
+    expect(chosen.body).toMatchObject({
+      event: { key: "shop:p1" },
+      matches: true,
+      output: expect.stringContaining('"amount":42'),
+    });
+    const failing = await preview({ transform: "function transform(event) { return event.body.nothing.here; }" });
+    expect(failing.body).toMatchObject({ matches: false, output: null, failure: { code: "transform_failed" } });
+    const unknown = await preview({ filter: "true", eventKey: "shop:nope" });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body!.error).toMatchObject({ code: "event_not_found", field: "eventKey" });
   });
 
   it("the audit log - who, what, before and after, in order; readable by admin", async () => {

@@ -13,7 +13,7 @@ export { DELIVERY_FAILURES, RetryableDeliveryError } from "./errors.js";
 export { AddressPolicy, AddressRefusedError, policyConnector, policyLookup } from "./address-policy.js";
 export type { AllowedAddresses } from "./address-policy.js";
 export type { DeliveryFailureCode } from "./errors.js";
-export { eventFromMessage, routes, sandboxInput } from "./event.js";
+export { eventFromMessage, routes, sandboxInput, withEnrichment } from "./event.js";
 export type { DeliveryEvent } from "./event.js";
 export {
   compileFilter,

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { registerControlRoutes, type ControlApiDeps } from "@tributary/control-api";
-import type { EventQueries } from "@tributary/warehouse";
+import type { EventQueries, QueriedEvent } from "@tributary/warehouse";
 import { TokenRegistry, type ApiToken, type Principal } from "./auth.js";
 import { authHook, DEFAULT_API_RATE_LIMIT, registerRateLimit } from "./auth-hook.js";
 import { queryApiErrorHandler } from "./error-handler.js";
@@ -57,6 +57,7 @@ export async function queryApiPlugin(app: FastifyInstance, deps: QueryApiDeps): 
     registerControlRoutes(app, {
       ...deps.control,
       findEvent: deps.control.findEvent ?? findEventIn(deps.queries),
+      newestEvent: deps.control.newestEvent ?? newestEventIn(deps.queries),
       // A subscription's health: its last hour in the delivery log.
       ...(log && !deps.control.deliveryStats
         ? { deliveryStats: (since: Date, destination?: string) => log.deliveryHealth(since, destination) }
@@ -71,18 +72,20 @@ export async function registerQueryApi(app: FastifyInstance, deps: QueryApiDeps)
   await app.register(queryApiPlugin, deps);
 }
 
+type EventLocation = Awaited<ReturnType<NonNullable<ControlApiDeps["findEvent"]>>>;
+
+function locationOf(row: QueriedEvent | undefined): EventLocation {
+  return row
+    ? { key: row.event_key, source: row.source, type: row.event_type, region: row.region, receivedAt: row.received_at }
+    : undefined;
+}
+
 /** Where the warehouse says an event is: what a resend by key reads the hub stream with. */
 function findEventIn(queries: EventQueries): NonNullable<ControlApiDeps["findEvent"]> {
-  return async (key) => {
-    const row = await queries.getEvent(key);
-    return row
-      ? {
-          key: row.event_key,
-          source: row.source,
-          type: row.event_type,
-          region: row.region,
-          receivedAt: row.received_at,
-        }
-      : undefined;
-  };
+  return async (key) => locationOf(await queries.getEvent(key));
+}
+
+/** The newest event loaded among some sources: what a filter preview runs on unless given a key. */
+function newestEventIn(queries: EventQueries): NonNullable<ControlApiDeps["newestEvent"]> {
+  return async (sources) => locationOf((await queries.listEvents({ sources }, { limit: 1 })).rows[0]);
 }

@@ -5,6 +5,7 @@ import { href } from "../router";
 import { useSession } from "../session";
 import { BulkResend, RotateSecret } from "./subscription-actions";
 import { SubscriptionDlq } from "./subscription-dlq";
+import { HealthPanel } from "./subscription-health";
 import { EditSubscription } from "./subscription-edit";
 
 /**
@@ -66,6 +67,7 @@ function SubscriptionSettings({ id }: { id: string }) {
       {sub.loading && !s ? <p role="status">Loading…</p> : null}
       {s ? (
         <>
+          <HealthPanel health={s.health} />
           <SubscriptionFacts s={s} />
           {canWrite ? (
             <>

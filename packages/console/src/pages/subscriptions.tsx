@@ -3,6 +3,7 @@ import { unwrap, type ApiError, type Body, type Subscription, type TestSend } fr
 import { ErrorNote, Field, PageHeading, SecretOnce, useLoad, When } from "../components";
 import { href } from "../router";
 import { useSession } from "../session";
+import { HealthCell } from "./subscription-health";
 
 /** A comma-separated list as the API's array ("" is none). */
 function listOf(text: string): string[] {
@@ -90,6 +91,7 @@ function SubscriptionTable({ subscriptions, act, onTested }: TableProps) {
             <th scope="col">Endpoint</th>
             <th scope="col">Sources</th>
             <th scope="col">State</th>
+            <th scope="col">Health (last hour)</th>
             <th scope="col">Signing secrets</th>
             <th scope="col">Updated</th>
             {canWrite ? <th scope="col">Actions</th> : null}
@@ -105,6 +107,9 @@ function SubscriptionTable({ subscriptions, act, onTested }: TableProps) {
               <td>{s.sources.length === 0 ? "every source" : s.sources.join(", ")}</td>
               <td data-testid="state">
                 {s.paused ? `paused${s.pausedReason ? ` (${s.pausedReason})` : ""}` : "active"}
+              </td>
+              <td data-testid="health">
+                <HealthCell health={s.health} />
               </td>
               <td>{s.signingSecrets.map((k) => k.id).join(", ")}</td>
               <td>
