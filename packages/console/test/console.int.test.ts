@@ -433,7 +433,7 @@ describe("the web console in a real browser, over the local multi-region system"
     expect(pageErrors).toEqual([]);
   });
 
-  it("a subscription's page: bulk resend after a dry run, rotate the secret (shown once), edit with If-Match and a clear conflict", async () => {
+  it("a subscription's page: bulk resend after a dry run, rotate the secret (shown once), edit with If-Match and a clear conflict, live filter and transform previews", async () => {
     const { context, page } = await newPage();
     await signIn(page, writeToken);
     await page.getByRole("link", { name: "Subscriptions", exact: true }).click();
@@ -495,6 +495,31 @@ describe("the web console in a real browser, over the local multi-region system"
     await save();
     await expect.poll(revisionShown).toBeGreaterThan(revision);
     expect((await api("GET", "/v1/subscriptions/hooks")).body.filter).toBeUndefined();
+
+    // Live checks as the filter and the transform are typed (POST /v1/subscriptions/preview, on a
+    // real event): a filter that does not compile shows its error inline, and nothing is saved; a
+    // transform shows what the endpoint would receive for the event whose key is given.
+    revision = await revisionShown();
+    await page.getByLabel("Filter", { exact: true }).fill("body.data.amount >");
+    const previewError = page.getByTestId("preview-error");
+    await previewError.waitFor();
+    expect(await previewError.textContent()).toMatch(/^Filter: is not a valid JSONata expression/);
+    await checkPage(page, "subscription-preview-error");
+    await page.getByLabel("Filter", { exact: true }).fill("");
+    const [previewKey] = [...sent.keys()];
+    await page.getByLabel("Event key", { exact: true }).fill(previewKey!);
+    await page
+      .getByLabel("Transform", { exact: true })
+      .fill("function transform(event) { return { key: event.key, source: event.source }; }");
+    const output = page.getByTestId("preview-output");
+    await expect
+      .poll(() => output.textContent(), { timeout: 10_000 })
+      .toBe(JSON.stringify({ key: previewKey, source: "shop" }));
+    expect(await previewError.count()).toBe(0);
+    expect(await page.getByTestId("preview-matches").textContent()).toBe("sent");
+    await checkPage(page, "subscription-preview");
+    await page.getByLabel("Transform", { exact: true }).fill("");
+    expect(await revisionShown()).toBe(revision);
 
     // A change made elsewhere after the page was filled: the save is refused, clearly, and nothing is overwritten.
     expect((await api("PATCH", "/v1/subscriptions/hooks", { description: "changed elsewhere" })).status).toBe(200);

@@ -4,6 +4,7 @@ import { unwrap, type ApiError, type Body, type Subscription } from "../api/clie
 import { Field } from "../components";
 import { ChangeError, ifMatch, listOf } from "../revision";
 import { useSession } from "../session";
+import { FilterPreview } from "./subscription-preview";
 
 type Patch = Body<"/v1/subscriptions/{id}", "patch">;
 
@@ -146,6 +147,7 @@ export function EditSubscription({
           <button type="submit">Save changes</button>
         </div>
       </form>
+      <FilterPreview filter={form.filter} transform={form.transform} enriched={s.enriched} />
       {message ? <p role="status">{message}</p> : null}
       <ChangeError error={error} what={`subscription ${s.id}`} revision={s.revision} reload={reload} />
     </section>
