@@ -594,6 +594,10 @@ describe("the web console in a real browser, over the local multi-region system"
     for (const [id, secret] of Object.entries(made)) {
       await page.goto(`${topology.aggregatorUrl}/console/#/sources/${id}`);
       await page.getByRole("heading", { level: 1, name: `Source ${id}` }).waitFor();
+      // Refusals are the gateways' metrics, which the API cannot read: the page says so and gives the query.
+      expect(await page.getByTestId("refusals-query").textContent()).toContain(
+        `tributary_gateway_events_total{source="${id}", outcome="refused"}`,
+      );
       const example = page.getByTestId("example-request");
       await example.waitFor();
       const script = (await example.textContent())!;

@@ -29,6 +29,7 @@ export function SourceDetailPage({ id }: { id: string }) {
         <>
           <SourceFacts s={s} />
           <ExampleRequest source={s} />
+          <Refusals source={s} />
           {canAdmin ? (
             <>
               <EditSource
@@ -82,6 +83,33 @@ function SourceFacts({ s }: { s: Source }) {
 }
 
 /** The signed example: a script to copy, with the secret and the gateway left as variables. */
+/**
+ * The PromQL that sums a source's refusals of the last hour by region and code: the gateways count
+ * them in-process, as `tributary_gateway_events_total{outcome="refused"}`, and nothing sends them to
+ * the hub, so no API route can read them (packages/console README, what it does not do yet).
+ */
+export function refusalsQuery(source: string): string {
+  return `sum by (region, code) (increase(tributary_gateway_events_total{source="${source}", outcome="refused"}[1h]))`;
+}
+
+/** Where a source's refusals can be read: the gateways' metrics, not this API (said, not guessed). */
+function Refusals({ source }: { source: Source }) {
+  return (
+    <section aria-labelledby="refusals">
+      <h2 id="refusals">Refusals</h2>
+      <p data-testid="refusals-note">
+        The gateways refuse events of <strong>{source.id}</strong> with a code (a bad signature, a stale timestamp, a
+        body too large, a full stream…) before anything reaches the hub, and each gateway counts them in its own
+        process, for Prometheus. The API the console reads cannot see those counts, so they are not shown here. The last
+        hour&apos;s refusals by region and code, in Prometheus:
+      </p>
+      <pre tabIndex={0} aria-label={`Prometheus query for the refusals of ${source.id}`} data-testid="refusals-query">
+        {refusalsQuery(source.id)}
+      </pre>
+    </section>
+  );
+}
+
 function ExampleRequest({ source }: { source: Source }) {
   const script = exampleRequest(source);
   const [copied, setCopied] = useState(false);
