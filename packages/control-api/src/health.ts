@@ -22,7 +22,11 @@ export interface DeliveryStatsRow {
 /** The delivery log's sums per subscription since a time; absent where the API has no delivery log. */
 export type DeliveryStatsReader = (since: Date, destination?: string) => Promise<DeliveryStatsRow[]>;
 
-const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+/** A latency percentile of the window, ms; null without attempts. */
+const Percentile = (which: string) =>
+  Type.Union([Type.Number(), Type.Null()], {
+    description: `${which} attempt latency in the window, ms (nearest rank)`,
+  });
 
 export const SubscriptionHealth = Type.Object(
   {
@@ -44,8 +48,8 @@ export const SubscriptionHealth = Type.Object(
     successRate: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
       description: "delivered attempts / attempts in the window; null without attempts",
     }),
-    p50Ms: Type.Union([Type.Number(), Type.Null()], { description: "median attempt latency in the window, ms" }),
-    p95Ms: NullableNumber,
+    p50Ms: Percentile("median"),
+    p95Ms: Percentile("95th percentile"),
     backlog: Type.Union(
       [
         Type.Object({

@@ -44,7 +44,9 @@ type PreviewBody = Static<typeof PreviewBody>;
 
 const PreviewAnswer = Type.Object({
   event: Type.Object({ key: Type.String(), source: Type.String(), type: Type.String() }),
-  matches: Type.Boolean({ description: "whether the filter takes the event (true without a filter)" }),
+  matches: Type.Boolean({
+    description: "whether the event would be sent: the filter takes it and the transform does not return null",
+  }),
   output: Type.Union([Type.String(), Type.Null()], {
     description:
       "the body the endpoint would be sent (the transform's JSON, or the event's); null when nothing is sent",
@@ -93,6 +95,7 @@ async function previewEvent(deps: PreviewDeps, key: string | undefined, sources:
  * fails on this event answers 200 with the failure the event would be dead-lettered with.
  */
 export function registerPreviewRoute(app: FastifyInstance, deps: PreviewDeps): void {
+  let previews: Promise<unknown> = Promise.resolve();
   app.post<{ Body: PreviewBody }>(
     "/v1/subscriptions/preview",
     {
@@ -106,50 +109,57 @@ export function registerPreviewRoute(app: FastifyInstance, deps: PreviewDeps): v
     },
     async (request) => {
       requireScope(request, "write");
-      const { filter, transform, enriched, eventKey } = request.body;
-      let sandbox: Sandbox | undefined;
-      try {
-        sandbox =
-          filter || transform
-            ? await Sandbox.create({
-                field: "preview",
-                ...(filter ? { filter } : {}),
-                ...(transform ? { transform } : {}),
-                filterCpuMs: DEFAULT_SANDBOX.filterTimeoutMs,
-                transformCpuMs: DEFAULT_SANDBOX.timeoutMs,
-                memoryBytes: DEFAULT_SANDBOX.memoryBytes,
-              })
-            : undefined;
-      } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
-        const field = fieldOf(err);
-        throw new ManagementError("invalid_resource", `${field}: ${err.problem}`, { field });
-      }
-      try {
-        const event = await previewEvent(deps, eventKey, readableSources(request));
-        const shown = enriched ? { ...event, body: withEnrichment(event) } : event;
-        const about = { key: event.key, source: event.source, type: event.type };
-        const original = Buffer.from(shown.body).toString("utf8");
-        if (!sandbox) return { event: about, matches: true, output: original };
-        const outcome = await sandbox.run(shown);
-        switch (outcome.kind) {
-          case "send":
-            return { event: about, matches: true, output: outcome.body ?? original };
-          case "skip":
-            return { event: about, matches: false, output: null };
-          case "unavailable":
-            throw new ManagementError("control_unavailable", `the sandbox did not answer: ${outcome.detail}`);
-          default:
-            return {
-              event: about,
-              matches: false,
-              output: null,
-              failure: { code: outcome.code, detail: outcome.detail },
-            };
-        }
-      } finally {
-        await sandbox?.close();
-      }
+      // One preview at a time per process: each starts a sandbox worker, and typing sends many.
+      const turn = previews.then(() => runPreview(deps, request.body, readableSources(request)));
+      previews = turn.catch(() => undefined);
+      return turn;
     },
   );
+}
+
+async function runPreview(deps: PreviewDeps, body: PreviewBody, sources: readonly string[] | undefined) {
+  const { filter, transform, enriched, eventKey } = body;
+  let sandbox: Sandbox | undefined;
+  try {
+    sandbox =
+      filter || transform
+        ? await Sandbox.create({
+            field: "preview",
+            ...(filter ? { filter } : {}),
+            ...(transform ? { transform } : {}),
+            filterCpuMs: DEFAULT_SANDBOX.filterTimeoutMs,
+            transformCpuMs: DEFAULT_SANDBOX.timeoutMs,
+            memoryBytes: DEFAULT_SANDBOX.memoryBytes,
+          })
+        : undefined;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const field = fieldOf(err);
+    throw new ManagementError("invalid_resource", `${field}: ${err.problem}`, { field });
+  }
+  try {
+    const event = await previewEvent(deps, eventKey, sources);
+    const shown = enriched ? { ...event, body: withEnrichment(event) } : event;
+    const about = { key: event.key, source: event.source, type: event.type };
+    const original = Buffer.from(shown.body).toString("utf8");
+    if (!sandbox) return { event: about, matches: true, output: original };
+    const outcome = await sandbox.run(shown);
+    switch (outcome.kind) {
+      case "send":
+        return { event: about, matches: true, output: outcome.body ?? original };
+      case "skip":
+        return { event: about, matches: false, output: null };
+      case "unavailable":
+        throw new ManagementError("control_unavailable", `the sandbox did not answer: ${outcome.detail}`);
+      default:
+        return {
+          event: about,
+          matches: false,
+          output: null,
+          failure: { code: outcome.code, detail: outcome.detail },
+        };
+    }
+  } finally {
+    await sandbox?.close();
+  }
 }
