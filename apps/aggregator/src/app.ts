@@ -220,6 +220,7 @@ export function buildAggregatorHttp(
                     connection: () => control.connection,
                     keys: settings.control.keys,
                     allowPrivate: config.control.allowPrivate,
+                    ...(config.control.prometheusUrl ? { prometheusUrl: config.control.prometheusUrl } : {}),
                     ...(isLifecycleStore(sink) ? { erasure: erasureBackend(sink, settings.enricher) } : {}),
                   },
                 }

@@ -73,6 +73,13 @@ export const AggregatorConfigSchema = Type.Object(
             "serve the management API (/v1/sources, /v1/subscriptions, /v1/audit) beside the query API; needs TRIBUTARY_SEALING_KEYS (or _FILE) and the control user's password in TRIBUTARY_CONTROL_NATS_PASS",
         }),
         user: Type.String({ default: "control", description: "the hub NATS user of the management API" }),
+        prometheusUrl: Type.Optional(
+          Type.String({
+            pattern: "^https?://",
+            description:
+              "the Prometheus that scrapes every gateway: the API reads a source's recent refusals there (GET /v1/sources/{id}/refusals)",
+          }),
+        ),
         lastUseEverySeconds: Type.Integer({
           minimum: 1,
           default: 15,

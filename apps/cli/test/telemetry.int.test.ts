@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -227,6 +227,77 @@ describe("telemetry end to end: traces from request to warehouse row, metrics a 
       ).catch((err: unknown) => {
         throw new Error(`panels without data:\n${empty.join("\n")}\n${String(err)}`);
       });
+    }, 90_000);
+
+    it("a source's refusals of the last hour, by region and code, read by the management API from this Prometheus", async () => {
+      const api = () =>
+        fetch(`${topology.aggregatorUrl}/v1/sources/demo/refusals`, {
+          headers: { authorization: `Bearer ${topology.apiToken}` },
+        });
+      // Without a Prometheus configured the API says where to look instead.
+      const before = await api();
+      expect(before.status).toBe(404);
+      expect(((await before.json()) as { error: { code: string } }).error.code).toBe("refusals_unavailable");
+
+      const body = sampleEvent({ seed: "refused-for-the-api" });
+      const refuse = async () =>
+        expect(
+          (
+            await postToGateway(`${topology.regions.get("eu")!.gatewayUrl}/v1/sources/demo/events`, {
+              headers: signWebhook({ secret: "not-the-secret", body }),
+              body,
+            })
+          ).status,
+        ).toBe(401);
+      // A counter's first value is not an increase to Prometheus: one refusal makes the series, and
+      // once it is scraped, the next ones count.
+      await refuse();
+      await waitFor(
+        "the eu refusal series scraped",
+        async () =>
+          (await prometheus.query('tributary_gateway_events_total{region="eu", source="demo", outcome="refused"}'))
+            .length > 0
+            ? true
+            : undefined,
+        30_000,
+        250,
+      );
+      await refuse();
+      await refuse();
+      // The dashboard's own expression of refused events, for this source.
+      const query =
+        'sum by (region, code) (increase(tributary_gateway_events_total{source="demo", outcome="refused"}[1h]))';
+      const expected = () => prometheus.query(query);
+      await waitFor(
+        "the eu refusals counted",
+        async () =>
+          (await expected()).some((r) => r.metric.region === "eu" && Number(r.value[1]) >= 1) ? true : undefined,
+        30_000,
+        500,
+      );
+      const configFile = join(topology.stateDir, "aggregator.json");
+      const config = JSON.parse(readFileSync(configFile, "utf8")) as { control: Record<string, unknown> };
+      writeFileSync(
+        configFile,
+        JSON.stringify({ ...config, control: { ...config.control, prometheusUrl: prometheus.url } }),
+      );
+      await topology.restartAggregator();
+
+      const answer = (await (await api()).json()) as {
+        query: string;
+        data: Array<{ region: string; code: string; count: number }>;
+      };
+      expect(answer.query).toBe(query);
+      const eu = answer.data.filter((r) => r.region === "eu");
+      expect(eu.length).toBeGreaterThan(0);
+      expect(eu.every((r) => r.code !== "" && r.count >= 1)).toBe(true);
+      // The same numbers as Prometheus gives for the query, rounded to whole refusals.
+      const direct = (await expected())
+        .map((r) => ({ region: r.metric.region, code: r.metric.code, count: Math.round(Number(r.value[1])) }))
+        .filter((r) => r.count > 0);
+      expect(new Set(answer.data.map((r) => `${r.region}/${r.code}`))).toEqual(
+        new Set(direct.map((r) => `${r.region}/${r.code}`)),
+      );
     }, 90_000);
   });
 });

@@ -68,6 +68,16 @@ export const MANAGEMENT_ERRORS = {
     meaning: "the corrected body of a replay is not a JSON object, or is larger than 1 MiB; nothing was replayed",
     fix: "send the event as a JSON object in `body` (text), or leave `body` out to replay the entry as it is",
   },
+  refusals_unavailable: {
+    status: 404,
+    meaning: "no Prometheus is configured for the management API: the gateways count refusals in their own processes",
+    fix: "set the aggregator's control.prometheusUrl to the Prometheus that scrapes every gateway, or run the query the message gives there",
+  },
+  metrics_unavailable: {
+    status: 503,
+    meaning: "the configured Prometheus did not answer, or refused the query",
+    fix: "check that Prometheus runs at control.prometheusUrl and scrapes the gateways; retry",
+  },
   control_unavailable: {
     status: 503,
     meaning: "the control bucket or the hub did not answer",

@@ -9,6 +9,7 @@ import { registerErasureRoutes, type ErasureBackend } from "./erasure.js";
 import type { DeliveryStatsReader } from "./health.js";
 import { registerLoaderDlqRoutes } from "./loader-dlq.js";
 import { registerOperationRoutes } from "./operations.js";
+import { registerRefusalRoutes } from "./refusals.js";
 import { registerPreviewRoute } from "./preview.js";
 import { Records } from "./records.js";
 import { registerSourceRoutes } from "./sources.js";
@@ -31,6 +32,8 @@ export interface ControlApiDeps {
   newestEvent?: (sources: readonly string[] | undefined) => Promise<EventLocation | undefined>;
   /** Non-public addresses subscriptions may reach (test sends); the delivery process's list. */
   allowPrivate?: readonly string[];
+  /** The Prometheus that scrapes every gateway: where a source's recent refusals are read. */
+  prometheusUrl?: string;
   /** The warehouse side of erasure; absent (an API without the warehouse): `POST /v1/erasures` answers erasure_unavailable. */
   erasure?: ErasureBackend;
   /** The delivery log's sums per subscription (a subscription's health); absent: its attempt figures are null. */
@@ -74,6 +77,7 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlApiDeps
     ...(deps.findEvent ? { findEvent: deps.findEvent } : {}),
     ...(deps.newestEvent ? { newestEvent: deps.newestEvent } : {}),
   });
+  registerRefusalRoutes(app, deps.prometheusUrl);
   registerErasureRoutes(app, { backend: deps.erasure ?? noErasure, audit, nats, now });
   registerSubscriptionDlqRoutes(app, { records, audit, nats });
   registerLoaderDlqRoutes(app, { audit, nats });

@@ -111,7 +111,9 @@ async function asAdmin(
     pass: admin.password,
   });
   try {
-    await work(await jetstreamManager(nc), nc);
+    // A one-off admin step: a clustered part may still be electing its meta leader, and an R3
+    // stream's create waits for its peers, which under load takes longer than the 5 s default.
+    await work(await jetstreamManager(nc, { timeout: 30_000 }), nc);
   } finally {
     await nc.close();
   }

@@ -85,27 +85,77 @@ function SourceFacts({ s }: { s: Source }) {
 /** The signed example: a script to copy, with the secret and the gateway left as variables. */
 /**
  * The PromQL that sums a source's refusals of the last hour by region and code: the gateways count
- * them in-process, as `tributary_gateway_events_total{outcome="refused"}`, and nothing sends them to
- * the hub, so no API route can read them (packages/console README, what it does not do yet).
+ * them in-process, as `tributary_gateway_events_total{outcome="refused"}`; the API reads them from
+ * the Prometheus that scrapes the gateways when one is configured, and the page shows the query to
+ * run otherwise.
  */
 export function refusalsQuery(source: string): string {
   return `sum by (region, code) (increase(tributary_gateway_events_total{source="${source}", outcome="refused"}[1h]))`;
 }
 
-/** Where a source's refusals can be read: the gateways' metrics, not this API (said, not guessed). */
+interface RefusalCounts {
+  data: Array<{ region: string; code: string; count: number }>;
+}
+
+/** What the gateways refused of this source in the last hour, by region and code (a bad signature shows here). */
 function Refusals({ source }: { source: Source }) {
+  const { api } = useSession();
+  const refusals = useLoad(
+    async () =>
+      unwrap(
+        await api.GET("/v1/sources/{id}/refusals", { params: { path: { id: source.id } } }),
+      ) as unknown as RefusalCounts,
+    source.id,
+  );
+  const unavailable = (refusals.error as ApiError | undefined)?.code === "refusals_unavailable";
   return (
     <section aria-labelledby="refusals">
-      <h2 id="refusals">Refusals</h2>
-      <p data-testid="refusals-note">
-        The gateways refuse events of <strong>{source.id}</strong> with a code (a bad signature, a stale timestamp, a
-        body too large, a full stream…) before anything reaches the hub, and each gateway counts them in its own
-        process, for Prometheus. The API the console reads cannot see those counts, so they are not shown here. The last
-        hour&apos;s refusals by region and code, in Prometheus:
-      </p>
-      <pre tabIndex={0} aria-label={`Prometheus query for the refusals of ${source.id}`} data-testid="refusals-query">
-        {refusalsQuery(source.id)}
-      </pre>
+      <h2 id="refusals">Refusals in the last hour</h2>
+      {refusals.data ? (
+        refusals.data.data.length === 0 ? (
+          <p data-testid="refusals-none">No refusals of {source.id} in the last hour.</p>
+        ) : (
+          <table data-testid="refusals">
+            <caption>Refused events of {source.id} by region and code</caption>
+            <thead>
+              <tr>
+                <th scope="col">Region</th>
+                <th scope="col">Code</th>
+                <th scope="col">Refused</th>
+              </tr>
+            </thead>
+            <tbody>
+              {refusals.data.data.map((r) => (
+                <tr key={`${r.region}-${r.code}`}>
+                  <td>{r.region}</td>
+                  <td>
+                    <code>{r.code}</code>
+                  </td>
+                  <td>{r.count}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )
+      ) : null}
+      {unavailable ? (
+        <>
+          <p data-testid="refusals-note">
+            The gateways count refusals in their own processes, for Prometheus, and this API is not told which
+            Prometheus scrapes them (the aggregator&apos;s <code>control.prometheusUrl</code>). The last hour&apos;s
+            refusals of <strong>{source.id}</strong> by region and code, in Prometheus:
+          </p>
+          <pre
+            tabIndex={0}
+            aria-label={`Prometheus query for the refusals of ${source.id}`}
+            data-testid="refusals-query"
+          >
+            {refusalsQuery(source.id)}
+          </pre>
+        </>
+      ) : (
+        <ErrorNote error={refusals.error} />
+      )}
     </section>
   );
 }
