@@ -1,6 +1,7 @@
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
 import { DELIVERY_DLQ_STREAM } from "./delivery.js";
+import { deleteStoredMessage, storedMessage } from "./stored.js";
 import {
   DERIVED_SUBJECT_PREFIX,
   DLQ_STREAM,
@@ -70,7 +71,7 @@ async function deleteMatching(
     if (opts.matches(msg.headers)) matched.push(msg.seq);
   });
   let deleted = 0;
-  for (const seq of matched) if (await deleteQuietly(jsm, stream, seq)) deleted++;
+  for (const seq of matched) if (await deleteStoredMessage(jsm, stream, seq, { erase: true })) deleted++;
   return deleted;
 }
 
@@ -123,16 +124,6 @@ async function scanHeaders(
     }
   } finally {
     await jsm.consumers.delete(stream, ERASURE_CONSUMER).catch(() => undefined);
-  }
-}
-
-/** A message deleted meanwhile (aged out, erased by a concurrent request) is not an error. */
-async function deleteQuietly(jsm: JetStreamManager, stream: string, seq: number): Promise<boolean> {
-  try {
-    return await jsm.streams.deleteMessage(stream, seq, true);
-  } catch (err) {
-    if (/no message found|not found/i.test((err as Error).message)) return false;
-    throw err;
   }
 }
 
@@ -223,7 +214,7 @@ async function deleteBySource(
     if (msg.headers?.get(EventHeader.Source) === source) matched.push(msg.seq);
   });
   let deleted = 0;
-  for (const seq of matched) if (await deleteQuietly(jsm, stream, seq)) deleted++;
+  for (const seq of matched) if (await deleteStoredMessage(jsm, stream, seq, { erase: true })) deleted++;
   return deleted;
 }
 
@@ -245,9 +236,9 @@ export async function eraseRegionalCopies(
   const stream = regionalStreamName(region);
   let deleted = 0;
   for (const copy of copies) {
-    const stored = await jsm.streams.getMessage(stream, { seq: copy.seq }).catch(() => null);
+    const stored = await storedMessage(jsm, stream, copy.seq);
     if (!stored || eventKeyOf(stored.header) !== copy.event_key) continue;
-    if (await deleteQuietly(jsm, stream, copy.seq)) deleted++;
+    if (await deleteStoredMessage(jsm, stream, copy.seq, { erase: true })) deleted++;
   }
   return deleted;
 }
@@ -269,6 +260,8 @@ export function erasurePermissions(): string[] {
   return ERASABLE_HUB_STREAMS.flatMap((stream) => [
     `$JS.API.STREAM.INFO.${stream}`,
     `$JS.API.STREAM.MSG.DELETE.${stream}`,
+    // deleteStoredMessage reads a message again when its delete failed: gone, or not.
+    `$JS.API.STREAM.MSG.GET.${stream}`,
     `$JS.API.STREAM.PURGE.${stream}`,
     `$JS.API.CONSUMER.CREATE.${stream}.${ERASURE_CONSUMER}`,
     `$JS.API.CONSUMER.MSG.NEXT.${stream}.${ERASURE_CONSUMER}`,

@@ -49,9 +49,15 @@ export async function firstSeqAtOrAfter(
 const MSG_DELETE_FAILED = 10057;
 
 /** Deletes the message at `seq` (not erased: a DLQ entry is gone, not shredded); false when there is none. */
-export async function deleteStoredMessage(jsm: JetStreamManager, stream: string, seq: number): Promise<boolean> {
+export async function deleteStoredMessage(
+  jsm: JetStreamManager,
+  stream: string,
+  seq: number,
+  opts: { erase?: boolean } = {},
+): Promise<boolean> {
   try {
-    return await jsm.streams.deleteMessage(stream, seq, false);
+    // erase: the server overwrites the stored bytes too, not just the index (erasure asks for it).
+    return await jsm.streams.deleteMessage(stream, seq, opts.erase ?? false);
   } catch (err) {
     // A missing message fails with the generic delete code ("no message found", "stream store EOF"
     // past the end): asked again by sequence, its absence is certain, and any other failure stays one.
