@@ -1,7 +1,7 @@
 // The aggregator process's RSS while it drains a backlog: a real aggregator (apps/aggregator
 // dist/main.js) on its own process, fed a pre-published backlog, its RSS sampled from /proc.
 //   node bench/aggregator-rss.bench.mjs [--events 1000000]
-import { readFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +17,19 @@ const { values } = parseArgs({
   options: { events: { type: "string", default: "1000000" } },
 });
 const N = Number(values.events);
+
+/** CPU seconds (user + system) each thread of a process has used, summed by thread name. */
+function cpuByThread(pid) {
+  const byName = new Map();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const seconds = (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
+    byName.set(name, (byName.get(name) ?? 0) + seconds);
+  }
+  return byName;
+}
 const dir = mkdtempSync(join(tmpdir(), "tributary-agg-rss-"));
 const server = await startNatsServer({ domain: "hub", dir: join(dir, "nats") });
 try {
@@ -56,6 +69,7 @@ try {
       stream: "EVENTS",
     }),
   );
+  const natsCpuBefore = cpuByThread(server.pid); // publishing the backlog is not the drain's
   const started = performance.now();
   const aggregator = await startService({
     name: "aggregator",
@@ -78,10 +92,23 @@ try {
     loaded = (await (await fetch(`http://127.0.0.1:${port}/v1/stats`)).json()).loader?.loaded ?? 0;
   }
   const seconds = (performance.now() - started) / 1000;
+  const aggregatorCpu = cpuByThread(aggregator.process.pid);
+  const natsCpu = cpuByThread(server.pid);
+  for (const [name, seconds] of natsCpuBefore) natsCpu.set(name, (natsCpu.get(name) ?? 0) - seconds);
   await aggregator.stop();
   console.log(
     `aggregator drained ${N} events of ~1 KiB in ${seconds.toFixed(0)} s (${Math.round(N / seconds)} rows/s), peak RSS ${peak.toFixed(0)} MiB (defaults: maxAckPending 10,000, batches ≤ 1,000, DuckDB memory_limit 512MB)`,
   );
+  // CPU seconds over the whole run (start-up included), per thread name: where the cores went.
+  const perEvent = (s) => `${((s / N) * 1e6).toFixed(0)} µs/event`;
+  for (const [name, byThread] of [
+    ["aggregator", aggregatorCpu],
+    ["nats-server", natsCpu],
+  ]) {
+    const total = [...byThread.values()].reduce((a, b) => a + b, 0);
+    const parts = [...byThread].sort((a, b) => b[1] - a[1]).map(([t, s]) => `${t} ${s.toFixed(1)} s`);
+    console.log(`  CPU ${name}: ${total.toFixed(1)} s (${perEvent(total)}) — ${parts.join(", ")}`);
+  }
 } finally {
   await server.cleanup();
   rmSync(dir, { recursive: true, force: true });
