@@ -4,6 +4,7 @@ import addFormatsModule from "ajv-formats";
 import Fastify, { type FastifyInstance } from "fastify";
 import { expect } from "vitest";
 import { CodedError } from "@tributary/errors";
+import { httpServerOptions } from "@tributary/runtime";
 import { registerControlRoutes, type Scope } from "../src/index.js";
 
 /** A token of the test host: its scope, and the sources it reads (absent: every source). */
@@ -29,7 +30,11 @@ export async function host(
   tokens: Record<string, TestToken> = DEFAULT_TOKENS,
 ): Promise<{ app: FastifyInstance; routes: Array<{ url: string; ownAuth: boolean }> }> {
   const routes: Array<{ url: string; ownAuth: boolean }> = [];
-  const app = Fastify({ logger: { level: "debug", stream: { write: (line: string) => void logs.push(line) } } });
+  // The hosts' own server options (httpServerOptions): their schema settings decide what a body may hold.
+  const app = Fastify({
+    ...httpServerOptions(),
+    logger: { level: "debug", stream: { write: (line: string) => void logs.push(line) } },
+  });
   await app.register(swagger, { openapi: { info: { title: "test", version: "1" } } });
   app.addHook("onRequest", async (request) => {
     const token = request.headers.authorization?.replace(/^Bearer /, "") ?? "";
@@ -39,7 +44,11 @@ export async function host(
   app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number }, _request, reply) => {
     if (err instanceof CodedError && err.status)
       return reply.code(err.status).send({ error: { code: err.code, message: err.message, field: err.field } });
-    if (err.validation) return reply.code(400).send({ error: { code: "invalid_parameter", message: err.message } });
+    if (err.validation) {
+      const params = (err.validation as Array<{ params?: { additionalProperty?: string } }>)[0]?.params;
+      const field = params?.additionalProperty;
+      return reply.code(400).send({ error: { code: "invalid_parameter", message: err.message, field } });
+    }
     return reply.code(500).send({ error: { code: "internal", message: String(err) } });
   });
   app.addHook("onRoute", (route) => void routes.push({ url: route.url, ownAuth: route.config?.ownAuth === true }));

@@ -138,6 +138,11 @@ describe("management routes - sources, subscriptions, scopes, secrets and the au
     expect((await call("admin", "PATCH", "/v1/sources/shop", { scheme: { type: "stripe" } })).body!.error.field).toBe(
       "scheme.type",
     );
+    // A field the API does not know (a typo) is refused, not dropped: nothing changes.
+    const misspelt = await call("admin", "PATCH", "/v1/sources/shop", { toleranceSeconds: 30, strickt: true });
+    expect(misspelt.status).toBe(400);
+    expect(misspelt.body!.error).toMatchObject({ code: "invalid_parameter", field: "strickt" });
+    expect((await call("reader", "GET", "/v1/sources/shop")).body).toMatchObject({ toleranceSeconds: 60, revision: 2 });
 
     const added = await call("admin", "POST", "/v1/sources/shop/secrets", { id: "s2" });
     expect(added.status).toBe(201);

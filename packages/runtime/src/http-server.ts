@@ -37,18 +37,26 @@ export const HTTP_SERVER_LIMITS: Readonly<HttpServerLimits> = Object.freeze({
   maxConnections: 512,
 });
 
-/** The Fastify options that apply the limits (`maxConnections` is set on the server: `limitConnections`). */
+/**
+ * The Fastify options that apply the limits (`maxConnections` is set on the server:
+ * `limitConnections`), and refuse what a route's schema does not allow: Fastify's own ajv drops
+ * properties a schema closes with `additionalProperties: false` and carries on, so a misspelt
+ * field (`{"paused": true, "reson": "…"}`) would be accepted without it. Kept, they fail the
+ * schema: 400 naming the field.
+ */
 export function httpServerOptions(limits: HttpServerLimits = HTTP_SERVER_LIMITS): {
   connectionTimeout: number;
   keepAliveTimeout: number;
   requestTimeout: number;
   http: ServerOptions;
+  ajv: { customOptions: { removeAdditional: false } };
 } {
   return {
     connectionTimeout: limits.connectionTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     http: { headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: limits.timeoutCheckIntervalMs },
+    ajv: { customOptions: { removeAdditional: false } },
   };
 }
 

@@ -28,6 +28,40 @@ describe("isLoopbackAddress and isLoopbackHost", () => {
   });
 });
 
+describe("httpServerOptions: schemas refuse what they do not allow", () => {
+  it("a body field a closed schema does not name is refused (400, the field named), not dropped", async () => {
+    const app = Fastify(httpServerOptions());
+    const seen: unknown[] = [];
+    app.post(
+      "/things",
+      {
+        schema: {
+          body: {
+            type: "object",
+            properties: { paused: { type: "boolean" }, reason: { type: "string" } },
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request) => {
+        seen.push(request.body);
+        return { ok: true };
+      },
+    );
+    const misspelt = await app.inject({ method: "POST", url: "/things", payload: { paused: true, reson: "typo" } });
+    expect(misspelt.statusCode).toBe(400);
+    expect(misspelt.json()).toMatchObject({
+      code: "FST_ERR_VALIDATION",
+      message: "body must NOT have additional properties",
+    });
+    expect(seen).toEqual([]);
+    const good = await app.inject({ method: "POST", url: "/things", payload: { paused: true, reason: "ok" } });
+    expect(good.statusCode).toBe(200);
+    expect(seen).toEqual([{ paused: true, reason: "ok" }]);
+    await app.close();
+  });
+});
+
 describe("guardRoutes", () => {
   const build = () => {
     const app = Fastify();
