@@ -1740,6 +1740,16 @@ describe("control plane", () => {
 });
 
 describe("enrichment and privacy (hub)", () => {
+  it("one aggregator, also during an update: its enrich stage decides the stateful verdicts in stream order; a second replica fails lint and template", async () => {
+    const deployment = (await renderChart("tributary-hub")).find(
+      (o) => o.kind === "Deployment" && o.metadata.name.endsWith("-aggregator"),
+    ) as { spec: { replicas: number; strategy: { type: string } } } | undefined;
+    expect(deployment?.spec).toMatchObject({ replicas: 1, strategy: { type: "Recreate" } });
+    const setJson = { "aggregator.replicaCount": 2 };
+    await expect(renderChart("tributary-hub", { setJson })).rejects.toThrow(/aggregator\.replicaCount/);
+    await expect(lintChart("tributary-hub", { setJson })).rejects.toBeInstanceOf(HelmError);
+  });
+
   const PRIVACY_VALUES = join(chartDir("tributary-hub"), "values-privacy.yaml");
   const HUB_SCHEMA = JSON.parse(readFileSync(join(chartDir("tributary-hub"), "values.schema.json"), "utf8")) as {
     properties: { aggregator: { properties: { enrich: JsonSchema } } };
