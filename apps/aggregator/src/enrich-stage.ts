@@ -13,6 +13,7 @@ import {
   JetStreamPipeline,
   loaderConsumerConfig,
 } from "@tributary/streams";
+import { resumeAtAckFloor } from "./resume.js";
 import { StagePool } from "./stage-pool.js";
 import { Outcome, type PreparedPart } from "./stage-part.js";
 
@@ -288,6 +289,7 @@ export async function startEnrichStage(opts: {
     stream,
     loaderConsumerConfig({ durable, maxAckPending: opts.maxAckPending, ackWaitMs: opts.ackWaitMs }),
   );
+  await resumeAtAckFloor(jsm, stream, durable, opts.log);
   const consumer = await js.consumers.get(stream, durable);
   const messages = await consumer.consume({ max_messages: Math.min(STAGE_MAX_IN_FLIGHT, opts.maxAckPending) });
   const publisher = new JetStreamPipeline(opts.nc, { timeoutMs: PUBLISH_TIMEOUT_MS });

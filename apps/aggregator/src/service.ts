@@ -25,6 +25,7 @@ import { redactUrl, type WarehouseSink } from "@tributary/warehouse";
 import type { AggregatorConfig } from "./config.js";
 import { startDeliveriesLoader, type DeliveriesLoader } from "./deliveries-loader.js";
 import { HubMonitor } from "./hub-monitor.js";
+import { resumeAtAckFloor } from "./resume.js";
 import { startEnrichStage, type EnrichStage } from "./enrich-stage.js";
 
 /** What the service logs through; pino's (Fastify's `app.log`) fits. */
@@ -142,6 +143,7 @@ export class AggregatorService {
       enricher: this.#opts.enricher,
       log,
     });
+    await resumeAtAckFloor(jsm, config.enrichedStream, config.durable, log);
     const consumer = await js.consumers.get(config.enrichedStream, config.durable);
     // The client-side buffer holds about one batch per flush slot and one filling: the stream keeps the rest.
     const messages = await consumer.consume({

@@ -31,8 +31,10 @@ describe("pipeline (one region, real processes)", () => {
     }
   });
 
-  it("pipeline - the aggregator killed with SIGKILL mid-stream and restarted: nothing lost, nothing doubled", async () => {
-    pipeline = await Pipeline.start();
+  it("pipeline - the aggregator killed with SIGKILL mid-stream and restarted: nothing lost, nothing doubled, what it had in flight back at once", async () => {
+    // An ack wait far beyond the test's waits: the killed process's events in flight must come
+    // back because the new one resets its consumers to their ack floor, not because it ran out.
+    pipeline = await Pipeline.start({ aggregator: { ackWaitMs: 600_000 } });
     const p = pipeline;
     await p.startAggregator();
     const sending = sendWithResends(p.gatewayUrl, 3000, { concurrency: 8, seedPrefix: "kill" });

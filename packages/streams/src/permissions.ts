@@ -54,6 +54,9 @@ export function aggregatorPermissions(durable: string, deliveriesDurable = DEFAU
       `$JS.API.STREAM.INFO.${DLQ_STREAM}`,
       ...durableConsumerPermissions(HUB_STREAM, HUB_ENRICH_DURABLE),
       ...durableConsumerPermissions(ENRICHED_STREAM, durable, ENRICHED_LOADER_SUBJECTS),
+      // At each start both go back to their ack floor: what a killed predecessor had in flight comes now.
+      `$JS.API.CONSUMER.RESET.${HUB_STREAM}.${HUB_ENRICH_DURABLE}`,
+      `$JS.API.CONSUMER.RESET.${ENRICHED_STREAM}.${durable}`,
       `${ENRICHED_PUBLISH_PREFIX}.>`,
       `${DLQ_SUBJECT_PREFIX}.>`,
       ...deliveries.publish,

@@ -121,6 +121,11 @@ describe("NATS users at the hub: replies, consumers and reads stay each user's o
       m.ack();
     }
     expect(pulled).toHaveLength(4); // the aggregator got its events, through its own inbox
+    // At each start it puts its durable back at the ack floor (apps/aggregator resume.ts); no one else's.
+    await aggregator.flush();
+    expect((await jsm.consumers.reset("EVENTS_ENRICHED", "warehouse-loader")).reset_seq).toBeGreaterThan(4);
+    const strict = await jetstreamManager(aggregator, { timeout: 2_000 });
+    await expect(strict.consumers.reset("EVENTS_ENRICHED", "delivery-crm")).rejects.toThrow(/permissions violation/i);
     await new Promise((r) => setTimeout(r, 300));
     expect(sniffed).toEqual([]);
     expect(refused.join("\n")).toMatch(/Permissions Violation for Subscription to "_INBOX\.>"/);

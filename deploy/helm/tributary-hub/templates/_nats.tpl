@@ -43,6 +43,9 @@ accounts:
               # its enrich stage's durable on EVENTS, its loader's on EVENTS_ENRICHED (events and replays)
               {{- include "tributary.durableConsumerPermissions" (list "EVENTS" "enricher" (list)) | nindent 14 }}
               {{- include "tributary.durableConsumerPermissions" (list "EVENTS_ENRICHED" .Values.global.tributary.durable (list "events.>" "replayed.>")) | nindent 14 }}
+              # both go back to their ack floor at each start: what a killed predecessor had in flight comes now
+              - "$JS.API.CONSUMER.RESET.EVENTS.enricher"
+              - {{ printf "$JS.API.CONSUMER.RESET.EVENTS_ENRICHED.%s" .Values.global.tributary.durable | quote }}
               - "enriched.>"
               - "dlq.>"
               # its durable on DELIVERIES: the delivery log (apps/delivery) loaded into the warehouse
