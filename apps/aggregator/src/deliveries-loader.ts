@@ -7,12 +7,13 @@ import {
   type JetStreamClient,
   type JsMsg,
 } from "@nats-io/jetstream";
-import { PermissionViolationError, type NatsConnection } from "@nats-io/nats-core";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { ISOLATE_AFTER_FAILURES, isolateFailing, isolationReason } from "@tributary/loader";
 import {
   DELIVERIES_STREAM,
   deadLetterLogRecord,
   ensureConsumer,
+  isPermissionDenied,
   JetStreamErrorCode,
   loaderConsumerConfig,
 } from "@tributary/streams";
@@ -252,13 +253,4 @@ export async function startDeliveriesLoader(
   const loader = new DeliveriesLoader(consumer, opts.sink, opts.log, undefined, jetstream(opts.nc));
   opts.log.info({ stream: DELIVERIES_STREAM, durable: opts.durable }, "loading the delivery log");
   return { loader, running: loader.run() };
-}
-
-function isPermissionDenied(err: unknown): boolean {
-  if (err instanceof PermissionViolationError) return true;
-  const cause = (err as { cause?: unknown } | null)?.cause;
-  return (
-    /permissions? violation/i.test(String((err as Error | null)?.message ?? "")) ||
-    (cause !== undefined && isPermissionDenied(cause))
-  );
 }

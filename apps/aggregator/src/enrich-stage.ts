@@ -4,6 +4,7 @@ import type { Enricher } from "@tributary/enrich";
 import { packMessages, type PackedMessages } from "@tributary/loader";
 import type { EnrichedFields } from "@tributary/schema";
 import {
+  CumulativeAcks,
   derivedSubject,
   ENRICHED_PUBLISH_PREFIX,
   ENRICHED_STREAM,
@@ -94,6 +95,8 @@ export class EnrichStage {
       enricher: Enricher | undefined;
       /** Prepares batches off this thread (with the enricher's stateless part when there is one). */
       preparer: BatchPreparer;
+      /** The consumer acks cumulatively: a hub message is settled through these (default: acked on its own). */
+      acks?: CumulativeAcks;
       log: EnrichStageLog;
     },
   ) {}
@@ -107,7 +110,9 @@ export class EnrichStage {
       this.#dispatch(batch);
       batch = [];
     };
-    for await (const msg of this.opts.messages) {
+    const { acks } = this.opts;
+    for await (const delivered of this.opts.messages) {
+      const msg = acks ? acks.track(delivered) : delivered;
       // Waiting lets the flush below run: a partial batch counted in flight is dispatched meanwhile.
       while (this.#inFlight >= STAGE_MAX_IN_FLIGHT) await this.#settled();
       this.#inFlight++;
@@ -122,6 +127,7 @@ export class EnrichStage {
     flush();
     await this.#published;
     while (this.#inFlight > 0) await this.#settled();
+    acks?.close();
   }
 
   /** Resolves when the next message in flight settles (one waiter: the loop). */
@@ -287,14 +293,26 @@ export async function startEnrichStage(opts: {
   await ensureConsumer(
     jsm,
     stream,
-    loaderConsumerConfig({ durable, maxAckPending: opts.maxAckPending, ackWaitMs: opts.ackWaitMs }),
+    loaderConsumerConfig({
+      durable,
+      maxAckPending: opts.maxAckPending,
+      ackWaitMs: opts.ackWaitMs,
+      acks: "cumulative",
+    }),
   );
   await resumeAtAckFloor(jsm, stream, durable, opts.log);
   const consumer = await js.consumers.get(stream, durable);
   const messages = await consumer.consume({ max_messages: Math.min(STAGE_MAX_IN_FLIGHT, opts.maxAckPending) });
   const publisher = new JetStreamPipeline(opts.nc, { timeoutMs: PUBLISH_TIMEOUT_MS });
   const pool = new StagePool({ enricher: opts.enricher, ...(opts.workers ? { workers: opts.workers } : {}) });
-  const stage = new EnrichStage({ messages, publisher, enricher: opts.enricher, preparer: pool, log: opts.log });
+  const stage = new EnrichStage({
+    messages,
+    publisher,
+    enricher: opts.enricher,
+    preparer: pool,
+    acks: new CumulativeAcks(),
+    log: opts.log,
+  });
   opts.log.info(
     { stream, durable, enrichment: opts.enricher !== undefined, workers: pool.workers },
     "enrich stage reading the hub stream",

@@ -11,6 +11,7 @@ import { RecentKeys } from "@tributary/dedupe";
 import type { Enricher } from "@tributary/enrich";
 import { AdaptiveBatchSize, defaultMappingWorkers, Loader, MappingPool, rowFromMessage } from "@tributary/loader";
 import {
+  CumulativeAcks,
   DLQ_STREAM,
   dlqStreamConfig,
   ENRICHED_LOADER_SUBJECTS,
@@ -189,6 +190,7 @@ export class AggregatorService {
             maxAckPending: config.maxAckPending,
             ackWaitMs: config.ackWaitMs,
             filterSubjects: ENRICHED_LOADER_SUBJECTS,
+            acks: "cumulative",
           }),
         );
       },
@@ -247,6 +249,7 @@ export class AggregatorService {
       ...(metrics ? { metrics } : {}),
       ...(telemetry?.tracing ? { tracer: telemetry.tracer } : {}),
       ...(this.#opts.observe ? { observe: this.#opts.observe } : {}),
+      acks: new CumulativeAcks(),
     });
   }
 

@@ -1,6 +1,6 @@
 import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { Tracer } from "@opentelemetry/api";
-import { deadLetterEvent, EventHeader } from "@tributary/streams";
+import { deadLetterEvent, EventHeader, type CumulativeAcks } from "@tributary/streams";
 import type { AggregatorMetrics, LoadedRow } from "@tributary/telemetry";
 import type { RecentKeys } from "@tributary/dedupe";
 import {
@@ -66,6 +66,8 @@ export interface LoaderOptions {
   tracer?: Tracer;
   /** Sees every message as it is pulled, before any batching (e.g. to note which secret signed it). */
   observe?: (msg: JsMsg) => void;
+  /** The consumer acks cumulatively: messages are settled through these (default: each acked on its own). */
+  acks?: CumulativeAcks;
 }
 
 export const DEFAULT_FLUSHES_IN_FLIGHT = 2;
@@ -264,7 +266,7 @@ export class Loader {
       }
       pending = undefined;
       if (next.done) break;
-      const msg = next.value;
+      const msg = this.opts.acks ? this.opts.acks.track(next.value) : next.value;
       this.opts.observe?.(msg);
       batch.push(msg);
       state.events++;
@@ -277,6 +279,7 @@ export class Loader {
     deadline.clear();
     await dispatch();
     await Promise.all(this.#inFlight);
+    this.opts.acks?.close();
   }
 
   /** Stops pulling; run() then finishes the batches in hand and returns. */

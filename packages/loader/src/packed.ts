@@ -1,4 +1,5 @@
 import type { JsMsg } from "@nats-io/jetstream";
+import { trackedDelivery } from "@tributary/streams";
 import type { StreamMessage } from "./rows.js";
 
 /**
@@ -35,7 +36,7 @@ interface NatsWire {
  * undefined when they are not there, and the message is packed through its public API instead.
  */
 export function wireParts(msg: JsMsg): WireParts | undefined {
-  const m = (msg as unknown as NatsWire).msg;
+  const m = (trackedDelivery(msg) as unknown as NatsWire).msg;
   const arg = m?._msg;
   const raw = m?._rdata;
   if (!arg || !(arg.subject instanceof Uint8Array) || typeof arg.hdr !== "number") return undefined;

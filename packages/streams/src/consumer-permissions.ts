@@ -1,3 +1,5 @@
+import { PermissionViolationError } from "@nats-io/nats-core";
+
 /**
  * What pulling from one durable consumer takes: inspect it, create or update it, pull, and ack.
  * Every least-privilege user that consumes (the aggregator, its delivery-log loader, each
@@ -29,4 +31,17 @@ export function durableConsumerPermissions(
     `$JS.API.CONSUMER.MSG.NEXT.${consumer}`,
     `$JS.ACK.${consumer}.>`,
   ];
+}
+
+/**
+ * Whether NATS refused an operation for the user's permissions: nats.js's own error, or one whose
+ * message (or cause) says so (a JetStream request answers a timeout with the violation as cause).
+ */
+export function isPermissionDenied(err: unknown): boolean {
+  if (err instanceof PermissionViolationError) return true;
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return (
+    /permissions? violation/i.test(String((err as Error | null)?.message ?? "")) ||
+    (cause !== undefined && isPermissionDenied(cause))
+  );
 }

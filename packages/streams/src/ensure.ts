@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { JetStreamErrorCode } from "./publish.js";
 import {
+  DeliverPolicy,
   JetStreamApiError,
   type JetStreamManager,
   type StreamConfig,
@@ -26,17 +27,31 @@ export async function ensureStream(
   return jsm.streams.update(config.name, config);
 }
 
-/** Creates the durable consumer, or updates the settings that may change on a live consumer. */
+/**
+ * Creates the durable consumer, or updates the settings that may change on a live consumer. One
+ * whose ack policy differs (a consumer made before its owner acked cumulatively) is replaced by
+ * one that starts after its ack floor: what it had not acked is delivered again, which every
+ * reader here tolerates (the warehouse and the enriched stream keep one copy of an event).
+ */
 export async function ensureConsumer(
   jsm: JetStreamManager,
   stream: string,
   config: Partial<ConsumerConfig> & { durable_name: string },
 ): Promise<ConsumerInfo> {
+  let existing: ConsumerInfo;
   try {
-    await jsm.consumers.info(stream, config.durable_name);
+    existing = await jsm.consumers.info(stream, config.durable_name);
   } catch (err) {
     if (err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND) return jsm.consumers.add(stream, config);
     throw err;
+  }
+  if (config.ack_policy !== undefined && existing.config.ack_policy !== config.ack_policy) {
+    const floor = existing.ack_floor.stream_seq;
+    await jsm.consumers.delete(stream, config.durable_name);
+    return jsm.consumers.add(stream, {
+      ...config,
+      ...(floor > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 } : {}),
+    });
   }
   return jsm.consumers.update(stream, config.durable_name, {
     ...(config.ack_wait !== undefined ? { ack_wait: config.ack_wait } : {}),

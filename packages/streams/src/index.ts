@@ -53,6 +53,8 @@ export {
 } from "./connect.js";
 export type { NatsConnectOptions } from "./connect.js";
 export { ensureConsumer, ensureStream, retryWhileStreamMissing } from "./ensure.js";
+export { isPermissionDenied } from "./consumer-permissions.js";
+export { CUMULATIVE_ACK_DELAY_MS, CumulativeAcks, trackedDelivery } from "./cumulative-acks.js";
 export {
   DEFAULT_PUBLISH_TIMEOUT_MS,
   eventHeaders,

@@ -57,6 +57,9 @@ export function aggregatorPermissions(durable: string, deliveriesDurable = DEFAU
       // At each start both go back to their ack floor: what a killed predecessor had in flight comes now.
       `$JS.API.CONSUMER.RESET.${HUB_STREAM}.${HUB_ENRICH_DURABLE}`,
       `$JS.API.CONSUMER.RESET.${ENRICHED_STREAM}.${durable}`,
+      // Its two durables ack cumulatively; one made when they acked each message is replaced (ensureConsumer).
+      `$JS.API.CONSUMER.DELETE.${HUB_STREAM}.${HUB_ENRICH_DURABLE}`,
+      `$JS.API.CONSUMER.DELETE.${ENRICHED_STREAM}.${durable}`,
       `${ENRICHED_PUBLISH_PREFIX}.>`,
       `${DLQ_SUBJECT_PREFIX}.>`,
       ...deliveries.publish,

@@ -93,13 +93,18 @@ export interface LoaderConsumerOptions {
   filterSubject?: string;
   /** Several filters (the loader on the enriched stream: events and replays). */
   filterSubjects?: readonly string[];
+  /**
+   * `cumulative`: one ack covers every message below it (AckPolicy.All, acked through
+   * CumulativeAcks); `each` (default): every message is acked on its own.
+   */
+  acks?: "each" | "cumulative";
 }
 
-/** A durable pull consumer that reads everything from the start and acks each message explicitly. */
+/** A durable pull consumer that reads everything from the start and acks explicitly (or cumulatively). */
 export function loaderConsumerConfig(opts: LoaderConsumerOptions): Partial<ConsumerConfig> & { durable_name: string } {
   return {
     durable_name: opts.durable,
-    ack_policy: AckPolicy.Explicit,
+    ack_policy: opts.acks === "cumulative" ? AckPolicy.All : AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     ack_wait: (opts.ackWaitMs ?? DEFAULT_ACK_WAIT_MS) * MS,
     max_ack_pending: opts.maxAckPending,

@@ -103,7 +103,12 @@ describe("topology as code", () => {
     // It publishes what the stage makes: events, replays and derived events, nothing of the regions'.
     expect(perms.publish).toEqual(expect.arrayContaining(["enriched.>", "dlq.>"]));
     expect(perms.publish.some((s) => s.startsWith("events."))).toBe(false);
-    expect(perms.publish.some((s) => s.includes("STREAM.CREATE") || s.includes("DELETE"))).toBe(false);
+    expect(perms.publish.some((s) => /STREAM\.(CREATE|DELETE|PURGE)/.test(s))).toBe(false);
+    // It deletes only its two cumulatively acked durables (to replace one made with another ack policy).
+    expect(perms.publish.filter((s) => s.includes("DELETE"))).toEqual([
+      "$JS.API.CONSUMER.DELETE.EVENTS.enricher",
+      "$JS.API.CONSUMER.DELETE.EVENTS_ENRICHED.loader",
+    ]);
   });
 
   it("permissions - a region's leaf link carries only its own sourcing traffic", () => {

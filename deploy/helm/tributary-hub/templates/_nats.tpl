@@ -46,6 +46,9 @@ accounts:
               # both go back to their ack floor at each start: what a killed predecessor had in flight comes now
               - "$JS.API.CONSUMER.RESET.EVENTS.enricher"
               - {{ printf "$JS.API.CONSUMER.RESET.EVENTS_ENRICHED.%s" .Values.global.tributary.durable | quote }}
+              # both ack cumulatively: one made when they acked each message is replaced
+              - "$JS.API.CONSUMER.DELETE.EVENTS.enricher"
+              - {{ printf "$JS.API.CONSUMER.DELETE.EVENTS_ENRICHED.%s" .Values.global.tributary.durable | quote }}
               - "enriched.>"
               - "dlq.>"
               # its durable on DELIVERIES: the delivery log (apps/delivery) loaded into the warehouse
