@@ -36,7 +36,11 @@ describe("cumulative acks (a real nats-server)", () => {
     await jsm.streams.add({ name, subjects: [`${name}.>`] });
     for (let i = 1; i <= count; i++) await js.publish(`${name}.m`, new TextEncoder().encode(String(i)));
     const durable = "loader";
-    await ensureConsumer(jsm, name, loaderConsumerConfig({ durable, maxAckPending: 100, ackWaitMs: 1_000, acks: "cumulative" }));
+    await ensureConsumer(
+      jsm,
+      name,
+      loaderConsumerConfig({ durable, maxAckPending: 100, ackWaitMs: 1_000, acks: "cumulative" }),
+    );
     return { name, durable };
   }
 
