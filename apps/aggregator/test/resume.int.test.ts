@@ -65,11 +65,12 @@ describe("aggregator start - the consumer reset it depends on", () => {
   it("resume - a user that may not reset its consumers stops the start with a config error naming the permission", async () => {
     const nc = await connectNats({ servers: [server.url], name: "aggregator", user: "aggregator", pass: "g" });
     connections.push(nc);
+    const defaults = loadAggregatorConfig({}, undefined);
     const config = {
-      ...loadAggregatorConfig({}, undefined),
+      ...defaults,
       manageStreams: false,
       durable: "warehouse-loader",
-      deliveries: { ...loadAggregatorConfig({}, undefined).deliveries, enabled: false },
+      deliveries: { ...defaults.deliveries, enabled: false },
     };
     const service = await AggregatorService.start({ nc, sink, config, log: silent });
     const refused = await service.loading.then(

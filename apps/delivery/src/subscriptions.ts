@@ -3,6 +3,7 @@ import {
   nextExpiry,
   openSigningKeys,
   SUBSCRIPTION_STATE_FIELDS,
+  type BreakerReport,
   type ControlStore,
   type RecordChange,
   type SealingKeys,
@@ -72,7 +73,7 @@ export class SubscriptionSync {
     });
   }
 
-  *#breakerStates(): Iterable<[string, "closed" | "open" | "half-open"]> {
+  *#breakerStates(): Iterable<[string, BreakerReport["state"]]> {
     for (const id of this.#applied.keys()) {
       const running = this.opts.service.deliverers.get(id);
       if (running) yield [id, running.deliverer.breakerState];

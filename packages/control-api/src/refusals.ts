@@ -2,12 +2,14 @@ import type {} from "@fastify/swagger";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { OWN_AUTH } from "@tributary/runtime";
+import { ID_PATTERN } from "@tributary/streams";
 import { ManagementError } from "./errors.js";
+import { mayRead, readableSources } from "./hub.js";
 import { requireScope } from "./scopes.js";
 import { ErrorReply } from "./subscriptions.js";
 
 // The source id goes into the query: only ids that can be sources (no quote can reach PromQL).
-const SourceParams = Type.Object({ id: Type.String({ pattern: "^[a-z][a-z0-9_-]{0,31}$" }) });
+const SourceParams = Type.Object({ id: Type.String({ pattern: ID_PATTERN.source }) });
 
 /**
  * The PromQL of a source's refusals over the last hour, by region and code. The gateways count
@@ -53,8 +55,7 @@ export function registerRefusalRoutes(app: FastifyInstance, prometheusUrl: strin
       requireScope(request, "read");
       const source = request.params.id;
       // A token scoped to other sources learns nothing of this one, as in the events API.
-      const scoped = (request as { principal?: { sources?: readonly string[] } }).principal?.sources;
-      if (scoped !== undefined && !scoped.includes(source))
+      if (!mayRead(readableSources(request), source))
         throw new ManagementError("resource_not_found", `no source ${source}`);
       const query = refusalsQuery(source);
       if (!prometheusUrl)

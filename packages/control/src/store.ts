@@ -130,14 +130,29 @@ export class ControlStore {
   }
 
   async list<T>(kind: ResourceKind): Promise<StoredRecord<T>[]> {
-    const records: StoredRecord<T>[] = [];
+    const entries = await this.#current(`${kind}.>`);
+    return entries
+      .map(([key, entry]) => ({
+        kind,
+        id: key.slice(kind.length + 1),
+        revision: entry.revision,
+        value: entry.json<T>(),
+      }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /**
+   * The current value of every key matching `filter` (deleted and purged keys left out), read at
+   * once: one listing of the keys, then their values side by side.
+   */
+  async #current(filter: string): Promise<Array<[string, KvEntry]>> {
     const keys: string[] = [];
-    for await (const key of await this.kv.keys(`${kind}.>`)) keys.push(key);
-    for (const key of keys.sort()) {
-      const record = await this.get<T>(kind, key.slice(kind.length + 1));
-      if (record) records.push(record);
-    }
-    return records;
+    for await (const key of await this.kv.keys(filter)) keys.push(key);
+    const entries = await Promise.all(keys.map((key) => this.kv.get(key)));
+    return keys.flatMap((key, i) => {
+      const entry = entries[i];
+      return entry && entry.operation === "PUT" ? [[key, entry] as [string, KvEntry]] : [];
+    });
   }
 
   /** Creates the record; refused with revision_conflict when it exists. */
@@ -197,15 +212,9 @@ export class ControlStore {
    */
   async secretUses(source: string): Promise<Map<string, string>> {
     assertId(source);
-    const uses = new Map<string, string>();
     const prefix = `${USAGE_PREFIX}.${source}.`;
-    const keys: string[] = [];
-    for await (const key of await this.kv.keys(`${prefix}>`)) keys.push(key);
-    for (const key of keys) {
-      const entry = await this.kv.get(key);
-      if (entry && entry.operation === "PUT") uses.set(key.slice(prefix.length), entry.string());
-    }
-    return uses;
+    const entries = await this.#current(`${prefix}>`);
+    return new Map(entries.map(([key, entry]) => [key.slice(prefix.length), entry.string()]));
   }
 
   /** Records a secret's last use (the caller keeps it to the newest time, a few writes a minute). */
@@ -226,15 +235,9 @@ export class ControlStore {
 
   /** Every subscription's breaker report, by subscription id. */
   async breakerReports(): Promise<Map<string, BreakerReport>> {
-    const reports = new Map<string, BreakerReport>();
     const prefix = `${CONTROL_HEALTH_PREFIX}.`;
-    const keys: string[] = [];
-    for await (const key of await this.kv.keys(`${prefix}*`)) keys.push(key);
-    for (const key of keys) {
-      const entry = await this.kv.get(key);
-      if (entry && entry.operation === "PUT") reports.set(key.slice(prefix.length), entry.json<BreakerReport>());
-    }
-    return reports;
+    const entries = await this.#current(`${prefix}*`);
+    return new Map(entries.map(([key, entry]) => [key.slice(prefix.length), entry.json<BreakerReport>()]));
   }
 
   /** One subscription's breaker report, when there is one. */

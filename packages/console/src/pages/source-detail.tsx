@@ -82,7 +82,6 @@ function SourceFacts({ s }: { s: Source }) {
   );
 }
 
-/** The signed example: a script to copy, with the secret and the gateway left as variables. */
 /**
  * The PromQL that sums a source's refusals of the last hour by region and code: the gateways count
  * them in-process, as `tributary_gateway_events_total{outcome="refused"}`; the API reads them from
@@ -160,6 +159,7 @@ function Refusals({ source }: { source: Source }) {
   );
 }
 
+/** The signed example: a script to copy, with the secret and the gateway left as variables. */
 function ExampleRequest({ source }: { source: Source }) {
   const script = exampleRequest(source);
   const [copied, setCopied] = useState(false);

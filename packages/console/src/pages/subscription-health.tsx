@@ -11,10 +11,13 @@ export function successRateText(h: Health): string {
 
 const ms = (value: number | null) => (value === null ? "—" : `${Math.round(value)} ms`);
 
+/** Events waiting for the subscription: not yet handed out, and handed out but not settled. */
+const backlogOf = (backlog: NonNullable<Health["backlog"]>) => backlog.pending + backlog.ackPending;
+
 function backlogText(h: Health): string {
   if (!h.backlog) return "unknown";
-  const { pending, ackPending } = h.backlog;
-  return `${pending + ackPending}${ackPending > 0 ? ` (${ackPending} in flight or retrying)` : ""}`;
+  const { ackPending } = h.backlog;
+  return `${backlogOf(h.backlog)}${ackPending > 0 ? ` (${ackPending} in flight or retrying)` : ""}`;
 }
 
 /** The breaker in words: "open" alone is a state a reader of the list should not miss. */
@@ -34,7 +37,7 @@ export function HealthCell({ health: h }: { health: Health }) {
       {" · p95 "}
       <span data-testid="p95">{ms(h.p95Ms)}</span>
       {" · backlog "}
-      <span data-testid="backlog">{h.backlog ? h.backlog.pending + h.backlog.ackPending : "?"}</span>
+      <span data-testid="backlog">{h.backlog ? backlogOf(h.backlog) : "?"}</span>
     </span>
   );
 }
